@@ -11,8 +11,14 @@ export class InvariantError extends Error {
   }
 }
 
-export function assert(condition: boolean, message: string, context: Record<string, unknown> = {}): asserts condition {
-  if (!condition) throw new InvariantError(message, context);
+/** Throws when `condition` is false. On hot paths pass `message` as a function to skip formatting. */
+export function assert(
+  condition: boolean,
+  message: string | (() => string),
+  context: Record<string, unknown> = {},
+): asserts condition {
+  if (condition) return;
+  throw new InvariantError(typeof message === 'function' ? message() : message, context);
 }
 
 /** Exhaustiveness check for switches over discriminated unions. */

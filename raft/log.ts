@@ -33,11 +33,9 @@ export class RaftLog {
         actual: this.entries[i]!.index,
       });
     }
-    this.committed = Math.max(committed, this.snapshotIndex) as LogIndex;
-    assert(this.committed <= this.lastIndex(), 'recovered commit within the log', {
-      committed: this.committed,
-      lastIndex: this.lastIndex(),
-    });
+    // The commit index is persisted lazily and beside the log, so it may be ahead of the durable log
+    // after a crash; entries beyond the log are learned again from the leader.
+    this.committed = Math.min(Math.max(committed, this.snapshotIndex), this.lastIndex()) as LogIndex;
     this.applied = this.snapshotIndex;
     this.stableIndex = this.lastIndex();
     this.unstableFrom = (this.lastIndex() + 1) as LogIndex;

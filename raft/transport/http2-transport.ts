@@ -1,0 +1,291 @@
+// RaftTransport over HTTP/2 cleartext (h2c): a fastify server receives MessageBatches on
+// POST /raft/v1/messages, and one PeerSender per peer posts them (see peer-sender.ts). Peers that are
+// not configured (observers) are learned from the `from`/`from_address` of the batches they send.
+
+import type { AddressInfo } from 'node:net';
+import Fastify from 'fastify';
+import type { Logger } from 'pino';
+import { pino } from 'pino';
+import type { Message, NodeId, RaftTransport } from '../types.ts';
+import { decodeBatch, RaftCodecError } from './codec.ts';
+import type { MessageBatch } from './codec.ts';
+import type { LocalNode, PeerStats } from './peer-sender.ts';
+import { MESSAGES_PATH, PeerSender, PROTOBUF_CONTENT_TYPE } from './peer-sender.ts';
+
+export const HEALTH_PATH = '/raft/v1/health';
+/** Per HTTP/2 session; Node's 64 KiB default caps a connection near 0.5 GB/s (design §9). */
+const SESSION_WINDOW_BYTES = 32 * 1024 * 1024;
+const BODY_BYTES_MAX = 64 * 1024 * 1024;
+
+export interface Http2TransportOptions {
+  readonly id: NodeId;
+  /** Port 0 binds an ephemeral port; read it back from `address`. */
+  readonly listen: { readonly host: string; readonly port: number };
+  /** "host:port" peers should use to reach this node; defaults to the bound address. */
+  readonly advertisedAddress?: string;
+  /** Configured peers, id -> "host:port". Their addresses are never replaced by learned ones. */
+  readonly peers: ReadonlyMap<NodeId, string>;
+  /** Per peer; the oldest message is dropped beyond it. */
+  readonly queueMessagesMax?: number;
+  /** Bound on learned (unconfigured) peers, so that a flood of ids cannot grow memory without limit. */
+  readonly learnedPeersMax?: number;
+  readonly requestTimeoutMs?: number;
+  readonly backoffMinMs?: number;
+  readonly backoffMaxMs?: number;
+  readonly bodyBytesMax?: number;
+  readonly logger?: Logger;
+}
+
+export interface TransportStats {
+  readonly peers: ReadonlyMap<NodeId, PeerStats>;
+  /** Messages received for this node and passed to the handler (or dropped if none is set). */
+  readonly received: number;
+  /** Request bodies rejected with 400. */
+  readonly badRequests: number;
+  /** Outgoing messages to a node with no known address. */
+  readonly droppedUnknownPeer: number;
+  /** Incoming messages addressed to another node. */
+  readonly misaddressed: number;
+}
+
+interface ErrorBody {
+  readonly error_code: number;
+  readonly message: string;
+}
+
+/** "host:port" as a URL authority, IPv6 hosts in brackets. */
+function authority(host: string, port: number): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** True for a bare "host:port" (what from_address must be before a client is built from it). */
+function isPeerAddress(address: string): boolean {
+  if (address.length === 0 || address.length > 300) return false;
+  try {
+    const url = new URL(`http://${address}`);
+    return url.port !== '' && url.host === address && url.pathname === '/' && url.username === '';
+  } catch {
+    return false;
+  }
+}
+
+/** The status fastify attached to an error (413 body too large, 415 media type, ...), else 500. */
+function httpStatusOf(error: unknown): number {
+  if (typeof error !== 'object' || error === null || !('statusCode' in error)) return 500;
+  const status = error.statusCode;
+  return typeof status === 'number' && status >= 400 && status <= 599 ? status : 500;
+}
+
+function buildServer(bodyLimit: number) {
+  return Fastify({ http2: true, logger: false, bodyLimit, forceCloseConnections: true });
+}
+type RaftServer = ReturnType<typeof buildServer>;
+
+export class Http2Transport implements RaftTransport {
+  readonly #id: NodeId;
+  readonly #options: Http2TransportOptions;
+  readonly #logger: Logger;
+  readonly #server: RaftServer;
+  readonly #local: LocalNode;
+  readonly #peers = new Map<NodeId, PeerSender>();
+  #address = '';
+  #handler: ((message: Message) => void) | null = null;
+  #closing: Promise<void> | null = null;
+  #received = 0;
+  #badRequests = 0;
+  #droppedUnknownPeer = 0;
+  #misaddressed = 0;
+
+  static async start(options: Http2TransportOptions): Promise<Http2Transport> {
+    const transport = new Http2Transport(options);
+    await transport.#listen();
+    return transport;
+  }
+
+  private constructor(options: Http2TransportOptions) {
+    this.#id = options.id;
+    this.#options = options;
+    this.#logger = (options.logger ?? pino({ level: 'silent' })).child({ nodeId: options.id });
+    this.#local = { id: options.id, fromAddress: options.advertisedAddress ?? '' };
+    this.#server = buildServer(options.bodyBytesMax ?? BODY_BYTES_MAX);
+    this.#configureServer();
+    for (const [peer, address] of options.peers) {
+      if (peer !== options.id) this.#peers.set(peer, this.#newSender(peer, address, false));
+    }
+  }
+
+  /** The bound "host:port" (with the real port when started on port 0). */
+  get address(): string {
+    return this.#address;
+  }
+
+  send(messages: readonly Message[]): void {
+    try {
+      const byPeer = new Map<PeerSender, Message[]>();
+      for (const message of messages) {
+        const sender = this.#peers.get(message.to);
+        if (sender === undefined) {
+          this.#droppedUnknownPeer += 1;
+          this.#logger.debug({ to: message.to, type: message.type }, 'raft message to unknown peer dropped');
+          continue;
+        }
+        const group = byPeer.get(sender);
+        if (group === undefined) byPeer.set(sender, [message]);
+        else group.push(message);
+      }
+      for (const [sender, group] of byPeer) sender.enqueue(group);
+    } catch (error) {
+      // Best effort by contract: a transport bug must not take the Raft driver down with it.
+      this.#logger.error({ err: error }, 'raft transport send failed');
+    }
+  }
+
+  onMessage(handler: (message: Message) => void): void {
+    this.#handler = handler;
+  }
+
+  stats(): TransportStats {
+    const peers = new Map<NodeId, PeerStats>();
+    for (const [peer, sender] of this.#peers) peers.set(peer, sender.stats());
+    return {
+      peers,
+      received: this.#received,
+      badRequests: this.#badRequests,
+      droppedUnknownPeer: this.#droppedUnknownPeer,
+      misaddressed: this.#misaddressed,
+    };
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#closeOnce();
+    return this.#closing;
+  }
+
+  async #closeOnce(): Promise<void> {
+    await Promise.all([...this.#peers.values()].map((sender) => sender.close()));
+    await this.#server.close();
+    this.#logger.info({ address: this.#address }, 'raft transport closed');
+  }
+
+  async #listen(): Promise<void> {
+    const { host, port } = this.#options.listen;
+    await this.#server.listen({ host, port });
+    const bound = this.#server.server.address() as AddressInfo;
+    this.#address = authority(host, bound.port);
+    if (this.#local.fromAddress === '') this.#local.fromAddress = this.#address;
+    if (/^(0\.0\.0\.0|\[::\]|::):/.test(this.#local.fromAddress)) {
+      this.#logger.warn(
+        { address: this.#address },
+        'raft transport on a wildcard host without advertisedAddress',
+      );
+    }
+    this.#logger.info(
+      { address: this.#address, advertised: this.#local.fromAddress, peers: this.#peers.size },
+      'raft transport listening',
+    );
+  }
+
+  #newSender(peer: NodeId, address: string, learned: boolean): PeerSender {
+    return new PeerSender({
+      peer,
+      address,
+      learned,
+      local: this.#local,
+      queueMessagesMax: this.#options.queueMessagesMax ?? 4096,
+      requestTimeoutMs: this.#options.requestTimeoutMs ?? 5000,
+      backoffMinMs: this.#options.backoffMinMs ?? 50,
+      backoffMaxMs: this.#options.backoffMaxMs ?? 1000,
+      logger: this.#logger,
+    });
+  }
+
+  #configureServer(): void {
+    const server = this.#server;
+    server.server.on('session', (session) => {
+      // Without an 'error' listener a misbehaving client (or ENHANCE_YOUR_CALM) crashes the process.
+      session.on('error', (error) => this.#logger.debug({ err: error }, 'raft transport session error'));
+      try {
+        session.setLocalWindowSize(SESSION_WINDOW_BYTES);
+      } catch (error) {
+        this.#logger.debug({ err: error }, 'raft transport could not raise session window');
+      }
+    });
+    server.addContentTypeParser(PROTOBUF_CONTENT_TYPE, { parseAs: 'buffer' }, (_request, body, done) => {
+      done(null, body);
+    });
+    server.setErrorHandler((error, _request, reply) => {
+      const status = httpStatusOf(error);
+      if (status >= 500) this.#logger.error({ err: error }, 'raft transport request failed');
+      const message = error instanceof Error ? error.message : 'internal error';
+      const body: ErrorBody = { error_code: status === 500 ? 50002 : status * 100 + 1, message };
+      return reply.code(status).send(body);
+    });
+    server.setNotFoundHandler((_request, reply) => {
+      const body: ErrorBody = { error_code: 404, message: 'not found' };
+      return reply.code(404).send(body);
+    });
+    server.get(HEALTH_PATH, async () => ({ status: 'ok', node_id: this.#id }));
+    server.post(MESSAGES_PATH, async (request, reply) => {
+      const raw = request.body;
+      let batch: MessageBatch;
+      try {
+        if (!(raw instanceof Uint8Array)) throw new RaftCodecError(`body must be ${PROTOBUF_CONTENT_TYPE}`);
+        batch = decodeBatch(raw);
+      } catch (error) {
+        if (!(error instanceof RaftCodecError)) throw error;
+        this.#badRequests += 1;
+        this.#logger.warn({ err: error }, 'raft transport rejected a batch');
+        const body: ErrorBody = { error_code: error.errorCode, message: error.message };
+        return reply.code(400).send(body);
+      }
+      this.#receive(batch);
+      return reply.code(204).send();
+    });
+  }
+
+  #receive(batch: MessageBatch): void {
+    this.#learn(batch.from, batch.fromAddress);
+    for (const message of batch.messages) {
+      if (message.to !== this.#id) {
+        this.#misaddressed += 1;
+        this.#logger.debug({ to: message.to, from: message.from }, 'raft message for another node dropped');
+        continue;
+      }
+      this.#received += 1;
+      const handler = this.#handler;
+      if (handler === null) continue;
+      try {
+        handler(message);
+      } catch (error) {
+        this.#logger.error(
+          { err: error, type: message.type, from: message.from },
+          'raft message handler threw',
+        );
+      }
+    }
+  }
+
+  /** Remembers the address of a node that is not configured, so that it can be answered. */
+  #learn(from: NodeId, address: string): void {
+    if (from === this.#id || this.#closing !== null) return;
+    const known = this.#peers.get(from);
+    if (known !== undefined && (!known.learned || known.address === address)) return;
+    if (!isPeerAddress(address)) {
+      this.#logger.debug({ from, address }, 'raft batch from unknown node without a usable address');
+      return;
+    }
+    if (known !== undefined) {
+      known.setAddress(address);
+      this.#logger.info({ peer: from, address }, 'raft peer address changed');
+      return;
+    }
+    let learnedCount = 0;
+    for (const sender of this.#peers.values()) if (sender.learned) learnedCount += 1;
+    if (learnedCount >= (this.#options.learnedPeersMax ?? 1024)) {
+      this.#logger.warn({ peer: from, address }, 'raft transport learned-peer limit reached, not learning');
+      return;
+    }
+    this.#peers.set(from, this.#newSender(from, address, true));
+    this.#logger.info({ peer: from, address }, 'raft peer learned');
+  }
+}
