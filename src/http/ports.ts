@@ -1,0 +1,63 @@
+// What the HTTP layer needs from the node it runs in. src/node implements these over the real metadata
+// image, Raft and controller; tests may implement them in memory.
+import type { BrokerId } from '../metadata/ids.ts';
+import type { MetadataImage } from '../metadata/image.ts';
+
+/** One replica of the metadata log, as Kafka's DescribeQuorum reports it. */
+export interface QuorumReplicaState {
+  readonly replicaId: number;
+  readonly logEndOffset: number;
+  /** Wall-clock ms of the last fetch/append acknowledgement seen by the leader; null if unknown. */
+  readonly lastFetchTimestamp: number | null;
+  readonly lastCaughtUpTimestamp: number | null;
+}
+
+export interface QuorumDescription {
+  readonly leaderId: number;
+  readonly leaderEpoch: number;
+  readonly highWatermark: number;
+  readonly voters: readonly QuorumReplicaState[];
+  readonly observers: readonly QuorumReplicaState[];
+}
+
+export interface CreateTopicRequest {
+  readonly name: string;
+  /** Absent: the cluster's num.partitions. */
+  readonly partitionsCount?: number;
+  /** Absent: the cluster's default.replication.factor. */
+  readonly replicationFactor?: number;
+  readonly configs: ReadonlyMap<string, string>;
+  readonly validateOnly: boolean;
+}
+
+export interface ConfigAlteration {
+  readonly name: string;
+  /** null deletes the dynamic value (back to the default). */
+  readonly value: string | null;
+}
+
+/**
+ * Cluster administration. Every write is decided by the active controller, and resolves only once it
+ * is committed AND applied to this node's image (read-your-writes through the same node). Failures
+ * are KafkaErrors (src/common/kafka-errors.ts).
+ */
+export interface AdminApi {
+  createTopic(request: CreateTopicRequest): Promise<void>;
+  deleteTopic(name: string): Promise<void>;
+  /** Increases a topic's partition count to `partitionsCount` (never decreases). */
+  createPartitions(name: string, partitionsCount: number, validateOnly: boolean): Promise<void>;
+  alterTopicConfigs(name: string, alterations: readonly ConfigAlteration[], validateOnly: boolean): Promise<void>;
+  /** Described by the current quorum leader (forwarded to it). */
+  describeQuorum(): Promise<QuorumDescription>;
+}
+
+/** The node serving a request: its identity, its committed metadata image and the admin API. */
+export interface ClusterNode {
+  readonly clusterId: string;
+  readonly nodeId: BrokerId;
+  /** The committed metadata image as applied on this node (never uncommitted state). */
+  image(): MetadataImage;
+  readonly admin: AdminApi;
+  /** True once this node has caught up with the metadata log and is unfenced (for /ready). */
+  isReady(): boolean;
+}
