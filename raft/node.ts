@@ -291,7 +291,7 @@ export class RaftNode {
         next: progress.next,
         state: progress.state,
         isObserver: progress.isObserver,
-        recentActive: progress.recentActive,
+        recentActive: this.isRecentlyActive(progress),
       });
     }
     return {
@@ -406,13 +406,15 @@ export class RaftNode {
   private tickLeader(): void {
     this.heartbeatElapsed++;
     this.electionElapsed++;
+    // Checked every tick (thesis §6.2): a leader cut off from a quorum steps down within one election
+    // timeout of the last time it heard from one, before followers' leases let them elect another.
+    if (this.checkQuorum && !this.quorumActive()) {
+      this.logger?.info({ node: this.id, term: this.term }, 'raft leader lost contact with a quorum, stepping down');
+      this.becomeFollower(this.term, NONE);
+      return;
+    }
     if (this.electionElapsed >= this.electionTicks) {
       this.electionElapsed = 0;
-      if (this.checkQuorum && !this.quorumActive()) {
-        this.logger?.info({ node: this.id, term: this.term }, 'raft leader lost contact with a quorum, stepping down');
-        this.becomeFollower(this.term, NONE);
-        return;
-      }
       if (this.leadTransferee !== NONE) {
         this.logger?.info({ node: this.id, term: this.term, to: this.leadTransferee }, 'raft leadership transfer timed out');
         this.leadTransferee = NONE;
@@ -499,7 +501,11 @@ export class RaftNode {
     this.role = 'leader';
     this.leader = this.id;
     for (const voter of this.voters) {
-      if (voter !== this.id) this.progress.set(voter, new Progress((this.log.lastIndex() + 1) as LogIndex, false));
+      if (voter === this.id) continue;
+      const progress = new Progress((this.log.lastIndex() + 1) as LogIndex, false);
+      // Its voters just answered the election: a full election timeout before CheckQuorum may count them out.
+      progress.lastHeardTick = this.ticks;
+      this.progress.set(voter, progress);
     }
     // Raft §8: a no-op of the new term, so that earlier entries commit with it (§5.4.2).
     this.log.append([{ term: this.term, index: (this.log.lastIndex() + 1) as LogIndex, type: EntryType.Normal, data: new Uint8Array(0) }]);
@@ -522,13 +528,18 @@ export class RaftNode {
     this.randomizedElectionTimeout = this.electionTicks + this.random.nextInt(this.electionTicks);
   }
 
+  /** A quorum of voters (this leader included) was heard from within the last election timeout. */
   private quorumActive(): boolean {
     const active = new Map<NodeId, boolean>();
     for (const voter of this.voters) {
-      active.set(voter, voter === this.id || (this.progress.get(voter)?.recentActive ?? false));
+      const progress = this.progress.get(voter);
+      active.set(voter, voter === this.id || (progress !== undefined && this.isRecentlyActive(progress)));
     }
-    for (const progress of this.progress.values()) progress.recentActive = false;
     return voteOutcome(this.voters, active) === 'won';
+  }
+
+  private isRecentlyActive(progress: Progress): boolean {
+    return this.ticks - progress.lastHeardTick < this.electionTicks;
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -541,7 +552,6 @@ export class RaftNode {
         return;
       case 'heartbeatResponse': {
         const progress = this.peerProgress(message.from);
-        progress.recentActive = true;
         progress.lastHeardTick = this.ticks;
         progress.probeSent = false;
         // A lost append would otherwise stall an idle follower: its answer to the next append tells us.
@@ -577,7 +587,6 @@ export class RaftNode {
 
   private handleAppendResponse(message: AppendResponse): void {
     const progress = this.peerProgress(message.from);
-    progress.recentActive = true;
     progress.lastHeardTick = this.ticks;
     if (message.reject) {
       let matchHint = message.rejectHint;
@@ -813,7 +822,7 @@ export class RaftNode {
   private sendSnapshot(to: NodeId, progress: Progress): boolean {
     const snapshot = this.log.snapshot;
     assert(snapshot !== null, 'entries are compacted only into a snapshot', { node: this.id, to, next: progress.next });
-    if (!progress.recentActive && !progress.isObserver) return false;
+    if (!this.isRecentlyActive(progress) && !progress.isObserver) return false;
     this.send({ type: 'snapshot', to, snapshot });
     progress.becomeSnapshot(snapshot.metadata.index, this.ticks);
     this.logger?.info({ node: this.id, term: this.term, to, index: snapshot.metadata.index }, 'raft sending snapshot');

@@ -21,10 +21,11 @@ export class Progress {
   snapshotSentTick = 0;
   /** In replicate state: last index of each unacknowledged append, ascending. */
   inflights: LogIndex[] = [];
-  /** Heard from since the last CheckQuorum round. */
-  recentActive = false;
   readonly isObserver: boolean;
-  /** The leader tick at which this peer was last heard from (observers are dropped when silent). */
+  /**
+   * The leader tick at which this peer was last heard from: CheckQuorum counts the voters heard from
+   * within an election timeout, and silent observers are dropped.
+   */
   lastHeardTick = 0;
 
   constructor(next: LogIndex, isObserver: boolean) {

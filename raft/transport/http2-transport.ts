@@ -33,6 +33,8 @@ export interface Http2TransportOptions {
   readonly backoffMinMs?: number;
   readonly backoffMaxMs?: number;
   readonly bodyBytesMax?: number;
+  /** Registers more routes on the same internal listener (before it listens). */
+  readonly routes?: (server: InternalServer) => void;
   readonly logger?: Logger;
 }
 
@@ -80,6 +82,8 @@ function buildServer(bodyLimit: number) {
   return Fastify({ http2: true, logger: false, bodyLimit, forceCloseConnections: true });
 }
 type RaftServer = ReturnType<typeof buildServer>;
+/** The node's internal HTTP/2 server; other internal services (controller RPCs) add routes to it. */
+export type InternalServer = RaftServer;
 
 export class Http2Transport implements RaftTransport {
   readonly #id: NodeId;
@@ -241,6 +245,7 @@ export class Http2Transport implements RaftTransport {
       this.#receive(batch);
       return reply.code(204).send();
     });
+    this.#options.routes?.(server);
   }
 
   #receive(batch: MessageBatch): void {

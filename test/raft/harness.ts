@@ -13,6 +13,7 @@ import {
   nodeId,
   type PersistentState,
   type Random,
+  type Ready,
   type Snapshot,
   type Term,
 } from '../../raft/types.ts';
@@ -81,6 +82,17 @@ export class TestCluster {
   readonly dropTypes = new Set<MessageType>();
   /** Every message ever delivered, for assertions. */
   readonly delivered: Message[] = [];
+  /** Messages for which this returns true are dropped at delivery (finer than dropTypes). */
+  dropWhen: ((message: Message) => boolean) | null = null;
+  /** Chooses which in-flight message is delivered next (default: the oldest, FIFO); for reordering. */
+  nextDelivery: ((inFlightCount: number) => number) | null = null;
+  /** Messages for which this returns true are held back until the next stabilize (late delivery). */
+  delayWhen: ((message: Message) => boolean) | null = null;
+  private readonly delayed: Message[] = [];
+  /** Messages for which this returns true are delivered, and also queued again (duplication). */
+  duplicateWhen: ((message: Message) => boolean) | null = null;
+  /** Called for every Ready once it is persisted, before its messages are queued and it is applied. */
+  onReady: ((id: NodeId, ready: Ready, node: TestNode) => void) | null = null;
 
   constructor(options: ClusterOptions) {
     this.options = options;
@@ -142,6 +154,7 @@ export class TestCluster {
         if (ready.snapshot !== null) node.disk.saveSnapshot(ready.snapshot);
         node.disk.append(ready.entries);
         if (ready.hardState !== null) node.disk.hardState = ready.hardState;
+        this.onReady?.(id, ready, node);
         this.inFlight.push(...ready.messages);
         if (ready.restoreSnapshot && ready.snapshot !== null) {
           node.applied.splice(0, node.applied.length, ...(JSON.parse(new TextDecoder().decode(ready.snapshot.data)) as string[]));
@@ -157,18 +170,39 @@ export class TestCluster {
   /** Delivers messages until none are left (or `limit` were delivered). */
   stabilize(limit = 100_000): void {
     this.processReadies();
+    this.inFlight.push(...this.delayed.splice(0));
     let count = 0;
     while (this.inFlight.length > 0) {
       if (++count > limit) throw new Error('cluster did not stabilize');
-      const message = this.inFlight.shift()!;
-      if (this.down.has(message.to) || this.cut.has(`${message.from}-${message.to}`)) continue;
-      if (this.dropTypes.has(message.type)) continue;
-      const target = this.nodes.get(message.to);
-      if (target === undefined) continue;
-      this.delivered.push(message);
-      target.raft.step(message);
-      this.processReadies();
+      this.deliverOne();
     }
+  }
+
+  /**
+   * Takes at most `count` messages off the network (delivering or dropping each) and leaves the rest in
+   * flight, so that a test can crash or cut a node in the middle of an exchange.
+   */
+  deliver(count: number): void {
+    this.processReadies();
+    for (let i = 0; i < count && this.inFlight.length > 0; i++) this.deliverOne();
+  }
+
+  private deliverOne(): void {
+    const next = this.nextDelivery?.(this.inFlight.length) ?? 0;
+    const message = this.inFlight.splice(next, 1)[0]!;
+    if (this.down.has(message.to) || this.cut.has(`${message.from}-${message.to}`)) return;
+    if (this.dropTypes.has(message.type)) return;
+    if (this.dropWhen?.(message)) return;
+    if (this.delayWhen?.(message)) {
+      this.delayed.push(message);
+      return;
+    }
+    const target = this.nodes.get(message.to);
+    if (target === undefined) return;
+    this.delivered.push(message);
+    if (this.duplicateWhen?.(message)) this.inFlight.push(message);
+    target.raft.step(message);
+    this.processReadies();
   }
 
   tick(id: number, times = 1): void {
@@ -193,6 +227,23 @@ export class TestCluster {
       if (node.raft.status().role === 'preCandidate') break;
     }
     this.stabilize();
+  }
+
+  isDown(id: number): boolean {
+    return this.down.has(nodeId(id));
+  }
+
+  /**
+   * Ticks `id` alone, stabilizing after each tick, until it leads (other nodes' timers stand still, so
+   * they do not compete). Returns whether it became leader within `ticksMax` ticks.
+   */
+  elect(id: number, ticksMax = 100): boolean {
+    const node = this.node(id);
+    for (let i = 0; i < ticksMax && node.raft.status().role !== 'leader'; i++) {
+      node.raft.tick();
+      this.stabilize();
+    }
+    return node.raft.status().role === 'leader';
   }
 
   leader(): TestNode | undefined {
