@@ -1,0 +1,683 @@
+// `topics`: the equivalent of Kafka's kafka-topics.sh (org.apache.kafka.tools.TopicCommand) over the
+// REST v3 API. Options, checks, messages and output formats are Kafka's; the differences are listed in
+// src/cli/README.md. The tool is split into parsing (parseTopicCommand, pure), executing
+// (executeTopicCommand, against a RestClient) and formatting (format*, pure) so each is testable.
+
+import {
+  CliError,
+  EXIT_ERROR,
+  EXIT_OK,
+  EXIT_USAGE,
+  HelpRequested,
+  isTopicAlreadyExists,
+  isTopicNotFound,
+  UsageError,
+} from './errors.ts';
+import { DEFAULT_BOOTSTRAP_SERVER, RestClient } from './http-client.ts';
+import type { Io, OptionSpec, ParsedArgs } from './io.ts';
+import { formatOptionTable, mapConcurrent, parseIntegerOption, parseOptions } from './io.ts';
+import type { JsonObject } from './json.ts';
+import {
+  asObject,
+  listData,
+  numberArrayField,
+  numberField,
+  optionalBooleanField,
+  optionalNumberField,
+  optionalStringField,
+  stringField,
+} from './json.ts';
+
+export type TopicAction = 'create' | 'list' | 'describe' | 'delete' | 'alter';
+
+export interface TopicCommand {
+  readonly action: TopicAction;
+  readonly bootstrapServer: string;
+  /** --topic: an exact name, or a regular expression when it is not a legal topic name. */
+  readonly topic: string | null;
+  readonly partitions: number | null;
+  readonly replicationFactor: number | null;
+  /** --config k=v, in the order given (a later value of the same key wins). */
+  readonly configs: ReadonlyMap<string, string>;
+  readonly deleteConfigs: readonly string[];
+  readonly ifExists: boolean;
+  readonly ifNotExists: boolean;
+  readonly excludeInternal: boolean;
+  readonly reportUnderReplicatedPartitions: boolean;
+  readonly reportUnavailablePartitions: boolean;
+  readonly reportUnderMinIsrPartitions: boolean;
+  readonly reportAtMinIsrPartitions: boolean;
+  readonly reportOverriddenConfigs: boolean;
+}
+
+const ACTIONS: readonly TopicAction[] = ['create', 'list', 'alter', 'describe', 'delete'];
+const REPORT_OPTIONS = [
+  'under-replicated-partitions',
+  'unavailable-partitions',
+  'under-min-isr-partitions',
+  'at-min-isr-partitions',
+] as const;
+
+export const TOPIC_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: 'alter',
+    type: 'boolean',
+    description:
+      'Alter the number of partitions of a topic; with --config/--delete-config, alter its configs ' +
+      '(Kafka moved the latter to kafka-configs; accepted here).',
+  },
+  {
+    name: 'at-min-isr-partitions',
+    type: 'boolean',
+    description:
+      'If set when describing topics, only show partitions whose isr count is equal to the configured minimum.',
+  },
+  {
+    name: 'bootstrap-server',
+    type: 'string',
+    argName: 'host:port[,host:port...]',
+    description: `The server(s) to connect to (the REST API of any node). Default: ${DEFAULT_BOOTSTRAP_SERVER}.`,
+  },
+  {
+    name: 'config',
+    type: 'string',
+    multiple: true,
+    argName: 'name=value',
+    description: 'A topic configuration override for the topic being created or altered (repeatable).',
+  },
+  { name: 'create', type: 'boolean', description: 'Create a new topic.' },
+  { name: 'delete', type: 'boolean', description: 'Delete a topic.' },
+  {
+    name: 'delete-config',
+    type: 'string',
+    multiple: true,
+    argName: 'name',
+    description:
+      'A topic configuration override to be removed for an existing topic (with --alter; repeatable).',
+  },
+  { name: 'describe', type: 'boolean', description: 'List details for the given topics.' },
+  {
+    name: 'exclude-internal',
+    type: 'boolean',
+    description:
+      'Exclude internal topics when listing or describing topics. By default, the internal topics are included.',
+  },
+  { name: 'help', type: 'boolean', description: 'Print usage information.' },
+  {
+    name: 'if-exists',
+    type: 'boolean',
+    description:
+      'If set when altering or deleting or describing topics, the action will only execute if the topic exists.',
+  },
+  {
+    name: 'if-not-exists',
+    type: 'boolean',
+    description:
+      'If set when creating topics, the action will only execute if the topic does not already exist.',
+  },
+  { name: 'list', type: 'boolean', description: 'List all available topics.' },
+  {
+    name: 'partitions',
+    type: 'string',
+    argName: '# of partitions',
+    description:
+      'The number of partitions for the topic being created or altered. If not supplied with --create, ' +
+      'the topic uses the cluster default (num.partitions).',
+  },
+  {
+    name: 'replication-factor',
+    type: 'string',
+    argName: 'replication factor',
+    description:
+      'The replication factor for each partition in the topic being created. If not supplied, the topic ' +
+      'uses the cluster default (default.replication.factor).',
+  },
+  {
+    name: 'topic',
+    type: 'string',
+    argName: 'topic',
+    description:
+      'The topic to create, alter, describe or delete. A legal topic name is matched exactly; anything else ' +
+      "is a regular expression (e.g. 'orders-.*'), except with --create.",
+  },
+  {
+    name: 'topics-with-overrides',
+    type: 'boolean',
+    description: 'If set when describing topics, only show topics that have overridden configs.',
+  },
+  {
+    name: 'unavailable-partitions',
+    type: 'boolean',
+    description: 'If set when describing topics, only show partitions whose leader is not available.',
+  },
+  {
+    name: 'under-min-isr-partitions',
+    type: 'boolean',
+    description:
+      'If set when describing topics, only show partitions whose isr count is less than the configured minimum.',
+  },
+  {
+    name: 'under-replicated-partitions',
+    type: 'boolean',
+    description: 'If set when describing topics, only show under-replicated partitions.',
+  },
+];
+
+const UNSUPPORTED_OPTIONS = new Map([
+  [
+    'zookeeper',
+    `this cluster runs in KRaft mode; use --bootstrap-server host:port (default ${DEFAULT_BOOTSTRAP_SERVER})`,
+  ],
+  ['bootstrap-controller', 'use --bootstrap-server: every node serves the admin API'],
+  ['command-config', 'there are no client properties to set'],
+  ['replica-assignment', 'replicas are placed by the controller'],
+  ['topic-id', 'use --topic <name>'],
+  ['partition-size-limit-per-response', 'describe has no paging'],
+]);
+
+export const TOPIC_TOOL_DESCRIPTION = 'This tool helps to create, delete, describe, or change a topic.';
+
+export function topicUsage(): string[] {
+  return [TOPIC_TOOL_DESCRIPTION, ...formatOptionTable(TOPIC_OPTIONS)];
+}
+
+/** Kafka's CommandLineUtils.checkInvalidArgs: `used` may only appear with one of `allowedWith`. */
+function checkInvalidArgs(args: ParsedArgs, used: string, invalid: readonly string[]): void {
+  if (!args.has(used)) return;
+  for (const other of invalid) {
+    if (args.has(other)) {
+      throw new UsageError(`Option "[${used}]" can't be used with option "[${other}]"`, { showUsage: true });
+    }
+  }
+}
+
+/** The actions other than `allowed` (Kafka's invalidOptions). */
+function actionsExcept(...allowed: TopicAction[]): TopicAction[] {
+  return ACTIONS.filter((action) => !allowed.includes(action));
+}
+
+/**
+ * Kafka's parse of `--config` values: `name=value`, split on '=' with surrounding blanks trimmed; a
+ * missing or second '=' is refused.
+ */
+export function parseTopicConfigs(values: readonly string[]): Map<string, string> {
+  const configs = new Map<string, string>();
+  for (const value of values) {
+    const parts = value.split(/\s*=\s*/);
+    while (parts.length > 0 && parts.at(-1) === '') parts.pop(); // Java's String.split drops trailing empties
+    if (parts.length !== 2) {
+      throw new UsageError(
+        'requirement failed: Invalid topic config: all configs to be added must be in the format "key=val".',
+      );
+    }
+    configs.set(parts[0]!.trim(), parts[1]!.trim());
+  }
+  return configs;
+}
+
+/** Parses kafka-topics arguments with Kafka's checks and messages. Throws UsageError or HelpRequested. */
+export function parseTopicCommand(argv: readonly string[]): TopicCommand {
+  if (argv.length === 0)
+    throw new UsageError('Create, delete, describe, or change a topic.', { showUsage: true });
+  const args = parseOptions(argv, TOPIC_OPTIONS, { unsupported: UNSUPPORTED_OPTIONS });
+  if (args.flag('help')) throw new HelpRequested();
+
+  const actions = ACTIONS.filter((action) => args.flag(action));
+  if (actions.length !== 1) {
+    throw new UsageError(
+      'Command must include exactly one action: --list, --describe, --create, --alter or --delete',
+      { showUsage: true },
+    );
+  }
+  const action = actions[0]!;
+
+  if (action !== 'list' && action !== 'describe' && !args.has('topic')) {
+    throw new UsageError('Missing required argument "[topic]"', { showUsage: true });
+  }
+  if (action === 'alter' && !args.has('partitions') && !args.has('config') && !args.has('delete-config')) {
+    throw new UsageError('Missing required argument "[partitions]"', { showUsage: true });
+  }
+
+  checkInvalidArgs(args, 'config', actionsExcept('alter', 'create'));
+  checkInvalidArgs(args, 'delete-config', actionsExcept('alter'));
+  checkInvalidArgs(args, 'partitions', actionsExcept('alter', 'create'));
+  checkInvalidArgs(args, 'replication-factor', actionsExcept('create'));
+  for (const report of REPORT_OPTIONS) {
+    checkInvalidArgs(args, report, [...actionsExcept('describe'), 'topics-with-overrides']);
+  }
+  checkInvalidArgs(args, 'topics-with-overrides', [...actionsExcept('describe'), ...REPORT_OPTIONS]);
+  checkInvalidArgs(args, 'if-exists', actionsExcept('alter', 'delete', 'describe'));
+  checkInvalidArgs(args, 'if-not-exists', actionsExcept('create'));
+  checkInvalidArgs(args, 'exclude-internal', actionsExcept('list', 'describe'));
+
+  const partitionsText = args.string('partitions');
+  const replicationText = args.string('replication-factor');
+  const command: TopicCommand = {
+    action,
+    bootstrapServer: args.string('bootstrap-server') ?? DEFAULT_BOOTSTRAP_SERVER,
+    topic: args.string('topic') ?? null,
+    partitions: partitionsText === undefined ? null : parseIntegerOption(partitionsText, 'partitions'),
+    replicationFactor:
+      replicationText === undefined ? null : parseIntegerOption(replicationText, 'replication-factor'),
+    configs: parseTopicConfigs(args.strings('config')),
+    deleteConfigs: args.strings('delete-config').map((name) => name.trim()),
+    ifExists: args.flag('if-exists'),
+    ifNotExists: args.flag('if-not-exists'),
+    excludeInternal: args.flag('exclude-internal'),
+    reportUnderReplicatedPartitions: args.flag('under-replicated-partitions'),
+    reportUnavailablePartitions: args.flag('unavailable-partitions'),
+    reportUnderMinIsrPartitions: args.flag('under-min-isr-partitions'),
+    reportAtMinIsrPartitions: args.flag('at-min-isr-partitions'),
+    reportOverriddenConfigs: args.flag('topics-with-overrides'),
+  };
+  if (action === 'create') {
+    if (
+      command.replicationFactor !== null &&
+      (command.replicationFactor < 1 || command.replicationFactor > 32767)
+    ) {
+      throw new UsageError('The replication factor must be between 1 and 32767 inclusive');
+    }
+    if (command.partitions !== null && command.partitions < 1) {
+      throw new UsageError('The partitions must be greater than 0');
+    }
+  }
+  return command;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Topic selection: exact names, and Kafka's IncludeList regular expressions.
+
+const LEGAL_TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+
+/** True when --topic is matched as an exact name rather than as a regular expression. */
+export function isLiteralTopicName(topic: string): boolean {
+  return LEGAL_TOPIC_NAME.test(topic) && topic !== '.' && topic !== '..';
+}
+
+/**
+ * Kafka's IncludeList: ',' means '|', blanks and surrounding quotes are dropped, and the expression
+ * must match the whole name.
+ */
+export function topicRegex(pattern: string): RegExp {
+  const source = pattern
+    .trim()
+    .replaceAll(',', '|')
+    .replaceAll(' ', '')
+    .replace(/^["']+/, '')
+    .replace(/["']+$/, '');
+  try {
+    return new RegExp(`^(?:${source})$`);
+  } catch {
+    throw new UsageError(`${source} is an invalid regex.`);
+  }
+}
+
+/** Kafka's Topic.hasCollisionChars. */
+function hasCollisionChars(name: string): boolean {
+  return name.includes('.') || name.includes('_');
+}
+
+// ---------------------------------------------------------------------------------------------------
+// What the REST API answers, as the tool reads it.
+
+export interface TopicInfo {
+  readonly name: string;
+  readonly topicId: string | null;
+  readonly partitionsCount: number | null;
+  readonly replicationFactor: number | null;
+  readonly isInternal: boolean;
+}
+
+export interface PartitionInfo {
+  readonly partition: number;
+  /** null: no leader (the API's leader_id -1). */
+  readonly leader: number | null;
+  readonly replicas: readonly number[];
+  readonly isr: readonly number[];
+}
+
+export interface ConfigInfo {
+  readonly name: string;
+  readonly value: string | null;
+  readonly isDefault: boolean;
+}
+
+function readTopic(data: JsonObject, context: string): TopicInfo {
+  return {
+    name: stringField(data, 'topic_name', context),
+    topicId: optionalStringField(data, 'topic_id', context),
+    partitionsCount: optionalNumberField(data, 'partitions_count', context),
+    replicationFactor: optionalNumberField(data, 'replication_factor', context),
+    isInternal: optionalBooleanField(data, 'is_internal', context) ?? false,
+  };
+}
+
+function readPartition(data: JsonObject, context: string): PartitionInfo {
+  const leader = optionalNumberField(data, 'leader_id', context);
+  // Confluent's `replicas` is a link to the replica resources; the ids are in `replica_ids`. Accept a
+  // plain `replicas` id array too.
+  const replicasKey =
+    Array.isArray(data.replica_ids) || !Array.isArray(data.replicas) ? 'replica_ids' : 'replicas';
+  return {
+    partition: numberField(data, 'partition_id', context),
+    leader: leader === null || leader < 0 ? null : leader,
+    replicas: numberArrayField(data, replicasKey, context),
+    isr: numberArrayField(data, 'isr', context),
+  };
+}
+
+function readConfig(data: JsonObject, context: string): ConfigInfo {
+  return {
+    name: stringField(data, 'name', context),
+    value: optionalStringField(data, 'value', context),
+    isDefault: optionalBooleanField(data, 'is_default', context) ?? false,
+  };
+}
+
+function topicPath(client: RestClient, topic: string, suffix = ''): Promise<string> {
+  return client.clusterPath(`/topics/${encodeURIComponent(topic)}${suffix}`);
+}
+
+async function listTopics(client: RestClient): Promise<TopicInfo[]> {
+  const context = 'GET topics';
+  const topics = listData(await client.get(await client.clusterPath('/topics')), context).map((data) =>
+    readTopic(data, context),
+  );
+  return topics.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** The topic, or null when the server answers 40401. */
+async function getTopic(client: RestClient, name: string): Promise<TopicInfo | null> {
+  try {
+    return readTopic(asObject(await client.get(await topicPath(client, name)), 'GET topic'), 'GET topic');
+  } catch (error) {
+    if (isTopicNotFound(error)) return null;
+    throw error;
+  }
+}
+
+async function getPartitions(client: RestClient, name: string): Promise<PartitionInfo[]> {
+  const context = `GET topics/${name}/partitions`;
+  const partitions = listData(await client.get(await topicPath(client, name, '/partitions')), context).map(
+    (data) => readPartition(data, context),
+  );
+  return partitions.sort((a, b) => a.partition - b.partition);
+}
+
+async function getConfigs(client: RestClient, name: string): Promise<ConfigInfo[]> {
+  const context = `GET topics/${name}/configs`;
+  return listData(await client.get(await topicPath(client, name, '/configs')), context).map((data) =>
+    readConfig(data, context),
+  );
+}
+
+/** Ids of the live (unfenced) brokers. */
+async function liveBrokers(client: RestClient): Promise<Set<number>> {
+  const context = 'GET brokers';
+  const brokers = listData(await client.get(await client.clusterPath('/brokers')), context);
+  return new Set(
+    brokers
+      .filter((broker) => optionalBooleanField(broker, 'fenced', context) !== true)
+      .map((broker) => numberField(broker, 'broker_id', context)),
+  );
+}
+
+function doesNotExist(topic: string): CliError {
+  return new CliError('command', `Topic '${topic}' does not exist as expected`);
+}
+
+/**
+ * The topics an action applies to (Kafka's getTopics + ensureTopicExists): every topic when --topic is
+ * absent, the named one, or those matching the expression; internal topics dropped with
+ * --exclude-internal. Nothing found for a given --topic is an error unless --if-exists.
+ */
+async function selectTopics(client: RestClient, command: TopicCommand): Promise<TopicInfo[]> {
+  const pattern = command.topic;
+  let topics: TopicInfo[];
+  if (pattern !== null && isLiteralTopicName(pattern)) {
+    const topic = await getTopic(client, pattern);
+    topics = topic === null ? [] : [topic];
+  } else {
+    const regex = pattern === null ? null : topicRegex(pattern);
+    topics = (await listTopics(client)).filter((topic) => regex === null || regex.test(topic.name));
+  }
+  if (command.excludeInternal) topics = topics.filter((topic) => !topic.isInternal);
+  if (pattern !== null && pattern !== '' && topics.length === 0 && !command.ifExists)
+    throw doesNotExist(pattern);
+  return topics;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Output formats (TopicCommand.TopicDescription / PartitionDescription).
+
+const ZERO_TOPIC_IDS = new Set(['00000000-0000-0000-0000-000000000000', 'AAAAAAAAAAAAAAAAAAAAAA']);
+
+export interface TopicDescription {
+  readonly topic: TopicInfo;
+  readonly partitions: readonly PartitionInfo[];
+  readonly configs: readonly ConfigInfo[];
+}
+
+/** `Topic: t\tTopicId: id\tPartitionCount: 3\tReplicationFactor: 3\tConfigs: k=v,k=v` */
+export function formatTopicLine(description: TopicDescription): string {
+  const { topic, partitions, configs } = description;
+  const overrides = configs
+    .filter((config) => !config.isDefault)
+    .map((config) => `${config.name}=${config.value ?? ''}`)
+    .join(',');
+  const partitionCount = partitions.length > 0 ? partitions.length : (topic.partitionsCount ?? 0);
+  const replicationFactor = partitions[0]?.replicas.length ?? topic.replicationFactor ?? 0;
+  const topicId =
+    topic.topicId !== null && !ZERO_TOPIC_IDS.has(topic.topicId) ? `\tTopicId: ${topic.topicId}` : '';
+  return (
+    `Topic: ${topic.name}${topicId}\tPartitionCount: ${partitionCount}` +
+    `\tReplicationFactor: ${replicationFactor}\tConfigs: ${overrides}`
+  );
+}
+
+/** `\tTopic: t\tPartition: 0\tLeader: 1\tReplicas: 1,2,3\tIsr: 1,2,3` */
+export function formatPartitionLine(topic: string, partition: PartitionInfo): string {
+  return (
+    `\tTopic: ${topic}\tPartition: ${partition.partition}\tLeader: ${partition.leader ?? 'none'}` +
+    `\tReplicas: ${partition.replicas.join(',')}\tIsr: ${partition.isr.join(',')}`
+  );
+}
+
+function minIsr(configs: readonly ConfigInfo[]): number {
+  const value = configs.find((config) => config.name === 'min.insync.replicas')?.value;
+  const parsed = value === undefined || value === null ? Number.NaN : Number.parseInt(value, 10);
+  return Number.isFinite(parsed) ? parsed : 1;
+}
+
+/**
+ * The lines `--describe` prints for one topic, with Kafka's filters: the report options keep only the
+ * matching partitions and drop the topic line; --topics-with-overrides keeps only the topic line of
+ * topics with overrides. `live` is needed only for --unavailable-partitions.
+ */
+export function describeLines(
+  command: TopicCommand,
+  description: TopicDescription,
+  live: ReadonlySet<number> | null,
+): string[] {
+  const lines: string[] = [];
+  const reporting =
+    command.reportUnderReplicatedPartitions ||
+    command.reportUnavailablePartitions ||
+    command.reportUnderMinIsrPartitions ||
+    command.reportAtMinIsrPartitions;
+  if (!reporting) {
+    const hasOverrides = description.configs.some((config) => !config.isDefault);
+    if (!command.reportOverriddenConfigs || hasOverrides) lines.push(formatTopicLine(description));
+  }
+  if (command.reportOverriddenConfigs) return lines;
+  const minInSync = minIsr(description.configs);
+  for (const partition of description.partitions) {
+    const hasLeader = partition.leader !== null;
+    const show =
+      !reporting ||
+      (command.reportUnderReplicatedPartitions && partition.replicas.length - partition.isr.length > 0) ||
+      (command.reportUnavailablePartitions &&
+        (!hasLeader || (live !== null && !live.has(partition.leader ?? -1)))) ||
+      (command.reportUnderMinIsrPartitions && (!hasLeader || partition.isr.length < minInSync)) ||
+      (command.reportAtMinIsrPartitions && partition.isr.length === minInSync);
+    if (show) lines.push(formatPartitionLine(description.topic.name, partition));
+  }
+  return lines;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Actions.
+
+const DESCRIBE_CONCURRENCY = 8;
+
+async function createTopic(client: RestClient, command: TopicCommand, io: Io): Promise<void> {
+  const name = command.topic!;
+  if (hasCollisionChars(name)) {
+    io.out(
+      "WARNING: Due to limitations in metric names, topics with a period ('.') or underscore ('_') could " +
+        'collide. To avoid issues it is best to use either, but not both.',
+    );
+  }
+  const body: Record<string, unknown> = { topic_name: name };
+  if (command.partitions !== null) body.partitions_count = command.partitions;
+  if (command.replicationFactor !== null) body.replication_factor = command.replicationFactor;
+  if (command.configs.size > 0) {
+    body.configs = [...command.configs].map(([configName, value]) => ({ name: configName, value }));
+  }
+  try {
+    await client.send('POST', await client.clusterPath('/topics'), body);
+  } catch (error) {
+    if (command.ifNotExists && isTopicAlreadyExists(error)) return;
+    throw error;
+  }
+  io.out(`Created topic ${name}.`);
+}
+
+async function listAction(client: RestClient, command: TopicCommand, io: Io): Promise<void> {
+  const regex =
+    command.topic === null || isLiteralTopicName(command.topic) ? null : topicRegex(command.topic);
+  for (const topic of await listTopics(client)) {
+    if (command.excludeInternal && topic.isInternal) continue;
+    if (command.topic !== null && (regex === null ? topic.name !== command.topic : !regex.test(topic.name)))
+      continue;
+    io.out(topic.name);
+  }
+}
+
+async function describeAction(client: RestClient, command: TopicCommand, io: Io): Promise<void> {
+  const topics = await selectTopics(client, command);
+  const live = command.reportUnavailablePartitions ? await liveBrokers(client) : null;
+  const descriptions = await mapConcurrent(topics, DESCRIBE_CONCURRENCY, async (topic) => {
+    const [partitions, configs] = await Promise.all([
+      getPartitions(client, topic.name),
+      getConfigs(client, topic.name),
+    ]);
+    return { topic, partitions, configs };
+  });
+  for (const description of descriptions) {
+    for (const line of describeLines(command, description, live)) io.out(line);
+  }
+}
+
+/** Runs `task` on the named topic or on every topic matching the expression. */
+async function forEachTarget(
+  client: RestClient,
+  command: TopicCommand,
+  task: (topic: string) => Promise<void>,
+): Promise<void> {
+  const pattern = command.topic!;
+  if (!isLiteralTopicName(pattern)) {
+    for (const topic of await selectTopics(client, command)) await task(topic.name);
+    return;
+  }
+  // One request instead of list-then-act; the server's "not found" becomes Kafka's message.
+  try {
+    await task(pattern);
+  } catch (error) {
+    if (!isTopicNotFound(error)) throw error;
+    if (!command.ifExists) throw doesNotExist(pattern);
+  }
+}
+
+async function deleteAction(client: RestClient, command: TopicCommand): Promise<void> {
+  await forEachTarget(client, command, async (topic) => {
+    await client.send('DELETE', await topicPath(client, topic));
+  });
+}
+
+async function alterAction(client: RestClient, command: TopicCommand, io: Io): Promise<void> {
+  const alterations = [
+    ...[...command.configs].map(([name, value]) => ({ name, value, operation: 'SET' })),
+    ...command.deleteConfigs.map((name) => ({ name, operation: 'DELETE' })),
+  ];
+  await forEachTarget(client, command, async (topic) => {
+    if (alterations.length > 0) {
+      await client.send('POST', await topicPath(client, topic, '/configs:alter'), { data: alterations });
+      io.out(`Updated config for topic ${topic}.`);
+    }
+    if (command.partitions !== null) {
+      await client.send('PATCH', await topicPath(client, topic), { partitions_count: command.partitions });
+    }
+  });
+}
+
+export async function executeTopicCommand(client: RestClient, command: TopicCommand, io: Io): Promise<void> {
+  switch (command.action) {
+    case 'create':
+      return createTopic(client, command, io);
+    case 'list':
+      return listAction(client, command, io);
+    case 'describe':
+      return describeAction(client, command, io);
+    case 'delete':
+      return deleteAction(client, command);
+    case 'alter':
+      return alterAction(client, command, io);
+    default: {
+      const unknown: never = command.action;
+      throw new Error(`unknown action ${String(unknown)}`);
+    }
+  }
+}
+
+/** Prints a usage error as Kafka does: the message, then (for option errors) the option table. */
+export function reportUsageError(error: UsageError, io: Io, usage: () => string[]): number {
+  io.err(error.message);
+  if (error.showUsage) for (const line of usage()) io.err(line);
+  return EXIT_USAGE;
+}
+
+/** `topics` entry point: parses, runs, prints; resolves to the exit code. */
+export async function topicsMain(argv: readonly string[], io: Io): Promise<number> {
+  let command: TopicCommand;
+  try {
+    command = parseTopicCommand(argv);
+  } catch (error) {
+    if (error instanceof HelpRequested) {
+      for (const line of topicUsage()) io.out(line);
+      return EXIT_OK;
+    }
+    if (error instanceof UsageError) return reportUsageError(error, io, topicUsage);
+    throw error;
+  }
+  let client: RestClient;
+  try {
+    client = new RestClient({ bootstrapServers: command.bootstrapServer });
+  } catch (error) {
+    if (error instanceof UsageError) return reportUsageError(error, io, topicUsage);
+    throw error;
+  }
+  try {
+    await executeTopicCommand(client, command, io);
+    return EXIT_OK;
+  } catch (error) {
+    if (error instanceof UsageError) return reportUsageError(error, io, topicUsage);
+    if (error instanceof CliError) {
+      io.err(`Error while executing topic command : ${error.message}`);
+      return EXIT_ERROR;
+    }
+    throw error;
+  } finally {
+    await client.close();
+  }
+}

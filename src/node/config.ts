@@ -1,0 +1,1015 @@
+// A node's configuration: Kafka's config names, read from a Java .properties file and command-line flags,
+// checked, and turned into a typed NodeConfig. Precedence, lowest first:
+//   the local-cluster profile (only without --config) < the --config file < flags (in argv order).
+// No I/O here except reading the --config file in loadNodeConfig.
+
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { type NodeId, nodeId } from '../../raft/types.ts';
+import {
+  type ConfigKeyDefinition,
+  IGNORED_KAFKA_KEYS,
+  LOCAL_CLUSTER,
+  LOCAL_CLUSTER_SETTINGS,
+  LOG_LEVELS,
+  NODE_CONFIG_KEYS,
+} from './config-defaults.ts';
+
+export type ProcessRole = 'broker' | 'controller';
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Endpoint {
+  readonly host: string;
+  /** 0 = an ephemeral port (tests only): the node learns the real one when it binds. */
+  readonly port: number;
+}
+
+/** The two listeners every node has: the client API (HTTP) and internal traffic (Raft, replication). */
+export interface Listeners {
+  readonly client: Endpoint;
+  readonly internal: Endpoint;
+}
+
+export interface NodeConfig {
+  // Identity, roles and addresses
+  readonly nodeId: NodeId;
+  readonly processRoles: ReadonlySet<ProcessRole>;
+  /** The controllers, by id, at their (advertised) INTERNAL address, in the order configured. */
+  readonly controllerQuorumVoters: ReadonlyMap<NodeId, Endpoint>;
+  /** Where this node binds. A host of '' or 0.0.0.0 / :: binds every interface. */
+  readonly listeners: Listeners;
+  /** Where others reach this node: never a wildcard host. */
+  readonly advertisedListeners: Listeners;
+  /** Partition data directories (log.dirs, else log.dir). */
+  readonly logDirs: readonly string[];
+  /** Where the metadata log lives: metadata.log.dir, else logDirs[0]. */
+  readonly metadataLogDir: string;
+  /** From cluster.id / --cluster-id; null = whatever meta.properties says (see data-dir.ts). */
+  readonly clusterId: string | null;
+  /** broker.rack */
+  readonly rack: string | null;
+  readonly logLevel: LogLevel;
+  // Topic defaults and the partition log
+  readonly numPartitions: number;
+  readonly defaultReplicationFactor: number;
+  readonly minInsyncReplicas: number;
+  readonly uncleanLeaderElectionEnable: boolean;
+  readonly autoCreateTopicsEnable: boolean;
+  readonly deleteTopicEnable: boolean;
+  /** -1 = no time limit. From log.retention.ms, else .minutes, else .hours. */
+  readonly logRetentionMs: number;
+  /** -1 (any negative) = no size limit. */
+  readonly logRetentionBytes: number;
+  readonly logSegmentBytes: number;
+  /** From log.roll.ms, else log.roll.hours. */
+  readonly logRollMs: number;
+  readonly logRetentionCheckIntervalMs: number;
+  readonly logSegmentDeleteDelayMs: number;
+  /** null (the default) = fsync before a batch counts towards acks=all (design §4). */
+  readonly logFlushIntervalMessages: number | null;
+  readonly logFlushIntervalMs: number | null;
+  readonly messageMaxBytes: number;
+  // Replication
+  readonly replicaLagTimeMaxMs: number;
+  readonly replicaFetchMaxBytes: number;
+  readonly replicaFetchMinBytes: number;
+  readonly replicaFetchWaitMaxMs: number;
+  // Broker lease
+  readonly brokerHeartbeatIntervalMs: number;
+  readonly brokerSessionTimeoutMs: number;
+  readonly initialBrokerRegistrationTimeoutMs: number;
+  // Metadata quorum
+  readonly controllerQuorumElectionTimeoutMs: number;
+  readonly controllerQuorumFetchTimeoutMs: number;
+  readonly controllerQuorumElectionBackoffMaxMs: number;
+  readonly controllerQuorumRequestTimeoutMs: number;
+  readonly controllerQuorumRetryBackoffMs: number;
+  readonly controllerQuorumAppendLingerMs: number;
+  // Metadata log and snapshots
+  readonly metadataLogSegmentBytes: number;
+  readonly metadataLogSegmentMs: number;
+  readonly metadataLogMaxRecordBytesBetweenSnapshots: number;
+  readonly metadataLogMaxRecordsBetweenSnapshots: number;
+  readonly metadataLogMaxSnapshotIntervalMs: number;
+  readonly metadataMaxRetentionMs: number;
+  readonly metadataMaxRetentionBytes: number;
+  // Consumer groups
+  readonly offsetsTopicNumPartitions: number;
+  readonly offsetsTopicReplicationFactor: number;
+  readonly offsetsRetentionMinutes: number;
+  readonly groupInitialRebalanceDelayMs: number;
+  readonly groupMinSessionTimeoutMs: number;
+  readonly groupMaxSessionTimeoutMs: number;
+  // Leadership balance
+  readonly autoLeaderRebalanceEnable: boolean;
+  readonly leaderImbalanceCheckIntervalSeconds: number;
+  // Client API
+  readonly socketRequestMaxBytes: number;
+  readonly consumerInstanceTimeoutMs: number;
+  readonly consumerRequestTimeoutMs: number;
+}
+
+/** A bad setting: names the key and the value (null when the key is missing). */
+export class ConfigError extends Error {
+  readonly key: string;
+  readonly value: string | null;
+  constructor(key: string, value: string | null, reason: string, message?: string) {
+    super(
+      message ??
+        (value === null
+          ? `Missing required configuration ${key}: ${reason}`
+          : `Invalid value ${value} for configuration ${key}: ${reason}`),
+    );
+    this.name = 'ConfigError';
+    this.key = key;
+    this.value = value;
+  }
+}
+
+/** A command line that does not parse: the key is 'command line', the value the arguments. */
+export function commandLineError(argv: readonly string[], reason: string): ConfigError {
+  return new ConfigError('command line', argv.join(' '), reason, `Invalid command line: ${reason}`);
+}
+
+/** A .properties file that cannot be parsed (only a malformed \uXXXX escape can cause this). */
+export class PropertiesSyntaxError extends Error {
+  /** 1-based line where the offending logical line starts. */
+  readonly line: number;
+  constructor(line: number, reason: string) {
+    super(`line ${line}: ${reason}`);
+    this.name = 'PropertiesSyntaxError';
+    this.line = line;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Java .properties (java.util.Properties.load/store semantics), UTF-8 instead of Latin-1.
+
+const isBlank = (c: string | undefined): boolean => c === ' ' || c === '\t' || c === '\f';
+
+interface LogicalLine {
+  readonly text: string;
+  readonly line: number;
+}
+
+/**
+ * Splits into logical lines as Properties.LineReader does: leading whitespace of every natural line is
+ * dropped; blank lines and comment lines (first non-blank char # or !) are skipped and never continue;
+ * a line ending in an odd number of backslashes continues on the next one (that backslash removed).
+ */
+function logicalLines(text: string): LogicalLine[] {
+  const natural = text.split(/\r\n|\r|\n/);
+  const result: LogicalLine[] = [];
+  let current: string | null = null;
+  let startLine = 0;
+  for (let index = 0; index < natural.length; index++) {
+    const raw = natural[index]!;
+    let start = 0;
+    while (isBlank(raw[start])) start++;
+    const stripped = raw.slice(start);
+    if (current === null) {
+      if (stripped === '' || stripped[0] === '#' || stripped[0] === '!') continue;
+      current = '';
+      startLine = index + 1;
+    }
+    let backslashes = 0;
+    while (backslashes < stripped.length && stripped[stripped.length - 1 - backslashes] === '\\')
+      backslashes++;
+    if (backslashes % 2 === 1) {
+      current += stripped.slice(0, -1);
+      if (index === natural.length - 1) result.push({ text: current, line: startLine });
+    } else {
+      result.push({ text: current + stripped, line: startLine });
+      current = null;
+    }
+  }
+  return result;
+}
+
+const SIMPLE_ESCAPES: Readonly<Record<string, string>> = { t: '\t', n: '\n', r: '\r', f: '\f' };
+
+function unescapeText(text: string, line: number): string {
+  let out = '';
+  for (let index = 0; index < text.length; index++) {
+    const c = text[index]!;
+    if (c !== '\\') {
+      out += c;
+      continue;
+    }
+    index++;
+    const next = text[index];
+    if (next === undefined) break;
+    if (next === 'u') {
+      const hex = text.slice(index + 1, index + 5);
+      if (!/^[0-9a-fA-F]{4}$/.test(hex)) throw new PropertiesSyntaxError(line, 'Malformed \\uxxxx encoding.');
+      out += String.fromCharCode(Number.parseInt(hex, 16));
+      index += 4;
+    } else {
+      out += SIMPLE_ESCAPES[next] ?? next;
+    }
+  }
+  return out;
+}
+
+/**
+ * Parses a Java .properties text: `#`/`!` comments, `key=value`, `key: value` or `key value`, `\`
+ * line continuations, escapes (\t \n \r \f \uXXXX, and `\x` = x for any other x). Trailing whitespace
+ * belongs to the value, as in Java (config parsing trims it where a type calls for it). Later
+ * duplicates win. A leading byte-order mark is ignored.
+ */
+export function parseProperties(text: string): Map<string, string> {
+  const result = new Map<string, string>();
+  const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  for (const { text: line, line: number } of logicalLines(body)) {
+    let keyEnd = 0;
+    let valueStart = line.length;
+    let hasSeparator = false;
+    let precedingBackslash = false;
+    while (keyEnd < line.length) {
+      const c = line[keyEnd]!;
+      if (!precedingBackslash && (c === '=' || c === ':')) {
+        valueStart = keyEnd + 1;
+        hasSeparator = true;
+        break;
+      }
+      if (!precedingBackslash && isBlank(c)) {
+        valueStart = keyEnd + 1;
+        break;
+      }
+      precedingBackslash = c === '\\' ? !precedingBackslash : false;
+      keyEnd++;
+    }
+    while (valueStart < line.length) {
+      const c = line[valueStart]!;
+      if (!isBlank(c)) {
+        if (!hasSeparator && (c === '=' || c === ':')) hasSeparator = true;
+        else break;
+      }
+      valueStart++;
+    }
+    result.set(unescapeText(line.slice(0, keyEnd), number), unescapeText(line.slice(valueStart), number));
+  }
+  return result;
+}
+
+function escapeText(text: string, isKey: boolean): string {
+  let out = '';
+  for (let index = 0; index < text.length; index++) {
+    const c = text[index]!;
+    const code = c.charCodeAt(0);
+    if (c === ' ') out += isKey || index === 0 ? '\\ ' : ' ';
+    else if (c === '\\' || c === '=' || c === ':' || c === '#' || c === '!') out += `\\${c}`;
+    else if (c === '\t') out += '\\t';
+    else if (c === '\n') out += '\\n';
+    else if (c === '\r') out += '\\r';
+    else if (c === '\f') out += '\\f';
+    else if (
+      code < 0x20 ||
+      (code >= 0x7f && code <= 0x9f) ||
+      (code >= 0xd800 && code <= 0xdfff) ||
+      code === 0xfeff
+    )
+      out += `\\u${code.toString(16).padStart(4, '0')}`;
+    else out += c;
+  }
+  return out;
+}
+
+/**
+ * Writes properties so that parseProperties reads back exactly the same map (Properties.store's
+ * escaping; other non-ASCII characters stay as UTF-8). `comments` become `#` lines at the top.
+ */
+export function formatProperties(
+  entries: Iterable<readonly [string, string]>,
+  comments: readonly string[] = [],
+): string {
+  let out = '';
+  for (const comment of comments) out += `# ${comment.replace(/[\r\n]+/g, ' ')}\n`;
+  for (const [key, value] of entries) out += `${escapeText(key, true)}=${escapeText(value, false)}\n`;
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Values
+
+const INTEGER = /^[+-]?[0-9]+$/;
+const INT_RANGE = [-(2n ** 31n), 2n ** 31n - 1n] as const;
+const LONG_RANGE = [-(2n ** 63n), 2n ** 63n - 1n] as const;
+
+/** Kafka's int/long parsing (trimmed), with bounds; longs beyond ±(2^53-1) are clamped to it. */
+function parseInteger(definition: ConfigKeyDefinition, raw: string): number {
+  const trimmed = raw.trim();
+  const typeName = definition.type === 'int' ? 'INT' : 'LONG';
+  const [min, max] = definition.type === 'int' ? INT_RANGE : LONG_RANGE;
+  if (!INTEGER.test(trimmed)) throw new ConfigError(definition.name, raw, `Not a number of type ${typeName}`);
+  const big = BigInt(trimmed);
+  if (big < min || big > max) throw new ConfigError(definition.name, raw, `Not a number of type ${typeName}`);
+  if (definition.atLeast !== undefined && big < BigInt(definition.atLeast))
+    throw new ConfigError(definition.name, raw, `Value must be at least ${definition.atLeast}`);
+  if (definition.atMost !== undefined && big > BigInt(definition.atMost))
+    throw new ConfigError(definition.name, raw, `Value must be no more than ${definition.atMost}`);
+  const safe = BigInt(Number.MAX_SAFE_INTEGER);
+  return Number(big > safe ? safe : big < -safe ? -safe : big);
+}
+
+function parseBoolean(key: string, raw: string): boolean {
+  const trimmed = raw.trim().toLowerCase();
+  if (trimmed === 'true') return true;
+  if (trimmed === 'false') return false;
+  throw new ConfigError(key, raw, 'Expected value to be either true or false');
+}
+
+/** A comma-separated list, trimmed, empty items dropped (Kafka's LIST type). */
+function parseList(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+const WILDCARD_HOSTS: ReadonlySet<string> = new Set(['', '0.0.0.0', '::']);
+
+/** Parses `host:port` or `[ipv6]:port`; the host may be empty (bind every interface). */
+function parseHostPort(key: string, raw: string, text: string): Endpoint {
+  const match = /^(?:\[([0-9A-Fa-f:.%\w]*)\]|([^\s:[\]]*)):([0-9]+)$/.exec(text);
+  if (match === null) throw new ConfigError(key, raw, `'${text}' is not host:port`);
+  const port = Number(match[3]);
+  if (port > 65535) throw new ConfigError(key, raw, `port ${port} is not in 0..65535`);
+  return { host: match[1] ?? match[2] ?? '', port };
+}
+
+/** host:port, with IPv6 hosts in brackets. */
+export function formatEndpoint(endpoint: Endpoint): string {
+  return endpoint.host.includes(':')
+    ? `[${endpoint.host}]:${endpoint.port}`
+    : `${endpoint.host}:${endpoint.port}`;
+}
+
+const LISTENER_NAMES = ['CLIENT', 'INTERNAL'] as const;
+type ListenerName = (typeof LISTENER_NAMES)[number];
+
+/** `NAME://host:port,...` with names CLIENT and INTERNAL, each at most once. */
+function parseListenerList(key: string, raw: string): Map<ListenerName, Endpoint> {
+  const result = new Map<ListenerName, Endpoint>();
+  for (const item of parseList(raw)) {
+    const match = /^([A-Za-z0-9_-]+):\/\/(.*)$/.exec(item);
+    if (match === null) throw new ConfigError(key, raw, `'${item}' is not NAME://host:port`);
+    const name = match[1]!.toUpperCase();
+    if (name !== 'CLIENT' && name !== 'INTERNAL')
+      throw new ConfigError(
+        key,
+        raw,
+        `unknown listener name ${match[1]}: the listeners are CLIENT (client API) and INTERNAL (Raft, replication)`,
+      );
+    if (result.has(name)) throw new ConfigError(key, raw, `listener ${name} is listed twice`);
+    result.set(name, parseHostPort(key, raw, match[2]!));
+  }
+  return result;
+}
+
+export function formatListeners(listeners: Listeners): string {
+  return `CLIENT://${formatEndpoint(listeners.client)},INTERNAL://${formatEndpoint(listeners.internal)}`;
+}
+
+/** `id@host:port,...` */
+function parseVoters(raw: string): Map<NodeId, Endpoint> {
+  const key = 'controller.quorum.voters';
+  const result = new Map<NodeId, Endpoint>();
+  for (const item of parseList(raw)) {
+    const match = /^([0-9]+)@(.+)$/.exec(item);
+    if (match === null) throw new ConfigError(key, raw, `'${item}' is not id@host:port`);
+    const id = Number(match[1]);
+    if (!Number.isSafeInteger(id) || id < 1 || id > 0x7fff_ffff)
+      throw new ConfigError(key, raw, `voter id ${match[1]} is not a positive int (0 is reserved)`);
+    if (result.has(nodeId(id))) throw new ConfigError(key, raw, `voter ${id} is listed twice`);
+    const endpoint = parseHostPort(key, raw, match[2]!);
+    if (WILDCARD_HOSTS.has(endpoint.host))
+      throw new ConfigError(key, raw, `voter ${id} needs a routable host, not '${endpoint.host}'`);
+    if (endpoint.port === 0) throw new ConfigError(key, raw, `voter ${id} needs a port in 1..65535`);
+    result.set(nodeId(id), endpoint);
+  }
+  if (result.size === 0) throw new ConfigError(key, raw, 'at least one voter is needed');
+  return result;
+}
+
+export function formatVoters(voters: ReadonlyMap<NodeId, Endpoint>): string {
+  return [...voters].map(([id, endpoint]) => `${id}@${formatEndpoint(endpoint)}`).join(',');
+}
+
+/** URL-safe (the REST API puts it in paths); Kafka's are 22-character base64url UUIDs. */
+export function isValidClusterId(id: string): boolean {
+  return /^[A-Za-z0-9._-]{1,64}$/.test(id);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Building a NodeConfig from the merged key/value map
+
+/** The typed readers over the merged settings; `explicit` tells whether a key was set at all. */
+class Settings {
+  readonly values: ReadonlyMap<string, string>;
+  constructor(values: ReadonlyMap<string, string>) {
+    this.values = values;
+  }
+  private definition(key: string): ConfigKeyDefinition {
+    const definition = NODE_CONFIG_KEYS.get(key);
+    if (definition === undefined) throw new Error(`bug: unknown config key ${key}`);
+    return definition;
+  }
+  explicit(key: string): boolean {
+    return this.values.has(key);
+  }
+  raw(key: string): string | null {
+    return this.values.get(key) ?? this.definition(key).defaultValue;
+  }
+  required(key: string, hint: string): string {
+    const raw = this.raw(key);
+    if (raw === null || raw.trim() === '') throw new ConfigError(key, null, hint);
+    return raw;
+  }
+  integer(key: string): number {
+    const raw = this.raw(key);
+    if (raw === null) throw new Error(`bug: ${key} has no default`);
+    return parseInteger(this.definition(key), raw);
+  }
+  nullableInteger(key: string): number | null {
+    const raw = this.raw(key);
+    return raw === null || raw.trim() === '' ? null : parseInteger(this.definition(key), raw);
+  }
+  boolean(key: string): boolean {
+    return parseBoolean(key, this.raw(key) ?? 'false');
+  }
+  nullableString(key: string): string | null {
+    const raw = this.raw(key)?.trim() ?? '';
+    return raw === '' ? null : raw;
+  }
+}
+
+function parseRoles(settings: Settings): Set<ProcessRole> {
+  const key = 'process.roles';
+  const raw = settings.required(key, 'set process.roles=broker,controller (or broker, or controller)');
+  const roles = new Set<ProcessRole>();
+  for (const role of parseList(raw)) {
+    if (role !== 'broker' && role !== 'controller')
+      throw new ConfigError(key, raw, `unknown role '${role}': the roles are broker and controller`);
+    if (roles.has(role)) throw new ConfigError(key, raw, `duplicate role ${role}`);
+    roles.add(role);
+  }
+  if (roles.size === 0) throw new ConfigError(key, raw, 'give broker, controller or both');
+  return roles;
+}
+
+function parseNodeId(settings: Settings): NodeId {
+  const id = settings.nullableInteger('node.id');
+  const brokerId = settings.nullableInteger('broker.id');
+  if (id !== null && brokerId !== null && id !== brokerId)
+    throw new ConfigError('broker.id', settings.raw('broker.id'), `must match node.id (${id}) if set`);
+  const resolved = id ?? brokerId;
+  if (resolved === null)
+    throw new ConfigError('node.id', null, 'every node needs a unique id >= 1 (0 is reserved)');
+  return nodeId(resolved);
+}
+
+function parseListenerSettings(settings: Settings): { listeners: Listeners; advertised: Listeners } {
+  const raw = settings.required('listeners', 'set listeners=CLIENT://host:port,INTERNAL://host:port');
+  const bound = parseListenerList('listeners', raw);
+  for (const name of LISTENER_NAMES)
+    if (!bound.has(name))
+      throw new ConfigError(
+        'listeners',
+        raw,
+        `listener ${name} is missing: give CLIENT://host:port,INTERNAL://host:port`,
+      );
+  const listeners: Listeners = { client: bound.get('CLIENT')!, internal: bound.get('INTERNAL')! };
+  const { client, internal } = listeners;
+  if (client.port !== 0 && client.port === internal.port && client.host === internal.host)
+    throw new ConfigError('listeners', raw, 'CLIENT and INTERNAL need different ports');
+  const advertisedRaw = settings.nullableString('advertised.listeners');
+  const given = advertisedRaw === null ? new Map() : parseListenerList('advertised.listeners', advertisedRaw);
+  const advertised: Listeners = {
+    client: given.get('CLIENT') ?? client,
+    internal: given.get('INTERNAL') ?? internal,
+  };
+  for (const name of LISTENER_NAMES) {
+    const endpoint = name === 'CLIENT' ? advertised.client : advertised.internal;
+    if (!WILDCARD_HOSTS.has(endpoint.host)) continue;
+    if (given.has(name))
+      throw new ConfigError(
+        'advertised.listeners',
+        advertisedRaw,
+        `${name} cannot advertise the non-routable address '${endpoint.host}'`,
+      );
+    throw new ConfigError(
+      'advertised.listeners',
+      advertisedRaw,
+      `listener ${name} binds to '${endpoint.host}' (every interface), so it must be advertised explicitly: ` +
+        `set advertised.listeners=${name}://<routable host>:${endpoint.port}`,
+    );
+  }
+  return { listeners, advertised };
+}
+
+function parseLogDirs(settings: Settings, warnings: string[]): string[] {
+  const listed = settings.nullableString('log.dirs');
+  if (listed !== null) {
+    const dirs = parseList(listed);
+    const raw = settings.raw('log.dirs');
+    if (dirs.length === 0) throw new ConfigError('log.dirs', raw, 'no directory given');
+    if (new Set(dirs).size !== dirs.length)
+      throw new ConfigError('log.dirs', raw, 'a directory is listed twice');
+    return dirs;
+  }
+  const single = settings.nullableString('log.dir');
+  if (single === null) throw new ConfigError('log.dirs', null, 'give at least one directory');
+  if (!settings.explicit('log.dir'))
+    warnings.push(`log.dirs is not set: using Kafka's default ${single}, which the OS may clear on reboot`);
+  return [single];
+}
+
+function parseLogLevel(settings: Settings): LogLevel {
+  const raw = settings.raw('log.level') ?? 'info';
+  const level = LOG_LEVELS.find((candidate) => candidate === raw.trim().toLowerCase());
+  if (level === undefined)
+    throw new ConfigError('log.level', raw, `String must be one of: ${LOG_LEVELS.join(', ')}`);
+  return level;
+}
+
+function parseClusterId(settings: Settings): string | null {
+  const id = settings.nullableString('cluster.id');
+  if (id !== null && !isValidClusterId(id))
+    throw new ConfigError('cluster.id', id, 'use 1 to 64 characters among A-Z a-z 0-9 . _ -');
+  return id;
+}
+
+function checkKeys(settings: Settings, warnings: string[]): void {
+  for (const key of settings.values.keys()) {
+    if (NODE_CONFIG_KEYS.has(key)) continue;
+    warnings.push(
+      IGNORED_KAFKA_KEYS.has(key)
+        ? `The configuration '${key}' is a Kafka setting this platform does not use (ignored).`
+        : `The configuration '${key}' was supplied but isn't a known config (ignored).`,
+    );
+  }
+}
+
+/** The cross-key rules between roles, listeners and voters. */
+function checkQuorum(config: NodeConfig, warnings: string[]): void {
+  const voters = 'controller.quorum.voters';
+  const votersText = formatVoters(config.controllerQuorumVoters);
+  const self = config.controllerQuorumVoters.get(config.nodeId);
+  if (config.processRoles.has('controller')) {
+    if (self === undefined)
+      throw new ConfigError(
+        voters,
+        votersText,
+        `node ${config.nodeId} has the controller role, so it must be a voter`,
+      );
+    const advertised = config.advertisedListeners.internal;
+    if (advertised.port !== 0 && advertised.port !== self.port)
+      throw new ConfigError(
+        voters,
+        votersText,
+        `voter ${config.nodeId} is at port ${self.port}, but this node's INTERNAL listener is advertised at port ` +
+          `${advertised.port}: they must agree`,
+      );
+    if (advertised.port !== 0 && advertised.host !== self.host)
+      warnings.push(
+        `controller.quorum.voters lists node ${config.nodeId} at ${formatEndpoint(self)}, but its INTERNAL ` +
+          `listener is advertised as ${formatEndpoint(advertised)}; make sure both reach this node.`,
+      );
+  } else if (self !== undefined) {
+    throw new ConfigError(
+      voters,
+      votersText,
+      `node ${config.nodeId} is broker-only, so it must not be a voter (add controller to process.roles, or remove it)`,
+    );
+  }
+}
+
+function checkSettings(settings: Settings): void {
+  const names = settings.nullableString('controller.listener.names');
+  if (names !== null && (parseList(names).length !== 1 || parseList(names)[0]?.toUpperCase() !== 'INTERNAL'))
+    throw new ConfigError(
+      'controller.listener.names',
+      names,
+      'controller traffic uses the INTERNAL listener: set INTERNAL',
+    );
+  const interBroker = settings.nullableString('inter.broker.listener.name');
+  if (interBroker !== null && interBroker.toUpperCase() !== 'INTERNAL')
+    throw new ConfigError(
+      'inter.broker.listener.name',
+      interBroker,
+      'replication uses the INTERNAL listener: set INTERNAL',
+    );
+}
+
+function checkRelations(config: NodeConfig, warnings: string[]): void {
+  if (config.brokerHeartbeatIntervalMs >= config.brokerSessionTimeoutMs)
+    throw new ConfigError(
+      'broker.heartbeat.interval.ms',
+      String(config.brokerHeartbeatIntervalMs),
+      `must be less than broker.session.timeout.ms (${config.brokerSessionTimeoutMs})`,
+    );
+  if (config.groupMinSessionTimeoutMs > config.groupMaxSessionTimeoutMs)
+    throw new ConfigError(
+      'group.min.session.timeout.ms',
+      String(config.groupMinSessionTimeoutMs),
+      `must not exceed group.max.session.timeout.ms (${config.groupMaxSessionTimeoutMs})`,
+    );
+  if (config.minInsyncReplicas > config.defaultReplicationFactor)
+    warnings.push(
+      `min.insync.replicas (${config.minInsyncReplicas}) exceeds default.replication.factor ` +
+        `(${config.defaultReplicationFactor}): acks=all produce to topics created with the default factor will ` +
+        'fail with NOT_ENOUGH_REPLICAS.',
+    );
+}
+
+/** Typed, checked config from merged settings; throws ConfigError. Unknown keys become warnings. */
+export function buildNodeConfig(values: ReadonlyMap<string, string>): {
+  config: NodeConfig;
+  warnings: string[];
+} {
+  const settings = new Settings(values);
+  const warnings: string[] = [];
+  checkKeys(settings, warnings);
+  checkSettings(settings);
+  const { listeners, advertised } = parseListenerSettings(settings);
+  const logDirs = parseLogDirs(settings, warnings);
+  const retentionMs =
+    settings.nullableInteger('log.retention.ms') ??
+    minutesOrHours(
+      settings.nullableInteger('log.retention.minutes'),
+      settings.integer('log.retention.hours'),
+    );
+  const int = (key: string): number => settings.integer(key);
+  const config: NodeConfig = {
+    nodeId: parseNodeId(settings),
+    processRoles: parseRoles(settings),
+    controllerQuorumVoters: parseVoters(
+      settings.required(
+        'controller.quorum.voters',
+        'list every controller as id@host:port (its INTERNAL listener)',
+      ),
+    ),
+    listeners,
+    advertisedListeners: advertised,
+    logDirs,
+    metadataLogDir: settings.nullableString('metadata.log.dir') ?? logDirs[0]!,
+    clusterId: parseClusterId(settings),
+    rack: settings.nullableString('broker.rack'),
+    logLevel: parseLogLevel(settings),
+    numPartitions: int('num.partitions'),
+    defaultReplicationFactor: int('default.replication.factor'),
+    minInsyncReplicas: int('min.insync.replicas'),
+    uncleanLeaderElectionEnable: settings.boolean('unclean.leader.election.enable'),
+    autoCreateTopicsEnable: settings.boolean('auto.create.topics.enable'),
+    deleteTopicEnable: settings.boolean('delete.topic.enable'),
+    logRetentionMs: retentionMs,
+    logRetentionBytes: int('log.retention.bytes'),
+    logSegmentBytes: int('log.segment.bytes'),
+    logRollMs: settings.nullableInteger('log.roll.ms') ?? int('log.roll.hours') * 3_600_000,
+    logRetentionCheckIntervalMs: int('log.retention.check.interval.ms'),
+    logSegmentDeleteDelayMs: int('log.segment.delete.delay.ms'),
+    logFlushIntervalMessages: settings.nullableInteger('log.flush.interval.messages'),
+    logFlushIntervalMs: settings.nullableInteger('log.flush.interval.ms'),
+    messageMaxBytes: int('message.max.bytes'),
+    replicaLagTimeMaxMs: int('replica.lag.time.max.ms'),
+    replicaFetchMaxBytes: int('replica.fetch.max.bytes'),
+    replicaFetchMinBytes: int('replica.fetch.min.bytes'),
+    replicaFetchWaitMaxMs: int('replica.fetch.wait.max.ms'),
+    brokerHeartbeatIntervalMs: int('broker.heartbeat.interval.ms'),
+    brokerSessionTimeoutMs: int('broker.session.timeout.ms'),
+    initialBrokerRegistrationTimeoutMs: int('initial.broker.registration.timeout.ms'),
+    controllerQuorumElectionTimeoutMs: int('controller.quorum.election.timeout.ms'),
+    controllerQuorumFetchTimeoutMs: int('controller.quorum.fetch.timeout.ms'),
+    controllerQuorumElectionBackoffMaxMs: int('controller.quorum.election.backoff.max.ms'),
+    controllerQuorumRequestTimeoutMs: int('controller.quorum.request.timeout.ms'),
+    controllerQuorumRetryBackoffMs: int('controller.quorum.retry.backoff.ms'),
+    controllerQuorumAppendLingerMs: int('controller.quorum.append.linger.ms'),
+    metadataLogSegmentBytes: int('metadata.log.segment.bytes'),
+    metadataLogSegmentMs: int('metadata.log.segment.ms'),
+    metadataLogMaxRecordBytesBetweenSnapshots: int('metadata.log.max.record.bytes.between.snapshots'),
+    metadataLogMaxRecordsBetweenSnapshots: int('metadata.log.max.records.between.snapshots'),
+    metadataLogMaxSnapshotIntervalMs: int('metadata.log.max.snapshot.interval.ms'),
+    metadataMaxRetentionMs: int('metadata.max.retention.ms'),
+    metadataMaxRetentionBytes: int('metadata.max.retention.bytes'),
+    offsetsTopicNumPartitions: int('offsets.topic.num.partitions'),
+    offsetsTopicReplicationFactor: int('offsets.topic.replication.factor'),
+    offsetsRetentionMinutes: int('offsets.retention.minutes'),
+    groupInitialRebalanceDelayMs: int('group.initial.rebalance.delay.ms'),
+    groupMinSessionTimeoutMs: int('group.min.session.timeout.ms'),
+    groupMaxSessionTimeoutMs: int('group.max.session.timeout.ms'),
+    autoLeaderRebalanceEnable: settings.boolean('auto.leader.rebalance.enable'),
+    leaderImbalanceCheckIntervalSeconds: int('leader.imbalance.check.interval.seconds'),
+    socketRequestMaxBytes: int('socket.request.max.bytes'),
+    consumerInstanceTimeoutMs: int('consumer.instance.timeout.ms'),
+    consumerRequestTimeoutMs: int('consumer.request.timeout.ms'),
+  };
+  checkQuorum(config, warnings);
+  checkRelations(config, warnings);
+  return { config, warnings };
+}
+
+function minutesOrHours(minutes: number | null, hours: number): number {
+  const value = minutes !== null ? minutes * 60_000 : hours * 3_600_000;
+  return value < 0 ? -1 : value;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Back to Kafka's names: for describeConfig, and so that a NodeConfig round-trips through properties.
+
+/** Every non-alias key with its effective value (null = unset), in key order. */
+export function configToProperties(config: NodeConfig): Map<string, string | null> {
+  const n = (value: number | null): string | null => (value === null ? null : String(value));
+  const effective: Record<string, string | null> = {
+    'node.id': String(config.nodeId),
+    'process.roles': [...config.processRoles].join(','),
+    'controller.quorum.voters': formatVoters(config.controllerQuorumVoters),
+    'controller.listener.names': 'INTERNAL',
+    'inter.broker.listener.name': 'INTERNAL',
+    listeners: formatListeners(config.listeners),
+    'advertised.listeners': formatListeners(config.advertisedListeners),
+    'log.dirs': config.logDirs.join(','),
+    'metadata.log.dir': config.metadataLogDir,
+    'cluster.id': config.clusterId,
+    'broker.rack': config.rack,
+    'log.level': config.logLevel,
+    'num.partitions': n(config.numPartitions),
+    'default.replication.factor': n(config.defaultReplicationFactor),
+    'min.insync.replicas': n(config.minInsyncReplicas),
+    'unclean.leader.election.enable': String(config.uncleanLeaderElectionEnable),
+    'auto.create.topics.enable': String(config.autoCreateTopicsEnable),
+    'delete.topic.enable': String(config.deleteTopicEnable),
+    'log.retention.ms': n(config.logRetentionMs),
+    'log.retention.bytes': n(config.logRetentionBytes),
+    'log.segment.bytes': n(config.logSegmentBytes),
+    'log.roll.ms': n(config.logRollMs),
+    'log.retention.check.interval.ms': n(config.logRetentionCheckIntervalMs),
+    'log.segment.delete.delay.ms': n(config.logSegmentDeleteDelayMs),
+    'log.flush.interval.messages': n(config.logFlushIntervalMessages),
+    'log.flush.interval.ms': n(config.logFlushIntervalMs),
+    'message.max.bytes': n(config.messageMaxBytes),
+    'replica.lag.time.max.ms': n(config.replicaLagTimeMaxMs),
+    'replica.fetch.max.bytes': n(config.replicaFetchMaxBytes),
+    'replica.fetch.min.bytes': n(config.replicaFetchMinBytes),
+    'replica.fetch.wait.max.ms': n(config.replicaFetchWaitMaxMs),
+    'broker.heartbeat.interval.ms': n(config.brokerHeartbeatIntervalMs),
+    'broker.session.timeout.ms': n(config.brokerSessionTimeoutMs),
+    'initial.broker.registration.timeout.ms': n(config.initialBrokerRegistrationTimeoutMs),
+    'controller.quorum.election.timeout.ms': n(config.controllerQuorumElectionTimeoutMs),
+    'controller.quorum.fetch.timeout.ms': n(config.controllerQuorumFetchTimeoutMs),
+    'controller.quorum.election.backoff.max.ms': n(config.controllerQuorumElectionBackoffMaxMs),
+    'controller.quorum.request.timeout.ms': n(config.controllerQuorumRequestTimeoutMs),
+    'controller.quorum.retry.backoff.ms': n(config.controllerQuorumRetryBackoffMs),
+    'controller.quorum.append.linger.ms': n(config.controllerQuorumAppendLingerMs),
+    'metadata.log.segment.bytes': n(config.metadataLogSegmentBytes),
+    'metadata.log.segment.ms': n(config.metadataLogSegmentMs),
+    'metadata.log.max.record.bytes.between.snapshots': n(config.metadataLogMaxRecordBytesBetweenSnapshots),
+    'metadata.log.max.records.between.snapshots': n(config.metadataLogMaxRecordsBetweenSnapshots),
+    'metadata.log.max.snapshot.interval.ms': n(config.metadataLogMaxSnapshotIntervalMs),
+    'metadata.max.retention.ms': n(config.metadataMaxRetentionMs),
+    'metadata.max.retention.bytes': n(config.metadataMaxRetentionBytes),
+    'offsets.topic.num.partitions': n(config.offsetsTopicNumPartitions),
+    'offsets.topic.replication.factor': n(config.offsetsTopicReplicationFactor),
+    'offsets.retention.minutes': n(config.offsetsRetentionMinutes),
+    'group.initial.rebalance.delay.ms': n(config.groupInitialRebalanceDelayMs),
+    'group.min.session.timeout.ms': n(config.groupMinSessionTimeoutMs),
+    'group.max.session.timeout.ms': n(config.groupMaxSessionTimeoutMs),
+    'auto.leader.rebalance.enable': String(config.autoLeaderRebalanceEnable),
+    'leader.imbalance.check.interval.seconds': n(config.leaderImbalanceCheckIntervalSeconds),
+    'socket.request.max.bytes': n(config.socketRequestMaxBytes),
+    'consumer.instance.timeout.ms': n(config.consumerInstanceTimeoutMs),
+    'consumer.request.timeout.ms': n(config.consumerRequestTimeoutMs),
+  };
+  return new Map(Object.entries(effective).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** The lines a node logs at start, as Kafka's "KafkaConfig values:" block. */
+export function describeConfig(config: NodeConfig): string[] {
+  return [
+    'NodeConfig values:',
+    ...[...configToProperties(config)].map(([key, value]) => `\t${key} = ${value ?? 'null'}`),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The local development cluster
+
+function localDataDir(dataRoot: string, id: number): string {
+  return `${dataRoot.replace(/[\\/]+$/, '') || '.'}/node-${id}`;
+}
+
+/** The settings of node `id` of the local cluster of `nodes` combined nodes (see LOCAL_CLUSTER). */
+export function localClusterProperties(
+  id: number,
+  dataRoot: string = LOCAL_CLUSTER.dataRoot,
+  nodes: number = LOCAL_CLUSTER.nodes,
+): Map<string, string> {
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > LOCAL_CLUSTER.nodesMax)
+    throw new ConfigError(
+      '--local-nodes',
+      String(nodes),
+      `the local cluster has 1 to ${LOCAL_CLUSTER.nodesMax} nodes`,
+    );
+  if (!Number.isInteger(id) || id < 1 || id > nodes)
+    throw new ConfigError(
+      'node.id',
+      String(id),
+      `the local ${nodes}-node cluster has nodes 1..${nodes}; use --config for another layout`,
+    );
+  const { host, clientPortBase, internalPortBase } = LOCAL_CLUSTER;
+  const voters = Array.from(
+    { length: nodes },
+    (_, index) => `${index + 1}@${host}:${internalPortBase + index + 1}`,
+  );
+  const settings = new Map<string, string>([
+    ['node.id', String(id)],
+    ['process.roles', 'broker,controller'],
+    ['controller.quorum.voters', voters.join(',')],
+    ['controller.listener.names', 'INTERNAL'],
+    ['listeners', `CLIENT://${host}:${clientPortBase + id},INTERNAL://${host}:${internalPortBase + id}`],
+    ['log.dirs', localDataDir(dataRoot, id)],
+    ...LOCAL_CLUSTER_SETTINGS,
+  ]);
+  // A smaller local cluster cannot hold 3 replicas.
+  settings.set('default.replication.factor', String(Math.min(3, nodes)));
+  settings.set('offsets.topic.replication.factor', String(Math.min(3, nodes)));
+  settings.set('min.insync.replicas', String(Math.min(2, nodes)));
+  return settings;
+}
+
+/** Node `id` (1..3) of the local 3-node cluster that `npm run cluster` starts. */
+export function localClusterConfig(
+  id: number,
+  dataRoot: string = LOCAL_CLUSTER.dataRoot,
+  nodes = 3,
+): NodeConfig {
+  return buildNodeConfig(localClusterProperties(id, dataRoot, nodes)).config;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Command line
+
+export interface NodeArgs {
+  readonly help: boolean;
+  readonly configFile: string | null;
+  /** Settings from flags, in argv order (later ones win). */
+  readonly settings: readonly (readonly [string, string])[];
+  /** Local profile only: where the node directories and cluster.id live. */
+  readonly dataRoot: string | null;
+  readonly localNodes: number | null;
+}
+
+/** `--node-id` for `node.id`: every known key has a flag. */
+export const flagForKey = (key: string): string => key.replaceAll('.', '-');
+
+const KEY_FOR_FLAG: ReadonlyMap<string, string> = new Map(
+  [...NODE_CONFIG_KEYS.keys()].map((key) => [flagForKey(key), key]),
+);
+
+export const NODE_USAGE = `Usage: npm run node -- [--config FILE] [--node-id N] [--<config-key> VALUE]... [--override key=value]...
+
+Without --config, starts node N (1..3) of the local cluster that \`npm run cluster\` runs:
+client API on 127.0.0.1:808N, internal traffic on 127.0.0.1:909N, data in ./data/node-N.
+
+  --config FILE           a Kafka-style .properties file (node.id, process.roles, listeners, ...)
+  --override key=value    set any config (repeatable); same as --<key-with-dashes> value
+  --node-id N, --listeners L, --advertised-listeners L, --controller-quorum-voters V,
+  --process-roles R, --log-dirs D, --cluster-id ID, --broker-rack R, --log-level L, ...
+                          every config key has a flag: dots become dashes
+  --data-root DIR         local cluster only: where node-N/ and cluster.id live (default ./data)
+  --local-nodes N         local cluster only: its size (default 3)
+  --help                  this text
+`;
+
+function parseNumberFlag(flag: string, raw: string): number {
+  if (!/^[0-9]+$/.test(raw.trim())) throw new ConfigError(flag, raw, 'expected a positive integer');
+  return Number(raw.trim());
+}
+
+/** Parses argv (without the node binary and script); pure. */
+export function parseNodeArgs(argv: readonly string[]): NodeArgs {
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
+    config: { type: 'string' },
+    override: { type: 'string', multiple: true },
+    help: { type: 'boolean', short: 'h' },
+    'data-root': { type: 'string' },
+    'local-nodes': { type: 'string' },
+  };
+  for (const flag of KEY_FOR_FLAG.keys()) options[flag] = { type: 'string', multiple: true };
+  let tokens: ReturnType<typeof parseArgs>['tokens'];
+  try {
+    tokens = parseArgs({
+      args: [...argv],
+      options,
+      strict: true,
+      allowPositionals: false,
+      tokens: true,
+    }).tokens;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw commandLineError(argv, `${message}\n\n${NODE_USAGE}`);
+  }
+  let configFile: string | null = null;
+  let dataRoot: string | null = null;
+  let localNodes: number | null = null;
+  let help = false;
+  const settings: (readonly [string, string])[] = [];
+  for (const token of tokens ?? []) {
+    if (token.kind !== 'option') continue;
+    const value = token.value ?? '';
+    if (token.name === 'help') help = true;
+    else if (token.name === 'config') {
+      if (configFile !== null) throw new ConfigError('--config', value, 'give one config file');
+      configFile = value;
+    } else if (token.name === 'data-root') dataRoot = value;
+    else if (token.name === 'local-nodes') localNodes = parseNumberFlag('--local-nodes', value);
+    else if (token.name === 'override') {
+      const separator = value.indexOf('=');
+      if (separator <= 0) throw new ConfigError('--override', value, 'expected key=value');
+      settings.push([value.slice(0, separator).trim(), value.slice(separator + 1)]);
+    } else {
+      const key = KEY_FOR_FLAG.get(token.name);
+      if (key !== undefined) settings.push([key, value]);
+    }
+  }
+  return { help, configFile, settings, dataRoot, localNodes };
+}
+
+export interface LocalClusterInfo {
+  readonly dataRoot: string;
+  readonly nodes: number;
+}
+
+export interface LoadedConfig {
+  readonly config: NodeConfig;
+  /** Unknown keys and doubtful settings: log them; they do not stop the node (as in Kafka). */
+  readonly warnings: readonly string[];
+  /** The --config file read, or null for the local-cluster profile. */
+  readonly configFile: string | null;
+  /** Set for the local-cluster profile: the node then shares <dataRoot>/cluster.id with the others. */
+  readonly localCluster: LocalClusterInfo | null;
+}
+
+export type LoadResult =
+  | { readonly kind: 'help'; readonly usage: string }
+  | ({ readonly kind: 'config' } & LoadedConfig);
+
+export interface LoadOptions {
+  /** Reads the --config file (tests replace it). */
+  readonly readFile?: (path: string) => string;
+}
+
+function readConfigFile(path: string, readFile: (path: string) => string): Map<string, string> {
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new ConfigError('--config', path, `cannot read the file (${code})`);
+  }
+  try {
+    return parseProperties(text);
+  } catch (error) {
+    if (error instanceof PropertiesSyntaxError) throw new ConfigError('--config', path, error.message);
+    throw error;
+  }
+}
+
+/** argv -> checked NodeConfig. Throws ConfigError (its message is meant for the user). */
+export function loadNodeConfig(argv: readonly string[], options: LoadOptions = {}): LoadResult {
+  const args = parseNodeArgs(argv);
+  if (args.help) return { kind: 'help', usage: NODE_USAGE };
+  const flags = new Map(args.settings);
+  let base: Map<string, string>;
+  let localCluster: LocalClusterInfo | null = null;
+  if (args.configFile !== null) {
+    if (args.dataRoot !== null)
+      throw new ConfigError(
+        '--data-root',
+        args.dataRoot,
+        'applies to the local cluster only (without --config)',
+      );
+    if (args.localNodes !== null)
+      throw new ConfigError(
+        '--local-nodes',
+        String(args.localNodes),
+        'applies to the local cluster only (without --config)',
+      );
+    base = readConfigFile(args.configFile, options.readFile ?? ((path) => readFileSync(path, 'utf8')));
+  } else {
+    const raw = flags.get('node.id') ?? flags.get('broker.id');
+    if (raw === undefined)
+      throw new ConfigError(
+        'node.id',
+        null,
+        `give --node-id 1..3 for a node of the local cluster, or --config FILE\n\n${NODE_USAGE}`,
+      );
+    const nodes = args.localNodes ?? LOCAL_CLUSTER.nodes;
+    localCluster = { dataRoot: args.dataRoot ?? LOCAL_CLUSTER.dataRoot, nodes };
+    const id = parseInteger(NODE_CONFIG_KEYS.get('node.id')!, raw);
+    base = localClusterProperties(id, localCluster.dataRoot, nodes);
+  }
+  for (const [key, value] of flags) base.set(key, value);
+  const { config, warnings } = buildNodeConfig(base);
+  return { kind: 'config', config, warnings, configFile: args.configFile, localCluster };
+}

@@ -1,0 +1,302 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LinePrefixer, parseLauncherArgs } from '../../src/node/cluster-launcher.ts';
+import { ConfigError } from '../../src/node/config.ts';
+
+const LAUNCHER = fileURLToPath(new URL('../../src/node/cluster-launcher.ts', import.meta.url));
+
+// A stand-in for src/node/main.ts: prints a line in two writes, a line on stderr, then waits for a
+// signal. FAKE_NODE_<id> picks a behaviour: crash (exit 3 at once), stubborn (ignore signals).
+const FAKE_NODE = `
+const id = process.argv[process.argv.indexOf('--node-id') + 1];
+const mode = process.env['FAKE_NODE_' + id] ?? 'normal';
+process.stdout.write('hello from ' + id + '\\npartial ');
+setImmediate(() => {
+  process.stdout.write('line ' + id + '\\n');
+  process.stderr.write('warning from ' + id + '\\n');
+  if (mode === 'crash') process.exit(3);
+  const keepAlive = setInterval(() => {}, 60_000);
+  const stop = (signal) => {
+    if (mode === 'stubborn') return console.log('ignoring ' + signal);
+    console.log('stopping ' + id + ' on ' + signal);
+    clearInterval(keepAlive);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  console.log('ready ' + id + ' with ' + process.argv.slice(2).join(' '));
+});
+`;
+
+/** The launcher as a real process, with its output collected and conditions awaited (no sleeps). */
+class Launcher {
+  readonly process: ChildProcess;
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly #waiters = new Set<() => void>();
+
+  constructor(args: readonly string[], environment: Record<string, string> = {}) {
+    this.process = spawn(process.execPath, [LAUNCHER, ...args], {
+      env: { ...process.env, ...environment },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.process.stdout?.on('data', (chunk: Buffer) => {
+      this.stdout += chunk.toString();
+      this.#notify();
+    });
+    this.process.stderr?.on('data', (chunk: Buffer) => {
+      this.stderr += chunk.toString();
+      this.#notify();
+    });
+    this.exited = new Promise((resolve) => {
+      this.process.on('close', (code, signal) => {
+        resolve({ code, signal });
+        this.#notify();
+      });
+    });
+  }
+
+  #notify(): void {
+    for (const waiter of this.#waiters) waiter();
+  }
+
+  /** Resolves once `condition` holds; fails with the output so far after `timeoutMs`. */
+  waitFor(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (!condition()) return;
+        clearTimeout(timer);
+        this.#waiters.delete(check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(check);
+        reject(
+          new Error(`timed out waiting for ${what}\n--- stdout\n${this.stdout}\n--- stderr\n${this.stderr}`),
+        );
+      }, timeoutMs);
+      this.#waiters.add(check);
+      check();
+    });
+  }
+
+  waitForLine(line: string): Promise<void> {
+    return this.waitFor(() => this.lines().includes(line), JSON.stringify(line));
+  }
+
+  lines(): string[] {
+    return this.stdout.split('\n');
+  }
+
+  count(line: string): number {
+    return this.lines().filter((candidate) => candidate === line).length;
+  }
+}
+
+let root: string;
+let fakeNode: string;
+const launchers: Launcher[] = [];
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'kraftling-launcher-'));
+  fakeNode = join(root, 'fake-node.mjs');
+  await writeFile(fakeNode, FAKE_NODE);
+});
+
+afterEach(async () => {
+  for (const launcher of launchers.splice(0)) {
+    if (launcher.process.exitCode === null && launcher.process.signalCode === null)
+      launcher.process.kill('SIGKILL');
+    await launcher.exited;
+  }
+  await rm(root, { recursive: true, force: true });
+});
+
+function launch(extraArgs: readonly string[], environment: Record<string, string> = {}): Launcher {
+  const dataRoot = join(root, 'data');
+  const launcher = new Launcher(
+    ['--data', dataRoot, '--node-command', fakeNode, '--no-color', ...extraArgs],
+    environment,
+  );
+  launchers.push(launcher);
+  return launcher;
+}
+
+async function allReady(launcher: Launcher, ids: readonly number[]): Promise<void> {
+  for (const id of ids)
+    await launcher.waitFor(() => launcher.stdout.includes(`[node-${id}] ready ${id}`), `node ${id}`);
+}
+
+describe('cluster launcher (with a fake node)', () => {
+  it('starts the nodes, prefixes their lines, forwards SIGINT once to each, and exits 0', async () => {
+    const launcher = launch([]);
+    await allReady(launcher, [1, 2, 3]);
+    const dataRoot = join(root, 'data');
+    const clusterId = (await readFile(join(dataRoot, 'cluster.id'), 'utf8')).trim();
+    expect(launcher.stdout).toContain(
+      `[cluster] Local cluster of 3 nodes, cluster id ${clusterId}, data in ${dataRoot}`,
+    );
+    for (const id of [1, 2, 3]) {
+      expect(launcher.lines()).toContain(
+        `[cluster]   node ${id}: client API http://127.0.0.1:808${id}, internal 127.0.0.1:909${id}, data ${dataRoot}/node-${id}`,
+      );
+      expect(launcher.lines()).toContain(`[node-${id}] hello from ${id}`);
+      expect(launcher.lines()).toContain(`[node-${id}] partial line ${id}`);
+      expect(launcher.lines()).toContain(
+        `[node-${id}] ready ${id} with --node-id ${id} --data-root ${dataRoot}`,
+      );
+      await launcher.waitFor(
+        () => launcher.stderr.includes(`[node-${id}] warning from ${id}\n`),
+        `stderr of ${id}`,
+      );
+    }
+
+    launcher.process.kill('SIGINT');
+    const { code } = await launcher.exited;
+    expect(code).toBe(0);
+    for (const id of [1, 2, 3]) {
+      expect(launcher.count(`[node-${id}] stopping ${id} on SIGINT`)).toBe(1);
+      expect(launcher.lines()).toContain(`[cluster] node ${id} stopped (exit code 0)`);
+    }
+    // Every line of output carries a prefix.
+    for (const line of launcher.lines().filter((text) => text !== ''))
+      expect(line).toMatch(/^\[(cluster|node-[1-3])\] /);
+  });
+
+  it('reports a node that dies, keeps the others running, and exits 1 after SIGTERM', async () => {
+    const launcher = launch(['--nodes', '3'], { FAKE_NODE_2: 'crash' });
+    await launcher.waitFor(
+      () =>
+        launcher.stdout.includes(
+          '[cluster] node 2 exited unexpectedly (exit code 3); the other nodes keep running.',
+        ),
+      'the crash report',
+    );
+    expect(launcher.stdout).toContain(
+      `Restart it with: npm run node -- --node-id 2 --data-root ${join(root, 'data')}`,
+    );
+    await allReady(launcher, [1, 3]);
+    expect(launcher.process.exitCode).toBeNull();
+
+    launcher.process.kill('SIGTERM');
+    const { code } = await launcher.exited;
+    expect(code).toBe(1);
+    expect(launcher.count('[node-1] stopping 1 on SIGTERM')).toBe(1);
+    expect(launcher.count('[node-3] stopping 3 on SIGTERM')).toBe(1);
+  });
+
+  it('kills a node that does not stop within the shutdown timeout', async () => {
+    const launcher = launch(['--shutdown-timeout-ms', '300'], { FAKE_NODE_1: 'stubborn' });
+    await allReady(launcher, [1, 2, 3]);
+    launcher.process.kill('SIGTERM');
+    const { code } = await launcher.exited;
+    expect(code).toBe(1);
+    expect(launcher.lines()).toContain('[node-1] ignoring SIGTERM');
+    expect(launcher.lines()).toContain('[cluster] node 1 did not stop within 300 ms; killing it (SIGKILL)');
+    expect(launcher.lines()).toContain('[cluster] node 1 stopped (killed by SIGKILL)');
+    expect(launcher.lines()).toContain('[cluster] node 2 stopped (exit code 0)');
+  });
+
+  it('takes the same signal twice at once as one (npm forwards Ctrl-C too)', async () => {
+    const launcher = launch([]);
+    await allReady(launcher, [1, 2, 3]);
+    launcher.process.kill('SIGINT');
+    await launcher.waitFor(
+      () => launcher.stdout.includes('[cluster] SIGINT: stopping the nodes'),
+      'the first SIGINT',
+    );
+    launcher.process.kill('SIGINT');
+    const { code } = await launcher.exited;
+    expect(code).toBe(0);
+    for (const id of [1, 2, 3]) expect(launcher.count(`[node-${id}] stopping ${id} on SIGINT`)).toBe(1);
+    expect(launcher.stdout).not.toContain('while stopping');
+  });
+
+  it('kills at once on a second, different signal', async () => {
+    const launcher = launch(['--shutdown-timeout-ms', '600000'], { FAKE_NODE_3: 'stubborn' });
+    await allReady(launcher, [1, 2, 3]);
+    launcher.process.kill('SIGINT');
+    await launcher.waitForLine('[node-3] ignoring SIGINT');
+    launcher.process.kill('SIGTERM');
+    const { code } = await launcher.exited;
+    expect(code).toBe(1);
+    expect(launcher.lines()).toContain('[cluster] SIGTERM while stopping: not waiting any longer');
+    expect(launcher.lines()).toContain('[cluster] node 3 is still running; killing it (SIGKILL)');
+    expect(launcher.lines()).toContain('[cluster] node 3 stopped (killed by SIGKILL)');
+  });
+
+  it('passes --nodes and --override on to the nodes', async () => {
+    const launcher = launch(['--nodes', '2', '--override', 'log.level=debug']);
+    await allReady(launcher, [1, 2]);
+    expect(launcher.stdout).toContain(
+      `[node-2] ready 2 with --node-id 2 --data-root ${join(root, 'data')} --local-nodes 2 --override log.level=debug`,
+    );
+    expect(launcher.stdout).not.toContain('[node-3]');
+    launcher.process.kill('SIGTERM');
+    expect((await launcher.exited).code).toBe(0);
+  });
+
+  it('refuses bad arguments before starting anything', async () => {
+    const badOverride = launch(['--override', 'num.partitions=0']);
+    expect((await badOverride.exited).code).toBe(1);
+    expect(badOverride.stderr).toContain('Invalid value 0 for configuration num.partitions');
+    const badFlag = launch(['--nodes', '12']);
+    expect((await badFlag.exited).code).toBe(2);
+    expect(badFlag.stderr).toContain('Usage: npm run cluster');
+    expect(badOverride.stdout + badFlag.stdout).not.toContain('[node-');
+  });
+});
+
+describe('LinePrefixer', () => {
+  it('prefixes whole lines across chunk boundaries, including a split UTF-8 character', () => {
+    let out = '';
+    const prefixer = new LinePrefixer('[n] ', (text) => {
+      out += text;
+    });
+    const bytes = Buffer.from('caf\u00e9 one\ntwo\n\nthr', 'utf8');
+    prefixer.push(bytes.subarray(0, 4)); // ends inside the two bytes of é
+    expect(out).toBe('');
+    prefixer.push(bytes.subarray(4));
+    expect(out).toBe('[n] caf\u00e9 one\n[n] two\n[n] \n');
+    prefixer.push('ee');
+    prefixer.end();
+    expect(out).toBe('[n] caf\u00e9 one\n[n] two\n[n] \n[n] three\n');
+    prefixer.end();
+    expect(out).toBe('[n] caf\u00e9 one\n[n] two\n[n] \n[n] three\n');
+  });
+});
+
+describe('parseLauncherArgs', () => {
+  it('has the documented defaults', () => {
+    expect(parseLauncherArgs([], {}, false)).toEqual({
+      nodes: 3,
+      dataRoot: './data',
+      nodeCommand: null,
+      shutdownTimeoutMs: 15_000,
+      overrides: [],
+      color: false,
+    });
+    expect(parseLauncherArgs(['--help'], {}, false)).toBeNull();
+  });
+
+  it('colours a terminal unless NO_COLOR or --no-color, and FORCE_COLOR forces it', () => {
+    expect(parseLauncherArgs([], {}, true)?.color).toBe(true);
+    expect(parseLauncherArgs([], { NO_COLOR: '1' }, true)?.color).toBe(false);
+    expect(parseLauncherArgs(['--no-color'], {}, true)?.color).toBe(false);
+    expect(parseLauncherArgs([], { FORCE_COLOR: '1' }, false)?.color).toBe(true);
+    expect(parseLauncherArgs([], { FORCE_COLOR: '0' }, false)?.color).toBe(false);
+  });
+
+  it('refuses bad values', () => {
+    expect(() => parseLauncherArgs(['--nodes', '0'], {}, false)).toThrow(ConfigError);
+    expect(() => parseLauncherArgs(['--nodes', 'x'], {}, false)).toThrow(ConfigError);
+    expect(() => parseLauncherArgs(['--override', 'x'], {}, false)).toThrow(ConfigError);
+    expect(() => parseLauncherArgs(['--what'], {}, false)).toThrow(
+      /Invalid command line: Unknown option '--what'/,
+    );
+  });
+});
