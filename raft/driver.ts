@@ -176,7 +176,7 @@ export class RaftDriver {
     } catch (error) {
       // The core threw (a broken invariant) or storage failed: this node must not go on.
       this.failure = error as Error;
-      this.options.logger?.error({ node: this.id, err: error }, 'raft driver stopped on a fatal error');
+      this.options.logger?.error({ err: error }, 'raft driver stopped on a fatal error');
       this.stopped = true;
       if (this.timer !== null) clearInterval(this.timer);
       for (const waiter of this.waiters.values()) waiter.reject(error as Error);

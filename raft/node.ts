@@ -223,7 +223,7 @@ export class RaftNode {
     this.leadTransferee = to;
     // The transfer is abandoned if it has not happened within an election timeout.
     this.electionElapsed = 0;
-    this.logger?.info({ node: this.id, term: this.term, to }, 'raft leadership transfer started');
+    this.logger?.info({ term: this.term, to }, 'raft leadership transfer started');
     const progress = this.progress.get(to)!;
     if (progress.match === this.log.lastIndex()) this.send({ type: 'timeoutNow', to });
     else this.appendsDue = true;
@@ -409,14 +409,14 @@ export class RaftNode {
     // Checked every tick (thesis §6.2): a leader cut off from a quorum steps down within one election
     // timeout of the last time it heard from one, before followers' leases let them elect another.
     if (this.checkQuorum && !this.quorumActive()) {
-      this.logger?.info({ node: this.id, term: this.term }, 'raft leader lost contact with a quorum, stepping down');
+      this.logger?.info({ term: this.term }, 'raft leader lost contact with a quorum, stepping down');
       this.becomeFollower(this.term, NONE);
       return;
     }
     if (this.electionElapsed >= this.electionTicks) {
       this.electionElapsed = 0;
       if (this.leadTransferee !== NONE) {
-        this.logger?.info({ node: this.id, term: this.term, to: this.leadTransferee }, 'raft leadership transfer timed out');
+        this.logger?.info({ term: this.term, to: this.leadTransferee }, 'raft leadership transfer timed out');
         this.leadTransferee = NONE;
       }
     }
@@ -473,7 +473,7 @@ export class RaftNode {
     this.leader = leader;
     this.role = this.isVoter() ? 'follower' : 'observer';
     if (leader !== previousLeader) {
-      this.logger?.info({ node: this.id, term: this.term, leader, role: this.role }, 'raft following');
+      this.logger?.info({ term: this.term, leader, role: this.role }, 'raft following');
     }
   }
 
@@ -483,7 +483,7 @@ export class RaftNode {
     this.votes = new Map();
     this.leader = NONE;
     this.role = 'preCandidate';
-    this.logger?.debug({ node: this.id, term: this.term }, 'raft pre-vote started');
+    this.logger?.debug({ term: this.term }, 'raft pre-vote started');
   }
 
   private becomeCandidate(): void {
@@ -492,7 +492,7 @@ export class RaftNode {
     this.reset();
     this.vote = this.id;
     this.role = 'candidate';
-    this.logger?.info({ node: this.id, term: this.term }, 'raft election started');
+    this.logger?.info({ term: this.term }, 'raft election started');
   }
 
   private becomeLeader(): void {
@@ -510,7 +510,7 @@ export class RaftNode {
     // Raft §8: a no-op of the new term, so that earlier entries commit with it (§5.4.2).
     this.log.append([{ term: this.term, index: (this.log.lastIndex() + 1) as LogIndex, type: EntryType.Normal, data: new Uint8Array(0) }]);
     this.appendsDue = true;
-    this.logger?.info({ node: this.id, term: this.term, lastIndex: this.log.lastIndex() }, 'raft became leader');
+    this.logger?.info({ term: this.term, lastIndex: this.log.lastIndex() }, 'raft became leader');
   }
 
   private reset(): void {
@@ -657,7 +657,7 @@ export class RaftNode {
         return;
       case 'timeoutNow':
         if (this.isVoter()) {
-          this.logger?.info({ node: this.id, term: this.term, from: message.from }, 'raft campaigning on leadership transfer');
+          this.logger?.info({ term: this.term, from: message.from }, 'raft campaigning on leadership transfer');
           this.campaign('transfer');
         }
         return;
@@ -678,7 +678,7 @@ export class RaftNode {
     this.electionElapsed = 0;
     if (this.leader !== leader) {
       this.leader = leader;
-      this.logger?.info({ node: this.id, term: this.term, leader }, 'raft following');
+      this.logger?.info({ term: this.term, leader }, 'raft following');
     }
   }
 
@@ -728,7 +728,7 @@ export class RaftNode {
       this.sendAppendResponse(message.from, this.log.committed);
       return;
     }
-    this.logger?.info({ node: this.id, term: this.term, index, snapshotTerm: term }, 'raft restoring snapshot from leader');
+    this.logger?.info({ term: this.term, index, snapshotTerm: term }, 'raft restoring snapshot from leader');
     this.log.restore(message.snapshot);
     this.voters = [...message.snapshot.metadata.membership.voters];
     this.pendingSnapshotSave = true;
@@ -759,7 +759,7 @@ export class RaftNode {
       progress = new Progress((this.log.lastIndex() + 1) as LogIndex, true);
       progress.lastHeardTick = this.ticks;
       this.progress.set(id, progress);
-      this.logger?.info({ node: this.id, term: this.term, observer: id }, 'raft observer attached');
+      this.logger?.info({ term: this.term, observer: id }, 'raft observer attached');
     }
     return progress;
   }
@@ -768,7 +768,7 @@ export class RaftNode {
     for (const [id, progress] of this.progress) {
       if (progress.isObserver && this.ticks - progress.lastHeardTick > this.observerTimeoutTicks) {
         this.progress.delete(id);
-        this.logger?.info({ node: this.id, term: this.term, observer: id }, 'raft observer detached');
+        this.logger?.info({ term: this.term, observer: id }, 'raft observer detached');
       }
     }
   }
@@ -825,7 +825,7 @@ export class RaftNode {
     if (!this.isRecentlyActive(progress) && !progress.isObserver) return false;
     this.send({ type: 'snapshot', to, snapshot });
     progress.becomeSnapshot(snapshot.metadata.index, this.ticks);
-    this.logger?.info({ node: this.id, term: this.term, to, index: snapshot.metadata.index }, 'raft sending snapshot');
+    this.logger?.info({ term: this.term, to, index: snapshot.metadata.index }, 'raft sending snapshot');
     return true;
   }
 

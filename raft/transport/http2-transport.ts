@@ -109,7 +109,7 @@ export class Http2Transport implements RaftTransport {
   private constructor(options: Http2TransportOptions) {
     this.#id = options.id;
     this.#options = options;
-    this.#logger = (options.logger ?? pino({ level: 'silent' })).child({ nodeId: options.id });
+    this.#logger = (options.logger ?? pino({ level: 'silent' }));
     this.#local = { id: options.id, fromAddress: options.advertisedAddress ?? '' };
     this.#server = buildServer(options.bodyBytesMax ?? BODY_BYTES_MAX);
     this.#configureServer();

@@ -1,0 +1,98 @@
+// The client-facing fastify app: Confluent REST Proxy v3 routes plus operations routes, one error
+// handler (errors.ts) for everything. It does not listen: client-server.ts serves it on one port for
+// HTTP/1.1 and h2c; tests call app.inject().
+
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import Fastify, { LogController } from 'fastify';
+import type { Logger } from 'pino';
+import { pino } from 'pino';
+import { HttpError, toErrorBody } from './errors.ts';
+import { parseJsonBody } from './json-body.ts';
+import type { ClusterNode } from './ports.ts';
+import { registerBrokerRoutes } from './routes/brokers.ts';
+import { registerClusterListRoute, registerClusterRoutes } from './routes/clusters.ts';
+import { registerConfigRoutes } from './routes/configs.ts';
+import type { RouteDeps } from './routes/context.ts';
+import { registerOperationRoutes } from './routes/operations.ts';
+import { registerPartitionRoutes } from './routes/partitions.ts';
+import { registerQuorumRoutes } from './routes/quorum.ts';
+import { registerTopicRoutes } from './routes/topics.ts';
+
+export interface ClientAppOptions {
+  readonly node: ClusterNode;
+  readonly logger?: Logger;
+  /** The node's static broker config (node.properties) by Kafka name, e.g. `log.retention.ms`. */
+  readonly staticTopicConfig?: ReadonlyMap<string, string>;
+  /** Largest accepted request body; default 1 MiB (admin requests are small). */
+  readonly bodyBytesMax?: number;
+}
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+/** Topic names are up to 249 characters; find-my-way's default limit of a path parameter is 100. */
+const PARAM_LENGTH_MAX = 512;
+
+function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const { status, body, unexpected } = toErrorBody(error);
+  if (unexpected) request.log.error({ err: error, url: request.url }, 'request failed unexpectedly');
+  else if (status >= 500) request.log.warn({ err: error, url: request.url }, 'request failed');
+  else request.log.debug({ status, errorCode: body.error_code, url: request.url }, 'request refused');
+  return reply.code(status).type('application/json; charset=utf-8').send(body);
+}
+
+function notFound(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const path = request.url.split('?', 1)[0] ?? request.url;
+  const allowed = METHODS.filter((method) => app.findRoute({ method, url: path }) !== null);
+  if (allowed.length > 0) {
+    reply.header('allow', allowed.join(', '));
+    return sendError(new HttpError('METHOD_NOT_ALLOWED'), request, reply);
+  }
+  return sendError(new HttpError('NOT_FOUND'), request, reply);
+}
+
+export function buildClientApp(options: ClientAppOptions): FastifyInstance {
+  const loggerInstance: FastifyBaseLogger = options.logger ?? pino({ level: 'silent' });
+  const app = Fastify({
+    loggerInstance,
+    // Refusals and failures are logged by sendError; fastify's per-request info lines are off.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyBytesMax ?? 1024 * 1024,
+    routerOptions: { maxParamLength: PARAM_LENGTH_MAX },
+    // Bodies are checked strictly: no type coercion ("3" is not an integer), unknown fields refused.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  });
+  const deps: RouteDeps = { node: options.node, staticTopicConfig: options.staticTopicConfig ?? new Map() };
+
+  // JSON only: any other content type of a body is 415 (fastify would also take text/plain).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(typeof body === 'string' ? body : body.toString('utf8')));
+    } catch (error) {
+      done(error instanceof Error ? error : new Error(String(error)), undefined);
+    }
+  });
+  app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
+  app.setNotFoundHandler((request, reply) => notFound(app, request, reply));
+
+  registerOperationRoutes(app, deps);
+  registerClusterListRoute(app, deps);
+  app.register(
+    async (scope) => {
+      scope.addHook('onRequest', async (request: FastifyRequest<{ Params: { cluster_id?: string } }>) => {
+        const clusterId = request.params.cluster_id;
+        if (clusterId !== deps.node.clusterId) {
+          throw new HttpError('NOT_FOUND', `Cluster ${clusterId} cannot be found.`);
+        }
+      });
+      registerClusterRoutes(scope, deps);
+      registerBrokerRoutes(scope, deps);
+      registerTopicRoutes(scope, deps);
+      registerConfigRoutes(scope, deps);
+      registerPartitionRoutes(scope, deps);
+      registerQuorumRoutes(scope, deps);
+    },
+    { prefix: '/v3/clusters/:cluster_id' },
+  );
+  return app;
+}

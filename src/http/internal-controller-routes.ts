@@ -1,0 +1,52 @@
+// The controller's RPC endpoint on a node's internal listener: POST /internal/v1/controller/<operation>
+// with a protobuf body (proto/controller.proto). Errors are answered as a ControllerError message.
+import type { Logger } from 'pino';
+import type { InternalServer } from '../../raft/transport/http2-transport.ts';
+import { isKafkaError } from '../common/kafka-errors.ts';
+import {
+  CONTROLLER_RPC_PATH,
+  type ControllerMessages,
+  type ControllerOperation,
+  ControllerRpcCodecError,
+  decodeRequest,
+  encodeError,
+  encodeResponse,
+  isControllerOperation,
+} from '../metadata/controller/rpc-codec.ts';
+
+const PROTOBUF = 'application/x-protobuf';
+
+export interface ControllerRpcHandler {
+  handle<O extends ControllerOperation>(
+    operation: O,
+    request: ControllerMessages[O]['request'],
+  ): Promise<ControllerMessages[O]['response']>;
+  /** The node believed to be the active controller (0 if unknown), sent with NOT_CONTROLLER. */
+  leaderHint(): number;
+}
+
+export function registerControllerRoutes(server: InternalServer, handler: ControllerRpcHandler, logger: Logger): void {
+  server.post<{ Params: { operation: string } }>(`${CONTROLLER_RPC_PATH}:operation`, async (request, reply) => {
+    const operation = request.params.operation;
+    const fail = (status: number, errorName: string, message: string) =>
+      reply
+        .code(status)
+        .type(PROTOBUF)
+        .send(Buffer.from(encodeError({ errorName, message, leaderId: handler.leaderHint() })));
+    if (!isControllerOperation(operation)) return fail(404, 'INVALID_REQUEST', `Unknown operation ${operation}`);
+    const body = request.body;
+    if (!(body instanceof Uint8Array)) return fail(415, 'INVALID_REQUEST', `The body must be ${PROTOBUF}`);
+    try {
+      const decoded = decodeRequest(operation, body);
+      const response = await handler.handle(operation, decoded);
+      return reply.code(200).type(PROTOBUF).send(Buffer.from(encodeResponse(operation, response)));
+    } catch (error) {
+      if (error instanceof ControllerRpcCodecError) return fail(400, 'INVALID_REQUEST', error.message);
+      if (isKafkaError(error)) {
+        return fail(error.retriable ? 503 : 400, error.errorName, error.message);
+      }
+      logger.error({ err: error, operation }, 'controller request failed');
+      return fail(500, 'UNKNOWN_SERVER_ERROR', 'The controller failed to handle the request.');
+    }
+  });
+}

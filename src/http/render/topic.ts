@@ -1,0 +1,55 @@
+// TopicData (Confluent v3: kind KafkaTopic). replication_factor is the replica count of partition 0, as
+// Confluent's Topic entity computes it.
+
+import type { TopicImage } from '../../metadata/image.ts';
+import type { UrlBuilder } from '../urls.ts';
+import { crn } from '../urls.ts';
+import type { Relationship, ResourceMetadata } from './resource.ts';
+import { related } from './resource.ts';
+
+export interface TopicData {
+  readonly kind: 'KafkaTopic';
+  readonly metadata: ResourceMetadata;
+  readonly cluster_id: string;
+  readonly topic_name: string;
+  readonly is_internal: boolean;
+  readonly replication_factor: number;
+  readonly partitions_count: number;
+  readonly partitions: Relationship;
+  readonly configs: Relationship;
+  readonly partition_reassignments: Relationship;
+  readonly authorized_operations: readonly string[];
+}
+
+/** What a topic looks like on the wire: from the image, or from a validate_only create request. */
+export interface TopicShape {
+  readonly name: string;
+  readonly replicationFactor: number;
+  readonly partitionsCount: number;
+}
+
+export function topicShape(topic: TopicImage): TopicShape {
+  const first = topic.partitions.values().next();
+  return {
+    name: topic.name,
+    replicationFactor: first.done === true ? 0 : first.value.replicas.length,
+    partitionsCount: topic.partitions.size,
+  };
+}
+
+export function renderTopic(url: UrlBuilder, clusterId: string, topic: TopicShape): TopicData {
+  const self = ['v3', 'clusters', clusterId, 'topics', topic.name] as const;
+  return {
+    kind: 'KafkaTopic',
+    metadata: { self: url(...self), resource_name: crn(clusterId, ['topic', topic.name]) },
+    cluster_id: clusterId,
+    topic_name: topic.name,
+    is_internal: false,
+    replication_factor: topic.replicationFactor,
+    partitions_count: topic.partitionsCount,
+    partitions: related(url(...self, 'partitions')),
+    configs: related(url(...self, 'configs')),
+    partition_reassignments: related(url(...self, 'partitions', '-', 'reassignment')),
+    authorized_operations: [],
+  };
+}

@@ -1,0 +1,62 @@
+// What every route module shares: its dependencies, the path parameter types and schemas, and the lookups
+// that turn a path into an entity of the image or a not-found error.
+
+import type { PartitionId } from '../../metadata/ids.ts';
+import { INT32_MAX, partitionId } from '../../metadata/ids.ts';
+import type { MetadataImage, PartitionRegistration, TopicImage } from '../../metadata/image.ts';
+import { topicByName } from '../../metadata/queries.ts';
+import { HttpError } from '../errors.ts';
+import type { ClusterNode } from '../ports.ts';
+
+export interface RouteDeps {
+  readonly node: ClusterNode;
+  /** The node's static config by broker config name (node.properties), for config describe and defaults. */
+  readonly staticTopicConfig: ReadonlyMap<string, string>;
+}
+
+export interface ClusterParams {
+  readonly cluster_id: string;
+}
+export interface TopicParams extends ClusterParams {
+  readonly topic_name: string;
+}
+export interface PartitionParams extends TopicParams {
+  readonly partition_id: string;
+}
+
+/** A params schema: every listed path parameter is a string (fastify always gives strings). */
+export function paramsSchema(...names: readonly string[]): Record<string, unknown> {
+  return {
+    type: 'object',
+    required: names,
+    properties: Object.fromEntries(names.map((name) => [name, { type: 'string' }])),
+  };
+}
+
+/** A Kafka int32 id in canonical decimal, or null (then the entity cannot exist: a 404, as Confluent). */
+export function parseId(text: string): number | null {
+  if (!/^(?:0|[1-9][0-9]{0,9})$/.test(text)) return null;
+  const value = Number(text);
+  return value <= INT32_MAX ? value : null;
+}
+
+export function requireTopic(image: MetadataImage, topicName: string): TopicImage {
+  const topic = topicByName(image, topicName);
+  if (topic === undefined) throw new HttpError('TOPIC_NOT_FOUND');
+  return topic;
+}
+
+export function requirePartition(
+  topic: TopicImage,
+  partitionText: string,
+): { readonly id: PartitionId; readonly partition: PartitionRegistration } {
+  const number = parseId(partitionText);
+  const partition = number === null ? undefined : topic.partitions.get(partitionId(number));
+  if (number === null || partition === undefined) {
+    throw new HttpError(
+      'PARTITION_NOT_FOUND',
+      `Partition ${partitionText} of topic ${topic.name} cannot be found.`,
+    );
+  }
+  return { id: partitionId(number), partition };
+}

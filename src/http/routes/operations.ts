@@ -1,0 +1,20 @@
+// Operations: GET /health (the process answers) and GET /ready (the node has caught up with the metadata
+// log and is unfenced; 503 until then, so that a load balancer keeps traffic away).
+
+import type { FastifyInstance } from 'fastify';
+import { HttpError } from '../errors.ts';
+import type { RouteDeps } from './context.ts';
+
+export function registerOperationRoutes(app: FastifyInstance, { node }: RouteDeps): void {
+  app.get('/health', async () => ({ status: 'ok' }));
+
+  app.get('/ready', async () => {
+    if (!node.isReady()) {
+      throw new HttpError(
+        'NOT_READY',
+        `Node ${node.nodeId} is not ready: it has not caught up with the metadata log or is fenced.`,
+      );
+    }
+    return { status: 'ready' };
+  });
+}

@@ -1,0 +1,90 @@
+// Partitions and their replicas: GET .../topics/{t}/partitions[/{partition_id}[/replicas[/{broker_id}]]].
+
+import type { FastifyInstance } from 'fastify';
+import { HttpError } from '../errors.ts';
+import type { PartitionRef } from '../render/partition.ts';
+import { renderPartition, renderReplica } from '../render/partition.ts';
+import { resourceList } from '../render/resource.ts';
+import { urlBuilder } from '../urls.ts';
+import type { PartitionParams, RouteDeps, TopicParams } from './context.ts';
+import { paramsSchema, parseId, requirePartition, requireTopic } from './context.ts';
+
+interface ReplicaParams extends PartitionParams {
+  readonly broker_id: string;
+}
+
+export function registerPartitionRoutes(scope: FastifyInstance, { node }: RouteDeps): void {
+  const clusterId = node.clusterId;
+
+  scope.get<{ Params: TopicParams }>(
+    '/topics/:topic_name/partitions',
+    { schema: { params: paramsSchema('cluster_id', 'topic_name') } },
+    async (request) => {
+      const url = urlBuilder(request);
+      const topic = requireTopic(node.image(), request.params.topic_name);
+      const partitions = [...topic.partitions].sort(([a], [b]) => a - b);
+      return resourceList(
+        'KafkaPartitionList',
+        url('v3', 'clusters', clusterId, 'topics', topic.name, 'partitions'),
+        partitions.map(([partitionId, partition]) =>
+          renderPartition(url, { clusterId, topicName: topic.name, partitionId }, partition),
+        ),
+      );
+    },
+  );
+
+  const partitionParams = paramsSchema('cluster_id', 'topic_name', 'partition_id');
+
+  scope.get<{ Params: PartitionParams }>(
+    '/topics/:topic_name/partitions/:partition_id',
+    { schema: { params: partitionParams } },
+    async (request) => {
+      const topic = requireTopic(node.image(), request.params.topic_name);
+      const { id, partition } = requirePartition(topic, request.params.partition_id);
+      return renderPartition(
+        urlBuilder(request),
+        { clusterId, topicName: topic.name, partitionId: id },
+        partition,
+      );
+    },
+  );
+
+  scope.get<{ Params: PartitionParams }>(
+    '/topics/:topic_name/partitions/:partition_id/replicas',
+    { schema: { params: partitionParams } },
+    async (request) => {
+      const url = urlBuilder(request);
+      const topic = requireTopic(node.image(), request.params.topic_name);
+      const { id, partition } = requirePartition(topic, request.params.partition_id);
+      const ref: PartitionRef = { clusterId, topicName: topic.name, partitionId: id };
+      return resourceList(
+        'KafkaReplicaList',
+        url('v3', 'clusters', clusterId, 'topics', topic.name, 'partitions', id, 'replicas'),
+        partition.replicas.map((brokerId) => renderReplica(url, ref, partition, brokerId)),
+      );
+    },
+  );
+
+  scope.get<{ Params: ReplicaParams }>(
+    '/topics/:topic_name/partitions/:partition_id/replicas/:broker_id',
+    { schema: { params: paramsSchema('cluster_id', 'topic_name', 'partition_id', 'broker_id') } },
+    async (request) => {
+      const topic = requireTopic(node.image(), request.params.topic_name);
+      const { id, partition } = requirePartition(topic, request.params.partition_id);
+      const brokerNumber = parseId(request.params.broker_id);
+      const brokerId = partition.replicas.find((replica) => replica === brokerNumber);
+      if (brokerId === undefined) {
+        throw new HttpError(
+          'NOT_FOUND',
+          `Replica ${request.params.broker_id} of partition ${id} of topic ${topic.name} cannot be found.`,
+        );
+      }
+      return renderReplica(
+        urlBuilder(request),
+        { clusterId, topicName: topic.name, partitionId: id },
+        partition,
+        brokerId,
+      );
+    },
+  );
+}

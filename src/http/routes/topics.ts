@@ -1,0 +1,151 @@
+// Topics: GET|POST /v3/clusters/{c}/topics and GET|PATCH|DELETE /v3/clusters/{c}/topics/{topic_name}.
+// Writes go through AdminApi, which resolves once the change is applied to this node's image, so the
+// answer is rendered from the image (read-your-writes).
+
+import type { FastifyInstance } from 'fastify';
+import { INT32_MAX } from '../../metadata/ids.ts';
+import { topicByName } from '../../metadata/queries.ts';
+import { HttpError } from '../errors.ts';
+import { resourceList } from '../render/resource.ts';
+import type { TopicShape } from '../render/topic.ts';
+import { renderTopic, topicShape } from '../render/topic.ts';
+import { urlBuilder } from '../urls.ts';
+import type { ClusterParams, RouteDeps, TopicParams } from './context.ts';
+import { paramsSchema, requireTopic } from './context.ts';
+
+/** Kafka's replication factor is an int16. */
+const REPLICATION_FACTOR_MAX = 32767;
+
+interface CreateTopicBody {
+  readonly topic_name: string;
+  readonly partitions_count?: number | null;
+  readonly replication_factor?: number | null;
+  readonly configs?: readonly { readonly name: string; readonly value?: string | null }[];
+  readonly validate_only?: boolean;
+}
+
+const createTopicSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['topic_name'],
+  properties: {
+    topic_name: { type: 'string' },
+    partitions_count: { type: ['integer', 'null'], minimum: 1, maximum: INT32_MAX },
+    replication_factor: { type: ['integer', 'null'], minimum: 1, maximum: REPLICATION_FACTOR_MAX },
+    configs: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name'],
+        properties: { name: { type: 'string', minLength: 1 }, value: { type: ['string', 'null'] } },
+      },
+    },
+    validate_only: { type: 'boolean' },
+  },
+} as const;
+
+interface UpdatePartitionCountBody {
+  readonly partitions_count: number;
+}
+
+const updatePartitionCountSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['partitions_count'],
+  properties: { partitions_count: { type: 'integer', minimum: 1, maximum: INT32_MAX } },
+} as const;
+
+/** Create-request configs as a map; a null value means "the default", so it is left out. */
+function configsOf(body: CreateTopicBody): Map<string, string> {
+  const configs = new Map<string, string>();
+  const seen = new Set<string>();
+  for (const { name, value } of body.configs ?? []) {
+    if (seen.has(name)) throw new HttpError('KAFKA_BAD_REQUEST', `Config ${name} is given more than once.`);
+    seen.add(name);
+    if (typeof value === 'string') configs.set(name, value);
+  }
+  return configs;
+}
+
+/** A cluster default from the node's static config (e.g. num.partitions), else Kafka's default. */
+function staticDefault(deps: RouteDeps, name: string, kafkaDefault: number): number {
+  const value = Number(deps.staticTopicConfig.get(name));
+  return Number.isSafeInteger(value) && value > 0 ? value : kafkaDefault;
+}
+
+export function registerTopicRoutes(scope: FastifyInstance, deps: RouteDeps): void {
+  const { node } = deps;
+
+  scope.get<{ Params: ClusterParams }>(
+    '/topics',
+    { schema: { params: paramsSchema('cluster_id') } },
+    async (request) => {
+      const url = urlBuilder(request);
+      const topics = [...node.image().topics.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+      return resourceList(
+        'KafkaTopicList',
+        url('v3', 'clusters', node.clusterId, 'topics'),
+        topics.map((topic) => renderTopic(url, node.clusterId, topicShape(topic))),
+      );
+    },
+  );
+
+  scope.post<{ Params: ClusterParams; Body: CreateTopicBody }>(
+    '/topics',
+    { schema: { params: paramsSchema('cluster_id'), body: createTopicSchema } },
+    async (request, reply) => {
+      const { body } = request;
+      const validateOnly = body.validate_only === true;
+      await node.admin.createTopic({
+        name: body.topic_name,
+        ...(body.partitions_count != null && { partitionsCount: body.partitions_count }),
+        ...(body.replication_factor != null && { replicationFactor: body.replication_factor }),
+        configs: configsOf(body),
+        validateOnly,
+      });
+      const created = validateOnly ? undefined : topicByName(node.image(), body.topic_name);
+      const shape: TopicShape =
+        created === undefined
+          ? {
+              name: body.topic_name,
+              partitionsCount: body.partitions_count ?? staticDefault(deps, 'num.partitions', 1),
+              replicationFactor:
+                body.replication_factor ?? staticDefault(deps, 'default.replication.factor', 1),
+            }
+          : topicShape(created);
+      const data = renderTopic(urlBuilder(request), node.clusterId, shape);
+      // validate_only creates nothing: 200, not 201 Created with a Location.
+      if (validateOnly) return reply.code(200).send(data);
+      return reply.code(201).header('location', data.metadata.self).send(data);
+    },
+  );
+
+  scope.get<{ Params: TopicParams }>(
+    '/topics/:topic_name',
+    { schema: { params: paramsSchema('cluster_id', 'topic_name') } },
+    async (request) => {
+      const topic = requireTopic(node.image(), request.params.topic_name);
+      return renderTopic(urlBuilder(request), node.clusterId, topicShape(topic));
+    },
+  );
+
+  scope.patch<{ Params: TopicParams; Body: UpdatePartitionCountBody }>(
+    '/topics/:topic_name',
+    { schema: { params: paramsSchema('cluster_id', 'topic_name'), body: updatePartitionCountSchema } },
+    async (request) => {
+      const name = request.params.topic_name;
+      await node.admin.createPartitions(name, request.body.partitions_count, false);
+      return renderTopic(urlBuilder(request), node.clusterId, topicShape(requireTopic(node.image(), name)));
+    },
+  );
+
+  scope.delete<{ Params: TopicParams }>(
+    '/topics/:topic_name',
+    { schema: { params: paramsSchema('cluster_id', 'topic_name') } },
+    async (request, reply) => {
+      await node.admin.deleteTopic(request.params.topic_name);
+      return reply.code(204).send();
+    },
+  );
+}

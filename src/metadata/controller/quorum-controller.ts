@@ -1,0 +1,283 @@
+// The QuorumController runs on every controller node and is active on the Raft leader only. Every
+// decision becomes a batch of records; every answer waits until that batch is committed and applied
+// (the controller never exposes uncommitted state); all state comes from the committed image, so a
+// restarted or newly elected controller knows everything. Operations run one at a time (Kafka's
+// controller event queue): each decides on the image that includes every earlier operation.
+import type { NodeId, Term } from '../../../raft/types.ts';
+import { KafkaError } from '../../common/kafka-errors.ts';
+import type { BrokerEpoch, BrokerId, MetadataOffset, TopicId } from '../ids.ts';
+import { topicId as toTopicId } from '../ids.ts';
+import type { MetadataImage, PartitionRegistration, TopicImage } from '../image.ts';
+import { partitionsLedBy } from '../queries.ts';
+import type { MetadataRecord } from '../records.ts';
+import {
+  type AlterPartitionRequest,
+  type BrokerHeartbeatRequest,
+  type BrokerHeartbeatResponse,
+  decideAlterPartition,
+  decideRegistration,
+  decideRemoval,
+  decideUnfence,
+  type RegisterBrokerRequest,
+  requireRegistration,
+} from './broker-decisions.ts';
+import { BrokerSessions } from './broker-sessions.ts';
+import { findPartition } from './partition-changes.ts';
+import {
+  decideAlterTopicConfigs,
+  decideCreatePartitions,
+  decideCreateTopic,
+  decideDeleteTopic,
+} from './topic-decisions.ts';
+
+/** The replicated metadata log as the controller sees it. */
+export interface MetadataLog {
+  /**
+   * Proposes one batch, applied atomically; resolves with its offset once it is committed and applied
+   * to image(). Rejects with a NOT_CONTROLLER KafkaError when this node cannot commit it.
+   */
+  append(records: readonly MetadataRecord[]): Promise<MetadataOffset>;
+  /** The committed image as applied on this node. */
+  image(): MetadataImage;
+}
+
+export interface ControllerEnvironment {
+  nowMs(): number;
+  newUuid(): string;
+}
+
+export interface ControllerConfig {
+  readonly nodeId: NodeId;
+  readonly sessionTimeoutMs: number;
+  readonly defaultPartitions: number;
+  readonly defaultReplicationFactor: number;
+  readonly uncleanLeaderElectionEnable: boolean;
+}
+
+export interface ControllerLogger {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+}
+
+export interface CreateTopicCommand {
+  readonly name: string;
+  readonly partitionsCount?: number;
+  readonly replicationFactor?: number;
+  readonly configs: ReadonlyMap<string, string>;
+  readonly validateOnly: boolean;
+}
+
+/** An answer to a write: `offset` is where it committed (null for validate-only requests). */
+export interface WriteResult {
+  readonly offset: MetadataOffset | null;
+}
+
+export class QuorumController {
+  private readonly config: ControllerConfig;
+  private readonly environment: ControllerEnvironment;
+  private readonly log: MetadataLog;
+  private readonly logger: ControllerLogger | null;
+  private readonly sessions: BrokerSessions;
+  /** The Raft term this node leads, or null. Active once its LeaderChange record has committed. */
+  private epoch: Term | null = null;
+  private active = false;
+  private queue: Promise<void> = Promise.resolve();
+  private readonly fencingQueued = new Set<BrokerId>();
+
+  constructor(options: {
+    config: ControllerConfig;
+    environment: ControllerEnvironment;
+    log: MetadataLog;
+    logger?: ControllerLogger;
+  }) {
+    this.config = options.config;
+    this.environment = options.environment;
+    this.log = options.log;
+    this.logger = options.logger ?? null;
+    this.sessions = new BrokerSessions(options.config.sessionTimeoutMs);
+  }
+
+  isActive(): boolean {
+    return this.active;
+  }
+
+  /**
+   * This node leads Raft term `epoch`. Like KRaft, the controller first commits a LeaderChange record of
+   * its own: once that is applied, the image holds everything committed before it, and decisions can
+   * be made on it.
+   */
+  becomeLeader(epoch: Term): void {
+    if (this.epoch === epoch) return;
+    this.epoch = epoch;
+    this.active = false;
+    const activation = this.queue.then(async () => {
+      if (this.epoch !== epoch) return;
+      await this.log.append([{ type: 'leaderChange', leaderId: this.config.nodeId, epoch }]);
+      if (this.epoch !== epoch) return;
+      this.active = true;
+      this.sessions.resetAll(this.log.image().brokers.keys(), this.environment.nowMs());
+      this.logger?.info({ epoch }, 'controller active');
+    });
+    this.queue = activation.catch((error: unknown) => {
+      this.logger?.warn({ epoch, err: error }, 'controller activation failed');
+    });
+  }
+
+  resign(): void {
+    if (this.epoch === null) return;
+    this.logger?.info({ epoch: this.epoch }, 'controller inactive');
+    this.epoch = null;
+    this.active = false;
+  }
+
+  /** Fences brokers whose session expired. Call it periodically (every few hundred ms). */
+  tick(): void {
+    if (!this.active) return;
+    const image = this.log.image();
+    const nowMs = this.environment.nowMs();
+    for (const registration of image.brokers.values()) {
+      if (registration.fenced || this.fencingQueued.has(registration.id)) continue;
+      if (this.sessions.isAlive(registration.id, nowMs)) continue;
+      this.fencingQueued.add(registration.id);
+      this.run(async (current) => {
+        const now = current.brokers.get(registration.id);
+        if (now === undefined || now.fenced || this.sessions.isAlive(now.id, this.environment.nowMs())) return;
+        this.logger?.warn({ broker: now.id, epoch: now.epoch }, 'broker session expired, fencing');
+        await this.log.append(decideRemoval(current, now, 'fence', this.uncleanPolicy(current)));
+      })
+        .catch((error: unknown) => this.logger?.warn({ broker: registration.id, err: error }, 'fencing failed'))
+        .finally(() => this.fencingQueued.delete(registration.id));
+    }
+  }
+
+  registerBroker(request: RegisterBrokerRequest): Promise<{ brokerEpoch: BrokerEpoch }> {
+    return this.run(async (image) => {
+      const existing = image.brokers.get(request.brokerId);
+      if (existing !== undefined && existing.incarnationId === request.incarnationId) {
+        // A retried registration of the same process.
+        this.sessions.touch(request.brokerId, this.environment.nowMs());
+        return { brokerEpoch: existing.epoch };
+      }
+      const alive = this.sessions.isAlive(request.brokerId, this.environment.nowMs());
+      const records = decideRegistration(image, request, alive, this.uncleanPolicy(image));
+      const offset = await this.log.append(records);
+      this.sessions.touch(request.brokerId, this.environment.nowMs());
+      const registration = this.log.image().brokers.get(request.brokerId);
+      this.logger?.info({ broker: request.brokerId, epoch: registration?.epoch }, 'broker registered');
+      return { brokerEpoch: registration?.epoch ?? (offset as number as BrokerEpoch) };
+    });
+  }
+
+  brokerHeartbeat(request: BrokerHeartbeatRequest): Promise<BrokerHeartbeatResponse> {
+    return this.run(async (image) => {
+      let registration = requireRegistration(image, request.brokerId, request.brokerEpoch);
+      this.sessions.touch(request.brokerId, this.environment.nowMs());
+      const isCaughtUp = request.currentMetadataOffset >= registration.epoch;
+      if (request.wantShutDown) return this.controlledShutdown(image, request.brokerId, isCaughtUp);
+      if (request.wantFence && !registration.fenced) {
+        await this.log.append(decideRemoval(image, registration, 'fence', this.uncleanPolicy(image)));
+      } else if (!request.wantFence && registration.fenced && isCaughtUp && !registration.inControlledShutdown) {
+        await this.log.append(decideUnfence(image, registration, this.uncleanPolicy(image)));
+        this.logger?.info({ broker: request.brokerId, epoch: registration.epoch }, 'broker unfenced');
+      }
+      registration = this.log.image().brokers.get(request.brokerId) ?? registration;
+      return { isCaughtUp, isFenced: registration.fenced, shouldShutDown: false };
+    });
+  }
+
+  /**
+   * Controlled shutdown: the broker gives up its leaderships and ISR memberships first; it is told to
+   * shut down once it leads nothing, and is fenced at that point.
+   */
+  private async controlledShutdown(image: MetadataImage, broker: BrokerId, isCaughtUp: boolean): Promise<BrokerHeartbeatResponse> {
+    let registration = image.brokers.get(broker)!;
+    if (!registration.fenced && !registration.inControlledShutdown) {
+      this.logger?.info({ broker, epoch: registration.epoch }, 'broker in controlled shutdown');
+      await this.log.append(decideRemoval(image, registration, 'controlledShutdown', this.uncleanPolicy(image)));
+    }
+    const current = this.log.image();
+    registration = current.brokers.get(broker)!;
+    const leadsNothing = partitionsLedBy(current, broker).length === 0;
+    if (leadsNothing && !registration.fenced) {
+      await this.log.append(decideRemoval(current, registration, 'fence', this.uncleanPolicy(current)));
+    }
+    const fenced = this.log.image().brokers.get(broker)?.fenced ?? true;
+    return { isCaughtUp, isFenced: fenced, shouldShutDown: leadsNothing };
+  }
+
+  createTopic(command: CreateTopicCommand): Promise<WriteResult & { topicId: TopicId }> {
+    return this.run(async (image) => {
+      const topicId = toTopicId(this.environment.newUuid());
+      const records = decideCreateTopic(
+        image,
+        {
+          name: command.name,
+          partitionsCount: command.partitionsCount ?? this.config.defaultPartitions,
+          replicationFactor: command.replicationFactor ?? this.config.defaultReplicationFactor,
+          configs: command.configs,
+        },
+        topicId,
+      );
+      if (command.validateOnly) return { offset: null, topicId };
+      const offset = await this.log.append(records);
+      this.logger?.info({ topic: command.name, topicId, offset }, 'topic created');
+      return { offset, topicId };
+    });
+  }
+
+  deleteTopic(name: string): Promise<WriteResult> {
+    return this.write((image) => decideDeleteTopic(image, name), false);
+  }
+
+  createPartitions(name: string, partitionsCount: number, validateOnly: boolean): Promise<WriteResult> {
+    return this.write((image) => decideCreatePartitions(image, name, partitionsCount), validateOnly);
+  }
+
+  alterTopicConfigs(
+    name: string,
+    alterations: readonly { name: string; value: string | null }[],
+    validateOnly: boolean,
+  ): Promise<WriteResult> {
+    return this.write((image) => decideAlterTopicConfigs(image, name, alterations), validateOnly);
+  }
+
+  /** An ISR change requested by a partition leader (Kafka's AlterPartition), checked against epochs. */
+  alterPartition(request: AlterPartitionRequest): Promise<PartitionRegistration> {
+    return this.run(async (image) => {
+      await this.log.append(decideAlterPartition(image, request));
+      const found = findPartition(this.log.image(), request.topicId, request.partitionId);
+      if (found === null) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', 'The partition was removed meanwhile.');
+      return found.partition;
+    });
+  }
+
+  private write(decide: (image: MetadataImage) => MetadataRecord[], validateOnly: boolean): Promise<WriteResult> {
+    return this.run(async (image) => {
+      const records = decide(image);
+      if (validateOnly || records.length === 0) return { offset: null };
+      return { offset: await this.log.append(records) };
+    });
+  }
+
+  /** Runs `operation` after every earlier one, on the current committed image, if still active. */
+  private run<T>(operation: (image: MetadataImage) => Promise<T>): Promise<T> {
+    const result = this.queue.then(() => {
+      if (!this.active) {
+        throw new KafkaError('NOT_CONTROLLER', 'This is not the correct controller for this cluster.');
+      }
+      return operation(this.log.image());
+    });
+    this.queue = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  private uncleanPolicy(image: MetadataImage): (topic: TopicImage) => boolean {
+    return (topic) => {
+      const value = image.configs.get(`topic:${topic.name}`)?.get('unclean.leader.election.enable');
+      return value === undefined ? this.config.uncleanLeaderElectionEnable : value === 'true';
+    };
+  }
+}

@@ -1,0 +1,69 @@
+// AdminApi (src/http/ports.ts) over the controller RPCs: every write is decided by the active
+// controller, wherever it runs, and answered once this node's image shows it.
+import type { AdminApi, ConfigAlteration, CreateTopicRequest, QuorumDescription } from '../http/ports.ts';
+import type { ControllerClient } from './controller-client.ts';
+import type { ImageWatch } from './image-watch.ts';
+
+export class AdminService implements AdminApi {
+  private readonly client: ControllerClient;
+  private readonly watch: ImageWatch;
+  private readonly timeoutMs: number;
+
+  constructor(options: { client: ControllerClient; watch: ImageWatch; timeoutMs: number }) {
+    this.client = options.client;
+    this.watch = options.watch;
+    this.timeoutMs = options.timeoutMs;
+  }
+
+  async createTopic(request: CreateTopicRequest): Promise<void> {
+    const response = await this.client.call('create-topic', {
+      name: request.name,
+      ...(request.partitionsCount !== undefined ? { partitionsCount: request.partitionsCount } : {}),
+      ...(request.replicationFactor !== undefined ? { replicationFactor: request.replicationFactor } : {}),
+      configs: [...request.configs].map(([name, value]) => ({ name, value })),
+      validateOnly: request.validateOnly,
+    });
+    await this.visible(response.offset);
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    await this.visible((await this.client.call('delete-topic', { name })).offset);
+  }
+
+  async createPartitions(name: string, partitionsCount: number, validateOnly: boolean): Promise<void> {
+    const response = await this.client.call('create-partitions', { name, partitionsCount, validateOnly });
+    await this.visible(response.offset);
+  }
+
+  async alterTopicConfigs(name: string, alterations: readonly ConfigAlteration[], validateOnly: boolean): Promise<void> {
+    const response = await this.client.call('alter-configs', {
+      name,
+      alterations: alterations.map((alteration) =>
+        alteration.value === null ? { name: alteration.name } : { name: alteration.name, value: alteration.value },
+      ),
+      validateOnly,
+    });
+    await this.visible(response.offset);
+  }
+
+  async describeQuorum(): Promise<QuorumDescription> {
+    const response = await this.client.call('describe-quorum', {});
+    const replica = (state: (typeof response.voters)[number]) => ({
+      replicaId: state.replicaId,
+      logEndOffset: state.logEndOffset,
+      lastFetchTimestamp: state.lastFetchTimestamp ?? null,
+      lastCaughtUpTimestamp: state.lastCaughtUpTimestamp ?? null,
+    });
+    return {
+      leaderId: response.leaderId,
+      leaderEpoch: response.leaderEpoch,
+      highWatermark: response.highWatermark,
+      voters: response.voters.map(replica),
+      observers: response.observers.map(replica),
+    };
+  }
+
+  private async visible(offset: number | undefined): Promise<void> {
+    if (offset !== undefined) await this.watch.waitFor(offset, this.timeoutMs);
+  }
+}

@@ -1,0 +1,153 @@
+// A broker's lease with the controller (Kafka's BrokerLifecycleManager): register with a new
+// incarnation id, then heartbeat with the metadata offset applied so far. The broker starts fenced and
+// is unfenced once caught up; a controller that forgot it (STALE_BROKER_EPOCH) makes it register
+// again. On stop, a controlled shutdown hands its leaderships over before the process exits.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { isKafkaError } from '../common/kafka-errors.ts';
+import type { Endpoint } from '../metadata/controller/rpc-codec.ts';
+import type { ControllerClient } from './controller-client.ts';
+
+export type BrokerState = 'registering' | 'fenced' | 'running' | 'shuttingDown' | 'stopped';
+
+export interface BrokerLifecycleOptions {
+  readonly clusterId: string;
+  readonly brokerId: number;
+  readonly endpoints: readonly Endpoint[];
+  readonly rack: string | null;
+  readonly processRoles: readonly string[];
+  readonly client: ControllerClient;
+  /** The offset of the last metadata batch applied on this node. */
+  readonly metadataOffset: () => number;
+  readonly heartbeatIntervalMs: number;
+  readonly logger: Logger;
+}
+
+export class BrokerLifecycle {
+  readonly incarnationId = randomUUID();
+  private readonly options: BrokerLifecycleOptions;
+  private stateValue: BrokerState = 'registering';
+  private brokerEpoch: number | null = null;
+  private loop: Promise<void> | null = null;
+  private stopping = false;
+  private wake: AbortController = new AbortController();
+
+  constructor(options: BrokerLifecycleOptions) {
+    this.options = options;
+  }
+
+  get state(): BrokerState {
+    return this.stateValue;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /**
+   * Asks the controller to move this broker's leaderships away, heartbeating until it says the broker may
+   * stop (or `timeoutMs` passes, or the metadata quorum is lost: then the session expiry fences it).
+   */
+  async controlledShutdown(timeoutMs: number, quorumLost: () => boolean = () => false): Promise<boolean> {
+    this.stopping = true;
+    this.wake.abort();
+    await this.loop;
+    if (this.brokerEpoch === null) return true;
+    this.stateValue = 'shuttingDown';
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (quorumLost()) {
+        // The whole cluster is going down (or this node is cut off): no controller can answer.
+        this.options.logger.warn({ broker: this.options.brokerId }, 'controlled shutdown skipped: no metadata quorum');
+        this.stateValue = 'stopped';
+        return false;
+      }
+      try {
+        const response = await this.heartbeat(true, Math.min(1000, deadline - Date.now()));
+        if (response.shouldShutDown) {
+          this.options.logger.info({ broker: this.options.brokerId }, 'controlled shutdown complete');
+          this.stateValue = 'stopped';
+          return true;
+        }
+      } catch (error) {
+        this.options.logger.warn({ err: error }, 'controlled shutdown heartbeat failed');
+      }
+      await sleep(Math.min(200, Math.max(0, deadline - Date.now())));
+    }
+    this.options.logger.warn({ broker: this.options.brokerId, timeoutMs }, 'controlled shutdown timed out');
+    this.stateValue = 'stopped';
+    return false;
+  }
+
+  /** Stops heartbeating without a controlled shutdown. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake.abort();
+    await this.loop;
+    this.stateValue = 'stopped';
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        if (this.brokerEpoch === null) await this.register();
+        else await this.regularHeartbeat();
+      } catch (error) {
+        if (isKafkaError(error, 'STALE_BROKER_EPOCH')) {
+          this.options.logger.warn({ broker: this.options.brokerId }, 'broker epoch is stale, registering again');
+          this.brokerEpoch = null;
+          this.stateValue = 'registering';
+          continue;
+        }
+        this.options.logger.warn({ err: error, broker: this.options.brokerId }, 'broker lifecycle request failed');
+      }
+      await this.pause(this.options.heartbeatIntervalMs);
+    }
+  }
+
+  private async register(): Promise<void> {
+    const { brokerEpoch } = await this.options.client.call('register-broker', {
+      clusterId: this.options.clusterId,
+      brokerId: this.options.brokerId,
+      incarnationId: this.incarnationId,
+      endpoints: [...this.options.endpoints],
+      ...(this.options.rack !== null ? { rack: this.options.rack } : {}),
+      processRoles: [...this.options.processRoles],
+    });
+    this.brokerEpoch = brokerEpoch;
+    this.stateValue = 'fenced';
+    this.options.logger.info({ broker: this.options.brokerId, brokerEpoch }, 'broker registered');
+  }
+
+  private async regularHeartbeat(): Promise<void> {
+    const response = await this.heartbeat(false, this.options.heartbeatIntervalMs * 2);
+    const next: BrokerState = response.isFenced ? 'fenced' : 'running';
+    if (next !== this.stateValue) {
+      this.options.logger.info({ broker: this.options.brokerId, state: next }, 'broker state changed');
+      this.stateValue = next;
+    }
+  }
+
+  private heartbeat(wantShutDown: boolean, timeoutMs: number) {
+    return this.options.client.call(
+      'broker-heartbeat',
+      {
+        brokerId: this.options.brokerId,
+        brokerEpoch: this.brokerEpoch ?? 0,
+        currentMetadataOffset: this.options.metadataOffset(),
+        wantFence: false,
+        wantShutDown,
+      },
+      Math.max(1, timeoutMs),
+    );
+  }
+
+  private async pause(ms: number): Promise<void> {
+    try {
+      await sleep(ms, undefined, { signal: this.wake.signal });
+    } catch {
+      // Woken up to stop.
+    }
+  }
+}

@@ -1,0 +1,122 @@
+// Serves controller RPCs on this node: decoded requests go to the local QuorumController, which answers
+// NOT_CONTROLLER unless it is the active one.
+import type { RaftDriver } from '../../raft/driver.ts';
+import { KafkaError } from '../common/kafka-errors.ts';
+import type { QuorumController } from '../metadata/controller/quorum-controller.ts';
+import type { ControllerMessages, ControllerOperation } from '../metadata/controller/rpc-codec.ts';
+import {
+  brokerEpoch,
+  brokerId,
+  leaderEpoch,
+  partitionEpoch,
+  partitionId,
+  topicId,
+} from '../metadata/ids.ts';
+import type { ControllerRpcHandler } from '../http/internal-controller-routes.ts';
+import type { QuorumTracker } from './quorum-tracker.ts';
+
+type Handlers = {
+  [O in ControllerOperation]: (request: ControllerMessages[O]['request']) => Promise<ControllerMessages[O]['response']>;
+};
+
+export class ControllerRpc implements ControllerRpcHandler {
+  private readonly handlers: Handlers;
+  private readonly driver: RaftDriver;
+
+  constructor(options: {
+    clusterId: string;
+    controller: QuorumController;
+    driver: RaftDriver;
+    quorum: QuorumTracker;
+    nowMs: () => number;
+  }) {
+    const { controller, driver, quorum, clusterId } = options;
+    this.driver = driver;
+    const configMap = (entries: readonly { name: string; value?: string }[]) =>
+      new Map(entries.map((entry) => [entry.name, entry.value ?? '']));
+    this.handlers = {
+      'register-broker': async (request) => {
+        if (request.clusterId !== clusterId) {
+          throw new KafkaError(
+            'INCONSISTENT_CLUSTER_ID',
+            `The broker's cluster id ${request.clusterId} is not this cluster's (${clusterId}).`,
+          );
+        }
+        const { brokerEpoch: epoch } = await controller.registerBroker({
+          brokerId: brokerId(request.brokerId),
+          incarnationId: request.incarnationId,
+          endpoints: request.endpoints,
+          rack: request.rack ?? null,
+          processRoles: request.processRoles,
+        });
+        return { brokerEpoch: epoch };
+      },
+      'broker-heartbeat': (request) =>
+        controller.brokerHeartbeat({
+          brokerId: brokerId(request.brokerId),
+          brokerEpoch: brokerEpoch(request.brokerEpoch),
+          currentMetadataOffset: request.currentMetadataOffset,
+          wantFence: request.wantFence,
+          wantShutDown: request.wantShutDown,
+        }),
+      'create-topic': async (request) => {
+        const result = await controller.createTopic({
+          name: request.name,
+          ...(request.partitionsCount !== undefined ? { partitionsCount: request.partitionsCount } : {}),
+          ...(request.replicationFactor !== undefined ? { replicationFactor: request.replicationFactor } : {}),
+          configs: configMap(request.configs),
+          validateOnly: request.validateOnly,
+        });
+        return { topicId: result.topicId, ...(result.offset !== null ? { offset: result.offset } : {}) };
+      },
+      'delete-topic': async (request) => writeResponse(await controller.deleteTopic(request.name)),
+      'create-partitions': async (request) =>
+        writeResponse(await controller.createPartitions(request.name, request.partitionsCount, request.validateOnly)),
+      'alter-configs': async (request) =>
+        writeResponse(
+          await controller.alterTopicConfigs(
+            request.name,
+            request.alterations.map((entry) => ({ name: entry.name, value: entry.value ?? null })),
+            request.validateOnly,
+          ),
+        ),
+      'alter-partition': async (request) => {
+        const partition = await controller.alterPartition({
+          brokerId: brokerId(request.brokerId),
+          brokerEpoch: brokerEpoch(request.brokerEpoch),
+          topicId: topicId(request.topicId),
+          partitionId: partitionId(request.partitionId),
+          leaderEpoch: leaderEpoch(request.leaderEpoch),
+          partitionEpoch: partitionEpoch(request.partitionEpoch),
+          newIsr: request.newIsr.map(brokerId),
+        });
+        return { ...partition, replicas: [...partition.replicas], isr: [...partition.isr] };
+      },
+      'describe-quorum': async () => {
+        const status = driver.status();
+        if (status.role !== 'leader') {
+          throw new KafkaError('NOT_CONTROLLER', 'This node does not lead the metadata quorum.');
+        }
+        return quorum.describe(status, options.nowMs());
+      },
+    };
+  }
+
+  handle<O extends ControllerOperation>(
+    operation: O,
+    request: ControllerMessages[O]['request'],
+  ): Promise<ControllerMessages[O]['response']> {
+    const handler = this.handlers[operation] as (
+      request: ControllerMessages[O]['request'],
+    ) => Promise<ControllerMessages[O]['response']>;
+    return handler(request);
+  }
+
+  leaderHint(): number {
+    return this.driver.status().leader;
+  }
+}
+
+function writeResponse(result: { offset: unknown }): { offset?: number; topicId: string } {
+  return { topicId: '', ...(typeof result.offset === 'number' ? { offset: result.offset } : {}) };
+}

@@ -1,0 +1,52 @@
+// Lets callers wait until this node's metadata image reaches an offset (read-your-writes: an admin
+// write answered by the controller is visible through the node that forwarded it before it answers).
+import { KafkaError } from '../common/kafka-errors.ts';
+import type { MetadataImage } from '../metadata/image.ts';
+
+interface Waiter {
+  readonly offset: number;
+  readonly resolve: () => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+export class ImageWatch {
+  private current: () => MetadataImage;
+  private waiters: Waiter[] = [];
+
+  constructor(current: () => MetadataImage) {
+    this.current = current;
+  }
+
+  /** Called after every applied batch. */
+  applied(image: MetadataImage): void {
+    if (this.waiters.length === 0) return;
+    const ready = this.waiters.filter((waiter) => waiter.offset <= image.offset);
+    if (ready.length === 0) return;
+    this.waiters = this.waiters.filter((waiter) => waiter.offset > image.offset);
+    for (const waiter of ready) {
+      clearTimeout(waiter.timer);
+      waiter.resolve();
+    }
+  }
+
+  waitFor(offset: number, timeoutMs: number): Promise<void> {
+    if (this.current().offset >= offset) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((waiter) => waiter.timer !== timer);
+        reject(
+          new KafkaError(
+            'REQUEST_TIMED_OUT',
+            `The change committed at metadata offset ${offset}, but this node has not applied it within ${timeoutMs} ms.`,
+          ),
+        );
+      }, timeoutMs);
+      this.waiters.push({ offset, resolve, timer });
+    });
+  }
+
+  close(): void {
+    for (const waiter of this.waiters) clearTimeout(waiter.timer);
+    this.waiters = [];
+  }
+}

@@ -1,0 +1,69 @@
+// The node process: `npm run node -- --node-id N` (node N of the local cluster) or
+// `npm run node -- --config FILE`. SIGINT/SIGTERM stop it with a controlled shutdown.
+import { pino } from 'pino';
+import { ConfigError, describeConfig, loadNodeConfig } from './config.ts';
+import { DataDirError, prepareStorage } from './data-dir.ts';
+import { KraftNode } from './node.ts';
+
+async function main(): Promise<number> {
+  let loaded: ReturnType<typeof loadNodeConfig>;
+  try {
+    loaded = loadNodeConfig(process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  if (loaded.kind === 'help') {
+    process.stdout.write(`${loaded.usage}\n`);
+    return 0;
+  }
+  const { config } = loaded;
+  const logger = pino({ level: config.logLevel, base: { node: config.nodeId } });
+  for (const warning of loaded.warnings) logger.warn({ warning }, 'configuration warning');
+  logger.info({ config: describeConfig(config) }, 'node configuration');
+
+  let clusterId: string;
+  try {
+    clusterId = await prepareStorage(config, loaded.localCluster);
+  } catch (error) {
+    if (error instanceof DataDirError || error instanceof ConfigError) {
+      logger.fatal({ err: error }, 'cannot use the data directories');
+      process.stderr.write(`${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+
+  const node = await KraftNode.start({ config, clusterId, logger });
+  return await new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'stopping with a controlled shutdown');
+      node.stop({ controlled: true }).then(
+        () => resolve(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+main().then(
+  (code) => {
+    // Exit even if a library left a handle open: the node has stopped and its data is durable.
+    process.exit(code);
+  },
+  (error: unknown) => {
+    process.stderr.write(`fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,284 @@
+// One node of the cluster: the metadata Raft (voter when it is a controller, observer otherwise), the
+// metadata image, the QuorumController (controllers), the broker lease (brokers), the client API and the
+// internal listener. src/node/main.ts runs it as a process; tests start several in one process.
+import { randomInt, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { RaftDriver } from '../../raft/driver.ts';
+import { seededRandom } from '../../raft/random.ts';
+import { FileStorage } from '../../raft/storage/file-storage.ts';
+import { Http2Transport } from '../../raft/transport/http2-transport.ts';
+import { type NodeId, nodeId } from '../../raft/types.ts';
+import { KafkaError } from '../common/kafka-errors.ts';
+import { buildClientApp } from '../http/client-app.ts';
+import { listenClientApi } from '../http/client-server.ts';
+import { type ControllerRpcHandler, registerControllerRoutes } from '../http/internal-controller-routes.ts';
+import type { ClusterNode } from '../http/ports.ts';
+import { QuorumController } from '../metadata/controller/quorum-controller.ts';
+import { brokerId, metadataOffset } from '../metadata/ids.ts';
+import type { MetadataImage } from '../metadata/image.ts';
+import { MetadataStateMachine } from '../metadata/metadata-state-machine.ts';
+import { encodeRecordBatch } from '../metadata/records.ts';
+import { AdminService } from './admin-service.ts';
+import { BrokerLifecycle } from './broker-lifecycle.ts';
+import type { NodeConfig } from './config.ts';
+import { ControllerClient } from './controller-client.ts';
+import { ControllerRpc } from './controller-rpc.ts';
+import { ImageWatch } from './image-watch.ts';
+import { QuorumTracker } from './quorum-tracker.ts';
+
+/** Raft ticks per election timeout: the tick is controller.quorum.election.timeout.ms / 10. */
+const ELECTION_TICKS = 10;
+
+export interface NodeAddresses {
+  /** "host:port" of the client API, as bound. */
+  readonly client: string;
+  /** "host:port" of the internal listener, as bound. */
+  readonly internal: string;
+}
+
+export class KraftNode {
+  readonly config: NodeConfig;
+  readonly clusterId: string;
+  readonly addresses: NodeAddresses;
+  private readonly parts: Parts;
+  private stopping: Promise<void> | null = null;
+
+  private constructor(config: NodeConfig, clusterId: string, addresses: NodeAddresses, parts: Parts) {
+    this.config = config;
+    this.clusterId = clusterId;
+    this.addresses = addresses;
+    this.parts = parts;
+  }
+
+  static async start(options: { config: NodeConfig; clusterId: string; logger: Logger }): Promise<KraftNode> {
+    const { config, clusterId } = options;
+    const logger = options.logger;
+    const isController = config.processRoles.has('controller');
+    const isBroker = config.processRoles.has('broker');
+    const voters = [...config.controllerQuorumVoters.keys()];
+    const voterAddresses = new Map<NodeId, string>(
+      [...config.controllerQuorumVoters].map(([id, endpoint]) => [id, `${endpoint.host}:${endpoint.port}`]),
+    );
+
+    let driver: RaftDriver | null = null;
+    let rpc: ControllerRpc | null = null;
+    const rpcHandler: ControllerRpcHandler = {
+      handle: (operation, request) =>
+        rpc === null
+          ? Promise.reject(new KafkaError('NOT_CONTROLLER', 'This node is not a controller.'))
+          : rpc.handle(operation, request),
+      leaderHint: () => driver?.status().leader ?? 0,
+    };
+    const internal = config.listeners.internal;
+    const advertisedInternal = config.advertisedListeners.internal;
+    const transport = await Http2Transport.start({
+      id: config.nodeId,
+      listen: { host: internal.host === '' ? '0.0.0.0' : internal.host, port: internal.port },
+      ...(advertisedInternal.port !== 0 ? { advertisedAddress: `${advertisedInternal.host}:${advertisedInternal.port}` } : {}),
+      peers: voterAddresses,
+      routes: (server) => registerControllerRoutes(server, rpcHandler, logger),
+      logger,
+    });
+
+    const watch = new ImageWatch(() => stateMachine.image());
+    const stateMachine: MetadataStateMachine = new MetadataStateMachine({
+      snapshotRecordsMax: config.metadataLogMaxRecordsBetweenSnapshots,
+      onApplied: (image) => watch.applied(image),
+      onSnapshotDue: (index, data) => {
+        logger.info({ index }, 'metadata snapshot taken');
+        driver?.compact(index, data);
+      },
+    });
+    const storage = await FileStorage.open({
+      dir: join(config.metadataLogDir, '__cluster_metadata-0'),
+      segmentBytesMax: config.metadataLogSegmentBytes,
+    });
+    const tickMs = Math.max(5, Math.round(config.controllerQuorumElectionTimeoutMs / ELECTION_TICKS));
+    driver = await RaftDriver.start({
+      id: config.nodeId,
+      voters,
+      storage,
+      transport,
+      stateMachine,
+      random: seededRandom(randomInt(0x7fff_ffff)),
+      tickMs,
+      raft: { electionTicks: ELECTION_TICKS, heartbeatTicks: 1, maxInflightAppends: 64 },
+      logger,
+    });
+    const raft = driver;
+
+    const quorum = new QuorumTracker();
+    let controller: QuorumController | null = null;
+    let controllerTimer: NodeJS.Timeout | null = null;
+    if (isController) {
+      controller = new QuorumController({
+        config: {
+          nodeId: config.nodeId,
+          sessionTimeoutMs: config.brokerSessionTimeoutMs,
+          defaultPartitions: config.numPartitions,
+          defaultReplicationFactor: config.defaultReplicationFactor,
+          uncleanLeaderElectionEnable: config.uncleanLeaderElectionEnable,
+        },
+        environment: { nowMs: () => Date.now(), newUuid: () => randomUUID() },
+        log: {
+          image: () => stateMachine.image(),
+          append: async (records) => {
+            try {
+              const { index } = await raft.propose(encodeRecordBatch(records));
+              return metadataOffset(index);
+            } catch (error) {
+              throw new KafkaError('NOT_CONTROLLER', `The metadata write did not commit here: ${(error as Error).message}`, {
+                cause: error,
+              });
+            }
+          },
+        },
+        logger,
+      });
+      const active = controller;
+      rpc = new ControllerRpc({ clusterId, controller: active, driver: raft, quorum, nowMs: () => Date.now() });
+      controllerTimer = setInterval(() => active.tick(), Math.max(10, Math.min(250, config.brokerSessionTimeoutMs / 4)));
+    }
+    let leaderSeenMs = Date.now();
+    raft.onStatus((status) => {
+      if (status.leader !== 0) leaderSeenMs = Date.now();
+      quorum.observe(status, Date.now());
+      if (controller === null) return;
+      if (status.role === 'leader') controller.becomeLeader(status.term);
+      else controller.resign();
+    });
+
+    const client = new ControllerClient({
+      voters: voterAddresses,
+      leaderHint: () => raft.status().leader,
+      requestTimeoutMs: config.controllerQuorumRequestTimeoutMs,
+      logger,
+    });
+    const admin = new AdminService({ client, watch, timeoutMs: config.controllerQuorumRequestTimeoutMs });
+
+    let lifecycle: BrokerLifecycle | null = null;
+    const clusterNode: ClusterNode = {
+      clusterId,
+      nodeId: brokerId(config.nodeId),
+      image: () => stateMachine.image(),
+      admin,
+      isReady: () => (lifecycle === null ? raft.status().leader !== 0 : lifecycle.state === 'running'),
+    };
+    const app = buildClientApp({ node: clusterNode, logger });
+    const clientListener = config.listeners.client;
+    const clientApi = await listenClientApi(app, {
+      host: clientListener.host === '' ? '0.0.0.0' : clientListener.host,
+      port: clientListener.port,
+    });
+    const clientPort = Number(clientApi.address.slice(clientApi.address.lastIndexOf(':') + 1));
+    const internalPort = Number(transport.address.slice(transport.address.lastIndexOf(':') + 1));
+    const advertisedClient = config.advertisedListeners.client;
+    if (isBroker) {
+      lifecycle = new BrokerLifecycle({
+        clusterId,
+        brokerId: config.nodeId,
+        endpoints: [
+          { name: 'CLIENT', host: advertisedClient.host, port: advertisedClient.port || clientPort, securityProtocol: 'PLAINTEXT' },
+          { name: 'INTERNAL', host: advertisedInternal.host, port: advertisedInternal.port || internalPort, securityProtocol: 'PLAINTEXT' },
+        ],
+        rack: config.rack,
+        processRoles: [...config.processRoles],
+        client,
+        metadataOffset: () => stateMachine.image().offset,
+        heartbeatIntervalMs: config.brokerHeartbeatIntervalMs,
+        logger,
+      });
+      lifecycle.start();
+    }
+    logger.info(
+      { clusterId, roles: [...config.processRoles], client: clientApi.address, internal: transport.address },
+      'node started',
+    );
+    return new KraftNode(config, clusterId, { client: clientApi.address, internal: transport.address }, {
+      logger,
+      driver: raft,
+      stateMachine,
+      controller,
+      controllerTimer,
+      controllerClient: client,
+      lifecycle,
+      clientApi,
+      app,
+      watch,
+      voters,
+      quorumLost: () => raft.status().leader === 0 && Date.now() - leaderSeenMs > 2 * config.controllerQuorumElectionTimeoutMs,
+    });
+  }
+
+  image(): MetadataImage {
+    return this.parts.stateMachine.image();
+  }
+
+  raftStatus() {
+    return this.parts.driver.status();
+  }
+
+  brokerState() {
+    return this.parts.lifecycle?.state ?? null;
+  }
+
+  /**
+   * Stops the node. Controlled (SIGTERM, Ctrl-C): partition leaderships move away first, then Raft
+   * leadership is handed to another voter, then everything closes. Uncontrolled: just closes.
+   */
+  stop(options: { controlled: boolean; timeoutMs?: number } = { controlled: true }): Promise<void> {
+    this.stopping ??= this.stopOnce(options.controlled, options.timeoutMs ?? 10_000);
+    return this.stopping;
+  }
+
+  private async stopOnce(controlled: boolean, timeoutMs: number): Promise<void> {
+    const { logger, driver, lifecycle } = this.parts;
+    const deadline = Date.now() + timeoutMs;
+    if (lifecycle !== null) {
+      if (controlled) await lifecycle.controlledShutdown(Math.max(0, deadline - Date.now()), this.parts.quorumLost);
+      else await lifecycle.stop();
+    }
+    if (controlled) await this.handOverRaftLeadership(deadline);
+    if (this.parts.controllerTimer !== null) clearInterval(this.parts.controllerTimer);
+    this.parts.controller?.resign();
+    await this.parts.clientApi.close();
+    await this.parts.app.close();
+    await this.parts.controllerClient.close();
+    await driver.stop();
+    this.parts.watch.close();
+    logger.info({}, 'node stopped');
+  }
+
+  /** Raft thesis §3.10: the most caught-up other voter takes over, so no election timeout is lost. */
+  private async handOverRaftLeadership(deadline: number): Promise<void> {
+    const { driver, voters, logger } = this.parts;
+    const status = driver.status();
+    if (status.role !== 'leader' || voters.length < 2) return;
+    const target = status.peers
+      .filter((peer) => !peer.isObserver && peer.recentActive)
+      .sort((a, b) => b.match - a.match)[0];
+    if (target === undefined) return;
+    logger.info({ to: target.id, term: status.term }, 'handing over metadata leadership');
+    driver.transferLeadership(nodeId(target.id));
+    while (Date.now() < deadline && driver.status().role === 'leader') {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
+
+interface Parts {
+  readonly logger: Logger;
+  readonly driver: RaftDriver;
+  readonly stateMachine: MetadataStateMachine;
+  readonly controller: QuorumController | null;
+  readonly controllerTimer: NodeJS.Timeout | null;
+  readonly controllerClient: ControllerClient;
+  readonly lifecycle: BrokerLifecycle | null;
+  readonly clientApi: { address: string; close(): Promise<void> };
+  readonly app: { close(): Promise<unknown> };
+  readonly watch: ImageWatch;
+  readonly voters: readonly NodeId[];
+  /** True once the metadata quorum has had no leader for two election timeouts. */
+  readonly quorumLost: () => boolean;
+}
