@@ -13,6 +13,7 @@ import { KafkaError } from '../common/kafka-errors.ts';
 import { buildClientApp } from '../http/client-app.ts';
 import { listenClientApi } from '../http/client-server.ts';
 import { type ControllerRpcHandler, registerControllerRoutes } from '../http/internal-controller-routes.ts';
+import { registerMetadataRoutes } from '../http/internal-metadata-routes.ts';
 import type { ClusterNode } from '../http/ports.ts';
 import { QuorumController } from '../metadata/controller/quorum-controller.ts';
 import { brokerId, metadataOffset } from '../metadata/ids.ts';
@@ -77,7 +78,10 @@ export class KraftNode {
       listen: { host: internal.host === '' ? '0.0.0.0' : internal.host, port: internal.port },
       ...(advertisedInternal.port !== 0 ? { advertisedAddress: `${advertisedInternal.host}:${advertisedInternal.port}` } : {}),
       peers: voterAddresses,
-      routes: (server) => registerControllerRoutes(server, rpcHandler, logger),
+      routes: (server) => {
+        registerControllerRoutes(server, rpcHandler, logger);
+        registerMetadataRoutes(server, () => stateMachine.image());
+      },
       logger,
     });
 

@@ -37,7 +37,9 @@ export function rackAlternatedOrder(brokers: readonly PlacementBroker[]): Placem
 /**
  * Replica lists for `partitionCount` partitions starting at partition `firstPartition`. Partition p's
  * preferred leader is the broker at position (p mod n) of the ordered list, and its followers are the
- * next ones: leaders and replicas spread evenly, no broker holds two replicas of one partition.
+ * next ones, shifted by p / n so that broker pairs vary across partitions (as Kafka does). A follower on
+ * a rack that already holds a replica of the partition is skipped while some rack holds none, so with
+ * replication factor <= racks every replica is on another rack.
  */
 export function placeReplicas(options: {
   readonly brokers: readonly PlacementBroker[];
@@ -51,21 +53,27 @@ export function placeReplicas(options: {
     replicationFactor: options.replicationFactor,
     brokers: n,
   });
+  const rackCount = new Set(ordered.map((broker) => broker.rack ?? '')).size;
   const assignments: BrokerId[][] = [];
   for (let i = 0; i < options.partitionCount; i++) {
     const partition = options.firstPartition + i;
-    // Shift followers by partition / n too, so that broker pairs vary across partitions (as Kafka does).
-    const shift = Math.floor(partition / n) % Math.max(1, n - 1);
-    const replicas: BrokerId[] = [ordered[partition % n]!.id];
-    for (let j = 1; j < options.replicationFactor; j++) {
-      replicas.push(ordered[(partition + j + shift) % n]!.id);
+    const leaderPosition = partition % n;
+    const shift = n > 1 ? Math.floor(partition / n) % (n - 1) : 0;
+    // Every other broker once, starting `shift` places after the leader.
+    const candidates = Array.from({ length: n - 1 }, (_, j) => ordered[(leaderPosition + 1 + ((shift + j) % (n - 1))) % n]!);
+    const chosen: PlacementBroker[] = [ordered[leaderPosition]!];
+    const racks = new Set([chosen[0]!.rack ?? '']);
+    for (const candidate of candidates) {
+      if (chosen.length === options.replicationFactor) break;
+      if (racks.size < rackCount && racks.has(candidate.rack ?? '')) continue;
+      chosen.push(candidate);
+      racks.add(candidate.rack ?? '');
     }
-    // A shift can wrap onto the leader for some sizes; fall back to consecutive brokers then.
-    if (new Set(replicas).size !== replicas.length) {
-      replicas.length = 0;
-      for (let j = 0; j < options.replicationFactor; j++) replicas.push(ordered[(partition + j) % n]!.id);
+    for (const candidate of candidates) {
+      if (chosen.length === options.replicationFactor) break;
+      if (!chosen.includes(candidate)) chosen.push(candidate);
     }
-    assignments.push(replicas);
+    assignments.push(chosen.map((broker) => broker.id));
   }
   return assignments;
 }
