@@ -1,0 +1,106 @@
+// Acceptance (issue 3): kill -9 of the metadata leader, kill -9 of a broker, and SIGTERM (controlled
+// shutdown) of a node, on a real three-node cluster.
+import { afterEach, describe, expect, it } from 'vitest';
+import { ProcessCluster, waitFor } from './process-cluster.ts';
+
+let cluster: ProcessCluster | null = null;
+
+afterEach(async (context) => {
+  if (cluster !== null && context.task.result?.state === 'fail') {
+    for (const id of cluster.nodes.keys()) console.log(`--- node ${id} log (tail)\n${(await cluster.logs(id)).slice(-4000)}`);
+  }
+  await cluster?.destroy();
+  cluster = null;
+});
+
+async function leaderOf(c: ProcessCluster, askId: number): Promise<number> {
+  return waitFor(`a metadata leader known to node ${askId}`, async () => {
+    const answer = await c.quorum(askId);
+    return answer.status === 200 && answer.body.leader_id > 0 ? (answer.body.leader_id as number) : undefined;
+  });
+}
+
+async function createTopic(c: ProcessCluster, via: number, name: string, partitions = 3): Promise<void> {
+  const answer = await c.http(via, 'POST', c.topicsPath(), { topic_name: name, partitions_count: partitions, replication_factor: 3 });
+  expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+}
+
+describe('failures of real processes', () => {
+  it('kill -9 of the metadata leader: a new leader, admin keeps working, the node catches up on restart', async () => {
+    cluster = await ProcessCluster.create({ controllers: 3 });
+    await cluster.startAll();
+    await createTopic(cluster, 1, 'before');
+    const oldLeader = await leaderOf(cluster, 1);
+    const survivor = [1, 2, 3].find((id) => id !== oldLeader)!;
+
+    const killedAt = Date.now();
+    await cluster.stop(oldLeader, 'SIGKILL');
+    const newLeader = await waitFor('a new metadata leader', async () => {
+      const answer = await cluster!.quorum(survivor);
+      const leader = answer.status === 200 ? (answer.body.leader_id as number) : 0;
+      return leader > 0 && leader !== oldLeader ? leader : undefined;
+    });
+    console.log(`metadata leader ${oldLeader} killed; node ${newLeader} leads after ${Date.now() - killedAt} ms`);
+
+    await createTopic(cluster, survivor, 'after');
+    cluster.start(oldLeader);
+    await cluster.waitReady();
+    await waitFor('the restarted node sees the topic created while it was down', async () => {
+      return (await cluster!.get(oldLeader, `${cluster!.topicsPath()}/after`)).status === 200;
+    });
+    await cluster.waitImagesEqual();
+  });
+
+  it('kill -9 of a broker: fenced after its session, removed from every ISR, leaders re-elected', async () => {
+    cluster = await ProcessCluster.create({ controllers: 3 });
+    await cluster.startAll();
+    await createTopic(cluster, 1, 'events', 6);
+    const metadataLeader = await leaderOf(cluster, 1);
+    const victim = [1, 2, 3].find((id) => id !== metadataLeader)!;
+    const observer = metadataLeader;
+    expect((await cluster.partitions(observer, 'events')).some((p) => p.leader_id === victim)).toBe(true);
+
+    await cluster.stop(victim, 'SIGKILL');
+    await waitFor('the killed broker fenced', async () => {
+      const broker = await cluster!.get(observer, `/v3/clusters/${cluster!.clusterId}/brokers/${victim}`);
+      return broker.body?.fenced === true;
+    });
+    const partitions = await cluster.partitions(observer, 'events');
+    for (const partition of partitions) {
+      expect(partition.isr).not.toContain(victim);
+      expect(partition.leader_id).not.toBe(victim);
+      expect(partition.isr).toContain(partition.leader_id);
+    }
+
+    cluster.start(victim);
+    await cluster.waitReady();
+    const broker = await cluster.get(observer, `/v3/clusters/${cluster.clusterId}/brokers/${victim}`);
+    expect(broker.body.fenced).toBe(false);
+    await cluster.waitImagesEqual();
+  });
+
+  it('SIGTERM: a controlled shutdown moves the node\'s leaderships before it exits', async () => {
+    // A long session: if leaderships move before the process is gone, only the controlled shutdown did it.
+    cluster = await ProcessCluster.create({ controllers: 3, overrides: { 'broker.session.timeout.ms': '60000' } });
+    await cluster.startAll();
+    await createTopic(cluster, 1, 'payments', 6);
+    const metadataLeader = await leaderOf(cluster, 1);
+    const victim = metadataLeader;
+    const watcher = [1, 2, 3].find((id) => id !== victim)!;
+    expect((await cluster.partitions(watcher, 'payments')).some((p) => p.leader_id === victim)).toBe(true);
+
+    const exitCode = await cluster.stop(victim, 'SIGTERM');
+    expect(exitCode).toBe(0);
+    const partitions = await cluster.partitions(watcher, 'payments');
+    for (const partition of partitions) {
+      expect(partition.leader_id).not.toBe(victim);
+      expect(partition.isr).not.toContain(victim);
+    }
+    // It led the metadata quorum too: leadership was handed over, not lost to a timeout.
+    const logs = await cluster.logs(victim);
+    expect(logs).toContain('controlled shutdown complete');
+    expect(logs).toContain('handing over metadata leadership');
+    const newLeader = await leaderOf(cluster, watcher);
+    expect(newLeader).not.toBe(victim);
+  });
+});
