@@ -88,7 +88,7 @@ export class ProcessCluster {
     // Kafka's cluster id form: 16 random bytes, base64url, 22 characters.
     const cluster = new ProcessCluster(root, randomBytes(16).toString('base64url'));
     const count = options.controllers + (options.brokers ?? 0);
-    const ports = [];
+    const ports: { client: number; internal: number }[] = [];
     for (let i = 0; i < count; i++) ports.push({ client: await freePort(), internal: await freePort() });
     const voters = Array.from({ length: options.controllers }, (_, i) => `${i + 1}@127.0.0.1:${ports[i]!.internal}`).join(',');
     for (let i = 0; i < count; i++) {
