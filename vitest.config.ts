@@ -5,9 +5,25 @@ const ci = process.env.CI === 'true';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'chaos/**/*.test.ts'],
     testTimeout: 30_000,
-    hookTimeout: 30_000,
+    hookTimeout: 60_000,
     reporters: ci ? ['default', ['json', { outputFile: '.ci-results/vitest.json' }]] : ['default'],
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/**/*.test.ts', 'chaos/**/*.test.ts'], exclude: ['test/integration/**'] },
+      },
+      {
+        // Real node processes: one file at a time, after the unit tests, so that timing-sensitive
+        // elections do not compete with the rest of the suite for the CPU.
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

@@ -22,7 +22,7 @@ import { MetadataStateMachine } from '../metadata/metadata-state-machine.ts';
 import { encodeRecordBatch } from '../metadata/records.ts';
 import { AdminService } from './admin-service.ts';
 import { BrokerLifecycle } from './broker-lifecycle.ts';
-import type { NodeConfig } from './config.ts';
+import { configToProperties, type NodeConfig } from './config.ts';
 import { ControllerClient } from './controller-client.ts';
 import { ControllerRpc } from './controller-rpc.ts';
 import { ImageWatch } from './image-watch.ts';
@@ -169,7 +169,11 @@ export class KraftNode {
       admin,
       isReady: () => (lifecycle === null ? raft.status().leader !== 0 : lifecycle.state === 'running'),
     };
-    const app = buildClientApp({ node: clusterNode, logger });
+    // The node's own settings are the defaults topics inherit (num.partitions, log.retention.ms, ...).
+    const staticTopicConfig = new Map(
+      [...configToProperties(config)].filter((entry): entry is [string, string] => entry[1] !== null),
+    );
+    const app = buildClientApp({ node: clusterNode, logger, staticTopicConfig });
     const clientListener = config.listeners.client;
     const clientApi = await listenClientApi(app, {
       host: clientListener.host === '' ? '0.0.0.0' : clientListener.host,

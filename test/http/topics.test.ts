@@ -16,6 +16,7 @@ function topicData(
   name: string,
   partitionsCount: number,
   replicationFactor: number,
+  topicId: unknown = expect.any(String),
 ): Record<string, unknown> {
   const self = `${ORIGIN}${BASE}/topics/${name}`;
   return {
@@ -23,6 +24,7 @@ function topicData(
     metadata: { self, resource_name: `crn:///kafka=${CLUSTER_ID}/topic=${name}` },
     cluster_id: CLUSTER_ID,
     topic_name: name,
+    topic_id: topicId,
     is_internal: false,
     replication_factor: replicationFactor,
     partitions_count: partitionsCount,
@@ -93,7 +95,7 @@ describe('POST /v3/clusters/{c}/topics', () => {
       });
       expect(reply.status).toBe(200);
       expect(reply.headers.location).toBeUndefined();
-      expect(reply.json).toEqual(topicData('dry', 6, 3));
+      expect(reply.json).toEqual(topicData('dry', 6, 3, null));
       expect((await withDefaults.get(`${BASE}/topics/dry`)).status).toBe(404);
     } finally {
       await withDefaults.close();

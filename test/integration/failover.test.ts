@@ -96,10 +96,14 @@ describe('failures of real processes', () => {
       expect(partition.leader_id).not.toBe(victim);
       expect(partition.isr).not.toContain(victim);
     }
-    // It led the metadata quorum too: leadership was handed over, not lost to a timeout.
+    // If it still led the metadata quorum when stopped, that leadership was handed over too (an
+    // election under load may have moved it earlier: then there was nothing to hand over).
     const logs = await cluster.logs(victim);
     expect(logs).toContain('controlled shutdown complete');
-    expect(logs).toContain('handing over metadata leadership');
+    const beforeStop = logs.slice(0, logs.indexOf('stopping with a controlled shutdown'));
+    if (beforeStop.lastIndexOf('raft became leader') > beforeStop.lastIndexOf('raft following')) {
+      expect(logs).toContain('handing over metadata leadership');
+    }
     const newLeader = await leaderOf(cluster, watcher);
     expect(newLeader).not.toBe(victim);
   });

@@ -12,6 +12,8 @@ export interface TopicData {
   readonly metadata: ResourceMetadata;
   readonly cluster_id: string;
   readonly topic_name: string;
+  /** Our extension (Kafka's tools show it): null for a validate_only answer, before an id exists. */
+  readonly topic_id: string | null;
   readonly is_internal: boolean;
   readonly replication_factor: number;
   readonly partitions_count: number;
@@ -24,6 +26,7 @@ export interface TopicData {
 /** What a topic looks like on the wire: from the image, or from a validate_only create request. */
 export interface TopicShape {
   readonly name: string;
+  readonly id: string | null;
   readonly replicationFactor: number;
   readonly partitionsCount: number;
 }
@@ -32,6 +35,7 @@ export function topicShape(topic: TopicImage): TopicShape {
   const first = topic.partitions.values().next();
   return {
     name: topic.name,
+    id: topic.id,
     replicationFactor: first.done === true ? 0 : first.value.replicas.length,
     partitionsCount: topic.partitions.size,
   };
@@ -44,6 +48,7 @@ export function renderTopic(url: UrlBuilder, clusterId: string, topic: TopicShap
     metadata: { self: url(...self), resource_name: crn(clusterId, ['topic', topic.name]) },
     cluster_id: clusterId,
     topic_name: topic.name,
+    topic_id: topic.id,
     is_internal: false,
     replication_factor: topic.replicationFactor,
     partitions_count: topic.partitionsCount,

@@ -109,6 +109,7 @@ export function registerTopicRoutes(scope: FastifyInstance, deps: RouteDeps): vo
         created === undefined
           ? {
               name: body.topic_name,
+              id: null,
               partitionsCount: body.partitions_count ?? staticDefault(deps, 'num.partitions', 1),
               replicationFactor:
                 body.replication_factor ?? staticDefault(deps, 'default.replication.factor', 1),
