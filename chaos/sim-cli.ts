@@ -19,20 +19,40 @@ import { describeSchedule } from './sim/schedule.ts';
 import { scheduleArbitrary } from './sim/schedule-arbitrary.ts';
 import type { WorkerReport, WorkerTask } from './sim/worker.ts';
 
-const { values } = parseArgs({
-  options: {
-    seeds: { type: 'string' },
-    start: { type: 'string', default: '1' },
-    seed: { type: 'string' },
-    bug: { type: 'string' },
-    fc: { type: 'boolean', default: false },
-    runs: { type: 'string', default: '100' },
-    path: { type: 'string' },
-    'no-shrink': { type: 'boolean', default: false },
-    'summary-file': { type: 'string' },
-    workers: { type: 'string' },
-  },
-});
+const USAGE = `Usage: node chaos/sim-cli.ts [--seeds N [--start S] [--workers W]] [--seed S] [--fc [--runs R] [--seed S] [--path P] [--no-shrink]] [--bug NAME] [--summary-file FILE]
+  --seeds N        run seeds S..S+N-1 (default: 1000 from 1)
+  --seed S         replay one seed, printing its schedule and last events
+  --fc             fast-check mode: generated schedules, a failure is shrunk to a minimal one
+  --bug NAME       plant a bug, to see the checkers catch it
+  --summary-file   write {passed, failed, ...} as JSON (CI reads it)`;
+
+function parseOptions() {
+  try {
+    return parseArgs({ options: OPTIONS });
+  } catch (error) {
+    console.error(`sim: ${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const OPTIONS = {
+  seeds: { type: 'string' },
+  start: { type: 'string', default: '1' },
+  seed: { type: 'string' },
+  bug: { type: 'string' },
+  fc: { type: 'boolean', default: false },
+  runs: { type: 'string', default: '100' },
+  path: { type: 'string' },
+  'no-shrink': { type: 'boolean', default: false },
+  'summary-file': { type: 'string' },
+  workers: { type: 'string' },
+  help: { type: 'boolean', default: false },
+} as const;
+const { values } = parseOptions();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 function integer(name: string, text: string): number {
   const value = Number(text);
