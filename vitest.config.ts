@@ -7,21 +7,21 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    reporters: ci ? ['default', ['json', { outputFile: '.ci-results/vitest.json' }]] : ['default'],
+    reporters: ci ? ['default', 'json'] : ['default'],
+    outputFile: { json: '.ci-results/vitest.json' },
     projects: [
       {
         extends: true,
         test: { name: 'unit', include: ['test/**/*.test.ts', 'chaos/**/*.test.ts'], exclude: ['test/integration/**'] },
       },
       {
-        // Real node processes: one file at a time, after the unit tests, so that timing-sensitive
-        // elections do not compete with the rest of the suite for the CPU.
+        // Real node processes, one file at a time. `npm test` runs this project in its own vitest run
+        // after the unit tests, so that elections and leases do not compete with them for the CPU.
         extends: true,
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           fileParallelism: false,
-          sequence: { groupOrder: 1 },
         },
       },
     ],

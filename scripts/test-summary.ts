@@ -1,20 +1,24 @@
 // Prints the closing line of a test run, "N passed, N failed", from the result files that vitest
 // (JSON reporter) and the simulation CLI (--summary-file) wrote into the given folder.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const folder = process.argv[2] ?? '.ci-results';
 let passed = 0;
 let failed = 0;
 
-const vitestFile = join(folder, 'vitest.json');
-if (existsSync(vitestFile)) {
-  const vitest = JSON.parse(readFileSync(vitestFile, 'utf8')) as { numPassedTests: number; numFailedTests: number };
-  console.log(`vitest: ${vitest.numPassedTests} passed, ${vitest.numFailedTests} failed`);
+// One result file per vitest run (unit, integration).
+const vitestFiles = existsSync(folder)
+  ? readdirSync(folder).filter((name) => name.startsWith('vitest') && name.endsWith('.json'))
+  : [];
+for (const name of vitestFiles.sort()) {
+  const vitest = JSON.parse(readFileSync(join(folder, name), 'utf8')) as { numPassedTests: number; numFailedTests: number };
+  console.log(`${name}: ${vitest.numPassedTests} passed, ${vitest.numFailedTests} failed`);
   passed += vitest.numPassedTests;
   failed += vitest.numFailedTests;
-} else {
-  console.log('vitest: no result file');
+}
+if (vitestFiles.length < 2) {
+  console.log(`expected the unit and integration vitest results, found ${vitestFiles.length}`);
   failed++;
 }
 

@@ -156,11 +156,28 @@ export class ProcessCluster {
     await this.waitReady();
   }
 
-  /** Every running broker is unfenced (GET /ready answers 200) and the quorum has a leader. */
+  /**
+   * Every running node answers GET /ready with 200 (brokers: registered and unfenced), and every node's
+   * image shows every running broker unfenced, so that placement may use all of them.
+   */
   async waitReady(timeoutMs = 20_000): Promise<void> {
-    for (const node of this.nodes.values()) {
-      if (node.process === null) continue;
+    const running = [...this.nodes.values()].filter((node) => node.process !== null);
+    for (const node of running) {
       await waitFor(`node ${node.id} ready`, async () => (await this.get(node.id, '/ready')).status === 200, timeoutMs);
+    }
+    const brokers = running.filter((node) => node.roles.includes('broker')).map((node) => node.id);
+    for (const node of running) {
+      await waitFor(
+        `brokers ${brokers.join(',')} unfenced in node ${node.id}'s image`,
+        async () => {
+          const answer = await this.get(node.id, `/v3/clusters/${this.clusterId}/brokers`);
+          const unfenced = new Set(
+            (answer.body?.data ?? []).filter((b: { fenced: boolean }) => !b.fenced).map((b: { broker_id: number }) => b.broker_id),
+          );
+          return brokers.every((id) => unfenced.has(id));
+        },
+        timeoutMs,
+      );
     }
   }
 

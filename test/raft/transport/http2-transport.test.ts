@@ -230,14 +230,22 @@ describe('Http2Transport', () => {
   });
 
   it('drops the oldest messages beyond the queue bound and failed batches, without throwing', async () => {
-    const deadPort = await freePort();
-    const a = await startNode(1, new Map([[nodeId(2), `${HOST}:${deadPort}`]]), { queueMessagesMax: 10 });
-    a.transport.send(Array.from({ length: 100 }, (_, i) => heartbeat(1, 2, i)));
-    const stats = () => a.transport.stats().peers.get(nodeId(2));
-    await waitFor(() => stats()?.dropped === 100, 'every message to be dropped');
-    expect(stats()).toMatchObject({ sent: 0, queued: 0, requests: 1, failedRequests: 1 });
-    expect(() => a.transport.send([heartbeat(1, 77, 0)])).not.toThrow();
-    expect(a.transport.stats().droppedUnknownPeer).toBe(1);
+    // A peer that resets every connection: held open by the test, so no other process can take its
+    // port (an unbound "free" port may be reused meanwhile, and then requests hang instead of failing).
+    const dead = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => dead.listen(0, HOST, resolve));
+    try {
+      const deadPort = (dead.address() as { port: number }).port;
+      const a = await startNode(1, new Map([[nodeId(2), `${HOST}:${deadPort}`]]), { queueMessagesMax: 10 });
+      a.transport.send(Array.from({ length: 100 }, (_, i) => heartbeat(1, 2, i)));
+      const stats = () => a.transport.stats().peers.get(nodeId(2));
+      await waitFor(() => stats()?.dropped === 100, 'every message to be dropped', 20_000);
+      expect(stats()).toMatchObject({ sent: 0, queued: 0, requests: 1, failedRequests: 1 });
+      expect(() => a.transport.send([heartbeat(1, 77, 0)])).not.toThrow();
+      expect(a.transport.stats().droppedUnknownPeer).toBe(1);
+    } finally {
+      await new Promise<void>((resolve) => dead.close(() => resolve()));
+    }
   });
 
   it('answers a bad body with 400 and a JSON error, and serves health', async () => {
