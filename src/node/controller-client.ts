@@ -59,7 +59,8 @@ export class ControllerClient {
           }
         }
         // No one knows the controller yet (an election is running), or the target is down.
-        await sleep(Math.min(50 * 2 ** Math.min(attempt, 4), Math.max(0, deadline - Date.now())));
+        // Short and capped: during an election the answer is worth having as soon as a leader exists.
+        await sleep(Math.min(25 * 2 ** Math.min(attempt, 3), Math.max(0, deadline - Date.now())));
       }
     }
     throw new KafkaError(
