@@ -37,7 +37,20 @@ async function main(): Promise<number> {
     throw error;
   }
 
-  const node = await KraftNode.start({ config, clusterId, logger });
+  let node: KraftNode;
+  try {
+    node = await KraftNode.start({ config, clusterId, logger });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') {
+      const { address, port } = error as NodeJS.ErrnoException & { address?: string; port?: number };
+      const message = `Cannot listen on ${address}:${port} (${code}): is another node (or program) using it? Check listeners in the configuration.`;
+      logger.fatal({ err: error }, message);
+      process.stderr.write(`${message}\n`);
+      return 1;
+    }
+    throw error;
+  }
   return await new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {

@@ -22,7 +22,7 @@ import { MetadataStateMachine } from '../metadata/metadata-state-machine.ts';
 import { encodeRecordBatch } from '../metadata/records.ts';
 import { AdminService } from './admin-service.ts';
 import { BrokerLifecycle } from './broker-lifecycle.ts';
-import { configToProperties, type NodeConfig } from './config.ts';
+import { buildNodeConfig, configToProperties, type NodeConfig } from './config.ts';
 import { ControllerClient } from './controller-client.ts';
 import { ControllerRpc } from './controller-rpc.ts';
 import { ImageWatch } from './image-watch.ts';
@@ -169,10 +169,9 @@ export class KraftNode {
       admin,
       isReady: () => (lifecycle === null ? raft.status().leader !== 0 : lifecycle.state === 'running'),
     };
-    // The node's own settings are the defaults topics inherit (num.partitions, log.retention.ms, ...).
-    const staticTopicConfig = new Map(
-      [...configToProperties(config)].filter((entry): entry is [string, string] => entry[1] !== null),
-    );
+    // Settings this node was given (not Kafka's defaults) are what topics inherit as STATIC_BROKER_CONFIG
+    // (num.partitions, log.retention.ms, min.insync.replicas, ...), as Kafka's describe shows them.
+    const staticTopicConfig = settingsAwayFromDefaults(config);
     const app = buildClientApp({ node: clusterNode, logger, staticTopicConfig });
     const clientListener = config.listeners.client;
     const clientApi = await listenClientApi(app, {
@@ -273,6 +272,19 @@ export class KraftNode {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
+}
+
+/** The settings whose values differ from what a config with only the required keys would have. */
+function settingsAwayFromDefaults(config: NodeConfig): Map<string, string> {
+  const properties = configToProperties(config);
+  const required = ['node.id', 'process.roles', 'controller.quorum.voters', 'listeners', 'log.dirs'];
+  const minimal = new Map(required.map((key) => [key, properties.get(key) ?? '']));
+  const defaults = configToProperties(buildNodeConfig(minimal).config);
+  return new Map(
+    [...properties].filter(
+      (entry): entry is [string, string] => entry[1] !== null && entry[1] !== defaults.get(entry[0]),
+    ),
+  );
 }
 
 interface Parts {
