@@ -19,6 +19,7 @@ import { QuorumController } from '../metadata/controller/quorum-controller.ts';
 import { brokerId, metadataOffset } from '../metadata/ids.ts';
 import type { MetadataImage } from '../metadata/image.ts';
 import { MetadataStateMachine } from '../metadata/metadata-state-machine.ts';
+import { type PartitionRoleChange, PartitionRoleTracker } from '../metadata/partition-roles.ts';
 import { encodeRecordBatch } from '../metadata/records.ts';
 import { AdminService } from './admin-service.ts';
 import { BrokerLifecycle } from './broker-lifecycle.ts';
@@ -86,9 +87,13 @@ export class KraftNode {
     });
 
     const watch = new ImageWatch(() => stateMachine.image());
+    const roles = isBroker ? new PartitionRoleTracker(brokerId(config.nodeId)) : null;
     const stateMachine: MetadataStateMachine = new MetadataStateMachine({
       snapshotRecordsMax: config.metadataLogMaxRecordsBetweenSnapshots,
-      onApplied: (image) => watch.applied(image),
+      onApplied: (image) => {
+        watch.applied(image);
+        if (roles !== null) logRoleChanges(logger, roles.update(image));
+      },
       onSnapshotDue: (index, data) => {
         logger.info({ index }, 'metadata snapshot taken');
         driver?.compact(index, data);
@@ -270,6 +275,23 @@ export class KraftNode {
     driver.transferLeadership(nodeId(target.id));
     while (Date.now() < deadline && driver.status().role === 'leader') {
       await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
+
+/**
+ * A broker's reaction to metadata that concerns it, as Kafka logs a LeaderAndIsr change. The replication
+ * layer will start and stop leading and following here.
+ */
+function logRoleChanges(logger: Logger, changes: readonly PartitionRoleChange[]): void {
+  for (const change of changes) {
+    const partition = `${change.topicName}-${change.partitionId}`;
+    const { role } = change;
+    if (role === null) logger.info({ partition }, 'stopped hosting partition');
+    else if (role.role === 'leader') {
+      logger.info({ partition, leaderEpoch: role.leaderEpoch, isr: role.isr }, 'became leader for partition');
+    } else {
+      logger.info({ partition, leaderEpoch: role.leaderEpoch, leader: role.leader }, 'became follower for partition');
     }
   }
 }
