@@ -10,8 +10,10 @@ import { applyBatch } from './reducer.ts';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.ts';
 
 export interface MetadataStateMachineOptions {
-  /** A snapshot is taken once this many records were applied since the last one. */
+  /** A snapshot is taken once this many records were applied since the last one... */
   readonly snapshotRecordsMax: number;
+  /** ...or this many bytes of record batches (Kafka's metadata.log.max.record.bytes.between.snapshots). */
+  readonly snapshotBytesMax?: number;
   /** Called with the image after each applied batch of entries. */
   readonly onApplied?: (image: MetadataImage) => void;
   /** Asked to take a snapshot: `data` is the image at `index`. */
@@ -21,6 +23,7 @@ export interface MetadataStateMachineOptions {
 export class MetadataStateMachine implements StateMachine {
   private current: MetadataImage = emptyImage();
   private recordsSinceSnapshot = 0;
+  private bytesSinceSnapshot = 0;
   private readonly options: MetadataStateMachineOptions;
 
   constructor(options: MetadataStateMachineOptions) {
@@ -38,18 +41,32 @@ export class MetadataStateMachine implements StateMachine {
       const records = entry.data.length === 0 ? [] : decodeRecordBatch(entry.data);
       image = applyBatch(image, records, metadataOffset(entry.index));
       this.recordsSinceSnapshot += Math.max(1, records.length);
+      this.bytesSinceSnapshot += entry.data.length;
     }
     this.current = image;
     this.options.onApplied?.(image);
-    if (this.recordsSinceSnapshot >= this.options.snapshotRecordsMax) {
-      this.recordsSinceSnapshot = 0;
-      this.options.onSnapshotDue?.(image.offset as number as LogIndex, encodeSnapshot(image));
+    const bytesMax = this.options.snapshotBytesMax ?? Number.POSITIVE_INFINITY;
+    if (this.recordsSinceSnapshot >= this.options.snapshotRecordsMax || this.bytesSinceSnapshot >= bytesMax) {
+      this.snapshot();
     }
+  }
+
+  /** Takes a snapshot now if anything was applied since the last one (a time-based policy calls this). */
+  snapshotIfChanged(): void {
+    if (this.recordsSinceSnapshot > 0) this.snapshot();
+  }
+
+  private snapshot(): void {
+    this.recordsSinceSnapshot = 0;
+    this.bytesSinceSnapshot = 0;
+    const image = this.current;
+    this.options.onSnapshotDue?.(image.offset as number as LogIndex, encodeSnapshot(image));
   }
 
   restore(snapshot: Snapshot): void {
     this.current = decodeSnapshot(snapshot.data);
     this.recordsSinceSnapshot = 0;
+    this.bytesSinceSnapshot = 0;
     this.options.onApplied?.(this.current);
   }
 }

@@ -90,6 +90,7 @@ export class KraftNode {
     const roles = isBroker ? new PartitionRoleTracker(brokerId(config.nodeId)) : null;
     const stateMachine: MetadataStateMachine = new MetadataStateMachine({
       snapshotRecordsMax: config.metadataLogMaxRecordsBetweenSnapshots,
+      snapshotBytesMax: config.metadataLogMaxRecordBytesBetweenSnapshots,
       onApplied: (image) => {
         watch.applied(image);
         if (roles !== null) logRoleChanges(logger, roles.update(image));
@@ -116,6 +117,11 @@ export class KraftNode {
       logger,
     });
     const raft = driver;
+    const snapshotTimer =
+      config.metadataLogMaxSnapshotIntervalMs > 0
+        ? setInterval(() => stateMachine.snapshotIfChanged(), config.metadataLogMaxSnapshotIntervalMs)
+        : null;
+    snapshotTimer?.unref();
 
     const quorum = new QuorumTracker();
     let controller: QuorumController | null = null;
@@ -213,6 +219,7 @@ export class KraftNode {
       stateMachine,
       controller,
       controllerTimer,
+      snapshotTimer,
       controllerClient: client,
       lifecycle,
       clientApi,
@@ -253,6 +260,7 @@ export class KraftNode {
     }
     if (controlled) await this.handOverRaftLeadership(deadline);
     if (this.parts.controllerTimer !== null) clearInterval(this.parts.controllerTimer);
+    if (this.parts.snapshotTimer !== null) clearInterval(this.parts.snapshotTimer);
     this.parts.controller?.resign();
     await this.parts.clientApi.close();
     await this.parts.app.close();
@@ -315,6 +323,7 @@ interface Parts {
   readonly stateMachine: MetadataStateMachine;
   readonly controller: QuorumController | null;
   readonly controllerTimer: NodeJS.Timeout | null;
+  readonly snapshotTimer: NodeJS.Timeout | null;
   readonly controllerClient: ControllerClient;
   readonly lifecycle: BrokerLifecycle | null;
   readonly clientApi: { address: string; close(): Promise<void> };
