@@ -76,6 +76,7 @@ export class RaftDriver {
   private loop: Promise<void> | null = null;
   private lastStatus: RaftStatus;
   private readonly statusListeners = new Set<(status: RaftStatus) => void>();
+  private readonly fatalListeners = new Set<(error: Error) => void>();
   private failure: Error | null = null;
   /** The term and vote of the last hard state made durable, and whether a newer commit index is not. */
   private syncedTerm = 0 as Term;
@@ -181,7 +182,13 @@ export class RaftDriver {
       if (this.timer !== null) clearInterval(this.timer);
       for (const waiter of this.waiters.values()) waiter.reject(error as Error);
       this.waiters.clear();
+      for (const listener of this.fatalListeners) listener(error as Error);
     }
+  }
+
+  /** Called once if the loop stops on a fatal error: the node can no longer make progress (fail-stop). */
+  onFatal(listener: (error: Error) => void): void {
+    this.fatalListeners.add(listener);
   }
 
   /** The error that stopped the loop, if one did. */

@@ -52,6 +52,10 @@ async function main(): Promise<number> {
     throw error;
   }
   return await new Promise<number>((resolve) => {
+    node.onFatal((error) => {
+      logger.fatal({ err: error }, 'metadata log failed; stopping the node');
+      node.stop({ controlled: false }).finally(() => resolve(1));
+    });
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) return;

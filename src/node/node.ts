@@ -234,6 +234,14 @@ export class KraftNode {
     return this.parts.stateMachine.image();
   }
 
+  /**
+   * The metadata log failed for good (a failed fsync, a broken invariant): this node's image can no
+   * longer move, so the process should exit rather than serve it (main.ts does).
+   */
+  onFatal(listener: (error: Error) => void): void {
+    this.parts.driver.onFatal(listener);
+  }
+
   raftStatus() {
     return this.parts.driver.status();
   }
