@@ -35,11 +35,17 @@ export class AdminService implements AdminApi {
     await this.visible(response.offset);
   }
 
-  async alterTopicConfigs(name: string, alterations: readonly ConfigAlteration[], validateOnly: boolean): Promise<void> {
+  async alterTopicConfigs(
+    name: string,
+    alterations: readonly ConfigAlteration[],
+    validateOnly: boolean,
+  ): Promise<void> {
     const response = await this.client.call('alter-configs', {
       name,
       alterations: alterations.map((alteration) =>
-        alteration.value === null ? { name: alteration.name } : { name: alteration.name, value: alteration.value },
+        alteration.value === null
+          ? { name: alteration.name }
+          : { name: alteration.name, value: alteration.value },
       ),
       validateOnly,
     });

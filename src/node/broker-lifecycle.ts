@@ -59,7 +59,10 @@ export class BrokerLifecycle {
     while (Date.now() < deadline) {
       if (quorumLost()) {
         // The whole cluster is going down (or this node is cut off): no controller can answer.
-        this.options.logger.warn({ broker: this.options.brokerId }, 'controlled shutdown skipped: no metadata quorum');
+        this.options.logger.warn(
+          { broker: this.options.brokerId },
+          'controlled shutdown skipped: no metadata quorum',
+        );
         this.stateValue = 'stopped';
         return false;
       }
@@ -95,12 +98,18 @@ export class BrokerLifecycle {
         else await this.regularHeartbeat();
       } catch (error) {
         if (isKafkaError(error, 'STALE_BROKER_EPOCH')) {
-          this.options.logger.warn({ broker: this.options.brokerId }, 'broker epoch is stale, registering again');
+          this.options.logger.warn(
+            { broker: this.options.brokerId },
+            'broker epoch is stale, registering again',
+          );
           this.brokerEpoch = null;
           this.stateValue = 'registering';
           continue;
         }
-        this.options.logger.warn({ err: error, broker: this.options.brokerId }, 'broker lifecycle request failed');
+        this.options.logger.warn(
+          { err: error, broker: this.options.brokerId },
+          'broker lifecycle request failed',
+        );
       }
       await this.pause(this.options.heartbeatIntervalMs);
     }

@@ -4,19 +4,14 @@ import type { RaftDriver } from '../../raft/driver.ts';
 import { KafkaError } from '../common/kafka-errors.ts';
 import type { QuorumController } from '../metadata/controller/quorum-controller.ts';
 import type { ControllerMessages, ControllerOperation } from '../metadata/controller/rpc-codec.ts';
-import {
-  brokerEpoch,
-  brokerId,
-  leaderEpoch,
-  partitionEpoch,
-  partitionId,
-  topicId,
-} from '../metadata/ids.ts';
+import { brokerEpoch, brokerId, leaderEpoch, partitionEpoch, partitionId, topicId } from '../metadata/ids.ts';
 import type { ControllerRpcHandler } from '../http/internal-controller-routes.ts';
 import type { QuorumTracker } from './quorum-tracker.ts';
 
 type Handlers = {
-  [O in ControllerOperation]: (request: ControllerMessages[O]['request']) => Promise<ControllerMessages[O]['response']>;
+  [O in ControllerOperation]: (
+    request: ControllerMessages[O]['request'],
+  ) => Promise<ControllerMessages[O]['response']>;
 };
 
 export class ControllerRpc implements ControllerRpcHandler {
@@ -63,7 +58,9 @@ export class ControllerRpc implements ControllerRpcHandler {
         const result = await controller.createTopic({
           name: request.name,
           ...(request.partitionsCount !== undefined ? { partitionsCount: request.partitionsCount } : {}),
-          ...(request.replicationFactor !== undefined ? { replicationFactor: request.replicationFactor } : {}),
+          ...(request.replicationFactor !== undefined
+            ? { replicationFactor: request.replicationFactor }
+            : {}),
           configs: configMap(request.configs),
           validateOnly: request.validateOnly,
         });
@@ -71,7 +68,9 @@ export class ControllerRpc implements ControllerRpcHandler {
       },
       'delete-topic': async (request) => writeResponse(await controller.deleteTopic(request.name)),
       'create-partitions': async (request) =>
-        writeResponse(await controller.createPartitions(request.name, request.partitionsCount, request.validateOnly)),
+        writeResponse(
+          await controller.createPartitions(request.name, request.partitionsCount, request.validateOnly),
+        ),
       'alter-configs': async (request) =>
         writeResponse(
           await controller.alterTopicConfigs(

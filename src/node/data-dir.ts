@@ -6,14 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { syncDirectory, writeAll } from '../../raft/storage/file-io.ts';
-import {
-  formatProperties,
-  isValidClusterId,
-  type LocalClusterInfo,
-  type NodeConfig,
-  PropertiesSyntaxError,
-  parseProperties,
-} from './config.ts';
+import { isValidClusterId, type LocalClusterInfo, type NodeConfig } from './config.ts';
+import { formatProperties, PropertiesSyntaxError, parseProperties } from './properties.ts';
 
 export const META_PROPERTIES = 'meta.properties';
 export const LOCAL_CLUSTER_ID_FILE = 'cluster.id';

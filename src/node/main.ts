@@ -1,7 +1,8 @@
 // The node process: `npm run node -- --node-id N` (node N of the local cluster) or
 // `npm run node -- --config FILE`. SIGINT/SIGTERM stop it with a controlled shutdown.
 import { pino } from 'pino';
-import { ConfigError, describeConfig, loadNodeConfig } from './config.ts';
+import { ConfigError, describeConfig } from './config.ts';
+import { loadNodeConfig } from './node-args.ts';
 import { DataDirError, prepareStorage } from './data-dir.ts';
 import { KraftNode } from './node.ts';
 
@@ -80,7 +81,9 @@ main().then(
     process.exit(code);
   },
   (error: unknown) => {
-    process.stderr.write(`fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exit(1);
   },
 );

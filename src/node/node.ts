@@ -77,7 +77,9 @@ export class KraftNode {
     const transport = await Http2Transport.start({
       id: config.nodeId,
       listen: { host: internal.host === '' ? '0.0.0.0' : internal.host, port: internal.port },
-      ...(advertisedInternal.port !== 0 ? { advertisedAddress: `${advertisedInternal.host}:${advertisedInternal.port}` } : {}),
+      ...(advertisedInternal.port !== 0
+        ? { advertisedAddress: `${advertisedInternal.host}:${advertisedInternal.port}` }
+        : {}),
       peers: voterAddresses,
       routes: (server) => {
         registerControllerRoutes(server, rpcHandler, logger);
@@ -143,17 +145,30 @@ export class KraftNode {
               const { index } = await raft.propose(encodeRecordBatch(records));
               return metadataOffset(index);
             } catch (error) {
-              throw new KafkaError('NOT_CONTROLLER', `The metadata write did not commit here: ${(error as Error).message}`, {
-                cause: error,
-              });
+              throw new KafkaError(
+                'NOT_CONTROLLER',
+                `The metadata write did not commit here: ${(error as Error).message}`,
+                {
+                  cause: error,
+                },
+              );
             }
           },
         },
         logger,
       });
       const active = controller;
-      rpc = new ControllerRpc({ clusterId, controller: active, driver: raft, quorum, nowMs: () => Date.now() });
-      controllerTimer = setInterval(() => active.tick(), Math.max(10, Math.min(250, config.brokerSessionTimeoutMs / 4)));
+      rpc = new ControllerRpc({
+        clusterId,
+        controller: active,
+        driver: raft,
+        quorum,
+        nowMs: () => Date.now(),
+      });
+      controllerTimer = setInterval(
+        () => active.tick(),
+        Math.max(10, Math.min(250, config.brokerSessionTimeoutMs / 4)),
+      );
     }
     let leaderSeenMs = Date.now();
     raft.onStatus((status) => {
@@ -197,8 +212,18 @@ export class KraftNode {
         clusterId,
         brokerId: config.nodeId,
         endpoints: [
-          { name: 'CLIENT', host: advertisedClient.host, port: advertisedClient.port || clientPort, securityProtocol: 'PLAINTEXT' },
-          { name: 'INTERNAL', host: advertisedInternal.host, port: advertisedInternal.port || internalPort, securityProtocol: 'PLAINTEXT' },
+          {
+            name: 'CLIENT',
+            host: advertisedClient.host,
+            port: advertisedClient.port || clientPort,
+            securityProtocol: 'PLAINTEXT',
+          },
+          {
+            name: 'INTERNAL',
+            host: advertisedInternal.host,
+            port: advertisedInternal.port || internalPort,
+            securityProtocol: 'PLAINTEXT',
+          },
         ],
         rack: config.rack,
         processRoles: [...config.processRoles],
@@ -213,21 +238,28 @@ export class KraftNode {
       { clusterId, roles: [...config.processRoles], client: clientApi.address, internal: transport.address },
       'node started',
     );
-    return new KraftNode(config, clusterId, { client: clientApi.address, internal: transport.address }, {
-      logger,
-      driver: raft,
-      stateMachine,
-      controller,
-      controllerTimer,
-      snapshotTimer,
-      controllerClient: client,
-      lifecycle,
-      clientApi,
-      app,
-      watch,
-      voters,
-      quorumLost: () => raft.status().leader === 0 && Date.now() - leaderSeenMs > 2 * config.controllerQuorumElectionTimeoutMs,
-    });
+    return new KraftNode(
+      config,
+      clusterId,
+      { client: clientApi.address, internal: transport.address },
+      {
+        logger,
+        driver: raft,
+        stateMachine,
+        controller,
+        controllerTimer,
+        snapshotTimer,
+        controllerClient: client,
+        lifecycle,
+        clientApi,
+        app,
+        watch,
+        voters,
+        quorumLost: () =>
+          raft.status().leader === 0 &&
+          Date.now() - leaderSeenMs > 2 * config.controllerQuorumElectionTimeoutMs,
+      },
+    );
   }
 
   image(): MetadataImage {
@@ -263,7 +295,8 @@ export class KraftNode {
     const { logger, driver, lifecycle } = this.parts;
     const deadline = Date.now() + timeoutMs;
     if (lifecycle !== null) {
-      if (controlled) await lifecycle.controlledShutdown(Math.max(0, deadline - Date.now()), this.parts.quorumLost);
+      if (controlled)
+        await lifecycle.controlledShutdown(Math.max(0, deadline - Date.now()), this.parts.quorumLost);
       else await lifecycle.stop();
     }
     if (controlled) await this.handOverRaftLeadership(deadline);
@@ -307,7 +340,10 @@ function logRoleChanges(logger: Logger, changes: readonly PartitionRoleChange[])
     else if (role.role === 'leader') {
       logger.info({ partition, leaderEpoch: role.leaderEpoch, isr: role.isr }, 'became leader for partition');
     } else {
-      logger.info({ partition, leaderEpoch: role.leaderEpoch, leader: role.leader }, 'became follower for partition');
+      logger.info(
+        { partition, leaderEpoch: role.leaderEpoch, leader: role.leader },
+        'became follower for partition',
+      );
     }
   }
 }

@@ -33,7 +33,10 @@ export class QuorumTracker {
     }
   }
 
-  describe(status: RaftStatus, nowMs: number): {
+  describe(
+    status: RaftStatus,
+    nowMs: number,
+  ): {
     leaderId: number;
     leaderEpoch: number;
     highWatermark: number;
@@ -64,7 +67,10 @@ export class QuorumTracker {
       leaderEpoch: status.term,
       highWatermark: status.commit,
       voters: [leader, ...replicas.filter((r) => !r.isObserver).map((r) => r.state)].sort(byId),
-      observers: replicas.filter((r) => r.isObserver).map((r) => r.state).sort(byId),
+      observers: replicas
+        .filter((r) => r.isObserver)
+        .map((r) => r.state)
+        .sort(byId),
     };
   }
 }

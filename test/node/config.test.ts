@@ -6,12 +6,11 @@ import {
   ConfigError,
   configToProperties,
   describeConfig,
-  type LoadedConfig,
-  loadNodeConfig,
   localClusterConfig,
   localClusterProperties,
   type NodeConfig,
 } from '../../src/node/config.ts';
+import { type LoadedConfig, loadNodeConfig } from '../../src/node/node-args.ts';
 import { NODE_CONFIG_KEYS } from '../../src/node/config-defaults.ts';
 
 /** A valid combined node 1 of a 3-node cluster, as a .properties text would give it. */

@@ -2,7 +2,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { localClusterConfig, parseProperties } from '../../src/node/config.ts';
+import { localClusterConfig } from '../../src/node/config.ts';
+import { parseProperties } from '../../src/node/properties.ts';
 import {
   DataDirError,
   ensureLocalClusterId,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatProperties, PropertiesSyntaxError, parseProperties } from '../../src/node/config.ts';
+import { formatProperties, PropertiesSyntaxError, parseProperties } from '../../src/node/properties.ts';
 
 const parsed = (text: string): Record<string, string> => Object.fromEntries(parseProperties(text));
 
