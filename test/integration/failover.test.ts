@@ -23,6 +23,14 @@ async function leaderOf(c: ProcessCluster, askId: number): Promise<number> {
 async function createTopic(c: ProcessCluster, via: number, name: string, partitions = 3): Promise<void> {
   const answer = await c.http(via, 'POST', c.topicsPath(), { topic_name: name, partitions_count: partitions, replication_factor: 3 });
   expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+  // A create is answered once committed; other nodes apply it a few milliseconds later.
+  for (const [id, node] of c.nodes) {
+    if (node.process === null) continue;
+    await waitFor(`${name} visible on node ${id}`, async () => {
+      const answer = await c.get(id, `${c.topicsPath()}/${name}/partitions`);
+      return answer.status === 200 && answer.body.data.length === partitions;
+    });
+  }
 }
 
 describe('failures of real processes', () => {
@@ -91,7 +99,11 @@ describe('failures of real processes', () => {
 
     const exitCode = await cluster.stop(victim, 'SIGTERM');
     expect(exitCode).toBe(0);
-    const partitions = await cluster.partitions(watcher, 'payments');
+    // The shutdown was committed before the process exited; the watcher applies it moments later.
+    const partitions = await waitFor('the controlled shutdown applied on the watcher', async () => {
+      const current = await cluster!.partitions(watcher, 'payments');
+      return current.every((p) => p.leader_id !== victim) ? current : undefined;
+    });
     for (const partition of partitions) {
       expect(partition.leader_id).not.toBe(victim);
       expect(partition.isr).not.toContain(victim);
