@@ -23,6 +23,8 @@ export interface ClientAppOptions {
   readonly logger?: Logger;
   /** The node's static broker config (node.properties) by Kafka name, e.g. `log.retention.ms`. */
   readonly staticTopicConfig?: ReadonlyMap<string, string>;
+  /** How long a read waits to catch up with the controller before it answers 404; default 2000 ms. */
+  readonly readBarrierTimeoutMs?: number;
   /** Largest accepted request body; default 1 MiB (admin requests are small). */
   readonly bodyBytesMax?: number;
 }
@@ -61,7 +63,11 @@ export function buildClientApp(options: ClientAppOptions): FastifyInstance {
     // Bodies are checked strictly: no type coercion ("3" is not an integer), unknown fields refused.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
-  const deps: RouteDeps = { node: options.node, staticTopicConfig: options.staticTopicConfig ?? new Map() };
+  const deps: RouteDeps = {
+    node: options.node,
+    staticTopicConfig: options.staticTopicConfig ?? new Map(),
+    readBarrierTimeoutMs: options.readBarrierTimeoutMs ?? 2000,
+  };
 
   // JSON only: any other content type of a body is 415 (fastify would also take text/plain).
   app.removeAllContentTypeParsers();

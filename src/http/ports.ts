@@ -47,6 +47,12 @@ export interface AdminApi {
   /** Increases a topic's partition count to `partitionsCount` (never decreases). */
   createPartitions(name: string, partitionsCount: number, validateOnly: boolean): Promise<void>;
   alterTopicConfigs(name: string, alterations: readonly ConfigAlteration[], validateOnly: boolean): Promise<void>;
+  /**
+   * A read barrier: resolves once this node's image holds everything committed at the active controller
+   * when it was asked (Raft's ReadIndex). Rejects with REQUEST_TIMED_OUT when no controller answers or
+   * this node does not catch up within `timeoutMs`.
+   */
+  catchUp(timeoutMs: number): Promise<void>;
   /** Described by the current quorum leader (forwarded to it). */
   describeQuorum(): Promise<QuorumDescription>;
 }

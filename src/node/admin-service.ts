@@ -52,6 +52,12 @@ export class AdminService implements AdminApi {
     await this.visible(response.offset);
   }
 
+  async catchUp(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const { offset } = await this.client.call('read-index', {}, timeoutMs);
+    await this.watch.waitFor(offset, Math.max(1, deadline - Date.now()));
+  }
+
   async describeQuorum(): Promise<QuorumDescription> {
     const response = await this.client.call('describe-quorum', {});
     const replica = (state: (typeof response.voters)[number]) => ({

@@ -91,6 +91,16 @@ export class ControllerRpc implements ControllerRpcHandler {
         });
         return { ...partition, replicas: [...partition.replicas], isr: [...partition.isr] };
       },
+      'read-index': async () => {
+        // Active means this leader has committed an entry of its own term, so its commit index covers
+        // everything any earlier leader committed. A leader cut off from its quorum could still answer
+        // until CheckQuorum deposes it (one election timeout): a read after that barrier is as stale as
+        // that window at worst, never inconsistent.
+        if (!controller.isActive()) {
+          throw new KafkaError('NOT_CONTROLLER', 'This node is not the active controller.');
+        }
+        return { offset: driver.status().commit };
+      },
       'describe-quorum': async () => {
         const status = driver.status();
         if (status.role !== 'leader') {

@@ -198,7 +198,12 @@ export class KraftNode {
     // Settings this node was given (not Kafka's defaults) are what topics inherit as STATIC_BROKER_CONFIG
     // (num.partitions, log.retention.ms, min.insync.replicas, ...), as Kafka's describe shows them.
     const staticTopicConfig = settingsAwayFromDefaults(config);
-    const app = buildClientApp({ node: clusterNode, logger, staticTopicConfig });
+    const app = buildClientApp({
+      node: clusterNode,
+      logger,
+      staticTopicConfig,
+      readBarrierTimeoutMs: config.controllerQuorumRequestTimeoutMs,
+    });
     const clientListener = config.listeners.client;
     const clientApi = await listenClientApi(app, {
       host: clientListener.host === '' ? '0.0.0.0' : clientListener.host,

@@ -85,8 +85,14 @@ export class FakeNode implements ClusterNode, AdminApi {
   failWith: KafkaError | null = null;
   /** When set, describeQuorum throws it (e.g. a plain Error, to test unexpected failures). */
   quorumFailure: unknown = null;
+  /** When set, catchUp rejects with it (no controller reachable). */
+  catchUpFailure: KafkaError | null = null;
+  /** How many read barriers routes have asked for. */
+  catchUps = 0;
   #image: MetadataImage = emptyImage();
   #offset = 0;
+  /** Batches committed at the controller that this node has not applied yet. */
+  #unapplied: MetadataRecord[][] = [];
 
   constructor() {
     this.#apply([{ type: 'leaderChange', leaderId: nodeId(2), epoch: term(4) }]);
@@ -119,6 +125,17 @@ export class FakeNode implements ClusterNode, AdminApi {
 
   #check(): void {
     if (this.failWith !== null) throw this.failWith;
+  }
+
+  /** Records committed through another node: this node applies them at its next catchUp. */
+  commitElsewhere(records: readonly MetadataRecord[]): void {
+    this.#unapplied.push([...records]);
+  }
+
+  async catchUp(_timeoutMs: number): Promise<void> {
+    this.catchUps += 1;
+    if (this.catchUpFailure !== null) throw this.catchUpFailure;
+    for (const batch of this.#unapplied.splice(0)) this.#apply(batch);
   }
 
   /** Applies records directly (tests use it for leaderless partitions, fenced brokers, ...). */

@@ -89,6 +89,24 @@ describe('topic administration through any node (real processes)', () => {
     expect(shrink.status).toBeGreaterThanOrEqual(400);
   });
 
+  it('a topic created through one node is found at once through every other node (no waiting)', async () => {
+    // What a script does: create through one node, describe through another right after the 201. The
+    // other node may not have applied the create yet; its read barrier must catch up before a 404.
+    for (let round = 0; round < 6; round++) {
+      const via = (round % 3) + 1;
+      const name = `instant-${round}`;
+      const created = await cluster.http(via, 'POST', cluster.topicsPath(), { topic_name: name, partitions_count: 2 });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      for (const other of [1, 2, 3].filter((id) => id !== via)) {
+        const partitions = await cluster.get(other, `${cluster.topicsPath()}/${name}/partitions`);
+        expect(partitions.status, `node ${other}: ${JSON.stringify(partitions.body)}`).toBe(200);
+        expect(partitions.body.data).toHaveLength(2);
+        const listed = await cluster.get(other, cluster.topicsPath());
+        expect(listed.body.data.map((topic: { topic_name: string }) => topic.topic_name)).toContain(name);
+      }
+    }
+  });
+
   it('describes the metadata quorum: leader, epoch, high watermark, every voter with its lag', async () => {
     const answer = await cluster.quorum(2);
     expect(answer.status).toBe(200);

@@ -7,13 +7,14 @@ import { renderBroker } from '../render/broker.ts';
 import { resourceList } from '../render/resource.ts';
 import { urlBuilder } from '../urls.ts';
 import type { ClusterParams, RouteDeps } from './context.ts';
-import { paramsSchema, parseId } from './context.ts';
+import { paramsSchema, parseId, readImage } from './context.ts';
 
 interface BrokerParams extends ClusterParams {
   readonly broker_id: string;
 }
 
-export function registerBrokerRoutes(scope: FastifyInstance, { node }: RouteDeps): void {
+export function registerBrokerRoutes(scope: FastifyInstance, deps: RouteDeps): void {
+  const { node } = deps;
   scope.get<{ Params: ClusterParams }>(
     '/brokers',
     { schema: { params: paramsSchema('cluster_id') } },
@@ -33,10 +34,11 @@ export function registerBrokerRoutes(scope: FastifyInstance, { node }: RouteDeps
     { schema: { params: paramsSchema('cluster_id', 'broker_id') } },
     async (request) => {
       const id = parseId(request.params.broker_id);
-      const broker = id === null ? undefined : node.image().brokers.get(brokerId(id));
-      if (broker === undefined) {
-        throw new HttpError('NOT_FOUND', `Broker ${request.params.broker_id} cannot be found.`);
-      }
+      const broker = await readImage(deps, (image) => {
+        const found = id === null ? undefined : image.brokers.get(brokerId(id));
+        if (found === undefined) throw new HttpError('NOT_FOUND', `Broker ${request.params.broker_id} cannot be found.`);
+        return found;
+      });
       return renderBroker(urlBuilder(request), node.clusterId, broker);
     },
   );

@@ -3,6 +3,7 @@
 // exists (404 otherwise); the batch alter leaves every check to the controller (INVALID_CONFIG, 40002).
 
 import type { FastifyInstance } from 'fastify';
+import type { MetadataImage } from '../../metadata/image.ts';
 import type { TopicConfigDescription } from '../../metadata/topic-config-describe.ts';
 import { describeTopicConfigs } from '../../metadata/topic-config-describe.ts';
 import { HttpError } from '../errors.ts';
@@ -11,7 +12,7 @@ import { resourceList } from '../render/resource.ts';
 import { renderTopicConfig } from '../render/topic-config.ts';
 import { urlBuilder } from '../urls.ts';
 import type { RouteDeps, TopicParams } from './context.ts';
-import { paramsSchema } from './context.ts';
+import { paramsSchema, readImage } from './context.ts';
 
 interface ConfigParams extends TopicParams {
   readonly name: string;
@@ -79,17 +80,19 @@ function alterationsOf(body: AlterConfigsBody): ConfigAlteration[] {
 export function registerConfigRoutes(scope: FastifyInstance, deps: RouteDeps): void {
   const { node, staticTopicConfig } = deps;
 
-  const describe = (topicName: string): TopicConfigDescription[] => {
-    const configs = describeTopicConfigs(node.image(), topicName, staticTopicConfig);
+  const describeIn = (image: MetadataImage, topicName: string): TopicConfigDescription[] => {
+    const configs = describeTopicConfigs(image, topicName, staticTopicConfig);
     if (configs === null) throw new HttpError('TOPIC_NOT_FOUND');
     return configs;
   };
-  const describeOne = (topicName: string, name: string): TopicConfigDescription => {
-    const config = describe(topicName).find((candidate) => candidate.name === name);
-    if (config === undefined)
-      throw new HttpError('NOT_FOUND', `Config ${name} cannot be found for topic ${topicName}.`);
-    return config;
-  };
+  const describe = (topicName: string) => readImage(deps, (image) => describeIn(image, topicName));
+  const describeOne = (topicName: string, name: string): Promise<TopicConfigDescription> =>
+    readImage(deps, (image) => {
+      const config = describeIn(image, topicName).find((candidate) => candidate.name === name);
+      if (config === undefined)
+        throw new HttpError('NOT_FOUND', `Config ${name} cannot be found for topic ${topicName}.`);
+      return config;
+    });
 
   scope.get<{ Params: TopicParams }>(
     '/topics/:topic_name/configs',
@@ -100,7 +103,7 @@ export function registerConfigRoutes(scope: FastifyInstance, deps: RouteDeps): v
       return resourceList(
         'KafkaTopicConfigList',
         url('v3', 'clusters', node.clusterId, 'topics', topicName, 'configs'),
-        describe(topicName).map((config) => renderTopicConfig(url, node.clusterId, topicName, config)),
+        (await describe(topicName)).map((config) => renderTopicConfig(url, node.clusterId, topicName, config)),
       );
     },
   );
@@ -112,7 +115,7 @@ export function registerConfigRoutes(scope: FastifyInstance, deps: RouteDeps): v
     { schema: { params: configParams } },
     async (request) => {
       const { topic_name: topicName, name } = request.params;
-      return renderTopicConfig(urlBuilder(request), node.clusterId, topicName, describeOne(topicName, name));
+      return renderTopicConfig(urlBuilder(request), node.clusterId, topicName, await describeOne(topicName, name));
     },
   );
 
@@ -121,7 +124,7 @@ export function registerConfigRoutes(scope: FastifyInstance, deps: RouteDeps): v
     { schema: { params: configParams, body: updateConfigSchema } },
     async (request, reply) => {
       const { topic_name: topicName, name } = request.params;
-      describeOne(topicName, name);
+      await describeOne(topicName, name);
       await node.admin.alterTopicConfigs(topicName, [{ name, value: request.body.value }], false);
       return reply.code(204).send();
     },
@@ -132,7 +135,7 @@ export function registerConfigRoutes(scope: FastifyInstance, deps: RouteDeps): v
     { schema: { params: configParams } },
     async (request, reply) => {
       const { topic_name: topicName, name } = request.params;
-      describeOne(topicName, name);
+      await describeOne(topicName, name);
       await node.admin.alterTopicConfigs(topicName, [{ name, value: null }], false);
       return reply.code(204).send();
     },

@@ -5,13 +5,16 @@ import type { PartitionId } from '../../metadata/ids.ts';
 import { INT32_MAX, partitionId } from '../../metadata/ids.ts';
 import type { MetadataImage, PartitionRegistration, TopicImage } from '../../metadata/image.ts';
 import { topicByName } from '../../metadata/queries.ts';
-import { HttpError } from '../errors.ts';
+import { KafkaError } from '../../common/kafka-errors.ts';
+import { HTTP_ERRORS, HttpError } from '../errors.ts';
 import type { ClusterNode } from '../ports.ts';
 
 export interface RouteDeps {
   readonly node: ClusterNode;
   /** The node's static config by broker config name (node.properties), for config describe and defaults. */
   readonly staticTopicConfig: ReadonlyMap<string, string>;
+  /** How long a read waits on the read barrier before it answers from this node's image as it is. */
+  readonly readBarrierTimeoutMs: number;
 }
 
 export interface ClusterParams {
@@ -38,6 +41,33 @@ export function parseId(text: string): number | null {
   if (!/^(?:0|[1-9][0-9]{0,9})$/.test(text)) return null;
   const value = Number(text);
   return value <= INT32_MAX ? value : null;
+}
+
+/**
+ * Answers a read from this node's image. Before it says that something does not exist (a 404), the node
+ * catches up with the metadata committed at the active controller (a read barrier), so a topic created
+ * through another node a moment ago is found here too, as Kafka users expect of one cluster.
+ */
+export async function readImage<T>(deps: RouteDeps, read: (image: MetadataImage) => T): Promise<T> {
+  try {
+    return read(deps.node.image());
+  } catch (error) {
+    if (!(error instanceof HttpError) || HTTP_ERRORS[error.errorName].status !== 404) throw error;
+    return read(await caughtUpImage(deps));
+  }
+}
+
+/**
+ * This node's image once it holds everything committed when asked. Without a controller that answers in
+ * time (no quorum), the image as it is: possibly behind, never ahead of what was committed.
+ */
+export async function caughtUpImage(deps: RouteDeps): Promise<MetadataImage> {
+  try {
+    await deps.node.admin.catchUp(deps.readBarrierTimeoutMs);
+  } catch (error) {
+    if (!(error instanceof KafkaError)) throw error;
+  }
+  return deps.node.image();
 }
 
 export function requireTopic(image: MetadataImage, topicName: string): TopicImage {

@@ -7,21 +7,26 @@ import { renderPartition, renderReplica } from '../render/partition.ts';
 import { resourceList } from '../render/resource.ts';
 import { urlBuilder } from '../urls.ts';
 import type { PartitionParams, RouteDeps, TopicParams } from './context.ts';
-import { paramsSchema, parseId, requirePartition, requireTopic } from './context.ts';
+import { paramsSchema, parseId, readImage, requirePartition, requireTopic } from './context.ts';
 
 interface ReplicaParams extends PartitionParams {
   readonly broker_id: string;
 }
 
-export function registerPartitionRoutes(scope: FastifyInstance, { node }: RouteDeps): void {
-  const clusterId = node.clusterId;
+export function registerPartitionRoutes(scope: FastifyInstance, deps: RouteDeps): void {
+  const clusterId = deps.node.clusterId;
+  const partitionOf = (params: PartitionParams) =>
+    readImage(deps, (image) => {
+      const topic = requireTopic(image, params.topic_name);
+      return { topic, ...requirePartition(topic, params.partition_id) };
+    });
 
   scope.get<{ Params: TopicParams }>(
     '/topics/:topic_name/partitions',
     { schema: { params: paramsSchema('cluster_id', 'topic_name') } },
     async (request) => {
       const url = urlBuilder(request);
-      const topic = requireTopic(node.image(), request.params.topic_name);
+      const topic = await readImage(deps, (image) => requireTopic(image, request.params.topic_name));
       const partitions = [...topic.partitions].sort(([a], [b]) => a - b);
       return resourceList(
         'KafkaPartitionList',
@@ -39,8 +44,7 @@ export function registerPartitionRoutes(scope: FastifyInstance, { node }: RouteD
     '/topics/:topic_name/partitions/:partition_id',
     { schema: { params: partitionParams } },
     async (request) => {
-      const topic = requireTopic(node.image(), request.params.topic_name);
-      const { id, partition } = requirePartition(topic, request.params.partition_id);
+      const { topic, id, partition } = await partitionOf(request.params);
       return renderPartition(
         urlBuilder(request),
         { clusterId, topicName: topic.name, partitionId: id },
@@ -54,8 +58,7 @@ export function registerPartitionRoutes(scope: FastifyInstance, { node }: RouteD
     { schema: { params: partitionParams } },
     async (request) => {
       const url = urlBuilder(request);
-      const topic = requireTopic(node.image(), request.params.topic_name);
-      const { id, partition } = requirePartition(topic, request.params.partition_id);
+      const { topic, id, partition } = await partitionOf(request.params);
       const ref: PartitionRef = { clusterId, topicName: topic.name, partitionId: id };
       return resourceList(
         'KafkaReplicaList',
@@ -69,8 +72,7 @@ export function registerPartitionRoutes(scope: FastifyInstance, { node }: RouteD
     '/topics/:topic_name/partitions/:partition_id/replicas/:broker_id',
     { schema: { params: paramsSchema('cluster_id', 'topic_name', 'partition_id', 'broker_id') } },
     async (request) => {
-      const topic = requireTopic(node.image(), request.params.topic_name);
-      const { id, partition } = requirePartition(topic, request.params.partition_id);
+      const { topic, id, partition } = await partitionOf(request.params);
       const brokerNumber = parseId(request.params.broker_id);
       const brokerId = partition.replicas.find((replica) => replica === brokerNumber);
       if (brokerId === undefined) {

@@ -11,7 +11,7 @@ import type { TopicShape } from '../render/topic.ts';
 import { renderTopic, topicShape } from '../render/topic.ts';
 import { urlBuilder } from '../urls.ts';
 import type { ClusterParams, RouteDeps, TopicParams } from './context.ts';
-import { paramsSchema, requireTopic } from './context.ts';
+import { caughtUpImage, paramsSchema, readImage, requireTopic } from './context.ts';
 
 /** Kafka's replication factor is an int16. */
 const REPLICATION_FACTOR_MAX = 32767;
@@ -82,7 +82,8 @@ export function registerTopicRoutes(scope: FastifyInstance, deps: RouteDeps): vo
     { schema: { params: paramsSchema('cluster_id') } },
     async (request) => {
       const url = urlBuilder(request);
-      const topics = [...node.image().topics.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+      // A list claims that no other topic exists: it is read after the read barrier.
+      const topics = [...(await caughtUpImage(deps)).topics.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
       return resourceList(
         'KafkaTopicList',
         url('v3', 'clusters', node.clusterId, 'topics'),
@@ -126,7 +127,7 @@ export function registerTopicRoutes(scope: FastifyInstance, deps: RouteDeps): vo
     '/topics/:topic_name',
     { schema: { params: paramsSchema('cluster_id', 'topic_name') } },
     async (request) => {
-      const topic = requireTopic(node.image(), request.params.topic_name);
+      const topic = await readImage(deps, (image) => requireTopic(image, request.params.topic_name));
       return renderTopic(urlBuilder(request), node.clusterId, topicShape(topic));
     },
   );

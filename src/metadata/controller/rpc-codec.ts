@@ -18,6 +18,7 @@ export const CONTROLLER_OPERATIONS = {
   'alter-configs': ['AlterConfigsRequest', 'WriteResponse'],
   'alter-partition': ['AlterPartitionRequest', 'AlterPartitionResponse'],
   'describe-quorum': ['DescribeQuorumRequest', 'DescribeQuorumResponse'],
+  'read-index': ['ReadIndexRequest', 'ReadIndexResponse'],
 } as const;
 
 export type ControllerOperation = keyof typeof CONTROLLER_OPERATIONS;
@@ -93,6 +94,7 @@ export interface ControllerMessages {
     };
     response: { replicas: number[]; isr: number[]; leader: number; leaderEpoch: number; partitionEpoch: number };
   };
+  'read-index': { request: Record<string, never>; response: { offset: number } };
   'describe-quorum': {
     request: Record<string, never>;
     response: {
