@@ -272,11 +272,14 @@ export async function runCluster(options: LauncherOptions, io: LauncherIo = proc
       node.done = true;
       if (!ok) failed = true;
       if (stopping) say(`node ${node.id} stopped (${how})`);
-      else
+      else {
+        // Exit 0 is a node stopped on purpose (SIGTERM: a controlled shutdown), not a failure.
+        const what = ok ? 'stopped' : 'exited unexpectedly';
         say(
-          `node ${node.id} exited unexpectedly (${how}); the other nodes keep running. Restart it with: ` +
+          `node ${node.id} ${what} (${how}); the other nodes keep running. Restart it with: ` +
             `npm run node -- ${['--node-id', String(node.id), ...localFlags(options)].join(' ')}`,
         );
+      }
       if (alive().length === 0) finish();
     };
 

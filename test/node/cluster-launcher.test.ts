@@ -10,7 +10,8 @@ import { ConfigError } from '../../src/node/config.ts';
 const LAUNCHER = fileURLToPath(new URL('../../src/node/cluster-launcher.ts', import.meta.url));
 
 // A stand-in for src/node/main.ts: prints a line in two writes, a line on stderr, then waits for a
-// signal. FAKE_NODE_<id> picks a behaviour: crash (exit 3 at once), stubborn (ignore signals).
+// signal. FAKE_NODE_<id> picks a behaviour: crash (exit 3 at once), done (exit 0 at once, as a node
+// stopped on its own by SIGTERM does), stubborn (ignore signals).
 const FAKE_NODE = `
 const id = process.argv[process.argv.indexOf('--node-id') + 1];
 const mode = process.env['FAKE_NODE_' + id] ?? 'normal';
@@ -19,6 +20,7 @@ setImmediate(() => {
   process.stdout.write('line ' + id + '\\n');
   process.stderr.write('warning from ' + id + '\\n');
   if (mode === 'crash') process.exit(3);
+  if (mode === 'done') process.exit(0);
   const keepAlive = setInterval(() => {}, 60_000);
   const stop = (signal) => {
     if (mode === 'stubborn') return console.log('ignoring ' + signal);
@@ -187,6 +189,19 @@ describe('cluster launcher (with a fake node)', () => {
     expect(code).toBe(1);
     expect(launcher.count('[node-1] stopping 1 on SIGTERM')).toBe(1);
     expect(launcher.count('[node-3] stopping 3 on SIGTERM')).toBe(1);
+  });
+
+  it('reports a node that stopped by itself with exit code 0 as stopped, not as a failure', async () => {
+    const launcher = launch(['--nodes', '3'], { FAKE_NODE_2: 'done' });
+    await launcher.waitFor(
+      () => launcher.stdout.includes('[cluster] node 2 stopped (exit code 0); the other nodes keep running.'),
+      'the stop report',
+    );
+    await allReady(launcher, [1, 3]);
+    launcher.process.kill('SIGTERM');
+    const { code } = await launcher.exited;
+    expect(code).toBe(0);
+    expect(launcher.stdout).not.toContain('unexpectedly');
   });
 
   it('kills a node that does not stop within the shutdown timeout', async () => {
