@@ -1,0 +1,56 @@
+// Checks the bytes of an append (a produce request's records, a follower fetch's response) before any
+// of it reaches the log: whole batches only, each valid and within the size limit. Either every batch
+// of an append is accepted or none is.
+
+import { KafkaError } from '../common/kafka-errors.ts';
+import { invalidRecordError, unsupportedCompressionError } from './errors.ts';
+import { batchAt } from './record-batch/batch-iterator.ts';
+import type { RecordBatchHeader } from './record-batch/header.ts';
+import { batchDefect } from './record-batch/validate.ts';
+
+export interface AppendInput {
+  readonly bytes: Buffer;
+  readonly headers: readonly RecordBatchHeader[];
+  readonly maxTimestamp: number;
+}
+
+export function parseAppendInput(
+  bytes: Buffer,
+  limits: { batchBytesMax: number; segmentBytesMax: number },
+): AppendInput {
+  if (bytes.length > limits.segmentBytesMax) {
+    throw new KafkaError('RECORD_LIST_TOO_LARGE', `${bytes.length} bytes of batches exceed segment.bytes`);
+  }
+  const headers: RecordBatchHeader[] = [];
+  let maxTimestamp = -1;
+  let positionBytes = 0;
+  while (positionBytes < bytes.length) {
+    const found = batchAt(bytes, positionBytes);
+    if (found.status !== 'ok') {
+      throw new KafkaError('CORRUPT_MESSAGE', `${found.status} record batch at byte ${positionBytes}`);
+    }
+    checkBatch(found.header, limits.batchBytesMax);
+    headers.push(found.header);
+    maxTimestamp = Math.max(maxTimestamp, found.header.maxTimestamp);
+    positionBytes = found.endBytes;
+  }
+  if (headers.length === 0) throw invalidRecordError('no record batch');
+  return { bytes, headers, maxTimestamp };
+}
+
+function checkBatch(header: RecordBatchHeader, batchBytesMax: number): void {
+  if (header.sizeBytes > batchBytesMax) {
+    throw new KafkaError('MESSAGE_TOO_LARGE', `batch of ${header.sizeBytes} bytes exceeds ${batchBytesMax}`);
+  }
+  const defect = batchDefect(header);
+  if (defect === null) return;
+  switch (defect.kind) {
+    case 'compression':
+      throw unsupportedCompressionError(defect.code);
+    case 'fields':
+      throw invalidRecordError(defect.message);
+    case 'magic':
+    case 'crc':
+      throw new KafkaError('CORRUPT_MESSAGE', `record batch: ${defect.message}`);
+  }
+}

@@ -1,0 +1,222 @@
+// Opens a partition directory after a clean shutdown or a crash. The checkpoint's recovery point splits
+// the log in two:
+// - segments wholly before it were fsynced: their indexes are loaded (rebuilt by a scan if missing or
+//   inconsistent) and any damage found is corruption: CorruptLogError, never a silent loss;
+// - the segment holding it and every later one are scanned batch by batch (CRC, contiguous offsets,
+//   non-decreasing epochs). The first bad batch after the recovery point is a torn tail: the file is cut
+//   there and later segments are deleted. A bad batch before the recovery point is corruption.
+// The leader-epoch cache is the checkpoint's for the durable part and is rebuilt from the scanned
+// batches for the rest, so it always matches the recovered log.
+
+import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TEMPORARY_SUFFIX, syncDirectory } from '../../raft/storage/file-io.ts';
+import { type PartitionCheckpoint, readCheckpoint } from './checkpoint-file.ts';
+import { CorruptLogError, isNotFound } from './errors.ts';
+import { decodeIndexFile, type IndexKind } from './index-files.ts';
+import { LeaderEpochCache } from './leader-epoch-cache.ts';
+import type { LogConfig } from './log-config.ts';
+import { LogSegment } from './log-segment.ts';
+import type { RecordBatchHeader } from './record-batch/header.ts';
+import { scanSegment } from './segment-scan.ts';
+import { parseLogFileName, segmentPaths } from './segment-files.ts';
+import { type Offset, leaderEpoch, offset } from './types.ts';
+
+export interface RecoveredLog {
+  readonly segments: LogSegment[];
+  readonly leaderEpochs: LeaderEpochCache;
+  readonly logStartOffset: Offset;
+  /** The checkpoint's recovery point: everything before it was durable, and still is. */
+  readonly recoveryPoint: Offset;
+}
+
+const EMPTY_CHECKPOINT: PartitionCheckpoint = {
+  recoveryPoint: offset(0),
+  logStartOffset: offset(0),
+  leaderEpochs: [],
+};
+
+export async function recoverLog(dir: string, config: LogConfig): Promise<RecoveredLog> {
+  await mkdir(dir, { recursive: true });
+  await removeTemporaryFiles(dir);
+  const checkpoint = (await readCheckpoint(dir)) ?? EMPTY_CHECKPOINT;
+  const bases = await dropSegmentsBelow(dir, await listSegmentBases(dir), checkpoint.logStartOffset);
+  if (bases.length === 0) {
+    const segment = await LogSegment.create(dir, checkpoint.logStartOffset);
+    await syncDirectory(dir);
+    const leaderEpochs = new LeaderEpochCache(checkpoint.leaderEpochs);
+    leaderEpochs.truncateFromEnd(checkpoint.logStartOffset);
+    return {
+      segments: [segment],
+      leaderEpochs,
+      logStartOffset: checkpoint.logStartOffset,
+      recoveryPoint: segment.nextOffset,
+    };
+  }
+  const recoveryPoint = checkpoint.recoveryPoint;
+  const scanFrom = Math.max(
+    0,
+    bases.findLastIndex((base) => base <= recoveryPoint),
+  );
+  const segments: LogSegment[] = [];
+  for (let at = 0; at < scanFrom; at++)
+    segments.push(await loadDurableSegment(dir, bases[at]!, bases[at + 1]!, config));
+  const scanStart = bases[scanFrom]!;
+  const leaderEpochs = new LeaderEpochCache(
+    checkpoint.leaderEpochs.filter((entry) => entry.startOffset < scanStart),
+  );
+  await scanTail(dir, bases.slice(scanFrom), { segments, leaderEpochs, recoveryPoint, config });
+  const logEndOffset = segments.at(-1)!.nextOffset;
+  if (logEndOffset < recoveryPoint) {
+    const last = segments.at(-1)!;
+    const reason = `log ends at offset ${logEndOffset}, before the recovery point ${recoveryPoint}`;
+    throw new CorruptLogError({ path: last.paths.log, positionBytes: last.sizeBytes, reason });
+  }
+  const logStartOffset = offset(Math.max(checkpoint.logStartOffset, segments[0]!.baseOffset));
+  leaderEpochs.truncateFromEnd(logEndOffset);
+  leaderEpochs.truncateFromStart(logStartOffset);
+  return { segments, leaderEpochs, logStartOffset, recoveryPoint };
+}
+
+async function removeTemporaryFiles(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    if (name.endsWith(TEMPORARY_SUFFIX)) await unlink(join(dir, name));
+  }
+}
+
+async function listSegmentBases(dir: string): Promise<number[]> {
+  const bases = (await readdir(dir)).map(parseLogFileName).filter((base) => base !== null);
+  return bases.sort((left, right) => left - right);
+}
+
+/** Finishes a retention or DeleteRecords that a crash interrupted: segments wholly below the start go. */
+async function dropSegmentsBelow(dir: string, bases: number[], logStartOffset: number): Promise<number[]> {
+  let first = 0;
+  while (first + 1 < bases.length && bases[first + 1]! <= logStartOffset) first++;
+  for (const base of bases.slice(0, first)) await deleteSegmentFiles(dir, base);
+  if (first > 0) await syncDirectory(dir);
+  return bases.slice(first);
+}
+
+async function deleteSegmentFiles(dir: string, baseOffset: number): Promise<void> {
+  const paths = segmentPaths(dir, baseOffset);
+  for (const path of [paths.log, paths.offsetIndex, paths.timeIndex]) {
+    await unlink(path).catch((error: unknown) => {
+      if (!isNotFound(error)) throw error;
+    });
+  }
+}
+
+/** A segment before the recovery point: trusted indexes when they pass the checks, a strict scan if not. */
+async function loadDurableSegment(
+  dir: string,
+  base: number,
+  nextBase: number,
+  config: LogConfig,
+): Promise<LogSegment> {
+  const segment = await LogSegment.open(dir, offset(base));
+  if (await loadIndexes(segment, offset(nextBase))) return segment;
+  const defect = await scanSegment(segment, {
+    indexIntervalBytes: config.indexIntervalBytes,
+    check: () => null,
+  });
+  const gap = segment.nextOffset !== nextBase;
+  if (defect !== null || gap) {
+    const reason =
+      defect?.reason ?? `segment ends at offset ${segment.nextOffset}, next starts at ${nextBase}`;
+    throw new CorruptLogError({
+      path: segment.paths.log,
+      positionBytes: defect?.positionBytes ?? segment.sizeBytes,
+      reason,
+    });
+  }
+  await segment.seal();
+  return segment;
+}
+
+async function loadIndexes(segment: LogSegment, nextOffset: Offset): Promise<boolean> {
+  const shape = { baseOffset: segment.baseOffset, nextOffset, logBytes: segment.sizeBytes };
+  const offsetIndex = await readIndex('offset', segment.paths.offsetIndex, shape);
+  const timeIndex = await readIndex('time', segment.paths.timeIndex, shape);
+  if (offsetIndex === null || timeIndex === null) return false;
+  if (segment.sizeBytes === 0 || timeIndex.entryCount === 0) return false;
+  const lastPosition = offsetIndex.lastValue();
+  if (lastPosition !== undefined) {
+    const header = await segment.headerAt(lastPosition).catch(() => null);
+    if (header === null || header.baseOffset !== offsetIndex.lastKey()) return false;
+  }
+  segment.offsetIndex = offsetIndex;
+  segment.timeIndex = timeIndex;
+  segment.nextOffset = nextOffset;
+  segment.maxTimestamp = timeIndex.lastKey()!;
+  segment.offsetOfMaxTimestamp = offset(timeIndex.lastValue()!);
+  segment.indexesLoaded();
+  return true;
+}
+
+async function readIndex(kind: IndexKind, path: string, shape: Parameters<typeof decodeIndexFile>[2]) {
+  try {
+    return decodeIndexFile(kind, await readFile(path), shape);
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw error;
+  }
+}
+
+interface TailState {
+  readonly segments: LogSegment[];
+  readonly leaderEpochs: LeaderEpochCache;
+  readonly recoveryPoint: Offset;
+  readonly config: LogConfig;
+}
+
+/** Scans the segments from the one holding the recovery point; cuts the log at the first defect. */
+async function scanTail(dir: string, bases: readonly number[], state: TailState): Promise<void> {
+  const check = (header: RecordBatchHeader) => assignEpoch(state.leaderEpochs, header);
+  for (let at = 0; at < bases.length; at++) {
+    const segment = await LogSegment.open(dir, offset(bases[at]!));
+    const previous = state.segments.at(-1);
+    if (previous !== undefined && segment.baseOffset !== previous.nextOffset) {
+      await segment.close();
+      failIfDurable(previous, previous.sizeBytes, `next segment starts at ${segment.baseOffset}`, state);
+      await deleteLaterSegments(dir, bases.slice(at));
+      return;
+    }
+    state.segments.push(segment);
+    const defect = await scanSegment(segment, { indexIntervalBytes: state.config.indexIntervalBytes, check });
+    if (defect !== null) {
+      failIfDurable(segment, defect.positionBytes, defect.reason, state);
+      await segment.truncateFile(defect.positionBytes);
+      await deleteLaterSegments(dir, bases.slice(at + 1));
+      break;
+    }
+    if (at < bases.length - 1) await segment.seal();
+  }
+  await state.segments.at(-1)!.writeIndexes();
+}
+
+function failIfDurable(segment: LogSegment, positionBytes: number, reason: string, state: TailState): void {
+  if (segment.nextOffset >= state.recoveryPoint) return;
+  throw new CorruptLogError({
+    path: segment.paths.log,
+    positionBytes,
+    reason: `${reason} (before the recovery point)`,
+  });
+}
+
+async function deleteLaterSegments(dir: string, bases: readonly number[]): Promise<void> {
+  if (bases.length === 0) return;
+  for (const base of [...bases].reverse()) await deleteSegmentFiles(dir, base);
+  await syncDirectory(dir);
+}
+
+/** The scan's epoch check: epochs never decrease; a new one starts a cache entry. */
+function assignEpoch(cache: LeaderEpochCache, header: RecordBatchHeader): string | null {
+  const epoch = header.partitionLeaderEpoch;
+  if (epoch < 0) return null;
+  const latest = cache.latest();
+  if (latest !== undefined && epoch < latest.epoch)
+    return `leader epoch ${epoch} after epoch ${latest.epoch}`;
+  cache.assign(leaderEpoch(epoch), offset(header.baseOffset));
+  return null;
+}

@@ -1,0 +1,555 @@
+// The log of one partition replica: a directory of segments (log-segment.ts), appends of whole record
+// batches as bytes, reads of whole batches as bytes, group-committed flushes, truncation, retention and
+// the leader-epoch cache. See README.md for the durability contract.
+//
+// Every operation runs in one serial queue, so a read never sees a segment being cut or deleted. The
+// fsync of a flush runs outside the queue (appends continue meanwhile); operations that cut or delete
+// files first wait for the fsync in progress, so no handle is closed under it.
+
+import { syncDirectory } from '../../raft/storage/file-io.ts';
+import { assert } from '../../raft/assert.ts';
+import { KafkaError } from '../common/kafka-errors.ts';
+import { parseAppendInput, type AppendInput } from './append-input.ts';
+import { writeCheckpoint } from './checkpoint-file.ts';
+import { CorruptLogError, invalidRecordError } from './errors.ts';
+import { GroupCommit } from './group-commit.ts';
+import type { EpochEndOffset, EpochEntry, LeaderEpochCache } from './leader-epoch-cache.ts';
+import { LOG_CONFIG_DEFAULTS, type LogConfig } from './log-config.ts';
+import { recoverLog } from './log-recovery.ts';
+import { LogSegment } from './log-segment.ts';
+import { batchesIn } from './record-batch/batch-iterator.ts';
+import { decodeRecords } from './record-batch/decoder.ts';
+import { RecordBatchHeader, stampBaseOffset, stampPartitionLeaderEpoch } from './record-batch/header.ts';
+import { hasValidCrc } from './record-batch/validate.ts';
+import { segmentsOutOfRetention } from './retention.ts';
+import { type LeaderEpoch, type Offset, leaderEpoch, offset } from './types.ts';
+
+export interface PartitionLogOptions {
+  readonly dir: string;
+  readonly config?: Partial<LogConfig>;
+  /** Milliseconds since the epoch; injected so tests and the simulation control time. */
+  readonly now?: () => number;
+}
+
+export interface AppendResult {
+  readonly firstOffset: Offset;
+  readonly lastOffset: Offset;
+  /** The largest batch MaxTimestamp of the append. */
+  readonly maxTimestamp: number;
+}
+
+export interface ReadOptions {
+  readonly startOffset: Offset;
+  /** Soft limit: whole batches up to this size, but always the first batch, however large. */
+  readonly maxBytes: number;
+  /** Exclusive upper bound, e.g. the high watermark: only batches that end before it are returned. */
+  readonly maxOffset: Offset;
+}
+
+export interface ReadResult {
+  /** Whole batches, laid end to end as stored; the first may start before startOffset. */
+  readonly bytes: Buffer;
+  /** The offset after the last batch returned (startOffset when nothing is). */
+  readonly nextOffset: Offset;
+}
+
+export interface TimestampOffset {
+  readonly offset: Offset;
+  readonly timestamp: number;
+}
+
+/** Kafka checks that offsets relative to a segment's base fit an int32 (the index files store u32). */
+const RELATIVE_OFFSET_MAX = 0x7fff_ffff;
+
+export class PartitionLog {
+  readonly dir: string;
+  private readonly config: LogConfig;
+  private readonly now: () => number;
+  private readonly segments: LogSegment[];
+  private readonly epochs: LeaderEpochCache;
+  private readonly queue = new SerialQueueWithFailure();
+  private readonly groupCommit: GroupCommit;
+  private startOffset: Offset;
+  private durableOffset: Offset;
+  private checkpointedRecoveryPoint: Offset;
+  private checkpointWrittenMs: number;
+  /** A segment file was created since the last directory fsync. */
+  private directoryDirty = false;
+  /** The fsync phase of the flush in progress. */
+  private syncing: Promise<void> | null = null;
+
+  private constructor(options: {
+    dir: string;
+    config: LogConfig;
+    now: () => number;
+    recovered: Awaited<ReturnType<typeof recoverLog>>;
+  }) {
+    this.dir = options.dir;
+    this.config = options.config;
+    this.now = options.now;
+    this.segments = options.recovered.segments;
+    this.epochs = options.recovered.leaderEpochs;
+    this.startOffset = options.recovered.logStartOffset;
+    this.durableOffset = options.recovered.recoveryPoint;
+    this.checkpointedRecoveryPoint = options.recovered.recoveryPoint;
+    this.checkpointWrittenMs = options.now();
+    this.groupCommit = new GroupCommit(() => this.flushRound());
+  }
+
+  /** Opens (and recovers) the log in `dir`, creating the directory when needed. */
+  static async open(options: PartitionLogOptions): Promise<PartitionLog> {
+    const config = { ...LOG_CONFIG_DEFAULTS, ...options.config };
+    assert(config.segmentBytesMax > 0 && config.indexIntervalBytes > 0, 'log config sizes', { config });
+    const recovered = await recoverLog(options.dir, config);
+    const log = new PartitionLog({ dir: options.dir, config, now: options.now ?? Date.now, recovered });
+    await log.syncRecoveredTail();
+    return log;
+  }
+
+  /**
+   * The batches recovery kept after the recovery point may exist only in the page cache (the process
+   * crashed, not the machine): fsync them, then record the whole log as the recovery point.
+   */
+  private async syncRecoveredTail(): Promise<void> {
+    for (const segment of this.segments) {
+      if (segment.nextOffset > this.durableOffset) await segment.datasync();
+    }
+    this.durableOffset = this.logEndOffset;
+    await this.writeCheckpointNow();
+  }
+
+  get logEndOffset(): Offset {
+    return this.active().nextOffset;
+  }
+  get logStartOffset(): Offset {
+    return this.startOffset;
+  }
+  /** Everything below this offset is fsynced (the in-memory recovery point). */
+  get flushedOffset(): Offset {
+    return this.durableOffset;
+  }
+  get leaderEpochEntries(): readonly EpochEntry[] {
+    return this.epochs.all();
+  }
+  get latestEpoch(): LeaderEpoch | undefined {
+    return this.epochs.latest()?.epoch;
+  }
+  get sizeBytes(): number {
+    return this.segments.reduce((sum, segment) => sum + segment.sizeBytes, 0);
+  }
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  /** OffsetsForLeaderEpoch: the largest epoch <= `epoch` in this log and the offset where it ends. */
+  endOffsetForEpoch(epoch: number): EpochEndOffset {
+    return this.epochs.endOffsetFor(epoch, this.logEndOffset);
+  }
+
+  /**
+   * The leader's append: assigns offsets from the log end offset and stamps `epoch` on every batch, in
+   * place in `batches` (both fields are outside the CRC). Throws FENCED_LEADER_EPOCH for an epoch older
+   * than the log's latest.
+   */
+  async appendAsLeader(batches: Buffer, epoch: LeaderEpoch): Promise<AppendResult> {
+    const input = parseAppendInput(batches, this.config);
+    return this.queue.run(async () => {
+      const latest = this.epochs.latest()?.epoch;
+      if (latest !== undefined && epoch < latest) {
+        throw new KafkaError('FENCED_LEADER_EPOCH', `epoch ${epoch} is older than the log's epoch ${latest}`);
+      }
+      let next = this.logEndOffset;
+      for (const header of input.headers) {
+        stampBaseOffset(header.buffer, next);
+        stampPartitionLeaderEpoch(header.buffer, epoch);
+        next = offset(header.lastOffset + 1);
+      }
+      return this.write(input);
+    });
+  }
+
+  /**
+   * The follower's append of batches fetched from the leader, offsets and epochs already assigned: they
+   * must start at the log end offset, be contiguous, and never lower the epoch.
+   */
+  async appendAsFollower(batches: Buffer): Promise<AppendResult> {
+    const input = parseAppendInput(batches, this.config);
+    return this.queue.run(async () => {
+      let expected: number = this.logEndOffset;
+      let epochMin = this.epochs.latest()?.epoch ?? 0;
+      for (const header of input.headers) {
+        if (header.baseOffset !== expected) {
+          throw new KafkaError(
+            'OFFSET_OUT_OF_RANGE',
+            `batch at offset ${header.baseOffset}, log ends at ${expected}`,
+          );
+        }
+        if (header.partitionLeaderEpoch < epochMin) {
+          throw invalidRecordError(`leader epoch ${header.partitionLeaderEpoch} after epoch ${epochMin}`);
+        }
+        expected = header.lastOffset + 1;
+        epochMin = header.partitionLeaderEpoch;
+      }
+      return this.write(input);
+    });
+  }
+
+  private async write(input: AppendInput): Promise<AppendResult> {
+    const first = input.headers[0]!;
+    const last = input.headers.at(-1)!;
+    await this.maybeRoll(input, last.lastOffset);
+    for (const header of input.headers) {
+      this.epochs.assign(leaderEpoch(header.partitionLeaderEpoch), offset(header.baseOffset));
+    }
+    await this.active()
+      .append(input.bytes, input.headers, this.config.indexIntervalBytes)
+      .catch((error: unknown) => {
+        // The file may hold part of the write while the accounting does not: stop here.
+        this.queue.fail(error);
+        throw error;
+      });
+    return {
+      firstOffset: offset(first.baseOffset),
+      lastOffset: offset(last.lastOffset),
+      maxTimestamp: input.maxTimestamp,
+    };
+  }
+
+  private async maybeRoll(input: AppendInput, lastOffset: number): Promise<void> {
+    const active = this.active();
+    if (active.isEmpty()) return;
+    const full = active.sizeBytes + input.bytes.length > this.config.segmentBytesMax;
+    const old = input.maxTimestamp - active.firstBatchMaxTimestamp > this.config.segmentAgeMsMax;
+    const offsetsExhausted = lastOffset - active.baseOffset > RELATIVE_OFFSET_MAX;
+    if (full || old || offsetsExhausted) await this.rollNow();
+  }
+
+  private async rollNow(): Promise<void> {
+    await this.active().seal();
+    this.segments.push(await LogSegment.create(this.dir, this.logEndOffset));
+    this.directoryDirty = true;
+  }
+
+  /** Starts a new segment at the log end offset (unless the active one is empty). */
+  roll(): Promise<void> {
+    return this.queue.run(async () => {
+      if (!this.active().isEmpty()) await this.rollNow();
+    });
+  }
+
+  /**
+   * Whole batches from the one holding `startOffset`, within one segment. OFFSET_OUT_OF_RANGE when
+   * `startOffset` is below the log start offset or above the log end offset.
+   */
+  read(options: ReadOptions): Promise<ReadResult> {
+    return this.queue.run(async () => {
+      const { startOffset } = options;
+      if (startOffset < this.startOffset || startOffset > this.logEndOffset) {
+        const range = `[${this.startOffset}, ${this.logEndOffset}]`;
+        throw new KafkaError('OFFSET_OUT_OF_RANGE', `offset ${startOffset} is outside ${range}`);
+      }
+      const empty = { bytes: Buffer.alloc(0), nextOffset: startOffset };
+      const upper = Math.min(options.maxOffset, this.logEndOffset);
+      if (startOffset >= upper) return empty;
+      const segment = this.segmentHolding(startOffset);
+      const found = await segment.locate(startOffset);
+      assert(found !== null, () => `no batch holds offset ${startOffset} below ${upper}`);
+      if (found.header.lastOffset >= upper) return empty;
+      const lengthBytes = Math.min(
+        segment.sizeBytes - found.positionBytes,
+        Math.max(options.maxBytes, found.header.sizeBytes),
+      );
+      const chunk = await segment.readAt(found.positionBytes, lengthBytes);
+      return takeBatches(chunk, {
+        upper,
+        maxBytes: options.maxBytes,
+        segment,
+        positionBytes: found.positionBytes,
+      });
+    });
+  }
+
+  /** Makes everything appended so far durable; resolves with the offset it is durable up to. */
+  async flush(): Promise<Offset> {
+    const target = this.logEndOffset;
+    await this.waitDurable(target);
+    return target;
+  }
+
+  /** Resolves once every offset below `target` is fsynced, flushing (shared with others) as needed. */
+  async waitDurable(target: Offset): Promise<void> {
+    await this.groupCommit.waitUntil(() => {
+      if (target > this.logEndOffset) {
+        throw new KafkaError(
+          'OFFSET_OUT_OF_RANGE',
+          `offset ${target} was truncated (log ends at ${this.logEndOffset})`,
+        );
+      }
+      return this.durableOffset >= target;
+    });
+  }
+
+  /** One flush round: capture what is written (in the queue), fsync it (outside), record it. */
+  private async flushRound(): Promise<void> {
+    const { syncing } = await this.queue.run(async () => {
+      const target = this.logEndOffset;
+      const dirty = this.segments.filter((segment) => segment.flushedBytes < segment.sizeBytes);
+      const sizes = dirty.map((segment) => segment.sizeBytes);
+      const directory = this.directoryDirty;
+      this.directoryDirty = false;
+      await this.active().writeIndexes();
+      const syncing = this.syncFiles({ target, dirty, sizes, directory }).finally(() => {
+        this.syncing = null;
+      });
+      this.syncing = syncing;
+      // Wrapped: returning the promise itself would hold the queue until the fsync ends.
+      return { syncing };
+    });
+    await syncing;
+  }
+
+  private async syncFiles(work: {
+    target: Offset;
+    dirty: LogSegment[];
+    sizes: number[];
+    directory: boolean;
+  }): Promise<void> {
+    try {
+      await Promise.all(work.dirty.map((segment) => segment.datasync()));
+      if (work.directory) await syncDirectory(this.dir);
+    } catch (error) {
+      this.queue.fail(error);
+      throw error;
+    }
+    work.dirty.forEach((segment, at) => {
+      segment.flushedBytes = Math.max(segment.flushedBytes, work.sizes[at]!);
+    });
+    this.durableOffset = offset(Math.max(this.durableOffset, work.target));
+    if (this.now() - this.checkpointWrittenMs >= this.config.checkpointIntervalMs)
+      await this.writeCheckpointNow();
+  }
+
+  /**
+   * Removes every batch from the one holding `target` on (a follower dropping a divergent suffix). The
+   * log then ends at `target`, or earlier when `target` falls inside a batch. The checkpoint is lowered
+   * before any file is cut, and the cut is fsynced before anything is appended after it.
+   */
+  truncateTo(target: Offset): Promise<void> {
+    return this.queue.run(async () => {
+      if (target >= this.logEndOffset) return;
+      const holding = await this.segmentHolding(target).locate(target);
+      assert(holding !== null, () => `no batch holds offset ${target}`);
+      const newEnd = offset(holding.header.baseOffset);
+      if (newEnd < this.startOffset) {
+        throw new KafkaError(
+          'OFFSET_OUT_OF_RANGE',
+          `cannot truncate to ${newEnd} below the log start ${this.startOffset}`,
+        );
+      }
+      await this.syncing;
+      await this.lowerRecoveryPoint(newEnd);
+      let removed = false;
+      while (this.segments.length > 1 && this.active().baseOffset >= newEnd) {
+        await this.segments.pop()!.delete();
+        removed = true;
+      }
+      if (removed) await syncDirectory(this.dir);
+      await this.cutActiveSegment(newEnd);
+    });
+  }
+
+  /** Cuts the active segment at `newEnd`, a batch boundary inside it (or its end: nothing to do). */
+  private async cutActiveSegment(newEnd: Offset): Promise<void> {
+    const segment = this.active();
+    const found = await segment.locate(newEnd);
+    if (found === null) return;
+    assert(
+      found.header.baseOffset === newEnd,
+      () => `cut at ${newEnd} inside batch ${found.header.baseOffset}`,
+    );
+    await segment.truncateFile(found.positionBytes);
+    segment.offsetIndex.keep(segment.offsetIndex.countWhile((key) => key < newEnd));
+    segment.timeIndex.keep(segment.timeIndex.countWhile((_, value) => value < newEnd));
+    segment.nextOffset = newEnd;
+    // As Kafka: the max timestamp falls back to the last time index entry (exact for older segments).
+    segment.maxTimestamp = segment.timeIndex.lastKey() ?? -1;
+    segment.offsetOfMaxTimestamp = offset(segment.timeIndex.lastValue() ?? segment.baseOffset);
+    if (segment.isEmpty()) segment.firstBatchMaxTimestamp = -1;
+    await segment.writeIndexes();
+  }
+
+  /** The log is about to end at `newEnd`: epochs and the recovery point follow, durably first. */
+  private async lowerRecoveryPoint(newEnd: Offset): Promise<void> {
+    this.epochs.truncateFromEnd(newEnd);
+    this.durableOffset = offset(Math.min(this.durableOffset, newEnd));
+    if (newEnd < this.checkpointedRecoveryPoint) await this.writeCheckpointNow();
+  }
+
+  /**
+   * retention.ms and retention.bytes: deletes the oldest segments that are out of retention and wholly
+   * below `highWatermark`, never the active one. Returns how many segments went.
+   */
+  applyRetention(highWatermark: Offset): Promise<number> {
+    return this.queue.run(async () => {
+      const count = segmentsOutOfRetention(this.segments, {
+        config: this.config,
+        nowMs: this.now(),
+        highWatermark,
+      });
+      if (count === 0) return 0;
+      await this.deleteLeadingSegments(count, this.segments[count]!.baseOffset);
+      return count;
+    });
+  }
+
+  /** DeleteRecords: the log starts at `target` from now on; segments wholly below it are deleted. */
+  deleteRecordsBefore(target: Offset): Promise<Offset> {
+    return this.queue.run(async () => {
+      if (target > this.logEndOffset) {
+        throw new KafkaError(
+          'OFFSET_OUT_OF_RANGE',
+          `offset ${target} is beyond the log end ${this.logEndOffset}`,
+        );
+      }
+      if (target <= this.startOffset) return this.startOffset;
+      let count = 0;
+      while (count < this.segments.length - 1 && this.segments[count]!.nextOffset <= target) count++;
+      await this.deleteLeadingSegments(count, target);
+      return this.startOffset;
+    });
+  }
+
+  /** Moves the log start offset (durably, in the checkpoint) before deleting any file. */
+  private async deleteLeadingSegments(count: number, newStart: number): Promise<void> {
+    await this.syncing;
+    this.startOffset = offset(Math.max(this.startOffset, newStart));
+    this.epochs.truncateFromStart(this.startOffset);
+    // Epoch entries describe batches in the log: none may start at its end (recovery drops such too).
+    this.epochs.truncateFromEnd(this.logEndOffset);
+    await this.writeCheckpointNow();
+    for (const segment of this.segments.splice(0, count)) await segment.delete();
+    if (count > 0) await syncDirectory(this.dir);
+  }
+
+  /** ListOffsets by timestamp: the first offset whose record timestamp is >= `timestamp`, or null. */
+  offsetForTimestamp(timestamp: number): Promise<TimestampOffset | null> {
+    return this.queue.run(async () => {
+      for (const segment of this.segments) {
+        if (segment.isEmpty() || segment.nextOffset <= this.startOffset || segment.maxTimestamp < timestamp)
+          continue;
+        const found = await this.findInSegment(segment, timestamp);
+        if (found !== null) return found;
+      }
+      return null;
+    });
+  }
+
+  private async findInSegment(segment: LogSegment, timestamp: number): Promise<TimestampOffset | null> {
+    const from = Math.max(segment.timeIndex.floorValue(timestamp) ?? segment.baseOffset, this.startOffset);
+    const found = await segment.locate(from);
+    if (found === null) return null;
+    for (let positionBytes = found.positionBytes; positionBytes < segment.sizeBytes; ) {
+      const header = await segment.headerAt(positionBytes);
+      if (header.maxTimestamp >= timestamp) {
+        const batch = new RecordBatchHeader(await segment.readAt(positionBytes, header.sizeBytes));
+        const record = decodeRecords(batch).find(
+          (r) => r.timestamp >= timestamp && r.offset >= this.startOffset,
+        );
+        if (record !== undefined) return { offset: offset(record.offset), timestamp: record.timestamp };
+      }
+      positionBytes += header.sizeBytes;
+    }
+    return null;
+  }
+
+  /** Flushes everything, writes the indexes and the checkpoint (recovery point = log end), closes. */
+  close(): Promise<void> {
+    return this.queue.run(async () => {
+      await this.syncing;
+      for (const segment of this.segments) await segment.datasync();
+      await this.active().seal();
+      await syncDirectory(this.dir);
+      this.durableOffset = this.logEndOffset;
+      await this.writeCheckpointNow();
+      for (const segment of this.segments) await segment.close();
+      this.queue.fail(new KafkaError('NOT_LEADER_OR_FOLLOWER', `partition log ${this.dir} is closed`));
+    });
+  }
+
+  private async writeCheckpointNow(): Promise<void> {
+    const recoveryPoint = this.durableOffset;
+    this.checkpointWrittenMs = this.now();
+    await writeCheckpoint(this.dir, {
+      recoveryPoint,
+      logStartOffset: this.startOffset,
+      leaderEpochs: this.epochs.all(),
+    });
+    this.checkpointedRecoveryPoint = recoveryPoint;
+  }
+
+  private active(): LogSegment {
+    return this.segments.at(-1)!;
+  }
+
+  /** The segment holding `target` (< log end offset): the last one starting at or before it. */
+  private segmentHolding(target: number): LogSegment {
+    let low = 0;
+    let high = this.segments.length - 1;
+    while (low < high) {
+      const middle = Math.ceil((low + high) / 2);
+      if (this.segments[middle]!.baseOffset <= target) low = middle;
+      else high = middle - 1;
+    }
+    let segment = this.segments[low]!;
+    // An empty segment, or `target` at the end of a segment: the batch is in a later one.
+    while (segment.nextOffset <= target) segment = this.segments[++low]!;
+    return segment;
+  }
+}
+
+/** The whole batches of `chunk` within the bounds, each CRC-checked: nothing corrupt is ever served. */
+function takeBatches(
+  chunk: Buffer,
+  bounds: { upper: number; maxBytes: number; segment: LogSegment; positionBytes: number },
+): ReadResult {
+  let endBytes = 0;
+  let nextOffset = -1;
+  for (const { header, positionBytes } of batchesIn(chunk)) {
+    if (header.lastOffset >= bounds.upper) break;
+    if (endBytes > 0 && positionBytes + header.sizeBytes > bounds.maxBytes) break;
+    if (!hasValidCrc(header)) {
+      const at = bounds.positionBytes + positionBytes;
+      throw new CorruptLogError({
+        path: bounds.segment.paths.log,
+        positionBytes: at,
+        reason: 'CRC mismatch on read',
+      });
+    }
+    endBytes = positionBytes + header.sizeBytes;
+    nextOffset = header.lastOffset + 1;
+  }
+  assert(endBytes > 0, 'a read returns at least the batch holding its start offset');
+  return { bytes: chunk.subarray(0, endBytes), nextOffset: offset(nextOffset) };
+}
+
+/**
+ * The serial queue, fail-stop: after an I/O error in a flush (the page cache may have dropped the
+ * writes: fsyncgate) or after close(), every later operation throws.
+ */
+class SerialQueueWithFailure {
+  private tail: Promise<unknown> = Promise.resolve();
+  private failure: unknown = null;
+
+  run<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(() => {
+      if (this.failure !== null) throw this.failure;
+      return operation();
+    });
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  fail(error: unknown): void {
+    this.failure ??= error;
+  }
+}
