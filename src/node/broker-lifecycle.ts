@@ -41,6 +41,11 @@ export class BrokerLifecycle {
     return this.stateValue;
   }
 
+  /** The epoch of the current registration; null before registering (or after it went stale). */
+  get epoch(): number | null {
+    return this.brokerEpoch;
+  }
+
   start(): void {
     this.loop ??= this.run();
   }

@@ -19,7 +19,6 @@ import { QuorumController } from '../metadata/controller/quorum-controller.ts';
 import { brokerId, metadataOffset } from '../metadata/ids.ts';
 import type { MetadataImage } from '../metadata/image.ts';
 import { MetadataStateMachine } from '../metadata/metadata-state-machine.ts';
-import { type PartitionRoleChange, PartitionRoleTracker } from '../metadata/partition-roles.ts';
 import { encodeRecordBatch } from '../metadata/records.ts';
 import { AdminService } from './admin-service.ts';
 import { BrokerLifecycle } from './broker-lifecycle.ts';
@@ -28,9 +27,15 @@ import { ControllerClient } from './controller-client.ts';
 import { ControllerRpc } from './controller-rpc.ts';
 import { ImageWatch } from './image-watch.ts';
 import { QuorumTracker } from './quorum-tracker.ts';
+import { ReplicaManager } from '../replication/replica-manager.ts';
+import { HttpFetchTransport } from '../replication/http-fetch-transport.ts';
+import { registerReplicationRoutes } from '../http/internal-replication-routes.ts';
 
 /** Raft ticks per election timeout: the tick is controller.quorum.election.timeout.ms / 10. */
 const ELECTION_TICKS = 10;
+/** Kafka's replica.fetch.response.max.bytes and replica.fetch.backoff.ms defaults. */
+const REPLICA_FETCH_RESPONSE_MAX_BYTES = 10 * 1024 * 1024;
+const REPLICA_FETCH_BACKOFF_MS = 1000;
 
 export interface NodeAddresses {
   /** "host:port" of the client API, as bound. */
@@ -64,6 +69,7 @@ export class KraftNode {
     );
 
     let driver: RaftDriver | null = null;
+    let replicas: ReplicaManager | null = null;
     let rpc: ControllerRpc | null = null;
     const rpcHandler: ControllerRpcHandler = {
       handle: (operation, request) =>
@@ -84,18 +90,18 @@ export class KraftNode {
       routes: (server) => {
         registerControllerRoutes(server, rpcHandler, logger);
         registerMetadataRoutes(server, () => stateMachine.image());
+        registerReplicationRoutes(server, () => replicas, logger);
       },
       logger,
     });
 
     const watch = new ImageWatch(() => stateMachine.image());
-    const roles = isBroker ? new PartitionRoleTracker(brokerId(config.nodeId)) : null;
     const stateMachine: MetadataStateMachine = new MetadataStateMachine({
       snapshotRecordsMax: config.metadataLogMaxRecordsBetweenSnapshots,
       snapshotBytesMax: config.metadataLogMaxRecordBytesBetweenSnapshots,
       onApplied: (image) => {
         watch.applied(image);
-        if (roles !== null) logRoleChanges(logger, roles.update(image));
+        replicas?.applyImage(image);
       },
       onSnapshotDue: (index, data) => {
         logger.info({ index }, 'metadata snapshot taken');
@@ -238,6 +244,51 @@ export class KraftNode {
         logger,
       });
       lifecycle.start();
+      const registration = lifecycle;
+      replicas = new ReplicaManager({
+        brokerId: brokerId(config.nodeId),
+        logDir: config.logDirs[0]!,
+        logConfig: {
+          segmentBytesMax: config.logSegmentBytes,
+          segmentAgeMsMax: config.logRollMs,
+          retentionMs: config.logRetentionMs,
+          retentionBytes: config.logRetentionBytes,
+          batchBytesMax: config.messageMaxBytes,
+        },
+        nowMs: () => Date.now(),
+        lagTimeMaxMs: config.replicaLagTimeMaxMs,
+        fetchWaitMaxMs: config.replicaFetchWaitMaxMs,
+        fetchMaxBytes: config.replicaFetchMaxBytes,
+        fetchResponseMaxBytes: REPLICA_FETCH_RESPONSE_MAX_BYTES,
+        fetchBackoffMs: REPLICA_FETCH_BACKOFF_MS,
+        minInsyncReplicas: (image, topicName) =>
+          Number(
+            image.configs.get(`topic:${topicName}`)?.get('min.insync.replicas') ?? config.minInsyncReplicas,
+          ),
+        brokerEpoch: () => registration.epoch,
+        alterPartition: async (request) => {
+          await client.call('alter-partition', {
+            brokerId: request.brokerId,
+            brokerEpoch: request.brokerEpoch,
+            topicId: request.topicId,
+            partitionId: request.partitionId,
+            leaderEpoch: request.leaderEpoch,
+            partitionEpoch: request.partitionEpoch,
+            newIsr: [...request.newIsr],
+          });
+        },
+        transport: new HttpFetchTransport({
+          addressOf: (broker) => {
+            const endpoint = stateMachine
+              .image()
+              .brokers.get(broker)
+              ?.endpoints.find((candidate) => candidate.name === 'INTERNAL');
+            return endpoint === undefined ? null : `${endpoint.host}:${endpoint.port}`;
+          },
+        }),
+        logger,
+      });
+      replicas.applyImage(stateMachine.image());
     }
     logger.info(
       { clusterId, roles: [...config.processRoles], client: clientApi.address, internal: transport.address },
@@ -256,6 +307,7 @@ export class KraftNode {
         snapshotTimer,
         controllerClient: client,
         lifecycle,
+        replicas,
         clientApi,
         app,
         watch,
@@ -304,6 +356,8 @@ export class KraftNode {
         await lifecycle.controlledShutdown(Math.max(0, deadline - Date.now()), this.parts.quorumLost);
       else await lifecycle.stop();
     }
+    // After the controlled shutdown: the partitions this node led have other leaders by now.
+    await this.parts.replicas?.close();
     if (controlled) await this.handOverRaftLeadership(deadline);
     if (this.parts.controllerTimer !== null) clearInterval(this.parts.controllerTimer);
     if (this.parts.snapshotTimer !== null) clearInterval(this.parts.snapshotTimer);
@@ -333,26 +387,6 @@ export class KraftNode {
   }
 }
 
-/**
- * A broker's reaction to metadata that concerns it, as Kafka logs a LeaderAndIsr change. The replication
- * layer will start and stop leading and following here.
- */
-function logRoleChanges(logger: Logger, changes: readonly PartitionRoleChange[]): void {
-  for (const change of changes) {
-    const partition = `${change.topicName}-${change.partitionId}`;
-    const { role } = change;
-    if (role === null) logger.info({ partition }, 'stopped hosting partition');
-    else if (role.role === 'leader') {
-      logger.info({ partition, leaderEpoch: role.leaderEpoch, isr: role.isr }, 'became leader for partition');
-    } else {
-      logger.info(
-        { partition, leaderEpoch: role.leaderEpoch, leader: role.leader },
-        'became follower for partition',
-      );
-    }
-  }
-}
-
 /** The settings whose values differ from what a config with only the required keys would have. */
 function settingsAwayFromDefaults(config: NodeConfig): Map<string, string> {
   const properties = configToProperties(config);
@@ -375,6 +409,7 @@ interface Parts {
   readonly snapshotTimer: NodeJS.Timeout | null;
   readonly controllerClient: ControllerClient;
   readonly lifecycle: BrokerLifecycle | null;
+  readonly replicas: ReplicaManager | null;
   readonly clientApi: { address: string; close(): Promise<void> };
   readonly app: { close(): Promise<unknown> };
   readonly watch: ImageWatch;

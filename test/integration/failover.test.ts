@@ -84,6 +84,10 @@ describe('failures of real processes', () => {
     await cluster.waitReady();
     const broker = await cluster.get(observer, `/v3/clusters/${cluster.clusterId}/brokers/${victim}`);
     expect(broker.body.fenced).toBe(false);
+    // Back in service, it fetches from the partitions' leaders, which add it to their ISRs again.
+    await waitFor('the restarted broker back in every ISR', async () =>
+      (await cluster!.partitions(observer, 'events')).every((partition) => partition.isr.includes(victim)),
+    );
     await cluster.waitImagesEqual();
   });
 

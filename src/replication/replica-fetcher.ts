@@ -1,0 +1,202 @@
+// A follower's fetch loop towards one leader broker (Kafka's ReplicaFetcherThread): one long-polling
+// Fetch for every partition followed from that leader, then for each partition either truncate (the
+// leader answered a diverging epoch), or append what came, and fsync before the next fetch, because the
+// next fetch's offset tells the leader those records are durable here.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { BrokerId } from '../metadata/ids.ts';
+import { offset } from '../storage/types.ts';
+import type { EpochEndOffset, FetchRequest, FetchResponse, FetchedPartition } from './fetch-messages.ts';
+import type { HostedPartition } from './hosted-partition.ts';
+
+export interface FetchTransport {
+  /** Sends a Fetch to `leader`'s internal listener; rejects on network failure or timeout. */
+  fetch(
+    leader: BrokerId,
+    request: FetchRequest,
+    options: { timeoutMs: number; signal: AbortSignal },
+  ): Promise<FetchResponse>;
+  close(): Promise<void>;
+}
+
+export interface FetcherHost {
+  followedFrom(leader: BrokerId): HostedPartition[];
+}
+
+/** Beyond the long poll, how long a fetch may take before it counts as failed. */
+const FETCH_TIMEOUT_EXTRA_MS = 5_000;
+
+export class ReplicaFetcher {
+  readonly leader: BrokerId;
+  private readonly options: {
+    leader: BrokerId;
+    brokerId: BrokerId;
+    brokerEpoch: () => number;
+    host: FetcherHost;
+    transport: FetchTransport;
+    waitMaxMs: number;
+    partitionMaxBytes: number;
+    responseMaxBytes: number;
+    backoffMs: number;
+    logger: Logger;
+  };
+  private readonly abort = new AbortController();
+  private running: Promise<void> | null = null;
+  private failures = 0;
+
+  constructor(options: ReplicaFetcher['options']) {
+    this.options = options;
+    this.leader = options.leader;
+  }
+
+  get stopped(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  start(): void {
+    this.running ??= this.run().catch((error: unknown) => {
+      this.options.logger.error({ err: error, leader: this.leader }, 'replica fetcher failed');
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.running;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      const partitions = this.options.host.followedFrom(this.leader);
+      if (partitions.length === 0) {
+        await sleep(this.options.backoffMs, undefined, { signal: this.abort.signal }).catch(() => undefined);
+        continue;
+      }
+      const request = this.request(partitions);
+      let response: FetchResponse;
+      try {
+        response = await this.options.transport.fetch(this.leader, request, {
+          timeoutMs: this.options.waitMaxMs + FETCH_TIMEOUT_EXTRA_MS,
+          signal: this.abort.signal,
+        });
+        this.failures = 0;
+      } catch (error) {
+        if (this.stopped) return;
+        this.failures += 1;
+        // One line when a leader becomes unreachable, not one per retry.
+        if (this.failures === 1)
+          this.options.logger.warn({ err: error, leader: this.leader }, 'fetch from leader failed');
+        await this.backoff();
+        continue;
+      }
+      if (await this.process(partitions, request, response)) await this.backoff();
+    }
+  }
+
+  private request(partitions: readonly HostedPartition[]): FetchRequest {
+    return {
+      replicaId: this.options.brokerId,
+      brokerEpoch: this.options.brokerEpoch(),
+      maxWaitMs: this.options.waitMaxMs,
+      maxBytes: this.options.responseMaxBytes,
+      partitions: partitions.map((hosted) => ({
+        topicId: hosted.topicId,
+        partition: hosted.partitionId,
+        fetchOffset: hosted.log.logEndOffset,
+        currentLeaderEpoch: hosted.role.kind === 'follower' ? hosted.role.leaderEpoch : -1,
+        lastFetchedEpoch: hosted.log.latestEpoch ?? -1,
+        maxBytes: this.options.partitionMaxBytes,
+      })),
+    };
+  }
+
+  /** Applies a response; true when some partition should wait before its next fetch. */
+  private async process(
+    partitions: readonly HostedPartition[],
+    request: FetchRequest,
+    response: FetchResponse,
+  ): Promise<boolean> {
+    let backoff = false;
+    const appended: HostedPartition[] = [];
+    for (const result of response.partitions) {
+      const at = partitions.findIndex(
+        (hosted) => hosted.topicId === result.topicId && hosted.partitionId === result.partition,
+      );
+      const hosted = partitions[at];
+      const asked = request.partitions[at];
+      if (
+        hosted === undefined ||
+        asked === undefined ||
+        !this.stillFollowing(hosted, asked.currentLeaderEpoch)
+      )
+        continue;
+      try {
+        if (result.error !== null) {
+          // FENCED/UNKNOWN_LEADER_EPOCH and NOT_LEADER_OR_FOLLOWER: the metadata is moving; wait for it.
+          this.options.logger.debug(
+            { partition: hosted.name, error: result.error },
+            'fetch refused by the leader',
+          );
+          backoff = true;
+        } else if (result.divergingEpoch !== null) {
+          await this.truncate(hosted, result.divergingEpoch);
+        } else if (await this.append(hosted, asked.fetchOffset, result)) {
+          appended.push(hosted);
+        }
+      } catch (error) {
+        this.options.logger.warn(
+          { err: error, partition: hosted.name },
+          'applying a fetched partition failed',
+        );
+        backoff = true;
+      }
+    }
+    await Promise.all(appended.map((hosted) => hosted.log.flush()));
+    return backoff;
+  }
+
+  private stillFollowing(hosted: HostedPartition, leaderEpoch: number): boolean {
+    const role = hosted.role;
+    return role.kind === 'follower' && role.leader === this.leader && role.leaderEpoch === leaderEpoch;
+  }
+
+  /** KIP-595: cut the log where it stops agreeing with the leader's history, then fetch again. */
+  private async truncate(hosted: HostedPartition, diverging: EpochEndOffset): Promise<void> {
+    const log = hosted.log;
+    const mine = log.endOffsetForEpoch(diverging.epoch);
+    const target =
+      mine.epoch === -1
+        ? Math.min(diverging.endOffset, log.logEndOffset)
+        : mine.epoch === diverging.epoch
+          ? Math.min(diverging.endOffset, mine.endOffset)
+          : Math.min(mine.endOffset, log.logEndOffset);
+    const from = log.logEndOffset;
+    await hosted.followerWrite(() => log.truncateTo(offset(Math.max(0, target))));
+    hosted.followerHighWatermark = Math.min(hosted.followerHighWatermark, log.logEndOffset);
+    this.options.logger.info(
+      { partition: hosted.name, from, to: log.logEndOffset, divergingEpoch: diverging },
+      'truncated a diverging log suffix',
+    );
+  }
+
+  /** Appends the fetched batches; true when anything was appended. */
+  private async append(
+    hosted: HostedPartition,
+    fetchOffset: number,
+    result: FetchedPartition,
+  ): Promise<boolean> {
+    const log = hosted.log;
+    let wrote = false;
+    if (result.records.length > 0 && log.logEndOffset === fetchOffset) {
+      const bytes = Buffer.from(result.records.buffer, result.records.byteOffset, result.records.byteLength);
+      await hosted.followerWrite(() => log.appendAsFollower(bytes));
+      wrote = true;
+    }
+    hosted.followerHighWatermark = Math.min(result.highWatermark, log.logEndOffset);
+    hosted.highWatermarkMoved();
+    return wrote;
+  }
+
+  private async backoff(): Promise<void> {
+    await sleep(this.options.backoffMs, undefined, { signal: this.abort.signal }).catch(() => undefined);
+  }
+}

@@ -1,0 +1,569 @@
+// The partition replicas of one broker (Kafka's ReplicaManager): it opens a log for every partition the
+// metadata image assigns to this broker, leads the ones it leads (serving followers' fetches, moving the
+// high watermark, asking the controller to change the ISR) and follows the others (one fetcher per
+// leader broker, replica-fetcher.ts). Produces and consumer reads enter here too.
+//
+// Network, controller and clock come in through the options, so tests can wire several managers
+// together in one process.
+import type { Logger } from 'pino';
+import { KafkaError } from '../common/kafka-errors.ts';
+import type { BrokerId, PartitionEpoch, PartitionId, TopicId } from '../metadata/ids.ts';
+import { NO_LEADER } from '../metadata/ids.ts';
+import type { MetadataImage, PartitionRegistration, TopicImage } from '../metadata/image.ts';
+import type { LogConfig } from '../storage/log-config.ts';
+import { type AppendResult, PartitionLog } from '../storage/partition-log.ts';
+import { offset } from '../storage/types.ts';
+import type {
+  EpochEndOffset,
+  FetchPartition,
+  FetchRequest,
+  FetchResponse,
+  FetchedPartition,
+} from './fetch-messages.ts';
+import { HostedPartition } from './hosted-partition.ts';
+import { LeaderPartition } from './leader-partition.ts';
+import { claimPartitionDir, partitionDir, removePartitionDir } from './partition-dir.ts';
+import { type FetchTransport, ReplicaFetcher } from './replica-fetcher.ts';
+
+export interface AlterPartitionRequest {
+  readonly brokerId: BrokerId;
+  readonly brokerEpoch: number;
+  readonly topicId: TopicId;
+  readonly partitionId: PartitionId;
+  readonly leaderEpoch: number;
+  readonly partitionEpoch: PartitionEpoch;
+  readonly newIsr: readonly BrokerId[];
+}
+
+export interface ReplicaManagerOptions {
+  readonly brokerId: BrokerId;
+  readonly logDir: string;
+  readonly logConfig?: Partial<LogConfig>;
+  readonly nowMs: () => number;
+  /** replica.lag.time.max.ms */
+  readonly lagTimeMaxMs: number;
+  /** replica.fetch.wait.max.ms */
+  readonly fetchWaitMaxMs: number;
+  /** replica.fetch.max.bytes (per partition) */
+  readonly fetchMaxBytes: number;
+  /** replica.fetch.response.max.bytes */
+  readonly fetchResponseMaxBytes: number;
+  /** replica.fetch.backoff.ms */
+  readonly fetchBackoffMs: number;
+  /** min.insync.replicas of a topic (its config, else the broker's). */
+  readonly minInsyncReplicas: (image: MetadataImage, topicName: string) => number;
+  /** This broker's epoch once registered; AlterPartition needs it. */
+  readonly brokerEpoch: () => number | null;
+  readonly alterPartition: (request: AlterPartitionRequest) => Promise<void>;
+  readonly transport: FetchTransport;
+  readonly logger: Logger;
+}
+
+export type Acks = -1 | 0 | 1;
+
+const EMPTY = new Uint8Array(0);
+
+export class ReplicaManager {
+  private readonly options: ReplicaManagerOptions;
+  private readonly partitions = new Map<string, HostedPartition>();
+  private readonly fetchers = new Map<BrokerId, ReplicaFetcher>();
+  private latest: MetadataImage | null = null;
+  private reconciled: MetadataImage | null = null;
+  private reconciling: Promise<void> | null = null;
+  private readonly isrTimer: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(options: ReplicaManagerOptions) {
+    this.options = options;
+    // Kafka's isr-expiration task runs every half lag time.
+    this.isrTimer = setInterval(() => this.checkIsrs(), Math.max(50, options.lagTimeMaxMs / 2));
+    this.isrTimer.unref();
+  }
+
+  /** A new committed metadata image: host, lead, follow or drop partitions to match it. */
+  applyImage(image: MetadataImage): void {
+    if (this.closed) return;
+    this.latest = image;
+    this.reconciling ??= this.reconcileLoop().finally(() => {
+      this.reconciling = null;
+    });
+  }
+
+  /** Resolves once every image given so far is reflected (tests and shutdown wait on it). */
+  async settled(): Promise<void> {
+    while (this.reconciling !== null) await this.reconciling;
+  }
+
+  hosted(topicId: TopicId, partitionId: PartitionId): HostedPartition | undefined {
+    return this.partitions.get(key(topicId, partitionId));
+  }
+
+  /** The partitions this broker follows from `leader`, as the fetcher asks each round. */
+  followedFrom(leader: BrokerId): HostedPartition[] {
+    return [...this.partitions.values()].filter(
+      (hosted) => hosted.role.kind === 'follower' && hosted.role.leader === leader,
+    );
+  }
+
+  /**
+   * A produce: appends `batches` as the partition's leader, then answers by `acks`: 0 and 1 once written,
+   * -1 (all) once every ISR member has the records fsynced (the high watermark passed them), with at
+   * least min.insync.replicas members in the ISR before and after.
+   */
+  async appendRecords(
+    topicId: TopicId,
+    partitionId: PartitionId,
+    batches: Buffer,
+    options: { acks: Acks; timeoutMs: number },
+  ): Promise<AppendResult> {
+    const hosted = this.requireLeader(topicId, partitionId);
+    const leader = hosted.leader()!;
+    const minIsr = this.minIsr(hosted);
+    if (options.acks === -1 && leader.isr.length < minIsr) {
+      throw new KafkaError(
+        'NOT_ENOUGH_REPLICAS',
+        `The size of the current ISR [${leader.isr.join(',')}] is insufficient to satisfy the min.isr requirement of ${minIsr} for partition ${hosted.name}.`,
+      );
+    }
+    const result = await hosted.log.appendAsLeader(batches, leader.leaderEpoch);
+    hosted.appended();
+    const durable = hosted.log.waitDurable(offset(result.lastOffset + 1)).then(() => {
+      if (hosted.leader() === leader && leader.advanceHighWatermark(hosted.log.flushedOffset)) {
+        hosted.highWatermarkMoved();
+      }
+    });
+    if (options.acks !== -1) {
+      durable.catch((error: unknown) =>
+        this.options.logger.error({ err: error, partition: hosted.name }, 'flush failed'),
+      );
+      return result;
+    }
+    await durable;
+    await hosted.waitForHighWatermark(result.lastOffset, options.timeoutMs);
+    if (leader.isr.length < minIsr) {
+      throw new KafkaError(
+        'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+        `The records of ${hosted.name} were written, but the ISR [${leader.isr.join(',')}] shrank below min.insync.replicas ${minIsr}.`,
+      );
+    }
+    return result;
+  }
+
+  /** A consumer's read on the leader: whole batches from `startOffset`, below the high watermark. */
+  async readRecords(
+    topicId: TopicId,
+    partitionId: PartitionId,
+    options: { startOffset: number; maxBytes: number },
+  ): Promise<{ bytes: Buffer; nextOffset: number; highWatermark: number; logStartOffset: number }> {
+    const hosted = this.requireLeader(topicId, partitionId);
+    const highWatermark = hosted.highWatermark();
+    const log = hosted.log;
+    if (options.startOffset < log.logStartOffset || options.startOffset > log.logEndOffset) {
+      throw new KafkaError(
+        'OFFSET_OUT_OF_RANGE',
+        `Offset ${options.startOffset} is out of range for ${hosted.name} [${log.logStartOffset}, ${log.logEndOffset}].`,
+      );
+    }
+    const read = await log.read({
+      startOffset: offset(options.startOffset),
+      maxBytes: options.maxBytes,
+      maxOffset: offset(highWatermark),
+    });
+    return {
+      bytes: read.bytes,
+      nextOffset: read.nextOffset,
+      highWatermark,
+      logStartOffset: log.logStartOffset,
+    };
+  }
+
+  /** Serves a follower's fetch; long-polls up to maxWaitMs when there is nothing to send. */
+  async handleFetch(request: FetchRequest): Promise<FetchResponse> {
+    let partitions = await this.fetchOnce(request);
+    const nothing = partitions.every(
+      (p) => p.error === null && p.divergingEpoch === null && p.records.length === 0,
+    );
+    if (nothing && request.maxWaitMs > 0 && !this.closed) {
+      await this.waitForAppend(request.partitions, request.maxWaitMs);
+      partitions = await this.fetchOnce(request);
+    }
+    return { partitions };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.isrTimer);
+    await this.settled();
+    await Promise.all([...this.fetchers.values()].map((fetcher) => fetcher.stop()));
+    this.fetchers.clear();
+    const closing = new KafkaError('NOT_LEADER_OR_FOLLOWER', 'The broker is shutting down.');
+    for (const hosted of this.partitions.values()) {
+      hosted.role = { kind: 'none' };
+      hosted.failWaiters(closing);
+      await hosted.log.close().catch((error: unknown) => {
+        this.options.logger.error({ err: error, partition: hosted.name }, 'closing a partition log failed');
+      });
+    }
+    this.partitions.clear();
+    await this.options.transport.close();
+  }
+
+  private async reconcileLoop(): Promise<void> {
+    while (!this.closed && this.latest !== null && this.latest !== this.reconciled) {
+      const image = this.latest;
+      await this.reconcile(image);
+      this.reconciled = image;
+    }
+  }
+
+  private async reconcile(image: MetadataImage): Promise<void> {
+    const self = this.options.brokerId;
+    const wanted = new Map<
+      string,
+      { topic: TopicImage; partitionId: PartitionId; registration: PartitionRegistration }
+    >();
+    for (const topic of image.topics.values()) {
+      for (const [partitionId, registration] of topic.partitions) {
+        if (registration.replicas.includes(self))
+          wanted.set(key(topic.id, partitionId), { topic, partitionId, registration });
+      }
+    }
+    for (const [partitionKey, hosted] of [...this.partitions]) {
+      if (!wanted.has(partitionKey)) await this.drop(partitionKey, hosted);
+    }
+    for (const [partitionKey, { topic, partitionId, registration }] of wanted) {
+      try {
+        const hosted = this.partitions.get(partitionKey) ?? (await this.host(topic, partitionId));
+        await this.applyRegistration(hosted, registration, image);
+      } catch (error) {
+        this.options.logger.error(
+          { err: error, partition: `${topic.name}-${partitionId}` },
+          'could not host partition',
+        );
+      }
+    }
+    this.syncFetchers();
+  }
+
+  private async host(topic: TopicImage, partitionId: PartitionId): Promise<HostedPartition> {
+    const dir = partitionDir(this.options.logDir, topic.name, partitionId);
+    const kept = await claimPartitionDir(dir, topic.id);
+    const log = await PartitionLog.open({
+      dir,
+      ...(this.options.logConfig ? { config: this.options.logConfig } : {}),
+      now: this.options.nowMs,
+    });
+    const hosted = new HostedPartition({
+      topicId: topic.id,
+      topicName: topic.name,
+      partitionId,
+      log,
+      role: { kind: 'none' },
+    });
+    this.partitions.set(key(topic.id, partitionId), hosted);
+    this.options.logger.info(
+      { partition: hosted.name, logEndOffset: log.logEndOffset, recovered: kept },
+      'partition log opened',
+    );
+    return hosted;
+  }
+
+  private async drop(partitionKey: string, hosted: HostedPartition): Promise<void> {
+    this.partitions.delete(partitionKey);
+    hosted.role = { kind: 'none' };
+    hosted.failWaiters(
+      new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `${hosted.name} is no longer on this broker.`),
+    );
+    await hosted.log.close().catch(() => undefined);
+    await removePartitionDir(hosted.log.dir);
+    this.options.logger.info({ partition: hosted.name }, 'partition removed from this broker');
+  }
+
+  private async applyRegistration(
+    hosted: HostedPartition,
+    registration: PartitionRegistration,
+    image: MetadataImage,
+  ): Promise<void> {
+    const self = this.options.brokerId;
+    const now = this.options.nowMs();
+    const current = hosted.leader();
+    if (registration.leader === self) {
+      if (current !== null && current.leaderEpoch === registration.leaderEpoch) {
+        current.updateRegistration(registration, now);
+      } else {
+        // Stop the fetcher's appends first, and let those already queued land: the new epoch starts
+        // at the log end offset after them.
+        hosted.role = { kind: 'none' };
+        await hosted.drainFollowerWrites();
+        await hosted.log.flush();
+        const logEndOffset = hosted.log.logEndOffset;
+        const state = new LeaderPartition({
+          self,
+          registration,
+          logEndOffset,
+          highWatermark: Math.min(hosted.followerHighWatermark, logEndOffset),
+          nowMs: now,
+        });
+        hosted.role = { kind: 'leader', state };
+        this.options.logger.info(
+          {
+            partition: hosted.name,
+            leaderEpoch: registration.leaderEpoch,
+            isr: registration.isr,
+            logEndOffset,
+          },
+          'became leader for partition',
+        );
+      }
+      const leader = hosted.leader()!;
+      if (leader.advanceHighWatermark(hosted.log.flushedOffset)) hosted.highWatermarkMoved();
+      this.maybeProposeIsr(hosted, image);
+      return;
+    }
+    if (current !== null) {
+      hosted.followerHighWatermark = current.highWatermark;
+      hosted.failWaiters(
+        new KafkaError('NOT_LEADER_OR_FOLLOWER', `This broker no longer leads ${hosted.name}.`),
+      );
+    }
+    if (registration.leader === NO_LEADER) {
+      hosted.role = { kind: 'none' };
+      return;
+    }
+    const role = hosted.role;
+    if (
+      role.kind !== 'follower' ||
+      role.leader !== registration.leader ||
+      role.leaderEpoch !== registration.leaderEpoch
+    ) {
+      hosted.role = { kind: 'follower', leader: registration.leader, leaderEpoch: registration.leaderEpoch };
+      this.options.logger.info(
+        { partition: hosted.name, leaderEpoch: registration.leaderEpoch, leader: registration.leader },
+        'became follower for partition',
+      );
+    }
+  }
+
+  /** One fetcher per leader broker this broker follows some partition from. */
+  private syncFetchers(): void {
+    const leaders = new Set<BrokerId>();
+    for (const hosted of this.partitions.values())
+      if (hosted.role.kind === 'follower') leaders.add(hosted.role.leader);
+    for (const [leader, fetcher] of [...this.fetchers]) {
+      if (!leaders.has(leader) || fetcher.stopped) {
+        this.fetchers.delete(leader);
+        void fetcher.stop();
+      }
+    }
+    for (const leader of leaders) {
+      if (this.fetchers.has(leader)) continue;
+      const fetcher = new ReplicaFetcher({
+        leader,
+        brokerId: this.options.brokerId,
+        brokerEpoch: () => this.options.brokerEpoch() ?? 0,
+        host: this,
+        transport: this.options.transport,
+        waitMaxMs: this.options.fetchWaitMaxMs,
+        partitionMaxBytes: this.options.fetchMaxBytes,
+        responseMaxBytes: this.options.fetchResponseMaxBytes,
+        backoffMs: this.options.fetchBackoffMs,
+        logger: this.options.logger,
+      });
+      this.fetchers.set(leader, fetcher);
+      fetcher.start();
+    }
+  }
+
+  private async fetchOnce(request: FetchRequest): Promise<FetchedPartition[]> {
+    const results: FetchedPartition[] = [];
+    let budgetBytes = request.maxBytes;
+    for (const partition of request.partitions) {
+      const result = await this.fetchPartition(
+        request.replicaId as BrokerId,
+        partition,
+        Math.max(0, budgetBytes),
+      );
+      budgetBytes -= result.records.length;
+      results.push(result);
+    }
+    return results;
+  }
+
+  private async fetchPartition(
+    replica: BrokerId,
+    request: FetchPartition,
+    budgetBytes: number,
+  ): Promise<FetchedPartition> {
+    const base = {
+      topicId: request.topicId,
+      partition: request.partition,
+      error: null,
+      highWatermark: 0,
+      logStartOffset: 0,
+      divergingEpoch: null,
+      records: EMPTY,
+    };
+    const fail = (name: KafkaError['errorName'], message: string): FetchedPartition => ({
+      ...base,
+      error: { name, message },
+    });
+    const hosted = this.partitions.get(key(request.topicId as TopicId, request.partition as PartitionId));
+    if (hosted === undefined)
+      return fail(
+        'UNKNOWN_TOPIC_OR_PARTITION',
+        `Broker ${this.options.brokerId} does not host this partition.`,
+      );
+    const leader = hosted.leader();
+    if (leader === null)
+      return fail('NOT_LEADER_OR_FOLLOWER', `Broker ${this.options.brokerId} does not lead ${hosted.name}.`);
+    if (request.currentLeaderEpoch < leader.leaderEpoch) {
+      return fail(
+        'FENCED_LEADER_EPOCH',
+        `Leader epoch ${request.currentLeaderEpoch} is older than ${leader.leaderEpoch}.`,
+      );
+    }
+    if (request.currentLeaderEpoch > leader.leaderEpoch) {
+      return fail(
+        'UNKNOWN_LEADER_EPOCH',
+        `Leader epoch ${request.currentLeaderEpoch} is newer than ${leader.leaderEpoch}.`,
+      );
+    }
+    if (replica === this.options.brokerId || !leader.replicas.includes(replica)) {
+      return fail('NOT_LEADER_OR_FOLLOWER', `Broker ${replica} is not a follower of ${hosted.name}.`);
+    }
+    const log = hosted.log;
+    const positions = { highWatermark: leader.highWatermark, logStartOffset: log.logStartOffset };
+    if (request.lastFetchedEpoch >= 0) {
+      const end = this.epochEnd(hosted, leader, request.lastFetchedEpoch);
+      if (end.epoch < request.lastFetchedEpoch || end.endOffset < request.fetchOffset) {
+        return { ...base, ...positions, divergingEpoch: end };
+      }
+    }
+    const logEndOffset = log.logEndOffset;
+    if (request.fetchOffset > logEndOffset || request.fetchOffset < log.logStartOffset) {
+      return fail(
+        'OFFSET_OUT_OF_RANGE',
+        `Offset ${request.fetchOffset} is outside [${log.logStartOffset}, ${logEndOffset}] of ${hosted.name}.`,
+      );
+    }
+    leader.recordFetch(replica, request.fetchOffset, logEndOffset, this.options.nowMs());
+    if (leader.advanceHighWatermark(log.flushedOffset)) hosted.highWatermarkMoved();
+    if (this.latest !== null) this.maybeProposeIsr(hosted, this.latest);
+    const maxBytes = Math.min(request.maxBytes, budgetBytes);
+    const read =
+      maxBytes > 0 && request.fetchOffset < logEndOffset
+        ? await log.read({
+            startOffset: offset(request.fetchOffset),
+            maxBytes,
+            maxOffset: offset(logEndOffset),
+          })
+        : null;
+    return {
+      ...base,
+      highWatermark: leader.highWatermark,
+      logStartOffset: log.logStartOffset,
+      records: read?.bytes ?? EMPTY,
+    };
+  }
+
+  /**
+   * Where the leader's history of `requested` ends (OffsetsForLeaderEpoch): the largest epoch <= it in
+   * this log and the offset where that epoch ends. Epochs between the log's last batch and this leader's
+   * epoch ended where this leader's epoch started (Kafka records that start when it becomes leader).
+   */
+  private epochEnd(hosted: HostedPartition, leader: LeaderPartition, requested: number): EpochEndOffset {
+    const log = hosted.log;
+    if (requested === leader.leaderEpoch) return { epoch: requested, endOffset: log.logEndOffset };
+    const latest = log.latestEpoch;
+    if (latest !== undefined && requested <= latest) return log.endOffsetForEpoch(requested);
+    return { epoch: latest ?? requested, endOffset: leader.epochStartOffset };
+  }
+
+  private async waitForAppend(partitions: readonly FetchPartition[], maxWaitMs: number): Promise<void> {
+    const removals: Array<() => void> = [];
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, maxWaitMs);
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      for (const partition of partitions) {
+        const hosted = this.partitions.get(
+          key(partition.topicId as TopicId, partition.partition as PartitionId),
+        );
+        if (hosted !== undefined) removals.push(hosted.onNextAppend(wake));
+      }
+      if (removals.length === 0) wake();
+    });
+    for (const remove of removals) remove();
+  }
+
+  private checkIsrs(): void {
+    if (this.latest === null) return;
+    for (const hosted of this.partitions.values()) this.maybeProposeIsr(hosted, this.latest);
+  }
+
+  private maybeProposeIsr(hosted: HostedPartition, image: MetadataImage): void {
+    const leader = hosted.leader();
+    if (leader === null || this.closed) return;
+    const proposed = leader.proposeIsr({
+      leaderLogEndOffset: hosted.log.logEndOffset,
+      nowMs: this.options.nowMs(),
+      lagTimeMaxMs: this.options.lagTimeMaxMs,
+      eligible: (broker) => {
+        const registration = image.brokers.get(broker);
+        return registration !== undefined && !registration.fenced && !registration.inControlledShutdown;
+      },
+    });
+    if (proposed === null) return;
+    const brokerEpoch = this.options.brokerEpoch();
+    if (brokerEpoch === null) {
+      leader.isrChangeFailed();
+      return;
+    }
+    this.options.logger.info(
+      { partition: hosted.name, leaderEpoch: leader.leaderEpoch, isr: leader.isr, proposed },
+      'proposing an ISR change',
+    );
+    this.options
+      .alterPartition({
+        brokerId: this.options.brokerId,
+        brokerEpoch,
+        topicId: hosted.topicId,
+        partitionId: hosted.partitionId,
+        leaderEpoch: leader.leaderEpoch,
+        partitionEpoch: leader.partitionEpoch,
+        newIsr: proposed,
+      })
+      .catch((error: unknown) => {
+        this.options.logger.warn(
+          { err: error, partition: hosted.name, proposed },
+          'the ISR change was not made',
+        );
+        if (hosted.leader() === leader) leader.isrChangeFailed();
+      });
+  }
+
+  private requireLeader(topicId: TopicId, partitionId: PartitionId): HostedPartition {
+    const hosted = this.partitions.get(key(topicId, partitionId));
+    if (hosted === undefined) {
+      throw new KafkaError(
+        'UNKNOWN_TOPIC_OR_PARTITION',
+        `This server does not host partition ${partitionId} of topic ${topicId}.`,
+      );
+    }
+    if (hosted.leader() === null) {
+      throw new KafkaError('NOT_LEADER_OR_FOLLOWER', `This server is not the leader of ${hosted.name}.`);
+    }
+    return hosted;
+  }
+
+  private minIsr(hosted: HostedPartition): number {
+    return this.latest === null ? 1 : this.options.minInsyncReplicas(this.latest, hosted.topicName);
+  }
+}
+
+function key(topicId: TopicId | string, partitionId: PartitionId | number): string {
+  return `${topicId}/${partitionId}`;
+}
