@@ -56,8 +56,17 @@ export class HostedPartition {
     return this.role.kind === 'leader' ? this.role.state.highWatermark : this.followerHighWatermark;
   }
 
-  /** Resolves once the high watermark passes `offset` (the record at `offset` is committed). */
+  /**
+   * Resolves once the leader's high watermark passes `offset` (the record at `offset` is committed).
+   * Only a leader's high watermark counts: a follower's says nothing about records this broker appended
+   * as leader, which the new leader may have replaced.
+   */
   waitForHighWatermark(offset: number, timeoutMs: number): Promise<void> {
+    if (this.role.kind !== 'leader') {
+      return Promise.reject(
+        new KafkaError('NOT_LEADER_OR_FOLLOWER', `This broker no longer leads ${this.name}.`),
+      );
+    }
     if (this.highWatermark() > offset) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -86,6 +95,7 @@ export class HostedPartition {
 
   /** Called after the high watermark moved. */
   highWatermarkMoved(): void {
+    if (this.role.kind !== 'leader') return;
     const hw = this.highWatermark();
     const done = this.hwWaiters.filter((waiter) => waiter.offset < hw);
     if (done.length === 0) return;

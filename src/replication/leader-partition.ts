@@ -159,9 +159,12 @@ export class LeaderPartition {
     return proposed;
   }
 
-  /** The controller refused the change or did not answer: a later check may propose again. */
-  isrChangeFailed(): void {
-    this.pending = null;
+  /**
+   * The controller refused `proposed` or did not answer: a later check may propose again. A late failure
+   * of an older proposal leaves a newer one pending.
+   */
+  isrChangeFailed(proposed: readonly BrokerId[]): void {
+    if (this.pending === proposed) this.pending = null;
   }
 
   private maximalIsr(): BrokerId[] {

@@ -88,7 +88,14 @@ export class ReplicaFetcher {
         await this.backoff();
         continue;
       }
-      if (await this.process(partitions, request, response)) await this.backoff();
+      let backoff: boolean;
+      try {
+        backoff = await this.process(partitions, request, response);
+      } catch (error) {
+        this.options.logger.error({ err: error, leader: this.leader }, 'applying a fetch response failed');
+        backoff = true;
+      }
+      if (backoff) await this.backoff();
     }
   }
 
@@ -150,7 +157,16 @@ export class ReplicaFetcher {
         backoff = true;
       }
     }
-    await Promise.all(appended.map((hosted) => hosted.log.flush()));
+    // A partition closed under us (deleted, moved) or a failed fsync stops that partition, not the rest.
+    const flushed = await Promise.allSettled(appended.map((hosted) => hosted.log.flush()));
+    flushed.forEach((outcome, at) => {
+      if (outcome.status === 'fulfilled') return;
+      this.options.logger.warn(
+        { err: outcome.reason, partition: appended[at]!.name },
+        'flushing fetched records failed',
+      );
+      backoff = true;
+    });
     return backoff;
   }
 

@@ -61,12 +61,20 @@ export interface ReplicaManagerOptions {
 
 export type Acks = -1 | 0 | 1;
 
+export interface ReadResult {
+  readonly bytes: Buffer;
+  readonly nextOffset: number;
+  readonly highWatermark: number;
+  readonly logStartOffset: number;
+}
+
 const EMPTY = new Uint8Array(0);
 
 export class ReplicaManager {
   private readonly options: ReplicaManagerOptions;
   private readonly partitions = new Map<string, HostedPartition>();
   private readonly fetchers = new Map<BrokerId, ReplicaFetcher>();
+  private readonly stoppingFetchers = new Set<Promise<void>>();
   private latest: MetadataImage | null = null;
   private reconciled: MetadataImage | null = null;
   private reconciling: Promise<void> | null = null;
@@ -126,6 +134,7 @@ export class ReplicaManager {
       );
     }
     const result = await hosted.log.appendAsLeader(batches, leader.leaderEpoch);
+    this.requireStillLeading(hosted, leader);
     hosted.appended();
     const durable = hosted.log.waitDurable(offset(result.lastOffset + 1)).then(() => {
       if (hosted.leader() === leader && leader.advanceHighWatermark(hosted.log.flushedOffset)) {
@@ -139,7 +148,11 @@ export class ReplicaManager {
       return result;
     }
     await durable;
+    // Leadership may have moved during the fsync: the new leader may replace these records, so only
+    // this leader's high watermark may acknowledge them.
+    this.requireStillLeading(hosted, leader);
     await hosted.waitForHighWatermark(result.lastOffset, options.timeoutMs);
+    this.requireStillLeading(hosted, leader);
     if (leader.isr.length < minIsr) {
       throw new KafkaError(
         'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
@@ -149,12 +162,34 @@ export class ReplicaManager {
     return result;
   }
 
-  /** A consumer's read on the leader: whole batches from `startOffset`, below the high watermark. */
+  /**
+   * A consumer's read on the leader: whole batches from `startOffset`, below the high watermark. With
+   * nothing committed there yet, waits up to `maxWaitMs` for it (long poll).
+   */
   async readRecords(
     topicId: TopicId,
     partitionId: PartitionId,
+    options: { startOffset: number; maxBytes: number; maxWaitMs: number },
+  ): Promise<ReadResult> {
+    const first = await this.readCommitted(topicId, partitionId, options);
+    if (first.bytes.length > 0 || options.maxWaitMs <= 0) return first;
+    try {
+      await this.requireLeader(topicId, partitionId).waitForHighWatermark(
+        options.startOffset,
+        options.maxWaitMs,
+      );
+    } catch (error) {
+      if (!(error instanceof KafkaError && error.errorName === 'REQUEST_TIMED_OUT')) throw error;
+      return first;
+    }
+    return this.readCommitted(topicId, partitionId, options);
+  }
+
+  private async readCommitted(
+    topicId: TopicId,
+    partitionId: PartitionId,
     options: { startOffset: number; maxBytes: number },
-  ): Promise<{ bytes: Buffer; nextOffset: number; highWatermark: number; logStartOffset: number }> {
+  ): Promise<ReadResult> {
     const hosted = this.requireLeader(topicId, partitionId);
     const highWatermark = hosted.highWatermark();
     const log = hosted.log;
@@ -197,6 +232,7 @@ export class ReplicaManager {
     await this.settled();
     await Promise.all([...this.fetchers.values()].map((fetcher) => fetcher.stop()));
     this.fetchers.clear();
+    await Promise.all([...this.stoppingFetchers]);
     const closing = new KafkaError('NOT_LEADER_OR_FOLLOWER', 'The broker is shutting down.');
     for (const hosted of this.partitions.values()) {
       hosted.role = { kind: 'none' };
@@ -323,9 +359,13 @@ export class ReplicaManager {
     }
     if (current !== null) {
       hosted.followerHighWatermark = current.highWatermark;
+      hosted.role = { kind: 'none' };
       hosted.failWaiters(
         new KafkaError('NOT_LEADER_OR_FOLLOWER', `This broker no longer leads ${hosted.name}.`),
       );
+      // A fetch offset tells the next leader "durable here": what this broker appended as leader
+      // (acks 0 or 1) may not be fsynced yet.
+      await hosted.log.flush();
     }
     if (registration.leader === NO_LEADER) {
       hosted.role = { kind: 'none' };
@@ -353,7 +393,8 @@ export class ReplicaManager {
     for (const [leader, fetcher] of [...this.fetchers]) {
       if (!leaders.has(leader) || fetcher.stopped) {
         this.fetchers.delete(leader);
-        void fetcher.stop();
+        const stopping = fetcher.stop().finally(() => this.stoppingFetchers.delete(stopping));
+        this.stoppingFetchers.add(stopping);
       }
     }
     for (const leader of leaders) {
@@ -519,7 +560,7 @@ export class ReplicaManager {
     if (proposed === null) return;
     const brokerEpoch = this.options.brokerEpoch();
     if (brokerEpoch === null) {
-      leader.isrChangeFailed();
+      leader.isrChangeFailed(proposed);
       return;
     }
     this.options.logger.info(
@@ -541,8 +582,17 @@ export class ReplicaManager {
           { err: error, partition: hosted.name, proposed },
           'the ISR change was not made',
         );
-        if (hosted.leader() === leader) leader.isrChangeFailed();
+        if (hosted.leader() === leader) leader.isrChangeFailed(proposed);
       });
+  }
+
+  private requireStillLeading(hosted: HostedPartition, leader: LeaderPartition): void {
+    if (hosted.leader() !== leader) {
+      throw new KafkaError(
+        'NOT_LEADER_OR_FOLLOWER',
+        `Leadership of ${hosted.name} moved while the produce waited.`,
+      );
+    }
   }
 
   private requireLeader(topicId: TopicId, partitionId: PartitionId): HostedPartition {

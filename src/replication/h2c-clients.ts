@@ -1,0 +1,46 @@
+// POSTs of protobuf bodies to other nodes' internal listeners over HTTP/2 without TLS (h2c), one undici
+// client per address, so requests to one node share a connection.
+import { Client } from 'undici';
+
+export class H2cClients {
+  private readonly clients = new Map<string, Client>();
+  private closed = false;
+
+  async post(
+    address: string,
+    path: string,
+    body: Uint8Array,
+    options: { timeoutMs: number; signal?: AbortSignal },
+  ): Promise<{ status: number; bytes: Uint8Array }> {
+    const response = await this.client(address).request({
+      method: 'POST',
+      path,
+      headers: { 'content-type': 'application/x-protobuf' },
+      body,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      ...(options.signal !== undefined ? { signal: options.signal } : {}),
+    });
+    return { status: response.statusCode, bytes: new Uint8Array(await response.body.arrayBuffer()) };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.clients.values()].map((client) => client.close().catch(() => undefined)));
+    this.clients.clear();
+  }
+
+  private client(address: string): Client {
+    if (this.closed) throw new Error('the internal clients are closed');
+    let client = this.clients.get(address);
+    if (client === undefined || client.destroyed || client.closed) {
+      client = new Client(`http://${address}`, {
+        allowH2: true,
+        h2Options: { useH2c: true },
+        connectTimeout: 5_000,
+      });
+      this.clients.set(address, client);
+    }
+    return client;
+  }
+}
