@@ -41,7 +41,11 @@ export interface AlterPartitionRequest {
 
 export type UncleanPolicy = (topic: TopicImage) => boolean;
 
-export function requireRegistration(image: MetadataImage, broker: BrokerId, epoch: BrokerEpoch): BrokerRegistration {
+export function requireRegistration(
+  image: MetadataImage,
+  broker: BrokerId,
+  epoch: BrokerEpoch,
+): BrokerRegistration {
   const registration = image.brokers.get(broker);
   if (registration === undefined || registration.epoch !== epoch) {
     throw new KafkaError(
@@ -71,7 +75,11 @@ export function decideRemoval(
   return [change, ...removeBrokerFromPartitions(after, registration.id, unclean)];
 }
 
-export function decideUnfence(image: MetadataImage, registration: BrokerRegistration, unclean: UncleanPolicy): MetadataRecord[] {
+export function decideUnfence(
+  image: MetadataImage,
+  registration: BrokerRegistration,
+  unclean: UncleanPolicy,
+): MetadataRecord[] {
   const change: MetadataRecord = {
     type: 'brokerRegistrationChange',
     brokerId: registration.id,
@@ -100,7 +108,8 @@ export function decideRegistration(
       `Another broker is registered with id ${request.brokerId} and its session has not expired; retry later.`,
     );
   }
-  const removal = existing !== undefined && !existing.fenced ? decideRemoval(image, existing, 'fence', unclean) : [];
+  const removal =
+    existing !== undefined && !existing.fenced ? decideRemoval(image, existing, 'fence', unclean) : [];
   return [
     ...removal,
     {
@@ -119,14 +128,23 @@ export function decideAlterPartition(image: MetadataImage, request: AlterPartiti
   requireRegistration(image, request.brokerId, request.brokerEpoch);
   const found = findPartition(image, request.topicId, request.partitionId);
   if (found === null) {
-    throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `Unknown partition ${request.topicId}-${request.partitionId}.`);
+    throw new KafkaError(
+      'UNKNOWN_TOPIC_OR_PARTITION',
+      `Unknown partition ${request.topicId}-${request.partitionId}.`,
+    );
   }
   const { partition } = found;
   if (partition.leader !== request.brokerId) {
-    throw new KafkaError('NOT_LEADER_OR_FOLLOWER', `Broker ${request.brokerId} does not lead this partition.`);
+    throw new KafkaError(
+      'NOT_LEADER_OR_FOLLOWER',
+      `Broker ${request.brokerId} does not lead this partition.`,
+    );
   }
   if (request.leaderEpoch !== partition.leaderEpoch) {
-    throw new KafkaError('FENCED_LEADER_EPOCH', `Leader epoch ${request.leaderEpoch} is not ${partition.leaderEpoch}.`);
+    throw new KafkaError(
+      'FENCED_LEADER_EPOCH',
+      `Leader epoch ${request.leaderEpoch} is not ${partition.leaderEpoch}.`,
+    );
   }
   if (request.partitionEpoch !== partition.partitionEpoch) {
     throw new KafkaError(
@@ -139,11 +157,18 @@ export function decideAlterPartition(image: MetadataImage, request: AlterPartiti
     new Set(isr).size === isr.length &&
     isr.includes(request.brokerId) &&
     isr.every((member) => partition.replicas.includes(member));
-  if (!valid) throw new KafkaError('INVALID_REQUEST', `Invalid ISR ${isr.join(',')} for replicas ${partition.replicas.join(',')}.`);
+  if (!valid)
+    throw new KafkaError(
+      'INVALID_REQUEST',
+      `Invalid ISR ${isr.join(',')} for replicas ${partition.replicas.join(',')}.`,
+    );
   const added = isr.filter((member) => !partition.isr.includes(member));
   const ineligible = added.filter((member) => !isEligible(image, member));
   if (ineligible.length > 0) {
-    throw new KafkaError('INVALID_REQUEST', `Brokers ${ineligible.join(',')} are fenced or shutting down and cannot join the ISR.`);
+    throw new KafkaError(
+      'INVALID_REQUEST',
+      `Brokers ${ineligible.join(',')} are fenced or shutting down and cannot join the ISR.`,
+    );
   }
   return [
     {

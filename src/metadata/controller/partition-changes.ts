@@ -27,8 +27,15 @@ function change(
 }
 
 /** The first eligible replica in preferred order among `candidates`, or NO_LEADER. */
-function electLeader(image: MetadataImage, partition: PartitionRegistration, candidates: readonly BrokerId[]): BrokerId {
-  return partition.replicas.find((replica) => candidates.includes(replica) && isEligible(image, replica)) ?? NO_LEADER;
+function electLeader(
+  image: MetadataImage,
+  partition: PartitionRegistration,
+  candidates: readonly BrokerId[],
+): BrokerId {
+  return (
+    partition.replicas.find((replica) => candidates.includes(replica) && isEligible(image, replica)) ??
+    NO_LEADER
+  );
 }
 
 /**
@@ -52,7 +59,8 @@ export function removeBrokerFromPartitions(
         const unclean = uncleanElectionEnabled(topic)
           ? partition.replicas.find((replica) => replica !== broker && isEligible(image, replica))
           : undefined;
-        if (unclean !== undefined) changes.push(change(topic, partitionId, { leader: unclean, isr: [unclean] }));
+        if (unclean !== undefined)
+          changes.push(change(topic, partitionId, { leader: unclean, isr: [unclean] }));
         else if (wasLeader) changes.push(change(topic, partitionId, { leader: NO_LEADER }));
         continue;
       }
@@ -85,7 +93,10 @@ export function electOnReturn(
       const cleanLeader = electLeader(image, partition, partition.isr);
       if (cleanLeader !== NO_LEADER) {
         changes.push(change(topic, partitionId, { leader: cleanLeader }));
-      } else if (uncleanElectionEnabled(topic) && !partition.isr.some((member) => isEligible(image, member))) {
+      } else if (
+        uncleanElectionEnabled(topic) &&
+        !partition.isr.some((member) => isEligible(image, member))
+      ) {
         changes.push(change(topic, partitionId, { leader: broker, isr: [broker] }));
       }
     }
@@ -102,4 +113,23 @@ export function findPartition(
   const topic = image.topics.get(topicId);
   const partition = topic?.partitions.get(partitionId);
   return topic === undefined || partition === undefined ? null : { topic, partition };
+}
+
+/**
+ * auto.leader.rebalance.enable: every partition whose preferred replica (the first) is in its ISR and
+ * eligible, but does not lead it, gets it back as leader (Kafka's preferred replica election). Without
+ * it, a cluster restarted node by node keeps every leadership on the node that started first.
+ */
+export function preferredLeaderChanges(image: MetadataImage): PartitionChangeRecord[] {
+  const changes: PartitionChangeRecord[] = [];
+  for (const topic of image.topics.values()) {
+    for (const [partitionId, partition] of topic.partitions) {
+      const preferred = partition.replicas[0];
+      if (preferred === undefined || partition.leader === preferred) continue;
+      if (partition.isr.includes(preferred) && isEligible(image, preferred)) {
+        changes.push(change(topic, partitionId, { leader: preferred }));
+      }
+    }
+  }
+  return changes;
 }

@@ -49,10 +49,14 @@ export function placeReplicas(options: {
 }): BrokerId[][] {
   const ordered = rackAlternatedOrder(options.brokers);
   const n = ordered.length;
-  assert(options.replicationFactor >= 1 && options.replicationFactor <= n, 'replication factor within brokers', {
-    replicationFactor: options.replicationFactor,
-    brokers: n,
-  });
+  assert(
+    options.replicationFactor >= 1 && options.replicationFactor <= n,
+    'replication factor within brokers',
+    {
+      replicationFactor: options.replicationFactor,
+      brokers: n,
+    },
+  );
   const rackCount = new Set(ordered.map((broker) => broker.rack ?? '')).size;
   const assignments: BrokerId[][] = [];
   for (let i = 0; i < options.partitionCount; i++) {
@@ -60,7 +64,10 @@ export function placeReplicas(options: {
     const leaderPosition = partition % n;
     const shift = n > 1 ? Math.floor(partition / n) % (n - 1) : 0;
     // Every other broker once, starting `shift` places after the leader.
-    const candidates = Array.from({ length: n - 1 }, (_, j) => ordered[(leaderPosition + 1 + ((shift + j) % (n - 1))) % n]!);
+    const candidates = Array.from(
+      { length: n - 1 },
+      (_, j) => ordered[(leaderPosition + 1 + ((shift + j) % (n - 1))) % n]!,
+    );
     const chosen: PlacementBroker[] = [ordered[leaderPosition]!];
     const racks = new Set([chosen[0]!.rack ?? '']);
     for (const candidate of candidates) {

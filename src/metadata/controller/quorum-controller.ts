@@ -22,7 +22,7 @@ import {
   requireRegistration,
 } from './broker-decisions.ts';
 import { BrokerSessions } from './broker-sessions.ts';
-import { findPartition } from './partition-changes.ts';
+import { findPartition, preferredLeaderChanges } from './partition-changes.ts';
 import {
   decideAlterTopicConfigs,
   decideCreatePartitions,
@@ -52,6 +52,9 @@ export interface ControllerConfig {
   readonly defaultPartitions: number;
   readonly defaultReplicationFactor: number;
   readonly uncleanLeaderElectionEnable: boolean;
+  /** auto.leader.rebalance.enable; checked every leaderImbalanceCheckIntervalMs. */
+  readonly autoLeaderRebalanceEnable?: boolean;
+  readonly leaderImbalanceCheckIntervalMs?: number;
 }
 
 export interface ControllerLogger {
@@ -80,6 +83,8 @@ export class QuorumController {
   private readonly sessions: BrokerSessions;
   /** The Raft term this node leads, or null. Active once its LeaderChange record has committed. */
   private epoch: Term | null = null;
+  /** When the last preferred leader election ran; a new active controller waits a whole interval. */
+  private lastRebalanceMs = Number.NEGATIVE_INFINITY;
   private active = false;
   private queue: Promise<void> = Promise.resolve();
   private readonly fencingQueued = new Set<BrokerId>();
@@ -115,6 +120,7 @@ export class QuorumController {
       await this.log.append([{ type: 'leaderChange', leaderId: this.config.nodeId, epoch }]);
       if (this.epoch !== epoch) return;
       this.active = true;
+      this.lastRebalanceMs = this.environment.nowMs();
       this.sessions.resetAll(this.log.image().brokers.keys(), this.environment.nowMs());
       this.logger?.info({ epoch }, 'controller active');
     });
@@ -135,19 +141,35 @@ export class QuorumController {
     if (!this.active) return;
     const image = this.log.image();
     const nowMs = this.environment.nowMs();
+    this.maybeRebalanceLeaders(nowMs);
     for (const registration of image.brokers.values()) {
       if (registration.fenced || this.fencingQueued.has(registration.id)) continue;
       if (this.sessions.isAlive(registration.id, nowMs)) continue;
       this.fencingQueued.add(registration.id);
       this.run(async (current) => {
         const now = current.brokers.get(registration.id);
-        if (now === undefined || now.fenced || this.sessions.isAlive(now.id, this.environment.nowMs())) return;
+        if (now === undefined || now.fenced || this.sessions.isAlive(now.id, this.environment.nowMs()))
+          return;
         this.logger?.warn({ broker: now.id, epoch: now.epoch }, 'broker session expired, fencing');
         await this.log.append(decideRemoval(current, now, 'fence', this.uncleanPolicy(current)));
       })
-        .catch((error: unknown) => this.logger?.warn({ broker: registration.id, err: error }, 'fencing failed'))
+        .catch((error: unknown) =>
+          this.logger?.warn({ broker: registration.id, err: error }, 'fencing failed'),
+        )
         .finally(() => this.fencingQueued.delete(registration.id));
     }
+  }
+
+  private maybeRebalanceLeaders(nowMs: number): void {
+    const intervalMs = this.config.leaderImbalanceCheckIntervalMs ?? 300_000;
+    if (this.config.autoLeaderRebalanceEnable !== true || nowMs - this.lastRebalanceMs < intervalMs) return;
+    this.lastRebalanceMs = nowMs;
+    this.run(async (current) => {
+      const changes = preferredLeaderChanges(current);
+      if (changes.length === 0) return;
+      this.logger?.info({ partitions: changes.length }, 'electing preferred leaders');
+      await this.log.append(changes);
+    }).catch((error: unknown) => this.logger?.warn({ err: error }, 'preferred leader election failed'));
   }
 
   registerBroker(request: RegisterBrokerRequest): Promise<{ brokerEpoch: BrokerEpoch }> {
@@ -176,7 +198,12 @@ export class QuorumController {
       if (request.wantShutDown) return this.controlledShutdown(image, request.brokerId, isCaughtUp);
       if (request.wantFence && !registration.fenced) {
         await this.log.append(decideRemoval(image, registration, 'fence', this.uncleanPolicy(image)));
-      } else if (!request.wantFence && registration.fenced && isCaughtUp && !registration.inControlledShutdown) {
+      } else if (
+        !request.wantFence &&
+        registration.fenced &&
+        isCaughtUp &&
+        !registration.inControlledShutdown
+      ) {
         await this.log.append(decideUnfence(image, registration, this.uncleanPolicy(image)));
         this.logger?.info({ broker: request.brokerId, epoch: registration.epoch }, 'broker unfenced');
       }
@@ -189,11 +216,17 @@ export class QuorumController {
    * Controlled shutdown: the broker gives up its leaderships and ISR memberships first; it is told to
    * shut down once it leads nothing, and is fenced at that point.
    */
-  private async controlledShutdown(image: MetadataImage, broker: BrokerId, isCaughtUp: boolean): Promise<BrokerHeartbeatResponse> {
+  private async controlledShutdown(
+    image: MetadataImage,
+    broker: BrokerId,
+    isCaughtUp: boolean,
+  ): Promise<BrokerHeartbeatResponse> {
     let registration = image.brokers.get(broker)!;
     if (!registration.fenced && !registration.inControlledShutdown) {
       this.logger?.info({ broker, epoch: registration.epoch }, 'broker in controlled shutdown');
-      await this.log.append(decideRemoval(image, registration, 'controlledShutdown', this.uncleanPolicy(image)));
+      await this.log.append(
+        decideRemoval(image, registration, 'controlledShutdown', this.uncleanPolicy(image)),
+      );
     }
     const current = this.log.image();
     registration = current.brokers.get(broker)!;
@@ -246,12 +279,16 @@ export class QuorumController {
     return this.run(async (image) => {
       await this.log.append(decideAlterPartition(image, request));
       const found = findPartition(this.log.image(), request.topicId, request.partitionId);
-      if (found === null) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', 'The partition was removed meanwhile.');
+      if (found === null)
+        throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', 'The partition was removed meanwhile.');
       return found.partition;
     });
   }
 
-  private write(decide: (image: MetadataImage) => MetadataRecord[], validateOnly: boolean): Promise<WriteResult> {
+  private write(
+    decide: (image: MetadataImage) => MetadataRecord[],
+    validateOnly: boolean,
+  ): Promise<WriteResult> {
     return this.run(async (image) => {
       const records = decide(image);
       if (validateOnly || records.length === 0) return { offset: null };

@@ -92,7 +92,13 @@ export interface ControllerMessages {
       partitionEpoch: number;
       newIsr: number[];
     };
-    response: { replicas: number[]; isr: number[]; leader: number; leaderEpoch: number; partitionEpoch: number };
+    response: {
+      replicas: number[];
+      isr: number[];
+      leader: number;
+      leaderEpoch: number;
+      partitionEpoch: number;
+    };
   };
   'read-index': { request: Record<string, never>; response: { offset: number } };
   'describe-quorum': {
@@ -137,7 +143,8 @@ export function decodeMessage<T>(typeName: string, bytes: Uint8Array): T {
     const decoded = messageType.toObject(messageType.decode(bytes), OBJECT_OPTIONS);
     // Unset proto3 optional fields surface as undefined, not as a default.
     for (const field of messageType.fieldsArray) {
-      if (field.options?.proto3_optional === true && !Object.hasOwn(decoded, field.name)) decoded[field.name] = undefined;
+      if (field.options?.proto3_optional === true && !Object.hasOwn(decoded, field.name))
+        decoded[field.name] = undefined;
     }
     return decoded as T;
   } catch (error) {
@@ -145,19 +152,31 @@ export function decodeMessage<T>(typeName: string, bytes: Uint8Array): T {
   }
 }
 
-export function encodeRequest<O extends ControllerOperation>(operation: O, request: ControllerMessages[O]['request']): Uint8Array {
+export function encodeRequest<O extends ControllerOperation>(
+  operation: O,
+  request: ControllerMessages[O]['request'],
+): Uint8Array {
   return encodeMessage(CONTROLLER_OPERATIONS[operation][0], request);
 }
 
-export function decodeRequest<O extends ControllerOperation>(operation: O, bytes: Uint8Array): ControllerMessages[O]['request'] {
+export function decodeRequest<O extends ControllerOperation>(
+  operation: O,
+  bytes: Uint8Array,
+): ControllerMessages[O]['request'] {
   return decodeMessage(CONTROLLER_OPERATIONS[operation][0], bytes);
 }
 
-export function encodeResponse<O extends ControllerOperation>(operation: O, response: ControllerMessages[O]['response']): Uint8Array {
+export function encodeResponse<O extends ControllerOperation>(
+  operation: O,
+  response: ControllerMessages[O]['response'],
+): Uint8Array {
   return encodeMessage(CONTROLLER_OPERATIONS[operation][1], response);
 }
 
-export function decodeResponse<O extends ControllerOperation>(operation: O, bytes: Uint8Array): ControllerMessages[O]['response'] {
+export function decodeResponse<O extends ControllerOperation>(
+  operation: O,
+  bytes: Uint8Array,
+): ControllerMessages[O]['response'] {
   return decodeMessage(CONTROLLER_OPERATIONS[operation][1], bytes);
 }
 
@@ -175,6 +194,7 @@ export function isControllerOperation(name: string): name is ControllerOperation
 
 /** Rebuilds the KafkaError a controller answered with (an unknown name becomes UNKNOWN_SERVER_ERROR). */
 export function errorFromMessage(error: ControllerErrorMessage): KafkaError {
-  if (Object.hasOwn(KafkaErrors, error.errorName)) return new KafkaError(error.errorName as KafkaErrorName, error.message);
+  if (Object.hasOwn(KafkaErrors, error.errorName))
+    return new KafkaError(error.errorName as KafkaErrorName, error.message);
   return new KafkaError('UNKNOWN_SERVER_ERROR', `${error.errorName}: ${error.message}`);
 }

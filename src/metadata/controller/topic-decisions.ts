@@ -23,7 +23,10 @@ export interface CreateTopicDecision {
 export function requireTopic(image: MetadataImage, name: string): TopicImage {
   const topic = topicByName(image, name);
   if (topic === undefined) {
-    throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `This server does not host this topic-partition: ${name}.`);
+    throw new KafkaError(
+      'UNKNOWN_TOPIC_OR_PARTITION',
+      `This server does not host this topic-partition: ${name}.`,
+    );
   }
   return topic;
 }
@@ -46,14 +49,25 @@ function requirePartitionCount(count: number): void {
     throw new KafkaError('INVALID_PARTITIONS', `Number of partitions must be larger than 0, got ${count}.`);
   }
   if (count > PARTITIONS_MAX) {
-    throw new KafkaError('INVALID_PARTITIONS', `Number of partitions ${count} exceeds the maximum of ${PARTITIONS_MAX}.`);
+    throw new KafkaError(
+      'INVALID_PARTITIONS',
+      `Number of partitions ${count} exceeds the maximum of ${PARTITIONS_MAX}.`,
+    );
   }
 }
 
-function placeOrThrow(image: MetadataImage, firstPartition: number, partitionCount: number, replicationFactor: number) {
+function placeOrThrow(
+  image: MetadataImage,
+  firstPartition: number,
+  partitionCount: number,
+  replicationFactor: number,
+) {
   const brokers = placementBrokers(image);
   if (!Number.isSafeInteger(replicationFactor) || replicationFactor < 1) {
-    throw new KafkaError('INVALID_REPLICATION_FACTOR', `Replication factor must be larger than 0, got ${replicationFactor}.`);
+    throw new KafkaError(
+      'INVALID_REPLICATION_FACTOR',
+      `Replication factor must be larger than 0, got ${replicationFactor}.`,
+    );
   }
   if (replicationFactor > brokers.length) {
     throw new KafkaError(
@@ -64,7 +78,11 @@ function placeOrThrow(image: MetadataImage, firstPartition: number, partitionCou
   return placeReplicas({ brokers, firstPartition, partitionCount, replicationFactor });
 }
 
-function partitionRecords(topicId: TopicId, firstPartition: number, assignments: readonly (readonly number[])[]): PartitionRecord[] {
+function partitionRecords(
+  topicId: TopicId,
+  firstPartition: number,
+  assignments: readonly (readonly number[])[],
+): PartitionRecord[] {
   return assignments.map((replicas, i) => ({
     type: 'partition',
     topicId,
@@ -89,14 +107,19 @@ function validateConfigs(configs: ReadonlyMap<string, string>): Map<string, stri
   return normalized;
 }
 
-export function decideCreateTopic(image: MetadataImage, request: CreateTopicDecision, topicId: TopicId): MetadataRecord[] {
+export function decideCreateTopic(
+  image: MetadataImage,
+  request: CreateTopicDecision,
+  topicId: TopicId,
+): MetadataRecord[] {
   const nameCheck = validateTopicName(request.name);
   if (!nameCheck.ok) throw new KafkaError('INVALID_TOPIC_EXCEPTION', nameCheck.reason);
   if (topicByName(image, request.name) !== undefined) {
     throw new KafkaError('TOPIC_ALREADY_EXISTS', `Topic '${request.name}' already exists.`);
   }
   const colliding = collidingTopic(image, request.name);
-  if (colliding !== null) throw new KafkaError('INVALID_TOPIC_EXCEPTION', collisionMessage(request.name, colliding));
+  if (colliding !== null)
+    throw new KafkaError('INVALID_TOPIC_EXCEPTION', collisionMessage(request.name, colliding));
   requirePartitionCount(request.partitionsCount);
   const configs = validateConfigs(request.configs);
   const assignments = placeOrThrow(image, 0, request.partitionsCount, request.replicationFactor);
@@ -107,7 +130,11 @@ export function decideCreateTopic(image: MetadataImage, request: CreateTopicDeci
     name,
     value,
   }));
-  return [{ type: 'topic', name: request.name, topicId }, ...configRecords, ...partitionRecords(topicId, 0, assignments)];
+  return [
+    { type: 'topic', name: request.name, topicId },
+    ...configRecords,
+    ...partitionRecords(topicId, 0, assignments),
+  ];
 }
 
 export function decideDeleteTopic(image: MetadataImage, name: string): MetadataRecord[] {
@@ -115,7 +142,11 @@ export function decideDeleteTopic(image: MetadataImage, name: string): MetadataR
   return [{ type: 'removeTopic', topicId: topic.id }];
 }
 
-export function decideCreatePartitions(image: MetadataImage, name: string, partitionsCount: number): MetadataRecord[] {
+export function decideCreatePartitions(
+  image: MetadataImage,
+  name: string,
+  partitionsCount: number,
+): MetadataRecord[] {
   const topic = requireTopic(image, name);
   const current = topic.partitions.size;
   requirePartitionCount(partitionsCount);
@@ -147,13 +178,25 @@ export function decideAlterTopicConfigs(
         throw new KafkaError('INVALID_CONFIG', `Unknown topic config name: ${alteration.name}`);
       }
       resulting.delete(alteration.name);
-      records.push({ type: 'config', resourceType: 'topic', resourceName: name, name: alteration.name, value: null });
+      records.push({
+        type: 'config',
+        resourceType: 'topic',
+        resourceName: name,
+        name: alteration.name,
+        value: null,
+      });
       continue;
     }
     const result = validateTopicConfig(alteration.name, alteration.value);
     if (!result.ok) throw new KafkaError('INVALID_CONFIG', result.reason);
     resulting.set(alteration.name, result.value);
-    records.push({ type: 'config', resourceType: 'topic', resourceName: name, name: alteration.name, value: result.value });
+    records.push({
+      type: 'config',
+      resourceType: 'topic',
+      resourceName: name,
+      name: alteration.name,
+      value: result.value,
+    });
   }
   const conflict = topicConfigConflict(resulting);
   if (conflict !== null) throw new KafkaError('INVALID_CONFIG', conflict);

@@ -974,3 +974,69 @@ describe('answers follow the application of their batch', () => {
     expect(await errorOf(second)).toBe('TOPIC_ALREADY_EXISTS');
   });
 });
+
+describe('preferred leader election (auto.leader.rebalance.enable)', () => {
+  const INTERVAL_MS = 5_000;
+
+  /** Broker 1 fenced and back: its preferred partitions are led by others, and it is in their ISRs again. */
+  async function imbalanced(overrides = {}) {
+    const { fixture, epochs } = await threeBrokersOneTopic({
+      autoLeaderRebalanceEnable: true,
+      leaderImbalanceCheckIntervalMs: INTERVAL_MS,
+      ...overrides,
+    });
+    await expireSessions(fixture, epochs, [2, 3]);
+    expect((await heartbeat(fixture, 1, epochs.get(1)!)).isFenced).toBe(false);
+    for (const [p, partition] of partitionsOf(fixture.log.image(), 't')) {
+      if (partition.isr.includes(B1)) continue;
+      const leader = partition.leader;
+      await fixture.controller.alterPartition(
+        alterRequest(fixture, epochs, leader, 't', p, [...partition.isr, B1]),
+      );
+    }
+    const preferredElsewhere = partitionsOf(fixture.log.image(), 't').filter(
+      ([, partition]) => partition.replicas[0] === B1 && partition.leader !== B1,
+    );
+    expect(preferredElsewhere.length).toBeGreaterThan(0);
+    return { fixture, preferredElsewhere };
+  }
+
+  it('gives each partition back to its preferred replica once the interval has passed', async () => {
+    const { fixture, preferredElsewhere } = await imbalanced();
+    fixture.env.advance(INTERVAL_MS);
+    await heartbeatAll3(fixture);
+    fixture.controller.tick();
+    await flush();
+    const image = fixture.log.image();
+    for (const [p, before] of preferredElsewhere) {
+      const after = partitionOf(image, 't', p);
+      expect(after.leader).toBe(B1);
+      expect(after.leaderEpoch).toBe(before.leaderEpoch + 1);
+      expect(after.isr).toEqual(before.isr);
+    }
+  });
+
+  it('waits for the interval, and does nothing when disabled', async () => {
+    const early = await imbalanced();
+    early.fixture.controller.tick();
+    await flush();
+    for (const [p, before] of early.preferredElsewhere) {
+      expect(partitionOf(early.fixture.log.image(), 't', p).leader).toBe(before.leader);
+    }
+    const disabled = await imbalanced({ autoLeaderRebalanceEnable: false });
+    disabled.fixture.env.advance(INTERVAL_MS * 3);
+    await heartbeatAll3(disabled.fixture);
+    disabled.fixture.controller.tick();
+    await flush();
+    for (const [p, before] of disabled.preferredElsewhere) {
+      expect(partitionOf(disabled.fixture.log.image(), 't', p).leader).toBe(before.leader);
+    }
+  });
+
+  /** Keeps every broker's session alive across a clock jump. */
+  async function heartbeatAll3(fixture: Fixture) {
+    const image = fixture.log.image();
+    for (const id of [1, 2, 3])
+      await heartbeat(fixture, id, image.brokers.get(brokerId(id))!.epoch as BrokerEpoch);
+  }
+});
