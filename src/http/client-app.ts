@@ -6,6 +6,8 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest }
 import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
+import type { RandomInt } from '../common/partitioner.ts';
+import { StickyPartitioner } from '../common/partitioner.ts';
 import { HttpError, toErrorBody } from './errors.ts';
 import { parseJsonBody } from './json-body.ts';
 import type { ClusterNode } from './ports.ts';
@@ -16,7 +18,12 @@ import type { RouteDeps } from './routes/context.ts';
 import { registerOperationRoutes } from './routes/operations.ts';
 import { registerPartitionRoutes } from './routes/partitions.ts';
 import { registerQuorumRoutes } from './routes/quorum.ts';
+import { registerRecordRoutes } from './routes/records.ts';
 import { registerTopicRoutes } from './routes/topics.ts';
+import { registerV2MetadataRoutes } from './routes/v2-metadata.ts';
+import { registerV2ProduceRoutes } from './routes/v2-produce.ts';
+import { registerV2RecordRoutes } from './routes/v2-records.ts';
+import { V2_JSON, V2_REQUEST_TYPES } from './v2/media.ts';
 
 export interface ClientAppOptions {
   readonly node: ClusterNode;
@@ -27,6 +34,12 @@ export interface ClientAppOptions {
   readonly readBarrierTimeoutMs?: number;
   /** Largest accepted request body; default 1 MiB (admin requests are small). */
   readonly bodyBytesMax?: number;
+  /** Largest produce request body (v3 records, v2 produce); default 16 MiB. */
+  readonly recordsBodyBytesMax?: number;
+  /** The random source of the sticky partitioner of keyless records (tests make it deterministic). */
+  readonly partitionerRandom?: RandomInt;
+  /** Wall-clock ms for records produced without a timestamp; default Date.now. */
+  readonly now?: () => number;
 }
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -52,6 +65,28 @@ function notFound(app: FastifyInstance, request: FastifyRequest, reply: FastifyR
   return sendError(new HttpError('NOT_FOUND'), request, reply);
 }
 
+/** REST v2 (Confluent REST Proxy v2): its own media types in and out; v2 consumer groups are not served. */
+function registerV2(scope: FastifyInstance, deps: RouteDeps): void {
+  for (const type of V2_REQUEST_TYPES) {
+    scope.addContentTypeParser(type, { parseAs: 'string' }, (_request, body, done) => {
+      try {
+        done(null, parseJsonBody(typeof body === 'string' ? body : body.toString('utf8')));
+      } catch (error) {
+        done(error instanceof Error ? error : new Error(String(error)), undefined);
+      }
+    });
+  }
+  // Answers (errors included) are application/vnd.kafka.v2+json unless a route chose an embedded type.
+  scope.addHook('onSend', async (_request, reply, payload) => {
+    const type = reply.getHeader('content-type');
+    if (typeof type !== 'string' || type.startsWith('application/json')) reply.type(V2_JSON);
+    return payload;
+  });
+  registerV2MetadataRoutes(scope, deps);
+  registerV2ProduceRoutes(scope, deps);
+  registerV2RecordRoutes(scope, deps);
+}
+
 export function buildClientApp(options: ClientAppOptions): FastifyInstance {
   const loggerInstance: FastifyBaseLogger = options.logger ?? pino({ level: 'silent' });
   const app = Fastify({
@@ -67,6 +102,11 @@ export function buildClientApp(options: ClientAppOptions): FastifyInstance {
     node: options.node,
     staticTopicConfig: options.staticTopicConfig ?? new Map(),
     readBarrierTimeoutMs: options.readBarrierTimeoutMs ?? 2000,
+    sticky: new StickyPartitioner(
+      options.partitionerRandom === undefined ? {} : { random: options.partitionerRandom },
+    ),
+    now: options.now ?? Date.now,
+    recordsBodyBytesMax: options.recordsBodyBytesMax ?? 16 * 1024 * 1024,
   };
 
   // JSON only: any other content type of a body is 415 (fastify would also take text/plain).
@@ -82,6 +122,7 @@ export function buildClientApp(options: ClientAppOptions): FastifyInstance {
   app.setNotFoundHandler((request, reply) => notFound(app, request, reply));
 
   registerOperationRoutes(app, deps);
+  app.register(async (v2) => registerV2(v2, deps));
   registerClusterListRoute(app, deps);
   app.register(
     async (scope) => {
@@ -97,6 +138,7 @@ export function buildClientApp(options: ClientAppOptions): FastifyInstance {
       registerConfigRoutes(scope, deps);
       registerPartitionRoutes(scope, deps);
       registerQuorumRoutes(scope, deps);
+      registerRecordRoutes(scope, deps);
     },
     { prefix: '/v3/clusters/:cluster_id' },
   );

@@ -11,7 +11,8 @@
 //   KafkaException -> 500 / 50002.
 // - JsonParseExceptionMapper / JsonMappingExceptionMapper -> 400 / 400 (malformed JSON).
 // - confluentinc/kafka-rest kafka-rest/src/main/java/io/confluent/kafkarest/Errors.java: 40401 topic,
-//   40402 partition, 40403 consumer instance, 40404 leader not available, 40601, 40901-40903, 42201-42205.
+//   40402 partition, 40403 consumer instance, 40404 leader not available, 40601, 40901-40903, 42201-42205;
+//   its newer versions: 42206 invalid payload, 42207 serialization exception.
 // - v3 resources throw javax NotFoundException -> 404 / 404 ("HTTP 404 Not Found"; controllers/Entities
 //   .java: "Cluster %s cannot be found.").
 // Where design §6 differs it wins: UnknownTopicOrPartition is 404 / 40401 here (Confluent: 40403, which the
@@ -63,6 +64,8 @@ export const HTTP_ERRORS = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, errorCode: 415, message: 'HTTP 415 Unsupported Media Type' },
   /** The request's body or path parameters do not fit the route's schema (first free code of 422xx). */
   INVALID_PAYLOAD: { status: 422, errorCode: 42206, message: 'Invalid request payload' },
+  /** A record's key, value or header cannot be turned into bytes (kafka-rest SERIALIZATION_EXCEPTION). */
+  SERIALIZATION_ERROR: { status: 422, errorCode: 42207, message: 'Error serializing message.' },
   THROTTLED: { status: 429, errorCode: 42901, message: 'Request was throttled' },
   INTERNAL: { status: 500, errorCode: 50002, message: 'Internal server error' },
   KAFKA_ERROR: { status: 500, errorCode: 50002, message: 'Kafka error' },

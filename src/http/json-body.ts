@@ -35,3 +35,58 @@ export function parseJsonBody(text: string): unknown {
   }
   return value;
 }
+
+export type JsonSequenceItem =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly error: HttpError };
+
+/** Where the JSON value starting at `start` ends (exclusive); text.length when it never does. */
+function valueEnd(text: string, start: number): number {
+  const first = text[start];
+  if (first !== '{' && first !== '[' && first !== '"') {
+    let end = start;
+    while (end < text.length && !/[\s{["]/.test(text[end]!)) end++;
+    return end;
+  }
+  let depth = 0;
+  let inString = false;
+  for (let at = start; at < text.length; at++) {
+    const char = text[at];
+    if (inString) {
+      if (char === '\\') at++;
+      else if (char === '"') {
+        inString = false;
+        if (depth === 0) return at + 1;
+      }
+    } else if (char === '"') inString = true;
+    else if (char === '{' || char === '[') depth++;
+    else if (char === '}' || char === ']') {
+      depth--;
+      if (depth === 0) return at + 1;
+    }
+  }
+  return text.length;
+}
+
+/**
+ * A body of concatenated JSON values (REST v3 streaming mode: `{...}{...}` or one per line), each parsed
+ * on its own. A value that does not parse ends the sequence with its error: what follows it cannot be
+ * told apart reliably.
+ */
+export function parseJsonSequence(text: string): JsonSequenceItem[] {
+  const items: JsonSequenceItem[] = [];
+  let at = 0;
+  for (;;) {
+    while (at < text.length && /\s/.test(text[at]!)) at++;
+    if (at >= text.length) return items;
+    const end = valueEnd(text, at);
+    try {
+      items.push({ ok: true, value: parseJsonBody(text.slice(at, end)) });
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      items.push({ ok: false, error });
+      return items;
+    }
+    at = end;
+  }
+}

@@ -57,6 +57,51 @@ export interface AdminApi {
   describeQuorum(): Promise<QuorumDescription>;
 }
 
+/** acks of a produce: 0 (none), 1 (the leader wrote it), -1 (all: every ISR member has it). */
+export type Acks = -1 | 0 | 1;
+
+export interface ProduceRequest {
+  readonly topicName: string;
+  readonly partitionId: number;
+  /** One or more record batches in Kafka's v2 format (src/storage/record-batch/builder.ts). */
+  readonly records: Buffer;
+  readonly acks: Acks;
+  readonly timeoutMs: number;
+}
+
+export interface ProduceResult {
+  /** The offset the leader gave the first record. */
+  readonly baseOffset: number;
+  readonly lastOffset: number;
+}
+
+export interface ReadRequest {
+  readonly topicName: string;
+  readonly partitionId: number;
+  readonly offset: number;
+  readonly maxBytes: number;
+  /** Long poll: with nothing committed at `offset` yet, wait up to this long for it. */
+  readonly maxWaitMs: number;
+}
+
+export interface ReadResult {
+  /** Whole committed record batches, the first holding `offset` (it may start before it). */
+  readonly records: Buffer;
+  readonly highWatermark: number;
+  readonly logStartOffset: number;
+}
+
+/**
+ * Records in and out of partitions. Any node serves any partition: it forwards to the partition's
+ * leader. Failures are KafkaErrors: UNKNOWN_TOPIC_OR_PARTITION, NOT_ENOUGH_REPLICAS[_AFTER_APPEND],
+ * REQUEST_TIMED_OUT, OFFSET_OUT_OF_RANGE, LEADER_NOT_AVAILABLE, CORRUPT_MESSAGE, INVALID_RECORD,
+ * MESSAGE_TOO_LARGE / RECORD_LIST_TOO_LARGE ...
+ */
+export interface DataApi {
+  produce(request: ProduceRequest): Promise<ProduceResult>;
+  read(request: ReadRequest): Promise<ReadResult>;
+}
+
 /** The node serving a request: its identity, its committed metadata image and the admin API. */
 export interface ClusterNode {
   readonly clusterId: string;
@@ -64,6 +109,7 @@ export interface ClusterNode {
   /** The committed metadata image as applied on this node (never uncommitted state). */
   image(): MetadataImage;
   readonly admin: AdminApi;
+  readonly data: DataApi;
   /** True once this node has caught up with the metadata log and is unfenced (for /ready). */
   isReady(): boolean;
 }

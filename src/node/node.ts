@@ -25,6 +25,7 @@ import { BrokerLifecycle } from './broker-lifecycle.ts';
 import { buildNodeConfig, configToProperties, type NodeConfig } from './config.ts';
 import { ControllerClient } from './controller-client.ts';
 import { ControllerRpc } from './controller-rpc.ts';
+import { DataService } from './data-service.ts';
 import { ImageWatch } from './image-watch.ts';
 import { QuorumTracker } from './quorum-tracker.ts';
 import { ReplicaManager } from '../replication/replica-manager.ts';
@@ -142,6 +143,8 @@ export class KraftNode {
           defaultPartitions: config.numPartitions,
           defaultReplicationFactor: config.defaultReplicationFactor,
           uncleanLeaderElectionEnable: config.uncleanLeaderElectionEnable,
+          autoLeaderRebalanceEnable: config.autoLeaderRebalanceEnable,
+          leaderImbalanceCheckIntervalMs: config.leaderImbalanceCheckIntervalSeconds * 1000,
         },
         environment: { nowMs: () => Date.now(), newUuid: () => randomUUID() },
         log: {
@@ -194,11 +197,19 @@ export class KraftNode {
     const admin = new AdminService({ client, watch, timeoutMs: config.controllerQuorumRequestTimeoutMs });
 
     let lifecycle: BrokerLifecycle | null = null;
+    const data = new DataService({
+      self: brokerId(config.nodeId),
+      image: () => stateMachine.image(),
+      catchUp: (timeoutMs) => admin.catchUp(timeoutMs),
+      replicas: () => replicas,
+      logger,
+    });
     const clusterNode: ClusterNode = {
       clusterId,
       nodeId: brokerId(config.nodeId),
       image: () => stateMachine.image(),
       admin,
+      data,
       isReady: () => (lifecycle === null ? raft.status().leader !== 0 : lifecycle.state === 'running'),
     };
     // Settings this node was given (not Kafka's defaults) are what topics inherit as STATIC_BROKER_CONFIG
@@ -308,6 +319,7 @@ export class KraftNode {
         controllerClient: client,
         lifecycle,
         replicas,
+        data,
         clientApi,
         app,
         watch,
@@ -358,6 +370,7 @@ export class KraftNode {
     }
     // After the controlled shutdown: the partitions this node led have other leaders by now.
     await this.parts.replicas?.close();
+    await this.parts.data.close();
     if (controlled) await this.handOverRaftLeadership(deadline);
     if (this.parts.controllerTimer !== null) clearInterval(this.parts.controllerTimer);
     if (this.parts.snapshotTimer !== null) clearInterval(this.parts.snapshotTimer);
@@ -410,6 +423,7 @@ interface Parts {
   readonly controllerClient: ControllerClient;
   readonly lifecycle: BrokerLifecycle | null;
   readonly replicas: ReplicaManager | null;
+  readonly data: DataService;
   readonly clientApi: { address: string; close(): Promise<void> };
   readonly app: { close(): Promise<unknown> };
   readonly watch: ImageWatch;

@@ -30,6 +30,7 @@ import { applyBatch } from '../../src/metadata/reducer.ts';
 import { TOPIC_CONFIGS, topicConfigConflict, validateTopicConfig } from '../../src/metadata/topic-configs.ts';
 import { collidingTopic, collisionMessage, validateTopicName } from '../../src/metadata/topic-rules.ts';
 import { nodeId, term } from '../../raft/types.ts';
+import { FakeData } from './fake-data.ts';
 
 export const CLUSTER_ID = 'MkU3OEVBNTcwNTJENDM2Qk';
 
@@ -80,6 +81,8 @@ export class FakeNode implements ClusterNode, AdminApi {
   readonly clusterId = CLUSTER_ID;
   readonly nodeId = brokerId(1);
   readonly admin: AdminApi = this;
+  /** Records in memory; `data.failure` injects data-plane errors. */
+  readonly data: FakeData = new FakeData(() => this.#image);
   ready = true;
   /** When set, every admin call fails with it (e.g. NOT_CONTROLLER). */
   failWith: KafkaError | null = null;

@@ -1,6 +1,7 @@
 // What every route module shares: its dependencies, the path parameter types and schemas, and the lookups
 // that turn a path into an entity of the image or a not-found error.
 
+import type { StickyPartitioner } from '../../common/partitioner.ts';
 import type { PartitionId } from '../../metadata/ids.ts';
 import { INT32_MAX, partitionId } from '../../metadata/ids.ts';
 import type { MetadataImage, PartitionRegistration, TopicImage } from '../../metadata/image.ts';
@@ -15,6 +16,12 @@ export interface RouteDeps {
   readonly staticTopicConfig: ReadonlyMap<string, string>;
   /** How long a read waits on the read barrier before it answers from this node's image as it is. */
   readonly readBarrierTimeoutMs: number;
+  /** Keyless records' partitions, per topic (one per app: stickiness spans requests). */
+  readonly sticky: StickyPartitioner;
+  /** Wall-clock ms: the timestamp of a produced record that has none. */
+  readonly now: () => number;
+  /** Largest body of a produce request. */
+  readonly recordsBodyBytesMax: number;
 }
 
 export interface ClusterParams {

@@ -1,0 +1,125 @@
+// Produces the records of one request: picks each record's partition (explicit, else murmur2 of the key as
+// Kafka's default partitioner, else the topic's sticky partition), encodes the records of a partition into
+// as few v2 batches as fit, sends them through DataApi (acks=all, 30 s: Confluent's producer defaults) and
+// gives every record its own outcome, in request order: offset = the batch's baseOffset + its index in it.
+
+import type { StickyPartitioner } from '../../common/partitioner.ts';
+import { partitionForKey } from '../../common/partitioner.ts';
+import { partitionId as toPartitionId } from '../../metadata/ids.ts';
+import type { TopicImage } from '../../metadata/image.ts';
+import { buildRecordBatch } from '../../storage/record-batch/builder.ts';
+import { HttpError } from '../errors.ts';
+import type { Acks, DataApi } from '../ports.ts';
+import type { RecordInput } from './record-input.ts';
+import { recordBytes } from './record-input.ts';
+
+export const PRODUCE_ACKS: Acks = -1;
+export const PRODUCE_TIMEOUT_MS = 30_000;
+/**
+ * Records of one partition share a batch up to about this many bytes; a bigger request is sent as several
+ * batches, so that one batch stays below Kafka's message.max.bytes (1 MiB) and one huge record fails alone.
+ */
+export const BATCH_BYTES_TARGET = 512 * 1024;
+
+export interface ProducerDeps {
+  readonly data: DataApi;
+  readonly sticky: StickyPartitioner;
+  readonly now: () => number;
+}
+
+export interface ProducedRecord {
+  readonly partitionId: number;
+  readonly offset: number;
+  readonly timestamp: number;
+}
+
+export type ProduceOutcome =
+  | { readonly ok: true; readonly produced: ProducedRecord }
+  | { readonly ok: false; readonly error: unknown };
+
+function partitionOf(deps: ProducerDeps, topic: TopicImage, record: RecordInput): number {
+  const count = topic.partitions.size;
+  if (record.partitionId !== null) {
+    if (!topic.partitions.has(toPartitionId(record.partitionId))) {
+      throw new HttpError(
+        'PARTITION_NOT_FOUND',
+        `Partition ${record.partitionId} of topic ${topic.name} cannot be found.`,
+      );
+    }
+    return record.partitionId;
+  }
+  if (record.key !== null) return partitionForKey(record.key, count);
+  return deps.sticky.partition(topic.name, count, recordBytes(record));
+}
+
+/** Consecutive runs of `indexes` whose records add up to about BATCH_BYTES_TARGET (at least one each). */
+function chunks(indexes: readonly number[], records: readonly RecordInput[]): number[][] {
+  const result: number[][] = [];
+  let current: number[] = [];
+  let bytes = 0;
+  for (const index of indexes) {
+    const size = recordBytes(records[index]!);
+    if (current.length > 0 && bytes + size > BATCH_BYTES_TARGET) {
+      result.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(index);
+    bytes += size;
+  }
+  if (current.length > 0) result.push(current);
+  return result;
+}
+
+/** One outcome per record, in the order of `records`. Never throws for a record's failure. */
+export async function produceRecords(
+  deps: ProducerDeps,
+  topic: TopicImage,
+  records: readonly RecordInput[],
+): Promise<ProduceOutcome[]> {
+  const outcomes: ProduceOutcome[] = new Array(records.length);
+  const byPartition = new Map<number, number[]>();
+  const now = deps.now();
+  records.forEach((record, index) => {
+    try {
+      const partition = partitionOf(deps, topic, record);
+      const indexes = byPartition.get(partition) ?? [];
+      indexes.push(index);
+      byPartition.set(partition, indexes);
+    } catch (error) {
+      outcomes[index] = { ok: false, error };
+    }
+  });
+  // Partitions in parallel; the batches of one partition one after the other, to keep the request's order.
+  await Promise.all(
+    [...byPartition].map(async ([partition, indexes]) => {
+      for (const chunk of chunks(indexes, records)) {
+        const timestamps = chunk.map((index) => records[index]!.timestamp ?? now);
+        try {
+          const batch = buildRecordBatch({
+            records: chunk.map((index, i) => {
+              const { key, value, headers } = records[index]!;
+              return { key, value, headers, timestamp: timestamps[i]! };
+            }),
+          });
+          const result = await deps.data.produce({
+            topicName: topic.name,
+            partitionId: partition,
+            records: batch,
+            acks: PRODUCE_ACKS,
+            timeoutMs: PRODUCE_TIMEOUT_MS,
+          });
+          chunk.forEach((index, i) => {
+            outcomes[index] = {
+              ok: true,
+              produced: { partitionId: partition, offset: result.baseOffset + i, timestamp: timestamps[i]! },
+            };
+          });
+        } catch (error) {
+          for (const index of chunk) outcomes[index] = { ok: false, error };
+        }
+      }
+    }),
+  );
+  return outcomes;
+}

@@ -1,0 +1,84 @@
+// REST v2 metadata: GET /topics, /topics/{t}, /topics/{t}/partitions[/{p}[/offsets]], /brokers.
+
+import type { FastifyInstance } from 'fastify';
+import { unfencedBrokers } from '../../metadata/queries.ts';
+import { describeTopicConfigs } from '../../metadata/topic-config-describe.ts';
+import type { V2Topic } from '../render/v2.ts';
+import { renderV2Partition, renderV2Partitions } from '../render/v2.ts';
+import type { RouteDeps } from './context.ts';
+import { caughtUpImage, paramsSchema, readImage, requirePartition, requireTopic } from './context.ts';
+
+interface TopicParams {
+  readonly topic_name: string;
+}
+interface PartitionParams extends TopicParams {
+  readonly partition_id: string;
+}
+
+export function registerV2MetadataRoutes(scope: FastifyInstance, deps: RouteDeps): void {
+  const topicParams = { params: paramsSchema('topic_name') };
+  const partitionParams = { params: paramsSchema('topic_name', 'partition_id') };
+  const partitionOf = (params: PartitionParams) =>
+    readImage(deps, (image) => {
+      const topic = requireTopic(image, params.topic_name);
+      return { topic, ...requirePartition(topic, params.partition_id) };
+    });
+
+  scope.get('/topics', async () => {
+    // A list claims that no other topic exists: it is read after the read barrier.
+    return [...(await caughtUpImage(deps)).topics.values()].map((topic) => topic.name).sort();
+  });
+
+  scope.get<{ Params: TopicParams }>('/topics/:topic_name', { schema: topicParams }, async (request) =>
+    readImage(deps, (image): V2Topic => {
+      const topic = requireTopic(image, request.params.topic_name);
+      const configs = describeTopicConfigs(image, topic.name, deps.staticTopicConfig) ?? [];
+      return {
+        name: topic.name,
+        configs: Object.fromEntries(configs.map((config) => [config.name, config.value])),
+        partitions: renderV2Partitions(topic.partitions),
+      };
+    }),
+  );
+
+  scope.get<{ Params: TopicParams }>(
+    '/topics/:topic_name/partitions',
+    { schema: topicParams },
+    async (request) => {
+      const topic = await readImage(deps, (image) => requireTopic(image, request.params.topic_name));
+      return renderV2Partitions(topic.partitions);
+    },
+  );
+
+  scope.get<{ Params: PartitionParams }>(
+    '/topics/:topic_name/partitions/:partition_id',
+    { schema: partitionParams },
+    async (request) => {
+      const { id, partition } = await partitionOf(request.params);
+      return renderV2Partition(id, partition);
+    },
+  );
+
+  scope.get<{ Params: PartitionParams }>(
+    '/topics/:topic_name/partitions/:partition_id/offsets',
+    { schema: partitionParams },
+    async (request) => {
+      const { topic, id } = await partitionOf(request.params);
+      // A read of (almost) nothing that does not wait: its answer carries the log start and the high watermark.
+      const result = await deps.node.data.read({
+        topicName: topic.name,
+        partitionId: id,
+        offset: 0,
+        maxBytes: 1,
+        maxWaitMs: 0,
+      });
+      return { beginning_offset: result.logStartOffset, end_offset: result.highWatermark };
+    },
+  );
+
+  scope.get('/brokers', async () => ({
+    brokers: unfencedBrokers(deps.node.image())
+      .map((broker) => broker.id)
+      .sort((a, b) => a - b),
+  }));
+}

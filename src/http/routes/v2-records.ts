@@ -1,0 +1,107 @@
+// The group-less read (Redpanda's extension of REST v2): GET /topics/{t}/partitions/{p}/records?offset=
+// &timeout=&max_bytes= -> [{topic, key, value, partition, offset}] in the embedded format of the Accept
+// header. Only records at or after `offset` (the first batch may start before it); at least one record
+// when any is there, however small max_bytes is (as Kafka's fetch); `timeout` is the long poll.
+
+import type { FastifyInstance } from 'fastify';
+import { batchesIn } from '../../storage/record-batch/batch-iterator.ts';
+import { decodeRecords } from '../../storage/record-batch/decoder.ts';
+import type { DecodedRecord } from '../../storage/record-batch/record.ts';
+import { HttpError } from '../errors.ts';
+import { bytesAsJson } from '../records/embedded.ts';
+import type { V2Record } from '../render/v2.ts';
+import type { EmbeddedFormat } from '../v2/media.ts';
+import { readFormat, responseType } from '../v2/media.ts';
+import type { RouteDeps } from './context.ts';
+import { paramsSchema, readImage, requirePartition, requireTopic } from './context.ts';
+
+/** Confluent caps a records read at 64 MiB. */
+export const READ_MAX_BYTES_CAP = 64 * 1024 * 1024;
+export const READ_MAX_BYTES_DEFAULT = 1024 * 1024;
+/** Confluent's consumer.request.timeout.ms default. */
+export const READ_TIMEOUT_DEFAULT_MS = 1000;
+export const READ_TIMEOUT_CAP_MS = 30_000;
+
+interface ReadQuery {
+  readonly offset?: string;
+  readonly timeout?: string;
+  readonly max_bytes?: string;
+}
+
+/** A non-negative decimal query parameter; absent gives `fallback` (undefined: required). */
+function natural(query: ReadQuery, name: keyof ReadQuery, fallback?: number): number {
+  const text = query[name];
+  if (text === undefined) {
+    if (fallback === undefined)
+      throw new HttpError('INVALID_PAYLOAD', `Query parameter '${name}' is required.`);
+    return fallback;
+  }
+  const value = /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(value)) {
+    throw new HttpError('INVALID_PAYLOAD', `Query parameter '${name}' must be a non-negative integer.`);
+  }
+  return value;
+}
+
+/** Decoded records at or after `offset`, within `maxBytes` of keys and values but at least one. */
+function recordsFrom(bytes: Buffer, offset: number, maxBytes: number): DecodedRecord[] {
+  const records: DecodedRecord[] = [];
+  let size = 0;
+  for (const { header } of batchesIn(bytes)) {
+    // Transaction markers are not records a reader sees.
+    if (header.isControl) continue;
+    for (const record of decodeRecords(header)) {
+      if (record.offset < offset) continue;
+      const recordSize = (record.key?.length ?? 0) + (record.value?.length ?? 0);
+      if (records.length > 0 && size + recordSize > maxBytes) return records;
+      records.push(record);
+      size += recordSize;
+    }
+  }
+  return records;
+}
+
+function embedded(bytes: Buffer | null, format: EmbeddedFormat, what: string): unknown {
+  if (format === 'json') return bytesAsJson(bytes, what);
+  return bytes === null ? null : bytes.toString('base64');
+}
+
+export function registerV2RecordRoutes(scope: FastifyInstance, deps: RouteDeps): void {
+  scope.get<{ Params: { topic_name: string; partition_id: string }; Querystring: ReadQuery }>(
+    '/topics/:topic_name/partitions/:partition_id/records',
+    { schema: { params: paramsSchema('topic_name', 'partition_id') } },
+    async (request, reply) => {
+      const format = readFormat(request.headers.accept);
+      const offset = natural(request.query, 'offset');
+      const timeoutMs = Math.min(
+        natural(request.query, 'timeout', READ_TIMEOUT_DEFAULT_MS),
+        READ_TIMEOUT_CAP_MS,
+      );
+      const maxBytes = Math.min(
+        natural(request.query, 'max_bytes', READ_MAX_BYTES_DEFAULT),
+        READ_MAX_BYTES_CAP,
+      );
+      const { topic, id } = await readImage(deps, (image) => {
+        const found = requireTopic(image, request.params.topic_name);
+        return { topic: found, ...requirePartition(found, request.params.partition_id) };
+      });
+      const result = await deps.node.data.read({
+        topicName: topic.name,
+        partitionId: id,
+        offset,
+        maxBytes: Math.max(maxBytes, 1),
+        maxWaitMs: timeoutMs,
+      });
+      const records = recordsFrom(result.records, offset, maxBytes).map(
+        (record): V2Record => ({
+          topic: topic.name,
+          key: embedded(record.key, format, `key at offset ${record.offset}`),
+          value: embedded(record.value, format, `value at offset ${record.offset}`),
+          partition: id,
+          offset: record.offset,
+        }),
+      );
+      return reply.type(responseType(format)).send(records);
+    },
+  );
+}

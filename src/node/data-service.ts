@@ -1,0 +1,218 @@
+// DataApi (src/http/ports.ts) for this node: a produce or read goes to the partition's leader, this
+// node's ReplicaManager when it leads, else the leader's internal listener. While leadership moves
+// (no leader yet, a stale image here or there) it retries until the request's deadline; a produce is
+// retried only when the leader certainly did not append it, so a retry never writes a record twice.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { KafkaError, type KafkaErrorName } from '../common/kafka-errors.ts';
+import type { DataApi, ProduceRequest, ProduceResult, ReadRequest, ReadResult } from '../http/ports.ts';
+import type { BrokerId, PartitionId, TopicId } from '../metadata/ids.ts';
+import { NO_LEADER } from '../metadata/ids.ts';
+import type { MetadataImage } from '../metadata/image.ts';
+import { topicByName } from '../metadata/queries.ts';
+import {
+  PRODUCE_PATH,
+  READ_PATH,
+  decodeProduceAnswer,
+  decodeReadAnswer,
+  encodeProduce,
+  encodeRead,
+} from '../replication/forwarded-messages.ts';
+import { H2cClients } from '../replication/h2c-clients.ts';
+import type { ReplicaManager } from '../replication/replica-manager.ts';
+
+/** Errors a leader answers before it appends anything: a produce may be sent again. */
+const NOT_APPENDED: ReadonlySet<KafkaErrorName> = new Set([
+  'NOT_LEADER_OR_FOLLOWER',
+  'LEADER_NOT_AVAILABLE',
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'NOT_ENOUGH_REPLICAS',
+  'FENCED_LEADER_EPOCH',
+]);
+
+/** Network errors raised before a request reached the leader. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EHOSTUNREACH']);
+
+const RETRY_BACKOFF_MS = 50;
+/** Beyond a request's own timeout, how long the leader may take to answer it. */
+const FORWARD_EXTRA_MS = 5_000;
+
+interface Located {
+  readonly topicId: TopicId;
+  readonly partitionId: PartitionId;
+  readonly leader: BrokerId;
+}
+
+export class DataService implements DataApi {
+  private readonly options: {
+    readonly self: BrokerId;
+    readonly image: () => MetadataImage;
+    /** The read barrier: catch up with the metadata committed at the controller. */
+    readonly catchUp: (timeoutMs: number) => Promise<void>;
+    readonly replicas: () => ReplicaManager | null;
+    readonly logger: Logger;
+  };
+  private readonly clients = new H2cClients();
+
+  constructor(options: DataService['options']) {
+    this.options = options;
+  }
+
+  produce(request: ProduceRequest): Promise<ProduceResult> {
+    const deadline = Date.now() + request.timeoutMs;
+    return this.withRetries(
+      request.topicName,
+      request.partitionId,
+      deadline,
+      isProduceRetriable,
+      async (at) => {
+        const timeoutMs = Math.max(1, deadline - Date.now());
+        if (at.leader === this.options.self) {
+          const result = await this.local().appendRecords(at.topicId, at.partitionId, request.records, {
+            acks: request.acks,
+            timeoutMs,
+          });
+          return { baseOffset: result.firstOffset, lastOffset: result.lastOffset };
+        }
+        const body = encodeProduce({
+          topicId: at.topicId,
+          partition: at.partitionId,
+          acks: request.acks,
+          timeoutMs,
+          records: request.records,
+        });
+        const answer = decodeProduceAnswer(await this.forward(at.leader, PRODUCE_PATH, body, timeoutMs));
+        if (answer instanceof KafkaError) throw answer;
+        return answer;
+      },
+    );
+  }
+
+  read(request: ReadRequest): Promise<ReadResult> {
+    // A read changes nothing: every failure short of a definite answer may be retried.
+    const deadline = Date.now() + Math.max(request.maxWaitMs, RETRY_BACKOFF_MS * 20);
+    return this.withRetries(request.topicName, request.partitionId, deadline, isReadRetriable, async (at) => {
+      const options = {
+        startOffset: request.offset,
+        maxBytes: request.maxBytes,
+        maxWaitMs: request.maxWaitMs,
+      };
+      if (at.leader === this.options.self) {
+        const result = await this.local().readRecords(at.topicId, at.partitionId, options);
+        return {
+          records: result.bytes,
+          highWatermark: result.highWatermark,
+          logStartOffset: result.logStartOffset,
+        };
+      }
+      const body = encodeRead({
+        topicId: at.topicId,
+        partition: at.partitionId,
+        offset: request.offset,
+        maxBytes: request.maxBytes,
+        maxWaitMs: request.maxWaitMs,
+      });
+      const answer = decodeReadAnswer(await this.forward(at.leader, READ_PATH, body, request.maxWaitMs));
+      if (answer instanceof KafkaError) throw answer;
+      return {
+        records: Buffer.from(answer.records),
+        highWatermark: answer.highWatermark,
+        logStartOffset: answer.logStartOffset,
+      };
+    });
+  }
+
+  close(): Promise<void> {
+    return this.clients.close();
+  }
+
+  private async withRetries<T>(
+    topicName: string,
+    partitionId: number,
+    deadline: number,
+    retriable: (error: unknown) => boolean,
+    attempt: (at: Located) => Promise<T>,
+  ): Promise<T> {
+    for (;;) {
+      try {
+        return await attempt(await this.locate(topicName, partitionId));
+      } catch (error) {
+        if (!retriable(error) || Date.now() + RETRY_BACKOFF_MS >= deadline) throw error;
+        this.options.logger.debug(
+          { err: error, topic: topicName, partition: partitionId },
+          'retrying a partition request',
+        );
+        await sleep(RETRY_BACKOFF_MS);
+      }
+    }
+  }
+
+  /** The partition and its leader in this node's image (after the read barrier when it is missing). */
+  private async locate(topicName: string, partitionId: number): Promise<Located> {
+    let found = this.find(this.options.image(), topicName, partitionId);
+    if (found === null) {
+      await this.options.catchUp(RETRY_BACKOFF_MS * 20).catch(() => undefined);
+      found = this.find(this.options.image(), topicName, partitionId);
+    }
+    if (found === null) {
+      throw new KafkaError(
+        'UNKNOWN_TOPIC_OR_PARTITION',
+        `This server does not host this topic-partition: ${topicName}-${partitionId}.`,
+      );
+    }
+    if (found.leader === NO_LEADER) {
+      throw new KafkaError('LEADER_NOT_AVAILABLE', `Partition ${topicName}-${partitionId} has no leader.`);
+    }
+    return found;
+  }
+
+  private find(image: MetadataImage, topicName: string, partitionId: number): Located | null {
+    const topic = topicByName(image, topicName);
+    const partition = topic?.partitions.get(partitionId as PartitionId);
+    if (topic === undefined || partition === undefined) return null;
+    return { topicId: topic.id, partitionId: partitionId as PartitionId, leader: partition.leader };
+  }
+
+  private local(): ReplicaManager {
+    const replicas = this.options.replicas();
+    if (replicas === null) throw new KafkaError('NOT_LEADER_OR_FOLLOWER', 'This node is not a broker.');
+    return replicas;
+  }
+
+  private async forward(
+    leader: BrokerId,
+    path: string,
+    body: Uint8Array,
+    timeoutMs: number,
+  ): Promise<Uint8Array> {
+    const endpoint = this.options
+      .image()
+      .brokers.get(leader)
+      ?.endpoints.find((candidate) => candidate.name === 'INTERNAL');
+    if (endpoint === undefined)
+      throw new KafkaError('LEADER_NOT_AVAILABLE', `Broker ${leader} has no internal endpoint.`);
+    const { status, bytes } = await this.clients.post(`${endpoint.host}:${endpoint.port}`, path, body, {
+      timeoutMs: timeoutMs + FORWARD_EXTRA_MS,
+    });
+    if (status === 503)
+      throw new KafkaError('LEADER_NOT_AVAILABLE', `Broker ${leader} is not serving partitions yet.`);
+    if (status !== 200) {
+      throw new KafkaError(
+        'UNKNOWN_SERVER_ERROR',
+        `Broker ${leader} answered ${status}: ${Buffer.from(bytes).toString('utf8').slice(0, 200)}`,
+      );
+    }
+    return bytes;
+  }
+}
+
+function isProduceRetriable(error: unknown): boolean {
+  if (error instanceof KafkaError) return NOT_APPENDED.has(error.errorName);
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && NOT_SENT_CODES.has(code);
+}
+
+function isReadRetriable(error: unknown): boolean {
+  if (error instanceof KafkaError) return error.retriable;
+  return typeof (error as { code?: unknown } | null)?.code === 'string';
+}
