@@ -266,6 +266,7 @@ export class KraftNode {
           retentionBytes: config.logRetentionBytes,
           batchBytesMax: config.messageMaxBytes,
         },
+        retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
         nowMs: () => Date.now(),
         lagTimeMaxMs: config.replicaLagTimeMaxMs,
         fetchWaitMaxMs: config.replicaFetchWaitMaxMs,

@@ -137,7 +137,9 @@ export class ReplicaFetcher {
       )
         continue;
       try {
-        if (result.error !== null) {
+        if (result.error?.name === 'OFFSET_OUT_OF_RANGE' && result.logStartOffset > asked.fetchOffset) {
+          await this.restartAt(hosted, result.logStartOffset);
+        } else if (result.error !== null) {
           // FENCED/UNKNOWN_LEADER_EPOCH and NOT_LEADER_OR_FOLLOWER: the metadata is moving; wait for it.
           this.options.logger.debug(
             { partition: hosted.name, error: result.error },
@@ -209,7 +211,22 @@ export class ReplicaFetcher {
     }
     hosted.followerHighWatermark = Math.min(result.highWatermark, log.logEndOffset);
     hosted.highWatermarkMoved();
+    // The leader's retention (or DeleteRecords) moved its log start: the follower's follows.
+    if (result.logStartOffset > log.logStartOffset && result.logStartOffset <= log.logEndOffset) {
+      await hosted.followerWrite(() => log.deleteRecordsBefore(offset(result.logStartOffset)));
+    }
     return wrote;
+  }
+
+  /** The leader no longer has what comes after this log's end (retention): start again at its start. */
+  private async restartAt(hosted: HostedPartition, leaderLogStart: number): Promise<void> {
+    const from = hosted.log.logEndOffset;
+    await hosted.followerWrite(() => hosted.log.truncateFullyAndStartAt(offset(leaderLogStart)));
+    hosted.followerHighWatermark = leaderLogStart;
+    this.options.logger.warn(
+      { partition: hosted.name, from, to: leaderLogStart },
+      "the log ended below the leader's log start: truncated fully, starting again there",
+    );
   }
 
   private async backoff(): Promise<void> {

@@ -23,6 +23,7 @@ import type {
 import { HostedPartition } from './hosted-partition.ts';
 import { LeaderPartition } from './leader-partition.ts';
 import { claimPartitionDir, partitionDir, removePartitionDir } from './partition-dir.ts';
+import { topicLogConfig } from './topic-log-config.ts';
 import { type FetchTransport, ReplicaFetcher } from './replica-fetcher.ts';
 
 export interface AlterPartitionRequest {
@@ -38,7 +39,10 @@ export interface AlterPartitionRequest {
 export interface ReplicaManagerOptions {
   readonly brokerId: BrokerId;
   readonly logDir: string;
+  /** The broker's log defaults (log.retention.ms, log.segment.bytes...); topic configs override them. */
   readonly logConfig?: Partial<LogConfig>;
+  /** log.retention.check.interval.ms */
+  readonly retentionCheckIntervalMs?: number;
   readonly nowMs: () => number;
   /** replica.lag.time.max.ms */
   readonly lagTimeMaxMs: number;
@@ -79,6 +83,7 @@ export class ReplicaManager {
   private reconciled: MetadataImage | null = null;
   private reconciling: Promise<void> | null = null;
   private readonly isrTimer: NodeJS.Timeout;
+  private readonly retentionTimer: NodeJS.Timeout | null;
   private closed = false;
 
   constructor(options: ReplicaManagerOptions) {
@@ -86,6 +91,31 @@ export class ReplicaManager {
     // Kafka's isr-expiration task runs every half lag time.
     this.isrTimer = setInterval(() => this.checkIsrs(), Math.max(50, options.lagTimeMaxMs / 2));
     this.isrTimer.unref();
+    const retentionMs = options.retentionCheckIntervalMs;
+    this.retentionTimer =
+      retentionMs !== undefined && retentionMs > 0
+        ? setInterval(() => void this.applyRetention(), retentionMs)
+        : null;
+    this.retentionTimer?.unref();
+  }
+
+  /** Deletes the segments that are out of retention and below the high watermark, on every replica. */
+  async applyRetention(): Promise<void> {
+    for (const hosted of [...this.partitions.values()]) {
+      try {
+        const deleted = await hosted.log.applyRetention(
+          offset(Math.min(hosted.highWatermark(), hosted.log.logEndOffset)),
+        );
+        if (deleted > 0) {
+          this.options.logger.info(
+            { partition: hosted.name, segments: deleted, logStartOffset: hosted.log.logStartOffset },
+            'retention deleted segments',
+          );
+        }
+      } catch (error) {
+        this.options.logger.warn({ err: error, partition: hosted.name }, 'retention failed');
+      }
+    }
   }
 
   /** A new committed metadata image: host, lead, follow or drop partitions to match it. */
@@ -229,6 +259,7 @@ export class ReplicaManager {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.isrTimer);
+    if (this.retentionTimer !== null) clearInterval(this.retentionTimer);
     await this.settled();
     await Promise.all([...this.fetchers.values()].map((fetcher) => fetcher.stop()));
     this.fetchers.clear();
@@ -271,6 +302,7 @@ export class ReplicaManager {
     for (const [partitionKey, { topic, partitionId, registration }] of wanted) {
       try {
         const hosted = this.partitions.get(partitionKey) ?? (await this.host(topic, partitionId));
+        hosted.log.updateConfig(topicLogConfig(image, topic.name, this.options.logConfig ?? {}));
         await this.applyRegistration(hosted, registration, image);
       } catch (error) {
         this.options.logger.error(
@@ -483,10 +515,14 @@ export class ReplicaManager {
     }
     const logEndOffset = log.logEndOffset;
     if (request.fetchOffset > logEndOffset || request.fetchOffset < log.logStartOffset) {
-      return fail(
-        'OFFSET_OUT_OF_RANGE',
-        `Offset ${request.fetchOffset} is outside [${log.logStartOffset}, ${logEndOffset}] of ${hosted.name}.`,
-      );
+      // With the log start: a follower below it resets its log there (retention deleted the rest).
+      return {
+        ...fail(
+          'OFFSET_OUT_OF_RANGE',
+          `Offset ${request.fetchOffset} is outside [${log.logStartOffset}, ${logEndOffset}] of ${hosted.name}.`,
+        ),
+        ...positions,
+      };
     }
     leader.recordFetch(replica, request.fetchOffset, logEndOffset, this.options.nowMs());
     if (leader.advanceHighWatermark(log.flushedOffset)) hosted.highWatermarkMoved();

@@ -63,7 +63,7 @@ const RELATIVE_OFFSET_MAX = 0x7fff_ffff;
 
 export class PartitionLog {
   readonly dir: string;
-  private readonly config: LogConfig;
+  private config: LogConfig;
   private readonly now: () => number;
   private readonly segments: LogSegment[];
   private readonly epochs: LeaderEpochCache;
@@ -116,6 +116,11 @@ export class PartitionLog {
     }
     this.durableOffset = this.logEndOffset;
     await this.writeCheckpointNow();
+  }
+
+  /** A topic's configs changed (retention, segment size...): later appends and retention use them. */
+  updateConfig(config: Partial<LogConfig>): void {
+    this.config = { ...this.config, ...config };
   }
 
   get logEndOffset(): Offset {
@@ -429,6 +434,32 @@ export class PartitionLog {
     await this.writeCheckpointNow();
     for (const segment of this.segments.splice(0, count)) await segment.delete();
     if (count > 0) await syncDirectory(this.dir);
+  }
+
+  /**
+   * Kafka's truncateFullyAndStartAt: a follower whose log ends below its leader's log start (retention
+   * deleted what it lacks) drops its whole log and starts again, empty, at `newStart`. Crash-safe in
+   * this order: the new segment exists before the checkpoint names its start, and the old segments go
+   * only after (recovery drops segments wholly below the checkpoint's start).
+   */
+  truncateFullyAndStartAt(newStart: Offset): Promise<void> {
+    return this.queue.run(async () => {
+      assert(newStart >= this.logEndOffset, 'a full truncation starts past the log end', {
+        newStart,
+        logEndOffset: this.logEndOffset,
+      });
+      await this.syncing;
+      const old = this.segments.splice(0, this.segments.length);
+      const fresh = old.find((segment) => segment.baseOffset === newStart && segment.isEmpty());
+      this.segments.push(fresh ?? (await LogSegment.create(this.dir, newStart)));
+      await syncDirectory(this.dir);
+      this.startOffset = newStart;
+      this.durableOffset = newStart;
+      this.epochs.truncateFromEnd(offset(0));
+      await this.writeCheckpointNow();
+      for (const segment of old) if (segment !== fresh) await segment.delete();
+      await syncDirectory(this.dir);
+    });
   }
 
   /** ListOffsets by timestamp: the first offset whose record timestamp is >= `timestamp`, or null. */

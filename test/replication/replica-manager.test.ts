@@ -588,3 +588,53 @@ describe('ReplicaManager: partitions leaving a broker', () => {
     await cluster.waitInSync(kept, B1, B2);
   });
 });
+
+describe('ReplicaManager: retention', () => {
+  it("deletes segments below the high watermark; a follower left below the leader's log start starts again there", async () => {
+    const topic = cluster.createTopic('retained', [{}]);
+    // Small segments, and retention keeping about two of them (topic configs, as the controller stores them).
+    cluster.commit(
+      [
+        ['segment.bytes', '300'],
+        ['retention.bytes', '600'],
+      ].map(([name, value]) => ({
+        type: 'config' as const,
+        resourceType: 'topic' as const,
+        resourceName: 'retained',
+        name: name!,
+        value: value!,
+      })),
+    );
+    await cluster.startAll();
+    cluster.isolateFetches(B3);
+    for (let i = 0; i < 20; i++) await cluster.produce(B1, topic, batch(`r${i}`), 1);
+    await waitIsr(topic, [B1, B2]);
+    await cluster.waitInSync(topic, B1, B2);
+    const leaderLog = cluster.hosted(B1, topic).log;
+    expect(leaderLog.segmentCount).toBeGreaterThan(3);
+    await waitFor(
+      'the high watermark at the log end',
+      () => cluster.hosted(B1, topic).highWatermark() === leaderLog.logEndOffset,
+    );
+
+    await cluster.manager(B1).applyRetention();
+    expect(leaderLog.logStartOffset).toBeGreaterThan(0);
+    expect(leaderLog.sizeBytes).toBeLessThanOrEqual(600 + 300);
+    const follower2 = cluster.hosted(B2, topic).log;
+    await waitFor(
+      "broker 2's log start follows the leader's",
+      () => follower2.logStartOffset === leaderLog.logStartOffset,
+    );
+
+    // Broker 3 has nothing, and the leader no longer has offset 0: it must start again at the log start.
+    expect(cluster.hosted(B3, topic).log.logEndOffset).toBe(0);
+    cluster.healFetches(B3);
+    await cluster.waitInSync(topic, B1, B3);
+    await waitIsr(topic, [B1, B2, B3]);
+    const follower3 = cluster.hosted(B3, topic).log;
+    expect(follower3.logStartOffset).toBe(leaderLog.logStartOffset);
+    expect(cluster.logs.some((line) => line.broker === B3 && line.msg.includes('truncated fully'))).toBe(true);
+    expectSameBatches(await cluster.batches(B1, topic), await cluster.batches(B3, topic));
+    expect(cluster.errors()).toEqual([]);
+  });
+});

@@ -283,3 +283,41 @@ describe('PartitionLog recovery', () => {
     await log.close().catch(() => undefined);
   });
 });
+
+describe("PartitionLog.truncateFullyAndStartAt (a follower below its leader's log start)", () => {
+  it('drops the whole log and starts empty at the new offset, durably', async () => {
+    const log = await open({ segmentBytesMax: 200 });
+    for (let index = 0; index < 6; index++) await log.appendAsLeader(batchOf(2), leaderEpoch(1));
+    await log.flush();
+    expect(log.segmentCount).toBeGreaterThan(1);
+    await log.truncateFullyAndStartAt(offset(100));
+    expect([log.logStartOffset, log.logEndOffset, log.flushedOffset, log.segmentCount]).toEqual([
+      100, 100, 100, 1,
+    ]);
+    expect(log.leaderEpochEntries).toEqual([]);
+    expect(
+      await rejection(log.read({ startOffset: offset(0), maxBytes: 1024, maxOffset: offset(100) })),
+    ).toSatisfy((error: unknown) => isKafkaError(error, 'OFFSET_OUT_OF_RANGE'));
+    // The leader's batches continue at 100.
+    const next = batchOf(2);
+    next.writeBigInt64BE(100n, 0);
+    next.writeInt32BE(3, 12);
+    await log.appendAsFollower(next);
+    await log.close();
+
+    const reopened = await open({ segmentBytesMax: 200 });
+    expect([reopened.logStartOffset, reopened.logEndOffset]).toEqual([100, 102]);
+    expect(reopened.leaderEpochEntries).toEqual([{ epoch: 3, startOffset: 100 }]);
+    expect((await readdir(dir)).filter((name) => name.endsWith('.log'))).toEqual([
+      '00000000000000000100.log',
+    ]);
+    await reopened.close();
+  });
+
+  it('refuses to start below the log end', async () => {
+    const log = await open();
+    await log.appendAsLeader(batchOf(3), leaderEpoch(0));
+    await expect(log.truncateFullyAndStartAt(offset(2))).rejects.toThrow(/starts past the log end/);
+    await log.close();
+  });
+});
