@@ -110,6 +110,8 @@ export interface ClusterNode {
   image(): MetadataImage;
   readonly admin: AdminApi;
   readonly data: DataApi;
+  /** Prometheus exposition of the node's metrics (GET /metrics). */
+  metrics(): Promise<{ readonly contentType: string; readonly body: string }>;
   /** True once this node has caught up with the metadata log and is unfenced (for /ready). */
   isReady(): boolean;
 }

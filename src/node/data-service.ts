@@ -20,6 +20,7 @@ import {
 } from '../replication/forwarded-messages.ts';
 import { H2cClients } from '../replication/h2c-clients.ts';
 import type { ReplicaManager } from '../replication/replica-manager.ts';
+import type { NodeMetrics } from './metrics.ts';
 
 /** Errors a leader answers before it appends anything: a produce may be sent again. */
 const NOT_APPENDED: ReadonlySet<KafkaErrorName> = new Set([
@@ -45,6 +46,7 @@ interface Located {
 
 export class DataService implements DataApi {
   private readonly options: {
+    readonly metrics?: NodeMetrics;
     readonly self: BrokerId;
     readonly image: () => MetadataImage;
     /** The read barrier: catch up with the metadata committed at the controller. */
@@ -58,7 +60,35 @@ export class DataService implements DataApi {
     this.options = options;
   }
 
-  produce(request: ProduceRequest): Promise<ProduceResult> {
+  async produce(request: ProduceRequest): Promise<ProduceResult> {
+    const metrics = this.options.metrics;
+    const stop = metrics?.produceSeconds.startTimer({ acks: String(request.acks) });
+    try {
+      const result = await this.produceOnce(request);
+      metrics?.produceRequests.inc({ result: 'ok' });
+      metrics?.producedBytes.inc(request.records.length);
+      return result;
+    } catch (error) {
+      metrics?.produceRequests.inc({ result: resultOf(error) });
+      throw error;
+    } finally {
+      stop?.();
+    }
+  }
+
+  async read(request: ReadRequest): Promise<ReadResult> {
+    try {
+      const result = await this.readOnce(request);
+      this.options.metrics?.readRequests.inc({ result: 'ok' });
+      this.options.metrics?.readBytes.inc(result.records.length);
+      return result;
+    } catch (error) {
+      this.options.metrics?.readRequests.inc({ result: resultOf(error) });
+      throw error;
+    }
+  }
+
+  private produceOnce(request: ProduceRequest): Promise<ProduceResult> {
     const deadline = Date.now() + request.timeoutMs;
     return this.withRetries(
       request.topicName,
@@ -88,7 +118,7 @@ export class DataService implements DataApi {
     );
   }
 
-  read(request: ReadRequest): Promise<ReadResult> {
+  private readOnce(request: ReadRequest): Promise<ReadResult> {
     // A read changes nothing: every failure short of a definite answer may be retried.
     const deadline = Date.now() + Math.max(request.maxWaitMs, RETRY_BACKOFF_MS * 20);
     return this.withRetries(request.topicName, request.partitionId, deadline, isReadRetriable, async (at) => {
@@ -204,6 +234,11 @@ export class DataService implements DataApi {
     }
     return bytes;
   }
+}
+
+/** A metric label: ok, a Kafka error name, or "error" (bounded cardinality). */
+function resultOf(error: unknown): string {
+  return error instanceof KafkaError ? error.errorName : 'error';
 }
 
 function isProduceRetriable(error: unknown): boolean {

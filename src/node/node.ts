@@ -26,6 +26,7 @@ import { buildNodeConfig, configToProperties, type NodeConfig } from './config.t
 import { ControllerClient } from './controller-client.ts';
 import { ControllerRpc } from './controller-rpc.ts';
 import { DataService } from './data-service.ts';
+import { NodeMetrics } from './metrics.ts';
 import { ImageWatch } from './image-watch.ts';
 import { QuorumTracker } from './quorum-tracker.ts';
 import { ReplicaManager } from '../replication/replica-manager.ts';
@@ -197,7 +198,13 @@ export class KraftNode {
     const admin = new AdminService({ client, watch, timeoutMs: config.controllerQuorumRequestTimeoutMs });
 
     let lifecycle: BrokerLifecycle | null = null;
+    const metrics = new NodeMetrics({
+      raft: () => raft.status(),
+      image: () => stateMachine.image(),
+      replicas: () => replicas,
+    });
     const data = new DataService({
+      metrics,
       self: brokerId(config.nodeId),
       image: () => stateMachine.image(),
       catchUp: (timeoutMs) => admin.catchUp(timeoutMs),
@@ -210,6 +217,7 @@ export class KraftNode {
       image: () => stateMachine.image(),
       admin,
       data,
+      metrics: () => metrics.text(),
       isReady: () => (lifecycle === null ? raft.status().leader !== 0 : lifecycle.state === 'running'),
     };
     // Settings this node was given (not Kafka's defaults) are what topics inherit as STATIC_BROKER_CONFIG

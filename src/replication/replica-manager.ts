@@ -136,6 +136,11 @@ export class ReplicaManager {
     return this.partitions.get(key(topicId, partitionId));
   }
 
+  /** Every replica on this broker (metrics). */
+  hostedPartitions(): HostedPartition[] {
+    return [...this.partitions.values()];
+  }
+
   /** The partitions this broker follows from `leader`, as the fetcher asks each round. */
   followedFrom(leader: BrokerId): HostedPartition[] {
     return [...this.partitions.values()].filter(

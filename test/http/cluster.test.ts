@@ -186,6 +186,14 @@ describe('operations', () => {
     expect([reply.status, reply.json]).toEqual([200, { status: 'ok' }]);
   });
 
+  it('GET /metrics answers Prometheus text from node.metrics()', async () => {
+    const reply = await h.get('/metrics');
+    expect(reply.status).toBe(200);
+    expect(reply.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(reply.text).toMatch(/^# HELP kraftling_metadata_offset /m);
+    expect(reply.text).toMatch(/^kraftling_metadata_offset \d+$/m);
+  });
+
   it('GET /ready follows node.isReady()', async () => {
     expect((await h.get('/ready')).json).toEqual({ status: 'ready' });
     h.node.ready = false;

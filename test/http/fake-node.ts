@@ -4,6 +4,7 @@
 // A test double of the controller only: the real one lives in src/metadata / src/node.
 
 import { randomUUID } from 'node:crypto';
+import { Gauge, Registry } from 'prom-client';
 import { KafkaError } from '../../src/common/kafka-errors.ts';
 import type {
   AdminApi,
@@ -119,6 +120,17 @@ export class FakeNode implements ClusterNode, AdminApi {
 
   isReady(): boolean {
     return this.ready;
+  }
+
+  /** A registry with one gauge: the route's job is the exposition format, not the node's numbers. */
+  async metrics(): Promise<{ contentType: string; body: string }> {
+    const registry = new Registry();
+    new Gauge({
+      name: 'kraftling_metadata_offset',
+      help: 'The applied metadata offset.',
+      registers: [registry],
+    }).set(this.#image.offset);
+    return { contentType: registry.contentType, body: await registry.metrics() };
   }
 
   #apply(records: readonly MetadataRecord[]): void {

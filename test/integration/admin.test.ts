@@ -107,6 +107,19 @@ describe('topic administration through any node (real processes)', () => {
     }
   });
 
+  it('exposes Prometheus metrics: quorum, partitions by role, per-replica offsets', async () => {
+    const created = await cluster.http(2, 'POST', cluster.topicsPath(), { topic_name: 'measured', partitions_count: 3 });
+    expect(created.status).toBe(201);
+    const text = await waitFor('the measured topic in node 1 metrics', async () => {
+      const body = await (await fetch(`http://127.0.0.1:${cluster.node(1).clientPort}/metrics`)).text();
+      return body.includes('kraftling_log_end_offset{topic="measured",partition="2"}') ? body : undefined;
+    });
+    expect(text).toMatch(/^kraftling_metadata_raft_term [1-9]\d*$/m);
+    expect(text).toMatch(/^kraftling_partitions\{role="leader"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^kraftling_under_replicated_partitions 0$/m);
+    expect(text).toMatch(/^process_cpu_user_seconds_total /m);
+  });
+
   it('describes the metadata quorum: leader, epoch, high watermark, every voter with its lag', async () => {
     const answer = await cluster.quorum(2);
     expect(answer.status).toBe(200);

@@ -1,4 +1,4 @@
-// Operations: GET /health (the process answers) and GET /ready (the node has caught up with the metadata
+// Operations: GET /health (the process answers), GET /metrics (Prometheus text) and GET /ready (the node has caught up with the metadata
 // log and is unfenced; 503 until then, so that a load balancer keeps traffic away).
 
 import type { FastifyInstance } from 'fastify';
@@ -7,6 +7,11 @@ import type { RouteDeps } from './context.ts';
 
 export function registerOperationRoutes(app: FastifyInstance, { node }: RouteDeps): void {
   app.get('/health', async () => ({ status: 'ok' }));
+
+  app.get('/metrics', async (_request, reply) => {
+    const { contentType, body } = await node.metrics();
+    return reply.type(contentType).send(body);
+  });
 
   app.get('/ready', async () => {
     if (!node.isReady()) {

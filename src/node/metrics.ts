@@ -1,0 +1,176 @@
+// GET /metrics: Prometheus text, one registry per node (several nodes may share a process in tests).
+// Process and Node.js runtime metrics from prom-client; the node's own state is read when scraped, so
+// nothing is computed between scrapes; request counters and latencies are updated as requests run.
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { RaftStatus } from '../../raft/node.ts';
+import type { MetadataImage } from '../metadata/image.ts';
+import { NO_LEADER } from '../metadata/ids.ts';
+import type { ReplicaManager } from '../replication/replica-manager.ts';
+
+export interface MetricsSources {
+  readonly raft: () => RaftStatus;
+  readonly image: () => MetadataImage;
+  readonly replicas: () => ReplicaManager | null;
+}
+
+/** Latency buckets in seconds: a produce with acks=all is a few ms; a long poll up to seconds. */
+const LATENCY_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export class NodeMetrics {
+  readonly registry = new Registry();
+  readonly produceRequests: Counter<'result'>;
+  readonly producedBytes: Counter;
+  readonly produceSeconds: Histogram<'acks'>;
+  readonly readRequests: Counter<'result'>;
+  readonly readBytes: Counter;
+
+  constructor(sources: MetricsSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.produceRequests = new Counter({
+      name: 'kraftling_produce_requests_total',
+      help: 'Produce requests (one partition each) taken by this node, by result: ok or a Kafka error name.',
+      labelNames: ['result'],
+      registers,
+    });
+    this.producedBytes = new Counter({
+      name: 'kraftling_produce_bytes_total',
+      help: 'Bytes of record batches produced through this node.',
+      registers,
+    });
+    this.produceSeconds = new Histogram({
+      name: 'kraftling_produce_duration_seconds',
+      help: 'Time from taking a produce to answering it, by acks.',
+      labelNames: ['acks'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.readRequests = new Counter({
+      name: 'kraftling_read_requests_total',
+      help: 'Partition reads (consumer fetches) taken by this node, by result.',
+      labelNames: ['result'],
+      registers,
+    });
+    this.readBytes = new Counter({
+      name: 'kraftling_read_bytes_total',
+      help: 'Bytes of record batches read through this node.',
+      registers,
+    });
+    this.raftGauges(sources);
+    this.partitionGauges(sources);
+  }
+
+  async text(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  private raftGauges(sources: MetricsSources): void {
+    const registers = [this.registry];
+    const fromRaft = (name: string, help: string, value: (status: RaftStatus) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(value(sources.raft()));
+        },
+      });
+    fromRaft('kraftling_metadata_raft_term', 'The metadata quorum term this node is in.', (s) => s.term);
+    fromRaft(
+      'kraftling_metadata_raft_commit_index',
+      'The metadata log index known committed here.',
+      (s) => s.commit,
+    );
+    fromRaft('kraftling_metadata_raft_leader', '1 when this node leads the metadata quorum.', (s) =>
+      s.role === 'leader' ? 1 : 0,
+    );
+    new Gauge({
+      name: 'kraftling_metadata_offset',
+      help: 'The metadata offset this node has applied to its image.',
+      registers,
+      collect() {
+        this.set(sources.image().offset);
+      },
+    });
+    new Gauge({
+      name: 'kraftling_offline_partitions',
+      help: 'Partitions of the cluster without a leader (Kafka: OfflinePartitionsCount).',
+      registers,
+      collect() {
+        let offline = 0;
+        for (const topic of sources.image().topics.values()) {
+          for (const partition of topic.partitions.values()) if (partition.leader === NO_LEADER) offline++;
+        }
+        this.set(offline);
+      },
+    });
+  }
+
+  private partitionGauges(sources: MetricsSources): void {
+    const registers = [this.registry];
+    const hosted = () => sources.replicas()?.hostedPartitions() ?? [];
+    new Gauge({
+      name: 'kraftling_partitions',
+      help: 'Partition replicas on this broker, by role.',
+      labelNames: ['role'],
+      registers,
+      collect() {
+        this.reset();
+        for (const role of ['leader', 'follower', 'none'] as const) {
+          this.set({ role }, hosted().filter((partition) => partition.role.kind === role).length);
+        }
+      },
+    });
+    new Gauge({
+      name: 'kraftling_under_replicated_partitions',
+      help: 'Partitions led here whose ISR is smaller than their replica set (Kafka: UnderReplicatedPartitions).',
+      registers,
+      collect() {
+        this.set(
+          hosted().filter((partition) => {
+            const leader = partition.leader();
+            return leader !== null && leader.isr.length < leader.replicas.length;
+          }).length,
+        );
+      },
+    });
+    const perPartition = (
+      name: string,
+      help: string,
+      value: (p: ReturnType<typeof hosted>[number]) => number,
+    ) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['topic', 'partition'],
+        registers,
+        collect() {
+          this.reset();
+          for (const partition of hosted()) {
+            this.set(
+              { topic: partition.topicName, partition: String(partition.partitionId) },
+              value(partition),
+            );
+          }
+        },
+      });
+    perPartition(
+      'kraftling_log_end_offset',
+      'The log end offset of each replica on this broker.',
+      (p) => p.log.logEndOffset,
+    );
+    perPartition(
+      'kraftling_log_start_offset',
+      'The log start offset of each replica on this broker.',
+      (p) => p.log.logStartOffset,
+    );
+    perPartition('kraftling_high_watermark', 'The high watermark of each replica on this broker.', (p) =>
+      p.highWatermark(),
+    );
+    perPartition(
+      'kraftling_log_size_bytes',
+      'The bytes of each replica log on this broker.',
+      (p) => p.log.sizeBytes,
+    );
+  }
+}
