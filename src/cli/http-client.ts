@@ -36,6 +36,14 @@ export interface RestClientOptions {
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
+/** Per-request options of `RestClient.send`. */
+export interface SendOptions {
+  /** The Accept header; default application/json (REST v2 reads ask for an embedded format). */
+  readonly accept?: string;
+  /** Aborts the request (e.g. a long poll when a console consumer stops); it then rejects. */
+  readonly signal?: AbortSignal;
+}
+
 /**
  * Parses a bootstrap server list into base URLs ("http://host:port"). Like Kafka's client, every
  * entry needs a host and a port.
@@ -130,13 +138,13 @@ export class RestClient {
    * Sends one request; resolves to the parsed JSON body (null when there is none, e.g. 204). An error
    * status becomes CliError('server') with the server's `message` and `error_code`.
    */
-  async send(method: HttpMethod, path: string, body?: unknown): Promise<unknown> {
+  async send(method: HttpMethod, path: string, body?: unknown, options: SendOptions = {}): Promise<unknown> {
     const failures: string[] = [];
     for (let attempt = 0; attempt < this.baseUrls.length; attempt++) {
       const index = (this.#current + attempt) % this.baseUrls.length;
       const baseUrl = this.baseUrls[index]!;
       try {
-        const result = await this.#sendTo(baseUrl, method, path, body);
+        const result = await this.#sendTo(baseUrl, method, path, body, options);
         this.#current = index;
         return result;
       } catch (error) {
@@ -171,14 +179,21 @@ export class RestClient {
     );
   }
 
-  async #sendTo(baseUrl: string, method: HttpMethod, path: string, body: unknown): Promise<unknown> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+  async #sendTo(
+    baseUrl: string,
+    method: HttpMethod,
+    path: string,
+    body: unknown,
+    options: SendOptions,
+  ): Promise<unknown> {
+    const headers: Record<string, string> = { accept: options.accept ?? 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const response = await request(`${baseUrl}${path}`, {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       dispatcher: this.#agent,
+      ...(options.signal !== undefined && { signal: options.signal }),
     });
     const text = await response.body.text();
     const parsed = parseJson(text);

@@ -61,10 +61,25 @@ export function parseOptions(
 ): ParsedArgs {
   const config: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {};
   for (const spec of specs) config[spec.name] = { type: spec.type, multiple: spec.multiple ?? false };
+  // joptsimple takes `--option -1` as the option's value; node's parseArgs would see an option there.
+  const stringOptions = new Set(
+    specs.filter((spec) => spec.type === 'string').map((spec) => `--${spec.name}`),
+  );
+  const args: string[] = [];
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index]!;
+    const next = argv[index + 1];
+    if (stringOptions.has(arg) && next !== undefined && /^-\d+$/.test(next)) {
+      args.push(`${arg}=${next}`);
+      index += 1;
+    } else {
+      args.push(arg);
+    }
+  }
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
-      args: [...argv],
+      args,
       options: config,
       strict: true,
       allowPositionals: options.allowPositionals ?? false,
@@ -175,4 +190,45 @@ export async function mapConcurrent<T, R>(
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
+}
+
+/**
+ * Kafka's CommandLineUtils.parseKeyValueArgs for `--property key=value` (repeatable): split at the
+ * first '='; a missing value is the empty string; a later value of the same key wins.
+ */
+export function parseProperties(values: readonly string[]): Map<string, string> {
+  const properties = new Map<string, string>();
+  for (const value of values) {
+    const at = value.indexOf('=');
+    if (at < 0) properties.set(value, '');
+    else properties.set(value.slice(0, at), value.slice(at + 1));
+  }
+  return properties;
+}
+
+/** Kafka's reading of a boolean property: true when it is "true" in any case, blanks ignored. */
+export function booleanProperty(
+  properties: ReadonlyMap<string, string>,
+  name: string,
+  fallback: boolean,
+): boolean {
+  const value = properties.get(name);
+  return value === undefined ? fallback : value.trim().toLowerCase() === 'true';
+}
+
+/**
+ * A signal aborted by the first SIGINT (Ctrl-C) or SIGTERM, for the tools that run until stopped: they
+ * finish cleanly (flush, print their summary). The handlers go away on the first signal, so a second
+ * Ctrl-C kills the process as usual.
+ */
+export function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  const onSignal = (): void => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return controller.signal;
 }

@@ -1,17 +1,25 @@
 #!/usr/bin/env node
 // The command-line tools' entry point: `node src/cli/main.ts <tool> [options]`, with tool one of
-// `topics` (kafka-topics.sh), `metadata-quorum` (kafka-metadata-quorum.sh) and `cluster`
-// (kafka-cluster.sh + status). Exit codes: 0 ok, 1 the command failed, 2 usage error.
+// `topics` (kafka-topics.sh), `metadata-quorum` (kafka-metadata-quorum.sh), `cluster`
+// (kafka-cluster.sh + status), `console-producer` and `console-consumer` (kafka-console-producer.sh,
+// kafka-console-consumer.sh). Exit codes: 0 ok, 1 the command failed, 2 usage error.
 
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { clusterMain } from './cluster.ts';
+import { consoleConsumerMain } from './console-consumer.ts';
+import { consoleProducerMain } from './console-producer.ts';
 import { EXIT_ERROR, EXIT_OK, EXIT_USAGE } from './errors.ts';
 import type { Io } from './io.ts';
+import { interruptSignal } from './io.ts';
 import { metadataQuorumMain } from './metadata-quorum.ts';
 import { topicsMain } from './topics.ts';
 
 type ToolMain = (argv: readonly string[], io: Io) => Promise<number>;
+
+/** The console tools read stdin / poll until stopped: Ctrl-C ends them cleanly. */
+const consoleProducer: ToolMain = (argv, io) => consoleProducerMain(argv, io, { signal: interruptSignal() });
+const consoleConsumer: ToolMain = (argv, io) => consoleConsumerMain(argv, io, { signal: interruptSignal() });
 
 /** Tool names, with the names Kafka users know them by as aliases. */
 const TOOLS = new Map<string, ToolMain>([
@@ -24,6 +32,12 @@ const TOOLS = new Map<string, ToolMain>([
   ['cluster', clusterMain],
   ['kafka-cluster', clusterMain],
   ['kafka-cluster.sh', clusterMain],
+  ['console-producer', consoleProducer],
+  ['kafka-console-producer', consoleProducer],
+  ['kafka-console-producer.sh', consoleProducer],
+  ['console-consumer', consoleConsumer],
+  ['kafka-console-consumer', consoleConsumer],
+  ['kafka-console-consumer.sh', consoleConsumer],
 ]);
 
 export function mainUsage(): string[] {
@@ -34,6 +48,8 @@ export function mainUsage(): string[] {
     '  topics            create, list, describe, alter and delete topics (kafka-topics.sh)',
     '  metadata-quorum   describe the KRaft metadata quorum: describe --status | --replication',
     '  cluster           status (cluster id, controller, brokers) | cluster-id',
+    '  console-producer  stdin lines to records of a topic (kafka-console-producer.sh)',
+    "  console-consumer  a topic's records to stdout, without a group (kafka-console-consumer.sh)",
   ];
 }
 

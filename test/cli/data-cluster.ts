@@ -1,0 +1,50 @@
+// The console tools' server in tests: the real client app (src/http) over test/http's FakeNode, whose
+// DataApi keeps records in memory, listening on an ephemeral port of 127.0.0.1. It records the method
+// and URL of every request so tests can check how lines were batched and what was read.
+
+import type { FastifyInstance } from 'fastify';
+import { buildClientApp } from '../../src/http/client-app.ts';
+import type { ClientApiListener } from '../../src/http/client-server.ts';
+import { listenClientApi } from '../../src/http/client-server.ts';
+import { FakeNode } from '../http/fake-node.ts';
+
+export class DataCluster {
+  readonly node = new FakeNode();
+  /** "METHOD url" of every request, in arrival order. */
+  readonly requests: string[] = [];
+  readonly #app: FastifyInstance;
+  #listener: ClientApiListener | null = null;
+
+  constructor() {
+    this.#app = buildClientApp({ node: this.node });
+    this.#app.addHook('onRequest', async (request) => {
+      this.requests.push(`${request.method} ${request.url}`);
+    });
+  }
+
+  /** Resolves to "127.0.0.1:port". */
+  async start(): Promise<string> {
+    this.#listener = await listenClientApi(this.#app, { host: '127.0.0.1', port: 0, closeGraceMs: 200 });
+    return this.#listener.address;
+  }
+
+  async createTopic(name: string, partitionsCount: number): Promise<void> {
+    await this.node.createTopic({
+      name,
+      partitionsCount,
+      replicationFactor: 3,
+      configs: new Map(),
+      validateOnly: false,
+    });
+  }
+
+  /** The requests whose URL contains `fragment`. */
+  requestsTo(fragment: string): string[] {
+    return this.requests.filter((request) => request.includes(fragment));
+  }
+
+  async close(): Promise<void> {
+    await this.#listener?.close();
+    await this.#app.close();
+  }
+}
