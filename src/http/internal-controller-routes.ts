@@ -25,28 +25,39 @@ export interface ControllerRpcHandler {
   leaderHint(): number;
 }
 
-export function registerControllerRoutes(server: InternalServer, handler: ControllerRpcHandler, logger: Logger): void {
-  server.post<{ Params: { operation: string } }>(`${CONTROLLER_RPC_PATH}:operation`, async (request, reply) => {
-    const operation = request.params.operation;
-    const fail = (status: number, errorName: string, message: string) =>
-      reply
-        .code(status)
-        .type(PROTOBUF)
-        .send(Buffer.from(encodeError({ errorName, message, leaderId: handler.leaderHint() })));
-    if (!isControllerOperation(operation)) return fail(404, 'INVALID_REQUEST', `Unknown operation ${operation}`);
-    const body = request.body;
-    if (!(body instanceof Uint8Array)) return fail(415, 'INVALID_REQUEST', `The body must be ${PROTOBUF}`);
-    try {
-      const decoded = decodeRequest(operation, body);
-      const response = await handler.handle(operation, decoded);
-      return reply.code(200).type(PROTOBUF).send(Buffer.from(encodeResponse(operation, response)));
-    } catch (error) {
-      if (error instanceof ControllerRpcCodecError) return fail(400, 'INVALID_REQUEST', error.message);
-      if (isKafkaError(error)) {
-        return fail(error.retriable ? 503 : 400, error.errorName, error.message);
+export function registerControllerRoutes(
+  server: InternalServer,
+  handler: ControllerRpcHandler,
+  logger: Logger,
+): void {
+  server.post<{ Params: { operation: string } }>(
+    `${CONTROLLER_RPC_PATH}:operation`,
+    async (request, reply) => {
+      const operation = request.params.operation;
+      const fail = (status: number, errorName: string, message: string) =>
+        reply
+          .code(status)
+          .type(PROTOBUF)
+          .send(Buffer.from(encodeError({ errorName, message, leaderId: handler.leaderHint() })));
+      if (!isControllerOperation(operation))
+        return fail(404, 'INVALID_REQUEST', `Unknown operation ${operation}`);
+      const body = request.body;
+      if (!(body instanceof Uint8Array)) return fail(415, 'INVALID_REQUEST', `The body must be ${PROTOBUF}`);
+      try {
+        const decoded = decodeRequest(operation, body);
+        const response = await handler.handle(operation, decoded);
+        return reply
+          .code(200)
+          .type(PROTOBUF)
+          .send(Buffer.from(encodeResponse(operation, response)));
+      } catch (error) {
+        if (error instanceof ControllerRpcCodecError) return fail(400, 'INVALID_REQUEST', error.message);
+        if (isKafkaError(error)) {
+          return fail(error.retriable ? 503 : 400, error.errorName, error.message);
+        }
+        logger.error({ err: error, operation }, 'controller request failed');
+        return fail(500, 'UNKNOWN_SERVER_ERROR', 'The controller failed to handle the request.');
       }
-      logger.error({ err: error, operation }, 'controller request failed');
-      return fail(500, 'UNKNOWN_SERVER_ERROR', 'The controller failed to handle the request.');
-    }
-  });
+    },
+  );
 }

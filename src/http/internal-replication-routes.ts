@@ -42,6 +42,10 @@ export interface PartitionLeaderHandler {
     partitionId: PartitionId,
     options: { startOffset: number; maxBytes: number; maxWaitMs: number },
   ): Promise<ReadResult>;
+  partitionOffsets(
+    topicId: TopicId,
+    partitionId: PartitionId,
+  ): { logStartOffset: number; highWatermark: number };
 }
 
 export function registerReplicationRoutes(
@@ -111,6 +115,13 @@ export function registerReplicationRoutes(
   });
   route(READ_PATH, decodeRead, async (target, request) => {
     try {
+      if (request.offsetsOnly === true) {
+        const positions = target.partitionOffsets(
+          request.topicId as TopicId,
+          request.partition as PartitionId,
+        );
+        return encodeReadAnswer({ ...positions, records: new Uint8Array(0) });
+      }
       const result = await target.readRecords(request.topicId as TopicId, request.partition as PartitionId, {
         startOffset: request.offset,
         maxBytes: request.maxBytes,

@@ -46,7 +46,11 @@ export interface AdminApi {
   deleteTopic(name: string): Promise<void>;
   /** Increases a topic's partition count to `partitionsCount` (never decreases). */
   createPartitions(name: string, partitionsCount: number, validateOnly: boolean): Promise<void>;
-  alterTopicConfigs(name: string, alterations: readonly ConfigAlteration[], validateOnly: boolean): Promise<void>;
+  alterTopicConfigs(
+    name: string,
+    alterations: readonly ConfigAlteration[],
+    validateOnly: boolean,
+  ): Promise<void>;
   /**
    * A read barrier: resolves once this node's image holds everything committed at the active controller
    * when it was asked (Raft's ReadIndex). Rejects with REQUEST_TIMED_OUT when no controller answers or
@@ -97,9 +101,18 @@ export interface ReadResult {
  * REQUEST_TIMED_OUT, OFFSET_OUT_OF_RANGE, LEADER_NOT_AVAILABLE, CORRUPT_MESSAGE, INVALID_RECORD,
  * MESSAGE_TOO_LARGE / RECORD_LIST_TOO_LARGE ...
  */
+export interface PartitionOffsets {
+  /** The first offset still in the log (retention moves it). */
+  readonly logStartOffset: number;
+  /** The offset after the last committed record. */
+  readonly highWatermark: number;
+}
+
 export interface DataApi {
   produce(request: ProduceRequest): Promise<ProduceResult>;
   read(request: ReadRequest): Promise<ReadResult>;
+  /** Kafka's ListOffsets for the earliest and latest offsets, from the partition's leader. */
+  offsets(request: { readonly topicName: string; readonly partitionId: number }): Promise<PartitionOffsets>;
 }
 
 /** The node serving a request: its identity, its committed metadata image and the admin API. */

@@ -5,7 +5,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { KafkaError, type KafkaErrorName } from '../common/kafka-errors.ts';
-import type { DataApi, ProduceRequest, ProduceResult, ReadRequest, ReadResult } from '../http/ports.ts';
+import type {
+  DataApi,
+  PartitionOffsets,
+  ProduceRequest,
+  ProduceResult,
+  ReadRequest,
+  ReadResult,
+} from '../http/ports.ts';
 import type { BrokerId, PartitionId, TopicId } from '../metadata/ids.ts';
 import { NO_LEADER } from '../metadata/ids.ts';
 import type { MetadataImage } from '../metadata/image.ts';
@@ -149,6 +156,24 @@ export class DataService implements DataApi {
         highWatermark: answer.highWatermark,
         logStartOffset: answer.logStartOffset,
       };
+    });
+  }
+
+  offsets(request: { topicName: string; partitionId: number }): Promise<PartitionOffsets> {
+    const deadline = Date.now() + RETRY_BACKOFF_MS * 20;
+    return this.withRetries(request.topicName, request.partitionId, deadline, isReadRetriable, async (at) => {
+      if (at.leader === this.options.self) return this.local().partitionOffsets(at.topicId, at.partitionId);
+      const body = encodeRead({
+        topicId: at.topicId,
+        partition: at.partitionId,
+        offset: 0,
+        maxBytes: 0,
+        maxWaitMs: 0,
+        offsetsOnly: true,
+      });
+      const answer = decodeReadAnswer(await this.forward(at.leader, READ_PATH, body, 0));
+      if (answer instanceof KafkaError) throw answer;
+      return { logStartOffset: answer.logStartOffset, highWatermark: answer.highWatermark };
     });
   }
 

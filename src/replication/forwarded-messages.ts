@@ -26,6 +26,8 @@ export interface ForwardedRead {
   readonly offset: number;
   readonly maxBytes: number;
   readonly maxWaitMs: number;
+  /** ListOffsets: only the log start offset and the high watermark. */
+  readonly offsetsOnly?: boolean;
 }
 
 export interface ReadAnswer {

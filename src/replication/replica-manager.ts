@@ -136,6 +136,15 @@ export class ReplicaManager {
     return this.partitions.get(key(topicId, partitionId));
   }
 
+  /** ListOffsets on the leader: where the log starts and the high watermark. */
+  partitionOffsets(
+    topicId: TopicId,
+    partitionId: PartitionId,
+  ): { logStartOffset: number; highWatermark: number } {
+    const hosted = this.requireLeader(topicId, partitionId);
+    return { logStartOffset: hosted.log.logStartOffset, highWatermark: hosted.highWatermark() };
+  }
+
   /** Every replica on this broker (metrics). */
   hostedPartitions(): HostedPartition[] {
     return [...this.partitions.values()];

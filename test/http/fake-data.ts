@@ -6,6 +6,7 @@
 import { KafkaError } from '../../src/common/kafka-errors.ts';
 import type {
   DataApi,
+  PartitionOffsets,
   ProduceRequest,
   ProduceResult,
   ReadRequest,
@@ -108,6 +109,12 @@ export class FakeData implements DataApi {
       highWatermark: log.endOffset,
       logStartOffset: log.logStartOffset,
     };
+  }
+
+  async offsets(request: { topicName: string; partitionId: number }): Promise<PartitionOffsets> {
+    if (this.failure !== null) throw this.failure;
+    const log = this.#log(request.topicName, request.partitionId);
+    return { logStartOffset: log.logStartOffset, highWatermark: log.endOffset };
   }
 
   /** Deletes whole batches below `before` (retention): the log start moves to the first batch kept. */

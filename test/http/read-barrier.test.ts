@@ -83,7 +83,10 @@ describe('the read barrier', () => {
   });
 
   it('without a reachable controller answers from the image as it is', async () => {
-    h.node.catchUpFailure = new KafkaError('REQUEST_TIMED_OUT', 'No active controller answered read-index within 2000 ms.');
+    h.node.catchUpFailure = new KafkaError(
+      'REQUEST_TIMED_OUT',
+      'No active controller answered read-index within 2000 ms.',
+    );
     h.node.commitElsewhere(topicCreatedElsewhere('unseen'));
     const missing = await h.get(`${BASE}/topics/unseen`);
     expect(missing.status).toBe(404);

@@ -136,7 +136,12 @@ describe('v2 metadata', () => {
       beginning_offset: 0,
       end_offset: 2,
     });
-    expect(h.node.data.reads.at(-1)).toMatchObject({ offset: 0, maxBytes: 1, maxWaitMs: 0 });
+    // After retention the log no longer starts at 0: the offsets still answer (ListOffsets, not a read).
+    h.node.data.truncateBefore('orders', 0, 2);
+    expect((await h.get('/topics/orders/partitions/0/offsets')).json).toEqual({
+      beginning_offset: 2,
+      end_offset: 2,
+    });
   });
 
   it('leaves v2 consumer groups unserved: 404', async () => {

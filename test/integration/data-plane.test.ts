@@ -88,6 +88,10 @@ describe('produce and read through any node (real processes)', () => {
     );
     for (const via of [1, 2, 3]) {
       for (const partition of [0, 1, 2]) {
+        const offsets = await cluster.get(via, `/topics/ledger/partitions/${partition}/offsets`);
+        const last = Math.max(...acked.filter((r) => r.partition === partition).map((r) => r.offset));
+        expect(offsets.body.beginning_offset).toBe(0);
+        expect(offsets.body.end_offset).toBeGreaterThan(last);
         const records = await readAll(cluster, via, 'ledger', partition);
         for (const record of acked.filter((r) => r.partition === partition)) {
           expect(records.get(record.offset), `${record.value} at ${partition}/${record.offset} via node ${via}`).toBe(record.value);

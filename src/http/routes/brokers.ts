@@ -36,7 +36,8 @@ export function registerBrokerRoutes(scope: FastifyInstance, deps: RouteDeps): v
       const id = parseId(request.params.broker_id);
       const broker = await readImage(deps, (image) => {
         const found = id === null ? undefined : image.brokers.get(brokerId(id));
-        if (found === undefined) throw new HttpError('NOT_FOUND', `Broker ${request.params.broker_id} cannot be found.`);
+        if (found === undefined)
+          throw new HttpError('NOT_FOUND', `Broker ${request.params.broker_id} cannot be found.`);
         return found;
       });
       return renderBroker(urlBuilder(request), node.clusterId, broker);

@@ -103,7 +103,9 @@ export function registerConfigRoutes(scope: FastifyInstance, deps: RouteDeps): v
       return resourceList(
         'KafkaTopicConfigList',
         url('v3', 'clusters', node.clusterId, 'topics', topicName, 'configs'),
-        (await describe(topicName)).map((config) => renderTopicConfig(url, node.clusterId, topicName, config)),
+        (await describe(topicName)).map((config) =>
+          renderTopicConfig(url, node.clusterId, topicName, config),
+        ),
       );
     },
   );
@@ -115,7 +117,12 @@ export function registerConfigRoutes(scope: FastifyInstance, deps: RouteDeps): v
     { schema: { params: configParams } },
     async (request) => {
       const { topic_name: topicName, name } = request.params;
-      return renderTopicConfig(urlBuilder(request), node.clusterId, topicName, await describeOne(topicName, name));
+      return renderTopicConfig(
+        urlBuilder(request),
+        node.clusterId,
+        topicName,
+        await describeOne(topicName, name),
+      );
     },
   );
 

@@ -83,7 +83,9 @@ export function registerTopicRoutes(scope: FastifyInstance, deps: RouteDeps): vo
     async (request) => {
       const url = urlBuilder(request);
       // A list claims that no other topic exists: it is read after the read barrier.
-      const topics = [...(await caughtUpImage(deps)).topics.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+      const topics = [...(await caughtUpImage(deps)).topics.values()].sort((a, b) =>
+        a.name < b.name ? -1 : 1,
+      );
       return resourceList(
         'KafkaTopicList',
         url('v3', 'clusters', node.clusterId, 'topics'),

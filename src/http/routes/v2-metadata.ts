@@ -64,14 +64,7 @@ export function registerV2MetadataRoutes(scope: FastifyInstance, deps: RouteDeps
     { schema: partitionParams },
     async (request) => {
       const { topic, id } = await partitionOf(request.params);
-      // A read of (almost) nothing that does not wait: its answer carries the log start and the high watermark.
-      const result = await deps.node.data.read({
-        topicName: topic.name,
-        partitionId: id,
-        offset: 0,
-        maxBytes: 1,
-        maxWaitMs: 0,
-      });
+      const result = await deps.node.data.offsets({ topicName: topic.name, partitionId: id });
       return { beginning_offset: result.logStartOffset, end_offset: result.highWatermark };
     },
   );
