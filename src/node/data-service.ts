@@ -27,6 +27,7 @@ import {
 } from '../replication/forwarded-messages.ts';
 import { H2cClients } from '../replication/h2c-clients.ts';
 import type { ReplicaManager } from '../replication/replica-manager.ts';
+import { UnacknowledgedAppendError } from '../replication/unacknowledged-append.ts';
 import type { NodeMetrics } from './metrics.ts';
 
 /** Errors a leader answers before it appends anything: a produce may be sent again. */
@@ -75,7 +76,8 @@ export class DataService implements DataApi {
       metrics?.produceRequests.inc({ result: 'ok' });
       metrics?.producedBytes.inc(request.records.length);
       return result;
-    } catch (error) {
+    } catch (caught) {
+      const error = caught instanceof KafkaError ? caught : lostConnection(caught, request);
       metrics?.produceRequests.inc({ result: resultOf(error) });
       throw error;
     } finally {
@@ -261,12 +263,27 @@ export class DataService implements DataApi {
   }
 }
 
+/**
+ * The connection to the leader failed (it died, or this node is stopping) while a produce was on its
+ * way: whether the leader appended it is unknown. A retriable Kafka error the client can act on, not an
+ * internal error that reads as a definite failure.
+ */
+function lostConnection(error: unknown, request: ProduceRequest): KafkaError {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new KafkaError(
+    'NETWORK_EXCEPTION',
+    `The connection to the leader of ${request.topicName}-${request.partitionId} failed (${reason}): the records may or may not have been written.`,
+    { cause: error },
+  );
+}
+
 /** A metric label: ok, a Kafka error name, or "error" (bounded cardinality). */
 function resultOf(error: unknown): string {
   return error instanceof KafkaError ? error.errorName : 'error';
 }
 
 function isProduceRetriable(error: unknown): boolean {
+  if (error instanceof UnacknowledgedAppendError) return false;
   if (error instanceof KafkaError) return NOT_APPENDED.has(error.errorName);
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && NOT_SENT_CODES.has(code);

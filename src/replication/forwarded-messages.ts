@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { KafkaError, type KafkaErrorName, KafkaErrors } from '../common/kafka-errors.ts';
+import { UnacknowledgedAppendError } from './unacknowledged-append.ts';
 
 export const PRODUCE_PATH = '/internal/v1/partitions/produce';
 export const READ_PATH = '/internal/v1/partitions/read';
@@ -86,18 +87,26 @@ export const decodeRead = (bytes: Uint8Array): ForwardedRead => decode(types.rea
 export function encodeProduceAnswer(answer: ProduceAnswer | KafkaError): Uint8Array {
   return encode(
     types.produceResponse,
-    answer instanceof KafkaError ? { errorName: answer.errorName, errorMessage: answer.message } : answer,
+    answer instanceof KafkaError
+      ? {
+          errorName: answer.errorName,
+          errorMessage: answer.message,
+          appended: answer instanceof UnacknowledgedAppendError,
+        }
+      : answer,
   );
 }
 
 /** The leader's answer to a forwarded produce: its offsets, or the KafkaError it failed with. */
 export function decodeProduceAnswer(bytes: Uint8Array): ProduceAnswer | KafkaError {
-  const object = decode<ProduceAnswer & { errorName: string; errorMessage: string }>(
+  const object = decode<ProduceAnswer & { errorName: string; errorMessage: string; appended: boolean }>(
     types.produceResponse,
     bytes,
     ['baseOffset', 'lastOffset'],
   );
-  return errorOf(object) ?? { baseOffset: object.baseOffset, lastOffset: object.lastOffset };
+  const error = errorOf(object);
+  if (error === null) return { baseOffset: object.baseOffset, lastOffset: object.lastOffset };
+  return object.appended ? new UnacknowledgedAppendError(error.errorName, error.message) : error;
 }
 
 export function encodeReadAnswer(answer: ReadAnswer | KafkaError): Uint8Array {

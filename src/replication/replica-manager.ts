@@ -24,6 +24,7 @@ import { HostedPartition } from './hosted-partition.ts';
 import { LeaderPartition } from './leader-partition.ts';
 import { claimPartitionDir, partitionDir, removePartitionDir } from './partition-dir.ts';
 import { topicLogConfig } from './topic-log-config.ts';
+import { unacknowledged } from './unacknowledged-append.ts';
 import { type FetchTransport, ReplicaFetcher } from './replica-fetcher.ts';
 
 export interface AlterPartitionRequest {
@@ -178,6 +179,21 @@ export class ReplicaManager {
       );
     }
     const result = await hosted.log.appendAsLeader(batches, leader.leaderEpoch);
+    try {
+      return await this.acknowledge(hosted, leader, result, { ...options, minIsr });
+    } catch (error) {
+      throw unacknowledged(error, hosted.name, result.firstOffset);
+    }
+  }
+
+  /** After the append: answers by acks, once this leader's high watermark passed the records. */
+  private async acknowledge(
+    hosted: HostedPartition,
+    leader: LeaderPartition,
+    result: AppendResult,
+    options: { acks: Acks; timeoutMs: number; minIsr: number },
+  ): Promise<AppendResult> {
+    const { minIsr } = options;
     this.requireStillLeading(hosted, leader);
     hosted.appended();
     const durable = hosted.log.waitDurable(offset(result.lastOffset + 1)).then(() => {

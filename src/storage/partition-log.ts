@@ -449,15 +449,16 @@ export class PartitionLog {
         logEndOffset: this.logEndOffset,
       });
       await this.syncing;
-      const old = this.segments.splice(0, this.segments.length);
-      const fresh = old.find((segment) => segment.baseOffset === newStart && segment.isEmpty());
-      this.segments.push(fresh ?? (await LogSegment.create(this.dir, newStart)));
-      await syncDirectory(this.dir);
+      const reused = this.segments.find((segment) => segment.baseOffset === newStart && segment.isEmpty());
+      const fresh = reused ?? (await LogSegment.create(this.dir, newStart));
+      // One synchronous swap: readers of the log end never see a log without segments.
+      const old = this.segments.splice(0, this.segments.length, fresh).filter((segment) => segment !== fresh);
       this.startOffset = newStart;
       this.durableOffset = newStart;
       this.epochs.truncateFromEnd(offset(0));
+      await syncDirectory(this.dir);
       await this.writeCheckpointNow();
-      for (const segment of old) if (segment !== fresh) await segment.delete();
+      for (const segment of old) await segment.delete();
       await syncDirectory(this.dir);
     });
   }

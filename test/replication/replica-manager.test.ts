@@ -4,6 +4,7 @@ import { isKafkaError, KafkaError } from '../../src/common/kafka-errors.ts';
 import type { BrokerId, TopicId } from '../../src/metadata/ids.ts';
 import { batchesIn } from '../../src/storage/record-batch/batch-iterator.ts';
 import { offset } from '../../src/storage/types.ts';
+import { UnacknowledgedAppendError } from '../../src/replication/unacknowledged-append.ts';
 import { B1, B2, B3, batch, P0, type StoredBatch, TestCluster, TIMINGS, valuesByOffset } from './cluster.ts';
 import { waitFor } from './helpers.ts';
 
@@ -458,6 +459,8 @@ describe('ReplicaManager: failures of acks=-1 produces', () => {
     ]);
     const error = await pending;
     expect(isKafkaError(error, 'NOT_LEADER_OR_FOLLOWER'), String(error)).toBe(true);
+    // Appended, then failed: whoever forwarded it must not send it again (it may be kept by the new leader).
+    expect(error).toBeInstanceOf(UnacknowledgedAppendError);
   });
 
   // BUG (replica-manager.ts appendRecords): leadership can move while the leader waits for its own fsync
@@ -633,7 +636,9 @@ describe('ReplicaManager: retention', () => {
     await waitIsr(topic, [B1, B2, B3]);
     const follower3 = cluster.hosted(B3, topic).log;
     expect(follower3.logStartOffset).toBe(leaderLog.logStartOffset);
-    expect(cluster.logs.some((line) => line.broker === B3 && line.msg.includes('truncated fully'))).toBe(true);
+    expect(cluster.logs.some((line) => line.broker === B3 && line.msg.includes('truncated fully'))).toBe(
+      true,
+    );
     expectSameBatches(await cluster.batches(B1, topic), await cluster.batches(B3, topic));
     expect(cluster.errors()).toEqual([]);
   });

@@ -1,0 +1,321 @@
+// The checks of a history, in the style of Jepsen's Kafka checkers (jepsen tests/kafka.clj), over what
+// the clients saw and the final reads. Pure: a history in, verdicts out.
+import type { FinalRead, Op, PollComplete, ReadRecord, SendComplete } from './history.ts';
+
+export interface CheckResult {
+  readonly name: string;
+  readonly description: string;
+  readonly passed: boolean;
+  /** How many violations (all of them; `examples` holds the first few). */
+  readonly violations: number;
+  readonly examples: readonly string[];
+}
+
+const EXAMPLES_MAX = 10;
+
+class Check {
+  readonly name: string;
+  readonly description: string;
+  private count = 0;
+  private readonly examples: string[] = [];
+
+  constructor(name: string, description: string) {
+    this.name = name;
+    this.description = description;
+  }
+
+  violation(text: string): void {
+    this.count++;
+    if (this.examples.length < EXAMPLES_MAX) this.examples.push(text);
+  }
+
+  result(): CheckResult {
+    return {
+      name: this.name,
+      description: this.description,
+      passed: this.count === 0,
+      violations: this.count,
+      examples: this.examples,
+    };
+  }
+}
+
+/** (partition, offset) as one key. */
+function at(partition: number, offset: number): string {
+  return `${partition}/${offset}`;
+}
+
+function recordMap(records: readonly ReadRecord[]): Map<number, string> {
+  return new Map(records.map(([offset, value]) => [offset, value]));
+}
+
+export interface CheckInput {
+  readonly ops: readonly Op[];
+  readonly partitions: number;
+  readonly nodes: readonly number[];
+  /** Whether every node was ready with every ISR full after healing, and how long it took. */
+  readonly healed: { readonly ok: boolean; readonly ms: number; readonly boundMs: number };
+}
+
+export interface Informational {
+  /** Values of sends answered with a definite error that are in the final reads anyway. */
+  readonly failedButPresent: readonly string[];
+  /** Values of indeterminate sends that are in the final reads. */
+  readonly indeterminatePresent: number;
+  readonly indeterminateAbsent: number;
+  /** Records per partition in node 1's (first node's) final read. */
+  readonly finalRecords: readonly number[];
+}
+
+export function check(input: CheckInput): { results: CheckResult[]; info: Informational } {
+  const { ops, partitions, nodes } = input;
+  const acked = ops.filter((op): op is SendComplete => op.f === 'send' && op.type === 'ok');
+  const polls = ops.filter((op): op is PollComplete => op.f === 'poll' && op.type === 'ok');
+  const finals = ops.filter((op): op is FinalRead => op.f === 'final-read');
+  const rest = new Map<string, FinalRead>();
+  const disk = new Map<string, FinalRead>();
+  for (const read of finals)
+    (read.source === 'rest' ? rest : disk).set(`${read.node}:${read.partition}`, read);
+  const restMaps = new Map<string, Map<number, string>>();
+  for (const [key, read] of rest) restMaps.set(key, recordMap(read.records));
+
+  const results: CheckResult[] = [];
+
+  // (h) liveness of the heal: without it the final reads may be partial.
+  const heal = new Check(
+    'healed',
+    'every node ready and every partition with a leader and a full ISR after healing',
+  );
+  if (!input.healed.ok) heal.violation(`not healthy ${input.healed.boundMs} ms after the faults stopped`);
+
+  // (a) lost writes
+  const lost = new Check(
+    'lost-writes',
+    'every acknowledged send is in the final read of every node at its (partition, offset)',
+  );
+  for (const send of acked) {
+    const partition = send.ackPartition ?? send.partition;
+    if (partition !== send.partition) {
+      lost.violation(`${send.value}: sent to partition ${send.partition}, acknowledged in ${partition}`);
+    }
+    for (const node of nodes) {
+      const map = restMaps.get(`${node}:${partition}`);
+      if (map === undefined) continue; // no final read: reported by final-reads-identical
+      const found = map.get(send.offset!);
+      if (found !== send.value) {
+        const read = rest.get(`${node}:${partition}`)!;
+        const end = read.records.length > 0 ? read.records[read.records.length - 1]![0] + 1 : 0;
+        lost.violation(
+          `${send.value} acked at ${at(partition, send.offset!)} (by ${send.process} via node ${send.node}, t=${send.time} ms): ` +
+            `node ${node} has ${found === undefined ? `nothing there (its read ends at offset ${end})` : found}`,
+        );
+      }
+    }
+  }
+
+  // (b) inconsistent offsets and (c) duplicates, over acknowledgements, consumers' polls and final reads.
+  const valuesAt = new Map<string, Map<string, Set<string>>>();
+  const offsetsOf = new Map<string, Map<string, Set<string>>>();
+  const see = (partition: number, offset: number, value: string, who: string): void => {
+    const key = at(partition, offset);
+    whoSaw(valuesAt, key, value).add(who);
+    whoSaw(offsetsOf, value, key).add(who);
+  };
+  for (const send of acked)
+    see(send.ackPartition ?? send.partition, send.offset!, send.value, `ack ${send.process}`);
+  for (const poll of polls) {
+    for (const [offset, value] of poll.records ?? [])
+      see(poll.partition, offset, value, `poll ${poll.process}`);
+  }
+  for (const read of rest.values()) {
+    for (const [offset, value] of read.records) see(read.partition, offset, value, `final node ${read.node}`);
+  }
+  const describe = (who: Map<string, Set<string>>): string =>
+    [...who].map(([what, by]) => `${what} (${[...by].sort().join(', ')})`).join(' vs ');
+  const inconsistent = new Check(
+    'inconsistent-offsets',
+    'no (partition, offset) holds two different values across acknowledgements, polls and final reads',
+  );
+  for (const [key, values] of valuesAt) {
+    if (values.size > 1) inconsistent.violation(`${key}: ${describe(values)}`);
+  }
+  const duplicates = new Check('duplicates', 'no value at two (partition, offset)s');
+  for (const [value, places] of offsetsOf) {
+    if (places.size > 1) duplicates.violation(`${value} at ${describe(places)}`);
+  }
+
+  // (d) reads of records later lost
+  const lostReads = new Check(
+    'lost-reads',
+    "every record a consumer read is in every node's final read at the same offset",
+  );
+  const reported = new Set<string>();
+  for (const poll of polls) {
+    for (const [offset, value] of poll.records ?? []) {
+      for (const node of nodes) {
+        const map = restMaps.get(`${node}:${poll.partition}`);
+        if (map === undefined) continue;
+        const found = map.get(offset);
+        const key = `${node}:${poll.partition}:${offset}:${value}`;
+        if (found !== value && !reported.has(key)) {
+          reported.add(key);
+          lostReads.violation(
+            `${value} read at ${at(poll.partition, offset)} by ${poll.process} via node ${poll.node} (t=${poll.time} ms): ` +
+              `node ${node} has ${found ?? 'nothing'} there`,
+          );
+        }
+      }
+    }
+  }
+
+  // (e) consumers move forward: offsets strictly increase, never below the position, and (offsets being
+  // dense here: no compaction, no transactions) each poll starts exactly at the position asked.
+  const monotonic = new Check(
+    'nonmonotonic-polls',
+    "each consumer's offsets per partition only move forward (strictly increasing, never below its position)",
+  );
+  const skips = new Check(
+    'poll-skips',
+    'a non-empty poll starts exactly at the offset asked for (offsets are dense: no record skipped)',
+  );
+  const lastSeen = new Map<string, number>();
+  for (const poll of polls) {
+    const key = `${poll.process}:${poll.partition}`;
+    let previous = lastSeen.get(key) ?? -1;
+    const records = poll.records ?? [];
+    if (poll.offset < previous + 1) {
+      monotonic.violation(
+        `${poll.process} asked ${at(poll.partition, poll.offset)} after reading up to ${previous}`,
+      );
+    }
+    for (const [offset] of records) {
+      if (offset <= previous || offset < poll.offset) {
+        monotonic.violation(
+          `${poll.process} read ${at(poll.partition, offset)} after ${previous} (asked ${poll.offset}, t=${poll.time} ms)`,
+        );
+      }
+      previous = Math.max(previous, offset);
+    }
+    if (records.length > 0 && records[0]![0] !== poll.offset) {
+      skips.violation(
+        `${poll.process} asked ${at(poll.partition, poll.offset)} via node ${poll.node} and got first ${records[0]![0]} (t=${poll.time} ms)`,
+      );
+    }
+    lastSeen.set(key, previous);
+  }
+
+  // (f) the final reads agree, are complete and dense
+  const identical = new Check(
+    'final-reads-identical',
+    'the final read of every partition succeeds through every node, is dense from 0 and identical on every node',
+  );
+  for (let partition = 0; partition < partitions; partition++) {
+    let reference: FinalRead | null = null;
+    for (const node of nodes) {
+      const read = rest.get(`${node}:${partition}`);
+      if (read === undefined || read.type !== 'ok') {
+        identical.violation(`partition ${partition} via node ${node}: ${read?.error ?? 'not read'}`);
+        continue;
+      }
+      read.records.forEach(([offset], i) => {
+        if (offset !== i)
+          identical.violation(`partition ${partition} via node ${node}: offset ${offset} at position ${i}`);
+      });
+      if (reference === null) reference = read;
+      else {
+        const difference = firstDifference(reference.records, read.records);
+        if (difference !== null) {
+          identical.violation(
+            `partition ${partition}: node ${reference.node} and node ${node} differ ${difference}`,
+          );
+        }
+      }
+    }
+  }
+
+  // (g) the replica logs on disk, once the cluster has stopped, hold exactly what the final reads did
+  const replicas = new Check(
+    'replica-logs',
+    "every node's log files of every partition (read after the cluster stopped) hold exactly the final read",
+  );
+  for (let partition = 0; partition < partitions; partition++) {
+    const reference = nodes.map((node) => rest.get(`${node}:${partition}`)).find((r) => r?.type === 'ok');
+    for (const node of nodes) {
+      const read = disk.get(`${node}:${partition}`);
+      if (read === undefined) continue; // not read (the run was cut short)
+      if (read.type !== 'ok') {
+        replicas.violation(`partition ${partition} on node ${node}: ${read.error}`);
+        continue;
+      }
+      if (reference === undefined) continue;
+      const difference = firstDifference(reference.records, read.records);
+      if (difference !== null) {
+        replicas.violation(
+          `partition ${partition}: node ${node}'s log files and the final read (via node ${reference.node}) differ ${difference}`,
+        );
+      }
+    }
+  }
+
+  results.push(
+    lost.result(),
+    inconsistent.result(),
+    duplicates.result(),
+    lostReads.result(),
+    monotonic.result(),
+    skips.result(),
+    identical.result(),
+    replicas.result(),
+    heal.result(),
+  );
+
+  // Informational: what happened to sends that were not acknowledged.
+  const finalValues = new Set<string>();
+  const first = nodes[0]!;
+  const finalRecords: number[] = [];
+  for (let partition = 0; partition < partitions; partition++) {
+    const read = rest.get(`${first}:${partition}`);
+    finalRecords.push(read?.records.length ?? 0);
+    for (const node of nodes)
+      for (const [, value] of rest.get(`${node}:${partition}`)?.records ?? []) finalValues.add(value);
+  }
+  const failedButPresent: string[] = [];
+  let indeterminatePresent = 0;
+  let indeterminateAbsent = 0;
+  for (const op of ops) {
+    if (op.f !== 'send') continue;
+    if (op.type === 'fail' && finalValues.has(op.value)) failedButPresent.push(`${op.value} (${op.error})`);
+    if (op.type === 'info') {
+      if (finalValues.has(op.value)) indeterminatePresent++;
+      else indeterminateAbsent++;
+    }
+  }
+  return { results, info: { failedButPresent, indeterminatePresent, indeterminateAbsent, finalRecords } };
+}
+
+/** Where two reads differ: null when equal. */
+function firstDifference(a: readonly ReadRecord[], b: readonly ReadRecord[]): string | null {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    if (a[i]![0] !== b[i]![0] || a[i]![1] !== b[i]![1]) {
+      return `at position ${i}: ${a[i]![0]}=${a[i]![1]} vs ${b[i]![0]}=${b[i]![1]}`;
+    }
+  }
+  if (a.length !== b.length) return `in length: ${a.length} vs ${b.length} records`;
+  return null;
+}
+
+/** The set of who saw `inner` under `outer`, created when missing. */
+function whoSaw(index: Map<string, Map<string, Set<string>>>, outer: string, inner: string): Set<string> {
+  let byInner = index.get(outer);
+  if (byInner === undefined) {
+    byInner = new Map();
+    index.set(outer, byInner);
+  }
+  let who = byInner.get(inner);
+  if (who === undefined) {
+    who = new Set();
+    byInner.set(inner, who);
+  }
+  return who;
+}

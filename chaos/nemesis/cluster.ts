@@ -1,0 +1,355 @@
+// Three real node processes for the nemesis: each node is `node src/node/main.ts --config FILE` with its
+// own data directory and ephemeral ports, under the run's directory (kept after the run with the logs).
+// Adapted from test/integration/process-cluster.ts: adds SIGSTOP/SIGCONT, timeouts on every request and
+// a synchronous kill of everything for the runner's exit handlers.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Agent, request } from 'undici';
+
+const MAIN = fileURLToPath(new URL('../../src/node/main.ts', import.meta.url));
+/** Someone else's fixed cluster uses these on this machine: never bind them. */
+const FORBIDDEN_PORTS = new Set([8081, 8082, 8083, 9091, 9092, 9093]);
+
+export type NodeState = 'stopped' | 'running' | 'paused';
+
+export interface ClusterNode {
+  readonly id: number;
+  readonly clientPort: number;
+  readonly internalPort: number;
+  readonly dataDir: string;
+  readonly configFile: string;
+  readonly logFile: string;
+  process: ChildProcess | null;
+  exited: Promise<number | string | null> | null;
+  paused: boolean;
+  log: WriteStream | null;
+}
+
+export interface HttpAnswer {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+export interface PartitionInfo {
+  readonly partitionId: number;
+  readonly leaderId: number;
+  readonly isr: readonly number[];
+  readonly replicaIds: readonly number[];
+}
+
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (address === null || typeof address === 'string') throw new Error('no free port');
+    if (!FORBIDDEN_PORTS.has(address.port)) return address.port;
+  }
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Polls `condition` until it returns true, or gives up after `timeoutMs` or on `signal` (false). */
+export async function waitUntil(
+  condition: () => Promise<boolean>,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (signal?.aborted) return false;
+    try {
+      if (await condition()) return true;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) return false;
+    await sleep(100);
+  }
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export class NemesisCluster {
+  readonly root: string;
+  readonly clusterId: string;
+  readonly nodes = new Map<number, ClusterNode>();
+  /** Own connection pool: short keep-alive, so that a restarted node is dialled afresh. */
+  readonly agent = new Agent({ keepAliveTimeout: 2000, connections: 16 });
+
+  private constructor(root: string, clusterId: string) {
+    this.root = root;
+    this.clusterId = clusterId;
+  }
+
+  static async create(
+    root: string,
+    count: number,
+    overrides: Record<string, string>,
+  ): Promise<NemesisCluster> {
+    await mkdir(root, { recursive: true });
+    // Kafka's cluster id form: 16 random bytes, base64url, 22 characters.
+    const cluster = new NemesisCluster(root, randomBytes(16).toString('base64url'));
+    const ports: { client: number; internal: number }[] = [];
+    const taken = new Set<number>();
+    while (ports.length < count) {
+      const client = await freePort();
+      const internal = await freePort();
+      if (client === internal || taken.has(client) || taken.has(internal)) continue;
+      taken.add(client);
+      taken.add(internal);
+      ports.push({ client, internal });
+    }
+    const voters = ports.map((p, i) => `${i + 1}@127.0.0.1:${p.internal}`).join(',');
+    for (let i = 0; i < count; i++) {
+      const id = i + 1;
+      const dataDir = join(root, 'data', `node-${id}`);
+      const properties: Record<string, string> = {
+        'node.id': String(id),
+        'process.roles': 'broker,controller',
+        'controller.quorum.voters': voters,
+        listeners: `CLIENT://127.0.0.1:${ports[i]!.client},INTERNAL://127.0.0.1:${ports[i]!.internal}`,
+        'log.dirs': dataDir,
+        'cluster.id': cluster.clusterId,
+        'controller.quorum.election.timeout.ms': '500',
+        'broker.heartbeat.interval.ms': '200',
+        'broker.session.timeout.ms': '2000',
+        'num.partitions': '1',
+        'default.replication.factor': String(Math.min(3, count)),
+        'min.insync.replicas': '2',
+        ...overrides,
+      };
+      const configFile = join(root, `node-${id}.properties`);
+      await writeFile(
+        configFile,
+        `${Object.entries(properties)
+          .map(([k, v]) => `${k}=${v}`)
+          .join('\n')}\n`,
+      );
+      cluster.nodes.set(id, {
+        id,
+        clientPort: ports[i]!.client,
+        internalPort: ports[i]!.internal,
+        dataDir,
+        configFile,
+        logFile: join(root, `node-${id}.log`),
+        process: null,
+        exited: null,
+        paused: false,
+        log: null,
+      });
+    }
+    return cluster;
+  }
+
+  ids(): number[] {
+    return [...this.nodes.keys()];
+  }
+
+  node(id: number): ClusterNode {
+    const node = this.nodes.get(id);
+    if (node === undefined) throw new Error(`no node ${id}`);
+    return node;
+  }
+
+  state(id: number): NodeState {
+    const node = this.node(id);
+    if (node.process === null) return 'stopped';
+    return node.paused ? 'paused' : 'running';
+  }
+
+  start(id: number): void {
+    const node = this.node(id);
+    if (node.process !== null) throw new Error(`node ${id} is running`);
+    node.log ??= createWriteStream(node.logFile, { flags: 'a' });
+    const log = node.log;
+    log.write(`\n=== [nemesis ${new Date().toISOString()}] starting node ${id}\n`);
+    const child = spawn(process.execPath, [MAIN, '--config', node.configFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.pipe(log, { end: false });
+    child.stderr.pipe(log, { end: false });
+    node.process = child;
+    node.paused = false;
+    node.exited = new Promise((resolve) => {
+      child.on('exit', (code, signal) => {
+        node.process = null;
+        node.paused = false;
+        log.write(`\n=== [nemesis ${new Date().toISOString()}] node ${id} exited (${code ?? signal})\n`);
+        resolve(code ?? signal);
+      });
+    });
+  }
+
+  /** Writes a marker line into a node's log, so that faults can be found next to what the node said. */
+  mark(id: number, text: string): void {
+    this.node(id).log?.write(`\n=== [nemesis ${new Date().toISOString()}] ${text}\n`);
+  }
+
+  /** kill -9; resolves once the process is gone. */
+  async kill(id: number): Promise<void> {
+    const node = this.node(id);
+    if (node.process === null) return;
+    node.process.kill('SIGKILL');
+    await node.exited;
+  }
+
+  /** SIGTERM (controlled shutdown); kill -9 after `graceMs`. Resolves with how it ended. */
+  async terminate(id: number, graceMs: number): Promise<'exited' | 'killed'> {
+    const node = this.node(id);
+    if (node.process === null) return 'exited';
+    if (node.paused) this.resume(id);
+    node.process.kill('SIGTERM');
+    const exited = node.exited!;
+    const finished = await Promise.race([exited.then(() => true), sleep(graceMs).then(() => false)]);
+    if (finished) return 'exited';
+    await this.kill(id);
+    return 'killed';
+  }
+
+  pause(id: number): void {
+    const node = this.node(id);
+    if (node.process === null || node.paused) return;
+    node.process.kill('SIGSTOP');
+    node.paused = true;
+  }
+
+  resume(id: number): void {
+    const node = this.node(id);
+    if (node.process === null || !node.paused) return;
+    node.process.kill('SIGCONT');
+    node.paused = false;
+  }
+
+  /** Synchronous: for exit handlers. */
+  killAllNow(): void {
+    for (const node of this.nodes.values()) {
+      try {
+        node.process?.kill('SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.ids().map((id) => this.kill(id)));
+    await Promise.all(
+      [...this.nodes.values()].map(
+        (node) =>
+          new Promise<void>((resolve) => {
+            if (node.log === null) return resolve();
+            node.log.end(() => resolve());
+            node.log = null;
+          }),
+      ),
+    );
+    await this.agent.close().catch(() => {});
+  }
+
+  url(id: number, path: string): string {
+    return `http://127.0.0.1:${this.node(id).clientPort}${path}`;
+  }
+
+  topicsPath(): string {
+    return `/v3/clusters/${this.clusterId}/topics`;
+  }
+
+  /** One request with a hard deadline; throws on connection errors and timeouts. */
+  async http(
+    id: number,
+    method: 'GET' | 'POST',
+    path: string,
+    options: { body?: unknown; accept?: string; timeoutMs: number },
+  ): Promise<HttpAnswer> {
+    const headers: Record<string, string> = {};
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (options.accept !== undefined) headers.accept = options.accept;
+    const response = await request(this.url(id, path), {
+      method,
+      headers,
+      dispatcher: this.agent,
+      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      signal: AbortSignal.timeout(options.timeoutMs),
+    });
+    const text = await response.body.text();
+    let body: unknown = text;
+    try {
+      body = text === '' ? null : JSON.parse(text);
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.statusCode, body };
+  }
+
+  async ready(id: number): Promise<boolean> {
+    if (this.state(id) !== 'running') return false;
+    return (await this.http(id, 'GET', '/ready', { timeoutMs: 2000 })).status === 200;
+  }
+
+  async unfencedBrokers(id: number): Promise<Set<number>> {
+    const answer = await this.http(id, 'GET', `/v3/clusters/${this.clusterId}/brokers`, { timeoutMs: 3000 });
+    const data = isRecord(answer.body) && Array.isArray(answer.body.data) ? answer.body.data : [];
+    const unfenced = new Set<number>();
+    for (const broker of data) {
+      if (isRecord(broker) && broker.fenced === false && typeof broker.broker_id === 'number') {
+        unfenced.add(broker.broker_id);
+      }
+    }
+    return unfenced;
+  }
+
+  async partitions(id: number, topic: string, timeoutMs = 3000): Promise<PartitionInfo[]> {
+    const answer = await this.http(id, 'GET', `${this.topicsPath()}/${topic}/partitions`, { timeoutMs });
+    if (answer.status !== 200 || !isRecord(answer.body) || !Array.isArray(answer.body.data)) {
+      throw new Error(
+        `partitions of ${topic} via node ${id}: ${answer.status} ${JSON.stringify(answer.body)}`,
+      );
+    }
+    return answer.body.data.filter(isRecord).map((p) => ({
+      partitionId: Number(p.partition_id),
+      leaderId: Number(p.leader_id),
+      isr: Array.isArray(p.isr) ? p.isr.map(Number) : [],
+      replicaIds: Array.isArray(p.replica_ids) ? p.replica_ids.map(Number) : [],
+    }));
+  }
+
+  /**
+   * Every node runs and answers /ready, sees every broker unfenced, and shows every partition of `topic`
+   * (when given) with a leader and a full ISR.
+   */
+  async healthy(topic: string | null, partitions: number): Promise<boolean> {
+    const ids = this.ids();
+    for (const id of ids) {
+      if (!(await this.ready(id))) return false;
+      const unfenced = await this.unfencedBrokers(id);
+      if (!ids.every((b) => unfenced.has(b))) return false;
+      if (topic === null) continue;
+      const infos = await this.partitions(id, topic);
+      if (infos.length !== partitions) return false;
+      for (const p of infos) if (p.leaderId < 1 || p.isr.length !== ids.length) return false;
+    }
+    return true;
+  }
+}

@@ -1,0 +1,149 @@
+// The report of a run: what was done (faults, counts, availability, latency) and each check's verdict.
+import type { CheckResult, Informational } from './checker.ts';
+import type { Op, PollComplete, SendComplete } from './history.ts';
+import { FAULT_KINDS, type FaultRecord } from './nemesis.ts';
+
+export interface ReportInput {
+  readonly seed: number;
+  readonly replay: string;
+  readonly runDir: string;
+  readonly historyPath: string;
+  readonly logFiles: readonly string[];
+  readonly dataKept: string | null;
+  readonly topic: string;
+  readonly partitions: number;
+  readonly nodes: number;
+  readonly timeLimitS: number;
+  readonly faultPhaseMs: number;
+  readonly totalMs: number;
+  readonly healed: { readonly ok: boolean; readonly ms: number };
+  readonly faults: readonly FaultRecord[];
+  readonly ops: readonly Op[];
+  readonly results: readonly CheckResult[];
+  readonly info: Informational;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+function percent(part: number, whole: number): string {
+  return whole === 0 ? '-' : `${((100 * part) / whole).toFixed(1)}%`;
+}
+
+/** Error texts without the numbers that make each one unique. */
+function errorKind(error: string | undefined): string {
+  return (error ?? '?')
+    .replace(/\d{3,}\s*ms/g, 'N ms')
+    .replace(/:\d{4,}/g, ':PORT')
+    .slice(0, 100);
+}
+
+export function formatReport(input: ReportInput): string {
+  const lines: string[] = [];
+  const out = (line = ''): void => {
+    lines.push(line);
+  };
+  const passed = input.results.every((r) => r.passed);
+  out(`=== kraftling chaos (real processes): seed ${input.seed}`);
+  out(`replay: ${input.replay}`);
+  out(
+    `cluster: ${input.nodes} combined nodes; topic ${input.topic}: ${input.partitions} partitions, replication factor 3, min.insync.replicas 2`,
+  );
+  out(
+    `duration: faults and workload ${seconds(input.faultPhaseMs)} (limit ${input.timeLimitS} s), whole run ${seconds(input.totalMs)}`,
+  );
+
+  const byKind = FAULT_KINDS.map(
+    (kind) => `${kind} ${input.faults.filter((f) => f.fault.kind === kind).length}`,
+  );
+  out();
+  out(
+    `faults injected (t: since the workload began, as in the history): ${input.faults.length} (${byKind.join(', ')}); one node faulty at a time`,
+  );
+  for (const f of input.faults) {
+    const recovery =
+      f.recoveredMs === null
+        ? 'not recovered before the next step'
+        : `healthy again after ${f.recoveredMs} ms`;
+    const leader = f.fault.kind === 'kill-leader' ? ` (leader of partition ${f.fault.partition})` : '';
+    out(
+      `  #${f.fault.n} t=${seconds(f.at)} ${f.fault.kind} node ${f.target}${leader}, down ${f.fault.downMs} ms` +
+        `${f.outcome !== 'ok' ? `, ${f.outcome}` : ''}; ${recovery}`,
+    );
+  }
+  out(
+    `heal: ${input.healed.ok ? `every node ready, every ISR full after ${input.healed.ms} ms` : `NOT healthy after ${input.healed.ms} ms`}`,
+  );
+
+  const sends = input.ops.filter((op): op is SendComplete => op.f === 'send' && op.type !== 'invoke');
+  const ok = sends.filter((s) => s.type === 'ok');
+  const fail = sends.filter((s) => s.type === 'fail');
+  const info = sends.filter((s) => s.type === 'info');
+  out();
+  out(
+    `sends (acks=all): ${sends.length}: ok ${ok.length} (availability ${percent(ok.length, sends.length)}), ` +
+      `fail ${fail.length}, info ${info.length}`,
+  );
+  const refused = fail.filter((s) => (s.error ?? '').startsWith('ECONNREFUSED')).length;
+  out(
+    `  availability without the sends to a node that was down (connection refused: certainly not sent): ` +
+      `${percent(ok.length, sends.length - refused)}`,
+  );
+  const latencies = ok.map((s) => s.latencyMs).sort((a, b) => a - b);
+  out(
+    `  latency of ok sends: p50 ${percentile(latencies, 50)} ms, p90 ${percentile(latencies, 90)} ms, ` +
+      `p99 ${percentile(latencies, 99)} ms, max ${percentile(latencies, 100)} ms`,
+  );
+  let gap = 0;
+  let gapAt = 0;
+  let previous = 0;
+  for (const s of ok) {
+    if (s.time - previous > gap) {
+      gap = s.time - previous;
+      gapAt = previous;
+    }
+    previous = s.time;
+  }
+  out(`  longest time without an acknowledgement: ${seconds(gap)} (from t=${seconds(gapAt)})`);
+  const kinds = new Map<string, number>();
+  for (const s of [...fail, ...info]) {
+    const kind = `${s.type} ${errorKind(s.error)}`;
+    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+  }
+  for (const [kind, count] of [...kinds].sort((a, b) => b[1] - a[1]).slice(0, 8)) out(`  ${count} × ${kind}`);
+  out(
+    `  unacknowledged sends in the final reads: ${input.info.failedButPresent.length} of ${fail.length} failed ` +
+      `(informational), ${input.info.indeterminatePresent} of ${info.length} indeterminate`,
+  );
+  for (const value of input.info.failedButPresent.slice(0, 5)) out(`    failed but present: ${value}`);
+
+  const polls = input.ops.filter((op): op is PollComplete => op.f === 'poll' && op.type !== 'invoke');
+  const pollsOk = polls.filter((p) => p.type === 'ok');
+  const recordsRead = pollsOk.reduce((n, p) => n + (p.records?.length ?? 0), 0);
+  out(
+    `polls: ${polls.length}: ok ${pollsOk.length}, fail ${polls.filter((p) => p.type === 'fail').length}, ` +
+      `info ${polls.filter((p) => p.type === 'info').length}; records read ${recordsRead}`,
+  );
+  out(`final reads: records per partition ${input.info.finalRecords.map((n, p) => `${p}: ${n}`).join(', ')}`);
+
+  out();
+  out('checks:');
+  for (const r of input.results) {
+    out(
+      `  ${r.passed ? 'PASS' : 'FAIL'} ${r.name}: ${r.description}${r.passed ? '' : ` — ${r.violations} violation(s)`}`,
+    );
+    for (const example of r.examples) out(`         ${example}`);
+  }
+  out();
+  out(`history: ${input.historyPath}`);
+  out(`node logs: ${input.logFiles.join(' ')}`);
+  if (input.dataKept !== null) out(`data directories kept: ${input.dataKept}`);
+  out(`result: ${passed ? 'PASS' : 'FAIL'}`);
+  return `${lines.join('\n')}\n`;
+}

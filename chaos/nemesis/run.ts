@@ -1,0 +1,301 @@
+// `npm run chaos`: three real nodes, producers and consumers over the REST API, a seeded nemesis
+// (kill -9, kill -9 of a partition leader, SIGSTOP/SIGCONT, SIGTERM + restart), then heal, final reads
+// and the checks. Prints a report, keeps the history (JSON lines) and the node logs under .chaos/.
+import { randomInt } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Prng } from '../sim/prng.ts';
+import { check } from './checker.ts';
+import { NemesisCluster, sleep, waitUntil } from './cluster.ts';
+import { History, type NemesisEvent } from './history.ts';
+import { Nemesis } from './nemesis.ts';
+import { formatReport } from './report.ts';
+import { Consumer, diskRead, finalRestRead, Producer, type WorkloadOptions } from './workload.ts';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+
+const HELP = `npm run chaos -- [options]
+
+Three real combined nodes (RF 3, min.insync.replicas 2), producers (acks=all) and consumers over the REST
+API through random nodes, and a seeded nemesis: kill -9 of a node, kill -9 of a partition's leader,
+SIGSTOP/SIGCONT, SIGTERM (controlled shutdown), each followed by a restart; one node faulty at a time.
+After the time limit: heal, final reads through every node and of every node's log files, then the checks.
+Exit 0 when every check passes, 1 when one fails, 2 on a usage or setup error.
+
+  --seed N              the nemesis schedule's seed (default: random; printed, replays kinds, targets, timings)
+  --time-limit-s S      how long faults and workload run (default 60)
+  --producers N         producer loops (default 4)
+  --consumers N         consumer loops (default 2)
+  --partitions N        partitions of the topic (default 3)
+  --min-gap-ms MS       quiet time before a fault, at least (default 2000)
+  --max-gap-ms MS       ... at most (default 5000)
+  --heal-timeout-s S    bound on the wait for every node ready and every ISR full (default 60)
+  --out DIR             where runs are kept (default .chaos in the repository)
+  --keep-data           keep the nodes' data directories (kept anyway when a check fails)
+  --help                this text
+`;
+
+interface Options {
+  readonly seed: number;
+  readonly timeLimitS: number;
+  readonly producers: number;
+  readonly consumers: number;
+  readonly partitions: number;
+  readonly minGapMs: number;
+  readonly maxGapMs: number;
+  readonly healTimeoutS: number;
+  readonly out: string;
+  readonly keepData: boolean;
+}
+
+class UsageError extends Error {}
+
+function parseOptions(argv: string[]): Options | null {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      seed: { type: 'string' },
+      'time-limit-s': { type: 'string' },
+      producers: { type: 'string' },
+      consumers: { type: 'string' },
+      partitions: { type: 'string' },
+      'min-gap-ms': { type: 'string' },
+      'max-gap-ms': { type: 'string' },
+      'heal-timeout-s': { type: 'string' },
+      out: { type: 'string' },
+      'keep-data': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help === true) return null;
+  const int = (
+    name: string,
+    text: string | undefined,
+    fallback: number,
+    min: number,
+    max: number,
+  ): number => {
+    if (text === undefined) return fallback;
+    const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      throw new UsageError(`--${name} must be an integer in [${min}, ${max}], got ${text}`);
+    }
+    return value;
+  };
+  const minGapMs = int('min-gap-ms', values['min-gap-ms'], 2000, 0, 600_000);
+  const maxGapMs = int('max-gap-ms', values['max-gap-ms'], 5000, 0, 600_000);
+  if (maxGapMs < minGapMs) throw new UsageError('--max-gap-ms must be at least --min-gap-ms');
+  return {
+    seed: int('seed', values.seed, randomInt(0, 2 ** 32 - 1), 0, 2 ** 32 - 1),
+    timeLimitS: int('time-limit-s', values['time-limit-s'], 60, 1, 86_400),
+    producers: int('producers', values.producers, 4, 1, 64),
+    consumers: int('consumers', values.consumers, 2, 0, 64),
+    partitions: int('partitions', values.partitions, 3, 1, 64),
+    minGapMs,
+    maxGapMs,
+    healTimeoutS: int('heal-timeout-s', values['heal-timeout-s'], 60, 1, 3600),
+    out: resolve(REPO, values.out ?? '.chaos'),
+    keepData: values['keep-data'] === true,
+  };
+}
+
+function say(text: string): void {
+  process.stderr.write(`[chaos ${new Date().toISOString().slice(11, 23)}] ${text}\n`);
+}
+
+async function main(): Promise<number> {
+  let options: Options | null;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${HELP}`);
+    return 2;
+  }
+  if (options === null) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const o = options;
+  const startedAt = performance.now();
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  const runDir = join(o.out, `${stamp}-seed-${o.seed}`);
+  const topic = 'chaos';
+  const nodeCount = 3;
+  const replay =
+    `npm run chaos -- --seed ${o.seed} --time-limit-s ${o.timeLimitS}` +
+    `${o.producers !== 4 ? ` --producers ${o.producers}` : ''}${o.consumers !== 2 ? ` --consumers ${o.consumers}` : ''}` +
+    `${o.partitions !== 3 ? ` --partitions ${o.partitions}` : ''}` +
+    `${o.minGapMs !== 2000 ? ` --min-gap-ms ${o.minGapMs}` : ''}${o.maxGapMs !== 5000 ? ` --max-gap-ms ${o.maxGapMs}` : ''}`;
+  say(`seed ${o.seed}; run directory ${relative(process.cwd(), runDir) || runDir}`);
+
+  const cluster = await NemesisCluster.create(runDir, nodeCount, { 'min.insync.replicas': '2' });
+  // Created when the workload starts: the history's times count from there.
+  let history: History | null = null;
+  const historyPath = join(runDir, 'history.jsonl');
+  const nemesisStop = new AbortController();
+  const workStop = new AbortController();
+
+  // Whatever happens, no node outlives the runner.
+  let interrupted = false;
+  const onSignal = (signal: string): void => {
+    if (interrupted) return;
+    interrupted = true;
+    say(`${signal}: killing the nodes; history so far in ${historyPath}, node logs in ${runDir}`);
+    cluster.killAllNow();
+    void (history?.close() ?? Promise.resolve()).finally(() => process.exit(130));
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGHUP', () => onSignal('SIGHUP'));
+  process.on('exit', () => cluster.killAllNow());
+
+  const event = (event: string, detail: string): void => {
+    history?.append<NemesisEvent>({ type: 'info', f: 'nemesis', process: 'nemesis', event, detail });
+  };
+
+  try {
+    // Setup
+    for (const id of cluster.ids()) cluster.start(id);
+    if (!(await waitUntil(() => cluster.healthy(null, 0), 60_000))) {
+      throw new Error('the cluster did not become ready within 60 s');
+    }
+    const created = await cluster.http(1, 'POST', cluster.topicsPath(), {
+      body: {
+        topic_name: topic,
+        partitions_count: o.partitions,
+        replication_factor: 3,
+        configs: [{ name: 'min.insync.replicas', value: '2' }],
+      },
+      timeoutMs: 15_000,
+    });
+    if (created.status !== 201)
+      throw new Error(`create topic: ${created.status} ${JSON.stringify(created.body)}`);
+    if (!(await waitUntil(() => cluster.healthy(topic, o.partitions), 30_000))) {
+      throw new Error(`topic ${topic} not on every node with full ISRs within 30 s`);
+    }
+    say(`cluster ${cluster.clusterId} up, topic ${topic} created; faults and workload for ${o.timeLimitS} s`);
+
+    // Workload and faults
+    const h = new History(historyPath);
+    history = h;
+    const root = new Prng(o.seed);
+    const workload: WorkloadOptions = {
+      topic,
+      partitions: o.partitions,
+      produceTimeoutMs: 10_000,
+      pollTimeoutMs: 5000,
+    };
+    const deps = (label: string) => ({ cluster, history: h, random: root.fork(label), options: workload });
+    const producers = Array.from({ length: o.producers }, (_, i) => new Producer(i, deps(`producer-${i}`)));
+    const consumers = Array.from({ length: o.consumers }, (_, i) => new Consumer(i, deps(`consumer-${i}`)));
+    const nemesis = new Nemesis(cluster, h, root.fork('nemesis'), {
+      topic,
+      partitions: o.partitions,
+      minGapMs: o.minGapMs,
+      maxGapMs: o.maxGapMs,
+      recoveryTimeoutMs: 30_000,
+    });
+    event('start', `seed ${o.seed}, ${o.producers} producers, ${o.consumers} consumers`);
+    const phaseStarted = performance.now();
+    const clients = [...producers, ...consumers].map((client) => client.run(workStop.signal));
+    const faults = nemesis.run(nemesisStop.signal);
+    let lastCount = 0;
+    while (performance.now() - phaseStarted < o.timeLimitS * 1000) {
+      await sleep(Math.min(1000, o.timeLimitS * 1000 - (performance.now() - phaseStarted)));
+      if (nemesis.done.length !== lastCount) {
+        lastCount = nemesis.done.length;
+        const last = nemesis.done[lastCount - 1]!;
+        say(`fault #${last.fault.n}: ${last.fault.kind} node ${last.target} (${lastCount} so far)`);
+      }
+    }
+    const faultPhaseMs = performance.now() - phaseStarted;
+
+    // Heal: end the fault in progress, continue or restart every node, wait for full ISRs.
+    nemesisStop.abort();
+    await faults;
+    event('heal', 'faults stopped; continuing and restarting every node');
+    for (const id of cluster.ids()) {
+      if (cluster.state(id) === 'paused') cluster.resume(id);
+      if (cluster.state(id) === 'stopped') cluster.start(id);
+    }
+    const healStarted = performance.now();
+    const healedOk = await waitUntil(() => cluster.healthy(topic, o.partitions), o.healTimeoutS * 1000);
+    const healed = {
+      ok: healedOk,
+      ms: Math.round(performance.now() - healStarted),
+      boundMs: o.healTimeoutS * 1000,
+    };
+    event(healedOk ? 'healed' : 'not-healed', `after ${healed.ms} ms`);
+    say(healedOk ? `healed after ${healed.ms} ms` : `NOT healed within ${o.healTimeoutS} s`);
+    // The workload runs a little longer on the healed cluster, then drains.
+    await sleep(2000);
+    workStop.abort();
+    await Promise.all(clients);
+    event('workload-stopped', 'producers and consumers done');
+
+    // Final reads: through every node, then every node's log files once the cluster has stopped.
+    say('final reads');
+    for (const node of cluster.ids()) {
+      for (let partition = 0; partition < o.partitions; partition++) {
+        await finalRestRead(cluster, h, workload, node, partition);
+      }
+    }
+    event('stop', 'SIGTERM to every node');
+    await Promise.all(cluster.ids().map((id) => cluster.terminate(id, 20_000)));
+    for (const node of cluster.ids()) {
+      for (let partition = 0; partition < o.partitions; partition++) {
+        await diskRead(cluster, h, workload, node, partition);
+      }
+    }
+
+    const { results, info } = check({
+      ops: h.ops,
+      partitions: o.partitions,
+      nodes: cluster.ids(),
+      healed,
+    });
+    const passed = results.every((r) => r.passed);
+    const keep = o.keepData || !passed;
+    await cluster.close();
+    await h.close();
+    if (!keep) await rm(join(runDir, 'data'), { recursive: true, force: true });
+    const rel = (path: string): string => relative(process.cwd(), path) || path;
+    const report = formatReport({
+      seed: o.seed,
+      replay,
+      runDir,
+      historyPath: rel(h.path),
+      logFiles: cluster.ids().map((id) => rel(cluster.node(id).logFile)),
+      dataKept: keep ? rel(join(runDir, 'data')) : null,
+      topic,
+      partitions: o.partitions,
+      nodes: nodeCount,
+      timeLimitS: o.timeLimitS,
+      faultPhaseMs,
+      totalMs: performance.now() - startedAt,
+      healed,
+      faults: nemesis.done,
+      ops: h.ops,
+      results,
+      info,
+    });
+    await writeFile(join(runDir, 'report.txt'), report);
+    process.stdout.write(report);
+    return passed ? 0 : 1;
+  } catch (error) {
+    say(`run aborted: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    say(`history and logs kept in ${runDir}`);
+    nemesisStop.abort();
+    workStop.abort();
+    await cluster.close();
+    await history?.close();
+    return 2;
+  }
+}
+
+process.exitCode = await main();
+// Nothing of the run may keep the process alive (the nodes are gone, the pool is closed).
+process.exit();
