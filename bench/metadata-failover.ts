@@ -23,12 +23,18 @@ try {
   await cluster.startAll();
   for (let round = 0; round < rounds; round++) {
     const via = (round % 3) + 1;
-    const created = await cluster.http(via, 'POST', cluster.topicsPath(), { topic_name: `t${round}`, partitions_count: 3 });
+    const created = await cluster.http(via, 'POST', cluster.topicsPath(), {
+      topic_name: `t${round}`,
+      partitions_count: 3,
+    });
     if (created.status !== 201) throw new Error(`create: ${JSON.stringify(created.body)}`);
     const answeredAt = performance.now();
     await Promise.all(
       [1, 2, 3].map((id) =>
-        waitFor(`t${round} on node ${id}`, async () => (await cluster.get(id, `${cluster.topicsPath()}/t${round}`)).status === 200),
+        waitFor(
+          `t${round} on node ${id}`,
+          async () => (await cluster.get(id, `${cluster.topicsPath()}/t${round}`)).status === 200,
+        ),
       ),
     );
     visibleMs.push(performance.now() - answeredAt);

@@ -63,7 +63,11 @@ async function main(): Promise<void> {
   const drivers: RaftDriver[] = [];
   for (const id of ids) {
     const storage = await FileStorage.open({ dir: join(root, `node-${id}`) });
-    const transport = await Http2Transport.start({ id, listen: { host: '127.0.0.1', port: ports.get(id)! }, peers });
+    const transport = await Http2Transport.start({
+      id,
+      listen: { host: '127.0.0.1', port: ports.get(id)! },
+      peers,
+    });
     drivers.push(
       await RaftDriver.start({
         id,
@@ -100,7 +104,8 @@ async function main(): Promise<void> {
   await Promise.all(Array.from({ length: inflight }, () => worker()));
   const elapsedS = (performance.now() - started) / 1000;
   latenciesMs.sort((a, b) => a - b);
-  const percentile = (p: number): string => (latenciesMs[Math.floor((latenciesMs.length - 1) * p)] ?? 0).toFixed(2);
+  const percentile = (p: number): string =>
+    (latenciesMs[Math.floor((latenciesMs.length - 1) * p)] ?? 0).toFixed(2);
   console.log(
     JSON.stringify({
       benchmark: 'raft committed proposals',

@@ -1,5 +1,5 @@
 // Prints the closing line of a test run, "N passed, N failed", from the result files that vitest
-// (JSON reporter) and the simulation CLI (--summary-file) wrote into the given folder.
+// (JSON reporter), the simulation CLI and the nemesis (--summary-file) wrote into the given folder.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -12,7 +12,10 @@ const vitestFiles = existsSync(folder)
   ? readdirSync(folder).filter((name) => name.startsWith('vitest') && name.endsWith('.json'))
   : [];
 for (const name of vitestFiles.sort()) {
-  const vitest = JSON.parse(readFileSync(join(folder, name), 'utf8')) as { numPassedTests: number; numFailedTests: number };
+  const vitest = JSON.parse(readFileSync(join(folder, name), 'utf8')) as {
+    numPassedTests: number;
+    numFailedTests: number;
+  };
   console.log(`${name}: ${vitest.numPassedTests} passed, ${vitest.numFailedTests} failed`);
   passed += vitest.numPassedTests;
   failed += vitest.numFailedTests;
@@ -30,6 +33,18 @@ if (existsSync(simFile)) {
   failed += sim.failed;
 } else {
   console.log('simulation: no result file');
+  failed++;
+}
+
+// The real-process nemesis: its checks count as tests.
+const chaosFile = join(folder, 'chaos.json');
+if (existsSync(chaosFile)) {
+  const chaos = JSON.parse(readFileSync(chaosFile, 'utf8')) as { passed: number; failed: number };
+  console.log(`nemesis checks: ${chaos.passed} passed, ${chaos.failed} failed`);
+  passed += chaos.passed;
+  failed += chaos.failed;
+} else {
+  console.log('nemesis: no result file');
   failed++;
 }
 

@@ -2,8 +2,8 @@
 // (kill -9, kill -9 of a partition leader, SIGSTOP/SIGCONT, SIGTERM + restart), then heal, final reads
 // and the checks. Prints a report, keeps the history (JSON lines) and the node logs under .chaos/.
 import { randomInt } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Prng } from '../sim/prng.ts';
@@ -34,6 +34,7 @@ Exit 0 when every check passes, 1 when one fails, 2 on a usage or setup error.
   --heal-timeout-s S    bound on the wait for every node ready and every ISR full (default 60)
   --out DIR             where runs are kept (default .chaos in the repository)
   --keep-data           keep the nodes' data directories (kept anyway when a check fails)
+  --summary-file FILE   write {passed, failed} check counts as JSON (CI adds them to its closing line)
   --help                this text
 `;
 
@@ -48,6 +49,8 @@ interface Options {
   readonly healTimeoutS: number;
   readonly out: string;
   readonly keepData: boolean;
+  /** Where to write {passed, failed} counts of the checks (CI's closing line adds them up). */
+  readonly summaryFile: string | null;
 }
 
 class UsageError extends Error {}
@@ -66,6 +69,7 @@ function parseOptions(argv: string[]): Options | null {
       'heal-timeout-s': { type: 'string' },
       out: { type: 'string' },
       'keep-data': { type: 'boolean' },
+      'summary-file': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -99,7 +103,14 @@ function parseOptions(argv: string[]): Options | null {
     healTimeoutS: int('heal-timeout-s', values['heal-timeout-s'], 60, 1, 3600),
     out: resolve(REPO, values.out ?? '.chaos'),
     keepData: values['keep-data'] === true,
+    summaryFile: values['summary-file'] === undefined ? null : resolve(values['summary-file']),
   };
+}
+
+async function writeSummary(path: string | null, counts: { passed: number; failed: number }): Promise<void> {
+  if (path === null) return;
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, `${JSON.stringify(counts)}\n`);
 }
 
 function say(text: string): void {
@@ -284,6 +295,10 @@ async function main(): Promise<number> {
     });
     await writeFile(join(runDir, 'report.txt'), report);
     process.stdout.write(report);
+    await writeSummary(o.summaryFile, {
+      passed: results.filter((r) => r.passed).length,
+      failed: results.filter((r) => !r.passed).length,
+    });
     return passed ? 0 : 1;
   } catch (error) {
     say(`run aborted: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
@@ -292,6 +307,7 @@ async function main(): Promise<number> {
     workStop.abort();
     await cluster.close();
     await history?.close();
+    await writeSummary(o.summaryFile, { passed: 0, failed: 1 });
     return 2;
   }
 }
