@@ -346,7 +346,11 @@ describe('v2 group-less read', () => {
 
 describe('v2 produce then read', () => {
   it('gives back what was produced, binary and json', async () => {
-    const json = fc.jsonValue({ maxDepth: 2 }).filter((value) => value !== null);
+    // Keys named __proto__ or constructor are refused by the body parser (prototype poisoning): a
+    // round trip is only promised for the rest.
+    const json = fc
+      .jsonValue({ maxDepth: 2 })
+      .filter((value) => value !== null && !/"(__proto__|constructor)"/.test(JSON.stringify(value)));
     await fc.assert(
       fc.asyncProperty(
         fc.array(
@@ -375,7 +379,10 @@ describe('v2 produce then read', () => {
             });
           const enc = (data: Uint8Array | null) =>
             data === null ? null : Buffer.from(data).toString('base64');
-          await send(BINARY, { records: binary.map((r) => ({ key: enc(r.key), value: enc(r.value) })) });
+          const sentBinary = await send(BINARY, {
+            records: binary.map((r) => ({ key: enc(r.key), value: enc(r.value) })),
+          });
+          expect(sentBinary.status, sentBinary.text).toBe(200);
           const back = await local.request({
             method: 'GET',
             url: '/topics/orders/partitions/1/records?offset=0',
@@ -384,7 +391,8 @@ describe('v2 produce then read', () => {
           expect(
             (JSON.parse(back.text) as { key: unknown; value: unknown }[]).map((r) => [r.key, r.value]),
           ).toEqual(binary.map((r) => [enc(r.key), enc(r.value)]));
-          await send(JSON_TYPE, { records: jsons });
+          const sentJson = await send(JSON_TYPE, { records: jsons });
+          expect(sentJson.status, sentJson.text).toBe(200);
           const next = await local.request({
             method: 'GET',
             url: `/topics/orders/partitions/1/records?offset=${binary.length}`,
