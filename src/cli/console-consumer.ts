@@ -1,7 +1,9 @@
 // `console-consumer`: the equivalent of Kafka's kafka-console-consumer.sh (org.apache.kafka.tools.consumer.
-// ConsoleConsumer with its DefaultMessageFormatter) without a consumer group, over the REST v2 API: it
-// reads every partition of the topic (or the one of --partition) with the group-less long-poll read
-// `GET /topics/{t}/partitions/{p}/records`, from the end (or --from-beginning, or --offset), and prints
+// ConsoleConsumer with its DefaultMessageFormatter) over the REST v2 API. Without a group it reads every
+// partition of the topic (or the one of --partition) with the group-less long-poll read
+// `GET /topics/{t}/partitions/{p}/records`, from the end (or --from-beginning, or --offset); with --group
+// it is a v2 consumer instance of that group (subscribed to the topic, auto commit on, deleted on exit so
+// that its offsets are committed and it leaves the group). It prints
 // each record as Kafka's formatter does, each partition in offset order. It stops after --max-messages,
 // after --timeout-ms without a record, or on Ctrl-C, and then prints "Processed a total of N messages"
 // on stderr. The tool is split into parsing (parseConsumerCommand: pure), executing (executeConsumer-
@@ -18,7 +20,7 @@ import {
   parseProperties,
 } from './io.ts';
 import type { JsonObject } from './json.ts';
-import { asArray, asObject, numberField } from './json.ts';
+import { asArray, asObject, numberField, stringField } from './json.ts';
 
 /** The long poll of each read (the route caps it at 30 s). */
 export const POLL_TIMEOUT_MS = 1000;
@@ -44,6 +46,8 @@ export interface FormatterConfig {
 export interface ConsumerCommand {
   readonly bootstrapServer: string;
   readonly topic: string;
+  /** --group: consume as a member of that group (a REST v2 consumer instance); null: no group. */
+  readonly group: string | null;
   /** --partition: only that partition; null: every partition of the topic. */
   readonly partition: number | null;
   readonly start: StartOffset;
@@ -72,7 +76,8 @@ export const CONSUMER_OPTIONS: readonly OptionSpec[] = [
     name: 'group',
     type: 'string',
     argName: 'consumer group id',
-    description: 'Not supported yet: consumer groups are not built in this cluster yet.',
+    description:
+      "The consumer group id of the consumer: it shares the topic with the group's other members and commits its offsets.",
   },
   { name: 'help', type: 'boolean', description: 'Print usage information.' },
   {
@@ -206,11 +211,11 @@ export function parseConsumerCommand(argv: readonly string[]): ConsumerCommand {
   }
   const args = parseOptions(argv, CONSUMER_OPTIONS, { unsupported: UNSUPPORTED_OPTIONS });
   if (args.flag('help')) throw new HelpRequested();
-  if (args.has('group')) {
+  const group = args.string('group') ?? null;
+  if (group !== null && (args.has('partition') || args.has('offset'))) {
     throw new UsageError(
-      '--group is not supported yet: consumer groups are not built in this cluster yet. Without --group ' +
-        'the tool reads every partition (or --partition) from the end, --from-beginning or --offset, ' +
-        "and commits nothing, as Kafka's console consumer without a group.",
+      `Options group and ${args.has('partition') ? 'partition' : 'offset'} cannot be specified together.`,
+      { showUsage: true },
     );
   }
   const topic = args.string('topic');
@@ -242,6 +247,7 @@ export function parseConsumerCommand(argv: readonly string[]): ConsumerCommand {
   return {
     bootstrapServer: args.string('bootstrap-server') ?? DEFAULT_BOOTSTRAP_SERVER,
     topic,
+    group,
     partition,
     start,
     reset: fromBeginning ? 'earliest' : 'latest',
@@ -454,6 +460,57 @@ export async function executeConsumerCommand(
     }
   };
 
+  /**
+   * A REST v2 consumer instance of `group`: created (binary, auto.offset.reset of --from-beginning, auto
+   * commit), subscribed to the topic, polled until the end, and deleted, which commits what it returned
+   * and leaves the group (as Kafka's consumer.close()). The poll in flight at the end is not aborted.
+   */
+  const consumeGroup = async (group: string): Promise<void> => {
+    const groupPath = `/consumers/${encodeURIComponent(group)}`;
+    let instancePath: string | null = null;
+    try {
+      const created = asObject(
+        await client.send('POST', groupPath, {
+          format: 'binary',
+          'auto.offset.reset': command.reset,
+          'auto.commit.enable': 'true',
+        }),
+        `POST ${groupPath}`,
+      );
+      instancePath = `${groupPath}/instances/${encodeURIComponent(stringField(created, 'instance_id', `POST ${groupPath}`))}`;
+      await client.send('POST', `${instancePath}/subscription`, { topics: [command.topic] });
+      while (stop === null) {
+        const started = Date.now();
+        try {
+          const path = `${instancePath}/records?timeout=${POLL_TIMEOUT_MS}`;
+          const records = readRecords(
+            await client.send('GET', path, undefined, { accept: V2_BINARY }),
+            `GET ${path}`,
+          );
+          for (const record of records) {
+            if (stop !== null) break;
+            emit(record);
+          }
+          const elapsed = Date.now() - started;
+          if (records.length === 0 && elapsed < EMPTY_POLL_MIN_MS)
+            await sleep(EMPTY_POLL_MIN_MS - elapsed, stopSignal);
+        } catch (error) {
+          if (stop !== null) break;
+          if (!isRetriable(error)) throw error;
+          await sleep(RETRY_BACKOFF_MS, stopSignal);
+        }
+      }
+    } catch (error) {
+      end({ kind: 'error', error });
+    } finally {
+      if (instancePath !== null) {
+        await client.send('DELETE', instancePath).catch((error: unknown) => {
+          if (stop === null || (stop as Stop).kind !== 'error') end({ kind: 'error', error });
+        });
+      }
+    }
+  };
+
   let loops: Promise<void>[] = [];
   if (stop === null) {
     try {
@@ -466,8 +523,12 @@ export async function executeConsumerCommand(
       }
       const partitions = command.partition === null ? all : [command.partition];
       armIdleTimer();
-      // Every partition at once, each with its own long poll (Kafka's consumer fetches them together).
-      loops = partitions.map((partition) => consumePartition(partition));
+      // Every partition at once, each with its own long poll (Kafka's consumer fetches them together);
+      // with a group, one instance reads whatever the group assigns it.
+      loops =
+        command.group !== null
+          ? [consumeGroup(command.group)]
+          : partitions.map((partition) => consumePartition(partition));
     } catch (error) {
       end({ kind: 'error', error });
     }

@@ -2,13 +2,14 @@
 // The command-line tools' entry point: `node src/cli/main.ts <tool> [options]`, with tool one of
 // `topics` (kafka-topics.sh), `metadata-quorum` (kafka-metadata-quorum.sh), `cluster`
 // (kafka-cluster.sh + status), `console-producer` and `console-consumer` (kafka-console-producer.sh,
-// kafka-console-consumer.sh). Exit codes: 0 ok, 1 the command failed, 2 usage error.
+// kafka-console-consumer.sh), `consumer-groups` (kafka-consumer-groups.sh). Exit codes: 0 ok, 1 the command failed, 2 usage error.
 
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { clusterMain } from './cluster.ts';
 import { consoleConsumerMain } from './console-consumer.ts';
 import { consoleProducerMain } from './console-producer.ts';
+import { consumerGroupsMain } from './consumer-groups.ts';
 import { EXIT_ERROR, EXIT_OK, EXIT_USAGE } from './errors.ts';
 import type { Io } from './io.ts';
 import { interruptSignal } from './io.ts';
@@ -35,6 +36,9 @@ const TOOLS = new Map<string, ToolMain>([
   ['console-producer', consoleProducer],
   ['kafka-console-producer', consoleProducer],
   ['kafka-console-producer.sh', consoleProducer],
+  ['consumer-groups', consumerGroupsMain],
+  ['kafka-consumer-groups', consumerGroupsMain],
+  ['kafka-consumer-groups.sh', consumerGroupsMain],
   ['console-consumer', consoleConsumer],
   ['kafka-console-consumer', consoleConsumer],
   ['kafka-console-consumer.sh', consoleConsumer],
@@ -49,7 +53,8 @@ export function mainUsage(): string[] {
     '  metadata-quorum   describe the KRaft metadata quorum: describe --status | --replication',
     '  cluster           status (cluster id, controller, brokers) | cluster-id',
     '  console-producer  stdin lines to records of a topic (kafka-console-producer.sh)',
-    "  console-consumer  a topic's records to stdout, without a group (kafka-console-consumer.sh)",
+    "  console-consumer  a topic's records to stdout, alone or in a group (kafka-console-consumer.sh)",
+    '  consumer-groups   list, describe, delete groups and reset their offsets (kafka-consumer-groups.sh)',
   ];
 }
 

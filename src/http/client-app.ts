@@ -8,18 +8,21 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { RandomInt } from '../common/partitioner.ts';
 import { StickyPartitioner } from '../common/partitioner.ts';
+import { CONSUMER_INSTANCE_TIMEOUT_DEFAULT_MS, ConsumerRegistry } from './consumers/registry.ts';
 import { HttpError, toErrorBody } from './errors.ts';
 import { parseJsonBody } from './json-body.ts';
 import type { ClusterNode } from './ports.ts';
 import { registerBrokerRoutes } from './routes/brokers.ts';
 import { registerClusterListRoute, registerClusterRoutes } from './routes/clusters.ts';
 import { registerConfigRoutes } from './routes/configs.ts';
+import { registerConsumerGroupRoutes } from './routes/consumer-groups.ts';
 import type { RouteDeps } from './routes/context.ts';
 import { registerOperationRoutes } from './routes/operations.ts';
 import { registerPartitionRoutes } from './routes/partitions.ts';
 import { registerQuorumRoutes } from './routes/quorum.ts';
 import { registerRecordRoutes } from './routes/records.ts';
 import { registerTopicRoutes } from './routes/topics.ts';
+import { registerV2ConsumerRoutes } from './routes/v2-consumers.ts';
 import { registerV2MetadataRoutes } from './routes/v2-metadata.ts';
 import { registerV2ProduceRoutes } from './routes/v2-produce.ts';
 import { registerV2RecordRoutes } from './routes/v2-records.ts';
@@ -40,6 +43,8 @@ export interface ClientAppOptions {
   readonly partitionerRandom?: RandomInt;
   /** Wall-clock ms for records produced without a timestamp; default Date.now. */
   readonly now?: () => number;
+  /** REST v2 consumer instances idle for longer are closed (Confluent's consumer.instance.timeout.ms); default 300000. */
+  readonly consumerInstanceTimeoutMs?: number;
 }
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -65,8 +70,8 @@ function notFound(app: FastifyInstance, request: FastifyRequest, reply: FastifyR
   return sendError(new HttpError('NOT_FOUND'), request, reply);
 }
 
-/** REST v2 (Confluent REST Proxy v2): its own media types in and out; v2 consumer groups are not served. */
-function registerV2(scope: FastifyInstance, deps: RouteDeps): void {
+/** REST v2 (Confluent REST Proxy v2): its own media types in and out. */
+function registerV2(scope: FastifyInstance, deps: RouteDeps, consumers: ConsumerRegistry): void {
   for (const type of V2_REQUEST_TYPES) {
     scope.addContentTypeParser(type, { parseAs: 'string' }, (_request, body, done) => {
       try {
@@ -85,6 +90,7 @@ function registerV2(scope: FastifyInstance, deps: RouteDeps): void {
   registerV2MetadataRoutes(scope, deps);
   registerV2ProduceRoutes(scope, deps);
   registerV2RecordRoutes(scope, deps);
+  registerV2ConsumerRoutes(scope, deps, consumers);
 }
 
 export function buildClientApp(options: ClientAppOptions): FastifyInstance {
@@ -121,8 +127,16 @@ export function buildClientApp(options: ClientAppOptions): FastifyInstance {
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
   app.setNotFoundHandler((request, reply) => notFound(app, request, reply));
 
+  const consumers = new ConsumerRegistry({
+    node: options.node,
+    now: deps.now,
+    instanceTimeoutMs: options.consumerInstanceTimeoutMs ?? CONSUMER_INSTANCE_TIMEOUT_DEFAULT_MS,
+    logger: app.log,
+  });
+  app.addHook('onClose', async () => consumers.close());
+
   registerOperationRoutes(app, deps);
-  app.register(async (v2) => registerV2(v2, deps));
+  app.register(async (v2) => registerV2(v2, deps, consumers));
   registerClusterListRoute(app, deps);
   app.register(
     async (scope) => {
@@ -139,6 +153,7 @@ export function buildClientApp(options: ClientAppOptions): FastifyInstance {
       registerPartitionRoutes(scope, deps);
       registerQuorumRoutes(scope, deps);
       registerRecordRoutes(scope, deps);
+      registerConsumerGroupRoutes(scope, deps);
     },
     { prefix: '/v3/clusters/:cluster_id' },
   );

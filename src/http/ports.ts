@@ -1,5 +1,6 @@
 // What the HTTP layer needs from the node it runs in. src/node implements these over the real metadata
 // image, Raft and controller; tests may implement them in memory.
+import type { GroupApi } from '../groups/api.ts';
 import type { BrokerId } from '../metadata/ids.ts';
 import type { MetadataImage } from '../metadata/image.ts';
 
@@ -115,6 +116,15 @@ export interface DataApi {
   offsets(request: { readonly topicName: string; readonly partitionId: number }): Promise<PartitionOffsets>;
 }
 
+export type {
+  CommittedOffset,
+  GroupApi,
+  GroupDescription,
+  GroupMemberDescription,
+  GroupMembership,
+  TopicPartition,
+} from '../groups/api.ts';
+
 /** The node serving a request: its identity, its committed metadata image and the admin API. */
 export interface ClusterNode {
   readonly clusterId: string;
@@ -123,6 +133,7 @@ export interface ClusterNode {
   image(): MetadataImage;
   readonly admin: AdminApi;
   readonly data: DataApi;
+  readonly groups: GroupApi;
   /** Prometheus exposition of the node's metrics (GET /metrics). */
   metrics(): Promise<{ readonly contentType: string; readonly body: string }>;
   /** True once this node has caught up with the metadata log and is unfenced (for /ready). */

@@ -6,6 +6,13 @@ import type { MetadataImage } from './image.ts';
 
 export const TOPIC_NAME_LENGTH_MAX = 249;
 
+/** Kafka's internal topics: written by the brokers themselves, never by clients. */
+export const INTERNAL_TOPICS: ReadonlySet<string> = new Set(['__consumer_offsets', '__transaction_state']);
+
+export function isInternalTopic(name: string): boolean {
+  return INTERNAL_TOPICS.has(name);
+}
+
 const LEGAL_CHARS = /^[a-zA-Z0-9._-]+$/;
 
 export type TopicNameCheck = { readonly ok: true } | { readonly ok: false; readonly reason: string };

@@ -17,6 +17,7 @@ import type { BrokerId, PartitionId, TopicId } from '../metadata/ids.ts';
 import { NO_LEADER } from '../metadata/ids.ts';
 import type { MetadataImage } from '../metadata/image.ts';
 import { topicByName } from '../metadata/queries.ts';
+import { isInternalTopic } from '../metadata/topic-rules.ts';
 import {
   PRODUCE_PATH,
   READ_PATH,
@@ -98,6 +99,12 @@ export class DataService implements DataApi {
   }
 
   private produceOnce(request: ProduceRequest): Promise<ProduceResult> {
+    if (isInternalTopic(request.topicName)) {
+      // Kafka's ReplicaManager: only the group coordinator writes __consumer_offsets.
+      return Promise.reject(
+        new KafkaError('INVALID_TOPIC_EXCEPTION', `Cannot append to internal topic ${request.topicName}`),
+      );
+    }
     const deadline = Date.now() + request.timeoutMs;
     return this.withRetries(
       request.topicName,

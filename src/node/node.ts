@@ -16,7 +16,8 @@ import { type ControllerRpcHandler, registerControllerRoutes } from '../http/int
 import { registerMetadataRoutes } from '../http/internal-metadata-routes.ts';
 import type { ClusterNode } from '../http/ports.ts';
 import { QuorumController } from '../metadata/controller/quorum-controller.ts';
-import { brokerId, metadataOffset } from '../metadata/ids.ts';
+import { brokerId, metadataOffset, partitionId, type TopicId } from '../metadata/ids.ts';
+import { topicByName } from '../metadata/queries.ts';
 import type { MetadataImage } from '../metadata/image.ts';
 import { MetadataStateMachine } from '../metadata/metadata-state-machine.ts';
 import { encodeRecordBatch } from '../metadata/records.ts';
@@ -26,6 +27,9 @@ import { buildNodeConfig, configToProperties, type NodeConfig } from './config.t
 import { ControllerClient } from './controller-client.ts';
 import { ControllerRpc } from './controller-rpc.ts';
 import { DataService } from './data-service.ts';
+import { GroupService, OFFSETS_TOPIC } from './group-service.ts';
+import { registerGroupRoutes } from './group-rpc.ts';
+import { GroupCoordinator } from '../groups/coordinator.ts';
 import { NodeMetrics } from './metrics.ts';
 import { ImageWatch } from './image-watch.ts';
 import { QuorumTracker } from './quorum-tracker.ts';
@@ -38,6 +42,10 @@ const ELECTION_TICKS = 10;
 /** Kafka's replica.fetch.response.max.bytes and replica.fetch.backoff.ms defaults. */
 const REPLICA_FETCH_RESPONSE_MAX_BYTES = 10 * 1024 * 1024;
 const REPLICA_FETCH_BACKOFF_MS = 1000;
+/** How long a group request may wait for its coordinator (topic creation, loading, failover). */
+const GROUP_REQUEST_TIMEOUT_MS = 15_000;
+/** How often the group coordinator expires sessions. */
+const GROUP_TICK_MS = 250;
 
 export interface NodeAddresses {
   /** "host:port" of the client API, as bound. */
@@ -72,6 +80,7 @@ export class KraftNode {
 
     let driver: RaftDriver | null = null;
     let replicas: ReplicaManager | null = null;
+    let coordinator: GroupCoordinator | null = null;
     let rpc: ControllerRpc | null = null;
     const rpcHandler: ControllerRpcHandler = {
       handle: (operation, request) =>
@@ -93,6 +102,7 @@ export class KraftNode {
         registerControllerRoutes(server, rpcHandler, logger);
         registerMetadataRoutes(server, () => stateMachine.image());
         registerReplicationRoutes(server, () => replicas, logger);
+        registerGroupRoutes(server, () => coordinator, logger);
       },
       logger,
     });
@@ -104,6 +114,7 @@ export class KraftNode {
       onApplied: (image) => {
         watch.applied(image);
         replicas?.applyImage(image);
+        coordinator?.topicsChanged();
       },
       onSnapshotDue: (index, data) => {
         logger.info({ index }, 'metadata snapshot taken');
@@ -181,6 +192,7 @@ export class KraftNode {
       );
     }
     let leaderSeenMs = Date.now();
+    let groupTimer: NodeJS.Timeout | null = null;
     raft.onStatus((status) => {
       if (status.leader !== 0) leaderSeenMs = Date.now();
       quorum.observe(status, Date.now());
@@ -211,9 +223,20 @@ export class KraftNode {
       replicas: () => replicas,
       logger,
     });
+    const groups = new GroupService({
+      self: brokerId(config.nodeId),
+      image: () => stateMachine.image(),
+      admin,
+      coordinator: () => coordinator,
+      offsetsTopicPartitions: config.offsetsTopicNumPartitions,
+      offsetsTopicReplicationFactor: config.offsetsTopicReplicationFactor,
+      requestTimeoutMs: GROUP_REQUEST_TIMEOUT_MS,
+      logger,
+    });
     const clusterNode: ClusterNode = {
       clusterId,
       nodeId: brokerId(config.nodeId),
+      groups,
       image: () => stateMachine.image(),
       admin,
       data,
@@ -308,6 +331,45 @@ export class KraftNode {
         }),
         logger,
       });
+      const hostedReplicas = replicas;
+      const offsetsTopicId = (): TopicId => {
+        const topic = topicByName(stateMachine.image(), OFFSETS_TOPIC);
+        if (topic === undefined) throw new KafkaError('NOT_COORDINATOR', `${OFFSETS_TOPIC} does not exist.`);
+        return topic.id;
+      };
+      const groupCoordinator = new GroupCoordinator({
+        brokerId: config.nodeId,
+        numPartitions: config.offsetsTopicNumPartitions,
+        storage: {
+          append: async (partition, batch) => {
+            await hostedReplicas.appendRecords(offsetsTopicId(), partitionId(partition), batch, {
+              acks: -1,
+              timeoutMs: GROUP_REQUEST_TIMEOUT_MS,
+            });
+          },
+          read: async (partition, fromOffset) => {
+            const read = await hostedReplicas.readToLogEnd(offsetsTopicId(), partitionId(partition), {
+              startOffset: fromOffset,
+              maxBytes: 1 << 20,
+            });
+            return { records: read.bytes, nextOffset: read.nextOffset, logEndOffset: read.logEndOffset };
+          },
+        },
+        nowMs: () => Date.now(),
+        newMemberId: (clientId) => `${clientId}-${randomUUID()}`,
+        minSessionTimeoutMs: config.groupMinSessionTimeoutMs,
+        maxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
+        partitionsOf: (topic) => topicByName(stateMachine.image(), topic)?.partitions.size ?? null,
+        logger,
+      });
+      coordinator = groupCoordinator;
+      hostedReplicas.onLeadershipChange((change) => {
+        if (change.topicName !== OFFSETS_TOPIC) return;
+        if (change.leading) void groupCoordinator.becomeCoordinator(change.partitionId);
+        else groupCoordinator.resignCoordinator(change.partitionId);
+      });
+      groupTimer = setInterval(() => groupCoordinator.tick(), GROUP_TICK_MS);
+      groupTimer.unref();
       replicas.applyImage(stateMachine.image());
     }
     logger.info(
@@ -329,6 +391,8 @@ export class KraftNode {
         lifecycle,
         replicas,
         data,
+        groups,
+        groupTimer: () => groupTimer,
         clientApi,
         app,
         watch,
@@ -378,8 +442,11 @@ export class KraftNode {
       else await lifecycle.stop();
     }
     // After the controlled shutdown: the partitions this node led have other leaders by now.
+    const groupTimer = this.parts.groupTimer();
+    if (groupTimer !== null) clearInterval(groupTimer);
     await this.parts.replicas?.close();
     await this.parts.data.close();
+    await this.parts.groups.close();
     if (controlled) await this.handOverRaftLeadership(deadline);
     if (this.parts.controllerTimer !== null) clearInterval(this.parts.controllerTimer);
     if (this.parts.snapshotTimer !== null) clearInterval(this.parts.snapshotTimer);
@@ -433,6 +500,8 @@ interface Parts {
   readonly lifecycle: BrokerLifecycle | null;
   readonly replicas: ReplicaManager | null;
   readonly data: DataService;
+  readonly groups: GroupService;
+  readonly groupTimer: () => NodeJS.Timeout | null;
   readonly clientApi: { address: string; close(): Promise<void> };
   readonly app: { close(): Promise<unknown> };
   readonly watch: ImageWatch;

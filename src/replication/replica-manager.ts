@@ -66,6 +66,13 @@ export interface ReplicaManagerOptions {
 
 export type Acks = -1 | 0 | 1;
 
+export type LeadershipListener = (change: {
+  readonly topicId: TopicId;
+  readonly topicName: string;
+  readonly partitionId: PartitionId;
+  readonly leading: boolean;
+}) => void;
+
 export interface ReadResult {
   readonly bytes: Buffer;
   readonly nextOffset: number;
@@ -80,6 +87,7 @@ export class ReplicaManager {
   private readonly partitions = new Map<string, HostedPartition>();
   private readonly fetchers = new Map<BrokerId, ReplicaFetcher>();
   private readonly stoppingFetchers = new Set<Promise<void>>();
+  private readonly leadershipListeners: LeadershipListener[] = [];
   private latest: MetadataImage | null = null;
   private reconciled: MetadataImage | null = null;
   private reconciling: Promise<void> | null = null;
@@ -144,6 +152,63 @@ export class ReplicaManager {
   ): { logStartOffset: number; highWatermark: number } {
     const hosted = this.requireLeader(topicId, partitionId);
     return { logStartOffset: hosted.log.logStartOffset, highWatermark: hosted.highWatermark() };
+  }
+
+  /**
+   * Tells `listener` whenever this broker starts or stops leading a partition (the group coordinator
+   * loads and unloads the __consumer_offsets partitions it leads). Called synchronously, in order.
+   */
+  onLeadershipChange(listener: LeadershipListener): void {
+    this.leadershipListeners.push(listener);
+  }
+
+  /**
+   * The leader's whole log from `startOffset`, up to its log end (not the high watermark): what a new
+   * leader replays to rebuild state, because its log is what the followers will converge to.
+   */
+  async readToLogEnd(
+    topicId: TopicId,
+    partitionId: PartitionId,
+    options: { startOffset: number; maxBytes: number },
+  ): Promise<{ bytes: Buffer; nextOffset: number; logStartOffset: number; logEndOffset: number }> {
+    const hosted = this.requireLeader(topicId, partitionId);
+    const log = hosted.log;
+    const logEndOffset = log.logEndOffset;
+    const startOffset = Math.max(options.startOffset, log.logStartOffset);
+    if (startOffset >= logEndOffset) {
+      return {
+        bytes: Buffer.alloc(0),
+        nextOffset: startOffset,
+        logStartOffset: log.logStartOffset,
+        logEndOffset,
+      };
+    }
+    const read = await log.read({
+      startOffset: offset(startOffset),
+      maxBytes: options.maxBytes,
+      maxOffset: offset(logEndOffset),
+    });
+    return {
+      bytes: read.bytes,
+      nextOffset: read.nextOffset,
+      logStartOffset: log.logStartOffset,
+      logEndOffset,
+    };
+  }
+
+  private notifyLeadership(hosted: HostedPartition, leading: boolean): void {
+    for (const listener of this.leadershipListeners) {
+      try {
+        listener({
+          topicId: hosted.topicId,
+          topicName: hosted.topicName,
+          partitionId: hosted.partitionId,
+          leading,
+        });
+      } catch (error) {
+        this.options.logger.error({ err: error, partition: hosted.name }, 'a leadership listener failed');
+      }
+    }
   }
 
   /** Every replica on this broker (metrics). */
@@ -296,6 +361,7 @@ export class ReplicaManager {
     await Promise.all([...this.stoppingFetchers]);
     const closing = new KafkaError('NOT_LEADER_OR_FOLLOWER', 'The broker is shutting down.');
     for (const hosted of this.partitions.values()) {
+      if (hosted.leader() !== null) this.notifyLeadership(hosted, false);
       hosted.role = { kind: 'none' };
       hosted.failWaiters(closing);
       await hosted.log.close().catch((error: unknown) => {
@@ -369,6 +435,7 @@ export class ReplicaManager {
 
   private async drop(partitionKey: string, hosted: HostedPartition): Promise<void> {
     this.partitions.delete(partitionKey);
+    if (hosted.leader() !== null) this.notifyLeadership(hosted, false);
     hosted.role = { kind: 'none' };
     hosted.failWaiters(
       new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `${hosted.name} is no longer on this broker.`),
@@ -393,6 +460,14 @@ export class ReplicaManager {
         // Stop the fetcher's appends first, and let those already queued land: the new epoch starts
         // at the log end offset after them.
         hosted.role = { kind: 'none' };
+        if (current !== null) {
+          // Leading again in a newer epoch (e.g. after the ISR changed leaders and back): what waited
+          // on the old epoch's high watermark is answered by the old epoch, with an error.
+          hosted.failWaiters(
+            new KafkaError('NOT_LEADER_OR_FOLLOWER', `The leader epoch of ${hosted.name} changed.`),
+          );
+          this.notifyLeadership(hosted, false);
+        }
         await hosted.drainFollowerWrites();
         await hosted.log.flush();
         const logEndOffset = hosted.log.logEndOffset;
@@ -404,6 +479,7 @@ export class ReplicaManager {
           nowMs: now,
         });
         hosted.role = { kind: 'leader', state };
+        this.notifyLeadership(hosted, true);
         this.options.logger.info(
           {
             partition: hosted.name,
@@ -422,6 +498,7 @@ export class ReplicaManager {
     if (current !== null) {
       hosted.followerHighWatermark = current.highWatermark;
       hosted.role = { kind: 'none' };
+      this.notifyLeadership(hosted, false);
       hosted.failWaiters(
         new KafkaError('NOT_LEADER_OR_FOLLOWER', `This broker no longer leads ${hosted.name}.`),
       );

@@ -97,8 +97,8 @@ describe('main', () => {
 
   it('refuses an unknown tool and a missing one', async () => {
     const io = bufferedIo();
-    expect(await main(['consumer-groups'], io)).toBe(2);
-    expect(io.stderr[0]).toBe("Unknown tool 'consumer-groups'.");
+    expect(await main(['kafka-streams'], io)).toBe(2);
+    expect(io.stderr[0]).toBe("Unknown tool 'kafka-streams'.");
     expect(await main([], bufferedIo())).toBe(2);
   });
 });

@@ -30,6 +30,7 @@ describe('parseConsumerCommand', () => {
     expect(parseConsumerCommand(['--topic', 't'])).toEqual({
       bootstrapServer: '127.0.0.1:8081',
       topic: 't',
+      group: null,
       partition: null,
       start: 'latest',
       reset: 'latest',
@@ -90,12 +91,11 @@ describe('parseConsumerCommand', () => {
     );
   });
 
-  it('refuses --group: consumer groups are not built yet', () => {
-    const error = usageError(['--topic', 't', '--group', 'g']);
-    expect(error.message).toMatch(
-      /^--group is not supported yet: consumer groups are not built in this cluster yet/,
+  it('takes --group, but not with --partition or --offset (test/cli/console-consumer-group.test.ts)', () => {
+    expect(parseConsumerCommand(['--topic', 't', '--group', 'g']).group).toBe('g');
+    expect(usageError(['--topic', 't', '--group', 'g', '--partition', '0']).message).toBe(
+      'Options group and partition cannot be specified together.',
     );
-    expect(error.showUsage).toBe(false);
   });
 
   it('reads --max-messages and --timeout-ms as Kafka: -1 (and for the timeout any negative) is no limit', () => {
@@ -418,12 +418,53 @@ describe('console-consumer against a node', () => {
     ]);
   });
 
-  it('refuses --group with exit code 2, before connecting', async () => {
-    const result = await consume(['--topic', 'one', '--group', 'g']);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toHaveLength(1);
-    expect(result.stderr[0]).toMatch(/^--group is not supported yet/);
-    expect(cluster.requests).toEqual([]);
+  it('--group: reads as a member of the group, commits on exit, and the next run resumes there', async () => {
+    await produce('three', ['a', 'b', 'c', 'd']);
+    const first = await consume([
+      '--topic',
+      'three',
+      '--group',
+      'g',
+      '--from-beginning',
+      '--max-messages',
+      '4',
+    ]);
+    expect(first.code).toBe(0);
+    expect([...first.stdout].sort()).toEqual(['a', 'b', 'c', 'd']);
+    expect(first.stderr).toEqual(['Processed a total of 4 messages']);
+    // The instance was deleted: it left the group after committing what it read.
+    expect(cluster.requestsTo('DELETE /consumers/g/instances/')).toHaveLength(1);
+    expect(cluster.node.groups.memberIds('g')).toEqual([]);
+    const offsets = await cluster.node.groups.fetchOffsets({ groupId: 'g', partitions: null });
+    expect(offsets.reduce((sum, o) => sum + o.offset, 0)).toBe(4);
+    await produce('three', ['e']);
+    const second = await consume([
+      '--topic',
+      'three',
+      '--group',
+      'g',
+      '--from-beginning',
+      '--timeout-ms',
+      '300',
+    ]);
+    expect(second).toEqual({ code: 0, stdout: ['e'], stderr: ['Processed a total of 1 messages'] });
+  });
+
+  it('--group without --from-beginning starts at the end; Ctrl-C deletes the instance', async () => {
+    await produce('one', ['old']);
+    const controller = new AbortController();
+    const running = consume(['--topic', 'one', '--group', 'g2'], controller.signal);
+    await vi.waitFor(() => expect(cluster.requestsTo('/consumers/g2/instances/')).not.toHaveLength(0));
+    // The second poll has come: the first one placed the position at the end.
+    await vi.waitFor(() => expect(cluster.requestsTo('/records?timeout=').length).toBeGreaterThan(1));
+    await produce('one', ['new']);
+    await vi.waitFor(() => expect(cluster.requestsTo('/records?timeout=').length).toBeGreaterThan(3));
+    controller.abort();
+    expect(await running).toEqual({ code: 0, stdout: ['new'], stderr: ['Processed a total of 1 messages'] });
+    expect(cluster.node.groups.memberIds('g2')).toEqual([]);
+    expect(await cluster.node.groups.fetchOffsets({ groupId: 'g2', partitions: null })).toEqual([
+      { topic: 'one', partition: 0, offset: 2, metadata: '' },
+    ]);
   });
 
   it('--max-messages 0 reads nothing', async () => {

@@ -32,6 +32,7 @@ import { TOPIC_CONFIGS, topicConfigConflict, validateTopicConfig } from '../../s
 import { collidingTopic, collisionMessage, validateTopicName } from '../../src/metadata/topic-rules.ts';
 import { nodeId, term } from '../../raft/types.ts';
 import { FakeData } from './fake-data.ts';
+import { FakeGroups } from './fake-groups.ts';
 
 export const CLUSTER_ID = 'MkU3OEVBNTcwNTJENDM2Qk';
 
@@ -84,6 +85,8 @@ export class FakeNode implements ClusterNode, AdminApi {
   readonly admin: AdminApi = this;
   /** Records in memory; `data.failure` injects data-plane errors. */
   readonly data: FakeData = new FakeData(() => this.#image);
+  /** Consumer groups in memory (range assignment over this image); `groups.now` is their clock. */
+  readonly groups: FakeGroups = new FakeGroups(() => this.#image);
   ready = true;
   /** When set, every admin call fails with it (e.g. NOT_CONTROLLER). */
   failWith: KafkaError | null = null;

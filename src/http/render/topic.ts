@@ -1,6 +1,7 @@
 // TopicData (Confluent v3: kind KafkaTopic). replication_factor is the replica count of partition 0, as
 // Confluent's Topic entity computes it.
 
+import { isInternalTopic } from '../../metadata/topic-rules.ts';
 import type { TopicImage } from '../../metadata/image.ts';
 import type { UrlBuilder } from '../urls.ts';
 import { crn } from '../urls.ts';
@@ -49,7 +50,7 @@ export function renderTopic(url: UrlBuilder, clusterId: string, topic: TopicShap
     cluster_id: clusterId,
     topic_name: topic.name,
     topic_id: topic.id,
-    is_internal: false,
+    is_internal: isInternalTopic(topic.name),
     replication_factor: topic.replicationFactor,
     partitions_count: topic.partitionsCount,
     partitions: related(url(...self, 'partitions')),

@@ -1,0 +1,415 @@
+// Kafka's group coordinator as a library: the groups of the __consumer_offsets partitions this broker
+// leads, their membership (soft state, server-side range assignment) and their committed offsets (records
+// in those partitions). It does no I/O itself: the partitions' logs, the clock and member ids are
+// injected, and the node calls tick() for session expiry and topicsChanged() after metadata changes.
+//
+// Per partition: becomeCoordinator loads it (replays its log from the start), during which its groups
+// answer COORDINATOR_LOAD_IN_PROGRESS; resignCoordinator drops it (NOT_COORDINATOR from then on, and a
+// load or append still in flight never touches state again). Appends apply to the cache in the order
+// they were issued (which is their order in the log), each only once the storage acknowledged it
+// (acks=all); a failed append changes nothing. See README.md for the model and Kafka's rules followed.
+
+import { InvariantError, assert } from '../../raft/assert.ts';
+import type { CommittedOffset, GroupApi, GroupDescription, GroupMembership, TopicPartition } from './api.ts';
+import type { ProducerRecord } from '../storage/record-batch/record.ts';
+import { compareStrings } from './assignor.ts';
+import { ConsumerGroup, type PartitionsOf } from './consumer-group.ts';
+import {
+  coordinatorLoadInProgress,
+  groupIdNotFound,
+  invalidGroupId,
+  invalidRequest,
+  invalidSessionTimeout,
+  nonEmptyGroup,
+  notCoordinator,
+  unknownMemberId,
+  unknownTopicOrPartition,
+} from './errors.ts';
+import { partitionForGroup } from './group-partition.ts';
+import {
+  type GroupRecord,
+  decodeGroupRecords,
+  groupRecordBatch,
+  offsetCommitRecord,
+} from './offset-records.ts';
+
+/** The __consumer_offsets partitions' logs, as the replication layer offers them to their leader. */
+export interface GroupStorage {
+  /**
+   * Whole batches from `fromOffset` on (an offset below the log start reads from the log start);
+   * `records` is empty at the end of the log. `nextOffset`: where the next read continues.
+   */
+  read(
+    partition: number,
+    fromOffset: number,
+  ): Promise<{ readonly records: Buffer; readonly nextOffset: number; readonly logEndOffset: number }>;
+  /**
+   * Appends one batch with acks=all. Rejects with a KafkaError (NOT_LEADER_OR_FOLLOWER,
+   * NOT_ENOUGH_REPLICAS, REQUEST_TIMED_OUT, ...). Batches are placed in the log in call order.
+   */
+  append(partition: number, batch: Buffer): Promise<void>;
+}
+
+export interface GroupLogger {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+}
+
+export interface GroupCoordinatorOptions {
+  /** This broker: the coordinator describe() names. */
+  readonly brokerId: number;
+  /** Partitions of __consumer_offsets (offsets.topic.num.partitions); never changes for a cluster. */
+  readonly numPartitions: number;
+  readonly storage: GroupStorage;
+  readonly nowMs: () => number;
+  /** A fresh, unique member id for a client (Kafka: `${clientId}-${uuid}`). */
+  readonly newMemberId: (clientId: string) => string;
+  /** group.min.session.timeout.ms and group.max.session.timeout.ms (inclusive). */
+  readonly minSessionTimeoutMs: number;
+  readonly maxSessionTimeoutMs: number;
+  /** A topic's partition count in the committed metadata, null when there is no such topic. */
+  readonly partitionsOf: PartitionsOf;
+  readonly logger?: GroupLogger;
+}
+
+export type LoadOutcome =
+  | { readonly status: 'loaded'; readonly groups: number; readonly records: number }
+  /** Resigned meanwhile: nothing of the load was kept. */
+  | { readonly status: 'abandoned' }
+  /** The read failed or a record is unreadable: the partition is dropped (NOT_COORDINATOR); retry. */
+  | { readonly status: 'failed'; readonly error: unknown };
+
+interface HostedPartition {
+  readonly partition: number;
+  status: 'loading' | 'loaded';
+  readonly groups: Map<string, ConsumerGroup>;
+  /** Settles once every append issued so far has been applied or has failed. */
+  appendTail: Promise<void>;
+  outcome: Promise<LoadOutcome>;
+}
+
+type CommitRequest = Parameters<GroupApi['commit']>[0];
+type OffsetToCommit = CommitRequest['offsets'][number];
+
+export class GroupCoordinator implements GroupApi {
+  private readonly options: GroupCoordinatorOptions;
+  private readonly partitions = new Map<number, HostedPartition>();
+
+  constructor(options: GroupCoordinatorOptions) {
+    assert(Number.isSafeInteger(options.numPartitions) && options.numPartitions > 0, 'numPartitions > 0', {
+      numPartitions: options.numPartitions,
+    });
+    assert(options.minSessionTimeoutMs <= options.maxSessionTimeoutMs, 'min <= max session timeout', {
+      min: options.minSessionTimeoutMs,
+      max: options.maxSessionTimeoutMs,
+    });
+    this.options = options;
+  }
+
+  /** The __consumer_offsets partition of `groupId`; its leader coordinates the group. */
+  partitionFor(groupId: string): number {
+    return partitionForGroup(groupId, this.options.numPartitions);
+  }
+
+  /**
+   * This broker now leads `partition`: loads its groups. Resolves when the load ends (see LoadOutcome).
+   * Idempotent while the partition is loading or loaded.
+   */
+  becomeCoordinator(partition: number): Promise<LoadOutcome> {
+    assert(
+      Number.isInteger(partition) && partition >= 0 && partition < this.options.numPartitions,
+      'partition',
+      {
+        partition,
+      },
+    );
+    const existing = this.partitions.get(partition);
+    if (existing !== undefined) return existing.outcome;
+    const hosted: HostedPartition = {
+      partition,
+      status: 'loading',
+      groups: new Map(),
+      appendTail: Promise.resolve(),
+      outcome: Promise.resolve({ status: 'abandoned' }),
+    };
+    this.partitions.set(partition, hosted);
+    hosted.outcome = this.load(hosted);
+    return hosted.outcome;
+  }
+
+  /** This broker no longer leads `partition`: forgets its groups (a load in progress is abandoned). */
+  resignCoordinator(partition: number): void {
+    const hosted = this.partitions.get(partition);
+    if (hosted === undefined) return;
+    this.partitions.delete(partition);
+    this.options.logger?.info({ partition, groups: hosted.groups.size }, 'resigned as group coordinator');
+  }
+
+  isLoaded(partition: number): boolean {
+    return this.partitions.get(partition)?.status === 'loaded';
+  }
+
+  /** Expires the members whose session lapsed (each group that lost one starts a new generation). */
+  tick(): void {
+    const nowMs = this.options.nowMs();
+    for (const hosted of this.loadedPartitions()) {
+      for (const group of [...hosted.groups.values()]) {
+        const expired = group.expire(nowMs, this.options.partitionsOf);
+        if (expired.length === 0) continue;
+        this.options.logger?.info(
+          { groupId: group.groupId, expired, generation: group.generation },
+          'member sessions expired',
+        );
+        this.forgetIfEmpty(hosted, group.groupId);
+      }
+    }
+  }
+
+  /** The topics' metadata changed: groups subscribed to a topic whose size changed rebalance. */
+  topicsChanged(): void {
+    for (const hosted of this.loadedPartitions()) {
+      for (const group of hosted.groups.values()) {
+        if (group.topicsChanged(this.options.partitionsOf)) {
+          this.options.logger?.info(
+            { groupId: group.groupId, generation: group.generation },
+            'subscribed topics changed: new generation',
+          );
+        }
+      }
+    }
+  }
+
+  async join(request: Parameters<GroupApi['join']>[0]): Promise<GroupMembership> {
+    const { groupId } = request;
+    const hosted = this.hostedFor(groupId);
+    const { minSessionTimeoutMs, maxSessionTimeoutMs } = this.options;
+    const sessionTimeoutMs = request.sessionTimeoutMs;
+    if (sessionTimeoutMs < minSessionTimeoutMs || sessionTimeoutMs > maxSessionTimeoutMs) {
+      throw invalidSessionTimeout(sessionTimeoutMs, minSessionTimeoutMs, maxSessionTimeoutMs);
+    }
+    let group = hosted.groups.get(groupId);
+    if (group === undefined) {
+      if (request.memberId !== null) throw unknownMemberId(groupId, request.memberId);
+      group = new ConsumerGroup(groupId);
+      hosted.groups.set(groupId, group);
+    }
+    const generationBefore = group.generation;
+    const membership = group.join(request, {
+      nowMs: this.options.nowMs(),
+      newMemberId: () => this.options.newMemberId(request.clientId),
+      partitionsOf: this.options.partitionsOf,
+    });
+    if (membership.generation !== generationBefore) {
+      this.options.logger?.info(
+        { groupId, memberId: membership.memberId, topics: request.topics, generation: membership.generation },
+        request.memberId === null ? 'member joined' : 'member changed its subscription',
+      );
+    }
+    return membership;
+  }
+
+  async heartbeat(request: {
+    readonly groupId: string;
+    readonly memberId: string;
+  }): Promise<GroupMembership> {
+    const group = this.hostedFor(request.groupId).groups.get(request.groupId);
+    if (group === undefined) throw unknownMemberId(request.groupId, request.memberId);
+    return group.heartbeat(request.memberId, this.options.nowMs());
+  }
+
+  async leave(request: { readonly groupId: string; readonly memberId: string }): Promise<void> {
+    const { groupId, memberId } = request;
+    const hosted = this.hostedFor(groupId);
+    const group = hosted.groups.get(groupId);
+    if (group === undefined) throw unknownMemberId(groupId, memberId);
+    group.leave(memberId, this.options.partitionsOf);
+    this.options.logger?.info({ groupId, memberId, generation: group.generation }, 'member left');
+    this.forgetIfEmpty(hosted, groupId);
+  }
+
+  async commit(request: CommitRequest): Promise<void> {
+    const { groupId, memberId, generation, offsets } = request;
+    const hosted = this.hostedFor(groupId);
+    const group = hosted.groups.get(groupId);
+    if (group !== undefined) group.validateCommit(memberId, generation);
+    else if (memberId !== null || generation >= 0) throw unknownMemberId(groupId, memberId);
+    for (const entry of offsets) this.validateOffset(entry);
+    if (offsets.length === 0) return;
+    const commitTimestampMs = this.options.nowMs();
+    const commits = offsets.map(({ topic, partition, offset, metadata }) => ({
+      key: { groupId, topic, partition },
+      value: { offset, metadata, commitTimestampMs },
+    }));
+    const records = commits.map(({ key, value }) => offsetCommitRecord(key, value, commitTimestampMs));
+    await this.appendInOrder(hosted, groupId, records, (groups) => {
+      const target = groups.get(groupId) ?? new ConsumerGroup(groupId);
+      groups.set(groupId, target);
+      for (const { key, value } of commits) target.applyOffset(key.topic, key.partition, value);
+    });
+  }
+
+  async fetchOffsets(request: {
+    readonly groupId: string;
+    readonly partitions: readonly TopicPartition[] | null;
+  }): Promise<CommittedOffset[]> {
+    const group = this.hostedFor(request.groupId).groups.get(request.groupId);
+    if (request.partitions === null) return group?.committedOffsets() ?? [];
+    return request.partitions.map(({ topic, partition }) => {
+      const committed = group?.committed(topic, partition) ?? null;
+      return { topic, partition, offset: committed?.offset ?? -1, metadata: committed?.metadata ?? '' };
+    });
+  }
+
+  /** The groups of the partitions loaded here (a partition still loading lists nothing yet). */
+  async list(): Promise<{ readonly groupId: string; readonly state: GroupDescription['state'] }[]> {
+    const groups: { groupId: string; state: GroupDescription['state'] }[] = [];
+    for (const hosted of this.loadedPartitions()) {
+      for (const group of hosted.groups.values()) groups.push({ groupId: group.groupId, state: group.state });
+    }
+    return groups.sort((left, right) => compareStrings(left.groupId, right.groupId));
+  }
+
+  async describe(groupId: string): Promise<GroupDescription> {
+    const group = this.hostedFor(groupId).groups.get(groupId);
+    if (group !== undefined) return group.describe(this.options.brokerId);
+    // As Kafka's DescribeGroups of an unknown group: Dead, no protocol, no members.
+    return {
+      groupId,
+      state: 'Dead',
+      generation: 0,
+      coordinator: this.options.brokerId,
+      members: [],
+      partitionAssignor: '',
+    };
+  }
+
+  async deleteGroup(groupId: string): Promise<void> {
+    const hosted = this.hostedFor(groupId);
+    const group = hosted.groups.get(groupId);
+    if (group === undefined) throw groupIdNotFound(groupId);
+    if (group.memberCount > 0) throw nonEmptyGroup(groupId);
+    const offsets = group.committedOffsets();
+    assert(offsets.length > 0, 'a group without members is kept only for its offsets', { groupId });
+    const nowMs = this.options.nowMs();
+    const records = offsets.map(({ topic, partition }) =>
+      offsetCommitRecord({ groupId, topic, partition }, null, nowMs),
+    );
+    await this.appendInOrder(hosted, groupId, records, (groups) => {
+      const target = groups.get(groupId);
+      if (target === undefined) return;
+      for (const { topic, partition } of offsets) target.applyOffset(topic, partition, null);
+    });
+    this.options.logger?.info({ groupId, offsets: offsets.length }, 'group deleted');
+  }
+
+  /** The loaded partition holding `groupId`, or the error Kafka answers for it. */
+  private hostedFor(groupId: string): HostedPartition {
+    if (groupId === '') throw invalidGroupId();
+    const hosted = this.partitions.get(this.partitionFor(groupId));
+    if (hosted === undefined) throw notCoordinator(groupId);
+    if (hosted.status === 'loading') throw coordinatorLoadInProgress(groupId);
+    return hosted;
+  }
+
+  private *loadedPartitions(): Generator<HostedPartition> {
+    for (const hosted of this.partitions.values()) if (hosted.status === 'loaded') yield hosted;
+  }
+
+  private forgetIfEmpty(hosted: HostedPartition, groupId: string): void {
+    if (hosted.groups.get(groupId)?.isForgettable === true) hosted.groups.delete(groupId);
+  }
+
+  private validateOffset({ topic, partition, offset }: OffsetToCommit): void {
+    if (!Number.isInteger(partition) || partition < 0) {
+      throw invalidRequest(`partition ${partition} of topic ${topic}`);
+    }
+    // Kafka's clients refuse to send a negative offset (OffsetAndMetadata: "Invalid negative offset");
+    // the broker has no error of its own for it. INVALID_REQUEST says "malformed request", which it is:
+    // OFFSET_OUT_OF_RANGE would tell a consumer to reset its position, which is not what happened.
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw invalidRequest(`offset ${offset} of ${topic}-${partition}: offsets are >= 0`);
+    }
+    // As KafkaApis.handleOffsetCommitRequest: a partition that does not exist is refused.
+    const partitionsCount = this.options.partitionsOf(topic);
+    if (partitionsCount === null || partition >= partitionsCount)
+      throw unknownTopicOrPartition(topic, partition);
+  }
+
+  /**
+   * Appends one batch of `records` of `groupId` (issued now, so in call order) and, once it is
+   * acknowledged and every earlier append has settled, applies it with `apply` — unless the partition was resigned
+   * meanwhile (the next load reads it from the log instead).
+   */
+  private appendInOrder(
+    hosted: HostedPartition,
+    groupId: string,
+    records: readonly ProducerRecord[],
+    apply: (groups: Map<string, ConsumerGroup>) => void,
+  ): Promise<void> {
+    const batch = groupRecordBatch(records);
+    const appended = (async () => this.options.storage.append(hosted.partition, batch))();
+    appended.catch(() => undefined); // observed below, possibly after an earlier append settles
+    const applied = hosted.appendTail
+      .then(() => appended)
+      .then(() => {
+        if (this.partitions.get(hosted.partition) !== hosted) return;
+        apply(hosted.groups);
+        this.forgetIfEmpty(hosted, groupId);
+      });
+    hosted.appendTail = applied.catch(() => undefined);
+    return applied;
+  }
+
+  private async load(hosted: HostedPartition): Promise<LoadOutcome> {
+    const { partition } = hosted;
+    let records = 0;
+    try {
+      let fromOffset = 0;
+      for (;;) {
+        const chunk = await this.options.storage.read(partition, fromOffset);
+        if (this.partitions.get(partition) !== hosted) return { status: 'abandoned' };
+        for (const record of decodeGroupRecords(chunk.records)) {
+          this.replay(hosted, record);
+          records++;
+        }
+        if (chunk.records.length === 0 || chunk.nextOffset >= chunk.logEndOffset) break;
+        assert(chunk.nextOffset > fromOffset, 'a read of a non-empty chunk moves forward', {
+          partition,
+          fromOffset,
+          nextOffset: chunk.nextOffset,
+        });
+        fromOffset = chunk.nextOffset;
+      }
+    } catch (error) {
+      if (error instanceof InvariantError) throw error;
+      if (this.partitions.get(partition) !== hosted) return { status: 'abandoned' };
+      this.partitions.delete(partition);
+      this.options.logger?.warn({ partition, error: String(error) }, 'loading group partition failed');
+      return { status: 'failed', error };
+    }
+    for (const groupId of [...hosted.groups.keys()]) this.forgetIfEmpty(hosted, groupId);
+    hosted.status = 'loaded';
+    this.options.logger?.info({ partition, groups: hosted.groups.size, records }, 'group partition loaded');
+    return { status: 'loaded', groups: hosted.groups.size, records };
+  }
+
+  private replay(hosted: HostedPartition, record: GroupRecord): void {
+    if (record.kind === 'unknown') return;
+    const { groupId, topic, partition } = record.key;
+    if (this.partitionFor(groupId) !== hosted.partition) {
+      this.options.logger?.warn(
+        { partition: hosted.partition, groupId },
+        'skipped an offset record of a group that belongs to another partition',
+      );
+      return;
+    }
+    let group = hosted.groups.get(groupId);
+    if (group === undefined) {
+      if (record.value === null) return;
+      group = new ConsumerGroup(groupId);
+      hosted.groups.set(groupId, group);
+    }
+    group.applyOffset(topic, partition, record.value);
+    if (group.isForgettable) hosted.groups.delete(groupId);
+  }
+}

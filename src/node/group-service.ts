@@ -1,0 +1,241 @@
+// GroupApi (src/http/ports.ts) for this node: a group request goes to the group's coordinator, the
+// leader of the group's __consumer_offsets partition: this node's GroupCoordinator when it leads that
+// partition, else the coordinator's internal listener. The topic is created on the first group request
+// (as Kafka creates it on the first FindCoordinator). While coordination moves (no leader yet, a
+// partition still loading, a stale image) requests are retried until their deadline.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { KafkaError, type KafkaErrorName } from '../common/kafka-errors.ts';
+import type {
+  AdminApi,
+  CommittedOffset,
+  GroupApi,
+  GroupDescription,
+  GroupMembership,
+} from '../http/ports.ts';
+import type { BrokerId, PartitionId } from '../metadata/ids.ts';
+import { NO_LEADER } from '../metadata/ids.ts';
+import type { MetadataImage, TopicImage } from '../metadata/image.ts';
+import { topicByName, unfencedBrokers } from '../metadata/queries.ts';
+import { partitionForGroup } from '../groups/group-partition.ts';
+import { H2cClients } from '../replication/h2c-clients.ts';
+import {
+  decodeGroupResult,
+  encodeGroupRequest,
+  GROUP_RPC_PATH,
+  type GroupOperation,
+  type GroupOperations,
+  serveGroupOperation,
+} from './group-rpc.ts';
+
+export const OFFSETS_TOPIC = '__consumer_offsets';
+
+/** Answers that mean "ask again, the coordinator is moving or starting". */
+const RETRIABLE: ReadonlySet<KafkaErrorName> = new Set([
+  'NOT_COORDINATOR',
+  'COORDINATOR_NOT_AVAILABLE',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  'NOT_LEADER_OR_FOLLOWER',
+  'LEADER_NOT_AVAILABLE',
+]);
+const RETRY_BACKOFF_MS = 50;
+const FORWARD_EXTRA_MS = 5_000;
+
+export interface GroupServiceOptions {
+  readonly self: BrokerId;
+  readonly image: () => MetadataImage;
+  readonly admin: AdminApi;
+  /** This node's coordinator (null on a node that is not a broker). */
+  readonly coordinator: () => GroupApi | null;
+  /** offsets.topic.num.partitions and offsets.topic.replication.factor. */
+  readonly offsetsTopicPartitions: number;
+  readonly offsetsTopicReplicationFactor: number;
+  readonly requestTimeoutMs: number;
+  readonly logger: Logger;
+}
+
+export class GroupService implements GroupApi {
+  private readonly options: GroupServiceOptions;
+  private readonly clients = new H2cClients();
+  private creating: Promise<void> | null = null;
+
+  constructor(options: GroupServiceOptions) {
+    this.options = options;
+  }
+
+  join(request: GroupOperations['join']['request']): Promise<GroupMembership> {
+    return this.route(request.groupId, 'join', request);
+  }
+
+  heartbeat(request: GroupOperations['heartbeat']['request']): Promise<GroupMembership> {
+    return this.route(request.groupId, 'heartbeat', request);
+  }
+
+  async leave(request: GroupOperations['leave']['request']): Promise<void> {
+    await this.route(request.groupId, 'leave', request);
+  }
+
+  async commit(request: GroupOperations['commit']['request']): Promise<void> {
+    await this.route(request.groupId, 'commit', request);
+  }
+
+  fetchOffsets(request: GroupOperations['fetch-offsets']['request']): Promise<CommittedOffset[]> {
+    return this.route(request.groupId, 'fetch-offsets', request);
+  }
+
+  describe(groupId: string): Promise<GroupDescription> {
+    return this.route(groupId, 'describe', { groupId });
+  }
+
+  async deleteGroup(groupId: string): Promise<void> {
+    await this.route(groupId, 'delete', { groupId });
+  }
+
+  /** Every coordinator's groups: each broker leading some __consumer_offsets partition is asked. */
+  async list(): Promise<GroupOperations['list']['result']> {
+    const topic = topicByName(this.options.image(), OFFSETS_TOPIC);
+    if (topic === undefined) return [];
+    const leaders = new Set([...topic.partitions.values()].map((partition) => partition.leader));
+    leaders.delete(NO_LEADER);
+    const lists = await Promise.all(
+      [...leaders].map((leader) =>
+        this.withRetries(() => this.call(leader, 'list', {}), Date.now() + this.options.requestTimeoutMs),
+      ),
+    );
+    const seen = new Map<string, GroupOperations['list']['result'][number]>();
+    for (const listing of lists.flat()) seen.set(listing.groupId, listing);
+    return [...seen.values()].sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
+  }
+
+  close(): Promise<void> {
+    return this.clients.close();
+  }
+
+  private async route<O extends GroupOperation>(
+    groupId: string,
+    operation: O,
+    request: GroupOperations[O]['request'],
+  ): Promise<GroupOperations[O]['result']> {
+    if (groupId === '') throw new KafkaError('INVALID_GROUP_ID', 'The group id must not be empty.');
+    const deadline = Date.now() + this.options.requestTimeoutMs;
+    await this.ensureOffsetsTopic();
+    return this.withRetries(async () => {
+      const topic = this.offsetsTopic();
+      // Every node maps groups with offsets.topic.num.partitions, as the coordinators do.
+      const partitions = this.options.offsetsTopicPartitions;
+      if (topic.partitions.size !== partitions) {
+        throw new KafkaError(
+          'COORDINATOR_NOT_AVAILABLE',
+          `${OFFSETS_TOPIC} has ${topic.partitions.size} partitions, not offsets.topic.num.partitions=${partitions}.`,
+        );
+      }
+      const partition = topic.partitions.get(partitionForGroup(groupId, partitions) as PartitionId);
+      if (partition === undefined || partition.leader === NO_LEADER) {
+        throw new KafkaError(
+          'COORDINATOR_NOT_AVAILABLE',
+          `The coordinator of group ${groupId} is not available.`,
+        );
+      }
+      return this.call(partition.leader, operation, request);
+    }, deadline);
+  }
+
+  private async call<O extends GroupOperation>(
+    broker: BrokerId,
+    operation: O,
+    request: GroupOperations[O]['request'],
+  ): Promise<GroupOperations[O]['result']> {
+    if (broker === this.options.self) {
+      const local = this.options.coordinator();
+      if (local === null) throw new KafkaError('COORDINATOR_NOT_AVAILABLE', 'This node is not a broker.');
+      return serveGroupOperation(local, operation, request);
+    }
+    const endpoint = this.options
+      .image()
+      .brokers.get(broker)
+      ?.endpoints.find((candidate) => candidate.name === 'INTERNAL');
+    if (endpoint === undefined)
+      throw new KafkaError('COORDINATOR_NOT_AVAILABLE', `Broker ${broker} has no internal endpoint.`);
+    const { status, bytes } = await this.clients.post(
+      `${endpoint.host}:${endpoint.port}`,
+      `${GROUP_RPC_PATH}${operation}`,
+      encodeGroupRequest(operation, request),
+      { timeoutMs: this.options.requestTimeoutMs + FORWARD_EXTRA_MS },
+    );
+    if (status === 503)
+      throw new KafkaError('COORDINATOR_NOT_AVAILABLE', `Broker ${broker} is not serving groups yet.`);
+    if (status !== 200) {
+      throw new KafkaError(
+        'UNKNOWN_SERVER_ERROR',
+        `Broker ${broker} answered ${status}: ${Buffer.from(bytes).toString('utf8').slice(0, 200)}`,
+      );
+    }
+    return decodeGroupResult(operation, bytes);
+  }
+
+  private async withRetries<T>(attempt: () => Promise<T>, deadline: number): Promise<T> {
+    for (;;) {
+      try {
+        return await attempt();
+      } catch (error) {
+        const retriable =
+          (error instanceof KafkaError && RETRIABLE.has(error.errorName)) ||
+          typeof (error as { code?: unknown } | null)?.code === 'string';
+        if (!retriable || Date.now() + RETRY_BACKOFF_MS >= deadline) {
+          if (error instanceof KafkaError) throw error;
+          throw new KafkaError(
+            'COORDINATOR_NOT_AVAILABLE',
+            `The coordinator could not be reached: ${(error as Error).message}`,
+            {
+              cause: error,
+            },
+          );
+        }
+        await sleep(RETRY_BACKOFF_MS);
+      }
+    }
+  }
+
+  private offsetsTopic(): TopicImage {
+    const topic = topicByName(this.options.image(), OFFSETS_TOPIC);
+    if (topic === undefined)
+      throw new KafkaError('COORDINATOR_NOT_AVAILABLE', `${OFFSETS_TOPIC} does not exist yet.`);
+    return topic;
+  }
+
+  /** Creates __consumer_offsets on first use; concurrent first uses share one creation. */
+  private async ensureOffsetsTopic(): Promise<void> {
+    if (topicByName(this.options.image(), OFFSETS_TOPIC) !== undefined) return;
+    this.creating ??= this.createOffsetsTopic().finally(() => {
+      this.creating = null;
+    });
+    await this.creating;
+  }
+
+  private async createOffsetsTopic(): Promise<void> {
+    await this.options.admin.catchUp(this.options.requestTimeoutMs).catch(() => undefined);
+    if (topicByName(this.options.image(), OFFSETS_TOPIC) !== undefined) return;
+    const brokers = unfencedBrokers(this.options.image()).length;
+    const replicationFactor = Math.max(1, Math.min(this.options.offsetsTopicReplicationFactor, brokers));
+    this.options.logger.info(
+      { partitions: this.options.offsetsTopicPartitions, replicationFactor },
+      `creating ${OFFSETS_TOPIC}`,
+    );
+    try {
+      await this.options.admin.createTopic({
+        name: OFFSETS_TOPIC,
+        partitionsCount: this.options.offsetsTopicPartitions,
+        replicationFactor,
+        // Compaction is not implemented: nothing is deleted, so no commit is ever lost to retention.
+        configs: new Map([
+          ['cleanup.policy', 'compact'],
+          ['retention.ms', '-1'],
+        ]),
+        validateOnly: false,
+      });
+    } catch (error) {
+      if (!(error instanceof KafkaError && error.errorName === 'TOPIC_ALREADY_EXISTS')) throw error;
+      await this.options.admin.catchUp(this.options.requestTimeoutMs);
+    }
+  }
+}

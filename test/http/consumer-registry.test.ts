@@ -1,0 +1,52 @@
+import { pino } from 'pino';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { ConsumerConfig } from '../../src/http/consumers/instance.ts';
+import { ConsumerRegistry } from '../../src/http/consumers/registry.ts';
+import { FakeNode } from './fake-node.ts';
+
+const CONFIG: ConsumerConfig = {
+  format: 'binary',
+  autoOffsetReset: 'earliest',
+  autoCommit: true,
+  fetchMinBytes: -1,
+  requestTimeoutMs: 1000,
+};
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('ConsumerRegistry', () => {
+  it('its timer expires idle instances (they leave their group), heartbeats members, and stops on close', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+    const node = new FakeNode();
+    await node.createTopic({
+      name: 't',
+      partitionsCount: 1,
+      replicationFactor: 1,
+      configs: new Map(),
+      validateOnly: false,
+    });
+    const registry = new ConsumerRegistry({
+      node,
+      now: Date.now,
+      instanceTimeoutMs: 10_000,
+      logger: pino({ level: 'silent' }),
+    });
+    const idle = registry.create('g', 'idle', CONFIG, '/127.0.0.1');
+    await idle.exclusive(() => idle.subscribe({ kind: 'topics', topics: ['t'] }));
+    expect(vi.getTimerCount()).toBe(1);
+    const heartbeats = () => node.groups.calls.filter((call) => call.method === 'heartbeat').length;
+    vi.advanceTimersByTime(3000);
+    await vi.waitFor(() => expect(heartbeats()).toBe(1));
+    vi.advanceTimersByTime(8000);
+    await vi.waitFor(() => expect(node.groups.memberIds('g')).toEqual([]));
+    expect(registry.size).toBe(0);
+    expect(() => registry.get('g', 'idle')).toThrow('Consumer instance not found.');
+    const kept = registry.create('g', 'kept', CONFIG, '/127.0.0.1');
+    await kept.exclusive(() => kept.subscribe({ kind: 'topics', topics: ['t'] }));
+    registry.close();
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.waitFor(() => expect(node.groups.memberIds('g')).toEqual([]));
+  });
+});
