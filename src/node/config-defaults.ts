@@ -553,4 +553,6 @@ export const LOCAL_CLUSTER_SETTINGS: ReadonlyMap<string, string> = new Map([
   ['broker.heartbeat.interval.ms', '500'],
   ['broker.session.timeout.ms', '3000'],
   ['group.initial.rebalance.delay.ms', '0'],
+  // A laptop cluster restarted node by node should not wait Kafka's 5 minutes to spread leaders again.
+  ['leader.imbalance.check.interval.seconds', '10'],
 ]);
