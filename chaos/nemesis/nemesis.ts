@@ -1,11 +1,13 @@
-// The nemesis: a seeded schedule of faults on real processes, one node faulty at a time. Each fault draws
+// The nemesis: a seeded schedule of faults on real processes, one node faulty at a time, except
+// `kill-all` (every node killed together, then restarted: with the default flush policy every
+// acknowledged record was fsynced on every ISR member, so nothing acknowledged may be lost). Each fault draws
 // the same numbers from its own PRNG stream whatever happens, so a seed replays the same kinds, targets
 // and timings (the leader a `kill-leader` hits is looked up when it happens, so it depends on timing).
 import type { Prng } from '../sim/prng.ts';
 import { type NemesisCluster, sleep, waitUntil } from './cluster.ts';
 import type { History, NemesisEvent } from './history.ts';
 
-export const FAULT_KINDS = ['kill', 'kill-leader', 'pause', 'terminate'] as const;
+export const FAULT_KINDS = ['kill', 'kill-leader', 'pause', 'terminate', 'kill-all'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface Fault {
@@ -47,6 +49,7 @@ export function* faultSchedule(
       // Some pauses outlast broker.session.timeout.ms (2 s): the broker is fenced while frozen.
       pause: [500, 5000],
       terminate: [500, 4000],
+      'kill-all': [200, 2000],
     };
     const [low, high] = downRange[kind];
     yield { n, kind, gapMs, node, partition, downMs: random.between(low, high) };
@@ -116,7 +119,8 @@ export class Nemesis {
           leader !== null ? `leader of partition ${fault.partition}` : `no leader known: node ${target}`;
       }
       const at = this.history.now();
-      const what = `fault #${fault.n} ${fault.kind} node ${target}${detail ? ` (${detail})` : ''}, down ${fault.downMs} ms`;
+      const who = fault.kind === 'kill-all' ? 'every node' : `node ${target}`;
+      const what = `fault #${fault.n} ${fault.kind} ${who}${detail ? ` (${detail})` : ''}, down ${fault.downMs} ms`;
       this.event(`${fault.kind}-start`, target, what);
       this.cluster.mark(target, what);
       let outcome = 'ok';
@@ -131,6 +135,12 @@ export class Nemesis {
           this.cluster.pause(target);
           await sleep(fault.downMs, stop);
           this.cluster.resume(target);
+          break;
+        case 'kill-all':
+          for (const id of this.cluster.ids()) this.cluster.mark(id, what);
+          await Promise.all(this.cluster.ids().map((id) => this.cluster.kill(id)));
+          await sleep(fault.downMs, stop);
+          for (const id of this.cluster.ids()) this.cluster.start(id);
           break;
         case 'terminate': {
           const started = performance.now();

@@ -64,7 +64,7 @@ export function formatReport(input: ReportInput): string {
   );
   out();
   out(
-    `faults injected (t: since the workload began, as in the history): ${input.faults.length} (${byKind.join(', ')}); one node faulty at a time`,
+    `faults injected (t: since the workload began, as in the history): ${input.faults.length} (${byKind.join(', ')}); one node faulty at a time, or every node killed together (kill-all)`,
   );
   for (const f of input.faults) {
     const recovery =

@@ -20,7 +20,8 @@ const HELP = `npm run chaos -- [options]
 
 Three real combined nodes (RF 3, min.insync.replicas 2), producers (acks=all) and consumers over the REST
 API through random nodes, and a seeded nemesis: kill -9 of a node, kill -9 of a partition's leader,
-SIGSTOP/SIGCONT, SIGTERM (controlled shutdown), each followed by a restart; one node faulty at a time.
+SIGSTOP/SIGCONT, SIGTERM (controlled shutdown), each followed by a restart; one node faulty at a time,
+except kill-all (every node kill -9'd together, then restarted).
 After the time limit: heal, final reads through every node and of every node's log files, then the checks.
 Exit 0 when every check passes, 1 when one fails, 2 on a usage or setup error.
 
