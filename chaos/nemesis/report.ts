@@ -73,7 +73,7 @@ export function formatReport(input: ReportInput): string {
         : `healthy again after ${f.recoveredMs} ms`;
     const leader = f.fault.kind === 'kill-leader' ? ` (leader of partition ${f.fault.partition})` : '';
     out(
-      `  #${f.fault.n} t=${seconds(f.at)} ${f.fault.kind} node ${f.target}${leader}, down ${f.fault.downMs} ms` +
+      `  #${f.fault.n} t=${seconds(f.at)} ${f.fault.kind} ${f.fault.kind === 'kill-all' ? 'every node' : `node ${f.target}`}${leader}, down ${f.fault.downMs} ms` +
         `${f.outcome !== 'ok' ? `, ${f.outcome}` : ''}; ${recovery}`,
     );
   }

@@ -220,7 +220,9 @@ async function main(): Promise<number> {
       if (nemesis.done.length !== lastCount) {
         lastCount = nemesis.done.length;
         const last = nemesis.done[lastCount - 1]!;
-        say(`fault #${last.fault.n}: ${last.fault.kind} node ${last.target} (${lastCount} so far)`);
+        say(
+          `fault #${last.fault.n}: ${last.fault.kind} ${last.fault.kind === 'kill-all' ? 'every node' : `node ${last.target}`} (${lastCount} so far)`,
+        );
       }
     }
     const faultPhaseMs = performance.now() - phaseStarted;
