@@ -1,6 +1,16 @@
 // The checks of a history, in the style of Jepsen's Kafka checkers (jepsen tests/kafka.clj), over what
 // the clients saw and the final reads. Pure: a history in, verdicts out.
-import type { FinalRead, Op, PollComplete, ReadRecord, SendComplete } from './history.ts';
+import type {
+  FinalRead,
+  GroupAssignment,
+  GroupCommit,
+  GroupOffsetsRead,
+  GroupPoll,
+  Op,
+  PollComplete,
+  ReadRecord,
+  SendComplete,
+} from './history.ts';
 
 export interface CheckResult {
   readonly name: string;
@@ -55,6 +65,8 @@ export interface CheckInput {
   readonly nodes: readonly number[];
   /** Whether every node was ready with every ISR full after healing, and how long it took. */
   readonly healed: { readonly ok: boolean; readonly ms: number; readonly boundMs: number };
+  /** Group consumers in the run: 0 leaves the group checks out. */
+  readonly groupConsumers: number;
 }
 
 export interface Informational {
@@ -65,6 +77,23 @@ export interface Informational {
   readonly indeterminateAbsent: number;
   /** Records per partition in node 1's (first node's) final read. */
   readonly finalRecords: readonly number[];
+  /** The group workload's informational results (null without group consumers). */
+  readonly group: GroupInfo | null;
+}
+
+export interface GroupInfo {
+  /** group-progress: distinct (partition, offset)s the group read, of the final log's records. */
+  readonly distinctRead: number;
+  readonly recordsRead: number;
+  readonly finalRecords: number;
+  /** Per partition: the committed offset (first node's final read of the group; null: none) and the log end. */
+  readonly committed: readonly { partition: number; committed: number | null; logEnd: number }[];
+  /** Acknowledged commits of a partition lower than an acknowledged commit that preceded them. */
+  readonly regressions: number;
+  readonly regressionExamples: readonly string[];
+  /** Commits whose positions were counted (a certain assignment observed right after). */
+  readonly commitsCounted: number;
+  readonly commitsAcknowledged: number;
 }
 
 export function check(input: CheckInput): { results: CheckResult[]; info: Informational } {
@@ -126,6 +155,11 @@ export function check(input: CheckInput): { results: CheckResult[]; info: Inform
   for (const poll of polls) {
     for (const [offset, value] of poll.records ?? [])
       see(poll.partition, offset, value, `poll ${poll.process}`);
+  }
+  for (const op of ops) {
+    if (op.f !== 'group-poll' || op.type !== 'ok') continue;
+    for (const [partition, offset, value] of op.records ?? [])
+      see(partition, offset, value, `poll ${op.process}`);
   }
   for (const read of rest.values()) {
     for (const [offset, value] of read.records) see(read.partition, offset, value, `final node ${read.node}`);
@@ -266,8 +300,10 @@ export function check(input: CheckInput): { results: CheckResult[]; info: Inform
     skips.result(),
     identical.result(),
     replicas.result(),
-    heal.result(),
   );
+  const group = input.groupConsumers > 0 ? checkGroup(input, rest, restMaps) : null;
+  if (group !== null) results.push(...group.results);
+  results.push(heal.result());
 
   // Informational: what happened to sends that were not acknowledged.
   const finalValues = new Set<string>();
@@ -290,7 +326,223 @@ export function check(input: CheckInput): { results: CheckResult[]; info: Inform
       else indeterminateAbsent++;
     }
   }
-  return { results, info: { failedButPresent, indeterminatePresent, indeterminateAbsent, finalRecords } };
+  return {
+    results,
+    info: {
+      failedButPresent,
+      indeterminatePresent,
+      indeterminateAbsent,
+      finalRecords,
+      group: group?.info ?? null,
+    },
+  };
+}
+
+/** A commit with the positions counted for it, and its real-time interval. */
+interface CountedCommit {
+  readonly op: GroupCommit;
+  readonly invoked: number;
+  readonly done: number;
+  /** partition -> the position the instance committed (at least: see group-consumer.ts). */
+  readonly positions: ReadonlyMap<number, number>;
+}
+
+/**
+ * The group checks.
+ *
+ * What a commit committed (group-consumer.ts): the empty-body commit of an instance commits, for each
+ * partition assigned to it, the position after the last record it returned. The history has the
+ * positions the client meant; they count only for the partitions in the `certain` assignment observed
+ * by the same process and instance right after the commit (the next assignment op of that process, with
+ * nothing else in between). Counted positions are never above what the instance committed.
+ *
+ * lost-commits, the rule: for each partition p, take the commits counted for p that may have taken
+ * effect: acknowledged (ok) ones and indeterminate (info: a timeout, a cut connection, a 5xx whose
+ * append may have reached the log) ones; definite failures (409 fenced, 404, refused, 4xx) changed
+ * nothing. A commit c is followed by an acknowledged commit d when d was invoked after c completed (real
+ * time). The candidates for the last commit of p in the log are those not followed by any acknowledged
+ * commit of p; they overlap in real time, so the log may have put any of them last. If at least one of
+ * them is acknowledged, the final committed offset of p, through every node, must be at least the
+ * smallest candidate position. Why not "at least every acknowledged commit": a commit validated by the
+ * coordinator before a rebalance and acknowledged after it is legitimately followed by the new owner's
+ * commit, which started from the committed offset read before the first commit landed and may be lower
+ * (at-least-once); generation fencing makes such overlaps short, and `regressions` reports them. Why not
+ * "equal to": polls the client gave up on can make the instance commit more than the client meant.
+ */
+function checkGroup(
+  input: CheckInput,
+  rest: ReadonlyMap<string, FinalRead>,
+  restMaps: ReadonlyMap<string, ReadonlyMap<number, string>>,
+): { results: CheckResult[]; info: GroupInfo } {
+  const { ops, partitions, nodes } = input;
+  // Commits with their invocation times and the assignment observed right after them.
+  const invokedAt = new Map<string, number>();
+  const pending = new Map<string, GroupCommit>();
+  const counted: CountedCommit[] = [];
+  let acknowledged = 0;
+  for (const op of ops) {
+    if (op.f === 'group-commit') {
+      if (op.type === 'invoke') {
+        invokedAt.set(op.process, op.time);
+        pending.delete(op.process);
+      } else {
+        if (op.type === 'ok') acknowledged++;
+        if (op.type !== 'fail') pending.set(op.process, op);
+        else pending.delete(op.process);
+      }
+    } else if (op.f === 'group-assignment') {
+      if (op.type === 'invoke') continue;
+      const commit = pending.get(op.process);
+      pending.delete(op.process);
+      if (commit === undefined || !isCertain(op, commit)) continue;
+      const assigned = new Set(op.partitions ?? []);
+      const positions = new Map(commit.offsets.filter(([partition]) => assigned.has(partition)));
+      if (positions.size > 0) {
+        counted.push({
+          op: commit,
+          invoked: invokedAt.get(commit.process) ?? commit.time,
+          done: commit.time,
+          positions,
+        });
+      }
+    } else if (op.f === 'group-poll' || op.f === 'group-create' || op.f === 'group-subscribe') {
+      pending.delete(op.process);
+    }
+  }
+  const finals = ops.filter((op): op is GroupOffsetsRead => op.f === 'group-offsets');
+  const describeCommit = (c: CountedCommit, partition: number): string =>
+    `${c.op.type === 'ok' ? 'acknowledged' : 'indeterminate'} commit of ${c.positions.get(partition)} by ${c.op.process} ` +
+    `(${c.op.instance} on node ${c.op.node}, t=${c.invoked}..${c.done} ms, history #${c.op.index})`;
+
+  const lostCommits = new Check(
+    'lost-commits',
+    "each partition's final committed offset (through every node) is at least the smallest position of the " +
+      'commits that may have been last (no acknowledged commit after them), when one of them is acknowledged',
+  );
+  let regressions = 0;
+  const regressionExamples: string[] = [];
+  for (let partition = 0; partition < partitions; partition++) {
+    const mine = counted.filter((c) => c.positions.has(partition));
+    const acks = mine.filter((c) => c.op.type === 'ok');
+    // Informational: acknowledged commits lower than an acknowledged one that preceded them.
+    for (const later of acks) {
+      const earlier = acks.filter((c) => c.done < later.invoked);
+      const highest = earlier.reduce<CountedCommit | null>(
+        (best, c) =>
+          best === null || c.positions.get(partition)! > best.positions.get(partition)! ? c : best,
+        null,
+      );
+      if (highest !== null && later.positions.get(partition)! < highest.positions.get(partition)!) {
+        regressions++;
+        if (regressionExamples.length < 5) {
+          regressionExamples.push(
+            `partition ${partition}: ${describeCommit(later, partition)} after ${describeCommit(highest, partition)}`,
+          );
+        }
+      }
+    }
+    const last = mine.filter((c) => !acks.some((d) => d !== c && d.invoked > c.done));
+    if (!last.some((c) => c.op.type === 'ok')) continue;
+    const bound = last.reduce(
+      (low, c) => Math.min(low, c.positions.get(partition)!),
+      Number.POSITIVE_INFINITY,
+    );
+    const boundBy = last.filter((c) => c.positions.get(partition) === bound);
+    for (const read of finals) {
+      if (read.type !== 'ok') {
+        lostCommits.violation(
+          `partition ${partition}: the group's offsets via node ${read.node}: ${read.error}`,
+        );
+        continue;
+      }
+      const committed = read.offsets.find(([p]) => p === partition)?.[1];
+      if (committed === undefined || committed < bound) {
+        lostCommits.violation(
+          `partition ${partition} via node ${read.node}: committed ${committed ?? 'nothing'}${read.error ? ` (${read.error})` : ''}, ` +
+            `expected at least ${bound} from ${boundBy.map((c) => describeCommit(c, partition)).join('; ')}` +
+            `${last.length > boundBy.length ? ` (${last.length} candidates for the last commit)` : ''}`,
+        );
+      }
+    }
+  }
+  if (counted.some((c) => c.op.type === 'ok') && finals.length === 0) {
+    lostCommits.violation("the group's committed offsets were not read after healing");
+  }
+
+  // group-reads-valid: every record read by a group consumer is in every node's final read, and
+  // committed offsets point into the log.
+  const readsValid = new Check(
+    'group-reads-valid',
+    "every record a group consumer read is in every node's final read at the same (partition, offset), " +
+      'and no committed offset lies beyond the final log end',
+  );
+  const reported = new Set<string>();
+  const distinct = new Set<string>();
+  let recordsRead = 0;
+  for (const op of ops) {
+    if (op.f !== 'group-poll' || op.type !== 'ok') continue;
+    const poll: GroupPoll = op;
+    for (const [partition, offset, value] of poll.records ?? []) {
+      recordsRead++;
+      distinct.add(at(partition, offset));
+      for (const node of nodes) {
+        const found = restMaps.get(`${node}:${partition}`)?.get(offset);
+        if (!restMaps.has(`${node}:${partition}`)) continue; // no final read: final-reads-identical says so
+        const key = `${node}:${partition}:${offset}:${value}`;
+        if (found !== value && !reported.has(key)) {
+          reported.add(key);
+          readsValid.violation(
+            `${value} read at ${at(partition, offset)} by ${poll.process} (${poll.instance} on node ${poll.node}, ` +
+              `t=${poll.time} ms): node ${node} has ${found ?? 'nothing'} there`,
+          );
+        }
+      }
+    }
+  }
+  const logEnd = (node: number, partition: number): number | null => {
+    const read = rest.get(`${node}:${partition}`);
+    if (read === undefined || read.type !== 'ok') return null;
+    return read.records.length > 0 ? read.records[read.records.length - 1]![0] + 1 : 0;
+  };
+  for (const read of finals) {
+    if (read.type !== 'ok') continue;
+    for (const [partition, committed] of read.offsets) {
+      const end = logEnd(read.node, partition);
+      if (end !== null && committed > end) {
+        readsValid.violation(
+          `partition ${partition} via node ${read.node}: committed offset ${committed} beyond the log end ${end}`,
+        );
+      }
+    }
+  }
+
+  const first = nodes[0]!;
+  const firstOffsets = finals.find((r) => r.node === first && r.type === 'ok');
+  const committed = Array.from({ length: partitions }, (_, partition) => ({
+    partition,
+    committed: firstOffsets?.offsets.find(([p]) => p === partition)?.[1] ?? null,
+    logEnd: logEnd(first, partition) ?? 0,
+  }));
+  return {
+    results: [lostCommits.result(), readsValid.result()],
+    info: {
+      distinctRead: distinct.size,
+      recordsRead,
+      finalRecords: committed.reduce((n, c) => n + c.logEnd, 0),
+      committed,
+      regressions,
+      regressionExamples,
+      commitsCounted: counted.length,
+      commitsAcknowledged: acknowledged,
+    },
+  };
+}
+
+/** The observation right after `commit`, by the same instance, certain. */
+function isCertain(observation: GroupAssignment, commit: GroupCommit): boolean {
+  return (
+    observation.type === 'ok' && observation.certain === true && observation.instance === commit.instance
+  );
 }
 
 /** Where two reads differ: null when equal. */

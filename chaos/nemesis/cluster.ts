@@ -277,7 +277,7 @@ export class NemesisCluster {
   /** One request with a hard deadline; throws on connection errors and timeouts. */
   async http(
     id: number,
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'DELETE',
     path: string,
     options: { body?: unknown; accept?: string; timeoutMs: number },
   ): Promise<HttpAnswer> {

@@ -10,7 +10,7 @@ interface Base {
   readonly index: number;
   /** Milliseconds since the run began. */
   readonly time: number;
-  /** "p0".., "c0".., "nemesis", "final". */
+  /** "p0".., "c0".., "g0".., "nemesis", "final". */
   readonly process: string;
 }
 
@@ -75,7 +75,79 @@ export interface FinalRead extends Base {
   readonly error?: string;
 }
 
-export type Op = SendInvoke | SendComplete | PollInvoke | PollComplete | NemesisEvent | FinalRead;
+/** [partition, offset, value] as a group consumer read it; a null value is the string "<null>". */
+export type GroupRecord = readonly [number, number, string];
+
+/** [partition, offset]: a committed offset (the next offset to read). */
+export type PartitionOffset = readonly [number, number];
+
+interface GroupBase extends Base {
+  readonly type: 'invoke' | 'ok' | 'fail' | 'info';
+  /** The node the consumer instance lives on (every request of an instance goes to its node). */
+  readonly node: number;
+  /** The REST v2 instance id (also the member's client id). */
+  readonly instance: string;
+  readonly error?: string;
+}
+
+/**
+ * A group consumer's instance management: `group-create` (POST /consumers/{g}), `group-subscribe`
+ * (POST .../subscription), `group-delete` (DELETE of an instance given up on a node still running).
+ */
+export interface GroupInstanceOp extends GroupBase {
+  readonly f: 'group-create' | 'group-subscribe' | 'group-delete';
+  /** Why the instance is (re)created or given up. */
+  readonly reason?: string;
+}
+
+/** GET .../records of a group consumer: ok with every record returned. */
+export interface GroupPoll extends GroupBase {
+  readonly f: 'group-poll';
+  readonly records?: readonly GroupRecord[];
+}
+
+/**
+ * An empty-body POST .../offsets: the instance commits the positions after everything it returned.
+ * `offsets` are the positions the client meant (per partition the largest offset returned + 1, merged
+ * with the earlier ones of the same instance); which of them the instance really committed is known
+ * only with the assignment observed right after (`group-assignment`, see checker.ts).
+ */
+export interface GroupCommit extends GroupBase {
+  readonly f: 'group-commit';
+  readonly offsets: readonly PartitionOffset[];
+}
+
+/**
+ * GET .../assignments right after each poll (and its commit): the instance's partitions of the topic.
+ * `certain`: no other assignment change can have slipped in unseen since the previous observation (see
+ * group-consumer.ts); only then does the checker count the preceding commit's positions.
+ */
+export interface GroupAssignment extends GroupBase {
+  readonly f: 'group-assignment';
+  readonly partitions?: readonly number[];
+  readonly certain?: boolean;
+}
+
+/** After healing: the group's committed offsets through one node (v3 lags: current_offset). */
+export interface GroupOffsetsRead extends Base {
+  readonly type: 'ok' | 'fail';
+  readonly f: 'group-offsets';
+  readonly node: number;
+  readonly offsets: readonly PartitionOffset[];
+  readonly error?: string;
+}
+
+export type GroupOp = GroupInstanceOp | GroupPoll | GroupCommit | GroupAssignment;
+
+export type Op =
+  | SendInvoke
+  | SendComplete
+  | PollInvoke
+  | PollComplete
+  | NemesisEvent
+  | FinalRead
+  | GroupOp
+  | GroupOffsetsRead;
 
 /** An op as given to `append`: the history stamps index and time. */
 export type NewOp<T extends Op = Op> = T extends Op ? Omit<T, 'index' | 'time'> : never;

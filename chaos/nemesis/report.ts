@@ -1,6 +1,6 @@
 // The report of a run: what was done (faults, counts, availability, latency) and each check's verdict.
 import type { CheckResult, Informational } from './checker.ts';
-import type { Op, PollComplete, SendComplete } from './history.ts';
+import type { GroupCommit, GroupInstanceOp, GroupPoll, Op, PollComplete, SendComplete } from './history.ts';
 import { FAULT_KINDS, type FaultRecord } from './nemesis.ts';
 
 export interface ReportInput {
@@ -130,6 +130,35 @@ export function formatReport(input: ReportInput): string {
     `polls: ${polls.length}: ok ${pollsOk.length}, fail ${polls.filter((p) => p.type === 'fail').length}, ` +
       `info ${polls.filter((p) => p.type === 'info').length}; records read ${recordsRead}`,
   );
+  const group = input.info.group;
+  if (group !== null) {
+    const done = <T extends Op>(f: T['f']) =>
+      input.ops.filter((op): op is T => op.f === f && op.type !== 'invoke');
+    const counts = (list: readonly Op[]): string =>
+      `ok ${list.filter((op) => op.type === 'ok').length}, fail ${list.filter((op) => op.type === 'fail').length}, ` +
+      `info ${list.filter((op) => op.type === 'info').length}`;
+    const gpolls = done<GroupPoll>('group-poll');
+    const commits = done<GroupCommit>('group-commit');
+    const creates = done<GroupInstanceOp>('group-create');
+    const deletes = done<GroupInstanceOp>('group-delete');
+    out(
+      `group consumers (nemesis-group): instances created ${creates.filter((c) => c.type === 'ok').length} ` +
+        `(${counts(creates)}), given up and deleted ${deletes.length}; polls ${gpolls.length}: ${counts(gpolls)}; ` +
+        `records read ${group.recordsRead}`,
+    );
+    out(
+      `  commits ${commits.length}: ${counts(commits)}; counted (a certain assignment observed right after) ` +
+        `${group.commitsCounted}`,
+    );
+    const kinds = new Map<string, number>();
+    for (const op of [...gpolls, ...commits, ...creates]) {
+      if (op.type === 'ok') continue;
+      const kind = `${op.f} ${op.type} ${errorKind(op.error)}`;
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    }
+    for (const [kind, count] of [...kinds].sort((a, b) => b[1] - a[1]).slice(0, 6))
+      out(`  ${count} × ${kind}`);
+  }
   out(`final reads: records per partition ${input.info.finalRecords.map((n, p) => `${p}: ${n}`).join(', ')}`);
 
   out();
@@ -139,6 +168,17 @@ export function formatReport(input: ReportInput): string {
       `  ${r.passed ? 'PASS' : 'FAIL'} ${r.name}: ${r.description}${r.passed ? '' : ` — ${r.violations} violation(s)`}`,
     );
     for (const example of r.examples) out(`         ${example}`);
+  }
+  if (group !== null) {
+    out(
+      `  INFO group-progress (informational): the group read ${group.distinctRead} distinct records of ${group.finalRecords} ` +
+        `in the final log (${percent(group.distinctRead, group.finalRecords)}; ${group.recordsRead} with re-reads); ` +
+        `committed/log end: ${group.committed.map((c) => `${c.partition}: ${c.committed ?? '-'}/${c.logEnd}`).join(', ')}`,
+    );
+    out(
+      `  INFO commit regressions (informational): ${group.regressions} acknowledged commit(s) below an earlier acknowledged one`,
+    );
+    for (const example of group.regressionExamples) out(`         ${example}`);
   }
   out();
   out(`history: ${input.historyPath}`);

@@ -11,6 +11,7 @@ import { check } from './checker.ts';
 import { NemesisCluster, sleep, waitUntil } from './cluster.ts';
 import { History, type NemesisEvent } from './history.ts';
 import { Nemesis } from './nemesis.ts';
+import { finalGroupOffsets, GroupConsumer } from './group-consumer.ts';
 import { formatReport } from './report.ts';
 import { Consumer, diskRead, finalRestRead, Producer, type WorkloadOptions } from './workload.ts';
 
@@ -29,6 +30,7 @@ Exit 0 when every check passes, 1 when one fails, 2 on a usage or setup error.
   --time-limit-s S      how long faults and workload run (default 60)
   --producers N         producer loops (default 4)
   --consumers N         consumer loops (default 2)
+  --group-consumers N   REST v2 consumer instances in group nemesis-group (default 2; 0: no group)
   --partitions N        partitions of the topic (default 3)
   --min-gap-ms MS       quiet time before a fault, at least (default 2000)
   --max-gap-ms MS       ... at most (default 5000)
@@ -44,6 +46,7 @@ interface Options {
   readonly timeLimitS: number;
   readonly producers: number;
   readonly consumers: number;
+  readonly groupConsumers: number;
   readonly partitions: number;
   readonly minGapMs: number;
   readonly maxGapMs: number;
@@ -64,6 +67,7 @@ function parseOptions(argv: string[]): Options | null {
       'time-limit-s': { type: 'string' },
       producers: { type: 'string' },
       consumers: { type: 'string' },
+      'group-consumers': { type: 'string' },
       partitions: { type: 'string' },
       'min-gap-ms': { type: 'string' },
       'max-gap-ms': { type: 'string' },
@@ -98,6 +102,7 @@ function parseOptions(argv: string[]): Options | null {
     timeLimitS: int('time-limit-s', values['time-limit-s'], 60, 1, 86_400),
     producers: int('producers', values.producers, 4, 1, 64),
     consumers: int('consumers', values.consumers, 2, 0, 64),
+    groupConsumers: int('group-consumers', values['group-consumers'], 2, 0, 64),
     partitions: int('partitions', values.partitions, 3, 1, 64),
     minGapMs,
     maxGapMs,
@@ -139,6 +144,7 @@ async function main(): Promise<number> {
   const replay =
     `npm run chaos -- --seed ${o.seed} --time-limit-s ${o.timeLimitS}` +
     `${o.producers !== 4 ? ` --producers ${o.producers}` : ''}${o.consumers !== 2 ? ` --consumers ${o.consumers}` : ''}` +
+    `${o.groupConsumers !== 2 ? ` --group-consumers ${o.groupConsumers}` : ''}` +
     `${o.partitions !== 3 ? ` --partitions ${o.partitions}` : ''}` +
     `${o.minGapMs !== 2000 ? ` --min-gap-ms ${o.minGapMs}` : ''}${o.maxGapMs !== 5000 ? ` --max-gap-ms ${o.maxGapMs}` : ''}`;
   say(`seed ${o.seed}; run directory ${relative(process.cwd(), runDir) || runDir}`);
@@ -203,6 +209,10 @@ async function main(): Promise<number> {
     const deps = (label: string) => ({ cluster, history: h, random: root.fork(label), options: workload });
     const producers = Array.from({ length: o.producers }, (_, i) => new Producer(i, deps(`producer-${i}`)));
     const consumers = Array.from({ length: o.consumers }, (_, i) => new Consumer(i, deps(`consumer-${i}`)));
+    const groupConsumers = Array.from(
+      { length: o.groupConsumers },
+      (_, i) => new GroupConsumer(i, deps(`group-consumer-${i}`)),
+    );
     const nemesis = new Nemesis(cluster, h, root.fork('nemesis'), {
       topic,
       partitions: o.partitions,
@@ -210,9 +220,14 @@ async function main(): Promise<number> {
       maxGapMs: o.maxGapMs,
       recoveryTimeoutMs: 30_000,
     });
-    event('start', `seed ${o.seed}, ${o.producers} producers, ${o.consumers} consumers`);
+    event(
+      'start',
+      `seed ${o.seed}, ${o.producers} producers, ${o.consumers} consumers, ${o.groupConsumers} group consumers`,
+    );
     const phaseStarted = performance.now();
-    const clients = [...producers, ...consumers].map((client) => client.run(workStop.signal));
+    const clients = [...producers, ...consumers, ...groupConsumers].map((client) =>
+      client.run(workStop.signal),
+    );
     const faults = nemesis.run(nemesisStop.signal);
     let lastCount = 0;
     while (performance.now() - phaseStarted < o.timeLimitS * 1000) {
@@ -257,6 +272,10 @@ async function main(): Promise<number> {
         await finalRestRead(cluster, h, workload, node, partition);
       }
     }
+    // The group's committed offsets through every node (the v3 lags of nemesis-group).
+    if (o.groupConsumers > 0) {
+      for (const node of cluster.ids()) await finalGroupOffsets(cluster, h, topic, node);
+    }
     event('stop', 'SIGTERM to every node');
     await Promise.all(cluster.ids().map((id) => cluster.terminate(id, 20_000)));
     for (const node of cluster.ids()) {
@@ -270,6 +289,7 @@ async function main(): Promise<number> {
       partitions: o.partitions,
       nodes: cluster.ids(),
       healed,
+      groupConsumers: o.groupConsumers,
     });
     const passed = results.every((r) => r.passed);
     const keep = o.keepData || !passed;

@@ -29,7 +29,7 @@ export interface WorkloadOptions {
 }
 
 /** A definite answer is one with an error_code; anything else (no answer, a cut answer) is indeterminate. */
-function describeError(error: unknown): { definite: boolean; text: string } {
+export function describeError(error: unknown): { definite: boolean; text: string } {
   const code = isRecord(error) && typeof error.code === 'string' ? error.code : '';
   const cause =
     isRecord(error) && isRecord(error.cause) && typeof error.cause.code === 'string' ? error.cause.code : '';
@@ -40,18 +40,18 @@ function describeError(error: unknown): { definite: boolean; text: string } {
   return { definite: refused, text: `${code || cause || name}: ${message}`.slice(0, 200) };
 }
 
-function errorOf(body: unknown): string | null {
+export function errorOf(body: unknown): string | null {
   if (isRecord(body) && typeof body.error_code === 'number') {
     return `${body.error_code} ${typeof body.message === 'string' ? body.message : ''}`.trim().slice(0, 200);
   }
   return null;
 }
 
-function decodeValue(value: unknown): string {
+export function decodeValue(value: unknown): string {
   return typeof value === 'string' ? Buffer.from(value, 'base64').toString('utf8') : '<null>';
 }
 
-interface ClientDeps {
+export interface ClientDeps {
   readonly cluster: NemesisCluster;
   readonly history: History;
   /** Picks the node of each request. */
