@@ -9,8 +9,9 @@
 // on stderr. The tool is split into parsing (parseConsumerCommand: pure), executing (executeConsumer-
 // Command, against a RestClient) and formatting (formatRecord: pure). Differences: src/cli/README.md.
 
-import { CliError, EXIT_ERROR, EXIT_OK, EXIT_USAGE, HelpRequested, UsageError } from './errors.ts';
-import { DEFAULT_BOOTSTRAP_SERVER, RestClient } from './http-client.ts';
+import { CliError, EXIT_ERROR, EXIT_OK, HelpRequested, UsageError } from './errors.ts';
+import { DEFAULT_BOOTSTRAP_SERVER, type RestClient } from './http-client.ts';
+import { startTool } from './tool-start.ts';
 import type { Io, OptionSpec } from './io.ts';
 import {
   booleanProperty,
@@ -545,31 +546,15 @@ export async function executeConsumerCommand(
 // ---------------------------------------------------------------------------------------------------
 // Entry point.
 
-function reportUsageError(error: UsageError, io: Io): number {
-  io.err(error.message);
-  if (error.showUsage) for (const line of consumerUsage()) io.err(line);
-  return EXIT_USAGE;
-}
-
 /** `console-consumer` entry point; resolves to the exit code. */
 export async function consoleConsumerMain(
   argv: readonly string[],
   io: Io,
   options: ConsumerRunOptions = {},
 ): Promise<number> {
-  let command: ConsumerCommand;
-  let client: RestClient;
-  try {
-    command = parseConsumerCommand(argv);
-    client = new RestClient({ bootstrapServers: command.bootstrapServer });
-  } catch (error) {
-    if (error instanceof HelpRequested) {
-      for (const line of consumerUsage()) io.out(line);
-      return EXIT_OK;
-    }
-    if (error instanceof UsageError) return reportUsageError(error, io);
-    throw error;
-  }
+  const started = startTool(argv, io, parseConsumerCommand, consumerUsage);
+  if ('exitCode' in started) return started.exitCode;
+  const { command, client } = started;
   try {
     const { count, error } = await executeConsumerCommand(client, command, io, options);
     if (error !== null && !(error instanceof CliError)) throw error;

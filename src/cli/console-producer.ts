@@ -7,8 +7,9 @@
 // RestClient) and formatting (batchEntry, formatSendError: pure). Differences from Kafka: src/cli/README.md.
 
 import { createInterface } from 'node:readline';
-import { CliError, EXIT_ERROR, EXIT_OK, EXIT_USAGE, HelpRequested, UsageError } from './errors.ts';
-import { DEFAULT_BOOTSTRAP_SERVER, RestClient } from './http-client.ts';
+import { CliError, EXIT_ERROR, EXIT_OK, HelpRequested, UsageError } from './errors.ts';
+import { DEFAULT_BOOTSTRAP_SERVER, type RestClient } from './http-client.ts';
+import { startTool } from './tool-start.ts';
 import type { Io, OptionSpec } from './io.ts';
 import {
   booleanProperty,
@@ -432,12 +433,6 @@ export interface ProducerRunOptions {
   readonly signal?: AbortSignal;
 }
 
-function reportUsageError(error: UsageError, io: Io): number {
-  io.err(error.message);
-  if (error.showUsage) for (const line of producerUsage()) io.err(line);
-  return EXIT_USAGE;
-}
-
 /** Reads every line, sends it, waits for every answer; resolves to the exit code. */
 export async function executeProducerCommand(
   client: RestClient,
@@ -473,19 +468,9 @@ export async function consoleProducerMain(
   io: Io,
   options: ProducerRunOptions = {},
 ): Promise<number> {
-  let command: ProducerCommand;
-  let client: RestClient;
-  try {
-    command = parseProducerCommand(argv);
-    client = new RestClient({ bootstrapServers: command.bootstrapServer });
-  } catch (error) {
-    if (error instanceof HelpRequested) {
-      for (const line of producerUsage()) io.out(line);
-      return EXIT_OK;
-    }
-    if (error instanceof UsageError) return reportUsageError(error, io);
-    throw error;
-  }
+  const started = startTool(argv, io, parseProducerCommand, producerUsage);
+  if ('exitCode' in started) return started.exitCode;
+  const { command, client } = started;
   try {
     const input = options.input ?? stdinLines(options.signal);
     return await executeProducerCommand(client, command, io, input, options.signal);

@@ -4,8 +4,9 @@
 // with Kafka's messages and table layouts. A reset commits through POST .../consumer-groups/{g}/offsets
 // (ours: a commit for a group without members). Differences: src/cli/README.md.
 
-import { CliError, EXIT_ERROR, EXIT_OK, EXIT_USAGE, HelpRequested, UsageError } from './errors.ts';
-import { DEFAULT_BOOTSTRAP_SERVER, RestClient } from './http-client.ts';
+import { CliError, EXIT_ERROR, EXIT_OK, HelpRequested, UsageError } from './errors.ts';
+import { DEFAULT_BOOTSTRAP_SERVER, type RestClient } from './http-client.ts';
+import { startTool } from './tool-start.ts';
 import type { Io, OptionSpec } from './io.ts';
 import { formatOptionTable, parseOptions } from './io.ts';
 import type { JsonObject } from './json.ts';
@@ -627,23 +628,9 @@ export async function executeGroupCommand(
 
 /** `consumer-groups` entry point; resolves to the exit code. */
 export async function consumerGroupsMain(argv: readonly string[], io: Io): Promise<number> {
-  let command: GroupCommand;
-  let client: RestClient;
-  try {
-    command = parseGroupCommand(argv);
-    client = new RestClient({ bootstrapServers: command.bootstrapServer });
-  } catch (error) {
-    if (error instanceof HelpRequested) {
-      for (const line of groupUsage()) io.out(line);
-      return EXIT_OK;
-    }
-    if (error instanceof UsageError) {
-      io.err(error.message);
-      if (error.showUsage) for (const line of groupUsage()) io.err(line);
-      return EXIT_USAGE;
-    }
-    throw error;
-  }
+  const started = startTool(argv, io, parseGroupCommand, groupUsage);
+  if ('exitCode' in started) return started.exitCode;
+  const { command, client } = started;
   try {
     return (await executeGroupCommand(client, command, io)) ? EXIT_OK : EXIT_ERROR;
   } catch (error) {

@@ -7,13 +7,13 @@ import {
   CliError,
   EXIT_ERROR,
   EXIT_OK,
-  EXIT_USAGE,
   HelpRequested,
   isTopicAlreadyExists,
   isTopicNotFound,
   UsageError,
 } from './errors.ts';
-import { DEFAULT_BOOTSTRAP_SERVER, RestClient } from './http-client.ts';
+import { DEFAULT_BOOTSTRAP_SERVER, type RestClient } from './http-client.ts';
+import { reportUsageError, startTool } from './tool-start.ts';
 import type { Io, OptionSpec, ParsedArgs } from './io.ts';
 import { formatOptionTable, mapConcurrent, parseIntegerOption, parseOptions } from './io.ts';
 import type { JsonObject } from './json.ts';
@@ -641,32 +641,11 @@ export async function executeTopicCommand(client: RestClient, command: TopicComm
 }
 
 /** Prints a usage error as Kafka does: the message, then (for option errors) the option table. */
-export function reportUsageError(error: UsageError, io: Io, usage: () => string[]): number {
-  io.err(error.message);
-  if (error.showUsage) for (const line of usage()) io.err(line);
-  return EXIT_USAGE;
-}
-
 /** `topics` entry point: parses, runs, prints; resolves to the exit code. */
 export async function topicsMain(argv: readonly string[], io: Io): Promise<number> {
-  let command: TopicCommand;
-  try {
-    command = parseTopicCommand(argv);
-  } catch (error) {
-    if (error instanceof HelpRequested) {
-      for (const line of topicUsage()) io.out(line);
-      return EXIT_OK;
-    }
-    if (error instanceof UsageError) return reportUsageError(error, io, topicUsage);
-    throw error;
-  }
-  let client: RestClient;
-  try {
-    client = new RestClient({ bootstrapServers: command.bootstrapServer });
-  } catch (error) {
-    if (error instanceof UsageError) return reportUsageError(error, io, topicUsage);
-    throw error;
-  }
+  const started = startTool(argv, io, parseTopicCommand, topicUsage);
+  if ('exitCode' in started) return started.exitCode;
+  const { command, client } = started;
   try {
     await executeTopicCommand(client, command, io);
     return EXIT_OK;
