@@ -1,9 +1,9 @@
 // Consumer groups on real processes: REST v2 consumer instances on different nodes share a topic's
 // partitions, commit, hand partitions over when one leaves, and resume from committed offsets after the
 // group's coordinator is killed (offsets are records in __consumer_offsets, loaded by the new leader).
-import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProcessCluster, waitFor } from './process-cluster.ts';
+import { commitAll, createConsumer, poll, v2 } from './v2-consumer.ts';
 
 let cluster: ProcessCluster | null = null;
 
@@ -16,64 +16,11 @@ afterEach(async (context) => {
   cluster = null;
 });
 
-const V2 = 'application/vnd.kafka.v2+json';
-const BINARY = 'application/vnd.kafka.binary.v2+json';
-
-async function v2(
-  c: ProcessCluster,
-  node: number,
-  method: 'GET' | 'POST' | 'DELETE',
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: unknown }> {
-  const response = await request(`http://127.0.0.1:${c.node(node).clientPort}${path}`, {
-    method,
-    headers: { accept: `${BINARY}, ${V2}`, ...(body !== undefined ? { 'content-type': V2 } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    headersTimeout: 20_000,
-    bodyTimeout: 20_000,
-  });
-  const text = await response.body.text();
-  return { status: response.statusCode, body: text === '' ? null : JSON.parse(text) };
-}
-
 async function produce(c: ProcessCluster, via: number, partition: number, value: string): Promise<void> {
   const answer = await c.http(via, 'POST', `${c.topicsPath()}/events/records`, {
     partition_id: partition,
     value: { type: 'STRING', data: value },
   });
-  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
-}
-
-interface Consumer {
-  readonly node: number;
-  readonly path: string;
-}
-
-async function createConsumer(c: ProcessCluster, node: number, name: string): Promise<Consumer> {
-  const created = await v2(c, node, 'POST', '/consumers/g1', {
-    name,
-    format: 'binary',
-    'auto.offset.reset': 'earliest',
-    'auto.commit.enable': 'false',
-  });
-  expect(created.status, JSON.stringify(created.body)).toBe(200);
-  const consumer = { node, path: `/consumers/g1/instances/${name}` };
-  const subscribed = await v2(c, node, 'POST', `${consumer.path}/subscription`, { topics: ['events'] });
-  expect(subscribed.status, JSON.stringify(subscribed.body)).toBe(204);
-  return consumer;
-}
-
-async function poll(c: ProcessCluster, consumer: Consumer): Promise<string[]> {
-  const answer = await v2(c, consumer.node, 'GET', `${consumer.path}/records?timeout=500&max_bytes=1048576`);
-  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
-  return (answer.body as Array<{ value: string }>).map((record) =>
-    Buffer.from(record.value, 'base64').toString('utf8'),
-  );
-}
-
-async function commitAll(c: ProcessCluster, consumer: Consumer): Promise<void> {
-  const answer = await v2(c, consumer.node, 'POST', `${consumer.path}/offsets`);
   expect(answer.status, JSON.stringify(answer.body)).toBe(200);
 }
 
