@@ -3,13 +3,15 @@
 // in those partitions). It does no I/O itself: the partitions' logs, the clock and member ids are
 // injected, and the node calls tick() for session expiry and topicsChanged() after metadata changes.
 //
-// Per partition: becomeCoordinator loads it (replays its log from the start), during which its groups
-// answer COORDINATOR_LOAD_IN_PROGRESS; resignCoordinator drops it (NOT_COORDINATOR from then on, and a
+// Per partition: becomeCoordinator loads it (replays its log from the start to its end, then waits until
+// the leader's high watermark has reached that end, so that nothing it serves can still vanish), during
+// which its groups answer COORDINATOR_LOAD_IN_PROGRESS; resignCoordinator drops it (NOT_COORDINATOR from then on, and a
 // load or append still in flight never touches state again). Appends apply to the cache in the order
 // they were issued (which is their order in the log), each only once the storage acknowledged it
 // (acks=all); a failed append changes nothing. See README.md for the model and Kafka's rules followed.
 
 import { InvariantError, assert } from '../../raft/assert.ts';
+import { isKafkaError } from '../common/kafka-errors.ts';
 import type { CommittedOffset, GroupApi, GroupDescription, GroupMembership, TopicPartition } from './api.ts';
 import type { ProducerRecord } from '../storage/record-batch/record.ts';
 import { compareStrings } from './assignor.ts';
@@ -48,6 +50,13 @@ export interface GroupStorage {
    * NOT_ENOUGH_REPLICAS, REQUEST_TIMED_OUT, ...). Batches are placed in the log in call order.
    */
   append(partition: number, batch: Buffer): Promise<void>;
+  /**
+   * Resolves once this broker's high watermark of the partition, as its leader, is at least `offset`:
+   * every record below `offset` is on every ISR member and can no longer be truncated. Rejects with
+   * NOT_LEADER_OR_FOLLOWER when this broker does not (or no longer) lead it, and with REQUEST_TIMED_OUT
+   * after the storage's own deadline (the caller may wait again).
+   */
+  waitForHighWatermark(partition: number, offset: number): Promise<void>;
 }
 
 export interface GroupLogger {
@@ -365,6 +374,7 @@ export class GroupCoordinator implements GroupApi {
     let records = 0;
     try {
       let fromOffset = 0;
+      let loadedEndOffset = 0;
       for (;;) {
         const chunk = await this.options.storage.read(partition, fromOffset);
         if (this.partitions.get(partition) !== hosted) return { status: 'abandoned' };
@@ -372,6 +382,7 @@ export class GroupCoordinator implements GroupApi {
           this.replay(hosted, record);
           records++;
         }
+        loadedEndOffset = Math.max(loadedEndOffset, chunk.nextOffset);
         if (chunk.records.length === 0 || chunk.nextOffset >= chunk.logEndOffset) break;
         assert(chunk.nextOffset > fromOffset, 'a read of a non-empty chunk moves forward', {
           partition,
@@ -380,6 +391,7 @@ export class GroupCoordinator implements GroupApi {
         });
         fromOffset = chunk.nextOffset;
       }
+      if (!(await this.waitUntilCommitted(hosted, loadedEndOffset))) return { status: 'abandoned' };
     } catch (error) {
       if (error instanceof InvariantError) throw error;
       if (this.partitions.get(partition) !== hosted) return { status: 'abandoned' };
@@ -391,6 +403,32 @@ export class GroupCoordinator implements GroupApi {
     hosted.status = 'loaded';
     this.options.logger?.info({ partition, groups: hosted.groups.size, records }, 'group partition loaded');
     return { status: 'loaded', groups: hosted.groups.size, records };
+  }
+
+  /**
+   * Waits until the leader's high watermark reaches `endOffset`, the end of what the load replayed. The
+   * log end of a new leader may hold commits that only some ISR members have: served now, they could
+   * vanish with the next leader change (a committed offset going backwards). While this broker leads,
+   * its log below the end is not truncated, so once the high watermark is there everything replayed is
+   * committed. False when the partition was resigned meanwhile.
+   */
+  private async waitUntilCommitted(hosted: HostedPartition, endOffset: number): Promise<boolean> {
+    const { partition } = hosted;
+    for (;;) {
+      try {
+        await this.options.storage.waitForHighWatermark(partition, endOffset);
+        return this.partitions.get(partition) === hosted;
+      } catch (error) {
+        if (this.partitions.get(partition) !== hosted) return false;
+        if (!isKafkaError(error, 'REQUEST_TIMED_OUT')) throw error;
+        // An ISR member is slow or gone: the ISR shrinks (or it catches up) and the wait ends; until
+        // then the groups answer COORDINATOR_LOAD_IN_PROGRESS, which clients retry.
+        this.options.logger?.warn(
+          { partition, endOffset },
+          'group partition loaded; still waiting for the high watermark to reach its end',
+        );
+      }
+    }
   }
 
   private replay(hosted: HostedPartition, record: GroupRecord): void {
