@@ -374,6 +374,7 @@ export class KraftNode {
         minSessionTimeoutMs: config.groupMinSessionTimeoutMs,
         maxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
         partitionsOf: (topic) => topicByName(stateMachine.image(), topic)?.partitions.size ?? null,
+        topicIdOf: (topic) => topicByName(stateMachine.image(), topic)?.id ?? null,
         logger,
       });
       coordinator = groupCoordinator;

@@ -5,6 +5,7 @@ import type { Parameters } from 'fast-check';
 import { expect } from 'vitest';
 import { type KafkaError, isKafkaError } from '../../src/common/kafka-errors.ts';
 import { GroupCoordinator, type GroupStorage } from '../../src/groups/coordinator.ts';
+import { type TopicId, topicId } from '../../src/metadata/ids.ts';
 import { batchesIn } from '../../src/storage/record-batch/batch-iterator.ts';
 import { stampBaseOffset } from '../../src/storage/record-batch/header.ts';
 import { offset } from '../../src/storage/types.ts';
@@ -173,6 +174,10 @@ export interface Harness {
   readonly storage: MemoryGroupStorage;
   /** Topic -> partition count, as partitionsOf answers it. */
   readonly topics: Map<string, number>;
+  /** A topic's id while it is in `topics` (a fresh one after `deleteTopic`), as topicIdOf answers it. */
+  topicIdOf(topic: string): TopicId | null;
+  /** The topic leaves the metadata; created again, it has a new id. */
+  deleteTopic(topic: string): void;
   advance(ms: number): void;
   nowMs(): number;
   /** A coordinator over the same storage, topics and clock (another broker taking over). */
@@ -192,6 +197,17 @@ export function harness(options: HarnessOptions = {}): Harness {
   let memberIds = 0;
   const storage = options.storage ?? new MemoryGroupStorage();
   const topics = new Map(Object.entries(options.topics ?? { orders: 3, payments: 2 }));
+  const topicIds = new Map<string, TopicId>();
+  let topicIdsIssued = 0;
+  const topicIdOf = (topic: string): TopicId | null => {
+    if (!topics.has(topic)) return null;
+    let id = topicIds.get(topic);
+    if (id === undefined) {
+      id = topicId(`00000000-0000-4000-8000-${String(++topicIdsIssued).padStart(12, '0')}`);
+      topicIds.set(topic, id);
+    }
+    return id;
+  };
   const create = (brokerId: number) =>
     new GroupCoordinator({
       brokerId,
@@ -202,11 +218,17 @@ export function harness(options: HarnessOptions = {}): Harness {
       minSessionTimeoutMs: MIN_SESSION_TIMEOUT_MS,
       maxSessionTimeoutMs: MAX_SESSION_TIMEOUT_MS,
       partitionsOf: (topic) => topics.get(topic) ?? null,
+      topicIdOf,
     });
   return {
     coordinator: create(1),
     storage,
     topics,
+    topicIdOf,
+    deleteTopic: (topic) => {
+      topics.delete(topic);
+      topicIds.delete(topic);
+    },
     advance: (ms) => {
       nowMs += ms;
     },
