@@ -5,10 +5,10 @@
 //
 // Per partition: becomeCoordinator loads it (replays its log from the start to its end, then waits until
 // the leader's high watermark has reached that end, so that nothing it serves can still vanish), during
-// which its groups answer COORDINATOR_LOAD_IN_PROGRESS; resignCoordinator drops it (NOT_COORDINATOR from then on, and a
-// load or append still in flight never touches state again). Appends apply to the cache in the order
-// they were issued (which is their order in the log), each only once the storage acknowledged it
-// (acks=all); a failed append changes nothing. A committed offset belongs to a topic id, not a name: it
+// which its groups answer COORDINATOR_LOAD_IN_PROGRESS; resignCoordinator drops it (NOT_COORDINATOR from
+// then on, and a load or append still in flight never touches state again). Appends apply to the cache
+// in the order they were issued (which is their order in the log), each only once the storage
+// acknowledged it (acks=all); a failed append changes nothing. A committed offset belongs to a topic id, not a name: it
 // is served only while its topic has that id, and once the metadata shows the topic deleted (or
 // re-created) it is deleted with tombstones. See README.md for the model and Kafka's rules followed.
 
