@@ -178,17 +178,34 @@ export class ConsumerGroup {
     return this.offsets.get(topic)?.get(partition) ?? null;
   }
 
-  /** Every committed offset, by topic then partition. */
-  committedOffsets(): CommittedOffset[] {
-    const all: CommittedOffset[] = [];
+  /** Every committed offset with its record value, by topic then partition. */
+  committedValues(): {
+    readonly topic: string;
+    readonly partition: number;
+    readonly value: OffsetCommitValue;
+  }[] {
+    const all: { topic: string; partition: number; value: OffsetCommitValue }[] = [];
     for (const topic of [...this.offsets.keys()].sort(compareStrings)) {
       const partitions = this.offsets.get(topic)!;
       for (const partition of [...partitions.keys()].sort((left, right) => left - right)) {
-        const { offset, metadata } = partitions.get(partition)!;
-        all.push({ topic, partition, offset, metadata });
+        all.push({ topic, partition, value: partitions.get(partition)! });
       }
     }
     return all;
+  }
+
+  /** The committed offsets that `belongs` accepts (default: all), by topic then partition. */
+  committedOffsets(
+    belongs: (topic: string, value: OffsetCommitValue) => boolean = () => true,
+  ): CommittedOffset[] {
+    return this.committedValues()
+      .filter(({ topic, value }) => belongs(topic, value))
+      .map(({ topic, partition, value }) => ({
+        topic,
+        partition,
+        offset: value.offset,
+        metadata: value.metadata,
+      }));
   }
 
   describe(coordinator: number): GroupDescription {

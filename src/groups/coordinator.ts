@@ -3,13 +3,18 @@
 // in those partitions). It does no I/O itself: the partitions' logs, the clock and member ids are
 // injected, and the node calls tick() for session expiry and topicsChanged() after metadata changes.
 //
-// Per partition: becomeCoordinator loads it (replays its log from the start), during which its groups
-// answer COORDINATOR_LOAD_IN_PROGRESS; resignCoordinator drops it (NOT_COORDINATOR from then on, and a
-// load or append still in flight never touches state again). Appends apply to the cache in the order
-// they were issued (which is their order in the log), each only once the storage acknowledged it
-// (acks=all); a failed append changes nothing. See README.md for the model and Kafka's rules followed.
+// Per partition: becomeCoordinator loads it (replays its log from the start to its end, then waits until
+// the leader's high watermark has reached that end, so that nothing it serves can still vanish), during
+// which its groups answer COORDINATOR_LOAD_IN_PROGRESS; resignCoordinator drops it (NOT_COORDINATOR from
+// then on, and a load or append still in flight never touches state again). Appends apply to the cache
+// in the order they were issued (which is their order in the log), each only once the storage
+// acknowledged it (acks=all); a failed append changes nothing. A committed offset belongs to a topic id, not a name: it
+// is served only while its topic has that id, and once the metadata shows the topic deleted (or
+// re-created) it is deleted with tombstones. See README.md for the model and Kafka's rules followed.
 
 import { InvariantError, assert } from '../../raft/assert.ts';
+import { isKafkaError } from '../common/kafka-errors.ts';
+import type { TopicId } from '../metadata/ids.ts';
 import type { CommittedOffset, GroupApi, GroupDescription, GroupMembership, TopicPartition } from './api.ts';
 import type { ProducerRecord } from '../storage/record-batch/record.ts';
 import { compareStrings } from './assignor.ts';
@@ -28,6 +33,8 @@ import {
 import { partitionForGroup } from './group-partition.ts';
 import {
   type GroupRecord,
+  type OffsetCommitKey,
+  type OffsetCommitValue,
   decodeGroupRecords,
   groupRecordBatch,
   offsetCommitRecord,
@@ -48,6 +55,13 @@ export interface GroupStorage {
    * NOT_ENOUGH_REPLICAS, REQUEST_TIMED_OUT, ...). Batches are placed in the log in call order.
    */
   append(partition: number, batch: Buffer): Promise<void>;
+  /**
+   * Resolves once this broker's high watermark of the partition, as its leader, is at least `offset`:
+   * every record below `offset` is on every ISR member and can no longer be truncated. Rejects with
+   * NOT_LEADER_OR_FOLLOWER when this broker does not (or no longer) lead it, and with REQUEST_TIMED_OUT
+   * after the storage's own deadline (the caller may wait again).
+   */
+  waitForHighWatermark(partition: number, offset: number): Promise<void>;
 }
 
 export interface GroupLogger {
@@ -69,6 +83,8 @@ export interface GroupCoordinatorOptions {
   readonly maxSessionTimeoutMs: number;
   /** A topic's partition count in the committed metadata, null when there is no such topic. */
   readonly partitionsOf: PartitionsOf;
+  /** A topic's id in the committed metadata, null when there is no such topic. */
+  readonly topicIdOf: (topic: string) => TopicId | null;
   readonly logger?: GroupLogger;
 }
 
@@ -85,6 +101,11 @@ interface HostedPartition {
   readonly groups: Map<string, ConsumerGroup>;
   /** Settles once every append issued so far has been applied or has failed. */
   appendTail: Promise<void>;
+  /**
+   * Appends issued and not settled yet, per offset key (writeKey): the deletion of a deleted topic's
+   * offsets skips such a key, since a tombstone issued now would land after the write in flight.
+   */
+  readonly writesInFlight: Map<string, number>;
   outcome: Promise<LoadOutcome>;
 }
 
@@ -130,6 +151,7 @@ export class GroupCoordinator implements GroupApi {
       status: 'loading',
       groups: new Map(),
       appendTail: Promise.resolve(),
+      writesInFlight: new Map(),
       outcome: Promise.resolve({ status: 'abandoned' }),
     };
     this.partitions.set(partition, hosted);
@@ -165,7 +187,10 @@ export class GroupCoordinator implements GroupApi {
     }
   }
 
-  /** The topics' metadata changed: groups subscribed to a topic whose size changed rebalance. */
+  /**
+   * The topics' metadata changed: groups subscribed to a topic whose size changed rebalance, and the
+   * offsets of topics deleted (or re-created under a new id) are deleted.
+   */
   topicsChanged(): void {
     for (const hosted of this.loadedPartitions()) {
       for (const group of hosted.groups.values()) {
@@ -176,6 +201,7 @@ export class GroupCoordinator implements GroupApi {
           );
         }
       }
+      this.deleteOffsetsOfDeletedTopics(hosted);
     }
   }
 
@@ -233,18 +259,23 @@ export class GroupCoordinator implements GroupApi {
     const group = hosted.groups.get(groupId);
     if (group !== undefined) group.validateCommit(memberId, generation);
     else if (memberId !== null || generation >= 0) throw unknownMemberId(groupId, memberId);
-    for (const entry of offsets) this.validateOffset(entry);
+    const topicIds = offsets.map((entry) => this.validateOffset(entry));
     if (offsets.length === 0) return;
     const commitTimestampMs = this.options.nowMs();
-    const commits = offsets.map(({ topic, partition, offset, metadata }) => ({
+    const commits = offsets.map(({ topic, partition, offset, metadata }, index) => ({
       key: { groupId, topic, partition },
-      value: { offset, metadata, commitTimestampMs },
+      value: { offset, metadata, commitTimestampMs, topicId: topicIds[index]! },
     }));
     const records = commits.map(({ key, value }) => offsetCommitRecord(key, value, commitTimestampMs));
-    await this.appendInOrder(hosted, groupId, records, (groups) => {
+    const keys = commits.map(({ key }) => key);
+    await this.appendInOrder(hosted, groupId, keys, records, (groups) => {
       const target = groups.get(groupId) ?? new ConsumerGroup(groupId);
       groups.set(groupId, target);
       for (const { key, value } of commits) target.applyOffset(key.topic, key.partition, value);
+      // The topic was deleted while the commit was in flight: its offsets go the way of the others.
+      if (commits.some(({ key, value }) => !this.belongsToCurrentTopic(key.topic, value))) {
+        this.deleteOffsetsOfDeletedTopics(hosted);
+      }
     });
   }
 
@@ -253,9 +284,13 @@ export class GroupCoordinator implements GroupApi {
     readonly partitions: readonly TopicPartition[] | null;
   }): Promise<CommittedOffset[]> {
     const group = this.hostedFor(request.groupId).groups.get(request.groupId);
-    if (request.partitions === null) return group?.committedOffsets() ?? [];
+    // An offset of a deleted topic may wait for its tombstone here (or have missed it, deleted while
+    // no coordinator had the partition loaded): never served for the topic that now has its name.
+    const belongs = (topic: string, value: OffsetCommitValue) => this.belongsToCurrentTopic(topic, value);
+    if (request.partitions === null) return group?.committedOffsets(belongs) ?? [];
     return request.partitions.map(({ topic, partition }) => {
-      const committed = group?.committed(topic, partition) ?? null;
+      const recorded = group?.committed(topic, partition) ?? null;
+      const committed = recorded !== null && belongs(topic, recorded) ? recorded : null;
       return { topic, partition, offset: committed?.offset ?? -1, metadata: committed?.metadata ?? '' };
     });
   }
@@ -291,10 +326,9 @@ export class GroupCoordinator implements GroupApi {
     const offsets = group.committedOffsets();
     assert(offsets.length > 0, 'a group without members is kept only for its offsets', { groupId });
     const nowMs = this.options.nowMs();
-    const records = offsets.map(({ topic, partition }) =>
-      offsetCommitRecord({ groupId, topic, partition }, null, nowMs),
-    );
-    await this.appendInOrder(hosted, groupId, records, (groups) => {
+    const keys = offsets.map(({ topic, partition }) => ({ groupId, topic, partition }));
+    const records = keys.map((key) => offsetCommitRecord(key, null, nowMs));
+    await this.appendInOrder(hosted, groupId, keys, records, (groups) => {
       const target = groups.get(groupId);
       if (target === undefined) return;
       for (const { topic, partition } of offsets) target.applyOffset(topic, partition, null);
@@ -319,7 +353,8 @@ export class GroupCoordinator implements GroupApi {
     if (hosted.groups.get(groupId)?.isForgettable === true) hosted.groups.delete(groupId);
   }
 
-  private validateOffset({ topic, partition, offset }: OffsetToCommit): void {
+  /** Checks one offset of a commit; the id of its topic, which the commit records. */
+  private validateOffset({ topic, partition, offset }: OffsetToCommit): TopicId {
     if (!Number.isInteger(partition) || partition < 0) {
       throw invalidRequest(`partition ${partition} of topic ${topic}`);
     }
@@ -331,8 +366,56 @@ export class GroupCoordinator implements GroupApi {
     }
     // As KafkaApis.handleOffsetCommitRequest: a partition that does not exist is refused.
     const partitionsCount = this.options.partitionsOf(topic);
-    if (partitionsCount === null || partition >= partitionsCount)
+    const topicId = this.options.topicIdOf(topic);
+    if (partitionsCount === null || topicId === null || partition >= partitionsCount)
       throw unknownTopicOrPartition(topic, partition);
+    return topicId;
+  }
+
+  /** Whether a committed offset belongs to the topic that has `topic`'s name now. */
+  private belongsToCurrentTopic(topic: string, value: OffsetCommitValue): boolean {
+    return value.topicId !== null && value.topicId === this.options.topicIdOf(topic);
+  }
+
+  /**
+   * Kafka's onPartitionsDeleted: the offsets whose topic is gone (deleted, or re-created under a new
+   * id) are deleted with tombstones, one batch per group, and leave the cache once it is appended. A
+   * key with a write in flight is left for a later call: the tombstone would land after that write. A
+   * failed append leaves the offsets in the cache (fetchOffsets hides them); the next metadata change
+   * or load tries again.
+   *
+   * Sound only if this coordinator's image is at least as new as the one the commit was accepted with:
+   * then an id that differs from the current one is an id that was deleted (ids are never reused).
+   * Leadership of the partition moves through the metadata log, so a later leader's image includes the
+   * earlier leader's; a node must not act on its image before it caught up with the quorum (issue 6,
+   * finding 1).
+   */
+  private deleteOffsetsOfDeletedTopics(hosted: HostedPartition): void {
+    for (const group of [...hosted.groups.values()]) {
+      const { groupId } = group;
+      const keys = group
+        .committedValues()
+        .filter(
+          ({ topic, partition, value }) =>
+            !this.belongsToCurrentTopic(topic, value) &&
+            !hosted.writesInFlight.has(writeKey({ groupId, topic, partition })),
+        )
+        .map(({ topic, partition }) => ({ groupId, topic, partition }));
+      if (keys.length === 0) continue;
+      const nowMs = this.options.nowMs();
+      const records = keys.map((key) => offsetCommitRecord(key, null, nowMs));
+      const partitions = keys.map(({ topic, partition }) => `${topic}-${partition}`);
+      this.options.logger?.info({ groupId, partitions }, 'deleting the committed offsets of deleted topics');
+      this.appendInOrder(hosted, groupId, keys, records, (groups) => {
+        const target = groups.get(groupId);
+        for (const { topic, partition } of keys) target?.applyOffset(topic, partition, null);
+      }).catch((error: unknown) => {
+        this.options.logger?.warn(
+          { groupId, partitions, error: String(error) },
+          'could not delete the committed offsets of deleted topics (tried again on the next metadata change)',
+        );
+      });
+    }
   }
 
   /**
@@ -343,19 +426,37 @@ export class GroupCoordinator implements GroupApi {
   private appendInOrder(
     hosted: HostedPartition,
     groupId: string,
+    keys: readonly OffsetCommitKey[],
     records: readonly ProducerRecord[],
     apply: (groups: Map<string, ConsumerGroup>) => void,
   ): Promise<void> {
     const batch = groupRecordBatch(records);
+    const inFlight = keys.map(writeKey);
+    for (const key of inFlight) hosted.writesInFlight.set(key, (hosted.writesInFlight.get(key) ?? 0) + 1);
+    // In the same step as the apply: no deletion may see the key free while the cache lacks the write.
+    const settled = () => {
+      for (const key of inFlight) {
+        const count = hosted.writesInFlight.get(key)!;
+        if (count > 1) hosted.writesInFlight.set(key, count - 1);
+        else hosted.writesInFlight.delete(key);
+      }
+    };
     const appended = (async () => this.options.storage.append(hosted.partition, batch))();
     appended.catch(() => undefined); // observed below, possibly after an earlier append settles
     const applied = hosted.appendTail
       .then(() => appended)
-      .then(() => {
-        if (this.partitions.get(hosted.partition) !== hosted) return;
-        apply(hosted.groups);
-        this.forgetIfEmpty(hosted, groupId);
-      });
+      .then(
+        () => {
+          settled();
+          if (this.partitions.get(hosted.partition) !== hosted) return;
+          apply(hosted.groups);
+          this.forgetIfEmpty(hosted, groupId);
+        },
+        (error: unknown) => {
+          settled();
+          throw error;
+        },
+      );
     hosted.appendTail = applied.catch(() => undefined);
     return applied;
   }
@@ -365,6 +466,7 @@ export class GroupCoordinator implements GroupApi {
     let records = 0;
     try {
       let fromOffset = 0;
+      let loadedEndOffset = 0;
       for (;;) {
         const chunk = await this.options.storage.read(partition, fromOffset);
         if (this.partitions.get(partition) !== hosted) return { status: 'abandoned' };
@@ -372,6 +474,7 @@ export class GroupCoordinator implements GroupApi {
           this.replay(hosted, record);
           records++;
         }
+        loadedEndOffset = Math.max(loadedEndOffset, chunk.nextOffset);
         if (chunk.records.length === 0 || chunk.nextOffset >= chunk.logEndOffset) break;
         assert(chunk.nextOffset > fromOffset, 'a read of a non-empty chunk moves forward', {
           partition,
@@ -380,6 +483,7 @@ export class GroupCoordinator implements GroupApi {
         });
         fromOffset = chunk.nextOffset;
       }
+      if (!(await this.waitUntilCommitted(hosted, loadedEndOffset))) return { status: 'abandoned' };
     } catch (error) {
       if (error instanceof InvariantError) throw error;
       if (this.partitions.get(partition) !== hosted) return { status: 'abandoned' };
@@ -390,7 +494,36 @@ export class GroupCoordinator implements GroupApi {
     for (const groupId of [...hosted.groups.keys()]) this.forgetIfEmpty(hosted, groupId);
     hosted.status = 'loaded';
     this.options.logger?.info({ partition, groups: hosted.groups.size, records }, 'group partition loaded');
-    return { status: 'loaded', groups: hosted.groups.size, records };
+    const groups = hosted.groups.size;
+    // Topics deleted while no coordinator had this partition loaded.
+    this.deleteOffsetsOfDeletedTopics(hosted);
+    return { status: 'loaded', groups, records };
+  }
+
+  /**
+   * Waits until the leader's high watermark reaches `endOffset`, the end of what the load replayed. The
+   * log end of a new leader may hold commits that only some ISR members have: served now, they could
+   * vanish with the next leader change (a committed offset going backwards). While this broker leads,
+   * its log below the end is not truncated, so once the high watermark is there everything replayed is
+   * committed. False when the partition was resigned meanwhile.
+   */
+  private async waitUntilCommitted(hosted: HostedPartition, endOffset: number): Promise<boolean> {
+    const { partition } = hosted;
+    for (;;) {
+      try {
+        await this.options.storage.waitForHighWatermark(partition, endOffset);
+        return this.partitions.get(partition) === hosted;
+      } catch (error) {
+        if (this.partitions.get(partition) !== hosted) return false;
+        if (!isKafkaError(error, 'REQUEST_TIMED_OUT')) throw error;
+        // An ISR member is slow or gone: the ISR shrinks (or it catches up) and the wait ends; until
+        // then the groups answer COORDINATOR_LOAD_IN_PROGRESS, which clients retry.
+        this.options.logger?.warn(
+          { partition, endOffset },
+          'group partition loaded; still waiting for the high watermark to reach its end',
+        );
+      }
+    }
   }
 
   private replay(hosted: HostedPartition, record: GroupRecord): void {
@@ -409,7 +542,17 @@ export class GroupCoordinator implements GroupApi {
       group = new ConsumerGroup(groupId);
       hosted.groups.set(groupId, group);
     }
-    group.applyOffset(topic, partition, record.value);
+    // A record written before commits recorded their topic id: taken to be the topic of that name now.
+    const value =
+      record.value === null || record.value.topicId !== null
+        ? record.value
+        : { ...record.value, topicId: this.options.topicIdOf(topic) };
+    group.applyOffset(topic, partition, value);
     if (group.isForgettable) hosted.groups.delete(groupId);
   }
+}
+
+/** An offset's key as a map key: group, topic and partition. */
+function writeKey({ groupId, topic, partition }: OffsetCommitKey): string {
+  return JSON.stringify([groupId, topic, partition]);
 }

@@ -7,6 +7,7 @@
 
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
+import { NIL_UUID, type TopicId, isUuid, topicId } from '../metadata/ids.ts';
 import { batchesIn } from '../storage/record-batch/batch-iterator.ts';
 import { buildRecordBatch } from '../storage/record-batch/builder.ts';
 import { decodeRecords } from '../storage/record-batch/decoder.ts';
@@ -28,6 +29,8 @@ export interface OffsetCommitValue {
   readonly offset: number;
   readonly metadata: string;
   readonly commitTimestampMs: number;
+  /** The topic the offset belongs to; null in a record written before commits recorded it. */
+  readonly topicId: TopicId | null;
 }
 
 export interface OffsetCommitKey {
@@ -58,6 +61,7 @@ export function encodeOffsetCommitValue(value: OffsetCommitValue): Buffer {
     offset: value.offset,
     metadata: value.metadata,
     commitTimestamp: value.commitTimestampMs,
+    topicId: value.topicId ?? '',
   });
   return Buffer.from(offsetValueType.encode(message).finish());
 }
@@ -108,6 +112,10 @@ export function decodeGroupRecord(record: DecodedRecord): GroupRecord {
   if (!safe(value.offset) || !safe(value.commitTimestamp)) {
     throw new GroupRecordError(`${where}: offset or timestamp outside 0..2^53-1`);
   }
+  const recordedTopicId = String(value.topicId);
+  if (recordedTopicId !== '' && (!isUuid(recordedTopicId) || recordedTopicId === NIL_UUID)) {
+    throw new GroupRecordError(`${where}: topic id ${JSON.stringify(recordedTopicId)} is not a topic's UUID`);
+  }
   return {
     kind: 'offset-commit',
     key: commitKey,
@@ -115,6 +123,7 @@ export function decodeGroupRecord(record: DecodedRecord): GroupRecord {
       offset: value.offset,
       metadata: String(value.metadata),
       commitTimestampMs: value.commitTimestamp,
+      topicId: recordedTopicId === '' ? null : topicId(recordedTopicId),
     },
   };
 }

@@ -1,11 +1,13 @@
 // GroupApi (src/http/ports.ts) for this node: a group request goes to the group's coordinator, the
 // leader of the group's __consumer_offsets partition: this node's GroupCoordinator when it leads that
 // partition, else the coordinator's internal listener. The topic is created on the first group request
-// (as Kafka creates it on the first FindCoordinator). While coordination moves (no leader yet, a
-// partition still loading, a stale image) requests are retried until their deadline.
+// (as Kafka creates it on the first FindCoordinator), and only with offsets.topic.replication.factor
+// replicas: while fewer brokers are alive, group requests answer COORDINATOR_NOT_AVAILABLE. While
+// coordination moves (no leader yet, a partition still loading, a stale image, too few brokers to create
+// the topic) requests are retried until their deadline.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { KafkaError, type KafkaErrorName } from '../common/kafka-errors.ts';
+import { KafkaError, type KafkaErrorName, isKafkaError } from '../common/kafka-errors.ts';
 import type {
   AdminApi,
   CommittedOffset,
@@ -118,8 +120,8 @@ export class GroupService implements GroupApi {
   ): Promise<GroupOperations[O]['result']> {
     if (groupId === '') throw new KafkaError('INVALID_GROUP_ID', 'The group id must not be empty.');
     const deadline = Date.now() + this.options.requestTimeoutMs;
-    await this.ensureOffsetsTopic();
     return this.withRetries(async () => {
+      await this.ensureOffsetsTopic();
       const topic = this.offsetsTopic();
       // Every node maps groups with offsets.topic.num.partitions, as the coordinators do.
       const partitions = this.options.offsetsTopicPartitions;
@@ -215,8 +217,12 @@ export class GroupService implements GroupApi {
   private async createOffsetsTopic(): Promise<void> {
     await this.options.admin.catchUp(this.options.requestTimeoutMs).catch(() => undefined);
     if (topicByName(this.options.image(), OFFSETS_TOPIC) !== undefined) return;
-    const brokers = unfencedBrokers(this.options.image()).length;
-    const replicationFactor = Math.max(1, Math.min(this.options.offsetsTopicReplicationFactor, brokers));
+    // As Kafka: never fewer replicas than configured. A topic created while brokers are still starting
+    // (or down) would keep its reduced replication factor for good, and the committed offsets of every
+    // group would live on fewer replicas than the operator asked for.
+    const replicationFactor = this.options.offsetsTopicReplicationFactor;
+    const aliveBrokers = unfencedBrokers(this.options.image()).length;
+    if (aliveBrokers < replicationFactor) throw tooFewBrokers(aliveBrokers, replicationFactor);
     this.options.logger.info(
       { partitions: this.options.offsetsTopicPartitions, replicationFactor },
       `creating ${OFFSETS_TOPIC}`,
@@ -234,8 +240,22 @@ export class GroupService implements GroupApi {
         validateOnly: false,
       });
     } catch (error) {
-      if (!(error instanceof KafkaError && error.errorName === 'TOPIC_ALREADY_EXISTS')) throw error;
+      // The controller saw fewer unfenced brokers than this node's image did (one was just fenced).
+      if (isKafkaError(error, 'INVALID_REPLICATION_FACTOR')) {
+        throw new KafkaError('COORDINATOR_NOT_AVAILABLE', error.message, { cause: error });
+      }
+      if (!isKafkaError(error, 'TOPIC_ALREADY_EXISTS')) throw error;
       await this.options.admin.catchUp(this.options.requestTimeoutMs);
     }
   }
+}
+
+/** Kafka's answer (AutoTopicCreationManager) while the offsets topic cannot have its replicas yet. */
+function tooFewBrokers(aliveBrokers: number, replicationFactor: number): KafkaError {
+  return new KafkaError(
+    'COORDINATOR_NOT_AVAILABLE',
+    `Number of alive brokers '${aliveBrokers}' does not meet the required replication factor ` +
+      `'${replicationFactor}' for the offsets topic (configured via 'offsets.topic.replication.factor'). ` +
+      'This error can be ignored if the cluster is starting up and not all brokers are up yet.',
+  );
 }

@@ -354,12 +354,27 @@ export class KraftNode {
             });
             return { records: read.bytes, nextOffset: read.nextOffset, logEndOffset: read.logEndOffset };
           },
+          waitForHighWatermark: async (partition, offset) => {
+            const hosted = hostedReplicas.hosted(offsetsTopicId(), partitionId(partition));
+            if (hosted === undefined) {
+              throw new KafkaError(
+                'NOT_LEADER_OR_FOLLOWER',
+                `${OFFSETS_TOPIC}-${partition} is not hosted here.`,
+              );
+            }
+            // HostedPartition waits for the high watermark to pass the record at an offset.
+            if (offset > 0) await hosted.waitForHighWatermark(offset - 1, GROUP_REQUEST_TIMEOUT_MS);
+            else if (hosted.leader() === null) {
+              throw new KafkaError('NOT_LEADER_OR_FOLLOWER', `This broker no longer leads ${hosted.name}.`);
+            }
+          },
         },
         nowMs: () => Date.now(),
         newMemberId: (clientId) => `${clientId}-${randomUUID()}`,
         minSessionTimeoutMs: config.groupMinSessionTimeoutMs,
         maxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
         partitionsOf: (topic) => topicByName(stateMachine.image(), topic)?.partitions.size ?? null,
+        topicIdOf: (topic) => topicByName(stateMachine.image(), topic)?.id ?? null,
         logger,
       });
       coordinator = groupCoordinator;

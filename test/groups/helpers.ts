@@ -5,6 +5,7 @@ import type { Parameters } from 'fast-check';
 import { expect } from 'vitest';
 import { type KafkaError, isKafkaError } from '../../src/common/kafka-errors.ts';
 import { GroupCoordinator, type GroupStorage } from '../../src/groups/coordinator.ts';
+import { type TopicId, topicId } from '../../src/metadata/ids.ts';
 import { batchesIn } from '../../src/storage/record-batch/batch-iterator.ts';
 import { stampBaseOffset } from '../../src/storage/record-batch/header.ts';
 import { offset } from '../../src/storage/types.ts';
@@ -25,10 +26,18 @@ interface PendingAppend {
   readonly reject: (error: unknown) => void;
 }
 
+interface HighWatermarkWaiter {
+  readonly partition: number;
+  readonly offset: number;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
 /**
  * The logs of __consumer_offsets as arrays of batches. Appends land in the log when called (as the
  * leader's log does) and are acknowledged at once, or, with `holdAppends`, when the test says so.
- * Reads answer at most `batchesPerRead` batches, and wait for `readGate` when one is set.
+ * Reads answer at most `batchesPerRead` batches, and wait for `readGate` when one is set. The high
+ * watermark follows the log end, unless `holdHighWatermark` froze it (the followers stopped fetching).
  */
 export class MemoryGroupStorage implements GroupStorage {
   readonly logs = new Map<number, Buffer[]>();
@@ -36,8 +45,12 @@ export class MemoryGroupStorage implements GroupStorage {
   holdAppends = false;
   readGate: Promise<void> | null = null;
   readonly reads: { partition: number; fromOffset: number }[] = [];
+  readonly highWatermarkWaits: { partition: number; offset: number }[] = [];
   private readonly pending: PendingAppend[] = [];
   private failures: KafkaError[] = [];
+  private readonly heldHighWatermarks = new Map<number, number>();
+  private highWatermarkWaiters: HighWatermarkWaiter[] = [];
+  private highWatermarkWaitFailures: KafkaError[] = [];
 
   /** The next append fails with `error` and leaves the log unchanged. */
   failNextAppend(error: KafkaError): void {
@@ -60,8 +73,70 @@ export class MemoryGroupStorage implements GroupStorage {
     const stored = Buffer.from(batch);
     stampBaseOffset(stored, offset(this.logEndOffset(partition)));
     this.logs.set(partition, [...(this.logs.get(partition) ?? []), stored]);
+    this.wakeHighWatermarkWaiters();
     if (!this.holdAppends) return Promise.resolve();
     return new Promise((resolve, reject) => this.pending.push({ partition, batch: stored, resolve, reject }));
+  }
+
+  waitForHighWatermark(partition: number, offset: number): Promise<void> {
+    this.highWatermarkWaits.push({ partition, offset });
+    const failure = this.highWatermarkWaitFailures.shift();
+    if (failure !== undefined) return Promise.reject(failure);
+    if (this.highWatermark(partition) >= offset) return Promise.resolve();
+    return new Promise((resolve, reject) =>
+      this.highWatermarkWaiters.push({ partition, offset, resolve, reject }),
+    );
+  }
+
+  highWatermark(partition: number): number {
+    return this.heldHighWatermarks.get(partition) ?? this.logEndOffset(partition);
+  }
+
+  /** The high watermark stays where it is until `setHighWatermark` or `releaseHighWatermark`. */
+  holdHighWatermark(partition: number): void {
+    this.heldHighWatermarks.set(partition, this.highWatermark(partition));
+  }
+
+  setHighWatermark(partition: number, offset: number): void {
+    this.heldHighWatermarks.set(partition, offset);
+    this.wakeHighWatermarkWaiters();
+  }
+
+  /** The high watermark follows the log end again. */
+  releaseHighWatermark(partition: number): void {
+    this.heldHighWatermarks.delete(partition);
+    this.wakeHighWatermarkWaiters();
+  }
+
+  /** The next wait for the high watermark fails with `error` (e.g. REQUEST_TIMED_OUT). */
+  failNextHighWatermarkWait(error: KafkaError): void {
+    this.highWatermarkWaitFailures.push(error);
+  }
+
+  /** Leadership moved: the waits on `partition` fail with `error`. */
+  failHighWatermarkWaiters(partition: number, error: KafkaError): void {
+    const failed = this.highWatermarkWaiters.filter((waiter) => waiter.partition === partition);
+    this.highWatermarkWaiters = this.highWatermarkWaiters.filter((waiter) => waiter.partition !== partition);
+    for (const waiter of failed) waiter.reject(error);
+  }
+
+  /** The log of a new leader that lacks the records from `endOffset` on (they never reached it). */
+  truncate(partition: number, endOffset: number): void {
+    const log = this.logs.get(partition) ?? [];
+    this.logs.set(
+      partition,
+      log.filter((batch) => lastOffsetOf(batch) < endOffset),
+    );
+    if ((this.heldHighWatermarks.get(partition) ?? 0) > endOffset)
+      this.heldHighWatermarks.set(partition, endOffset);
+  }
+
+  private wakeHighWatermarkWaiters(): void {
+    const ready = this.highWatermarkWaiters.filter(
+      (waiter) => this.highWatermark(waiter.partition) >= waiter.offset,
+    );
+    this.highWatermarkWaiters = this.highWatermarkWaiters.filter((waiter) => !ready.includes(waiter));
+    for (const waiter of ready) waiter.resolve();
   }
 
   get pendingAppends(): number {
@@ -99,6 +174,10 @@ export interface Harness {
   readonly storage: MemoryGroupStorage;
   /** Topic -> partition count, as partitionsOf answers it. */
   readonly topics: Map<string, number>;
+  /** A topic's id while it is in `topics` (a fresh one after `deleteTopic`), as topicIdOf answers it. */
+  topicIdOf(topic: string): TopicId | null;
+  /** The topic leaves the metadata; created again, it has a new id. */
+  deleteTopic(topic: string): void;
   advance(ms: number): void;
   nowMs(): number;
   /** A coordinator over the same storage, topics and clock (another broker taking over). */
@@ -118,6 +197,17 @@ export function harness(options: HarnessOptions = {}): Harness {
   let memberIds = 0;
   const storage = options.storage ?? new MemoryGroupStorage();
   const topics = new Map(Object.entries(options.topics ?? { orders: 3, payments: 2 }));
+  const topicIds = new Map<string, TopicId>();
+  let topicIdsIssued = 0;
+  const topicIdOf = (topic: string): TopicId | null => {
+    if (!topics.has(topic)) return null;
+    let id = topicIds.get(topic);
+    if (id === undefined) {
+      id = topicId(`00000000-0000-4000-8000-${String(++topicIdsIssued).padStart(12, '0')}`);
+      topicIds.set(topic, id);
+    }
+    return id;
+  };
   const create = (brokerId: number) =>
     new GroupCoordinator({
       brokerId,
@@ -128,11 +218,17 @@ export function harness(options: HarnessOptions = {}): Harness {
       minSessionTimeoutMs: MIN_SESSION_TIMEOUT_MS,
       maxSessionTimeoutMs: MAX_SESSION_TIMEOUT_MS,
       partitionsOf: (topic) => topics.get(topic) ?? null,
+      topicIdOf,
     });
   return {
     coordinator: create(1),
     storage,
     topics,
+    topicIdOf,
+    deleteTopic: (topic) => {
+      topics.delete(topic);
+      topicIds.delete(topic);
+    },
     advance: (ms) => {
       nowMs += ms;
     },

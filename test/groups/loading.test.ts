@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { KafkaError } from '../../src/common/kafka-errors.ts';
 import { buildRecordBatch } from '../../src/storage/record-batch/builder.ts';
 import { expectKafkaError, harness, joinRequest, loadedHarness } from './helpers.ts';
@@ -200,5 +200,77 @@ describe('loading a partition', () => {
     expect(h.storage.batchCount(26)).toBe(1);
     h.coordinator.resignCoordinator(22);
     expect(await h.coordinator.list()).toEqual([{ groupId: 'Hello World', state: 'Empty' }]);
+  });
+
+  it('serves nothing above the high watermark: a commit only some replicas have stays invisible', async () => {
+    // Broker 1 coordinates; its commit of 9 reaches broker 2's log but not broker 3's (the high
+    // watermark stays below it). Broker 2 leads next and loads to its log end; then it fails, and
+    // broker 3, which never had the record, leads. Had broker 2 served 9, the group's committed offset
+    // would have gone from 9 back to 5.
+    const h = await loadedHarness();
+    await h.coordinator.commit(simpleCommit('g', [commitOf(5)]));
+    const committedEnd = h.storage.logEndOffset(0);
+    h.storage.holdHighWatermark(0);
+    h.storage.holdAppends = true;
+    h.storage.highWatermarkWaits.length = 0;
+    const unreplicated = h.coordinator.commit(simpleCommit('g', [commitOf(9)]));
+    h.coordinator.resignCoordinator(0);
+    const broker2 = h.successor(2);
+    const loading = broker2.becomeCoordinator(0);
+    await vi.waitFor(() => expect(h.storage.highWatermarkWaits).toEqual([{ partition: 0, offset: 2 }]));
+    expect(broker2.isLoaded(0)).toBe(false);
+    await expectKafkaError(
+      broker2.fetchOffsets({ groupId: 'g', partitions: null }),
+      'COORDINATOR_LOAD_IN_PROGRESS',
+    );
+    await expectKafkaError(broker2.describe('g'), 'COORDINATOR_LOAD_IN_PROGRESS');
+    expect(await broker2.list()).toEqual([]);
+
+    broker2.resignCoordinator(0);
+    h.storage.failHighWatermarkWaiters(0, new KafkaError('NOT_LEADER_OR_FOLLOWER', 'broker 2 failed'));
+    expect(await loading).toEqual({ status: 'abandoned' });
+    h.storage.settle(0, new KafkaError('NOT_LEADER_OR_FOLLOWER', 'broker 1 lost leadership'));
+    await expectKafkaError(unreplicated, 'NOT_LEADER_OR_FOLLOWER');
+    h.storage.truncate(0, committedEnd);
+    h.storage.releaseHighWatermark(0);
+    h.storage.holdAppends = false;
+    const broker3 = h.successor(3);
+    expect((await broker3.becomeCoordinator(0)).status).toBe('loaded');
+    expect(await broker3.fetchOffsets({ groupId: 'g', partitions: null })).toEqual([
+      { topic: 'orders', partition: 0, offset: 5, metadata: 'm5' },
+    ]);
+  });
+
+  it('loads once the high watermark reaches the log end; a timed-out wait waits again', async () => {
+    const h = await loadedHarness();
+    await h.coordinator.commit(simpleCommit('g', [commitOf(5)]));
+    h.storage.holdHighWatermark(0);
+    await h.storage.append(0, h.storage.logs.get(0)![0]!.subarray()); // the same commit again
+    await h.storage.append(0, h.storage.logs.get(0)![0]!.subarray());
+    h.storage.failNextHighWatermarkWait(new KafkaError('REQUEST_TIMED_OUT', 'an ISR member is slow'));
+    h.storage.highWatermarkWaits.length = 0;
+    const successor = h.successor();
+    const loading = successor.becomeCoordinator(0);
+    await vi.waitFor(() => expect(h.storage.highWatermarkWaits).toHaveLength(2));
+    expect(h.storage.highWatermarkWaits).toEqual([
+      { partition: 0, offset: 3 },
+      { partition: 0, offset: 3 },
+    ]);
+    h.storage.setHighWatermark(0, 2);
+    await expectKafkaError(
+      successor.fetchOffsets({ groupId: 'g', partitions: null }),
+      'COORDINATOR_LOAD_IN_PROGRESS',
+    );
+    h.storage.setHighWatermark(0, 3);
+    expect(await loading).toEqual({ status: 'loaded', groups: 1, records: 3 });
+    expect((await successor.fetchOffsets({ groupId: 'g', partitions: null }))[0]?.offset).toBe(5);
+  });
+
+  it('a failed wait for the high watermark fails the load', async () => {
+    const h = harness();
+    const failure = new KafkaError('NOT_LEADER_OR_FOLLOWER', 'not the leader');
+    h.storage.failNextHighWatermarkWait(failure);
+    expect(await h.coordinator.becomeCoordinator(0)).toEqual({ status: 'failed', error: failure });
+    await expectKafkaError(h.coordinator.describe('g'), 'NOT_COORDINATOR');
   });
 });
