@@ -20,6 +20,7 @@ import type {
   FetchResponse,
   FetchedPartition,
 } from './fetch-messages.ts';
+import { alterPartitionOutcome } from './alter-partition-outcome.ts';
 import { HostedPartition } from './hosted-partition.ts';
 import { LeaderPartition } from './leader-partition.ts';
 import { claimPartitionDir, partitionDir, removePartitionDir } from './partition-dir.ts';
@@ -81,6 +82,9 @@ export interface ReadResult {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** How long an AlterPartition whose outcome is unknown waits before it is sent again (retry.backoff.ms). */
+const ALTER_PARTITION_RETRY_BACKOFF_MS = 100;
 
 export class ReplicaManager {
   private readonly options: ReplicaManagerOptions;
@@ -691,6 +695,9 @@ export class ReplicaManager {
   private maybeProposeIsr(hosted: HostedPartition, image: MetadataImage): void {
     const leader = hosted.leader();
     if (leader === null || this.closed) return;
+    // Without a broker epoch nothing can be sent: propose nothing rather than a change never sent.
+    const brokerEpoch = this.options.brokerEpoch();
+    if (brokerEpoch === null) return;
     const proposed = leader.proposeIsr({
       leaderLogEndOffset: hosted.log.logEndOffset,
       nowMs: this.options.nowMs(),
@@ -701,11 +708,6 @@ export class ReplicaManager {
       },
     });
     if (proposed === null) return;
-    const brokerEpoch = this.options.brokerEpoch();
-    if (brokerEpoch === null) {
-      leader.isrChangeFailed(proposed);
-      return;
-    }
     this.options.logger.info(
       { partition: hosted.name, leaderEpoch: leader.leaderEpoch, isr: leader.isr, proposed },
       'proposing an ISR change',
@@ -720,13 +722,19 @@ export class ReplicaManager {
         partitionEpoch: leader.partitionEpoch,
         newIsr: proposed,
       })
-      .catch((error: unknown) => {
-        this.options.logger.warn(
-          { err: error, partition: hosted.name, proposed },
-          'the ISR change was not made',
-        );
-        if (hosted.leader() === leader) leader.isrChangeFailed(proposed);
-      });
+      .then(
+        () => leader.isrChangeAccepted(proposed),
+        (error: unknown) => {
+          const outcome = alterPartitionOutcome(error);
+          this.options.logger.warn(
+            { err: error, partition: hosted.name, proposed, outcome },
+            outcome === 'refused'
+              ? 'the ISR change was refused'
+              : 'the ISR change may or may not be committed; it stays pending',
+          );
+          leader.isrChangeFailed(proposed, outcome, this.options.nowMs() + ALTER_PARTITION_RETRY_BACKOFF_MS);
+        },
+      );
   }
 
   private requireStillLeading(hosted: HostedPartition, leader: LeaderPartition): void {

@@ -124,7 +124,7 @@ export class TestCluster {
   /** ISR changes the leaders asked for, accepted or not. */
   readonly alterPartitionRequests: AlterPartitionRequest[] = [];
   /** When set, AlterPartition fails with it (an unreachable or refusing controller). */
-  refuseAlterPartition: KafkaError | null = null;
+  refuseAlterPartition: Error | null = null;
   minInsyncReplicas = 2;
   private readonly dirs = new Map<BrokerId, string>();
   private readonly root: string;

@@ -207,6 +207,88 @@ describe('ReplicaManager: ISR changes', () => {
   });
 });
 
+describe('ReplicaManager: AlterPartition outcomes (Partition.handleAlterPartitionError)', () => {
+  /** ISR [1,2]; broker 3 caught up, its expansion failing with `error`; then broker 3 stops fetching. */
+  async function expansionFailingWith(error: Error) {
+    const topic = cluster.createTopic('orders', [{ isr: [B1, B2] }]);
+    cluster.refuseAlterPartition = error;
+    await cluster.startAll();
+    await waitFor('the expansion to be proposed', () =>
+      cluster.alterPartitionRequests.some((request) => request.newIsr.includes(B3)),
+    );
+    const leader = cluster.hosted(B1, topic).leader()!;
+    const joinedAt = leader.followerLogEndOffset(B3)!;
+    cluster.isolateFetches(B3);
+    const written = await cluster.produce(B1, topic, batch('after', 3), 1);
+    await waitFor('broker 2 to report the records durable', () => {
+      return (leader.followerLogEndOffset(B2) ?? 0) > written.lastOffset;
+    });
+    return { topic, leader, joinedAt, end: written.lastOffset + 1 };
+  }
+
+  it.each([
+    new KafkaError('REQUEST_TIMED_OUT', 'no active controller answered'),
+    new KafkaError('NOT_CONTROLLER', 'not the controller'),
+    new Error('connection reset'),
+  ])(
+    'an expansion of unknown outcome (%s) keeps counting the joiner and is sent again unchanged',
+    async (error) => {
+      const { topic, leader, joinedAt } = await expansionFailingWith(error);
+      // The controller may hold [1,2,3]: the high watermark must wait for broker 3.
+      expect(leader.highWatermark).toBeLessThanOrEqual(joinedAt);
+      expect(leader.pendingIsr).toEqual([B1, B2, B3]);
+      await waitFor('the same proposal to be sent again', () => cluster.alterPartitionRequests.length >= 3);
+      for (const request of cluster.alterPartitionRequests) {
+        expect(request).toMatchObject({ newIsr: [B1, B2, B3], partitionEpoch: 0, leaderEpoch: 0 });
+      }
+      // Broker 3 is back and the controller answers at last: the resend commits.
+      cluster.healFetches(B3);
+      cluster.refuseAlterPartition = null;
+      await waitIsr(topic, [B1, B2, B3]);
+      await cluster.waitInSync(topic, B1, B3);
+      const log = cluster.hosted(B1, topic).log;
+      await waitFor(
+        'the high watermark to reach the log end',
+        () => leader.highWatermark === log.logEndOffset,
+      );
+    },
+  );
+
+  it.each([
+    new KafkaError('INVALID_UPDATE_VERSION', 'partition epoch moved'),
+    new KafkaError('FENCED_LEADER_EPOCH', 'leader epoch moved'),
+  ])('an expansion answered %s stays pending, unsent, until the image moves', async (error) => {
+    const { topic, leader, joinedAt } = await expansionFailingWith(error);
+    expect(leader.highWatermark).toBeLessThanOrEqual(joinedAt);
+    expect(leader.pendingIsr).toEqual([B1, B2, B3]);
+    const sent = cluster.alterPartitionRequests.length;
+    // The image moves (here: the controller drops broker 3's expansion by shrinking to [1,2] again).
+    cluster.refuseAlterPartition = null;
+    cluster.commit([
+      {
+        type: 'partitionChange',
+        topicId: topic,
+        partitionId: P0,
+        leader: null,
+        isr: [B1, B2],
+        replicas: null,
+      },
+    ]);
+    await waitFor('the pending change to clear', () => leader.pendingIsr === null);
+    expect(cluster.alterPartitionRequests.slice(0, sent).every((r) => r.partitionEpoch === 0)).toBe(true);
+  });
+
+  it.each([
+    new KafkaError('INELIGIBLE_REPLICA', 'broker 3 is fenced'),
+    new KafkaError('INVALID_REQUEST', 'broker 3 is fenced or shutting down'),
+    new KafkaError('OPERATION_NOT_ATTEMPTED', 'not attempted'),
+  ])('a definite refusal (%s) forgets the joiner: the high watermark moves on without it', async (error) => {
+    const { leader, joinedAt, end } = await expansionFailingWith(error);
+    await waitFor('the high watermark to pass broker 3', () => leader.highWatermark === end);
+    expect(end).toBeGreaterThan(joinedAt);
+  });
+});
+
 describe('ReplicaManager: leader change and divergence (KIP-595)', () => {
   it.each([
     { name: 'old leader ahead of the new one', lost: 4, fresh: 1 },
