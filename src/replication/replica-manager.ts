@@ -6,6 +6,7 @@
 // Network, controller and clock come in through the options, so tests can wire several managers
 // together in one process.
 import type { Logger } from 'pino';
+import { assert } from '../../raft/assert.ts';
 import { KafkaError } from '../common/kafka-errors.ts';
 import type { BrokerId, PartitionEpoch, PartitionId, TopicId } from '../metadata/ids.ts';
 import { NO_LEADER } from '../metadata/ids.ts';
@@ -457,6 +458,19 @@ export class ReplicaManager {
     const self = this.options.brokerId;
     const now = this.options.nowMs();
     const current = hosted.leader();
+    const logEpoch = hosted.log.latestEpoch;
+    if (registration.leader !== NO_LEADER && logEpoch !== undefined && registration.leaderEpoch < logEpoch) {
+      // This log holds batches of a later epoch than the image's leader epoch: the image is stale (a
+      // restart's on-disk image behind the quorum). Leading or following at that epoch could truncate
+      // batches a later leader acknowledged; serve nothing until a newer image comes.
+      if (current !== null) await this.resign(hosted, current);
+      hosted.role = { kind: 'none' };
+      this.options.logger.warn(
+        { partition: hosted.name, leaderEpoch: registration.leaderEpoch, logEpoch, leader: registration.leader },
+        'stale metadata: the leader epoch is older than the latest epoch in the log; waiting for a newer image',
+      );
+      return;
+    }
     if (registration.leader === self) {
       if (current !== null && current.leaderEpoch === registration.leaderEpoch) {
         current.updateRegistration(registration, now);
@@ -499,17 +513,7 @@ export class ReplicaManager {
       this.maybeProposeIsr(hosted, image);
       return;
     }
-    if (current !== null) {
-      hosted.followerHighWatermark = current.highWatermark;
-      hosted.role = { kind: 'none' };
-      this.notifyLeadership(hosted, false);
-      hosted.failWaiters(
-        new KafkaError('NOT_LEADER_OR_FOLLOWER', `This broker no longer leads ${hosted.name}.`),
-      );
-      // A fetch offset tells the next leader "durable here": what this broker appended as leader
-      // (acks 0 or 1) may not be fsynced yet.
-      await hosted.log.flush();
-    }
+    if (current !== null) await this.resign(hosted, current);
     if (registration.leader === NO_LEADER) {
       hosted.role = { kind: 'none' };
       return;
@@ -526,6 +530,19 @@ export class ReplicaManager {
         'became follower for partition',
       );
     }
+  }
+
+  /** This broker no longer leads `hosted` (in the epoch of `current`): it serves nothing meanwhile. */
+  private async resign(hosted: HostedPartition, current: LeaderPartition): Promise<void> {
+    hosted.followerHighWatermark = current.highWatermark;
+    hosted.role = { kind: 'none' };
+    this.notifyLeadership(hosted, false);
+    hosted.failWaiters(
+      new KafkaError('NOT_LEADER_OR_FOLLOWER', `This broker no longer leads ${hosted.name}.`),
+    );
+    // A fetch offset tells the next leader "durable here": what this broker appended as leader
+    // (acks 0 or 1) may not be fsynced yet.
+    await hosted.log.flush();
   }
 
   /** One fetcher per leader broker this broker follows some partition from. */
@@ -616,6 +633,14 @@ export class ReplicaManager {
     if (replica === this.options.brokerId || !leader.replicas.includes(replica)) {
       return fail('NOT_LEADER_OR_FOLLOWER', `Broker ${replica} is not a follower of ${hosted.name}.`);
     }
+    if (request.lastFetchedEpoch > leader.leaderEpoch) {
+      // The follower holds batches of an epoch this leader has not reached: this leader acts on a stale
+      // image. A diverging epoch from it would make the follower truncate what a later leader wrote.
+      return fail(
+        'UNKNOWN_LEADER_EPOCH',
+        `The follower's last fetched epoch ${request.lastFetchedEpoch} is newer than this leader's epoch ${leader.leaderEpoch}.`,
+      );
+    }
     const log = hosted.log;
     const positions = { highWatermark: leader.highWatermark, logStartOffset: log.logStartOffset };
     if (request.lastFetchedEpoch >= 0) {
@@ -661,6 +686,11 @@ export class ReplicaManager {
    * epoch ended where this leader's epoch started (Kafka records that start when it becomes leader).
    */
   private epochEnd(hosted: HostedPartition, leader: LeaderPartition, requested: number): EpochEndOffset {
+    assert(requested <= leader.leaderEpoch, 'an epoch end is asked for an epoch this leader reached', {
+      requested,
+      leaderEpoch: leader.leaderEpoch,
+      partition: hosted.name,
+    });
     const log = hosted.log;
     if (requested === leader.leaderEpoch) return { epoch: requested, endOffset: log.logEndOffset };
     const latest = log.latestEpoch;

@@ -211,8 +211,11 @@ export class TestCluster {
     return found;
   }
 
-  /** Starts broker `id`'s ReplicaManager on its log dir (kept across restarts) with the current image. */
-  start(id: BrokerId): ReplicaManager {
+  /**
+   * Starts broker `id`'s ReplicaManager on its log dir (kept across restarts) with the current image, or
+   * with `image` (a stale one, as a restart's on-disk image can be).
+   */
+  start(id: BrokerId, image: MetadataImage = this.image): ReplicaManager {
     if (this.managers.has(id)) throw new Error(`broker ${id} is running`);
     const logger = pino(
       { level: 'info', base: { broker: id } },
@@ -232,7 +235,7 @@ export class TestCluster {
       logger,
     });
     this.managers.set(id, manager);
-    manager.applyImage(this.image);
+    manager.applyImage(image);
     return manager;
   }
 

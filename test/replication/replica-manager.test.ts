@@ -394,6 +394,87 @@ describe('ReplicaManager: leader change and divergence (KIP-595)', () => {
   });
 });
 
+describe('ReplicaManager: defences against a stale image (issue 6 finding 1)', () => {
+  /** Leader 1 at epoch 0 writes; the controller moves leadership to 2 (epoch 1), which writes acks=-1. */
+  async function failoverTo2() {
+    const topic = cluster.createTopic('orders', [{}]);
+    await cluster.startAll();
+    await cluster.produce(B1, topic, batch('epoch0', 2), -1);
+    const stale = cluster.image;
+    cluster.commit([
+      {
+        type: 'partitionChange',
+        topicId: topic,
+        partitionId: P0,
+        leader: B2,
+        isr: [B2, B3, B1],
+        replicas: null,
+      },
+    ]);
+    await cluster.settled();
+    const acknowledged = await cluster.produce(B2, topic, batch('epoch1', 3), -1);
+    for (const broker of [B1, B3]) await cluster.waitInSync(topic, B2, broker);
+    return { topic, stale, acknowledged };
+  }
+
+  it('a broker never leads nor follows at a leader epoch older than its log; a newer image puts it back', async () => {
+    const { topic, stale, acknowledged } = await failoverTo2();
+    const before = await cluster.batches(B1, topic);
+    expect(before.at(-1)?.epoch).toBe(1);
+    // Brokers 1 and 3 restart on the image before the failover: 1 "leads" and 3 "follows 1" at epoch 0.
+    for (const broker of [B1, B3]) {
+      await cluster.stop(broker);
+      cluster.start(broker, stale);
+    }
+    await cluster.settled();
+    for (const broker of [B1, B3]) expect(cluster.hosted(broker, topic).role).toEqual({ kind: 'none' });
+    const refused = await rejection(cluster.produce(B1, topic, batch('stale'), 1));
+    expect(isKafkaError(refused, 'NOT_LEADER_OR_FOLLOWER'), String(refused)).toBe(true);
+    expect(cluster.logs.some((line) => line.msg.startsWith('stale metadata') && line.broker === B3)).toBe(
+      true,
+    );
+    // Nothing acknowledged at epoch 1 was cut anywhere.
+    for (const broker of [B1, B3]) {
+      expect(cluster.hosted(broker, topic).log.logEndOffset).toBeGreaterThan(acknowledged.lastOffset);
+    }
+    // The current image: followers of 2 at epoch 1 again.
+    for (const broker of [B1, B3]) cluster.manager(broker).applyImage(cluster.image);
+    await cluster.settled();
+    for (const broker of [B1, B3]) {
+      expect(cluster.hosted(broker, topic).role).toEqual({ kind: 'follower', leader: B2, leaderEpoch: 1 });
+    }
+    await cluster.produce(B2, topic, batch('after', 1), -1);
+    expectSameBatches(await cluster.batches(B2, topic), await cluster.batches(B1, topic));
+  });
+
+  it('a leader refuses a fetch whose last fetched epoch is newer than its own, rather than answer a diverging epoch', async () => {
+    const topic = cluster.createTopic('orders', [{}]);
+    await cluster.startAll();
+    await cluster.produce(B1, topic, batch('epoch0', 2), -1);
+    const response = await cluster.manager(B1).handleFetch({
+      replicaId: B2,
+      brokerEpoch: cluster.image.brokers.get(B2)!.epoch,
+      maxWaitMs: 0,
+      maxBytes: 1 << 20,
+      partitions: [
+        {
+          topicId: topic,
+          partition: P0,
+          fetchOffset: 5,
+          currentLeaderEpoch: 0,
+          lastFetchedEpoch: 3,
+          maxBytes: 1 << 20,
+        },
+      ],
+    });
+    const [answer] = response.partitions;
+    expect(answer?.divergingEpoch).toBeNull();
+    expect(answer?.error?.name).toBe('UNKNOWN_LEADER_EPOCH');
+    // The follower's offset was not credited either.
+    expect(cluster.hosted(B1, topic).leader()!.followerLogEndOffset(B2)).toBe(2);
+  });
+});
+
 describe('ReplicaManager: reads', () => {
   it('f. readRecords on the leader returns only batches below the high watermark', async () => {
     const topic = cluster.createTopic('orders', [{}]);
