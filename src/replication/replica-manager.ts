@@ -150,13 +150,31 @@ export class ReplicaManager {
     return this.partitions.get(key(topicId, partitionId));
   }
 
-  /** ListOffsets on the leader: where the log starts and the high watermark. */
+  /**
+   * ListOffsets on the leader: where the log starts and the high watermark. OFFSET_NOT_AVAILABLE until
+   * the high watermark reached this leader's epoch start (KIP-207), so it never goes back.
+   */
   partitionOffsets(
     topicId: TopicId,
     partitionId: PartitionId,
   ): { logStartOffset: number; highWatermark: number } {
     const hosted = this.requireLeader(topicId, partitionId);
+    this.requireEpochStartCommitted(hosted);
     return { logStartOffset: hosted.log.logStartOffset, highWatermark: hosted.highWatermark() };
+  }
+
+  /**
+   * A new leader's high watermark starts from its view as a follower (0 after a restart) and may lag
+   * the one its predecessor exposed, which never passed this leader's log end at election (it was in
+   * the ISR): clients see it only once it reached the epoch start offset (Kafka's KIP-207).
+   */
+  private requireEpochStartCommitted(hosted: HostedPartition): void {
+    const leader = hosted.leader()!;
+    if (leader.highWatermark >= leader.epochStartOffset) return;
+    throw new KafkaError(
+      'OFFSET_NOT_AVAILABLE',
+      `The high watermark ${leader.highWatermark} of ${hosted.name} has not reached the start ${leader.epochStartOffset} of leader epoch ${leader.leaderEpoch} yet.`,
+    );
   }
 
   /**
@@ -294,7 +312,8 @@ export class ReplicaManager {
 
   /**
    * A consumer's read on the leader: whole batches from `startOffset`, below the high watermark. With
-   * nothing committed there yet, waits up to `maxWaitMs` for it (long poll).
+   * nothing committed there yet, waits up to `maxWaitMs` for it (long poll). OFFSET_NOT_AVAILABLE
+   * (retriable) while a new leader's high watermark is below its epoch start.
    */
   async readRecords(
     topicId: TopicId,
@@ -321,6 +340,7 @@ export class ReplicaManager {
     options: { startOffset: number; maxBytes: number },
   ): Promise<ReadResult> {
     const hosted = this.requireLeader(topicId, partitionId);
+    this.requireEpochStartCommitted(hosted);
     const highWatermark = hosted.highWatermark();
     const log = hosted.log;
     if (options.startOffset < log.logStartOffset || options.startOffset > log.logEndOffset) {
@@ -466,7 +486,12 @@ export class ReplicaManager {
       if (current !== null) await this.resign(hosted, current);
       hosted.role = { kind: 'none' };
       this.options.logger.warn(
-        { partition: hosted.name, leaderEpoch: registration.leaderEpoch, logEpoch, leader: registration.leader },
+        {
+          partition: hosted.name,
+          leaderEpoch: registration.leaderEpoch,
+          logEpoch,
+          leader: registration.leader,
+        },
         'stale metadata: the leader epoch is older than the latest epoch in the log; waiting for a newer image',
       );
       return;

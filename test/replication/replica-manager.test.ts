@@ -579,6 +579,43 @@ describe('ReplicaManager: restart', () => {
     }
   });
 
+  it('end offsets never go back: a restarted leader answers OFFSET_NOT_AVAILABLE until its high watermark reaches its epoch start (KIP-207)', async () => {
+    const topic = cluster.createTopic('orders', [{}]);
+    await cluster.startAll();
+    await cluster.produce(B1, topic, batch('one', 3), -1);
+    const exposed = cluster.manager(B1).partitionOffsets(topic, P0).highWatermark;
+    expect(exposed).toBe(3);
+    for (const broker of [B1, B2, B3]) await cluster.stop(broker);
+    // The leader comes back first: its high watermark starts at 0, below what clients saw.
+    cluster.start(B1);
+    await cluster.settled();
+    const leader = cluster.hosted(B1, topic).leader()!;
+    expect(leader.highWatermark).toBeLessThan(exposed);
+    const offsets = (() => {
+      try {
+        return cluster.manager(B1).partitionOffsets(topic, P0);
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(isKafkaError(offsets, 'OFFSET_NOT_AVAILABLE'), String(offsets)).toBe(true);
+    expect((offsets as KafkaError).code).toBe(78);
+    expect((offsets as KafkaError).retriable).toBe(true);
+    const read = await rejection(
+      cluster.manager(B1).readRecords(topic, P0, { startOffset: 0, maxBytes: 1 << 20, maxWaitMs: 0 }),
+    );
+    expect(isKafkaError(read, 'OFFSET_NOT_AVAILABLE'), String(read)).toBe(true);
+    // The followers come back and fetch: the high watermark reaches the epoch start, offsets answer again.
+    cluster.start(B2);
+    cluster.start(B3);
+    await waitFor('the high watermark to reach the epoch start', () => leader.highWatermark >= exposed);
+    expect(cluster.manager(B1).partitionOffsets(topic, P0).highWatermark).toBeGreaterThanOrEqual(exposed);
+    const after = await cluster
+      .manager(B1)
+      .readRecords(topic, P0, { startOffset: 0, maxBytes: 1 << 20, maxWaitMs: 0 });
+    expect(after.highWatermark).toBeGreaterThanOrEqual(exposed);
+  });
+
   it('close() stops the fetchers: a closed follower fetches nothing more', async () => {
     const topic = cluster.createTopic('orders', [{}]);
     await cluster.startAll();
