@@ -4,6 +4,7 @@
 // next fetch's offset tells the leader those records are durable here.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { assert } from '../../raft/assert.ts';
 import type { BrokerId } from '../metadata/ids.ts';
 import { offset } from '../storage/types.ts';
 import type { EpochEndOffset, FetchRequest, FetchResponse, FetchedPartition } from './fetch-messages.ts';
@@ -100,6 +101,19 @@ export class ReplicaFetcher {
   }
 
   private request(partitions: readonly HostedPartition[]): FetchRequest {
+    for (const hosted of partitions) {
+      // A fetch offset tells the leader "durable here": the log was fsynced after every append (a
+      // failed fsync takes the log directory offline and stops this fetcher before it gets here).
+      assert(
+        hosted.log.logEndOffset <= hosted.log.flushedOffset,
+        'a follower fetches only from durable data',
+        {
+          partition: hosted.name,
+          logEndOffset: hosted.log.logEndOffset,
+          flushedOffset: hosted.log.flushedOffset,
+        },
+      );
+    }
     return {
       replicaId: this.options.brokerId,
       brokerEpoch: this.options.brokerEpoch(),
@@ -159,7 +173,8 @@ export class ReplicaFetcher {
         backoff = true;
       }
     }
-    // A partition closed under us (deleted, moved) or a failed fsync stops that partition, not the rest.
+    // A partition closed under us (deleted, moved) stops that partition, not the rest; a failed fsync
+    // has taken the log directory offline and stopped this fetcher already.
     const flushed = await Promise.allSettled(appended.map((hosted) => hosted.log.flush()));
     flushed.forEach((outcome, at) => {
       if (outcome.status === 'fulfilled') return;

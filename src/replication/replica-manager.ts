@@ -6,11 +6,12 @@
 // Network, controller and clock come in through the options, so tests can wire several managers
 // together in one process.
 import type { Logger } from 'pino';
-import { assert } from '../../raft/assert.ts';
+import { assert, InvariantError } from '../../raft/assert.ts';
 import { KafkaError } from '../common/kafka-errors.ts';
 import type { BrokerId, PartitionEpoch, PartitionId, TopicId } from '../metadata/ids.ts';
 import { NO_LEADER } from '../metadata/ids.ts';
 import type { MetadataImage, PartitionRegistration, TopicImage } from '../metadata/image.ts';
+import { logDirFailure } from '../storage/errors.ts';
 import type { LogConfig } from '../storage/log-config.ts';
 import { type AppendResult, PartitionLog } from '../storage/partition-log.ts';
 import { offset } from '../storage/types.ts';
@@ -64,6 +65,11 @@ export interface ReplicaManagerOptions {
   readonly alterPartition: (request: AlterPartitionRequest) => Promise<void>;
   readonly transport: FetchTransport;
   readonly logger: Logger;
+  /**
+   * Called once when a partition log's I/O failed and the log directory went offline (Kafka with one
+   * log dir halts the broker: "all log dirs have failed"); the node stops the process.
+   */
+  readonly onLogDirFailure?: (error: KafkaError) => void;
 }
 
 export type Acks = -1 | 0 | 1;
@@ -99,6 +105,8 @@ export class ReplicaManager {
   private readonly isrTimer: NodeJS.Timeout;
   private readonly retentionTimer: NodeJS.Timeout | null;
   private closed = false;
+  /** The I/O failure that took the (single) log directory offline: every replica stopped. */
+  private logDirFailure: KafkaError | null = null;
 
   constructor(options: ReplicaManagerOptions) {
     this.options = options;
@@ -115,6 +123,7 @@ export class ReplicaManager {
 
   /** Deletes the segments that are out of retention and below the high watermark, on every replica. */
   async applyRetention(): Promise<void> {
+    if (this.logDirFailure !== null) return;
     for (const hosted of [...this.partitions.values()]) {
       try {
         const deleted = await hosted.log.applyRetention(
@@ -134,7 +143,7 @@ export class ReplicaManager {
 
   /** A new committed metadata image: host, lead, follow or drop partitions to match it. */
   applyImage(image: MetadataImage): void {
-    if (this.closed) return;
+    if (this.closed || this.logDirFailure !== null) return;
     this.latest = image;
     this.reconciling ??= this.reconcileLoop().finally(() => {
       this.reconciling = null;
@@ -397,8 +406,47 @@ export class ReplicaManager {
     await this.options.transport.close();
   }
 
+  /**
+   * Kafka's LogDirFailureChannel with a single log dir: a partition log's I/O failed, so no replica on
+   * this broker may fetch, lead or answer again (a follower could otherwise report offsets that are not
+   * durable, a leader keep acknowledging). Synchronous, called by the failing log before its caller
+   * hears of it: every fetcher is aborted before it sends another fetch.
+   */
+  private logDirFailed(error: KafkaError, partition: string): void {
+    if (this.logDirFailure !== null || this.closed) return;
+    this.logDirFailure = error;
+    this.options.logger.fatal(
+      { err: error, partition, logDir: this.options.logDir },
+      'a partition log failed: the log directory is offline; every replica on this broker stops',
+    );
+    for (const fetcher of this.fetchers.values()) {
+      const stopping = fetcher.stop().finally(() => this.stoppingFetchers.delete(stopping));
+      this.stoppingFetchers.add(stopping);
+    }
+    this.fetchers.clear();
+    for (const hosted of this.partitions.values()) {
+      if (hosted.leader() !== null) this.notifyLeadership(hosted, false);
+      hosted.role = { kind: 'none' };
+      hosted.failWaiters(this.storageError(hosted.name));
+    }
+    this.options.onLogDirFailure?.(error);
+  }
+
+  private storageError(partition: string): KafkaError {
+    return new KafkaError(
+      'KAFKA_STORAGE_ERROR',
+      `The log directory of ${partition} on broker ${this.options.brokerId} is offline.`,
+      { cause: this.logDirFailure },
+    );
+  }
+
   private async reconcileLoop(): Promise<void> {
-    while (!this.closed && this.latest !== null && this.latest !== this.reconciled) {
+    while (
+      !this.closed &&
+      this.logDirFailure === null &&
+      this.latest !== null &&
+      this.latest !== this.reconciled
+    ) {
       const image = this.latest;
       await this.reconcile(image);
       this.reconciled = image;
@@ -437,12 +485,27 @@ export class ReplicaManager {
 
   private async host(topic: TopicImage, partitionId: PartitionId): Promise<HostedPartition> {
     const dir = partitionDir(this.options.logDir, topic.name, partitionId);
-    const kept = await claimPartitionDir(dir, topic.id);
-    const log = await PartitionLog.open({
-      dir,
-      ...(this.options.logConfig ? { config: this.options.logConfig } : {}),
-      now: this.options.nowMs,
-    });
+    const name = `${topic.name}-${partitionId}`;
+    let kept: boolean;
+    let log: PartitionLog;
+    try {
+      kept = await claimPartitionDir(dir, topic.id);
+      log = await PartitionLog.open({
+        dir,
+        ...(this.options.logConfig ? { config: this.options.logConfig } : {}),
+        now: this.options.nowMs,
+        onFailure: (error) => this.logDirFailed(error, name),
+      });
+    } catch (error) {
+      // A log that cannot be read or recovered for I/O reasons takes the directory offline too; a
+      // corrupt one (CORRUPT_MESSAGE) only refuses to open.
+      if (!(error instanceof KafkaError) && !(error instanceof InvariantError)) {
+        const failure = logDirFailure(dir, error);
+        this.logDirFailed(failure, name);
+        throw failure;
+      }
+      throw error;
+    }
     const hosted = new HostedPartition({
       topicId: topic.id,
       topicName: topic.name,
@@ -572,6 +635,7 @@ export class ReplicaManager {
 
   /** One fetcher per leader broker this broker follows some partition from. */
   private syncFetchers(): void {
+    if (this.logDirFailure !== null) return;
     const leaders = new Set<BrokerId>();
     for (const hosted of this.partitions.values())
       if (hosted.role.kind === 'follower') leaders.add(hosted.role.leader);
@@ -635,6 +699,8 @@ export class ReplicaManager {
       error: { name, message },
     });
     const hosted = this.partitions.get(key(request.topicId as TopicId, request.partition as PartitionId));
+    if (this.logDirFailure !== null)
+      return fail('KAFKA_STORAGE_ERROR', this.storageError(hosted?.name ?? 'this partition').message);
     if (hosted === undefined)
       return fail(
         'UNKNOWN_TOPIC_OR_PARTITION',
@@ -803,6 +869,7 @@ export class ReplicaManager {
 
   private requireLeader(topicId: TopicId, partitionId: PartitionId): HostedPartition {
     const hosted = this.partitions.get(key(topicId, partitionId));
+    if (this.logDirFailure !== null) throw this.storageError(hosted?.name ?? `${topicId}-${partitionId}`);
     if (hosted === undefined) {
       throw new KafkaError(
         'UNKNOWN_TOPIC_OR_PARTITION',

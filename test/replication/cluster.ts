@@ -126,6 +126,10 @@ export class TestCluster {
   /** When set, AlterPartition fails with it (an unreachable or refusing controller). */
   refuseAlterPartition: Error | null = null;
   minInsyncReplicas = 2;
+  /** Every onLogDirFailure call, by broker. */
+  readonly logDirFailures: Array<{ broker: BrokerId; error: KafkaError }> = [];
+  /** Fetch requests sent, by follower. */
+  readonly fetchesSent = new Map<BrokerId, number>();
   private readonly dirs = new Map<BrokerId, string>();
   private readonly root: string;
   private metadataOffsetValue = 0;
@@ -233,6 +237,7 @@ export class TestCluster {
       alterPartition: (request) => this.alterPartition(request),
       transport: this.transport(id),
       logger,
+      onLogDirFailure: (error) => this.logDirFailures.push({ broker: id, error }),
     });
     this.managers.set(id, manager);
     manager.applyImage(image);
@@ -311,6 +316,11 @@ export class TestCluster {
     return storedBatches(this.hosted(id, topic).log);
   }
 
+  /** broker `id`'s log directory (under which its partition logs live). */
+  logDir(id: BrokerId): string {
+    return this.dirs.get(id)!;
+  }
+
   /** Error-level lines (pino level 50+): none is expected in a healthy run. */
   errors(): LogLine[] {
     return this.logs.filter((line) => line.level >= 50);
@@ -339,6 +349,7 @@ export class TestCluster {
     return {
       fetch: async (leader: BrokerId, request: FetchRequest, options): Promise<FetchResponse> => {
         if (closed) throw new Error('transport closed');
+        this.fetchesSent.set(self, (this.fetchesSent.get(self) ?? 0) + 1);
         if (isCut(leader)) throw new Error(`link ${self}->${leader} is cut`);
         const target = this.managers.get(leader);
         if (target === undefined) throw new Error(`broker ${leader} is down`);

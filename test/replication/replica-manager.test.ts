@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isKafkaError, KafkaError } from '../../src/common/kafka-errors.ts';
 import type { BrokerId, TopicId } from '../../src/metadata/ids.ts';
 import { batchesIn } from '../../src/storage/record-batch/batch-iterator.ts';
+import { LogSegment } from '../../src/storage/log-segment.ts';
 import { offset } from '../../src/storage/types.ts';
 import { UnacknowledgedAppendError } from '../../src/replication/unacknowledged-append.ts';
 import { B1, B2, B3, batch, P0, type StoredBatch, TestCluster, TIMINGS, valuesByOffset } from './cluster.ts';
@@ -719,6 +720,106 @@ describe('ReplicaManager: failures of acks=-1 produces', () => {
     ).toBe(true);
     if ('error' in settled)
       expect(isKafkaError(settled.error, 'NOT_LEADER_OR_FOLLOWER'), String(settled.error)).toBe(true);
+  });
+});
+
+describe('ReplicaManager: a failed partition log takes the log directory offline (issue 6 finding 3)', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  /** From now on, `method` of every segment of broker `broker` fails with EIO. */
+  function failSegments(broker: BrokerId, method: 'datasync' | 'append'): void {
+    const original = LogSegment.prototype[method] as (this: LogSegment, ...args: unknown[]) => Promise<void>;
+    const dir = cluster.logDir(broker);
+    vi.spyOn(LogSegment.prototype, method).mockImplementation(async function (
+      this: LogSegment,
+      ...args: unknown[]
+    ) {
+      if (this.paths.log.startsWith(dir)) throw Object.assign(new Error('EIO: i/o error'), { code: 'EIO' });
+      return original.apply(this, args);
+    } as LogSegment[typeof method]);
+  }
+
+  it('a follower whose fsync failed stops fetching at once and is never credited with records it did not fsync', async () => {
+    const topic = cluster.createTopic('orders', [{}]);
+    await cluster.startAll();
+    await cluster.produce(B1, topic, batch('before'), -1);
+    failSegments(B2, 'datasync');
+    const leader = cluster.hosted(B1, topic).leader()!;
+    const follower = cluster.hosted(B2, topic);
+    // acks=-1: acknowledged only once the ISR holds it durably, so never on broker 2's word.
+    const result = await cluster.produce(B1, topic, batch('after', 3), -1);
+    expect(leader.followerLogEndOffset(B2) ?? 0).toBeLessThanOrEqual(follower.log.flushedOffset);
+    expect(follower.log.flushedOffset).toBeLessThanOrEqual(result.firstOffset);
+    expect(leader.isr).not.toContain(B2);
+    expect(cluster.logDirFailures).toHaveLength(1);
+    expect(cluster.logDirFailures[0]).toMatchObject({
+      broker: B2,
+      error: { errorName: 'KAFKA_STORAGE_ERROR' },
+    });
+    expect(follower.role).toEqual({ kind: 'none' });
+    // No fetch left broker 2 after the failure; it answers KAFKA_STORAGE_ERROR to everything.
+    const sent = cluster.fetchesSent.get(B2);
+    await cluster.produce(B1, topic, batch('more'), -1);
+    expect(cluster.fetchesSent.get(B2)).toBe(sent);
+    const read = await rejection(
+      cluster.manager(B2).readRecords(topic, P0, { startOffset: 0, maxBytes: 1024, maxWaitMs: 0 }),
+    );
+    expect(isKafkaError(read, 'KAFKA_STORAGE_ERROR'), String(read)).toBe(true);
+    const produce = await rejection(cluster.produce(B2, topic, batch('x'), 1));
+    expect(isKafkaError(produce, 'KAFKA_STORAGE_ERROR'), String(produce)).toBe(true);
+    expect(cluster.logDirFailures).toHaveLength(1);
+  });
+
+  it('a leader whose write failed gives up leadership: waiters, produces and fetches answer KAFKA_STORAGE_ERROR', async () => {
+    const topic = cluster.createTopic('orders', [{}]);
+    await cluster.startAll();
+    const changes: boolean[] = [];
+    cluster.manager(B1).onLeadershipChange((change) => changes.push(change.leading));
+    await cluster.produce(B1, topic, batch('before'), -1);
+    // A produce waiting for the ISR while the leader's disk fails under another produce.
+    cluster.isolateFetches(B2);
+    cluster.isolateFetches(B3);
+    const waiting = rejection(cluster.produce(B1, topic, batch('waiting'), -1));
+    await waitFor(
+      'the waiting produce to be appended',
+      () => cluster.hosted(B1, topic).log.logEndOffset === 2,
+    );
+    failSegments(B1, 'append');
+    const failed = await rejection(cluster.produce(B1, topic, batch('fails'), 1));
+    expect(isKafkaError(failed, 'KAFKA_STORAGE_ERROR'), String(failed)).toBe(true);
+    const waiter = await waiting;
+    expect(isKafkaError(waiter, 'KAFKA_STORAGE_ERROR'), String(waiter)).toBe(true);
+    expect(waiter).toBeInstanceOf(UnacknowledgedAppendError);
+    expect(cluster.hosted(B1, topic).role).toEqual({ kind: 'none' });
+    expect(changes).toEqual([false]);
+    expect(cluster.logDirFailures.map((failure) => failure.broker)).toEqual([B1]);
+    const fetched = await cluster.manager(B1).handleFetch({
+      replicaId: B2,
+      brokerEpoch: cluster.image.brokers.get(B2)!.epoch,
+      maxWaitMs: 0,
+      maxBytes: 1 << 20,
+      partitions: [
+        {
+          topicId: topic,
+          partition: P0,
+          fetchOffset: 1,
+          currentLeaderEpoch: 0,
+          lastFetchedEpoch: 0,
+          maxBytes: 1024,
+        },
+      ],
+    });
+    expect(fetched.partitions[0]?.error?.name).toBe('KAFKA_STORAGE_ERROR');
+    const offsets = (() => {
+      try {
+        return cluster.manager(B1).partitionOffsets(topic, P0);
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(isKafkaError(offsets, 'KAFKA_STORAGE_ERROR'), String(offsets)).toBe(true);
   });
 });
 
