@@ -28,6 +28,7 @@ import { ControllerClient } from './controller-client.ts';
 import { ControllerRpc } from './controller-rpc.ts';
 import { DataService } from './data-service.ts';
 import { FatalSignal } from './fatal-signal.ts';
+import { realTimers } from './real-timers.ts';
 import { GroupService, OFFSETS_TOPIC } from './group-service.ts';
 import { registerGroupRoutes } from './group-rpc.ts';
 import { GroupCoordinator } from '../groups/coordinator.ts';
@@ -300,7 +301,7 @@ export class KraftNode {
           batchBytesMax: config.messageMaxBytes,
         },
         retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
-        nowMs: () => Date.now(),
+        timers: realTimers,
         lagTimeMaxMs: config.replicaLagTimeMaxMs,
         fetchWaitMaxMs: config.replicaFetchWaitMaxMs,
         fetchMaxBytes: config.replicaFetchMaxBytes,

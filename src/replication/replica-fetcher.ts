@@ -2,13 +2,13 @@
 // Fetch for every partition followed from that leader, then for each partition either truncate (the
 // leader answered a diverging epoch), or append what came, and fsync before the next fetch, because the
 // next fetch's offset tells the leader those records are durable here.
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { assert } from '../../raft/assert.ts';
 import type { BrokerId } from '../metadata/ids.ts';
 import { offset } from '../storage/types.ts';
 import type { EpochEndOffset, FetchRequest, FetchResponse, FetchedPartition } from './fetch-messages.ts';
 import type { HostedPartition } from './hosted-partition.ts';
+import { sleep, type Timers } from './timers.ts';
 
 export interface FetchTransport {
   /** Sends a Fetch to `leader`'s internal listener; rejects on network failure or timeout. */
@@ -39,6 +39,7 @@ export class ReplicaFetcher {
     partitionMaxBytes: number;
     responseMaxBytes: number;
     backoffMs: number;
+    timers: Timers;
     logger: Logger;
   };
   private readonly abort = new AbortController();
@@ -69,7 +70,7 @@ export class ReplicaFetcher {
     while (!this.stopped) {
       const partitions = this.options.host.followedFrom(this.leader);
       if (partitions.length === 0) {
-        await sleep(this.options.backoffMs, undefined, { signal: this.abort.signal }).catch(() => undefined);
+        await this.backoff();
         continue;
       }
       const request = this.request(partitions);
@@ -245,6 +246,6 @@ export class ReplicaFetcher {
   }
 
   private async backoff(): Promise<void> {
-    await sleep(this.options.backoffMs, undefined, { signal: this.abort.signal }).catch(() => undefined);
+    await sleep(this.options.timers, this.options.backoffMs, this.abort.signal);
   }
 }

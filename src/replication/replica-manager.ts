@@ -24,6 +24,7 @@ import type {
 } from './fetch-messages.ts';
 import { alterPartitionOutcome } from './alter-partition-outcome.ts';
 import { HostedPartition } from './hosted-partition.ts';
+import { type Cancel, every, type Timers } from './timers.ts';
 import { LeaderPartition } from './leader-partition.ts';
 import { claimPartitionDir, partitionDir, removePartitionDir } from './partition-dir.ts';
 import { topicLogConfig } from './topic-log-config.ts';
@@ -47,7 +48,8 @@ export interface ReplicaManagerOptions {
   readonly logConfig?: Partial<LogConfig>;
   /** log.retention.check.interval.ms */
   readonly retentionCheckIntervalMs?: number;
-  readonly nowMs: () => number;
+  /** The clock and timers (acks timeouts, ISR and retention checks, long polls, fetch backoff). */
+  readonly timers: Timers;
   /** replica.lag.time.max.ms */
   readonly lagTimeMaxMs: number;
   /** replica.fetch.wait.max.ms */
@@ -102,8 +104,8 @@ export class ReplicaManager {
   private latest: MetadataImage | null = null;
   private reconciled: MetadataImage | null = null;
   private reconciling: Promise<void> | null = null;
-  private readonly isrTimer: NodeJS.Timeout;
-  private readonly retentionTimer: NodeJS.Timeout | null;
+  private readonly stopIsrChecks: Cancel;
+  private readonly stopRetention: Cancel | null;
   private closed = false;
   /** The I/O failure that took the (single) log directory offline: every replica stopped. */
   private logDirFailure: KafkaError | null = null;
@@ -111,14 +113,14 @@ export class ReplicaManager {
   constructor(options: ReplicaManagerOptions) {
     this.options = options;
     // Kafka's isr-expiration task runs every half lag time.
-    this.isrTimer = setInterval(() => this.checkIsrs(), Math.max(50, options.lagTimeMaxMs / 2));
-    this.isrTimer.unref();
+    this.stopIsrChecks = every(options.timers, Math.max(50, options.lagTimeMaxMs / 2), () =>
+      this.checkIsrs(),
+    );
     const retentionMs = options.retentionCheckIntervalMs;
-    this.retentionTimer =
+    this.stopRetention =
       retentionMs !== undefined && retentionMs > 0
-        ? setInterval(() => void this.applyRetention(), retentionMs)
+        ? every(options.timers, retentionMs, () => void this.applyRetention())
         : null;
-    this.retentionTimer?.unref();
   }
 
   /** Deletes the segments that are out of retention and below the high watermark, on every replica. */
@@ -387,8 +389,8 @@ export class ReplicaManager {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.isrTimer);
-    if (this.retentionTimer !== null) clearInterval(this.retentionTimer);
+    this.stopIsrChecks();
+    this.stopRetention?.();
     await this.settled();
     await Promise.all([...this.fetchers.values()].map((fetcher) => fetcher.stop()));
     this.fetchers.clear();
@@ -493,7 +495,7 @@ export class ReplicaManager {
       log = await PartitionLog.open({
         dir,
         ...(this.options.logConfig ? { config: this.options.logConfig } : {}),
-        now: this.options.nowMs,
+        now: () => this.options.timers.nowMs(),
         onFailure: (error) => this.logDirFailed(error, name),
       });
     } catch (error) {
@@ -512,6 +514,7 @@ export class ReplicaManager {
       partitionId,
       log,
       role: { kind: 'none' },
+      timers: this.options.timers,
     });
     this.partitions.set(key(topic.id, partitionId), hosted);
     this.options.logger.info(
@@ -539,7 +542,7 @@ export class ReplicaManager {
     image: MetadataImage,
   ): Promise<void> {
     const self = this.options.brokerId;
-    const now = this.options.nowMs();
+    const now = this.options.timers.nowMs();
     const current = hosted.leader();
     const logEpoch = hosted.log.latestEpoch;
     if (registration.leader !== NO_LEADER && logEpoch !== undefined && registration.leaderEpoch < logEpoch) {
@@ -658,6 +661,7 @@ export class ReplicaManager {
         partitionMaxBytes: this.options.fetchMaxBytes,
         responseMaxBytes: this.options.fetchResponseMaxBytes,
         backoffMs: this.options.fetchBackoffMs,
+        timers: this.options.timers,
         logger: this.options.logger,
       });
       this.fetchers.set(leader, fetcher);
@@ -751,7 +755,7 @@ export class ReplicaManager {
         ...positions,
       };
     }
-    leader.recordFetch(replica, request.fetchOffset, logEndOffset, this.options.nowMs());
+    leader.recordFetch(replica, request.fetchOffset, logEndOffset, this.options.timers.nowMs());
     if (leader.advanceHighWatermark(log.flushedOffset)) hosted.highWatermarkMoved();
     if (this.latest !== null) this.maybeProposeIsr(hosted, this.latest);
     const maxBytes = Math.min(request.maxBytes, budgetBytes);
@@ -792,9 +796,9 @@ export class ReplicaManager {
   private async waitForAppend(partitions: readonly FetchPartition[], maxWaitMs: number): Promise<void> {
     const removals: Array<() => void> = [];
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, maxWaitMs);
+      const cancel = this.options.timers.setTimeout(resolve, maxWaitMs);
       const wake = () => {
-        clearTimeout(timer);
+        cancel();
         resolve();
       };
       for (const partition of partitions) {
@@ -821,7 +825,7 @@ export class ReplicaManager {
     if (brokerEpoch === null) return;
     const proposed = leader.proposeIsr({
       leaderLogEndOffset: hosted.log.logEndOffset,
-      nowMs: this.options.nowMs(),
+      nowMs: this.options.timers.nowMs(),
       lagTimeMaxMs: this.options.lagTimeMaxMs,
       eligible: (broker) => {
         const registration = image.brokers.get(broker);
@@ -853,7 +857,11 @@ export class ReplicaManager {
               ? 'the ISR change was refused'
               : 'the ISR change may or may not be committed; it stays pending',
           );
-          leader.isrChangeFailed(proposed, outcome, this.options.nowMs() + ALTER_PARTITION_RETRY_BACKOFF_MS);
+          leader.isrChangeFailed(
+            proposed,
+            outcome,
+            this.options.timers.nowMs() + ALTER_PARTITION_RETRY_BACKOFF_MS,
+          );
         },
       );
   }

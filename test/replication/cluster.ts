@@ -25,6 +25,7 @@ import {
 } from '../../src/metadata/ids.ts';
 import { type MetadataImage, type PartitionRegistration, emptyImage } from '../../src/metadata/image.ts';
 import type { MetadataRecord } from '../../src/metadata/records.ts';
+import { realTimers } from '../../src/node/real-timers.ts';
 import { applyBatch } from '../../src/metadata/reducer.ts';
 import {
   decodeFetchRequest,
@@ -228,7 +229,7 @@ export class TestCluster {
     const manager = new ReplicaManager({
       brokerId: id,
       logDir: this.dirs.get(id)!,
-      nowMs: Date.now,
+      timers: realTimers,
       ...TIMINGS,
       fetchMaxBytes: 1 << 20,
       fetchResponseMaxBytes: 10 << 20,
