@@ -43,6 +43,8 @@ export const KafkaErrors = {
   OUT_OF_ORDER_SEQUENCE_NUMBER: { code: 45, retriable: false },
   DUPLICATE_SEQUENCE_NUMBER: { code: 46, retriable: false },
   INVALID_PRODUCER_EPOCH: { code: 47, retriable: false },
+  OPERATION_NOT_ATTEMPTED: { code: 55, retriable: false },
+  KAFKA_STORAGE_ERROR: { code: 56, retriable: true },
   GROUP_ID_NOT_FOUND: { code: 69, retriable: false },
   NON_EMPTY_GROUP: { code: 68, retriable: false },
   FENCED_LEADER_EPOCH: { code: 74, retriable: true },
@@ -56,6 +58,7 @@ export const KafkaErrors = {
   INVALID_UPDATE_VERSION: { code: 95, retriable: false },
   DUPLICATE_BROKER_REGISTRATION: { code: 101, retriable: false },
   INCONSISTENT_CLUSTER_ID: { code: 104, retriable: false },
+  INELIGIBLE_REPLICA: { code: 107, retriable: false },
   UNKNOWN_TOPIC_ID: { code: 100, retriable: true },
 } as const satisfies Record<string, { code: number; retriable: boolean }>;
 

@@ -54,7 +54,7 @@ async function main(): Promise<number> {
   }
   return await new Promise<number>((resolve) => {
     node.onFatal((error) => {
-      logger.fatal({ err: error }, 'metadata log failed; stopping the node');
+      logger.fatal({ err: error }, 'the metadata log or the log directory failed; stopping the node');
       node.stop({ controlled: false }).finally(() => resolve(1));
     });
     let stopping = false;

@@ -27,6 +27,8 @@ import { buildNodeConfig, configToProperties, type NodeConfig } from './config.t
 import { ControllerClient } from './controller-client.ts';
 import { ControllerRpc } from './controller-rpc.ts';
 import { DataService } from './data-service.ts';
+import { FatalSignal } from './fatal-signal.ts';
+import { realTimers } from './real-timers.ts';
 import { GroupService, OFFSETS_TOPIC } from './group-service.ts';
 import { registerGroupRoutes } from './group-rpc.ts';
 import { GroupCoordinator } from '../groups/coordinator.ts';
@@ -79,6 +81,7 @@ export class KraftNode {
     );
 
     let driver: RaftDriver | null = null;
+    const logDirFailure = new FatalSignal();
     let replicas: ReplicaManager | null = null;
     let coordinator: GroupCoordinator | null = null;
     let rpc: ControllerRpc | null = null;
@@ -298,7 +301,7 @@ export class KraftNode {
           batchBytesMax: config.messageMaxBytes,
         },
         retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
-        nowMs: () => Date.now(),
+        timers: realTimers,
         lagTimeMaxMs: config.replicaLagTimeMaxMs,
         fetchWaitMaxMs: config.replicaFetchWaitMaxMs,
         fetchMaxBytes: config.replicaFetchMaxBytes,
@@ -330,6 +333,8 @@ export class KraftNode {
           },
         }),
         logger,
+        // Kafka halts a broker whose only log dir failed: the same fail-stop as the metadata log.
+        onLogDirFailure: (error) => logDirFailure.raise(error),
       });
       const hostedReplicas = replicas;
       const offsetsTopicId = (): TopicId => {
@@ -405,6 +410,7 @@ export class KraftNode {
         controllerClient: client,
         lifecycle,
         replicas,
+        logDirFailure,
         data,
         groups,
         groupTimer: () => groupTimer,
@@ -425,10 +431,12 @@ export class KraftNode {
 
   /**
    * The metadata log failed for good (a failed fsync, a broken invariant): this node's image can no
-   * longer move, so the process should exit rather than serve it (main.ts does).
+   * longer move; or a partition log's I/O failed and the log directory is offline. The process should
+   * exit rather than serve (main.ts does).
    */
   onFatal(listener: (error: Error) => void): void {
     this.parts.driver.onFatal(listener);
+    this.parts.logDirFailure.listen(listener);
   }
 
   raftStatus() {
@@ -514,6 +522,8 @@ interface Parts {
   readonly controllerClient: ControllerClient;
   readonly lifecycle: BrokerLifecycle | null;
   readonly replicas: ReplicaManager | null;
+  /** Raised once when the broker's log directory went offline. */
+  readonly logDirFailure: FatalSignal;
   readonly data: DataService;
   readonly groups: GroupService;
   readonly groupTimer: () => NodeJS.Timeout | null;

@@ -4,6 +4,7 @@ import { KafkaError } from '../common/kafka-errors.ts';
 import type { BrokerId, LeaderEpoch, PartitionId, TopicId } from '../metadata/ids.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
 import type { LeaderPartition } from './leader-partition.ts';
+import type { Timers } from './timers.ts';
 
 export type ReplicaRole =
   | { readonly kind: 'leader'; readonly state: LeaderPartition }
@@ -22,6 +23,7 @@ export class HostedPartition {
   readonly topicName: string;
   readonly partitionId: PartitionId;
   readonly log: PartitionLog;
+  private readonly timers: Timers;
   role: ReplicaRole;
   /** A follower's high watermark, from its leader's last fetch answer (kept when it becomes leader). */
   followerHighWatermark = 0;
@@ -35,7 +37,9 @@ export class HostedPartition {
     partitionId: PartitionId;
     log: PartitionLog;
     role: ReplicaRole;
+    timers: Timers;
   }) {
+    this.timers = options.timers;
     this.topicId = options.topicId;
     this.topicName = options.topicName;
     this.partitionId = options.partitionId;
@@ -69,7 +73,7 @@ export class HostedPartition {
     }
     if (this.highWatermark() > offset) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const cancel = this.timers.setTimeout(() => {
         this.hwWaiters = this.hwWaiters.filter((waiter) => waiter !== entry);
         reject(
           new KafkaError(
@@ -81,11 +85,11 @@ export class HostedPartition {
       const entry: HighWatermarkWaiter = {
         offset,
         resolve: () => {
-          clearTimeout(timer);
+          cancel();
           resolve();
         },
         reject: (error) => {
-          clearTimeout(timer);
+          cancel();
           reject(error);
         },
       };

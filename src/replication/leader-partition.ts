@@ -13,14 +13,28 @@
 // - Expansion: a replica outside the ISR joins once it reaches the high watermark and the start of this
 //   leader's epoch (so its log has been truncated to this leader's history).
 // - Shrink: an ISR member that has not been caught up for replica.lag.time.max.ms and is behind.
+// - A proposal stays pending (and counted by the maximal ISR) until the committed registration moves to
+//   another partition epoch, or the controller definitely refused it (alter-partition-outcome.ts); one
+//   whose outcome is unknown is sent again, unchanged (Kafka's Partition.handleAlterPartitionError).
 import { assert } from '../../raft/assert.ts';
 import type { BrokerId, LeaderEpoch, PartitionEpoch } from '../metadata/ids.ts';
+import type { AlterPartitionOutcome } from './alter-partition-outcome.ts';
 
 export interface LeaderRegistration {
   readonly leaderEpoch: LeaderEpoch;
   readonly partitionEpoch: PartitionEpoch;
   readonly replicas: readonly BrokerId[];
   readonly isr: readonly BrokerId[];
+}
+
+interface PendingIsrChange {
+  readonly isr: readonly BrokerId[];
+  /**
+   * in-flight: sent, no answer yet; resend: the outcome is unknown, send it again from `resendAtMs`;
+   * awaiting-image: the controller accepted it or moved on, the committed image will say which.
+   */
+  state: 'in-flight' | 'resend' | 'awaiting-image';
+  resendAtMs: number;
 }
 
 interface FollowerState {
@@ -38,7 +52,7 @@ export class LeaderPartition {
   private registration: LeaderRegistration;
   private readonly followers = new Map<BrokerId, FollowerState>();
   private highWatermarkOffset: number;
-  private pending: readonly BrokerId[] | null = null;
+  private pending: PendingIsrChange | null = null;
 
   constructor(options: {
     self: BrokerId;
@@ -74,7 +88,7 @@ export class LeaderPartition {
   }
   /** The ISR change sent to the controller and not yet seen committed, if any. */
   get pendingIsr(): readonly BrokerId[] | null {
-    return this.pending;
+    return this.pending?.isr ?? null;
   }
 
   followerLogEndOffset(follower: BrokerId): number | null {
@@ -132,6 +146,7 @@ export class LeaderPartition {
 
   /**
    * The ISR to ask the controller for, or null when nothing should change or a change is in flight.
+   * A pending change whose outcome is unknown comes back (the same array) once its resend is due.
    * `eligible` says whether a broker may join an ISR (registered, unfenced, not shutting down).
    */
   proposeIsr(options: {
@@ -140,7 +155,11 @@ export class LeaderPartition {
     lagTimeMaxMs: number;
     eligible: (broker: BrokerId) => boolean;
   }): readonly BrokerId[] | null {
-    if (this.pending !== null) return null;
+    if (this.pending !== null) {
+      if (this.pending.state !== 'resend' || options.nowMs < this.pending.resendAtMs) return null;
+      this.pending.state = 'in-flight';
+      return this.pending.isr;
+    }
     const isr = this.registration.isr;
     const joining = this.registration.replicas.filter((replica) => {
       if (isr.includes(replica) || !options.eligible(replica)) return false;
@@ -155,21 +174,44 @@ export class LeaderPartition {
     });
     if (joining.length === 0 && leaving.length === 0) return null;
     const proposed = [...isr.filter((member) => !leaving.includes(member)), ...joining];
-    this.pending = proposed;
+    this.pending = { isr: proposed, state: 'in-flight', resendAtMs: options.nowMs };
     return proposed;
   }
 
+  /** The controller committed `proposed`: it stays pending until the committed image shows it. */
+  isrChangeAccepted(proposed: readonly BrokerId[]): void {
+    if (this.pending?.isr === proposed) this.pending.state = 'awaiting-image';
+  }
+
   /**
-   * The controller refused `proposed` or did not answer: a later check may propose again. A late failure
-   * of an older proposal leaves a newer one pending.
+   * The AlterPartition of `proposed` failed with `outcome`. Only a refusal forgets it (a later check may
+   * propose afresh); an unknown outcome is sent again from `resendAtMs`; a superseded one waits for the
+   * image. A late answer to an older proposal changes nothing.
    */
-  isrChangeFailed(proposed: readonly BrokerId[]): void {
-    if (this.pending === proposed) this.pending = null;
+  isrChangeFailed(proposed: readonly BrokerId[], outcome: AlterPartitionOutcome, resendAtMs: number): void {
+    const pending = this.pending;
+    if (pending?.isr !== proposed) return;
+    switch (outcome) {
+      case 'refused':
+        this.pending = null;
+        return;
+      case 'superseded':
+        pending.state = 'awaiting-image';
+        return;
+      case 'unknown':
+        pending.state = 'resend';
+        pending.resendAtMs = resendAtMs;
+        return;
+      default: {
+        const unknownOutcome: never = outcome;
+        throw new Error(`unknown AlterPartition outcome ${String(unknownOutcome)}`);
+      }
+    }
   }
 
   private maximalIsr(): BrokerId[] {
     const members = new Set(this.registration.isr);
-    for (const member of this.pending ?? []) members.add(member);
+    for (const member of this.pending?.isr ?? []) members.add(member);
     return [...members];
   }
 

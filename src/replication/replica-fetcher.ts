@@ -2,12 +2,13 @@
 // Fetch for every partition followed from that leader, then for each partition either truncate (the
 // leader answered a diverging epoch), or append what came, and fsync before the next fetch, because the
 // next fetch's offset tells the leader those records are durable here.
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { assert } from '../../raft/assert.ts';
 import type { BrokerId } from '../metadata/ids.ts';
 import { offset } from '../storage/types.ts';
 import type { EpochEndOffset, FetchRequest, FetchResponse, FetchedPartition } from './fetch-messages.ts';
 import type { HostedPartition } from './hosted-partition.ts';
+import { sleep, type Timers } from './timers.ts';
 
 export interface FetchTransport {
   /** Sends a Fetch to `leader`'s internal listener; rejects on network failure or timeout. */
@@ -38,6 +39,7 @@ export class ReplicaFetcher {
     partitionMaxBytes: number;
     responseMaxBytes: number;
     backoffMs: number;
+    timers: Timers;
     logger: Logger;
   };
   private readonly abort = new AbortController();
@@ -68,7 +70,7 @@ export class ReplicaFetcher {
     while (!this.stopped) {
       const partitions = this.options.host.followedFrom(this.leader);
       if (partitions.length === 0) {
-        await sleep(this.options.backoffMs, undefined, { signal: this.abort.signal }).catch(() => undefined);
+        await this.backoff();
         continue;
       }
       const request = this.request(partitions);
@@ -100,6 +102,19 @@ export class ReplicaFetcher {
   }
 
   private request(partitions: readonly HostedPartition[]): FetchRequest {
+    for (const hosted of partitions) {
+      // A fetch offset tells the leader "durable here": the log was fsynced after every append (a
+      // failed fsync takes the log directory offline and stops this fetcher before it gets here).
+      assert(
+        hosted.log.logEndOffset <= hosted.log.flushedOffset,
+        'a follower fetches only from durable data',
+        {
+          partition: hosted.name,
+          logEndOffset: hosted.log.logEndOffset,
+          flushedOffset: hosted.log.flushedOffset,
+        },
+      );
+    }
     return {
       replicaId: this.options.brokerId,
       brokerEpoch: this.options.brokerEpoch(),
@@ -159,7 +174,8 @@ export class ReplicaFetcher {
         backoff = true;
       }
     }
-    // A partition closed under us (deleted, moved) or a failed fsync stops that partition, not the rest.
+    // A partition closed under us (deleted, moved) stops that partition, not the rest; a failed fsync
+    // has taken the log directory offline and stopped this fetcher already.
     const flushed = await Promise.allSettled(appended.map((hosted) => hosted.log.flush()));
     flushed.forEach((outcome, at) => {
       if (outcome.status === 'fulfilled') return;
@@ -230,6 +246,6 @@ export class ReplicaFetcher {
   }
 
   private async backoff(): Promise<void> {
-    await sleep(this.options.backoffMs, undefined, { signal: this.abort.signal }).catch(() => undefined);
+    await sleep(this.options.timers, this.options.backoffMs, this.abort.signal);
   }
 }

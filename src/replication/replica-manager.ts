@@ -6,10 +6,12 @@
 // Network, controller and clock come in through the options, so tests can wire several managers
 // together in one process.
 import type { Logger } from 'pino';
+import { assert, InvariantError } from '../../raft/assert.ts';
 import { KafkaError } from '../common/kafka-errors.ts';
 import type { BrokerId, PartitionEpoch, PartitionId, TopicId } from '../metadata/ids.ts';
 import { NO_LEADER } from '../metadata/ids.ts';
 import type { MetadataImage, PartitionRegistration, TopicImage } from '../metadata/image.ts';
+import { logDirFailure } from '../storage/errors.ts';
 import type { LogConfig } from '../storage/log-config.ts';
 import { type AppendResult, PartitionLog } from '../storage/partition-log.ts';
 import { offset } from '../storage/types.ts';
@@ -20,7 +22,9 @@ import type {
   FetchResponse,
   FetchedPartition,
 } from './fetch-messages.ts';
+import { alterPartitionOutcome } from './alter-partition-outcome.ts';
 import { HostedPartition } from './hosted-partition.ts';
+import { type Cancel, every, type Timers } from './timers.ts';
 import { LeaderPartition } from './leader-partition.ts';
 import { claimPartitionDir, partitionDir, removePartitionDir } from './partition-dir.ts';
 import { topicLogConfig } from './topic-log-config.ts';
@@ -44,7 +48,8 @@ export interface ReplicaManagerOptions {
   readonly logConfig?: Partial<LogConfig>;
   /** log.retention.check.interval.ms */
   readonly retentionCheckIntervalMs?: number;
-  readonly nowMs: () => number;
+  /** The clock and timers (acks timeouts, ISR and retention checks, long polls, fetch backoff). */
+  readonly timers: Timers;
   /** replica.lag.time.max.ms */
   readonly lagTimeMaxMs: number;
   /** replica.fetch.wait.max.ms */
@@ -62,6 +67,11 @@ export interface ReplicaManagerOptions {
   readonly alterPartition: (request: AlterPartitionRequest) => Promise<void>;
   readonly transport: FetchTransport;
   readonly logger: Logger;
+  /**
+   * Called once when a partition log's I/O failed and the log directory went offline (Kafka with one
+   * log dir halts the broker: "all log dirs have failed"); the node stops the process.
+   */
+  readonly onLogDirFailure?: (error: KafkaError) => void;
 }
 
 export type Acks = -1 | 0 | 1;
@@ -82,6 +92,9 @@ export interface ReadResult {
 
 const EMPTY = new Uint8Array(0);
 
+/** How long an AlterPartition whose outcome is unknown waits before it is sent again (retry.backoff.ms). */
+const ALTER_PARTITION_RETRY_BACKOFF_MS = 100;
+
 export class ReplicaManager {
   private readonly options: ReplicaManagerOptions;
   private readonly partitions = new Map<string, HostedPartition>();
@@ -91,25 +104,28 @@ export class ReplicaManager {
   private latest: MetadataImage | null = null;
   private reconciled: MetadataImage | null = null;
   private reconciling: Promise<void> | null = null;
-  private readonly isrTimer: NodeJS.Timeout;
-  private readonly retentionTimer: NodeJS.Timeout | null;
+  private readonly stopIsrChecks: Cancel;
+  private readonly stopRetention: Cancel | null;
   private closed = false;
+  /** The I/O failure that took the (single) log directory offline: every replica stopped. */
+  private logDirFailure: KafkaError | null = null;
 
   constructor(options: ReplicaManagerOptions) {
     this.options = options;
     // Kafka's isr-expiration task runs every half lag time.
-    this.isrTimer = setInterval(() => this.checkIsrs(), Math.max(50, options.lagTimeMaxMs / 2));
-    this.isrTimer.unref();
+    this.stopIsrChecks = every(options.timers, Math.max(50, options.lagTimeMaxMs / 2), () =>
+      this.checkIsrs(),
+    );
     const retentionMs = options.retentionCheckIntervalMs;
-    this.retentionTimer =
+    this.stopRetention =
       retentionMs !== undefined && retentionMs > 0
-        ? setInterval(() => void this.applyRetention(), retentionMs)
+        ? every(options.timers, retentionMs, () => void this.applyRetention())
         : null;
-    this.retentionTimer?.unref();
   }
 
   /** Deletes the segments that are out of retention and below the high watermark, on every replica. */
   async applyRetention(): Promise<void> {
+    if (this.logDirFailure !== null) return;
     for (const hosted of [...this.partitions.values()]) {
       try {
         const deleted = await hosted.log.applyRetention(
@@ -129,7 +145,7 @@ export class ReplicaManager {
 
   /** A new committed metadata image: host, lead, follow or drop partitions to match it. */
   applyImage(image: MetadataImage): void {
-    if (this.closed) return;
+    if (this.closed || this.logDirFailure !== null) return;
     this.latest = image;
     this.reconciling ??= this.reconcileLoop().finally(() => {
       this.reconciling = null;
@@ -145,13 +161,31 @@ export class ReplicaManager {
     return this.partitions.get(key(topicId, partitionId));
   }
 
-  /** ListOffsets on the leader: where the log starts and the high watermark. */
+  /**
+   * ListOffsets on the leader: where the log starts and the high watermark. OFFSET_NOT_AVAILABLE until
+   * the high watermark reached this leader's epoch start (KIP-207), so it never goes back.
+   */
   partitionOffsets(
     topicId: TopicId,
     partitionId: PartitionId,
   ): { logStartOffset: number; highWatermark: number } {
     const hosted = this.requireLeader(topicId, partitionId);
+    this.requireEpochStartCommitted(hosted);
     return { logStartOffset: hosted.log.logStartOffset, highWatermark: hosted.highWatermark() };
+  }
+
+  /**
+   * A new leader's high watermark starts from its view as a follower (0 after a restart) and may lag
+   * the one its predecessor exposed, which never passed this leader's log end at election (it was in
+   * the ISR): clients see it only once it reached the epoch start offset (Kafka's KIP-207).
+   */
+  private requireEpochStartCommitted(hosted: HostedPartition): void {
+    const leader = hosted.leader()!;
+    if (leader.highWatermark >= leader.epochStartOffset) return;
+    throw new KafkaError(
+      'OFFSET_NOT_AVAILABLE',
+      `The high watermark ${leader.highWatermark} of ${hosted.name} has not reached the start ${leader.epochStartOffset} of leader epoch ${leader.leaderEpoch} yet.`,
+    );
   }
 
   /**
@@ -289,7 +323,8 @@ export class ReplicaManager {
 
   /**
    * A consumer's read on the leader: whole batches from `startOffset`, below the high watermark. With
-   * nothing committed there yet, waits up to `maxWaitMs` for it (long poll).
+   * nothing committed there yet, waits up to `maxWaitMs` for it (long poll). OFFSET_NOT_AVAILABLE
+   * (retriable) while a new leader's high watermark is below its epoch start.
    */
   async readRecords(
     topicId: TopicId,
@@ -316,6 +351,7 @@ export class ReplicaManager {
     options: { startOffset: number; maxBytes: number },
   ): Promise<ReadResult> {
     const hosted = this.requireLeader(topicId, partitionId);
+    this.requireEpochStartCommitted(hosted);
     const highWatermark = hosted.highWatermark();
     const log = hosted.log;
     if (options.startOffset < log.logStartOffset || options.startOffset > log.logEndOffset) {
@@ -353,8 +389,8 @@ export class ReplicaManager {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.isrTimer);
-    if (this.retentionTimer !== null) clearInterval(this.retentionTimer);
+    this.stopIsrChecks();
+    this.stopRetention?.();
     await this.settled();
     await Promise.all([...this.fetchers.values()].map((fetcher) => fetcher.stop()));
     this.fetchers.clear();
@@ -372,8 +408,47 @@ export class ReplicaManager {
     await this.options.transport.close();
   }
 
+  /**
+   * Kafka's LogDirFailureChannel with a single log dir: a partition log's I/O failed, so no replica on
+   * this broker may fetch, lead or answer again (a follower could otherwise report offsets that are not
+   * durable, a leader keep acknowledging). Synchronous, called by the failing log before its caller
+   * hears of it: every fetcher is aborted before it sends another fetch.
+   */
+  private logDirFailed(error: KafkaError, partition: string): void {
+    if (this.logDirFailure !== null || this.closed) return;
+    this.logDirFailure = error;
+    this.options.logger.fatal(
+      { err: error, partition, logDir: this.options.logDir },
+      'a partition log failed: the log directory is offline; every replica on this broker stops',
+    );
+    for (const fetcher of this.fetchers.values()) {
+      const stopping = fetcher.stop().finally(() => this.stoppingFetchers.delete(stopping));
+      this.stoppingFetchers.add(stopping);
+    }
+    this.fetchers.clear();
+    for (const hosted of this.partitions.values()) {
+      if (hosted.leader() !== null) this.notifyLeadership(hosted, false);
+      hosted.role = { kind: 'none' };
+      hosted.failWaiters(this.storageError(hosted.name));
+    }
+    this.options.onLogDirFailure?.(error);
+  }
+
+  private storageError(partition: string): KafkaError {
+    return new KafkaError(
+      'KAFKA_STORAGE_ERROR',
+      `The log directory of ${partition} on broker ${this.options.brokerId} is offline.`,
+      { cause: this.logDirFailure },
+    );
+  }
+
   private async reconcileLoop(): Promise<void> {
-    while (!this.closed && this.latest !== null && this.latest !== this.reconciled) {
+    while (
+      !this.closed &&
+      this.logDirFailure === null &&
+      this.latest !== null &&
+      this.latest !== this.reconciled
+    ) {
       const image = this.latest;
       await this.reconcile(image);
       this.reconciled = image;
@@ -412,18 +487,34 @@ export class ReplicaManager {
 
   private async host(topic: TopicImage, partitionId: PartitionId): Promise<HostedPartition> {
     const dir = partitionDir(this.options.logDir, topic.name, partitionId);
-    const kept = await claimPartitionDir(dir, topic.id);
-    const log = await PartitionLog.open({
-      dir,
-      ...(this.options.logConfig ? { config: this.options.logConfig } : {}),
-      now: this.options.nowMs,
-    });
+    const name = `${topic.name}-${partitionId}`;
+    let kept: boolean;
+    let log: PartitionLog;
+    try {
+      kept = await claimPartitionDir(dir, topic.id);
+      log = await PartitionLog.open({
+        dir,
+        ...(this.options.logConfig ? { config: this.options.logConfig } : {}),
+        now: () => this.options.timers.nowMs(),
+        onFailure: (error) => this.logDirFailed(error, name),
+      });
+    } catch (error) {
+      // A log that cannot be read or recovered for I/O reasons takes the directory offline too; a
+      // corrupt one (CORRUPT_MESSAGE) only refuses to open.
+      if (!(error instanceof KafkaError) && !(error instanceof InvariantError)) {
+        const failure = logDirFailure(dir, error);
+        this.logDirFailed(failure, name);
+        throw failure;
+      }
+      throw error;
+    }
     const hosted = new HostedPartition({
       topicId: topic.id,
       topicName: topic.name,
       partitionId,
       log,
       role: { kind: 'none' },
+      timers: this.options.timers,
     });
     this.partitions.set(key(topic.id, partitionId), hosted);
     this.options.logger.info(
@@ -451,8 +542,26 @@ export class ReplicaManager {
     image: MetadataImage,
   ): Promise<void> {
     const self = this.options.brokerId;
-    const now = this.options.nowMs();
+    const now = this.options.timers.nowMs();
     const current = hosted.leader();
+    const logEpoch = hosted.log.latestEpoch;
+    if (registration.leader !== NO_LEADER && logEpoch !== undefined && registration.leaderEpoch < logEpoch) {
+      // This log holds batches of a later epoch than the image's leader epoch: the image is stale (a
+      // restart's on-disk image behind the quorum). Leading or following at that epoch could truncate
+      // batches a later leader acknowledged; serve nothing until a newer image comes.
+      if (current !== null) await this.resign(hosted, current);
+      hosted.role = { kind: 'none' };
+      this.options.logger.warn(
+        {
+          partition: hosted.name,
+          leaderEpoch: registration.leaderEpoch,
+          logEpoch,
+          leader: registration.leader,
+        },
+        'stale metadata: the leader epoch is older than the latest epoch in the log; waiting for a newer image',
+      );
+      return;
+    }
     if (registration.leader === self) {
       if (current !== null && current.leaderEpoch === registration.leaderEpoch) {
         current.updateRegistration(registration, now);
@@ -495,17 +604,7 @@ export class ReplicaManager {
       this.maybeProposeIsr(hosted, image);
       return;
     }
-    if (current !== null) {
-      hosted.followerHighWatermark = current.highWatermark;
-      hosted.role = { kind: 'none' };
-      this.notifyLeadership(hosted, false);
-      hosted.failWaiters(
-        new KafkaError('NOT_LEADER_OR_FOLLOWER', `This broker no longer leads ${hosted.name}.`),
-      );
-      // A fetch offset tells the next leader "durable here": what this broker appended as leader
-      // (acks 0 or 1) may not be fsynced yet.
-      await hosted.log.flush();
-    }
+    if (current !== null) await this.resign(hosted, current);
     if (registration.leader === NO_LEADER) {
       hosted.role = { kind: 'none' };
       return;
@@ -524,8 +623,22 @@ export class ReplicaManager {
     }
   }
 
+  /** This broker no longer leads `hosted` (in the epoch of `current`): it serves nothing meanwhile. */
+  private async resign(hosted: HostedPartition, current: LeaderPartition): Promise<void> {
+    hosted.followerHighWatermark = current.highWatermark;
+    hosted.role = { kind: 'none' };
+    this.notifyLeadership(hosted, false);
+    hosted.failWaiters(
+      new KafkaError('NOT_LEADER_OR_FOLLOWER', `This broker no longer leads ${hosted.name}.`),
+    );
+    // A fetch offset tells the next leader "durable here": what this broker appended as leader
+    // (acks 0 or 1) may not be fsynced yet.
+    await hosted.log.flush();
+  }
+
   /** One fetcher per leader broker this broker follows some partition from. */
   private syncFetchers(): void {
+    if (this.logDirFailure !== null) return;
     const leaders = new Set<BrokerId>();
     for (const hosted of this.partitions.values())
       if (hosted.role.kind === 'follower') leaders.add(hosted.role.leader);
@@ -548,6 +661,7 @@ export class ReplicaManager {
         partitionMaxBytes: this.options.fetchMaxBytes,
         responseMaxBytes: this.options.fetchResponseMaxBytes,
         backoffMs: this.options.fetchBackoffMs,
+        timers: this.options.timers,
         logger: this.options.logger,
       });
       this.fetchers.set(leader, fetcher);
@@ -589,6 +703,8 @@ export class ReplicaManager {
       error: { name, message },
     });
     const hosted = this.partitions.get(key(request.topicId as TopicId, request.partition as PartitionId));
+    if (this.logDirFailure !== null)
+      return fail('KAFKA_STORAGE_ERROR', this.storageError(hosted?.name ?? 'this partition').message);
     if (hosted === undefined)
       return fail(
         'UNKNOWN_TOPIC_OR_PARTITION',
@@ -612,6 +728,14 @@ export class ReplicaManager {
     if (replica === this.options.brokerId || !leader.replicas.includes(replica)) {
       return fail('NOT_LEADER_OR_FOLLOWER', `Broker ${replica} is not a follower of ${hosted.name}.`);
     }
+    if (request.lastFetchedEpoch > leader.leaderEpoch) {
+      // The follower holds batches of an epoch this leader has not reached: this leader acts on a stale
+      // image. A diverging epoch from it would make the follower truncate what a later leader wrote.
+      return fail(
+        'UNKNOWN_LEADER_EPOCH',
+        `The follower's last fetched epoch ${request.lastFetchedEpoch} is newer than this leader's epoch ${leader.leaderEpoch}.`,
+      );
+    }
     const log = hosted.log;
     const positions = { highWatermark: leader.highWatermark, logStartOffset: log.logStartOffset };
     if (request.lastFetchedEpoch >= 0) {
@@ -631,7 +755,7 @@ export class ReplicaManager {
         ...positions,
       };
     }
-    leader.recordFetch(replica, request.fetchOffset, logEndOffset, this.options.nowMs());
+    leader.recordFetch(replica, request.fetchOffset, logEndOffset, this.options.timers.nowMs());
     if (leader.advanceHighWatermark(log.flushedOffset)) hosted.highWatermarkMoved();
     if (this.latest !== null) this.maybeProposeIsr(hosted, this.latest);
     const maxBytes = Math.min(request.maxBytes, budgetBytes);
@@ -657,6 +781,11 @@ export class ReplicaManager {
    * epoch ended where this leader's epoch started (Kafka records that start when it becomes leader).
    */
   private epochEnd(hosted: HostedPartition, leader: LeaderPartition, requested: number): EpochEndOffset {
+    assert(requested <= leader.leaderEpoch, 'an epoch end is asked for an epoch this leader reached', {
+      requested,
+      leaderEpoch: leader.leaderEpoch,
+      partition: hosted.name,
+    });
     const log = hosted.log;
     if (requested === leader.leaderEpoch) return { epoch: requested, endOffset: log.logEndOffset };
     const latest = log.latestEpoch;
@@ -667,9 +796,9 @@ export class ReplicaManager {
   private async waitForAppend(partitions: readonly FetchPartition[], maxWaitMs: number): Promise<void> {
     const removals: Array<() => void> = [];
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, maxWaitMs);
+      const cancel = this.options.timers.setTimeout(resolve, maxWaitMs);
       const wake = () => {
-        clearTimeout(timer);
+        cancel();
         resolve();
       };
       for (const partition of partitions) {
@@ -691,9 +820,12 @@ export class ReplicaManager {
   private maybeProposeIsr(hosted: HostedPartition, image: MetadataImage): void {
     const leader = hosted.leader();
     if (leader === null || this.closed) return;
+    // Without a broker epoch nothing can be sent: propose nothing rather than a change never sent.
+    const brokerEpoch = this.options.brokerEpoch();
+    if (brokerEpoch === null) return;
     const proposed = leader.proposeIsr({
       leaderLogEndOffset: hosted.log.logEndOffset,
-      nowMs: this.options.nowMs(),
+      nowMs: this.options.timers.nowMs(),
       lagTimeMaxMs: this.options.lagTimeMaxMs,
       eligible: (broker) => {
         const registration = image.brokers.get(broker);
@@ -701,11 +833,6 @@ export class ReplicaManager {
       },
     });
     if (proposed === null) return;
-    const brokerEpoch = this.options.brokerEpoch();
-    if (brokerEpoch === null) {
-      leader.isrChangeFailed(proposed);
-      return;
-    }
     this.options.logger.info(
       { partition: hosted.name, leaderEpoch: leader.leaderEpoch, isr: leader.isr, proposed },
       'proposing an ISR change',
@@ -720,13 +847,23 @@ export class ReplicaManager {
         partitionEpoch: leader.partitionEpoch,
         newIsr: proposed,
       })
-      .catch((error: unknown) => {
-        this.options.logger.warn(
-          { err: error, partition: hosted.name, proposed },
-          'the ISR change was not made',
-        );
-        if (hosted.leader() === leader) leader.isrChangeFailed(proposed);
-      });
+      .then(
+        () => leader.isrChangeAccepted(proposed),
+        (error: unknown) => {
+          const outcome = alterPartitionOutcome(error);
+          this.options.logger.warn(
+            { err: error, partition: hosted.name, proposed, outcome },
+            outcome === 'refused'
+              ? 'the ISR change was refused'
+              : 'the ISR change may or may not be committed; it stays pending',
+          );
+          leader.isrChangeFailed(
+            proposed,
+            outcome,
+            this.options.timers.nowMs() + ALTER_PARTITION_RETRY_BACKOFF_MS,
+          );
+        },
+      );
   }
 
   private requireStillLeading(hosted: HostedPartition, leader: LeaderPartition): void {
@@ -740,6 +877,7 @@ export class ReplicaManager {
 
   private requireLeader(topicId: TopicId, partitionId: PartitionId): HostedPartition {
     const hosted = this.partitions.get(key(topicId, partitionId));
+    if (this.logDirFailure !== null) throw this.storageError(hosted?.name ?? `${topicId}-${partitionId}`);
     if (hosted === undefined) {
       throw new KafkaError(
         'UNKNOWN_TOPIC_OR_PARTITION',

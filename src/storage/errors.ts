@@ -32,3 +32,16 @@ export function invalidRecordError(message: string): KafkaError {
 export function unsupportedCompressionError(code: number): KafkaError {
   return new KafkaError('UNSUPPORTED_COMPRESSION_TYPE', `unsupported compression type ${code}`);
 }
+
+/**
+ * An I/O error (write, fsync, truncation, roll, index or checkpoint write, read) made a partition log
+ * fail-stop. Kafka's KafkaStorageException: the log directory holding it goes offline.
+ */
+export function logDirFailure(dir: string, cause: unknown): KafkaError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new KafkaError('KAFKA_STORAGE_ERROR', `partition log ${dir} failed: ${reason}`, { cause });
+}
+
+export function isLogDirFailure(error: unknown): error is KafkaError {
+  return error instanceof KafkaError && error.errorName === 'KAFKA_STORAGE_ERROR';
+}

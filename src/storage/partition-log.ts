@@ -7,11 +7,11 @@
 // files first wait for the fsync in progress, so no handle is closed under it.
 
 import { syncDirectory } from '../../raft/storage/file-io.ts';
-import { assert } from '../../raft/assert.ts';
+import { assert, InvariantError } from '../../raft/assert.ts';
 import { KafkaError } from '../common/kafka-errors.ts';
 import { parseAppendInput, type AppendInput } from './append-input.ts';
 import { writeCheckpoint } from './checkpoint-file.ts';
-import { CorruptLogError, invalidRecordError } from './errors.ts';
+import { CorruptLogError, invalidRecordError, isLogDirFailure, logDirFailure } from './errors.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { EpochEndOffset, EpochEntry, LeaderEpochCache } from './leader-epoch-cache.ts';
 import { LOG_CONFIG_DEFAULTS, type LogConfig } from './log-config.ts';
@@ -29,6 +29,11 @@ export interface PartitionLogOptions {
   readonly config?: Partial<LogConfig>;
   /** Milliseconds since the epoch; injected so tests and the simulation control time. */
   readonly now?: () => number;
+  /**
+   * Called once, when an I/O error makes the log fail-stop, before the failing call rejects (Kafka's
+   * LogDirFailureChannel): the replica manager takes the log directory offline at once.
+   */
+  readonly onFailure?: (error: KafkaError) => void;
 }
 
 export interface AppendResult {
@@ -67,7 +72,7 @@ export class PartitionLog {
   private readonly now: () => number;
   private readonly segments: LogSegment[];
   private readonly epochs: LeaderEpochCache;
-  private readonly queue = new SerialQueueWithFailure();
+  private readonly queue: SerialQueueWithFailure;
   private readonly groupCommit: GroupCommit;
   private startOffset: Offset;
   private durableOffset: Offset;
@@ -83,8 +88,10 @@ export class PartitionLog {
     config: LogConfig;
     now: () => number;
     recovered: Awaited<ReturnType<typeof recoverLog>>;
+    onFailure: (error: KafkaError) => void;
   }) {
     this.dir = options.dir;
+    this.queue = new SerialQueueWithFailure(options.dir, options.onFailure);
     this.config = options.config;
     this.now = options.now;
     this.segments = options.recovered.segments;
@@ -101,7 +108,13 @@ export class PartitionLog {
     const config = { ...LOG_CONFIG_DEFAULTS, ...options.config };
     assert(config.segmentBytesMax > 0 && config.indexIntervalBytes > 0, 'log config sizes', { config });
     const recovered = await recoverLog(options.dir, config);
-    const log = new PartitionLog({ dir: options.dir, config, now: options.now ?? Date.now, recovered });
+    const log = new PartitionLog({
+      dir: options.dir,
+      config,
+      now: options.now ?? Date.now,
+      recovered,
+      onFailure: options.onFailure ?? (() => undefined),
+    });
     await log.syncRecoveredTail();
     return log;
   }
@@ -206,13 +219,9 @@ export class PartitionLog {
     for (const header of input.headers) {
       this.epochs.assign(leaderEpoch(header.partitionLeaderEpoch), offset(header.baseOffset));
     }
-    await this.active()
-      .append(input.bytes, input.headers, this.config.indexIntervalBytes)
-      .catch((error: unknown) => {
-        // The file may hold part of the write while the accounting does not: stop here.
-        this.queue.fail(error);
-        throw error;
-      });
+    // A failed write may leave part of it in the file while the accounting does not: the queue fails
+    // the log for good (every error that is not a KafkaError or a broken invariant does).
+    await this.active().append(input.bytes, input.headers, this.config.indexIntervalBytes);
     return {
       firstOffset: offset(first.baseOffset),
       lastOffset: offset(last.lastOffset),
@@ -284,6 +293,8 @@ export class PartitionLog {
   /** Resolves once every offset below `target` is fsynced, flushing (shared with others) as needed. */
   async waitDurable(target: Offset): Promise<void> {
     await this.groupCommit.waitUntil(() => {
+      // A failed log makes nothing durable any more, not even what needs no fsync.
+      this.queue.throwIfFailed();
       if (target > this.logEndOffset) {
         throw new KafkaError(
           'OFFSET_OUT_OF_RANGE',
@@ -323,15 +334,18 @@ export class PartitionLog {
       await Promise.all(work.dirty.map((segment) => segment.datasync()));
       if (work.directory) await syncDirectory(this.dir);
     } catch (error) {
-      this.queue.fail(error);
-      throw error;
+      // Outside the queue: after a failed fsync the page cache may have dropped the writes (fsyncgate).
+      throw this.queue.fail(error);
     }
     work.dirty.forEach((segment, at) => {
       segment.flushedBytes = Math.max(segment.flushedBytes, work.sizes[at]!);
     });
     this.durableOffset = offset(Math.max(this.durableOffset, work.target));
-    if (this.now() - this.checkpointWrittenMs >= this.config.checkpointIntervalMs)
-      await this.writeCheckpointNow();
+    if (this.now() - this.checkpointWrittenMs >= this.config.checkpointIntervalMs) {
+      await this.writeCheckpointNow().catch((error: unknown) => {
+        throw this.queue.fail(error);
+      });
+    }
   }
 
   /**
@@ -504,7 +518,7 @@ export class PartitionLog {
       this.durableOffset = this.logEndOffset;
       await this.writeCheckpointNow();
       for (const segment of this.segments) await segment.close();
-      this.queue.fail(new KafkaError('NOT_LEADER_OR_FOLLOWER', `partition log ${this.dir} is closed`));
+      this.queue.close(new KafkaError('NOT_LEADER_OR_FOLLOWER', `partition log ${this.dir} is closed`));
     });
   }
 
@@ -565,23 +579,50 @@ function takeBatches(
 }
 
 /**
- * The serial queue, fail-stop: after an I/O error in a flush (the page cache may have dropped the
- * writes: fsyncgate) or after close(), every later operation throws.
+ * The serial queue, fail-stop: after an I/O error (any error of an operation that is neither a
+ * KafkaError, i.e. bad input, nor a broken invariant), every later operation throws the same
+ * KAFKA_STORAGE_ERROR, and `onFailure` hears of it once. After close(), every operation throws.
  */
 class SerialQueueWithFailure {
+  private readonly dir: string;
+  private readonly onFailure: (error: KafkaError) => void;
   private tail: Promise<unknown> = Promise.resolve();
-  private failure: unknown = null;
+  private failure: KafkaError | null = null;
+
+  constructor(dir: string, onFailure: (error: KafkaError) => void) {
+    this.dir = dir;
+    this.onFailure = onFailure;
+  }
 
   run<T>(operation: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(() => {
+    const result = this.tail.then(async () => {
       if (this.failure !== null) throw this.failure;
-      return operation();
+      try {
+        return await operation();
+      } catch (error) {
+        if (error instanceof KafkaError || error instanceof InvariantError) throw error;
+        throw this.fail(error);
+      }
     });
     this.tail = result.catch(() => undefined);
     return result;
   }
 
-  fail(error: unknown): void {
-    this.failure ??= error;
+  /** An I/O error: the log fails for good. Returns what every later operation throws. */
+  fail(error: unknown): KafkaError {
+    if (this.failure !== null) return this.failure;
+    const failure = isLogDirFailure(error) ? error : logDirFailure(this.dir, error);
+    this.failure = failure;
+    this.onFailure(failure);
+    return failure;
+  }
+
+  close(closed: KafkaError): void {
+    this.failure ??= closed;
+  }
+
+  /** Throws the I/O failure, if there was one (not when the log is merely closed). */
+  throwIfFailed(): void {
+    if (this.failure !== null && isLogDirFailure(this.failure)) throw this.failure;
   }
 }

@@ -25,6 +25,7 @@ import {
 } from '../../src/metadata/ids.ts';
 import { type MetadataImage, type PartitionRegistration, emptyImage } from '../../src/metadata/image.ts';
 import type { MetadataRecord } from '../../src/metadata/records.ts';
+import { realTimers } from '../../src/node/real-timers.ts';
 import { applyBatch } from '../../src/metadata/reducer.ts';
 import {
   decodeFetchRequest,
@@ -124,8 +125,12 @@ export class TestCluster {
   /** ISR changes the leaders asked for, accepted or not. */
   readonly alterPartitionRequests: AlterPartitionRequest[] = [];
   /** When set, AlterPartition fails with it (an unreachable or refusing controller). */
-  refuseAlterPartition: KafkaError | null = null;
+  refuseAlterPartition: Error | null = null;
   minInsyncReplicas = 2;
+  /** Every onLogDirFailure call, by broker. */
+  readonly logDirFailures: Array<{ broker: BrokerId; error: KafkaError }> = [];
+  /** Fetch requests sent, by follower. */
+  readonly fetchesSent = new Map<BrokerId, number>();
   private readonly dirs = new Map<BrokerId, string>();
   private readonly root: string;
   private metadataOffsetValue = 0;
@@ -211,8 +216,11 @@ export class TestCluster {
     return found;
   }
 
-  /** Starts broker `id`'s ReplicaManager on its log dir (kept across restarts) with the current image. */
-  start(id: BrokerId): ReplicaManager {
+  /**
+   * Starts broker `id`'s ReplicaManager on its log dir (kept across restarts) with the current image, or
+   * with `image` (a stale one, as a restart's on-disk image can be).
+   */
+  start(id: BrokerId, image: MetadataImage = this.image): ReplicaManager {
     if (this.managers.has(id)) throw new Error(`broker ${id} is running`);
     const logger = pino(
       { level: 'info', base: { broker: id } },
@@ -221,7 +229,7 @@ export class TestCluster {
     const manager = new ReplicaManager({
       brokerId: id,
       logDir: this.dirs.get(id)!,
-      nowMs: Date.now,
+      timers: realTimers,
       ...TIMINGS,
       fetchMaxBytes: 1 << 20,
       fetchResponseMaxBytes: 10 << 20,
@@ -230,9 +238,10 @@ export class TestCluster {
       alterPartition: (request) => this.alterPartition(request),
       transport: this.transport(id),
       logger,
+      onLogDirFailure: (error) => this.logDirFailures.push({ broker: id, error }),
     });
     this.managers.set(id, manager);
-    manager.applyImage(this.image);
+    manager.applyImage(image);
     return manager;
   }
 
@@ -308,6 +317,11 @@ export class TestCluster {
     return storedBatches(this.hosted(id, topic).log);
   }
 
+  /** broker `id`'s log directory (under which its partition logs live). */
+  logDir(id: BrokerId): string {
+    return this.dirs.get(id)!;
+  }
+
   /** Error-level lines (pino level 50+): none is expected in a healthy run. */
   errors(): LogLine[] {
     return this.logs.filter((line) => line.level >= 50);
@@ -336,6 +350,7 @@ export class TestCluster {
     return {
       fetch: async (leader: BrokerId, request: FetchRequest, options): Promise<FetchResponse> => {
         if (closed) throw new Error('transport closed');
+        this.fetchesSent.set(self, (this.fetchesSent.get(self) ?? 0) + 1);
         if (isCut(leader)) throw new Error(`link ${self}->${leader} is cut`);
         const target = this.managers.get(leader);
         if (target === undefined) throw new Error(`broker ${leader} is down`);

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvariantError } from '../../raft/assert.ts';
 import { type BrokerId, brokerId, leaderEpoch, partitionEpoch } from '../../src/metadata/ids.ts';
+import type { AlterPartitionOutcome } from '../../src/replication/alter-partition-outcome.ts';
 import { type LeaderRegistration, LeaderPartition } from '../../src/replication/leader-partition.ts';
 import { fcParameters } from './helpers.ts';
 
@@ -115,11 +116,28 @@ describe('LeaderPartition high watermark', () => {
     state.recordFetch(B3, 15, 20, 3);
     expect(state.advanceHighWatermark(20)).toBe(true);
     expect(state.highWatermark).toBe(15);
-    // Once the change failed, B3 no longer counts.
-    state.isrChangeFailed(state.pendingIsr!);
+    // Once the controller refused the change, B3 no longer counts.
+    state.isrChangeFailed(state.pendingIsr!, 'refused', 4);
     expect(state.advanceHighWatermark(20)).toBe(true);
     expect(state.highWatermark).toBe(20);
   });
+
+  it.each(['unknown', 'superseded'] as const)(
+    'keeps counting a joiner whose expansion failed with an %s outcome (the controller may have committed it)',
+    (outcome) => {
+      const state = leader({ isr: [B1, B2], logEndOffset: 10, highWatermark: 10 });
+      state.recordFetch(B2, 10, 10, 1);
+      state.recordFetch(B3, 10, 10, 1);
+      const proposed = propose(state, 10, 1)!;
+      expect(proposed).toEqual([B1, B2, B3]);
+      state.isrChangeFailed(proposed, outcome, 100);
+      expect(state.pendingIsr).toBe(proposed);
+      state.recordFetch(B2, 20, 20, 2);
+      state.recordFetch(B3, 12, 20, 2);
+      expect(state.advanceHighWatermark(20)).toBe(true);
+      expect(state.highWatermark).toBe(12);
+    },
+  );
 
   it('keeps the committed ISR members while a pending change removes one', () => {
     const state = leader({ logEndOffset: 10, highWatermark: 0, nowMs: 0 });
@@ -222,9 +240,57 @@ describe('LeaderPartition pending ISR changes', () => {
     expect(state.pendingIsr).toEqual([B1, B2]);
     state.recordFetch(B3, 0, 0, 2);
     expect(propose(state, 0, 2)).toBeNull();
-    state.isrChangeFailed(state.pendingIsr!);
+    state.isrChangeFailed(state.pendingIsr!, 'refused', 2);
     expect(state.pendingIsr).toBeNull();
     expect(propose(state, 0, 3)).toEqual([B1, B2, B3]);
+  });
+
+  it('sends a change of unknown outcome again, unchanged, once its resend is due', () => {
+    const state = leader({ isr: [B1], logEndOffset: 0 });
+    state.recordFetch(B2, 0, 0, 1);
+    const proposed = propose(state, 0, 1)!;
+    expect(proposed).toEqual([B1, B2]);
+    // B3 catches up meanwhile: the resend is still the first proposal, not a new one.
+    state.recordFetch(B3, 0, 0, 2);
+    state.isrChangeFailed(proposed, 'unknown', 50);
+    expect(propose(state, 0, 49)).toBeNull();
+    expect(propose(state, 0, 50)).toBe(proposed);
+    // In flight again: nothing more until it is answered.
+    expect(propose(state, 0, 51)).toBeNull();
+    state.isrChangeFailed(proposed, 'unknown', 60);
+    expect(propose(state, 0, 60)).toBe(proposed);
+    // Committed at last: the image clears it.
+    state.updateRegistration(registration({ isr: [B1, B2], partitionEpoch: 1 }), 61);
+    expect(state.pendingIsr).toBeNull();
+    expect(propose(state, 0, 62)).toEqual([B1, B2, B3]);
+  });
+
+  it('keeps a superseded or accepted change pending, unsent, until the image moves', () => {
+    for (const settle of [
+      (state: LeaderPartition, proposed: readonly BrokerId[]) =>
+        state.isrChangeFailed(proposed, 'superseded', 0),
+      (state: LeaderPartition, proposed: readonly BrokerId[]) => state.isrChangeAccepted(proposed),
+    ]) {
+      const state = leader({ isr: [B1], logEndOffset: 0 });
+      state.recordFetch(B2, 0, 0, 1);
+      const proposed = propose(state, 0, 1)!;
+      settle(state, proposed);
+      expect(propose(state, 0, 10_000)).toBeNull();
+      expect(state.pendingIsr).toBe(proposed);
+      state.updateRegistration(registration({ isr: [B1], partitionEpoch: 1 }), 10_001);
+      expect(state.pendingIsr).toBeNull();
+    }
+  });
+
+  it('a late answer to an older proposal changes nothing', () => {
+    const state = leader({ isr: [B1], logEndOffset: 0 });
+    state.recordFetch(B2, 0, 0, 1);
+    const older = propose(state, 0, 1)!;
+    state.updateRegistration(registration({ isr: [B1], partitionEpoch: 1 }), 2);
+    const newer = propose(state, 0, 3)!;
+    expect(newer).not.toBe(older);
+    state.isrChangeFailed(older, 'refused', 4);
+    expect(state.pendingIsr).toBe(newer);
   });
 
   it('a registration with a new partition epoch clears the pending change; the same epoch keeps it', () => {
@@ -284,7 +350,7 @@ type Op =
   | { kind: 'tick'; ms: number }
   | { kind: 'propose'; eligible: [boolean, boolean] }
   | { kind: 'commit' }
-  | { kind: 'fail' }
+  | { kind: 'fail'; outcome: AlterPartitionOutcome }
   | { kind: 'fence'; follower: 0 | 1 }
   | { kind: 'advance' };
 
@@ -300,7 +366,10 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 2 * LAG_MS }) }),
   fc.record({ kind: fc.constant('propose' as const), eligible: fc.tuple(fc.boolean(), fc.boolean()) }),
   fc.record({ kind: fc.constant('commit' as const) }),
-  fc.record({ kind: fc.constant('fail' as const) }),
+  fc.record({
+    kind: fc.constant('fail' as const),
+    outcome: fc.constantFrom<AlterPartitionOutcome>('refused', 'superseded', 'unknown'),
+  }),
   fc.record({ kind: fc.constant('fence' as const), follower: followerArb }),
   fc.record({ kind: fc.constant('advance' as const) }),
 );
@@ -333,6 +402,9 @@ describe('LeaderPartition property', () => {
         const held = [...start.offsets];
         let isr: BrokerId[] = [B1, ...followers.filter((_, i) => start.inIsr[i])];
         let epoch = 0;
+        // The proposal the controller may still commit: sent and not refused, not overtaken by a
+        // committed change. Its joiners may be in the controller's ISR whatever the leader was told.
+        let sent: readonly BrokerId[] | null = null;
         const state = new LeaderPartition({
           self: B1,
           registration: registration({ isr }),
@@ -346,7 +418,7 @@ describe('LeaderPartition property', () => {
           const where = `after ${JSON.stringify(op)}`;
           expect(hw, `${where}: decreased`).toBeGreaterThanOrEqual(previous);
           expect(hw, `${where}: beyond the flushed offset`).toBeLessThanOrEqual(flushed);
-          const maximal = new Set([...isr, ...(state.pendingIsr ?? [])]);
+          const maximal = new Set([...isr, ...(sent ?? [])]);
           for (const [i, follower] of followers.entries()) {
             if (!maximal.has(follower)) continue;
             const known = state.followerLogEndOffset(follower);
@@ -375,31 +447,37 @@ describe('LeaderPartition property', () => {
             case 'tick':
               now += op.ms;
               break;
-            case 'propose':
-              state.proposeIsr({
+            case 'propose': {
+              const proposed = state.proposeIsr({
                 leaderLogEndOffset: logEnd,
                 nowMs: now,
                 lagTimeMaxMs: LAG_MS,
                 eligible: (broker) => broker === B1 || op.eligible[followers.indexOf(broker)]!,
               });
+              if (proposed !== null) sent = proposed;
               break;
+            }
             case 'commit': {
-              const pending = state.pendingIsr;
-              if (pending === null) break;
-              isr = [...pending];
+              if (sent === null) break;
+              isr = [...sent];
+              sent = null;
               epoch += 1;
               state.updateRegistration(registration({ isr, partitionEpoch: epoch }), now);
               state.advanceHighWatermark(flushed);
               break;
             }
             case 'fail':
-              state.isrChangeFailed(state.pendingIsr!);
+              if (sent === null) break;
+              state.isrChangeFailed(sent, op.outcome, now);
+              if (op.outcome === 'refused') sent = null;
               break;
             case 'fence': {
               // The controller drops a fenced broker from the ISR on its own.
               const follower = followers[op.follower];
               if (!isr.includes(follower)) break;
               isr = isr.filter((member) => member !== follower);
+              // The partition epoch moves: the controller can no longer commit the proposal in flight.
+              sent = null;
               epoch += 1;
               state.updateRegistration(registration({ isr, partitionEpoch: epoch }), now);
               state.advanceHighWatermark(flushed);

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isKafkaError, KafkaError } from '../../src/common/kafka-errors.ts';
 import type { BrokerId, TopicId } from '../../src/metadata/ids.ts';
 import { batchesIn } from '../../src/storage/record-batch/batch-iterator.ts';
+import { LogSegment } from '../../src/storage/log-segment.ts';
 import { offset } from '../../src/storage/types.ts';
 import { UnacknowledgedAppendError } from '../../src/replication/unacknowledged-append.ts';
 import { B1, B2, B3, batch, P0, type StoredBatch, TestCluster, TIMINGS, valuesByOffset } from './cluster.ts';
@@ -207,6 +208,88 @@ describe('ReplicaManager: ISR changes', () => {
   });
 });
 
+describe('ReplicaManager: AlterPartition outcomes (Partition.handleAlterPartitionError)', () => {
+  /** ISR [1,2]; broker 3 caught up, its expansion failing with `error`; then broker 3 stops fetching. */
+  async function expansionFailingWith(error: Error) {
+    const topic = cluster.createTopic('orders', [{ isr: [B1, B2] }]);
+    cluster.refuseAlterPartition = error;
+    await cluster.startAll();
+    await waitFor('the expansion to be proposed', () =>
+      cluster.alterPartitionRequests.some((request) => request.newIsr.includes(B3)),
+    );
+    const leader = cluster.hosted(B1, topic).leader()!;
+    const joinedAt = leader.followerLogEndOffset(B3)!;
+    cluster.isolateFetches(B3);
+    const written = await cluster.produce(B1, topic, batch('after', 3), 1);
+    await waitFor('broker 2 to report the records durable', () => {
+      return (leader.followerLogEndOffset(B2) ?? 0) > written.lastOffset;
+    });
+    return { topic, leader, joinedAt, end: written.lastOffset + 1 };
+  }
+
+  it.each([
+    new KafkaError('REQUEST_TIMED_OUT', 'no active controller answered'),
+    new KafkaError('NOT_CONTROLLER', 'not the controller'),
+    new Error('connection reset'),
+  ])(
+    'an expansion of unknown outcome (%s) keeps counting the joiner and is sent again unchanged',
+    async (error) => {
+      const { topic, leader, joinedAt } = await expansionFailingWith(error);
+      // The controller may hold [1,2,3]: the high watermark must wait for broker 3.
+      expect(leader.highWatermark).toBeLessThanOrEqual(joinedAt);
+      expect(leader.pendingIsr).toEqual([B1, B2, B3]);
+      await waitFor('the same proposal to be sent again', () => cluster.alterPartitionRequests.length >= 3);
+      for (const request of cluster.alterPartitionRequests) {
+        expect(request).toMatchObject({ newIsr: [B1, B2, B3], partitionEpoch: 0, leaderEpoch: 0 });
+      }
+      // Broker 3 is back and the controller answers at last: the resend commits.
+      cluster.healFetches(B3);
+      cluster.refuseAlterPartition = null;
+      await waitIsr(topic, [B1, B2, B3]);
+      await cluster.waitInSync(topic, B1, B3);
+      const log = cluster.hosted(B1, topic).log;
+      await waitFor(
+        'the high watermark to reach the log end',
+        () => leader.highWatermark === log.logEndOffset,
+      );
+    },
+  );
+
+  it.each([
+    new KafkaError('INVALID_UPDATE_VERSION', 'partition epoch moved'),
+    new KafkaError('FENCED_LEADER_EPOCH', 'leader epoch moved'),
+  ])('an expansion answered %s stays pending, unsent, until the image moves', async (error) => {
+    const { topic, leader, joinedAt } = await expansionFailingWith(error);
+    expect(leader.highWatermark).toBeLessThanOrEqual(joinedAt);
+    expect(leader.pendingIsr).toEqual([B1, B2, B3]);
+    const sent = cluster.alterPartitionRequests.length;
+    // The image moves (here: the controller drops broker 3's expansion by shrinking to [1,2] again).
+    cluster.refuseAlterPartition = null;
+    cluster.commit([
+      {
+        type: 'partitionChange',
+        topicId: topic,
+        partitionId: P0,
+        leader: null,
+        isr: [B1, B2],
+        replicas: null,
+      },
+    ]);
+    await waitFor('the pending change to clear', () => leader.pendingIsr === null);
+    expect(cluster.alterPartitionRequests.slice(0, sent).every((r) => r.partitionEpoch === 0)).toBe(true);
+  });
+
+  it.each([
+    new KafkaError('INELIGIBLE_REPLICA', 'broker 3 is fenced'),
+    new KafkaError('INVALID_REQUEST', 'broker 3 is fenced or shutting down'),
+    new KafkaError('OPERATION_NOT_ATTEMPTED', 'not attempted'),
+  ])('a definite refusal (%s) forgets the joiner: the high watermark moves on without it', async (error) => {
+    const { leader, joinedAt, end } = await expansionFailingWith(error);
+    await waitFor('the high watermark to pass broker 3', () => leader.highWatermark === end);
+    expect(end).toBeGreaterThan(joinedAt);
+  });
+});
+
 describe('ReplicaManager: leader change and divergence (KIP-595)', () => {
   it.each([
     { name: 'old leader ahead of the new one', lost: 4, fresh: 1 },
@@ -309,6 +392,87 @@ describe('ReplicaManager: leader change and divergence (KIP-595)', () => {
     // A broker outside the replicas is refused.
     const stranger = { ...request(1, 0, 1), replicaId: 7 };
     expect((await leader.handleFetch(stranger)).partitions[0]!.error?.name).toBe('NOT_LEADER_OR_FOLLOWER');
+  });
+});
+
+describe('ReplicaManager: defences against a stale image (issue 6 finding 1)', () => {
+  /** Leader 1 at epoch 0 writes; the controller moves leadership to 2 (epoch 1), which writes acks=-1. */
+  async function failoverTo2() {
+    const topic = cluster.createTopic('orders', [{}]);
+    await cluster.startAll();
+    await cluster.produce(B1, topic, batch('epoch0', 2), -1);
+    const stale = cluster.image;
+    cluster.commit([
+      {
+        type: 'partitionChange',
+        topicId: topic,
+        partitionId: P0,
+        leader: B2,
+        isr: [B2, B3, B1],
+        replicas: null,
+      },
+    ]);
+    await cluster.settled();
+    const acknowledged = await cluster.produce(B2, topic, batch('epoch1', 3), -1);
+    for (const broker of [B1, B3]) await cluster.waitInSync(topic, B2, broker);
+    return { topic, stale, acknowledged };
+  }
+
+  it('a broker never leads nor follows at a leader epoch older than its log; a newer image puts it back', async () => {
+    const { topic, stale, acknowledged } = await failoverTo2();
+    const before = await cluster.batches(B1, topic);
+    expect(before.at(-1)?.epoch).toBe(1);
+    // Brokers 1 and 3 restart on the image before the failover: 1 "leads" and 3 "follows 1" at epoch 0.
+    for (const broker of [B1, B3]) {
+      await cluster.stop(broker);
+      cluster.start(broker, stale);
+    }
+    await cluster.settled();
+    for (const broker of [B1, B3]) expect(cluster.hosted(broker, topic).role).toEqual({ kind: 'none' });
+    const refused = await rejection(cluster.produce(B1, topic, batch('stale'), 1));
+    expect(isKafkaError(refused, 'NOT_LEADER_OR_FOLLOWER'), String(refused)).toBe(true);
+    expect(cluster.logs.some((line) => line.msg.startsWith('stale metadata') && line.broker === B3)).toBe(
+      true,
+    );
+    // Nothing acknowledged at epoch 1 was cut anywhere.
+    for (const broker of [B1, B3]) {
+      expect(cluster.hosted(broker, topic).log.logEndOffset).toBeGreaterThan(acknowledged.lastOffset);
+    }
+    // The current image: followers of 2 at epoch 1 again.
+    for (const broker of [B1, B3]) cluster.manager(broker).applyImage(cluster.image);
+    await cluster.settled();
+    for (const broker of [B1, B3]) {
+      expect(cluster.hosted(broker, topic).role).toEqual({ kind: 'follower', leader: B2, leaderEpoch: 1 });
+    }
+    await cluster.produce(B2, topic, batch('after', 1), -1);
+    expectSameBatches(await cluster.batches(B2, topic), await cluster.batches(B1, topic));
+  });
+
+  it('a leader refuses a fetch whose last fetched epoch is newer than its own, rather than answer a diverging epoch', async () => {
+    const topic = cluster.createTopic('orders', [{}]);
+    await cluster.startAll();
+    await cluster.produce(B1, topic, batch('epoch0', 2), -1);
+    const response = await cluster.manager(B1).handleFetch({
+      replicaId: B2,
+      brokerEpoch: cluster.image.brokers.get(B2)!.epoch,
+      maxWaitMs: 0,
+      maxBytes: 1 << 20,
+      partitions: [
+        {
+          topicId: topic,
+          partition: P0,
+          fetchOffset: 5,
+          currentLeaderEpoch: 0,
+          lastFetchedEpoch: 3,
+          maxBytes: 1 << 20,
+        },
+      ],
+    });
+    const [answer] = response.partitions;
+    expect(answer?.divergingEpoch).toBeNull();
+    expect(answer?.error?.name).toBe('UNKNOWN_LEADER_EPOCH');
+    // The follower's offset was not credited either.
+    expect(cluster.hosted(B1, topic).leader()!.followerLogEndOffset(B2)).toBe(2);
   });
 });
 
@@ -416,6 +580,43 @@ describe('ReplicaManager: restart', () => {
     }
   });
 
+  it('end offsets never go back: a restarted leader answers OFFSET_NOT_AVAILABLE until its high watermark reaches its epoch start (KIP-207)', async () => {
+    const topic = cluster.createTopic('orders', [{}]);
+    await cluster.startAll();
+    await cluster.produce(B1, topic, batch('one', 3), -1);
+    const exposed = cluster.manager(B1).partitionOffsets(topic, P0).highWatermark;
+    expect(exposed).toBe(3);
+    for (const broker of [B1, B2, B3]) await cluster.stop(broker);
+    // The leader comes back first: its high watermark starts at 0, below what clients saw.
+    cluster.start(B1);
+    await cluster.settled();
+    const leader = cluster.hosted(B1, topic).leader()!;
+    expect(leader.highWatermark).toBeLessThan(exposed);
+    const offsets = (() => {
+      try {
+        return cluster.manager(B1).partitionOffsets(topic, P0);
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(isKafkaError(offsets, 'OFFSET_NOT_AVAILABLE'), String(offsets)).toBe(true);
+    expect((offsets as KafkaError).code).toBe(78);
+    expect((offsets as KafkaError).retriable).toBe(true);
+    const read = await rejection(
+      cluster.manager(B1).readRecords(topic, P0, { startOffset: 0, maxBytes: 1 << 20, maxWaitMs: 0 }),
+    );
+    expect(isKafkaError(read, 'OFFSET_NOT_AVAILABLE'), String(read)).toBe(true);
+    // The followers come back and fetch: the high watermark reaches the epoch start, offsets answer again.
+    cluster.start(B2);
+    cluster.start(B3);
+    await waitFor('the high watermark to reach the epoch start', () => leader.highWatermark >= exposed);
+    expect(cluster.manager(B1).partitionOffsets(topic, P0).highWatermark).toBeGreaterThanOrEqual(exposed);
+    const after = await cluster
+      .manager(B1)
+      .readRecords(topic, P0, { startOffset: 0, maxBytes: 1 << 20, maxWaitMs: 0 });
+    expect(after.highWatermark).toBeGreaterThanOrEqual(exposed);
+  });
+
   it('close() stops the fetchers: a closed follower fetches nothing more', async () => {
     const topic = cluster.createTopic('orders', [{}]);
     await cluster.startAll();
@@ -519,6 +720,106 @@ describe('ReplicaManager: failures of acks=-1 produces', () => {
     ).toBe(true);
     if ('error' in settled)
       expect(isKafkaError(settled.error, 'NOT_LEADER_OR_FOLLOWER'), String(settled.error)).toBe(true);
+  });
+});
+
+describe('ReplicaManager: a failed partition log takes the log directory offline (issue 6 finding 3)', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  /** From now on, `method` of every segment of broker `broker` fails with EIO. */
+  function failSegments(broker: BrokerId, method: 'datasync' | 'append'): void {
+    const original = LogSegment.prototype[method] as (this: LogSegment, ...args: unknown[]) => Promise<void>;
+    const dir = cluster.logDir(broker);
+    vi.spyOn(LogSegment.prototype, method).mockImplementation(async function (
+      this: LogSegment,
+      ...args: unknown[]
+    ) {
+      if (this.paths.log.startsWith(dir)) throw Object.assign(new Error('EIO: i/o error'), { code: 'EIO' });
+      return original.apply(this, args);
+    } as LogSegment[typeof method]);
+  }
+
+  it('a follower whose fsync failed stops fetching at once and is never credited with records it did not fsync', async () => {
+    const topic = cluster.createTopic('orders', [{}]);
+    await cluster.startAll();
+    await cluster.produce(B1, topic, batch('before'), -1);
+    failSegments(B2, 'datasync');
+    const leader = cluster.hosted(B1, topic).leader()!;
+    const follower = cluster.hosted(B2, topic);
+    // acks=-1: acknowledged only once the ISR holds it durably, so never on broker 2's word.
+    const result = await cluster.produce(B1, topic, batch('after', 3), -1);
+    expect(leader.followerLogEndOffset(B2) ?? 0).toBeLessThanOrEqual(follower.log.flushedOffset);
+    expect(follower.log.flushedOffset).toBeLessThanOrEqual(result.firstOffset);
+    expect(leader.isr).not.toContain(B2);
+    expect(cluster.logDirFailures).toHaveLength(1);
+    expect(cluster.logDirFailures[0]).toMatchObject({
+      broker: B2,
+      error: { errorName: 'KAFKA_STORAGE_ERROR' },
+    });
+    expect(follower.role).toEqual({ kind: 'none' });
+    // No fetch left broker 2 after the failure; it answers KAFKA_STORAGE_ERROR to everything.
+    const sent = cluster.fetchesSent.get(B2);
+    await cluster.produce(B1, topic, batch('more'), -1);
+    expect(cluster.fetchesSent.get(B2)).toBe(sent);
+    const read = await rejection(
+      cluster.manager(B2).readRecords(topic, P0, { startOffset: 0, maxBytes: 1024, maxWaitMs: 0 }),
+    );
+    expect(isKafkaError(read, 'KAFKA_STORAGE_ERROR'), String(read)).toBe(true);
+    const produce = await rejection(cluster.produce(B2, topic, batch('x'), 1));
+    expect(isKafkaError(produce, 'KAFKA_STORAGE_ERROR'), String(produce)).toBe(true);
+    expect(cluster.logDirFailures).toHaveLength(1);
+  });
+
+  it('a leader whose write failed gives up leadership: waiters, produces and fetches answer KAFKA_STORAGE_ERROR', async () => {
+    const topic = cluster.createTopic('orders', [{}]);
+    await cluster.startAll();
+    const changes: boolean[] = [];
+    cluster.manager(B1).onLeadershipChange((change) => changes.push(change.leading));
+    await cluster.produce(B1, topic, batch('before'), -1);
+    // A produce waiting for the ISR while the leader's disk fails under another produce.
+    cluster.isolateFetches(B2);
+    cluster.isolateFetches(B3);
+    const waiting = rejection(cluster.produce(B1, topic, batch('waiting'), -1));
+    await waitFor(
+      'the waiting produce to be appended',
+      () => cluster.hosted(B1, topic).log.logEndOffset === 2,
+    );
+    failSegments(B1, 'append');
+    const failed = await rejection(cluster.produce(B1, topic, batch('fails'), 1));
+    expect(isKafkaError(failed, 'KAFKA_STORAGE_ERROR'), String(failed)).toBe(true);
+    const waiter = await waiting;
+    expect(isKafkaError(waiter, 'KAFKA_STORAGE_ERROR'), String(waiter)).toBe(true);
+    expect(waiter).toBeInstanceOf(UnacknowledgedAppendError);
+    expect(cluster.hosted(B1, topic).role).toEqual({ kind: 'none' });
+    expect(changes).toEqual([false]);
+    expect(cluster.logDirFailures.map((failure) => failure.broker)).toEqual([B1]);
+    const fetched = await cluster.manager(B1).handleFetch({
+      replicaId: B2,
+      brokerEpoch: cluster.image.brokers.get(B2)!.epoch,
+      maxWaitMs: 0,
+      maxBytes: 1 << 20,
+      partitions: [
+        {
+          topicId: topic,
+          partition: P0,
+          fetchOffset: 1,
+          currentLeaderEpoch: 0,
+          lastFetchedEpoch: 0,
+          maxBytes: 1024,
+        },
+      ],
+    });
+    expect(fetched.partitions[0]?.error?.name).toBe('KAFKA_STORAGE_ERROR');
+    const offsets = (() => {
+      try {
+        return cluster.manager(B1).partitionOffsets(topic, P0);
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(isKafkaError(offsets, 'KAFKA_STORAGE_ERROR'), String(offsets)).toBe(true);
   });
 });
 

@@ -1,9 +1,10 @@
 import { readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isKafkaError } from '../../src/common/kafka-errors.ts';
 import { CorruptLogError } from '../../src/storage/errors.ts';
 import type { LogConfig } from '../../src/storage/log-config.ts';
+import { LogSegment } from '../../src/storage/log-segment.ts';
 import { PartitionLog } from '../../src/storage/partition-log.ts';
 import { batchesIn } from '../../src/storage/record-batch/batch-iterator.ts';
 import { buildRecordBatch } from '../../src/storage/record-batch/builder.ts';
@@ -319,5 +320,78 @@ describe("PartitionLog.truncateFullyAndStartAt (a follower below its leader's lo
     await log.appendAsLeader(batchOf(3), leaderEpoch(0));
     await expect(log.truncateFullyAndStartAt(offset(2))).rejects.toThrow(/starts past the log end/);
     await log.close();
+  });
+});
+
+describe('PartitionLog I/O failures (the log directory goes offline)', () => {
+  const eio = () => Object.assign(new Error('EIO: i/o error'), { code: 'EIO' });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  async function failingLog() {
+    const failures: unknown[] = [];
+    const log = await PartitionLog.open({
+      dir,
+      now: () => clockMs,
+      onFailure: (error) => failures.push(error),
+    });
+    return { log, failures };
+  }
+
+  it.each([
+    [
+      'an fsync',
+      'datasync',
+      (log: PartitionLog) => log.appendAsLeader(batchOf(2), leaderEpoch(0)).then(() => log.flush()),
+    ],
+    ['a write', 'append', (log: PartitionLog) => log.appendAsLeader(batchOf(2), leaderEpoch(0))],
+    [
+      'an index write',
+      'writeIndexes',
+      (log: PartitionLog) => log.appendAsLeader(batchOf(2), leaderEpoch(0)).then(() => log.flush()),
+    ],
+    [
+      'a truncation',
+      'truncateFile',
+      async (log: PartitionLog) => {
+        await log.appendAsLeader(Buffer.concat([batchOf(2), batchOf(2)]), leaderEpoch(0));
+        await log.flush();
+        await log.truncateTo(offset(2));
+      },
+    ],
+  ] as const)(
+    '%s that fails makes every later call throw KAFKA_STORAGE_ERROR, and says so once',
+    async (_, method, operation) => {
+      const { log, failures } = await failingLog();
+      vi.spyOn(LogSegment.prototype, method).mockRejectedValue(eio());
+      const error = await rejection(operation(log));
+      expect(isKafkaError(error, 'KAFKA_STORAGE_ERROR'), String(error)).toBe(true);
+      expect((error as Error).cause).toMatchObject({ code: 'EIO' });
+      expect(failures).toEqual([error]);
+      vi.restoreAllMocks();
+      // Fail-stop: nothing works any more, even what does not touch the failed file.
+      expect(await rejection(log.appendAsLeader(batchOf(1), leaderEpoch(0)))).toBe(error);
+      expect(await rejection(log.read({ startOffset: offset(0), maxBytes: 1, maxOffset: offset(1) }))).toBe(
+        error,
+      );
+      expect(await rejection(log.flush())).toBe(error);
+      expect(failures).toHaveLength(1);
+    },
+  );
+
+  it('bad input is not an I/O failure: the log keeps working', async () => {
+    const { log, failures } = await failingLog();
+    await log.appendAsLeader(batchOf(1), leaderEpoch(0));
+    // A follower batch at offset 0 when the log ends at 1.
+    const error = await rejection(log.appendAsFollower(batchOf(1)));
+    expect(isKafkaError(error, 'OFFSET_OUT_OF_RANGE'), String(error)).toBe(true);
+    await log.appendAsLeader(batchOf(1), leaderEpoch(0));
+    expect(failures).toEqual([]);
+    await log.close();
+    // Closed is not failed either.
+    const closed = await rejection(log.appendAsLeader(batchOf(1), leaderEpoch(0)));
+    expect(isKafkaError(closed, 'NOT_LEADER_OR_FOLLOWER'), String(closed)).toBe(true);
+    expect(failures).toEqual([]);
   });
 });
