@@ -1,6 +1,6 @@
 // Serves controller RPCs on this node: decoded requests go to the local QuorumController, which answers
 // NOT_CONTROLLER unless it is the active one.
-import type { RaftDriver } from '../../raft/driver.ts';
+import type { RaftStatus } from '../../raft/node.ts';
 import { KafkaError } from '../common/kafka-errors.ts';
 import type { QuorumController } from '../metadata/controller/quorum-controller.ts';
 import type { ControllerMessages, ControllerOperation } from '../metadata/controller/rpc-codec.ts';
@@ -14,14 +14,19 @@ type Handlers = {
   ) => Promise<ControllerMessages[O]['response']>;
 };
 
+/** What the controller RPCs read of the metadata Raft (the RaftDriver, or a simulated node). */
+export interface RaftStatusSource {
+  status(): RaftStatus;
+}
+
 export class ControllerRpc implements ControllerRpcHandler {
   private readonly handlers: Handlers;
-  private readonly driver: RaftDriver;
+  private readonly driver: RaftStatusSource;
 
   constructor(options: {
     clusterId: string;
     controller: QuorumController;
-    driver: RaftDriver;
+    driver: RaftStatusSource;
     quorum: QuorumTracker;
     nowMs: () => number;
   }) {

@@ -25,6 +25,7 @@ import { AdminService } from './admin-service.ts';
 import { BrokerLifecycle } from './broker-lifecycle.ts';
 import { buildNodeConfig, configToProperties, type NodeConfig } from './config.ts';
 import { ControllerClient } from './controller-client.ts';
+import { HttpControllerTransport } from './controller-http-transport.ts';
 import { ControllerRpc } from './controller-rpc.ts';
 import { DataService } from './data-service.ts';
 import { FatalSignal } from './fatal-signal.ts';
@@ -205,7 +206,12 @@ export class KraftNode {
     });
 
     const client = new ControllerClient({
-      voters: voterAddresses,
+      voters,
+      transport: new HttpControllerTransport({
+        addresses: voterAddresses,
+        connectTimeoutMs: config.controllerQuorumRequestTimeoutMs,
+      }),
+      timers: realTimers,
       leaderHint: () => raft.status().leader,
       requestTimeoutMs: config.controllerQuorumRequestTimeoutMs,
       logger,
@@ -286,6 +292,8 @@ export class KraftNode {
         client,
         metadataOffset: () => stateMachine.image().offset,
         heartbeatIntervalMs: config.brokerHeartbeatIntervalMs,
+        incarnationId: randomUUID(),
+        timers: realTimers,
         logger,
       });
       lifecycle.start();
