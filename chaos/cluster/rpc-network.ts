@@ -24,6 +24,11 @@ export class RpcTimeoutError extends Error {
   override readonly name = 'RpcTimeoutError';
 }
 
+/** The RPC reached a host whose server process is not running (ECONNREFUSED: the host answers at once). */
+export class ConnectionRefusedError extends Error {
+  override readonly name = 'ConnectionRefusedError';
+}
+
 /** A window of lossy network on every link; overlapping windows take the maximum of each field. */
 export interface LinkFaults {
   readonly drop: number;
@@ -156,6 +161,11 @@ export class RpcNetwork<P extends Protocol> {
   ): void {
     const server = this.nodes.get(to);
     if (server === undefined) return;
+    if (!server.process.alive) {
+      const error = new ConnectionRefusedError(`${kind} from ${from} to ${to}: connection refused`);
+      this.transmit({ from: to, to: from, kind, isResponse: true }, () => answer({ ok: false, error }));
+      return;
+    }
     const incarnation = server.process.incarnation;
     server.process.run(incarnation, () => {
       const reply = (outcome: Outcome<P[K]['response']>) =>

@@ -1,0 +1,200 @@
+import type { NodeId } from '../../raft/types.ts';
+import type { Prng } from '../sim/prng.ts';
+import { MS } from '../sim/scheduler.ts';
+import type { SimCluster } from './cluster.ts';
+import { bridge, dropKinds, isolate, type LinkRule, oneWay, split } from './link-rules.ts';
+
+/** The kinds of fault the safety phase draws from, with their weights. */
+export const FAULT_WEIGHTS = {
+  crash: 4,
+  'crash-all': 1,
+  'failover-then-crash-rest': 1,
+  pause: 3,
+  isolate: 3,
+  split: 3,
+  bridge: 1,
+  'one-way': 2,
+  'drop-kind': 2,
+  lossy: 2,
+  'clock-skew': 2,
+} as const;
+
+export type FaultKind = keyof typeof FAULT_WEIGHTS;
+
+const WEIGHTED_KINDS: readonly FaultKind[] = Object.entries(FAULT_WEIGHTS).flatMap(([kind, weight]) =>
+  Array.from({ length: weight }, () => kind as FaultKind),
+);
+
+/**
+ * The seeded fault schedule of the safety phase: faults start at random moments and each undoes itself
+ * after a random duration; several may overlap. Any combination is allowed (safety must hold under
+ * all of them); the liveness phase heals everything first.
+ */
+export function scheduleFaults(cluster: SimCluster, random: Prng, endUs: number): void {
+  const { scheduler } = cluster.world;
+  const next = () => {
+    const gapUs = random.between(500, 2_500) * MS;
+    if (scheduler.now() + gapUs >= endUs) return;
+    scheduler.after(gapUs, () => {
+      startFault(cluster, random, random.pick(WEIGHTED_KINDS));
+      next();
+    });
+  };
+  next();
+}
+
+function startFault(cluster: SimCluster, random: Prng, kind: FaultKind): void {
+  const { world, config } = cluster;
+  const ids = config.servers;
+  const durationUs = random.between(200, 2_500) * MS;
+  const later = (fn: () => void, delayUs = durationUs) => world.scheduler.after(delayUs, fn);
+  const rules = (label: string, linkRules: readonly LinkRule[]) => {
+    const handle = world.network.addRules(linkRules);
+    world.note(`fault: ${label}`);
+    later(() => {
+      world.network.heal(handle);
+      world.note(`healed: ${label}`);
+    });
+  };
+  switch (kind) {
+    case 'crash': {
+      const id = random.pick(ids);
+      crash(cluster, id);
+      later(() => restart(cluster, id));
+      return;
+    }
+    case 'crash-all': {
+      // Every node loses power at once; they come back one by one, in a random order.
+      for (const id of ids) crash(cluster, id);
+      let delayUs = durationUs;
+      for (const id of shuffled(random, ids)) {
+        later(() => restart(cluster, id), delayUs);
+        delayUs += random.between(0, 1_000) * MS;
+      }
+      return;
+    }
+    case 'failover-then-crash-rest': {
+      // The metadata leader dies; once another node leads, the rest die too, and the first one comes
+      // back first (issue 6 finding 1's schedule, on the metadata quorum).
+      const first = cluster.raftLeader()?.id ?? random.pick(ids);
+      crash(cluster, first);
+      const rest = ids.filter((id) => id !== first);
+      later(() => {
+        for (const id of rest) crash(cluster, id);
+        later(() => {
+          restart(cluster, first);
+          let delayUs = random.between(100, 2_000) * MS;
+          for (const id of shuffled(random, rest)) {
+            later(() => restart(cluster, id), delayUs);
+            delayUs += random.between(0, 1_000) * MS;
+          }
+        }, random.between(100, 1_000) * MS);
+      }, random.between(500, 2_000) * MS);
+      return;
+    }
+    case 'pause': {
+      const id = random.pick(ids);
+      const server = cluster.server(id);
+      if (!server.alive) return;
+      server.process.pause();
+      world.note(`fault: node ${id} paused`);
+      later(() => {
+        server.process.resume();
+        world.note(`node ${id} resumed`);
+      });
+      return;
+    }
+    case 'isolate': {
+      const id = random.pick(ids);
+      rules(`node ${id} isolated`, isolate(id, ids));
+      return;
+    }
+    case 'split': {
+      const order = shuffled(random, ids);
+      const cut = random.between(1, Math.floor(ids.length / 2));
+      const minority = order.slice(0, cut);
+      rules(`split [${minority}] | [${order.slice(cut)}]`, split(minority, order.slice(cut)));
+      return;
+    }
+    case 'bridge': {
+      const order = shuffled(random, ids);
+      rules(`bridge through node ${order[0]} of [${order}]`, bridge(order[0]!, order));
+      return;
+    }
+    case 'one-way': {
+      const order = shuffled(random, ids);
+      const cut = random.between(1, ids.length - 1);
+      rules(
+        `one way: [${order.slice(0, cut)}] -> [${order.slice(cut)}] lost`,
+        oneWay(order.slice(0, cut), order.slice(cut)),
+      );
+      return;
+    }
+    case 'drop-kind': {
+      const kindName = random.pick(['raft', 'controller']);
+      const direction = random.pick(['requests', 'responses', 'both'] as const);
+      rules(`${kindName} ${direction} lost`, dropKinds([kindName], direction));
+      return;
+    }
+    case 'lossy': {
+      const handle = world.network.addFaults({
+        drop: random.between(5, 30) / 100,
+        duplicate: random.between(0, 20) / 100,
+        extraDelayUs: random.between(0, 30) * MS,
+      });
+      world.note('fault: lossy network');
+      later(() => {
+        world.network.heal(handle);
+        world.note('healed: lossy network');
+      });
+      return;
+    }
+    case 'clock-skew': {
+      const id = random.pick(ids);
+      const rate = random.pick([0.25, 0.5, 0.8, 1.25, 2, 4]);
+      cluster.server(id).process.setRate(rate);
+      world.note(`fault: node ${id} clock at ${rate}x`);
+      later(() => {
+        cluster.server(id).process.setRate(1);
+        world.note(`node ${id} clock at 1x`);
+      });
+      return;
+    }
+    default:
+      kind satisfies never;
+  }
+}
+
+function crash(cluster: SimCluster, id: NodeId): void {
+  const server = cluster.server(id);
+  if (!server.alive) return;
+  server.crash();
+  cluster.world.note(`node ${id} crashed (power loss)`);
+}
+
+function restart(cluster: SimCluster, id: NodeId): void {
+  const server = cluster.server(id);
+  if (server.alive) return;
+  server.start();
+  cluster.world.note(`node ${id} restarted`);
+}
+
+/** The liveness phase's start: every link works, every process runs at 1x, every node is up. */
+export function healEverything(cluster: SimCluster): void {
+  cluster.world.network.healAll();
+  for (const server of cluster.servers.values()) {
+    server.process.setRate(1);
+    server.process.resume();
+    if (!server.alive) server.start();
+  }
+  cluster.world.note('healed everything');
+}
+
+function shuffled<T>(random: Prng, items: readonly T[]): T[] {
+  const result = [...items];
+  for (let i = result.length - 1; i > 0; i--) {
+    const j = random.nextInt(i + 1);
+    [result[i], result[j]] = [result[j]!, result[i]!];
+  }
+  return result;
+}

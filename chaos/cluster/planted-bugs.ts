@@ -1,0 +1,33 @@
+import { RaftNode } from '../../raft/node.ts';
+import { PLANTED_BUGS } from '../planted-bugs.ts';
+import type { RaftVariant } from './metadata-raft.ts';
+
+// Bugs planted on purpose in the whole-cluster simulation, through the seams the code offers (a Raft
+// factory, the driver's sync policy, the simulated disk), to show that its checkers catch them. The
+// Raft-only simulation (chaos/sim) keeps the Raft bugs that need its targeted faults to show
+// (vote-without-persist, commit-old-term: not caught here in 300 seeds).
+
+/** How a planted bug changes the world; every field is the correct behaviour in CORRECT_CLUSTER. */
+export interface ClusterVariant extends RaftVariant {
+  /** The disk forgets its last completed sync when the process crashes. */
+  readonly loseLastSyncOnCrash: boolean;
+}
+
+export const CORRECT_CLUSTER: ClusterVariant = {
+  createRaft: (options) => new RaftNode(options),
+  sendBeforeSync: false,
+  loseLastSyncOnCrash: false,
+};
+
+export const CLUSTER_BUGS = {
+  /** A metadata Raft follower accepts appends that do not match its log. */
+  'metadata-accept-mismatch': { ...CORRECT_CLUSTER, createRaft: PLANTED_BUGS['accept-mismatch'].createRaft },
+  /** The metadata log's disk loses its last completed fsync on power loss. */
+  'metadata-lose-synced': { ...CORRECT_CLUSTER, loseLastSyncOnCrash: true },
+} as const satisfies Record<string, ClusterVariant>;
+
+export type ClusterBug = keyof typeof CLUSTER_BUGS;
+
+export function isClusterBug(name: string): name is ClusterBug {
+  return Object.hasOwn(CLUSTER_BUGS, name);
+}

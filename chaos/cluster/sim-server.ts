@@ -1,0 +1,258 @@
+import pino, { type Logger } from 'pino';
+import type { RaftStatus } from '../../raft/node.ts';
+import type { NodeId } from '../../raft/types.ts';
+import { KafkaError } from '../../src/common/kafka-errors.ts';
+import { answerControllerRequest } from '../../src/http/internal-controller-routes.ts';
+import { QuorumController } from '../../src/metadata/controller/quorum-controller.ts';
+import { brokerId, metadataOffset } from '../../src/metadata/ids.ts';
+import type { MetadataImage } from '../../src/metadata/image.ts';
+import { encodeRecordBatch } from '../../src/metadata/records.ts';
+import { BrokerLifecycle } from '../../src/node/broker-lifecycle.ts';
+import type { ControllerClient } from '../../src/node/controller-client.ts';
+import { ControllerRpc } from '../../src/node/controller-rpc.ts';
+import { QuorumTracker } from '../../src/node/quorum-tracker.ts';
+import { every } from '../../src/replication/timers.ts';
+import { SimDisk } from '../sim/disk.ts';
+import type { Prng } from '../sim/prng.ts';
+import type { Scheduler } from '../sim/scheduler.ts';
+import type { ClusterConfig } from './cluster-config.ts';
+import { IsrExpander } from './isr-expander.ts';
+import { MetadataRaft, type MetadataRaftHooks } from './metadata-raft.ts';
+import type { ClusterVariant } from './planted-bugs.ts';
+import type { ClusterProtocol } from './protocol.ts';
+import type { NetworkNode, RpcNetwork } from './rpc-network.ts';
+import { simControllerClient } from './sim-controller-transport.ts';
+import { SimProcess } from './sim-process.ts';
+import { seededUuid } from './sim-uuid.ts';
+
+export const CLUSTER_ID = 'sim-cluster-0000000000';
+
+const SILENT: Logger = pino({ level: 'silent' });
+
+export interface ServerRoles {
+  readonly controller: boolean;
+  readonly broker: boolean;
+}
+
+/** One incarnation's components, rebuilt from the disk by every start. */
+interface Incarnation {
+  readonly raft: MetadataRaft;
+  readonly controller: QuorumController | null;
+  readonly rpc: ControllerRpc | null;
+  readonly client: ControllerClient;
+  readonly lifecycle: BrokerLifecycle | null;
+}
+
+/**
+ * A simulated server: a process (crash, pause, clock) with a disk that outlives it, running the
+ * product's metadata components as src/node/node.ts wires them: the metadata Raft (voter on a
+ * controller, observer on a broker-only node) applying to the MetadataStateMachine; on a controller the
+ * QuorumController (active on the Raft leader, its writes resolving once applied) behind ControllerRpc;
+ * on a broker the BrokerLifecycle (registration, heartbeats, fencing) through a ControllerClient.
+ */
+export class SimServer implements NetworkNode<ClusterProtocol> {
+  readonly id: NodeId;
+  readonly roles: ServerRoles;
+  readonly process: SimProcess;
+  readonly disk: SimDisk;
+  private readonly config: ClusterConfig;
+  private readonly scheduler: Scheduler;
+  private readonly network: RpcNetwork<ClusterProtocol>;
+  private readonly random: Prng;
+  private readonly hooks: MetadataRaftHooks;
+  private readonly variant: ClusterVariant;
+  private parts: Incarnation | null = null;
+  restarts = 0;
+
+  constructor(options: {
+    id: NodeId;
+    roles: ServerRoles;
+    config: ClusterConfig;
+    scheduler: Scheduler;
+    network: RpcNetwork<ClusterProtocol>;
+    random: Prng;
+    hooks: MetadataRaftHooks;
+    variant: ClusterVariant;
+  }) {
+    this.variant = options.variant;
+    this.disk = new SimDisk({ loseLastSyncOnCrash: options.variant.loseLastSyncOnCrash });
+    this.id = options.id;
+    this.roles = options.roles;
+    this.config = options.config;
+    this.scheduler = options.scheduler;
+    this.network = options.network;
+    this.random = options.random;
+    this.hooks = options.hooks;
+    this.process = new SimProcess(`node-${this.id}`, this.scheduler, this.random.between(-500, 500));
+  }
+
+  get alive(): boolean {
+    return this.parts !== null;
+  }
+
+  raftStatus(): RaftStatus | null {
+    return this.parts?.raft.status() ?? null;
+  }
+
+  image(): MetadataImage | null {
+    return this.parts?.raft.image() ?? null;
+  }
+
+  brokerState(): BrokerLifecycle['state'] | null {
+    return this.parts?.lifecycle?.state ?? null;
+  }
+
+  controllerActive(): boolean {
+    return this.parts?.controller?.isActive() ?? false;
+  }
+
+  /** The ControllerClient of this node (the admin workload sends through it as an AdminService would). */
+  controllerClient(): ControllerClient | null {
+    return this.parts?.client ?? null;
+  }
+
+  /** Boots the process from what its disk durably holds. */
+  start(): void {
+    if (this.parts !== null) return;
+    this.process.start();
+    const random = this.random.fork(`incarnation-${this.restarts}`);
+    const { config } = this;
+    let controller: QuorumController | null = null;
+    const raft: MetadataRaft = new MetadataRaft({
+      id: this.id,
+      process: this.process,
+      scheduler: this.scheduler,
+      disk: this.disk,
+      random,
+      config: config.raft,
+      hooks: {
+        entriesWritten: (id, entries, prevTerm) => this.hooks.entriesWritten(id, entries, prevTerm),
+        applied: (id, entries) => this.hooks.applied(id, entries),
+        imageApplied: (id, image) => this.hooks.imageApplied(id, image),
+        statusChanged: (id, status) => {
+          this.hooks.statusChanged(id, status);
+          if (controller === null) return;
+          if (status.role === 'leader') controller.becomeLeader(status.term);
+          else controller.resign();
+        },
+      },
+      send: (message) => this.network.send(this.id, message.to, 'raft', message),
+      onImage: () => {},
+      variant: this.variant,
+    });
+    let rpc: ControllerRpc | null = null;
+    const timers = this.process.timers;
+    if (this.roles.controller) {
+      const uuids = random.fork('uuids');
+      controller = new QuorumController({
+        config: {
+          nodeId: this.id,
+          sessionTimeoutMs: config.brokerSessionTimeoutMs,
+          defaultPartitions: 1,
+          defaultReplicationFactor: Math.min(3, config.brokers.length),
+          uncleanLeaderElectionEnable: false,
+          autoLeaderRebalanceEnable: true,
+          leaderImbalanceCheckIntervalMs: config.leaderImbalanceCheckIntervalMs,
+        },
+        environment: { nowMs: () => timers.nowMs(), newUuid: () => seededUuid(uuids) },
+        log: {
+          image: () => raft.image(),
+          append: async (records) => {
+            try {
+              const { index } = await raft.propose(encodeRecordBatch(records));
+              return metadataOffset(index);
+            } catch (error) {
+              throw new KafkaError(
+                'NOT_CONTROLLER',
+                `The metadata write did not commit here: ${(error as Error).message}`,
+                {
+                  cause: error,
+                },
+              );
+            }
+          },
+        },
+      });
+      rpc = new ControllerRpc({
+        clusterId: CLUSTER_ID,
+        controller,
+        driver: raft,
+        quorum: new QuorumTracker(),
+        nowMs: () => timers.nowMs(),
+      });
+      const active = controller;
+      every(timers, Math.max(10, Math.min(250, config.brokerSessionTimeoutMs / 4)), () => active.tick());
+    }
+    const client = simControllerClient({
+      self: this.id,
+      voters: config.controllers,
+      network: this.network,
+      timers,
+      leaderHint: () => raft.status().leader,
+      requestTimeoutMs: config.controllerRequestTimeoutMs,
+      logger: SILENT,
+    });
+    let lifecycle: BrokerLifecycle | null = null;
+    if (this.roles.broker) {
+      lifecycle = new BrokerLifecycle({
+        clusterId: CLUSTER_ID,
+        brokerId: this.id,
+        endpoints: [{ name: 'INTERNAL', host: `node-${this.id}`, port: 9090, securityProtocol: 'PLAINTEXT' }],
+        rack: null,
+        processRoles: this.roles.controller ? ['broker', 'controller'] : ['broker'],
+        client,
+        metadataOffset: () => raft.image().offset,
+        heartbeatIntervalMs: config.brokerHeartbeatIntervalMs,
+        incarnationId: seededUuid(random.fork('incarnation-id')),
+        timers,
+        logger: SILENT,
+      });
+      lifecycle.start();
+      const registration = lifecycle;
+      const expander = new IsrExpander();
+      every(timers, config.isrExpandIntervalMs, () =>
+        expander.run({
+          self: brokerId(this.id),
+          image: raft.image(),
+          brokerEpoch: registration.epoch,
+          client,
+        }),
+      );
+    }
+    this.parts = { raft, controller, rpc, client, lifecycle };
+  }
+
+  /** Power loss: the process dies and every write its disk had not synced is gone. */
+  crash(): void {
+    if (this.parts === null) return;
+    this.parts = null;
+    this.process.crash();
+    this.disk.crash();
+    this.restarts++;
+  }
+
+  handle<K extends keyof ClusterProtocol & string>(
+    kind: K,
+    _from: NodeId,
+    request: ClusterProtocol[K]['request'],
+  ): Promise<ClusterProtocol[K]['response']> {
+    const parts = this.parts;
+    if (parts === null) return new Promise(() => {});
+    if (kind === 'raft') {
+      parts.raft.receive(request as ClusterProtocol['raft']['request']);
+      return Promise.resolve(undefined as never);
+    }
+    const { operation, body } = request as ClusterProtocol['controller']['request'];
+    const rpc = parts.rpc;
+    const handler = {
+      handle: ((op, decoded) =>
+        rpc === null
+          ? Promise.reject(new KafkaError('NOT_CONTROLLER', 'This node is not a controller.'))
+          : rpc.handle(op, decoded)) as ControllerRpc['handle'],
+      leaderHint: () => parts.raft.status().leader,
+    };
+    return answerControllerRequest(handler, operation, body, SILENT) as Promise<
+      ClusterProtocol[K]['response']
+    >;
+  }
+}
