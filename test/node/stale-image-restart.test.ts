@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { request } from 'undici';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { partitionId } from '../../src/metadata/ids.ts';
 import type { MetadataImage } from '../../src/metadata/image.ts';
 import { topicByName } from '../../src/metadata/queries.ts';
@@ -28,12 +28,12 @@ const CLUSTER_ID = 'q1Sh-9_nRNKnlE8X2VVZXw';
 const members = new Map<number, Member>();
 let root = '';
 
-async function createMembers(): Promise<void> {
+async function createMembers(count: number): Promise<void> {
   root = await mkdtemp(join(tmpdir(), 'kraftling-stale-image-'));
   const ports = [];
-  for (let i = 0; i < 3; i++) ports.push({ client: await freePort(), internal: await freePort() });
+  for (let i = 0; i < count; i++) ports.push({ client: await freePort(), internal: await freePort() });
   const voters = ports.map((port, i) => `${i + 1}@127.0.0.1:${port.internal}`).join(',');
-  for (let id = 1; id <= 3; id++) {
+  for (let id = 1; id <= count; id++) {
     const port = ports[id - 1]!;
     const properties = new Map<string, string>([
       ['node.id', String(id)],
@@ -45,8 +45,8 @@ async function createMembers(): Promise<void> {
       ['controller.quorum.election.timeout.ms', '500'],
       ['broker.heartbeat.interval.ms', '200'],
       ['broker.session.timeout.ms', '1500'],
-      ['default.replication.factor', '3'],
-      ['min.insync.replicas', '2'],
+      ['default.replication.factor', String(Math.min(3, count))],
+      ['min.insync.replicas', String(Math.min(2, count))],
       // The partition must stay where the failover put it while the test looks.
       ['auto.leader.rebalance.enable', 'false'],
     ]);
@@ -84,14 +84,16 @@ function partitionOf(image: MetadataImage | null) {
   return topicByName(image, 'orders')?.partitions.get(partitionId(0));
 }
 
-afterAll(async () => {
+afterEach(async () => {
   for (const id of members.keys()) await stop(id).catch(() => undefined);
+  members.clear();
   if (root !== '') await rm(root, { recursive: true, force: true });
+  root = '';
 });
 
 describe('a restarted node with a stale metadata image', () => {
   it('does not act on it before catching up with the quorum', { timeout: 120_000 }, async () => {
-    await createMembers();
+    await createMembers(3);
     for (const id of [1, 2, 3]) await start(id);
     await waitFor(
       'every broker unfenced',
@@ -181,5 +183,19 @@ describe('a restarted node with a stale metadata image', () => {
     expect(announced?.offset).toBeGreaterThanOrEqual(failoverOffset);
     expect(partitionOf(published)?.leaderEpoch).toBeGreaterThan(before.leaderEpoch);
     await waitFor('the restarted broker unfenced', () => restarted.brokerState() === 'running', 30_000);
+  });
+
+  it('a single-node cluster catches up with its own read index, after each restart', {
+    timeout: 60_000,
+  }, async () => {
+    await createMembers(1);
+    for (let incarnation = 0; incarnation < 2; incarnation++) {
+      const node = await start(1);
+      await waitFor('published', () => node.publishedImage() !== null, 20_000);
+      await waitFor('unfenced', () => node.brokerState() === 'running', 20_000);
+      // Once open, every applied image is the published one.
+      expect(node.publishedImage()).toBe(node.image());
+      await stop(1);
+    }
   });
 });
