@@ -84,7 +84,7 @@ export interface RaftStatus {
 type CampaignKind = 'preElection' | 'election' | 'transfer';
 
 /**
- * A read-index request on the leader. `index` and `round` are null until the leader has committed an
+ * A read-index request on the leader. `index` is null (and `round` 0) until the leader has committed an
  * entry of its term (before that its commit index may lag what earlier leaders committed).
  */
 interface PendingRead {
