@@ -13,6 +13,7 @@ import {
   nodeId,
   type PersistentState,
   type Random,
+  type ReadState,
   type Ready,
   type Snapshot,
   type Term,
@@ -62,6 +63,8 @@ export interface TestNode {
   readonly disk: MemoryDisk;
   /** Data of applied non-empty Normal entries, in order. */
   readonly applied: string[];
+  /** Every read-index outcome this incarnation's Readies carried, in order. */
+  readonly readStates: ReadState[];
 }
 
 export interface ClusterOptions {
@@ -117,7 +120,7 @@ export class TestCluster {
       ...this.options.raft,
     });
     const applied: string[] = disk.snapshot ? (JSON.parse(new TextDecoder().decode(disk.snapshot.data)) as string[]) : [];
-    const node = { raft, disk, applied };
+    const node = { raft, disk, applied, readStates: [] };
     this.nodes.set(id, node);
     this.down.delete(id);
     return node;
@@ -162,6 +165,7 @@ export class TestCluster {
         for (const entry of ready.committedEntries) {
           if (entry.data.length > 0) node.applied.push(new TextDecoder().decode(entry.data));
         }
+        node.readStates.push(...ready.readStates);
         node.raft.advance(ready);
       }
     }
