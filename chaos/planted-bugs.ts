@@ -6,8 +6,9 @@ import { CORRECT_WORLD, type WorldVariant } from './sim/cluster.ts';
 // Bugs planted on purpose to show that the simulation catches them: each is a realistic mistake
 // (in the driver, the core or the storage) that needs crashes, partitions and leader changes to matter.
 
-/** The core's private state that the commit rule reads; reached by a cast, as only a test would. */
+/** The core's private state that the commit and read rules read; reached by a cast, as only a test would. */
 interface CoreInternals {
+  readonly readRound: number;
   readonly voters: readonly NodeId[];
   readonly progress: ReadonlyMap<NodeId, { readonly match: LogIndex }>;
   readonly log: {
@@ -41,6 +42,17 @@ class AcceptMismatchNode extends RaftNode {
   }
 }
 
+/**
+ * Raft thesis §6.4 skipped: the leader answers a read index as soon as it has one, without the heartbeat
+ * round that would show it still leads (what the controller's read-index RPC did before: a deposed leader
+ * that has not noticed answers a stale commit index).
+ */
+class ReadIndexWithoutQuorumNode extends RaftNode {
+  protected override readRoundConfirmed(): number {
+    return (this as unknown as CoreInternals).readRound;
+  }
+}
+
 export const PLANTED_BUGS = {
   /** The driver sends a Ready's messages (votes, append acks) before its sync completes. */
   'vote-without-persist': { ...CORRECT_WORLD, sendBeforeSync: true },
@@ -48,6 +60,10 @@ export const PLANTED_BUGS = {
   'accept-mismatch': { ...CORRECT_WORLD, createRaft: (options) => new AcceptMismatchNode(options) },
   /** The disk forgets its last completed sync when the process crashes. */
   'lose-synced': { ...CORRECT_WORLD, loseLastSyncOnCrash: true },
+  'read-index-without-quorum': {
+    ...CORRECT_WORLD,
+    createRaft: (options) => new ReadIndexWithoutQuorumNode(options),
+  },
 } as const satisfies Record<string, WorldVariant>;
 
 export type PlantedBug = keyof typeof PLANTED_BUGS;

@@ -52,6 +52,7 @@ describe('planted bugs are caught', () => {
     'vote-without-persist': ['durability', 'election-safety', 'leader-completeness'],
     'commit-old-term': ['leader-completeness', 'state-machine-safety'],
     'accept-mismatch': ['durability', 'log-matching', 'core-assertion', 'state-machine-safety'],
+    'read-index-without-quorum': ['linearizable-reads'],
     'lose-synced': [
       'durability',
       'election-safety',

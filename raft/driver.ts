@@ -34,6 +34,21 @@ export interface RaftDriverOptions {
   readonly logger?: RaftLogger & { error(fields: Record<string, unknown>, message: string): void };
 }
 
+/**
+ * A read index refused: this node does not lead (notLeader), lost leadership before a quorum confirmed it
+ * (leadershipLost), or stopped. Retriable elsewhere: the leader's id is the hint.
+ */
+export class ReadIndexError extends Error {
+  override readonly name = 'ReadIndexError';
+  readonly reason: 'notLeader' | 'leadershipLost' | 'stopped';
+  readonly leader: NodeId;
+  constructor(reason: ReadIndexError['reason'], leader: NodeId) {
+    super(`read index refused: ${reason}${leader !== 0 ? ` (leader ${leader})` : ''}`);
+    this.reason = reason;
+    this.leader = leader;
+  }
+}
+
 /** A proposal that did not commit: the node is not (or no longer) the leader, or the entry was replaced. */
 export class ProposalError extends Error {
   override readonly name = 'ProposalError';
@@ -52,8 +67,14 @@ interface Waiter {
   readonly reject: (error: Error) => void;
 }
 
+interface ReadWaiter {
+  readonly resolve: (index: LogIndex) => void;
+  readonly reject: (error: Error) => void;
+}
+
 type Input =
   | { readonly kind: 'message'; readonly message: Message }
+  | { readonly kind: 'readIndex'; readonly requestId: number }
   | { readonly kind: 'tick' }
   | { readonly kind: 'propose'; readonly data: Uint8Array; readonly waiter: Omit<Waiter, 'term'> }
   | { readonly kind: 'transfer'; readonly to: NodeId }
@@ -70,6 +91,8 @@ export class RaftDriver {
   private readonly options: RaftDriverOptions;
   private inbox: Input[] = [];
   private readonly waiters = new Map<LogIndex, Waiter>();
+  private readonly readWaiters = new Map<number, ReadWaiter>();
+  private nextReadRequestId = 1;
   private wake: (() => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -117,6 +140,21 @@ export class RaftDriver {
     return new Promise((resolve, reject) => this.enqueue({ kind: 'propose', data, waiter: { resolve, reject } }));
   }
 
+  /**
+   * A linearizable read index (Raft thesis §6.4): resolves with the leader's commit index once a quorum
+   * has confirmed, after this call, that this node still leads. Everything committed anywhere before the
+   * call is at or below it; a read of a state machine that has applied it is linearizable. Rejects with a
+   * ReadIndexError on a node that does not lead, or that stops leading first.
+   */
+  readIndex(): Promise<LogIndex> {
+    if (this.stopped) return Promise.reject(new ReadIndexError('stopped', this.lastStatus.leader));
+    const requestId = this.nextReadRequestId++;
+    return new Promise((resolve, reject) => {
+      this.readWaiters.set(requestId, { resolve, reject });
+      this.enqueue({ kind: 'readIndex', requestId });
+    });
+  }
+
   transferLeadership(to: NodeId): void {
     this.enqueue({ kind: 'transfer', to });
   }
@@ -145,6 +183,7 @@ export class RaftDriver {
     if (this.unsyncedCommit && this.failure === null) await this.options.storage.sync();
     for (const waiter of this.waiters.values()) waiter.reject(new ProposalError('stopped', this.lastStatus.leader));
     this.waiters.clear();
+    this.failReadWaiters(new ReadIndexError('stopped', this.lastStatus.leader));
     await this.options.transport.close();
     await this.options.storage.close();
   }
@@ -152,6 +191,8 @@ export class RaftDriver {
   private enqueue(input: Input): void {
     if (this.stopped) {
       if (input.kind === 'propose') input.waiter.reject(new ProposalError('stopped', this.lastStatus.leader));
+      if (input.kind === 'readIndex')
+        this.settleRead(input.requestId, new ReadIndexError('stopped', this.lastStatus.leader));
       return;
     }
     this.inbox.push(input);
@@ -182,6 +223,7 @@ export class RaftDriver {
       if (this.timer !== null) clearInterval(this.timer);
       for (const waiter of this.waiters.values()) waiter.reject(error as Error);
       this.waiters.clear();
+      this.failReadWaiters(error as Error);
       for (const listener of this.fatalListeners) listener(error as Error);
     }
   }
@@ -200,6 +242,9 @@ export class RaftDriver {
     switch (input.kind) {
       case 'message':
         this.node.step(input.message);
+        return;
+      case 'readIndex':
+        this.node.readIndex(input.requestId);
         return;
       case 'tick':
         this.node.tick();
@@ -241,6 +286,12 @@ export class RaftDriver {
         this.options.stateMachine.apply(ready.committedEntries);
         this.settleWaiters(ready.committedEntries);
       }
+      for (const state of ready.readStates) {
+        this.settleRead(
+          state.requestId,
+          state.ok ? state.index : new ReadIndexError(state.reason, state.leader),
+        );
+      }
       this.node.advance(ready);
       if (ready.softState !== null && ready.softState.role !== 'leader') this.failWaitersOnLostLeadership();
     }
@@ -278,6 +329,19 @@ export class RaftDriver {
       if (waiter.term === entry.term) waiter.resolve({ index: entry.index, term: entry.term });
       else waiter.reject(new ProposalError('replaced', this.lastStatus.leader));
     }
+  }
+
+  private settleRead(requestId: number, outcome: LogIndex | Error): void {
+    const waiter = this.readWaiters.get(requestId);
+    if (waiter === undefined) return;
+    this.readWaiters.delete(requestId);
+    if (outcome instanceof Error) waiter.reject(outcome);
+    else waiter.resolve(outcome);
+  }
+
+  private failReadWaiters(error: Error): void {
+    for (const waiter of this.readWaiters.values()) waiter.reject(error);
+    this.readWaiters.clear();
   }
 
   private failWaitersUpTo(index: LogIndex): void {

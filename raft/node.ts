@@ -1,7 +1,7 @@
 import { assert, unreachable } from './assert.ts';
 import { RaftLog } from './log.ts';
 import { Progress } from './progress.ts';
-import { committedIndex, voteOutcome } from './quorum.ts';
+import { committedIndex, quorumReached, voteOutcome } from './quorum.ts';
 import {
   type AppendRequest,
   type AppendResponse,
@@ -16,6 +16,7 @@ import {
   type NodeId,
   type PersistentState,
   type Random,
+  type ReadState,
   type Ready,
   type Role,
   type SnapshotRequest,
@@ -83,12 +84,23 @@ export interface RaftStatus {
 type CampaignKind = 'preElection' | 'election' | 'transfer';
 
 /**
+ * A read-index request on the leader. `index` is null (and `round` 0) until the leader has committed an
+ * entry of its term (before that its commit index may lag what earlier leaders committed).
+ */
+interface PendingRead {
+  readonly requestId: number;
+  index: LogIndex | null;
+  /** The read-index round assigned on arrival: heartbeats of this round or later were sent after it. */
+  round: number;
+}
+
+/**
  * One Raft node, pure and synchronous (etcd-raft's raft + RawNode): no clock, no randomness of its own,
  * no I/O. The driver feeds it ticks, messages and proposals, and carries out each Ready (see types.ts).
  *
  * Implements Raft with PreVote and CheckQuorum, fast log backtracking, commit only of the leader's own
- * term (§5.4.2), pipelined replication with flow control, snapshots, non-voting observers and
- * leadership transfer.
+ * term (§5.4.2), pipelined replication with flow control, snapshots, non-voting observers,
+ * leadership transfer and linearizable read indexes (thesis §6.4).
  */
 export class RaftNode {
   readonly id: NodeId;
@@ -120,6 +132,18 @@ export class RaftNode {
   /** The leader has entries or a new commit index to send at the next Ready. */
   private appendsDue = false;
   private observeVoterCursor = 0;
+  /**
+   * Read indexes (thesis §6.4, etcd-raft's ReadOnlySafe). Each request arriving at the leader takes a new
+   * round, numbered from 1 in each term; heartbeats carry the latest round and followers echo it. A read
+   * of round r is answered once a quorum of voters (the leader included) has echoed a round >= r: every
+   * such heartbeat left after the request arrived, so the leader was still leader then.
+   * Invariant: pendingReads with a round are first, in ascending round order; every round <= readRound.
+   */
+  private pendingReads: PendingRead[] = [];
+  private readRound = 0;
+  /** A round was opened since the last heartbeat: send one at the next Ready rather than next tick. */
+  private readHeartbeatDue = false;
+  private readStates: ReadState[] = [];
 
   private messages: Message[] = [];
   private pendingSnapshotRestore = false;
@@ -215,6 +239,21 @@ export class RaftNode {
     return { ok: true, index: entry.index, term: entry.term };
   }
 
+  /**
+   * Asks for a read index (thesis §6.4). The outcome comes out in a later Ready's `readStates` under
+   * `requestId`: the leader's commit index once a quorum has confirmed its leadership after the request
+   * arrived, or a refusal (not the leader; leadership lost before the confirmation).
+   */
+  readIndex(requestId: number): void {
+    this.assertNoReadyOutstanding();
+    if (this.role !== 'leader') {
+      this.readStates.push({ requestId, ok: false, reason: 'notLeader', leader: this.leader });
+      return;
+    }
+    this.pendingReads.push({ requestId, index: null, round: 0 });
+    this.startPendingReads();
+  }
+
   /** Raft thesis §3.10: bring `to` up to date, then tell it to campaign at once. */
   transferLeadership(to: NodeId): void {
     this.assertNoReadyOutstanding();
@@ -238,8 +277,10 @@ export class RaftNode {
 
   hasReady(): boolean {
     this.flushAppends();
+    this.flushReadHeartbeats();
     return (
       this.messages.length > 0 ||
+      this.readStates.length > 0 ||
       this.pendingSnapshotSave ||
       this.log.unstableFrom <= this.log.lastIndex() ||
       this.log.committed > this.log.applied ||
@@ -251,6 +292,7 @@ export class RaftNode {
   ready(): Ready {
     this.assertNoReadyOutstanding();
     this.flushAppends();
+    this.flushReadHeartbeats();
     const hardState = this.hardState();
     const softState = this.softState();
     const ready: Ready = {
@@ -261,8 +303,10 @@ export class RaftNode {
       entries: this.log.unstableEntries(),
       messages: this.messages,
       committedEntries: this.log.nextCommittedEntries(),
+      readStates: this.readStates,
     };
     this.messages = [];
+    this.readStates = [];
     this.readyOutstanding = true;
     return ready;
   }
@@ -280,6 +324,7 @@ export class RaftNode {
     if (lastApplied !== undefined) this.log.appliedTo(lastApplied.index);
     // The leader's own entries count towards a quorum only once they are durable.
     if (this.role === 'leader' && this.maybeCommit()) this.appendsDue = true;
+    if (this.role === 'leader') this.startPendingReads();
   }
 
   status(): RaftStatus {
@@ -332,6 +377,18 @@ export class RaftNode {
     const candidate = committedIndex(matches);
     if (candidate <= this.log.committed || this.log.term(candidate) !== this.term) return false;
     return this.log.commitTo(candidate);
+  }
+
+  /**
+   * Thesis §6.4: the latest read-index round that a quorum of voters has answered in this term. The
+   * leader counts itself at its latest round: it knows it led when it opened it.
+   */
+  protected readRoundConfirmed(): number {
+    const rounds = new Map<NodeId, number>();
+    for (const voter of this.voters) {
+      rounds.set(voter, voter === this.id ? this.readRound : (this.progress.get(voter)?.readRoundAcknowledged ?? 0));
+    }
+    return quorumReached(rounds);
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -475,6 +532,11 @@ export class RaftNode {
     if (leader !== previousLeader) {
       this.logger?.info({ term: this.term, leader, role: this.role }, 'raft following');
     }
+    // Only a leader holds reads, and a leader only ever becomes a follower: none may outlive its term.
+    for (const read of this.pendingReads) {
+      this.readStates.push({ requestId: read.requestId, ok: false, reason: 'leadershipLost', leader: this.leader });
+    }
+    this.pendingReads = [];
   }
 
   private becomePreCandidate(): void {
@@ -497,7 +559,9 @@ export class RaftNode {
 
   private becomeLeader(): void {
     assert(this.role === 'candidate', 'only a candidate becomes leader', { node: this.id, role: this.role });
+    assert(this.pendingReads.length === 0, 'a new leader holds no reads', { node: this.id });
     this.reset();
+    this.readRound = 0;
     this.role = 'leader';
     this.leader = this.id;
     for (const voter of this.voters) {
@@ -522,6 +586,7 @@ export class RaftNode {
     this.progress.clear();
     this.leadTransferee = NONE;
     this.appendsDue = false;
+    this.readHeartbeatDue = false;
   }
 
   private resetElectionTimer(): void {
@@ -554,6 +619,16 @@ export class RaftNode {
         const progress = this.peerProgress(message.from);
         progress.lastHeardTick = this.ticks;
         progress.probeSent = false;
+        if (!progress.isObserver && message.readRound > progress.readRoundAcknowledged) {
+          assert(message.readRound <= this.readRound, 'a follower echoes a read round this leader opened', {
+            node: this.id,
+            from: message.from,
+            round: message.readRound,
+            latest: this.readRound,
+          });
+          progress.readRoundAcknowledged = message.readRound;
+          this.answerConfirmedReads();
+        }
         // A lost append would otherwise stall an idle follower: its answer to the next append tells us.
         if (progress.state === 'replicate' && progress.inflights.length >= this.maxInflightAppends) {
           progress.inflights.shift();
@@ -603,7 +678,10 @@ export class RaftNode {
       progress.becomeProbe();
       progress.becomeReplicate();
     } else if (progress.state === 'replicate') progress.acknowledgedTo(message.index);
-    if (moved && !progress.isObserver && this.maybeCommit()) this.appendsDue = true;
+    if (moved && !progress.isObserver && this.maybeCommit()) {
+      this.appendsDue = true;
+      this.startPendingReads();
+    }
     if (message.from === this.leadTransferee && progress.match === this.log.lastIndex()) {
       this.send({ type: 'timeoutNow', to: message.from });
     }
@@ -713,7 +791,7 @@ export class RaftNode {
   private handleHeartbeat(message: HeartbeatRequest): void {
     // The leader sends min(our match, its commit), so this never commits an unverified entry.
     this.log.commitTo(Math.min(message.commit, this.log.lastIndex()) as LogIndex);
-    this.send({ type: 'heartbeatResponse', to: message.from, lastIndex: this.log.lastIndex() });
+    this.send({ type: 'heartbeatResponse', to: message.from, lastIndex: this.log.lastIndex(), readRound: message.readRound });
   }
 
   private handleSnapshot(message: SnapshotRequest): void {
@@ -830,9 +908,53 @@ export class RaftNode {
   }
 
   private broadcastHeartbeat(): void {
+    this.readHeartbeatDue = false;
     for (const [id, progress] of this.progress) {
-      this.send({ type: 'heartbeat', to: id, commit: Math.min(progress.match, this.log.committed) as LogIndex });
+      const commit = Math.min(progress.match, this.log.committed) as LogIndex;
+      this.send({ type: 'heartbeat', to: id, commit, readRound: this.readRound });
     }
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Read indexes (thesis §6.4).
+
+  /**
+   * Gives each waiting read its index and round, once this leader has committed an entry of its own term
+   * (§6.4 step 1: only then does its commit index cover everything earlier leaders committed).
+   */
+  private startPendingReads(): void {
+    if (this.log.term(this.log.committed) !== this.term) return;
+    let opened = false;
+    for (const read of this.pendingReads) {
+      if (read.index !== null) continue;
+      if (!opened) {
+        this.readRound++;
+        opened = true;
+      }
+      read.index = this.log.committed;
+      read.round = this.readRound;
+    }
+    if (!opened) return;
+    this.readHeartbeatDue = true;
+    // A single voter confirms its own leadership.
+    this.answerConfirmedReads();
+  }
+
+  /** Answers, in arrival order, every read whose round a quorum has confirmed. */
+  private answerConfirmedReads(): void {
+    const confirmed = this.readRoundConfirmed();
+    while (this.pendingReads.length > 0) {
+      const read = this.pendingReads[0]!;
+      if (read.index === null || read.round > confirmed) return;
+      assert(read.index <= this.log.committed, 'a read index is committed', { node: this.id, index: read.index });
+      this.pendingReads.shift();
+      this.readStates.push({ requestId: read.requestId, ok: true, index: read.index });
+    }
+  }
+
+  /** Heartbeats of a newly opened round go out with the next Ready, not at the next tick. */
+  private flushReadHeartbeats(): void {
+    if (this.readHeartbeatDue && this.role === 'leader') this.broadcastHeartbeat();
   }
 
   // -------------------------------------------------------------------------------------------------

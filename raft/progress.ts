@@ -27,6 +27,8 @@ export class Progress {
    * within an election timeout, and silent observers are dropped.
    */
   lastHeardTick = 0;
+  /** The latest read-index round this voter answered a heartbeat of (thesis §6.4). */
+  readRoundAcknowledged = 0;
 
   constructor(next: LogIndex, isObserver: boolean) {
     this.next = next;

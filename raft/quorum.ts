@@ -10,9 +10,17 @@ export function quorumSize(voterCount: number): number {
  * indexes in descending order and take the one at position quorum - 1.
  */
 export function committedIndex(matchByVoter: ReadonlyMap<NodeId, LogIndex>): LogIndex {
-  const matches = [...matchByVoter.values()].sort((a, b) => b - a);
-  if (matches.length === 0) return 0 as LogIndex;
-  return matches[quorumSize(matches.length) - 1] as LogIndex;
+  return quorumReached(matchByVoter) as LogIndex;
+}
+
+/**
+ * The highest value that a majority of voters has reached, each voter's value being a monotonic
+ * counter (a match index, an acknowledged read-index round); 0 without voters.
+ */
+export function quorumReached(valueByVoter: ReadonlyMap<NodeId, number>): number {
+  const values = [...valueByVoter.values()].sort((a, b) => b - a);
+  if (values.length === 0) return 0;
+  return values[quorumSize(values.length) - 1]!;
 }
 
 export type VoteOutcome = 'won' | 'lost' | 'pending';

@@ -99,12 +99,19 @@ export interface AppendResponse extends MessageBase {
 export interface HeartbeatRequest extends MessageBase {
   readonly type: 'heartbeat';
   readonly commit: LogIndex;
+  /**
+   * The leader's latest read-index round (0: none yet in this term). The answer echoes it: a quorum
+   * answering round r shows that the sender still led after every read of round <= r arrived.
+   */
+  readonly readRound: number;
 }
 
 export interface HeartbeatResponse extends MessageBase {
   readonly type: 'heartbeatResponse';
   /** The responder's last log index, so an observer that fell silent can be resumed. */
   readonly lastIndex: LogIndex;
+  /** The read-index round of the heartbeat answered. */
+  readonly readRound: number;
 }
 
 /** InstallSnapshot (Raft §7), sent whole: snapshots of the metadata image are small. */
@@ -142,7 +149,8 @@ export type MessageType = Message['type'];
 //   1. persists: `snapshot` (if any), then `entries`, then `hardState`, and makes them durable (fsync);
 //   2. sends `messages` (they may depend on 1: a vote, an append acknowledgement);
 //   3. restores its state machine from `snapshot` if `restoreSnapshot`, then applies `committedEntries`;
-//   4. calls advance(ready).
+//   4. answers the read-index requests in `readStates` (they depend on nothing durable);
+//   5. calls advance(ready).
 // No step/tick/propose may happen between ready() and advance(): the driver queues them (that queue is
 // what makes one fsync cover many proposals and messages: group commit).
 
@@ -153,6 +161,22 @@ export interface SoftState {
   readonly leader: NodeId;
   readonly term: Term;
 }
+
+/**
+ * The outcome of a read-index request (Raft thesis §6.4, etcd-raft's ReadState with ReadOnlySafe):
+ * `index` was the leader's commit index when the request arrived, and a quorum confirmed afterwards that
+ * it still led. A read of the state machine once it has applied `index` is linearizable. The request is
+ * named by the id the application gave it (etcd's request context).
+ */
+export type ReadState =
+  | { readonly requestId: number; readonly ok: true; readonly index: LogIndex }
+  | {
+      readonly requestId: number;
+      readonly ok: false;
+      /** notLeader: refused on arrival; leadershipLost: the leader stepped down before confirming it. */
+      readonly reason: 'notLeader' | 'leadershipLost';
+      readonly leader: NodeId;
+    };
 
 export interface Ready {
   /** Set when role, leader or term changed since the last Ready. */
@@ -170,6 +194,8 @@ export interface Ready {
   readonly entries: readonly Entry[];
   readonly messages: readonly Message[];
   readonly committedEntries: readonly Entry[];
+  /** Read-index requests settled since the last Ready, in the order they were made. */
+  readonly readStates: readonly ReadState[];
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { ProposalError } from '../../raft/driver.ts';
+import { ProposalError, ReadIndexError } from '../../raft/driver.ts';
 import type { RaftNode, RaftStatus } from '../../raft/node.ts';
 import type { Entry, LogIndex, Message, NodeId, Ready, Term } from '../../raft/types.ts';
 import type { MetadataImage } from '../../src/metadata/image.ts';
@@ -39,6 +39,7 @@ export interface RaftVariant {
 type Input =
   | { readonly kind: 'message'; readonly message: Message }
   | { readonly kind: 'tick' }
+  | { readonly kind: 'readIndex'; readonly requestId: number }
   | { readonly kind: 'propose'; readonly data: Uint8Array; readonly waiter: Waiter }
   | { readonly kind: 'transfer'; readonly to: NodeId }
   | { readonly kind: 'compact'; readonly index: LogIndex; readonly data: Uint8Array };
@@ -68,6 +69,11 @@ export class MetadataRaft {
   private readonly hooks: MetadataRaftHooks;
   private readonly send: (message: Message) => void;
   private readonly waiters = new Map<LogIndex, Waiter & { readonly term: Term }>();
+  private readonly readWaiters = new Map<
+    number,
+    { readonly resolve: (index: LogIndex) => void; readonly reject: (error: Error) => void }
+  >();
+  private nextReadRequestId = 1;
   private inbox: Input[] = [];
   private syncing = false;
   /** Set while the loop runs: an input submitted from inside it (a snapshot due) waits for the next pass. */
@@ -143,6 +149,15 @@ export class MetadataRaft {
     );
   }
 
+  /** Raft's ReadIndex (thesis §6.4), as RaftDriver.readIndex: rejects with a ReadIndexError. */
+  readIndex(): Promise<LogIndex> {
+    const requestId = this.nextReadRequestId++;
+    return new Promise((resolve, reject) => {
+      this.readWaiters.set(requestId, { resolve, reject });
+      this.submit({ kind: 'readIndex', requestId });
+    });
+  }
+
   transferLeadership(to: NodeId): void {
     this.submit({ kind: 'transfer', to });
   }
@@ -204,6 +219,9 @@ export class MetadataRaft {
       case 'tick':
         this.raft.tick();
         return;
+      case 'readIndex':
+        this.raft.readIndex(input.requestId);
+        return;
       case 'propose': {
         const result = this.raft.propose(input.data);
         if (!result.ok) {
@@ -264,6 +282,13 @@ export class MetadataRaft {
         if (waiter.term === entry.term) waiter.resolve({ index: entry.index, term: entry.term });
         else waiter.reject(new ProposalError('replaced', this.raft.status().leader));
       }
+    }
+    for (const state of ready.readStates) {
+      const waiter = this.readWaiters.get(state.requestId);
+      if (waiter === undefined) continue;
+      this.readWaiters.delete(state.requestId);
+      if (state.ok) waiter.resolve(state.index);
+      else waiter.reject(new ReadIndexError(state.reason, state.leader));
     }
     this.raft.advance(ready);
     if (ready.softState !== null && ready.softState.role !== 'leader') {

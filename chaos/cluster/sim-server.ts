@@ -10,6 +10,7 @@ import { encodeRecordBatch } from '../../src/metadata/records.ts';
 import { BrokerLifecycle } from '../../src/node/broker-lifecycle.ts';
 import type { ControllerClient } from '../../src/node/controller-client.ts';
 import { ControllerRpc } from '../../src/node/controller-rpc.ts';
+import { MetadataPublisher } from '../../src/node/metadata-publisher.ts';
 import { QuorumTracker } from '../../src/node/quorum-tracker.ts';
 import { every } from '../../src/replication/timers.ts';
 import { SimDisk } from '../sim/disk.ts';
@@ -17,6 +18,7 @@ import type { Prng } from '../sim/prng.ts';
 import type { Scheduler } from '../sim/scheduler.ts';
 import type { ClusterConfig } from './cluster-config.ts';
 import { IsrExpander } from './isr-expander.ts';
+import { catchUpWithQuorum } from './quorum-catch-up.ts';
 import { MetadataRaft, type MetadataRaftHooks } from './metadata-raft.ts';
 import type { ClusterVariant } from './planted-bugs.ts';
 import type { ClusterProtocol } from './protocol.ts';
@@ -34,9 +36,14 @@ export interface ServerRoles {
   readonly broker: boolean;
 }
 
+/** Between two start-up asks for the metadata high watermark (node.ts's CATCH_UP_RETRY_BACKOFF_MS). */
+const CATCH_UP_RETRY_BACKOFF_MS = 100;
+
 /** One incarnation's components, rebuilt from the disk by every start. */
 interface Incarnation {
   readonly raft: MetadataRaft;
+  /** Gates the image the data plane acts on until this incarnation caught up with the quorum. */
+  readonly publisher: MetadataPublisher;
   readonly controller: QuorumController | null;
   readonly rpc: ControllerRpc | null;
   readonly client: ControllerClient;
@@ -98,6 +105,11 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
     return this.parts?.raft.image() ?? null;
   }
 
+  /** The image published to the data plane: null until this incarnation caught up with the quorum. */
+  publishedImage(): MetadataImage | null {
+    return this.parts?.publisher.image() ?? null;
+  }
+
   brokerState(): BrokerLifecycle['state'] | null {
     return this.parts?.lifecycle?.state ?? null;
   }
@@ -118,6 +130,7 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
     const random = this.random.fork(`incarnation-${this.restarts}`);
     const { config } = this;
     let controller: QuorumController | null = null;
+    const publisher = new MetadataPublisher();
     const raft: MetadataRaft = new MetadataRaft({
       id: this.id,
       process: this.process,
@@ -137,7 +150,7 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
         },
       },
       send: (message) => this.network.send(this.id, message.to, 'raft', message),
-      onImage: () => {},
+      onImage: (image) => publisher.applied(image),
       variant: this.variant,
     });
     let rpc: ControllerRpc | null = null;
@@ -192,6 +205,13 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
       requestTimeoutMs: config.controllerRequestTimeoutMs,
       logger: SILENT,
     });
+    void catchUpWithQuorum({
+      readIndex: async (timeoutMs) => (await client.call('read-index', {}, timeoutMs)).offset,
+      publisher,
+      timeoutMs: config.controllerRequestTimeoutMs,
+      retryBackoffMs: CATCH_UP_RETRY_BACKOFF_MS,
+      timers,
+    });
     let lifecycle: BrokerLifecycle | null = null;
     if (this.roles.broker) {
       lifecycle = new BrokerLifecycle({
@@ -202,6 +222,7 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
         processRoles: this.roles.controller ? ['broker', 'controller'] : ['broker'],
         client,
         metadataOffset: () => raft.image().offset,
+        readyToUnfence: () => publisher.isOpen(),
         heartbeatIntervalMs: config.brokerHeartbeatIntervalMs,
         incarnationId: seededUuid(random.fork('incarnation-id')),
         timers,
@@ -210,16 +231,14 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
       lifecycle.start();
       const registration = lifecycle;
       const expander = new IsrExpander();
-      every(timers, config.isrExpandIntervalMs, () =>
-        expander.run({
-          self: brokerId(this.id),
-          image: raft.image(),
-          brokerEpoch: registration.epoch,
-          client,
-        }),
-      );
+      every(timers, config.isrExpandIntervalMs, () => {
+        const image = publisher.image();
+        if (image !== null) {
+          expander.run({ self: brokerId(this.id), image, brokerEpoch: registration.epoch, client });
+        }
+      });
     }
-    this.parts = { raft, controller, rpc, client, lifecycle };
+    this.parts = { raft, publisher, controller, rpc, client, lifecycle };
   }
 
   /** Power loss: the process dies and every write its disk had not synced is gone. */

@@ -8,6 +8,7 @@ import {
   type VoterLog,
 } from '../checkers/leader-completeness.ts';
 import type { LivenessNodeView } from '../checkers/liveness.ts';
+import { LinearizableReadsChecker } from '../checkers/linearizable-reads.ts';
 import { LogMatchingChecker } from '../checkers/log-matching.ts';
 import { StateMachineSafetyChecker } from '../checkers/state-machine-safety.ts';
 import { Client } from './client.ts';
@@ -15,6 +16,7 @@ import type { SimConfig } from './config.ts';
 import { SimDisk } from './disk.ts';
 import { SimNetwork } from './network.ts';
 import { Prng } from './prng.ts';
+import { Reader } from './reader.ts';
 import type { Schedule } from './schedule.ts';
 import type { SnapshotContent } from './state-machine.ts';
 import { Scheduler } from './scheduler.ts';
@@ -48,6 +50,8 @@ export class Cluster implements SimNodeHooks {
   readonly nodes = new Map<NodeId, SimNode>();
   readonly voters: readonly NodeId[];
   readonly client: Client;
+  readonly reads = new LinearizableReadsChecker();
+  readonly reader: Reader;
   readonly electionSafety = new ElectionSafetyChecker();
   readonly logMatching = new LogMatchingChecker();
   readonly chain = new StateMachineSafetyChecker();
@@ -103,6 +107,14 @@ export class Cluster implements SimNodeHooks {
       scheduler: this.scheduler,
       random: this.root.fork('client'),
       delayMaxUs: config.clientDelayMaxUs,
+    });
+    this.reader = new Reader({
+      nodes: this.nodes,
+      scheduler: this.scheduler,
+      random: this.root.fork('reader'),
+      delayMaxUs: config.clientDelayMaxUs,
+      checker: this.reads,
+      committedFloor: () => this.chain.highest,
     });
   }
 

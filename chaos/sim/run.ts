@@ -16,6 +16,7 @@ export interface RunStats {
   readonly committedIndex: number;
   readonly leaderTerms: number;
   readonly messages: number;
+  readonly readsAnswered: number;
 }
 
 export interface RunOptions {
@@ -64,6 +65,7 @@ function runCluster(cluster: Cluster, schedule: Schedule): RunStats {
     committedIndex: cluster.chain.highest,
     leaderTerms: cluster.electionSafety.termsWithLeader,
     messages: cluster.network.stats.sent,
+    readsAnswered: cluster.reads.answered,
   };
 }
 
@@ -79,6 +81,17 @@ function scheduleWorkload(cluster: Cluster, schedule: Schedule): void {
     });
   };
   next();
+  // Reads at the same mean rate as proposals, from their own stream (the schedule stays as it was).
+  const readRandom = cluster.root.fork('read-workload');
+  const nextRead = (): void => {
+    const gapUs = readRandom.between(1, 2 * schedule.proposalIntervalMs * MS);
+    if (cluster.scheduler.now() + gapUs >= endUs) return;
+    cluster.scheduler.after(gapUs, () => {
+      cluster.reader.read();
+      nextRead();
+    });
+  };
+  nextRead();
 }
 
 /** Runs events up to `untilUs` (checking after each) or until `done()`; returns whether `done()` held. */
@@ -99,7 +112,7 @@ function runUntil(cluster: Cluster, untilUs: number, done: () => boolean): boole
   return done();
 }
 
-/** The liveness phase: a leader, then a fresh proposal committed, then every node at the same index. */
+/** The liveness phase: a leader, a fresh proposal committed, a read index answered, every node at one index. */
 function checkLiveness(cluster: Cluster): void {
   const { scheduler, client, config } = cluster;
   const checker = new LivenessChecker(scheduler.now());
@@ -117,6 +130,17 @@ function checkLiveness(cluster: Cluster): void {
     runUntil(cluster, Math.min(commitDeadline, scheduler.now() + electionUs), acknowledgedFinal);
     if (!acknowledgedFinal())
       checker.expire('commit of a fresh proposal', scheduler.now(), commitDeadline, cluster.livenessView());
+  }
+  // A read index at the leader is answered (a lost read is asked again); the checker holds it to at least
+  // the final commit.
+  const readIds: number[] = [];
+  const readAnswered = () => readIds.some((id) => cluster.reader.answers.has(id));
+  while (!readAnswered()) {
+    const leader = cluster.leader();
+    if (leader !== null) readIds.push(cluster.reader.read(leader.id));
+    runUntil(cluster, Math.min(commitDeadline, scheduler.now() + electionUs), readAnswered);
+    if (!readAnswered())
+      checker.expire('answer to a read index', scheduler.now(), commitDeadline, cluster.livenessView());
   }
   const target = Math.max(
     ...client.acknowledged.filter((ack) => finals.includes(ack.value)).map((ack) => ack.index),

@@ -1,5 +1,5 @@
 import type { ProposeResult, RaftNode, RaftOptions, RaftStatus } from '../../raft/node.ts';
-import type { Entry, Message, NodeId, Ready, Snapshot, Term } from '../../raft/types.ts';
+import type { Entry, Message, NodeId, ReadState, Ready, Snapshot, Term } from '../../raft/types.ts';
 import { Violation } from '../checkers/violation.ts';
 import { NodeClock } from './clock.ts';
 import type { SimConfig } from './config.ts';
@@ -27,6 +27,13 @@ export type Input =
   | { readonly kind: 'message'; readonly message: Message }
   | { readonly kind: 'tick' }
   | { readonly kind: 'propose'; readonly value: string; readonly respond: (result: ProposeResult) => void }
+  /** A read-index request; `lost` is called instead of `respond` if the process dies first. */
+  | {
+      readonly kind: 'readIndex';
+      readonly requestId: number;
+      readonly respond: (state: ReadState) => void;
+      readonly lost: () => void;
+    }
   | { readonly kind: 'transfer'; readonly to: NodeId };
 
 export interface SimNodeOptions {
@@ -64,6 +71,8 @@ export class SimNode implements Endpoint {
   private raft: RaftNode | null = null;
   private machine = new StateMachine();
   private inbox: Input[] = [];
+  /** Read-index requests accepted by this incarnation and not answered yet, by request id. */
+  private reads = new Map<number, Extract<Input, { kind: 'readIndex' }>>();
   private inFlight: InFlightSync | null = null;
   private syncDoneWhilePaused = false;
   private pausedValue = false;
@@ -129,6 +138,9 @@ export class SimNode implements Endpoint {
     this.incarnation++;
     this.raft = null;
     this.inbox = [];
+    const reads = [...this.reads.values()];
+    this.reads = new Map();
+    for (const read of reads) read.lost();
     this.inFlight = null;
     this.syncDoneWhilePaused = false;
     this.pausedValue = false;
@@ -161,11 +173,16 @@ export class SimNode implements Endpoint {
     this.submit({ kind: 'message', message });
   }
 
-  /** Inputs to a crashed process are lost; otherwise queued, then fed as soon as the node is idle. */
-  submit(input: Input): void {
-    if (this.raft === null || this.inbox.length >= this.options.config.inboxMax) return;
+  /**
+   * Inputs to a crashed process are lost; otherwise queued, then fed as soon as the node is idle.
+   * Returns whether the input was queued.
+   */
+  submit(input: Input): boolean {
+    if (this.raft === null || this.inbox.length >= this.options.config.inboxMax) return false;
+    if (input.kind === 'readIndex') this.reads.set(input.requestId, input);
     this.inbox.push(input);
     this.pump();
+    return true;
   }
 
   private scheduleTick(incarnation: number): void {
@@ -209,6 +226,9 @@ export class SimNode implements Endpoint {
         return;
       case 'propose':
         input.respond(raft.propose(encodeText(input.value)));
+        return;
+      case 'readIndex':
+        raft.readIndex(input.requestId);
         return;
       case 'transfer':
         raft.transferLeadership(input.to);
@@ -284,6 +304,13 @@ export class SimNode implements Endpoint {
       }
       this.machine.apply(entry);
       this.options.hooks.applied(this, entry);
+    }
+    for (const state of ready.readStates) {
+      const read = this.reads.get(state.requestId);
+      if (read === undefined)
+        throw new Violation('core-contract', `node ${this.id} answered unknown read ${state.requestId}`);
+      this.reads.delete(state.requestId);
+      read.respond(state);
     }
     raft.advance(ready);
     const snapshotIndex = this.disk.view().snapshot?.metadata.index ?? 0;

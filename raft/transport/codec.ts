@@ -92,9 +92,9 @@ function bodyToWire(message: Message): WireObject {
         rejectHintTerm: message.rejectHintTerm,
       };
     case 'heartbeat':
-      return { commit: message.commit };
+      return { commit: message.commit, readRound: message.readRound };
     case 'heartbeatResponse':
-      return { lastIndex: message.lastIndex };
+      return { lastIndex: message.lastIndex, readRound: message.readRound };
     case 'snapshot':
       return { snapshot: snapshotToWire(message.snapshot) };
     case 'timeoutNow':
@@ -267,9 +267,19 @@ function messageFromWire(value: unknown, where: string): Message {
         rejectHintTerm: term(safeInteger(body, 'rejectHintTerm', at)),
       };
     case 'heartbeat':
-      return { ...base, type, commit: logIndex(safeInteger(body, 'commit', at)) };
+      return {
+        ...base,
+        type,
+        commit: logIndex(safeInteger(body, 'commit', at)),
+        readRound: safeInteger(body, 'readRound', at),
+      };
     case 'heartbeatResponse':
-      return { ...base, type, lastIndex: logIndex(safeInteger(body, 'lastIndex', at)) };
+      return {
+        ...base,
+        type,
+        lastIndex: logIndex(safeInteger(body, 'lastIndex', at)),
+        readRound: safeInteger(body, 'readRound', at),
+      };
     case 'snapshot':
       return { ...base, type, snapshot: snapshotFromWire(body.snapshot, `${at}.snapshot`) };
     case 'timeoutNow':

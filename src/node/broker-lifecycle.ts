@@ -1,6 +1,8 @@
 // A broker's lease with the controller (Kafka's BrokerLifecycleManager): register with a new
 // incarnation id, then heartbeat with the metadata offset applied so far. The broker starts fenced and
-// is unfenced once caught up; a controller that forgot it (STALE_BROKER_EPOCH) makes it register
+// asks to stay fenced (wantFence) until it is ready to unfence: caught up with the metadata quorum and
+// publishing to its data plane (metadata-publisher.ts); the controller unfences it once its heartbeat
+// shows the registration applied. A controller that forgot it (STALE_BROKER_EPOCH) makes it register
 // again. On stop, a controlled shutdown hands its leaderships over before the process exits.
 import type { Logger } from 'pino';
 import { isKafkaError } from '../common/kafka-errors.ts';
@@ -19,6 +21,8 @@ export interface BrokerLifecycleOptions {
   readonly client: ControllerClient;
   /** The offset of the last metadata batch applied on this node. */
   readonly metadataOffset: () => number;
+  /** Kafka's setReadyToUnfence: the broker acts on current metadata (until then it stays fenced). */
+  readonly readyToUnfence: () => boolean;
   readonly heartbeatIntervalMs: number;
   /** A new id for each process (randomUUID()): the controller tells a restart from a retry by it. */
   readonly incarnationId: string;
@@ -158,7 +162,7 @@ export class BrokerLifecycle {
         brokerId: this.options.brokerId,
         brokerEpoch: this.brokerEpoch ?? 0,
         currentMetadataOffset: this.options.metadataOffset(),
-        wantFence: false,
+        wantFence: !this.options.readyToUnfence(),
         wantShutDown,
       },
       Math.max(1, timeoutMs),

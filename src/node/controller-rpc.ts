@@ -1,6 +1,8 @@
 // Serves controller RPCs on this node: decoded requests go to the local QuorumController, which answers
 // NOT_CONTROLLER unless it is the active one.
+import { ReadIndexError } from '../../raft/driver.ts';
 import type { RaftStatus } from '../../raft/node.ts';
+import type { LogIndex } from '../../raft/types.ts';
 import { KafkaError } from '../common/kafka-errors.ts';
 import type { QuorumController } from '../metadata/controller/quorum-controller.ts';
 import type { ControllerMessages, ControllerOperation } from '../metadata/controller/rpc-codec.ts';
@@ -14,19 +16,21 @@ type Handlers = {
   ) => Promise<ControllerMessages[O]['response']>;
 };
 
-/** What the controller RPCs read of the metadata Raft (the RaftDriver, or a simulated node). */
-export interface RaftStatusSource {
+/** What the controller RPCs need of the metadata Raft (the RaftDriver, or a simulated node). */
+export interface ControllerRaft {
   status(): RaftStatus;
+  /** Raft's ReadIndex; rejects with a ReadIndexError where no read index can be had. */
+  readIndex(): Promise<LogIndex>;
 }
 
 export class ControllerRpc implements ControllerRpcHandler {
   private readonly handlers: Handlers;
-  private readonly driver: RaftStatusSource;
+  private readonly driver: ControllerRaft;
 
   constructor(options: {
     clusterId: string;
     controller: QuorumController;
-    driver: RaftStatusSource;
+    driver: ControllerRaft;
     quorum: QuorumTracker;
     nowMs: () => number;
   }) {
@@ -97,14 +101,18 @@ export class ControllerRpc implements ControllerRpcHandler {
         return { ...partition, replicas: [...partition.replicas], isr: [...partition.isr] };
       },
       'read-index': async () => {
-        // Active means this leader has committed an entry of its own term, so its commit index covers
-        // everything any earlier leader committed. A leader cut off from its quorum could still answer
-        // until CheckQuorum deposes it (one election timeout): a read after that barrier is as stale as
-        // that window at worst, never inconsistent.
+        // Raft's ReadIndex (thesis §6.4): the commit index once a quorum has confirmed, after this request
+        // arrived, that this node still leads. A deposed leader that has not noticed yet (paused, cut off)
+        // cannot get that confirmation, so it never answers with a stale index.
         if (!controller.isActive()) {
           throw new KafkaError('NOT_CONTROLLER', 'This node is not the active controller.');
         }
-        return { offset: driver.status().commit };
+        try {
+          return { offset: await driver.readIndex() };
+        } catch (error) {
+          if (!(error instanceof ReadIndexError)) throw error;
+          throw new KafkaError('NOT_CONTROLLER', `No read index here: ${error.message}.`, { cause: error });
+        }
       },
       'describe-quorum': async () => {
         const status = driver.status();

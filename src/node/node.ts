@@ -9,7 +9,7 @@ import { seededRandom } from '../../raft/random.ts';
 import { FileStorage } from '../../raft/storage/file-storage.ts';
 import { Http2Transport } from '../../raft/transport/http2-transport.ts';
 import { type NodeId, nodeId } from '../../raft/types.ts';
-import { KafkaError } from '../common/kafka-errors.ts';
+import { KafkaError, type KafkaErrorName } from '../common/kafka-errors.ts';
 import { buildClientApp } from '../http/client-app.ts';
 import { listenClientApi } from '../http/client-server.ts';
 import { type ControllerRpcHandler, registerControllerRoutes } from '../http/internal-controller-routes.ts';
@@ -35,6 +35,8 @@ import { registerGroupRoutes } from './group-rpc.ts';
 import { GroupCoordinator } from '../groups/coordinator.ts';
 import { NodeMetrics } from './metrics.ts';
 import { ImageWatch } from './image-watch.ts';
+import { MetadataPublisher } from './metadata-publisher.ts';
+import { catchUpWithQuorum } from './quorum-catch-up.ts';
 import { QuorumTracker } from './quorum-tracker.ts';
 import { ReplicaManager } from '../replication/replica-manager.ts';
 import { HttpFetchTransport } from '../replication/http-fetch-transport.ts';
@@ -49,6 +51,8 @@ const REPLICA_FETCH_BACKOFF_MS = 1000;
 const GROUP_REQUEST_TIMEOUT_MS = 15_000;
 /** How often the group coordinator expires sessions. */
 const GROUP_TICK_MS = 250;
+/** Between two start-up asks for the metadata high watermark (Kafka's retry.backoff.ms). */
+const CATCH_UP_RETRY_BACKOFF_MS = 100;
 
 export interface NodeAddresses {
   /** "host:port" of the client API, as bound. */
@@ -105,20 +109,38 @@ export class KraftNode {
       routes: (server) => {
         registerControllerRoutes(server, rpcHandler, logger);
         registerMetadataRoutes(server, () => stateMachine.image());
-        registerReplicationRoutes(server, () => replicas, logger);
-        registerGroupRoutes(server, () => coordinator, logger);
+        // Until caught up with the quorum the partitions and groups are not served (503: not yet).
+        registerReplicationRoutes(server, () => (publisher.isOpen() ? replicas : null), logger);
+        registerGroupRoutes(server, () => (publisher.isOpen() ? coordinator : null), logger);
       },
       logger,
     });
 
     const watch = new ImageWatch(() => stateMachine.image());
+    // The data plane acts only on images published once this node has caught up with the quorum.
+    const publisher = new MetadataPublisher();
+    let announcedCaughtUp = false;
+    publisher.subscribe((image) => {
+      if (announcedCaughtUp) return;
+      announcedCaughtUp = true;
+      logger.info(
+        { offset: image.offset },
+        'metadata caught up with the quorum: publishing to the data plane',
+      );
+    });
+    const caughtUpImage = (error: KafkaErrorName) => (): MetadataImage => {
+      const image = publisher.image();
+      if (image === null) {
+        throw new KafkaError(error, 'This node has not caught up with the metadata quorum yet.');
+      }
+      return image;
+    };
     const stateMachine: MetadataStateMachine = new MetadataStateMachine({
       snapshotRecordsMax: config.metadataLogMaxRecordsBetweenSnapshots,
       snapshotBytesMax: config.metadataLogMaxRecordBytesBetweenSnapshots,
       onApplied: (image) => {
         watch.applied(image);
-        replicas?.applyImage(image);
-        coordinator?.topicsChanged();
+        publisher.applied(image);
       },
       onSnapshotDue: (index, data) => {
         logger.info({ index }, 'metadata snapshot taken');
@@ -217,6 +239,15 @@ export class KraftNode {
       logger,
     });
     const admin = new AdminService({ client, watch, timeoutMs: config.controllerQuorumRequestTimeoutMs });
+    const catchUpAbort = new AbortController();
+    const catchingUp = catchUpWithQuorum({
+      readIndex: async (timeoutMs) => (await client.call('read-index', {}, timeoutMs)).offset,
+      publisher,
+      timeoutMs: config.controllerQuorumRequestTimeoutMs,
+      retryBackoffMs: CATCH_UP_RETRY_BACKOFF_MS,
+      signal: catchUpAbort.signal,
+      logger,
+    });
 
     let lifecycle: BrokerLifecycle | null = null;
     const metrics = new NodeMetrics({
@@ -227,14 +258,14 @@ export class KraftNode {
     const data = new DataService({
       metrics,
       self: brokerId(config.nodeId),
-      image: () => stateMachine.image(),
+      image: caughtUpImage('LEADER_NOT_AVAILABLE'),
       catchUp: (timeoutMs) => admin.catchUp(timeoutMs),
       replicas: () => replicas,
       logger,
     });
     const groups = new GroupService({
       self: brokerId(config.nodeId),
-      image: () => stateMachine.image(),
+      image: caughtUpImage('COORDINATOR_NOT_AVAILABLE'),
       admin,
       coordinator: () => coordinator,
       offsetsTopicPartitions: config.offsetsTopicNumPartitions,
@@ -291,6 +322,7 @@ export class KraftNode {
         processRoles: [...config.processRoles],
         client,
         metadataOffset: () => stateMachine.image().offset,
+        readyToUnfence: () => publisher.isOpen(),
         heartbeatIntervalMs: config.brokerHeartbeatIntervalMs,
         incarnationId: randomUUID(),
         timers: realTimers,
@@ -346,7 +378,8 @@ export class KraftNode {
       });
       const hostedReplicas = replicas;
       const offsetsTopicId = (): TopicId => {
-        const topic = topicByName(stateMachine.image(), OFFSETS_TOPIC);
+        const image = publisher.image();
+        const topic = image === null ? undefined : topicByName(image, OFFSETS_TOPIC);
         if (topic === undefined) throw new KafkaError('NOT_COORDINATOR', `${OFFSETS_TOPIC} does not exist.`);
         return topic.id;
       };
@@ -386,8 +419,16 @@ export class KraftNode {
         newMemberId: (clientId) => `${clientId}-${randomUUID()}`,
         minSessionTimeoutMs: config.groupMinSessionTimeoutMs,
         maxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
-        partitionsOf: (topic) => topicByName(stateMachine.image(), topic)?.partitions.size ?? null,
-        topicIdOf: (topic) => topicByName(stateMachine.image(), topic)?.id ?? null,
+        // The published image only (null before this node caught up): the coordinator has no partition
+        // loaded before then, and a stale image would make a live topic look deleted.
+        partitionsOf: (topic) => {
+          const image = publisher.image();
+          return image === null ? null : (topicByName(image, topic)?.partitions.size ?? null);
+        },
+        topicIdOf: (topic) => {
+          const image = publisher.image();
+          return image === null ? null : (topicByName(image, topic)?.id ?? null);
+        },
         logger,
       });
       coordinator = groupCoordinator;
@@ -398,7 +439,8 @@ export class KraftNode {
       });
       groupTimer = setInterval(() => groupCoordinator.tick(), GROUP_TICK_MS);
       groupTimer.unref();
-      replicas.applyImage(stateMachine.image());
+      publisher.subscribe((image) => hostedReplicas.applyImage(image));
+      publisher.subscribe(() => groupCoordinator.topicsChanged());
     }
     logger.info(
       { clusterId, roles: [...config.processRoles], client: clientApi.address, internal: transport.address },
@@ -425,6 +467,8 @@ export class KraftNode {
         clientApi,
         app,
         watch,
+        publisher,
+        catchUp: { abort: () => catchUpAbort.abort(), done: catchingUp },
         voters,
         quorumLost: () =>
           raft.status().leader === 0 &&
@@ -435,6 +479,11 @@ export class KraftNode {
 
   image(): MetadataImage {
     return this.parts.stateMachine.image();
+  }
+
+  /** The image the data plane acts on: null until this node has caught up with the metadata quorum. */
+  publishedImage(): MetadataImage | null {
+    return this.parts.publisher.image();
   }
 
   /**
@@ -467,6 +516,7 @@ export class KraftNode {
   private async stopOnce(controlled: boolean, timeoutMs: number): Promise<void> {
     const { logger, driver, lifecycle } = this.parts;
     const deadline = Date.now() + timeoutMs;
+    this.parts.catchUp.abort();
     if (lifecycle !== null) {
       if (controlled)
         await lifecycle.controlledShutdown(Math.max(0, deadline - Date.now()), this.parts.quorumLost);
@@ -485,6 +535,7 @@ export class KraftNode {
     await this.parts.clientApi.close();
     await this.parts.app.close();
     await this.parts.controllerClient.close();
+    await this.parts.catchUp.done;
     await driver.stop();
     this.parts.watch.close();
     logger.info({}, 'node stopped');
@@ -538,6 +589,9 @@ interface Parts {
   readonly clientApi: { address: string; close(): Promise<void> };
   readonly app: { close(): Promise<unknown> };
   readonly watch: ImageWatch;
+  readonly publisher: MetadataPublisher;
+  /** The start-up catch-up with the quorum (quorum-catch-up.ts): aborted when the node stops. */
+  readonly catchUp: { readonly abort: () => void; readonly done: Promise<void> };
   readonly voters: readonly NodeId[];
   /** True once the metadata quorum has had no leader for two election timeouts. */
   readonly quorumLost: () => boolean;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RaftDriver, type StateMachine } from '../../raft/driver.ts';
+import { RaftDriver, ReadIndexError, type StateMachine } from '../../raft/driver.ts';
 import { seededRandom } from '../../raft/random.ts';
 import {
   type Entry,
@@ -46,7 +46,8 @@ const silentTransport: RaftTransport = {
 class ListStateMachine implements StateMachine {
   readonly values: string[] = [];
   apply(entries: readonly Entry[]): void {
-    for (const entry of entries) if (entry.data.length > 0) this.values.push(new TextDecoder().decode(entry.data));
+    for (const entry of entries)
+      if (entry.data.length > 0) this.values.push(new TextDecoder().decode(entry.data));
   }
   restore(): void {}
 }
@@ -103,5 +104,37 @@ describe('RaftDriver', () => {
     expect(driver.fatalError()?.message).toBe('EIO: fsync failed');
     await expect(driver.propose(new Uint8Array([2]))).rejects.toThrow(/stopped/);
     await driver.stop();
+  });
+
+  it('answers a read index on a leader, refuses it on a node that does not lead and once stopped', async () => {
+    const single = await RaftDriver.start({
+      id: nodeId(1),
+      voters: [nodeId(1)],
+      storage: new FlakyStorage(),
+      transport: silentTransport,
+      stateMachine: new ListStateMachine(),
+      random: seededRandom(3),
+      tickMs: 1,
+    });
+    await waitFor(() => single.status().role === 'leader');
+    const { index } = await single.propose(new Uint8Array([1]));
+    expect(await single.readIndex()).toBeGreaterThanOrEqual(index);
+    await single.stop();
+    await expect(single.readIndex()).rejects.toThrow(ReadIndexError);
+
+    // One of three voters that hears from no one never leads: refused at once, not left hanging.
+    const follower = await RaftDriver.start({
+      id: nodeId(1),
+      voters: [nodeId(1), nodeId(2), nodeId(3)],
+      storage: new FlakyStorage(),
+      transport: silentTransport,
+      stateMachine: new ListStateMachine(),
+      random: seededRandom(4),
+      tickMs: 1,
+    });
+    const refused = await follower.readIndex().catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ReadIndexError);
+    expect((refused as ReadIndexError).reason).toBe('notLeader');
+    await follower.stop();
   });
 });

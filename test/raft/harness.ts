@@ -13,6 +13,7 @@ import {
   nodeId,
   type PersistentState,
   type Random,
+  type ReadState,
   type Ready,
   type Snapshot,
   type Term,
@@ -62,6 +63,8 @@ export interface TestNode {
   readonly disk: MemoryDisk;
   /** Data of applied non-empty Normal entries, in order. */
   readonly applied: string[];
+  /** Every read-index outcome this incarnation's Readies carried, in order. */
+  readonly readStates: ReadState[];
 }
 
 export interface ClusterOptions {
@@ -116,8 +119,10 @@ export class TestCluster {
       random: seededRandom((this.options.seed ?? 1) * 1000 + id),
       ...this.options.raft,
     });
-    const applied: string[] = disk.snapshot ? (JSON.parse(new TextDecoder().decode(disk.snapshot.data)) as string[]) : [];
-    const node = { raft, disk, applied };
+    const applied: string[] = disk.snapshot
+      ? (JSON.parse(new TextDecoder().decode(disk.snapshot.data)) as string[])
+      : [];
+    const node = { raft, disk, applied, readStates: [] };
     this.nodes.set(id, node);
     this.down.delete(id);
     return node;
@@ -157,11 +162,16 @@ export class TestCluster {
         this.onReady?.(id, ready, node);
         this.inFlight.push(...ready.messages);
         if (ready.restoreSnapshot && ready.snapshot !== null) {
-          node.applied.splice(0, node.applied.length, ...(JSON.parse(new TextDecoder().decode(ready.snapshot.data)) as string[]));
+          node.applied.splice(
+            0,
+            node.applied.length,
+            ...(JSON.parse(new TextDecoder().decode(ready.snapshot.data)) as string[]),
+          );
         }
         for (const entry of ready.committedEntries) {
           if (entry.data.length > 0) node.applied.push(new TextDecoder().decode(entry.data));
         }
+        node.readStates.push(...ready.readStates);
         node.raft.advance(ready);
       }
     }
@@ -247,7 +257,9 @@ export class TestCluster {
   }
 
   leader(): TestNode | undefined {
-    return [...this.nodes.entries()].find(([id, node]) => !this.down.has(id) && node.raft.status().role === 'leader')?.[1];
+    return [...this.nodes.entries()].find(
+      ([id, node]) => !this.down.has(id) && node.raft.status().role === 'leader',
+    )?.[1];
   }
 
   propose(id: number, value: string): void {

@@ -141,6 +141,7 @@ function heartbeat(from: number, to: number, requestTerm: number, commit: number
     to: nodeId(to),
     term: requestTerm as Term,
     commit: commit as LogIndex,
+    readRound: 0,
   };
 }
 

@@ -55,8 +55,8 @@ const variantArbs: fc.Arbitrary<Message>[] = [
     rejectHint: indexArb,
     rejectHintTerm: termArb,
   }),
-  fc.record({ type: fc.constant('heartbeat' as const), commit: indexArb }),
-  fc.record({ type: fc.constant('heartbeatResponse' as const), lastIndex: indexArb }),
+  fc.record({ type: fc.constant('heartbeat' as const), commit: indexArb, readRound: indexArb }),
+  fc.record({ type: fc.constant('heartbeatResponse' as const), lastIndex: indexArb, readRound: indexArb }),
   fc.record({ type: fc.constant('snapshot' as const), snapshot: snapshotArb }),
   fc.record({ type: fc.constant('timeoutNow' as const) }),
   fc.record({ type: fc.constant('observe' as const), lastIndex: indexArb }),
@@ -131,6 +131,7 @@ describe('raft codec', () => {
       to: nodeId(2),
       term: term(2 ** 53),
       commit: logIndex(0),
+      readRound: 0,
     };
     const bytes = encodeBatch({ from: nodeId(1), fromAddress: '', messages: [unsafe] });
     expect(() => decodeBatch(bytes)).toThrow(RaftCodecError);

@@ -60,7 +60,14 @@ async function waitFor(condition: () => boolean, what: string, deadlineMs = 5000
 }
 
 function heartbeat(from: number, to: number, commit: number): HeartbeatRequest {
-  return { type: 'heartbeat', from: nodeId(from), to: nodeId(to), term: term(1), commit: logIndex(commit) };
+  return {
+    type: 'heartbeat',
+    from: nodeId(from),
+    to: nodeId(to),
+    term: term(1),
+    commit: logIndex(commit),
+    readRound: 0,
+  };
 }
 
 function h2Client(address: string): Client {
