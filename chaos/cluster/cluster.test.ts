@@ -136,6 +136,20 @@ describe('MetadataChecker', () => {
     );
   });
 
+  it('finds a leader epoch that goes back as offsets grow, and a fenced leader', () => {
+    const c = checker();
+    c.observeImage(nodeId(1), image({ offset: 5, epoch: 3 }));
+    expect(violation(() => c.observeImage(nodeId(2), image({ offset: 4, epoch: 2 })))).toBeNull();
+    expect(violation(() => c.observeImage(nodeId(2), image({ offset: 6, epoch: 2 })))).toBe(
+      'epochs-monotonic',
+    );
+    expect(
+      violation(() =>
+        checker().observeImage(nodeId(1), image({ offset: 5, fenced: true, leader: 2, isr: [2] })),
+      ),
+    ).toBe('fenced-leader');
+  });
+
   it('finds a fenced broker in an ISR of two, not as its last member', () => {
     expect(violation(() => checker().observeImage(nodeId(1), image({ offset: 5, fenced: true })))).toBe(
       'fenced-in-isr',

@@ -61,6 +61,11 @@ export class MetadataChecker {
     string,
     { readonly leader: number; readonly node: NodeId; readonly offset: number }
   >();
+  /** The highest epochs seen per partition ("topicId/partition"): they never go back in any image. */
+  private readonly epochs = new Map<
+    string,
+    { readonly leaderEpoch: number; readonly partitionEpoch: number; readonly offset: number }
+  >();
   /** The highest committed index any node applied. */
   highest = 0;
 
@@ -99,6 +104,29 @@ export class MetadataChecker {
     for (const topic of image.topics.values()) {
       for (const [partitionId, partition] of topic.partitions) {
         const name = `${topic.name}-${partitionId}`;
+        const epochKey = `${topic.id}/${partitionId}`;
+        const seen = this.epochs.get(epochKey);
+        if (seen !== undefined && image.offset >= seen.offset) {
+          if (partition.leaderEpoch < seen.leaderEpoch || partition.partitionEpoch < seen.partitionEpoch) {
+            throw new Violation(
+              'epochs-monotonic',
+              `${name}: leader epoch ${partition.leaderEpoch}, partition epoch ${partition.partitionEpoch} in node ${node}'s image at ${image.offset}, after ${seen.leaderEpoch}, ${seen.partitionEpoch} at ${seen.offset}`,
+            );
+          }
+        }
+        if (seen === undefined || image.offset >= seen.offset) {
+          this.epochs.set(epochKey, {
+            leaderEpoch: partition.leaderEpoch,
+            partitionEpoch: partition.partitionEpoch,
+            offset: image.offset,
+          });
+        }
+        if (partition.leader !== NO_LEADER && image.brokers.get(partition.leader)?.fenced !== false) {
+          throw new Violation(
+            'fenced-leader',
+            `${name}: leader ${partition.leader} is fenced or unregistered (node ${node}'s image at ${image.offset})`,
+          );
+        }
         if (partition.leader !== NO_LEADER) {
           const key = `${topic.id}/${partitionId}/${partition.leaderEpoch}`;
           const known = this.leaders.get(key);
