@@ -6,7 +6,9 @@ import { bridge, dropKinds, isolate, type LinkRule, oneWay, split } from './link
 
 /** The kinds of fault the safety phase draws from, with their weights. */
 export const FAULT_WEIGHTS = {
-  crash: 4,
+  crash: 3,
+  kill: 2,
+  terminate: 2,
   'crash-all': 1,
   'failover-then-crash-rest': 1,
   pause: 3,
@@ -20,6 +22,9 @@ export const FAULT_WEIGHTS = {
 } as const;
 
 export type FaultKind = keyof typeof FAULT_WEIGHTS;
+
+/** How long a controlled shutdown may take (KraftNode.stop's default is 10 s). */
+const TERMINATE_TIMEOUT_MS = 5_000;
 
 const WEIGHTED_KINDS: readonly FaultKind[] = Object.entries(FAULT_WEIGHTS).flatMap(([kind, weight]) =>
   Array.from({ length: weight }, () => kind as FaultKind),
@@ -61,6 +66,28 @@ function startFault(cluster: SimCluster, random: Prng, kind: FaultKind): void {
       const id = random.pick(ids);
       crash(cluster, id);
       later(() => restart(cluster, id));
+      return;
+    }
+    case 'kill': {
+      const id = random.pick(ids);
+      const server = cluster.server(id);
+      if (!server.alive) return;
+      server.kill();
+      world.note(`node ${id} killed (kill -9)`);
+      later(() => restart(cluster, id));
+      return;
+    }
+    case 'terminate': {
+      const id = random.pick(ids);
+      const server = cluster.server(id);
+      if (!server.alive) return;
+      world.note(`node ${id} terminated (controlled shutdown)`);
+      const incarnation = server.process.incarnation;
+      void server.terminate(TERMINATE_TIMEOUT_MS).then(() => {
+        if (server.process.incarnation === incarnation) return;
+        world.note(`node ${id} stopped`);
+        later(() => restart(cluster, id));
+      });
       return;
     }
     case 'crash-all': {

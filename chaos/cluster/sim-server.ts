@@ -12,7 +12,7 @@ import type { ControllerClient } from '../../src/node/controller-client.ts';
 import { ControllerRpc } from '../../src/node/controller-rpc.ts';
 import { MetadataPublisher } from '../../src/node/metadata-publisher.ts';
 import { QuorumTracker } from '../../src/node/quorum-tracker.ts';
-import { every } from '../../src/replication/timers.ts';
+import { every, sleep } from '../../src/replication/timers.ts';
 import { SimDisk } from '../sim/disk.ts';
 import type { Prng } from '../sim/prng.ts';
 import type { Scheduler } from '../sim/scheduler.ts';
@@ -44,6 +44,8 @@ interface Incarnation {
   readonly raft: MetadataRaft;
   /** Gates the image the data plane acts on until this incarnation caught up with the quorum. */
   readonly publisher: MetadataPublisher;
+  /** True once the metadata quorum has had no leader for two election timeouts (node.ts's rule). */
+  readonly quorumLost: () => boolean;
   readonly controller: QuorumController | null;
   readonly rpc: ControllerRpc | null;
   readonly client: ControllerClient;
@@ -130,6 +132,7 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
     const random = this.random.fork(`incarnation-${this.restarts}`);
     const { config } = this;
     let controller: QuorumController | null = null;
+    let leaderSeenMs = this.process.timers.nowMs();
     const publisher = new MetadataPublisher();
     const raft: MetadataRaft = new MetadataRaft({
       id: this.id,
@@ -144,6 +147,7 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
         imageApplied: (id, image) => this.hooks.imageApplied(id, image),
         statusChanged: (id, status) => {
           this.hooks.statusChanged(id, status);
+          if (status.leader !== 0) leaderSeenMs = this.process.timers.nowMs();
           if (controller === null) return;
           if (status.role === 'leader') controller.becomeLeader(status.term);
           else controller.resign();
@@ -238,7 +242,10 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
         }
       });
     }
-    this.parts = { raft, publisher, controller, rpc, client, lifecycle };
+    const quorumLost = () =>
+      raft.status().leader === 0 &&
+      timers.nowMs() - leaderSeenMs > 2 * config.raft.tickMs * config.raft.electionTicks;
+    this.parts = { raft, publisher, quorumLost, controller, rpc, client, lifecycle };
   }
 
   /** Power loss: the process dies and every write its disk had not synced is gone. */
@@ -248,6 +255,44 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
     this.process.crash();
     this.disk.crash();
     this.restarts++;
+  }
+
+  /** kill -9: the process dies, but what it wrote is in the page cache and reaches the disk. */
+  kill(): void {
+    if (this.parts === null) return;
+    this.disk.completeSync(this.disk.beginSync());
+    this.crash();
+  }
+
+  /**
+   * SIGTERM, as KraftNode.stop({ controlled: true }): the broker's controlled shutdown (its leaderships
+   * move away first), then the metadata leadership is handed to the most caught-up voter, then the
+   * process stops cleanly (everything written is synced). Resolves when stopped, or at once if the
+   * process died meanwhile (another fault).
+   */
+  async terminate(timeoutMs: number): Promise<void> {
+    const parts = this.parts;
+    if (parts === null) return;
+    const incarnation = this.process.incarnation;
+    const { timers } = this.process;
+    const deadline = timers.nowMs() + timeoutMs;
+    const never = new AbortController().signal;
+    await parts.lifecycle?.controlledShutdown(Math.max(0, deadline - timers.nowMs()), parts.quorumLost);
+    if (this.process.incarnation !== incarnation) return;
+    await parts.lifecycle?.stop();
+    const status = parts.raft.status();
+    const target = status.peers
+      .filter((peer) => !peer.isObserver && peer.recentActive)
+      .sort((a, b) => b.match - a.match)[0];
+    if (status.role === 'leader' && target !== undefined) {
+      parts.raft.transferLeadership(target.id);
+      while (timers.nowMs() < deadline && parts.raft.status().role === 'leader') {
+        await sleep(timers, 20, never);
+        if (this.process.incarnation !== incarnation) return;
+      }
+    }
+    if (this.process.incarnation !== incarnation) return;
+    this.kill();
   }
 
   handle<K extends keyof ClusterProtocol & string>(
