@@ -24,7 +24,7 @@ export class RpcTimeoutError extends Error {
   override readonly name = 'RpcTimeoutError';
 }
 
-/** The RPC reached a host whose server process is not running (ECONNREFUSED: the host answers at once). */
+/** The RPC reached a running host whose server process is not (ECONNREFUSED: the host answers at once). */
 export class ConnectionRefusedError extends Error {
   override readonly name = 'ConnectionRefusedError';
 }
@@ -162,6 +162,8 @@ export class RpcNetwork<P extends Protocol> {
     const server = this.nodes.get(to);
     if (server === undefined) return;
     if (!server.process.alive) {
+      // A host without power answers nothing: the caller waits for its timeout.
+      if (!server.process.hostUp) return;
       const error = new ConnectionRefusedError(`${kind} from ${from} to ${to}: connection refused`);
       this.transmit({ from: to, to: from, kind, isResponse: true }, () => answer({ ok: false, error }));
       return;

@@ -15,6 +15,8 @@ export class SimProcess {
   private readonly scheduler: Scheduler;
   private incarnationValue = 0;
   private aliveValue = false;
+  /** The machine answers (a connection to a dead process is refused) unless it lost power. */
+  private hostUpValue = false;
   private pausedValue = false;
   private deferred: (() => void)[] = [];
   /** Local time at the last rate change, and the simulated time of that change. */
@@ -39,6 +41,10 @@ export class SimProcess {
     return this.aliveValue;
   }
 
+  get hostUp(): boolean {
+    return this.hostUpValue;
+  }
+
   get paused(): boolean {
     return this.pausedValue;
   }
@@ -54,14 +60,19 @@ export class SimProcess {
   start(): void {
     this.incarnationValue++;
     this.aliveValue = true;
+    this.hostUpValue = true;
     this.pausedValue = false;
     this.deferred = [];
   }
 
-  /** kill -9 or power loss: every timer, message and callback of this incarnation is dropped. */
-  crash(): void {
+  /**
+   * kill -9 (the host stays up and refuses connections) or power loss (the host is silent until it
+   * starts again): every timer, message and callback of this incarnation is dropped.
+   */
+  crash(options: { hostDown: boolean }): void {
     this.incarnationValue++;
     this.aliveValue = false;
+    this.hostUpValue = !options.hostDown;
     this.pausedValue = false;
     this.deferred = [];
   }

@@ -252,7 +252,7 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
   crash(): void {
     if (this.parts === null) return;
     this.parts = null;
-    this.process.crash();
+    this.process.crash({ hostDown: true });
     this.disk.crash();
     this.restarts++;
   }
@@ -260,8 +260,11 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
   /** kill -9: the process dies, but what it wrote is in the page cache and reaches the disk. */
   kill(): void {
     if (this.parts === null) return;
+    this.parts = null;
     this.disk.completeSync(this.disk.beginSync());
-    this.crash();
+    this.process.crash({ hostDown: false });
+    this.disk.crash();
+    this.restarts++;
   }
 
   /**

@@ -111,7 +111,7 @@ describe('the simulated world', () => {
     const process = processes.get(ids[0]!)!;
     const fired: string[] = [];
     process.timers.setTimeout(() => fired.push('before-crash'), 10);
-    process.crash();
+    process.crash({ hostDown: false });
     process.start();
     process.timers.setTimeout(() => fired.push('paused'), 10);
     process.pause();
@@ -119,6 +119,23 @@ describe('the simulated world', () => {
     expect(fired).toEqual([]);
     process.resume();
     expect(fired).toEqual(['paused']);
+  });
+
+  it('refuses a request to a killed process at once, and leaves one to a host without power unanswered', async () => {
+    const { world, ids, processes } = echoWorld(9);
+    processes.get(ids[1]!)!.crash({ hostDown: false });
+    processes.get(ids[2]!)!.crash({ hostDown: true });
+    const outcomes: string[] = [];
+    for (const to of [ids[1]!, ids[2]!]) {
+      world.network.call(ids[0]!, to, 'echo', { value: 1 }, 50).then(
+        () => outcomes.push(`${to}:ok`),
+        (error: unknown) => outcomes.push(`${to}:${(error as Error).name}@${world.nowMs()}`),
+      );
+    }
+    await world.runUntil(100 * MS, () => {});
+    expect(outcomes[0]).toMatch(/^2:ConnectionRefusedError@\d/);
+    expect(Number(outcomes[0]!.split('@')[1])).toBeLessThan(10);
+    expect(outcomes[1]).toBe('3:RpcTimeoutError@50');
   });
 
   it('runs a process clock at its rate', async () => {
