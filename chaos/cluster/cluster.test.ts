@@ -34,6 +34,11 @@ describe('whole-cluster simulation', () => {
     expect(topologies.size).toBe(3);
   });
 
+  it('starts no fault after healing (seed 220: the rest of a failover-then-crash-rest came due after it)', async () => {
+    const stats = await runClusterSeed(220);
+    expect(stats.topology).toBe('combined-5');
+  });
+
   it('replays a seed to the same trace', async () => {
     const first = await runClusterSeed(7);
     const second = await runClusterSeed(7);

@@ -32,6 +32,10 @@ export class SimCluster implements MetadataRaftHooks {
   readonly electionSafety = new ElectionSafetyChecker();
   readonly logMatching = new LogMatchingChecker();
   readonly metadata = new MetadataChecker();
+  /** Set when the liveness phase begins: no fault starts after it. */
+  healed = false;
+  /** Nodes in a controlled shutdown (SIGTERM): they stop, then start again, also after healing. */
+  readonly terminating = new Set<NodeId>();
 
   constructor(seed: number, config: ClusterConfig, variant: ClusterVariant = CORRECT_CLUSTER) {
     this.config = config;

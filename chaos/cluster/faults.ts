@@ -83,10 +83,14 @@ function startFault(cluster: SimCluster, random: Prng, kind: FaultKind): void {
       if (!server.alive) return;
       world.note(`node ${id} terminated (controlled shutdown)`);
       const incarnation = server.process.incarnation;
+      cluster.terminating.add(id);
       void server.terminate(TERMINATE_TIMEOUT_MS).then(() => {
+        cluster.terminating.delete(id);
         if (server.process.incarnation === incarnation) return;
         world.note(`node ${id} stopped`);
-        later(() => restart(cluster, id));
+        // A shutdown still running when everything healed ends the fault: the node comes back at once.
+        if (cluster.healed) restart(cluster, id);
+        else later(() => restart(cluster, id));
       });
       return;
     }
@@ -194,7 +198,8 @@ function startFault(cluster: SimCluster, random: Prng, kind: FaultKind): void {
 
 function crash(cluster: SimCluster, id: NodeId): void {
   const server = cluster.server(id);
-  if (!server.alive) return;
+  // A compound fault's later steps may come due after the liveness phase began: they are dropped.
+  if (!server.alive || cluster.healed) return;
   server.crash();
   cluster.world.note(`node ${id} crashed (power loss)`);
 }
@@ -208,6 +213,7 @@ function restart(cluster: SimCluster, id: NodeId): void {
 
 /** The liveness phase's start: every link works, every process runs at 1x, every node is up. */
 export function healEverything(cluster: SimCluster): void {
+  cluster.healed = true;
   cluster.world.network.healAll();
   for (const server of cluster.servers.values()) {
     server.process.setRate(1);

@@ -11,6 +11,8 @@ import { Prng } from '../sim/prng.ts';
 
 export interface ClusterRunStats {
   readonly topology: Topology;
+  /** How long after healing the cluster was whole again (the liveness bound is config.livenessBoundMs). */
+  readonly wholeAfterHealingMs: number;
   readonly events: number;
   readonly simulatedMs: number;
   readonly metadataLeaderTerms: number;
@@ -57,9 +59,21 @@ export async function runClusterSeed(
     const admin = scheduleAdminWorkload(cluster, world.root.fork('admin'), faultEndUs);
     await world.runUntil(faultEndUs, () => {});
     healEverything(cluster);
-    await checkLiveness(cluster);
+    const healedMs = world.nowMs();
+    // Only a controlled shutdown under way when everything healed may still stop a node, once.
+    const restartsAllowed = [...cluster.servers.values()].map(
+      (server) => server.restarts + (cluster.terminating.has(server.id) ? 1 : 0),
+    );
+    const wholeMs = await checkLiveness(cluster);
+    const restarted = [...cluster.servers.values()].filter(
+      (server, i) => server.restarts > restartsAllowed[i]!,
+    );
+    if (restarted.length > 0) {
+      throw new Violation('harness', `nodes ${restarted.map((server) => server.id)} went down after healing`);
+    }
     return {
       topology,
+      wholeAfterHealingMs: Math.round(wholeMs - healedMs),
       events: world.scheduler.eventsRun,
       simulatedMs: Math.round(world.nowMs()),
       metadataLeaderTerms: cluster.electionSafety.termsWithLeader,
@@ -73,7 +87,8 @@ export async function runClusterSeed(
   }
 }
 
-async function checkLiveness(cluster: SimCluster): Promise<void> {
+/** Returns when (simulated ms) the cluster was whole again. */
+async function checkLiveness(cluster: SimCluster): Promise<number> {
   const { world, config } = cluster;
   const deadlineUs = world.scheduler.now() + config.livenessBoundMs * MS;
   let gap: string | null = 'not checked';
@@ -85,6 +100,7 @@ async function checkLiveness(cluster: SimCluster): Promise<void> {
     throw new Violation('liveness', `not whole ${config.livenessBoundMs} ms after healing: ${gap}`);
   }
   world.note('whole again');
+  const wholeMs = world.nowMs();
   // A fresh write must commit, be answered, and reach every node. A broker whose session expired while
   // its heartbeats were lost is fenced once more just after healing, and unfenced at its next heartbeat:
   // so a refusal is retried, as a user would, until the bound; an unknown outcome may have created it.
@@ -115,4 +131,5 @@ async function checkLiveness(cluster: SimCluster): Promise<void> {
       `a topic created after healing did not reach every node within ${config.livenessBoundMs} ms (${created ? 'created' : `last error: ${lastError}`})`,
     );
   }
+  return wholeMs;
 }
