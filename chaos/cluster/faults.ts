@@ -19,6 +19,7 @@ export const FAULT_WEIGHTS = {
   'drop-kind': 2,
   lossy: 2,
   'clock-skew': 2,
+  'slow-disk': 1,
 } as const;
 
 export type FaultKind = keyof typeof FAULT_WEIGHTS;
@@ -191,6 +192,17 @@ function startFault(cluster: SimCluster, random: Prng, kind: FaultKind): void {
       });
       return;
     }
+    case 'slow-disk': {
+      const id = random.pick(ids);
+      const server = cluster.server(id);
+      server.syncSlowdown = random.pick([10, 100, 300]);
+      world.note(`fault: node ${id} fsyncs ${server.syncSlowdown}x slower`);
+      later(() => {
+        server.syncSlowdown = 1;
+        world.note(`node ${id} fsyncs at normal speed`);
+      });
+      return;
+    }
     default:
       kind satisfies never;
   }
@@ -214,6 +226,7 @@ function restart(cluster: SimCluster, id: NodeId): void {
 /** The liveness phase's start: every link works, every process runs at 1x, every node is up. */
 export function healEverything(cluster: SimCluster): void {
   cluster.healed = true;
+  for (const server of cluster.servers.values()) server.syncSlowdown = 1;
   cluster.world.network.healAll();
   for (const server of cluster.servers.values()) {
     server.process.setRate(1);

@@ -79,6 +79,7 @@ export class MetadataRaft {
   /** Set while the loop runs: an input submitted from inside it (a snapshot due) waits for the next pass. */
   private pumping = false;
   private readonly variant: RaftVariant;
+  private readonly syncSlowdown: () => number;
   private syncedTerm: Term | null = null;
   private syncedVote: NodeId | null = null;
 
@@ -93,7 +94,10 @@ export class MetadataRaft {
     send: (message: Message) => void;
     onImage: (image: MetadataImage) => void;
     variant: RaftVariant;
+    /** Multiplies fsync latency (the slow-disk fault). */
+    syncSlowdown: () => number;
   }) {
+    this.syncSlowdown = options.syncSlowdown;
     this.variant = options.variant;
     this.id = options.id;
     this.process = options.process;
@@ -190,7 +194,8 @@ export class MetadataRaft {
         const batch = this.disk.beginSync();
         const sentEarly = this.variant.sendBeforeSync;
         if (sentEarly) for (const message of ready.messages) this.send(message);
-        const latency = this.diskRandom.between(this.config.syncMinUs, this.config.syncMaxUs);
+        const latency =
+          this.diskRandom.between(this.config.syncMinUs, this.config.syncMaxUs) * this.syncSlowdown();
         this.scheduler.after(
           latency,
           this.process.bind(() => {

@@ -72,6 +72,8 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
   private readonly variant: ClusterVariant;
   private parts: Incarnation | null = null;
   restarts = 0;
+  /** Multiplies the metadata log's fsync latency (the slow-disk fault). */
+  syncSlowdown = 1;
 
   constructor(options: {
     id: NodeId;
@@ -156,6 +158,7 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
       send: (message) => this.network.send(this.id, message.to, 'raft', message),
       onImage: (image) => publisher.applied(image),
       variant: this.variant,
+      syncSlowdown: () => this.syncSlowdown,
     });
     let rpc: ControllerRpc | null = null;
     const timers = this.process.timers;
