@@ -47,6 +47,12 @@ export class ReplicaFetcher {
     backoffMs: number;
     timers: Timers;
     logger: Logger;
+    /**
+     * The loop broke (a broken invariant such as a fetch offset above the flushed offset): the replica
+     * manager takes the log directory offline (fail-stop) rather than let one fetcher end silently while
+     * its partitions look followed.
+     */
+    onFailure: (error: unknown) => void;
   };
   private readonly abort = new AbortController();
   private running: Promise<void> | null = null;
@@ -64,6 +70,8 @@ export class ReplicaFetcher {
   start(): void {
     this.running ??= this.run().catch((error: unknown) => {
       this.options.logger.error({ err: error, leader: this.leader }, 'replica fetcher failed');
+      this.abort.abort();
+      this.options.onFailure(error);
     });
   }
 

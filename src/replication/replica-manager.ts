@@ -406,6 +406,27 @@ export class ReplicaManager {
     this.options.onLogDirFailure?.(error);
   }
 
+  /**
+   * A fetcher's loop broke, e.g. on its assertion that a fetch offset is durable (a fsync that did not
+   * flush): the same fail-stop path as an I/O failure, since this broker's logs cannot be trusted to
+   * say what is durable.
+   */
+  private fetcherFailed(leader: BrokerId, error: unknown): void {
+    const partition =
+      error instanceof InvariantError && typeof error.context.partition === 'string'
+        ? error.context.partition
+        : `the partitions followed from broker ${leader}`;
+    const failure =
+      error instanceof KafkaError && error.errorName === 'KAFKA_STORAGE_ERROR'
+        ? error
+        : new KafkaError(
+            'KAFKA_STORAGE_ERROR',
+            `The replica fetcher from broker ${leader} failed: ${error instanceof Error ? error.message : String(error)}`,
+            { cause: error },
+          );
+    this.logDirFailed(failure, partition);
+  }
+
   private storageError(partition: string): KafkaError {
     return new KafkaError(
       'KAFKA_STORAGE_ERROR',
@@ -618,6 +639,7 @@ export class ReplicaManager {
         backoffMs: this.options.fetchBackoffMs,
         timers: this.options.timers,
         logger: this.options.logger,
+        onFailure: (error) => this.fetcherFailed(leader, error),
       });
       this.fetchers.set(leader, fetcher);
       fetcher.start();
