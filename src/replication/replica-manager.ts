@@ -1,7 +1,9 @@
 // The partition replicas of one broker (Kafka's ReplicaManager): it opens a log for every partition the
-// metadata image assigns to this broker, leads the ones it leads (serving followers' fetches, moving the
-// high watermark, asking the controller to change the ISR) and follows the others (one fetcher per
-// leader broker, replica-fetcher.ts). Produces and consumer reads enter here too.
+// metadata image assigns to this broker and routes to them: registrations, followers' fetches,
+// produces and consumer reads go to each partition's core (partition-core.ts), which decides, and this
+// manager does the I/O the core's effects ask for (flushes, reads, AlterPartition, leadership
+// listeners). It owns the per-broker things only: the partitions hosted, one fetcher per leader broker
+// (replica-fetcher.ts), the log directory's state, the image being reconciled, the periodic checks.
 //
 // Network, controller and clock come in through the options, so tests can wire several managers
 // together in one process.
