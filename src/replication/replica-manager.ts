@@ -562,6 +562,8 @@ export class ReplicaManager {
         await hosted.drainFollowerWrites();
         await hosted.log.flush();
         this.run(hosted, hosted.core.becomeLeader(registration));
+        // A replica stopped meanwhile (log directory offline) takes no role.
+        if (hosted.leader() === null) return;
         this.options.logger.info(
           {
             partition: hosted.name,
