@@ -138,6 +138,26 @@ export interface FollowerFetchPosition {
   readonly lastFetchedEpoch: number;
 }
 
+/** What a follower does with its leader's answer for this partition (the fetcher does the I/O). */
+export type FollowerStep =
+  /** No longer following that leader at that epoch: the answer is dropped. */
+  | { readonly kind: 'ignore' }
+  /** Refused (FENCED/UNKNOWN_LEADER_EPOCH, NOT_LEADER_OR_FOLLOWER...): the metadata is moving; wait. */
+  | { readonly kind: 'backoff' }
+  /** KIP-595: cut the log at `offset`, then fetch again (another round may cut further). */
+  | { readonly kind: 'truncate'; readonly offset: number }
+  /** The log ends below the leader's log start (retention ran meanwhile): truncate fully, start there. */
+  | { readonly kind: 'restart-at'; readonly offset: number }
+  /** Append what came (if the log still ends at the fetch offset), fsync before the next fetch. */
+  | { readonly kind: 'append' };
+
+/** A leader's answer for one partition, as the follower's core reads it. */
+export interface FetchAnswer {
+  readonly error: { readonly name: KafkaErrorName } | null;
+  readonly divergingEpoch: EpochEndOffset | null;
+  readonly logStartOffset: number;
+}
+
 /** What a waiter for the high watermark got. */
 export type WaitStart =
   | { readonly kind: 'passed' }
@@ -516,6 +536,24 @@ export class PartitionCore {
   }
 
   /**
+   * Decides what the answer of `leader` to a fetch at `asked` means for this follower (Kafka's
+   * ReplicaFetcherThread: handleOffsetOutOfRange, truncateOnFetchResponse, processPartitionData).
+   */
+  onFetchAnswer(
+    leader: BrokerId,
+    asked: { readonly fetchOffset: number; readonly currentLeaderEpoch: number },
+    answer: FetchAnswer,
+  ): FollowerStep {
+    if (!this.isFollowing(leader, asked.currentLeaderEpoch)) return { kind: 'ignore' };
+    if (answer.error?.name === 'OFFSET_OUT_OF_RANGE' && answer.logStartOffset > asked.fetchOffset)
+      return { kind: 'restart-at', offset: answer.logStartOffset };
+    if (answer.error !== null) return { kind: 'backoff' };
+    if (answer.divergingEpoch !== null)
+      return { kind: 'truncate', offset: this.truncationOffset(answer.divergingEpoch) };
+    return { kind: 'append' };
+  }
+
+  /**
    * KIP-595: the offset to cut the log at, where it stops agreeing with the leader's history (the
    * smaller of the leader's end of that epoch and this log's); another round may cut further. Never a
    * high watermark: records above it that agree with the leader stay.
@@ -532,13 +570,30 @@ export class PartitionCore {
   }
 
   /**
-   * A fetch answer from the leader at `leaderEpoch` was applied (appended, truncated, or the log reset
-   * at `leaderHighWatermark`): the follower's high watermark is the leader's, within this log.
+   * A fetch answer from the leader at `leaderEpoch` was appended: the follower's high watermark is the
+   * leader's, within this log. Returns the log start this log moves to when the leader's moved
+   * (retention or DeleteRecords there), else null.
    */
-  followerFetched(leaderEpoch: number, leaderHighWatermark: number): void {
+  followerFetched(
+    leaderEpoch: number,
+    leader: { readonly highWatermark: number; readonly logStartOffset: number },
+  ): number | null {
+    const role = this.currentRole;
+    if (role.kind !== 'follower' || role.leaderEpoch !== leaderEpoch) return null;
+    this.followerHighWatermark = Math.min(leader.highWatermark, this.log.logEndOffset);
+    const moved =
+      leader.logStartOffset > this.log.logStartOffset && leader.logStartOffset <= this.log.logEndOffset;
+    return moved ? leader.logStartOffset : null;
+  }
+
+  /**
+   * The log was truncated fully and starts again at the leader's log start (`restart-at`): that is
+   * committed (retention deletes only below the leader's high watermark).
+   */
+  followerRestarted(leaderEpoch: number): void {
     const role = this.currentRole;
     if (role.kind !== 'follower' || role.leaderEpoch !== leaderEpoch) return;
-    this.followerHighWatermark = Math.min(leaderHighWatermark, this.log.logEndOffset);
+    this.followerHighWatermark = this.log.logEndOffset;
   }
 
   /** The follower's log was cut: its high watermark cannot stay above its end. */

@@ -154,26 +154,32 @@ export class ReplicaFetcher {
       );
       const hosted = partitions[at];
       const asked = request.partitions[at];
-      if (
-        hosted === undefined ||
-        asked === undefined ||
-        !hosted.core.isFollowing(this.leader, asked.currentLeaderEpoch)
-      )
-        continue;
+      if (hosted === undefined || asked === undefined) continue;
       try {
-        if (result.error?.name === 'OFFSET_OUT_OF_RANGE' && result.logStartOffset > asked.fetchOffset) {
-          await this.restartAt(hosted, asked.currentLeaderEpoch, result.logStartOffset);
-        } else if (result.error !== null) {
-          // FENCED/UNKNOWN_LEADER_EPOCH and NOT_LEADER_OR_FOLLOWER: the metadata is moving; wait for it.
-          this.options.logger.debug(
-            { partition: hosted.name, error: result.error },
-            'fetch refused by the leader',
-          );
-          backoff = true;
-        } else if (result.divergingEpoch !== null) {
-          await this.truncate(hosted, result.divergingEpoch);
-        } else if (await this.append(hosted, asked, result)) {
-          appended.push(hosted);
+        const step = hosted.core.onFetchAnswer(this.leader, asked, result);
+        switch (step.kind) {
+          case 'ignore':
+            break;
+          case 'backoff':
+            this.options.logger.debug(
+              { partition: hosted.name, error: result.error },
+              'fetch refused by the leader',
+            );
+            backoff = true;
+            break;
+          case 'restart-at':
+            await this.restartAt(hosted, asked.currentLeaderEpoch, step.offset);
+            break;
+          case 'truncate':
+            await this.truncate(hosted, step.offset, result.divergingEpoch);
+            break;
+          case 'append':
+            if (await this.append(hosted, asked, result)) appended.push(hosted);
+            break;
+          default: {
+            const unknown: never = step;
+            throw new Error(`unknown follower step ${JSON.stringify(unknown)}`);
+          }
         }
       } catch (error) {
         this.options.logger.warn(
@@ -198,9 +204,12 @@ export class ReplicaFetcher {
   }
 
   /** KIP-595: cut the log where the core says it stops agreeing with the leader's history. */
-  private async truncate(hosted: HostedPartition, diverging: EpochEndOffset): Promise<void> {
+  private async truncate(
+    hosted: HostedPartition,
+    target: number,
+    diverging: EpochEndOffset | null,
+  ): Promise<void> {
     const log = hosted.log;
-    const target = hosted.core.truncationOffset(diverging);
     const from = log.logEndOffset;
     await hosted.followerWrite(() => log.truncateTo(offset(target)));
     hosted.core.followerTruncated();
@@ -223,11 +232,9 @@ export class ReplicaFetcher {
       await hosted.followerWrite(() => log.appendAsFollower(bytes));
       wrote = true;
     }
-    hosted.core.followerFetched(asked.currentLeaderEpoch, result.highWatermark);
     // The leader's retention (or DeleteRecords) moved its log start: the follower's follows.
-    if (result.logStartOffset > log.logStartOffset && result.logStartOffset <= log.logEndOffset) {
-      await hosted.followerWrite(() => log.deleteRecordsBefore(offset(result.logStartOffset)));
-    }
+    const logStart = hosted.core.followerFetched(asked.currentLeaderEpoch, result);
+    if (logStart !== null) await hosted.followerWrite(() => log.deleteRecordsBefore(offset(logStart)));
     return wrote;
   }
 
@@ -239,8 +246,7 @@ export class ReplicaFetcher {
   ): Promise<void> {
     const from = hosted.log.logEndOffset;
     await hosted.followerWrite(() => hosted.log.truncateFullyAndStartAt(offset(leaderLogStart)));
-    // The leader's log start is below its high watermark (retention deletes only below it).
-    hosted.core.followerFetched(leaderEpoch, leaderLogStart);
+    hosted.core.followerRestarted(leaderEpoch);
     this.options.logger.warn(
       { partition: hosted.name, from, to: leaderLogStart },
       "the log ended below the leader's log start: truncated fully, starting again there",

@@ -11,7 +11,7 @@
 // The seed is printed; REPLICATION_SEED=<n> replays it.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InvariantError } from '../../raft/assert.ts';
+import { assert, InvariantError } from '../../raft/assert.ts';
 import { KafkaError } from '../../src/common/kafka-errors.ts';
 import { type BrokerId, brokerId, leaderEpoch, NO_LEADER, partitionEpoch } from '../../src/metadata/ids.ts';
 import type { PartitionRegistration } from '../../src/metadata/image.ts';
@@ -96,7 +96,7 @@ describe('PartitionCore roles', () => {
     expect(core.role).toEqual({ kind: 'follower', leader: B2, leaderEpoch: 0 });
     log.append([0, 0, 0]);
     log.flush();
-    core.followerFetched(0, 2);
+    core.followerFetched(0, { highWatermark: 2, logStartOffset: 0 });
     expect(core.highWatermark()).toBe(2);
     const { step, effects } = apply(registration({ leader: B1, leaderEpoch: 1, isr: [B1] }));
     expect(step.kind).toBe('lead');
@@ -112,9 +112,9 @@ describe('PartitionCore roles', () => {
     apply(registration({ leader: B2, leaderEpoch: 1 }));
     log.append([1, 1]);
     log.flush();
-    core.followerFetched(0, 2);
+    core.followerFetched(0, { highWatermark: 2, logStartOffset: 0 });
     expect(core.highWatermark()).toBe(0);
-    core.followerFetched(1, 5);
+    core.followerFetched(1, { highWatermark: 5, logStartOffset: 0 });
     expect(core.highWatermark()).toBe(2);
   });
 
@@ -299,11 +299,54 @@ describe('PartitionCore follower truncation', () => {
     apply(registration({ leader: B1, leaderEpoch: 3 }));
     log.append(mine);
     log.flush();
-    core.followerFetched(3, 1);
+    core.followerFetched(3, { highWatermark: 1, logStartOffset: 0 });
     expect(core.truncationOffset(diverging)).toBe(to);
     log.truncateTo(to);
     core.followerTruncated();
     expect(core.highWatermark()).toBeLessThanOrEqual(log.logEndOffset);
+  });
+});
+
+describe('PartitionCore follower answers', () => {
+  function follower() {
+    const state = replica(B2);
+    state.apply(registration({ leader: B1, leaderEpoch: 2 }));
+    state.log.append([0, 0, 1, 1]);
+    state.log.flush();
+    return state;
+  }
+  const asked = { fetchOffset: 4, currentLeaderEpoch: 2 };
+  const answer = { error: null, divergingEpoch: null, logStartOffset: 0 };
+
+  it('drops an answer from another leader or epoch', () => {
+    const { core } = follower();
+    expect(core.onFetchAnswer(B3, asked, answer)).toEqual({ kind: 'ignore' });
+    expect(core.onFetchAnswer(B1, { ...asked, currentLeaderEpoch: 1 }, answer)).toEqual({ kind: 'ignore' });
+  });
+
+  it('backs off on a refusal, truncates by epoch on a diverging epoch, appends otherwise', () => {
+    const { core } = follower();
+    const fenced = { ...answer, error: { name: 'FENCED_LEADER_EPOCH' as const } };
+    expect(core.onFetchAnswer(B1, asked, fenced)).toEqual({ kind: 'backoff' });
+    const diverging = { ...answer, divergingEpoch: { epoch: 1, endOffset: 3 } };
+    expect(core.onFetchAnswer(B1, asked, diverging)).toEqual({ kind: 'truncate', offset: 3 });
+    expect(core.onFetchAnswer(B1, asked, answer)).toEqual({ kind: 'append' });
+  });
+
+  it("starts again at the leader's log start when its log ends below it, and follows a moved log start", () => {
+    const { core, log } = follower();
+    const outOfRange = { ...answer, error: { name: 'OFFSET_OUT_OF_RANGE' as const }, logStartOffset: 9 };
+    expect(core.onFetchAnswer(B1, asked, outOfRange)).toEqual({ kind: 'restart-at', offset: 9 });
+    // Out of range above the leader's log start: the metadata is moving, not retention.
+    expect(core.onFetchAnswer(B1, asked, { ...outOfRange, logStartOffset: 2 })).toEqual({ kind: 'backoff' });
+    expect(core.followerFetched(2, { highWatermark: 3, logStartOffset: 2 })).toBe(2);
+    expect(core.followerFetched(2, { highWatermark: 3, logStartOffset: 0 })).toBeNull();
+    expect(core.followerFetched(1, { highWatermark: 3, logStartOffset: 2 })).toBeNull();
+    expect(core.highWatermark()).toBe(3);
+    log.truncateTo(0);
+    log.append(Array.from({ length: 9 }, () => 1));
+    core.followerRestarted(2);
+    expect(core.highWatermark()).toBe(9);
   });
 });
 
@@ -665,35 +708,49 @@ class CoreCluster {
     const view = leader.core.leader();
     if (view === null || view.leaderEpoch !== position.currentLeaderEpoch) {
       expect(decision.kind, 'a fetch of another epoch than the leader is refused').toBe('refused');
-      return;
     }
-    switch (decision.kind) {
-      case 'refused':
+    // The answer as it comes over the wire, and what the follower's core makes of it.
+    const answer = {
+      error: decision.kind === 'refused' ? decision.error : null,
+      divergingEpoch: decision.kind === 'diverging' ? decision.divergingEpoch : null,
+      logStartOffset: decision.kind === 'read' ? leader.log.logStartOffset : decision.logStartOffset,
+    };
+    if (decision.kind === 'read') this.effects(leader, decision.effects);
+    const step = follower.core.onFetchAnswer(position.leader, position, answer);
+    switch (step.kind) {
+      case 'ignore':
+      case 'restart-at':
+        throw new Error(`unexpected ${step.kind}: the follower still follows, and nothing is deleted here`);
+      case 'backoff':
+        expect(decision.kind).toBe('refused');
         return;
-      case 'diverging': {
-        const target = follower.core.truncationOffset(decision.divergingEpoch);
+      case 'truncate':
+        expect(decision.kind).toBe('diverging');
         expect(
-          target,
+          step.offset,
           'truncation keeps what agrees with the leader (by epoch, not to a high watermark)',
         ).toBeGreaterThanOrEqual(commonPrefix(follower.log, leader.log));
-        follower.log.truncateTo(target);
+        follower.log.truncateTo(step.offset);
         follower.core.followerTruncated();
         return;
-      }
-      case 'read': {
+      case 'append': {
+        assert(decision.kind === 'read', 'an append follows a read');
         expect(
           commonPrefix(follower.log, leader.log),
           'a credited fetch offset is a prefix of the leader log',
         ).toBeGreaterThanOrEqual(decision.fetchOffset);
-        this.effects(leader, decision.effects);
         follower.log.append(leader.log.epochs.slice(decision.fetchOffset, decision.fetchOffset + maxRecords));
         if (flush) follower.log.flush();
-        follower.core.followerFetched(position.currentLeaderEpoch, decision.leader.highWatermark);
+        const logStart = follower.core.followerFetched(position.currentLeaderEpoch, {
+          highWatermark: decision.leader.highWatermark,
+          logStartOffset: leader.log.logStartOffset,
+        });
+        expect(logStart).toBeNull();
         return;
       }
       default: {
-        const unknown: never = decision;
-        throw new Error(`unknown decision ${JSON.stringify(unknown)}`);
+        const unknown: never = step;
+        throw new Error(`unknown step ${JSON.stringify(unknown)}`);
       }
     }
   }
