@@ -362,6 +362,60 @@ export class PartitionCore {
   }
 
   /**
+   * A produce may append (Kafka's Partition.appendRecordsToLeader): this broker leads, and with acks=all
+   * the ISR has at least min.insync.replicas members. Returns the leadership the produce belongs to.
+   */
+  beginAppend(acks: -1 | 0 | 1, minIsr: number): LeaderView {
+    const leader = this.requireLeader();
+    if (acks === -1 && leader.isr.length < minIsr) {
+      throw new KafkaError(
+        'NOT_ENOUGH_REPLICAS',
+        `The size of the current ISR [${leader.isr.join(',')}] is insufficient to satisfy the min.isr requirement of ${minIsr} for partition ${this.name}.`,
+      );
+    }
+    return leader;
+  }
+
+  /**
+   * Leadership may have moved while a produce waited (its fsync, the high watermark): a new leader may
+   * replace its records, so only the leadership that appended them may acknowledge them.
+   */
+  requireLeadership(leadership: LeaderView): void {
+    if (this.currentRole.kind === 'leader' && this.currentRole.state === leadership) return;
+    throw new KafkaError(
+      'NOT_LEADER_OR_FOLLOWER',
+      `Leadership of ${this.name} moved while the produce waited.`,
+    );
+  }
+
+  /** An acks=all produce the high watermark passed: NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank. */
+  completeAppend(leadership: LeaderView, minIsr: number): void {
+    this.requireLeadership(leadership);
+    if (leadership.isr.length >= minIsr) return;
+    throw new KafkaError(
+      'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+      `The records of ${this.name} were written, but the ISR [${leadership.isr.join(',')}] shrank below min.insync.replicas ${minIsr}.`,
+    );
+  }
+
+  /**
+   * A consumer's read from `startOffset` (Kafka's Partition.fetchRecords for a consumer): on the leader,
+   * once its high watermark reached its epoch start, within the log. Returns the high watermark, the
+   * end of what it may read.
+   */
+  beginClientRead(startOffset: number): number {
+    this.requireEpochStartCommitted();
+    const { logStartOffset, logEndOffset } = this.log;
+    if (startOffset < logStartOffset || startOffset > logEndOffset) {
+      throw new KafkaError(
+        'OFFSET_OUT_OF_RANGE',
+        `Offset ${startOffset} is out of range for ${this.name} [${logStartOffset}, ${logEndOffset}].`,
+      );
+    }
+    return this.highWatermark();
+  }
+
+  /**
    * Waits until this leadership's high watermark passes `offset` (the record at `offset` is committed).
    * Only a leader's high watermark counts: a follower's says nothing about records this broker appended
    * as leader, which the new leader may have replaced.

@@ -249,14 +249,8 @@ export class ReplicaManager {
     options: { acks: Acks; timeoutMs: number },
   ): Promise<AppendResult> {
     const hosted = this.requireLeader(topicId, partitionId);
-    const leader = hosted.core.requireLeader();
     const minIsr = this.minIsr(hosted);
-    if (options.acks === -1 && leader.isr.length < minIsr) {
-      throw new KafkaError(
-        'NOT_ENOUGH_REPLICAS',
-        `The size of the current ISR [${leader.isr.join(',')}] is insufficient to satisfy the min.isr requirement of ${minIsr} for partition ${hosted.name}.`,
-      );
-    }
+    const leader = hosted.core.beginAppend(options.acks, minIsr);
     const result = await hosted.log.appendAsLeader(batches, leader.leaderEpoch);
     try {
       return await this.acknowledge(hosted, leader, result, { ...options, minIsr });
@@ -272,8 +266,7 @@ export class ReplicaManager {
     result: AppendResult,
     options: { acks: Acks; timeoutMs: number; minIsr: number },
   ): Promise<AppendResult> {
-    const { minIsr } = options;
-    this.requireStillLeading(hosted, leader);
+    hosted.core.requireLeadership(leader);
     hosted.appended();
     const durable = hosted.log
       .waitDurable(offset(result.lastOffset + 1))
@@ -285,17 +278,9 @@ export class ReplicaManager {
       return result;
     }
     await durable;
-    // Leadership may have moved during the fsync: the new leader may replace these records, so only
-    // this leader's high watermark may acknowledge them.
-    this.requireStillLeading(hosted, leader);
+    hosted.core.requireLeadership(leader);
     await hosted.waitForHighWatermark(result.lastOffset, options.timeoutMs);
-    this.requireStillLeading(hosted, leader);
-    if (leader.isr.length < minIsr) {
-      throw new KafkaError(
-        'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
-        `The records of ${hosted.name} were written, but the ISR [${leader.isr.join(',')}] shrank below min.insync.replicas ${minIsr}.`,
-      );
-    }
+    hosted.core.completeAppend(leader, options.minIsr);
     return result;
   }
 
@@ -329,15 +314,8 @@ export class ReplicaManager {
     options: { startOffset: number; maxBytes: number },
   ): Promise<ReadResult> {
     const hosted = this.requireLeader(topicId, partitionId);
-    hosted.core.requireEpochStartCommitted();
-    const highWatermark = hosted.highWatermark();
+    const highWatermark = hosted.core.beginClientRead(options.startOffset);
     const log = hosted.log;
-    if (options.startOffset < log.logStartOffset || options.startOffset > log.logEndOffset) {
-      throw new KafkaError(
-        'OFFSET_OUT_OF_RANGE',
-        `Offset ${options.startOffset} is out of range for ${hosted.name} [${log.logStartOffset}, ${log.logEndOffset}].`,
-      );
-    }
     const read = await log.read({
       startOffset: offset(options.startOffset),
       maxBytes: options.maxBytes,
@@ -816,15 +794,6 @@ export class ReplicaManager {
         () => answered(null),
         (error: unknown) => answered(error ?? new Error('AlterPartition failed')),
       );
-  }
-
-  private requireStillLeading(hosted: HostedPartition, leader: LeaderView): void {
-    if (hosted.leader() !== leader) {
-      throw new KafkaError(
-        'NOT_LEADER_OR_FOLLOWER',
-        `Leadership of ${hosted.name} moved while the produce waited.`,
-      );
-    }
   }
 
   private requireLeader(topicId: TopicId, partitionId: PartitionId): HostedPartition {

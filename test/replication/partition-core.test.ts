@@ -218,6 +218,50 @@ describe('PartitionCore high watermark waiters', () => {
   });
 });
 
+describe('PartitionCore produce and client reads', () => {
+  it('acks=all needs min.insync.replicas in the ISR before, and after the high watermark passed', () => {
+    const { core, log, apply } = replica();
+    expect(() => core.beginAppend(1, 1)).toThrow(
+      expect.objectContaining({ errorName: 'NOT_LEADER_OR_FOLLOWER' }),
+    );
+    apply(registration({ leader: B1, isr: [B1, B2] }));
+    expect(() => core.beginAppend(-1, 3)).toThrow(
+      expect.objectContaining({ errorName: 'NOT_ENOUGH_REPLICAS' }),
+    );
+    expect(() => core.beginAppend(1, 3)).not.toThrow();
+    const leadership = core.beginAppend(-1, 2);
+    log.append([0]);
+    expect(() => core.completeAppend(leadership, 2)).not.toThrow();
+    apply(registration({ leader: B1, isr: [B1], partitionEpoch: 1 }));
+    expect(() => core.completeAppend(leadership, 2)).toThrow(
+      expect.objectContaining({ errorName: 'NOT_ENOUGH_REPLICAS_AFTER_APPEND' }),
+    );
+  });
+
+  it('a produce of another leadership is not acknowledged, even when this broker leads again', () => {
+    const { core, apply } = replica();
+    apply(registration({ leader: B1 }));
+    const leadership = core.beginAppend(1, 1);
+    apply(registration({ leader: B1, leaderEpoch: 1 }));
+    expect(() => core.requireLeadership(leadership)).toThrow(
+      expect.objectContaining({ errorName: 'NOT_LEADER_OR_FOLLOWER' }),
+    );
+    expect(() => core.requireLeadership(core.leader()!)).not.toThrow();
+  });
+
+  it('a client reads within the log, below the high watermark, once it reached the epoch start', () => {
+    const { core, log, apply } = replica();
+    apply(registration({ leader: B1, isr: [B1] }));
+    log.append([0, 0]);
+    log.flush();
+    core.logFlushed();
+    expect(core.beginClientRead(1)).toBe(2);
+    expect(() => core.beginClientRead(3)).toThrow(
+      expect.objectContaining({ errorName: 'OFFSET_OUT_OF_RANGE' }),
+    );
+  });
+});
+
 describe('PartitionCore fetch serving', () => {
   function leaderAt(epoch: number, epochs: number[]) {
     const replicaState = replica();
