@@ -5,16 +5,11 @@
 import type { KafkaError } from '../common/kafka-errors.ts';
 import type { BrokerId, PartitionId, TopicId } from '../metadata/ids.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
-import {
-  type LeaderView,
-  PartitionCore,
-  type PartitionEffect,
-  type ReplicaRole,
-  type WaiterId,
-} from './partition-core.ts';
+import { PartitionCore } from './partition-core.ts';
+import type { LeaderView, PartitionEffect, ReplicaRole, WaiterId } from './partition-core-types.ts';
 import type { Cancel, Timers } from './timers.ts';
 
-export type { ReplicaRole } from './partition-core.ts';
+export type { ReplicaRole } from './partition-core-types.ts';
 
 /** The effects the partition cannot carry out itself: the replica manager's. */
 export type ManagerEffect = Extract<PartitionEffect, { kind: 'leadership' | 'alter-partition' }>;

@@ -16,14 +16,14 @@ import { logDirFailure } from '../storage/errors.ts';
 import type { LogConfig } from '../storage/log-config.ts';
 import { type AppendResult, PartitionLog } from '../storage/partition-log.ts';
 import { offset } from '../storage/types.ts';
-import type { FetchPartition, FetchRequest, FetchResponse, FetchedPartition } from './fetch-messages.ts';
+import type { FetchedPartition, FetchPartition, FetchRequest, FetchResponse } from './fetch-messages.ts';
 import { HostedPartition, type ManagerEffect } from './hosted-partition.ts';
-import type { IsrProposal, LeaderView, PartitionEffect } from './partition-core.ts';
-import { type Cancel, every, type Timers } from './timers.ts';
+import type { IsrProposal, LeaderView, PartitionEffect } from './partition-core-types.ts';
 import { claimPartitionDir, partitionDir, removePartitionDir } from './partition-dir.ts';
+import { type FetchTransport, ReplicaFetcher } from './replica-fetcher.ts';
+import { type Cancel, every, type Timers } from './timers.ts';
 import { topicLogConfig } from './topic-log-config.ts';
 import { unacknowledged } from './unacknowledged-append.ts';
-import { type FetchTransport, ReplicaFetcher } from './replica-fetcher.ts';
 
 export interface AlterPartitionRequest {
   readonly brokerId: BrokerId;

@@ -1,7 +1,7 @@
 // A partition log reduced to what the partition core reads (PartitionLogView): the leader epoch of
 // every record, and how far it is flushed. Epoch lookups follow LeaderEpochCache.endOffsetFor.
 import type { EpochEndOffset } from '../../src/replication/fetch-messages.ts';
-import type { PartitionLogView } from '../../src/replication/partition-core.ts';
+import type { PartitionLogView } from '../../src/replication/partition-core-types.ts';
 
 export class FakePartitionLog implements PartitionLogView {
   /** The leader epoch of the record at each offset. */

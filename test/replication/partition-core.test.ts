@@ -16,13 +16,13 @@ import { KafkaError } from '../../src/common/kafka-errors.ts';
 import { type BrokerId, brokerId, leaderEpoch, NO_LEADER, partitionEpoch } from '../../src/metadata/ids.ts';
 import type { PartitionRegistration } from '../../src/metadata/image.ts';
 import type { FetchPartition } from '../../src/replication/fetch-messages.ts';
-import {
-  type IsrProposal,
-  type LeaderView,
-  type PartitionEffect,
-  PartitionCore,
-  type RegistrationStep,
-} from '../../src/replication/partition-core.ts';
+import { PartitionCore } from '../../src/replication/partition-core.ts';
+import type {
+  IsrProposal,
+  LeaderView,
+  PartitionEffect,
+  RegistrationStep,
+} from '../../src/replication/partition-core-types.ts';
 import { commonPrefix, FakePartitionLog } from './fake-partition-log.ts';
 import { fcParameters } from './helpers.ts';
 
