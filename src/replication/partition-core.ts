@@ -100,10 +100,6 @@ export class PartitionCore {
       : this.followerHighWatermark;
   }
 
-  get stopped(): boolean {
-    return this.stoppedWith !== null;
-  }
-
   // --- roles -------------------------------------------------------------------------------------
 
   /** A committed registration of this partition (this broker is among its replicas). */
