@@ -4,10 +4,9 @@
 // Byte accounting: `sizeBytes` counts only bytes whose write has completed (readers never see a batch
 // being written); `flushedBytes` <= sizeBytes counts those an fdatasync has covered.
 
-import { type FileHandle, open, unlink } from 'node:fs/promises';
 import { assert } from '../../raft/assert.ts';
-import { writeAll } from '../../raft/storage/file-io.ts';
 import { isNotFound } from './errors.ts';
+import type { FileSystem, StorageFile } from './file-system.ts';
 import { encodeIndexEntries, entryBytes, type IndexKind } from './index-files.ts';
 import { BATCH_HEADER_BYTES } from './record-batch/format.ts';
 import { RecordBatchHeader } from './record-batch/header.ts';
@@ -18,7 +17,8 @@ import { NO_TIMESTAMP, type Offset, offset } from './types.ts';
 export class LogSegment {
   readonly baseOffset: Offset;
   readonly paths: SegmentPaths;
-  private readonly handle: FileHandle;
+  private readonly fs: FileSystem;
+  private readonly file: StorageFile;
   sizeBytes: number;
   flushedBytes: number;
   /** The offset after the last batch; baseOffset when the segment is empty. */
@@ -34,10 +34,17 @@ export class LogSegment {
   /** Entries of each index already in its file; the file is cut first when the index shrank below. */
   private readonly entriesInFile = { offset: 0, time: 0 };
 
-  private constructor(options: { dir: string; baseOffset: Offset; handle: FileHandle; sizeBytes: number }) {
+  private constructor(options: {
+    fs: FileSystem;
+    dir: string;
+    baseOffset: Offset;
+    file: StorageFile;
+    sizeBytes: number;
+  }) {
     this.baseOffset = options.baseOffset;
     this.paths = segmentPaths(options.dir, options.baseOffset);
-    this.handle = options.handle;
+    this.fs = options.fs;
+    this.file = options.file;
     this.sizeBytes = options.sizeBytes;
     this.flushedBytes = options.sizeBytes;
     this.nextOffset = options.baseOffset;
@@ -45,18 +52,17 @@ export class LogSegment {
   }
 
   /** A new, empty segment file (it must not exist). */
-  static async create(dir: string, baseOffset: Offset): Promise<LogSegment> {
-    const handle = await open(segmentPaths(dir, baseOffset).log, 'wx+');
-    const segment = new LogSegment({ dir, baseOffset, handle, sizeBytes: 0 });
+  static async create(fs: FileSystem, dir: string, baseOffset: Offset): Promise<LogSegment> {
+    const file = await fs.open(segmentPaths(dir, baseOffset).log, 'create');
+    const segment = new LogSegment({ fs, dir, baseOffset, file, sizeBytes: 0 });
     segment.flushedBytes = 0;
     return segment;
   }
 
   /** An existing segment file; its accounting is empty until recovery fills it in. */
-  static async open(dir: string, baseOffset: Offset): Promise<LogSegment> {
-    const handle = await open(segmentPaths(dir, baseOffset).log, 'r+');
-    const { size } = await handle.stat();
-    return new LogSegment({ dir, baseOffset, handle, sizeBytes: size });
+  static async open(fs: FileSystem, dir: string, baseOffset: Offset): Promise<LogSegment> {
+    const file = await fs.open(segmentPaths(dir, baseOffset).log, 'update');
+    return new LogSegment({ fs, dir, baseOffset, file, sizeBytes: await file.size() });
   }
 
   isEmpty(): boolean {
@@ -110,7 +116,7 @@ export class LogSegment {
     indexIntervalBytes: number,
   ): Promise<void> {
     const positionBytes = this.sizeBytes;
-    await writeAll(this.handle, bytes, positionBytes);
+    await this.file.write(positionBytes, bytes);
     let at = positionBytes;
     for (const header of headers) {
       this.account(header, at, indexIntervalBytes);
@@ -125,22 +131,12 @@ export class LogSegment {
       positionBytes >= 0 && positionBytes + lengthBytes <= this.sizeBytes,
       () => `read ${lengthBytes} at ${positionBytes}`,
     );
-    const buffer = Buffer.allocUnsafe(lengthBytes);
-    let readBytes = 0;
-    while (readBytes < lengthBytes) {
-      const { bytesRead } = await this.handle.read(
-        buffer,
-        readBytes,
-        lengthBytes - readBytes,
-        positionBytes + readBytes,
-      );
-      assert(
-        bytesRead > 0,
-        () => `segment ${this.paths.log} ends before byte ${positionBytes + lengthBytes}`,
-      );
-      readBytes += bytesRead;
-    }
-    return buffer;
+    const bytes = await this.file.read(positionBytes, lengthBytes);
+    assert(
+      bytes.length === lengthBytes,
+      () => `segment ${this.paths.log} ends before byte ${positionBytes + lengthBytes}`,
+    );
+    return bytes;
   }
 
   /** The header of the batch at `positionBytes` (a position this segment accounted for). */
@@ -165,14 +161,14 @@ export class LogSegment {
   /** Cuts the file at `positionBytes` and makes the cut durable before anything is written past it. */
   async truncateFile(positionBytes: number): Promise<void> {
     assert(positionBytes <= this.sizeBytes, () => `cut at ${positionBytes} beyond ${this.sizeBytes}`);
-    await this.handle.truncate(positionBytes);
-    await this.handle.datasync();
+    await this.file.truncate(positionBytes);
+    await this.file.sync();
     this.sizeBytes = positionBytes;
     this.flushedBytes = positionBytes;
   }
 
   async datasync(): Promise<void> {
-    await this.handle.datasync();
+    await this.file.sync();
   }
 
   /** Writes the index entries the files lack (no fsync: indexes are rebuilt when they are wrong). */
@@ -186,9 +182,9 @@ export class LogSegment {
     this.maybeAppendTimeEntry();
     await this.writeIndexes();
     for (const path of [this.paths.offsetIndex, this.paths.timeIndex]) {
-      // 'a' creates an index that never had an entry, so every sealed segment has both files.
-      const handle = await open(path, 'a');
-      await handle.sync().finally(() => handle.close());
+      // 'ensure' creates an index that never had an entry, so every sealed segment has both files.
+      const file = await this.fs.open(path, 'ensure');
+      await file.sync().finally(() => file.close());
     }
   }
 
@@ -196,11 +192,11 @@ export class LogSegment {
     const written = this.entriesInFile[kind];
     if (written === index.entryCount) return;
     const from = written > index.entryCount ? 0 : written;
-    const handle = await open(path, from === 0 ? 'w' : 'r+');
+    const file = await this.fs.open(path, from === 0 ? 'replace' : 'update');
     try {
-      await writeAll(handle, encodeIndexEntries(kind, index, from, this.baseOffset), from * entryBytes(kind));
+      await file.write(from * entryBytes(kind), encodeIndexEntries(kind, index, from, this.baseOffset));
     } finally {
-      await handle.close();
+      await file.close();
     }
     this.entriesInFile[kind] = index.entryCount;
   }
@@ -212,14 +208,14 @@ export class LogSegment {
   }
 
   async close(): Promise<void> {
-    await this.handle.close();
+    await this.file.close();
   }
 
   /** Closes and removes the segment's files. */
   async delete(): Promise<void> {
     await this.close();
     for (const path of [this.paths.log, this.paths.offsetIndex, this.paths.timeIndex]) {
-      await unlink(path).catch((error: unknown) => {
+      await this.fs.unlink(path).catch((error: unknown) => {
         if (!isNotFound(error)) throw error;
       });
     }

@@ -6,17 +6,18 @@
 // fsync of a flush runs outside the queue (appends continue meanwhile); operations that cut or delete
 // files first wait for the fsync in progress, so no handle is closed under it.
 
-import { syncDirectory } from '../../raft/storage/file-io.ts';
 import { assert } from '../../raft/assert.ts';
 import { KafkaError } from '../common/kafka-errors.ts';
 import { parseAppendInput, type AppendInput } from './append-input.ts';
 import { writeCheckpoint } from './checkpoint-file.ts';
 import { CorruptLogError, invalidRecordError } from './errors.ts';
+import type { FileSystem } from './file-system.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { EpochEndOffset, EpochEntry, LeaderEpochCache } from './leader-epoch-cache.ts';
 import { LOG_CONFIG_DEFAULTS, type LogConfig } from './log-config.ts';
 import { recoverLog } from './log-recovery.ts';
 import { LogSegment } from './log-segment.ts';
+import { nodeFileSystem } from './node-file-system.ts';
 import { batchesIn } from './record-batch/batch-iterator.ts';
 import { decodeRecords } from './record-batch/decoder.ts';
 import { RecordBatchHeader, stampBaseOffset, stampPartitionLeaderEpoch } from './record-batch/header.ts';
@@ -29,6 +30,8 @@ export interface PartitionLogOptions {
   readonly config?: Partial<LogConfig>;
   /** Milliseconds since the epoch; injected so tests and the simulation control time. */
   readonly now?: () => number;
+  /** Where the files are: node:fs by default, a simulated disk in the simulation. */
+  readonly fs?: FileSystem;
 }
 
 export interface AppendResult {
@@ -63,6 +66,7 @@ const RELATIVE_OFFSET_MAX = 0x7fff_ffff;
 
 export class PartitionLog {
   readonly dir: string;
+  private readonly fs: FileSystem;
   private config: LogConfig;
   private readonly now: () => number;
   private readonly segments: LogSegment[];
@@ -79,12 +83,14 @@ export class PartitionLog {
   private syncing: Promise<void> | null = null;
 
   private constructor(options: {
+    fs: FileSystem;
     dir: string;
     config: LogConfig;
     now: () => number;
     recovered: Awaited<ReturnType<typeof recoverLog>>;
   }) {
     this.dir = options.dir;
+    this.fs = options.fs;
     this.config = options.config;
     this.now = options.now;
     this.segments = options.recovered.segments;
@@ -100,8 +106,10 @@ export class PartitionLog {
   static async open(options: PartitionLogOptions): Promise<PartitionLog> {
     const config = { ...LOG_CONFIG_DEFAULTS, ...options.config };
     assert(config.segmentBytesMax > 0 && config.indexIntervalBytes > 0, 'log config sizes', { config });
-    const recovered = await recoverLog(options.dir, config);
-    const log = new PartitionLog({ dir: options.dir, config, now: options.now ?? Date.now, recovered });
+    const fs = options.fs ?? nodeFileSystem;
+    const recovered = await recoverLog({ fs, dir: options.dir }, config);
+    const now = options.now ?? Date.now;
+    const log = new PartitionLog({ fs, dir: options.dir, config, now, recovered });
     await log.syncRecoveredTail();
     return log;
   }
@@ -231,7 +239,7 @@ export class PartitionLog {
 
   private async rollNow(): Promise<void> {
     await this.active().seal();
-    this.segments.push(await LogSegment.create(this.dir, this.logEndOffset));
+    this.segments.push(await LogSegment.create(this.fs, this.dir, this.logEndOffset));
     this.directoryDirty = true;
   }
 
@@ -321,7 +329,7 @@ export class PartitionLog {
   }): Promise<void> {
     try {
       await Promise.all(work.dirty.map((segment) => segment.datasync()));
-      if (work.directory) await syncDirectory(this.dir);
+      if (work.directory) await this.fs.syncDir(this.dir);
     } catch (error) {
       this.queue.fail(error);
       throw error;
@@ -358,7 +366,7 @@ export class PartitionLog {
         await this.segments.pop()!.delete();
         removed = true;
       }
-      if (removed) await syncDirectory(this.dir);
+      if (removed) await this.fs.syncDir(this.dir);
       await this.cutActiveSegment(newEnd);
     });
   }
@@ -433,7 +441,7 @@ export class PartitionLog {
     this.epochs.truncateFromEnd(this.logEndOffset);
     await this.writeCheckpointNow();
     for (const segment of this.segments.splice(0, count)) await segment.delete();
-    if (count > 0) await syncDirectory(this.dir);
+    if (count > 0) await this.fs.syncDir(this.dir);
   }
 
   /**
@@ -450,16 +458,16 @@ export class PartitionLog {
       });
       await this.syncing;
       const reused = this.segments.find((segment) => segment.baseOffset === newStart && segment.isEmpty());
-      const fresh = reused ?? (await LogSegment.create(this.dir, newStart));
+      const fresh = reused ?? (await LogSegment.create(this.fs, this.dir, newStart));
       // One synchronous swap: readers of the log end never see a log without segments.
       const old = this.segments.splice(0, this.segments.length, fresh).filter((segment) => segment !== fresh);
       this.startOffset = newStart;
       this.durableOffset = newStart;
       this.epochs.truncateFromEnd(offset(0));
-      await syncDirectory(this.dir);
+      await this.fs.syncDir(this.dir);
       await this.writeCheckpointNow();
       for (const segment of old) await segment.delete();
-      await syncDirectory(this.dir);
+      await this.fs.syncDir(this.dir);
     });
   }
 
@@ -500,7 +508,7 @@ export class PartitionLog {
       await this.syncing;
       for (const segment of this.segments) await segment.datasync();
       await this.active().seal();
-      await syncDirectory(this.dir);
+      await this.fs.syncDir(this.dir);
       this.durableOffset = this.logEndOffset;
       await this.writeCheckpointNow();
       for (const segment of this.segments) await segment.close();
@@ -511,7 +519,7 @@ export class PartitionLog {
   private async writeCheckpointNow(): Promise<void> {
     const recoveryPoint = this.durableOffset;
     this.checkpointWrittenMs = this.now();
-    await writeCheckpoint(this.dir, {
+    await writeCheckpoint(this.fs, this.dir, {
       recoveryPoint,
       logStartOffset: this.startOffset,
       leaderEpochs: this.epochs.all(),
