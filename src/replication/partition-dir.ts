@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import type { PartitionId, TopicId } from '../metadata/ids.ts';
 import { isNotFound } from '../storage/errors.ts';
-import { type FileSystem, writeFileAtomically } from '../storage/file-system.ts';
+import { type FileSystem, makeDirectoryDurable, writeFileAtomically } from '../storage/file-system.ts';
 import { nodeFileSystem } from '../storage/node-file-system.ts';
 
 const METADATA_FILE = 'partition.metadata';
@@ -45,7 +45,8 @@ export async function claimPartitionDir(
   const owner = await readTopicId(fs, dir);
   if (owner === topicId) return true;
   await fs.rm(dir);
-  await fs.mkdir(dir);
+  // Durable before the new topic's data goes in: a power loss must not bring the old directory back.
+  await makeDirectoryDurable(fs, dir);
   const bytes = metadataType.encode(metadataType.fromObject({ version: METADATA_VERSION, topicId })).finish();
   await writeFileAtomically(fs, { dir, name: METADATA_FILE }, bytes);
   return false;

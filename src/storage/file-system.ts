@@ -5,7 +5,8 @@
 // Errors are Node's: an Error with `code` ('ENOENT', 'EEXIST', 'EIO', 'ENOSPC', ...), so callers test
 // codes the same way against either implementation.
 
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { isNotFound } from './errors.ts';
 
 /**
  * How a file is opened:
@@ -71,4 +72,26 @@ export async function writeFileAtomically(
   }
   await fs.rename(temporaryPath, path);
   await fs.syncDir(target.dir);
+}
+
+/**
+ * Creates `dir` (and its missing parents) so that it survives a power loss: a new directory's entry is
+ * in its parent, which needs an fsync of its own (as Kafka flushes a new log's parent directory).
+ */
+export async function makeDirectoryDurable(fs: FileSystem, dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let at = dir; !(await exists(fs, at)); at = dirname(at)) missing.push(at);
+  if (missing.length === 0) return;
+  await fs.mkdir(dir);
+  for (const created of missing.reverse()) await fs.syncDir(dirname(created));
+}
+
+async function exists(fs: FileSystem, dir: string): Promise<boolean> {
+  try {
+    await fs.readdir(dir);
+    return true;
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    throw error;
+  }
 }

@@ -11,7 +11,7 @@
 import { join } from 'node:path';
 import { type PartitionCheckpoint, readCheckpoint } from './checkpoint-file.ts';
 import { CorruptLogError, isNotFound } from './errors.ts';
-import { type FileSystem, TEMPORARY_SUFFIX } from './file-system.ts';
+import { type FileSystem, makeDirectoryDurable, TEMPORARY_SUFFIX } from './file-system.ts';
 import { decodeIndexFile, type IndexKind } from './index-files.ts';
 import { LeaderEpochCache } from './leader-epoch-cache.ts';
 import type { LogConfig } from './log-config.ts';
@@ -43,7 +43,7 @@ export interface LogDirectory {
 
 export async function recoverLog(where: LogDirectory, config: LogConfig): Promise<RecoveredLog> {
   const { fs, dir } = where;
-  await fs.mkdir(dir);
+  await makeDirectoryDurable(fs, dir);
   await removeTemporaryFiles(where);
   const checkpoint = (await readCheckpoint(fs, dir)) ?? EMPTY_CHECKPOINT;
   const bases = await dropSegmentsBelow(where, await listSegmentBases(where), checkpoint.logStartOffset);
