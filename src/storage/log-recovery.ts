@@ -47,18 +47,7 @@ export async function recoverLog(where: LogDirectory, config: LogConfig): Promis
   await removeTemporaryFiles(where);
   const checkpoint = (await readCheckpoint(fs, dir)) ?? EMPTY_CHECKPOINT;
   const bases = await dropSegmentsBelow(where, await listSegmentBases(where), checkpoint.logStartOffset);
-  if (bases.length === 0) {
-    const segment = await LogSegment.create(fs, dir, checkpoint.logStartOffset);
-    await fs.syncDir(dir);
-    const leaderEpochs = new LeaderEpochCache(checkpoint.leaderEpochs);
-    leaderEpochs.truncateFromEnd(checkpoint.logStartOffset);
-    return {
-      segments: [segment],
-      leaderEpochs,
-      logStartOffset: checkpoint.logStartOffset,
-      recoveryPoint: segment.nextOffset,
-    };
-  }
+  if (bases.length === 0) return startEmpty(where, checkpoint);
   const recoveryPoint = checkpoint.recoveryPoint;
   const scanFrom = Math.max(
     0,
@@ -78,10 +67,31 @@ export async function recoverLog(where: LogDirectory, config: LogConfig): Promis
     const reason = `log ends at offset ${logEndOffset}, before the recovery point ${recoveryPoint}`;
     throw new CorruptLogError({ path: last.paths.log, positionBytes: last.sizeBytes, reason });
   }
+  if (logEndOffset < checkpoint.logStartOffset) {
+    // DeleteRecords moved the start past batches that were never fsynced, and a power loss took them.
+    // As Kafka's LogLoader: every segment goes, and the log starts again, empty, at its start offset.
+    for (const segment of segments.reverse()) await segment.delete();
+    await fs.syncDir(dir);
+    return startEmpty(where, checkpoint);
+  }
   const logStartOffset = offset(Math.max(checkpoint.logStartOffset, segments[0]!.baseOffset));
   leaderEpochs.truncateFromEnd(logEndOffset);
   leaderEpochs.truncateFromStart(logStartOffset);
   return { segments, leaderEpochs, logStartOffset, recoveryPoint };
+}
+
+/** A log without segments: one empty segment at the checkpoint's log start offset. */
+async function startEmpty({ fs, dir }: LogDirectory, checkpoint: PartitionCheckpoint): Promise<RecoveredLog> {
+  const segment = await LogSegment.create(fs, dir, checkpoint.logStartOffset);
+  await fs.syncDir(dir);
+  const leaderEpochs = new LeaderEpochCache(checkpoint.leaderEpochs);
+  leaderEpochs.truncateFromEnd(checkpoint.logStartOffset);
+  return {
+    segments: [segment],
+    leaderEpochs,
+    logStartOffset: checkpoint.logStartOffset,
+    recoveryPoint: segment.nextOffset,
+  };
 }
 
 async function removeTemporaryFiles({ fs, dir }: LogDirectory): Promise<void> {

@@ -248,7 +248,7 @@ class Harness {
       at++;
     }
     this.model = {
-      batches: candidates.filter((batch) => batch.lastOffset >= start && batch.baseOffset < end),
+      batches: recovered,
       start,
       durableEnd: end,
       epoch: Math.max(model.epoch, log.latestEpoch ?? 0),
@@ -414,6 +414,15 @@ const REGRESSIONS: readonly {
     commands: [
       { kind: 'appendDuringFlush', count: 1 },
       { kind: 'appendDuringFlush', count: 1 },
+    ],
+  },
+  {
+    name: 'seed 579361694: DeleteRecords past unflushed batches, then a power loss: log start beyond its end',
+    seed: 0,
+    config: smallSegments,
+    commands: [
+      { kind: 'append', count: 2, bump: false, follower: false },
+      { kind: 'deleteRecords', fraction: 0.5 },
     ],
   },
 ];
