@@ -24,6 +24,11 @@ export function isNotFound(error: unknown): boolean {
   return error instanceof Error && (error as NodeJS.ErrnoException).code === 'ENOENT';
 }
 
+/** True for an error of the file system (Node's errno `code`: EIO, ENOSPC, ...). */
+export function isIoError(error: unknown): boolean {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string';
+}
+
 /** A batch whose fields contradict each other (count vs offsets, unsafe integers, bad varints). */
 export function invalidRecordError(message: string): KafkaError {
   return new KafkaError('INVALID_RECORD', `invalid record batch: ${message}`);

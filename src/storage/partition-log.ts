@@ -10,7 +10,7 @@ import { assert } from '../../raft/assert.ts';
 import { KafkaError } from '../common/kafka-errors.ts';
 import { parseAppendInput, type AppendInput } from './append-input.ts';
 import { writeCheckpoint } from './checkpoint-file.ts';
-import { CorruptLogError, invalidRecordError } from './errors.ts';
+import { CorruptLogError, invalidRecordError, isIoError } from './errors.ts';
 import type { FileSystem } from './file-system.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { EpochEndOffset, EpochEntry, LeaderEpochCache } from './leader-epoch-cache.ts';
@@ -327,19 +327,20 @@ export class PartitionLog {
     sizes: number[];
     directory: boolean;
   }): Promise<void> {
+    // Outside the queue, so its failures do not reach the queue's handler: fail it here.
     try {
       await Promise.all(work.dirty.map((segment) => segment.datasync()));
       if (work.directory) await this.fs.syncDir(this.dir);
+      work.dirty.forEach((segment, at) => {
+        segment.flushedBytes = Math.max(segment.flushedBytes, work.sizes[at]!);
+      });
+      this.durableOffset = offset(Math.max(this.durableOffset, work.target));
+      if (this.now() - this.checkpointWrittenMs >= this.config.checkpointIntervalMs)
+        await this.writeCheckpointNow();
     } catch (error) {
       this.queue.fail(error);
       throw error;
     }
-    work.dirty.forEach((segment, at) => {
-      segment.flushedBytes = Math.max(segment.flushedBytes, work.sizes[at]!);
-    });
-    this.durableOffset = offset(Math.max(this.durableOffset, work.target));
-    if (this.now() - this.checkpointWrittenMs >= this.config.checkpointIntervalMs)
-      await this.writeCheckpointNow();
   }
 
   /**
@@ -573,8 +574,11 @@ function takeBatches(
 }
 
 /**
- * The serial queue, fail-stop: after an I/O error in a flush (the page cache may have dropped the
- * writes: fsyncgate) or after close(), every later operation throws.
+ * The serial queue, fail-stop: after an I/O error in any operation (the files may hold part of a write,
+ * a cut or a rename; after a failed fsync the page cache may have dropped the writes: fsyncgate) or
+ * after close(), every later operation throws. As Kafka takes a log directory offline on any
+ * IOException. Operating errors (KafkaError: bad input, out of range, a corrupt batch read) are not
+ * failures of the log.
  */
 class SerialQueueWithFailure {
   private tail: Promise<unknown> = Promise.resolve();
@@ -582,14 +586,21 @@ class SerialQueueWithFailure {
 
   run<T>(operation: () => Promise<T>): Promise<T> {
     const result = this.tail.then(() => {
-      if (this.failure !== null) throw this.failure;
+      this.throwIfFailed();
       return operation();
     });
-    this.tail = result.catch(() => undefined);
+    // Recorded before the next operation starts (it runs after this handler).
+    this.tail = result.catch((error: unknown) => {
+      if (isIoError(error)) this.fail(error);
+    });
     return result;
   }
 
   fail(error: unknown): void {
     this.failure ??= error;
+  }
+
+  throwIfFailed(): void {
+    if (this.failure !== null) throw this.failure;
   }
 }

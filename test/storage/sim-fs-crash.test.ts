@@ -425,6 +425,40 @@ const REGRESSIONS: readonly {
       { kind: 'deleteRecords', fraction: 0.5 },
     ],
   },
+  {
+    name: 'seed 616842219: an index write failed in a roll, and the log went on appending',
+    seed: 0,
+    config: smallSegments,
+    commands: [
+      { kind: 'append', count: 1, bump: false, follower: false },
+      { kind: 'fault', operation: 'write', code: 'EIO', skip: 0 },
+      { kind: 'roll' },
+      { kind: 'append', count: 1, bump: false, follower: false },
+    ],
+  },
+  {
+    name: 'seed 195198769: a checkpoint write failed in a truncation, and retention went on',
+    seed: 0,
+    config: smallSegments,
+    commands: [
+      { kind: 'fault', operation: 'write', code: 'EIO', skip: 2 },
+      { kind: 'append', count: 4, bump: false, follower: false },
+      { kind: 'append', count: 1, bump: false, follower: false },
+      { kind: 'truncate', fraction: 0.8 },
+      { kind: 'retention' },
+    ],
+  },
+  {
+    name: "seed 225650518: the checkpoint write of a flush failed (outside the log's queue), and appends went on",
+    seed: 0,
+    config: smallSegments,
+    commands: [
+      { kind: 'append', count: 1, bump: false, follower: false },
+      { kind: 'fault', operation: 'sync', code: 'EIO', skip: 1 },
+      { kind: 'flush' },
+      { kind: 'append', count: 1, bump: false, follower: false },
+    ],
+  },
 ];
 
 describe('PartitionLog over the simulated disk', () => {
