@@ -292,6 +292,8 @@ export class PartitionLog {
   /** Resolves once every offset below `target` is fsynced, flushing (shared with others) as needed. */
   async waitDurable(target: Offset): Promise<void> {
     await this.groupCommit.waitUntil(() => {
+      // Fail-stop covers durability too: a failed log answers nothing, not even what was fsynced.
+      this.queue.throwIfFailed();
       if (target > this.logEndOffset) {
         throw new KafkaError(
           'OFFSET_OUT_OF_RANGE',

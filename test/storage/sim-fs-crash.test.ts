@@ -459,11 +459,26 @@ const REGRESSIONS: readonly {
       { kind: 'append', count: 1, bump: false, follower: false },
     ],
   },
+  {
+    name: 'seed 478797533: a failed log answered a flush from its in-memory durable offset',
+    seed: 0,
+    config: smallSegments,
+    commands: [
+      { kind: 'fault', operation: 'write', code: 'EIO', skip: 1 },
+      { kind: 'append', count: 1, bump: false, follower: false },
+      { kind: 'flush' },
+      { kind: 'flush' },
+    ],
+  },
 ];
 
 describe('PartitionLog over the simulated disk', () => {
   it('(a) recovers every flushed batch and only whole written batches after power loss at any point', async () => {
     await runProperty('sim-fs crash', false, Number(process.env.STORAGE_RUNS ?? 150));
+  });
+
+  it('(c) rejects an operation whose write or fsync fails, claims nothing more, and recovers as (a)', async () => {
+    await runProperty('sim-fs faults', true, Number(process.env.STORAGE_RUNS ?? 150));
   });
 
   for (const regression of REGRESSIONS) {
