@@ -136,6 +136,18 @@ describe('SimFileSystem', () => {
     expect(() => fs.flipByte('/f')).toThrow(/open/);
   });
 
+  it('a mount belongs to one process: after a crash every operation through it fails', async () => {
+    const fs = simFs();
+    const before = fs.mount();
+    await before.mkdir('/d');
+    fs.crash('keep');
+    await expect(before.open('/d/f', 'create')).rejects.toMatchObject({ code: 'EIO' });
+    await expect(before.syncDir('/d')).rejects.toMatchObject({ code: 'EIO' });
+    const after = fs.mount();
+    await after.open('/d/f', 'create');
+    expect(await after.readdir('/d')).toEqual(['f']);
+  });
+
   it('replays the same choices from the same seed', async () => {
     const run = async (seed: number) => {
       const fs = new SimFileSystem({ random: new Prng(seed), faultProbability: 0.2 });

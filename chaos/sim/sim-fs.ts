@@ -218,6 +218,25 @@ export class SimFileSystem implements FileSystem {
     return at;
   }
 
+  /**
+   * The file system as one process sees it: once a crash or kill ends that process, every operation
+   * through this view fails, also those it starts later (code of a dead process that is still
+   * scheduled must never touch the disk of its successor).
+   */
+  mount(): FileSystem {
+    const generation = this.generation;
+    return {
+      open: (path, mode) => this.open(path, mode, generation),
+      readFile: (path) => this.readFile(path, generation),
+      readdir: (dir) => this.readdir(dir, generation),
+      mkdir: (dir) => this.mkdir(dir, generation),
+      rename: (from, to) => this.rename(from, to, generation),
+      unlink: (path) => this.unlink(path, generation),
+      rm: (path) => this.rm(path, generation),
+      syncDir: (dir) => this.syncDir(dir, generation),
+    };
+  }
+
   exists(path: string): boolean {
     return this.lookup(path) !== undefined;
   }
@@ -238,8 +257,8 @@ export class SimFileSystem implements FileSystem {
 
   // --- the port ---
 
-  async open(path: string, mode: OpenMode): Promise<StorageFile> {
-    const generation = await this.enter('open', path);
+  async open(path: string, mode: OpenMode, generation = this.generation): Promise<StorageFile> {
+    await this.enter('open', path, generation);
     const { parent, name } = this.parentOf(path, 'open');
     let node = parent.current.get(name);
     if (node?.kind === 'directory') throw new SimFsError('EISDIR', 'open', path);
@@ -255,24 +274,24 @@ export class SimFileSystem implements FileSystem {
     return new SimFile(this, node, { path, generation });
   }
 
-  async readFile(path: string): Promise<Buffer> {
-    await this.enter('readFile', path);
+  async readFile(path: string, generation = this.generation): Promise<Buffer> {
+    await this.enter('readFile', path, generation);
     const node = this.lookup(path);
     if (node === undefined) throw new SimFsError('ENOENT', 'readFile', path);
     if (node.kind === 'directory') throw new SimFsError('EISDIR', 'readFile', path);
     return Buffer.from(node.current.view());
   }
 
-  async readdir(dir: string): Promise<string[]> {
-    await this.enter('readdir', dir);
+  async readdir(dir: string, generation = this.generation): Promise<string[]> {
+    await this.enter('readdir', dir, generation);
     const node = this.lookup(dir);
     if (node === undefined) throw new SimFsError('ENOENT', 'readdir', dir);
     if (node.kind === 'file') throw new SimFsError('ENOTDIR', 'readdir', dir);
     return [...node.current.keys()].sort();
   }
 
-  async mkdir(dir: string): Promise<void> {
-    await this.enter('mkdir', dir);
+  async mkdir(dir: string, generation = this.generation): Promise<void> {
+    await this.enter('mkdir', dir, generation);
     let at: Directory = this.root;
     let path = '/';
     for (const name of components(dir)) {
@@ -287,8 +306,8 @@ export class SimFileSystem implements FileSystem {
     }
   }
 
-  async rename(from: string, to: string): Promise<void> {
-    await this.enter('rename', from);
+  async rename(from: string, to: string, generation = this.generation): Promise<void> {
+    await this.enter('rename', from, generation);
     const source = this.parentOf(from, 'rename');
     const target = this.parentOf(to, 'rename');
     if (source.parent !== target.parent) throw new SimFsError('EXDEV', 'rename', `${from} -> ${to}`);
@@ -299,8 +318,8 @@ export class SimFileSystem implements FileSystem {
     this.changeEntries(source.parent, { name: target.name, node, removes: source.name });
   }
 
-  async unlink(path: string): Promise<void> {
-    await this.enter('unlink', path);
+  async unlink(path: string, generation = this.generation): Promise<void> {
+    await this.enter('unlink', path, generation);
     const { parent, name } = this.parentOf(path, 'unlink');
     const node = parent.current.get(name);
     if (node === undefined) throw new SimFsError('ENOENT', 'unlink', path);
@@ -308,8 +327,8 @@ export class SimFileSystem implements FileSystem {
     this.changeEntries(parent, { name, node: null });
   }
 
-  async rm(path: string): Promise<void> {
-    await this.enter('rm', path);
+  async rm(path: string, generation = this.generation): Promise<void> {
+    await this.enter('rm', path, generation);
     const node = this.lookup(path);
     if (node === undefined) return;
     // As rm -r: every entry is removed on its own, so a power loss can leave a part of the tree.
@@ -318,8 +337,8 @@ export class SimFileSystem implements FileSystem {
     this.changeEntries(parent, { name, node: null });
   }
 
-  async syncDir(dir: string): Promise<void> {
-    await this.enter('syncDir', dir);
+  async syncDir(dir: string, generation = this.generation): Promise<void> {
+    await this.enter('syncDir', dir, generation);
     const node = this.lookup(dir);
     if (node === undefined) throw new SimFsError('ENOENT', 'syncDir', dir);
     if (node.kind === 'file') throw new SimFsError('ENOTDIR', 'syncDir', dir);

@@ -113,11 +113,11 @@ const faultArbitrary: fc.Arbitrary<Command> = fc.record({
 
 function commandsArbitrary(withFaults: boolean): fc.Arbitrary<Command[]> {
   const command = fc.oneof(
-    { weight: 12, arbitrary: stepArbitrary as fc.Arbitrary<Command> },
-    { weight: 2, arbitrary: crashArbitrary },
-    { weight: withFaults ? 2 : 0, arbitrary: faultArbitrary },
+    { weight: 16, arbitrary: stepArbitrary as fc.Arbitrary<Command> },
+    { weight: 1, arbitrary: crashArbitrary },
+    { weight: withFaults ? 1 : 0, arbitrary: faultArbitrary },
   );
-  return fc.array(command, { minLength: 1, maxLength: 40 });
+  return fc.array(command, { minLength: 1, maxLength: 80, size: 'medium' });
 }
 
 const configArbitrary: fc.Arbitrary<Partial<LogConfig>> = fc.record({
@@ -196,7 +196,8 @@ class Harness {
     const inFlight = this.failure?.inFlight ?? {};
     this.failure = null;
     this.log = null;
-    const open = () => PartitionLog.open({ dir: DIR, config: this.config, fs: this.fs, now: () => 0 });
+    const open = () =>
+      PartitionLog.open({ dir: DIR, config: this.config, fs: this.fs.mount(), now: () => 0 });
     if (duringOpenAfter !== null) {
       this.crashCountdown = { operations: duringOpenAfter, policy };
       try {
@@ -312,7 +313,13 @@ class Harness {
         const holding = model.batches.find((batch) => batch.lastOffset >= target);
         const newEnd = holding === undefined ? end : holding.baseOffset;
         if (newEnd < model.start) {
-          await expect(log.truncateTo(offset(target))).rejects.toBeInstanceOf(KafkaError);
+          // Refused below the log start (an operating error), unless the log has failed already.
+          const error = await log.truncateTo(offset(target)).then(
+            () => null,
+            (reason: unknown) => reason,
+          );
+          expect(error, 'a truncation below the log start is refused').not.toBeNull();
+          if (!(error instanceof KafkaError)) this.noteFailure(error, {});
           return;
         }
         if (await this.attempt(log.truncateTo(offset(target)), { truncatedTo: newEnd })) {
@@ -468,6 +475,23 @@ const REGRESSIONS: readonly {
       { kind: 'append', count: 1, bump: false, follower: false },
       { kind: 'flush' },
       { kind: 'flush' },
+    ],
+  },
+  {
+    name: 'seed 1400577389 (the simulation): code of a crashed process went on using the disk after the restart (each process now mounts its own view)',
+    seed: 0,
+    config: smallSegments,
+    commands: [
+      { kind: 'append', count: 1, bump: false, follower: false },
+      { kind: 'roll' },
+      { kind: 'append', count: 1, bump: false, follower: false },
+      {
+        kind: 'crash',
+        policy: 'random',
+        during: { step: { kind: 'appendDuringFlush', count: 1 }, afterOperations: 3 },
+        duringOpenAfter: null,
+      },
+      { kind: 'append', count: 1, bump: false, follower: false },
     ],
   },
 ];
