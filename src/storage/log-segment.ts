@@ -5,7 +5,7 @@
 // being written); `flushedBytes` <= sizeBytes counts those an fdatasync has covered.
 
 import { assert } from '../../raft/assert.ts';
-import { isNotFound } from './errors.ts';
+import { CorruptLogError, isNotFound } from './errors.ts';
 import type { FileSystem, StorageFile } from './file-system.ts';
 import { encodeIndexEntries, entryBytes, type IndexKind } from './index-files.ts';
 import { BATCH_HEADER_BYTES } from './record-batch/format.ts';
@@ -146,16 +146,40 @@ export class LogSegment {
 
   /**
    * The position and header of the batch holding `target`, or of the first batch after it; null when
-   * no batch of this segment ends at or after `target`.
+   * no batch of this segment ends at or after `target`. The walk from the index entry checks that each
+   * header is where the previous batch ends, with the offset that follows it: the header fields outside
+   * the CRC (base offset, length) cannot send a read to the wrong bytes. CorruptLogError when not.
    */
   async locate(target: number): Promise<{ positionBytes: number; header: RecordBatchHeader } | null> {
     if (target >= this.nextOffset) return null;
-    let positionBytes = this.offsetIndex.floorValue(target) ?? 0;
+    const entry = this.offsetIndex.floorEntry(target);
+    let positionBytes = entry?.value ?? 0;
+    let expected = entry?.key ?? this.baseOffset;
     for (;;) {
+      if (positionBytes + BATCH_HEADER_BYTES > this.sizeBytes) {
+        throw this.corrupt(positionBytes, `no batch header before the end, offset ${expected} expected`);
+      }
       const header = await this.headerAt(positionBytes);
+      if (header.baseOffset !== expected) {
+        throw this.corrupt(
+          positionBytes,
+          `batch at offset ${header.baseOffset} where ${expected} was expected`,
+        );
+      }
+      if (header.sizeBytes < BATCH_HEADER_BYTES || positionBytes + header.sizeBytes > this.sizeBytes) {
+        throw this.corrupt(positionBytes, `batch of ${header.sizeBytes} bytes does not fit the segment`);
+      }
+      if (header.lastOffset >= this.nextOffset) {
+        throw this.corrupt(positionBytes, `batch ends at offset ${header.lastOffset}, past the segment`);
+      }
       if (header.lastOffset >= target) return { positionBytes, header };
       positionBytes += header.sizeBytes;
+      expected = header.lastOffset + 1;
     }
+  }
+
+  corrupt(positionBytes: number, reason: string): CorruptLogError {
+    return new CorruptLogError({ path: this.paths.log, positionBytes, reason });
   }
 
   /** Cuts the file at `positionBytes` and makes the cut durable before anything is written past it. */

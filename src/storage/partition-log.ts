@@ -10,7 +10,7 @@ import { assert } from '../../raft/assert.ts';
 import { KafkaError } from '../common/kafka-errors.ts';
 import { parseAppendInput, type AppendInput } from './append-input.ts';
 import { writeCheckpoint } from './checkpoint-file.ts';
-import { CorruptLogError, invalidRecordError, isIoError } from './errors.ts';
+import { invalidRecordError, isIoError } from './errors.ts';
 import type { FileSystem } from './file-system.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { EpochEndOffset, EpochEntry, LeaderEpochCache } from './leader-epoch-cache.ts';
@@ -21,7 +21,7 @@ import { nodeFileSystem } from './node-file-system.ts';
 import { batchesIn } from './record-batch/batch-iterator.ts';
 import { decodeRecords } from './record-batch/decoder.ts';
 import { RecordBatchHeader, stampBaseOffset, stampPartitionLeaderEpoch } from './record-batch/header.ts';
-import { hasValidCrc } from './record-batch/validate.ts';
+import { batchDefect } from './record-batch/validate.ts';
 import { segmentsOutOfRetention } from './retention.ts';
 import { type LeaderEpoch, type Offset, leaderEpoch, offset } from './types.ts';
 
@@ -278,6 +278,8 @@ export class PartitionLog {
         maxBytes: options.maxBytes,
         segment,
         positionBytes: found.positionBytes,
+        firstOffset: found.header.baseOffset,
+        epochAt: (at) => this.epochs.epochAt(at),
       });
     });
   }
@@ -550,29 +552,56 @@ export class PartitionLog {
   }
 }
 
-/** The whole batches of `chunk` within the bounds, each CRC-checked: nothing corrupt is ever served. */
+/**
+ * The whole batches of `chunk` within the bounds, each checked: nothing corrupt is ever served. The CRC
+ * covers attributes..end; the fields before it are checked too: magic, offsets contiguous from the batch
+ * `locate` found, and the leader epoch against the epoch cache (which recovery rebuilt from the batches).
+ */
 function takeBatches(
   chunk: Buffer,
-  bounds: { upper: number; maxBytes: number; segment: LogSegment; positionBytes: number },
+  bounds: {
+    upper: number;
+    maxBytes: number;
+    segment: LogSegment;
+    positionBytes: number;
+    firstOffset: number;
+    epochAt: (at: number) => number | undefined;
+  },
 ): ReadResult {
   let endBytes = 0;
-  let nextOffset = -1;
+  let nextOffset = bounds.firstOffset;
   for (const { header, positionBytes } of batchesIn(chunk)) {
+    // Checked before the bounds: a flipped offset delta must not pass for a batch beyond them.
+    if (header.lastOffset >= bounds.segment.nextOffset) {
+      const reason = `batch ends at offset ${header.lastOffset}, past the segment, on read`;
+      throw bounds.segment.corrupt(bounds.positionBytes + positionBytes, reason);
+    }
     if (header.lastOffset >= bounds.upper) break;
     if (endBytes > 0 && positionBytes + header.sizeBytes > bounds.maxBytes) break;
-    if (!hasValidCrc(header)) {
-      const at = bounds.positionBytes + positionBytes;
-      throw new CorruptLogError({
-        path: bounds.segment.paths.log,
-        positionBytes: at,
-        reason: 'CRC mismatch on read',
-      });
-    }
+    const defect = servedBatchDefect(header, nextOffset, bounds.epochAt(header.lastOffset));
+    if (defect !== null)
+      throw bounds.segment.corrupt(bounds.positionBytes + positionBytes, `${defect} on read`);
     endBytes = positionBytes + header.sizeBytes;
     nextOffset = header.lastOffset + 1;
   }
   assert(endBytes > 0, 'a read returns at least the batch holding its start offset');
   return { bytes: chunk.subarray(0, endBytes), nextOffset: offset(nextOffset) };
+}
+
+function servedBatchDefect(
+  header: RecordBatchHeader,
+  expectedOffset: number,
+  expectedEpoch: number | undefined,
+): string | null {
+  const defect = batchDefect(header);
+  if (defect !== null) return defect.message;
+  if (header.baseOffset !== expectedOffset) {
+    return `batch at offset ${header.baseOffset} where ${expectedOffset} was expected`;
+  }
+  if (expectedEpoch !== undefined && header.partitionLeaderEpoch !== expectedEpoch) {
+    return `leader epoch ${header.partitionLeaderEpoch} where the epoch cache has ${expectedEpoch}`;
+  }
+  return null;
 }
 
 /**
