@@ -115,12 +115,15 @@ export class PartitionLog {
   }
 
   /**
-   * The batches recovery kept after the recovery point may exist only in the page cache (the process
-   * crashed, not the machine): fsync them, then record the whole log as the recovery point.
+   * Recovery read the tail from the page cache, which a kill -9 keeps and a power loss may not: batches
+   * after the recovery point, and a cut of a truncation that was killed before its fsync (the cut
+   * segment then ends at the recovery point; unsynced, the truncated batches would come back). Fsync
+   * every segment from the one holding the recovery point (the checkpoint's directory fsync makes
+   * deletions durable), then record the whole log as the recovery point.
    */
   private async syncRecoveredTail(): Promise<void> {
     for (const segment of this.segments) {
-      if (segment.nextOffset > this.durableOffset) await segment.datasync();
+      if (segment.nextOffset >= this.durableOffset) await segment.datasync();
     }
     this.durableOffset = this.logEndOffset;
     await this.writeCheckpointNow();

@@ -64,7 +64,8 @@ type Command =
   | { kind: 'fault'; operation: 'write' | 'sync' | 'syncDir'; code: FaultCode; skip: number }
   | {
       kind: 'crash';
-      policy: CrashPolicy;
+      /** What ends the process: a power loss (keeping what `CrashPolicy` says) or a kill -9. */
+      policy: Stop;
       /** A step cut by the power loss at its n-th file operation (after it when it has fewer). */
       during: { step: Step; afterOperations: number } | null;
       /** A power loss inside recovery too, at its n-th file operation. */
@@ -95,7 +96,9 @@ const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'retention' as const }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('deleteRecords' as const), fraction }) },
 );
-const policyArbitrary = fc.constantFrom<CrashPolicy>('random', 'random', 'drop', 'keep', 'tear-last');
+/** A power loss, or `kill`: the process dies and the page cache survives (a kill -9). */
+type Stop = CrashPolicy | 'kill';
+const policyArbitrary = fc.constantFrom<Stop>('random', 'random', 'drop', 'keep', 'tear-last', 'kill');
 const crashArbitrary: fc.Arbitrary<Command> = fc.record({
   kind: fc.constant('crash' as const),
   policy: policyArbitrary,
@@ -146,7 +149,7 @@ class Harness {
   model: Model = { batches: [], start: 0, durableEnd: 0, epoch: 0, tags: 0 };
   /** The first failure since the last open: the log must stay failed. */
   failure: { inFlight: InFlight; error: unknown } | null = null;
-  private crashCountdown: { operations: number; policy: CrashPolicy } | null = null;
+  private crashCountdown: { operations: number; policy: Stop } | null = null;
   readonly trace: string[] = [];
 
   constructor(seed: number, config: Partial<LogConfig>) {
@@ -157,7 +160,7 @@ class Harness {
         if (this.crashCountdown !== null && --this.crashCountdown.operations <= 0) {
           const { policy } = this.crashCountdown;
           this.crashCountdown = null;
-          this.fs.crash(policy);
+          this.stop(policy);
         }
         return undefined;
       },
@@ -183,7 +186,7 @@ class Harness {
       }
       if (this.crashCountdown !== null || command.during === null) {
         this.crashCountdown = null;
-        this.fs.crash(command.policy);
+        this.stop(command.policy);
       }
       await this.reopen(command.duringOpenAfter, command.policy);
       return;
@@ -192,7 +195,12 @@ class Harness {
   }
 
   /** Opens the log after a power loss (one more may come inside recovery) and checks what it holds. */
-  async reopen(duringOpenAfter: number | null, policy: CrashPolicy = 'random'): Promise<void> {
+  private stop(policy: Stop): void {
+    if (policy === 'kill') this.fs.kill();
+    else this.fs.crash(policy);
+  }
+
+  async reopen(duringOpenAfter: number | null, policy: Stop = 'random'): Promise<void> {
     const inFlight = this.failure?.inFlight ?? {};
     this.failure = null;
     this.log = null;
@@ -414,6 +422,23 @@ const REGRESSIONS: readonly {
   config: Partial<LogConfig>;
   commands: Command[];
 }[] = [
+  {
+    name: 'seed 627019299: a truncation killed before its fsync; recovery left the cut unsynced and a power loss brought the truncated batch back',
+    seed: 0,
+    config: smallSegments,
+    commands: [
+      { kind: 'append', count: 1, bump: false, follower: false },
+      { kind: 'roll' },
+      { kind: 'appendDuringFlush', count: 1 },
+      {
+        kind: 'crash',
+        policy: 'kill',
+        during: { step: { kind: 'truncate', fraction: 0 }, afterOperations: 15 },
+        duringOpenAfter: null,
+      },
+      { kind: 'appendDuringFlush', count: 1 },
+    ],
+  },
   {
     name: 'seed 1315807107: a new partition directory vanished with its flushed batches (parent not synced)',
     seed: 0,
