@@ -123,6 +123,22 @@ describe('SimFileSystem', () => {
     expect(lost).toContain('');
   });
 
+  it('a failed fsync keeps a truncation pending: the next fsync makes it durable', async () => {
+    for (let seed = 0; seed < 20; seed++) {
+      const fs = simFs(seed);
+      const file = await fs.open('/f', 'create');
+      await fs.syncDir('/');
+      await file.write(0, Buffer.from('data'));
+      await file.sync();
+      await file.truncate(0);
+      fs.injectFault({ operation: 'sync', code: 'EIO' });
+      await expect(file.sync()).rejects.toMatchObject({ code: 'EIO' });
+      await file.sync();
+      fs.crash('drop');
+      expect(text(await fs.readFile('/f'))).toBe('');
+    }
+  });
+
   it('flips a bit of a closed file only', async () => {
     const fs = simFs(5);
     await writeFile(fs, '/f', 'abcd', true);

@@ -12,8 +12,9 @@
 //   At power loss each directory keeps a prefix of its unsynced entry operations (the ext4 journal
 //   commits metadata in order). A rename is one operation: the old name or the new one, never neither.
 // - A failed fsync (EIO/ENOSPC) makes a prefix of the file's unsynced operations durable and drops the
-//   rest from the dirty set: reads still see them, a later fsync succeeds without writing them, and a
-//   power loss loses them (Linux since 4.13, "fsyncgate"). A failed write may leave a prefix of its bytes.
+//   writes among the rest from the dirty set: reads still see them, a later fsync succeeds without
+//   writing them, and a power loss loses them (Linux since 4.13, "fsyncgate"). Truncations among the
+//   rest stay pending (journaled metadata). A failed write may leave a prefix of its bytes.
 // - Bit rot: `flipByte` flips one bit of a closed file on the medium (page cache and durable content).
 // A crash or a kill ends the process: every handle and every operation in flight from before it fails.
 
@@ -391,11 +392,14 @@ export class SimFileSystem implements FileSystem {
     inode.pending.push(operation);
   }
 
-  /** fsync of a file; a failure makes a prefix durable and forgets the rest (see the header). */
+  /**
+   * fsync of a file; a failure makes a prefix durable and forgets the writes after it (see the header).
+   * Truncations stay pending: a size change is journaled metadata, not a page a writeback error drops.
+   */
   syncContent(inode: Inode, failed: boolean): void {
     const kept = failed ? this.random.nextInt(inode.pending.length + 1) : inode.pending.length;
     for (const operation of inode.pending.slice(0, kept)) inode.durable.apply(operation);
-    inode.pending = [];
+    inode.pending = inode.pending.slice(kept).filter((operation) => operation.kind === 'truncate');
   }
 
   randomPrefix(lengthBytes: number): number {
