@@ -14,6 +14,8 @@ import { type SegmentPaths, segmentPaths } from './segment-files.ts';
 import { SparseIndex } from './sparse-index.ts';
 import { NO_TIMESTAMP, type Offset, offset } from './types.ts';
 
+const REWRITE_CHUNK_BYTES = 1024 * 1024;
+
 export class LogSegment {
   readonly baseOffset: Offset;
   readonly paths: SegmentPaths;
@@ -151,7 +153,7 @@ export class LogSegment {
    * the CRC (base offset, length) cannot send a read to the wrong bytes. CorruptLogError when not.
    */
   async locate(target: number): Promise<{ positionBytes: number; header: RecordBatchHeader } | null> {
-    if (target >= this.nextOffset) return null;
+    if (target >= this.nextOffset || this.isEmpty()) return null;
     const entry = this.offsetIndex.floorEntry(target);
     let positionBytes = entry?.value ?? 0;
     let expected = entry?.key ?? this.baseOffset;
@@ -189,6 +191,14 @@ export class LogSegment {
     await this.file.sync();
     this.sizeBytes = positionBytes;
     this.flushedBytes = positionBytes;
+  }
+
+  /** Writes the bytes from `positionBytes` to the end again, so that the next fsync writes them. */
+  async rewriteFrom(positionBytes: number): Promise<void> {
+    for (let at = positionBytes; at < this.sizeBytes; at += REWRITE_CHUNK_BYTES) {
+      const bytes = await this.readAt(at, Math.min(REWRITE_CHUNK_BYTES, this.sizeBytes - at));
+      await this.file.write(at, bytes);
+    }
   }
 
   async datasync(): Promise<void> {

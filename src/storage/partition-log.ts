@@ -119,11 +119,16 @@ export class PartitionLog {
    * after the recovery point, and a cut of a truncation that was killed before its fsync (the cut
    * segment then ends at the recovery point; unsynced, the truncated batches would come back). Fsync
    * every segment from the one holding the recovery point (the checkpoint's directory fsync makes
-   * deletions durable), then record the whole log as the recovery point.
+   * deletions durable), then record the whole log as the recovery point. The batches after the
+   * recovery point are written again first: when an fsync failed before the kill, Linux marked their
+   * pages clean without writing them (fsyncgate), and an fsync alone would not write them now.
    */
   private async syncRecoveredTail(): Promise<void> {
     for (const segment of this.segments) {
-      if (segment.nextOffset >= this.durableOffset) await segment.datasync();
+      if (segment.nextOffset < this.durableOffset) continue;
+      const firstUnsynced = await segment.locate(this.durableOffset);
+      if (firstUnsynced !== null) await segment.rewriteFrom(firstUnsynced.positionBytes);
+      await segment.datasync();
     }
     this.durableOffset = this.logEndOffset;
     await this.writeCheckpointNow();

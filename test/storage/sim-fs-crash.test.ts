@@ -440,6 +440,29 @@ const REGRESSIONS: readonly {
     ],
   },
   {
+    name: 'seed 324798364: an fsync failed (fsyncgate), kill -9, recovery fsynced pages marked clean; a power loss took batches below the recovery point',
+    seed: 476305742,
+    config: smallSegments,
+    commands: [
+      { kind: 'fault', operation: 'sync', code: 'EIO', skip: 0 },
+      { kind: 'append', count: 1, bump: false, follower: false },
+      { kind: 'flush' },
+      { kind: 'crash', policy: 'kill', during: null, duringOpenAfter: null },
+      { kind: 'append', count: 1, bump: false, follower: false },
+    ],
+  },
+  {
+    name: 'seed 309001509: recovery after a kill with an empty active segment (the rewrite of the tail must skip it)',
+    seed: 0,
+    config: smallSegments,
+    commands: [
+      { kind: 'appendDuringFlush', count: 1 },
+      { kind: 'roll' },
+      { kind: 'crash', policy: 'kill', during: null, duringOpenAfter: null },
+      { kind: 'flush' },
+    ],
+  },
+  {
     name: 'seed 1315807107: a new partition directory vanished with its flushed batches (parent not synced)',
     seed: 0,
     config: smallSegments,
