@@ -546,11 +546,11 @@ const REGRESSIONS: readonly {
 
 describe('PartitionLog over the simulated disk', () => {
   it('(a) recovers every flushed batch and only whole written batches after power loss at any point', async () => {
-    await runProperty('sim-fs crash', false, Number(process.env.STORAGE_RUNS ?? 150));
+    await runProperty('sim-fs crash', false, Number(process.env.STORAGE_RUNS ?? 300));
   });
 
   it('(c) rejects an operation whose write or fsync fails, claims nothing more, and recovers as (a)', async () => {
-    await runProperty('sim-fs faults', true, Number(process.env.STORAGE_RUNS ?? 150));
+    await runProperty('sim-fs faults', true, Number(process.env.STORAGE_RUNS ?? 300));
   });
 
   for (const regression of REGRESSIONS) {
