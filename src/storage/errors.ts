@@ -24,7 +24,6 @@ export function isNotFound(error: unknown): boolean {
   return error instanceof Error && (error as NodeJS.ErrnoException).code === 'ENOENT';
 }
 
-
 /** A batch whose fields contradict each other (count vs offsets, unsafe integers, bad varints). */
 export function invalidRecordError(message: string): KafkaError {
   return new KafkaError('INVALID_RECORD', `invalid record batch: ${message}`);
