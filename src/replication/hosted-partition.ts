@@ -1,21 +1,23 @@
-// One partition replica on this broker: its log, its role, and the requests waiting on it (produces
-// waiting for the high watermark, fetches long-polling for new data).
-import { KafkaError } from '../common/kafka-errors.ts';
-import type { BrokerId, LeaderEpoch, PartitionId, TopicId } from '../metadata/ids.ts';
+// One partition replica on this broker: its log, its core (partition-core.ts: role, high watermark,
+// waiters, fetch and truncation decisions), and what the core cannot hold because it is I/O or
+// promises: the promises of requests waiting for the high watermark and their timers, the fetches
+// long-polling for new data, and the follower's writes in progress.
+import type { KafkaError } from '../common/kafka-errors.ts';
+import type { BrokerId, PartitionId, TopicId } from '../metadata/ids.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
-import type { LeaderPartition } from './leader-partition.ts';
-import type { Timers } from './timers.ts';
+import { PartitionCore } from './partition-core.ts';
+import type { LeaderView, PartitionEffect, ReplicaRole, WaiterId } from './partition-core-types.ts';
+import type { Cancel, Timers } from './timers.ts';
 
-export type ReplicaRole =
-  | { readonly kind: 'leader'; readonly state: LeaderPartition }
-  | { readonly kind: 'follower'; readonly leader: BrokerId; readonly leaderEpoch: LeaderEpoch }
-  /** Leaderless, or between roles: serves nothing, fetches nothing. */
-  | { readonly kind: 'none' };
+export type { ReplicaRole } from './partition-core-types.ts';
 
-interface HighWatermarkWaiter {
-  readonly offset: number;
+/** The effects the partition cannot carry out itself: the replica manager's. */
+export type ManagerEffect = Extract<PartitionEffect, { kind: 'leadership' | 'alter-partition' }>;
+
+interface PendingWaiter {
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
+  readonly cancelTimer: Cancel;
 }
 
 export class HostedPartition {
@@ -23,96 +25,111 @@ export class HostedPartition {
   readonly topicName: string;
   readonly partitionId: PartitionId;
   readonly log: PartitionLog;
+  readonly core: PartitionCore;
   private readonly timers: Timers;
-  role: ReplicaRole;
-  /** A follower's high watermark, from its leader's last fetch answer (kept when it becomes leader). */
-  followerHighWatermark = 0;
-  private hwWaiters: HighWatermarkWaiter[] = [];
+  private readonly waiters = new Map<WaiterId, PendingWaiter>();
   private appendListeners = new Set<() => void>();
   private readonly writes = new Set<Promise<unknown>>();
 
   constructor(options: {
+    self: BrokerId;
     topicId: TopicId;
     topicName: string;
     partitionId: PartitionId;
     log: PartitionLog;
-    role: ReplicaRole;
     timers: Timers;
+    lagTimeMaxMs: number;
+    alterPartitionRetryBackoffMs: number;
   }) {
     this.timers = options.timers;
     this.topicId = options.topicId;
     this.topicName = options.topicName;
     this.partitionId = options.partitionId;
     this.log = options.log;
-    this.role = options.role;
+    this.core = new PartitionCore({
+      self: options.self,
+      name: `${options.topicName}-${options.partitionId}`,
+      log: options.log,
+      clock: options.timers,
+      lagTimeMaxMs: options.lagTimeMaxMs,
+      alterPartitionRetryBackoffMs: options.alterPartitionRetryBackoffMs,
+    });
   }
 
   get name(): string {
     return `${this.topicName}-${this.partitionId}`;
   }
 
-  leader(): LeaderPartition | null {
-    return this.role.kind === 'leader' ? this.role.state : null;
+  get role(): ReplicaRole {
+    return this.core.role;
+  }
+
+  leader(): LeaderView | null {
+    return this.core.leader();
   }
 
   /** The offset below which records are committed, as far as this replica knows. */
   highWatermark(): number {
-    return this.role.kind === 'leader' ? this.role.state.highWatermark : this.followerHighWatermark;
+    return this.core.highWatermark();
   }
 
   /**
-   * Resolves once the leader's high watermark passes `offset` (the record at `offset` is committed).
-   * Only a leader's high watermark counts: a follower's says nothing about records this broker appended
-   * as leader, which the new leader may have replaced.
+   * Resolves once this leadership's high watermark passes `offset` (the record at `offset` is
+   * committed); rejects with REQUEST_TIMED_OUT after `timeoutMs`, and with NOT_LEADER_OR_FOLLOWER when
+   * this broker does not lead or stops leading meanwhile.
    */
   waitForHighWatermark(offset: number, timeoutMs: number): Promise<void> {
-    if (this.role.kind !== 'leader') {
-      return Promise.reject(
-        new KafkaError('NOT_LEADER_OR_FOLLOWER', `This broker no longer leads ${this.name}.`),
-      );
-    }
-    if (this.highWatermark() > offset) return Promise.resolve();
+    const start = this.core.waitForHighWatermark(offset);
+    if (start.kind === 'passed') return Promise.resolve();
+    if (start.kind === 'refused') return Promise.reject(start.error);
+    const id = start.waiter;
     return new Promise((resolve, reject) => {
-      const cancel = this.timers.setTimeout(() => {
-        this.hwWaiters = this.hwWaiters.filter((waiter) => waiter !== entry);
-        reject(
-          new KafkaError(
-            'REQUEST_TIMED_OUT',
-            `The record at offset ${offset} of ${this.name} was not replicated to the ISR within ${timeoutMs} ms.`,
-          ),
-        );
-      }, timeoutMs);
-      const entry: HighWatermarkWaiter = {
-        offset,
-        resolve: () => {
-          cancel();
-          resolve();
-        },
-        reject: (error) => {
-          cancel();
-          reject(error);
-        },
-      };
-      this.hwWaiters.push(entry);
+      const cancelTimer = this.timers.setTimeout(
+        () => this.settle(this.core.waiterTimedOut(id, timeoutMs)),
+        timeoutMs,
+      );
+      this.waiters.set(id, { resolve, reject, cancelTimer });
     });
   }
 
-  /** Called after the high watermark moved. */
-  highWatermarkMoved(): void {
-    if (this.role.kind !== 'leader') return;
-    const hw = this.highWatermark();
-    const done = this.hwWaiters.filter((waiter) => waiter.offset < hw);
-    if (done.length === 0) return;
-    this.hwWaiters = this.hwWaiters.filter((waiter) => waiter.offset >= hw);
-    for (const waiter of done) waiter.resolve();
+  /** Carries out the core's effects on this partition's waiters and fetches; returns the manager's. */
+  settle(effects: readonly PartitionEffect[]): ManagerEffect[] {
+    const rest: ManagerEffect[] = [];
+    for (const effect of effects) {
+      switch (effect.kind) {
+        case 'complete-waiters':
+          for (const id of effect.waiters) this.takeWaiter(id)?.resolve();
+          break;
+        case 'fail-waiters':
+          for (const id of effect.waiters) this.takeWaiter(id)?.reject(effect.error);
+          break;
+        case 'wake-fetches':
+          this.appended();
+          break;
+        case 'leadership':
+        case 'alter-partition':
+          rest.push(effect);
+          break;
+        default: {
+          const unknown: never = effect;
+          throw new Error(`unknown partition effect ${JSON.stringify(unknown)}`);
+        }
+      }
+    }
+    return rest;
   }
 
-  /** Leadership is gone (or the partition is): what waited for it fails with `error`. */
-  failWaiters(error: KafkaError): void {
-    const waiters = this.hwWaiters;
-    this.hwWaiters = [];
-    for (const waiter of waiters) waiter.reject(error);
-    this.appended();
+  /** The replica is gone: waiters fail with `error`; returns the manager's effects. */
+  stop(error: KafkaError): ManagerEffect[] {
+    return this.settle(this.core.stop(error));
+  }
+
+  private takeWaiter(id: WaiterId): PendingWaiter | undefined {
+    const waiter = this.waiters.get(id);
+    if (waiter === undefined) return undefined;
+    this.waiters.delete(id);
+    waiter.cancelTimer();
+    return waiter;
   }
 
   /** Runs a follower's write (append, truncation) so that a change of role can wait for it. */

@@ -6,7 +6,13 @@ import type { Logger } from 'pino';
 import { assert } from '../../raft/assert.ts';
 import type { BrokerId } from '../metadata/ids.ts';
 import { offset } from '../storage/types.ts';
-import type { EpochEndOffset, FetchRequest, FetchResponse, FetchedPartition } from './fetch-messages.ts';
+import type {
+  EpochEndOffset,
+  FetchPartition,
+  FetchRequest,
+  FetchResponse,
+  FetchedPartition,
+} from './fetch-messages.ts';
 import type { HostedPartition } from './hosted-partition.ts';
 import { sleep, type Timers } from './timers.ts';
 
@@ -41,6 +47,12 @@ export class ReplicaFetcher {
     backoffMs: number;
     timers: Timers;
     logger: Logger;
+    /**
+     * The loop broke (a broken invariant such as a fetch offset above the flushed offset): the replica
+     * manager takes the log directory offline (fail-stop) rather than let one fetcher end silently while
+     * its partitions look followed.
+     */
+    onFailure: (error: unknown) => void;
   };
   private readonly abort = new AbortController();
   private running: Promise<void> | null = null;
@@ -58,6 +70,8 @@ export class ReplicaFetcher {
   start(): void {
     this.running ??= this.run().catch((error: unknown) => {
       this.options.logger.error({ err: error, leader: this.leader }, 'replica fetcher failed');
+      this.abort.abort();
+      this.options.onFailure(error);
     });
   }
 
@@ -102,32 +116,27 @@ export class ReplicaFetcher {
   }
 
   private request(partitions: readonly HostedPartition[]): FetchRequest {
-    for (const hosted of partitions) {
-      // A fetch offset tells the leader "durable here": the log was fsynced after every append (a
-      // failed fsync takes the log directory offline and stops this fetcher before it gets here).
-      assert(
-        hosted.log.logEndOffset <= hosted.log.flushedOffset,
-        'a follower fetches only from durable data',
-        {
-          partition: hosted.name,
-          logEndOffset: hosted.log.logEndOffset,
-          flushedOffset: hosted.log.flushedOffset,
-        },
-      );
-    }
     return {
       replicaId: this.options.brokerId,
       brokerEpoch: this.options.brokerEpoch(),
       maxWaitMs: this.options.waitMaxMs,
       maxBytes: this.options.responseMaxBytes,
-      partitions: partitions.map((hosted) => ({
-        topicId: hosted.topicId,
-        partition: hosted.partitionId,
-        fetchOffset: hosted.log.logEndOffset,
-        currentLeaderEpoch: hosted.role.kind === 'follower' ? hosted.role.leaderEpoch : -1,
-        lastFetchedEpoch: hosted.log.latestEpoch ?? -1,
-        maxBytes: this.options.partitionMaxBytes,
-      })),
+      partitions: partitions.map((hosted) => {
+        // The core asserts that the fetch offset is durable here (fsynced after every append).
+        const position = hosted.core.fetchPosition();
+        assert(position !== null && position.leader === this.leader, 'a fetcher fetches what it follows', {
+          partition: hosted.name,
+          leader: this.leader,
+        });
+        return {
+          topicId: hosted.topicId,
+          partition: hosted.partitionId,
+          fetchOffset: position.fetchOffset,
+          currentLeaderEpoch: position.currentLeaderEpoch,
+          lastFetchedEpoch: position.lastFetchedEpoch,
+          maxBytes: this.options.partitionMaxBytes,
+        };
+      }),
     };
   }
 
@@ -145,26 +154,32 @@ export class ReplicaFetcher {
       );
       const hosted = partitions[at];
       const asked = request.partitions[at];
-      if (
-        hosted === undefined ||
-        asked === undefined ||
-        !this.stillFollowing(hosted, asked.currentLeaderEpoch)
-      )
-        continue;
+      if (hosted === undefined || asked === undefined) continue;
       try {
-        if (result.error?.name === 'OFFSET_OUT_OF_RANGE' && result.logStartOffset > asked.fetchOffset) {
-          await this.restartAt(hosted, result.logStartOffset);
-        } else if (result.error !== null) {
-          // FENCED/UNKNOWN_LEADER_EPOCH and NOT_LEADER_OR_FOLLOWER: the metadata is moving; wait for it.
-          this.options.logger.debug(
-            { partition: hosted.name, error: result.error },
-            'fetch refused by the leader',
-          );
-          backoff = true;
-        } else if (result.divergingEpoch !== null) {
-          await this.truncate(hosted, result.divergingEpoch);
-        } else if (await this.append(hosted, asked.fetchOffset, result)) {
-          appended.push(hosted);
+        const step = hosted.core.onFetchAnswer(this.leader, asked, result);
+        switch (step.kind) {
+          case 'ignore':
+            break;
+          case 'backoff':
+            this.options.logger.debug(
+              { partition: hosted.name, error: result.error },
+              'fetch refused by the leader',
+            );
+            backoff = true;
+            break;
+          case 'restart-at':
+            await this.restartAt(hosted, asked.currentLeaderEpoch, step.offset);
+            break;
+          case 'truncate':
+            await this.truncate(hosted, step.offset, result.divergingEpoch);
+            break;
+          case 'append':
+            if (await this.append(hosted, asked, result)) appended.push(hosted);
+            break;
+          default: {
+            const unknown: never = step;
+            throw new Error(`unknown follower step ${JSON.stringify(unknown)}`);
+          }
         }
       } catch (error) {
         this.options.logger.warn(
@@ -188,24 +203,16 @@ export class ReplicaFetcher {
     return backoff;
   }
 
-  private stillFollowing(hosted: HostedPartition, leaderEpoch: number): boolean {
-    const role = hosted.role;
-    return role.kind === 'follower' && role.leader === this.leader && role.leaderEpoch === leaderEpoch;
-  }
-
-  /** KIP-595: cut the log where it stops agreeing with the leader's history, then fetch again. */
-  private async truncate(hosted: HostedPartition, diverging: EpochEndOffset): Promise<void> {
+  /** KIP-595: cut the log where the core says it stops agreeing with the leader's history. */
+  private async truncate(
+    hosted: HostedPartition,
+    target: number,
+    diverging: EpochEndOffset | null,
+  ): Promise<void> {
     const log = hosted.log;
-    const mine = log.endOffsetForEpoch(diverging.epoch);
-    const target =
-      mine.epoch === -1
-        ? Math.min(diverging.endOffset, log.logEndOffset)
-        : mine.epoch === diverging.epoch
-          ? Math.min(diverging.endOffset, mine.endOffset)
-          : Math.min(mine.endOffset, log.logEndOffset);
     const from = log.logEndOffset;
-    await hosted.followerWrite(() => log.truncateTo(offset(Math.max(0, target))));
-    hosted.followerHighWatermark = Math.min(hosted.followerHighWatermark, log.logEndOffset);
+    await hosted.followerWrite(() => log.truncateTo(offset(target)));
+    hosted.core.followerTruncated();
     this.options.logger.info(
       { partition: hosted.name, from, to: log.logEndOffset, divergingEpoch: diverging },
       'truncated a diverging log suffix',
@@ -215,30 +222,31 @@ export class ReplicaFetcher {
   /** Appends the fetched batches; true when anything was appended. */
   private async append(
     hosted: HostedPartition,
-    fetchOffset: number,
+    asked: FetchPartition,
     result: FetchedPartition,
   ): Promise<boolean> {
     const log = hosted.log;
     let wrote = false;
-    if (result.records.length > 0 && log.logEndOffset === fetchOffset) {
+    if (result.records.length > 0 && log.logEndOffset === asked.fetchOffset) {
       const bytes = Buffer.from(result.records.buffer, result.records.byteOffset, result.records.byteLength);
       await hosted.followerWrite(() => log.appendAsFollower(bytes));
       wrote = true;
     }
-    hosted.followerHighWatermark = Math.min(result.highWatermark, log.logEndOffset);
-    hosted.highWatermarkMoved();
     // The leader's retention (or DeleteRecords) moved its log start: the follower's follows.
-    if (result.logStartOffset > log.logStartOffset && result.logStartOffset <= log.logEndOffset) {
-      await hosted.followerWrite(() => log.deleteRecordsBefore(offset(result.logStartOffset)));
-    }
+    const logStart = hosted.core.followerFetched(asked.currentLeaderEpoch, result);
+    if (logStart !== null) await hosted.followerWrite(() => log.deleteRecordsBefore(offset(logStart)));
     return wrote;
   }
 
   /** The leader no longer has what comes after this log's end (retention): start again at its start. */
-  private async restartAt(hosted: HostedPartition, leaderLogStart: number): Promise<void> {
+  private async restartAt(
+    hosted: HostedPartition,
+    leaderEpoch: number,
+    leaderLogStart: number,
+  ): Promise<void> {
     const from = hosted.log.logEndOffset;
     await hosted.followerWrite(() => hosted.log.truncateFullyAndStartAt(offset(leaderLogStart)));
-    hosted.followerHighWatermark = leaderLogStart;
+    hosted.core.followerRestarted(leaderEpoch);
     this.options.logger.warn(
       { partition: hosted.name, from, to: leaderLogStart },
       "the log ended below the leader's log start: truncated fully, starting again there",

@@ -1,35 +1,29 @@
 // The partition replicas of one broker (Kafka's ReplicaManager): it opens a log for every partition the
-// metadata image assigns to this broker, leads the ones it leads (serving followers' fetches, moving the
-// high watermark, asking the controller to change the ISR) and follows the others (one fetcher per
-// leader broker, replica-fetcher.ts). Produces and consumer reads enter here too.
+// metadata image assigns to this broker and routes to them: registrations, followers' fetches,
+// produces and consumer reads go to each partition's core (partition-core.ts), which decides, and this
+// manager does the I/O the core's effects ask for (flushes, reads, AlterPartition, leadership
+// listeners). It owns the per-broker things only: the partitions hosted, one fetcher per leader broker
+// (replica-fetcher.ts), the log directory's state, the image being reconciled, the periodic checks.
 //
 // Network, controller and clock come in through the options, so tests can wire several managers
 // together in one process.
 import type { Logger } from 'pino';
-import { assert, InvariantError } from '../../raft/assert.ts';
+import { InvariantError } from '../../raft/assert.ts';
 import { KafkaError } from '../common/kafka-errors.ts';
 import type { BrokerId, PartitionEpoch, PartitionId, TopicId } from '../metadata/ids.ts';
-import { NO_LEADER } from '../metadata/ids.ts';
 import type { MetadataImage, PartitionRegistration, TopicImage } from '../metadata/image.ts';
 import { logDirFailure } from '../storage/errors.ts';
 import type { LogConfig } from '../storage/log-config.ts';
 import { type AppendResult, PartitionLog } from '../storage/partition-log.ts';
 import { offset } from '../storage/types.ts';
-import type {
-  EpochEndOffset,
-  FetchPartition,
-  FetchRequest,
-  FetchResponse,
-  FetchedPartition,
-} from './fetch-messages.ts';
-import { alterPartitionOutcome } from './alter-partition-outcome.ts';
-import { HostedPartition } from './hosted-partition.ts';
-import { type Cancel, every, type Timers } from './timers.ts';
-import { LeaderPartition } from './leader-partition.ts';
+import type { FetchedPartition, FetchPartition, FetchRequest, FetchResponse } from './fetch-messages.ts';
+import { HostedPartition, type ManagerEffect } from './hosted-partition.ts';
+import type { IsrProposal, LeaderView, PartitionEffect } from './partition-core-types.ts';
 import { claimPartitionDir, partitionDir, removePartitionDir } from './partition-dir.ts';
+import { type FetchTransport, ReplicaFetcher } from './replica-fetcher.ts';
+import { type Cancel, every, type Timers } from './timers.ts';
 import { topicLogConfig } from './topic-log-config.ts';
 import { unacknowledged } from './unacknowledged-append.ts';
-import { type FetchTransport, ReplicaFetcher } from './replica-fetcher.ts';
 
 export interface AlterPartitionRequest {
   readonly brokerId: BrokerId;
@@ -170,22 +164,8 @@ export class ReplicaManager {
     partitionId: PartitionId,
   ): { logStartOffset: number; highWatermark: number } {
     const hosted = this.requireLeader(topicId, partitionId);
-    this.requireEpochStartCommitted(hosted);
+    hosted.core.requireEpochStartCommitted();
     return { logStartOffset: hosted.log.logStartOffset, highWatermark: hosted.highWatermark() };
-  }
-
-  /**
-   * A new leader's high watermark starts from its view as a follower (0 after a restart) and may lag
-   * the one its predecessor exposed, which never passed this leader's log end at election (it was in
-   * the ISR): clients see it only once it reached the epoch start offset (Kafka's KIP-207).
-   */
-  private requireEpochStartCommitted(hosted: HostedPartition): void {
-    const leader = hosted.leader()!;
-    if (leader.highWatermark >= leader.epochStartOffset) return;
-    throw new KafkaError(
-      'OFFSET_NOT_AVAILABLE',
-      `The high watermark ${leader.highWatermark} of ${hosted.name} has not reached the start ${leader.epochStartOffset} of leader epoch ${leader.leaderEpoch} yet.`,
-    );
   }
 
   /**
@@ -269,14 +249,8 @@ export class ReplicaManager {
     options: { acks: Acks; timeoutMs: number },
   ): Promise<AppendResult> {
     const hosted = this.requireLeader(topicId, partitionId);
-    const leader = hosted.leader()!;
     const minIsr = this.minIsr(hosted);
-    if (options.acks === -1 && leader.isr.length < minIsr) {
-      throw new KafkaError(
-        'NOT_ENOUGH_REPLICAS',
-        `The size of the current ISR [${leader.isr.join(',')}] is insufficient to satisfy the min.isr requirement of ${minIsr} for partition ${hosted.name}.`,
-      );
-    }
+    const leader = hosted.core.beginAppend(options.acks, minIsr);
     const result = await hosted.log.appendAsLeader(batches, leader.leaderEpoch);
     try {
       return await this.acknowledge(hosted, leader, result, { ...options, minIsr });
@@ -288,18 +262,15 @@ export class ReplicaManager {
   /** After the append: answers by acks, once this leader's high watermark passed the records. */
   private async acknowledge(
     hosted: HostedPartition,
-    leader: LeaderPartition,
+    leader: LeaderView,
     result: AppendResult,
     options: { acks: Acks; timeoutMs: number; minIsr: number },
   ): Promise<AppendResult> {
-    const { minIsr } = options;
-    this.requireStillLeading(hosted, leader);
+    hosted.core.requireLeadership(leader);
     hosted.appended();
-    const durable = hosted.log.waitDurable(offset(result.lastOffset + 1)).then(() => {
-      if (hosted.leader() === leader && leader.advanceHighWatermark(hosted.log.flushedOffset)) {
-        hosted.highWatermarkMoved();
-      }
-    });
+    const durable = hosted.log
+      .waitDurable(offset(result.lastOffset + 1))
+      .then(() => this.run(hosted, hosted.core.logFlushed()));
     if (options.acks !== -1) {
       durable.catch((error: unknown) =>
         this.options.logger.error({ err: error, partition: hosted.name }, 'flush failed'),
@@ -307,17 +278,9 @@ export class ReplicaManager {
       return result;
     }
     await durable;
-    // Leadership may have moved during the fsync: the new leader may replace these records, so only
-    // this leader's high watermark may acknowledge them.
-    this.requireStillLeading(hosted, leader);
+    hosted.core.requireLeadership(leader);
     await hosted.waitForHighWatermark(result.lastOffset, options.timeoutMs);
-    this.requireStillLeading(hosted, leader);
-    if (leader.isr.length < minIsr) {
-      throw new KafkaError(
-        'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
-        `The records of ${hosted.name} were written, but the ISR [${leader.isr.join(',')}] shrank below min.insync.replicas ${minIsr}.`,
-      );
-    }
+    hosted.core.completeAppend(leader, options.minIsr);
     return result;
   }
 
@@ -351,15 +314,8 @@ export class ReplicaManager {
     options: { startOffset: number; maxBytes: number },
   ): Promise<ReadResult> {
     const hosted = this.requireLeader(topicId, partitionId);
-    this.requireEpochStartCommitted(hosted);
-    const highWatermark = hosted.highWatermark();
+    const highWatermark = hosted.core.beginClientRead(options.startOffset);
     const log = hosted.log;
-    if (options.startOffset < log.logStartOffset || options.startOffset > log.logEndOffset) {
-      throw new KafkaError(
-        'OFFSET_OUT_OF_RANGE',
-        `Offset ${options.startOffset} is out of range for ${hosted.name} [${log.logStartOffset}, ${log.logEndOffset}].`,
-      );
-    }
     const read = await log.read({
       startOffset: offset(options.startOffset),
       maxBytes: options.maxBytes,
@@ -397,9 +353,7 @@ export class ReplicaManager {
     await Promise.all([...this.stoppingFetchers]);
     const closing = new KafkaError('NOT_LEADER_OR_FOLLOWER', 'The broker is shutting down.');
     for (const hosted of this.partitions.values()) {
-      if (hosted.leader() !== null) this.notifyLeadership(hosted, false);
-      hosted.role = { kind: 'none' };
-      hosted.failWaiters(closing);
+      this.runManagerEffects(hosted, hosted.stop(closing));
       await hosted.log.close().catch((error: unknown) => {
         this.options.logger.error({ err: error, partition: hosted.name }, 'closing a partition log failed');
       });
@@ -427,11 +381,30 @@ export class ReplicaManager {
     }
     this.fetchers.clear();
     for (const hosted of this.partitions.values()) {
-      if (hosted.leader() !== null) this.notifyLeadership(hosted, false);
-      hosted.role = { kind: 'none' };
-      hosted.failWaiters(this.storageError(hosted.name));
+      this.runManagerEffects(hosted, hosted.stop(this.storageError(hosted.name)));
     }
     this.options.onLogDirFailure?.(error);
+  }
+
+  /**
+   * A fetcher's loop broke, e.g. on its assertion that a fetch offset is durable (a fsync that did not
+   * flush): the same fail-stop path as an I/O failure, since this broker's logs cannot be trusted to
+   * say what is durable.
+   */
+  private fetcherFailed(leader: BrokerId, error: unknown): void {
+    const partition =
+      error instanceof InvariantError && typeof error.context.partition === 'string'
+        ? error.context.partition
+        : `the partitions followed from broker ${leader}`;
+    const failure =
+      error instanceof KafkaError && error.errorName === 'KAFKA_STORAGE_ERROR'
+        ? error
+        : new KafkaError(
+            'KAFKA_STORAGE_ERROR',
+            `The replica fetcher from broker ${leader} failed: ${error instanceof Error ? error.message : String(error)}`,
+            { cause: error },
+          );
+    this.logDirFailed(failure, partition);
   }
 
   private storageError(partition: string): KafkaError {
@@ -509,12 +482,14 @@ export class ReplicaManager {
       throw error;
     }
     const hosted = new HostedPartition({
+      self: this.options.brokerId,
       topicId: topic.id,
       topicName: topic.name,
       partitionId,
       log,
-      role: { kind: 'none' },
       timers: this.options.timers,
+      lagTimeMaxMs: this.options.lagTimeMaxMs,
+      alterPartitionRetryBackoffMs: ALTER_PARTITION_RETRY_BACKOFF_MS,
     });
     this.partitions.set(key(topic.id, partitionId), hosted);
     this.options.logger.info(
@@ -526,114 +501,97 @@ export class ReplicaManager {
 
   private async drop(partitionKey: string, hosted: HostedPartition): Promise<void> {
     this.partitions.delete(partitionKey);
-    if (hosted.leader() !== null) this.notifyLeadership(hosted, false);
-    hosted.role = { kind: 'none' };
-    hosted.failWaiters(
-      new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `${hosted.name} is no longer on this broker.`),
+    this.runManagerEffects(
+      hosted,
+      hosted.stop(
+        new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `${hosted.name} is no longer on this broker.`),
+      ),
     );
     await hosted.log.close().catch(() => undefined);
     await removePartitionDir(hosted.log.dir);
     this.options.logger.info({ partition: hosted.name }, 'partition removed from this broker');
   }
 
+  /** Carries out what the partition core asks for a committed registration (partition-core.ts). */
   private async applyRegistration(
     hosted: HostedPartition,
     registration: PartitionRegistration,
     image: MetadataImage,
   ): Promise<void> {
-    const self = this.options.brokerId;
-    const now = this.options.timers.nowMs();
-    const current = hosted.leader();
-    const logEpoch = hosted.log.latestEpoch;
-    if (registration.leader !== NO_LEADER && logEpoch !== undefined && registration.leaderEpoch < logEpoch) {
-      // This log holds batches of a later epoch than the image's leader epoch: the image is stale (a
-      // restart's on-disk image behind the quorum). Leading or following at that epoch could truncate
-      // batches a later leader acknowledged; serve nothing until a newer image comes.
-      if (current !== null) await this.resign(hosted, current);
-      hosted.role = { kind: 'none' };
-      this.options.logger.warn(
-        {
-          partition: hosted.name,
-          leaderEpoch: registration.leaderEpoch,
-          logEpoch,
-          leader: registration.leader,
-        },
-        'stale metadata: the leader epoch is older than the latest epoch in the log; waiting for a newer image',
-      );
-      return;
-    }
-    if (registration.leader === self) {
-      if (current !== null && current.leaderEpoch === registration.leaderEpoch) {
-        current.updateRegistration(registration, now);
-      } else {
-        // Stop the fetcher's appends first, and let those already queued land: the new epoch starts
-        // at the log end offset after them.
-        hosted.role = { kind: 'none' };
-        if (current !== null) {
-          // Leading again in a newer epoch (e.g. after the ISR changed leaders and back): what waited
-          // on the old epoch's high watermark is answered by the old epoch, with an error.
-          hosted.failWaiters(
-            new KafkaError('NOT_LEADER_OR_FOLLOWER', `The leader epoch of ${hosted.name} changed.`),
-          );
-          this.notifyLeadership(hosted, false);
-        }
+    const before = hosted.role;
+    const step = hosted.core.applyRegistration(registration);
+    this.run(hosted, step.effects);
+    switch (step.kind) {
+      case 'done':
+        break;
+      case 'stale':
+        if (step.flush) await hosted.log.flush();
+        this.options.logger.warn(
+          {
+            partition: hosted.name,
+            leaderEpoch: registration.leaderEpoch,
+            logEpoch: step.logEpoch,
+            leader: registration.leader,
+          },
+          'stale metadata: the leader epoch is older than the latest epoch in the log; waiting for a newer image',
+        );
+        return;
+      case 'lead': {
         await hosted.drainFollowerWrites();
         await hosted.log.flush();
-        const logEndOffset = hosted.log.logEndOffset;
-        const state = new LeaderPartition({
-          self,
-          registration,
-          logEndOffset,
-          highWatermark: Math.min(hosted.followerHighWatermark, logEndOffset),
-          nowMs: now,
-        });
-        hosted.role = { kind: 'leader', state };
-        this.notifyLeadership(hosted, true);
+        this.run(hosted, hosted.core.becomeLeader(registration));
+        // A replica stopped meanwhile (log directory offline) takes no role.
+        if (hosted.leader() === null) return;
         this.options.logger.info(
           {
             partition: hosted.name,
             leaderEpoch: registration.leaderEpoch,
             isr: registration.isr,
-            logEndOffset,
+            logEndOffset: hosted.log.logEndOffset,
           },
           'became leader for partition',
         );
+        break;
       }
-      const leader = hosted.leader()!;
-      if (leader.advanceHighWatermark(hosted.log.flushedOffset)) hosted.highWatermarkMoved();
-      this.maybeProposeIsr(hosted, image);
-      return;
+      case 'follow':
+        await hosted.log.flush();
+        this.run(hosted, hosted.core.becomeFollower(registration));
+        break;
+      default: {
+        const unknown: never = step;
+        throw new Error(`unknown registration step ${JSON.stringify(unknown)}`);
+      }
     }
-    if (current !== null) await this.resign(hosted, current);
-    if (registration.leader === NO_LEADER) {
-      hosted.role = { kind: 'none' };
-      return;
-    }
-    const role = hosted.role;
-    if (
-      role.kind !== 'follower' ||
-      role.leader !== registration.leader ||
-      role.leaderEpoch !== registration.leaderEpoch
-    ) {
-      hosted.role = { kind: 'follower', leader: registration.leader, leaderEpoch: registration.leaderEpoch };
+    const after = hosted.role;
+    if (after.kind === 'follower' && after !== before) {
       this.options.logger.info(
         { partition: hosted.name, leaderEpoch: registration.leaderEpoch, leader: registration.leader },
         'became follower for partition',
       );
     }
+    this.maybeProposeIsr(hosted, image);
   }
 
-  /** This broker no longer leads `hosted` (in the epoch of `current`): it serves nothing meanwhile. */
-  private async resign(hosted: HostedPartition, current: LeaderPartition): Promise<void> {
-    hosted.followerHighWatermark = current.highWatermark;
-    hosted.role = { kind: 'none' };
-    this.notifyLeadership(hosted, false);
-    hosted.failWaiters(
-      new KafkaError('NOT_LEADER_OR_FOLLOWER', `This broker no longer leads ${hosted.name}.`),
-    );
-    // A fetch offset tells the next leader "durable here": what this broker appended as leader
-    // (acks 0 or 1) may not be fsynced yet.
-    await hosted.log.flush();
+  /** Carries out a partition core's effects. */
+  private run(hosted: HostedPartition, effects: readonly PartitionEffect[]): void {
+    this.runManagerEffects(hosted, hosted.settle(effects));
+  }
+
+  private runManagerEffects(hosted: HostedPartition, effects: readonly ManagerEffect[]): void {
+    for (const effect of effects) {
+      switch (effect.kind) {
+        case 'leadership':
+          this.notifyLeadership(hosted, effect.leading);
+          break;
+        case 'alter-partition':
+          this.sendAlterPartition(hosted, effect.proposal);
+          break;
+        default: {
+          const unknown: never = effect;
+          throw new Error(`unknown partition effect ${JSON.stringify(unknown)}`);
+        }
+      }
+    }
   }
 
   /** One fetcher per leader broker this broker follows some partition from. */
@@ -663,6 +621,7 @@ export class ReplicaManager {
         backoffMs: this.options.fetchBackoffMs,
         timers: this.options.timers,
         logger: this.options.logger,
+        onFailure: (error) => this.fetcherFailed(leader, error),
       });
       this.fetchers.set(leader, fetcher);
       fetcher.start();
@@ -710,59 +669,37 @@ export class ReplicaManager {
         'UNKNOWN_TOPIC_OR_PARTITION',
         `Broker ${this.options.brokerId} does not host this partition.`,
       );
-    const leader = hosted.leader();
-    if (leader === null)
-      return fail('NOT_LEADER_OR_FOLLOWER', `Broker ${this.options.brokerId} does not lead ${hosted.name}.`);
-    if (request.currentLeaderEpoch < leader.leaderEpoch) {
-      return fail(
-        'FENCED_LEADER_EPOCH',
-        `Leader epoch ${request.currentLeaderEpoch} is older than ${leader.leaderEpoch}.`,
-      );
-    }
-    if (request.currentLeaderEpoch > leader.leaderEpoch) {
-      return fail(
-        'UNKNOWN_LEADER_EPOCH',
-        `Leader epoch ${request.currentLeaderEpoch} is newer than ${leader.leaderEpoch}.`,
-      );
-    }
-    if (replica === this.options.brokerId || !leader.replicas.includes(replica)) {
-      return fail('NOT_LEADER_OR_FOLLOWER', `Broker ${replica} is not a follower of ${hosted.name}.`);
-    }
-    if (request.lastFetchedEpoch > leader.leaderEpoch) {
-      // The follower holds batches of an epoch this leader has not reached: this leader acts on a stale
-      // image. A diverging epoch from it would make the follower truncate what a later leader wrote.
-      return fail(
-        'UNKNOWN_LEADER_EPOCH',
-        `The follower's last fetched epoch ${request.lastFetchedEpoch} is newer than this leader's epoch ${leader.leaderEpoch}.`,
-      );
-    }
-    const log = hosted.log;
-    const positions = { highWatermark: leader.highWatermark, logStartOffset: log.logStartOffset };
-    if (request.lastFetchedEpoch >= 0) {
-      const end = this.epochEnd(hosted, leader, request.lastFetchedEpoch);
-      if (end.epoch < request.lastFetchedEpoch || end.endOffset < request.fetchOffset) {
-        return { ...base, ...positions, divergingEpoch: end };
+    const decision = hosted.core.serveFetch(replica, request);
+    switch (decision.kind) {
+      case 'refused':
+        return {
+          ...base,
+          error: decision.error,
+          highWatermark: decision.highWatermark,
+          logStartOffset: decision.logStartOffset,
+        };
+      case 'diverging':
+        return {
+          ...base,
+          divergingEpoch: decision.divergingEpoch,
+          highWatermark: decision.highWatermark,
+          logStartOffset: decision.logStartOffset,
+        };
+      case 'read':
+        break;
+      default: {
+        const unknown: never = decision;
+        throw new Error(`unknown fetch decision ${JSON.stringify(unknown)}`);
       }
     }
-    const logEndOffset = log.logEndOffset;
-    if (request.fetchOffset > logEndOffset || request.fetchOffset < log.logStartOffset) {
-      // With the log start: a follower below it resets its log there (retention deleted the rest).
-      return {
-        ...fail(
-          'OFFSET_OUT_OF_RANGE',
-          `Offset ${request.fetchOffset} is outside [${log.logStartOffset}, ${logEndOffset}] of ${hosted.name}.`,
-        ),
-        ...positions,
-      };
-    }
-    leader.recordFetch(replica, request.fetchOffset, logEndOffset, this.options.timers.nowMs());
-    if (leader.advanceHighWatermark(log.flushedOffset)) hosted.highWatermarkMoved();
+    this.run(hosted, decision.effects);
     if (this.latest !== null) this.maybeProposeIsr(hosted, this.latest);
+    const { fetchOffset, logEndOffset, leader } = decision;
     const maxBytes = Math.min(request.maxBytes, budgetBytes);
     const read =
-      maxBytes > 0 && request.fetchOffset < logEndOffset
-        ? await log.read({
-            startOffset: offset(request.fetchOffset),
+      maxBytes > 0 && fetchOffset < logEndOffset
+        ? await hosted.log.read({
+            startOffset: offset(fetchOffset),
             maxBytes,
             maxOffset: offset(logEndOffset),
           })
@@ -770,27 +707,9 @@ export class ReplicaManager {
     return {
       ...base,
       highWatermark: leader.highWatermark,
-      logStartOffset: log.logStartOffset,
+      logStartOffset: hosted.log.logStartOffset,
       records: read?.bytes ?? EMPTY,
     };
-  }
-
-  /**
-   * Where the leader's history of `requested` ends (OffsetsForLeaderEpoch): the largest epoch <= it in
-   * this log and the offset where that epoch ends. Epochs between the log's last batch and this leader's
-   * epoch ended where this leader's epoch started (Kafka records that start when it becomes leader).
-   */
-  private epochEnd(hosted: HostedPartition, leader: LeaderPartition, requested: number): EpochEndOffset {
-    assert(requested <= leader.leaderEpoch, 'an epoch end is asked for an epoch this leader reached', {
-      requested,
-      leaderEpoch: leader.leaderEpoch,
-      partition: hosted.name,
-    });
-    const log = hosted.log;
-    if (requested === leader.leaderEpoch) return { epoch: requested, endOffset: log.logEndOffset };
-    const latest = log.latestEpoch;
-    if (latest !== undefined && requested <= latest) return log.endOffsetForEpoch(requested);
-    return { epoch: latest ?? requested, endOffset: leader.epochStartOffset };
   }
 
   private async waitForAppend(partitions: readonly FetchPartition[], maxWaitMs: number): Promise<void> {
@@ -818,61 +737,63 @@ export class ReplicaManager {
   }
 
   private maybeProposeIsr(hosted: HostedPartition, image: MetadataImage): void {
-    const leader = hosted.leader();
-    if (leader === null || this.closed) return;
+    if (this.closed || hosted.leader() === null) return;
     // Without a broker epoch nothing can be sent: propose nothing rather than a change never sent.
-    const brokerEpoch = this.options.brokerEpoch();
-    if (brokerEpoch === null) return;
-    const proposed = leader.proposeIsr({
-      leaderLogEndOffset: hosted.log.logEndOffset,
-      nowMs: this.options.timers.nowMs(),
-      lagTimeMaxMs: this.options.lagTimeMaxMs,
-      eligible: (broker) => {
+    if (this.options.brokerEpoch() === null) return;
+    this.run(
+      hosted,
+      hosted.core.checkIsr((broker) => {
         const registration = image.brokers.get(broker);
         return registration !== undefined && !registration.fenced && !registration.inControlledShutdown;
-      },
-    });
-    if (proposed === null) return;
+      }),
+    );
+  }
+
+  private sendAlterPartition(hosted: HostedPartition, proposal: IsrProposal): void {
+    const brokerEpoch = this.options.brokerEpoch();
+    if (brokerEpoch === null) {
+      // Unreachable: maybeProposeIsr asks the core only with a broker epoch. An unknown outcome is
+      // sent again; a change never sent must not stay in flight for good.
+      hosted.core.alterPartitionAnswered(
+        proposal,
+        new KafkaError('REQUEST_TIMED_OUT', 'This broker has no broker epoch.'),
+      );
+      return;
+    }
+    const leader = hosted.leader();
     this.options.logger.info(
-      { partition: hosted.name, leaderEpoch: leader.leaderEpoch, isr: leader.isr, proposed },
+      {
+        partition: hosted.name,
+        leaderEpoch: proposal.leaderEpoch,
+        isr: leader?.isr,
+        proposed: proposal.newIsr,
+      },
       'proposing an ISR change',
     );
+    const answered = (error: unknown) => {
+      const outcome = hosted.core.alterPartitionAnswered(proposal, error);
+      if (outcome === 'accepted') return;
+      this.options.logger.warn(
+        { err: error, partition: hosted.name, proposed: proposal.newIsr, outcome },
+        outcome === 'refused'
+          ? 'the ISR change was refused'
+          : 'the ISR change may or may not be committed; it stays pending',
+      );
+    };
     this.options
       .alterPartition({
         brokerId: this.options.brokerId,
         brokerEpoch,
         topicId: hosted.topicId,
         partitionId: hosted.partitionId,
-        leaderEpoch: leader.leaderEpoch,
-        partitionEpoch: leader.partitionEpoch,
-        newIsr: proposed,
+        leaderEpoch: proposal.leaderEpoch,
+        partitionEpoch: proposal.partitionEpoch,
+        newIsr: proposal.newIsr,
       })
       .then(
-        () => leader.isrChangeAccepted(proposed),
-        (error: unknown) => {
-          const outcome = alterPartitionOutcome(error);
-          this.options.logger.warn(
-            { err: error, partition: hosted.name, proposed, outcome },
-            outcome === 'refused'
-              ? 'the ISR change was refused'
-              : 'the ISR change may or may not be committed; it stays pending',
-          );
-          leader.isrChangeFailed(
-            proposed,
-            outcome,
-            this.options.timers.nowMs() + ALTER_PARTITION_RETRY_BACKOFF_MS,
-          );
-        },
+        () => answered(null),
+        (error: unknown) => answered(error ?? new Error('AlterPartition failed')),
       );
-  }
-
-  private requireStillLeading(hosted: HostedPartition, leader: LeaderPartition): void {
-    if (hosted.leader() !== leader) {
-      throw new KafkaError(
-        'NOT_LEADER_OR_FOLLOWER',
-        `Leadership of ${hosted.name} moved while the produce waited.`,
-      );
-    }
   }
 
   private requireLeader(topicId: TopicId, partitionId: PartitionId): HostedPartition {
@@ -884,9 +805,7 @@ export class ReplicaManager {
         `This server does not host partition ${partitionId} of topic ${topicId}.`,
       );
     }
-    if (hosted.leader() === null) {
-      throw new KafkaError('NOT_LEADER_OR_FOLLOWER', `This server is not the leader of ${hosted.name}.`);
-    }
+    hosted.core.requireLeader();
     return hosted;
   }
 

@@ -2,13 +2,12 @@
 // that the three are always consistent with each other (proto/storage.proto). One frame:
 //   length u32 BE | CRC-32C u32 BE | PartitionCheckpoint (protobuf)
 
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
-import { writeFileAtomically } from '../../raft/storage/file-io.ts';
 import { crc32c } from './crc32c.ts';
 import { CorruptLogError, isNotFound } from './errors.ts';
+import { type FileSystem, writeFileAtomically } from './file-system.ts';
 import type { EpochEntry } from './leader-epoch-cache.ts';
 import { CHECKPOINT_FILE_NAME } from './segment-files.ts';
 import { INT32_MAX } from '../metadata/ids.ts';
@@ -78,16 +77,20 @@ export function decodeCheckpoint(bytes: Buffer, path: string): PartitionCheckpoi
 }
 
 /** The checkpoint in `dir`, or null when the partition has never written one. */
-export async function readCheckpoint(dir: string): Promise<PartitionCheckpoint | null> {
+export async function readCheckpoint(fs: FileSystem, dir: string): Promise<PartitionCheckpoint | null> {
   const path = join(dir, CHECKPOINT_FILE_NAME);
   try {
-    return decodeCheckpoint(await readFile(path), path);
+    return decodeCheckpoint(await fs.readFile(path), path);
   } catch (error) {
     if (isNotFound(error)) return null;
     throw error;
   }
 }
 
-export async function writeCheckpoint(dir: string, checkpoint: PartitionCheckpoint): Promise<void> {
-  await writeFileAtomically(dir, CHECKPOINT_FILE_NAME, encodeCheckpoint(checkpoint));
+export async function writeCheckpoint(
+  fs: FileSystem,
+  dir: string,
+  checkpoint: PartitionCheckpoint,
+): Promise<void> {
+  await writeFileAtomically(fs, { dir, name: CHECKPOINT_FILE_NAME }, encodeCheckpoint(checkpoint));
 }

@@ -45,6 +45,23 @@ export class LeaderEpochCache {
     return this.entries.at(-1);
   }
 
+  /** The epoch of the batch holding `at` (an offset of the log), or undefined before every entry. */
+  epochAt(at: number): LeaderEpoch | undefined {
+    let low = 0;
+    let high = this.entries.length - 1;
+    let found: LeaderEpoch | undefined;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      if (this.entries[middle]!.startOffset <= at) {
+        found = this.entries[middle]!.epoch;
+        low = middle + 1;
+      } else {
+        high = middle - 1;
+      }
+    }
+    return found;
+  }
+
   /** Records that `epoch` starts at `startOffset` if it is newer than the latest; true if it was. */
   assign(epoch: LeaderEpoch, startOffset: Offset): boolean {
     const latest = this.latest();

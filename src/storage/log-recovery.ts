@@ -8,11 +8,10 @@
 // The leader-epoch cache is the checkpoint's for the durable part and is rebuilt from the scanned
 // batches for the rest, so it always matches the recovered log.
 
-import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TEMPORARY_SUFFIX, syncDirectory } from '../../raft/storage/file-io.ts';
 import { type PartitionCheckpoint, readCheckpoint } from './checkpoint-file.ts';
 import { CorruptLogError, isNotFound } from './errors.ts';
+import { type FileSystem, makeDirectoryDurable, TEMPORARY_SUFFIX } from './file-system.ts';
 import { decodeIndexFile, type IndexKind } from './index-files.ts';
 import { LeaderEpochCache } from './leader-epoch-cache.ts';
 import type { LogConfig } from './log-config.ts';
@@ -36,23 +35,19 @@ const EMPTY_CHECKPOINT: PartitionCheckpoint = {
   leaderEpochs: [],
 };
 
-export async function recoverLog(dir: string, config: LogConfig): Promise<RecoveredLog> {
-  await mkdir(dir, { recursive: true });
-  await removeTemporaryFiles(dir);
-  const checkpoint = (await readCheckpoint(dir)) ?? EMPTY_CHECKPOINT;
-  const bases = await dropSegmentsBelow(dir, await listSegmentBases(dir), checkpoint.logStartOffset);
-  if (bases.length === 0) {
-    const segment = await LogSegment.create(dir, checkpoint.logStartOffset);
-    await syncDirectory(dir);
-    const leaderEpochs = new LeaderEpochCache(checkpoint.leaderEpochs);
-    leaderEpochs.truncateFromEnd(checkpoint.logStartOffset);
-    return {
-      segments: [segment],
-      leaderEpochs,
-      logStartOffset: checkpoint.logStartOffset,
-      recoveryPoint: segment.nextOffset,
-    };
-  }
+/** Where a log lives: its directory on a file system. */
+export interface LogDirectory {
+  readonly fs: FileSystem;
+  readonly dir: string;
+}
+
+export async function recoverLog(where: LogDirectory, config: LogConfig): Promise<RecoveredLog> {
+  const { fs, dir } = where;
+  await makeDirectoryDurable(fs, dir);
+  await removeTemporaryFiles(where);
+  const checkpoint = (await readCheckpoint(fs, dir)) ?? EMPTY_CHECKPOINT;
+  const bases = await dropSegmentsBelow(where, await listSegmentBases(where), checkpoint.logStartOffset);
+  if (bases.length === 0) return startEmpty(where, checkpoint);
   const recoveryPoint = checkpoint.recoveryPoint;
   const scanFrom = Math.max(
     0,
@@ -60,17 +55,24 @@ export async function recoverLog(dir: string, config: LogConfig): Promise<Recove
   );
   const segments: LogSegment[] = [];
   for (let at = 0; at < scanFrom; at++)
-    segments.push(await loadDurableSegment(dir, bases[at]!, bases[at + 1]!, config));
+    segments.push(await loadDurableSegment(where, bases[at]!, bases[at + 1]!, config));
   const scanStart = bases[scanFrom]!;
   const leaderEpochs = new LeaderEpochCache(
     checkpoint.leaderEpochs.filter((entry) => entry.startOffset < scanStart),
   );
-  await scanTail(dir, bases.slice(scanFrom), { segments, leaderEpochs, recoveryPoint, config });
+  await scanTail(where, bases.slice(scanFrom), { segments, leaderEpochs, recoveryPoint, config });
   const logEndOffset = segments.at(-1)!.nextOffset;
   if (logEndOffset < recoveryPoint) {
     const last = segments.at(-1)!;
     const reason = `log ends at offset ${logEndOffset}, before the recovery point ${recoveryPoint}`;
     throw new CorruptLogError({ path: last.paths.log, positionBytes: last.sizeBytes, reason });
+  }
+  if (logEndOffset < checkpoint.logStartOffset) {
+    // DeleteRecords moved the start past batches that were never fsynced, and a power loss took them.
+    // As Kafka's LogLoader: every segment goes, and the log starts again, empty, at its start offset.
+    for (const segment of segments.reverse()) await segment.delete();
+    await fs.syncDir(dir);
+    return startEmpty(where, checkpoint);
   }
   const logStartOffset = offset(Math.max(checkpoint.logStartOffset, segments[0]!.baseOffset));
   leaderEpochs.truncateFromEnd(logEndOffset);
@@ -78,30 +80,48 @@ export async function recoverLog(dir: string, config: LogConfig): Promise<Recove
   return { segments, leaderEpochs, logStartOffset, recoveryPoint };
 }
 
-async function removeTemporaryFiles(dir: string): Promise<void> {
-  for (const name of await readdir(dir)) {
-    if (name.endsWith(TEMPORARY_SUFFIX)) await unlink(join(dir, name));
+/** A log without segments: one empty segment at the checkpoint's log start offset. */
+async function startEmpty({ fs, dir }: LogDirectory, checkpoint: PartitionCheckpoint): Promise<RecoveredLog> {
+  const segment = await LogSegment.create(fs, dir, checkpoint.logStartOffset);
+  await fs.syncDir(dir);
+  const leaderEpochs = new LeaderEpochCache(checkpoint.leaderEpochs);
+  leaderEpochs.truncateFromEnd(checkpoint.logStartOffset);
+  return {
+    segments: [segment],
+    leaderEpochs,
+    logStartOffset: checkpoint.logStartOffset,
+    recoveryPoint: segment.nextOffset,
+  };
+}
+
+async function removeTemporaryFiles({ fs, dir }: LogDirectory): Promise<void> {
+  for (const name of await fs.readdir(dir)) {
+    if (name.endsWith(TEMPORARY_SUFFIX)) await fs.unlink(join(dir, name));
   }
 }
 
-async function listSegmentBases(dir: string): Promise<number[]> {
-  const bases = (await readdir(dir)).map(parseLogFileName).filter((base) => base !== null);
+async function listSegmentBases({ fs, dir }: LogDirectory): Promise<number[]> {
+  const bases = (await fs.readdir(dir)).map(parseLogFileName).filter((base) => base !== null);
   return bases.sort((left, right) => left - right);
 }
 
 /** Finishes a retention or DeleteRecords that a crash interrupted: segments wholly below the start go. */
-async function dropSegmentsBelow(dir: string, bases: number[], logStartOffset: number): Promise<number[]> {
+async function dropSegmentsBelow(
+  where: LogDirectory,
+  bases: number[],
+  logStartOffset: number,
+): Promise<number[]> {
   let first = 0;
   while (first + 1 < bases.length && bases[first + 1]! <= logStartOffset) first++;
-  for (const base of bases.slice(0, first)) await deleteSegmentFiles(dir, base);
-  if (first > 0) await syncDirectory(dir);
+  for (const base of bases.slice(0, first)) await deleteSegmentFiles(where, base);
+  if (first > 0) await where.fs.syncDir(where.dir);
   return bases.slice(first);
 }
 
-async function deleteSegmentFiles(dir: string, baseOffset: number): Promise<void> {
+async function deleteSegmentFiles({ fs, dir }: LogDirectory, baseOffset: number): Promise<void> {
   const paths = segmentPaths(dir, baseOffset);
   for (const path of [paths.log, paths.offsetIndex, paths.timeIndex]) {
-    await unlink(path).catch((error: unknown) => {
+    await fs.unlink(path).catch((error: unknown) => {
       if (!isNotFound(error)) throw error;
     });
   }
@@ -109,13 +129,13 @@ async function deleteSegmentFiles(dir: string, baseOffset: number): Promise<void
 
 /** A segment before the recovery point: trusted indexes when they pass the checks, a strict scan if not. */
 async function loadDurableSegment(
-  dir: string,
+  { fs, dir }: LogDirectory,
   base: number,
   nextBase: number,
   config: LogConfig,
 ): Promise<LogSegment> {
-  const segment = await LogSegment.open(dir, offset(base));
-  if (await loadIndexes(segment, offset(nextBase))) return segment;
+  const segment = await LogSegment.open(fs, dir, offset(base));
+  if (await loadIndexes(fs, segment, offset(nextBase))) return segment;
   const defect = await scanSegment(segment, {
     indexIntervalBytes: config.indexIntervalBytes,
     check: () => null,
@@ -134,10 +154,10 @@ async function loadDurableSegment(
   return segment;
 }
 
-async function loadIndexes(segment: LogSegment, nextOffset: Offset): Promise<boolean> {
+async function loadIndexes(fs: FileSystem, segment: LogSegment, nextOffset: Offset): Promise<boolean> {
   const shape = { baseOffset: segment.baseOffset, nextOffset, logBytes: segment.sizeBytes };
-  const offsetIndex = await readIndex('offset', segment.paths.offsetIndex, shape);
-  const timeIndex = await readIndex('time', segment.paths.timeIndex, shape);
+  const offsetIndex = await readIndex(fs, 'offset', segment.paths.offsetIndex, shape);
+  const timeIndex = await readIndex(fs, 'time', segment.paths.timeIndex, shape);
   if (offsetIndex === null || timeIndex === null) return false;
   if (segment.sizeBytes === 0 || timeIndex.entryCount === 0) return false;
   const lastPosition = offsetIndex.lastValue();
@@ -154,9 +174,14 @@ async function loadIndexes(segment: LogSegment, nextOffset: Offset): Promise<boo
   return true;
 }
 
-async function readIndex(kind: IndexKind, path: string, shape: Parameters<typeof decodeIndexFile>[2]) {
+async function readIndex(
+  fs: FileSystem,
+  kind: IndexKind,
+  path: string,
+  shape: Parameters<typeof decodeIndexFile>[2],
+) {
   try {
-    return decodeIndexFile(kind, await readFile(path), shape);
+    return decodeIndexFile(kind, await fs.readFile(path), shape);
   } catch (error) {
     if (isNotFound(error)) return null;
     throw error;
@@ -171,15 +196,15 @@ interface TailState {
 }
 
 /** Scans the segments from the one holding the recovery point; cuts the log at the first defect. */
-async function scanTail(dir: string, bases: readonly number[], state: TailState): Promise<void> {
+async function scanTail(where: LogDirectory, bases: readonly number[], state: TailState): Promise<void> {
   const check = (header: RecordBatchHeader) => assignEpoch(state.leaderEpochs, header);
   for (let at = 0; at < bases.length; at++) {
-    const segment = await LogSegment.open(dir, offset(bases[at]!));
+    const segment = await LogSegment.open(where.fs, where.dir, offset(bases[at]!));
     const previous = state.segments.at(-1);
     if (previous !== undefined && segment.baseOffset !== previous.nextOffset) {
       await segment.close();
       failIfDurable(previous, previous.sizeBytes, `next segment starts at ${segment.baseOffset}`, state);
-      await deleteLaterSegments(dir, bases.slice(at));
+      await deleteLaterSegments(where, bases.slice(at));
       return;
     }
     state.segments.push(segment);
@@ -187,7 +212,7 @@ async function scanTail(dir: string, bases: readonly number[], state: TailState)
     if (defect !== null) {
       failIfDurable(segment, defect.positionBytes, defect.reason, state);
       await segment.truncateFile(defect.positionBytes);
-      await deleteLaterSegments(dir, bases.slice(at + 1));
+      await deleteLaterSegments(where, bases.slice(at + 1));
       break;
     }
     if (at < bases.length - 1) await segment.seal();
@@ -204,10 +229,10 @@ function failIfDurable(segment: LogSegment, positionBytes: number, reason: strin
   });
 }
 
-async function deleteLaterSegments(dir: string, bases: readonly number[]): Promise<void> {
+async function deleteLaterSegments(where: LogDirectory, bases: readonly number[]): Promise<void> {
   if (bases.length === 0) return;
-  for (const base of [...bases].reverse()) await deleteSegmentFiles(dir, base);
-  await syncDirectory(dir);
+  for (const base of [...bases].reverse()) await deleteSegmentFiles(where, base);
+  await where.fs.syncDir(where.dir);
 }
 
 /** The scan's epoch check: epochs never decrease; a new one starts a cache entry. */

@@ -4,10 +4,9 @@
 // Byte accounting: `sizeBytes` counts only bytes whose write has completed (readers never see a batch
 // being written); `flushedBytes` <= sizeBytes counts those an fdatasync has covered.
 
-import { type FileHandle, open, unlink } from 'node:fs/promises';
 import { assert } from '../../raft/assert.ts';
-import { writeAll } from '../../raft/storage/file-io.ts';
-import { isNotFound } from './errors.ts';
+import { CorruptLogError, isNotFound } from './errors.ts';
+import type { FileSystem, StorageFile } from './file-system.ts';
 import { encodeIndexEntries, entryBytes, type IndexKind } from './index-files.ts';
 import { BATCH_HEADER_BYTES } from './record-batch/format.ts';
 import { RecordBatchHeader } from './record-batch/header.ts';
@@ -15,10 +14,13 @@ import { type SegmentPaths, segmentPaths } from './segment-files.ts';
 import { SparseIndex } from './sparse-index.ts';
 import { NO_TIMESTAMP, type Offset, offset } from './types.ts';
 
+const REWRITE_CHUNK_BYTES = 1024 * 1024;
+
 export class LogSegment {
   readonly baseOffset: Offset;
   readonly paths: SegmentPaths;
-  private readonly handle: FileHandle;
+  private readonly fs: FileSystem;
+  private readonly file: StorageFile;
   sizeBytes: number;
   flushedBytes: number;
   /** The offset after the last batch; baseOffset when the segment is empty. */
@@ -34,10 +36,17 @@ export class LogSegment {
   /** Entries of each index already in its file; the file is cut first when the index shrank below. */
   private readonly entriesInFile = { offset: 0, time: 0 };
 
-  private constructor(options: { dir: string; baseOffset: Offset; handle: FileHandle; sizeBytes: number }) {
+  private constructor(options: {
+    fs: FileSystem;
+    dir: string;
+    baseOffset: Offset;
+    file: StorageFile;
+    sizeBytes: number;
+  }) {
     this.baseOffset = options.baseOffset;
     this.paths = segmentPaths(options.dir, options.baseOffset);
-    this.handle = options.handle;
+    this.fs = options.fs;
+    this.file = options.file;
     this.sizeBytes = options.sizeBytes;
     this.flushedBytes = options.sizeBytes;
     this.nextOffset = options.baseOffset;
@@ -45,18 +54,17 @@ export class LogSegment {
   }
 
   /** A new, empty segment file (it must not exist). */
-  static async create(dir: string, baseOffset: Offset): Promise<LogSegment> {
-    const handle = await open(segmentPaths(dir, baseOffset).log, 'wx+');
-    const segment = new LogSegment({ dir, baseOffset, handle, sizeBytes: 0 });
+  static async create(fs: FileSystem, dir: string, baseOffset: Offset): Promise<LogSegment> {
+    const file = await fs.open(segmentPaths(dir, baseOffset).log, 'create');
+    const segment = new LogSegment({ fs, dir, baseOffset, file, sizeBytes: 0 });
     segment.flushedBytes = 0;
     return segment;
   }
 
   /** An existing segment file; its accounting is empty until recovery fills it in. */
-  static async open(dir: string, baseOffset: Offset): Promise<LogSegment> {
-    const handle = await open(segmentPaths(dir, baseOffset).log, 'r+');
-    const { size } = await handle.stat();
-    return new LogSegment({ dir, baseOffset, handle, sizeBytes: size });
+  static async open(fs: FileSystem, dir: string, baseOffset: Offset): Promise<LogSegment> {
+    const file = await fs.open(segmentPaths(dir, baseOffset).log, 'update');
+    return new LogSegment({ fs, dir, baseOffset, file, sizeBytes: await file.size() });
   }
 
   isEmpty(): boolean {
@@ -110,7 +118,7 @@ export class LogSegment {
     indexIntervalBytes: number,
   ): Promise<void> {
     const positionBytes = this.sizeBytes;
-    await writeAll(this.handle, bytes, positionBytes);
+    await this.file.write(positionBytes, bytes);
     let at = positionBytes;
     for (const header of headers) {
       this.account(header, at, indexIntervalBytes);
@@ -125,22 +133,12 @@ export class LogSegment {
       positionBytes >= 0 && positionBytes + lengthBytes <= this.sizeBytes,
       () => `read ${lengthBytes} at ${positionBytes}`,
     );
-    const buffer = Buffer.allocUnsafe(lengthBytes);
-    let readBytes = 0;
-    while (readBytes < lengthBytes) {
-      const { bytesRead } = await this.handle.read(
-        buffer,
-        readBytes,
-        lengthBytes - readBytes,
-        positionBytes + readBytes,
-      );
-      assert(
-        bytesRead > 0,
-        () => `segment ${this.paths.log} ends before byte ${positionBytes + lengthBytes}`,
-      );
-      readBytes += bytesRead;
-    }
-    return buffer;
+    const bytes = await this.file.read(positionBytes, lengthBytes);
+    assert(
+      bytes.length === lengthBytes,
+      () => `segment ${this.paths.log} ends before byte ${positionBytes + lengthBytes}`,
+    );
+    return bytes;
   }
 
   /** The header of the batch at `positionBytes` (a position this segment accounted for). */
@@ -150,29 +148,61 @@ export class LogSegment {
 
   /**
    * The position and header of the batch holding `target`, or of the first batch after it; null when
-   * no batch of this segment ends at or after `target`.
+   * no batch of this segment ends at or after `target`. The walk from the index entry checks that each
+   * header is where the previous batch ends, with the offset that follows it: the header fields outside
+   * the CRC (base offset, length) cannot send a read to the wrong bytes. CorruptLogError when not.
    */
   async locate(target: number): Promise<{ positionBytes: number; header: RecordBatchHeader } | null> {
-    if (target >= this.nextOffset) return null;
-    let positionBytes = this.offsetIndex.floorValue(target) ?? 0;
+    if (target >= this.nextOffset || this.isEmpty()) return null;
+    const entry = this.offsetIndex.floorEntry(target);
+    let positionBytes = entry?.value ?? 0;
+    let expected = entry?.key ?? this.baseOffset;
     for (;;) {
+      if (positionBytes + BATCH_HEADER_BYTES > this.sizeBytes) {
+        throw this.corrupt(positionBytes, `no batch header before the end, offset ${expected} expected`);
+      }
       const header = await this.headerAt(positionBytes);
+      if (header.baseOffset !== expected) {
+        throw this.corrupt(
+          positionBytes,
+          `batch at offset ${header.baseOffset} where ${expected} was expected`,
+        );
+      }
+      if (header.sizeBytes < BATCH_HEADER_BYTES || positionBytes + header.sizeBytes > this.sizeBytes) {
+        throw this.corrupt(positionBytes, `batch of ${header.sizeBytes} bytes does not fit the segment`);
+      }
+      if (header.lastOffset >= this.nextOffset) {
+        throw this.corrupt(positionBytes, `batch ends at offset ${header.lastOffset}, past the segment`);
+      }
       if (header.lastOffset >= target) return { positionBytes, header };
       positionBytes += header.sizeBytes;
+      expected = header.lastOffset + 1;
     }
+  }
+
+  corrupt(positionBytes: number, reason: string): CorruptLogError {
+    return new CorruptLogError({ path: this.paths.log, positionBytes, reason });
   }
 
   /** Cuts the file at `positionBytes` and makes the cut durable before anything is written past it. */
   async truncateFile(positionBytes: number): Promise<void> {
     assert(positionBytes <= this.sizeBytes, () => `cut at ${positionBytes} beyond ${this.sizeBytes}`);
-    await this.handle.truncate(positionBytes);
-    await this.handle.datasync();
+    await this.file.truncate(positionBytes);
+    await this.file.sync();
     this.sizeBytes = positionBytes;
     this.flushedBytes = positionBytes;
   }
 
+  /** Writes the bytes from `positionBytes` to the end again, so that the next fsync writes them. */
+  async rewriteFrom(positionBytes: number): Promise<void> {
+    for (let at = positionBytes; at < this.sizeBytes; at += REWRITE_CHUNK_BYTES) {
+      const bytes = await this.readAt(at, Math.min(REWRITE_CHUNK_BYTES, this.sizeBytes - at));
+      await this.file.write(at, bytes);
+    }
+  }
+
   async datasync(): Promise<void> {
-    await this.handle.datasync();
+    await this.file.sync();
   }
 
   /** Writes the index entries the files lack (no fsync: indexes are rebuilt when they are wrong). */
@@ -186,9 +216,9 @@ export class LogSegment {
     this.maybeAppendTimeEntry();
     await this.writeIndexes();
     for (const path of [this.paths.offsetIndex, this.paths.timeIndex]) {
-      // 'a' creates an index that never had an entry, so every sealed segment has both files.
-      const handle = await open(path, 'a');
-      await handle.sync().finally(() => handle.close());
+      // 'ensure' creates an index that never had an entry, so every sealed segment has both files.
+      const file = await this.fs.open(path, 'ensure');
+      await file.sync().finally(() => file.close());
     }
   }
 
@@ -196,11 +226,11 @@ export class LogSegment {
     const written = this.entriesInFile[kind];
     if (written === index.entryCount) return;
     const from = written > index.entryCount ? 0 : written;
-    const handle = await open(path, from === 0 ? 'w' : 'r+');
+    const file = await this.fs.open(path, from === 0 ? 'replace' : 'update');
     try {
-      await writeAll(handle, encodeIndexEntries(kind, index, from, this.baseOffset), from * entryBytes(kind));
+      await file.write(from * entryBytes(kind), encodeIndexEntries(kind, index, from, this.baseOffset));
     } finally {
-      await handle.close();
+      await file.close();
     }
     this.entriesInFile[kind] = index.entryCount;
   }
@@ -212,14 +242,14 @@ export class LogSegment {
   }
 
   async close(): Promise<void> {
-    await this.handle.close();
+    await this.file.close();
   }
 
   /** Closes and removes the segment's files. */
   async delete(): Promise<void> {
     await this.close();
     for (const path of [this.paths.log, this.paths.offsetIndex, this.paths.timeIndex]) {
-      await unlink(path).catch((error: unknown) => {
+      await this.fs.unlink(path).catch((error: unknown) => {
         if (!isNotFound(error)) throw error;
       });
     }

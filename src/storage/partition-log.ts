@@ -6,21 +6,22 @@
 // fsync of a flush runs outside the queue (appends continue meanwhile); operations that cut or delete
 // files first wait for the fsync in progress, so no handle is closed under it.
 
-import { syncDirectory } from '../../raft/storage/file-io.ts';
 import { assert, InvariantError } from '../../raft/assert.ts';
 import { KafkaError } from '../common/kafka-errors.ts';
 import { parseAppendInput, type AppendInput } from './append-input.ts';
 import { writeCheckpoint } from './checkpoint-file.ts';
-import { CorruptLogError, invalidRecordError, isLogDirFailure, logDirFailure } from './errors.ts';
+import { invalidRecordError, isLogDirFailure, logDirFailure } from './errors.ts';
+import type { FileSystem } from './file-system.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { EpochEndOffset, EpochEntry, LeaderEpochCache } from './leader-epoch-cache.ts';
 import { LOG_CONFIG_DEFAULTS, type LogConfig } from './log-config.ts';
 import { recoverLog } from './log-recovery.ts';
 import { LogSegment } from './log-segment.ts';
+import { nodeFileSystem } from './node-file-system.ts';
 import { batchesIn } from './record-batch/batch-iterator.ts';
 import { decodeRecords } from './record-batch/decoder.ts';
 import { RecordBatchHeader, stampBaseOffset, stampPartitionLeaderEpoch } from './record-batch/header.ts';
-import { hasValidCrc } from './record-batch/validate.ts';
+import { batchDefect } from './record-batch/validate.ts';
 import { segmentsOutOfRetention } from './retention.ts';
 import { type LeaderEpoch, type Offset, leaderEpoch, offset } from './types.ts';
 
@@ -34,6 +35,8 @@ export interface PartitionLogOptions {
    * LogDirFailureChannel): the replica manager takes the log directory offline at once.
    */
   readonly onFailure?: (error: KafkaError) => void;
+  /** Where the files are: node:fs by default, a simulated disk in the simulation. */
+  readonly fs?: FileSystem;
 }
 
 export interface AppendResult {
@@ -68,6 +71,7 @@ const RELATIVE_OFFSET_MAX = 0x7fff_ffff;
 
 export class PartitionLog {
   readonly dir: string;
+  private readonly fs: FileSystem;
   private config: LogConfig;
   private readonly now: () => number;
   private readonly segments: LogSegment[];
@@ -84,6 +88,7 @@ export class PartitionLog {
   private syncing: Promise<void> | null = null;
 
   private constructor(options: {
+    fs: FileSystem;
     dir: string;
     config: LogConfig;
     now: () => number;
@@ -92,6 +97,7 @@ export class PartitionLog {
   }) {
     this.dir = options.dir;
     this.queue = new SerialQueueWithFailure(options.dir, options.onFailure);
+    this.fs = options.fs;
     this.config = options.config;
     this.now = options.now;
     this.segments = options.recovered.segments;
@@ -107,8 +113,10 @@ export class PartitionLog {
   static async open(options: PartitionLogOptions): Promise<PartitionLog> {
     const config = { ...LOG_CONFIG_DEFAULTS, ...options.config };
     assert(config.segmentBytesMax > 0 && config.indexIntervalBytes > 0, 'log config sizes', { config });
-    const recovered = await recoverLog(options.dir, config);
+    const fs = options.fs ?? nodeFileSystem;
+    const recovered = await recoverLog({ fs, dir: options.dir }, config);
     const log = new PartitionLog({
+      fs,
       dir: options.dir,
       config,
       now: options.now ?? Date.now,
@@ -120,12 +128,20 @@ export class PartitionLog {
   }
 
   /**
-   * The batches recovery kept after the recovery point may exist only in the page cache (the process
-   * crashed, not the machine): fsync them, then record the whole log as the recovery point.
+   * Recovery read the tail from the page cache, which a kill -9 keeps and a power loss may not: batches
+   * after the recovery point, and a cut of a truncation that was killed before its fsync (the cut
+   * segment then ends at the recovery point; unsynced, the truncated batches would come back). Fsync
+   * every segment from the one holding the recovery point (the checkpoint's directory fsync makes
+   * deletions durable), then record the whole log as the recovery point. The batches after the
+   * recovery point are written again first: when an fsync failed before the kill, Linux marked their
+   * pages clean without writing them (fsyncgate), and an fsync alone would not write them now.
    */
   private async syncRecoveredTail(): Promise<void> {
     for (const segment of this.segments) {
-      if (segment.nextOffset > this.durableOffset) await segment.datasync();
+      if (segment.nextOffset < this.durableOffset) continue;
+      const firstUnsynced = await segment.locate(this.durableOffset);
+      if (firstUnsynced !== null) await segment.rewriteFrom(firstUnsynced.positionBytes);
+      await segment.datasync();
     }
     this.durableOffset = this.logEndOffset;
     await this.writeCheckpointNow();
@@ -240,7 +256,7 @@ export class PartitionLog {
 
   private async rollNow(): Promise<void> {
     await this.active().seal();
-    this.segments.push(await LogSegment.create(this.dir, this.logEndOffset));
+    this.segments.push(await LogSegment.create(this.fs, this.dir, this.logEndOffset));
     this.directoryDirty = true;
   }
 
@@ -279,6 +295,8 @@ export class PartitionLog {
         maxBytes: options.maxBytes,
         segment,
         positionBytes: found.positionBytes,
+        firstOffset: found.header.baseOffset,
+        epochAt: (at) => this.epochs.epochAt(at),
       });
     });
   }
@@ -330,21 +348,19 @@ export class PartitionLog {
     sizes: number[];
     directory: boolean;
   }): Promise<void> {
+    // Outside the queue, so its failures do not reach the queue's handler: fail it here.
     try {
       await Promise.all(work.dirty.map((segment) => segment.datasync()));
-      if (work.directory) await syncDirectory(this.dir);
+      if (work.directory) await this.fs.syncDir(this.dir);
+      work.dirty.forEach((segment, at) => {
+        segment.flushedBytes = Math.max(segment.flushedBytes, work.sizes[at]!);
+      });
+      this.durableOffset = offset(Math.max(this.durableOffset, work.target));
+      if (this.now() - this.checkpointWrittenMs >= this.config.checkpointIntervalMs)
+        await this.writeCheckpointNow();
     } catch (error) {
       // Outside the queue: after a failed fsync the page cache may have dropped the writes (fsyncgate).
       throw this.queue.fail(error);
-    }
-    work.dirty.forEach((segment, at) => {
-      segment.flushedBytes = Math.max(segment.flushedBytes, work.sizes[at]!);
-    });
-    this.durableOffset = offset(Math.max(this.durableOffset, work.target));
-    if (this.now() - this.checkpointWrittenMs >= this.config.checkpointIntervalMs) {
-      await this.writeCheckpointNow().catch((error: unknown) => {
-        throw this.queue.fail(error);
-      });
     }
   }
 
@@ -372,7 +388,7 @@ export class PartitionLog {
         await this.segments.pop()!.delete();
         removed = true;
       }
-      if (removed) await syncDirectory(this.dir);
+      if (removed) await this.fs.syncDir(this.dir);
       await this.cutActiveSegment(newEnd);
     });
   }
@@ -447,7 +463,7 @@ export class PartitionLog {
     this.epochs.truncateFromEnd(this.logEndOffset);
     await this.writeCheckpointNow();
     for (const segment of this.segments.splice(0, count)) await segment.delete();
-    if (count > 0) await syncDirectory(this.dir);
+    if (count > 0) await this.fs.syncDir(this.dir);
   }
 
   /**
@@ -464,16 +480,16 @@ export class PartitionLog {
       });
       await this.syncing;
       const reused = this.segments.find((segment) => segment.baseOffset === newStart && segment.isEmpty());
-      const fresh = reused ?? (await LogSegment.create(this.dir, newStart));
+      const fresh = reused ?? (await LogSegment.create(this.fs, this.dir, newStart));
       // One synchronous swap: readers of the log end never see a log without segments.
       const old = this.segments.splice(0, this.segments.length, fresh).filter((segment) => segment !== fresh);
       this.startOffset = newStart;
       this.durableOffset = newStart;
       this.epochs.truncateFromEnd(offset(0));
-      await syncDirectory(this.dir);
+      await this.fs.syncDir(this.dir);
       await this.writeCheckpointNow();
       for (const segment of old) await segment.delete();
-      await syncDirectory(this.dir);
+      await this.fs.syncDir(this.dir);
     });
   }
 
@@ -514,7 +530,7 @@ export class PartitionLog {
       await this.syncing;
       for (const segment of this.segments) await segment.datasync();
       await this.active().seal();
-      await syncDirectory(this.dir);
+      await this.fs.syncDir(this.dir);
       this.durableOffset = this.logEndOffset;
       await this.writeCheckpointNow();
       for (const segment of this.segments) await segment.close();
@@ -525,7 +541,7 @@ export class PartitionLog {
   private async writeCheckpointNow(): Promise<void> {
     const recoveryPoint = this.durableOffset;
     this.checkpointWrittenMs = this.now();
-    await writeCheckpoint(this.dir, {
+    await writeCheckpoint(this.fs, this.dir, {
       recoveryPoint,
       logStartOffset: this.startOffset,
       leaderEpochs: this.epochs.all(),
@@ -553,29 +569,56 @@ export class PartitionLog {
   }
 }
 
-/** The whole batches of `chunk` within the bounds, each CRC-checked: nothing corrupt is ever served. */
+/**
+ * The whole batches of `chunk` within the bounds, each checked: nothing corrupt is ever served. The CRC
+ * covers attributes..end; the fields before it are checked too: magic, offsets contiguous from the batch
+ * `locate` found, and the leader epoch against the epoch cache (which recovery rebuilt from the batches).
+ */
 function takeBatches(
   chunk: Buffer,
-  bounds: { upper: number; maxBytes: number; segment: LogSegment; positionBytes: number },
+  bounds: {
+    upper: number;
+    maxBytes: number;
+    segment: LogSegment;
+    positionBytes: number;
+    firstOffset: number;
+    epochAt: (at: number) => number | undefined;
+  },
 ): ReadResult {
   let endBytes = 0;
-  let nextOffset = -1;
+  let nextOffset = bounds.firstOffset;
   for (const { header, positionBytes } of batchesIn(chunk)) {
+    // Checked before the bounds: a flipped offset delta must not pass for a batch beyond them.
+    if (header.lastOffset >= bounds.segment.nextOffset) {
+      const reason = `batch ends at offset ${header.lastOffset}, past the segment, on read`;
+      throw bounds.segment.corrupt(bounds.positionBytes + positionBytes, reason);
+    }
     if (header.lastOffset >= bounds.upper) break;
     if (endBytes > 0 && positionBytes + header.sizeBytes > bounds.maxBytes) break;
-    if (!hasValidCrc(header)) {
-      const at = bounds.positionBytes + positionBytes;
-      throw new CorruptLogError({
-        path: bounds.segment.paths.log,
-        positionBytes: at,
-        reason: 'CRC mismatch on read',
-      });
-    }
+    const defect = servedBatchDefect(header, nextOffset, bounds.epochAt(header.lastOffset));
+    if (defect !== null)
+      throw bounds.segment.corrupt(bounds.positionBytes + positionBytes, `${defect} on read`);
     endBytes = positionBytes + header.sizeBytes;
     nextOffset = header.lastOffset + 1;
   }
   assert(endBytes > 0, 'a read returns at least the batch holding its start offset');
   return { bytes: chunk.subarray(0, endBytes), nextOffset: offset(nextOffset) };
+}
+
+function servedBatchDefect(
+  header: RecordBatchHeader,
+  expectedOffset: number,
+  expectedEpoch: number | undefined,
+): string | null {
+  const defect = batchDefect(header);
+  if (defect !== null) return defect.message;
+  if (header.baseOffset !== expectedOffset) {
+    return `batch at offset ${header.baseOffset} where ${expectedOffset} was expected`;
+  }
+  if (expectedEpoch !== undefined && header.partitionLeaderEpoch !== expectedEpoch) {
+    return `leader epoch ${header.partitionLeaderEpoch} where the epoch cache has ${expectedEpoch}`;
+  }
+  return null;
 }
 
 /**
@@ -625,4 +668,5 @@ class SerialQueueWithFailure {
   throwIfFailed(): void {
     if (this.failure !== null && isLogDirFailure(this.failure)) throw this.failure;
   }
+
 }

@@ -29,13 +29,24 @@ export class SparseIndex {
 
   /** The value of the largest key <= `key`, or undefined when every key is larger. */
   floorValue(key: number): number | undefined {
+    const at = this.floorAt(key);
+    return at < 0 ? undefined : this.values[at];
+  }
+
+  /** The entry with the largest key <= `key`, or undefined when every key is larger. */
+  floorEntry(key: number): { key: number; value: number } | undefined {
+    const at = this.floorAt(key);
+    return at < 0 ? undefined : { key: this.keys[at]!, value: this.values[at]! };
+  }
+
+  private floorAt(key: number): number {
     let low = 0;
     let high = this.keys.length - 1;
-    let found: number | undefined;
+    let found = -1;
     while (low <= high) {
       const middle = (low + high) >>> 1;
       if (this.keys[middle]! <= key) {
-        found = this.values[middle];
+        found = middle;
         low = middle + 1;
       } else {
         high = middle - 1;

@@ -3,6 +3,8 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Prng } from '../../chaos/sim/prng.ts';
+import { SimFileSystem } from '../../chaos/sim/sim-fs.ts';
 import { partitionId, topicId } from '../../src/metadata/ids.ts';
 import { claimPartitionDir, partitionDir, removePartitionDir } from '../../src/replication/partition-dir.ts';
 
@@ -20,6 +22,18 @@ afterEach(async () => {
 describe('partition directories', () => {
   it('are named <topic>-<partition> in the log dir', () => {
     expect(partitionDir('/data', 'orders', partitionId(3))).toBe(join('/data', 'orders-3'));
+  });
+
+  it('a claim survives a power loss: the directory is in its synced parent, the old topic never comes back', async () => {
+    const fs = new SimFileSystem({ random: new Prng(1) });
+    await fs.mkdir('/logs');
+    await fs.syncDir('/');
+    expect(await claimPartitionDir('/logs/orders-0', A, fs)).toBe(false);
+    fs.crash('drop');
+    expect(await claimPartitionDir('/logs/orders-0', A, fs)).toBe(true);
+    expect(await claimPartitionDir('/logs/orders-0', B, fs)).toBe(false);
+    fs.crash('drop');
+    expect(await claimPartitionDir('/logs/orders-0', B, fs)).toBe(true);
   });
 
   it('a new directory is created and stamped; the same topic keeps its data', async () => {

@@ -772,6 +772,34 @@ describe('ReplicaManager: a failed partition log takes the log directory offline
     expect(cluster.logDirFailures).toHaveLength(1);
   });
 
+  it('a follower whose fetch offset passes its flushed offset (an fsync that did not flush) fails stop like a log dir failure', async () => {
+    const topic = cluster.createTopic('orders', [{}]);
+    await cluster.startAll();
+    await cluster.produce(B1, topic, batch('before'), -1);
+    const follower = cluster.hosted(B2, topic);
+    // A flush that returns without flushing: the fetcher's next request must not report the records.
+    follower.log.flush = async () => follower.log.flushedOffset;
+    await cluster.produce(B1, topic, batch('after', 2), 1);
+    await waitFor('broker 2 to fail stop', () => cluster.logDirFailures.length > 0, {
+      describe: () => ({ logEnd: follower.log.logEndOffset, flushed: follower.log.flushedOffset }),
+    });
+    expect(cluster.logDirFailures).toEqual([
+      { broker: B2, error: expect.objectContaining({ errorName: 'KAFKA_STORAGE_ERROR' }) },
+    ]);
+    expect(follower.role).toEqual({ kind: 'none' });
+    expect(cluster.hosted(B1, topic).leader()!.followerLogEndOffset(B2) ?? 0).toBeLessThanOrEqual(
+      follower.log.flushedOffset,
+    );
+    const read = await rejection(
+      cluster.manager(B2).readRecords(topic, P0, { startOffset: 0, maxBytes: 1024, maxWaitMs: 0 }),
+    );
+    expect(isKafkaError(read, 'KAFKA_STORAGE_ERROR'), String(read)).toBe(true);
+    const sent = cluster.fetchesSent.get(B2);
+    await cluster.produce(B1, topic, batch('more'), 1);
+    await cluster.settled();
+    expect(cluster.fetchesSent.get(B2)).toBe(sent);
+  });
+
   it('a leader whose write failed gives up leadership: waiters, produces and fetches answer KAFKA_STORAGE_ERROR', async () => {
     const topic = cluster.createTopic('orders', [{}]);
     await cluster.startAll();
