@@ -20,8 +20,15 @@ export interface ClusterConfig {
   readonly brokerHeartbeatIntervalMs: number;
   readonly controllerRequestTimeoutMs: number;
   readonly leaderImbalanceCheckIntervalMs: number;
-  /** How often a partition leader asks for unfenced replicas back in its ISR (isr-expander.ts). */
-  readonly isrExpandIntervalMs: number;
+  readonly data: {
+    readonly segmentBytesMax: number;
+    readonly lagTimeMaxMs: number;
+    readonly fetchWaitMaxMs: number;
+    readonly fetchBackoffMs: number;
+    readonly minInsyncReplicas: number;
+    /** How long a produce may wait for its acknowledgement (the client's request timeout). */
+    readonly produceTimeoutMs: number;
+  };
   /** The safety phase: faults and workload. */
   readonly faultPhaseMs: number;
   /** After healing: the bound on the cluster becoming whole again. */
@@ -53,7 +60,14 @@ export function clusterConfig(topology: Topology): ClusterConfig {
     brokerHeartbeatIntervalMs: 250,
     controllerRequestTimeoutMs: 1_000,
     leaderImbalanceCheckIntervalMs: 3_000,
-    isrExpandIntervalMs: 300,
+    data: {
+      segmentBytesMax: 2048,
+      lagTimeMaxMs: 1_000,
+      fetchWaitMaxMs: 100,
+      fetchBackoffMs: 100,
+      minInsyncReplicas: 2,
+      produceTimeoutMs: 1_500,
+    },
     faultPhaseMs: 12_000,
     livenessBoundMs: 20_000,
     eventsMax: 2_000_000,

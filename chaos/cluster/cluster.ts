@@ -3,17 +3,20 @@ import type { RaftStatus } from '../../raft/node.ts';
 import type { Entry, NodeId, Term } from '../../raft/types.ts';
 import type { MetadataImage } from '../../src/metadata/image.ts';
 import type { ControllerClient } from '../../src/node/controller-client.ts';
+import { MS } from '../sim/scheduler.ts';
 import { ElectionSafetyChecker } from '../checkers/election-safety.ts';
 import { LogMatchingChecker } from '../checkers/log-matching.ts';
 import type { ClusterConfig } from './cluster-config.ts';
 import { MetadataChecker } from './metadata-checkers.ts';
 import { CORRECT_CLUSTER, type ClusterVariant } from './planted-bugs.ts';
-import type { MetadataRaftHooks } from './metadata-raft.ts';
 import type { ClusterProtocol } from './protocol.ts';
 import { simControllerClient } from './sim-controller-transport.ts';
 import { SimProcess } from './sim-process.ts';
-import { SimServer } from './sim-server.ts';
+import { type ServerHooks, SimServer } from './sim-server.ts';
 import { World } from './world.ts';
+
+/** A process that exited because its log directory failed is started again (by systemd, say) after this. */
+const LOG_DIR_RESTART_DELAY_US = 1_000 * MS;
 
 /** The admin client's address on the network: outside the cluster, never faulty itself. */
 export const ADMIN_ID = 100 as NodeId;
@@ -23,7 +26,7 @@ export const ADMIN_ID = 100 as NodeId;
  * outside the cluster, and the checkers wired to every server's hooks, so that safety is checked as the
  * run unfolds.
  */
-export class SimCluster implements MetadataRaftHooks {
+export class SimCluster implements ServerHooks {
   readonly config: ClusterConfig;
   readonly world: World<ClusterProtocol>;
   readonly servers = new Map<NodeId, SimServer>();
@@ -114,5 +117,16 @@ export class SimCluster implements MetadataRaftHooks {
 
   imageApplied(id: NodeId, image: MetadataImage): void {
     this.metadata.observeImage(id, image);
+  }
+
+  logDirFailed(id: NodeId, error: Error): void {
+    const server = this.server(id);
+    this.world.note(`node ${id}: log directory offline (${error.message}); the process exits`);
+    server.kill();
+    this.world.scheduler.after(LOG_DIR_RESTART_DELAY_US, () => {
+      if (server.alive) return;
+      server.start();
+      this.world.note(`node ${id} restarted after its log directory failed`);
+    });
   }
 }

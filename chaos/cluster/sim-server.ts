@@ -4,7 +4,7 @@ import type { NodeId } from '../../raft/types.ts';
 import { KafkaError } from '../../src/common/kafka-errors.ts';
 import { answerControllerRequest } from '../../src/http/internal-controller-routes.ts';
 import { QuorumController } from '../../src/metadata/controller/quorum-controller.ts';
-import { brokerId, metadataOffset } from '../../src/metadata/ids.ts';
+import { metadataOffset } from '../../src/metadata/ids.ts';
 import type { MetadataImage } from '../../src/metadata/image.ts';
 import { encodeRecordBatch } from '../../src/metadata/records.ts';
 import { BrokerLifecycle } from '../../src/node/broker-lifecycle.ts';
@@ -14,10 +14,12 @@ import { MetadataPublisher } from '../../src/node/metadata-publisher.ts';
 import { QuorumTracker } from '../../src/node/quorum-tracker.ts';
 import { every, sleep } from '../../src/replication/timers.ts';
 import { SimDisk } from '../sim/disk.ts';
+import { SimFileSystem } from '../sim/sim-fs.ts';
 import type { Prng } from '../sim/prng.ts';
 import type { Scheduler } from '../sim/scheduler.ts';
 import type { ClusterConfig } from './cluster-config.ts';
-import { IsrExpander } from './isr-expander.ts';
+import { DataPlane } from './data-plane.ts';
+import { processFileSystem } from './process-fs.ts';
 import { catchUpWithQuorum } from './quorum-catch-up.ts';
 import { MetadataRaft, type MetadataRaftHooks } from './metadata-raft.ts';
 import type { ClusterVariant } from './planted-bugs.ts';
@@ -30,6 +32,12 @@ import { seededUuid } from './sim-uuid.ts';
 export const CLUSTER_ID = 'sim-cluster-0000000000';
 
 const SILENT: Logger = pino({ level: 'silent' });
+
+/** What the cluster hears from a server: its metadata Raft's hooks, and a log directory failing. */
+export interface ServerHooks extends MetadataRaftHooks {
+  /** A broker's log directory went offline (an I/O error): its process exits, as node.ts makes it. */
+  logDirFailed(id: NodeId, error: Error): void;
+}
 
 export interface ServerRoles {
   readonly controller: boolean;
@@ -50,6 +58,7 @@ interface Incarnation {
   readonly rpc: ControllerRpc | null;
   readonly client: ControllerClient;
   readonly lifecycle: BrokerLifecycle | null;
+  readonly data: DataPlane | null;
 }
 
 /**
@@ -64,11 +73,13 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
   readonly roles: ServerRoles;
   readonly process: SimProcess;
   readonly disk: SimDisk;
+  /** The partition logs' disk: outlives every incarnation, loses unsynced writes on power loss. */
+  readonly fs: SimFileSystem;
   private readonly config: ClusterConfig;
   private readonly scheduler: Scheduler;
   private readonly network: RpcNetwork<ClusterProtocol>;
   private readonly random: Prng;
-  private readonly hooks: MetadataRaftHooks;
+  private readonly hooks: ServerHooks;
   private readonly variant: ClusterVariant;
   private parts: Incarnation | null = null;
   restarts = 0;
@@ -82,11 +93,27 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
     scheduler: Scheduler;
     network: RpcNetwork<ClusterProtocol>;
     random: Prng;
-    hooks: MetadataRaftHooks;
+    hooks: ServerHooks;
     variant: ClusterVariant;
   }) {
     this.variant = options.variant;
+    this.random = options.random;
     this.disk = new SimDisk({ loseLastSyncOnCrash: options.variant.loseLastSyncOnCrash });
+    const fsLatency = this.random.fork('fs-latency');
+    this.fs = new SimFileSystem({
+      random: this.random.fork('fs'),
+      // An fsync takes simulated time; other operations hit the page cache.
+      delay: (operation) =>
+        operation.kind === 'sync' || operation.kind === 'syncDir'
+          ? new Promise((resolve) =>
+              this.scheduler.after(
+                fsLatency.between(options.config.raft.syncMinUs, options.config.raft.syncMaxUs) *
+                  this.syncSlowdown,
+                resolve,
+              ),
+            )
+          : undefined,
+    });
     this.id = options.id;
     this.roles = options.roles;
     this.config = options.config;
@@ -220,6 +247,7 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
       timers,
     });
     let lifecycle: BrokerLifecycle | null = null;
+    let data: DataPlane | null = null;
     if (this.roles.broker) {
       lifecycle = new BrokerLifecycle({
         clusterId: CLUSTER_ID,
@@ -237,18 +265,35 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
       });
       lifecycle.start();
       const registration = lifecycle;
-      const expander = new IsrExpander();
-      every(timers, config.isrExpandIntervalMs, () => {
-        const image = publisher.image();
-        if (image !== null) {
-          expander.run({ self: brokerId(this.id), image, brokerEpoch: registration.epoch, client });
-        }
+      const incarnation = this.process.incarnation;
+      data = new DataPlane({
+        self: this.id,
+        config,
+        fs: processFileSystem(this.fs.mount(), () => this.process.incarnation === incarnation),
+        timers,
+        network: this.network,
+        client,
+        brokerEpoch: () => registration.epoch,
+        logger: SILENT,
+        // Kafka halts a broker whose only log dir failed (node.ts: the process exits).
+        onLogDirFailure: (error) =>
+          this.scheduler.after(0, () => {
+            if (this.process.incarnation === incarnation) this.hooks.logDirFailed(this.id, error);
+          }),
       });
+      const replicas = data.replicas;
+      publisher.subscribe((image) => replicas.applyImage(image));
     }
     const quorumLost = () =>
       raft.status().leader === 0 &&
       timers.nowMs() - leaderSeenMs > 2 * config.raft.tickMs * config.raft.electionTicks;
-    this.parts = { raft, publisher, quorumLost, controller, rpc, client, lifecycle };
+    this.parts = { raft, publisher, quorumLost, controller, rpc, client, lifecycle, data };
+  }
+
+  /** The broker's data plane, once this incarnation caught up with the quorum (else null). */
+  dataPlane(): DataPlane | null {
+    const parts = this.parts;
+    return parts?.publisher.isOpen() ? parts.data : null;
   }
 
   /** Power loss: the process dies and every write its disk had not synced is gone. */
@@ -257,6 +302,7 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
     this.parts = null;
     this.process.crash({ hostDown: true });
     this.disk.crash();
+    this.fs.crash('random');
     this.restarts++;
   }
 
@@ -267,6 +313,7 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
     this.disk.completeSync(this.disk.beginSync());
     this.process.crash({ hostDown: false });
     this.disk.crash();
+    this.fs.kill();
     this.restarts++;
   }
 
@@ -286,6 +333,8 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
     await parts.lifecycle?.controlledShutdown(Math.max(0, deadline - timers.nowMs()), parts.quorumLost);
     if (this.process.incarnation !== incarnation) return;
     await parts.lifecycle?.stop();
+    await parts.data?.replicas.close();
+    if (this.process.incarnation !== incarnation) return;
     const status = parts.raft.status();
     const target = status.peers
       .filter((peer) => !peer.isObserver && peer.recentActive)
@@ -311,6 +360,25 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
     if (kind === 'raft') {
       parts.raft.receive(request as ClusterProtocol['raft']['request']);
       return Promise.resolve(undefined as never);
+    }
+    if (kind === 'fetch' || kind === 'produce' || kind === 'read') {
+      // node.ts: until caught up with the quorum, the internal replication route answers 503.
+      const data = this.dataPlane();
+      if (data === null) {
+        return Promise.reject(
+          new KafkaError('NOT_LEADER_OR_FOLLOWER', `Node ${this.id} serves no partitions yet.`),
+        );
+      }
+      const response =
+        kind === 'fetch'
+          ? data.fetch(request as ClusterProtocol['fetch']['request'])
+          : kind === 'produce'
+            ? data.produce(
+                request as ClusterProtocol['produce']['request'],
+                this.config.data.produceTimeoutMs,
+              )
+            : data.read(request as ClusterProtocol['read']['request'], 0);
+      return response as Promise<ClusterProtocol[K]['response']>;
     }
     const { operation, body } = request as ClusterProtocol['controller']['request'];
     const rpc = parts.rpc;

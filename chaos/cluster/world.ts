@@ -62,10 +62,34 @@ export class World<P extends Protocol> {
     afterEvent: () => void,
     done: () => boolean = () => false,
   ): Promise<boolean> {
+    // A promise rejection nobody handles is a bug of the code under test (Node would end the process).
+    let unhandled: unknown = null;
+    const onUnhandled = (reason: unknown) => {
+      unhandled ??= reason;
+    };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      return await this.runEvents(untilUs, afterEvent, done, () => unhandled);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  }
+
+  private async runEvents(
+    untilUs: Microseconds,
+    afterEvent: () => void,
+    done: () => boolean,
+    unhandled: () => unknown,
+  ): Promise<boolean> {
     const { scheduler } = this;
     let checkedAtUs = -1;
     while (scheduler.runNext(untilUs)) {
       await settle();
+      const reason = unhandled();
+      if (reason !== null) {
+        const detail = reason instanceof Error ? (reason.stack ?? reason.message) : String(reason);
+        throw new Violation('unhandled-rejection', detail);
+      }
       afterEvent();
       if (scheduler.eventsRun > this.eventsMax) {
         throw new Violation('liveness', `the run exceeded ${this.eventsMax} events`);
