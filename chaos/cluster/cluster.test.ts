@@ -13,7 +13,7 @@ import { emptyImage, type MetadataImage } from '../../src/metadata/image.ts';
 import { Violation } from '../checkers/violation.ts';
 import { MetadataChecker } from './metadata-checkers.ts';
 import { runClusterOutcome } from './entry.ts';
-import { CLUSTER_BUGS, type ClusterBug } from './planted-bugs.ts';
+import { CLUSTER_BUGS, type ClusterBug, WITH_OWN_REGISTRATION_RULE } from './planted-bugs.ts';
 import { runClusterSeed } from './run.ts';
 
 // The whole-cluster simulation through its entry point: seeds pass, a seed replays identically, each
@@ -32,11 +32,27 @@ describe('whole-cluster simulation', () => {
       expect(stats.committedIndex).toBeGreaterThan(0);
     }
     expect(topologies.size).toBe(3);
-  });
+  }, 120_000);
 
   it('starts no fault after healing (seed 220: the rest of a failover-then-crash-rest came due after it)', async () => {
     const stats = await runClusterSeed(220);
     expect(stats.topology).toBe('combined-5');
+  });
+
+  // Product bugs the simulation found (chaos/README.md, "Findings"): these seeds fail until the product
+  // is fixed; `it.fails` then fails too, and they become plain regression tests.
+  it.fails('seed 251: a restarted broker leads its old epoch and a committed record is replaced', async () => {
+    await runClusterSeed(251);
+  });
+  it.fails('seed 410: the same, and an acks=all acknowledged record is replaced', async () => {
+    await runClusterSeed(410);
+  });
+  it.fails('seed 869: a leader turned follower with an unflushed tail trips the fetcher assertion', async () => {
+    await runClusterSeed(869);
+  });
+
+  it('seeds 251 and 410 pass with the candidate fix (no image before the broker has its own registration)', async () => {
+    for (const seed of [251, 410]) await runClusterSeed(seed, { variant: WITH_OWN_REGISTRATION_RULE });
   });
 
   it('replays a seed to the same trace', async () => {

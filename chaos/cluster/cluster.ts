@@ -3,6 +3,8 @@ import type { RaftStatus } from '../../raft/node.ts';
 import type { Entry, NodeId, Term } from '../../raft/types.ts';
 import type { MetadataImage } from '../../src/metadata/image.ts';
 import type { ControllerClient } from '../../src/node/controller-client.ts';
+import { InvariantError } from '../../raft/assert.ts';
+import { Violation } from '../checkers/violation.ts';
 import { MS } from '../sim/scheduler.ts';
 import { ElectionSafetyChecker } from '../checkers/election-safety.ts';
 import { LogMatchingChecker } from '../checkers/log-matching.ts';
@@ -42,7 +44,12 @@ export class SimCluster implements ServerHooks {
 
   constructor(seed: number, config: ClusterConfig, variant: ClusterVariant = CORRECT_CLUSTER) {
     this.config = config;
-    this.world = new World<ClusterProtocol>({ seed, network: config.network, eventsMax: config.eventsMax });
+    this.world = new World<ClusterProtocol>({
+      seed,
+      network: config.network,
+      eventsMax: config.eventsMax,
+      notDuplicated: ['produce'],
+    });
     for (const id of config.servers) {
       const server = new SimServer({
         id,
@@ -120,6 +127,12 @@ export class SimCluster implements ServerHooks {
   }
 
   logDirFailed(id: NodeId, error: Error): void {
+    // An I/O error takes the directory offline by design; a broken assertion of the product does too
+    // (the fetcher's), and that is a bug, not a fault.
+    if (causes(error).some((cause) => cause instanceof InvariantError)) {
+      this.world.fail(new Violation('product-assertion', `node ${id}: ${error.message}`));
+      return;
+    }
     const server = this.server(id);
     this.world.note(`node ${id}: log directory offline (${error.message}); the process exits`);
     server.kill();
@@ -129,4 +142,13 @@ export class SimCluster implements ServerHooks {
       this.world.note(`node ${id} restarted after its log directory failed`);
     });
   }
+}
+
+function causes(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let at = error; at !== undefined && chain.length < 10; at = (at as { cause?: unknown }).cause) {
+    chain.push(at);
+    if (!(at instanceof Error)) break;
+  }
+  return chain;
 }

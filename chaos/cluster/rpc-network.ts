@@ -69,7 +69,17 @@ export class RpcNetwork<P extends Protocol> {
   private nextHandle = 1;
   readonly stats: NetworkStats = { sent: 0, dropped: 0, duplicated: 0, delivered: 0 };
 
-  constructor(options: { scheduler: Scheduler; random: Prng; config: NetworkConfig; trace: Trace }) {
+  private readonly notDuplicated: ReadonlySet<string>;
+
+  constructor(options: {
+    scheduler: Scheduler;
+    random: Prng;
+    config: NetworkConfig;
+    trace: Trace;
+    /** Kinds of message the network never duplicates. */
+    notDuplicated?: readonly string[];
+  }) {
+    this.notDuplicated = new Set(options.notDuplicated ?? []);
     this.scheduler = options.scheduler;
     this.random = options.random;
     this.config = options.config;
@@ -191,10 +201,18 @@ export class RpcNetwork<P extends Protocol> {
       return;
     }
     this.schedule(traffic, faults, deliver);
-    if (this.random.chance(faults.duplicate)) {
+    if (this.duplicable(traffic) && this.random.chance(faults.duplicate)) {
       this.stats.duplicated++;
       this.schedule(traffic, faults, deliver);
     }
+  }
+
+  /**
+   * Whether the network may deliver this message twice. Not a client's produce: it travels over TCP, and
+   * sending it again is the client's decision (its history counts it then), never the network's.
+   */
+  private duplicable(traffic: Traffic): boolean {
+    return !this.notDuplicated.has(traffic.kind);
   }
 
   private schedule(traffic: Traffic, faults: LinkFaults, deliver: () => void): void {

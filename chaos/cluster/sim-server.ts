@@ -4,7 +4,7 @@ import type { NodeId } from '../../raft/types.ts';
 import { KafkaError } from '../../src/common/kafka-errors.ts';
 import { answerControllerRequest } from '../../src/http/internal-controller-routes.ts';
 import { QuorumController } from '../../src/metadata/controller/quorum-controller.ts';
-import { metadataOffset } from '../../src/metadata/ids.ts';
+import { brokerId, metadataOffset } from '../../src/metadata/ids.ts';
 import type { MetadataImage } from '../../src/metadata/image.ts';
 import { encodeRecordBatch } from '../../src/metadata/records.ts';
 import { BrokerLifecycle } from '../../src/node/broker-lifecycle.ts';
@@ -282,7 +282,19 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
           }),
       });
       const replicas = data.replicas;
-      publisher.subscribe((image) => replicas.applyImage(image));
+      const ownRegistrationRule = this.variant.publishAfterOwnRegistration;
+      publisher.subscribe((image) => {
+        // The candidate fix (see planted-bugs.ts): as Kafka's isCaughtUp, no image before the one that
+        // holds this process's own registration, with the controller's reaction to it (old
+        // incarnation fenced, its leaderships moved with new leader epochs).
+        if (
+          ownRegistrationRule &&
+          image.brokers.get(brokerId(this.id))?.incarnationId !== registration.incarnationId
+        ) {
+          return;
+        }
+        replicas.applyImage(image);
+      });
     }
     const quorumLost = () =>
       raft.status().leader === 0 &&

@@ -23,9 +23,16 @@ export class World<P extends Protocol> {
   readonly trace: Trace;
   readonly network: RpcNetwork<P>;
   private readonly journal: string[] = [];
+  /** A violation found off the run loop (a client's callback): the loop throws it after the event. */
+  private failure: unknown = null;
   private readonly eventsMax: number;
 
-  constructor(options: { seed: number; network: NetworkConfig; eventsMax: number }) {
+  constructor(options: {
+    seed: number;
+    network: NetworkConfig;
+    eventsMax: number;
+    notDuplicated?: readonly string[];
+  }) {
     this.seed = options.seed;
     this.root = new Prng(options.seed);
     this.trace = new Trace(this.scheduler);
@@ -35,6 +42,7 @@ export class World<P extends Protocol> {
       random: this.root.fork('network'),
       config: options.network,
       trace: this.trace,
+      ...(options.notDuplicated !== undefined ? { notDuplicated: options.notDuplicated } : {}),
     });
   }
 
@@ -47,6 +55,11 @@ export class World<P extends Protocol> {
     this.trace.record('note', text);
     this.journal.push(`${this.nowMs().toFixed(3).padStart(10)} ms  ${text}`);
     if (this.journal.length > 2 * JOURNAL_LINES) this.journal.splice(0, this.journal.length - JOURNAL_LINES);
+  }
+
+  /** Reports a violation found in a callback; the run stops with it after the current event. */
+  fail(error: unknown): void {
+    this.failure ??= error;
   }
 
   recentJournal(): string[] {
@@ -85,6 +98,7 @@ export class World<P extends Protocol> {
     let checkedAtUs = -1;
     while (scheduler.runNext(untilUs)) {
       await settle();
+      if (this.failure !== null) throw this.failure;
       const reason = unhandled();
       if (reason !== null) {
         const detail = reason instanceof Error ? (reason.stack ?? reason.message) : String(reason);
