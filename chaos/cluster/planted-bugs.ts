@@ -1,4 +1,5 @@
 import { RaftNode } from '../../raft/node.ts';
+import { LeaderPartition } from '../../src/replication/leader-partition.ts';
 import { PLANTED_BUGS } from '../planted-bugs.ts';
 import type { RaftVariant } from './metadata-raft.ts';
 
@@ -17,6 +18,17 @@ export interface ClusterVariant extends RaftVariant {
    * isCaughtUp: metadata offset >= broker epoch), on top of the product's MetadataPublisher gate.
    */
   readonly publishAfterOwnRegistration: boolean;
+  /** The partition logs' disk acknowledges fsyncs without making anything durable. */
+  readonly fsyncLies: boolean;
+  /** The broker's produce handling acknowledges acks=all requests as acks=1 (before the ISR has them). */
+  readonly acksAllAsOne: boolean;
+  /** The replica manager gets every applied image at once, before catching up (no MetadataPublisher). */
+  readonly publishBeforeCatchUp: boolean;
+  /**
+   * Replaces a method of a product class for the run; returns what puts it back. Only where the product
+   * offers no seam (see each bug): a run in a worker thread, one at a time, so nothing else sees it.
+   */
+  readonly patch: (() => () => void) | null;
 }
 
 export const CORRECT_CLUSTER: ClusterVariant = {
@@ -24,7 +36,30 @@ export const CORRECT_CLUSTER: ClusterVariant = {
   sendBeforeSync: false,
   loseLastSyncOnCrash: false,
   publishAfterOwnRegistration: false,
+  fsyncLies: false,
+  acksAllAsOne: false,
+  publishBeforeCatchUp: false,
+  patch: null,
 };
+
+/**
+ * High watermark = the leader's own (flushed) log end: followers are not waited for. LeaderPartition
+ * has no seam for its high-watermark rule, so its method is replaced for the run.
+ */
+function highWatermarkIsLeaderLogEnd(): () => void {
+  const prototype = LeaderPartition.prototype as unknown as {
+    advanceHighWatermark(this: { highWatermarkOffset: number }, leaderFlushed: number): boolean;
+  };
+  const original = prototype.advanceHighWatermark;
+  prototype.advanceHighWatermark = function (leaderFlushed) {
+    if (leaderFlushed <= this.highWatermarkOffset) return false;
+    this.highWatermarkOffset = leaderFlushed;
+    return true;
+  };
+  return () => {
+    prototype.advanceHighWatermark = original;
+  };
+}
 
 /** The product with the candidate fix for the stale-leadership finding (chaos/README.md). */
 export const WITH_OWN_REGISTRATION_RULE: ClusterVariant = {
@@ -37,6 +72,12 @@ export const CLUSTER_BUGS = {
   'metadata-accept-mismatch': { ...CORRECT_CLUSTER, createRaft: PLANTED_BUGS['accept-mismatch'].createRaft },
   /** The metadata log's disk loses its last completed fsync on power loss. */
   'metadata-lose-synced': { ...CORRECT_CLUSTER, loseLastSyncOnCrash: true },
+  /** The partition leader's high watermark is its own log end (followers ignored). */
+  'hw-is-leader-log-end': { ...CORRECT_CLUSTER, patch: highWatermarkIsLeaderLogEnd },
+  /** acks=all is acknowledged as soon as the leader appended (before the ISR has the batch). */
+  'ack-before-isr': { ...CORRECT_CLUSTER, acksAllAsOne: true },
+  /** The partition logs' fsyncs do nothing: a power loss loses acknowledged records. */
+  'partition-fsync-lies': { ...CORRECT_CLUSTER, fsyncLies: true },
 } as const satisfies Record<string, ClusterVariant>;
 
 export type ClusterBug = keyof typeof CLUSTER_BUGS;

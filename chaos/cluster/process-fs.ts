@@ -8,7 +8,11 @@ const NEVER = new Promise<never>(() => {});
  * awaits may resume (sim-fs fails them with EIO, which would run the dead process's error paths and
  * surface as unhandled rejections of a process that no longer exists).
  */
-export function processFileSystem(fs: FileSystem, alive: () => boolean): FileSystem {
+export function processFileSystem(
+  fs: FileSystem,
+  alive: () => boolean,
+  planted: { fsyncLies: boolean } = { fsyncLies: false },
+): FileSystem {
   const guard = <T>(operation: () => Promise<T>): Promise<T> => {
     if (!alive()) return NEVER;
     return operation().then(
@@ -19,7 +23,8 @@ export function processFileSystem(fs: FileSystem, alive: () => boolean): FileSys
   const file = (inner: StorageFile): StorageFile => ({
     read: (positionBytes, lengthBytes) => guard(() => inner.read(positionBytes, lengthBytes)),
     write: (positionBytes, bytes) => guard(() => inner.write(positionBytes, bytes)),
-    sync: () => guard(() => inner.sync()),
+    // Planted bug partition-fsync-lies: the fsync answers at once and makes nothing durable.
+    sync: () => guard(() => (planted.fsyncLies ? Promise.resolve() : inner.sync())),
     truncate: (sizeBytes) => guard(() => inner.truncate(sizeBytes)),
     size: () => guard(() => inner.size()),
     close: () => guard(() => inner.close()),

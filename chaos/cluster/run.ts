@@ -55,6 +55,7 @@ export async function runClusterSeed(
   const variant =
     options.bug !== undefined ? CLUSTER_BUGS[options.bug] : (options.variant ?? CORRECT_CLUSTER);
   const cluster = new SimCluster(seed, config, variant);
+  const unpatch = variant.patch?.() ?? null;
   const { world } = cluster;
   try {
     world.note(`seed ${seed}, topology ${topology}`);
@@ -97,6 +98,8 @@ export async function runClusterSeed(
     };
   } catch (error) {
     throw new SimulationFailure(seed, world.nowMs(), error, world.recentJournal());
+  } finally {
+    unpatch?.();
   }
 }
 

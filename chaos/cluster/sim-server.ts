@@ -163,6 +163,7 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
     let controller: QuorumController | null = null;
     let leaderSeenMs = this.process.timers.nowMs();
     const publisher = new MetadataPublisher();
+    let onRawImage: (image: MetadataImage) => void = () => {};
     const raft: MetadataRaft = new MetadataRaft({
       id: this.id,
       process: this.process,
@@ -183,7 +184,10 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
         },
       },
       send: (message) => this.network.send(this.id, message.to, 'raft', message),
-      onImage: (image) => publisher.applied(image),
+      onImage: (image) => {
+        publisher.applied(image);
+        onRawImage(image);
+      },
       variant: this.variant,
       syncSlowdown: () => this.syncSlowdown,
     });
@@ -269,7 +273,9 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
       data = new DataPlane({
         self: this.id,
         config,
-        fs: processFileSystem(this.fs.mount(), () => this.process.incarnation === incarnation),
+        fs: processFileSystem(this.fs.mount(), () => this.process.incarnation === incarnation, {
+          fsyncLies: this.variant.fsyncLies,
+        }),
         timers,
         network: this.network,
         client,
@@ -283,6 +289,8 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
       });
       const replicas = data.replicas;
       const ownRegistrationRule = this.variant.publishAfterOwnRegistration;
+      // Planted bug stale-image-before-catch-up: every applied image, as node.ts did before the publisher.
+      if (this.variant.publishBeforeCatchUp) onRawImage = (image) => replicas.applyImage(image);
       publisher.subscribe((image) => {
         // The candidate fix (see planted-bugs.ts): as Kafka's isCaughtUp, no image before the one that
         // holds this process's own registration, with the controller's reaction to it (old
@@ -386,7 +394,9 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
           ? data.fetch(request as ClusterProtocol['fetch']['request'])
           : kind === 'produce'
             ? data.produce(
-                request as ClusterProtocol['produce']['request'],
+                this.variant.acksAllAsOne
+                  ? { ...(request as ClusterProtocol['produce']['request']), acks: 1 }
+                  : (request as ClusterProtocol['produce']['request']),
                 this.config.data.produceTimeoutMs,
               )
             : data.read(request as ClusterProtocol['read']['request'], 0);
