@@ -32,6 +32,29 @@ const WEIGHTED_KINDS: readonly FaultKind[] = Object.entries(FAULT_WEIGHTS).flatM
 );
 
 /**
+ * Disk faults, on a stream of their own (adding them did not change the other faults of a seed): now
+ * and then a one-shot EIO or ENOSPC on one broker's partition-log disk, on a later write, fsync or
+ * directory fsync. The log directory goes offline and the broker exits, then starts again (cluster.ts);
+ * a failed fsync may also have dropped the pages it did not write (sim-fs's fsyncgate model).
+ */
+export function scheduleDiskFaults(cluster: SimCluster, random: Prng, endUs: number): void {
+  const { scheduler } = cluster.world;
+  const next = () => {
+    const gapUs = random.between(1_000, 6_000) * MS;
+    if (scheduler.now() + gapUs >= endUs) return;
+    scheduler.after(gapUs, () => {
+      const id = random.pick(cluster.config.brokers);
+      const operation = random.pick(['write', 'sync', 'syncDir'] as const);
+      const code = random.pick(['EIO', 'ENOSPC'] as const);
+      cluster.server(id).fs.injectFault({ operation, code, skip: random.between(0, 20) });
+      cluster.world.note(`fault: node ${id}'s disk fails a later ${operation} with ${code}`);
+      next();
+    });
+  };
+  next();
+}
+
+/**
  * The seeded fault schedule of the safety phase: faults start at random moments and each undoes itself
  * after a random duration; several may overlap. Any combination is allowed (safety must hold under
  * all of them); the liveness phase heals everything first.
@@ -226,7 +249,10 @@ function restart(cluster: SimCluster, id: NodeId): void {
 /** The liveness phase's start: every link works, every process runs at 1x, every node is up. */
 export function healEverything(cluster: SimCluster): void {
   cluster.healed = true;
-  for (const server of cluster.servers.values()) server.syncSlowdown = 1;
+  for (const server of cluster.servers.values()) {
+    server.syncSlowdown = 1;
+    server.fs.clearFaults();
+  }
   cluster.world.network.healAll();
   for (const server of cluster.servers.values()) {
     server.process.setRate(1);

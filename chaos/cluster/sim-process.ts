@@ -1,6 +1,13 @@
 import type { Cancel, Timers } from '../../src/replication/timers.ts';
 import type { Microseconds, Scheduler } from '../sim/scheduler.ts';
 
+interface PendingTimer {
+  readonly deadlineLocalUs: number;
+  /** Bumped by every scheduling: only the latest scheduled event fires it. */
+  generation: number;
+  readonly fire: () => void;
+}
+
 /** Simulated wall clocks start here (2026-01-01), so that times look like Date.now() values. */
 const EPOCH_MS = 1_767_225_600_000;
 
@@ -19,6 +26,8 @@ export class SimProcess {
   private hostUpValue = false;
   private pausedValue = false;
   private deferred: (() => void)[] = [];
+  /** Timers of the live incarnation not yet fired (a crash or a start forgets them). */
+  private readonly pendingTimers = new Set<PendingTimer>();
   /** Local time at the last rate change, and the simulated time of that change. */
   private anchorLocalUs: Microseconds;
   private anchorSimUs: Microseconds;
@@ -58,6 +67,7 @@ export class SimProcess {
   }
 
   start(): void {
+    this.pendingTimers.clear();
     this.incarnationValue++;
     this.aliveValue = true;
     this.hostUpValue = true;
@@ -70,6 +80,7 @@ export class SimProcess {
    * starts again): every timer, message and callback of this incarnation is dropped.
    */
   crash(options: { hostDown: boolean }): void {
+    this.pendingTimers.clear();
     this.incarnationValue++;
     this.aliveValue = false;
     this.hostUpValue = !options.hostDown;
@@ -94,6 +105,7 @@ export class SimProcess {
     this.anchorLocalUs = this.localUs();
     this.anchorSimUs = this.scheduler.now();
     this.rateValue = rate;
+    for (const timer of this.pendingTimers) this.arm(timer);
   }
 
   /** Wraps `fn` so that it runs only in this incarnation, and only once the process is not paused. */
@@ -109,23 +121,36 @@ export class SimProcess {
     else fn();
   }
 
-  /** Simulated time from now until `ms` of this process's local time have passed. */
-  simDelayUs(ms: number): Microseconds {
-    return Math.max(0, Math.round((Math.max(0, ms) * 1000) / this.rateValue));
-  }
-
   private localUs(): Microseconds {
     return this.anchorLocalUs + (this.scheduler.now() - this.anchorSimUs) * this.rateValue;
   }
 
+  /**
+   * A timer fires when this process's local clock reaches its deadline. The simulated time of that
+   * depends on the rate, so a rate change (setRate) schedules every pending timer again: a timer armed
+   * while the clock was slow fires on time once it runs normally again.
+   */
   private setTimer(fn: () => void, ms: number): Cancel {
-    let cancelled = false;
-    const fire = this.bind(() => {
-      if (!cancelled) fn();
-    });
-    this.scheduler.after(this.simDelayUs(ms), fire);
-    return () => {
-      cancelled = true;
+    const timer: PendingTimer = {
+      deadlineLocalUs: this.localUs() + Math.max(0, ms) * 1000,
+      generation: 0,
+      fire: this.bind(() => {
+        this.pendingTimers.delete(timer);
+        fn();
+      }),
     };
+    this.pendingTimers.add(timer);
+    this.arm(timer);
+    return () => {
+      this.pendingTimers.delete(timer);
+    };
+  }
+
+  private arm(timer: PendingTimer): void {
+    const generation = ++timer.generation;
+    const delayUs = Math.max(0, Math.ceil((timer.deadlineLocalUs - this.localUs()) / this.rateValue));
+    this.scheduler.after(delayUs, () => {
+      if (timer.generation === generation && this.pendingTimers.has(timer)) timer.fire();
+    });
   }
 }

@@ -138,6 +138,20 @@ describe('the simulated world', () => {
     expect(outcomes[1]).toBe('3:RpcTimeoutError@50');
   });
 
+  it('fires a timer armed while the clock was slow when the local clock reaches its deadline', async () => {
+    const { world, ids, processes } = echoWorld(5);
+    const process = processes.get(ids[0]!)!;
+    process.setRate(0.25);
+    let firedAtMs: number | null = null;
+    process.timers.setTimeout(() => {
+      firedAtMs = world.nowMs();
+    }, 100);
+    // 10 ms of simulated time at 0.25x is 2.5 ms of local time; then 97.5 local ms remain at 1x.
+    world.scheduler.at(10 * MS, () => process.setRate(1));
+    await world.runUntil(1000 * MS, () => {});
+    expect(firedAtMs).toBe(107.5);
+  });
+
   it('runs a process clock at its rate', async () => {
     const { world, ids, processes } = echoWorld(5);
     const fast = processes.get(ids[0]!)!;
