@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
+import { FaultProxy } from './fault-proxy.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/node/main.ts', import.meta.url));
 /** Someone else's fixed cluster uses these on this machine: never bind them. */
@@ -53,6 +54,15 @@ export async function freePort(): Promise<number> {
   }
 }
 
+async function freePortNotIn(taken: Set<number>): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (taken.has(port)) continue;
+    taken.add(port);
+    return port;
+  }
+}
+
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
@@ -93,6 +103,8 @@ export class NemesisCluster {
   readonly root: string;
   readonly clusterId: string;
   readonly nodes = new Map<number, ClusterNode>();
+  /** "from>to": the proxy every connection node `from` opens to node `to` passes through. */
+  readonly proxies = new Map<string, FaultProxy>();
   /** Own connection pool: short keep-alive, so that a restarted node is dialled afresh. */
   readonly agent = new Agent({ keepAliveTimeout: 2000, connections: 16 });
 
@@ -119,15 +131,43 @@ export class NemesisCluster {
       taken.add(internal);
       ports.push({ client, internal });
     }
-    const voters = ports.map((p, i) => `${i + 1}@127.0.0.1:${p.internal}`).join(',');
+    // Internal traffic from node k to node j goes through the proxy k>j: node k's voters point there,
+    // and node j advertises a listener FROMk there (bound at its own port `named[k]`), which node k
+    // dials for everything else (inter.broker.listener.name=FROMk). Node j's own FROMj is direct.
+    const ids = ports.map((_, i) => i + 1);
+    const named = new Map<number, Map<number, number>>();
+    for (const j of ids) {
+      const bound = new Map<number, number>();
+      for (const k of ids) bound.set(k, await freePortNotIn(taken));
+      named.set(j, bound);
+    }
+    for (const k of ids) {
+      for (const j of ids) {
+        if (k === j) continue;
+        const proxy = await FaultProxy.start(k, j, await freePortNotIn(taken), named.get(j)!.get(k)!);
+        cluster.proxies.set(`${k}>${j}`, proxy);
+      }
+    }
+    const via = (from: number, to: number): number => cluster.proxies.get(`${from}>${to}`)!.port;
     for (let i = 0; i < count; i++) {
       const id = i + 1;
       const dataDir = join(root, 'data', `node-${id}`);
+      const voters = ids.map((j) => `${j}@127.0.0.1:${j === id ? ports[i]!.internal : via(id, j)}`).join(',');
+      const bound = named.get(id)!;
       const properties: Record<string, string> = {
         'node.id': String(id),
         'process.roles': 'broker,controller',
         'controller.quorum.voters': voters,
-        listeners: `CLIENT://127.0.0.1:${ports[i]!.client},INTERNAL://127.0.0.1:${ports[i]!.internal}`,
+        listeners: [
+          `CLIENT://127.0.0.1:${ports[i]!.client}`,
+          `INTERNAL://127.0.0.1:${ports[i]!.internal}`,
+          ...ids.map((k) => `FROM${k}://127.0.0.1:${bound.get(k)}`),
+        ].join(','),
+        'advertised.listeners': ids
+          .filter((k) => k !== id)
+          .map((k) => `FROM${k}://127.0.0.1:${via(k, id)}`)
+          .join(','),
+        'inter.broker.listener.name': `FROM${id}`,
         'log.dirs': dataDir,
         'cluster.id': cluster.clusterId,
         'controller.quorum.election.timeout.ms': '500',
@@ -159,6 +199,24 @@ export class NemesisCluster {
       });
     }
     return cluster;
+  }
+
+  /**
+   * Blocks the proxies of the directed pairs `blocked` ("from>to") and lets every other one pass:
+   * carried connections stall; `cut` resets them as well (a middlebox dropping its state).
+   */
+  partition(blocked: ReadonlySet<string>, cut: boolean): void {
+    for (const [pair, proxy] of this.proxies) {
+      if (blocked.has(pair)) {
+        proxy.block();
+        if (cut) proxy.cut();
+      } else proxy.pass();
+    }
+  }
+
+  /** Every proxy passes again (stalled connections resume). */
+  heal(): void {
+    for (const proxy of this.proxies.values()) proxy.pass();
   }
 
   ids(): number[] {
@@ -264,6 +322,7 @@ export class NemesisCluster {
       ),
     );
     await this.agent.close().catch(() => {});
+    await Promise.all([...this.proxies.values()].map((proxy) => proxy.close()));
   }
 
   url(id: number, path: string): string {
