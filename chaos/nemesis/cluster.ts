@@ -29,6 +29,8 @@ export interface ClusterNode {
   exited: Promise<number | string | null> | null;
   paused: boolean;
   log: WriteStream | null;
+  /** The runner stopped it (kill, SIGTERM, close): any other exit is a crash, restarted at once. */
+  stopRequested: boolean;
 }
 
 export interface HttpAnswer {
@@ -103,6 +105,10 @@ export class NemesisCluster {
   readonly root: string;
   readonly clusterId: string;
   readonly nodes = new Map<number, ClusterNode>();
+  /** Exits the runner did not cause (a node that died by itself, e.g. its watchdog), in order. */
+  readonly crashes: { id: number; how: number | string | null; atMs: number }[] = [];
+  /** Told of each crash (the runner writes it into the history). */
+  onCrash: ((id: number, how: number | string | null) => void) | null = null;
   /** "from>to": the proxy every connection node `from` opens to node `to` passes through. */
   readonly proxies = new Map<string, FaultProxy>();
   /** Own connection pool: short keep-alive, so that a restarted node is dialled afresh. */
@@ -196,6 +202,7 @@ export class NemesisCluster {
         exited: null,
         paused: false,
         log: null,
+        stopRequested: false,
       });
     }
     return cluster;
@@ -248,14 +255,25 @@ export class NemesisCluster {
     child.stderr.pipe(log, { end: false });
     node.process = child;
     node.paused = false;
+    node.stopRequested = false;
     node.exited = new Promise((resolve) => {
       child.on('exit', (code, signal) => {
         node.process = null;
         node.paused = false;
         log.write(`\n=== [nemesis ${new Date().toISOString()}] node ${id} exited (${code ?? signal})\n`);
         resolve(code ?? signal);
+        if (!node.stopRequested) this.crashed(id, code ?? signal);
       });
     });
+  }
+
+  /** Like a process supervisor (systemd's Restart=on-failure): a node that exits by itself starts again. */
+  private crashed(id: number, how: number | string | null): void {
+    this.crashes.push({ id, how, atMs: Date.now() });
+    this.mark(id, `node ${id} exited by itself (${how}): restarting it`);
+    this.onCrash?.(id, how);
+    const node = this.node(id);
+    if (node.process === null && node.log !== null) this.start(id);
   }
 
   /** Writes a marker line into a node's log, so that faults can be found next to what the node said. */
@@ -267,6 +285,7 @@ export class NemesisCluster {
   async kill(id: number): Promise<void> {
     const node = this.node(id);
     if (node.process === null) return;
+    node.stopRequested = true;
     node.process.kill('SIGKILL');
     await node.exited;
   }
@@ -275,6 +294,7 @@ export class NemesisCluster {
   async terminate(id: number, graceMs: number): Promise<'exited' | 'killed'> {
     const node = this.node(id);
     if (node.process === null) return 'exited';
+    node.stopRequested = true;
     if (node.paused) this.resume(id);
     node.process.kill('SIGTERM');
     const exited = node.exited!;
@@ -301,6 +321,7 @@ export class NemesisCluster {
   /** Synchronous: for exit handlers. */
   killAllNow(): void {
     for (const node of this.nodes.values()) {
+      node.stopRequested = true;
       try {
         node.process?.kill('SIGKILL');
       } catch {

@@ -80,6 +80,10 @@ export function formatReport(input: ReportInput): string {
   out(
     `heal: ${input.healed.ok ? `every node ready, every ISR full after ${input.healed.ms} ms` : `NOT healthy after ${input.healed.ms} ms`}`,
   );
+  const crashes = input.ops.filter((op) => op.f === 'nemesis' && 'event' in op && op.event === 'crash');
+  out(
+    `node exits the runner did not cause (restarted at once): ${crashes.length}${crashes.length > 0 ? ` — ${crashes.map((op) => ('detail' in op ? op.detail : '')).join('; ')}` : ''}`,
+  );
 
   const sends = input.ops.filter((op): op is SendComplete => op.f === 'send' && op.type !== 'invoke');
   const ok = sends.filter((s) => s.type === 'ok');

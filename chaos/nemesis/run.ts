@@ -169,6 +169,10 @@ async function main(): Promise<number> {
   say(`seed ${o.seed}; run directory ${relative(process.cwd(), runDir) || runDir}`);
 
   const cluster = await NemesisCluster.create(runDir, nodeCount, { 'min.insync.replicas': '2' });
+  cluster.onCrash = (id, how) => {
+    say(`node ${id} exited by itself (${how}); restarted`);
+    event('crash', `node ${id} exited by itself (${how}); restarted`);
+  };
   // Created when the workload starts: the history's times count from there.
   let history: History | null = null;
   const historyPath = join(runDir, 'history.jsonl');
