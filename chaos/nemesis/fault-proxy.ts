@@ -89,6 +89,9 @@ export class FaultProxy {
   }
 
   private accept(client: Socket): void {
+    // Without it Nagle's algorithm holds small writes for the peer's delayed ACK (~40 ms per hop):
+    // the nodes' own sockets disable it, and the proxy must not add it back.
+    client.setNoDelay(true);
     const connection: Carried = { client, upstream: null, early: [] };
     this.carried.add(connection);
     client.on('error', () => this.drop(connection));
@@ -102,7 +105,7 @@ export class FaultProxy {
   }
 
   private connectUpstream(connection: Carried): void {
-    const upstream = createConnection({ host: '127.0.0.1', port: this.targetPort });
+    const upstream = createConnection({ host: '127.0.0.1', port: this.targetPort, noDelay: true });
     connection.upstream = upstream;
     upstream.on('error', () => this.drop(connection));
     upstream.on('close', () => this.drop(connection));
