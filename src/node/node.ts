@@ -125,8 +125,18 @@ export class KraftNode {
     assert(internalServer !== null, 'the transport registered the internal routes');
     const namedListeners = await NamedListeners.start(config.listeners.named, internalServer);
     const watch = new ImageWatch(() => stateMachine.image());
-    // The data plane acts only on images published once this node has caught up with the quorum.
-    const publisher = new MetadataPublisher();
+    // The data plane acts only on images published once this node has caught up with the quorum and,
+    // on a broker, once the image holds this process's own registration (Kafka's isCaughtUp rule).
+    let lifecycle: BrokerLifecycle | null = null;
+    const publisher = new MetadataPublisher(
+      isBroker
+        ? {
+            registeredHere: (image) =>
+              lifecycle !== null &&
+              image.brokers.get(brokerId(config.nodeId))?.incarnationId === lifecycle.incarnationId,
+          }
+        : {},
+    );
     let announcedCaughtUp = false;
     publisher.subscribe((image) => {
       if (announcedCaughtUp) return;
@@ -252,7 +262,6 @@ export class KraftNode {
       logger,
     });
 
-    let lifecycle: BrokerLifecycle | null = null;
     const metrics = new NodeMetrics({
       raft: () => raft.status(),
       image: () => stateMachine.image(),
