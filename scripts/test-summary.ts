@@ -59,5 +59,17 @@ if (existsSync(chaosFile)) {
   failed++;
 }
 
+// The nemesis' regression runs (chaos/nemesis/regressions.txt): their checks count too.
+const regressionsFile = join(folder, 'chaos-regressions.json');
+if (existsSync(regressionsFile)) {
+  const runs = JSON.parse(readFileSync(regressionsFile, 'utf8')) as { passed: number; failed: number };
+  console.log(`nemesis regression checks: ${runs.passed} passed, ${runs.failed} failed`);
+  passed += runs.passed;
+  failed += runs.failed;
+} else {
+  console.log('nemesis regressions: no result file');
+  failed++;
+}
+
 console.log(`${passed} passed, ${failed} failed`);
 process.exitCode = failed > 0 || passed === 0 ? 1 : 0;

@@ -39,13 +39,9 @@ describe('whole-cluster simulation', () => {
     expect(stats.topology).toBe('combined-5');
   });
 
-  // Product bugs the simulation found (chaos/README.md, "Findings"): these seeds fail until the product
-  // is fixed; `it.fails` then fails too, and they become plain regression tests.
-  it.fails('seed 446: a leader turned follower with an unflushed tail trips the fetcher assertion', async () => {
-    await runClusterSeed(446);
-  });
-  it.fails('seed 793: the same, 15 unflushed records', async () => {
-    await runClusterSeed(793);
+  // Seeds that found product bugs (chaos/README.md, "Findings"), kept as regression tests.
+  it('seeds 446 and 793: a leader turned follower with appends still queued flushes them before fetching', async () => {
+    for (const seed of [446, 793]) await runClusterSeed(seed);
   });
 
   it('replays a seed to the same trace', async () => {

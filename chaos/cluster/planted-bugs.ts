@@ -12,12 +12,6 @@ import type { RaftVariant } from './metadata-raft.ts';
 export interface ClusterVariant extends RaftVariant {
   /** The disk forgets its last completed sync when the process crashes. */
   readonly loseLastSyncOnCrash: boolean;
-  /**
-   * Not a bug: a candidate fix tried in the simulation before the product has it. The broker's replica
-   * manager gets no image until the image holds the broker's own current registration (Kafka's
-   * isCaughtUp: metadata offset >= broker epoch), on top of the product's MetadataPublisher gate.
-   */
-  readonly publishAfterOwnRegistration: boolean;
   /** The partition logs' disk acknowledges fsyncs without making anything durable. */
   readonly fsyncLies: boolean;
   /** The broker's produce handling acknowledges acks=all requests as acks=1 (before the ISR has them). */
@@ -35,7 +29,6 @@ export const CORRECT_CLUSTER: ClusterVariant = {
   createRaft: (options) => new RaftNode(options),
   sendBeforeSync: false,
   loseLastSyncOnCrash: false,
-  publishAfterOwnRegistration: false,
   fsyncLies: false,
   acksAllAsOne: false,
   publishBeforeCatchUp: false,
@@ -60,12 +53,6 @@ function highWatermarkIsLeaderLogEnd(): () => void {
     prototype.advanceHighWatermark = original;
   };
 }
-
-/** The product with the candidate fix for the stale-leadership finding (chaos/README.md). */
-export const WITH_OWN_REGISTRATION_RULE: ClusterVariant = {
-  ...CORRECT_CLUSTER,
-  publishAfterOwnRegistration: true,
-};
 
 export const CLUSTER_BUGS = {
   /** A metadata Raft follower accepts appends that do not match its log. */

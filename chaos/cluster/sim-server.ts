@@ -162,7 +162,17 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
     const { config } = this;
     let controller: QuorumController | null = null;
     let leaderSeenMs = this.process.timers.nowMs();
-    const publisher = new MetadataPublisher();
+    // As node.ts: on a broker, no image before the one holding this process's own registration.
+    let lifecycle: BrokerLifecycle | null = null;
+    const publisher = new MetadataPublisher(
+      this.roles.broker
+        ? {
+            registeredHere: (image) =>
+              lifecycle !== null &&
+              image.brokers.get(brokerId(this.id))?.incarnationId === lifecycle.incarnationId,
+          }
+        : {},
+    );
     let onRawImage: (image: MetadataImage) => void = () => {};
     const raft: MetadataRaft = new MetadataRaft({
       id: this.id,
@@ -250,7 +260,6 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
       retryBackoffMs: CATCH_UP_RETRY_BACKOFF_MS,
       timers,
     });
-    let lifecycle: BrokerLifecycle | null = null;
     let data: DataPlane | null = null;
     if (this.roles.broker) {
       lifecycle = new BrokerLifecycle({
@@ -288,21 +297,7 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
           }),
       });
       const replicas = data.replicas;
-      const ownRegistrationRule = this.variant.publishAfterOwnRegistration;
-      // Planted bug stale-image-before-catch-up: every applied image, as node.ts did before the publisher.
-      if (this.variant.publishBeforeCatchUp) onRawImage = (image) => replicas.applyImage(image);
-      publisher.subscribe((image) => {
-        // The candidate fix (see planted-bugs.ts): as Kafka's isCaughtUp, no image before the one that
-        // holds this process's own registration, with the controller's reaction to it (old
-        // incarnation fenced, its leaderships moved with new leader epochs).
-        if (
-          ownRegistrationRule &&
-          image.brokers.get(brokerId(this.id))?.incarnationId !== registration.incarnationId
-        ) {
-          return;
-        }
-        replicas.applyImage(image);
-      });
+      publisher.subscribe((image) => replicas.applyImage(image));
     }
     const quorumLost = () =>
       raft.status().leader === 0 &&

@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
+import { FaultProxy } from './fault-proxy.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/node/main.ts', import.meta.url));
 /** Someone else's fixed cluster uses these on this machine: never bind them. */
@@ -28,6 +29,8 @@ export interface ClusterNode {
   exited: Promise<number | string | null> | null;
   paused: boolean;
   log: WriteStream | null;
+  /** The runner stopped it (kill, SIGTERM, close): any other exit is a crash, restarted at once. */
+  stopRequested: boolean;
 }
 
 export interface HttpAnswer {
@@ -50,6 +53,15 @@ export async function freePort(): Promise<number> {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     if (address === null || typeof address === 'string') throw new Error('no free port');
     if (!FORBIDDEN_PORTS.has(address.port)) return address.port;
+  }
+}
+
+async function freePortNotIn(taken: Set<number>): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (taken.has(port)) continue;
+    taken.add(port);
+    return port;
   }
 }
 
@@ -93,6 +105,12 @@ export class NemesisCluster {
   readonly root: string;
   readonly clusterId: string;
   readonly nodes = new Map<number, ClusterNode>();
+  /** Exits the runner did not cause (a node that died by itself, e.g. its watchdog), in order. */
+  readonly crashes: { id: number; how: number | string | null; atMs: number }[] = [];
+  /** Told of each crash (the runner writes it into the history). */
+  onCrash: ((id: number, how: number | string | null) => void) | null = null;
+  /** "from>to": the proxy every connection node `from` opens to node `to` passes through. */
+  readonly proxies = new Map<string, FaultProxy>();
   /** Own connection pool: short keep-alive, so that a restarted node is dialled afresh. */
   readonly agent = new Agent({ keepAliveTimeout: 2000, connections: 16 });
 
@@ -119,15 +137,43 @@ export class NemesisCluster {
       taken.add(internal);
       ports.push({ client, internal });
     }
-    const voters = ports.map((p, i) => `${i + 1}@127.0.0.1:${p.internal}`).join(',');
+    // Internal traffic from node k to node j goes through the proxy k>j: node k's voters point there,
+    // and node j advertises a listener FROMk there (bound at its own port `named[k]`), which node k
+    // dials for everything else (inter.broker.listener.name=FROMk). Node j's own FROMj is direct.
+    const ids = ports.map((_, i) => i + 1);
+    const named = new Map<number, Map<number, number>>();
+    for (const j of ids) {
+      const bound = new Map<number, number>();
+      for (const k of ids) bound.set(k, await freePortNotIn(taken));
+      named.set(j, bound);
+    }
+    for (const k of ids) {
+      for (const j of ids) {
+        if (k === j) continue;
+        const proxy = await FaultProxy.start(k, j, await freePortNotIn(taken), named.get(j)!.get(k)!);
+        cluster.proxies.set(`${k}>${j}`, proxy);
+      }
+    }
+    const via = (from: number, to: number): number => cluster.proxies.get(`${from}>${to}`)!.port;
     for (let i = 0; i < count; i++) {
       const id = i + 1;
       const dataDir = join(root, 'data', `node-${id}`);
+      const voters = ids.map((j) => `${j}@127.0.0.1:${j === id ? ports[i]!.internal : via(id, j)}`).join(',');
+      const bound = named.get(id)!;
       const properties: Record<string, string> = {
         'node.id': String(id),
         'process.roles': 'broker,controller',
         'controller.quorum.voters': voters,
-        listeners: `CLIENT://127.0.0.1:${ports[i]!.client},INTERNAL://127.0.0.1:${ports[i]!.internal}`,
+        listeners: [
+          `CLIENT://127.0.0.1:${ports[i]!.client}`,
+          `INTERNAL://127.0.0.1:${ports[i]!.internal}`,
+          ...ids.map((k) => `FROM${k}://127.0.0.1:${bound.get(k)}`),
+        ].join(','),
+        'advertised.listeners': ids
+          .filter((k) => k !== id)
+          .map((k) => `FROM${k}://127.0.0.1:${via(k, id)}`)
+          .join(','),
+        'inter.broker.listener.name': `FROM${id}`,
         'log.dirs': dataDir,
         'cluster.id': cluster.clusterId,
         'controller.quorum.election.timeout.ms': '500',
@@ -156,9 +202,28 @@ export class NemesisCluster {
         exited: null,
         paused: false,
         log: null,
+        stopRequested: false,
       });
     }
     return cluster;
+  }
+
+  /**
+   * Blocks the proxies of the directed pairs `blocked` ("from>to") and lets every other one pass:
+   * carried connections stall; `cut` resets them as well (a middlebox dropping its state).
+   */
+  partition(blocked: ReadonlySet<string>, cut: boolean): void {
+    for (const [pair, proxy] of this.proxies) {
+      if (blocked.has(pair)) {
+        proxy.block();
+        if (cut) proxy.cut();
+      } else proxy.pass();
+    }
+  }
+
+  /** Every proxy passes again (stalled connections resume). */
+  heal(): void {
+    for (const proxy of this.proxies.values()) proxy.pass();
   }
 
   ids(): number[] {
@@ -190,14 +255,25 @@ export class NemesisCluster {
     child.stderr.pipe(log, { end: false });
     node.process = child;
     node.paused = false;
+    node.stopRequested = false;
     node.exited = new Promise((resolve) => {
       child.on('exit', (code, signal) => {
         node.process = null;
         node.paused = false;
         log.write(`\n=== [nemesis ${new Date().toISOString()}] node ${id} exited (${code ?? signal})\n`);
         resolve(code ?? signal);
+        if (!node.stopRequested) this.crashed(id, code ?? signal);
       });
     });
+  }
+
+  /** Like a process supervisor (systemd's Restart=on-failure): a node that exits by itself starts again. */
+  private crashed(id: number, how: number | string | null): void {
+    this.crashes.push({ id, how, atMs: Date.now() });
+    this.mark(id, `node ${id} exited by itself (${how}): restarting it`);
+    this.onCrash?.(id, how);
+    const node = this.node(id);
+    if (node.process === null && node.log !== null) this.start(id);
   }
 
   /** Writes a marker line into a node's log, so that faults can be found next to what the node said. */
@@ -209,6 +285,7 @@ export class NemesisCluster {
   async kill(id: number): Promise<void> {
     const node = this.node(id);
     if (node.process === null) return;
+    node.stopRequested = true;
     node.process.kill('SIGKILL');
     await node.exited;
   }
@@ -217,6 +294,7 @@ export class NemesisCluster {
   async terminate(id: number, graceMs: number): Promise<'exited' | 'killed'> {
     const node = this.node(id);
     if (node.process === null) return 'exited';
+    node.stopRequested = true;
     if (node.paused) this.resume(id);
     node.process.kill('SIGTERM');
     const exited = node.exited!;
@@ -243,6 +321,7 @@ export class NemesisCluster {
   /** Synchronous: for exit handlers. */
   killAllNow(): void {
     for (const node of this.nodes.values()) {
+      node.stopRequested = true;
       try {
         node.process?.kill('SIGKILL');
       } catch {
@@ -264,6 +343,7 @@ export class NemesisCluster {
       ),
     );
     await this.agent.close().catch(() => {});
+    await Promise.all([...this.proxies.values()].map((proxy) => proxy.close()));
   }
 
   url(id: number, path: string): string {

@@ -1,4 +1,4 @@
-// The nemesis: a seeded schedule of faults on real processes, one node faulty at a time, except
+// The nemesis: a seeded schedule of faults on real processes and their network, one at a time, except
 // `kill-all` (every node killed together, then restarted: with the default flush policy every
 // acknowledged record was fsynced on every ISR member, so nothing acknowledged may be lost). Each fault draws
 // the same numbers from its own PRNG stream whatever happens, so a seed replays the same kinds, targets
@@ -7,8 +7,39 @@ import type { Prng } from '../sim/prng.ts';
 import { type NemesisCluster, sleep, waitUntil } from './cluster.ts';
 import type { History, NemesisEvent } from './history.ts';
 
-export const FAULT_KINDS = ['kill', 'kill-leader', 'pause', 'terminate', 'kill-all'] as const;
+export const FAULT_KINDS = [
+  'kill',
+  'kill-leader',
+  'pause',
+  'terminate',
+  'kill-all',
+  'partition-isolate',
+  'partition-halves',
+  'partition-one-way',
+  'partition-bridge',
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+/** The kinds before network partitions: seeds recorded then replay with `--faults` set to these. */
+export const PROCESS_FAULT_KINDS: readonly FaultKind[] = [
+  'kill',
+  'kill-leader',
+  'pause',
+  'terminate',
+  'kill-all',
+];
+
+/**
+ * Which directed pairs ("from>to") a partition blocks. `isolate`: the node and the rest, both ways.
+ * `halves`: a random minority (at least one node) and the rest. `one-way`: what `peer` sends to the
+ * node is lost, what the node sends to `peer` arrives. `bridge`: the node reaches everyone, the others
+ * do not reach each other (Jepsen's bridge; with 3 nodes, the two non-bridge nodes are cut apart).
+ */
+export interface PartitionShape {
+  readonly blocked: ReadonlySet<string>;
+  /** Carried connections are reset as well as stalled. */
+  readonly cut: boolean;
+  readonly description: string;
+}
 
 export interface Fault {
   readonly n: number;
@@ -19,8 +50,10 @@ export interface Fault {
   readonly node: number;
   /** kill-leader: the partition whose leader is hit. */
   readonly partition: number;
-  /** How long the node stays down (killed, paused, stopped) before it is restarted or continued. */
+  /** How long the node stays down (killed, paused, stopped, cut off) before it is back. */
   readonly downMs: number;
+  /** Partition kinds: the pairs blocked (drawn from the `network` stream, so other faults keep theirs). */
+  readonly shape: PartitionShape | null;
 }
 
 export interface NemesisOptions {
@@ -30,6 +63,64 @@ export interface NemesisOptions {
   readonly maxGapMs: number;
   /** Bound on the wait for a node to be back (ready, every ISR full) before the next fault. */
   readonly recoveryTimeoutMs: number;
+  /** The kinds drawn from (in this order: a seed replays only with the same list). */
+  readonly kinds: readonly FaultKind[];
+}
+
+function cutApart(a: readonly number[], b: readonly number[]): Set<string> {
+  const blocked = new Set<string>();
+  for (const x of a) for (const y of b) blocked.add(`${x}>${y}`).add(`${y}>${x}`);
+  return blocked;
+}
+
+/** The pairs a partition kind blocks around `node`, drawn from `random`. */
+export function partitionShape(
+  kind: FaultKind,
+  node: number,
+  nodes: readonly number[],
+  random: Prng,
+): PartitionShape | null {
+  const others = nodes.filter((id) => id !== node);
+  const cut = random.nextInt(4) === 0;
+  const how = cut ? ', connections reset' : ', connections stalled';
+  switch (kind) {
+    case 'partition-isolate':
+      return { blocked: cutApart([node], others), cut, description: `node ${node} isolated${how}` };
+    case 'partition-halves': {
+      // A minority of at least one node (with 3 nodes: one), `node` among it, the rest elsewhere.
+      const pool = [...others];
+      for (let i = pool.length - 1; i > 0; i--) {
+        const j = random.nextInt(i + 1);
+        [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+      }
+      const minority = [node, ...pool.slice(0, random.nextInt(Math.floor((nodes.length - 1) / 2)))];
+      const majority = nodes.filter((id) => !minority.includes(id));
+      return {
+        blocked: cutApart(minority, majority),
+        cut,
+        description: `minority [${minority.join(',')}] | majority [${majority.join(',')}]${how}`,
+      };
+    }
+    case 'partition-one-way': {
+      const peer = random.pick(others);
+      return {
+        blocked: new Set([`${peer}>${node}`]),
+        cut,
+        description: `node ${node} reaches ${peer}, ${peer} does not reach ${node}${how}`,
+      };
+    }
+    case 'partition-bridge': {
+      const blocked = new Set<string>();
+      for (const a of others) for (const b of others) if (a !== b) blocked.add(`${a}>${b}`);
+      return {
+        blocked,
+        cut,
+        description: `node ${node} bridges [${others.join(',')}], which are cut apart${how}`,
+      };
+    }
+    default:
+      return null;
+  }
 }
 
 /** The fault schedule of a seed: an endless sequence, drawn lazily (each fault takes five numbers). */
@@ -38,9 +129,10 @@ export function* faultSchedule(
   nodes: readonly number[],
   options: NemesisOptions,
 ): Generator<Fault> {
+  const network = random.fork('network');
   for (let n = 1; ; n++) {
     const gapMs = random.between(options.minGapMs, options.maxGapMs);
-    const kind = random.pick(FAULT_KINDS);
+    const kind = random.pick(options.kinds);
     const node = random.pick(nodes);
     const partition = random.nextInt(options.partitions);
     const downRange: Record<FaultKind, [number, number]> = {
@@ -50,9 +142,16 @@ export function* faultSchedule(
       pause: [500, 5000],
       terminate: [500, 4000],
       'kill-all': [200, 2000],
+      // Longer than the election timeout (500 ms) and often than the broker session (2 s).
+      'partition-isolate': [500, 6000],
+      'partition-halves': [500, 6000],
+      'partition-one-way': [500, 6000],
+      'partition-bridge': [500, 6000],
     };
     const [low, high] = downRange[kind];
-    yield { n, kind, gapMs, node, partition, downMs: random.between(low, high) };
+    const downMs = random.between(low, high);
+    const shape = partitionShape(kind, node, nodes, network);
+    yield { n, kind, gapMs, node, partition, downMs, shape };
   }
 }
 
@@ -119,7 +218,12 @@ export class Nemesis {
           leader !== null ? `leader of partition ${fault.partition}` : `no leader known: node ${target}`;
       }
       const at = this.history.now();
-      const who = fault.kind === 'kill-all' ? 'every node' : `node ${target}`;
+      const who =
+        fault.kind === 'kill-all'
+          ? 'every node'
+          : fault.shape !== null
+            ? fault.shape.description
+            : `node ${target}`;
       const what = `fault #${fault.n} ${fault.kind} ${who}${detail ? ` (${detail})` : ''}, down ${fault.downMs} ms`;
       this.event(`${fault.kind}-start`, target, what);
       this.cluster.mark(target, what);
@@ -142,6 +246,16 @@ export class Nemesis {
           await sleep(fault.downMs, stop);
           for (const id of this.cluster.ids()) this.cluster.start(id);
           break;
+        case 'partition-isolate':
+        case 'partition-halves':
+        case 'partition-one-way':
+        case 'partition-bridge':
+          for (const id of this.cluster.ids()) if (id !== target) this.cluster.mark(id, what);
+          this.cluster.partition(fault.shape!.blocked, fault.shape!.cut);
+          await sleep(fault.downMs, stop);
+          this.cluster.heal();
+          for (const id of this.cluster.ids()) this.cluster.mark(id, `fault #${fault.n} healed`);
+          break;
         case 'terminate': {
           const started = performance.now();
           const how = await this.cluster.terminate(target, 30_000);
@@ -154,7 +268,7 @@ export class Nemesis {
       this.event(`${fault.kind}-end`, target, `fault #${fault.n}: node ${target} back (${outcome})`);
       this.cluster.mark(
         target,
-        `fault #${fault.n} ended: node ${target} ${fault.kind === 'pause' ? 'continued' : 'restarted'}`,
+        `fault #${fault.n} ended: node ${target} ${fault.kind === 'pause' ? 'continued' : fault.shape !== null ? 'reconnected' : 'restarted'}`,
       );
       let recoveredMs: number | null = null;
       if (!stop.aborted) {

@@ -64,7 +64,7 @@ export function formatReport(input: ReportInput): string {
   );
   out();
   out(
-    `faults injected (t: since the workload began, as in the history): ${input.faults.length} (${byKind.join(', ')}); one node faulty at a time, or every node killed together (kill-all)`,
+    `faults injected (t: since the workload began, as in the history): ${input.faults.length} (${byKind.join(', ')}); one fault at a time: one node faulty, every node killed together (kill-all), or one network partition`,
   );
   for (const f of input.faults) {
     const recovery =
@@ -73,12 +73,16 @@ export function formatReport(input: ReportInput): string {
         : `healthy again after ${f.recoveredMs} ms`;
     const leader = f.fault.kind === 'kill-leader' ? ` (leader of partition ${f.fault.partition})` : '';
     out(
-      `  #${f.fault.n} t=${seconds(f.at)} ${f.fault.kind} ${f.fault.kind === 'kill-all' ? 'every node' : `node ${f.target}`}${leader}, down ${f.fault.downMs} ms` +
+      `  #${f.fault.n} t=${seconds(f.at)} ${f.fault.kind} ${f.fault.kind === 'kill-all' ? 'every node' : (f.fault.shape?.description ?? `node ${f.target}`)}${leader}, ${f.fault.shape !== null ? 'for' : 'down'} ${f.fault.downMs} ms` +
         `${f.outcome !== 'ok' ? `, ${f.outcome}` : ''}; ${recovery}`,
     );
   }
   out(
     `heal: ${input.healed.ok ? `every node ready, every ISR full after ${input.healed.ms} ms` : `NOT healthy after ${input.healed.ms} ms`}`,
+  );
+  const crashes = input.ops.filter((op) => op.f === 'nemesis' && 'event' in op && op.event === 'crash');
+  out(
+    `node exits the runner did not cause (restarted at once): ${crashes.length}${crashes.length > 0 ? ` — ${crashes.map((op) => ('detail' in op ? op.detail : '')).join('; ')}` : ''}`,
   );
 
   const sends = input.ops.filter((op): op is SendComplete => op.f === 'send' && op.type !== 'invoke');

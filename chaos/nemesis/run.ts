@@ -1,5 +1,6 @@
 // `npm run chaos`: three real nodes, producers and consumers over the REST API, a seeded nemesis
-// (kill -9, kill -9 of a partition leader, SIGSTOP/SIGCONT, SIGTERM + restart), then heal, final reads
+// (kill -9, kill -9 of a partition leader, SIGSTOP/SIGCONT, SIGTERM + restart, kill-all, network
+// partitions through per-pair proxies), then heal, final reads
 // and the checks. Prints a report, keeps the history (JSON lines) and the node logs under .chaos/.
 import { randomInt } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -10,7 +11,7 @@ import { Prng } from '../sim/prng.ts';
 import { check } from './checker.ts';
 import { NemesisCluster, sleep, waitUntil } from './cluster.ts';
 import { History, type NemesisEvent } from './history.ts';
-import { Nemesis } from './nemesis.ts';
+import { FAULT_KINDS, type FaultKind, Nemesis } from './nemesis.ts';
 import { finalGroupOffsets, GroupConsumer } from './group-consumer.ts';
 import { formatReport } from './report.ts';
 import { Consumer, diskRead, finalRestRead, Producer, type WorkloadOptions } from './workload.ts';
@@ -21,8 +22,9 @@ const HELP = `npm run chaos -- [options]
 
 Three real combined nodes (RF 3, min.insync.replicas 2), producers (acks=all) and consumers over the REST
 API through random nodes, and a seeded nemesis: kill -9 of a node, kill -9 of a partition's leader,
-SIGSTOP/SIGCONT, SIGTERM (controlled shutdown), each followed by a restart; one node faulty at a time,
-except kill-all (every node kill -9'd together, then restarted).
+SIGSTOP/SIGCONT, SIGTERM (controlled shutdown), each followed by a restart; kill-all (every node
+kill -9'd together, then restarted); network partitions of the internal traffic (isolate, halves,
+one-way, bridge), then healed. One fault at a time.
 After the time limit: heal, final reads through every node and of every node's log files, then the checks.
 Exit 0 when every check passes, 1 when one fails, 2 on a usage or setup error.
 
@@ -34,6 +36,7 @@ Exit 0 when every check passes, 1 when one fails, 2 on a usage or setup error.
   --partitions N        partitions of the topic (default 3)
   --min-gap-ms MS       quiet time before a fault, at least (default 2000)
   --max-gap-ms MS       ... at most (default 5000)
+  --faults K,K,...       the fault kinds drawn from, in this order (default: all of ${FAULT_KINDS.join(', ')})
   --heal-timeout-s S    bound on the wait for every node ready and every ISR full (default 60)
   --out DIR             where runs are kept (default .chaos in the repository)
   --keep-data           keep the nodes' data directories (kept anyway when a check fails)
@@ -51,6 +54,7 @@ interface Options {
   readonly minGapMs: number;
   readonly maxGapMs: number;
   readonly healTimeoutS: number;
+  readonly faults: readonly FaultKind[];
   readonly out: string;
   readonly keepData: boolean;
   /** Where to write {passed, failed} counts of the checks (CI's closing line adds them up). */
@@ -72,6 +76,7 @@ function parseOptions(argv: string[]): Options | null {
       'min-gap-ms': { type: 'string' },
       'max-gap-ms': { type: 'string' },
       'heal-timeout-s': { type: 'string' },
+      faults: { type: 'string' },
       out: { type: 'string' },
       'keep-data': { type: 'boolean' },
       'summary-file': { type: 'string' },
@@ -107,10 +112,23 @@ function parseOptions(argv: string[]): Options | null {
     minGapMs,
     maxGapMs,
     healTimeoutS: int('heal-timeout-s', values['heal-timeout-s'], 60, 1, 3600),
+    faults: parseFaults(values.faults),
     out: resolve(REPO, values.out ?? '.chaos'),
     keepData: values['keep-data'] === true,
     summaryFile: values['summary-file'] === undefined ? null : resolve(values['summary-file']),
   };
+}
+
+function parseFaults(text: string | undefined): readonly FaultKind[] {
+  if (text === undefined) return FAULT_KINDS;
+  const kinds = text.split(',').map((kind) => kind.trim());
+  const known = new Set<string>(FAULT_KINDS);
+  const unknown = kinds.filter((kind) => !known.has(kind));
+  if (unknown.length > 0 || kinds.length === 0)
+    throw new UsageError(
+      `--faults: unknown kind ${unknown.join(', ')}; the kinds are ${FAULT_KINDS.join(', ')}`,
+    );
+  return kinds as FaultKind[];
 }
 
 async function writeSummary(path: string | null, counts: { passed: number; failed: number }): Promise<void> {
@@ -146,10 +164,15 @@ async function main(): Promise<number> {
     `${o.producers !== 4 ? ` --producers ${o.producers}` : ''}${o.consumers !== 2 ? ` --consumers ${o.consumers}` : ''}` +
     `${o.groupConsumers !== 2 ? ` --group-consumers ${o.groupConsumers}` : ''}` +
     `${o.partitions !== 3 ? ` --partitions ${o.partitions}` : ''}` +
-    `${o.minGapMs !== 2000 ? ` --min-gap-ms ${o.minGapMs}` : ''}${o.maxGapMs !== 5000 ? ` --max-gap-ms ${o.maxGapMs}` : ''}`;
+    `${o.minGapMs !== 2000 ? ` --min-gap-ms ${o.minGapMs}` : ''}${o.maxGapMs !== 5000 ? ` --max-gap-ms ${o.maxGapMs}` : ''}` +
+    `${o.faults.join(',') !== FAULT_KINDS.join(',') ? ` --faults ${o.faults.join(',')}` : ''}`;
   say(`seed ${o.seed}; run directory ${relative(process.cwd(), runDir) || runDir}`);
 
   const cluster = await NemesisCluster.create(runDir, nodeCount, { 'min.insync.replicas': '2' });
+  cluster.onCrash = (id, how) => {
+    say(`node ${id} exited by itself (${how}); restarted`);
+    event('crash', `node ${id} exited by itself (${how}); restarted`);
+  };
   // Created when the workload starts: the history's times count from there.
   let history: History | null = null;
   const historyPath = join(runDir, 'history.jsonl');
@@ -219,6 +242,7 @@ async function main(): Promise<number> {
       minGapMs: o.minGapMs,
       maxGapMs: o.maxGapMs,
       recoveryTimeoutMs: 30_000,
+      kinds: o.faults,
     });
     event(
       'start',
@@ -245,7 +269,8 @@ async function main(): Promise<number> {
     // Heal: end the fault in progress, continue or restart every node, wait for full ISRs.
     nemesisStop.abort();
     await faults;
-    event('heal', 'faults stopped; continuing and restarting every node');
+    event('heal', 'faults stopped; network healed, continuing and restarting every node');
+    cluster.heal();
     for (const id of cluster.ids()) {
       if (cluster.state(id) === 'paused') cluster.resume(id);
       if (cluster.state(id) === 'stopped') cluster.start(id);

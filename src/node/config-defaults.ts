@@ -58,13 +58,13 @@ const definitions: readonly ConfigKeyDefinition[] = [
     name: 'inter.broker.listener.name',
     type: 'string',
     defaultValue: 'INTERNAL',
-    doc: 'Ours: replication uses the INTERNAL listener',
+    doc: 'The listener this node dials on other brokers: INTERNAL or a named internal listener',
   },
   {
     name: 'listeners',
     type: 'list',
     defaultValue: null,
-    doc: 'CLIENT://host:port,INTERNAL://host:port (required)',
+    doc: 'CLIENT://host:port,INTERNAL://host:port, then any named internal listeners (required)',
   },
   {
     name: 'advertised.listeners',

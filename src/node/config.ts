@@ -21,10 +21,15 @@ export interface Endpoint {
   readonly port: number;
 }
 
-/** The two listeners every node has: the client API (HTTP) and internal traffic (Raft, replication). */
+/** The listeners of a node: the client API (HTTP), internal traffic (Raft, replication), and more. */
 export interface Listeners {
   readonly client: Endpoint;
   readonly internal: Endpoint;
+  /**
+   * More internal listeners, by name (Kafka's named listeners): each serves what INTERNAL serves, so
+   * that other brokers can reach this one by another address (inter.broker.listener.name picks which).
+   */
+  readonly named: ReadonlyMap<string, Endpoint>;
 }
 
 export interface NodeConfig {
@@ -45,6 +50,8 @@ export interface NodeConfig {
   readonly clusterId: string | null;
   /** broker.rack */
   readonly rack: string | null;
+  /** The listener this node dials on other brokers (replication, forwarded requests, group RPCs). */
+  readonly interBrokerListenerName: string;
   readonly logLevel: LogLevel;
   // Topic defaults and the partition log
   readonly numPartitions: number;
@@ -185,21 +192,14 @@ export function formatEndpoint(endpoint: Endpoint): string {
 }
 
 const LISTENER_NAMES = ['CLIENT', 'INTERNAL'] as const;
-type ListenerName = (typeof LISTENER_NAMES)[number];
 
-/** `NAME://host:port,...` with names CLIENT and INTERNAL, each at most once. */
-function parseListenerList(key: string, raw: string): Map<ListenerName, Endpoint> {
-  const result = new Map<ListenerName, Endpoint>();
+/** `NAME://host:port,...`: CLIENT, INTERNAL and more internal listeners, each name at most once. */
+function parseListenerList(key: string, raw: string): Map<string, Endpoint> {
+  const result = new Map<string, Endpoint>();
   for (const item of parseList(raw)) {
     const match = /^([A-Za-z0-9_-]+):\/\/(.*)$/.exec(item);
     if (match === null) throw new ConfigError(key, raw, `'${item}' is not NAME://host:port`);
     const name = match[1]!.toUpperCase();
-    if (name !== 'CLIENT' && name !== 'INTERNAL')
-      throw new ConfigError(
-        key,
-        raw,
-        `unknown listener name ${match[1]}: the listeners are CLIENT (client API) and INTERNAL (Raft, replication)`,
-      );
     if (result.has(name)) throw new ConfigError(key, raw, `listener ${name} is listed twice`);
     result.set(name, parseHostPort(key, raw, match[2]!));
   }
@@ -207,7 +207,11 @@ function parseListenerList(key: string, raw: string): Map<ListenerName, Endpoint
 }
 
 export function formatListeners(listeners: Listeners): string {
-  return `CLIENT://${formatEndpoint(listeners.client)},INTERNAL://${formatEndpoint(listeners.internal)}`;
+  return [
+    `CLIENT://${formatEndpoint(listeners.client)}`,
+    `INTERNAL://${formatEndpoint(listeners.internal)}`,
+    ...[...listeners.named].map(([name, endpoint]) => `${name}://${formatEndpoint(endpoint)}`),
+  ].join(',');
 }
 
 /** `id@host:port,...` */
@@ -318,18 +322,38 @@ function parseListenerSettings(settings: Settings): { listeners: Listeners; adve
         raw,
         `listener ${name} is missing: give CLIENT://host:port,INTERNAL://host:port`,
       );
-  const listeners: Listeners = { client: bound.get('CLIENT')!, internal: bound.get('INTERNAL')! };
-  const { client, internal } = listeners;
-  if (client.port !== 0 && client.port === internal.port && client.host === internal.host)
-    throw new ConfigError('listeners', raw, 'CLIENT and INTERNAL need different ports');
+  const named = new Map([...bound].filter(([name]) => !(LISTENER_NAMES as readonly string[]).includes(name)));
+  const listeners: Listeners = { client: bound.get('CLIENT')!, internal: bound.get('INTERNAL')!, named };
+  const taken = new Map<string, string>();
+  for (const [name, endpoint] of bound) {
+    if (endpoint.port === 0) continue;
+    const address = formatEndpoint(endpoint);
+    const other = taken.get(address);
+    if (other !== undefined)
+      throw new ConfigError('listeners', raw, `${other} and ${name} need different ports`);
+    taken.set(address, name);
+  }
   const advertisedRaw = settings.nullableString('advertised.listeners');
   const given = advertisedRaw === null ? new Map() : parseListenerList('advertised.listeners', advertisedRaw);
+  for (const name of given.keys())
+    if (!bound.has(name))
+      throw new ConfigError(
+        'advertised.listeners',
+        advertisedRaw,
+        `listener ${name} is not in listeners: only a listener this node binds can be advertised`,
+      );
   const advertised: Listeners = {
-    client: given.get('CLIENT') ?? client,
-    internal: given.get('INTERNAL') ?? internal,
+    client: given.get('CLIENT') ?? listeners.client,
+    internal: given.get('INTERNAL') ?? listeners.internal,
+    named: new Map([...named].map(([name, endpoint]) => [name, given.get(name) ?? endpoint])),
   };
-  for (const name of LISTENER_NAMES) {
-    const endpoint = name === 'CLIENT' ? advertised.client : advertised.internal;
+  for (const name of bound.keys()) {
+    const endpoint =
+      name === 'CLIENT'
+        ? advertised.client
+        : name === 'INTERNAL'
+          ? advertised.internal
+          : advertised.named.get(name)!;
     if (!WILDCARD_HOSTS.has(endpoint.host)) continue;
     if (given.has(name))
       throw new ConfigError(
@@ -432,13 +456,21 @@ function checkSettings(settings: Settings): void {
       names,
       'controller traffic uses the INTERNAL listener: set INTERNAL',
     );
-  const interBroker = settings.nullableString('inter.broker.listener.name');
-  if (interBroker !== null && interBroker.toUpperCase() !== 'INTERNAL')
+}
+
+/** inter.broker.listener.name: one of this node's internal listeners (Kafka: one it advertises). */
+function parseInterBrokerListenerName(settings: Settings, listeners: Listeners): string {
+  const raw = settings.nullableString('inter.broker.listener.name');
+  const name = raw === null ? 'INTERNAL' : raw.toUpperCase();
+  if (name !== 'INTERNAL' && !listeners.named.has(name))
     throw new ConfigError(
       'inter.broker.listener.name',
-      interBroker,
-      'replication uses the INTERNAL listener: set INTERNAL',
+      raw,
+      name === 'CLIENT'
+        ? 'CLIENT is the client API: brokers talk over INTERNAL or another internal listener'
+        : `no listener ${name} in listeners`,
     );
+  return name;
 }
 
 function checkRelations(config: NodeConfig, warnings: string[]): void {
@@ -495,6 +527,7 @@ export function buildNodeConfig(values: ReadonlyMap<string, string>): {
     metadataLogDir: settings.nullableString('metadata.log.dir') ?? logDirs[0]!,
     clusterId: parseClusterId(settings),
     rack: settings.nullableString('broker.rack'),
+    interBrokerListenerName: parseInterBrokerListenerName(settings, listeners),
     logLevel: parseLogLevel(settings),
     numPartitions: int('num.partitions'),
     defaultReplicationFactor: int('default.replication.factor'),
@@ -564,7 +597,7 @@ export function configToProperties(config: NodeConfig): Map<string, string | nul
     'process.roles': [...config.processRoles].join(','),
     'controller.quorum.voters': formatVoters(config.controllerQuorumVoters),
     'controller.listener.names': 'INTERNAL',
-    'inter.broker.listener.name': 'INTERNAL',
+    'inter.broker.listener.name': config.interBrokerListenerName,
     listeners: formatListeners(config.listeners),
     'advertised.listeners': formatListeners(config.advertisedListeners),
     'log.dirs': config.logDirs.join(','),

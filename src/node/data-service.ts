@@ -4,6 +4,7 @@
 // retried only when the leader certainly did not append it, so a retry never writes a record twice.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { brokerAddress } from './broker-address.ts';
 import { KafkaError, type KafkaErrorName } from '../common/kafka-errors.ts';
 import type {
   DataApi,
@@ -61,6 +62,8 @@ export class DataService implements DataApi {
     /** The read barrier: catch up with the metadata committed at the controller. */
     readonly catchUp: (timeoutMs: number) => Promise<void>;
     readonly replicas: () => ReplicaManager | null;
+    /** inter.broker.listener.name: the leader's listener this node dials (default INTERNAL). */
+    readonly interBrokerListener?: string;
     readonly logger: Logger;
   };
   private readonly clients = new H2cClients();
@@ -249,13 +252,11 @@ export class DataService implements DataApi {
     body: Uint8Array,
     timeoutMs: number,
   ): Promise<Uint8Array> {
-    const endpoint = this.options
-      .image()
-      .brokers.get(leader)
-      ?.endpoints.find((candidate) => candidate.name === 'INTERNAL');
-    if (endpoint === undefined)
-      throw new KafkaError('LEADER_NOT_AVAILABLE', `Broker ${leader} has no internal endpoint.`);
-    const { status, bytes } = await this.clients.post(`${endpoint.host}:${endpoint.port}`, path, body, {
+    const listener = this.options.interBrokerListener ?? 'INTERNAL';
+    const address = brokerAddress(this.options.image(), leader, listener);
+    if (address === null)
+      throw new KafkaError('LEADER_NOT_AVAILABLE', `Broker ${leader} has no ${listener} endpoint.`);
+    const { status, bytes } = await this.clients.post(address, path, body, {
       timeoutMs: timeoutMs + FORWARD_EXTRA_MS,
     });
     if (status === 503)

@@ -7,6 +7,7 @@
 // the topic) requests are retried until their deadline.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { brokerAddress } from './broker-address.ts';
 import { KafkaError, type KafkaErrorName, isKafkaError } from '../common/kafka-errors.ts';
 import type {
   AdminApi,
@@ -53,6 +54,8 @@ export interface GroupServiceOptions {
   readonly offsetsTopicPartitions: number;
   readonly offsetsTopicReplicationFactor: number;
   readonly requestTimeoutMs: number;
+  /** inter.broker.listener.name: the coordinator's listener this node dials (default INTERNAL). */
+  readonly interBrokerListener?: string;
   readonly logger: Logger;
 }
 
@@ -152,14 +155,12 @@ export class GroupService implements GroupApi {
       if (local === null) throw new KafkaError('COORDINATOR_NOT_AVAILABLE', 'This node is not a broker.');
       return serveGroupOperation(local, operation, request);
     }
-    const endpoint = this.options
-      .image()
-      .brokers.get(broker)
-      ?.endpoints.find((candidate) => candidate.name === 'INTERNAL');
-    if (endpoint === undefined)
-      throw new KafkaError('COORDINATOR_NOT_AVAILABLE', `Broker ${broker} has no internal endpoint.`);
+    const listener = this.options.interBrokerListener ?? 'INTERNAL';
+    const address = brokerAddress(this.options.image(), broker, listener);
+    if (address === null)
+      throw new KafkaError('COORDINATOR_NOT_AVAILABLE', `Broker ${broker} has no ${listener} endpoint.`);
     const { status, bytes } = await this.clients.post(
-      `${endpoint.host}:${endpoint.port}`,
+      address,
       `${GROUP_RPC_PATH}${operation}`,
       encodeGroupRequest(operation, request),
       { timeoutMs: this.options.requestTimeoutMs + FORWARD_EXTRA_MS },

@@ -4,7 +4,13 @@ import { pino } from 'pino';
 import { ConfigError, describeConfig } from './config.ts';
 import { loadNodeConfig } from './node-args.ts';
 import { DataDirError, prepareStorage } from './data-dir.ts';
+import { EventLoopWatchdog } from './event-loop-watchdog.ts';
 import { KraftNode } from './node.ts';
+
+/** A main thread that has not turned for this long is wedged (a session timeout and then some). */
+function watchdogStallMs(sessionTimeoutMs: number): number {
+  return Math.max(10_000, 2 * sessionTimeoutMs);
+}
 
 async function main(): Promise<number> {
   let loaded: ReturnType<typeof loadNodeConfig>;
@@ -52,6 +58,7 @@ async function main(): Promise<number> {
     }
     throw error;
   }
+  EventLoopWatchdog.start({ stallMs: watchdogStallMs(config.brokerSessionTimeoutMs), intervalMs: 500 });
   return await new Promise<number>((resolve) => {
     node.onFatal((error) => {
       logger.fatal({ err: error }, 'the metadata log or the log directory failed; stopping the node');

@@ -14,19 +14,37 @@
 // that has not noticed yet can still send its stale one in its old term. A node that leads the quorum
 // itself answers its own read index (once it has committed an entry of its term, its commit index covers
 // every earlier one); a single-node cluster too. Without a quorum the gate stays shut: that is the point.
+//
+// On a broker, the image must also hold this process's own registration (see MetadataPublisherOptions).
 import { assert } from '../../raft/assert.ts';
 import type { MetadataImage } from '../metadata/image.ts';
 
 /** A component that acts on each published image (Kafka's MetadataPublisher). */
 export type ImageConsumer = (image: MetadataImage) => void;
 
+export interface MetadataPublisherOptions {
+  /**
+   * On a broker: whether an image holds this process's own registration (its incarnation id). Kafka's
+   * broker is caught up only once its metadata offset reaches its own registration record: before it,
+   * the image may still show the previous incarnation leading partitions (the controller fences a
+   * previous incarnation when the new one registers), and a broker restarted after a power loss, with a
+   * log that lost its unsynced tail, would lead an epoch it led before under a follower that kept it.
+   */
+  readonly registeredHere?: (image: MetadataImage) => boolean;
+}
+
 export class MetadataPublisher {
+  private readonly options: MetadataPublisherOptions;
   private readonly consumers: ImageConsumer[] = [];
   /** The newest image the state machine applied (published or not). */
   private latest: MetadataImage | null = null;
   private published: MetadataImage | null = null;
   /** The quorum's high watermark as first learned after start; null until then. */
   private highWatermark: number | null = null;
+
+  constructor(options: MetadataPublisherOptions = {}) {
+    this.options = options;
+  }
 
   /** Adds a component; it gets the current image at once when the gate is already open. */
   subscribe(consumer: ImageConsumer): void {
@@ -83,6 +101,7 @@ export class MetadataPublisher {
   private maybeOpen(): void {
     const image = this.latest;
     if (this.highWatermark === null || image === null || image.offset < this.highWatermark) return;
+    if (this.options.registeredHere !== undefined && !this.options.registeredHere(image)) return;
     this.publish(image);
   }
 

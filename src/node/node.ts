@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import { RaftDriver } from '../../raft/driver.ts';
 import { seededRandom } from '../../raft/random.ts';
 import { FileStorage } from '../../raft/storage/file-storage.ts';
-import { Http2Transport } from '../../raft/transport/http2-transport.ts';
+import { Http2Transport, type InternalServer } from '../../raft/transport/http2-transport.ts';
+import { assert } from '../../raft/assert.ts';
 import { type NodeId, nodeId } from '../../raft/types.ts';
 import { KafkaError, type KafkaErrorName } from '../common/kafka-errors.ts';
 import { buildClientApp } from '../http/client-app.ts';
@@ -23,6 +24,8 @@ import { MetadataStateMachine } from '../metadata/metadata-state-machine.ts';
 import { encodeRecordBatch } from '../metadata/records.ts';
 import { AdminService } from './admin-service.ts';
 import { BrokerLifecycle } from './broker-lifecycle.ts';
+import { brokerAddress } from './broker-address.ts';
+import { NamedListeners } from './named-listeners.ts';
 import { buildNodeConfig, configToProperties, type NodeConfig } from './config.ts';
 import { ControllerClient } from './controller-client.ts';
 import { HttpControllerTransport } from './controller-http-transport.ts';
@@ -99,6 +102,7 @@ export class KraftNode {
     };
     const internal = config.listeners.internal;
     const advertisedInternal = config.advertisedListeners.internal;
+    let internalServer: InternalServer | null = null;
     const transport = await Http2Transport.start({
       id: config.nodeId,
       listen: { host: internal.host === '' ? '0.0.0.0' : internal.host, port: internal.port },
@@ -107,6 +111,7 @@ export class KraftNode {
         : {}),
       peers: voterAddresses,
       routes: (server) => {
+        internalServer = server;
         registerControllerRoutes(server, rpcHandler, logger);
         registerMetadataRoutes(server, () => stateMachine.image());
         // Until caught up with the quorum the partitions and groups are not served (503: not yet).
@@ -116,9 +121,23 @@ export class KraftNode {
       logger,
     });
 
+    // Named internal listeners (Kafka's listeners beyond the controller's): each hands its connections to
+    // the internal HTTP/2 server, so it serves everything INTERNAL serves.
+    assert(internalServer !== null, 'the transport registered the internal routes');
+    const namedListeners = await NamedListeners.start(config.listeners.named, internalServer);
     const watch = new ImageWatch(() => stateMachine.image());
-    // The data plane acts only on images published once this node has caught up with the quorum.
-    const publisher = new MetadataPublisher();
+    // The data plane acts only on images published once this node has caught up with the quorum and,
+    // on a broker, once the image holds this process's own registration (Kafka's isCaughtUp rule).
+    let lifecycle: BrokerLifecycle | null = null;
+    const publisher = new MetadataPublisher(
+      isBroker
+        ? {
+            registeredHere: (image) =>
+              lifecycle !== null &&
+              image.brokers.get(brokerId(config.nodeId))?.incarnationId === lifecycle.incarnationId,
+          }
+        : {},
+    );
     let announcedCaughtUp = false;
     publisher.subscribe((image) => {
       if (announcedCaughtUp) return;
@@ -249,7 +268,6 @@ export class KraftNode {
       logger,
     });
 
-    let lifecycle: BrokerLifecycle | null = null;
     const metrics = new NodeMetrics({
       raft: () => raft.status(),
       image: () => stateMachine.image(),
@@ -261,6 +279,7 @@ export class KraftNode {
       image: caughtUpImage('LEADER_NOT_AVAILABLE'),
       catchUp: (timeoutMs) => admin.catchUp(timeoutMs),
       replicas: () => replicas,
+      interBrokerListener: config.interBrokerListenerName,
       logger,
     });
     const groups = new GroupService({
@@ -271,6 +290,7 @@ export class KraftNode {
       offsetsTopicPartitions: config.offsetsTopicNumPartitions,
       offsetsTopicReplicationFactor: config.offsetsTopicReplicationFactor,
       requestTimeoutMs: GROUP_REQUEST_TIMEOUT_MS,
+      interBrokerListener: config.interBrokerListenerName,
       logger,
     });
     const clusterNode: ClusterNode = {
@@ -317,6 +337,12 @@ export class KraftNode {
             port: advertisedInternal.port || internalPort,
             securityProtocol: 'PLAINTEXT',
           },
+          ...[...config.advertisedListeners.named].map(([name, endpoint]) => ({
+            name,
+            host: endpoint.host,
+            port: endpoint.port || namedListeners.port(name),
+            securityProtocol: 'PLAINTEXT',
+          })),
         ],
         rack: config.rack,
         processRoles: [...config.processRoles],
@@ -364,13 +390,7 @@ export class KraftNode {
           });
         },
         transport: new HttpFetchTransport({
-          addressOf: (broker) => {
-            const endpoint = stateMachine
-              .image()
-              .brokers.get(broker)
-              ?.endpoints.find((candidate) => candidate.name === 'INTERNAL');
-            return endpoint === undefined ? null : `${endpoint.host}:${endpoint.port}`;
-          },
+          addressOf: (broker) => brokerAddress(stateMachine.image(), broker, config.interBrokerListenerName),
         }),
         logger,
         // Kafka halts a broker whose only log dir failed: the same fail-stop as the metadata log.
@@ -469,6 +489,7 @@ export class KraftNode {
         watch,
         publisher,
         catchUp: { abort: () => catchUpAbort.abort(), done: catchingUp },
+        namedListeners,
         voters,
         quorumLost: () =>
           raft.status().leader === 0 &&
@@ -537,6 +558,7 @@ export class KraftNode {
     await this.parts.controllerClient.close();
     await this.parts.catchUp.done;
     await driver.stop();
+    await this.parts.namedListeners.close();
     this.parts.watch.close();
     logger.info({}, 'node stopped');
   }
@@ -592,6 +614,7 @@ interface Parts {
   readonly publisher: MetadataPublisher;
   /** The start-up catch-up with the quorum (quorum-catch-up.ts): aborted when the node stops. */
   readonly catchUp: { readonly abort: () => void; readonly done: Promise<void> };
+  readonly namedListeners: NamedListeners;
   readonly voters: readonly NodeId[];
   /** True once the metadata quorum has had no leader for two election timeouts. */
   readonly quorumLost: () => boolean;

@@ -303,7 +303,9 @@ export class PartitionLog {
 
   /** Makes everything appended so far durable; resolves with the offset it is durable up to. */
   async flush(): Promise<Offset> {
-    const target = this.logEndOffset;
+    // The target is taken in the queue, after every write called before this flush: a leader demoted
+    // to follower flushes before its first fetch, and an append still queued then must be covered.
+    const target = await this.queue.run(async () => this.logEndOffset);
     await this.waitDurable(target);
     return target;
   }

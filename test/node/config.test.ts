@@ -62,6 +62,7 @@ describe('the local-cluster profile', () => {
       expect(config.listeners).toEqual({
         client: { host: '127.0.0.1', port: 8080 + id },
         internal: { host: '127.0.0.1', port: 9090 + id },
+        named: new Map(),
       });
       expect(config.advertisedListeners).toEqual(config.listeners);
       expect(config.logDirs).toEqual([`./data/node-${id}`]);
@@ -241,7 +242,7 @@ describe('buildNodeConfig: validation', () => {
     [{ 'process.roles': ' , ' }, 'process.roles', 'give broker, controller or both'],
     [{ 'process.roles': null }, 'process.roles', 'process.roles=broker,controller'],
     [{ listeners: 'CLIENT://h:1' }, 'listeners', 'listener INTERNAL is missing'],
-    [{ listeners: 'PLAINTEXT://:9092' }, 'listeners', 'unknown listener name PLAINTEXT'],
+    [{ listeners: 'PLAINTEXT://:9092' }, 'listeners', 'listener CLIENT is missing'],
     [{ listeners: 'CLIENT://h:70000,INTERNAL://h:9093' }, 'listeners', 'port 70000 is not in 0..65535'],
     [{ listeners: 'CLIENT://h:8080,CLIENT://h:8081' }, 'listeners', 'listener CLIENT is listed twice'],
     [{ listeners: 'CLIENT://h:9093,INTERNAL://h:9093' }, 'listeners', 'need different ports'],
@@ -271,7 +272,9 @@ describe('buildNodeConfig: validation', () => {
     [{ 'process.roles': 'broker' }, 'controller.quorum.voters', 'must not be a voter'],
     [{ 'controller.quorum.voters': '1@10.0.0.1:9094' }, 'controller.quorum.voters', 'they must agree'],
     [{ 'controller.listener.names': 'CONTROLLER' }, 'controller.listener.names', 'set INTERNAL'],
-    [{ 'inter.broker.listener.name': 'PLAINTEXT' }, 'inter.broker.listener.name', 'set INTERNAL'],
+    [{ 'inter.broker.listener.name': 'PLAINTEXT' }, 'inter.broker.listener.name', 'no listener PLAINTEXT'],
+    [{ 'inter.broker.listener.name': 'CLIENT' }, 'inter.broker.listener.name', 'CLIENT is the client API'],
+    [{ 'advertised.listeners': 'FROM1://h:1' }, 'advertised.listeners', 'FROM1 is not in listeners'],
     [{ 'num.partitions': '0' }, 'num.partitions', 'Value must be at least 1'],
     [{ 'num.partitions': '2147483648' }, 'num.partitions', 'Not a number of type INT'],
     [{ 'log.retention.ms': '9223372036854775808' }, 'log.retention.ms', 'Not a number of type LONG'],
@@ -335,10 +338,42 @@ describe('buildNodeConfig: validation', () => {
     expect(config.advertisedListeners).toEqual({
       client: { host: 'public.example', port: 443 },
       internal: { host: '::1', port: 9093 },
+      named: new Map(),
     });
     expect(configToProperties(config).get('listeners')).toBe('CLIENT://0.0.0.0:8080,INTERNAL://[::1]:9093');
     const ephemeral = build({ listeners: 'CLIENT://127.0.0.1:0,INTERNAL://127.0.0.1:0' }).config;
     expect(ephemeral.listeners.client.port).toBe(0);
+  });
+
+  it('accepts named internal listeners, advertised elsewhere, and dials others on inter.broker.listener.name', () => {
+    const { config } = build({
+      listeners:
+        'CLIENT://127.0.0.1:8080,INTERNAL://127.0.0.1:9093,FROM1://127.0.0.1:9101,from2://127.0.0.1:9102',
+      'advertised.listeners': 'FROM2://proxy.example:7102',
+      'inter.broker.listener.name': 'from1',
+      'controller.quorum.voters': '1@127.0.0.1:9093',
+    });
+    expect(config.listeners.named).toEqual(
+      new Map([
+        ['FROM1', { host: '127.0.0.1', port: 9101 }],
+        ['FROM2', { host: '127.0.0.1', port: 9102 }],
+      ]),
+    );
+    expect(config.advertisedListeners.named).toEqual(
+      new Map([
+        ['FROM1', { host: '127.0.0.1', port: 9101 }],
+        ['FROM2', { host: 'proxy.example', port: 7102 }],
+      ]),
+    );
+    expect(config.interBrokerListenerName).toBe('FROM1');
+    const properties = configToProperties(config);
+    expect(properties.get('inter.broker.listener.name')).toBe('FROM1');
+    expect(properties.get('advertised.listeners')).toBe(
+      'CLIENT://127.0.0.1:8080,INTERNAL://127.0.0.1:9093,FROM1://127.0.0.1:9101,FROM2://proxy.example:7102',
+    );
+    expect(() => build({ listeners: 'CLIENT://h:1,INTERNAL://h:2,FROM1://h:2' })).toThrow(
+      'INTERNAL and FROM1 need different ports',
+    );
   });
 
   it('accepts broker-only and controller-only nodes', () => {

@@ -2,7 +2,7 @@
 // to a high watermark learned from the quorum after it started, then every image.
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { metadataOffset } from '../../src/metadata/ids.ts';
+import { brokerEpoch, brokerId, metadataOffset } from '../../src/metadata/ids.ts';
 import { emptyImage, type MetadataImage } from '../../src/metadata/image.ts';
 import { MetadataPublisher } from '../../src/node/metadata-publisher.ts';
 import { catchUpWithQuorum } from '../../src/node/quorum-catch-up.ts';
@@ -66,6 +66,36 @@ describe('MetadataPublisher', () => {
     const late: number[] = [];
     publisher.subscribe((image) => late.push(image.offset));
     expect(late).toEqual([3]);
+  });
+
+  it("on a broker, waits for the image that holds this process's own registration", () => {
+    // Kafka's isCaughtUp: before its own RegisterBroker record, the image may show the previous
+    // incarnation leading partitions that the controller fences when this one registers.
+    const registered = (offset: number, incarnationId: string): MetadataImage => {
+      const image = imageAt(offset);
+      const broker = {
+        id: brokerId(1),
+        incarnationId,
+        epoch: brokerEpoch(offset),
+        endpoints: [],
+        rack: null,
+        fenced: true,
+        inControlledShutdown: false,
+        processRoles: ['broker'],
+      };
+      return { ...image, brokers: new Map([[brokerId(1), broker]]) };
+    };
+    const publisher = new MetadataPublisher({
+      registeredHere: (image) => image.brokers.get(brokerId(1))?.incarnationId === 'this-process',
+    });
+    const published: number[] = [];
+    publisher.subscribe((image) => published.push(image.offset));
+    publisher.learnedHighWatermark(4);
+    publisher.applied(registered(5, 'previous-process'));
+    publisher.applied(registered(6, 'previous-process'));
+    expect(publisher.isOpen()).toBe(false);
+    publisher.applied(registered(7, 'this-process'));
+    expect(published).toEqual([7]);
   });
 
   it('refuses an image older than the last one applied', () => {

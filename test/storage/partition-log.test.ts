@@ -131,6 +131,20 @@ describe('PartitionLog segments, flush and truncation', () => {
     await log.close();
   });
 
+  it('a flush covers every append called before it, also those still queued', async () => {
+    // A leader demoted to follower flushes before it fetches: an acks=1 append called just before the
+    // resignation must be in that flush, or the follower's first fetch offset is not durable.
+    const log = await open();
+    await log.appendAsLeader(batchOf(1), leaderEpoch(0));
+    const queued = [log.appendAsLeader(batchOf(2), leaderEpoch(0)), log.appendAsLeader(batchOf(3), leaderEpoch(0))];
+    const flushed = await log.flush();
+    await Promise.all(queued);
+    expect(flushed).toBe(6);
+    expect(log.logEndOffset).toBe(6);
+    expect(log.flushedOffset).toBe(6);
+    await log.close();
+  });
+
   it('shares fsyncs between concurrent flushers and reports durable offsets', async () => {
     const log = await open();
     const appends = Array.from({ length: 20 }, () =>

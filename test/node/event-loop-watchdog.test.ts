@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { EventLoopWatchdog } from '../../src/node/event-loop-watchdog.ts';
+import { StallDetector } from '../../src/node/stall-detector.ts';
+
+describe('StallDetector', () => {
+  it('reports a main thread that has not beaten for stallMs while the process ran', () => {
+    const detector = new StallDetector({ stallMs: 1000, suspendedMs: 300 });
+    expect(detector.observe(100, 100)).toBeNull();
+    for (let now = 200; now < 1100; now += 100) expect(detector.observe(now, 100)).toBeNull();
+    expect(detector.observe(1100, 100)).toBe(1000);
+    expect(detector.observe(1200, 1150)).toBeNull();
+  });
+
+  it('does not count the time the whole process was suspended (SIGSTOP, a VM pause)', () => {
+    const detector = new StallDetector({ stallMs: 1000, suspendedMs: 300 });
+    expect(detector.observe(100, 100)).toBeNull();
+    // Nothing ran for 5 s; the watchdog thread runs first after SIGCONT.
+    expect(detector.observe(5100, 100)).toBeNull();
+    expect(detector.observe(5200, 100)).toBeNull();
+    // ...but a main thread that still does not beat afterwards is wedged.
+    for (let now = 5300; now < 6100; now += 100) expect(detector.observe(now, 100)).toBeNull();
+    expect(detector.observe(6100, 100)).toBe(1000);
+  });
+});
+
+describe('EventLoopWatchdog', () => {
+  it('sees a main thread blocked longer than stallMs (reported once the thread runs again)', async () => {
+    const stalls: number[] = [];
+    const watchdog = EventLoopWatchdog.start({
+      stallMs: 600,
+      intervalMs: 50,
+      onStall: (ms) => stalls.push(ms),
+    });
+    try {
+      // Let the worker start and observe a healthy loop first.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(stalls).toEqual([]);
+      const blockedUntil = Date.now() + 1200;
+      while (Date.now() < blockedUntil) {
+        // a wedged event loop
+      }
+      const deadline = Date.now() + 5000;
+      while (stalls.length === 0 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(stalls.length).toBe(1);
+      expect(stalls[0]).toBeGreaterThanOrEqual(600);
+    } finally {
+      await watchdog.stop();
+    }
+  });
+});
