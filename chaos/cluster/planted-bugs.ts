@@ -16,8 +16,6 @@ export interface ClusterVariant extends RaftVariant {
   readonly fsyncLies: boolean;
   /** The broker's produce handling acknowledges acks=all requests as acks=1 (before the ISR has them). */
   readonly acksAllAsOne: boolean;
-  /** The replica manager gets every applied image at once, before catching up (no MetadataPublisher). */
-  readonly publishBeforeCatchUp: boolean;
   /**
    * Replaces a method of a product class for the run; returns what puts it back. Only where the product
    * offers no seam (see each bug): a run in a worker thread, one at a time, so nothing else sees it.
@@ -31,7 +29,6 @@ export const CORRECT_CLUSTER: ClusterVariant = {
   loseLastSyncOnCrash: false,
   fsyncLies: false,
   acksAllAsOne: false,
-  publishBeforeCatchUp: false,
   patch: null,
 };
 

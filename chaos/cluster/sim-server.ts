@@ -173,7 +173,6 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
           }
         : {},
     );
-    let onRawImage: (image: MetadataImage) => void = () => {};
     const raft: MetadataRaft = new MetadataRaft({
       id: this.id,
       process: this.process,
@@ -194,10 +193,7 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
         },
       },
       send: (message) => this.network.send(this.id, message.to, 'raft', message),
-      onImage: (image) => {
-        publisher.applied(image);
-        onRawImage(image);
-      },
+      onImage: (image) => publisher.applied(image),
       variant: this.variant,
       syncSlowdown: () => this.syncSlowdown,
     });
