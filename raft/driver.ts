@@ -230,7 +230,11 @@ export class RaftDriver {
 
   /** Called once if the loop stops on a fatal error: the node can no longer make progress (fail-stop). */
   onFatal(listener: (error: Error) => void): void {
-    this.fatalListeners.add(listener);
+    // A loop that already stopped (e.g. replaying the log at start, before the node registered its
+    // listener) still tells a late listener, or the node would go on serving without its metadata.
+    const failure = this.failure;
+    if (failure !== null) queueMicrotask(() => listener(failure));
+    else this.fatalListeners.add(listener);
   }
 
   /** The error that stopped the loop, if one did. */

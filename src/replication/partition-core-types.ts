@@ -80,8 +80,9 @@ export type RegistrationStep =
    */
   | { readonly kind: 'lead'; readonly effects: readonly PartitionEffect[] }
   /**
-   * This broker resigned to follow: the shell flushes what it appended as leader (a fetch offset tells
-   * the next leader "durable here"), then calls `becomeFollower`.
+   * Following a new leader or epoch: the role is `none` now; the shell lets the fetcher's writes land
+   * and flushes what this broker appended (as leader, or as the previous leader's follower: a fetch
+   * offset tells the next leader "durable here"), then calls `becomeFollower`.
    */
   | { readonly kind: 'follow'; readonly effects: readonly PartitionEffect[] };
 

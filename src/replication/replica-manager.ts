@@ -558,6 +558,7 @@ export class ReplicaManager {
         break;
       }
       case 'follow':
+        await hosted.drainFollowerWrites();
         await hosted.log.flush();
         this.run(hosted, hosted.core.becomeFollower(registration));
         break;

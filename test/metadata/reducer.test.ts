@@ -280,6 +280,13 @@ describe('offsets, producer ids, controller leader', () => {
     expect(image.controllerLeader).toEqual({ id: 1, epoch: 3 });
     expect(apply(image, leader(2, 4)).controllerLeader).toEqual({ id: 2, epoch: 4 });
     expect(() => apply(image, leader(2, 3))).toThrow(/controller epoch/);
+    expect(() => apply(image, leader(1, 2))).toThrow(/controller epoch/);
+  });
+
+  it('replays a repeated LeaderChange of the same leadership (written by controllers before a fix)', () => {
+    const leader: MetadataRecord = { type: 'leaderChange', leaderId: nodeId(3), epoch: term(62) };
+    const image = apply(emptyImage(), leader);
+    expect(apply(image, leader).controllerLeader).toEqual({ id: 3, epoch: 62 });
   });
 });
 

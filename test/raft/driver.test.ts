@@ -103,6 +103,10 @@ describe('RaftDriver', () => {
     expect(fatal.map((error) => error.message)).toEqual(['EIO: fsync failed']);
     expect(driver.fatalError()?.message).toBe('EIO: fsync failed');
     await expect(driver.propose(new Uint8Array([2]))).rejects.toThrow(/stopped/);
+    // A listener registered after the loop stopped (a node that failed while replaying its log at
+    // start) is told too, or the node would serve on without its metadata.
+    const late = await new Promise<Error>((resolve) => driver.onFatal(resolve));
+    expect(late.message).toBe('EIO: fsync failed');
     await driver.stop();
   });
 

@@ -368,6 +368,31 @@ describe('PartitionCore follower answers', () => {
     expect(core.onFetchAnswer(B1, { ...asked, currentLeaderEpoch: 1 }, answer)).toEqual({ kind: 'ignore' });
   });
 
+  it('takes no role when the leader or epoch changes until the shell flushed what the old fetcher wrote', () => {
+    // Seed 117 of the whole-cluster simulation: the old fetcher's append was not flushed yet (it flushes
+    // after its whole answer) when the follower took the new leader, whose first fetch offset was then
+    // past the flushed offset.
+    const { core, log } = follower();
+    log.append([2]);
+    const next = registration({ leader: B3, leaderEpoch: 3 });
+    const step = core.applyRegistration(next);
+    expect(step.kind).toBe('follow');
+    expect(core.role).toEqual({ kind: 'none' });
+    expect(core.fetchPosition()).toBeNull();
+    expect(core.onFetchAnswer(B1, asked, answer)).toEqual({ kind: 'ignore' });
+    log.flush();
+    expect(kinds(core.becomeFollower(next))).toEqual(['wake-fetches']);
+    expect(core.fetchPosition()).toEqual({
+      leader: B3,
+      currentLeaderEpoch: 3,
+      fetchOffset: 5,
+      lastFetchedEpoch: 2,
+    });
+    // A registration of the same leadership (an ISR change) keeps the role.
+    expect(core.applyRegistration({ ...next, isr: [B2, B3] }).kind).toBe('done');
+    expect(core.role).toEqual({ kind: 'follower', leader: B3, leaderEpoch: 3 });
+  });
+
   it('backs off on a refusal, truncates by epoch on a diverging epoch, appends otherwise', () => {
     const { core } = follower();
     const fenced = { ...answer, error: { name: 'FENCED_LEADER_EPOCH' as const } };

@@ -83,6 +83,12 @@ export class QuorumController {
   private readonly sessions: BrokerSessions;
   /** The Raft term this node leads, or null. Active once its LeaderChange record has committed. */
   private epoch: Term | null = null;
+  /**
+   * The last term this node was told it leads. A term has one leader and one LeaderChange record: once
+   * resigned from a term (a shutdown resigns while Raft still reports the leadership), the controller
+   * never takes that term again, or it would write a second LeaderChange for it.
+   */
+  private lastLedEpoch: Term | null = null;
   /** When the last preferred leader election ran; a new active controller waits a whole interval. */
   private lastRebalanceMs = Number.NEGATIVE_INFINITY;
   private active = false;
@@ -112,7 +118,8 @@ export class QuorumController {
    * be made on it.
    */
   becomeLeader(epoch: Term): void {
-    if (this.epoch === epoch) return;
+    if (this.lastLedEpoch !== null && epoch <= this.lastLedEpoch) return;
+    this.lastLedEpoch = epoch;
     this.epoch = epoch;
     this.active = false;
     const activation = this.queue.then(async () => {

@@ -173,6 +173,22 @@ describe('activation', () => {
     expect(await register(fixture, 1)).toBe(fixture.log.image().offset);
   });
 
+  it('never takes a term again once it resigned from it: one LeaderChange per term', async () => {
+    // A shutdown resigns while Raft still reports the leadership, and the status listener calls
+    // becomeLeader again: a second LeaderChange for the same term was written (nemesis, seed 20261206).
+    const fixture = await activeFixture();
+    const epoch = fixture.log.image().controllerLeader?.epoch;
+    expect(epoch).toBeDefined();
+    const appendsBefore = fixture.log.appendCalls.length;
+    fixture.controller.resign();
+    fixture.controller.becomeLeader(term(Number(epoch)));
+    fixture.controller.becomeLeader(term(Number(epoch) - 1));
+    await flush();
+    expect(fixture.controller.isActive()).toBe(false);
+    expect(fixture.log.appendCalls.length).toBe(appendsBefore);
+    expect(await errorOf(fixture.controller.registerBroker(registerRequest(1)))).toBe('NOT_CONTROLLER');
+  });
+
   it('fails requests with NOT_CONTROLLER when its append is rejected (leadership lost)', async () => {
     const fixture = await activeFixture();
     fixture.log.rejecting = true;
