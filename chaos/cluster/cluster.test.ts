@@ -44,10 +44,8 @@ describe('whole-cluster simulation', () => {
     for (const seed of [446, 793]) await runClusterSeed(seed);
   });
 
-  // A product bug still open (chaos/README.md, "Findings"): fails until fixed; `it.fails` then fails
-  // too, and it becomes a plain regression test.
-  it.fails('seed 117: a broker restarted after its log dir failed fetches with an unflushed log end', async () => {
-    await runClusterSeed(117);
+  it("seeds 117 and 242: a follower taking a new leader flushes the old fetcher's last append first", async () => {
+    for (const seed of [117, 242]) await runClusterSeed(seed);
   });
 
   it('replays a seed to the same trace', async () => {
