@@ -17,7 +17,7 @@ describe('deterministic simulation', () => {
     it(`passes seeds ${first}..${first + BATCH - 1}`, () => {
       for (let seed = first; seed < first + BATCH; seed++) {
         const outcome = runSeed(seed);
-        expect(outcome.message, `replay: node chaos/sim-cli.ts --seed ${seed}`).toBeUndefined();
+        expect(outcome.message, `replay: node chaos/sim-cli.ts --raft --seed ${seed}`).toBeUndefined();
         expect(outcome.ok).toBe(true);
       }
     });

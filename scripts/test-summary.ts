@@ -36,6 +36,17 @@ if (existsSync(simFile)) {
   failed++;
 }
 
+const clusterSimFile = join(folder, 'sim-cluster.json');
+if (existsSync(clusterSimFile)) {
+  const sim = JSON.parse(readFileSync(clusterSimFile, 'utf8')) as { passed: number; failed: number };
+  console.log(`whole-cluster simulation seeds: ${sim.passed} passed, ${sim.failed} failed`);
+  passed += sim.passed;
+  failed += sim.failed;
+} else {
+  console.log('whole-cluster simulation: no result file');
+  failed++;
+}
+
 // The real-process nemesis: its checks count as tests.
 const chaosFile = join(folder, 'chaos.json');
 if (existsSync(chaosFile)) {

@@ -30,5 +30,5 @@ export function runSeed(seed: number, bug: PlantedBug | null = null): SeedOutcom
 }
 
 export function replayCommand(seed: number, bug: PlantedBug | null): string {
-  return `node chaos/sim-cli.ts --seed ${seed}${bug === null ? '' : ` --bug ${bug}`}`;
+  return `node chaos/sim-cli.ts --raft --seed ${seed}${bug === null ? '' : ` --bug ${bug}`}`;
 }

@@ -83,6 +83,7 @@ export function isKafkaError(error: unknown, errorName?: KafkaErrorName): error 
 }
 
 export function kafkaErrorByCode(code: number): KafkaErrorName | null {
-  for (const [name, spec] of Object.entries(KafkaErrors)) if (spec.code === code) return name as KafkaErrorName;
+  for (const [name, spec] of Object.entries(KafkaErrors))
+    if (spec.code === code) return name as KafkaErrorName;
   return null;
 }

@@ -25,6 +25,43 @@ export interface ControllerRpcHandler {
   leaderHint(): number;
 }
 
+/** The status and protobuf body of the answer to one controller request. */
+export interface ControllerReply {
+  readonly statusCode: number;
+  readonly body: Uint8Array;
+}
+
+/**
+ * Answers one controller request: decodes it, runs it on the handler, encodes the response, or a
+ * ControllerError with the leader hint (also used by the whole-cluster simulation, without HTTP).
+ */
+export async function answerControllerRequest(
+  handler: ControllerRpcHandler,
+  operation: string,
+  body: unknown,
+  logger: Pick<Logger, 'error'>,
+): Promise<ControllerReply> {
+  const fail = (statusCode: number, errorName: string, message: string): ControllerReply => ({
+    statusCode,
+    body: encodeError({ errorName, message, leaderId: handler.leaderHint() }),
+  });
+  if (!isControllerOperation(operation))
+    return fail(404, 'INVALID_REQUEST', `Unknown operation ${operation}`);
+  if (!(body instanceof Uint8Array)) return fail(415, 'INVALID_REQUEST', `The body must be ${PROTOBUF}`);
+  try {
+    const decoded = decodeRequest(operation, body);
+    const response = await handler.handle(operation, decoded);
+    return { statusCode: 200, body: encodeResponse(operation, response) };
+  } catch (error) {
+    if (error instanceof ControllerRpcCodecError) return fail(400, 'INVALID_REQUEST', error.message);
+    if (isKafkaError(error)) {
+      return fail(error.retriable ? 503 : 400, error.errorName, error.message);
+    }
+    logger.error({ err: error, operation }, 'controller request failed');
+    return fail(500, 'UNKNOWN_SERVER_ERROR', 'The controller failed to handle the request.');
+  }
+}
+
 export function registerControllerRoutes(
   server: InternalServer,
   handler: ControllerRpcHandler,
@@ -33,31 +70,8 @@ export function registerControllerRoutes(
   server.post<{ Params: { operation: string } }>(
     `${CONTROLLER_RPC_PATH}:operation`,
     async (request, reply) => {
-      const operation = request.params.operation;
-      const fail = (status: number, errorName: string, message: string) =>
-        reply
-          .code(status)
-          .type(PROTOBUF)
-          .send(Buffer.from(encodeError({ errorName, message, leaderId: handler.leaderHint() })));
-      if (!isControllerOperation(operation))
-        return fail(404, 'INVALID_REQUEST', `Unknown operation ${operation}`);
-      const body = request.body;
-      if (!(body instanceof Uint8Array)) return fail(415, 'INVALID_REQUEST', `The body must be ${PROTOBUF}`);
-      try {
-        const decoded = decodeRequest(operation, body);
-        const response = await handler.handle(operation, decoded);
-        return reply
-          .code(200)
-          .type(PROTOBUF)
-          .send(Buffer.from(encodeResponse(operation, response)));
-      } catch (error) {
-        if (error instanceof ControllerRpcCodecError) return fail(400, 'INVALID_REQUEST', error.message);
-        if (isKafkaError(error)) {
-          return fail(error.retriable ? 503 : 400, error.errorName, error.message);
-        }
-        logger.error({ err: error, operation }, 'controller request failed');
-        return fail(500, 'UNKNOWN_SERVER_ERROR', 'The controller failed to handle the request.');
-      }
+      const answer = await answerControllerRequest(handler, request.params.operation, request.body, logger);
+      return reply.code(answer.statusCode).type(PROTOBUF).send(Buffer.from(answer.body));
     },
   );
 }

@@ -4,11 +4,10 @@
 // publishing to its data plane (metadata-publisher.ts); the controller unfences it once its heartbeat
 // shows the registration applied. A controller that forgot it (STALE_BROKER_EPOCH) makes it register
 // again. On stop, a controlled shutdown hands its leaderships over before the process exits.
-import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { isKafkaError } from '../common/kafka-errors.ts';
 import type { Endpoint } from '../metadata/controller/rpc-codec.ts';
+import { sleep, type Timers } from '../replication/timers.ts';
 import type { ControllerClient } from './controller-client.ts';
 
 export type BrokerState = 'registering' | 'fenced' | 'running' | 'shuttingDown' | 'stopped';
@@ -25,11 +24,14 @@ export interface BrokerLifecycleOptions {
   /** Kafka's setReadyToUnfence: the broker acts on current metadata (until then it stays fenced). */
   readonly readyToUnfence: () => boolean;
   readonly heartbeatIntervalMs: number;
+  /** A new id for each process (randomUUID()): the controller tells a restart from a retry by it. */
+  readonly incarnationId: string;
+  readonly timers: Timers;
   readonly logger: Logger;
 }
 
 export class BrokerLifecycle {
-  readonly incarnationId = randomUUID();
+  readonly incarnationId: string;
   private readonly options: BrokerLifecycleOptions;
   private stateValue: BrokerState = 'registering';
   private brokerEpoch: number | null = null;
@@ -39,6 +41,7 @@ export class BrokerLifecycle {
 
   constructor(options: BrokerLifecycleOptions) {
     this.options = options;
+    this.incarnationId = options.incarnationId;
   }
 
   get state(): BrokerState {
@@ -64,8 +67,9 @@ export class BrokerLifecycle {
     await this.loop;
     if (this.brokerEpoch === null) return true;
     this.stateValue = 'shuttingDown';
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
+    const { timers } = this.options;
+    const deadline = timers.nowMs() + timeoutMs;
+    while (timers.nowMs() < deadline) {
       if (quorumLost()) {
         // The whole cluster is going down (or this node is cut off): no controller can answer.
         this.options.logger.warn(
@@ -76,7 +80,7 @@ export class BrokerLifecycle {
         return false;
       }
       try {
-        const response = await this.heartbeat(true, Math.min(1000, deadline - Date.now()));
+        const response = await this.heartbeat(true, Math.min(1000, deadline - timers.nowMs()));
         if (response.shouldShutDown) {
           this.options.logger.info({ broker: this.options.brokerId }, 'controlled shutdown complete');
           this.stateValue = 'stopped';
@@ -85,7 +89,11 @@ export class BrokerLifecycle {
       } catch (error) {
         this.options.logger.warn({ err: error }, 'controlled shutdown heartbeat failed');
       }
-      await sleep(Math.min(200, Math.max(0, deadline - Date.now())));
+      await sleep(
+        timers,
+        Math.min(200, Math.max(0, deadline - timers.nowMs())),
+        new AbortController().signal,
+      );
     }
     this.options.logger.warn({ broker: this.options.brokerId, timeoutMs }, 'controlled shutdown timed out');
     this.stateValue = 'stopped';
@@ -161,11 +169,8 @@ export class BrokerLifecycle {
     );
   }
 
-  private async pause(ms: number): Promise<void> {
-    try {
-      await sleep(ms, undefined, { signal: this.wake.signal });
-    } catch {
-      // Woken up to stop.
-    }
+  /** Waits `ms`, or less when woken up to stop. */
+  private pause(ms: number): Promise<void> {
+    return sleep(this.options.timers, ms, this.wake.signal);
   }
 }

@@ -1,13 +1,12 @@
 // Sends requests to the active controller, wherever it is: the Raft leader this node knows of first,
 // then every voter in turn; NOT_CONTROLLER answers redirect to their hint. Bounded by a deadline, so a
-// cluster without a quorum answers REQUEST_TIMED_OUT instead of hanging.
-import { setTimeout as sleep } from 'node:timers/promises';
+// cluster without a quorum answers REQUEST_TIMED_OUT instead of hanging. Time and the wire are ports, so
+// the same client runs in the whole-cluster simulation.
 import type { Logger } from 'pino';
-import { Client } from 'undici';
 import type { NodeId } from '../../raft/types.ts';
 import { KafkaError } from '../common/kafka-errors.ts';
+import { sleep, type Timers } from '../replication/timers.ts';
 import {
-  CONTROLLER_RPC_PATH,
   type ControllerMessages,
   type ControllerOperation,
   decodeError,
@@ -16,9 +15,28 @@ import {
   errorFromMessage,
 } from '../metadata/controller/rpc-codec.ts';
 
+/** A controller's answer as it came back: 200 with a response, or an error status with a ControllerError. */
+export interface ControllerAnswer {
+  readonly statusCode: number;
+  readonly body: Uint8Array;
+}
+
+/** Carries one encoded request to a controller (HttpControllerTransport on the real network). */
+export interface ControllerTransport {
+  post(
+    target: NodeId,
+    operation: ControllerOperation,
+    body: Uint8Array,
+    timeoutMs: number,
+  ): Promise<ControllerAnswer>;
+  close(): Promise<void>;
+}
+
 export interface ControllerClientOptions {
-  /** The controllers' internal addresses ("host:port"), from controller.quorum.voters. */
-  readonly voters: ReadonlyMap<NodeId, string>;
+  /** The controllers (controller.quorum.voters). */
+  readonly voters: readonly NodeId[];
+  readonly transport: ControllerTransport;
+  readonly timers: Timers;
   /** The Raft leader this node currently knows of (0 if none). */
   readonly leaderHint: () => NodeId;
   readonly requestTimeoutMs: number;
@@ -27,8 +45,9 @@ export interface ControllerClientOptions {
 
 export class ControllerClient {
   private readonly options: ControllerClientOptions;
-  private readonly clients = new Map<NodeId, Client>();
   private closed = false;
+  /** Aborted by close(): a backoff in progress ends at once. */
+  private readonly closing = new AbortController();
 
   constructor(options: ControllerClientOptions) {
     this.options = options;
@@ -40,11 +59,12 @@ export class ControllerClient {
     timeoutMs = this.options.requestTimeoutMs,
   ): Promise<ControllerMessages[O]['response']> {
     const body = encodeRequest(operation, request);
-    const deadline = Date.now() + timeoutMs;
-    const voters = [...this.options.voters.keys()];
+    const { timers } = this.options;
+    const deadline = timers.nowMs() + timeoutMs;
+    const voters = this.options.voters;
     let next: NodeId = this.options.leaderHint();
     let lastError: unknown = null;
-    for (let attempt = 0; !this.closed && Date.now() < deadline; attempt++) {
+    for (let attempt = 0; !this.closed && timers.nowMs() < deadline; attempt++) {
       const target = voters.includes(next) ? next : voters[attempt % voters.length]!;
       next = voters[(voters.indexOf(target) + 1) % voters.length]!;
       try {
@@ -60,7 +80,11 @@ export class ControllerClient {
         }
         // No one knows the controller yet (an election is running), or the target is down.
         // Short and capped: during an election the answer is worth having as soon as a leader exists.
-        await sleep(Math.min(25 * 2 ** Math.min(attempt, 3), Math.max(0, deadline - Date.now())));
+        await sleep(
+          timers,
+          Math.min(25 * 2 ** Math.min(attempt, 3), Math.max(0, deadline - timers.nowMs())),
+          this.closing.signal,
+        );
       }
     }
     throw new KafkaError(
@@ -72,8 +96,8 @@ export class ControllerClient {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.clients.values()].map((client) => client.close().catch(() => undefined)));
-    this.clients.clear();
+    this.closing.abort();
+    await this.options.transport.close();
   }
 
   private async post<O extends ControllerOperation>(
@@ -82,33 +106,12 @@ export class ControllerClient {
     body: Uint8Array,
     deadline: number,
   ): Promise<ControllerMessages[O]['response']> {
-    const timeoutMs = Math.max(1, deadline - Date.now());
-    const response = await this.client(target).request({
-      method: 'POST',
-      path: `${CONTROLLER_RPC_PATH}${operation}`,
-      headers: { 'content-type': 'application/x-protobuf' },
-      body,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-    });
-    const bytes = new Uint8Array(await response.body.arrayBuffer());
-    if (response.statusCode === 200) return decodeResponse(operation, bytes);
-    const error = decodeError(bytes);
+    const timeoutMs = Math.max(1, deadline - this.options.timers.nowMs());
+    const answer = await this.options.transport.post(target, operation, body, timeoutMs);
+    if (answer.statusCode === 200) return decodeResponse(operation, answer.body);
+    const error = decodeError(answer.body);
     if (error.errorName === 'NOT_CONTROLLER') throw new RedirectError(error.leaderId, error.message);
     throw errorFromMessage(error);
-  }
-
-  private client(target: NodeId): Client {
-    let client = this.clients.get(target);
-    if (client === undefined || client.destroyed || client.closed) {
-      client = new Client(`http://${this.options.voters.get(target)}`, {
-        allowH2: true,
-        h2Options: { useH2c: true },
-        connectTimeout: this.options.requestTimeoutMs,
-      });
-      this.clients.set(target, client);
-    }
-    return client;
   }
 }
 

@@ -1,6 +1,8 @@
 // Serves controller RPCs on this node: decoded requests go to the local QuorumController, which answers
 // NOT_CONTROLLER unless it is the active one.
-import { type RaftDriver, ReadIndexError } from '../../raft/driver.ts';
+import { ReadIndexError } from '../../raft/driver.ts';
+import type { RaftStatus } from '../../raft/node.ts';
+import type { LogIndex } from '../../raft/types.ts';
 import { KafkaError } from '../common/kafka-errors.ts';
 import type { QuorumController } from '../metadata/controller/quorum-controller.ts';
 import type { ControllerMessages, ControllerOperation } from '../metadata/controller/rpc-codec.ts';
@@ -14,14 +16,21 @@ type Handlers = {
   ) => Promise<ControllerMessages[O]['response']>;
 };
 
+/** What the controller RPCs need of the metadata Raft (the RaftDriver, or a simulated node). */
+export interface ControllerRaft {
+  status(): RaftStatus;
+  /** Raft's ReadIndex; rejects with a ReadIndexError where no read index can be had. */
+  readIndex(): Promise<LogIndex>;
+}
+
 export class ControllerRpc implements ControllerRpcHandler {
   private readonly handlers: Handlers;
-  private readonly driver: RaftDriver;
+  private readonly driver: ControllerRaft;
 
   constructor(options: {
     clusterId: string;
     controller: QuorumController;
-    driver: RaftDriver;
+    driver: ControllerRaft;
     quorum: QuorumTracker;
     nowMs: () => number;
   }) {

@@ -28,6 +28,7 @@ import { brokerAddress } from './broker-address.ts';
 import { NamedListeners } from './named-listeners.ts';
 import { buildNodeConfig, configToProperties, type NodeConfig } from './config.ts';
 import { ControllerClient } from './controller-client.ts';
+import { HttpControllerTransport } from './controller-http-transport.ts';
 import { ControllerRpc } from './controller-rpc.ts';
 import { DataService } from './data-service.ts';
 import { FatalSignal } from './fatal-signal.ts';
@@ -246,7 +247,12 @@ export class KraftNode {
     });
 
     const client = new ControllerClient({
-      voters: voterAddresses,
+      voters,
+      transport: new HttpControllerTransport({
+        addresses: voterAddresses,
+        connectTimeoutMs: config.controllerQuorumRequestTimeoutMs,
+      }),
+      timers: realTimers,
       leaderHint: () => raft.status().leader,
       requestTimeoutMs: config.controllerQuorumRequestTimeoutMs,
       logger,
@@ -344,6 +350,8 @@ export class KraftNode {
         metadataOffset: () => stateMachine.image().offset,
         readyToUnfence: () => publisher.isOpen(),
         heartbeatIntervalMs: config.brokerHeartbeatIntervalMs,
+        incarnationId: randomUUID(),
+        timers: realTimers,
         logger,
       });
       lifecycle.start();

@@ -13,6 +13,7 @@ import { KafkaError } from '../common/kafka-errors.ts';
 import type { BrokerId, PartitionEpoch, PartitionId, TopicId } from '../metadata/ids.ts';
 import type { MetadataImage, PartitionRegistration, TopicImage } from '../metadata/image.ts';
 import { logDirFailure } from '../storage/errors.ts';
+import type { FileSystem } from '../storage/file-system.ts';
 import type { LogConfig } from '../storage/log-config.ts';
 import { type AppendResult, PartitionLog } from '../storage/partition-log.ts';
 import { offset } from '../storage/types.ts';
@@ -38,6 +39,8 @@ export interface AlterPartitionRequest {
 export interface ReplicaManagerOptions {
   readonly brokerId: BrokerId;
   readonly logDir: string;
+  /** The file system of the partition logs (node:fs by default; the simulation's sim-fs). */
+  readonly fs?: FileSystem;
   /** The broker's log defaults (log.retention.ms, log.segment.bytes...); topic configs override them. */
   readonly logConfig?: Partial<LogConfig>;
   /** log.retention.check.interval.ms */
@@ -464,9 +467,10 @@ export class ReplicaManager {
     let kept: boolean;
     let log: PartitionLog;
     try {
-      kept = await claimPartitionDir(dir, topic.id);
+      kept = await claimPartitionDir(dir, topic.id, this.options.fs);
       log = await PartitionLog.open({
         dir,
+        ...(this.options.fs !== undefined ? { fs: this.options.fs } : {}),
         ...(this.options.logConfig ? { config: this.options.logConfig } : {}),
         now: () => this.options.timers.nowMs(),
         onFailure: (error) => this.logDirFailed(error, name),
@@ -508,7 +512,7 @@ export class ReplicaManager {
       ),
     );
     await hosted.log.close().catch(() => undefined);
-    await removePartitionDir(hosted.log.dir);
+    await removePartitionDir(hosted.log.dir, this.options.fs);
     this.options.logger.info({ partition: hosted.name }, 'partition removed from this broker');
   }
 

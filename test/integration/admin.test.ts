@@ -27,7 +27,9 @@ describe('topic administration through any node (real processes)', () => {
     for (const id of [1, 2, 3]) {
       const partitions = await waitFor(`orders on node ${id}`, async () => {
         const answer = await cluster.get(id, `${cluster.topicsPath()}/orders/partitions`);
-        return answer.status === 200 ? (answer.body.data as Array<{ leader_id: number; replica_ids: number[]; isr: number[] }>) : undefined;
+        return answer.status === 200
+          ? (answer.body.data as Array<{ leader_id: number; replica_ids: number[]; isr: number[] }>)
+          : undefined;
       });
       expect(partitions).toHaveLength(3);
       for (const partition of partitions) {
@@ -63,18 +65,30 @@ describe('topic administration through any node (real processes)', () => {
 
     expect((await cluster.http(2, 'DELETE', `${cluster.topicsPath()}/orders`)).status).toBe(204);
     for (const id of [1, 2, 3]) {
-      await waitFor(`orders gone on node ${id}`, async () => (await cluster.get(id, `${cluster.topicsPath()}/orders`)).status === 404);
+      await waitFor(
+        `orders gone on node ${id}`,
+        async () => (await cluster.get(id, `${cluster.topicsPath()}/orders`)).status === 404,
+      );
     }
   });
 
   it('answers Kafka errors with the REST proxy error shape', async () => {
-    const first = await cluster.http(1, 'POST', cluster.topicsPath(), { topic_name: 'dup', partitions_count: 1 });
+    const first = await cluster.http(1, 'POST', cluster.topicsPath(), {
+      topic_name: 'dup',
+      partitions_count: 1,
+    });
     expect(first.status).toBe(201);
-    const again = await cluster.http(3, 'POST', cluster.topicsPath(), { topic_name: 'dup', partitions_count: 1 });
+    const again = await cluster.http(3, 'POST', cluster.topicsPath(), {
+      topic_name: 'dup',
+      partitions_count: 1,
+    });
     expect(again.status).toBe(400);
     expect(again.body).toEqual({ error_code: 40002, message: "Topic 'dup' already exists." });
 
-    const tooMany = await cluster.http(2, 'POST', cluster.topicsPath(), { topic_name: 'rf4', replication_factor: 4 });
+    const tooMany = await cluster.http(2, 'POST', cluster.topicsPath(), {
+      topic_name: 'rf4',
+      replication_factor: 4,
+    });
     expect(tooMany.status).toBe(400);
     expect(tooMany.body.message).toMatch(/replication factor of 4 cannot be reached because only 3 broker/);
 
@@ -95,7 +109,10 @@ describe('topic administration through any node (real processes)', () => {
     for (let round = 0; round < 6; round++) {
       const via = (round % 3) + 1;
       const name = `instant-${round}`;
-      const created = await cluster.http(via, 'POST', cluster.topicsPath(), { topic_name: name, partitions_count: 2 });
+      const created = await cluster.http(via, 'POST', cluster.topicsPath(), {
+        topic_name: name,
+        partitions_count: 2,
+      });
       expect(created.status, JSON.stringify(created.body)).toBe(201);
       for (const other of [1, 2, 3].filter((id) => id !== via)) {
         const partitions = await cluster.get(other, `${cluster.topicsPath()}/${name}/partitions`);
@@ -108,7 +125,10 @@ describe('topic administration through any node (real processes)', () => {
   });
 
   it('exposes Prometheus metrics: quorum, partitions by role, per-replica offsets', async () => {
-    const created = await cluster.http(2, 'POST', cluster.topicsPath(), { topic_name: 'measured', partitions_count: 3 });
+    const created = await cluster.http(2, 'POST', cluster.topicsPath(), {
+      topic_name: 'measured',
+      partitions_count: 3,
+    });
     expect(created.status).toBe(201);
     const text = await waitFor('the measured topic in node 1 metrics', async () => {
       const body = await (await fetch(`http://127.0.0.1:${cluster.node(1).clientPort}/metrics`)).text();

@@ -8,7 +8,8 @@ let cluster: ProcessCluster | null = null;
 
 afterEach(async (context) => {
   if (cluster !== null && context.task.result?.state === 'fail') {
-    for (const id of cluster.nodes.keys()) console.log(`--- node ${id} log (tail)\n${(await cluster.logs(id)).slice(-4000)}`);
+    for (const id of cluster.nodes.keys())
+      console.log(`--- node ${id} log (tail)\n${(await cluster.logs(id)).slice(-4000)}`);
   }
   await cluster?.destroy();
   cluster = null;
@@ -33,7 +34,9 @@ describe('produce and read through any node (real processes)', () => {
     }
     // Offsets in a partition are dense and in produce order.
     for (const partition of [0, 1, 2]) {
-      expect(acked.filter((r) => r.partition === partition).map((r) => r.offset)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(acked.filter((r) => r.partition === partition).map((r) => r.offset)).toEqual([
+        0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+      ]);
     }
 
     const leader = (await cluster.partitions(1, 'ledger')).find((p) => p.partition_id === 0)!.leader_id;
@@ -42,7 +45,9 @@ describe('produce and read through any node (real processes)', () => {
     // Produces keep succeeding once a new leader is elected (min.insync.replicas 2 of the 2 left).
     for (let i = 0; i < 30; i++) {
       const via = survivors[i % 2]!;
-      const record = await waitFor(`record after-${i} acknowledged`, () => produce(cluster!, via, 'ledger', i % 3, `after-${i}`).then((r) => r ?? undefined));
+      const record = await waitFor(`record after-${i} acknowledged`, () =>
+        produce(cluster!, via, 'ledger', i % 3, `after-${i}`).then((r) => r ?? undefined),
+      );
       acked.push(record);
     }
 
@@ -59,7 +64,10 @@ describe('produce and read through any node (real processes)', () => {
         expect(offsets.body.end_offset).toBeGreaterThan(last);
         const records = await readAll(cluster, via, 'ledger', partition);
         for (const record of acked.filter((r) => r.partition === partition)) {
-          expect(records.get(record.offset), `${record.value} at ${partition}/${record.offset} via node ${via}`).toBe(record.value);
+          expect(
+            records.get(record.offset),
+            `${record.value} at ${partition}/${record.offset} via node ${via}`,
+          ).toBe(record.value);
         }
       }
     }

@@ -7,7 +7,8 @@ let cluster: ProcessCluster | null = null;
 
 afterEach(async (context) => {
   if (cluster !== null && context.task.result?.state === 'fail') {
-    for (const id of cluster.nodes.keys()) console.log(`--- node ${id} log (tail)\n${(await cluster.logs(id)).slice(-4000)}`);
+    for (const id of cluster.nodes.keys())
+      console.log(`--- node ${id} log (tail)\n${(await cluster.logs(id)).slice(-4000)}`);
   }
   await cluster?.destroy();
   cluster = null;
@@ -21,7 +22,11 @@ async function leaderOf(c: ProcessCluster, askId: number): Promise<number> {
 }
 
 async function createTopic(c: ProcessCluster, via: number, name: string, partitions = 3): Promise<void> {
-  const answer = await c.http(via, 'POST', c.topicsPath(), { topic_name: name, partitions_count: partitions, replication_factor: 3 });
+  const answer = await c.http(via, 'POST', c.topicsPath(), {
+    topic_name: name,
+    partitions_count: partitions,
+    replication_factor: 3,
+  });
   expect(answer.status, JSON.stringify(answer.body)).toBe(201);
   // A create is answered once committed; other nodes apply it a few milliseconds later.
   for (const [id, node] of c.nodes) {
@@ -48,7 +53,9 @@ describe('failures of real processes', () => {
       const leader = answer.status === 200 ? (answer.body.leader_id as number) : 0;
       return leader > 0 && leader !== oldLeader ? leader : undefined;
     });
-    console.log(`metadata leader ${oldLeader} killed; node ${newLeader} leads after ${Date.now() - killedAt} ms`);
+    console.log(
+      `metadata leader ${oldLeader} killed; node ${newLeader} leads after ${Date.now() - killedAt} ms`,
+    );
 
     await createTopic(cluster, survivor, 'after');
     cluster.start(oldLeader);
@@ -91,9 +98,12 @@ describe('failures of real processes', () => {
     await cluster.waitImagesEqual();
   });
 
-  it('SIGTERM: a controlled shutdown moves the node\'s leaderships before it exits', async () => {
+  it("SIGTERM: a controlled shutdown moves the node's leaderships before it exits", async () => {
     // A long session: if leaderships move before the process is gone, only the controlled shutdown did it.
-    cluster = await ProcessCluster.create({ controllers: 3, overrides: { 'broker.session.timeout.ms': '60000' } });
+    cluster = await ProcessCluster.create({
+      controllers: 3,
+      overrides: { 'broker.session.timeout.ms': '60000' },
+    });
     await cluster.startAll();
     await createTopic(cluster, 1, 'payments', 6);
     const metadataLeader = await leaderOf(cluster, 1);

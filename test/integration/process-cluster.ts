@@ -61,7 +61,9 @@ export async function waitFor<T>(
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
@@ -90,7 +92,10 @@ export class ProcessCluster {
     const count = options.controllers + (options.brokers ?? 0);
     const ports: { client: number; internal: number }[] = [];
     for (let i = 0; i < count; i++) ports.push({ client: await freePort(), internal: await freePort() });
-    const voters = Array.from({ length: options.controllers }, (_, i) => `${i + 1}@127.0.0.1:${ports[i]!.internal}`).join(',');
+    const voters = Array.from(
+      { length: options.controllers },
+      (_, i) => `${i + 1}@127.0.0.1:${ports[i]!.internal}`,
+    ).join(',');
     for (let i = 0; i < count; i++) {
       const id = i + 1;
       const isController = id <= options.controllers;
@@ -107,12 +112,19 @@ export class ProcessCluster {
         'broker.heartbeat.interval.ms': '200',
         'broker.session.timeout.ms': '2000',
         'num.partitions': '1',
-        'default.replication.factor': String(Math.min(3, isController && options.controllerOnly ? (options.brokers ?? 1) : count)),
+        'default.replication.factor': String(
+          Math.min(3, isController && options.controllerOnly ? (options.brokers ?? 1) : count),
+        ),
         'min.insync.replicas': '2',
         ...options.overrides,
       };
       const configFile = join(root, `node-${id}.properties`);
-      await writeFile(configFile, Object.entries(properties).map(([k, v]) => `${k}=${v}`).join('\n'));
+      await writeFile(
+        configFile,
+        Object.entries(properties)
+          .map(([k, v]) => `${k}=${v}`)
+          .join('\n'),
+      );
       cluster.nodes.set(id, {
         id,
         roles,
@@ -139,7 +151,9 @@ export class ProcessCluster {
     const node = this.node(id);
     if (node.process !== null) throw new Error(`node ${id} is running`);
     node.log = createWriteStream(node.logFile, { flags: 'a' });
-    const child = spawn(process.execPath, [MAIN, '--config', node.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN, '--config', node.configFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout.pipe(node.log, { end: false });
     child.stderr.pipe(node.log, { end: false });
     node.process = child;
@@ -163,7 +177,11 @@ export class ProcessCluster {
   async waitReady(timeoutMs = 20_000): Promise<void> {
     const running = [...this.nodes.values()].filter((node) => node.process !== null);
     for (const node of running) {
-      await waitFor(`node ${node.id} ready`, async () => (await this.get(node.id, '/ready')).status === 200, timeoutMs);
+      await waitFor(
+        `node ${node.id} ready`,
+        async () => (await this.get(node.id, '/ready')).status === 200,
+        timeoutMs,
+      );
     }
     const brokers = running.filter((node) => node.roles.includes('broker')).map((node) => node.id);
     for (const node of running) {
@@ -172,7 +190,9 @@ export class ProcessCluster {
         async () => {
           const answer = await this.get(node.id, `/v3/clusters/${this.clusterId}/brokers`);
           const unfenced = new Set(
-            (answer.body?.data ?? []).filter((b: { fenced: boolean }) => !b.fenced).map((b: { broker_id: number }) => b.broker_id),
+            (answer.body?.data ?? [])
+              .filter((b: { fenced: boolean }) => !b.fenced)
+              .map((b: { broker_id: number }) => b.broker_id),
           );
           return brokers.every((id) => unfenced.has(id));
         },
@@ -193,11 +213,18 @@ export class ProcessCluster {
     return this.http(id, 'GET', path);
   }
 
-  async http(id: number, method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT', path: string, body?: unknown): Promise<HttpAnswer> {
+  async http(
+    id: number,
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT',
+    path: string,
+    body?: unknown,
+  ): Promise<HttpAnswer> {
     const node = this.node(id);
     const response = await request(`http://127.0.0.1:${node.clientPort}${path}`, {
       method,
-      ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
+      ...(body !== undefined
+        ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }
+        : {}),
       headersTimeout: 15_000,
       bodyTimeout: 15_000,
     });
@@ -209,7 +236,10 @@ export class ProcessCluster {
   async internal(id: number, path: string): Promise<HttpAnswer> {
     const node = this.node(id);
     const { Client } = await import('undici');
-    const client = new Client(`http://127.0.0.1:${node.internalPort}`, { allowH2: true, h2Options: { useH2c: true } });
+    const client = new Client(`http://127.0.0.1:${node.internalPort}`, {
+      allowH2: true,
+      h2Options: { useH2c: true },
+    });
     try {
       const response = await client.request({ method: 'GET', path, headersTimeout: 5000, bodyTimeout: 5000 });
       return { status: response.statusCode, body: JSON.parse(await response.body.text()) };
@@ -226,9 +256,13 @@ export class ProcessCluster {
     return this.get(id, `/v3/clusters/${this.clusterId}/metadata-quorum`);
   }
 
-  async partitions(id: number, topic: string): Promise<Array<{ partition_id: number; leader_id: number; replica_ids: number[]; isr: number[] }>> {
+  async partitions(
+    id: number,
+    topic: string,
+  ): Promise<Array<{ partition_id: number; leader_id: number; replica_ids: number[]; isr: number[] }>> {
     const answer = await this.get(id, `${this.topicsPath()}/${topic}/partitions`);
-    if (answer.status !== 200) throw new Error(`partitions of ${topic}: ${answer.status} ${JSON.stringify(answer.body)}`);
+    if (answer.status !== 200)
+      throw new Error(`partitions of ${topic}: ${answer.status} ${JSON.stringify(answer.body)}`);
     return answer.body.data;
   }
 

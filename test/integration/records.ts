@@ -10,7 +10,13 @@ export interface Acked {
 }
 
 /** One record (acks=all, the default) through node `via`; null when it was not acknowledged. */
-export async function produce(c: ProcessCluster, via: number, topic: string, partition: number, value: string): Promise<Acked | null> {
+export async function produce(
+  c: ProcessCluster,
+  via: number,
+  topic: string,
+  partition: number,
+  value: string,
+): Promise<Acked | null> {
   const answer = await c.http(via, 'POST', `${c.topicsPath()}/${topic}/records`, {
     partition_id: partition,
     value: { type: 'STRING', data: value },
@@ -21,7 +27,12 @@ export async function produce(c: ProcessCluster, via: number, topic: string, par
 }
 
 /** Every record of a partition, read through `via` with the group-less v2 read, as [offset, value]. */
-export async function readAll(c: ProcessCluster, via: number, topic: string, partition: number): Promise<Map<number, string>> {
+export async function readAll(
+  c: ProcessCluster,
+  via: number,
+  topic: string,
+  partition: number,
+): Promise<Map<number, string>> {
   const records = new Map<number, string>();
   for (let offset = 0; ; ) {
     const response = await request(

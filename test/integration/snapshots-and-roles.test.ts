@@ -10,13 +10,17 @@ let cluster: ProcessCluster | null = null;
 
 afterEach(async (context) => {
   if (cluster !== null && context.task.result?.state === 'fail') {
-    for (const id of cluster.nodes.keys()) console.log(`--- node ${id} log (tail)\n${(await cluster.logs(id)).slice(-4000)}`);
+    for (const id of cluster.nodes.keys())
+      console.log(`--- node ${id} log (tail)\n${(await cluster.logs(id)).slice(-4000)}`);
   }
   await cluster?.destroy();
   cluster = null;
 });
 
-async function metadataFiles(c: ProcessCluster, id: number): Promise<{ snapshots: string[]; segments: string[] }> {
+async function metadataFiles(
+  c: ProcessCluster,
+  id: number,
+): Promise<{ snapshots: string[]; segments: string[] }> {
   const names = await readdir(join(c.node(id).dataDir, '__cluster_metadata-0'));
   return {
     snapshots: names.filter((name) => name.endsWith('.snap')),
@@ -36,7 +40,11 @@ describe('metadata snapshots (real processes)', () => {
     const { segments: laggardSegments } = await metadataFiles(cluster, laggard);
 
     for (let i = 0; i < 15; i++) {
-      const answer = await cluster.http(1, 'POST', cluster.topicsPath(), { topic_name: `t${i}`, partitions_count: 2, replication_factor: 2 });
+      const answer = await cluster.http(1, 'POST', cluster.topicsPath(), {
+        topic_name: `t${i}`,
+        partitions_count: 2,
+        replication_factor: 2,
+      });
       expect(answer.status, JSON.stringify(answer.body)).toBe(201);
     }
     for (const id of [1, 2]) {
@@ -81,15 +89,24 @@ describe('3 controllers and 2 broker-only nodes (real processes)', () => {
     const brokers = await cluster.get(1, `/v3/clusters/${cluster.clusterId}/brokers`);
     expect(brokers.body.data.map((broker: { broker_id: number }) => broker.broker_id).sort()).toEqual([4, 5]);
 
-    const created = await cluster.http(4, 'POST', cluster.topicsPath(), { topic_name: 'logs', partitions_count: 4, replication_factor: 2 });
+    const created = await cluster.http(4, 'POST', cluster.topicsPath(), {
+      topic_name: 'logs',
+      partitions_count: 4,
+      replication_factor: 2,
+    });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const partitions = await waitFor('logs visible on broker 5', async () => {
       const answer = await cluster!.get(5, `${cluster!.topicsPath()}/logs/partitions`);
-      return answer.status === 200 ? (answer.body.data as Array<{ replica_ids: number[]; leader_id: number }>) : undefined;
+      return answer.status === 200
+        ? (answer.body.data as Array<{ replica_ids: number[]; leader_id: number }>)
+        : undefined;
     });
     for (const partition of partitions) expect(partition.replica_ids.toSorted()).toEqual([4, 5]);
 
-    const tooMany = await cluster.http(5, 'POST', cluster.topicsPath(), { topic_name: 'x', replication_factor: 3 });
+    const tooMany = await cluster.http(5, 'POST', cluster.topicsPath(), {
+      topic_name: 'x',
+      replication_factor: 3,
+    });
     expect(tooMany.status).toBe(400);
     await cluster.waitImagesEqual();
   });

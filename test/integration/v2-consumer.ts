@@ -45,7 +45,9 @@ export async function createConsumer(
   });
   expect(created.status, JSON.stringify(created.body)).toBe(200);
   const consumer = { node, path: `/consumers/${group}/instances/${name}` };
-  const subscribed = await v2(c, node, 'POST', `${consumer.path}/subscription`, { topics: [options.topic ?? 'events'] });
+  const subscribed = await v2(c, node, 'POST', `${consumer.path}/subscription`, {
+    topics: [options.topic ?? 'events'],
+  });
   expect(subscribed.status, JSON.stringify(subscribed.body)).toBe(204);
   return consumer;
 }
@@ -54,7 +56,9 @@ export async function createConsumer(
 export async function poll(c: ProcessCluster, consumer: Consumer): Promise<string[]> {
   const answer = await v2(c, consumer.node, 'GET', `${consumer.path}/records?timeout=500&max_bytes=1048576`);
   expect(answer.status, JSON.stringify(answer.body)).toBe(200);
-  return (answer.body as Array<{ value: string }>).map((record) => Buffer.from(record.value, 'base64').toString('utf8'));
+  return (answer.body as Array<{ value: string }>).map((record) =>
+    Buffer.from(record.value, 'base64').toString('utf8'),
+  );
 }
 
 /** Commits everything the instance has read. */

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { ControllerMessages } from '../../src/metadata/controller/rpc-codec.ts';
 import { BrokerLifecycle } from '../../src/node/broker-lifecycle.ts';
 import type { ControllerClient } from '../../src/node/controller-client.ts';
+import { realTimers } from '../../src/node/real-timers.ts';
 import { waitFor } from '../integration/process-cluster.ts';
 
 type Heartbeat = ControllerMessages['broker-heartbeat']['request'];
@@ -37,6 +38,8 @@ describe('BrokerLifecycle', () => {
       metadataOffset: () => 12,
       readyToUnfence: () => ready,
       heartbeatIntervalMs: 5,
+      incarnationId: 'incarnation-1',
+      timers: realTimers,
       logger: pino({ level: 'silent' }),
     });
     lifecycle.start();

@@ -13,7 +13,14 @@ import {
 
 describe('group RPC codec', () => {
   it('round-trips every request', () => {
-    const join = { groupId: 'g', memberId: null, clientId: 'c', host: '/127.0.0.1', topics: ['a', 'b'], sessionTimeoutMs: 45_000 };
+    const join = {
+      groupId: 'g',
+      memberId: null,
+      clientId: 'c',
+      host: '/127.0.0.1',
+      topics: ['a', 'b'],
+      sessionTimeoutMs: 45_000,
+    };
     expect(decodeGroupRequest('join', encodeGroupRequest('join', join))).toEqual(join);
     const rejoin = { ...join, memberId: 'c-1' };
     expect(decodeGroupRequest('join', encodeGroupRequest('join', rejoin))).toEqual(rejoin);
@@ -31,7 +38,9 @@ describe('group RPC codec', () => {
     expect(decodeGroupRequest('fetch-offsets', encodeGroupRequest('fetch-offsets', all))).toEqual(all);
     const some = { groupId: 'g', partitions: [{ topic: 'a', partition: 0 }] };
     expect(decodeGroupRequest('fetch-offsets', encodeGroupRequest('fetch-offsets', some))).toEqual(some);
-    expect(decodeGroupRequest('describe', encodeGroupRequest('describe', { groupId: 'g' }))).toEqual({ groupId: 'g' });
+    expect(decodeGroupRequest('describe', encodeGroupRequest('describe', { groupId: 'g' }))).toEqual({
+      groupId: 'g',
+    });
   });
 
   it('round-trips every result, and errors as KafkaErrors', () => {
@@ -52,7 +61,10 @@ describe('group RPC codec', () => {
     expect(decodeGroupResult('describe', encodeGroupResult('describe', description))).toEqual(description);
     expect(decodeGroupResult('commit', encodeGroupResult('commit', undefined))).toBeUndefined();
     expect(() =>
-      decodeGroupResult('heartbeat', encodeGroupResult('heartbeat', new KafkaError('UNKNOWN_MEMBER_ID', 'who?'))),
+      decodeGroupResult(
+        'heartbeat',
+        encodeGroupResult('heartbeat', new KafkaError('UNKNOWN_MEMBER_ID', 'who?')),
+      ),
     ).toThrow(expect.objectContaining({ errorName: 'UNKNOWN_MEMBER_ID', message: 'who?' }));
   });
 

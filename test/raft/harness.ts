@@ -119,7 +119,9 @@ export class TestCluster {
       random: seededRandom((this.options.seed ?? 1) * 1000 + id),
       ...this.options.raft,
     });
-    const applied: string[] = disk.snapshot ? (JSON.parse(new TextDecoder().decode(disk.snapshot.data)) as string[]) : [];
+    const applied: string[] = disk.snapshot
+      ? (JSON.parse(new TextDecoder().decode(disk.snapshot.data)) as string[])
+      : [];
     const node = { raft, disk, applied, readStates: [] };
     this.nodes.set(id, node);
     this.down.delete(id);
@@ -160,7 +162,11 @@ export class TestCluster {
         this.onReady?.(id, ready, node);
         this.inFlight.push(...ready.messages);
         if (ready.restoreSnapshot && ready.snapshot !== null) {
-          node.applied.splice(0, node.applied.length, ...(JSON.parse(new TextDecoder().decode(ready.snapshot.data)) as string[]));
+          node.applied.splice(
+            0,
+            node.applied.length,
+            ...(JSON.parse(new TextDecoder().decode(ready.snapshot.data)) as string[]),
+          );
         }
         for (const entry of ready.committedEntries) {
           if (entry.data.length > 0) node.applied.push(new TextDecoder().decode(entry.data));
@@ -251,7 +257,9 @@ export class TestCluster {
   }
 
   leader(): TestNode | undefined {
-    return [...this.nodes.entries()].find(([id, node]) => !this.down.has(id) && node.raft.status().role === 'leader')?.[1];
+    return [...this.nodes.entries()].find(
+      ([id, node]) => !this.down.has(id) && node.raft.status().role === 'leader',
+    )?.[1];
   }
 
   propose(id: number, value: string): void {

@@ -8,7 +8,8 @@ describe('raft smoke', () => {
     expect(cluster.node(1).raft.status().role).toBe('leader');
     for (let i = 0; i < 10; i++) cluster.propose(1, `v${i}`);
     cluster.tickAll(30);
-    for (const id of [1, 2, 3, 4]) expect(cluster.node(id).applied).toEqual(Array.from({ length: 10 }, (_, i) => `v${i}`));
+    for (const id of [1, 2, 3, 4])
+      expect(cluster.node(id).applied).toEqual(Array.from({ length: 10 }, (_, i) => `v${i}`));
     expect(cluster.node(4).raft.status().role).toBe('observer');
     cluster.crash(2);
     cluster.propose(1, 'after-crash');

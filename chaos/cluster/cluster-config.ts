@@ -1,0 +1,75 @@
+import type { NodeId } from '../../raft/types.ts';
+import type { Microseconds } from '../sim/scheduler.ts';
+import type { MetadataRaftConfig } from './metadata-raft.ts';
+import type { NetworkConfig } from './rpc-network.ts';
+
+/** Which servers run which roles: combined nodes, or controllers and brokers apart. */
+export type Topology = 'combined-3' | 'combined-5' | 'controllers-3-brokers-2';
+
+export const TOPOLOGIES: readonly Topology[] = ['combined-3', 'combined-5', 'controllers-3-brokers-2'];
+
+/** Constants of the whole-cluster world; the schedule (faults, workload) comes from the seed. */
+export interface ClusterConfig {
+  readonly topology: Topology;
+  readonly controllers: readonly NodeId[];
+  readonly brokers: readonly NodeId[];
+  readonly servers: readonly NodeId[];
+  readonly raft: MetadataRaftConfig;
+  readonly network: NetworkConfig;
+  readonly brokerSessionTimeoutMs: number;
+  readonly brokerHeartbeatIntervalMs: number;
+  readonly controllerRequestTimeoutMs: number;
+  readonly leaderImbalanceCheckIntervalMs: number;
+  readonly data: {
+    readonly segmentBytesMax: number;
+    readonly lagTimeMaxMs: number;
+    readonly fetchWaitMaxMs: number;
+    readonly fetchBackoffMs: number;
+    readonly minInsyncReplicas: number;
+    /** How long a produce may wait for its acknowledgement (the client's request timeout). */
+    readonly produceTimeoutMs: number;
+  };
+  /** The safety phase: faults and workload. */
+  readonly faultPhaseMs: number;
+  /** After healing: the bound on the cluster becoming whole again. */
+  readonly livenessBoundMs: number;
+  readonly eventsMax: number;
+}
+
+export function clusterConfig(topology: Topology): ClusterConfig {
+  const ids = (from: number, to: number) =>
+    Array.from({ length: to - from + 1 }, (_, i) => (from + i) as NodeId);
+  const controllers = topology === 'combined-5' ? ids(1, 5) : ids(1, 3);
+  const brokers = topology === 'combined-3' ? ids(1, 3) : topology === 'combined-5' ? ids(1, 5) : ids(4, 5);
+  const servers = topology === 'combined-3' ? ids(1, 3) : ids(1, 5);
+  return {
+    topology,
+    controllers,
+    brokers,
+    servers,
+    raft: {
+      voters: controllers,
+      tickMs: 50,
+      electionTicks: 10,
+      syncMinUs: 100,
+      syncMaxUs: 3_000 as Microseconds,
+      snapshotRecordsMax: 40,
+    },
+    network: { minDelayUs: 200, maxDelayUs: 3_000 },
+    brokerSessionTimeoutMs: 1_500,
+    brokerHeartbeatIntervalMs: 250,
+    controllerRequestTimeoutMs: 1_000,
+    leaderImbalanceCheckIntervalMs: 3_000,
+    data: {
+      segmentBytesMax: 2048,
+      lagTimeMaxMs: 1_000,
+      fetchWaitMaxMs: 100,
+      fetchBackoffMs: 100,
+      minInsyncReplicas: 2,
+      produceTimeoutMs: 1_500,
+    },
+    faultPhaseMs: 12_000,
+    livenessBoundMs: 20_000,
+    eventsMax: 2_000_000,
+  };
+}

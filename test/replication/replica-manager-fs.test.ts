@@ -1,0 +1,92 @@
+// The replica manager's FileSystem port: partition logs live on the file system it is given (the
+// whole-cluster simulation gives it sim-fs), not on the real disk.
+import { existsSync } from 'node:fs';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { Prng } from '../../chaos/sim/prng.ts';
+import { SimFileSystem } from '../../chaos/sim/sim-fs.ts';
+import {
+  brokerEpoch,
+  brokerId,
+  leaderEpoch,
+  metadataOffset,
+  partitionEpoch,
+  partitionId,
+  topicId,
+} from '../../src/metadata/ids.ts';
+import { emptyImage } from '../../src/metadata/image.ts';
+import { applyBatch } from '../../src/metadata/reducer.ts';
+import { realTimers } from '../../src/node/real-timers.ts';
+import { ReplicaManager } from '../../src/replication/replica-manager.ts';
+import { batch } from './cluster.ts';
+import { waitFor } from './helpers.ts';
+
+describe('ReplicaManager on a FileSystem port', () => {
+  it('opens, appends to and reads its partition logs through the given file system', async () => {
+    const fs = new SimFileSystem({ random: new Prng(5) });
+    const B1 = brokerId(1);
+    const topic = topicId('22222222-3333-4444-8555-666666666666');
+    let image = applyBatch(
+      emptyImage(),
+      [
+        {
+          type: 'registerBroker',
+          brokerId: B1,
+          incarnationId: '11111111-2222-4333-8444-555555555555',
+          endpoints: [],
+          rack: null,
+          fenced: false,
+          processRoles: ['broker'],
+        },
+      ],
+      metadataOffset(1),
+    );
+    image = applyBatch(
+      image,
+      [
+        { type: 'topic', name: 'orders', topicId: topic },
+        {
+          type: 'partition',
+          topicId: topic,
+          partitionId: partitionId(0),
+          replicas: [B1],
+          isr: [B1],
+          leader: B1,
+          leaderEpoch: leaderEpoch(0),
+          partitionEpoch: partitionEpoch(0),
+        },
+      ],
+      metadataOffset(2),
+    );
+    const logDir = '/kraftling-replica-manager-fs-test';
+    const manager = new ReplicaManager({
+      brokerId: B1,
+      logDir,
+      fs: fs.mount(),
+      timers: realTimers,
+      lagTimeMaxMs: 1000,
+      fetchWaitMaxMs: 50,
+      fetchMaxBytes: 1 << 20,
+      fetchResponseMaxBytes: 1 << 20,
+      fetchBackoffMs: 20,
+      minInsyncReplicas: () => 1,
+      brokerEpoch: () => brokerEpoch(1),
+      alterPartition: async () => {},
+      transport: { fetch: () => Promise.reject(new Error('no followers here')), close: async () => {} },
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      manager.applyImage(image);
+      await waitFor('the partition hosted', () => manager.hosted(topic, partitionId(0))?.leader() != null);
+      const appended = await manager.appendRecords(topic, partitionId(0), batch('v', 3), {
+        acks: -1,
+        timeoutMs: 1000,
+      });
+      expect(appended.lastOffset).toBe(2);
+      expect(fs.listFiles(logDir).some((path) => path.endsWith('.log'))).toBe(true);
+      expect(existsSync(logDir)).toBe(false);
+    } finally {
+      await manager.close();
+    }
+  });
+});
