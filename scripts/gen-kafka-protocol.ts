@@ -379,51 +379,60 @@ class MessageGenerator {
     const { out } = this;
     const context = struct.versions;
     const flexible = this.flexibleCondition(context);
-    if (flexible === 'false') return;
+    if (!this.hasFlexibleVersions) return;
+    // As Kafka's encoder: tagged fields set on a message of a version that has none are an error.
+    const refuseUnknown = () => {
+      this.use('refuseUnknownTaggedFields');
+      out.line(`refuseUnknownTaggedFields('${struct.name}', m.unknownTaggedFields, version);`);
+    };
     const tagged = struct.fields
       .filter((field) => field.tag !== null && versionCondition(field.taggedVersions, context) !== 'false')
       .sort((a, b) => a.tag! - b.tag!);
-    out.when(flexible, () => {
-      if (tagged.length === 0) {
-        this.use('writeUnknownTaggedFields');
-        out.line('writeUnknownTaggedFields(w, m.unknownTaggedFields);');
-        return;
-      }
-      this.use('writeUnknownTaggedFieldsBefore');
-      out.line('const unknownTaggedFields = m.unknownTaggedFields;');
-      const names: string[] = [];
-      for (const field of tagged) {
-        const name = `write${field.name}`;
-        names.push(name);
-        const taggedNow = versionCondition(field.taggedVersions, context);
-        const value = nonDefault(field, `m.${field.property}`);
-        out.line(`const ${name} = ${taggedNow === 'true' ? value : `${taggedNow} && ${value}`};`);
-      }
-      out.line(
-        `w.writeUnsignedVarint(${names.map((name) => `(${name} ? 1 : 0)`).join(' + ')} + (unknownTaggedFields?.length ?? 0));`,
-      );
-      out.line('let unknownIndex = 0;');
-      for (const field of tagged) {
-        out.open(`if (write${field.name}) {`);
+    out.when(
+      flexible,
+      () => {
+        if (tagged.length === 0) {
+          this.use('writeUnknownTaggedFields');
+          out.line('writeUnknownTaggedFields(w, m.unknownTaggedFields);');
+          return;
+        }
+        this.use('writeUnknownTaggedFieldsBefore');
+        out.line('const unknownTaggedFields = m.unknownTaggedFields;');
+        const names: string[] = [];
+        for (const field of tagged) {
+          const name = `write${field.name}`;
+          names.push(name);
+          const taggedNow = versionCondition(field.taggedVersions, context);
+          const value = nonDefault(field, `m.${field.property}`);
+          out.line(`const ${name} = ${taggedNow === 'true' ? value : `${taggedNow} && ${value}`};`);
+        }
         out.line(
-          `unknownIndex = writeUnknownTaggedFieldsBefore(w, unknownTaggedFields, unknownIndex, ${field.tag}, true);`,
+          `w.writeUnsignedVarint(${names.map((name) => `(${name} ? 1 : 0)`).join(' + ')} + (unknownTaggedFields?.length ?? 0));`,
         );
-        out.line(`w.writeUnsignedVarint(${field.tag});`);
-        out.line('const mark = w.startSizePrefixed();');
-        this.emitWrite(
-          field,
-          field.type,
-          `m.${field.property}`,
-          intersect(field.taggedVersions, context),
-          'true',
+        out.line('let unknownIndex = 0;');
+        for (const field of tagged) {
+          out.open(`if (write${field.name}) {`);
+          out.line(
+            `unknownIndex = writeUnknownTaggedFieldsBefore(w, unknownTaggedFields, unknownIndex, ${field.tag}, true);`,
+          );
+          out.line(`w.writeUnsignedVarint(${field.tag});`);
+          out.line('const mark = w.startSizePrefixed();');
+          this.emitWrite(
+            field,
+            field.type,
+            `m.${field.property}`,
+            intersect(field.taggedVersions, context),
+            'true',
+          );
+          out.line('w.endSizePrefixed(mark);');
+          out.close();
+        }
+        out.line(
+          'writeUnknownTaggedFieldsBefore(w, unknownTaggedFields, unknownIndex, Number.POSITIVE_INFINITY, false);',
         );
-        out.line('w.endSizePrefixed(mark);');
-        out.close();
-      }
-      out.line(
-        'writeUnknownTaggedFieldsBefore(w, unknownTaggedFields, unknownIndex, Number.POSITIVE_INFINITY, false);',
-      );
-    });
+      },
+      refuseUnknown,
+    );
   }
 
   /** Statements writing `value` of `type` (the field's, or an array's element type). */

@@ -34,6 +34,19 @@ export function nullField(field: string, version: number): UnsupportedVersionErr
   return new UnsupportedVersionError(`${field} is null, which version ${version} cannot carry`);
 }
 
+/** Kafka's encoder refuses a message carrying tagged fields at a version without any (not flexible). */
+export function refuseUnknownTaggedFields(
+  struct: string,
+  fields: readonly TaggedField[] | undefined,
+  version: number,
+): void {
+  if (fields !== undefined && fields.length > 0) {
+    throw new UnsupportedVersionError(
+      `${struct} has tagged fields set, which version ${version} cannot carry`,
+    );
+  }
+}
+
 function writeTaggedField(writer: Writer, field: TaggedField): void {
   writer.writeUnsignedVarint(field.tag);
   writer.writeUnsignedVarint(field.data.length);
