@@ -3,8 +3,8 @@
 // version-dependent one, so a field written at the wrong version misaligns what kafkajs reads.
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { generatedApis } from '../../src/kafka/protocol/generated/apis.ts';
 import { defaultApiVersionsResponse } from '../../src/kafka/protocol/generated/api-versions-response.ts';
+import { generatedApis } from '../../src/kafka/protocol/generated/apis.ts';
 import {
   defaultCreatableTopicResult,
   defaultCreateTopicsResponse,
