@@ -80,10 +80,17 @@ export class Writer {
 
   /** Kafka's unsigned varint (protobuf style, seven bits a byte, least significant first) of a uint32. */
   writeUnsignedVarint(value: number): void {
-    assert(Number.isInteger(value) && value >= 0 && value <= 0xffff_ffff, 'unsigned varint out of range', {
-      value,
-    });
     this.ensure(5);
+    if (value >= 0 && value < 0x80) {
+      // The common case (counts, lengths and tags below 128); a fraction is caught by the check below.
+      if (Number.isInteger(value)) {
+        this.buffer[this.position++] = value;
+        return;
+      }
+    }
+    if (!(Number.isInteger(value) && value >= 0 && value <= 0xffff_ffff)) {
+      assert(false, 'unsigned varint out of range', { value });
+    }
     let rest = value;
     while (rest >= 0x80) {
       this.buffer[this.position++] = (rest & 0x7f) | 0x80;
