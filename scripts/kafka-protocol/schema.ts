@@ -97,8 +97,8 @@ export interface MessageSchema {
   readonly fileName: string;
 }
 
-/** Kafka's schemas are JSON with whole-line and trailing `//` comments; strings never contain `//`
- * in these files except inside quotes, which this keeps. */
+/** Kafka's schemas are JSON with whole-line and trailing `//` comments; a `//` inside a string (a URL in
+ * an `about`) is kept. */
 export function stripComments(text: string): string {
   return text
     .split('\n')

@@ -29,6 +29,18 @@ describe('Writer', () => {
     }
   });
 
+  it('writes the fixed-width types no vendored schema uses yet (uint16, uint32, float64) big-endian', () => {
+    const writer = new Writer(16);
+    writer.writeUInt16(0xfffe);
+    writer.writeUInt32(0xffff_fffd);
+    writer.writeFloat64(-1.5);
+    expect(writer.toBuffer().toString('hex')).toBe('fffe' + 'fffffffd' + 'bff8000000000000');
+    const reader = new Reader(writer.toBuffer());
+    expect([reader.readUInt16(), reader.readUInt32(), reader.readFloat64()]).toEqual([
+      0xfffe, 0xffff_fffd, -1.5,
+    ]);
+  });
+
   it('refuses a varint that is negative, fractional or above 32 bits', () => {
     for (const value of [-1, 0.5, 200.5, 2 ** 32]) expect(() => varint(value)).toThrow(InvariantError);
   });
