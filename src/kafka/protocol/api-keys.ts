@@ -1,0 +1,74 @@
+// The APIs of the Kafka listener: name, key, the versions the codecs handle (the vendored schemas'
+// validVersions) and the versions it will advertise in ApiVersions, with the header versions each uses.
+//
+// The advertised ranges start as the whole of what the codecs handle; the step that adds the handlers
+// narrows them to what each handler implements. What the clients need of them (issue 7):
+// - kafkajs 2.2 sends only non-flexible versions and takes the highest it knows within our range, so
+//   each range must reach down to its versions (e.g. Produce <= 7, Fetch <= 11, Metadata <= 6).
+// - librdkafka takes the highest version in the overlap: every advertised maximum must be implemented
+//   in full, not only decodable (Fetch 13+ names topics by id, ListOffsets 10 is asynchronous remote
+//   listing, Produce 10+ and Fetch 12+ carry leader hints).
+// - @platformatic/kafka uses flexible versions almost only (Produce 7-11, Fetch 12-17, Metadata 9-12).
+// - The Java client 4.x has the minimums of KIP-896 (e.g. Produce 3, Fetch 4, Metadata 0, JoinGroup 2).
+// - Produce is always advertised from version 0: librdkafka before 2.11 turns compression off otherwise.
+import { checkVersion } from './codec-support.ts';
+import { generatedApis } from './generated/apis.ts';
+
+export interface VersionRange {
+  readonly lowest: number;
+  readonly highest: number;
+}
+
+/** One row of the generated table: the codecs of one API's request and response. */
+export type GeneratedApi = (typeof generatedApis)[number];
+
+export interface KafkaApi {
+  readonly name: string;
+  readonly apiKey: number;
+  readonly codec: GeneratedApi;
+  /** The versions ApiVersions lists for this API; null for an API the listener does not offer. */
+  readonly advertised: VersionRange | null;
+}
+
+/** Not offered until the listener authenticates (no SASL yet): a client configured for SASL must fail. */
+const NOT_ADVERTISED = new Set(['SaslHandshake', 'SaslAuthenticate']);
+
+export const KAFKA_APIS: readonly KafkaApi[] = generatedApis.map((codec) => ({
+  name: codec.name,
+  apiKey: codec.apiKey,
+  codec,
+  advertised: NOT_ADVERTISED.has(codec.name)
+    ? null
+    : { lowest: codec.lowestVersion, highest: codec.highestVersion },
+}));
+
+const BY_KEY = new Map(KAFKA_APIS.map((api) => [api.apiKey, api]));
+
+export const API_VERSIONS_KEY = 18;
+
+/** The API of `apiKey`, or undefined for one the listener does not know (answered as Kafka does). */
+export function apiByKey(apiKey: number): KafkaApi | undefined {
+  return BY_KEY.get(apiKey);
+}
+
+function isFlexible(api: KafkaApi, version: number): boolean {
+  checkVersion(api.name, version, api.codec.lowestVersion, api.codec.highestVersion);
+  return api.codec.flexibleLowestVersion !== null && version >= api.codec.flexibleLowestVersion;
+}
+
+/**
+ * The request header version of an API version (KIP-482): 2 for flexible versions, else 1 (header v0 is
+ * only ControlledShutdown v0's, which the listener does not serve).
+ */
+export function requestHeaderVersion(api: KafkaApi, version: number): number {
+  return isFlexible(api, version) ? 2 : 1;
+}
+
+/**
+ * The response header version: 1 for flexible versions, else 0 — except ApiVersions, whose response
+ * header is always v0 so that a client that does not yet know our versions can read it (KIP-511).
+ */
+export function responseHeaderVersion(api: KafkaApi, version: number): number {
+  if (api.apiKey === API_VERSIONS_KEY) return 0;
+  return isFlexible(api, version) ? 1 : 0;
+}
