@@ -3,6 +3,7 @@ import type { RaftStatus } from '../../raft/node.ts';
 import type { Entry, NodeId, Term } from '../../raft/types.ts';
 import type { MetadataImage } from '../../src/metadata/image.ts';
 import type { ControllerClient } from '../../src/node/controller-client.ts';
+import type { AlterPartitionRequest } from '../../src/replication/replica-manager.ts';
 import { InvariantError } from '../../raft/assert.ts';
 import { Violation } from '../checkers/violation.ts';
 import { MS } from '../sim/scheduler.ts';
@@ -124,6 +125,21 @@ export class SimCluster implements ServerHooks {
 
   imageApplied(id: NodeId, image: MetadataImage): void {
     this.metadata.observeImage(id, image);
+  }
+
+  /** Taps on the AlterPartitions brokers send (a fault reacting to one: faults.ts). */
+  readonly alterPartitionTaps = new Set<(from: NodeId, request: AlterPartitionRequest) => void>();
+
+  alterPartitionSent(id: NodeId, request: AlterPartitionRequest): void {
+    for (const tap of [...this.alterPartitionTaps]) tap(id, request);
+  }
+
+  violation(violation: Violation): void {
+    this.world.fail(violation);
+  }
+
+  imagePublished(id: NodeId, image: MetadataImage): void {
+    this.metadata.observePublished(id, image);
   }
 
   logDirFailed(id: NodeId, error: Error): void {

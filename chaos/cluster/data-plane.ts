@@ -9,9 +9,10 @@ import {
   encodeFetchResponse,
 } from '../../src/replication/fetch-messages.ts';
 import type { FetchTransport } from '../../src/replication/replica-fetcher.ts';
-import { ReplicaManager } from '../../src/replication/replica-manager.ts';
+import { type AlterPartitionRequest, ReplicaManager } from '../../src/replication/replica-manager.ts';
 import type { Timers } from '../../src/replication/timers.ts';
 import type { FileSystem } from '../../src/storage/file-system.ts';
+import { Violation } from '../checkers/violation.ts';
 import type { ClusterConfig } from './cluster-config.ts';
 import type { ClusterProtocol, ProduceRequest, ReadRequest, ReadResponse } from './protocol.ts';
 import type { RpcNetwork } from './rpc-network.ts';
@@ -26,6 +27,8 @@ export const LOG_DIR = '/data/kraft-logs';
  */
 export class DataPlane {
   readonly replicas: ReplicaManager;
+  private readonly self: NodeId;
+  private readonly onViolation: (violation: Violation) => void;
 
   constructor(options: {
     self: NodeId;
@@ -37,8 +40,13 @@ export class DataPlane {
     brokerEpoch: () => number | null;
     logger: Logger;
     onLogDirFailure: (error: Error) => void;
+    /** Sees every AlterPartition as it is sent (a fault may react to it: faults.ts). */
+    onAlterPartition: (request: AlterPartitionRequest) => void;
+    onViolation: (violation: Violation) => void;
   }) {
     const { self, config, network, client } = options;
+    this.self = self;
+    this.onViolation = options.onViolation;
     const transport: FetchTransport = {
       fetch: async (leader, request, { timeoutMs, signal }) => {
         const call = network.call(
@@ -75,6 +83,7 @@ export class DataPlane {
         ),
       brokerEpoch: options.brokerEpoch,
       alterPartition: async (request) => {
+        options.onAlterPartition(request);
         await client.call('alter-partition', {
           brokerId: request.brokerId,
           brokerEpoch: request.brokerEpoch,
@@ -91,8 +100,37 @@ export class DataPlane {
     });
   }
 
-  async fetch(body: Uint8Array): Promise<Uint8Array> {
-    return encodeFetchResponse(await this.replicas.handleFetch(decodeFetchRequest(body)));
+  /**
+   * Serves a follower's fetch, and checks the leader-epoch fencing of the answer (KIP-320, KIP-595): a
+   * partition answered with records or a diverging epoch was asked at the leader epoch this replica
+   * leads, with a last fetched epoch no newer. Checked on answers given at once (no long poll: the
+   * replica's state did not change between the fetch's arrival and its answer, which the run loop
+   * settles within one event), against the replica's state at arrival; `now` is the simulated clock.
+   */
+  async fetch(body: Uint8Array, now: () => number): Promise<Uint8Array> {
+    const request = decodeFetchRequest(body);
+    const arrivedAt = now();
+    const epochs = request.partitions.map(
+      (asked) =>
+        this.replicas.hosted(topicId(asked.topicId), partitionId(asked.partition))?.leader()?.leaderEpoch ??
+        null,
+    );
+    const response = await this.replicas.handleFetch(request);
+    if (now() !== arrivedAt) return encodeFetchResponse(response);
+    response.partitions.forEach((answer, at) => {
+      const asked = request.partitions[at];
+      if (asked === undefined || answer.error !== null) return;
+      if (answer.records.length === 0 && answer.divergingEpoch === null) return;
+      const epoch = epochs[at] ?? null;
+      if (epoch === asked.currentLeaderEpoch && asked.lastFetchedEpoch <= epoch) return;
+      this.onViolation(
+        new Violation(
+          'fetch-epoch-fencing',
+          `node ${this.self} answered node ${request.replicaId}'s fetch of ${asked.topicId}/${asked.partition} at leader epoch ${asked.currentLeaderEpoch} (last fetched epoch ${asked.lastFetchedEpoch}) while leading epoch ${epoch ?? 'none'}`,
+        ),
+      );
+    });
+    return encodeFetchResponse(response);
   }
 
   async produce(request: ProduceRequest, timeoutMs: number): Promise<{ lastOffset: number }> {

@@ -1,7 +1,11 @@
 import type { NodeId } from '../../raft/types.ts';
+import { NO_LEADER } from '../../src/metadata/ids.ts';
+import type { MetadataImage } from '../../src/metadata/image.ts';
 import type { Prng } from '../sim/prng.ts';
 import { MS } from '../sim/scheduler.ts';
+import type { AlterPartitionRequest } from '../../src/replication/replica-manager.ts';
 import type { SimCluster } from './cluster.ts';
+import { DATA_PARTITIONS, DATA_TOPIC } from './data-workload.ts';
 import { bridge, dropKinds, isolate, type LinkRule, oneWay, split } from './link-rules.ts';
 
 /** The kinds of fault the safety phase draws from, with their weights. */
@@ -102,20 +106,7 @@ function startFault(cluster: SimCluster, random: Prng, kind: FaultKind): void {
       return;
     }
     case 'terminate': {
-      const id = random.pick(ids);
-      const server = cluster.server(id);
-      if (!server.alive) return;
-      world.note(`node ${id} terminated (controlled shutdown)`);
-      const incarnation = server.process.incarnation;
-      cluster.terminating.add(id);
-      void server.terminate(TERMINATE_TIMEOUT_MS).then(() => {
-        cluster.terminating.delete(id);
-        if (server.process.incarnation === incarnation) return;
-        world.note(`node ${id} stopped`);
-        // A shutdown still running when everything healed ends the fault: the node comes back at once.
-        if (cluster.healed) restart(cluster, id);
-        else later(() => restart(cluster, id));
-      });
+      terminate(cluster, random.pick(ids), durationUs);
       return;
     }
     case 'crash-all': {
@@ -229,6 +220,216 @@ function startFault(cluster: SimCluster, random: Prng, kind: FaultKind): void {
     default:
       kind satisfies never;
   }
+}
+
+/** SIGTERM: a controlled shutdown; the node starts again `downUs` after it stopped. */
+function terminate(cluster: SimCluster, id: NodeId, downUs: number): void {
+  const { world } = cluster;
+  const server = cluster.server(id);
+  if (!server.alive || cluster.healed) return;
+  world.note(`node ${id} terminated (controlled shutdown)`);
+  const incarnation = server.process.incarnation;
+  cluster.terminating.add(id);
+  void server.terminate(TERMINATE_TIMEOUT_MS).then(() => {
+    cluster.terminating.delete(id);
+    if (server.process.incarnation === incarnation) return;
+    world.note(`node ${id} stopped`);
+    // A shutdown still running when everything healed ends the fault: the node comes back at once.
+    if (cluster.healed) restart(cluster, id);
+    else world.scheduler.after(downUs, () => restart(cluster, id));
+  });
+}
+
+/** The compound faults aimed at the data plane, on a stream of their own. */
+export const DATA_FAULT_KINDS = [
+  'leader-moves-twice',
+  'slow-disks-then-crash-all',
+  'isr-expansion-unanswered',
+] as const;
+type DataFaultKind = (typeof DATA_FAULT_KINDS)[number];
+
+/**
+ * Compound faults aimed at the partitions' replication, on a stream of their own (so the other
+ * streams of a seed are unchanged; a seed of this stream's first half has none of them):
+ *
+ * - `leader-moves-twice`, KIP-101's losing schedule: replication fetches are lost, the leader of a
+ *   `data` partition is shut down (its leadership moves to another ISR member), and as soon as a node's
+ *   image shows the new leader, that one is shut down too, so a third replica leads before it fetched
+ *   anything from the second. Safe only if no ISR member cuts records it was credited with: a follower
+ *   that truncates to its (lagging) high watermark leads without the last acknowledged records.
+ * - `slow-disks-then-crash-all`: every disk's fsyncs become 100 or 300 times slower, then every node
+ *   loses power (design.md §5: acks=all records survive all N crashing with the default flush policy)
+ *   and they come back in a random order. Safe only if a follower's fetch offset is durable there.
+ * - `isr-expansion-unanswered` (issue 6 finding 2): a follower F of a `data` partition is killed and
+ *   comes back (out of the ISR); once it is unfenced, its leader L hears neither controller answers nor
+ *   metadata, so the AlterPartition that adds F back commits without L learning it; then F's fetches
+ *   are lost, and a while after L's AlterPartition timed out L loses power. F is in the controller's ISR
+ *   and may lead next: safe only if L kept counting F (its maximal ISR) although the outcome was unknown.
+ */
+export function scheduleDataFaults(cluster: SimCluster, random: Prng, endUs: number): void {
+  if (random.chance(0.5)) return;
+  const { scheduler } = cluster.world;
+  const next = () => {
+    const gapUs = random.between(1_500, 6_000) * MS;
+    if (scheduler.now() + gapUs >= endUs) return;
+    scheduler.after(gapUs, () => {
+      startDataFault(cluster, random, random.pick(DATA_FAULT_KINDS));
+      next();
+    });
+  };
+  next();
+}
+
+function startDataFault(cluster: SimCluster, random: Prng, kind: DataFaultKind): void {
+  const { world, config } = cluster;
+  const durationUs = random.between(300, 2_500) * MS;
+  switch (kind) {
+    case 'leader-moves-twice': {
+      const partition = random.nextInt(DATA_PARTITIONS);
+      const first = dataLeader(cluster, partition);
+      if (first === null) return;
+      const lost = world.network.addRules(dropKinds(['fetch'], 'both'));
+      world.note(`fault: fetches lost; ${DATA_TOPIC}-${partition}'s leader ${first.leader} shut down`);
+      world.scheduler.after(durationUs, () => {
+        world.network.heal(lost);
+        world.note('healed: fetches lost');
+      });
+      terminate(cluster, first.leader, durationUs);
+      const delayUs = random.between(0, 200) * MS;
+      const watch = (deadlineUs: number) => {
+        const now = dataLeader(cluster, partition);
+        if (now !== null && now.leaderEpoch > first.leaderEpoch && now.leader !== first.leader) {
+          world.scheduler.after(delayUs, () => terminate(cluster, now.leader, durationUs));
+          return;
+        }
+        if (world.scheduler.now() < deadlineUs) world.scheduler.after(2 * MS, () => watch(deadlineUs));
+      };
+      watch(world.scheduler.now() + durationUs);
+      return;
+    }
+    case 'isr-expansion-unanswered': {
+      const partition = random.nextInt(DATA_PARTITIONS);
+      const found = dataLeader(cluster, partition);
+      if (found === null) return;
+      const { leader } = found;
+      const followers = found.replicas.filter((replica) => replica !== leader);
+      if (followers.length === 0) return;
+      const follower = random.pick(followers);
+      const server = cluster.server(follower);
+      if (!server.alive) return;
+      server.kill();
+      world.note(`fault: ${DATA_TOPIC}-${partition}'s follower ${follower} killed (leader ${leader})`);
+      world.scheduler.after(random.between(100, 500) * MS, () => restart(cluster, follower));
+      const deadlineUs = world.scheduler.now() + 6_000 * MS;
+      const heal: (() => void)[] = [];
+      const done = () => {
+        for (const undo of heal.splice(0)) undo();
+        world.note(`healed: ${DATA_TOPIC}-${partition}'s ISR expansion fault`);
+      };
+      const rules = (label: string, linkRules: readonly LinkRule[]) => {
+        const handle = world.network.addRules(linkRules);
+        heal.push(() => world.network.heal(handle));
+        world.note(`fault: ${label}`);
+      };
+      let crashing = false;
+      const watch = (step: () => boolean) => {
+        if (crashing) return;
+        if (cluster.healed || world.scheduler.now() >= deadlineUs) return done();
+        if (!step()) world.scheduler.after(2 * MS, () => watch(step));
+      };
+      // The moment the leader asks the controller to add F back, it stops hearing answers and metadata.
+      const tap = (from: NodeId, request: AlterPartitionRequest) => {
+        if (from !== leader || request.partitionId !== (partition as never)) return;
+        if (request.topicId !== found.topicId || !request.newIsr.includes(follower as never)) return;
+        const seen = cluster
+          .server(leader)
+          .publishedImage()
+          ?.topics.get(found.topicId as never);
+        if (seen?.partitions.get(partition as never)?.isr.includes(follower as never) !== false) return;
+        cluster.alterPartitionTaps.delete(tap);
+        const to = new Set([leader]);
+        rules(`node ${leader} hears no controller answers and no metadata`, [
+          { from: null, to, kinds: new Set(['controller']), direction: 'responses' },
+          { from: null, to, kinds: new Set(['raft']), direction: 'both' },
+        ]);
+        watch(rejoined);
+      };
+      cluster.alterPartitionTaps.add(tap);
+      heal.push(() => cluster.alterPartitionTaps.delete(tap));
+      const rejoined = () => {
+        const now = dataLeader(cluster, partition);
+        if (now === null || !now.isr.includes(follower)) return false;
+        rules(`node ${follower}'s fetches lost`, [
+          { from: new Set([follower]), to: null, kinds: new Set(['fetch']), direction: 'both' },
+        ]);
+        crashing = true;
+        world.scheduler.after(random.between(1_200, 2_000) * MS, () => {
+          crash(cluster, leader);
+          world.scheduler.after(durationUs, () => {
+            done();
+            restart(cluster, leader);
+          });
+        });
+        return true;
+      };
+      world.scheduler.after(deadlineUs - world.scheduler.now(), () => {
+        if (!crashing && heal.length > 0) done();
+      });
+      return;
+    }
+    case 'slow-disks-then-crash-all': {
+      const slowdown = random.pick([100, 300]);
+      for (const server of cluster.servers.values()) server.syncSlowdown = slowdown;
+      world.note(`fault: every disk fsyncs ${slowdown}x slower`);
+      world.scheduler.after(random.between(100, 1_500) * MS, () => {
+        if (cluster.healed) return;
+        for (const server of cluster.servers.values()) server.syncSlowdown = 1;
+        for (const id of config.servers) crash(cluster, id);
+        let delayUs = durationUs;
+        for (const id of shuffled(random, config.servers)) {
+          world.scheduler.after(delayUs, () => restart(cluster, id));
+          delayUs += random.between(0, 1_000) * MS;
+        }
+      });
+      return;
+    }
+    default:
+      kind satisfies never;
+  }
+}
+
+/** The leader of `data`-`partition` in the newest image of a running node (as a client would learn it). */
+function dataLeader(
+  cluster: SimCluster,
+  partition: number,
+): {
+  topicId: string;
+  leader: NodeId;
+  leaderEpoch: number;
+  replicas: NodeId[];
+  isr: NodeId[];
+  fencedBrokers: NodeId[];
+} | null {
+  let newest: MetadataImage | null = null;
+  for (const server of cluster.servers.values()) {
+    const image = server.image();
+    if (image !== null && (newest === null || image.offset > newest.offset)) newest = image;
+  }
+  const topicId = newest?.topicIdsByName.get(DATA_TOPIC);
+  const registration =
+    topicId === undefined ? undefined : newest?.topics.get(topicId)?.partitions.get(partition as never);
+  if (topicId === undefined || registration === undefined || registration.leader === NO_LEADER) return null;
+  const ids = (brokers: readonly number[]) => brokers.map((id) => id as NodeId);
+  return {
+    topicId,
+    leader: registration.leader as number as NodeId,
+    leaderEpoch: registration.leaderEpoch,
+    replicas: ids(registration.replicas),
+    isr: ids(registration.isr),
+    fencedBrokers: ids(
+      [...(newest?.brokers.values() ?? [])].filter((broker) => broker.fenced).map((broker) => broker.id),
+    ),
+  };
 }
 
 function crash(cluster: SimCluster, id: NodeId): void {

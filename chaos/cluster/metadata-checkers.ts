@@ -66,6 +66,8 @@ export class MetadataChecker {
     string,
     { readonly leaderEpoch: number; readonly partitionEpoch: number; readonly offset: number }
   >();
+  /** Per node, the newest image its components were given, over all its incarnations. */
+  private readonly published = new Map<NodeId, number>();
   /** The highest committed index any node applied. */
   highest = 0;
 
@@ -98,6 +100,24 @@ export class MetadataChecker {
       );
     }
     this.checkPartitions(node, image);
+  }
+
+  /**
+   * A node's components (replica manager, group coordinator) are given `image`: never older than one
+   * they were given before, also by an earlier incarnation of the node. Kafka's MetadataLoader rule
+   * (publish only once caught up with the quorum's high watermark) makes this hold: the image a
+   * restarted node replays from its disk may stop before the last committed record (a hard state that
+   * only moves the commit index is not fsynced), and acting on it can undo what the node did before.
+   */
+  observePublished(node: NodeId, image: MetadataImage): void {
+    const before = this.published.get(node) ?? -1;
+    if (image.offset < before) {
+      throw new Violation(
+        'published-image-monotonic',
+        `node ${node}'s components were given the image at offset ${image.offset}, after one at ${before}`,
+      );
+    }
+    this.published.set(node, image.offset);
   }
 
   private checkPartitions(node: NodeId, image: MetadataImage): void {

@@ -4,7 +4,7 @@ import { MS } from '../sim/scheduler.ts';
 import { type AdminStats, scheduleAdminWorkload } from './admin-workload.ts';
 import { SimCluster } from './cluster.ts';
 import { clusterConfig, TOPOLOGIES, type Topology } from './cluster-config.ts';
-import { healEverything, scheduleDiskFaults, scheduleFaults } from './faults.ts';
+import { healEverything, scheduleDataFaults, scheduleDiskFaults, scheduleFaults } from './faults.ts';
 import { batchesIn } from '../../src/storage/record-batch/batch-iterator.ts';
 import { decodeRecords } from '../../src/storage/record-batch/decoder.ts';
 import { DATA_PARTITIONS, DATA_TOPIC, DataWorkload } from './data-workload.ts';
@@ -63,6 +63,7 @@ export async function runClusterSeed(
     const faultEndUs = config.faultPhaseMs * MS;
     scheduleFaults(cluster, world.root.fork('faults'), faultEndUs);
     scheduleDiskFaults(cluster, world.root.fork('disk-faults'), faultEndUs);
+    scheduleDataFaults(cluster, world.root.fork('data-faults'), faultEndUs);
     const admin = scheduleAdminWorkload(cluster, world.root.fork('admin'), faultEndUs);
     const data = new DataWorkload(cluster, world.root.fork('data'));
     data.schedule(faultEndUs);

@@ -12,7 +12,9 @@ import type { ControllerClient } from '../../src/node/controller-client.ts';
 import { ControllerRpc } from '../../src/node/controller-rpc.ts';
 import { MetadataPublisher } from '../../src/node/metadata-publisher.ts';
 import { QuorumTracker } from '../../src/node/quorum-tracker.ts';
+import type { AlterPartitionRequest } from '../../src/replication/replica-manager.ts';
 import { every, sleep } from '../../src/replication/timers.ts';
+import type { Violation } from '../checkers/violation.ts';
 import { SimDisk } from '../sim/disk.ts';
 import { SimFileSystem } from '../sim/sim-fs.ts';
 import type { Prng } from '../sim/prng.ts';
@@ -37,6 +39,12 @@ const SILENT: Logger = pino({ level: 'silent' });
 export interface ServerHooks extends MetadataRaftHooks {
   /** A broker's log directory went offline (an I/O error): its process exits, as node.ts makes it. */
   logDirFailed(id: NodeId, error: Error): void;
+  /** The MetadataPublisher gave this node's components `image`. */
+  imagePublished(id: NodeId, image: MetadataImage): void;
+  /** A broker sends an AlterPartition. */
+  alterPartitionSent(id: NodeId, request: AlterPartitionRequest): void;
+  /** A check on a server's traffic failed. */
+  violation(violation: Violation): void;
 }
 
 export interface ServerRoles {
@@ -165,7 +173,7 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
     // As node.ts: on a broker, no image before the one holding this process's own registration.
     let lifecycle: BrokerLifecycle | null = null;
     const publisher = new MetadataPublisher(
-      this.roles.broker
+      this.roles.broker && !this.variant.publishBeforeCatchUp
         ? {
             registeredHere: (image) =>
               lifecycle !== null &&
@@ -249,13 +257,17 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
       requestTimeoutMs: config.controllerRequestTimeoutMs,
       logger: SILENT,
     });
-    void catchUpWithQuorum({
-      readIndex: async (timeoutMs) => (await client.call('read-index', {}, timeoutMs)).offset,
-      publisher,
-      timeoutMs: config.controllerRequestTimeoutMs,
-      retryBackoffMs: CATCH_UP_RETRY_BACKOFF_MS,
-      timers,
-    });
+    if (this.variant.publishBeforeCatchUp) publisher.learnedHighWatermark(0);
+    else
+      void catchUpWithQuorum({
+        readIndex: async (timeoutMs) => (await client.call('read-index', {}, timeoutMs)).offset,
+        publisher,
+        timeoutMs: config.controllerRequestTimeoutMs,
+        retryBackoffMs: CATCH_UP_RETRY_BACKOFF_MS,
+        timers,
+      });
+    const self = this.id;
+    publisher.subscribe((image) => this.hooks.imagePublished(self, image));
     let data: DataPlane | null = null;
     if (this.roles.broker) {
       lifecycle = new BrokerLifecycle({
@@ -286,6 +298,8 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
         client,
         brokerEpoch: () => registration.epoch,
         logger: SILENT,
+        onAlterPartition: (request) => this.hooks.alterPartitionSent(self, request),
+        onViolation: (violation) => this.hooks.violation(violation),
         // Kafka halts a broker whose only log dir failed (node.ts: the process exits).
         onLogDirFailure: (error) =>
           this.scheduler.after(0, () => {
@@ -382,7 +396,7 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
       }
       const response =
         kind === 'fetch'
-          ? data.fetch(request as ClusterProtocol['fetch']['request'])
+          ? data.fetch(request as ClusterProtocol['fetch']['request'], () => this.scheduler.now())
           : kind === 'produce'
             ? data.produce(
                 this.variant.acksAllAsOne
