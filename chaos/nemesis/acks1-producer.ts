@@ -28,6 +28,8 @@ const NOT_APPENDED: ReadonlySet<KafkaErrorName> = new Set([
   'FENCED_LEADER_EPOCH',
 ]);
 
+const ACKS_ONE_PAUSE_MS = 10;
+
 export class AcksOneProducer {
   private seq = 0;
   private readonly who: string;
@@ -49,7 +51,9 @@ export class AcksOneProducer {
         const seq = this.seq++;
         const partition = (index + seq) % this.deps.options.partitions;
         const definiteFailure = await this.send(partition, `${this.who}-${seq}`);
-        if (definiteFailure) await sleep(50, stop);
+        // An acks=1 answer takes a few ms: without a pause two producers would write hundreds of records
+        // a second and take the CPU of the two-core machine from the nodes.
+        await sleep(definiteFailure ? 50 : ACKS_ONE_PAUSE_MS, stop);
       }
     } finally {
       await this.clients.close();
