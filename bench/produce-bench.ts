@@ -34,19 +34,18 @@ function percentile(sorted: readonly number[], p: number): number {
 
 async function main(): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'kraftling-bench-'));
-  const cluster = await NemesisCluster.create(root, 3, { 'log.level': 'warn' });
+  const cluster = await NemesisCluster.create(root, '3', { 'log.level': 'warn' });
   const agent = new Agent({ connections: CLIENTS, keepAliveTimeout: 10_000 });
   try {
     for (const id of cluster.ids()) cluster.start(id);
-    if (!(await waitUntil(() => cluster.healthy(null, 0), 30_000)))
-      throw new Error('the cluster did not start');
+    if (!(await waitUntil(() => cluster.healthy([]), 30_000))) throw new Error('the cluster did not start');
     const created = await cluster.http(1, 'POST', cluster.topicsPath(), {
       body: { topic_name: TOPIC, partitions_count: PARTITIONS, replication_factor: 3 },
       timeoutMs: 10_000,
     });
     if (created.status !== 201)
       throw new Error(`create topic: ${created.status} ${JSON.stringify(created.body)}`);
-    if (!(await waitUntil(() => cluster.healthy(TOPIC, PARTITIONS), 30_000)))
+    if (!(await waitUntil(() => cluster.healthy([{ name: TOPIC, partitions: PARTITIONS }]), 30_000)))
       throw new Error('the topic is not ready');
     const recordsPath = `${cluster.topicsPath()}/${TOPIC}/records`;
     const post = async (node: number, body: string) => {

@@ -11,58 +11,38 @@ import type {
   ReadRecord,
   SendComplete,
 } from './history.ts';
+import { at, Check, type CheckResult } from './check-result.ts';
+import {
+  checkCommittedOffsets,
+  checkEarlyGroups,
+  checkEndOffsets,
+  checkOffsetsTopic,
+} from './offset-checks.ts';
 
-export interface CheckResult {
-  readonly name: string;
-  readonly description: string;
-  readonly passed: boolean;
-  /** How many violations (all of them; `examples` holds the first few). */
-  readonly violations: number;
-  readonly examples: readonly string[];
-}
-
-const EXAMPLES_MAX = 10;
-
-class Check {
-  readonly name: string;
-  readonly description: string;
-  private count = 0;
-  private readonly examples: string[] = [];
-
-  constructor(name: string, description: string) {
-    this.name = name;
-    this.description = description;
-  }
-
-  violation(text: string): void {
-    this.count++;
-    if (this.examples.length < EXAMPLES_MAX) this.examples.push(text);
-  }
-
-  result(): CheckResult {
-    return {
-      name: this.name,
-      description: this.description,
-      passed: this.count === 0,
-      violations: this.count,
-      examples: this.examples,
-    };
-  }
-}
-
-/** (partition, offset) as one key. */
-function at(partition: number, offset: number): string {
-  return `${partition}/${offset}`;
-}
+export type { CheckResult } from './check-result.ts';
 
 function recordMap(records: readonly ReadRecord[]): Map<number, string> {
   return new Map(records.map(([offset, value]) => [offset, value]));
 }
 
+/** A topic of the workload and how it is produced to. */
+export interface TopicCheck {
+  readonly name: string;
+  readonly partitions: number;
+  readonly acks: 'all' | '1';
+}
+
 export interface CheckInput {
   readonly ops: readonly Op[];
-  readonly partitions: number;
+  readonly topics: readonly TopicCheck[];
+  /** The topic the group consumers read (acks=all). */
+  readonly groupTopic: string;
+  /** The nodes whose final reads are checked (the brokers). */
   readonly nodes: readonly number[];
+  /** offsets.topic.replication.factor: what __consumer_offsets must have. */
+  readonly offsetsTopicReplicationFactor: number;
+  /** The early-groups scenario: when (history ms) the broker that was down started; null: not run. */
+  readonly earlyNodeStartedAt: number | null;
   /** Whether every node was ready with every ISR full after healing, and how long it took. */
   readonly healed: { readonly ok: boolean; readonly ms: number; readonly boundMs: number };
   /** Group consumers in the run: 0 leaves the group checks out. */
@@ -70,15 +50,24 @@ export interface CheckInput {
 }
 
 export interface Informational {
+  readonly topics: readonly TopicInfo[];
+  /** The group workload's informational results (null without group consumers). */
+  readonly group: GroupInfo | null;
+}
+
+export interface TopicInfo {
+  readonly topic: string;
+  readonly acks: 'all' | '1';
+  readonly acknowledged: number;
+  /** acks=1: acknowledged records in no final read (lost, as Kafka allows for acks=1). */
+  readonly lostAcknowledged: readonly string[];
   /** Values of sends answered with a definite error that are in the final reads anyway. */
   readonly failedButPresent: readonly string[];
   /** Values of indeterminate sends that are in the final reads. */
   readonly indeterminatePresent: number;
   readonly indeterminateAbsent: number;
-  /** Records per partition in node 1's (first node's) final read. */
+  /** Records per partition in the first node's final read. */
   readonly finalRecords: readonly number[];
-  /** The group workload's informational results (null without group consumers). */
-  readonly group: GroupInfo | null;
 }
 
 export interface GroupInfo {
@@ -96,8 +85,27 @@ export interface GroupInfo {
   readonly commitsAcknowledged: number;
 }
 
-export function check(input: CheckInput): { results: CheckResult[]; info: Informational } {
-  const { ops, partitions, nodes } = input;
+/** What the checks of one topic found, beyond their verdicts. */
+interface TopicOutcome {
+  readonly results: CheckResult[];
+  readonly info: TopicInfo;
+  readonly rest: ReadonlyMap<string, FinalRead>;
+  readonly restMaps: ReadonlyMap<string, ReadonlyMap<number, string>>;
+}
+
+/**
+ * The checks of one topic's sends, polls and final reads. acks=all: every check fails the run. acks=1
+ * (names prefixed `acks1-`): an acknowledged record may be lost (counted in `lostAcknowledged`, not a
+ * violation: Kafka allows it when leadership moves before a follower has the record), and its offset may
+ * then hold another record; but a record that is in the final reads is at its acknowledged offset, no
+ * offset holds two values among polls and final reads, no value is at two offsets, no read record is
+ * later lost, polls move forward, and the final reads and replica logs agree.
+ */
+function checkTopic(input: CheckInput, topic: TopicCheck): TopicOutcome {
+  const { nodes } = input;
+  const { partitions, acks } = topic;
+  const ops = input.ops.filter((op) => !('topic' in op) || op.topic === topic.name);
+  const name = (check: string): string => (acks === 'all' ? check : `acks1-${check}`);
   const acked = ops.filter((op): op is SendComplete => op.f === 'send' && op.type === 'ok');
   const polls = ops.filter((op): op is PollComplete => op.f === 'poll' && op.type === 'ok');
   const finals = ops.filter((op): op is FinalRead => op.f === 'final-read');
@@ -107,22 +115,22 @@ export function check(input: CheckInput): { results: CheckResult[]; info: Inform
     (read.source === 'rest' ? rest : disk).set(`${read.node}:${read.partition}`, read);
   const restMaps = new Map<string, Map<number, string>>();
   for (const [key, read] of rest) restMaps.set(key, recordMap(read.records));
+  const finalValues = new Set<string>();
+  for (const read of rest.values()) for (const [, value] of read.records) finalValues.add(value);
 
   const results: CheckResult[] = [];
 
-  // (h) liveness of the heal: without it the final reads may be partial.
-  const heal = new Check(
-    'healed',
-    'every node ready and every partition with a leader and a full ISR after healing',
-  );
-  if (!input.healed.ok) heal.violation(`not healthy ${input.healed.boundMs} ms after the faults stopped`);
-
   // (a) lost writes
   const lost = new Check(
-    'lost-writes',
+    name('lost-writes'),
     'every acknowledged send is in the final read of every node at its (partition, offset)',
   );
+  const lostAcknowledged: string[] = [];
   for (const send of acked) {
+    if (acks === '1' && !finalValues.has(send.value)) {
+      lostAcknowledged.push(`${send.value} acked at ${at(send.partition, send.offset!)} (t=${send.time} ms)`);
+      continue;
+    }
     const partition = send.ackPartition ?? send.partition;
     if (partition !== send.partition) {
       lost.violation(`${send.value}: sent to partition ${send.partition}, acknowledged in ${partition}`);
@@ -150,14 +158,16 @@ export function check(input: CheckInput): { results: CheckResult[]; info: Inform
     whoSaw(valuesAt, key, value).add(who);
     whoSaw(offsetsOf, value, key).add(who);
   };
+  // acks=1: only the acknowledgements of records that survived say what their offset holds.
   for (const send of acked)
-    see(send.ackPartition ?? send.partition, send.offset!, send.value, `ack ${send.process}`);
+    if (acks === 'all' || finalValues.has(send.value))
+      see(send.ackPartition ?? send.partition, send.offset!, send.value, `ack ${send.process}`);
   for (const poll of polls) {
     for (const [offset, value] of poll.records ?? [])
       see(poll.partition, offset, value, `poll ${poll.process}`);
   }
   for (const op of ops) {
-    if (op.f !== 'group-poll' || op.type !== 'ok') continue;
+    if (op.f !== 'group-poll' || op.type !== 'ok' || topic.name !== input.groupTopic) continue;
     for (const [partition, offset, value] of op.records ?? [])
       see(partition, offset, value, `poll ${op.process}`);
   }
@@ -167,20 +177,20 @@ export function check(input: CheckInput): { results: CheckResult[]; info: Inform
   const describe = (who: Map<string, Set<string>>): string =>
     [...who].map(([what, by]) => `${what} (${[...by].sort().join(', ')})`).join(' vs ');
   const inconsistent = new Check(
-    'inconsistent-offsets',
+    name('inconsistent-offsets'),
     'no (partition, offset) holds two different values across acknowledgements, polls and final reads',
   );
   for (const [key, values] of valuesAt) {
     if (values.size > 1) inconsistent.violation(`${key}: ${describe(values)}`);
   }
-  const duplicates = new Check('duplicates', 'no value at two (partition, offset)s');
+  const duplicates = new Check(name('duplicates'), 'no value at two (partition, offset)s');
   for (const [value, places] of offsetsOf) {
     if (places.size > 1) duplicates.violation(`${value} at ${describe(places)}`);
   }
 
   // (d) reads of records later lost
   const lostReads = new Check(
-    'lost-reads',
+    name('lost-reads'),
     "every record a consumer read is in every node's final read at the same offset",
   );
   const reported = new Set<string>();
@@ -205,11 +215,11 @@ export function check(input: CheckInput): { results: CheckResult[]; info: Inform
   // (e) consumers move forward: offsets strictly increase, never below the position, and (offsets being
   // dense here: no compaction, no transactions) each poll starts exactly at the position asked.
   const monotonic = new Check(
-    'nonmonotonic-polls',
+    name('nonmonotonic-polls'),
     "each consumer's offsets per partition only move forward (strictly increasing, never below its position)",
   );
   const skips = new Check(
-    'poll-skips',
+    name('poll-skips'),
     'a non-empty poll starts exactly at the offset asked for (offsets are dense: no record skipped)',
   );
   const lastSeen = new Map<string, number>();
@@ -240,7 +250,7 @@ export function check(input: CheckInput): { results: CheckResult[]; info: Inform
 
   // (f) the final reads agree, are complete and dense
   const identical = new Check(
-    'final-reads-identical',
+    name('final-reads-identical'),
     'the final read of every partition succeeds through every node, is dense from 0 and identical on every node',
   );
   for (let partition = 0; partition < partitions; partition++) {
@@ -269,7 +279,7 @@ export function check(input: CheckInput): { results: CheckResult[]; info: Inform
 
   // (g) the replica logs on disk, once the cluster has stopped, hold exactly what the final reads did
   const replicas = new Check(
-    'replica-logs',
+    name('replica-logs'),
     "every node's log files of every partition (read after the cluster stopped) hold exactly the final read",
   );
   for (let partition = 0; partition < partitions; partition++) {
@@ -292,7 +302,7 @@ export function check(input: CheckInput): { results: CheckResult[]; info: Inform
   }
 
   results.push(
-    lost.result(),
+    ...(acks === 'all' ? [lost.result()] : []),
     inconsistent.result(),
     duplicates.result(),
     lostReads.result(),
@@ -301,20 +311,12 @@ export function check(input: CheckInput): { results: CheckResult[]; info: Inform
     identical.result(),
     replicas.result(),
   );
-  const group = input.groupConsumers > 0 ? checkGroup(input, rest, restMaps) : null;
-  if (group !== null) results.push(...group.results);
-  results.push(heal.result());
 
   // Informational: what happened to sends that were not acknowledged.
-  const finalValues = new Set<string>();
   const first = nodes[0]!;
   const finalRecords: number[] = [];
-  for (let partition = 0; partition < partitions; partition++) {
-    const read = rest.get(`${first}:${partition}`);
-    finalRecords.push(read?.records.length ?? 0);
-    for (const node of nodes)
-      for (const [, value] of rest.get(`${node}:${partition}`)?.records ?? []) finalValues.add(value);
-  }
+  for (let partition = 0; partition < partitions; partition++)
+    finalRecords.push(rest.get(`${first}:${partition}`)?.records.length ?? 0);
   const failedButPresent: string[] = [];
   let indeterminatePresent = 0;
   let indeterminateAbsent = 0;
@@ -329,13 +331,38 @@ export function check(input: CheckInput): { results: CheckResult[]; info: Inform
   return {
     results,
     info: {
+      topic: topic.name,
+      acks,
+      acknowledged: acked.length,
+      lostAcknowledged,
       failedButPresent,
       indeterminatePresent,
       indeterminateAbsent,
       finalRecords,
-      group: group?.info ?? null,
     },
+    rest,
+    restMaps,
   };
+}
+
+export function check(input: CheckInput): { results: CheckResult[]; info: Informational } {
+  const results: CheckResult[] = [];
+  const outcomes = input.topics.map((topic) => checkTopic(input, topic));
+  for (const outcome of outcomes) results.push(...outcome.results);
+  results.push(checkEndOffsets(input), checkOffsetsTopic(input));
+  if (input.earlyNodeStartedAt !== null) results.push(checkEarlyGroups(input, input.earlyNodeStartedAt));
+  const main = outcomes.find((outcome) => outcome.info.topic === input.groupTopic);
+  const group =
+    input.groupConsumers > 0 && main !== undefined ? checkGroup(input, main.rest, main.restMaps) : null;
+  if (group !== null) results.push(...group.results, checkCommittedOffsets(input));
+  // Liveness of the heal: without it the final reads may be partial.
+  const heal = new Check(
+    'healed',
+    'every node ready and every partition with a leader and a full ISR after healing',
+  );
+  if (!input.healed.ok) heal.violation(`not healthy ${input.healed.boundMs} ms after the faults stopped`);
+  results.push(heal.result());
+  return { results, info: { topics: outcomes.map((outcome) => outcome.info), group: group?.info ?? null } };
 }
 
 /** A commit with the positions counted for it, and its real-time interval. */
@@ -374,7 +401,8 @@ function checkGroup(
   rest: ReadonlyMap<string, FinalRead>,
   restMaps: ReadonlyMap<string, ReadonlyMap<number, string>>,
 ): { results: CheckResult[]; info: GroupInfo } {
-  const { ops, partitions, nodes } = input;
+  const { ops, nodes } = input;
+  const partitions = input.topics.find((topic) => topic.name === input.groupTopic)?.partitions ?? 0;
   // Commits with their invocation times and the assignment observed right after them.
   const invokedAt = new Map<string, number>();
   const pending = new Map<string, GroupCommit>();

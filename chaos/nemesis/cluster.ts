@@ -1,4 +1,5 @@
-// Three real node processes for the nemesis: each node is `node src/node/main.ts --config FILE` with its
+// The real node processes of the nemesis (three combined nodes, or three controllers and two brokers:
+// `Topology`): each node is `node src/node/main.ts --config FILE` with its
 // own data directory and ephemeral ports, under the run's directory (kept after the run with the logs).
 // Adapted from test/integration/process-cluster.ts: adds SIGSTOP/SIGCONT, timeouts on every request and
 // a synchronous kill of everything for the runner's exit handlers.
@@ -18,8 +19,23 @@ const FORBIDDEN_PORTS = new Set([8081, 8082, 8083, 9091, 9092, 9093]);
 
 export type NodeState = 'stopped' | 'running' | 'paused';
 
+/**
+ * `3`: three combined nodes (process.roles=broker,controller). `3+2`: nodes 1-3 controllers only (the
+ * metadata quorum's voters), nodes 4-5 brokers only (observers of the metadata log, hosting every replica).
+ */
+export type Topology = '3' | '3+2';
+export const TOPOLOGIES: readonly Topology[] = ['3', '3+2'];
+
+/** A topic the cluster must show healthy: every partition with a leader and a full ISR. */
+export interface TopicSpec {
+  readonly name: string;
+  readonly partitions: number;
+}
+
 export interface ClusterNode {
   readonly id: number;
+  readonly controller: boolean;
+  readonly broker: boolean;
   readonly clientPort: number;
   readonly internalPort: number;
   readonly dataDir: string;
@@ -119,11 +135,33 @@ export class NemesisCluster {
     this.clusterId = clusterId;
   }
 
+  /** Brokers: the nodes hosting replicas, and those clients talk to. */
+  brokerIds(): number[] {
+    return [...this.nodes.values()].filter((node) => node.broker).map((node) => node.id);
+  }
+
+  /** The nodes clients send requests to (Kafka clients bootstrap from brokers): the brokers. */
+  clientNodes(): number[] {
+    return this.brokerIds();
+  }
+
+  /** The replication factor of the workload's topics and of __consumer_offsets: min(3, brokers). */
+  replicationFactor(): number {
+    return Math.min(3, this.brokerIds().length);
+  }
+
   static async create(
     root: string,
-    count: number,
+    topology: Topology,
     overrides: Record<string, string>,
   ): Promise<NemesisCluster> {
+    const count = topology === '3' ? 3 : 5;
+    const isController = (id: number): boolean => topology === '3' || id <= 3;
+    const isBroker = (id: number): boolean => topology === '3' || id > 3;
+    const replicationFactor = Math.min(
+      3,
+      Array.from({ length: count }, (_, i) => i + 1).filter(isBroker).length,
+    );
     await mkdir(root, { recursive: true });
     // Kafka's cluster id form: 16 random bytes, base64url, 22 characters.
     const cluster = new NemesisCluster(root, randomBytes(16).toString('base64url'));
@@ -158,11 +196,17 @@ export class NemesisCluster {
     for (let i = 0; i < count; i++) {
       const id = i + 1;
       const dataDir = join(root, 'data', `node-${id}`);
-      const voters = ids.map((j) => `${j}@127.0.0.1:${j === id ? ports[i]!.internal : via(id, j)}`).join(',');
+      const voters = ids
+        .filter(isController)
+        .map((j) => `${j}@127.0.0.1:${j === id ? ports[i]!.internal : via(id, j)}`)
+        .join(',');
+      const roles = [isBroker(id) ? 'broker' : null, isController(id) ? 'controller' : null].filter(
+        (role) => role !== null,
+      );
       const bound = named.get(id)!;
       const properties: Record<string, string> = {
         'node.id': String(id),
-        'process.roles': 'broker,controller',
+        'process.roles': roles.join(','),
         'controller.quorum.voters': voters,
         listeners: [
           `CLIENT://127.0.0.1:${ports[i]!.client}`,
@@ -180,7 +224,8 @@ export class NemesisCluster {
         'broker.heartbeat.interval.ms': '200',
         'broker.session.timeout.ms': '2000',
         'num.partitions': '1',
-        'default.replication.factor': String(Math.min(3, count)),
+        'default.replication.factor': String(replicationFactor),
+        'offsets.topic.replication.factor': String(replicationFactor),
         'min.insync.replicas': '2',
         ...overrides,
       };
@@ -193,6 +238,8 @@ export class NemesisCluster {
       );
       cluster.nodes.set(id, {
         id,
+        controller: isController(id),
+        broker: isBroker(id),
         clientPort: ports[i]!.client,
         internalPort: ports[i]!.internal,
         dataDir,
@@ -416,19 +463,20 @@ export class NemesisCluster {
   }
 
   /**
-   * Every node runs and answers /ready, sees every broker unfenced, and shows every partition of `topic`
-   * (when given) with a leader and a full ISR.
+   * Every node of `among` (default: every node) runs and answers /ready, sees every broker of `among`
+   * unfenced, and shows every partition of each topic with a leader and a full ISR.
    */
-  async healthy(topic: string | null, partitions: number): Promise<boolean> {
-    const ids = this.ids();
-    for (const id of ids) {
+  async healthy(topics: readonly TopicSpec[], among: readonly number[] = this.ids()): Promise<boolean> {
+    const brokers = among.filter((id) => this.node(id).broker);
+    for (const id of among) {
       if (!(await this.ready(id))) return false;
       const unfenced = await this.unfencedBrokers(id);
-      if (!ids.every((b) => unfenced.has(b))) return false;
-      if (topic === null) continue;
-      const infos = await this.partitions(id, topic);
-      if (infos.length !== partitions) return false;
-      for (const p of infos) if (p.leaderId < 1 || p.isr.length !== ids.length) return false;
+      if (!brokers.every((b) => unfenced.has(b))) return false;
+      for (const topic of topics) {
+        const infos = await this.partitions(id, topic.name);
+        if (infos.length !== topic.partitions) return false;
+        for (const p of infos) if (p.leaderId < 1 || p.isr.length !== p.replicaIds.length) return false;
+      }
     }
     return true;
   }

@@ -18,6 +18,8 @@ export interface SendInvoke extends Base {
   readonly type: 'invoke';
   readonly f: 'send';
   readonly node: number;
+  /** The topic: `chaos` (acks=all) or `chaos-acks1` (acks=1, sent to the leader's internal listener). */
+  readonly topic: string;
   readonly partition: number;
   readonly value: string;
 }
@@ -27,6 +29,7 @@ export interface SendComplete extends Base {
   readonly type: 'ok' | 'fail' | 'info';
   readonly f: 'send';
   readonly node: number;
+  readonly topic: string;
   /** The partition asked for. */
   readonly partition: number;
   readonly value: string;
@@ -41,6 +44,7 @@ export interface PollInvoke extends Base {
   readonly type: 'invoke';
   readonly f: 'poll';
   readonly node: number;
+  readonly topic: string;
   readonly partition: number;
   readonly offset: number;
 }
@@ -49,6 +53,7 @@ export interface PollComplete extends Base {
   readonly type: 'ok' | 'fail' | 'info';
   readonly f: 'poll';
   readonly node: number;
+  readonly topic: string;
   readonly partition: number;
   /** The offset asked for. */
   readonly offset: number;
@@ -70,8 +75,24 @@ export interface FinalRead extends Base {
   /** rest: the v2 read through the node; disk: the node's replica log files after the cluster stopped. */
   readonly source: 'rest' | 'disk';
   readonly node: number;
+  readonly topic: string;
   readonly partition: number;
   readonly records: readonly ReadRecord[];
+  readonly error?: string;
+}
+
+/**
+ * GET /topics/{t}/partitions/{p}/offsets (REST v2) through one node: the log start offset
+ * (`beginning_offset`) and the high watermark (`end_offset`) the node answered.
+ */
+export interface OffsetsObservation extends Base {
+  readonly type: 'invoke' | 'ok' | 'fail' | 'info';
+  readonly f: 'offsets';
+  readonly node: number;
+  readonly topic: string;
+  readonly partition: number;
+  readonly logStart?: number;
+  readonly end?: number;
   readonly error?: string;
 }
 
@@ -137,6 +158,48 @@ export interface GroupOffsetsRead extends Base {
   readonly error?: string;
 }
 
+/**
+ * During the run: the group's committed offsets and the partitions' log end offsets (high watermarks)
+ * through one node (v3 lags: current_offset, log_end_offset), for the checks of offsets going backwards.
+ */
+export interface GroupLagsObservation extends Base {
+  readonly type: 'invoke' | 'ok' | 'fail' | 'info';
+  readonly f: 'group-lags';
+  readonly node: number;
+  readonly topic: string;
+  readonly offsets?: readonly PartitionOffset[];
+  readonly logEnds?: readonly PartitionOffset[];
+  readonly error?: string;
+}
+
+/**
+ * The early-groups scenario (run.ts): a REST v2 group request made while one node is down, and its answer
+ * (`status` and `errorCode` when one came).
+ */
+export interface EarlyGroupOp extends Base {
+  readonly type: 'invoke' | 'ok' | 'fail' | 'info';
+  readonly f: 'early-group';
+  readonly node: number;
+  /** create, subscribe, commit. */
+  readonly request: string;
+  readonly status?: number;
+  readonly errorCode?: number;
+  readonly error?: string;
+}
+
+/** After healing: __consumer_offsets as one node describes it (v3 topic and partitions). */
+export interface OffsetsTopicRead extends Base {
+  readonly type: 'ok' | 'fail';
+  readonly f: 'offsets-topic';
+  readonly node: number;
+  /** false: the topic does not exist (404). */
+  readonly exists: boolean;
+  readonly replicationFactor?: number;
+  /** Per partition: its replica ids. */
+  readonly replicas?: readonly (readonly [number, readonly number[]])[];
+  readonly error?: string;
+}
+
 export type GroupOp = GroupInstanceOp | GroupPoll | GroupCommit | GroupAssignment;
 
 export type Op =
@@ -147,7 +210,11 @@ export type Op =
   | NemesisEvent
   | FinalRead
   | GroupOp
-  | GroupOffsetsRead;
+  | GroupOffsetsRead
+  | OffsetsObservation
+  | GroupLagsObservation
+  | EarlyGroupOp
+  | OffsetsTopicRead;
 
 /** An op as given to `append`: the history stamps index and time. */
 export type NewOp<T extends Op = Op> = T extends Op ? Omit<T, 'index' | 'time'> : never;

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../sim/prng.ts';
-import { FAULT_KINDS, faultSchedule, PROCESS_FAULT_KINDS, partitionShape } from './nemesis.ts';
+import {
+  COMPOUND_FAULT_KINDS,
+  FAULT_KINDS,
+  faultSchedule,
+  PROCESS_FAULT_KINDS,
+  partitionShape,
+  restartOrder,
+} from './nemesis.ts';
 
 const NODES = [1, 2, 3];
 const options = (kinds: typeof PROCESS_FAULT_KINDS) => ({
@@ -55,5 +62,27 @@ describe('partition shapes on three nodes', () => {
 
   it('process faults have no shape', () => {
     expect(partitionShape('kill', 2, NODES, random)).toBeNull();
+  });
+});
+
+describe('compound faults', () => {
+  it('draw a restart order of every node and a gap before each restart after the first', () => {
+    for (const fault of first(5, 50, COMPOUND_FAULT_KINDS)) {
+      expect([...fault.restart.order].sort()).toEqual(NODES);
+      expect(fault.restart.gapsMs).toHaveLength(NODES.length - 1);
+    }
+  });
+
+  it('restart the old leader first when the plan says so, else in the drawn order', () => {
+    const plan = { order: [3, 1, 2], gapsMs: [0, 0], oldLeaderFirst: true };
+    expect(restartOrder(plan, 2)).toEqual([2, 3, 1]);
+    expect(restartOrder(plan, null)).toEqual([3, 1, 2]);
+    expect(restartOrder({ ...plan, oldLeaderFirst: false }, 2)).toEqual([3, 1, 2]);
+  });
+
+  it('old leader first is drawn for some failovers and not for others', () => {
+    const plans = first(9, 40, COMPOUND_FAULT_KINDS).map((fault) => fault.restart.oldLeaderFirst);
+    expect(plans).toContain(true);
+    expect(plans).toContain(false);
   });
 });

@@ -11,8 +11,15 @@ export interface ReportInput {
   readonly logFiles: readonly string[];
   readonly dataKept: string | null;
   readonly topic: string;
+  /** The acks=1 topic (null: no acks=1 producers). */
+  readonly acksOneTopic: string | null;
   readonly partitions: number;
-  readonly nodes: number;
+  /** e.g. "3 combined nodes", "3 controllers + 2 brokers". */
+  readonly topology: string;
+  readonly replicationFactor: number;
+  readonly minInsyncReplicas: number;
+  /** The early-groups scenario: the broker that was down at start; null when not run. */
+  readonly earlyGroups: string | null;
   readonly timeLimitS: number;
   readonly faultPhaseMs: number;
   readonly totalMs: number;
@@ -53,8 +60,10 @@ export function formatReport(input: ReportInput): string {
   out(`=== kraftling chaos (real processes): seed ${input.seed}`);
   out(`replay: ${input.replay}`);
   out(
-    `cluster: ${input.nodes} combined nodes; topic ${input.topic}: ${input.partitions} partitions, replication factor 3, min.insync.replicas 2`,
+    `cluster: ${input.topology}; topic ${input.topic} (acks=all)${input.acksOneTopic !== null ? ` and ${input.acksOneTopic} (acks=1)` : ''}: ` +
+      `${input.partitions} partitions, replication factor ${input.replicationFactor}, min.insync.replicas ${input.minInsyncReplicas}`,
   );
+  out(`early groups: ${input.earlyGroups ?? 'not run'}`);
   out(
     `duration: faults and workload ${seconds(input.faultPhaseMs)} (limit ${input.timeLimitS} s), whole run ${seconds(input.totalMs)}`,
   );
@@ -64,7 +73,7 @@ export function formatReport(input: ReportInput): string {
   );
   out();
   out(
-    `faults injected (t: since the workload began, as in the history): ${input.faults.length} (${byKind.join(', ')}); one fault at a time: one node faulty, every node killed together (kill-all), or one network partition`,
+    `faults injected (t: since the history began, as in the history): ${input.faults.length} (${byKind.join(', ')}); one fault at a time: one node faulty, every node killed together (kill-all, crash-restart-order, the rest after a failover), or one network partition`,
   );
   for (const f of input.faults) {
     const recovery =
@@ -73,7 +82,7 @@ export function formatReport(input: ReportInput): string {
         : `healthy again after ${f.recoveredMs} ms`;
     const leader = f.fault.kind === 'kill-leader' ? ` (leader of partition ${f.fault.partition})` : '';
     out(
-      `  #${f.fault.n} t=${seconds(f.at)} ${f.fault.kind} ${f.fault.kind === 'kill-all' ? 'every node' : (f.fault.shape?.description ?? `node ${f.target}`)}${leader}, ${f.fault.shape !== null ? 'for' : 'down'} ${f.fault.downMs} ms` +
+      `  #${f.fault.n} t=${seconds(f.at)} ${f.fault.kind} ${f.who}${leader}, ${f.fault.shape !== null ? 'for' : 'down'} ${f.fault.downMs} ms` +
         `${f.outcome !== 'ok' ? `, ${f.outcome}` : ''}; ${recovery}`,
     );
   }
@@ -85,7 +94,10 @@ export function formatReport(input: ReportInput): string {
     `node exits the runner did not cause (restarted at once): ${crashes.length}${crashes.length > 0 ? ` — ${crashes.map((op) => ('detail' in op ? op.detail : '')).join('; ')}` : ''}`,
   );
 
-  const sends = input.ops.filter((op): op is SendComplete => op.f === 'send' && op.type !== 'invoke');
+  const sends = input.ops.filter(
+    (op): op is SendComplete => op.f === 'send' && op.type !== 'invoke' && op.topic === input.topic,
+  );
+  const main = input.info.topics.find((t) => t.topic === input.topic)!;
   const ok = sends.filter((s) => s.type === 'ok');
   const fail = sends.filter((s) => s.type === 'fail');
   const info = sends.filter((s) => s.type === 'info');
@@ -99,14 +111,19 @@ export function formatReport(input: ReportInput): string {
     `  availability without the sends to a node that was down (connection refused: certainly not sent): ` +
       `${percent(ok.length, sends.length - refused)}`,
   );
+  const probes = ok.filter((s) => s.process === 'nemesis').length;
+  if (probes > 0)
+    out(`  of which acknowledged sends of the nemesis (failover-then-rest, through a new leader): ${probes}`);
   const latencies = ok.map((s) => s.latencyMs).sort((a, b) => a - b);
   out(
     `  latency of ok sends: p50 ${percentile(latencies, 50)} ms, p90 ${percentile(latencies, 90)} ms, ` +
       `p99 ${percentile(latencies, 99)} ms, max ${percentile(latencies, 100)} ms`,
   );
   let gap = 0;
-  let gapAt = 0;
-  let previous = 0;
+  // From the start of the workload (the history begins earlier, with the cluster's start).
+  const workloadStart = input.ops.find((op) => op.f === 'nemesis' && 'event' in op && op.event === 'start');
+  let previous = workloadStart?.time ?? 0;
+  let gapAt = previous;
   for (const s of ok) {
     if (s.time - previous > gap) {
       gap = s.time - previous;
@@ -122,10 +139,41 @@ export function formatReport(input: ReportInput): string {
   }
   for (const [kind, count] of [...kinds].sort((a, b) => b[1] - a[1]).slice(0, 8)) out(`  ${count} × ${kind}`);
   out(
-    `  unacknowledged sends in the final reads: ${input.info.failedButPresent.length} of ${fail.length} failed ` +
-      `(informational), ${input.info.indeterminatePresent} of ${info.length} indeterminate`,
+    `  unacknowledged sends in the final reads: ${main.failedButPresent.length} of ${fail.length} failed ` +
+      `(informational), ${main.indeterminatePresent} of ${info.length} indeterminate`,
   );
-  for (const value of input.info.failedButPresent.slice(0, 5)) out(`    failed but present: ${value}`);
+  for (const value of main.failedButPresent.slice(0, 5)) out(`    failed but present: ${value}`);
+  for (const topic of input.info.topics) {
+    if (topic.acks !== '1') continue;
+    const mine = input.ops.filter(
+      (op): op is SendComplete => op.f === 'send' && op.type !== 'invoke' && op.topic === topic.topic,
+    );
+    const acked = mine.filter((s) => s.type === 'ok');
+    const latencies1 = acked.map((s) => s.latencyMs).sort((a, b) => a - b);
+    out(
+      `sends (acks=1, ${topic.topic}, to the leader's internal listener): ${mine.length}: ok ${acked.length}, ` +
+        `fail ${mine.filter((s) => s.type === 'fail').length}, info ${mine.filter((s) => s.type === 'info').length}; ` +
+        `latency p50 ${percentile(latencies1, 50)} ms, p99 ${percentile(latencies1, 99)} ms`,
+    );
+    out(
+      `  INFO acknowledged acks=1 records lost (informational, Kafka allows it): ${topic.lostAcknowledged.length} of ${acked.length}`,
+    );
+    for (const example of topic.lostAcknowledged.slice(0, 5)) out(`    lost: ${example}`);
+  }
+  const observed = input.ops.filter(
+    (op) => (op.f === 'offsets' || op.f === 'group-lags') && op.type === 'ok',
+  );
+  out(
+    `offset observations (v2 /offsets, v3 lags): ${observed.length} answered of ` +
+      `${input.ops.filter((op) => (op.f === 'offsets' || op.f === 'group-lags') && op.type !== 'invoke').length}`,
+  );
+  const early = input.ops.filter((op) => op.f === 'early-group' && op.type !== 'invoke');
+  for (const op of early) {
+    if (op.f !== 'early-group') continue;
+    out(
+      `  early group ${op.request} via node ${op.node} (t=${seconds(op.time)}): ${op.type === 'ok' ? `${op.status}` : (op.error ?? op.type)}`,
+    );
+  }
 
   const polls = input.ops.filter((op): op is PollComplete => op.f === 'poll' && op.type !== 'invoke');
   const pollsOk = polls.filter((p) => p.type === 'ok');
@@ -163,7 +211,10 @@ export function formatReport(input: ReportInput): string {
     for (const [kind, count] of [...kinds].sort((a, b) => b[1] - a[1]).slice(0, 6))
       out(`  ${count} × ${kind}`);
   }
-  out(`final reads: records per partition ${input.info.finalRecords.map((n, p) => `${p}: ${n}`).join(', ')}`);
+  for (const topic of input.info.topics)
+    out(
+      `final reads of ${topic.topic}: records per partition ${topic.finalRecords.map((n, p) => `${p}: ${n}`).join(', ')}`,
+    );
 
   out();
   out('checks:');

@@ -1,7 +1,9 @@
-// `npm run chaos`: three real nodes, producers and consumers over the REST API, a seeded nemesis
-// (kill -9, kill -9 of a partition leader, SIGSTOP/SIGCONT, SIGTERM + restart, kill-all, network
-// partitions through per-pair proxies), then heal, final reads
-// and the checks. Prints a report, keeps the history (JSON lines) and the node logs under .chaos/.
+// `npm run chaos`: real nodes (three combined, or three controllers and two brokers), producers (acks=all
+// over REST, acks=1 to the leaders' internal listener) and consumers, a seeded nemesis (kill -9, kill -9
+// of a partition leader, SIGSTOP/SIGCONT, SIGTERM + restart, kill-all, network partitions through
+// per-pair proxies, and compound schedules: a failover then the rest killed, every node killed and
+// restarted in a seeded order), optionally group requests while a broker is down at start, then heal,
+// final reads and the checks. Prints a report, keeps the history (JSON lines) and the node logs under .chaos/.
 import { randomInt } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -9,10 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Prng } from '../sim/prng.ts';
 import { check } from './checker.ts';
-import { NemesisCluster, sleep, waitUntil } from './cluster.ts';
+import { AcksOneProducer } from './acks1-producer.ts';
+import { NemesisCluster, sleep, TOPOLOGIES, type TopicSpec, type Topology, waitUntil } from './cluster.ts';
 import { History, type NemesisEvent } from './history.ts';
 import { FAULT_KINDS, type FaultKind, Nemesis } from './nemesis.ts';
-import { finalGroupOffsets, GroupConsumer } from './group-consumer.ts';
+import { finalGroupOffsets, GROUP_ID, GroupConsumer } from './group-consumer.ts';
+import { earlyGroupRequests, GroupLagsObserver, readOffsetsTopic } from './observers.ts';
 import { formatReport } from './report.ts';
 import { Consumer, diskRead, finalRestRead, Producer, type WorkloadOptions } from './workload.ts';
 
@@ -20,11 +24,16 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
 const HELP = `npm run chaos -- [options]
 
-Three real combined nodes (RF 3, min.insync.replicas 2), producers (acks=all) and consumers over the REST
-API through random nodes, and a seeded nemesis: kill -9 of a node, kill -9 of a partition's leader,
-SIGSTOP/SIGCONT, SIGTERM (controlled shutdown), each followed by a restart; kill-all (every node
+Three real combined nodes (RF 3, min.insync.replicas 2), or 3 controllers + 2 brokers (RF 2,
+min.insync.replicas 1); producers (acks=all) and consumers over the REST API through random brokers,
+acks=1 producers (topic chaos-acks1) to the partition leaders' internal listener, a group, observers of
+end offsets and committed offsets, and a seeded nemesis: kill -9 of a node, kill -9 of a partition's
+leader, SIGSTOP/SIGCONT, SIGTERM (controlled shutdown), each followed by a restart; kill-all (every node
 kill -9'd together, then restarted); network partitions of the internal traffic (isolate, halves,
-one-way, bridge), then healed. One fault at a time.
+one-way, bridge), then healed; failover-then-rest (kill -9 of a leader, a new leader acknowledges an
+acks=all send, the others kill -9'd, restarts in a seeded order, sometimes the old leader first);
+crash-restart-order (every node kill -9'd, restarts in a seeded order with seeded gaps). One fault at a
+time. Early groups: the cluster starts with one broker down and group requests are made at once.
 After the time limit: heal, final reads through every node and of every node's log files, then the checks.
 Exit 0 when every check passes, 1 when one fails, 2 on a usage or setup error.
 
@@ -33,7 +42,12 @@ Exit 0 when every check passes, 1 when one fails, 2 on a usage or setup error.
   --producers N         producer loops (default 4)
   --consumers N         consumer loops (default 2)
   --group-consumers N   REST v2 consumer instances in group nemesis-group (default 2; 0: no group)
-  --partitions N        partitions of the topic (default 3)
+  --acks1-producers N   acks=1 producer loops on topic chaos-acks1 (default 2; 0: no acks=1 topic)
+  --acks1-consumers N   consumer loops on chaos-acks1 (default 1)
+  --partitions N        partitions of each topic (default 3)
+  --topology T          3 (three combined nodes, the default) or 3+2 (3 controllers + 2 brokers)
+  --early-groups        start with one broker down and make group requests at once (default: a third
+  --no-early-groups     of the seeds, drawn from the seed)
   --min-gap-ms MS       quiet time before a fault, at least (default 2000)
   --max-gap-ms MS       ... at most (default 5000)
   --faults K,K,...       the fault kinds drawn from, in this order (default: all of ${FAULT_KINDS.join(', ')})
@@ -51,6 +65,11 @@ interface Options {
   readonly consumers: number;
   readonly groupConsumers: number;
   readonly partitions: number;
+  readonly acksOneProducers: number;
+  readonly acksOneConsumers: number;
+  readonly topology: Topology;
+  /** null: drawn from the seed. */
+  readonly earlyGroups: boolean | null;
   readonly minGapMs: number;
   readonly maxGapMs: number;
   readonly healTimeoutS: number;
@@ -73,6 +92,11 @@ function parseOptions(argv: string[]): Options | null {
       consumers: { type: 'string' },
       'group-consumers': { type: 'string' },
       partitions: { type: 'string' },
+      'acks1-producers': { type: 'string' },
+      'acks1-consumers': { type: 'string' },
+      topology: { type: 'string' },
+      'early-groups': { type: 'boolean' },
+      'no-early-groups': { type: 'boolean' },
       'min-gap-ms': { type: 'string' },
       'max-gap-ms': { type: 'string' },
       'heal-timeout-s': { type: 'string' },
@@ -102,6 +126,11 @@ function parseOptions(argv: string[]): Options | null {
   const minGapMs = int('min-gap-ms', values['min-gap-ms'], 2000, 0, 600_000);
   const maxGapMs = int('max-gap-ms', values['max-gap-ms'], 5000, 0, 600_000);
   if (maxGapMs < minGapMs) throw new UsageError('--max-gap-ms must be at least --min-gap-ms');
+  const topology = values.topology ?? '3';
+  if (!TOPOLOGIES.includes(topology as Topology))
+    throw new UsageError(`--topology must be one of ${TOPOLOGIES.join(', ')}, got ${topology}`);
+  if (values['early-groups'] === true && values['no-early-groups'] === true)
+    throw new UsageError('--early-groups and --no-early-groups exclude each other');
   return {
     seed: int('seed', values.seed, randomInt(0, 2 ** 32 - 1), 0, 2 ** 32 - 1),
     timeLimitS: int('time-limit-s', values['time-limit-s'], 60, 1, 86_400),
@@ -109,6 +138,10 @@ function parseOptions(argv: string[]): Options | null {
     consumers: int('consumers', values.consumers, 2, 0, 64),
     groupConsumers: int('group-consumers', values['group-consumers'], 2, 0, 64),
     partitions: int('partitions', values.partitions, 3, 1, 64),
+    acksOneProducers: int('acks1-producers', values['acks1-producers'], 2, 0, 64),
+    acksOneConsumers: int('acks1-consumers', values['acks1-consumers'], 1, 0, 64),
+    topology: topology as Topology,
+    earlyGroups: values['early-groups'] === true ? true : values['no-early-groups'] === true ? false : null,
     minGapMs,
     maxGapMs,
     healTimeoutS: int('heal-timeout-s', values['heal-timeout-s'], 60, 1, 3600),
@@ -158,24 +191,38 @@ async function main(): Promise<number> {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
   const runDir = join(o.out, `${stamp}-seed-${o.seed}`);
   const topic = 'chaos';
-  const nodeCount = 3;
+  const acksOneTopic = o.acksOneProducers > 0 ? 'chaos-acks1' : null;
   const replay =
     `npm run chaos -- --seed ${o.seed} --time-limit-s ${o.timeLimitS}` +
     `${o.producers !== 4 ? ` --producers ${o.producers}` : ''}${o.consumers !== 2 ? ` --consumers ${o.consumers}` : ''}` +
     `${o.groupConsumers !== 2 ? ` --group-consumers ${o.groupConsumers}` : ''}` +
+    `${o.acksOneProducers !== 2 ? ` --acks1-producers ${o.acksOneProducers}` : ''}` +
+    `${o.acksOneConsumers !== 1 ? ` --acks1-consumers ${o.acksOneConsumers}` : ''}` +
     `${o.partitions !== 3 ? ` --partitions ${o.partitions}` : ''}` +
+    `${o.topology !== '3' ? ` --topology ${o.topology}` : ''}` +
+    `${o.earlyGroups === true ? ' --early-groups' : o.earlyGroups === false ? ' --no-early-groups' : ''}` +
     `${o.minGapMs !== 2000 ? ` --min-gap-ms ${o.minGapMs}` : ''}${o.maxGapMs !== 5000 ? ` --max-gap-ms ${o.maxGapMs}` : ''}` +
     `${o.faults.join(',') !== FAULT_KINDS.join(',') ? ` --faults ${o.faults.join(',')}` : ''}`;
   say(`seed ${o.seed}; run directory ${relative(process.cwd(), runDir) || runDir}`);
 
-  const cluster = await NemesisCluster.create(runDir, nodeCount, { 'min.insync.replicas': '2' });
+  // With two brokers (3+2), min.insync.replicas 2 would stop every acks=all produce while one broker is
+  // faulty, and failover-then-rest could never see a new leader acknowledge: 1 keeps the partitions
+  // writable with one replica in the ISR (acknowledged records are still on every ISR member, and
+  // unclean election is off), which is also the case where the leader alone moves the high watermark.
+  const minInsyncReplicas = o.topology === '3' ? 2 : 1;
+  const cluster = await NemesisCluster.create(runDir, o.topology, {
+    'min.insync.replicas': String(minInsyncReplicas),
+  });
+  const replicationFactor = cluster.replicationFactor();
+  const topology = o.topology === '3' ? '3 combined nodes' : '3 controllers (1-3) + 2 brokers (4-5)';
   cluster.onCrash = (id, how) => {
     say(`node ${id} exited by itself (${how}); restarted`);
     event('crash', `node ${id} exited by itself (${how}); restarted`);
   };
-  // Created when the workload starts: the history's times count from there.
-  let history: History | null = null;
+  // The history's times count from here (before the cluster starts: the early-groups scenario is in it).
   const historyPath = join(runDir, 'history.jsonl');
+  const h = new History(historyPath);
+  const history: History | null = h;
   const nemesisStop = new AbortController();
   const workStop = new AbortController();
 
@@ -198,47 +245,116 @@ async function main(): Promise<number> {
   };
 
   try {
+    const root = new Prng(o.seed);
+    // Early groups: one broker down at start (a third of the seeds unless the option says), started after
+    // a short or a long delay (longer than the 15 s a node retries a group request: then the requests
+    // answer while it is still down).
+    const early = root.fork('early-groups');
+    const earlyOn = early.nextInt(3) === 0;
+    const earlyDown = early.pick(cluster.brokerIds());
+    const earlyDelayMs = early.chance(0.5) ? early.between(0, 3000) : early.between(16_000, 17_000);
+    const earlyGroups = (o.earlyGroups ?? earlyOn) ? { down: earlyDown, delayMs: earlyDelayMs } : null;
+    let earlyBrokerStartedAt: number | null = null;
+
     // Setup
-    for (const id of cluster.ids()) cluster.start(id);
-    if (!(await waitUntil(() => cluster.healthy(null, 0), 60_000))) {
+    const first = cluster.ids().filter((id) => id !== earlyGroups?.down);
+    for (const id of first) cluster.start(id);
+    if (!(await waitUntil(() => cluster.healthy([], first), 60_000))) {
       throw new Error('the cluster did not become ready within 60 s');
     }
-    const created = await cluster.http(1, 'POST', cluster.topicsPath(), {
-      body: {
-        topic_name: topic,
-        partitions_count: o.partitions,
-        replication_factor: 3,
-        configs: [{ name: 'min.insync.replicas', value: '2' }],
-      },
-      timeoutMs: 15_000,
-    });
-    if (created.status !== 201)
-      throw new Error(`create topic: ${created.status} ${JSON.stringify(created.body)}`);
-    if (!(await waitUntil(() => cluster.healthy(topic, o.partitions), 30_000))) {
-      throw new Error(`topic ${topic} not on every node with full ISRs within 30 s`);
+    if (earlyGroups !== null) {
+      const nodes = cluster.clientNodes().filter((id) => id !== earlyGroups.down);
+      say(
+        `early groups: broker ${earlyGroups.down} down; group requests through ${nodes.join(', ')}, ` +
+          `broker ${earlyGroups.down} started after ${earlyGroups.delayMs} ms`,
+      );
+      event(
+        'early-groups',
+        `broker ${earlyGroups.down} down; group requests through nodes ${nodes.join(', ')}`,
+      );
+      const requests = Promise.all(nodes.map((node) => earlyGroupRequests(cluster, h, node, topic)));
+      await sleep(earlyGroups.delayMs);
+      cluster.start(earlyGroups.down);
+      earlyBrokerStartedAt = h.now();
+      event('early-broker-started', `broker ${earlyGroups.down} started`);
+      await requests;
+      if (!(await waitUntil(() => cluster.healthy([]), 60_000))) {
+        throw new Error('the cluster did not become ready within 60 s');
+      }
     }
-    say(`cluster ${cluster.clusterId} up, topic ${topic} created; faults and workload for ${o.timeLimitS} s`);
+    const topics: TopicSpec[] = [{ name: topic, partitions: o.partitions }];
+    if (acksOneTopic !== null) topics.push({ name: acksOneTopic, partitions: o.partitions });
+    for (const spec of topics) {
+      const created = await cluster.http(cluster.clientNodes()[0]!, 'POST', cluster.topicsPath(), {
+        body: {
+          topic_name: spec.name,
+          partitions_count: spec.partitions,
+          replication_factor: replicationFactor,
+          configs: [{ name: 'min.insync.replicas', value: String(minInsyncReplicas) }],
+        },
+        timeoutMs: 15_000,
+      });
+      if (created.status !== 201)
+        throw new Error(`create topic ${spec.name}: ${created.status} ${JSON.stringify(created.body)}`);
+    }
+    if (!(await waitUntil(() => cluster.healthy(topics), 30_000))) {
+      throw new Error(`topics not on every node with full ISRs within 30 s`);
+    }
+    say(
+      `cluster ${cluster.clusterId} (${topology}) up, topics ${topics.map((t) => t.name).join(', ')} created; ` +
+        `faults and workload for ${o.timeLimitS} s`,
+    );
 
     // Workload and faults
-    const h = new History(historyPath);
-    history = h;
-    const root = new Prng(o.seed);
     const workload: WorkloadOptions = {
       topic,
       partitions: o.partitions,
       produceTimeoutMs: 10_000,
       pollTimeoutMs: 5000,
     };
-    const deps = (label: string) => ({ cluster, history: h, random: root.fork(label), options: workload });
+    const acksOne: WorkloadOptions = { ...workload, topic: acksOneTopic ?? topic };
+    const deps = (label: string, options = workload) => ({
+      cluster,
+      history: h,
+      random: root.fork(label),
+      options,
+    });
     const producers = Array.from({ length: o.producers }, (_, i) => new Producer(i, deps(`producer-${i}`)));
     const consumers = Array.from({ length: o.consumers }, (_, i) => new Consumer(i, deps(`consumer-${i}`)));
+    const acksOneClients =
+      acksOneTopic === null
+        ? []
+        : [
+            ...Array.from(
+              { length: o.acksOneProducers },
+              (_, i) => new AcksOneProducer(i, deps(`acks1-producer-${i}`, acksOne)),
+            ),
+            ...Array.from(
+              { length: o.acksOneConsumers },
+              (_, i) => new Consumer(i, deps(`acks1-consumer-${i}`, acksOne), 'ac'),
+            ),
+          ];
     const groupConsumers = Array.from(
       { length: o.groupConsumers },
       (_, i) => new GroupConsumer(i, deps(`group-consumer-${i}`)),
     );
+    const observers =
+      o.groupConsumers > 0
+        ? [
+            new GroupLagsObserver({
+              cluster,
+              history: h,
+              random: root.fork('observer'),
+              group: GROUP_ID,
+              topic,
+            }),
+          ]
+        : [];
     const nemesis = new Nemesis(cluster, h, root.fork('nemesis'), {
       topic,
       partitions: o.partitions,
+      healthTopics: topics,
+      probe: workload,
       minGapMs: o.minGapMs,
       maxGapMs: o.maxGapMs,
       recoveryTimeoutMs: 30_000,
@@ -246,11 +362,12 @@ async function main(): Promise<number> {
     });
     event(
       'start',
-      `seed ${o.seed}, ${o.producers} producers, ${o.consumers} consumers, ${o.groupConsumers} group consumers`,
+      `seed ${o.seed}, ${topology}, ${o.producers} producers, ${o.consumers} consumers, ${o.groupConsumers} group consumers, ` +
+        `${acksOneTopic === null ? 0 : o.acksOneProducers} acks=1 producers`,
     );
     const phaseStarted = performance.now();
-    const clients = [...producers, ...consumers, ...groupConsumers].map((client) =>
-      client.run(workStop.signal),
+    const clients = [...producers, ...consumers, ...acksOneClients, ...groupConsumers, ...observers].map(
+      (client) => client.run(workStop.signal),
     );
     const faults = nemesis.run(nemesisStop.signal);
     let lastCount = 0;
@@ -259,9 +376,7 @@ async function main(): Promise<number> {
       if (nemesis.done.length !== lastCount) {
         lastCount = nemesis.done.length;
         const last = nemesis.done[lastCount - 1]!;
-        say(
-          `fault #${last.fault.n}: ${last.fault.kind} ${last.fault.kind === 'kill-all' ? 'every node' : `node ${last.target}`} (${lastCount} so far)`,
-        );
+        say(`fault #${last.fault.n}: ${last.fault.kind} ${last.who} (${lastCount} so far)`);
       }
     }
     const faultPhaseMs = performance.now() - phaseStarted;
@@ -276,7 +391,7 @@ async function main(): Promise<number> {
       if (cluster.state(id) === 'stopped') cluster.start(id);
     }
     const healStarted = performance.now();
-    const healedOk = await waitUntil(() => cluster.healthy(topic, o.partitions), o.healTimeoutS * 1000);
+    const healedOk = await waitUntil(() => cluster.healthy(topics), o.healTimeoutS * 1000);
     const healed = {
       ok: healedOk,
       ms: Math.round(performance.now() - healStarted),
@@ -290,29 +405,40 @@ async function main(): Promise<number> {
     await Promise.all(clients);
     event('workload-stopped', 'producers and consumers done');
 
-    // Final reads: through every node, then every node's log files once the cluster has stopped.
+    // Final reads: through every broker, then every broker's log files once the cluster has stopped.
     say('final reads');
-    for (const node of cluster.ids()) {
-      for (let partition = 0; partition < o.partitions; partition++) {
-        await finalRestRead(cluster, h, workload, node, partition);
+    const readers = cluster.clientNodes();
+    for (const spec of topics) {
+      const options = { ...workload, topic: spec.name };
+      for (const node of readers) {
+        for (let partition = 0; partition < spec.partitions; partition++) {
+          await finalRestRead(cluster, h, options, node, partition);
+        }
       }
     }
-    // The group's committed offsets through every node (the v3 lags of nemesis-group).
+    // The group's committed offsets through every broker (the v3 lags of nemesis-group).
     if (o.groupConsumers > 0) {
-      for (const node of cluster.ids()) await finalGroupOffsets(cluster, h, topic, node);
+      for (const node of readers) await finalGroupOffsets(cluster, h, topic, node);
     }
+    for (const node of readers) await readOffsetsTopic(cluster, h, node);
     event('stop', 'SIGTERM to every node');
     await Promise.all(cluster.ids().map((id) => cluster.terminate(id, 20_000)));
-    for (const node of cluster.ids()) {
-      for (let partition = 0; partition < o.partitions; partition++) {
-        await diskRead(cluster, h, workload, node, partition);
+    for (const spec of topics) {
+      const options = { ...workload, topic: spec.name };
+      for (const node of cluster.brokerIds()) {
+        for (let partition = 0; partition < spec.partitions; partition++) {
+          await diskRead(cluster, h, options, node, partition);
+        }
       }
     }
 
     const { results, info } = check({
       ops: h.ops,
-      partitions: o.partitions,
-      nodes: cluster.ids(),
+      topics: topics.map((spec) => ({ ...spec, acks: spec.name === topic ? 'all' : '1' })),
+      groupTopic: topic,
+      nodes: readers,
+      offsetsTopicReplicationFactor: replicationFactor,
+      earlyNodeStartedAt: earlyBrokerStartedAt,
       healed,
       groupConsumers: o.groupConsumers,
     });
@@ -330,8 +456,15 @@ async function main(): Promise<number> {
       logFiles: cluster.ids().map((id) => rel(cluster.node(id).logFile)),
       dataKept: keep ? rel(join(runDir, 'data')) : null,
       topic,
+      acksOneTopic,
       partitions: o.partitions,
-      nodes: nodeCount,
+      topology,
+      replicationFactor,
+      minInsyncReplicas,
+      earlyGroups:
+        earlyGroups === null
+          ? null
+          : `broker ${earlyGroups.down} down at start, started ${earlyGroups.delayMs} ms after the group requests`,
       timeLimitS: o.timeLimitS,
       faultPhaseMs,
       totalMs: performance.now() - startedAt,

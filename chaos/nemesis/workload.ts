@@ -12,6 +12,7 @@ import { isRecord, type NemesisCluster, sleep } from './cluster.ts';
 import type {
   FinalRead,
   History,
+  OffsetsObservation,
   PollComplete,
   PollInvoke,
   ReadRecord,
@@ -74,133 +75,217 @@ export class Producer {
 
   async run(stop: AbortSignal): Promise<void> {
     const who = `p${this.index}`;
-    const ids = this.cluster.ids();
+    const ids = this.cluster.clientNodes();
     while (!stop.aborted) {
       const seq = this.seq++;
-      const value = `${who}-${seq}`;
       // Spread over the partitions: each producer starts on its own and walks through all of them.
       const partition = (this.index + seq) % this.options.partitions;
       const node = this.random.pick(ids);
-      this.history.append<SendInvoke>({ type: 'invoke', f: 'send', process: who, node, partition, value });
-      const started = performance.now();
-      const complete = (
-        type: SendComplete['type'],
-        extra: { ackPartition?: number; offset?: number; error?: string },
-      ): void => {
-        const latencyMs = Math.round((performance.now() - started) * 10) / 10;
-        this.history.append<SendComplete>({
-          type,
-          f: 'send',
-          process: who,
-          node,
-          partition,
-          value,
-          latencyMs,
-          ...extra,
-        });
-      };
-      let definiteFailure = false;
-      try {
-        const answer = await this.cluster.http(
-          node,
-          'POST',
-          `${this.cluster.topicsPath()}/${this.options.topic}/records`,
-          {
-            body: { partition_id: partition, value: { type: 'STRING', data: value } },
-            timeoutMs: this.options.produceTimeoutMs,
-          },
-        );
-        const body = answer.body;
-        if (
-          answer.status === 200 &&
-          isRecord(body) &&
-          body.error_code === 200 &&
-          typeof body.offset === 'number'
-        ) {
-          complete('ok', { ackPartition: Number(body.partition_id), offset: body.offset });
-        } else {
-          const error = errorOf(body);
-          definiteFailure = true;
-          if (error !== null) complete('fail', { error: `${answer.status} ${error}` });
-          else complete('info', { error: `${answer.status} ${JSON.stringify(body).slice(0, 200)}` });
-        }
-      } catch (error) {
-        const { definite, text } = describeError(error);
-        definiteFailure = definite;
-        complete(definite ? 'fail' : 'info', { error: text });
-      }
+      const outcome = await sendOnce(this.cluster, this.history, this.options, {
+        who,
+        node,
+        partition,
+        value: `${who}-${seq}`,
+      });
       // Back off a little after an error, as a client would (and not to spin on a dead node).
-      if (definiteFailure) await sleep(50, stop);
+      if (outcome.definiteFailure) await sleep(50, stop);
     }
+  }
+}
+
+/**
+ * One acks=all send of `value` to `partition` through `node` (REST v3 produce), written into the history
+ * as an invoke and its completion: ok (acknowledged, with its offset), fail (a definite answer) or info.
+ */
+export async function sendOnce(
+  cluster: NemesisCluster,
+  history: History,
+  options: WorkloadOptions,
+  send: { who: string; node: number; partition: number; value: string },
+): Promise<{ type: SendComplete['type']; definiteFailure: boolean }> {
+  const { who, node, partition, value } = send;
+  const topic = options.topic;
+  history.append<SendInvoke>({ type: 'invoke', f: 'send', process: who, node, topic, partition, value });
+  const started = performance.now();
+  const complete = (
+    type: SendComplete['type'],
+    extra: { ackPartition?: number; offset?: number; error?: string },
+  ): void => {
+    const latencyMs = Math.round((performance.now() - started) * 10) / 10;
+    history.append<SendComplete>({
+      type,
+      f: 'send',
+      process: who,
+      node,
+      topic,
+      partition,
+      value,
+      latencyMs,
+      ...extra,
+    });
+  };
+  try {
+    const answer = await cluster.http(node, 'POST', `${cluster.topicsPath()}/${topic}/records`, {
+      body: { partition_id: partition, value: { type: 'STRING', data: value } },
+      timeoutMs: options.produceTimeoutMs,
+    });
+    const body = answer.body;
+    if (
+      answer.status === 200 &&
+      isRecord(body) &&
+      body.error_code === 200 &&
+      typeof body.offset === 'number'
+    ) {
+      complete('ok', { ackPartition: Number(body.partition_id), offset: body.offset });
+      return { type: 'ok', definiteFailure: false };
+    }
+    const error = errorOf(body);
+    if (error !== null) complete('fail', { error: `${answer.status} ${error}` });
+    else complete('info', { error: `${answer.status} ${JSON.stringify(body).slice(0, 200)}` });
+    return { type: error !== null ? 'fail' : 'info', definiteFailure: true };
+  } catch (error) {
+    const { definite, text } = describeError(error);
+    complete(definite ? 'fail' : 'info', { error: text });
+    return { type: definite ? 'fail' : 'info', definiteFailure: definite };
   }
 }
 
 export class Consumer {
   /** Next offset per partition. */
   readonly positions: number[];
-  private readonly index: number;
+  private readonly who: string;
   private readonly cluster: NemesisCluster;
   private readonly history: History;
   private readonly random: Prng;
   private readonly options: WorkloadOptions;
+  /** The partition whose offsets the next round observes. */
+  private observed = 0;
 
-  constructor(index: number, deps: ClientDeps) {
-    this.index = index;
+  /** `prefix`: the process name's (c for the acks=all topic, ac for the acks=1 one). */
+  constructor(index: number, deps: ClientDeps, prefix = 'c') {
+    this.who = `${prefix}${index}`;
     ({ cluster: this.cluster, history: this.history, random: this.random, options: this.options } = deps);
     this.positions = Array.from({ length: deps.options.partitions }, () => 0);
   }
 
   async run(stop: AbortSignal): Promise<void> {
-    const who = `c${this.index}`;
-    const ids = this.cluster.ids();
+    const ids = this.cluster.clientNodes();
     while (!stop.aborted) {
       let errors = 0;
       for (let partition = 0; partition < this.options.partitions && !stop.aborted; partition++) {
-        const node = this.random.pick(ids);
-        const offset = this.positions[partition]!;
-        this.history.append<PollInvoke>({ type: 'invoke', f: 'poll', process: who, node, partition, offset });
-        const complete = (
-          type: PollComplete['type'],
-          extra: { records?: ReadRecord[]; error?: string },
-        ): void => {
-          this.history.append<PollComplete>({
-            type,
-            f: 'poll',
-            process: who,
-            node,
-            partition,
-            offset,
-            ...extra,
-          });
-        };
-        try {
-          const answer = await this.cluster.http(
-            node,
-            'GET',
-            `/topics/${this.options.topic}/partitions/${partition}/records?offset=${offset}&timeout=200&max_bytes=65536`,
-            { accept: BINARY_V2, timeoutMs: this.options.pollTimeoutMs },
-          );
-          if (answer.status === 200 && Array.isArray(answer.body)) {
-            const records: ReadRecord[] = answer.body
-              .filter(isRecord)
-              .map((r) => [Number(r.offset), decodeValue(r.value)] as const);
-            complete('ok', { records });
-            if (records.length > 0)
-              this.positions[partition] = Math.max(offset, records[records.length - 1]![0] + 1);
-          } else {
-            errors++;
-            complete(errorOf(answer.body) !== null ? 'fail' : 'info', {
-              error: `${answer.status} ${errorOf(answer.body) ?? JSON.stringify(answer.body).slice(0, 200)}`,
-            });
-          }
-        } catch (error) {
-          errors++;
-          const { definite, text } = describeError(error);
-          complete(definite ? 'fail' : 'info', { error: text });
-        }
+        if (!(await this.poll(this.random.pick(ids), partition))) errors++;
+      }
+      // One partition's offsets per round (a ListOffsets of the earliest and latest offset).
+      const partition = this.observed++ % this.options.partitions;
+      if (!stop.aborted) {
+        const observed = await observeOffsets(
+          this.cluster,
+          this.history,
+          this.who,
+          this.random.pick(ids),
+          this.options.topic,
+          partition,
+        );
+        if (observed.type !== 'ok') errors++;
       }
       if (errors > 0) await sleep(50, stop);
     }
+  }
+
+  /** One group-less read from the partition's position; false on an error. */
+  private async poll(node: number, partition: number): Promise<boolean> {
+    const who = this.who;
+    const topic = this.options.topic;
+    const offset = this.positions[partition]!;
+    this.history.append<PollInvoke>({
+      type: 'invoke',
+      f: 'poll',
+      process: who,
+      node,
+      topic,
+      partition,
+      offset,
+    });
+    const complete = (
+      type: PollComplete['type'],
+      extra: { records?: ReadRecord[]; error?: string },
+    ): void => {
+      this.history.append<PollComplete>({
+        type,
+        f: 'poll',
+        process: who,
+        node,
+        topic,
+        partition,
+        offset,
+        ...extra,
+      });
+    };
+    try {
+      const answer = await this.cluster.http(
+        node,
+        'GET',
+        `/topics/${topic}/partitions/${partition}/records?offset=${offset}&timeout=200&max_bytes=65536`,
+        { accept: BINARY_V2, timeoutMs: this.options.pollTimeoutMs },
+      );
+      if (answer.status === 200 && Array.isArray(answer.body)) {
+        const records: ReadRecord[] = answer.body
+          .filter(isRecord)
+          .map((r) => [Number(r.offset), decodeValue(r.value)] as const);
+        complete('ok', { records });
+        if (records.length > 0)
+          this.positions[partition] = Math.max(offset, records[records.length - 1]![0] + 1);
+        return true;
+      }
+      complete(errorOf(answer.body) !== null ? 'fail' : 'info', {
+        error: `${answer.status} ${errorOf(answer.body) ?? JSON.stringify(answer.body).slice(0, 200)}`,
+      });
+      return false;
+    } catch (error) {
+      const { definite, text } = describeError(error);
+      complete(definite ? 'fail' : 'info', { error: text });
+      return false;
+    }
+  }
+}
+
+/** GET /topics/{t}/partitions/{p}/offsets (REST v2) through `node`, written into the history. */
+export async function observeOffsets(
+  cluster: NemesisCluster,
+  history: History,
+  who: string,
+  node: number,
+  topic: string,
+  partition: number,
+): Promise<OffsetsObservation> {
+  const base = { f: 'offsets', process: who, node, topic, partition } as const;
+  history.append<OffsetsObservation>({ type: 'invoke', ...base });
+  try {
+    const answer = await cluster.http(node, 'GET', `/topics/${topic}/partitions/${partition}/offsets`, {
+      timeoutMs: 3000,
+    });
+    const body = answer.body;
+    if (
+      answer.status === 200 &&
+      isRecord(body) &&
+      typeof body.beginning_offset === 'number' &&
+      typeof body.end_offset === 'number'
+    ) {
+      return history.append<OffsetsObservation>({
+        type: 'ok',
+        ...base,
+        logStart: body.beginning_offset,
+        end: body.end_offset,
+      });
+    }
+    return history.append<OffsetsObservation>({
+      type: errorOf(body) !== null ? 'fail' : 'info',
+      ...base,
+      error: `${answer.status} ${errorOf(body) ?? JSON.stringify(body).slice(0, 200)}`,
+    });
+  } catch (error) {
+    const { definite, text } = describeError(error);
+    return history.append<OffsetsObservation>({ type: definite ? 'fail' : 'info', ...base, error: text });
   }
 }
 
@@ -239,6 +324,7 @@ export async function finalRestRead(
           process: 'final',
           source: 'rest',
           node,
+          topic: options.topic,
           partition,
           records,
         });
@@ -257,6 +343,7 @@ export async function finalRestRead(
     process: 'final',
     source: 'rest',
     node,
+    topic: options.topic,
     partition,
     records,
     error: `gave up at offset ${offset}: ${lastError}`,
@@ -297,6 +384,7 @@ export async function diskRead(
       process: 'final',
       source: 'disk',
       node,
+      topic: options.topic,
       partition,
       records,
       error: error instanceof Error ? error.message : String(error),
@@ -308,6 +396,7 @@ export async function diskRead(
     process: 'final',
     source: 'disk',
     node,
+    topic: options.topic,
     partition,
     records,
   });

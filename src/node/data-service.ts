@@ -171,8 +171,29 @@ export class DataService implements DataApi {
     });
   }
 
-  offsets(request: { topicName: string; partitionId: number }): Promise<PartitionOffsets> {
+  /**
+   * ListOffsets: the log start offset and the high watermark, from the leader this node finds once it has
+   * caught up with the quorum (a read index of the active controller). Without that barrier a deposed
+   * leader that has not learned of its successor (cut off from the controller) answered its own stale
+   * high watermark, below one the new leader had already shown: end offsets went backwards across
+   * nodes (the nemesis, seed 105: 851 through node 1, then 849 through node 2 for 3 s). After it, the
+   * leader asked was the leader when the request was under way, so its high watermark is at least any
+   * shown before. No controller within the deadline: the retriable REQUEST_TIMED_OUT.
+   */
+  async offsets(request: { topicName: string; partitionId: number }): Promise<PartitionOffsets> {
     const deadline = Date.now() + RETRY_BACKOFF_MS * 20;
+    // A node that has not caught up since its start says so first (the image throws).
+    this.options.image();
+    try {
+      await this.options.catchUp(RETRY_BACKOFF_MS * 20);
+    } catch (error) {
+      throw new KafkaError(
+        'REQUEST_TIMED_OUT',
+        `The offsets of ${request.topicName}-${request.partitionId} need this node to catch up with the ` +
+          `metadata quorum first, and it could not: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+    }
     return this.withRetries(request.topicName, request.partitionId, deadline, isReadRetriable, async (at) => {
       if (at.leader === this.options.self) return this.local().partitionOffsets(at.topicId, at.partitionId);
       const body = encodeRead({
