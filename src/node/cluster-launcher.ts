@@ -26,12 +26,14 @@ import {
   localClusterProperties,
 } from './config.ts';
 import { LOCAL_CLUSTER } from './config-defaults.ts';
+import { httpReadinessProbe, type ReadinessProbe, waitForReadyCluster } from './cluster-readiness.ts';
 import { DataDirError, ensureLocalClusterId } from './data-dir.ts';
 
 const MAIN_SCRIPT = fileURLToPath(new URL('./main.ts', import.meta.url));
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 /** The same signal again within this window is the same Ctrl-C delivered twice, not a second one. */
 const DUPLICATE_SIGNAL_WINDOW_MS = 1000;
+const READY_PROBE_INTERVAL_MS = 500;
 
 export const LAUNCHER_USAGE = `Usage: npm run cluster -- [--nodes N] [--data DIR] [--override key=value]...
 
@@ -166,12 +168,14 @@ export interface LauncherIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly signals: Pick<NodeJS.Process, 'on' | 'off'>;
+  readonly probeReady: ReadinessProbe;
 }
 
 const processIo = (): LauncherIo => ({
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   signals: process,
+  probeReady: httpReadinessProbe,
 });
 
 /** The extra flags node `id` needs beyond --node-id when the layout is not the default one. */
@@ -300,6 +304,15 @@ export async function runCluster(options: LauncherOptions, io: LauncherIo = proc
       child.on('error', (error) => onNodeExit(node, `could not start: ${error.message}`, false));
       child.on('close', (code, signal) => onNodeExit(node, describeExit(code, signal), code === 0));
     }
+    const clientUrls = configs.map((config) => `http://${formatEndpoint(config.advertisedListeners.client)}`);
+    void waitForReadyCluster({
+      clientUrls,
+      probe: io.probeReady,
+      intervalMs: READY_PROBE_INTERVAL_MS,
+      stopped: () => stopping || alive().length === 0,
+    }).then((ready) => {
+      if (ready) say(`ready: every node has caught up with the metadata quorum (${clientUrls.join(', ')})`);
+    });
   });
 }
 
