@@ -2,6 +2,7 @@
 //   npm run chaos:sim -- --seeds 300 [--start 1] [--workers 2] [--bug NAME]   many seeds
 //   npm run chaos:sim -- --seed 1234 [--bug NAME]                           replay one seed
 //   npm run chaos:sim -- --list-bugs                                         the planted bugs
+//   npm run chaos:sim -- --fc [--runs 100] [--seed 42] [--path P] [--no-shrink] [--bug NAME]   fast-check
 // The wall clock is read here only, to print the time taken; the simulation never sees it.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -9,12 +10,16 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { type ClusterSeedOutcome, clusterReplayCommand, runClusterOutcome } from './cluster/entry.ts';
+import { describeClusterSchedule, runClusterFastCheck } from './cluster/fast-check-run.ts';
 import { CLUSTER_BUGS, type ClusterBug, isClusterBug } from './cluster/planted-bugs.ts';
 import type { ClusterWorkerReport, ClusterWorkerTask } from './cluster/worker.ts';
 
-const USAGE = `Usage: npm run chaos:sim -- [--seeds N [--start S] [--workers W]] [--seed S] [--bug NAME] [--list-bugs] [--summary-file FILE]
+const USAGE = `Usage: npm run chaos:sim -- [--seeds N [--start S] [--workers W]] [--seed S] [--fc [--runs R] [--seed S] [--path P] [--no-shrink]] [--bug NAME] [--list-bugs] [--summary-file FILE]
   --seeds N        run seeds S..S+N-1 of the whole-cluster simulation (default: 100 from 1)
   --seed S         replay one seed, printing its last events
+  --fc             fast-check mode: R generated fault schedules (--seed is fast-check's, random when
+                   absent); a failure is shrunk to a minimal schedule and printed with the command
+                   that replays it (--path)
   --bug NAME       plant a bug; the exit status is non-zero when a seed catches it
   --list-bugs      print the planted bugs, one per line
   --summary-file   write {passed, failed, ...} as JSON (CI reads it)
@@ -28,6 +33,10 @@ const OPTIONS = {
   'list-bugs': { type: 'boolean', default: false },
   'summary-file': { type: 'string' },
   workers: { type: 'string' },
+  fc: { type: 'boolean', default: false },
+  runs: { type: 'string', default: '100' },
+  path: { type: 'string' },
+  'no-shrink': { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
 } as const;
 
@@ -68,7 +77,51 @@ const bug: ClusterBug | null =
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
 
-process.exit(values.seed !== undefined ? await replayOne(integer('seed', values.seed)) : await runMany());
+process.exit(
+  values.fc
+    ? await fastCheck()
+    : values.seed !== undefined
+      ? await replayOne(integer('seed', values.seed))
+      : await runMany(),
+);
+
+async function fastCheck(): Promise<number> {
+  // Without --seed, a new draw each time (CI); the header line prints it, and a failure its replay.
+  const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : integer('seed', values.seed);
+  const runs = integer('runs', values.runs);
+  console.log(
+    `sim: whole-cluster fast-check, ${runs} generated schedules (fast-check seed ${seed})${bug === null ? '' : `, planted bug ${bug}`}`,
+  );
+  const result = await runClusterFastCheck({
+    seed,
+    numRuns: runs,
+    bug,
+    shrink: !values['no-shrink'],
+    ...(values.path === undefined ? {} : { path: values.path }),
+  });
+  if (!result.failed) {
+    writeSummary(result.numRuns, []);
+    console.log(`sim: ${result.numRuns} passed, 0 failed in ${elapsed()}`);
+    return exitStatus(0);
+  }
+  console.log(
+    `sim: FAILED after ${result.numRuns} runs, shrunk ${result.numShrinks} times [${result.checker}]`,
+  );
+  if (result.schedule !== null)
+    console.log(`  minimal schedule: ${describeClusterSchedule(result.schedule)}`);
+  console.log(`  ${result.message}\n  replay: ${result.replay}`);
+  const file = values['summary-file'];
+  if (file !== undefined) {
+    mkdirSync(dirname(file), { recursive: true });
+    const failure = { checker: result.checker, message: result.message, replay: result.replay };
+    writeFileSync(
+      file,
+      `${JSON.stringify({ passed: result.numRuns - 1, failed: 1, bug, failures: [failure] }, null, 2)}\n`,
+    );
+  }
+  console.log(`sim: ${result.numRuns - 1} passed, 1 failed in ${elapsed()}`);
+  return exitStatus(1);
+}
 
 /** With a planted bug, success means it was caught: the exit status says whether the bug escaped. */
 function exitStatus(failed: number): number {

@@ -47,6 +47,17 @@ if (existsSync(clusterSimFile)) {
   failed++;
 }
 
+const clusterFcFile = join(folder, 'sim-cluster-fc.json');
+if (existsSync(clusterFcFile)) {
+  const sim = JSON.parse(readFileSync(clusterFcFile, 'utf8')) as { passed: number; failed: number };
+  console.log(`whole-cluster fast-check schedules: ${sim.passed} passed, ${sim.failed} failed`);
+  passed += sim.passed;
+  failed += sim.failed;
+} else {
+  console.log('whole-cluster fast-check: no result file');
+  failed++;
+}
+
 // The real-process nemesis: its checks count as tests.
 const chaosFile = join(folder, 'chaos.json');
 if (existsSync(chaosFile)) {

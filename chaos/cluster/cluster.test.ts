@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { runClusterFastCheck } from './fast-check-run.ts';
 import { nodeId } from '../../raft/types.ts';
 import {
   brokerEpoch,
@@ -56,6 +57,24 @@ describe('whole-cluster simulation', () => {
     expect(second).toEqual(first);
     expect(first.admin.succeeded).toBeGreaterThan(0);
   });
+
+  it('fast-check mode shrinks a failure to a minimal schedule that replays (ack-before-isr)', async () => {
+    const found = await runClusterFastCheck({ seed: 42, numRuns: 100, bug: 'ack-before-isr', shrink: true });
+    expect(found.failed).toBe(true);
+    if (!found.failed) return;
+    expect(found.checker).toBe('inconsistent-offsets');
+    // Found with up to 16 faults; one is enough, and shrinking gets there.
+    expect(found.schedule?.faults.length).toBe(1);
+    const path = /--path (\S+)/.exec(found.replay)?.[1];
+    const replayed = await runClusterFastCheck({
+      seed: 42,
+      numRuns: 1,
+      bug: 'ack-before-isr',
+      shrink: false,
+      ...(path === undefined ? {} : { path }),
+    });
+    expect(replayed.failed && replayed.schedule).toEqual(found.schedule);
+  }, 60_000);
 
   /** As `npm run chaos:sim -- --bug NAME --seeds 100`: some seed among the first hundred catches it. */
   for (const bug of Object.keys(CLUSTER_BUGS) as ClusterBug[]) {

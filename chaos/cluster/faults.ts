@@ -1,7 +1,7 @@
 import type { NodeId } from '../../raft/types.ts';
 import { NO_LEADER } from '../../src/metadata/ids.ts';
 import type { MetadataImage } from '../../src/metadata/image.ts';
-import type { Prng } from '../sim/prng.ts';
+import { Prng } from '../sim/prng.ts';
 import { MS } from '../sim/scheduler.ts';
 import type { AlterPartitionRequest } from '../../src/replication/replica-manager.ts';
 import type { SimCluster } from './cluster.ts';
@@ -47,15 +47,61 @@ export function scheduleDiskFaults(cluster: SimCluster, random: Prng, endUs: num
     const gapUs = random.between(1_000, 6_000) * MS;
     if (scheduler.now() + gapUs >= endUs) return;
     scheduler.after(gapUs, () => {
-      const id = random.pick(cluster.config.brokers);
-      const operation = random.pick(['write', 'sync', 'syncDir'] as const);
-      const code = random.pick(['EIO', 'ENOSPC'] as const);
-      cluster.server(id).fs.injectFault({ operation, code, skip: random.between(0, 20) });
-      cluster.world.note(`fault: node ${id}'s disk fails a later ${operation} with ${code}`);
+      startDiskFault(cluster, random);
       next();
     });
   };
   next();
+}
+
+function startDiskFault(cluster: SimCluster, random: Prng): void {
+  const id = random.pick(cluster.config.brokers);
+  const operation = random.pick(['write', 'sync', 'syncDir'] as const);
+  const code = random.pick(['EIO', 'ENOSPC'] as const);
+  cluster.server(id).fs.injectFault({ operation, code, skip: random.between(0, 20) });
+  cluster.world.note(`fault: node ${id}'s disk fails a later ${operation} with ${code}`);
+}
+
+/**
+ * One fault of an explicit schedule (fast-check mode, `schedule-arbitrary.ts`): how long after the
+ * previous one it starts, which kind on which stream, and the seed of its own draws (target, duration),
+ * so that removing a fault while shrinking leaves the others as they were.
+ */
+export type ExplicitFault =
+  | { readonly gapMs: number; readonly stream: 'main'; readonly kind: FaultKind; readonly seed: number }
+  | { readonly gapMs: number; readonly stream: 'data'; readonly kind: DataFaultKind; readonly seed: number }
+  | { readonly gapMs: number; readonly stream: 'disk'; readonly seed: number };
+
+/** Starts `faults` one after the other (instead of the three seeded streams); none after `endUs`. */
+export function scheduleExplicitFaults(
+  cluster: SimCluster,
+  faults: readonly ExplicitFault[],
+  endUs: number,
+): void {
+  const { scheduler } = cluster.world;
+  let atUs = scheduler.now();
+  for (const fault of faults) {
+    atUs += fault.gapMs * MS;
+    if (atUs >= endUs) return;
+    scheduler.after(atUs - scheduler.now(), () => {
+      const random = new Prng(fault.seed);
+      if (fault.stream === 'main') startFault(cluster, random, fault.kind);
+      else if (fault.stream === 'data') startDataFault(cluster, random, fault.kind);
+      else startDiskFault(cluster, random);
+    });
+  }
+}
+
+/** One line per fault of an explicit schedule, for the report of a shrunk failure. */
+export function describeExplicitFaults(faults: readonly ExplicitFault[]): string {
+  let atMs = 0;
+  return faults
+    .map((fault) => {
+      atMs += fault.gapMs;
+      const what = fault.stream === 'disk' ? 'disk-fault' : fault.kind;
+      return `  at ${atMs} ms: ${what} (${fault.stream} stream, seed ${fault.seed})`;
+    })
+    .join('\n');
 }
 
 /**
@@ -246,7 +292,7 @@ export const DATA_FAULT_KINDS = [
   'slow-disks-then-crash-all',
   'isr-expansion-unanswered',
 ] as const;
-type DataFaultKind = (typeof DATA_FAULT_KINDS)[number];
+export type DataFaultKind = (typeof DATA_FAULT_KINDS)[number];
 
 /**
  * Compound faults aimed at the partitions' replication, on a stream of their own (so the other

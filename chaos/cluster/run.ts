@@ -4,7 +4,14 @@ import { MS } from '../sim/scheduler.ts';
 import { type AdminStats, scheduleAdminWorkload } from './admin-workload.ts';
 import { SimCluster } from './cluster.ts';
 import { clusterConfig, TOPOLOGIES, type Topology } from './cluster-config.ts';
-import { healEverything, scheduleDataFaults, scheduleDiskFaults, scheduleFaults } from './faults.ts';
+import {
+  type ExplicitFault,
+  healEverything,
+  scheduleDataFaults,
+  scheduleDiskFaults,
+  scheduleExplicitFaults,
+  scheduleFaults,
+} from './faults.ts';
 import { batchesIn } from '../../src/storage/record-batch/batch-iterator.ts';
 import { decodeRecords } from '../../src/storage/record-batch/decoder.ts';
 import { DATA_PARTITIONS, DATA_TOPIC, DataWorkload } from './data-workload.ts';
@@ -35,6 +42,8 @@ export interface ClusterRunOptions {
   readonly bug?: ClusterBug;
   /** Replaces the world variant (a candidate fix); `bug` wins when both are given. */
   readonly variant?: ClusterVariant;
+  /** An explicit fault schedule (fast-check mode) instead of the seed's three fault streams. */
+  readonly faults?: readonly ExplicitFault[];
 }
 
 export function topologyForSeed(seed: number): Topology {
@@ -61,9 +70,12 @@ export async function runClusterSeed(
     world.note(`seed ${seed}, topology ${topology}`);
     cluster.start();
     const faultEndUs = config.faultPhaseMs * MS;
-    scheduleFaults(cluster, world.root.fork('faults'), faultEndUs);
-    scheduleDiskFaults(cluster, world.root.fork('disk-faults'), faultEndUs);
-    scheduleDataFaults(cluster, world.root.fork('data-faults'), faultEndUs);
+    if (options.faults !== undefined) scheduleExplicitFaults(cluster, options.faults, faultEndUs);
+    else {
+      scheduleFaults(cluster, world.root.fork('faults'), faultEndUs);
+      scheduleDiskFaults(cluster, world.root.fork('disk-faults'), faultEndUs);
+      scheduleDataFaults(cluster, world.root.fork('data-faults'), faultEndUs);
+    }
     const admin = scheduleAdminWorkload(cluster, world.root.fork('admin'), faultEndUs);
     const data = new DataWorkload(cluster, world.root.fork('data'));
     data.schedule(faultEndUs);
