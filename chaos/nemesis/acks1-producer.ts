@@ -6,11 +6,13 @@
 // straight to the leader as shown by the v3 partitions of a random broker. The leader answers acks=1
 // once the batch is in its log, before any follower has it: such records may be lost when leadership
 // moves (Kafka allows it), and the checks of chaos-acks1 (checker.ts) say what may not happen even so.
-import { KafkaError, type KafkaErrorName } from '../../src/common/kafka-errors.ts';
+import { KafkaError } from '../../src/common/kafka-errors.ts';
+// NOT_APPENDED: errors a leader answers before it appends anything (the ones DataService retries on).
+import { NOT_APPENDED } from '../../src/node/data-service.ts';
 import {
-  PRODUCE_PATH,
   decodeProduceAnswer,
   encodeProduce,
+  PRODUCE_PATH,
 } from '../../src/replication/forwarded-messages.ts';
 import { H2cClients } from '../../src/replication/h2c-clients.ts';
 import { UnacknowledgedAppendError } from '../../src/replication/unacknowledged-append.ts';
@@ -18,15 +20,6 @@ import { buildRecordBatch } from '../../src/storage/record-batch/builder.ts';
 import { isRecord, sleep } from './cluster.ts';
 import type { SendComplete, SendInvoke } from './history.ts';
 import { type ClientDeps, describeError } from './workload.ts';
-
-/** Errors a leader answers before it appends anything (the ones DataService retries on). */
-const NOT_APPENDED: ReadonlySet<KafkaErrorName> = new Set([
-  'NOT_LEADER_OR_FOLLOWER',
-  'LEADER_NOT_AVAILABLE',
-  'UNKNOWN_TOPIC_OR_PARTITION',
-  'NOT_ENOUGH_REPLICAS',
-  'FENCED_LEADER_EPOCH',
-]);
 
 const ACKS_ONE_PAUSE_MS = 10;
 

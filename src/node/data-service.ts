@@ -33,7 +33,7 @@ import { UnacknowledgedAppendError } from '../replication/unacknowledged-append.
 import type { NodeMetrics } from './metrics.ts';
 
 /** Errors a leader answers before it appends anything: a produce may be sent again. */
-const NOT_APPENDED: ReadonlySet<KafkaErrorName> = new Set([
+export const NOT_APPENDED: ReadonlySet<KafkaErrorName> = new Set([
   'NOT_LEADER_OR_FOLLOWER',
   'LEADER_NOT_AVAILABLE',
   'UNKNOWN_TOPIC_OR_PARTITION',
