@@ -1,9 +1,13 @@
 import { isKafkaError } from '../../src/common/kafka-errors.ts';
+import { batchesIn } from '../../src/storage/record-batch/batch-iterator.ts';
+import { decodeRecords } from '../../src/storage/record-batch/decoder.ts';
 import { SimulationFailure, Violation } from '../checkers/violation.ts';
+import { Prng } from '../sim/prng.ts';
 import { MS } from '../sim/scheduler.ts';
 import { type AdminStats, scheduleAdminWorkload } from './admin-workload.ts';
 import { SimCluster } from './cluster.ts';
 import { clusterConfig, TOPOLOGIES, type Topology } from './cluster-config.ts';
+import { DATA_PARTITIONS, DATA_TOPIC, DataWorkload } from './data-workload.ts';
 import {
   type ExplicitFault,
   healEverything,
@@ -12,12 +16,9 @@ import {
   scheduleExplicitFaults,
   scheduleFaults,
 } from './faults.ts';
-import { batchesIn } from '../../src/storage/record-batch/batch-iterator.ts';
-import { decodeRecords } from '../../src/storage/record-batch/decoder.ts';
-import { DATA_PARTITIONS, DATA_TOPIC, DataWorkload } from './data-workload.ts';
 import { livenessGap } from './liveness.ts';
 import { CLUSTER_BUGS, type ClusterBug, type ClusterVariant, CORRECT_CLUSTER } from './planted-bugs.ts';
-import { Prng } from '../sim/prng.ts';
+import { checkReplicaLogs } from './replica-logs.ts';
 
 export interface ClusterRunStats {
   readonly topology: Topology;
@@ -248,6 +249,12 @@ async function checkData(cluster: SimCluster, data: DataWorkload): Promise<void>
     final.set(partition, records);
   }
   data.history.checkFinal(final);
+  await checkReplicaLogs(
+    cluster,
+    final,
+    (boundMs, task) => within(cluster, boundMs, task),
+    config.livenessBoundMs,
+  );
 }
 
 function sleep(scheduler: SimCluster['world']['scheduler'], ms: number): Promise<void> {
