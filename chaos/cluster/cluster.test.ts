@@ -51,6 +51,10 @@ describe('whole-cluster simulation', () => {
     for (const seed of [117, 242]) await runClusterSeed(seed);
   });
 
+  it('seed 3677: a log directory a killed process created survives a later power loss', async () => {
+    await runClusterSeed(3677);
+  });
+
   it('replays a seed to the same trace', async () => {
     const first = await runClusterSeed(7);
     const second = await runClusterSeed(7);

@@ -1,7 +1,7 @@
 // The few file primitives durability rests on.
 
-import { type FileHandle, open, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { type FileHandle, mkdir, open, rename } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { assert } from '../assert.ts';
 
 export const TEMPORARY_SUFFIX = '.tmp';
@@ -24,6 +24,20 @@ export async function syncDirectory(dir: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * mkdir -p, then fsyncs the directory and every ancestor up to the root, so that its whole path survives
+ * a power loss. Existing directories are synced too: one that a killed process created is in the page
+ * cache (so it exists for this process) but its entry in its parent may never have been fsynced, and a
+ * later power loss would take it with everything below it. Called once per directory per process.
+ */
+export async function makeDirectoryPathDurable(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (let at = resolve(dir); ; at = dirname(at)) {
+    await syncDirectory(at);
+    if (dirname(at) === at) return;
   }
 }
 

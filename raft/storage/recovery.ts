@@ -6,11 +6,11 @@
 // segments the snapshot made obsolete (removed). Anything else that fails a check is corruption of
 // fsynced data: a bad frame in a segment before the last, or followed by valid frames, a gap.
 
-import { mkdir, open, readFile, readdir, unlink } from 'node:fs/promises';
+import { open, readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Entry, type HardState, NONE, type Snapshot, logIndex, term } from '../types.ts';
 import { CorruptStorageError } from './errors.ts';
-import { TEMPORARY_SUFFIX, syncDirectory } from './file-io.ts';
+import { makeDirectoryPathDurable, syncDirectory, TEMPORARY_SUFFIX } from './file-io.ts';
 import { readHardStateFile } from './hard-state-file.ts';
 import {
   Segment,
@@ -41,7 +41,7 @@ interface ScannedSegment {
 }
 
 export async function recover(dir: string): Promise<Recovery> {
-  await mkdir(dir, { recursive: true });
+  await makeDirectoryPathDurable(dir);
   const names = await readdir(dir);
   await removeFiles(
     dir,

@@ -3,9 +3,9 @@
 // a node never runs on another node's or another cluster's data. And the local cluster's shared id.
 
 import { randomUUID } from 'node:crypto';
-import { link, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
+import { link, open, readdir, readFile, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { syncDirectory, writeAll } from '../../raft/storage/file-io.ts';
+import { makeDirectoryPathDurable, syncDirectory, writeAll } from '../../raft/storage/file-io.ts';
 import { isValidClusterId, type LocalClusterInfo, type NodeConfig } from './config.ts';
 import { formatProperties, PropertiesSyntaxError, parseProperties } from './properties.ts';
 
@@ -137,12 +137,6 @@ async function createExclusively(dir: string, name: string, data: string): Promi
   }
 }
 
-/** mkdir -p, then makes the new entry durable in its parent. */
-async function makeDirectory(dir: string): Promise<void> {
-  const created = await mkdir(dir, { recursive: true });
-  if (created !== undefined) await syncDirectory(dirname(resolve(created)));
-}
-
 function checkAgainst(dir: string, meta: MetaProperties, clusterId: string, nodeId: number): void {
   const path = join(dir, META_PROPERTIES);
   if (meta.clusterId !== clusterId)
@@ -160,7 +154,7 @@ function checkAgainst(dir: string, meta: MetaProperties, clusterId: string, node
 }
 
 async function format(dir: string, clusterId: string, nodeId: number): Promise<MetaProperties> {
-  await makeDirectory(dir);
+  await makeDirectoryPathDurable(dir);
   const meta: MetaProperties = { version: 1, clusterId, nodeId, directoryId: randomKafkaUuid() };
   const text = formatProperties(
     [
@@ -241,7 +235,7 @@ export function storageDirs(config: NodeConfig): string[] {
  * random id (exclusive create, so nodes starting together agree), read on every later call.
  */
 export async function ensureLocalClusterId(dataRoot: string): Promise<string> {
-  await makeDirectory(dataRoot);
+  await makeDirectoryPathDurable(dataRoot);
   const path = join(dataRoot, LOCAL_CLUSTER_ID_FILE);
   const existing = await readLocalClusterId(path);
   if (existing !== null) return existing;

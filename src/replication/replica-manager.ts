@@ -13,7 +13,8 @@ import { KafkaError } from '../common/kafka-errors.ts';
 import type { BrokerId, PartitionEpoch, PartitionId, TopicId } from '../metadata/ids.ts';
 import type { MetadataImage, PartitionRegistration, TopicImage } from '../metadata/image.ts';
 import { logDirFailure } from '../storage/errors.ts';
-import type { FileSystem } from '../storage/file-system.ts';
+import { type FileSystem, makePathDurable } from '../storage/file-system.ts';
+import { nodeFileSystem } from '../storage/node-file-system.ts';
 import type { LogConfig } from '../storage/log-config.ts';
 import { type AppendResult, PartitionLog } from '../storage/partition-log.ts';
 import { offset } from '../storage/types.ts';
@@ -106,6 +107,8 @@ export class ReplicaManager {
   private closed = false;
   /** The I/O failure that took the (single) log directory offline: every replica stopped. */
   private logDirFailure: KafkaError | null = null;
+  /** The log directory's whole path made durable, once per process, before any partition is hosted. */
+  private logDirDurable: Promise<void> | null = null;
 
   constructor(options: ReplicaManagerOptions) {
     this.options = options;
@@ -467,6 +470,8 @@ export class ReplicaManager {
     let kept: boolean;
     let log: PartitionLog;
     try {
+      this.logDirDurable ??= makePathDurable(this.options.fs ?? nodeFileSystem, this.options.logDir);
+      await this.logDirDurable;
       kept = await claimPartitionDir(dir, topic.id, this.options.fs);
       log = await PartitionLog.open({
         dir,

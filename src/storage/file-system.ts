@@ -5,7 +5,7 @@
 // Errors are Node's: an Error with `code` ('ENOENT', 'EEXIST', 'EIO', 'ENOSPC', ...), so callers test
 // codes the same way against either implementation.
 
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { isNotFound } from './errors.ts';
 
 /**
@@ -84,6 +84,22 @@ export async function makeDirectoryDurable(fs: FileSystem, dir: string): Promise
   if (missing.length === 0) return;
   await fs.mkdir(dir);
   for (const created of missing.reverse()) await fs.syncDir(dirname(created));
+}
+
+/**
+ * Creates `dir` if needed, then fsyncs it and every ancestor up to the root. Unlike
+ * `makeDirectoryDurable`, existing directories are synced too: one that a killed process created is in
+ * the page cache (so it exists now) but its entry in its parent may never have been fsynced, and a later
+ * power loss would take it, with every log below it. Once per directory per process: the directory's own
+ * fsync also makes durable every entry it holds at that moment (e.g. partition directories left by
+ * the killed process).
+ */
+export async function makePathDurable(fs: FileSystem, dir: string): Promise<void> {
+  await fs.mkdir(dir);
+  for (let at = resolve(dir); ; at = dirname(at)) {
+    await fs.syncDir(at);
+    if (dirname(at) === at) return;
+  }
 }
 
 async function exists(fs: FileSystem, dir: string): Promise<boolean> {

@@ -14,69 +14,80 @@ import {
   partitionId,
   topicId,
 } from '../../src/metadata/ids.ts';
-import { emptyImage } from '../../src/metadata/image.ts';
+import { emptyImage, type MetadataImage } from '../../src/metadata/image.ts';
+import type { FileSystem } from '../../src/storage/file-system.ts';
 import { applyBatch } from '../../src/metadata/reducer.ts';
 import { realTimers } from '../../src/node/real-timers.ts';
 import { ReplicaManager } from '../../src/replication/replica-manager.ts';
 import { batch } from './cluster.ts';
 import { waitFor } from './helpers.ts';
 
+const B1 = brokerId(1);
+const topic = topicId('22222222-3333-4444-8555-666666666666');
+
+/** One broker, one topic `orders` with one partition led by it. */
+function ordersImage(): MetadataImage {
+  let image = applyBatch(
+    emptyImage(),
+    [
+      {
+        type: 'registerBroker',
+        brokerId: B1,
+        incarnationId: '11111111-2222-4333-8444-555555555555',
+        endpoints: [],
+        rack: null,
+        fenced: false,
+        processRoles: ['broker'],
+      },
+    ],
+    metadataOffset(1),
+  );
+  image = applyBatch(
+    image,
+    [
+      { type: 'topic', name: 'orders', topicId: topic },
+      {
+        type: 'partition',
+        topicId: topic,
+        partitionId: partitionId(0),
+        replicas: [B1],
+        isr: [B1],
+        leader: B1,
+        leaderEpoch: leaderEpoch(0),
+        partitionEpoch: partitionEpoch(0),
+      },
+    ],
+    metadataOffset(2),
+  );
+  return image;
+}
+
+function managerOn(fs: FileSystem, logDir: string): ReplicaManager {
+  return new ReplicaManager({
+    brokerId: B1,
+    logDir,
+    fs,
+    timers: realTimers,
+    lagTimeMaxMs: 1000,
+    fetchWaitMaxMs: 50,
+    fetchMaxBytes: 1 << 20,
+    fetchResponseMaxBytes: 1 << 20,
+    fetchBackoffMs: 20,
+    minInsyncReplicas: () => 1,
+    brokerEpoch: () => brokerEpoch(1),
+    alterPartition: async () => {},
+    transport: { fetch: () => Promise.reject(new Error('no followers here')), close: async () => {} },
+    logger: pino({ level: 'silent' }),
+  });
+}
+
 describe('ReplicaManager on a FileSystem port', () => {
   it('opens, appends to and reads its partition logs through the given file system', async () => {
     const fs = new SimFileSystem({ random: new Prng(5) });
-    const B1 = brokerId(1);
-    const topic = topicId('22222222-3333-4444-8555-666666666666');
-    let image = applyBatch(
-      emptyImage(),
-      [
-        {
-          type: 'registerBroker',
-          brokerId: B1,
-          incarnationId: '11111111-2222-4333-8444-555555555555',
-          endpoints: [],
-          rack: null,
-          fenced: false,
-          processRoles: ['broker'],
-        },
-      ],
-      metadataOffset(1),
-    );
-    image = applyBatch(
-      image,
-      [
-        { type: 'topic', name: 'orders', topicId: topic },
-        {
-          type: 'partition',
-          topicId: topic,
-          partitionId: partitionId(0),
-          replicas: [B1],
-          isr: [B1],
-          leader: B1,
-          leaderEpoch: leaderEpoch(0),
-          partitionEpoch: partitionEpoch(0),
-        },
-      ],
-      metadataOffset(2),
-    );
     const logDir = '/kraftling-replica-manager-fs-test';
-    const manager = new ReplicaManager({
-      brokerId: B1,
-      logDir,
-      fs: fs.mount(),
-      timers: realTimers,
-      lagTimeMaxMs: 1000,
-      fetchWaitMaxMs: 50,
-      fetchMaxBytes: 1 << 20,
-      fetchResponseMaxBytes: 1 << 20,
-      fetchBackoffMs: 20,
-      minInsyncReplicas: () => 1,
-      brokerEpoch: () => brokerEpoch(1),
-      alterPartition: async () => {},
-      transport: { fetch: () => Promise.reject(new Error('no followers here')), close: async () => {} },
-      logger: pino({ level: 'silent' }),
-    });
+    const manager = managerOn(fs.mount(), logDir);
     try {
-      manager.applyImage(image);
+      manager.applyImage(ordersImage());
       await waitFor('the partition hosted', () => manager.hosted(topic, partitionId(0))?.leader() != null);
       const appended = await manager.appendRecords(topic, partitionId(0), batch('v', 3), {
         acks: -1,
@@ -88,5 +99,29 @@ describe('ReplicaManager on a FileSystem port', () => {
     } finally {
       await manager.close();
     }
+  });
+
+  it('makes a log directory left by a killed process durable before it acknowledges into it (seed 3677)', async () => {
+    // kill -9 keeps the page cache: the killed process's mkdir is visible to its successor, which
+    // finds the directories there, while their entries were never fsynced. A power loss after the
+    // successor acknowledged records must not take the directories, and the records, with it.
+    const fs = new SimFileSystem({ random: new Prng(7) });
+    const logDir = '/node-4/data';
+    await fs.mount().mkdir(`${logDir}/orders-0`);
+    fs.kill();
+    const manager = managerOn(fs.mount(), logDir);
+    try {
+      manager.applyImage(ordersImage());
+      await waitFor('the partition hosted', () => manager.hosted(topic, partitionId(0))?.leader() != null);
+      const appended = await manager.appendRecords(topic, partitionId(0), batch('v', 3), {
+        acks: -1,
+        timeoutMs: 1000,
+      });
+      expect(appended.lastOffset).toBe(2);
+    } finally {
+      await manager.close();
+    }
+    fs.crash('drop');
+    expect(fs.listFiles(logDir).some((path) => path.endsWith('.log'))).toBe(true);
   });
 });
