@@ -268,9 +268,17 @@ export class RaftNode {
     else this.appendsDue = true;
   }
 
-  /** The application's state at `index` (applied) becomes a snapshot; earlier entries are dropped. */
+  /**
+   * The application's state at `index` (applied) becomes a snapshot; earlier entries are dropped. A
+   * request at or below the first index is stale and ignored: the application asks through the driver's
+   * queue, and a snapshot from the leader may have been installed past `index` in the meantime.
+   */
   compact(index: LogIndex, data: Uint8Array): void {
     this.assertNoReadyOutstanding();
+    if (index < this.log.firstIndex()) {
+      this.logger?.debug({ index, firstIndex: this.log.firstIndex() }, 'raft compaction below the log start ignored');
+      return;
+    }
     this.log.compact(index, data, this.membership());
     this.pendingSnapshotSave = true;
   }

@@ -740,6 +740,30 @@ describe('Raft paper §7 log compaction', () => {
   });
 });
 
+describe('Raft log compaction requests', () => {
+  it('ignores a compaction at or below the log start (a snapshot from the leader got there first)', () => {
+    const cluster = new TestCluster({ voters: 3 });
+    expect(cluster.elect(1)).toBe(true);
+    cluster.crash(3);
+    for (let i = 0; i < 10; i++) cluster.propose(1, `v${i}`);
+    const leader = cluster.node(1);
+    leader.raft.compact(leader.raft.status().applied, encoder.encode(JSON.stringify(leader.applied)));
+    cluster.stabilize();
+    cluster.restart(3);
+    tickUntil(cluster, () => cluster.node(3).applied.length === 10, 20);
+    const follower = cluster.node(3);
+    const { firstIndex } = follower.raft.status();
+    expect(firstIndex).toBeGreaterThan(2);
+    // The follower's application asked to compact at index 2 before the snapshot was installed.
+    expect(() => follower.raft.compact((firstIndex - 1) as LogIndex, encoder.encode('stale'))).not.toThrow();
+    expect(() => follower.raft.compact(2 as LogIndex, encoder.encode('stale'))).not.toThrow();
+    expect(follower.raft.status().firstIndex).toBe(firstIndex);
+    cluster.propose(1, 'after');
+    cluster.tickAll(2);
+    expectAllApplied(cluster, [1, 2, 3], [...Array.from({ length: 10 }, (_, i) => `v${i}`), 'after']);
+  });
+});
+
 describe('Raft paper §8 client interaction and durability', () => {
   it('§8 a follower answers only from durable state: the vote and the entries ride in the Ready of the answer', () => {
     const follower = directNode(2, { term: 1 });
