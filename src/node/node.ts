@@ -41,6 +41,7 @@ import { ImageWatch } from './image-watch.ts';
 import { MetadataPublisher } from './metadata-publisher.ts';
 import { catchUpWithQuorum } from './quorum-catch-up.ts';
 import { QuorumTracker } from './quorum-tracker.ts';
+import { ProducerIdManager, type ProducerIdentity } from './producer-id-manager.ts';
 import { ReplicaManager } from '../replication/replica-manager.ts';
 import { HttpFetchTransport } from '../replication/http-fetch-transport.ts';
 import { registerReplicationRoutes } from '../http/internal-replication-routes.ts';
@@ -258,6 +259,17 @@ export class KraftNode {
       logger,
     });
     const admin = new AdminService({ client, watch, timeoutMs: config.controllerQuorumRequestTimeoutMs });
+    const producerIds = isBroker
+      ? new ProducerIdManager({
+          allocateBlock: async () => {
+            const brokerEpoch = lifecycle?.epoch ?? null;
+            if (brokerEpoch === null) {
+              throw new KafkaError('COORDINATOR_LOAD_IN_PROGRESS', 'This broker is not registered yet.');
+            }
+            return client.call('allocate-producer-ids', { brokerId: config.nodeId, brokerEpoch });
+          },
+        })
+      : null;
     const catchUpAbort = new AbortController();
     const catchingUp = catchUpWithQuorum({
       readIndex: async (timeoutMs) => (await client.call('read-index', {}, timeoutMs)).offset,
@@ -479,6 +491,7 @@ export class KraftNode {
         snapshotTimer,
         controllerClient: client,
         lifecycle,
+        producerIds,
         replicas,
         logDirFailure,
         data,
@@ -523,6 +536,19 @@ export class KraftNode {
 
   brokerState() {
     return this.parts.lifecycle?.state ?? null;
+  }
+
+  /**
+   * InitProducerId for an idempotent (non-transactional) producer: a producer id unique in the cluster,
+   * epoch 0. NOT_COORDINATOR on a controller-only node; COORDINATOR_LOAD_IN_PROGRESS while no block of
+   * ids can be had from the controller.
+   */
+  initProducerId(): Promise<ProducerIdentity> {
+    const producerIds = this.parts.producerIds;
+    if (producerIds === null) {
+      return Promise.reject(new KafkaError('NOT_COORDINATOR', 'This node is not a broker.'));
+    }
+    return producerIds.initProducerId();
   }
 
   /**
@@ -602,6 +628,8 @@ interface Parts {
   readonly snapshotTimer: NodeJS.Timeout | null;
   readonly controllerClient: ControllerClient;
   readonly lifecycle: BrokerLifecycle | null;
+  /** A broker's producer ids for InitProducerId (null on a controller-only node). */
+  readonly producerIds: ProducerIdManager | null;
   readonly replicas: ReplicaManager | null;
   /** Raised once when the broker's log directory went offline. */
   readonly logDirFailure: FatalSignal;
