@@ -291,6 +291,7 @@ export class KraftNode {
       image: caughtUpImage('LEADER_NOT_AVAILABLE'),
       catchUp: (timeoutMs) => admin.catchUp(timeoutMs),
       replicas: () => replicas,
+      ...(producerIds !== null ? { producerIds } : {}),
       interBrokerListener: config.interBrokerListenerName,
       logger,
     });
@@ -491,7 +492,6 @@ export class KraftNode {
         snapshotTimer,
         controllerClient: client,
         lifecycle,
-        producerIds,
         replicas,
         logDirFailure,
         data,
@@ -540,15 +540,11 @@ export class KraftNode {
 
   /**
    * InitProducerId for an idempotent (non-transactional) producer: a producer id unique in the cluster,
-   * epoch 0. NOT_COORDINATOR on a controller-only node; COORDINATOR_LOAD_IN_PROGRESS while no block of
-   * ids can be had from the controller.
+   * epoch 0 (the same as `DataApi.initProducerId`). NOT_COORDINATOR on a controller-only node;
+   * COORDINATOR_LOAD_IN_PROGRESS while no block of ids can be had from the controller.
    */
   initProducerId(): Promise<ProducerIdentity> {
-    const producerIds = this.parts.producerIds;
-    if (producerIds === null) {
-      return Promise.reject(new KafkaError('NOT_COORDINATOR', 'This node is not a broker.'));
-    }
-    return producerIds.initProducerId();
+    return this.parts.data.initProducerId();
   }
 
   /**
@@ -628,8 +624,6 @@ interface Parts {
   readonly snapshotTimer: NodeJS.Timeout | null;
   readonly controllerClient: ControllerClient;
   readonly lifecycle: BrokerLifecycle | null;
-  /** A broker's producer ids for InitProducerId (null on a controller-only node). */
-  readonly producerIds: ProducerIdManager | null;
   readonly replicas: ReplicaManager | null;
   /** Raised once when the broker's log directory went offline. */
   readonly logDirFailure: FatalSignal;

@@ -5,14 +5,10 @@
 
 import { assert } from '../../raft/assert.ts';
 import { KafkaError } from '../common/kafka-errors.ts';
+import type { ProducerIdentity } from '../http/ports.ts';
 import type { ProducerIdBlock } from '../metadata/controller/producer-id-decisions.ts';
 
-/** A new idempotent (non-transactional) producer's identity, as InitProducerId answers it. */
-export interface ProducerIdentity {
-  readonly producerId: number;
-  /** Always 0 for a new producer id (KIP-98). */
-  readonly producerEpoch: number;
-}
+export type { ProducerIdentity };
 
 export interface ProducerIdManagerOptions {
   /** Asks the active controller for the next block (rejects when it cannot be had). */
@@ -31,7 +27,7 @@ export class ProducerIdManager {
   }
 
   /**
-   * A fresh producer id with epoch 0. COORDINATOR_LOAD_IN_PROGRESS (retriable, as Kafka answers while
+   * A fresh producer id with epoch 0 (KIP-98: a new non-transactional producer). COORDINATOR_LOAD_IN_PROGRESS (retriable, as Kafka answers while
    * its broker waits for a block) when no block can be had from the controller now.
    */
   async initProducerId(): Promise<ProducerIdentity> {
