@@ -19,6 +19,12 @@ import { recoverLog } from './log-recovery.ts';
 import { LogSegment } from './log-segment.ts';
 import { nodeFileSystem } from './node-file-system.ts';
 import { type ProducerEntry, ProducerStateTable } from './producer-state.ts';
+import {
+  type ProducerSnapshot,
+  readProducerSnapshot,
+  removeProducerSnapshot,
+  writeProducerSnapshot,
+} from './producer-snapshot.ts';
 import { batchesIn } from './record-batch/batch-iterator.ts';
 import { decodeRecords } from './record-batch/decoder.ts';
 import { RecordBatchHeader, stampBaseOffset, stampPartitionLeaderEpoch } from './record-batch/header.ts';
@@ -133,7 +139,7 @@ export class PartitionLog {
       onFailure: options.onFailure ?? (() => undefined),
     });
     await log.syncRecoveredTail();
-    await log.rebuildProducerState();
+    await log.loadProducerState();
     return log;
   }
 
@@ -158,14 +164,46 @@ export class PartitionLog {
   }
 
   /**
-   * The producer state from the headers of every batch in the segments (no producer-state snapshots:
-   * the whole log is walked, the records are not read).
+   * The producer state at open: the snapshot a clean close left (producer-snapshot.ts), when it
+   * describes exactly this log (taken at its end offset); otherwise the headers of every batch in the
+   * segments (after a crash, or a snapshot that does not decode). The snapshot is removed, durably,
+   * before anything can change the log below its offset.
    */
+  private async loadProducerState(): Promise<void> {
+    const snapshot = await readProducerSnapshot(this.fs, this.dir);
+    if (snapshot !== null && snapshot.offset === this.logEndOffset) {
+      this.producers.load(snapshot.producers);
+      // Recovery may have dropped segments below the checkpoint's log start since (a rebuild would not
+      // see their batches either).
+      this.producers.forgetBefore(this.segments[0]!.baseOffset);
+    } else {
+      await this.rebuildProducerState();
+    }
+    await removeProducerSnapshot(this.fs, this.dir);
+  }
+
+  /** The producer state from the headers of every batch in the segments (the records are not read). */
   private async rebuildProducerState(): Promise<void> {
     this.producers.clear();
     for (const segment of this.segments) {
       await visitBatchHeaders(segment, (header) => this.producers.apply(header));
     }
+  }
+
+  /**
+   * The producer state a walk of the whole log finds now, by producer id (tests compare it with the
+   * state kept, and with the one loaded from a snapshot). Changes nothing.
+   */
+  producerStateFromLog(): Promise<[number, ProducerEntry][]> {
+    return this.queue.run(async () => {
+      const kept = this.producers.snapshot();
+      try {
+        await this.rebuildProducerState();
+        return this.producers.snapshot();
+      } finally {
+        this.producers.load(kept);
+      }
+    });
   }
 
   /** An idempotent producer's state here (its epoch and last batches), if the log holds its batches. */
@@ -586,6 +624,9 @@ export class PartitionLog {
       await this.fs.syncDir(this.dir);
       this.durableOffset = this.logEndOffset;
       await this.writeCheckpointNow();
+      // The next open reads the producer state from it instead of walking the whole log.
+      const snapshot: ProducerSnapshot = { offset: this.logEndOffset, producers: this.producers.snapshot() };
+      await writeProducerSnapshot(this.fs, this.dir, snapshot);
       for (const segment of this.segments) await segment.close();
       this.queue.close(new KafkaError('NOT_LEADER_OR_FOLLOWER', `partition log ${this.dir} is closed`));
     });

@@ -166,6 +166,15 @@ export class ProducerStateTable {
   clear(): void {
     this.entries.clear();
   }
+
+  /** Replaces the state with `entries` (a snapshot's, already checked). */
+  load(entries: readonly (readonly [number, ProducerEntry])[]): void {
+    this.entries.clear();
+    for (const [producerId, entry] of entries) {
+      assert(entry.batches.length > 0, 'a producer entry holds a batch', { producerId });
+      this.entries.set(producerId, entry);
+    }
+  }
 }
 
 function findDuplicate(entry: ProducerEntry, header: ProducerBatchHeader): ProducerBatch | undefined {

@@ -2,14 +2,15 @@
 // (seed printed; STORAGE_SEED=<n> replays, STORAGE_RUNS scales):
 // (a) any interleaving of sends, retries and early sends of producers' batches, some in flight at once,
 //     leaves each batch in the log exactly once and in order; a retry answers the original offsets;
-// (b) the state rebuilt from the log at open equals the state the log kept incrementally, through
-//     truncations, DeleteRecords and rolls;
+// (b) the state loaded at open (from the snapshot a clean close wrote, or by walking the log after a
+//     crash) equals the state the log kept incrementally and the one a walk of the whole log finds,
+//     through truncations, DeleteRecords, rolls, clean restarts and crashes;
 // (c) after a truncation the state is the one the log had when it last ended there.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../../chaos/sim/prng.ts';
-import { SimFileSystem } from '../../chaos/sim/sim-fs.ts';
+import { type CrashPolicy, SimFileSystem } from '../../chaos/sim/sim-fs.ts';
 import { isKafkaError } from '../../src/common/kafka-errors.ts';
 import { type AppendResult, PartitionLog } from '../../src/storage/partition-log.ts';
 import { batchesIn } from '../../src/storage/record-batch/batch-iterator.ts';
@@ -194,6 +195,31 @@ describe('idempotent producers through the partition log', () => {
     );
   });
 
+  it('a snapshot from before a truncation is never used after a power loss, even at the same end offset', async () => {
+    const fs = await newDisk(7);
+    let log = await open(fs);
+    await log.appendAsLeader(
+      producerBatch({ producerId: 1, epoch: 0, sequence: 0, count: 2 }),
+      leaderEpoch(0),
+    );
+    await log.close();
+    log = await open(fs);
+    expect(log.producerStateSnapshot().map(([id]) => id)).toEqual([1]);
+    // A follower's truncation and other batches up to the same end offset, fsynced; then power is lost.
+    await log.truncateTo(offset(0));
+    await log.appendAsLeader(
+      producerBatch({ producerId: 2, epoch: 0, sequence: 0, count: 2 }),
+      leaderEpoch(1),
+    );
+    await log.flush();
+    fs.crash('drop');
+    log = await open(fs);
+    expect(log.logEndOffset).toBe(2);
+    expect(log.producerStateSnapshot().map(([id]) => id)).toEqual([2]);
+    expect(await log.producerStateFromLog()).toEqual(log.producerStateSnapshot());
+    await log.close();
+  });
+
   type Operation =
     | { readonly kind: 'send'; readonly producer: number; readonly count: number; readonly bump: boolean }
     | { readonly kind: 'retry'; readonly producer: number }
@@ -201,7 +227,8 @@ describe('idempotent producers through the partition log', () => {
     | { readonly kind: 'truncate'; readonly fraction: number }
     | { readonly kind: 'delete-records'; readonly fraction: number }
     | { readonly kind: 'roll' }
-    | { readonly kind: 'reopen' };
+    | { readonly kind: 'reopen' }
+    | { readonly kind: 'crash'; readonly policy: CrashPolicy };
 
   const operationArbitrary: fc.Arbitrary<Operation> = fc.oneof(
     {
@@ -230,7 +257,14 @@ describe('idempotent producers through the partition log', () => {
       }),
     },
     { weight: 1, arbitrary: fc.constant({ kind: 'roll' as const }) },
-    { weight: 1, arbitrary: fc.constant({ kind: 'reopen' as const }) },
+    { weight: 2, arbitrary: fc.constant({ kind: 'reopen' as const }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        kind: fc.constant('crash' as const),
+        policy: fc.constantFrom<CrashPolicy>('random', 'drop', 'keep', 'tear-last'),
+      }),
+    },
   );
 
   it('(b) rebuilt at open = kept incrementally; (c) truncated = the state when the log ended there', async () => {
@@ -322,17 +356,32 @@ describe('idempotent producers through the partition log', () => {
                 await log.roll();
                 break;
               case 'reopen': {
+                // A clean close: the next open loads the snapshot it wrote, then walks what follows.
                 const kept = log.producerStateSnapshot();
                 await log.close();
                 log = await open(fs);
                 // (b)
                 expect(log.producerStateSnapshot()).toEqual(kept);
+                expect(await log.producerStateFromLog()).toEqual(kept);
+                break;
+              }
+              case 'crash': {
+                // Power loss or kill -9: no snapshot of this run (the last open removed the one it read),
+                // whatever truncations and appends followed it; the log may end earlier.
+                fs.crash(operation.policy);
+                log = await open(fs);
+                expect(log.producerStateSnapshot()).toEqual(await log.producerStateFromLog());
+                for (const end of stateAtEnd.keys()) if (end > log.logEndOffset) stateAtEnd.delete(end);
+                const expected = stateAtEnd.get(log.logEndOffset);
+                if (expected !== undefined)
+                  expect(JSON.stringify(log.producerStateSnapshot())).toBe(expected);
                 break;
               }
             }
             remember();
           }
           const kept = log.producerStateSnapshot();
+          expect(await log.producerStateFromLog()).toEqual(kept);
           await log.close();
           const reopened = await open(fs);
           expect(reopened.producerStateSnapshot()).toEqual(kept);

@@ -3,10 +3,12 @@
 
 import { describe, expect, it } from 'vitest';
 import { isKafkaError } from '../../src/common/kafka-errors.ts';
+import { decodeProducerSnapshot, encodeProducerSnapshot } from '../../src/storage/producer-snapshot.ts';
 import {
   BATCHES_RETAINED_PER_PRODUCER,
   lastSequenceOf,
   type PlacedBatchHeader,
+  type ProducerEntry,
   ProducerStateTable,
 } from '../../src/storage/producer-state.ts';
 import { offset } from '../../src/storage/types.ts';
@@ -166,5 +168,45 @@ describe('ProducerStateTable', () => {
     const table = new ProducerStateTable();
     table.apply(batch({ sequence: 0, at: 5 }));
     expect(() => table.apply(batch({ sequence: 1, at: 5 }))).toThrow(/producer batches go back/);
+  });
+});
+
+describe('producer snapshot file', () => {
+  const snapshot = {
+    offset: offset(40),
+    producers: [
+      [
+        3,
+        {
+          producerEpoch: 2,
+          batches: [
+            { firstSequence: 0, lastSequence: 4, firstOffset: offset(10), lastOffset: offset(14) },
+            { firstSequence: 5, lastSequence: 5, firstOffset: offset(30), lastOffset: offset(30) },
+          ],
+        },
+      ],
+      [
+        9,
+        {
+          producerEpoch: 0,
+          batches: [{ firstSequence: 7, lastSequence: 7, firstOffset: offset(39), lastOffset: offset(39) }],
+        },
+      ],
+    ] as [number, ProducerEntry][],
+  };
+
+  it('decodes what it encodes', () => {
+    expect(decodeProducerSnapshot(encodeProducerSnapshot(snapshot))).toEqual(snapshot);
+  });
+
+  it('is ignored (null) when torn, flipped or describing batches past its offset', () => {
+    const bytes = encodeProducerSnapshot(snapshot);
+    expect(decodeProducerSnapshot(bytes.subarray(0, bytes.length - 1))).toBeNull();
+    for (const at of [0, 5, 9, bytes.length - 2]) {
+      const flipped = Buffer.from(bytes);
+      flipped[at]! ^= 0x10;
+      expect(decodeProducerSnapshot(flipped), `byte ${at}`).toBeNull();
+    }
+    expect(decodeProducerSnapshot(encodeProducerSnapshot({ ...snapshot, offset: offset(39) }))).toBeNull();
   });
 });
