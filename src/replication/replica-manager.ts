@@ -12,11 +12,17 @@ import { InvariantError } from '../../raft/assert.ts';
 import { KafkaError } from '../common/kafka-errors.ts';
 import type { BrokerId, PartitionEpoch, PartitionId, TopicId } from '../metadata/ids.ts';
 import type { MetadataImage, PartitionRegistration, TopicImage } from '../metadata/image.ts';
-import { logDirFailure } from '../storage/errors.ts';
+import { CorruptLogError, logDirFailure } from '../storage/errors.ts';
 import { type FileSystem, makePathDurable } from '../storage/file-system.ts';
-import { nodeFileSystem } from '../storage/node-file-system.ts';
 import type { LogConfig } from '../storage/log-config.ts';
-import { type AppendResult, PartitionLog } from '../storage/partition-log.ts';
+import { dropDamagedSegments } from '../storage/log-recovery.ts';
+import { nodeFileSystem } from '../storage/node-file-system.ts';
+import {
+  type AppendResult,
+  type ReadResult as LogReadResult,
+  PartitionLog,
+  type ReadOptions,
+} from '../storage/partition-log.ts';
 import { offset } from '../storage/types.ts';
 import type { FetchedPartition, FetchPartition, FetchRequest, FetchResponse } from './fetch-messages.ts';
 import { HostedPartition, type ManagerEffect } from './hosted-partition.ts';
@@ -203,7 +209,7 @@ export class ReplicaManager {
         logEndOffset,
       };
     }
-    const read = await log.read({
+    const read = await this.readOwnLog(hosted, {
       startOffset: offset(startOffset),
       maxBytes: options.maxBytes,
       maxOffset: offset(logEndOffset),
@@ -214,6 +220,40 @@ export class ReplicaManager {
       logStartOffset: log.logStartOffset,
       logEndOffset,
     };
+  }
+
+  /**
+   * Reads `hosted`'s own log. Bit rot found there (a CorruptLogError: durable data failed its CRC or
+   * header checks) makes the replica drop the damaged data and stop (PartitionLog.discardDamaged,
+   * fail-stop) so that leadership moves: the whole damaged segment when another in-sync replica holds
+   * the data (this one fetches it again); only from the damaged batch on when this is the last in-sync
+   * copy and the damage is above its high watermark (never committed, so no acks=all record goes).
+   * Otherwise the last copy keeps its log and answers CORRUPT_MESSAGE: its data may exist nowhere else.
+   */
+  private async readOwnLog(hosted: HostedPartition, options: ReadOptions): Promise<LogReadResult> {
+    try {
+      return await hosted.log.read(options);
+    } catch (error) {
+      if (!(error instanceof CorruptLogError)) throw error;
+      const cut = this.anotherInSyncReplica(hosted.topicId, hosted.partitionId)
+        ? 'segment'
+        : hosted.leader() !== null &&
+            error.firstOffset !== undefined &&
+            error.firstOffset >= hosted.highWatermark()
+          ? 'batch'
+          : null;
+      if (cut === null) throw error;
+      this.options.logger.error(
+        { err: error, partition: hosted.name, cut },
+        'damaged data in a partition log: dropping it and stopping the log directory',
+      );
+      return hosted.log.discardDamaged(error, cut);
+    }
+  }
+
+  private anotherInSyncReplica(topicId: TopicId, partitionId: PartitionId): boolean {
+    const registration = this.latest?.topics.get(topicId)?.partitions.get(partitionId);
+    return registration?.isr.some((replica) => replica !== this.options.brokerId) ?? false;
   }
 
   private notifyLeadership(hosted: HostedPartition, leading: boolean): void {
@@ -322,7 +362,7 @@ export class ReplicaManager {
     const hosted = this.requireLeader(topicId, partitionId);
     const highWatermark = hosted.core.beginClientRead(options.startOffset);
     const log = hosted.log;
-    const read = await log.read({
+    const read = await this.readOwnLog(hosted, {
       startOffset: offset(options.startOffset),
       maxBytes: options.maxBytes,
       maxOffset: offset(highWatermark),
@@ -473,13 +513,29 @@ export class ReplicaManager {
       this.logDirDurable ??= makePathDurable(this.options.fs ?? nodeFileSystem, this.options.logDir);
       await this.logDirDurable;
       kept = await claimPartitionDir(dir, topic.id, this.options.fs);
-      log = await PartitionLog.open({
-        dir,
-        ...(this.options.fs !== undefined ? { fs: this.options.fs } : {}),
-        ...(this.options.logConfig ? { config: this.options.logConfig } : {}),
-        now: () => this.options.timers.nowMs(),
-        onFailure: (error) => this.logDirFailed(error, name),
-      });
+      const open = () =>
+        PartitionLog.open({
+          dir,
+          ...(this.options.fs !== undefined ? { fs: this.options.fs } : {}),
+          ...(this.options.logConfig ? { config: this.options.logConfig } : {}),
+          now: () => this.options.timers.nowMs(),
+          onFailure: (error) => this.logDirFailed(error, name),
+        });
+      try {
+        log = await open();
+      } catch (error) {
+        // Bit rot in durable data: a replica that is not the last in-sync copy drops the damaged
+        // segments and fetches them again (the controller took it out of the ISR when it restarted);
+        // the last copy refuses to open, keeping what it holds for an operator.
+        if (!(error instanceof CorruptLogError) || !this.anotherInSyncReplica(topic.id, partitionId))
+          throw error;
+        this.options.logger.error(
+          { err: error, partition: name },
+          'damaged data in a partition log: dropping the damaged segments, to fetch them again',
+        );
+        await dropDamagedSegments({ fs: this.options.fs ?? nodeFileSystem, dir }, error);
+        log = await open();
+      }
     } catch (error) {
       // A log that cannot be read or recovered for I/O reasons takes the directory offline too; a
       // corrupt one (CORRUPT_MESSAGE) only refuses to open.
@@ -708,7 +764,7 @@ export class ReplicaManager {
     const maxBytes = Math.min(request.maxBytes, budgetBytes);
     const read =
       maxBytes > 0 && fetchOffset < logEndOffset
-        ? await hosted.log.read({
+        ? await this.readOwnLog(hosted, {
             startOffset: offset(fetchOffset),
             maxBytes,
             maxOffset: offset(logEndOffset),

@@ -8,9 +8,9 @@
 
 import { assert, InvariantError } from '../../raft/assert.ts';
 import { KafkaError } from '../common/kafka-errors.ts';
-import { parseAppendInput, type AppendInput } from './append-input.ts';
+import { type AppendInput, parseAppendInput } from './append-input.ts';
 import { writeCheckpoint } from './checkpoint-file.ts';
-import { invalidRecordError, isLogDirFailure, logDirFailure } from './errors.ts';
+import { type CorruptLogError, invalidRecordError, isLogDirFailure, logDirFailure } from './errors.ts';
 import type { FileSystem } from './file-system.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { EpochEndOffset, EpochEntry, LeaderEpochCache } from './leader-epoch-cache.ts';
@@ -23,7 +23,7 @@ import { decodeRecords } from './record-batch/decoder.ts';
 import { RecordBatchHeader, stampBaseOffset, stampPartitionLeaderEpoch } from './record-batch/header.ts';
 import { batchDefect } from './record-batch/validate.ts';
 import { segmentsOutOfRetention } from './retention.ts';
-import { type LeaderEpoch, type Offset, leaderEpoch, offset } from './types.ts';
+import { type LeaderEpoch, leaderEpoch, type Offset, offset } from './types.ts';
 
 export interface PartitionLogOptions {
   readonly dir: string;
@@ -358,7 +358,14 @@ export class PartitionLog {
         segment.flushedBytes = Math.max(segment.flushedBytes, work.sizes[at]!);
       });
       this.durableOffset = offset(Math.max(this.durableOffset, work.target));
-      if (this.now() - this.checkpointWrittenMs >= this.config.checkpointIntervalMs)
+      // A sealed segment that became durable is checkpointed at once (once per roll): recovery then
+      // trusts it, so bit rot in it is found by the CRC on read instead of being cut off as a torn tail
+      // while this replica stays in the ISR.
+      const sealedUnchecked = this.checkpointedRecoveryPoint < this.active().baseOffset;
+      if (
+        this.now() - this.checkpointWrittenMs >= this.config.checkpointIntervalMs ||
+        (sealedUnchecked && this.durableOffset >= this.active().baseOffset)
+      )
         await this.writeCheckpointNow();
     } catch (error) {
       // Outside the queue: after a failed fsync the page cache may have dropped the writes (fsyncgate).
@@ -395,6 +402,37 @@ export class PartitionLog {
     });
   }
 
+  /**
+   * Bit rot: a read found `damage` in one of this log's segments (data that was durable: a CRC or a
+   * header check failed). Drops the damaged data and everything after it (the checkpoint lowered first,
+   * files removed from the last), then fails the log for good, so the broker stops (fail-stop) and the
+   * controller moves leadership. `cut`: `segment` drops the whole damaged segment (a replica that is not
+   * the last in-sync copy: it fetches the dropped part again); `batch` cuts exactly at the damaged batch
+   * (the last copy, when the damage is above its high watermark: what goes was never committed).
+   * ReplicaManager decides. Rejects with the log's KAFKA_STORAGE_ERROR.
+   */
+  discardDamaged(damage: CorruptLogError, cut: 'segment' | 'batch'): Promise<never> {
+    return this.queue.run(async () => {
+      const at = this.segments.findIndex((segment) => segment.paths.log === damage.path);
+      if (at >= 0 && (cut === 'segment' || damage.firstOffset !== undefined)) {
+        await this.syncing;
+        const damaged = this.segments[at]!;
+        const from = cut === 'batch' ? damage.firstOffset! : damaged.baseOffset;
+        const newEnd = offset(Math.max(from, this.startOffset));
+        await this.lowerRecoveryPoint(newEnd);
+        // The damaged segment stays, cut, when what goes starts inside it or the log starts there;
+        // else it goes too, and an empty one at the start takes its place if it was the first.
+        const keepDamaged = cut === 'batch' || (at === 0 && newEnd === damaged.baseOffset);
+        const fresh = at === 0 && !keepDamaged ? [await LogSegment.create(this.fs, this.dir, newEnd)] : [];
+        const doomed = this.segments.splice(keepDamaged ? at + 1 : at, Infinity, ...fresh);
+        for (const segment of doomed.reverse()) await segment.delete();
+        if (keepDamaged) await this.cutSegmentAt(damaged, newEnd, cut === 'batch' ? damage.positionBytes : 0);
+        await this.fs.syncDir(this.dir);
+      }
+      throw this.queue.fail(damage);
+    });
+  }
+
   /** Cuts the active segment at `newEnd`, a batch boundary inside it (or its end: nothing to do). */
   private async cutActiveSegment(newEnd: Offset): Promise<void> {
     const segment = this.active();
@@ -404,7 +442,12 @@ export class PartitionLog {
       found.header.baseOffset === newEnd,
       () => `cut at ${newEnd} inside batch ${found.header.baseOffset}`,
     );
-    await segment.truncateFile(found.positionBytes);
+    await this.cutSegmentAt(segment, newEnd, found.positionBytes);
+  }
+
+  /** Cuts `segment`'s file at `positionBytes`, where the batch starting at `newEnd` began. */
+  private async cutSegmentAt(segment: LogSegment, newEnd: Offset, positionBytes: number): Promise<void> {
+    await segment.truncateFile(positionBytes);
     segment.offsetIndex.keep(segment.offsetIndex.countWhile((key) => key < newEnd));
     segment.timeIndex.keep(segment.timeIndex.countWhile((_, value) => value < newEnd));
     segment.nextOffset = newEnd;
@@ -599,7 +642,7 @@ function takeBatches(
     if (endBytes > 0 && positionBytes + header.sizeBytes > bounds.maxBytes) break;
     const defect = servedBatchDefect(header, nextOffset, bounds.epochAt(header.lastOffset));
     if (defect !== null)
-      throw bounds.segment.corrupt(bounds.positionBytes + positionBytes, `${defect} on read`);
+      throw bounds.segment.corrupt(bounds.positionBytes + positionBytes, `${defect} on read`, nextOffset);
     endBytes = positionBytes + header.sizeBytes;
     nextOffset = header.lastOffset + 1;
   }
@@ -670,5 +713,4 @@ class SerialQueueWithFailure {
   throwIfFailed(): void {
     if (this.failure !== null && isLogDirFailure(this.failure)) throw this.failure;
   }
-
 }
