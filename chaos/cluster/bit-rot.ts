@@ -51,21 +51,25 @@ function sealedSegments(cluster: SimCluster, id: NodeId, damaged: ReadonlySet<nu
 }
 
 /**
- * How many leading bytes of `id`'s segment `path` (of `partition`) hold only batches that another live
- * replica has fsynced: bit rot there damages one copy of data that has another, within the guarantee.
+ * How many leading bytes of `id`'s segment `path` (of `partition`) hold only batches that `id` itself
+ * and another live replica have fsynced: bit rot hits data at rest, and damages one copy of data that
+ * has another, within the guarantee.
  */
 function coveredBytes(cluster: SimCluster, id: NodeId, partition: number, path: string): number {
-  let covered = 0;
-  for (const other of cluster.config.brokers) {
-    if (other === id || !cluster.server(other).alive) continue;
-    const server = cluster.server(other);
+  const flushed = (node: NodeId) => {
+    const server = cluster.server(node);
     const topicId = server.image()?.topicIdsByName.get(DATA_TOPIC);
     const log =
       topicId === undefined
         ? undefined
         : server.dataPlane()?.replicas.hosted(topicId, partitionId(partition))?.log;
-    covered = Math.max(covered, log?.flushedOffset ?? 0);
+    return log?.flushedOffset ?? 0;
+  };
+  let elsewhere = 0;
+  for (const other of cluster.config.brokers) {
+    if (other !== id && cluster.server(other).alive) elsewhere = Math.max(elsewhere, flushed(other));
   }
+  const covered = Math.min(elsewhere, flushed(id));
   const content = cluster.server(id).fs.contentOf(path);
   if (content === undefined) return 0;
   let endBytes = 0;

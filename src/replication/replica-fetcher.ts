@@ -218,8 +218,8 @@ export class ReplicaFetcher {
         await log.truncateTo(offset(target));
       } catch (error) {
         // Bit rot on the way to the cut: a follower's copy is never the last in-sync one (its leader
-        // is in the ISR), so it drops the damaged segments and stops; it fetches them again later.
-        if (error instanceof CorruptLogError) await log.discardDamaged(error, 'segment');
+        // is in the ISR): it marks the damage and stops; it drops and fetches it again later.
+        if (error instanceof CorruptLogError) await log.markDamaged(error);
         throw error;
       }
     });

@@ -12,10 +12,11 @@ import { InvariantError } from '../../raft/assert.ts';
 import { KafkaError } from '../common/kafka-errors.ts';
 import type { BrokerId, PartitionEpoch, PartitionId, TopicId } from '../metadata/ids.ts';
 import type { MetadataImage, PartitionRegistration, TopicImage } from '../metadata/image.ts';
+import { readDamageMarker, removeDamageMarker } from '../storage/damage-marker.ts';
 import { CorruptLogError, logDirFailure } from '../storage/errors.ts';
 import { type FileSystem, makePathDurable } from '../storage/file-system.ts';
 import type { LogConfig } from '../storage/log-config.ts';
-import { dropDamagedSegments } from '../storage/log-recovery.ts';
+import { dropDamagedSegments, dropSegmentsFrom } from '../storage/log-recovery.ts';
 import { nodeFileSystem } from '../storage/node-file-system.ts';
 import {
   type AppendResult,
@@ -224,31 +225,53 @@ export class ReplicaManager {
 
   /**
    * Reads `hosted`'s own log. Bit rot found there (a CorruptLogError: durable data failed its CRC or
-   * header checks) makes the replica drop the damaged data and stop (PartitionLog.discardDamaged,
-   * fail-stop) so that leadership moves: the whole damaged segment when another in-sync replica holds
-   * the data (this one fetches it again); only from the damaged batch on when this is the last in-sync
-   * copy and the damage is above its high watermark (never committed, so no acks=all record goes).
-   * Otherwise the last copy keeps its log and answers CORRUPT_MESSAGE: its data may exist nowhere else.
+   * header checks) makes the replica stop (fail-stop, so the controller moves leadership and takes it
+   * out of the ISR): with a damage marker, to drop the damaged segments at its next open and fetch them
+   * again, when another replica is in the ISR; cut exactly at the damaged batch when this is the last
+   * in-sync copy and the damage is above its high watermark (never committed). Otherwise the last copy
+   * keeps its log and answers CORRUPT_MESSAGE: what it holds may exist nowhere else.
    */
   private async readOwnLog(hosted: HostedPartition, options: ReadOptions): Promise<LogReadResult> {
     try {
       return await hosted.log.read(options);
     } catch (error) {
       if (!(error instanceof CorruptLogError)) throw error;
-      const cut = this.anotherInSyncReplica(hosted.topicId, hosted.partitionId)
-        ? 'segment'
-        : hosted.leader() !== null &&
-            error.firstOffset !== undefined &&
-            error.firstOffset >= hosted.highWatermark()
-          ? 'batch'
-          : null;
-      if (cut === null) throw error;
+      if (this.anotherInSyncReplica(hosted.topicId, hosted.partitionId)) {
+        this.options.logger.error(
+          { err: error, partition: hosted.name },
+          'damaged data in a partition log: marking it and stopping the log directory',
+        );
+        return hosted.log.markDamaged(error);
+      }
+      const aboveHighWatermark =
+        hosted.leader() !== null &&
+        error.firstOffset !== undefined &&
+        error.firstOffset >= hosted.highWatermark();
+      if (!aboveHighWatermark) throw error;
       this.options.logger.error(
-        { err: error, partition: hosted.name, cut },
-        'damaged data in a partition log: dropping it and stopping the log directory',
+        { err: error, partition: hosted.name },
+        'damaged data above the high watermark of the last in-sync copy: cutting it and stopping the log directory',
       );
-      return hosted.log.discardDamaged(error, cut);
+      return hosted.log.cutAtDamage(error);
     }
+  }
+
+  /**
+   * A damage marker left by this replica's last run (PartitionLog.markDamaged): the marked segment and
+   * the later ones go, to be fetched again, once another replica is in the ISR: this replica's new
+   * registration took it out of the ISR then, so it cannot lead with them missing. The last in-sync
+   * copy keeps its log (and the marker) instead.
+   */
+  private async repairMarkedDamage(dir: string, topicId: TopicId, partitionId: PartitionId): Promise<void> {
+    const fs = this.options.fs ?? nodeFileSystem;
+    const marked = await readDamageMarker(fs, dir);
+    if (marked === null || !this.anotherInSyncReplica(topicId, partitionId)) return;
+    this.options.logger.warn(
+      { dir, segmentBaseOffset: marked },
+      'dropping the segments from a damaged one, to fetch them again',
+    );
+    await dropSegmentsFrom({ fs, dir }, marked);
+    await removeDamageMarker(fs, dir);
   }
 
   private anotherInSyncReplica(topicId: TopicId, partitionId: PartitionId): boolean {
@@ -513,6 +536,7 @@ export class ReplicaManager {
       this.logDirDurable ??= makePathDurable(this.options.fs ?? nodeFileSystem, this.options.logDir);
       await this.logDirDurable;
       kept = await claimPartitionDir(dir, topic.id, this.options.fs);
+      await this.repairMarkedDamage(dir, topic.id, partitionId);
       const open = () =>
         PartitionLog.open({
           dir,
@@ -762,14 +786,19 @@ export class ReplicaManager {
     if (this.latest !== null) this.maybeProposeIsr(hosted, this.latest);
     const { fetchOffset, logEndOffset, leader } = decision;
     const maxBytes = Math.min(request.maxBytes, budgetBytes);
-    const read =
-      maxBytes > 0 && fetchOffset < logEndOffset
-        ? await this.readOwnLog(hosted, {
-            startOffset: offset(fetchOffset),
-            maxBytes,
-            maxOffset: offset(logEndOffset),
-          })
-        : null;
+    let read: LogReadResult | null = null;
+    try {
+      if (maxBytes > 0 && fetchOffset < logEndOffset)
+        read = await this.readOwnLog(hosted, {
+          startOffset: offset(fetchOffset),
+          maxBytes,
+          maxOffset: offset(logEndOffset),
+        });
+    } catch (error) {
+      // Per partition, as Kafka: one partition's damaged or failed log must not fail the others' fetch.
+      if (error instanceof KafkaError) return fail(error.errorName, error.message);
+      throw error;
+    }
     return {
       ...base,
       highWatermark: leader.highWatermark,

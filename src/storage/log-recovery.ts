@@ -82,22 +82,30 @@ export async function recoverLog(where: LogDirectory, config: LogConfig): Promis
 
 /**
  * Bit rot found while opening (a CorruptLogError in durable data, naming its segment file): drops that
- * segment and every later one, the checkpoint lowered first (recovery point and leader epochs end where
- * the log now ends), so that the next open succeeds with the data before the damage. Only for a replica
- * that is not the partition's last copy: it fetches the dropped part again (ReplicaManager decides).
+ * segment and every later one (dropSegmentsFrom), so that the next open succeeds with the data before
+ * the damage. Only for a replica out of the ISR: it fetches the dropped part again (ReplicaManager
+ * decides).
  */
 export async function dropDamagedSegments(where: LogDirectory, damage: CorruptLogError): Promise<void> {
-  const { fs, dir } = where;
   const damagedBase = parseLogFileName(basename(damage.path));
-  if (dirname(damage.path) !== join(dir) || damagedBase === null) throw damage;
+  if (dirname(damage.path) !== join(where.dir) || damagedBase === null) throw damage;
+  await dropSegmentsFrom(where, damagedBase);
+}
+
+/**
+ * Drops the segment starting at `segmentBase` and every later one, the checkpoint lowered first
+ * (recovery point and leader epochs end where the log now ends), files removed from the last.
+ */
+export async function dropSegmentsFrom(where: LogDirectory, segmentBase: number): Promise<void> {
+  const { fs, dir } = where;
   const checkpoint = (await readCheckpoint(fs, dir)) ?? EMPTY_CHECKPOINT;
-  const newEnd = offset(Math.max(damagedBase, checkpoint.logStartOffset));
+  const newEnd = offset(Math.max(segmentBase, checkpoint.logStartOffset));
   await writeCheckpoint(fs, dir, {
     recoveryPoint: offset(Math.min(checkpoint.recoveryPoint, newEnd)),
     logStartOffset: checkpoint.logStartOffset,
     leaderEpochs: checkpoint.leaderEpochs.filter((entry) => entry.startOffset < newEnd),
   });
-  const doomed = (await listSegmentBases(where)).filter((base) => base >= damagedBase);
+  const doomed = (await listSegmentBases(where)).filter((base) => base >= segmentBase);
   for (const base of doomed.reverse()) await deleteSegmentFiles(where, base);
   await fs.syncDir(dir);
 }

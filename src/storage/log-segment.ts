@@ -17,6 +17,16 @@ import { NO_TIMESTAMP, type Offset, offset } from './types.ts';
 
 const REWRITE_CHUNK_BYTES = 1024 * 1024;
 
+/** Whether `bytes` holds at `at` a whole magic-2 batch starting at offset `baseOffset` whose CRC matches. */
+function intactBatchAt(bytes: Buffer, at: number, baseOffset: number): boolean {
+  if (at + BATCH_HEADER_BYTES > bytes.length || bytes[at + MAGIC_AT] !== MAGIC_V2) return false;
+  const header = new RecordBatchHeader(bytes.subarray(at, at + BATCH_HEADER_BYTES));
+  const { sizeBytes } = header;
+  if (header.baseOffset !== baseOffset || sizeBytes < BATCH_HEADER_BYTES || at + sizeBytes > bytes.length)
+    return false;
+  return hasValidCrc(new RecordBatchHeader(bytes.subarray(at, at + sizeBytes)));
+}
+
 /** How far past a damaged batch header `locate` looks for the next intact batch. */
 const RESYNC_WINDOW_BYTES = 16 << 20;
 
@@ -161,19 +171,25 @@ export class LogSegment {
     const entry = this.offsetIndex.floorEntry(target);
     let positionBytes = entry?.value ?? 0;
     let expected = entry?.key ?? this.baseOffset;
+    // The last header the walk passed: a flipped length in it sent the walk to the wrong byte.
+    let previous: { positionBytes: number; baseOffset: number } | null = null;
     for (;;) {
       const header = await this.walkedHeader(positionBytes, expected);
       if (typeof header === 'string') {
-        // Bit rot in a header on the way: the batches after it are still readable, found again by
-        // their CRC. What the damaged batch held is not (its reader gets the CorruptLogError).
-        const next = await this.resync(positionBytes, expected);
+        // Bit rot in a header on the way (this one, or the length of the one before): the batches
+        // after it are still readable, found again by their CRC. What the damaged batch held is not:
+        // its reader gets the CorruptLogError, which names the earliest batch that may be damaged.
+        const damaged = previous ?? { positionBytes, baseOffset: expected };
+        const next = await this.resync(damaged.positionBytes, damaged.baseOffset);
         if (next === null || next.header.baseOffset > target)
-          throw this.corrupt(positionBytes, header, expected);
+          throw this.corrupt(damaged.positionBytes, header, damaged.baseOffset);
         ({ positionBytes } = next);
         expected = next.header.baseOffset;
+        previous = null;
         continue;
       }
       if (header.lastOffset >= target) return { positionBytes, header };
+      previous = { positionBytes, baseOffset: header.baseOffset };
       positionBytes += header.sizeBytes;
       expected = header.lastOffset + 1;
     }
@@ -194,10 +210,10 @@ export class LogSegment {
   }
 
   /**
-   * The first intact batch after a damaged header at `damagedAt` (which should have held `expected`):
-   * the first position within RESYNC_WINDOW_BYTES after it where a magic-2 batch with a later offset
-   * fits the segment and its CRC matches (a false match needs a CRC-32C collision on a well-formed
-   * header). Null when there is none.
+   * The first intact batch after a possibly damaged batch at `damagedAt` (starting at offset
+   * `expected`): the first position within RESYNC_WINDOW_BYTES after it where a magic-2 batch with a
+   * later offset fits the segment and its CRC matches (a false match needs a CRC-32C collision on a
+   * well-formed header). Null when there is none.
    */
   private async resync(
     damagedAt: number,
@@ -215,7 +231,16 @@ export class LogSegment {
       if (sizeBytes < BATCH_HEADER_BYTES || at + sizeBytes > window.length) continue;
       if (!(baseOffset > expected && lastOffset >= baseOffset && lastOffset < this.nextOffset)) continue;
       const whole = new RecordBatchHeader(window.subarray(at, at + sizeBytes));
-      if (hasValidCrc(whole)) return { positionBytes: start + at, header: whole };
+      if (!hasValidCrc(whole)) continue;
+      // The base offset is outside the CRC: a batch whose own offset field flipped passes the check
+      // above. Its successor proves it: the segment's end with this segment's next offset, or an intact
+      // batch starting at the offset after it.
+      const end = at + sizeBytes;
+      const chained =
+        start + end === this.sizeBytes
+          ? lastOffset + 1 === this.nextOffset
+          : intactBatchAt(window, end, lastOffset + 1);
+      if (chained) return { positionBytes: start + at, header: whole };
     }
     return null;
   }

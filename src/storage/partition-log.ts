@@ -10,6 +10,7 @@ import { assert, InvariantError } from '../../raft/assert.ts';
 import { KafkaError } from '../common/kafka-errors.ts';
 import { type AppendInput, parseAppendInput } from './append-input.ts';
 import { writeCheckpoint } from './checkpoint-file.ts';
+import { writeDamageMarker } from './damage-marker.ts';
 import { type CorruptLogError, invalidRecordError, isLogDirFailure, logDirFailure } from './errors.ts';
 import type { FileSystem } from './file-system.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -403,30 +404,34 @@ export class PartitionLog {
   }
 
   /**
-   * Bit rot: a read found `damage` in one of this log's segments (data that was durable: a CRC or a
-   * header check failed). Drops the damaged data and everything after it (the checkpoint lowered first,
-   * files removed from the last), then fails the log for good, so the broker stops (fail-stop) and the
-   * controller moves leadership. `cut`: `segment` drops the whole damaged segment (a replica that is not
-   * the last in-sync copy: it fetches the dropped part again); `batch` cuts exactly at the damaged batch
-   * (the last copy, when the damage is above its high watermark: what goes was never committed).
-   * ReplicaManager decides. Rejects with the log's KAFKA_STORAGE_ERROR.
+   * Bit rot: a read found `damage` in one of this log's segments (data that was durable failed a CRC or
+   * header check). Records it durably (damage-marker.ts: the replica drops that segment and every later
+   * one at its next open, once out of the ISR) and fails the log for good, so that the broker stops
+   * and the controller moves leadership. Rejects with the log's KAFKA_STORAGE_ERROR.
    */
-  discardDamaged(damage: CorruptLogError, cut: 'segment' | 'batch'): Promise<never> {
+  markDamaged(damage: CorruptLogError): Promise<never> {
+    return this.queue.run(async () => {
+      const segment = this.segments.find((candidate) => candidate.paths.log === damage.path);
+      if (segment !== undefined) await writeDamageMarker(this.fs, this.dir, segment.baseOffset);
+      throw this.queue.fail(damage);
+    });
+  }
+
+  /**
+   * Bit rot found by the last in-sync copy above its high watermark (ReplicaManager decides): cuts the
+   * log exactly at the damaged batch, durably (the checkpoint lowered first), and fails the log for good.
+   * What goes was never committed. Rejects with the log's KAFKA_STORAGE_ERROR.
+   */
+  cutAtDamage(damage: CorruptLogError): Promise<never> {
     return this.queue.run(async () => {
       const at = this.segments.findIndex((segment) => segment.paths.log === damage.path);
-      if (at >= 0 && (cut === 'segment' || damage.firstOffset !== undefined)) {
+      const firstOffset = damage.firstOffset;
+      if (at >= 0 && firstOffset !== undefined && firstOffset >= this.startOffset) {
         await this.syncing;
-        const damaged = this.segments[at]!;
-        const from = cut === 'batch' ? damage.firstOffset! : damaged.baseOffset;
-        const newEnd = offset(Math.max(from, this.startOffset));
+        const newEnd = offset(firstOffset);
         await this.lowerRecoveryPoint(newEnd);
-        // The damaged segment stays, cut, when what goes starts inside it or the log starts there;
-        // else it goes too, and an empty one at the start takes its place if it was the first.
-        const keepDamaged = cut === 'batch' || (at === 0 && newEnd === damaged.baseOffset);
-        const fresh = at === 0 && !keepDamaged ? [await LogSegment.create(this.fs, this.dir, newEnd)] : [];
-        const doomed = this.segments.splice(keepDamaged ? at + 1 : at, Infinity, ...fresh);
-        for (const segment of doomed.reverse()) await segment.delete();
-        if (keepDamaged) await this.cutSegmentAt(damaged, newEnd, cut === 'batch' ? damage.positionBytes : 0);
+        for (const segment of this.segments.splice(at + 1).reverse()) await segment.delete();
+        await this.cutSegmentAt(this.segments[at]!, newEnd, damage.positionBytes);
         await this.fs.syncDir(this.dir);
       }
       throw this.queue.fail(damage);
