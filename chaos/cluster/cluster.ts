@@ -1,3 +1,4 @@
+import { CorruptLogError } from '../../src/storage/errors.ts';
 import pino from 'pino';
 import type { RaftStatus } from '../../raft/node.ts';
 import type { Entry, NodeId, Term } from '../../raft/types.ts';
@@ -40,6 +41,10 @@ export class SimCluster implements ServerHooks {
   readonly metadata = new MetadataChecker();
   /** Set when the liveness phase begins: no fault starts after it. */
   healed = false;
+  /** Replicas whose log the bit-rot fault damaged, as `node/partition` (bit-rot.ts). */
+  readonly bitRotDamaged = new Set<string>();
+  /** Restarts caused by a replica dropping its damaged copy (allowed after healing: the damage stays until read). */
+  damageStops = new Map<NodeId, number>();
   /** Nodes in a controlled shutdown (SIGTERM): they stop, then start again, also after healing. */
   readonly terminating = new Set<NodeId>();
 
@@ -150,6 +155,8 @@ export class SimCluster implements ServerHooks {
       return;
     }
     const server = this.server(id);
+    if (causes(error).some((cause) => cause instanceof CorruptLogError))
+      this.damageStops.set(id, (this.damageStops.get(id) ?? 0) + 1);
     this.world.note(`node ${id}: log directory offline (${error.message}); the process exits`);
     server.kill();
     this.world.scheduler.after(LOG_DIR_RESTART_DELAY_US, () => {

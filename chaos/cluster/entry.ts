@@ -12,9 +12,13 @@ export interface ClusterSeedOutcome {
 }
 
 /** One whole-cluster seed as an outcome (the CLI, its workers and the tests). */
-export async function runClusterOutcome(seed: number, bug: ClusterBug | null): Promise<ClusterSeedOutcome> {
+export async function runClusterOutcome(
+  seed: number,
+  bug: ClusterBug | null,
+  extra: { readonly bitRot?: boolean } = {},
+): Promise<ClusterSeedOutcome> {
   try {
-    const stats = await runClusterSeed(seed, bug === null ? {} : { bug });
+    const stats = await runClusterSeed(seed, { ...(bug === null ? {} : { bug }), ...extra });
     return { seed, ok: true, stats };
   } catch (error) {
     if (error instanceof SimulationFailure) {
@@ -26,6 +30,6 @@ export async function runClusterOutcome(seed: number, bug: ClusterBug | null): P
 }
 
 /** The one command that replays a seed. */
-export function clusterReplayCommand(seed: number, bug: ClusterBug | null): string {
-  return `npm run chaos:sim -- --seed ${seed}${bug === null ? '' : ` --bug ${bug}`}`;
+export function clusterReplayCommand(seed: number, bug: ClusterBug | null, bitRot = false): string {
+  return `npm run chaos:sim -- --seed ${seed}${bug === null ? '' : ` --bug ${bug}`}${bitRot ? ' --bit-rot' : ''}`;
 }

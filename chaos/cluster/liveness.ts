@@ -32,7 +32,14 @@ export function livenessGap(cluster: SimCluster): string | null {
     for (const [partitionId, partition] of topic.partitions) {
       if (partition.leader === NO_LEADER) return `${topic.name}-${partitionId} has no leader`;
       if (partition.isr.length !== partition.replicas.length) {
-        return `${topic.name}-${partitionId} ISR [${partition.isr}] of replicas [${partition.replicas}]`;
+        const ends = partition.replicas.map((replica) => {
+          const log = cluster
+            .server(replica as never)
+            .dataPlane()
+            ?.replicas.hosted(topic.id, partitionId)?.log;
+          return `${replica}:${log === undefined ? '-' : `${log.logStartOffset}..${log.logEndOffset}`}`;
+        });
+        return `${topic.name}-${partitionId} ISR [${partition.isr}] of replicas [${partition.replicas}] (logs ${ends.join(' ')})`;
       }
     }
   }

@@ -1,3 +1,4 @@
+import { scheduleBitRot } from './bit-rot.ts';
 import { isKafkaError } from '../../src/common/kafka-errors.ts';
 import { batchesIn } from '../../src/storage/record-batch/batch-iterator.ts';
 import { decodeRecords } from '../../src/storage/record-batch/decoder.ts';
@@ -45,6 +46,8 @@ export interface ClusterRunOptions {
   readonly variant?: ClusterVariant;
   /** An explicit fault schedule (fast-check mode) instead of the seed's three fault streams. */
   readonly faults?: readonly ExplicitFault[];
+  /** Adds the bit-rot stream (bit-rot.ts): off by default, so that seeds keep their schedules. */
+  readonly bitRot?: boolean;
 }
 
 export function topologyForSeed(seed: number): Topology {
@@ -77,6 +80,7 @@ export async function runClusterSeed(
       scheduleDiskFaults(cluster, world.root.fork('disk-faults'), faultEndUs);
       scheduleDataFaults(cluster, world.root.fork('data-faults'), faultEndUs);
     }
+    if (options.bitRot === true) scheduleBitRot(cluster, world.root.fork('bit-rot'), faultEndUs);
     const admin = scheduleAdminWorkload(cluster, world.root.fork('admin'), faultEndUs);
     const data = new DataWorkload(cluster, world.root.fork('data'));
     data.schedule(faultEndUs);
@@ -90,7 +94,7 @@ export async function runClusterSeed(
     const wholeMs = await checkLiveness(cluster);
     await checkData(cluster, data);
     const restarted = [...cluster.servers.values()].filter(
-      (server, i) => server.restarts > restartsAllowed[i]!,
+      (server, i) => server.restarts > restartsAllowed[i]! + (cluster.damageStops.get(server.id) ?? 0),
     );
     if (restarted.length > 0) {
       throw new Violation('harness', `nodes ${restarted.map((server) => server.id)} went down after healing`);

@@ -8,6 +8,7 @@ export interface ClusterWorkerTask {
   readonly count: number;
   readonly stride: number;
   readonly bug: ClusterBug | null;
+  readonly bitRot: boolean;
   /** Stop at the first failure (a planted bug was caught: no need for more seeds). */
   readonly stopOnFailure: boolean;
 }
@@ -18,7 +19,7 @@ export type ClusterWorkerReport =
 
 const task = workerData as ClusterWorkerTask;
 for (let i = 0; i < task.count; i++) {
-  const outcome = await runClusterOutcome(task.first + i * task.stride, task.bug);
+  const outcome = await runClusterOutcome(task.first + i * task.stride, task.bug, { bitRot: task.bitRot });
   parentPort?.postMessage({ kind: 'outcome', outcome } satisfies ClusterWorkerReport);
   if (!outcome.ok && task.stopOnFailure) break;
 }

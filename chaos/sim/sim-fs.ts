@@ -238,6 +238,12 @@ export class SimFileSystem implements FileSystem {
     };
   }
 
+  /** A file's content as the running process sees it (the page cache, a copy), or undefined for no such file. */
+  contentOf(path: string): Buffer | undefined {
+    const node = this.lookup(path);
+    return node?.kind === 'file' ? Buffer.from(node.current.view()) : undefined;
+  }
+
   exists(path: string): boolean {
     return this.lookup(path) !== undefined;
   }

@@ -2,16 +2,18 @@
 // Fetch for every partition followed from that leader, then for each partition either truncate (the
 // leader answered a diverging epoch), or append what came, and fsync before the next fetch, because the
 // next fetch's offset tells the leader those records are durable here.
+
 import type { Logger } from 'pino';
 import { assert } from '../../raft/assert.ts';
 import type { BrokerId } from '../metadata/ids.ts';
+import { CorruptLogError } from '../storage/errors.ts';
 import { offset } from '../storage/types.ts';
 import type {
   EpochEndOffset,
+  FetchedPartition,
   FetchPartition,
   FetchRequest,
   FetchResponse,
-  FetchedPartition,
 } from './fetch-messages.ts';
 import type { HostedPartition } from './hosted-partition.ts';
 import { sleep, type Timers } from './timers.ts';
@@ -211,7 +213,16 @@ export class ReplicaFetcher {
   ): Promise<void> {
     const log = hosted.log;
     const from = log.logEndOffset;
-    await hosted.followerWrite(() => log.truncateTo(offset(target)));
+    await hosted.followerWrite(async () => {
+      try {
+        await log.truncateTo(offset(target));
+      } catch (error) {
+        // Bit rot on the way to the cut: a follower's copy is never the last in-sync one (its leader
+        // is in the ISR): it marks the damage and stops; it drops and fetches it again later.
+        if (error instanceof CorruptLogError) await log.markDamaged(error);
+        throw error;
+      }
+    });
     hosted.core.followerTruncated();
     this.options.logger.info(
       { partition: hosted.name, from, to: log.logEndOffset, divergingEpoch: diverging },

@@ -12,11 +12,18 @@ import { InvariantError } from '../../raft/assert.ts';
 import { KafkaError } from '../common/kafka-errors.ts';
 import type { BrokerId, PartitionEpoch, PartitionId, TopicId } from '../metadata/ids.ts';
 import type { MetadataImage, PartitionRegistration, TopicImage } from '../metadata/image.ts';
-import { logDirFailure } from '../storage/errors.ts';
+import { readDamageMarker, removeDamageMarker } from '../storage/damage-marker.ts';
+import { CorruptLogError, logDirFailure } from '../storage/errors.ts';
 import { type FileSystem, makePathDurable } from '../storage/file-system.ts';
-import { nodeFileSystem } from '../storage/node-file-system.ts';
 import type { LogConfig } from '../storage/log-config.ts';
-import { type AppendResult, PartitionLog } from '../storage/partition-log.ts';
+import { dropDamagedSegments, dropSegmentsFrom } from '../storage/log-recovery.ts';
+import { nodeFileSystem } from '../storage/node-file-system.ts';
+import {
+  type AppendResult,
+  type ReadResult as LogReadResult,
+  PartitionLog,
+  type ReadOptions,
+} from '../storage/partition-log.ts';
 import { offset } from '../storage/types.ts';
 import type { FetchedPartition, FetchPartition, FetchRequest, FetchResponse } from './fetch-messages.ts';
 import { HostedPartition, type ManagerEffect } from './hosted-partition.ts';
@@ -203,7 +210,7 @@ export class ReplicaManager {
         logEndOffset,
       };
     }
-    const read = await log.read({
+    const read = await this.readOwnLog(hosted, {
       startOffset: offset(startOffset),
       maxBytes: options.maxBytes,
       maxOffset: offset(logEndOffset),
@@ -214,6 +221,62 @@ export class ReplicaManager {
       logStartOffset: log.logStartOffset,
       logEndOffset,
     };
+  }
+
+  /**
+   * Reads `hosted`'s own log. Bit rot found there (a CorruptLogError: durable data failed its CRC or
+   * header checks) makes the replica stop (fail-stop, so the controller moves leadership and takes it
+   * out of the ISR): with a damage marker, to drop the damaged segments at its next open and fetch them
+   * again, when another replica is in the ISR; cut exactly at the damaged batch when this is the last
+   * in-sync copy and the damage is above its high watermark (never committed). Otherwise the last copy
+   * keeps its log and answers CORRUPT_MESSAGE: what it holds may exist nowhere else.
+   */
+  private async readOwnLog(hosted: HostedPartition, options: ReadOptions): Promise<LogReadResult> {
+    try {
+      return await hosted.log.read(options);
+    } catch (error) {
+      if (!(error instanceof CorruptLogError)) throw error;
+      if (this.anotherInSyncReplica(hosted.topicId, hosted.partitionId)) {
+        this.options.logger.error(
+          { err: error, partition: hosted.name },
+          'damaged data in a partition log: marking it and stopping the log directory',
+        );
+        return hosted.log.markDamaged(error);
+      }
+      const aboveHighWatermark =
+        hosted.leader() !== null &&
+        error.firstOffset !== undefined &&
+        error.firstOffset >= hosted.highWatermark();
+      if (!aboveHighWatermark) throw error;
+      this.options.logger.error(
+        { err: error, partition: hosted.name },
+        'damaged data above the high watermark of the last in-sync copy: cutting it and stopping the log directory',
+      );
+      return hosted.log.cutAtDamage(error);
+    }
+  }
+
+  /**
+   * A damage marker left by this replica's last run (PartitionLog.markDamaged): the marked segment and
+   * the later ones go, to be fetched again, once another replica is in the ISR: this replica's new
+   * registration took it out of the ISR then, so it cannot lead with them missing. The last in-sync
+   * copy keeps its log (and the marker) instead.
+   */
+  private async repairMarkedDamage(dir: string, topicId: TopicId, partitionId: PartitionId): Promise<void> {
+    const fs = this.options.fs ?? nodeFileSystem;
+    const marked = await readDamageMarker(fs, dir);
+    if (marked === null || !this.anotherInSyncReplica(topicId, partitionId)) return;
+    this.options.logger.warn(
+      { dir, segmentBaseOffset: marked },
+      'dropping the segments from a damaged one, to fetch them again',
+    );
+    await dropSegmentsFrom({ fs, dir }, marked);
+    await removeDamageMarker(fs, dir);
+  }
+
+  private anotherInSyncReplica(topicId: TopicId, partitionId: PartitionId): boolean {
+    const registration = this.latest?.topics.get(topicId)?.partitions.get(partitionId);
+    return registration?.isr.some((replica) => replica !== this.options.brokerId) ?? false;
   }
 
   private notifyLeadership(hosted: HostedPartition, leading: boolean): void {
@@ -322,7 +385,7 @@ export class ReplicaManager {
     const hosted = this.requireLeader(topicId, partitionId);
     const highWatermark = hosted.core.beginClientRead(options.startOffset);
     const log = hosted.log;
-    const read = await log.read({
+    const read = await this.readOwnLog(hosted, {
       startOffset: offset(options.startOffset),
       maxBytes: options.maxBytes,
       maxOffset: offset(highWatermark),
@@ -473,13 +536,30 @@ export class ReplicaManager {
       this.logDirDurable ??= makePathDurable(this.options.fs ?? nodeFileSystem, this.options.logDir);
       await this.logDirDurable;
       kept = await claimPartitionDir(dir, topic.id, this.options.fs);
-      log = await PartitionLog.open({
-        dir,
-        ...(this.options.fs !== undefined ? { fs: this.options.fs } : {}),
-        ...(this.options.logConfig ? { config: this.options.logConfig } : {}),
-        now: () => this.options.timers.nowMs(),
-        onFailure: (error) => this.logDirFailed(error, name),
-      });
+      await this.repairMarkedDamage(dir, topic.id, partitionId);
+      const open = () =>
+        PartitionLog.open({
+          dir,
+          ...(this.options.fs !== undefined ? { fs: this.options.fs } : {}),
+          ...(this.options.logConfig ? { config: this.options.logConfig } : {}),
+          now: () => this.options.timers.nowMs(),
+          onFailure: (error) => this.logDirFailed(error, name),
+        });
+      try {
+        log = await open();
+      } catch (error) {
+        // Bit rot in durable data: a replica that is not the last in-sync copy drops the damaged
+        // segments and fetches them again (the controller took it out of the ISR when it restarted);
+        // the last copy refuses to open, keeping what it holds for an operator.
+        if (!(error instanceof CorruptLogError) || !this.anotherInSyncReplica(topic.id, partitionId))
+          throw error;
+        this.options.logger.error(
+          { err: error, partition: name },
+          'damaged data in a partition log: dropping the damaged segments, to fetch them again',
+        );
+        await dropDamagedSegments({ fs: this.options.fs ?? nodeFileSystem, dir }, error);
+        log = await open();
+      }
     } catch (error) {
       // A log that cannot be read or recovered for I/O reasons takes the directory offline too; a
       // corrupt one (CORRUPT_MESSAGE) only refuses to open.
@@ -706,14 +786,19 @@ export class ReplicaManager {
     if (this.latest !== null) this.maybeProposeIsr(hosted, this.latest);
     const { fetchOffset, logEndOffset, leader } = decision;
     const maxBytes = Math.min(request.maxBytes, budgetBytes);
-    const read =
-      maxBytes > 0 && fetchOffset < logEndOffset
-        ? await hosted.log.read({
-            startOffset: offset(fetchOffset),
-            maxBytes,
-            maxOffset: offset(logEndOffset),
-          })
-        : null;
+    let read: LogReadResult | null = null;
+    try {
+      if (maxBytes > 0 && fetchOffset < logEndOffset)
+        read = await this.readOwnLog(hosted, {
+          startOffset: offset(fetchOffset),
+          maxBytes,
+          maxOffset: offset(logEndOffset),
+        });
+    } catch (error) {
+      // Per partition, as Kafka: one partition's damaged or failed log must not fail the others' fetch.
+      if (error instanceof KafkaError) return fail(error.errorName, error.message);
+      throw error;
+    }
     return {
       ...base,
       highWatermark: leader.highWatermark,

@@ -8,14 +8,17 @@ import { KafkaError } from '../common/kafka-errors.ts';
 export class CorruptLogError extends KafkaError {
   readonly path: string;
   readonly positionBytes: number;
+  /** On a read: the first offset of the damaged batch (it starts at `positionBytes`), when known. */
+  readonly firstOffset: number | undefined;
 
-  constructor(options: { path: string; positionBytes: number; reason: string }) {
+  constructor(options: { path: string; positionBytes: number; reason: string; firstOffset?: number }) {
     super(
       'CORRUPT_MESSAGE',
       `corrupt partition log: ${options.path} at byte ${options.positionBytes}: ${options.reason}`,
     );
     this.path = options.path;
     this.positionBytes = options.positionBytes;
+    this.firstOffset = options.firstOffset;
   }
 }
 

@@ -8,8 +8,8 @@
 // The leader-epoch cache is the checkpoint's for the durable part and is rebuilt from the scanned
 // batches for the rest, so it always matches the recovered log.
 
-import { join } from 'node:path';
-import { type PartitionCheckpoint, readCheckpoint } from './checkpoint-file.ts';
+import { basename, dirname, join } from 'node:path';
+import { type PartitionCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint-file.ts';
 import { CorruptLogError, isNotFound } from './errors.ts';
 import { type FileSystem, makeDirectoryDurable, TEMPORARY_SUFFIX } from './file-system.ts';
 import { decodeIndexFile, type IndexKind } from './index-files.ts';
@@ -17,9 +17,9 @@ import { LeaderEpochCache } from './leader-epoch-cache.ts';
 import type { LogConfig } from './log-config.ts';
 import { LogSegment } from './log-segment.ts';
 import type { RecordBatchHeader } from './record-batch/header.ts';
-import { scanSegment } from './segment-scan.ts';
 import { parseLogFileName, segmentPaths } from './segment-files.ts';
-import { type Offset, leaderEpoch, offset } from './types.ts';
+import { scanSegment } from './segment-scan.ts';
+import { leaderEpoch, type Offset, offset } from './types.ts';
 
 export interface RecoveredLog {
   readonly segments: LogSegment[];
@@ -78,6 +78,36 @@ export async function recoverLog(where: LogDirectory, config: LogConfig): Promis
   leaderEpochs.truncateFromEnd(logEndOffset);
   leaderEpochs.truncateFromStart(logStartOffset);
   return { segments, leaderEpochs, logStartOffset, recoveryPoint };
+}
+
+/**
+ * Bit rot found while opening (a CorruptLogError in durable data, naming its segment file): drops that
+ * segment and every later one (dropSegmentsFrom), so that the next open succeeds with the data before
+ * the damage. Only for a replica out of the ISR: it fetches the dropped part again (ReplicaManager
+ * decides).
+ */
+export async function dropDamagedSegments(where: LogDirectory, damage: CorruptLogError): Promise<void> {
+  const damagedBase = parseLogFileName(basename(damage.path));
+  if (dirname(damage.path) !== join(where.dir) || damagedBase === null) throw damage;
+  await dropSegmentsFrom(where, damagedBase);
+}
+
+/**
+ * Drops the segment starting at `segmentBase` and every later one, the checkpoint lowered first
+ * (recovery point and leader epochs end where the log now ends), files removed from the last.
+ */
+export async function dropSegmentsFrom(where: LogDirectory, segmentBase: number): Promise<void> {
+  const { fs, dir } = where;
+  const checkpoint = (await readCheckpoint(fs, dir)) ?? EMPTY_CHECKPOINT;
+  const newEnd = offset(Math.max(segmentBase, checkpoint.logStartOffset));
+  await writeCheckpoint(fs, dir, {
+    recoveryPoint: offset(Math.min(checkpoint.recoveryPoint, newEnd)),
+    logStartOffset: checkpoint.logStartOffset,
+    leaderEpochs: checkpoint.leaderEpochs.filter((entry) => entry.startOffset < newEnd),
+  });
+  const doomed = (await listSegmentBases(where)).filter((base) => base >= segmentBase);
+  for (const base of doomed.reverse()) await deleteSegmentFiles(where, base);
+  await fs.syncDir(dir);
 }
 
 /** A log without segments: one empty segment at the checkpoint's log start offset. */

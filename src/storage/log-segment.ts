@@ -8,13 +8,27 @@ import { assert } from '../../raft/assert.ts';
 import { CorruptLogError, isNotFound } from './errors.ts';
 import type { FileSystem, StorageFile } from './file-system.ts';
 import { encodeIndexEntries, entryBytes, type IndexKind } from './index-files.ts';
-import { BATCH_HEADER_BYTES } from './record-batch/format.ts';
+import { BATCH_HEADER_BYTES, MAGIC_AT, MAGIC_V2 } from './record-batch/format.ts';
 import { RecordBatchHeader } from './record-batch/header.ts';
+import { hasValidCrc } from './record-batch/validate.ts';
 import { type SegmentPaths, segmentPaths } from './segment-files.ts';
 import { SparseIndex } from './sparse-index.ts';
 import { NO_TIMESTAMP, type Offset, offset } from './types.ts';
 
 const REWRITE_CHUNK_BYTES = 1024 * 1024;
+
+/** Whether `bytes` holds at `at` a whole magic-2 batch starting at offset `baseOffset` whose CRC matches. */
+function intactBatchAt(bytes: Buffer, at: number, baseOffset: number): boolean {
+  if (at + BATCH_HEADER_BYTES > bytes.length || bytes[at + MAGIC_AT] !== MAGIC_V2) return false;
+  const header = new RecordBatchHeader(bytes.subarray(at, at + BATCH_HEADER_BYTES));
+  const { sizeBytes } = header;
+  if (header.baseOffset !== baseOffset || sizeBytes < BATCH_HEADER_BYTES || at + sizeBytes > bytes.length)
+    return false;
+  return hasValidCrc(new RecordBatchHeader(bytes.subarray(at, at + sizeBytes)));
+}
+
+/** How far past a damaged batch header `locate` looks for the next intact batch. */
+const RESYNC_WINDOW_BYTES = 16 << 20;
 
 export class LogSegment {
   readonly baseOffset: Offset;
@@ -157,31 +171,87 @@ export class LogSegment {
     const entry = this.offsetIndex.floorEntry(target);
     let positionBytes = entry?.value ?? 0;
     let expected = entry?.key ?? this.baseOffset;
+    // The last header the walk passed: a flipped length in it sent the walk to the wrong byte.
+    let previous: { positionBytes: number; baseOffset: number } | null = null;
     for (;;) {
-      if (positionBytes + BATCH_HEADER_BYTES > this.sizeBytes) {
-        throw this.corrupt(positionBytes, `no batch header before the end, offset ${expected} expected`);
-      }
-      const header = await this.headerAt(positionBytes);
-      if (header.baseOffset !== expected) {
-        throw this.corrupt(
-          positionBytes,
-          `batch at offset ${header.baseOffset} where ${expected} was expected`,
-        );
-      }
-      if (header.sizeBytes < BATCH_HEADER_BYTES || positionBytes + header.sizeBytes > this.sizeBytes) {
-        throw this.corrupt(positionBytes, `batch of ${header.sizeBytes} bytes does not fit the segment`);
-      }
-      if (header.lastOffset >= this.nextOffset) {
-        throw this.corrupt(positionBytes, `batch ends at offset ${header.lastOffset}, past the segment`);
+      const header = await this.walkedHeader(positionBytes, expected);
+      if (typeof header === 'string') {
+        // Bit rot in a header on the way (this one, or the length of the one before): the batches
+        // after it are still readable, found again by their CRC. What the damaged batch held is not:
+        // its reader gets the CorruptLogError, which names the earliest batch that may be damaged.
+        const damaged = previous ?? { positionBytes, baseOffset: expected };
+        const next = await this.resync(damaged.positionBytes, damaged.baseOffset);
+        if (next === null || next.header.baseOffset > target)
+          throw this.corrupt(damaged.positionBytes, header, damaged.baseOffset);
+        ({ positionBytes } = next);
+        expected = next.header.baseOffset;
+        previous = null;
+        continue;
       }
       if (header.lastOffset >= target) return { positionBytes, header };
+      previous = { positionBytes, baseOffset: header.baseOffset };
       positionBytes += header.sizeBytes;
       expected = header.lastOffset + 1;
     }
   }
 
-  corrupt(positionBytes: number, reason: string): CorruptLogError {
-    return new CorruptLogError({ path: this.paths.log, positionBytes, reason });
+  /** The header at `positionBytes`, which must hold `expected` and fit the segment; else what is wrong. */
+  private async walkedHeader(positionBytes: number, expected: number): Promise<RecordBatchHeader | string> {
+    if (positionBytes + BATCH_HEADER_BYTES > this.sizeBytes)
+      return `no batch header before the end, offset ${expected} expected`;
+    const header = await this.headerAt(positionBytes);
+    if (header.baseOffset !== expected)
+      return `batch at offset ${header.baseOffset} where ${expected} was expected`;
+    if (header.sizeBytes < BATCH_HEADER_BYTES || positionBytes + header.sizeBytes > this.sizeBytes)
+      return `batch of ${header.sizeBytes} bytes does not fit the segment`;
+    if (header.lastOffset >= this.nextOffset)
+      return `batch ends at offset ${header.lastOffset}, past the segment`;
+    return header;
+  }
+
+  /**
+   * The first intact batch after a possibly damaged batch at `damagedAt` (starting at offset
+   * `expected`): the first position within RESYNC_WINDOW_BYTES after it where a magic-2 batch with a
+   * later offset fits the segment and its CRC matches (a false match needs a CRC-32C collision on a
+   * well-formed header). Null when there is none.
+   */
+  private async resync(
+    damagedAt: number,
+    expected: number,
+  ): Promise<{ positionBytes: number; header: RecordBatchHeader } | null> {
+    const start = damagedAt + 1;
+    const window = await this.readAt(
+      start,
+      Math.max(0, Math.min(RESYNC_WINDOW_BYTES, this.sizeBytes - start)),
+    );
+    for (let at = 0; at + BATCH_HEADER_BYTES <= window.length; at++) {
+      if (window[at + MAGIC_AT] !== MAGIC_V2) continue;
+      const header = new RecordBatchHeader(window.subarray(at, at + BATCH_HEADER_BYTES));
+      const { sizeBytes, baseOffset, lastOffset } = header;
+      if (sizeBytes < BATCH_HEADER_BYTES || at + sizeBytes > window.length) continue;
+      if (!(baseOffset > expected && lastOffset >= baseOffset && lastOffset < this.nextOffset)) continue;
+      const whole = new RecordBatchHeader(window.subarray(at, at + sizeBytes));
+      if (!hasValidCrc(whole)) continue;
+      // The base offset is outside the CRC: a batch whose own offset field flipped passes the check
+      // above. Its successor proves it: the segment's end with this segment's next offset, or an intact
+      // batch starting at the offset after it.
+      const end = at + sizeBytes;
+      const chained =
+        start + end === this.sizeBytes
+          ? lastOffset + 1 === this.nextOffset
+          : intactBatchAt(window, end, lastOffset + 1);
+      if (chained) return { positionBytes: start + at, header: whole };
+    }
+    return null;
+  }
+
+  corrupt(positionBytes: number, reason: string, firstOffset?: number): CorruptLogError {
+    return new CorruptLogError({
+      path: this.paths.log,
+      positionBytes,
+      reason,
+      ...(firstOffset === undefined ? {} : { firstOffset }),
+    });
   }
 
   /** Cuts the file at `positionBytes` and makes the cut durable before anything is written past it. */

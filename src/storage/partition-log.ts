@@ -8,9 +8,10 @@
 
 import { assert, InvariantError } from '../../raft/assert.ts';
 import { KafkaError } from '../common/kafka-errors.ts';
-import { parseAppendInput, type AppendInput } from './append-input.ts';
+import { type AppendInput, parseAppendInput } from './append-input.ts';
 import { writeCheckpoint } from './checkpoint-file.ts';
-import { invalidRecordError, isLogDirFailure, logDirFailure } from './errors.ts';
+import { writeDamageMarker } from './damage-marker.ts';
+import { type CorruptLogError, invalidRecordError, isLogDirFailure, logDirFailure } from './errors.ts';
 import type { FileSystem } from './file-system.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { EpochEndOffset, EpochEntry, LeaderEpochCache } from './leader-epoch-cache.ts';
@@ -31,7 +32,7 @@ import { RecordBatchHeader, stampBaseOffset, stampPartitionLeaderEpoch } from '.
 import { batchDefect } from './record-batch/validate.ts';
 import { segmentsOutOfRetention } from './retention.ts';
 import { visitBatchHeaders } from './segment-headers.ts';
-import { type LeaderEpoch, NO_TIMESTAMP, type Offset, leaderEpoch, offset } from './types.ts';
+import { type LeaderEpoch, leaderEpoch, NO_TIMESTAMP, type Offset, offset } from './types.ts';
 
 export interface PartitionLogOptions {
   readonly dir: string;
@@ -442,7 +443,14 @@ export class PartitionLog {
         segment.flushedBytes = Math.max(segment.flushedBytes, work.sizes[at]!);
       });
       this.durableOffset = offset(Math.max(this.durableOffset, work.target));
-      if (this.now() - this.checkpointWrittenMs >= this.config.checkpointIntervalMs)
+      // A sealed segment that became durable is checkpointed at once (once per roll): recovery then
+      // trusts it, so bit rot in it is found by the CRC on read instead of being cut off as a torn tail
+      // while this replica stays in the ISR.
+      const sealedUnchecked = this.checkpointedRecoveryPoint < this.active().baseOffset;
+      if (
+        this.now() - this.checkpointWrittenMs >= this.config.checkpointIntervalMs ||
+        (sealedUnchecked && this.durableOffset >= this.active().baseOffset)
+      )
         await this.writeCheckpointNow();
     } catch (error) {
       // Outside the queue: after a failed fsync the page cache may have dropped the writes (fsyncgate).
@@ -482,6 +490,41 @@ export class PartitionLog {
     });
   }
 
+  /**
+   * Bit rot: a read found `damage` in one of this log's segments (data that was durable failed a CRC or
+   * header check). Records it durably (damage-marker.ts: the replica drops that segment and every later
+   * one at its next open, once out of the ISR) and fails the log for good, so that the broker stops
+   * and the controller moves leadership. Rejects with the log's KAFKA_STORAGE_ERROR.
+   */
+  markDamaged(damage: CorruptLogError): Promise<never> {
+    return this.queue.run(async () => {
+      const segment = this.segments.find((candidate) => candidate.paths.log === damage.path);
+      if (segment !== undefined) await writeDamageMarker(this.fs, this.dir, segment.baseOffset);
+      throw this.queue.fail(damage);
+    });
+  }
+
+  /**
+   * Bit rot found by the last in-sync copy above its high watermark (ReplicaManager decides): cuts the
+   * log exactly at the damaged batch, durably (the checkpoint lowered first), and fails the log for good.
+   * What goes was never committed. Rejects with the log's KAFKA_STORAGE_ERROR.
+   */
+  cutAtDamage(damage: CorruptLogError): Promise<never> {
+    return this.queue.run(async () => {
+      const at = this.segments.findIndex((segment) => segment.paths.log === damage.path);
+      const firstOffset = damage.firstOffset;
+      if (at >= 0 && firstOffset !== undefined && firstOffset >= this.startOffset) {
+        await this.syncing;
+        const newEnd = offset(firstOffset);
+        await this.lowerRecoveryPoint(newEnd);
+        for (const segment of this.segments.splice(at + 1).reverse()) await segment.delete();
+        await this.cutSegmentAt(this.segments[at]!, newEnd, damage.positionBytes);
+        await this.fs.syncDir(this.dir);
+      }
+      throw this.queue.fail(damage);
+    });
+  }
+
   /** Cuts the active segment at `newEnd`, a batch boundary inside it (or its end: nothing to do). */
   private async cutActiveSegment(newEnd: Offset): Promise<void> {
     const segment = this.active();
@@ -491,7 +534,12 @@ export class PartitionLog {
       found.header.baseOffset === newEnd,
       () => `cut at ${newEnd} inside batch ${found.header.baseOffset}`,
     );
-    await segment.truncateFile(found.positionBytes);
+    await this.cutSegmentAt(segment, newEnd, found.positionBytes);
+  }
+
+  /** Cuts `segment`'s file at `positionBytes`, where the batch starting at `newEnd` began. */
+  private async cutSegmentAt(segment: LogSegment, newEnd: Offset, positionBytes: number): Promise<void> {
+    await segment.truncateFile(positionBytes);
     segment.offsetIndex.keep(segment.offsetIndex.countWhile((key) => key < newEnd));
     segment.timeIndex.keep(segment.timeIndex.countWhile((_, value) => value < newEnd));
     segment.nextOffset = newEnd;
@@ -691,7 +739,7 @@ function takeBatches(
     if (endBytes > 0 && positionBytes + header.sizeBytes > bounds.maxBytes) break;
     const defect = servedBatchDefect(header, nextOffset, bounds.epochAt(header.lastOffset));
     if (defect !== null)
-      throw bounds.segment.corrupt(bounds.positionBytes + positionBytes, `${defect} on read`);
+      throw bounds.segment.corrupt(bounds.positionBytes + positionBytes, `${defect} on read`, nextOffset);
     endBytes = positionBytes + header.sizeBytes;
     nextOffset = header.lastOffset + 1;
   }
