@@ -183,7 +183,12 @@ export class PartitionLog {
     await removeProducerSnapshot(this.fs, this.dir);
   }
 
-  /** The producer state from the headers of every batch in the segments (the records are not read). */
+  /**
+   * The producer state from the headers of every batch in the segments (the records are not read). A
+   * damaged header (bit rot) ends the walk of its segment, and the state misses that segment's later
+   * batches: the log still opens, so that a read finds the damage and the replica manager repairs it
+   * (README: "bit rot"); refusing here would keep the last in-sync copy from serving at all.
+   */
   private async rebuildProducerState(): Promise<void> {
     this.producers.clear();
     for (const segment of this.segments) {

@@ -8,15 +8,22 @@ import { RecordBatchHeader } from './record-batch/header.ts';
 
 const HEADER_CHUNK_BYTES = 1024 * 1024;
 
+/** Where a walk stopped: a header that is not where it should be (bit rot: the segment was accounted). */
+export interface HeaderDefect {
+  readonly positionBytes: number;
+  readonly reason: string;
+}
+
 /**
- * Calls `visit` with each batch header of `segment`, in order. The headers must be where the previous
- * batch ends, with the offset that follows it, and inside the segment: CorruptLogError if not (the
- * segment was accounted for at open, so a header that disagrees is damage, not a torn write).
+ * Calls `visit` with each batch header of `segment`, in order, while each is where the previous batch
+ * ends, with the offset that follows it, inside the segment. Returns the first header that is not, or
+ * null when the walk reached the segment's end. It does not throw for damage: finding and repairing bit
+ * rot is the read path's business (the replica manager), which needs the log open to do it.
  */
 export async function visitBatchHeaders(
   segment: LogSegment,
   visit: (header: RecordBatchHeader) => void,
-): Promise<void> {
+): Promise<HeaderDefect | null> {
   let positionBytes = 0;
   let expected: number = segment.baseOffset;
   while (positionBytes < segment.sizeBytes) {
@@ -29,19 +36,24 @@ export async function visitBatchHeaders(
       const at = positionBytes - chunkStart;
       if (chunk.length - at < BATCH_HEADER_BYTES) {
         if (chunkStart + chunk.length === segment.sizeBytes) {
-          throw segment.corrupt(positionBytes, 'a batch header runs past the end of the segment');
+          return { positionBytes, reason: 'a batch header runs past the end of the segment' };
         }
         break;
       }
       const header = new RecordBatchHeader(chunk.subarray(at, at + BATCH_HEADER_BYTES));
       if (header.baseOffset !== expected) {
-        throw segment.corrupt(
+        return {
           positionBytes,
-          `batch at offset ${header.baseOffset} where ${expected} was expected`,
-        );
+          reason: `batch at offset ${header.baseOffset} where ${expected} was expected`,
+        };
       }
-      if (header.sizeBytes < BATCH_HEADER_BYTES || positionBytes + header.sizeBytes > segment.sizeBytes) {
-        throw segment.corrupt(positionBytes, `batch of ${header.sizeBytes} bytes does not fit the segment`);
+      if (
+        header.sizeBytes < BATCH_HEADER_BYTES ||
+        positionBytes + header.sizeBytes > segment.sizeBytes ||
+        header.lastOffsetDelta < 0 ||
+        header.lastOffset >= segment.nextOffset
+      ) {
+        return { positionBytes, reason: `batch of ${header.sizeBytes} bytes does not fit the segment` };
       }
       visit(header);
       positionBytes += header.sizeBytes;
@@ -49,9 +61,10 @@ export async function visitBatchHeaders(
     } while (positionBytes < chunkStart + chunk.length);
   }
   if (expected !== segment.nextOffset) {
-    throw segment.corrupt(
+    return {
       positionBytes,
-      `the batches end at offset ${expected}, the segment at ${segment.nextOffset}`,
-    );
+      reason: `the batches end at offset ${expected}, the segment at ${segment.nextOffset}`,
+    };
   }
+  return null;
 }

@@ -220,6 +220,30 @@ describe('idempotent producers through the partition log', () => {
     await log.close();
   });
 
+  it('a damaged batch header does not keep the log from opening: the walk skips the rest of its segment', async () => {
+    const fs = await newDisk(11);
+    let log = await open(fs);
+    const first = producerBatch({ producerId: 1, epoch: 0, sequence: 0, count: 1 });
+    const firstBytes = first.length;
+    await log.appendAsLeader(first, leaderEpoch(0));
+    await log.appendAsLeader(
+      producerBatch({ producerId: 2, epoch: 0, sequence: 0, count: 1 }),
+      leaderEpoch(0),
+    );
+    await log.roll();
+    await log.appendAsLeader(
+      producerBatch({ producerId: 3, epoch: 0, sequence: 0, count: 1 }),
+      leaderEpoch(0),
+    );
+    await log.close();
+    // No snapshot (as after a crash), and bit rot in the second batch's base offset (outside the CRC).
+    await fs.unlink(`${DIR}/producer-state.snapshot`);
+    fs.flipByte(`${DIR}/00000000000000000000.log`, firstBytes + 7);
+    log = await open(fs);
+    expect(log.producerStateSnapshot().map(([id]) => id)).toEqual([1, 3]);
+    await log.close();
+  });
+
   type Operation =
     | { readonly kind: 'send'; readonly producer: number; readonly count: number; readonly bump: boolean }
     | { readonly kind: 'retry'; readonly producer: number }
