@@ -19,6 +19,7 @@ import { registerConsumerGroupRoutes } from './routes/consumer-groups.ts';
 import type { RouteDeps } from './routes/context.ts';
 import { registerOperationRoutes } from './routes/operations.ts';
 import { registerPartitionRoutes } from './routes/partitions.ts';
+import { registerProducerIdRoutes } from './routes/producer-ids.ts';
 import { registerQuorumRoutes } from './routes/quorum.ts';
 import { registerRecordRoutes } from './routes/records.ts';
 import { registerTopicRoutes } from './routes/topics.ts';
@@ -153,6 +154,7 @@ export function buildClientApp(options: ClientAppOptions): FastifyInstance {
       registerPartitionRoutes(scope, deps);
       registerQuorumRoutes(scope, deps);
       registerRecordRoutes(scope, deps);
+      registerProducerIdRoutes(scope, deps);
       registerConsumerGroupRoutes(scope, deps);
     },
     { prefix: '/v3/clusters/:cluster_id' },

@@ -109,8 +109,19 @@ export interface PartitionOffsets {
   readonly highWatermark: number;
 }
 
+/** An idempotent producer's identity (Kafka's InitProducerId answer). */
+export interface ProducerIdentity {
+  readonly producerId: number;
+  readonly producerEpoch: number;
+}
+
 export interface DataApi {
   produce(request: ProduceRequest): Promise<ProduceResult>;
+  /**
+   * InitProducerId for an idempotent, non-transactional producer: an id no other producer of the
+   * cluster gets, epoch 0. COORDINATOR_LOAD_IN_PROGRESS (retriable) while no id can be had.
+   */
+  initProducerId(): Promise<ProducerIdentity>;
   read(request: ReadRequest): Promise<ReadResult>;
   /** Kafka's ListOffsets for the earliest and latest offsets, from the partition's leader. */
   offsets(request: { readonly topicName: string; readonly partitionId: number }): Promise<PartitionOffsets>;

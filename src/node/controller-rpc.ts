@@ -100,6 +100,11 @@ export class ControllerRpc implements ControllerRpcHandler {
         });
         return { ...partition, replicas: [...partition.replicas], isr: [...partition.isr] };
       },
+      'allocate-producer-ids': (request) =>
+        controller.allocateProducerIds({
+          brokerId: brokerId(request.brokerId),
+          brokerEpoch: brokerEpoch(request.brokerEpoch),
+        }),
       'read-index': async () => {
         // Raft's ReadIndex (thesis §6.4): the commit index once a quorum has confirmed, after this request
         // arrived, that this node still leads. A deposed leader that has not noticed yet (paused, cut off)

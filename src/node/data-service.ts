@@ -11,6 +11,7 @@ import type {
   PartitionOffsets,
   ProduceRequest,
   ProduceResult,
+  ProducerIdentity,
   ReadRequest,
   ReadResult,
 } from '../http/ports.ts';
@@ -31,6 +32,7 @@ import { H2cClients } from '../replication/h2c-clients.ts';
 import type { ReplicaManager } from '../replication/replica-manager.ts';
 import { UnacknowledgedAppendError } from '../replication/unacknowledged-append.ts';
 import type { NodeMetrics } from './metrics.ts';
+import type { ProducerIdManager } from './producer-id-manager.ts';
 
 /** Errors a leader answers before it appends anything: a produce may be sent again. */
 export const NOT_APPENDED: ReadonlySet<KafkaErrorName> = new Set([
@@ -62,6 +64,8 @@ export class DataService implements DataApi {
     /** The read barrier: catch up with the metadata committed at the controller. */
     readonly catchUp: (timeoutMs: number) => Promise<void>;
     readonly replicas: () => ReplicaManager | null;
+    /** This broker's producer ids (producer-id-manager.ts); absent on a node that is not a broker. */
+    readonly producerIds?: ProducerIdManager;
     /** inter.broker.listener.name: the leader's listener this node dials (default INTERNAL). */
     readonly interBrokerListener?: string;
     readonly logger: Logger;
@@ -87,6 +91,14 @@ export class DataService implements DataApi {
     } finally {
       stop?.();
     }
+  }
+
+  initProducerId(): Promise<ProducerIdentity> {
+    const producerIds = this.options.producerIds;
+    if (producerIds === undefined) {
+      return Promise.reject(new KafkaError('NOT_COORDINATOR', 'This node is not a broker.'));
+    }
+    return producerIds.initProducerId();
   }
 
   async read(request: ReadRequest): Promise<ReadResult> {

@@ -41,6 +41,7 @@ import { ImageWatch } from './image-watch.ts';
 import { MetadataPublisher } from './metadata-publisher.ts';
 import { catchUpWithQuorum } from './quorum-catch-up.ts';
 import { QuorumTracker } from './quorum-tracker.ts';
+import { ProducerIdManager, type ProducerIdentity } from './producer-id-manager.ts';
 import { ReplicaManager } from '../replication/replica-manager.ts';
 import { HttpFetchTransport } from '../replication/http-fetch-transport.ts';
 import { registerReplicationRoutes } from '../http/internal-replication-routes.ts';
@@ -258,6 +259,17 @@ export class KraftNode {
       logger,
     });
     const admin = new AdminService({ client, watch, timeoutMs: config.controllerQuorumRequestTimeoutMs });
+    const producerIds = isBroker
+      ? new ProducerIdManager({
+          allocateBlock: async () => {
+            const brokerEpoch = lifecycle?.epoch ?? null;
+            if (brokerEpoch === null) {
+              throw new KafkaError('COORDINATOR_LOAD_IN_PROGRESS', 'This broker is not registered yet.');
+            }
+            return client.call('allocate-producer-ids', { brokerId: config.nodeId, brokerEpoch });
+          },
+        })
+      : null;
     const catchUpAbort = new AbortController();
     const catchingUp = catchUpWithQuorum({
       readIndex: async (timeoutMs) => (await client.call('read-index', {}, timeoutMs)).offset,
@@ -279,6 +291,7 @@ export class KraftNode {
       image: caughtUpImage('LEADER_NOT_AVAILABLE'),
       catchUp: (timeoutMs) => admin.catchUp(timeoutMs),
       replicas: () => replicas,
+      ...(producerIds !== null ? { producerIds } : {}),
       interBrokerListener: config.interBrokerListenerName,
       logger,
     });
@@ -523,6 +536,15 @@ export class KraftNode {
 
   brokerState() {
     return this.parts.lifecycle?.state ?? null;
+  }
+
+  /**
+   * InitProducerId for an idempotent (non-transactional) producer: a producer id unique in the cluster,
+   * epoch 0 (the same as `DataApi.initProducerId`). NOT_COORDINATOR on a controller-only node;
+   * COORDINATOR_LOAD_IN_PROGRESS while no block of ids can be had from the controller.
+   */
+  initProducerId(): Promise<ProducerIdentity> {
+    return this.parts.data.initProducerId();
   }
 
   /**

@@ -19,12 +19,20 @@ import { LOG_CONFIG_DEFAULTS, type LogConfig } from './log-config.ts';
 import { recoverLog } from './log-recovery.ts';
 import { LogSegment } from './log-segment.ts';
 import { nodeFileSystem } from './node-file-system.ts';
+import { type ProducerEntry, ProducerStateTable } from './producer-state.ts';
+import {
+  type ProducerSnapshot,
+  readProducerSnapshot,
+  removeProducerSnapshot,
+  writeProducerSnapshot,
+} from './producer-snapshot.ts';
 import { batchesIn } from './record-batch/batch-iterator.ts';
 import { decodeRecords } from './record-batch/decoder.ts';
 import { RecordBatchHeader, stampBaseOffset, stampPartitionLeaderEpoch } from './record-batch/header.ts';
 import { batchDefect } from './record-batch/validate.ts';
 import { segmentsOutOfRetention } from './retention.ts';
-import { type LeaderEpoch, leaderEpoch, type Offset, offset } from './types.ts';
+import { visitBatchHeaders } from './segment-headers.ts';
+import { type LeaderEpoch, leaderEpoch, NO_TIMESTAMP, type Offset, offset } from './types.ts';
 
 export interface PartitionLogOptions {
   readonly dir: string;
@@ -43,8 +51,13 @@ export interface PartitionLogOptions {
 export interface AppendResult {
   readonly firstOffset: Offset;
   readonly lastOffset: Offset;
-  /** The largest batch MaxTimestamp of the append. */
+  /** The largest batch MaxTimestamp of the append (NO_TIMESTAMP for a duplicate). */
   readonly maxTimestamp: number;
+  /**
+   * An idempotent producer's retry of a batch the log holds: nothing was written, and the offsets are
+   * the original batch's (Kafka answers a duplicate with success and the cached offsets).
+   */
+  readonly duplicate: boolean;
 }
 
 export interface ReadOptions {
@@ -79,6 +92,8 @@ export class PartitionLog {
   private readonly epochs: LeaderEpochCache;
   private readonly queue: SerialQueueWithFailure;
   private readonly groupCommit: GroupCommit;
+  /** Idempotent producers' state: a fold over the batches of the segments (producer-state.ts). */
+  private readonly producers = new ProducerStateTable();
   private startOffset: Offset;
   private durableOffset: Offset;
   private checkpointedRecoveryPoint: Offset;
@@ -125,6 +140,7 @@ export class PartitionLog {
       onFailure: options.onFailure ?? (() => undefined),
     });
     await log.syncRecoveredTail();
+    await log.loadProducerState();
     return log;
   }
 
@@ -146,6 +162,64 @@ export class PartitionLog {
     }
     this.durableOffset = this.logEndOffset;
     await this.writeCheckpointNow();
+  }
+
+  /**
+   * The producer state at open: the snapshot a clean close left (producer-snapshot.ts), when it
+   * describes exactly this log (taken at its end offset); otherwise the headers of every batch in the
+   * segments (after a crash, or a snapshot that does not decode). The snapshot is removed, durably,
+   * before anything can change the log below its offset.
+   */
+  private async loadProducerState(): Promise<void> {
+    const snapshot = await readProducerSnapshot(this.fs, this.dir);
+    if (snapshot !== null && snapshot.offset === this.logEndOffset) {
+      this.producers.load(snapshot.producers);
+      // Recovery may have dropped segments below the checkpoint's log start since (a rebuild would not
+      // see their batches either).
+      this.producers.forgetBefore(this.segments[0]!.baseOffset);
+    } else {
+      await this.rebuildProducerState();
+    }
+    await removeProducerSnapshot(this.fs, this.dir);
+  }
+
+  /**
+   * The producer state from the headers of every batch in the segments (the records are not read). A
+   * damaged header (bit rot) ends the walk of its segment, and the state misses that segment's later
+   * batches: the log still opens, so that a read finds the damage and the replica manager repairs it
+   * (README: "bit rot"); refusing here would keep the last in-sync copy from serving at all.
+   */
+  private async rebuildProducerState(): Promise<void> {
+    this.producers.clear();
+    for (const segment of this.segments) {
+      await visitBatchHeaders(segment, (header) => this.producers.apply(header));
+    }
+  }
+
+  /**
+   * The producer state a walk of the whole log finds now, by producer id (tests compare it with the
+   * state kept, and with the one loaded from a snapshot). Changes nothing.
+   */
+  producerStateFromLog(): Promise<[number, ProducerEntry][]> {
+    return this.queue.run(async () => {
+      const kept = this.producers.snapshot();
+      try {
+        await this.rebuildProducerState();
+        return this.producers.snapshot();
+      } finally {
+        this.producers.load(kept);
+      }
+    });
+  }
+
+  /** An idempotent producer's state here (its epoch and last batches), if the log holds its batches. */
+  producerEntry(producerId: number): ProducerEntry | undefined {
+    return this.producers.entry(producerId);
+  }
+
+  /** Every producer's state, by producer id (tests compare what is kept with what a rebuild finds). */
+  producerStateSnapshot(): [number, ProducerEntry][] {
+    return this.producers.snapshot();
   }
 
   /** A topic's configs changed (retention, segment size...): later appends and retention use them. */
@@ -184,7 +258,10 @@ export class PartitionLog {
   /**
    * The leader's append: assigns offsets from the log end offset and stamps `epoch` on every batch, in
    * place in `batches` (both fields are outside the CRC). Throws FENCED_LEADER_EPOCH for an epoch older
-   * than the log's latest.
+   * than the log's latest. Idempotent producers' batches are checked against the producer state in the
+   * queue, so against every append queued before this one: a retry of a batch the log holds is answered
+   * with the original offsets and not written; INVALID_PRODUCER_EPOCH and OUT_OF_ORDER_SEQUENCE_NUMBER
+   * refuse the whole append.
    */
   async appendAsLeader(batches: Buffer, epoch: LeaderEpoch): Promise<AppendResult> {
     const input = parseAppendInput(batches, this.config);
@@ -192,6 +269,16 @@ export class PartitionLog {
       const latest = this.epochs.latest()?.epoch;
       if (latest !== undefined && epoch < latest) {
         throw new KafkaError('FENCED_LEADER_EPOCH', `epoch ${epoch} is older than the log's epoch ${latest}`);
+      }
+      const verdict = this.producers.check(input.headers);
+      if (verdict.kind === 'duplicate') {
+        const { firstOffset, lastOffset } = verdict;
+        assert(lastOffset < this.logEndOffset, 'a duplicate answers offsets the log holds', {
+          firstOffset,
+          lastOffset,
+          logEndOffset: this.logEndOffset,
+        });
+        return { firstOffset, lastOffset, maxTimestamp: NO_TIMESTAMP, duplicate: true };
       }
       let next = this.logEndOffset;
       for (const header of input.headers) {
@@ -239,10 +326,12 @@ export class PartitionLog {
     // A failed write may leave part of it in the file while the accounting does not: the queue fails
     // the log for good (every error that is not a KafkaError or a broken invariant does).
     await this.active().append(input.bytes, input.headers, this.config.indexIntervalBytes);
+    for (const header of input.headers) this.producers.apply(header);
     return {
       firstOffset: offset(first.baseOffset),
       lastOffset: offset(last.lastOffset),
       maxTimestamp: input.maxTimestamp,
+      duplicate: false,
     };
   }
 
@@ -400,6 +489,9 @@ export class PartitionLog {
       }
       if (removed) await this.fs.syncDir(this.dir);
       await this.cutActiveSegment(newEnd);
+      // Only a cut through some producer's retained batches changes the state (every idempotent batch
+      // is at or before its producer's last one, which is retained).
+      if (this.producers.reachesOffset(newEnd)) await this.rebuildProducerState();
     });
   }
 
@@ -513,6 +605,7 @@ export class PartitionLog {
     this.epochs.truncateFromEnd(this.logEndOffset);
     await this.writeCheckpointNow();
     for (const segment of this.segments.splice(0, count)) await segment.delete();
+    this.producers.forgetBefore(this.segments[0]!.baseOffset);
     if (count > 0) await this.fs.syncDir(this.dir);
   }
 
@@ -536,6 +629,7 @@ export class PartitionLog {
       this.startOffset = newStart;
       this.durableOffset = newStart;
       this.epochs.truncateFromEnd(offset(0));
+      this.producers.clear();
       await this.fs.syncDir(this.dir);
       await this.writeCheckpointNow();
       for (const segment of old) await segment.delete();
@@ -583,6 +677,9 @@ export class PartitionLog {
       await this.fs.syncDir(this.dir);
       this.durableOffset = this.logEndOffset;
       await this.writeCheckpointNow();
+      // The next open reads the producer state from it instead of walking the whole log.
+      const snapshot: ProducerSnapshot = { offset: this.logEndOffset, producers: this.producers.snapshot() };
+      await writeProducerSnapshot(this.fs, this.dir, snapshot);
       for (const segment of this.segments) await segment.close();
       this.queue.close(new KafkaError('NOT_LEADER_OR_FOLLOWER', `partition log ${this.dir} is closed`));
     });

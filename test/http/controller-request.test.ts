@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KafkaError } from '../../src/common/kafka-errors.ts';
-import { decodeError, decodeResponse, encodeRequest } from '../../src/metadata/controller/rpc-codec.ts';
+import { decodeError, decodeRequest, decodeResponse, encodeRequest } from '../../src/metadata/controller/rpc-codec.ts';
 import {
   answerControllerRequest,
   type ControllerRpcHandler,
@@ -30,6 +30,17 @@ describe('answerControllerRequest', () => {
     );
     expect(reply.statusCode).toBe(200);
     expect(decodeResponse('read-index', reply.body)).toEqual({ offset: 7 });
+  });
+
+  it('carries an AllocateProducerIds block (int64 start) both ways', async () => {
+    const block = { producerIdStart: 2 ** 40, producerIdLen: 1000 };
+    const blockHandler: ControllerRpcHandler = { handle: async () => block as never, leaderHint: () => 1 };
+    const request = { brokerId: 2, brokerEpoch: 17 };
+    const body = encodeRequest('allocate-producer-ids', request);
+    expect(decodeRequest('allocate-producer-ids', body)).toEqual(request);
+    const reply = await answerControllerRequest(blockHandler, 'allocate-producer-ids', body, logger);
+    expect(reply.statusCode).toBe(200);
+    expect(decodeResponse('allocate-producer-ids', reply.body)).toEqual(block);
   });
 
   it('answers a retriable KafkaError with 503 and the leader hint', async () => {

@@ -9,6 +9,7 @@ import type {
   PartitionOffsets,
   ProduceRequest,
   ProduceResult,
+  ProducerIdentity,
   ReadRequest,
   ReadResult,
 } from '../../src/http/ports.ts';
@@ -40,6 +41,14 @@ export class FakeData implements DataApi {
 
   constructor(image: () => MetadataImage) {
     this.#image = image;
+  }
+
+  /** Producer ids handed out so far (InitProducerId): each call takes the next. */
+  producerIdsIssued = 0;
+
+  async initProducerId(): Promise<ProducerIdentity> {
+    if (this.failure !== null) throw this.failure;
+    return { producerId: this.producerIdsIssued++, producerEpoch: 0 };
   }
 
   #log(topicName: string, partition: number): PartitionLog {

@@ -40,7 +40,7 @@ describe('PartitionLog appends and reads', () => {
   it('assigns offsets and stamps the epoch as leader; reads whole batches back', async () => {
     const log = await open();
     const first = await log.appendAsLeader(Buffer.concat([batchOf(3), batchOf(2)]), leaderEpoch(4));
-    expect(first).toEqual({ firstOffset: 0, lastOffset: 4, maxTimestamp: 1002 });
+    expect(first).toEqual({ firstOffset: 0, lastOffset: 4, maxTimestamp: 1002, duplicate: false });
     await log.appendAsLeader(batchOf(1, { timestamp: 5000 }), leaderEpoch(4));
     expect(log.logEndOffset).toBe(6);
     const read = await log.read({ startOffset: offset(0), maxBytes: 1 << 20, maxOffset: offset(6) });

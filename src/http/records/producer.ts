@@ -2,6 +2,8 @@
 // Kafka's default partitioner, else the topic's sticky partition), encodes the records of a partition into
 // as few v2 batches as fit, sends them through DataApi (acks=all, 30 s: Confluent's producer defaults) and
 // gives every record its own outcome, in request order: offset = the batch's baseOffset + its index in it.
+// An idempotent record (with producer fields) is a batch of its own carrying them: the partition leader
+// answers a retry of it with the offset it was first written at, and refuses a sequence out of order.
 
 import type { StickyPartitioner } from '../../common/partitioner.ts';
 import { partitionForKey } from '../../common/partitioner.ts';
@@ -52,12 +54,22 @@ function partitionOf(deps: ProducerDeps, topic: TopicImage, record: RecordInput)
   return deps.sticky.partition(topic.name, count, recordBytes(record));
 }
 
-/** Consecutive runs of `indexes` whose records add up to about BATCH_BYTES_TARGET (at least one each). */
+/**
+ * Consecutive runs of `indexes` whose records add up to about BATCH_BYTES_TARGET (at least one each);
+ * an idempotent record is a run of its own (its batch carries its producer fields).
+ */
 function chunks(indexes: readonly number[], records: readonly RecordInput[]): number[][] {
   const result: number[][] = [];
   let current: number[] = [];
   let bytes = 0;
   for (const index of indexes) {
+    if (records[index]!.idempotence !== null) {
+      if (current.length > 0) result.push(current);
+      result.push([index]);
+      current = [];
+      bytes = 0;
+      continue;
+    }
     const size = recordBytes(records[index]!);
     if (current.length > 0 && bytes + size > BATCH_BYTES_TARGET) {
       result.push(current);
@@ -96,11 +108,19 @@ export async function produceRecords(
       for (const chunk of chunks(indexes, records)) {
         const timestamps = chunk.map((index) => records[index]!.timestamp ?? now);
         try {
+          const idempotence = records[chunk[0]!]!.idempotence;
           const batch = buildRecordBatch({
             records: chunk.map((index, i) => {
               const { key, value, headers } = records[index]!;
               return { key, value, headers, timestamp: timestamps[i]! };
             }),
+            ...(idempotence !== null
+              ? {
+                  producerId: idempotence.producerId,
+                  producerEpoch: idempotence.producerEpoch,
+                  baseSequence: idempotence.sequence,
+                }
+              : {}),
           });
           const result = await deps.data.produce({
             topicName: topic.name,

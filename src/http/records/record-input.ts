@@ -15,6 +15,19 @@ export interface RecordInput {
   /** The embedded types given; null when the key/value was absent (the report then says null). */
   readonly keyType: EmbeddedType | null;
   readonly valueType: EmbeddedType | null;
+  /**
+   * An idempotent REST producer's record (our extension of the v3 record): produced alone in a batch
+   * with these producer fields, so the partition leader answers a retry with the original offset.
+   * null: an ordinary record.
+   */
+  readonly idempotence: ProducerSequence | null;
+}
+
+/** The producer fields of an idempotent record: who sent it, and its sequence in its partition. */
+export interface ProducerSequence {
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly sequence: number;
 }
 
 /** The bytes a record carries, as the sticky partitioner counts them. */

@@ -1,15 +1,19 @@
 // The v3 produce record (Confluent's ProduceRequest): {partition_id?, headers?: [{name, value}], key?:
-// {type?, data}, value?: {type?, data}, timestamp?}. Checked by hand rather than by a route schema because
-// in streaming mode every record of a body is checked on its own and a bad one fails alone.
+// {type?, data}, value?: {type?, data}, timestamp?}, and our extension for idempotent producers:
+// {producer_id, producer_epoch, sequence} with partition_id. Checked by hand rather than by a route
+// schema because in streaming mode every record of a body is checked on its own and a bad one fails alone.
 
 import { INT32_MAX } from '../../metadata/ids.ts';
 import type { RecordHeader } from '../../storage/record-batch/record.ts';
 import { HttpError } from '../errors.ts';
 import type { EmbeddedType } from './embedded.ts';
 import { EMBEDDED_TYPES, decodeBase64, embeddedBytes } from './embedded.ts';
-import type { RecordInput } from './record-input.ts';
+import type { ProducerSequence, RecordInput } from './record-input.ts';
 
 const RECORD_FIELDS = new Set(['partition_id', 'headers', 'key', 'value', 'timestamp']);
+/** Our extension: an idempotent producer's fields (from POST .../producer-ids), all three or none. */
+const PRODUCER_FIELDS = ['producer_id', 'producer_epoch', 'sequence'] as const;
+const INT16_MAX = 0x7fff;
 const DATA_FIELDS = new Set(['type', 'data']);
 const HEADER_FIELDS = new Set(['name', 'value']);
 
@@ -68,6 +72,34 @@ function headersOf(value: unknown): RecordHeader[] {
   });
 }
 
+function nonNegativeInteger(value: unknown, field: string, max: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > max) {
+    throw invalid(`Field '${field}' must be an integer from 0 to ${max}.`);
+  }
+  return value;
+}
+
+/**
+ * The producer fields of an idempotent record, or null when there are none. They need an explicit
+ * partition: a sequence counts the producer's records in one partition.
+ */
+function producerSequenceOf(
+  body: Record<string, unknown>,
+  partitionId: number | null,
+): ProducerSequence | null {
+  const given = PRODUCER_FIELDS.filter((field) => body[field] !== undefined && body[field] !== null);
+  if (given.length === 0) return null;
+  if (given.length < PRODUCER_FIELDS.length) {
+    throw invalid(`Fields ${PRODUCER_FIELDS.map((f) => `'${f}'`).join(', ')} go together.`);
+  }
+  if (partitionId === null) throw invalid("An idempotent record (with 'producer_id') needs 'partition_id'.");
+  return {
+    producerId: nonNegativeInteger(body.producer_id, 'producer_id', Number.MAX_SAFE_INTEGER),
+    producerEpoch: nonNegativeInteger(body.producer_epoch, 'producer_epoch', INT16_MAX),
+    sequence: nonNegativeInteger(body.sequence, 'sequence', INT32_MAX),
+  };
+}
+
 /** ISO-8601 (Confluent's Instant) or epoch milliseconds. */
 export function timestampOf(value: unknown): number | null {
   if (value === undefined || value === null) return null;
@@ -83,17 +115,23 @@ export function timestampOf(value: unknown): number | null {
 export function parseV3Record(body: unknown, extraFields: ReadonlySet<string> = new Set()): RecordInput {
   if (!isObject(body)) throw invalid('A record must be a JSON object.');
   for (const name of Object.keys(body)) {
-    if (!RECORD_FIELDS.has(name) && !extraFields.has(name)) throw invalid(`Field '${name}' is not allowed.`);
+    const allowed =
+      RECORD_FIELDS.has(name) ||
+      extraFields.has(name) ||
+      (PRODUCER_FIELDS as readonly string[]).includes(name);
+    if (!allowed) throw invalid(`Field '${name}' is not allowed.`);
   }
   const key = embedded(body.key, 'key');
   const value = embedded(body.value, 'value');
+  const partitionId = partitionIdOf(body.partition_id);
   return {
-    partitionId: partitionIdOf(body.partition_id),
+    partitionId,
     key: key.bytes,
     value: value.bytes,
     headers: headersOf(body.headers),
     timestamp: timestampOf(body.timestamp),
     keyType: key.type,
     valueType: value.type,
+    idempotence: producerSequenceOf(body, partitionId),
   };
 }

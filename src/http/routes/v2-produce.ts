@@ -72,6 +72,7 @@ function inputOf(
     timestamp: null,
     keyType: type,
     valueType: type,
+    idempotence: null,
   };
 }
 

@@ -24,6 +24,11 @@ import {
 import { BrokerSessions } from './broker-sessions.ts';
 import { findPartition, preferredLeaderChanges } from './partition-changes.ts';
 import {
+  type AllocateProducerIdsRequest,
+  decideAllocateProducerIds,
+  type ProducerIdBlock,
+} from './producer-id-decisions.ts';
+import {
   decideAlterTopicConfigs,
   decideCreatePartitions,
   decideCreateTopic,
@@ -289,6 +294,19 @@ export class QuorumController {
       if (found === null)
         throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', 'The partition was removed meanwhile.');
       return found.partition;
+    });
+  }
+
+  /**
+   * Kafka's AllocateProducerIds: a block of producer ids for a broker, answered once the ProducerIds
+   * record that moves the next free id past it has committed.
+   */
+  allocateProducerIds(request: AllocateProducerIdsRequest): Promise<ProducerIdBlock> {
+    return this.run(async (image) => {
+      const { record, block } = decideAllocateProducerIds(image, request);
+      await this.log.append([record]);
+      this.logger?.info({ broker: request.brokerId, ...block }, 'producer ids allocated');
+      return block;
     });
   }
 

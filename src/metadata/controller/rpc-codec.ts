@@ -17,6 +17,7 @@ export const CONTROLLER_OPERATIONS = {
   'create-partitions': ['CreatePartitionsRequest', 'WriteResponse'],
   'alter-configs': ['AlterConfigsRequest', 'WriteResponse'],
   'alter-partition': ['AlterPartitionRequest', 'AlterPartitionResponse'],
+  'allocate-producer-ids': ['AllocateProducerIdsRequest', 'AllocateProducerIdsResponse'],
   'describe-quorum': ['DescribeQuorumRequest', 'DescribeQuorumResponse'],
   'read-index': ['ReadIndexRequest', 'ReadIndexResponse'],
 } as const;
@@ -99,6 +100,10 @@ export interface ControllerMessages {
       leaderEpoch: number;
       partitionEpoch: number;
     };
+  };
+  'allocate-producer-ids': {
+    request: { brokerId: number; brokerEpoch: number };
+    response: { producerIdStart: number; producerIdLen: number };
   };
   'read-index': { request: Record<string, never>; response: { offset: number } };
   'describe-quorum': {

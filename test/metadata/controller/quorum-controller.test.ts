@@ -1056,3 +1056,58 @@ describe('preferred leader election (auto.leader.rebalance.enable)', () => {
       await heartbeat(fixture, id, image.brokers.get(brokerId(id))!.epoch as BrokerEpoch);
   }
 });
+
+describe('allocateProducerIds (Kafka AllocateProducerIds)', () => {
+  it('answers consecutive blocks of 1000 ids, each committed in a ProducerIds record first', async () => {
+    const fixture = await activeFixture();
+    const epoch1 = await register(fixture, 1);
+    const epoch2 = await register(fixture, 2);
+    const first = await fixture.controller.allocateProducerIds({ brokerId: B1, brokerEpoch: epoch1 });
+    expect(first).toEqual({ producerIdStart: 0, producerIdLen: 1000 });
+    expect(fixture.log.batches.at(-1)!.records).toEqual([
+      { type: 'producerIds', brokerId: B1, brokerEpoch: epoch1, nextProducerId: 1000 },
+    ]);
+    const blocks = await Promise.all([
+      fixture.controller.allocateProducerIds({ brokerId: B2, brokerEpoch: epoch2 }),
+      fixture.controller.allocateProducerIds({ brokerId: B1, brokerEpoch: epoch1 }),
+    ]);
+    expect(blocks).toEqual([
+      { producerIdStart: 1000, producerIdLen: 1000 },
+      { producerIdStart: 2000, producerIdLen: 1000 },
+    ]);
+    expect(fixture.log.image().nextProducerId).toBe(3000);
+  });
+
+  it('continues after the last committed block on a new controller (the image holds the next id)', async () => {
+    const fixture = await activeFixture();
+    const epoch = await register(fixture, 1);
+    await fixture.controller.allocateProducerIds({ brokerId: B1, brokerEpoch: epoch });
+    const successor = new QuorumController({
+      config: controllerConfig({ nodeId: nodeId(2) }),
+      environment: fixture.env,
+      log: fixture.log,
+    });
+    successor.becomeLeader(term(2));
+    await flush();
+    expect(await successor.allocateProducerIds({ brokerId: B1, brokerEpoch: epoch })).toEqual({
+      producerIdStart: 1000,
+      producerIdLen: 1000,
+    });
+  });
+
+  it('answers STALE_BROKER_EPOCH to a broker not registered at that epoch, writing nothing', async () => {
+    const fixture = await activeFixture();
+    const epoch = await register(fixture, 1);
+    const batches = fixture.log.batches.length;
+    const stale = fixture.controller.allocateProducerIds({
+      brokerId: B1,
+      brokerEpoch: (epoch + 1) as BrokerEpoch,
+    });
+    expect(await errorOf(stale)).toBe('STALE_BROKER_EPOCH');
+    expect(await errorOf(fixture.controller.allocateProducerIds({ brokerId: B2, brokerEpoch: epoch }))).toBe(
+      'STALE_BROKER_EPOCH',
+    );
+    expect(fixture.log.batches.length).toBe(batches);
+    expect(fixture.log.image().nextProducerId).toBe(0);
+  });
+});
