@@ -1,21 +1,25 @@
 // The producer state as a clean shutdown leaves it, so that the next open does not walk the whole log
 // (Kafka's producer snapshot files, written here at close only). One frame:
-//   length u32 BE | CRC-32C u32 BE | JSON {version, offset, producers: [[id, epoch, [[firstSeq, lastSeq,
-//   firstOffset, lastOffset], ...]], ...]}
+//   length u32 BE | CRC-32C u32 BE | ProducerSnapshot (protobuf, proto/storage.proto)
 // `offset` is the log end offset it describes: the state is the fold of the batches below it. Anything
 // that does not decode or check is ignored (the log is walked instead): the file is a cache.
 
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import protobuf from 'protobufjs';
 import { crc32c } from './crc32c.ts';
+import { isNotFound } from './errors.ts';
 import type { FileSystem } from './file-system.ts';
 import { writeFileAtomically } from './file-system.ts';
-import { isNotFound } from './errors.ts';
 import { BATCHES_RETAINED_PER_PRODUCER, type ProducerBatch, type ProducerEntry } from './producer-state.ts';
 import { type Offset, offset } from './types.ts';
 
 export const PRODUCER_SNAPSHOT_FILE_NAME = 'producer-state.snapshot';
 
 const SNAPSHOT_VERSION = 1;
+const snapshotType = protobuf
+  .loadSync(fileURLToPath(new URL('../../proto/storage.proto', import.meta.url)))
+  .lookupType('storage.ProducerSnapshot');
 const FRAME_HEADER_BYTES = 8;
 const INT32_MAX = 0x7fff_ffff;
 const INT32_MIN = -0x8000_0000;
@@ -29,27 +33,20 @@ export interface ProducerSnapshot {
 }
 
 export function encodeProducerSnapshot(snapshot: ProducerSnapshot): Buffer {
-  const payload = Buffer.from(
-    JSON.stringify({
-      version: SNAPSHOT_VERSION,
-      offset: snapshot.offset,
-      producers: snapshot.producers.map(([producerId, entry]) => [
-        producerId,
-        entry.producerEpoch,
-        entry.batches.map((batch) => [
-          batch.firstSequence,
-          batch.lastSequence,
-          batch.firstOffset,
-          batch.lastOffset,
-        ]),
-      ]),
-    }),
-    'utf8',
-  );
+  const message = snapshotType.fromObject({
+    version: SNAPSHOT_VERSION,
+    offset: snapshot.offset,
+    producers: snapshot.producers.map(([producerId, entry]) => ({
+      producerId,
+      producerEpoch: entry.producerEpoch,
+      batches: entry.batches.map((batch) => ({ ...batch })),
+    })),
+  });
+  const payload = snapshotType.encode(message).finish();
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
   frame.writeUInt32BE(payload.length, 0);
   frame.writeUInt32BE(crc32c(payload), 4);
-  payload.copy(frame, FRAME_HEADER_BYTES);
+  frame.set(payload, FRAME_HEADER_BYTES);
   return frame;
 }
 
@@ -61,14 +58,17 @@ export function decodeProducerSnapshot(bytes: Buffer): ProducerSnapshot | null {
   if (bytes.length < FRAME_HEADER_BYTES) return null;
   const payload = bytes.subarray(FRAME_HEADER_BYTES);
   if (bytes.readUInt32BE(0) !== payload.length || bytes.readUInt32BE(4) !== crc32c(payload)) return null;
-  let object: unknown;
+  let object: Record<string, unknown>;
   try {
-    object = JSON.parse(payload.toString('utf8'));
+    object = snapshotType.toObject(snapshotType.decode(payload), {
+      longs: Number,
+      defaults: true,
+      arrays: true,
+    });
   } catch {
     return null;
   }
-  if (typeof object !== 'object' || object === null) return null;
-  const { version, offset: end, producers } = object as Record<string, unknown>;
+  const { version, offset: end, producers } = object;
   if (
     version !== SNAPSHOT_VERSION ||
     !isInteger(end, 0, Number.MAX_SAFE_INTEGER) ||
@@ -85,8 +85,8 @@ export function decodeProducerSnapshot(bytes: Buffer): ProducerSnapshot | null {
 }
 
 function producerEntryOf(value: unknown, end: number): [number, ProducerEntry] | null {
-  if (!Array.isArray(value) || value.length !== 3) return null;
-  const [producerId, producerEpoch, batches] = value as unknown[];
+  if (typeof value !== 'object' || value === null) return null;
+  const { producerId, producerEpoch, batches } = value as Record<string, unknown>;
   // Epochs and sequences as the batch headers hold them (int16, int32): the fold takes them as they are.
   if (!isInteger(producerId, 0, Number.MAX_SAFE_INTEGER) || !isInteger(producerEpoch, INT16_MIN, INT16_MAX))
     return null;
@@ -95,8 +95,8 @@ function producerEntryOf(value: unknown, end: number): [number, ProducerEntry] |
   const decoded: ProducerBatch[] = [];
   let previousLast = -1;
   for (const batch of batches as unknown[]) {
-    if (!Array.isArray(batch) || batch.length !== 4) return null;
-    const [firstSequence, lastSequence, firstOffset, lastOffset] = batch as unknown[];
+    if (typeof batch !== 'object' || batch === null) return null;
+    const { firstSequence, lastSequence, firstOffset, lastOffset } = batch as Record<string, unknown>;
     if (!isInteger(firstSequence, INT32_MIN, INT32_MAX) || !isInteger(lastSequence, INT32_MIN, INT32_MAX))
       return null;
     if (!isInteger(firstOffset, previousLast + 1, end - 1) || !isInteger(lastOffset, firstOffset, end - 1))
