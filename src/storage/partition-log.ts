@@ -670,5 +670,4 @@ class SerialQueueWithFailure {
   throwIfFailed(): void {
     if (this.failure !== null && isLogDirFailure(this.failure)) throw this.failure;
   }
-
 }

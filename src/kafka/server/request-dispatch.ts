@@ -1,0 +1,127 @@
+// One request frame to one outcome, as Kafka's SocketServer and KafkaApis do it: the request header
+// (its version from the API version), the API and version checked against what is advertised, the
+// body decoded and handed to the API's handler, the response framed with its header. Sans I/O: the
+// connection (connection.ts) writes the bytes or closes the socket.
+import type { Logger } from 'pino';
+import { KafkaError } from '../../common/kafka-errors.ts';
+import {
+  API_VERSIONS_KEY,
+  ADVERTISED_VERSIONS,
+  apiByKey,
+  requestHeaderVersion,
+  responseHeaderVersion,
+} from '../protocol/api-keys.ts';
+import { MalformedMessageError, UnsupportedVersionError } from '../protocol/errors.ts';
+import { encodeApiVersionsResponse } from '../protocol/generated/api-versions-response.ts';
+import { decodeRequestHeader } from '../protocol/generated/request-header.ts';
+import { encodeResponseHeader } from '../protocol/generated/response-header.ts';
+import { Reader } from '../protocol/reader.ts';
+import { Writer } from '../protocol/writer.ts';
+import type { ServedApi } from './api-handler.ts';
+import { advertisedApiVersions } from '../handlers/api-versions.ts';
+
+/** UNSUPPORTED_VERSION (35). */
+const UNSUPPORTED_VERSION = 35;
+
+export type DispatchOutcome =
+  | { readonly kind: 'response'; readonly frame: Buffer }
+  /** Produce with acks=0: the client reads no answer. */
+  | { readonly kind: 'none' }
+  /** What Kafka answers by closing the connection: an unknown API, a version not served, a malformed frame. */
+  | { readonly kind: 'close'; readonly reason: string };
+
+export class RequestDispatcher {
+  private readonly apis: ReadonlyMap<number, ServedApi>;
+
+  constructor(apis: readonly ServedApi[]) {
+    const byKey = new Map<number, ServedApi>();
+    for (const api of apis) {
+      if (byKey.has(api.apiKey)) throw new Error(`two handlers for API ${api.name}`);
+      if (!ADVERTISED_VERSIONS.has(api.name))
+        throw new Error(`a handler for ${api.name}, which is not advertised`);
+      byKey.set(api.apiKey, api);
+    }
+    for (const name of ADVERTISED_VERSIONS.keys())
+      if (![...byKey.values()].some((api) => api.name === name))
+        throw new Error(`${name} is advertised but has no handler`);
+    this.apis = byKey;
+  }
+
+  async dispatch(
+    frame: Buffer,
+    client: { readonly address: string; readonly logger: Logger },
+  ): Promise<DispatchOutcome> {
+    if (frame.length < 8)
+      return { kind: 'close', reason: `a request of ${frame.length} bytes has no header` };
+    const apiKey = frame.readInt16BE(0);
+    const apiVersion = frame.readInt16BE(2);
+    const correlationId = frame.readInt32BE(4);
+    const api = apiByKey(apiKey);
+    const served = this.apis.get(apiKey);
+    if (api === undefined || api.advertised === null || served === undefined)
+      return { kind: 'close', reason: `API key ${apiKey} is not served` };
+    const { lowest, highest } = api.advertised;
+    if (apiVersion < lowest || apiVersion > highest) {
+      // KIP-511: a client newer than this broker asks ApiVersions at a version the broker does not know;
+      // the answer is in v0's format (which every client reads) and lists what the broker has.
+      if (apiKey === API_VERSIONS_KEY)
+        return { kind: 'response', frame: unsupportedApiVersions(correlationId) };
+      return { kind: 'close', reason: `${api.name} version ${apiVersion} is not in ${lowest}-${highest}` };
+    }
+    try {
+      const reader = new Reader(frame);
+      const header = decodeRequestHeader(reader, requestHeaderVersion(api, apiVersion));
+      const logger = client.logger.child({
+        api: api.name,
+        version: apiVersion,
+        correlationId,
+        clientId: header.clientId,
+      });
+      const encodeBody = await served.serve(reader, {
+        apiVersion,
+        correlationId,
+        clientId: header.clientId,
+        clientAddress: client.address,
+        logger,
+      });
+      if (encodeBody === null) return { kind: 'none' };
+      const writer = new Writer();
+      const size = writer.reserveInt32();
+      encodeResponseHeader(writer, { correlationId }, responseHeaderVersion(api, apiVersion));
+      encodeBody(writer);
+      writer.setInt32(size, writer.length - 4);
+      return { kind: 'response', frame: writer.toBuffer() };
+    } catch (error) {
+      // A KafkaError out of a handler: a request it cannot answer at all (this node has not caught up
+      // with the metadata quorum yet, so it has no image to answer from); the client tries another.
+      if (
+        error instanceof MalformedMessageError ||
+        error instanceof UnsupportedVersionError ||
+        error instanceof KafkaError
+      )
+        return { kind: 'close', reason: `${api.name} v${apiVersion}: ${error.message}` };
+      throw error;
+    }
+  }
+}
+
+function unsupportedApiVersions(correlationId: number): Buffer {
+  const writer = new Writer();
+  const size = writer.reserveInt32();
+  encodeResponseHeader(writer, { correlationId }, 0);
+  encodeApiVersionsResponse(
+    writer,
+    {
+      errorCode: UNSUPPORTED_VERSION,
+      apiKeys: advertisedApiVersions(),
+      throttleTimeMs: 0,
+      supportedFeatures: [],
+      finalizedFeaturesEpoch: -1n,
+      finalizedFeatures: [],
+      zkMigrationReady: false,
+    },
+    0,
+  );
+  writer.setInt32(size, writer.length - 4);
+  return writer.toBuffer();
+}
