@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { Admin, Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { ProcessCluster, waitFor } from './process-cluster.ts';
 
 const run = promisify(execFile);
@@ -22,6 +22,12 @@ let cluster: ProcessCluster;
 beforeAll(async () => {
   cluster = await ProcessCluster.create({ controllers: 3 });
   await cluster.startAll();
+});
+
+afterEach(async (context) => {
+  if (context.task.result?.state !== 'fail') return;
+  for (const id of cluster.nodes.keys())
+    console.log(`--- node ${id} log (tail)\n${(await cluster.logs(id)).slice(-4000)}`);
 });
 
 afterAll(async () => {
@@ -302,4 +308,50 @@ print(json.dumps({'sent': sent, 'consumed': consumed}))
     const viaRest = await readThroughRest(2, 'kafka-python', 0);
     expect(viaRest.map((record) => [record.offset, record.key, record.value])).toEqual(expected);
   });
+
+  it('confluent-kafka: acks=all produce goes on through kill -9 of the leader (NOT_LEADER_OR_FOLLOWER, metadata refresh); nothing acknowledged is lost', async (context) => {
+    await requireClient(context, 'python3-confluent-kafka', () =>
+      run(PYTHON, ['-c', 'import confluent_kafka']),
+    );
+    await createTopic('failover', 1);
+    const leader = (await cluster.partitions(1, 'failover'))[0]!.leader_id;
+    const survivors = [1, 2, 3].filter((id) => id !== leader);
+    const script = `
+import json, sys, time
+from confluent_kafka import Producer
+producer = Producer({'bootstrap.servers': sys.argv[1], 'acks': 'all', 'linger.ms': 5})
+acked = []
+failed = []
+def report(error, message):
+    if error is None:
+        acked.append([message.offset(), message.value().decode()])
+    else:
+        failed.append(str(error))
+for i in range(300):
+    producer.produce('failover', value=b'value-%d' % i, partition=0, on_delivery=report)
+    producer.poll(0)
+    time.sleep(0.01)
+producer.flush(60)
+print(json.dumps({'acked': acked, 'failed': failed}))
+`;
+    const producing = run(PYTHON, ['-c', script, survivors.map(bootstrap).join(',')], { timeout: 90_000 });
+    await waitFor(
+      'some records acknowledged before the kill',
+      async () => (await readThroughRest(survivors[0]!, 'failover', 0)).length >= 50,
+    );
+    await cluster.stop(leader, 'SIGKILL');
+    const { stdout } = await producing;
+    const result = JSON.parse(stdout) as { acked: Array<[number, string]>; failed: string[] };
+    expect(result.failed).toEqual([]);
+    // Without idempotence a retried batch may be written twice; an acknowledged one is never lost.
+    expect(new Set(result.acked.map(([, value]) => value)).size).toBe(300);
+    // REST reads through the new leader once the survivors' images show it.
+    const records = await waitFor('the partition readable after failover', () =>
+      readThroughRest(survivors[1]!, 'failover', 0),
+    );
+    const stored = new Map(records.map((record) => [record.offset, record.value]));
+    for (const [offset, value] of result.acked) expect(stored.get(offset), `offset ${offset}`).toBe(value);
+    cluster.start(leader);
+    await cluster.waitReady();
+  }, 120_000);
 });
