@@ -82,6 +82,18 @@ export class ReplicaManagerPartitions implements LocalPartitions {
     return { ...replicas.partitionOffsets(topicId, partitionId as PartitionId), leaderEpoch };
   }
 
+  epochEnd(
+    topicName: string,
+    partitionId: number,
+    currentLeaderEpoch: number,
+    leaderEpoch: number,
+  ): { leaderEpoch: number; endOffset: number } {
+    const { topicId, replicas } = this.locate(topicName, partitionId);
+    this.checkLeaderEpoch(replicas, topicId, partitionId, currentLeaderEpoch);
+    const end = this.leaderOf(replicas, topicId, partitionId).core.clientEpochEnd(leaderEpoch);
+    return { leaderEpoch: end.epoch, endOffset: end.endOffset };
+  }
+
   async offsetForTimestamp(
     topicName: string,
     partitionId: number,

@@ -92,6 +92,17 @@ export class FakePartitions implements LocalPartitions {
     };
   }
 
+  /** Every batch here is of leader epoch 0: epoch 0 ends at the log end, later ones are unknown. */
+  epochEnd(
+    topicName: string,
+    partitionId: number,
+    _current: number,
+    leaderEpoch: number,
+  ): { leaderEpoch: number; endOffset: number } {
+    const end = this.endOffset(this.requireLeader(topicName, partitionId));
+    return leaderEpoch === 0 ? { leaderEpoch: 0, endOffset: end } : { leaderEpoch: -1, endOffset: -1 };
+  }
+
   async offsetForTimestamp(): Promise<{ offset: number; timestamp: number } | null> {
     return null;
   }

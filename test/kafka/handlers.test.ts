@@ -14,6 +14,7 @@ import {
   fetchApi,
   listOffsetsApi,
   metadataApi,
+  offsetForLeaderEpochApi,
   produceApi,
 } from '../../src/kafka/protocol/generated/apis.ts';
 import {
@@ -143,6 +144,18 @@ describe('every advertised API, at every advertised version', () => {
       };
       const response = await answer(dispatcher, listOffsetsApi, version, request);
       expect(response.topics[0]!.partitions[0]!.offset, `ListOffsets v${version}`).toBeGreaterThan(0n);
+    }
+    for (const version of range('OffsetForLeaderEpoch')) {
+      const request = {
+        replicaId: -2,
+        topics: [{ topic: 'orders', partitions: [{ partition: 0, currentLeaderEpoch: -1, leaderEpoch: 0 }] }],
+      };
+      const response = await answer(dispatcher, offsetForLeaderEpochApi, version, request);
+      expect(response.topics[0]!.partitions[0], `OffsetForLeaderEpoch v${version}`).toMatchObject({
+        errorCode: 0,
+        endOffset: BigInt(broker.partitions.offsets('orders', 0).highWatermark),
+        leaderEpoch: version >= 1 ? 0 : -1,
+      });
     }
     for (const version of range('CreateTopics')) {
       const request = {

@@ -46,6 +46,16 @@ export interface LocalPartitions {
     partitionId: number,
     currentLeaderEpoch: number,
   ): { readonly logStartOffset: number; readonly highWatermark: number; readonly leaderEpoch: number };
+  /**
+   * OffsetsForLeaderEpoch on the leader: the largest epoch <= `leaderEpoch` in its history and the offset
+   * where it ends (-1 and -1 for an epoch it never had).
+   */
+  epochEnd(
+    topicName: string,
+    partitionId: number,
+    currentLeaderEpoch: number,
+    leaderEpoch: number,
+  ): { readonly leaderEpoch: number; readonly endOffset: number };
   /** The first committed record with a timestamp >= `timestamp`, or null when there is none. */
   offsetForTimestamp(
     topicName: string,

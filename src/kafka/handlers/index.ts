@@ -10,6 +10,7 @@ import { describeClusterHandler } from './describe-cluster.ts';
 import { fetchHandler } from './fetch.ts';
 import { listOffsetsHandler } from './list-offsets.ts';
 import { metadataHandler } from './metadata.ts';
+import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.ts';
 import { produceHandler } from './produce.ts';
 
 export function kafkaApis(broker: KafkaBroker): ServedApi[] {
@@ -19,6 +20,7 @@ export function kafkaApis(broker: KafkaBroker): ServedApi[] {
     servedApi(produceHandler(broker)),
     servedApi(fetchHandler(broker)),
     servedApi(listOffsetsHandler(broker)),
+    servedApi(offsetForLeaderEpochHandler(broker)),
     servedApi(createTopicsHandler(broker)),
     servedApi(deleteTopicsHandler(broker)),
     servedApi(createPartitionsHandler(broker)),

@@ -32,8 +32,8 @@ export interface KafkaApi {
 
 /**
  * What the listener serves, by API name: the versions ApiVersions lists. An API not here (SASL until the
- * listener authenticates, groups over the protocol, configs, DeleteRecords, OffsetForLeaderEpoch,
- * InitProducerId: not yet) is not advertised, and a request for it closes the connection, as Kafka does
+ * listener authenticates, groups over the protocol, configs, DeleteRecords, InitProducerId: not
+ * yet) is not advertised, and a request for it closes the connection, as Kafka does
  * for an API it does not know.
  */
 export const ADVERTISED_VERSIONS: ReadonlyMap<string, VersionRange> = new Map([
@@ -42,6 +42,7 @@ export const ADVERTISED_VERSIONS: ReadonlyMap<string, VersionRange> = new Map([
   ['Produce', { lowest: 0, highest: 11 }],
   ['Fetch', { lowest: 4, highest: 17 }],
   ['ListOffsets', { lowest: 1, highest: 6 }],
+  ['OffsetForLeaderEpoch', { lowest: 0, highest: 4 }],
   ['CreateTopics', { lowest: 0, highest: 7 }],
   ['DeleteTopics', { lowest: 0, highest: 6 }],
   ['CreatePartitions', { lowest: 0, highest: 3 }],
