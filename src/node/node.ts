@@ -344,6 +344,7 @@ export class KraftNode {
               autoCreateTopics: config.autoCreateTopicsEnable,
             }),
             frameBytesMax: config.socketRequestMaxBytes,
+            observer: metrics.kafka,
             logger,
           });
     const advertisedKafka = config.advertisedListeners.kafka;

@@ -262,9 +262,14 @@ describe('Produce', () => {
     expect(refused.baseOffset).toBe(-1n);
   });
 
-  it('acks=0 gets no response; acks other than 0, 1, -1: INVALID_REQUIRED_ACKS; versions 0-2: UNSUPPORTED_VERSION', async () => {
+  it('acks=0 gets no response (a failed one closes the connection); acks other than 0, 1, -1: INVALID_REQUIRED_ACKS; versions 0-2: UNSUPPORTED_VERSION', async () => {
     expect(await exchange(dispatcher, produceApi, 7, produceRequest(batchOf('a'), 0, 0))).toEqual({
       kind: 'none',
+    });
+    // A failed acks=0 produce closes the connection: the client's only hint to refresh its metadata.
+    expect(await exchange(dispatcher, produceApi, 7, produceRequest(batchOf('a'), 1, 0))).toMatchObject({
+      kind: 'close',
+      reason: expect.stringContaining('orders-1 failed with error 6'),
     });
     expect((await broker.partitions.read('orders', 0, { offset: 0, maxBytes: 1 << 20 })).highWatermark).toBe(
       1,

@@ -140,7 +140,13 @@ describe('KafkaServer (TCP)', () => {
     server = null;
   });
 
+  /** What the current test's listener reported: "api outcome" per request, and connection counts. */
+  let observed = { requests: [] as string[], opened: 0, closed: 0 };
+
   async function start(frameBytesMax = 1 << 20) {
+    // A fresh record per listener: the previous test's connections may report their close late.
+    const record = { requests: [] as string[], opened: 0, closed: 0 };
+    observed = record;
     const broker = fakeBroker();
     await broker.node.createTopic({
       name: 'orders',
@@ -154,6 +160,11 @@ describe('KafkaServer (TCP)', () => {
       port: 0,
       apis: kafkaApis(broker),
       frameBytesMax,
+      observer: {
+        requestDone: (api, outcome) => record.requests.push(`${api} ${outcome}`),
+        connectionOpened: () => record.opened++,
+        connectionClosed: () => record.closed++,
+      },
       logger: silent,
     });
     return broker;
@@ -221,6 +232,8 @@ describe('KafkaServer (TCP)', () => {
     socket.write(framed(requestFrame(apiVersionsApi, 0, defaultApiVersionsRequest(), 2)));
     await until(() => frames.length === 1, 'the ApiVersions answer');
     expect(decodeResponseFrame(apiVersionsApi, 0, frames[0]!).correlationId).toBe(2);
+    expect(observed.requests.sort()).toEqual(['ApiVersions response', 'Produce none']);
+    expect(observed.opened).toBe(1);
   });
 
   it('an oversized or garbage frame closes its connection only; the listener serves the next', async () => {
@@ -237,5 +250,8 @@ describe('KafkaServer (TCP)', () => {
     good.socket.write(framed(requestFrame(apiVersionsApi, 3, defaultApiVersionsRequest(), 5)));
     await until(() => good.frames.length === 1, 'the answer on a new connection');
     expect(decodeResponseFrame(apiVersionsApi, 3, good.frames[0]!).response.errorCode).toBe(0);
+    expect(observed.requests).toEqual(['unknown close', 'ApiVersions response']);
+    await until(() => observed.closed === 2, 'the listener to see both closes');
+    expect(observed.opened).toBe(3);
   });
 });

@@ -1,8 +1,8 @@
 // Produce: each partition's record batches appended as the client sent them (the log checks their CRC
 // and format) on this broker, its leader; a partition led elsewhere is NOT_LEADER_OR_FOLLOWER, and the
-// client refreshes its metadata. acks=0 gets no response at all. Versions 0-2 (message sets before the
-// v2 batch format) are advertised, because librdkafka before 2.11 turns compression off unless Produce
-// starts at 0, and answered UNSUPPORTED_VERSION.
+// client refreshes its metadata. acks=0 gets no response at all (a failed one closes the connection).
+// Versions 0-2 (message sets before the v2 batch format) are advertised, because librdkafka before
+// 2.11 turns compression off unless Produce starts at 0, and answered UNSUPPORTED_VERSION.
 import { KafkaErrors } from '../../common/kafka-errors.ts';
 import { produceApi } from '../protocol/generated/apis.ts';
 import type { PartitionProduceData, ProduceRequest } from '../protocol/generated/produce-request.ts';
@@ -12,7 +12,7 @@ import {
   type PartitionProduceResponse,
   type ProduceResponse,
 } from '../protocol/generated/produce-response.ts';
-import { type ApiHandler, NO_RESPONSE, type RequestContext } from '../server/api-handler.ts';
+import { type ApiHandler, CloseConnection, NO_RESPONSE, type RequestContext } from '../server/api-handler.ts';
 import type { Acks, KafkaBroker } from './broker-ports.ts';
 import { errorAnswer, UNSUPPORTED_VERSION } from './error-codes.ts';
 
@@ -34,7 +34,17 @@ export function produceHandler(broker: KafkaBroker): ApiHandler<ProduceRequest, 
           ),
         })),
       );
-      if (acks === 0) return NO_RESPONSE;
+      if (acks === 0) {
+        // Kafka closes the connection of an acks=0 produce that failed: the client has no other way to
+        // learn that it must refresh its metadata (a moved leader) before sending more.
+        const failed = responses
+          .flatMap((topic) => topic.partitionResponses.map((partition) => ({ topic: topic.name, partition })))
+          .find(({ partition }) => partition.errorCode !== 0);
+        if (failed === undefined) return NO_RESPONSE;
+        return new CloseConnection(
+          `an acks=0 produce to ${failed.topic}-${failed.partition.index} failed with error ${failed.partition.errorCode}`,
+        );
+      }
       return { ...defaultProduceResponse(), responses };
     },
   };

@@ -4,7 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ServedApi } from './api-handler.ts';
 import { KafkaConnection } from './connection.ts';
-import { RequestDispatcher } from './request-dispatch.ts';
+import { type KafkaListenerObserver, RequestDispatcher } from './request-dispatch.ts';
 
 /** Requests one connection may have in hand at once (librdkafka pipelines up to 1,000,000 by default). */
 const IN_FLIGHT_PER_CONNECTION_MAX = 128;
@@ -23,9 +23,10 @@ export class KafkaServer {
     readonly apis: readonly ServedApi[];
     /** socket.request.max.bytes: a larger frame closes its connection. */
     readonly frameBytesMax: number;
+    readonly observer?: KafkaListenerObserver;
     readonly logger: Logger;
   }): Promise<KafkaServer> {
-    const dispatcher = new RequestDispatcher(options.apis);
+    const dispatcher = new RequestDispatcher(options.apis, options.observer ?? null);
     const logger = options.logger.child({ listener: 'PLAINTEXT' });
     const server = createServer();
     const kafka = new KafkaServer(server);
@@ -37,7 +38,11 @@ export class KafkaServer {
         logger,
       });
       kafka.connections.set(socket, connection);
-      socket.once('close', () => kafka.connections.delete(socket));
+      options.observer?.connectionOpened();
+      socket.once('close', () => {
+        kafka.connections.delete(socket);
+        options.observer?.connectionClosed();
+      });
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -17,7 +17,7 @@ import { decodeRequestHeader } from '../protocol/generated/request-header.ts';
 import { encodeResponseHeader } from '../protocol/generated/response-header.ts';
 import { Reader } from '../protocol/reader.ts';
 import { Writer } from '../protocol/writer.ts';
-import type { ServedApi } from './api-handler.ts';
+import { CloseConnection, type ServedApi } from './api-handler.ts';
 import { advertisedApiVersions } from '../handlers/api-versions.ts';
 
 /** UNSUPPORTED_VERSION (35). */
@@ -30,10 +30,20 @@ export type DispatchOutcome =
   /** What Kafka answers by closing the connection: an unknown API, a version not served, a malformed frame. */
   | { readonly kind: 'close'; readonly reason: string };
 
+/** What the listener reports as it works (the node's Prometheus metrics). */
+export interface KafkaListenerObserver {
+  /** A request of `api` (its name, or "unknown") done: answered, not answered (acks=0), or its connection closed. */
+  requestDone(api: string, outcome: DispatchOutcome['kind'], seconds: number): void;
+  connectionOpened(): void;
+  connectionClosed(): void;
+}
+
 export class RequestDispatcher {
   private readonly apis: ReadonlyMap<number, ServedApi>;
+  readonly observer: KafkaListenerObserver | null;
 
-  constructor(apis: readonly ServedApi[]) {
+  constructor(apis: readonly ServedApi[], observer: KafkaListenerObserver | null = null) {
+    this.observer = observer;
     const byKey = new Map<number, ServedApi>();
     for (const api of apis) {
       if (byKey.has(api.apiKey)) throw new Error(`two handlers for API ${api.name}`);
@@ -48,6 +58,23 @@ export class RequestDispatcher {
   }
 
   async dispatch(
+    frame: Buffer,
+    client: { readonly address: string; readonly logger: Logger },
+  ): Promise<DispatchOutcome> {
+    const started = performance.now();
+    const apiKey = frame.length >= 2 ? frame.readInt16BE(0) : -1;
+    const name = this.apis.get(apiKey)?.name ?? 'unknown';
+    try {
+      const outcome = await this.dispatchOnce(frame, client);
+      this.observer?.requestDone(name, outcome.kind, (performance.now() - started) / 1000);
+      return outcome;
+    } catch (error) {
+      this.observer?.requestDone(name, 'close', (performance.now() - started) / 1000);
+      throw error;
+    }
+  }
+
+  private async dispatchOnce(
     frame: Buffer,
     client: { readonly address: string; readonly logger: Logger },
   ): Promise<DispatchOutcome> {
@@ -85,6 +112,7 @@ export class RequestDispatcher {
         logger,
       });
       if (encodeBody === null) return { kind: 'none' };
+      if (encodeBody instanceof CloseConnection) return { kind: 'close', reason: encodeBody.reason };
       const writer = new Writer();
       const size = writer.reserveInt32();
       encodeResponseHeader(writer, { correlationId }, responseHeaderVersion(api, apiVersion));
