@@ -57,6 +57,18 @@ describe('ReplicaManagerPartitions', () => {
     ).toBe('INVALID_TOPIC_EXCEPTION');
   });
 
+  it('stores batches as sent only when they check out: a flipped byte is CORRUPT_MESSAGE and nothing is appended', async () => {
+    cluster.createTopic('orders', [{}]);
+    await cluster.startAll();
+    const leader = partitionsOf(B1);
+    const corrupt = batch('a', 2);
+    corrupt[corrupt.length - 1]! ^= 0xff;
+    expect(await errorName(leader.append('orders', 0, corrupt, { acks: -1, timeoutMs: 5000 }))).toBe(
+      'CORRUPT_MESSAGE',
+    );
+    expect(leader.offsets('orders', 0, -1).highWatermark).toBe(0);
+  });
+
   it('KIP-320: an older current leader epoch is FENCED_LEADER_EPOCH, a newer one UNKNOWN_LEADER_EPOCH', async () => {
     const topic = cluster.createTopic('orders', [{}]);
     await cluster.startAll();
