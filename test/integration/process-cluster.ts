@@ -92,9 +92,19 @@ export class ProcessCluster {
     // Kafka's cluster id form: 16 random bytes, base64url, 22 characters.
     const cluster = new ProcessCluster(root, randomBytes(16).toString('base64url'));
     const count = options.controllers + (options.brokers ?? 0);
+    // The OS may hand out a port it just freed again: every port of the cluster must differ.
+    const taken = new Set<number>();
+    const uniquePort = async (): Promise<number> => {
+      for (;;) {
+        const port = await freePort();
+        if (taken.has(port)) continue;
+        taken.add(port);
+        return port;
+      }
+    };
     const ports: { client: number; kafka: number; internal: number }[] = [];
     for (let i = 0; i < count; i++)
-      ports.push({ client: await freePort(), kafka: await freePort(), internal: await freePort() });
+      ports.push({ client: await uniquePort(), kafka: await uniquePort(), internal: await uniquePort() });
     const voters = Array.from(
       { length: options.controllers },
       (_, i) => `${i + 1}@127.0.0.1:${ports[i]!.internal}`,
