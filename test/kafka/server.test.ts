@@ -219,6 +219,33 @@ describe('KafkaServer (TCP)', () => {
     expect(decodeResponseFrame(metadataApi, 1, frames[1]!).correlationId).toBe(2);
   });
 
+  it('a client pipelining more requests than are taken at once, reading late, gets every answer in order', async () => {
+    // 300 fetches of a 200 KB batch: 60 MB of answers, more than the socket buffers hold while the
+    // client does not read, so the listener waits for the socket to drain and stops reading meanwhile.
+    const broker = await start();
+    await broker.partitions.append('orders', 0, batchOf('x'.repeat(200_000)), { acks: -1, timeoutMs: 1000 });
+    const { socket, frames } = await client();
+    socket.pause();
+    const count = 300;
+    const fetch = {
+      ...defaultFetchRequest(),
+      topics: [
+        {
+          topic: 'orders',
+          topicId: '00000000-0000-0000-0000-000000000000',
+          partitions: [{ ...defaultFetchPartition(), partitionMaxBytes: 1 << 20 }],
+        },
+      ],
+    };
+    for (let id = 1; id <= count; id++) socket.write(framed(requestFrame(fetchApi, 11, fetch, id)));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.resume();
+    await until(() => frames.length === count, `${count} answers`);
+    expect(frames.map((frame) => decodeResponseFrame(fetchApi, 11, frame).correlationId)).toEqual(
+      Array.from({ length: count }, (_, i) => i + 1),
+    );
+  });
+
   it('acks=0 produces get no response, and the next request is answered', async () => {
     await start();
     const { socket, frames } = await client();

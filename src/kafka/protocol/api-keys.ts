@@ -56,6 +56,15 @@ export const KAFKA_APIS: readonly KafkaApi[] = generatedApis.map((codec) => ({
   advertised: ADVERTISED_VERSIONS.get(codec.name) ?? null,
 }));
 
+/** ApiVersions' list: every advertised API and its versions, as the response's ApiVersion entries. */
+export function advertisedApiVersions(): { apiKey: number; minVersion: number; maxVersion: number }[] {
+  return KAFKA_APIS.flatMap((api) =>
+    api.advertised === null
+      ? []
+      : [{ apiKey: api.apiKey, minVersion: api.advertised.lowest, maxVersion: api.advertised.highest }],
+  );
+}
+
 const BY_KEY = new Map(KAFKA_APIS.map((api) => [api.apiKey, api]));
 
 export const API_VERSIONS_KEY = 18;

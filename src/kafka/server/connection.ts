@@ -55,8 +55,10 @@ export class KafkaConnection {
     try {
       frames = this.frames.push(chunk);
     } catch (error) {
-      if (!(error instanceof FrameSizeError)) throw error;
-      this.close(error.message);
+      // Thrown inside a socket's data event, anything else would take the node down: close instead.
+      if (!(error instanceof FrameSizeError))
+        this.logger.error({ err: error }, 'reading a kafka frame failed');
+      this.close(error instanceof Error ? error.message : String(error));
       return;
     }
     for (const frame of frames) {
@@ -72,6 +74,18 @@ export class KafkaConnection {
     void this.drain();
   }
 
+  private drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
+  }
+
   /** Answers the oldest requests as soon as they are done, one after the other. */
   private async drain(): Promise<void> {
     if (this.draining) return;
@@ -85,7 +99,9 @@ export class KafkaConnection {
           this.close(outcome.reason);
           return;
         }
-        if (outcome.kind === 'response') this.socket.write(outcome.frame);
+        // A client that asks faster than it reads: wait until its socket drains before answering more,
+        // so that at most inFlightMax answers wait here and one socket buffer in the kernel's way.
+        if (outcome.kind === 'response' && !this.socket.write(outcome.frame)) await this.drained();
         if (this.pending.length < this.options.inFlightMax && this.socket.isPaused()) this.socket.resume();
       }
     } finally {

@@ -5,8 +5,9 @@
 import type { Logger } from 'pino';
 import { KafkaError } from '../../common/kafka-errors.ts';
 import {
-  API_VERSIONS_KEY,
   ADVERTISED_VERSIONS,
+  API_VERSIONS_KEY,
+  advertisedApiVersions,
   apiByKey,
   requestHeaderVersion,
   responseHeaderVersion,
@@ -18,7 +19,6 @@ import { encodeResponseHeader } from '../protocol/generated/response-header.ts';
 import { Reader } from '../protocol/reader.ts';
 import { Writer } from '../protocol/writer.ts';
 import { CloseConnection, type ServedApi } from './api-handler.ts';
-import { advertisedApiVersions } from '../handlers/api-versions.ts';
 
 /** UNSUPPORTED_VERSION (35). */
 const UNSUPPORTED_VERSION = 35;
