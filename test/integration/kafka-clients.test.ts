@@ -117,6 +117,10 @@ describe('Kafka clients over the PLAINTEXT listener (real processes)', () => {
       { timeout: 20_000 },
     );
     expect(consumed.trim().split('\n')).toEqual(['alice=1@0', 'bob=2@1', 'carol=3@2']);
+    const metrics = await request(`http://127.0.0.1:${cluster.node(2).clientPort}/metrics`);
+    expect(await metrics.body.text()).toMatch(
+      /kraftling_kafka_requests_total\{api="Metadata",outcome="response"\} [1-9]/,
+    );
     expect(await readThroughRest(2, 'kcat-orders', 1)).toEqual([
       { offset: 0, key: 'alice', value: '1' },
       { offset: 1, key: 'bob', value: '2' },
