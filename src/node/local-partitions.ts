@@ -9,20 +9,33 @@ import {
   NO_LEADER_EPOCH,
   type PartitionRead,
 } from '../kafka/handlers/broker-ports.ts';
-import type { PartitionId, TopicId } from '../metadata/ids.ts';
-import type { MetadataImage } from '../metadata/image.ts';
+import type { BrokerId, PartitionId, TopicId } from '../metadata/ids.ts';
+import type { MetadataImage, PartitionRegistration } from '../metadata/image.ts';
 import { topicByName } from '../metadata/queries.ts';
 import { isInternalTopic } from '../metadata/topic-rules.ts';
 import type { HostedPartition } from '../replication/hosted-partition.ts';
 import type { ReplicaManager } from '../replication/replica-manager.ts';
 
+/** How long a produce or read waits for this node to catch up with, or take on, a partition it is told of. */
+const CATCH_UP_WAIT_MS = 1_000;
+
 export class ReplicaManagerPartitions implements LocalPartitions {
+  private readonly self: BrokerId;
   private readonly image: () => MetadataImage;
   private readonly replicas: () => ReplicaManager | null;
+  private readonly catchUp: (timeoutMs: number) => Promise<void>;
 
-  constructor(options: { image: () => MetadataImage; replicas: () => ReplicaManager | null }) {
+  constructor(options: {
+    self: BrokerId;
+    image: () => MetadataImage;
+    replicas: () => ReplicaManager | null;
+    /** The read barrier: catch up with the metadata committed at the controller. */
+    catchUp: (timeoutMs: number) => Promise<void>;
+  }) {
+    this.self = options.self;
     this.image = options.image;
     this.replicas = options.replicas;
+    this.catchUp = options.catchUp;
   }
 
   async append(
@@ -35,7 +48,7 @@ export class ReplicaManagerPartitions implements LocalPartitions {
       // Kafka's ReplicaManager: only the group coordinator writes __consumer_offsets.
       throw new KafkaError('INVALID_TOPIC_EXCEPTION', `Cannot append to internal topic ${topicName}`);
     }
-    const { topicId, replicas } = this.locate(topicName, partitionId);
+    const { topicId, replicas } = await this.locateLeading(topicName, partitionId);
     const result = await replicas.appendRecords(topicId, partitionId as PartitionId, records, options);
     const hosted = replicas.hosted(topicId, partitionId as PartitionId);
     return { baseOffset: result.firstOffset, logStartOffset: hosted?.log.logStartOffset ?? -1 };
@@ -46,7 +59,7 @@ export class ReplicaManagerPartitions implements LocalPartitions {
     partitionId: number,
     options: { offset: number; maxBytes: number; currentLeaderEpoch: number },
   ): Promise<PartitionRead> {
-    const { topicId, replicas } = this.locate(topicName, partitionId);
+    const { topicId, replicas } = await this.locateLeading(topicName, partitionId);
     this.checkLeaderEpoch(replicas, topicId, partitionId, options.currentLeaderEpoch);
     const read = await replicas.readRecords(topicId, partitionId as PartitionId, {
       startOffset: options.offset,
@@ -110,6 +123,38 @@ export class ReplicaManagerPartitions implements LocalPartitions {
     return { offset: found.offset, timestamp: found.timestamp };
   }
 
+  /**
+   * As locate, but first catches up with what a client may already have seen elsewhere: a topic just
+   * created (or a leadership just moved) is in another node's Metadata answer before this node's image
+   * has it, or before this broker's replica manager has taken the leadership its image gives it. An
+   * error then makes kafkajs send its whole batch again, duplicating what other brokers appended; so,
+   * as DataService does for REST, wait (briefly) for the read barrier and the replica manager instead.
+   */
+  private async locateLeading(
+    topicName: string,
+    partitionId: number,
+  ): Promise<{ topicId: TopicId; replicas: ReplicaManager }> {
+    const deadline = Date.now() + CATCH_UP_WAIT_MS;
+    if (this.registration(topicName, partitionId) === undefined)
+      await this.catchUp(CATCH_UP_WAIT_MS).catch(() => undefined);
+    const registration = this.registration(topicName, partitionId);
+    const replicas = this.replicas();
+    if (registration?.partition.leader === this.self && replicas !== null) {
+      const hosted = replicas.hosted(registration.topicId, partitionId as PartitionId);
+      if (hosted?.leader() == null) await withTimeout(replicas.settled(), Math.max(0, deadline - Date.now()));
+    }
+    return this.locate(topicName, partitionId);
+  }
+
+  private registration(
+    topicName: string,
+    partitionId: number,
+  ): { topicId: TopicId; partition: PartitionRegistration } | undefined {
+    const topic = topicByName(this.image(), topicName);
+    const partition = topic?.partitions.get(partitionId as PartitionId);
+    return topic === undefined || partition === undefined ? undefined : { topicId: topic.id, partition };
+  }
+
   private locate(topicName: string, partitionId: number): { topicId: TopicId; replicas: ReplicaManager } {
     const topic = topicByName(this.image(), topicName);
     if (topic === undefined || !topic.partitions.has(partitionId as PartitionId)) {
@@ -159,4 +204,16 @@ export class ReplicaManagerPartitions implements LocalPartitions {
       );
     return leaderEpoch;
   }
+}
+
+/** Resolves when `promise` settles or `timeoutMs` passes, whichever is first; never rejects. */
+async function withTimeout(promise: Promise<unknown>, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    promise.catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
 }

@@ -338,8 +338,10 @@ export class KraftNode {
               image: caughtUpImage('LEADER_NOT_AVAILABLE'),
               admin,
               partitions: new ReplicaManagerPartitions({
+                self: brokerId(config.nodeId),
                 image: caughtUpImage('LEADER_NOT_AVAILABLE'),
                 replicas: () => replicas,
+                catchUp: (timeoutMs) => admin.catchUp(timeoutMs),
               }),
               autoCreateTopics: config.autoCreateTopicsEnable,
             }),

@@ -18,10 +18,17 @@ afterEach(async () => {
   await cluster.close();
 });
 
+/** Read barriers asked for (the test cluster's image is always the committed one). */
+let catchUps = 0;
+
 function partitionsOf(broker: BrokerId): ReplicaManagerPartitions {
   return new ReplicaManagerPartitions({
+    self: broker,
     image: () => cluster.image,
     replicas: () => cluster.manager(broker),
+    catchUp: async () => {
+      catchUps++;
+    },
   });
 }
 
@@ -36,6 +43,19 @@ async function errorName(promise: Promise<unknown> | (() => unknown)): Promise<s
 }
 
 describe('ReplicaManagerPartitions', () => {
+  it('a produce for a partition this broker is told it leads waits for the replica manager to take it on', async () => {
+    await cluster.startAll();
+    cluster.createTopic('fresh', [{}]);
+    // The image names broker 1 leader; its replica manager is still opening the log.
+    const appended = await partitionsOf(B1).append('fresh', 0, batch('a'), { acks: -1, timeoutMs: 5000 });
+    expect(appended.baseOffset).toBe(0);
+    catchUps = 0;
+    expect(
+      await errorName(partitionsOf(B1).append('unknown', 0, batch('a'), { acks: 1, timeoutMs: 1000 })),
+    ).toBe('UNKNOWN_TOPIC_OR_PARTITION');
+    expect(catchUps).toBe(1);
+  });
+
   it('appends and reads on the leader; another broker answers NOT_LEADER_OR_FOLLOWER, an unknown partition UNKNOWN_TOPIC_OR_PARTITION', async () => {
     cluster.createTopic('orders', [{}]);
     await cluster.startAll();
