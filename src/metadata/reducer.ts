@@ -92,16 +92,11 @@ function changesOf(image: MetadataImage, record: MetadataRecord, offset: Metadat
       // A repeated LeaderChange of the same leadership is harmless: controllers before the fix of
       // QuorumController.becomeLeader wrote one when a shutdown resigned while Raft still led, and
       // logs holding one must still replay. Another leader for the same epoch is a broken quorum.
-      const repeated =
-        previous !== null && record.epoch === previous.epoch && record.leaderId === previous.id;
-      assert(
-        previous === null || record.epoch > previous.epoch || repeated,
-        'controller epoch does not grow',
-        {
-          record,
-          previous,
-        },
-      );
+      const repeated = previous !== null && record.epoch === previous.epoch && record.leaderId === previous.id;
+      assert(previous === null || record.epoch > previous.epoch || repeated, 'controller epoch does not grow', {
+        record,
+        previous,
+      });
       if (repeated) return {};
       return { controllerLeader: { id: record.leaderId, epoch: record.epoch } };
     }

@@ -670,4 +670,5 @@ class SerialQueueWithFailure {
   throwIfFailed(): void {
     if (this.failure !== null && isLogDirFailure(this.failure)) throw this.failure;
   }
+
 }

@@ -136,10 +136,7 @@ describe('PartitionLog segments, flush and truncation', () => {
     // resignation must be in that flush, or the follower's first fetch offset is not durable.
     const log = await open();
     await log.appendAsLeader(batchOf(1), leaderEpoch(0));
-    const queued = [
-      log.appendAsLeader(batchOf(2), leaderEpoch(0)),
-      log.appendAsLeader(batchOf(3), leaderEpoch(0)),
-    ];
+    const queued = [log.appendAsLeader(batchOf(2), leaderEpoch(0)), log.appendAsLeader(batchOf(3), leaderEpoch(0))];
     const flushed = await log.flush();
     await Promise.all(queued);
     expect(flushed).toBe(6);
