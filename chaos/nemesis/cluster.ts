@@ -14,8 +14,11 @@ import { Agent, request } from 'undici';
 import { FaultProxy } from './fault-proxy.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/node/main.ts', import.meta.url));
-/** Someone else's fixed cluster uses these on this machine: never bind them. */
-const FORBIDDEN_PORTS = new Set([8081, 8082, 8083, 9091, 9092, 9093]);
+/**
+ * Someone else's fixed cluster uses these on this machine (the local profile's client API, Kafka and
+ * internal ports of nodes 1-3): never bind them.
+ */
+const FORBIDDEN_PORTS = new Set([8081, 8082, 8083, 9092, 9093, 9094, 19091, 19092, 19093]);
 
 export type NodeState = 'stopped' | 'running' | 'paused';
 

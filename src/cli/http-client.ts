@@ -162,21 +162,28 @@ export class RestClient {
         if (code === null || !CONNECT_ERROR_CODES.has(code)) {
           throw new CliError(
             'connection',
-            `Connection to ${displayAddress(baseUrl)} failed during ${method} ${path}: ${describeError(error)}`,
+            `Connection to ${displayAddress(baseUrl)} failed during ${method} ${path}: ${describeError(error)}` +
+              this.#kafkaPortHint(),
             { cause: error },
           );
         }
         failures.push(`${displayAddress(baseUrl)} (${describeError(error)})`);
       }
     }
-    // Kafka habits die hard: 9092 is the Kafka protocol's port, not this cluster's HTTP API.
-    const hint = this.baseUrls.some((url) => url.endsWith(':9092'))
-      ? ` (--bootstrap-server takes a node's HTTP API address, by default ${DEFAULT_BOOTSTRAP_SERVER})`
-      : '';
     throw new CliError(
       'connection',
-      `Could not connect to any bootstrap server: ${failures.join(', ')}${hint}`,
+      `Could not connect to any bootstrap server: ${failures.join(', ')}${this.#kafkaPortHint()}`,
     );
+  }
+
+  /**
+   * Kafka habits die hard: 9092 is the Kafka protocol's port (the local cluster's node 1 listens there
+   * for Kafka clients, and closes an HTTP request's connection), not this cluster's HTTP API.
+   */
+  #kafkaPortHint(): string {
+    return this.baseUrls.some((url) => url.endsWith(':9092'))
+      ? ` (--bootstrap-server takes a node's HTTP API address, by default ${DEFAULT_BOOTSTRAP_SERVER})`
+      : '';
   }
 
   async #sendTo(

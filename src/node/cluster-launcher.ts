@@ -213,6 +213,9 @@ export async function runCluster(options: LauncherOptions, io: LauncherIo = proc
   for (const config of configs)
     say(
       `  node ${config.nodeId}: client API http://${formatEndpoint(config.advertisedListeners.client)}, ` +
+        (config.advertisedListeners.kafka === null
+          ? ''
+          : `Kafka ${formatEndpoint(config.advertisedListeners.kafka)}, `) +
         `internal ${formatEndpoint(config.advertisedListeners.internal)}, data ${config.logDirs.join(',')}`,
     );
   say('Ctrl-C stops the cluster; every node shuts down cleanly.');
@@ -311,7 +314,12 @@ export async function runCluster(options: LauncherOptions, io: LauncherIo = proc
       intervalMs: READY_PROBE_INTERVAL_MS,
       stopped: () => stopping || alive().length === 0,
     }).then((ready) => {
-      if (ready) say(`ready: every node has caught up with the metadata quorum (${clientUrls.join(', ')})`);
+      if (!ready) return;
+      say(`ready: every node has caught up with the metadata quorum (${clientUrls.join(', ')})`);
+      const bootstrap = configs.flatMap((config) =>
+        config.advertisedListeners.kafka === null ? [] : [formatEndpoint(config.advertisedListeners.kafka)],
+      );
+      if (bootstrap.length > 0) say(`Kafka clients: --bootstrap-server ${bootstrap.join(',')}`);
     });
   });
 }

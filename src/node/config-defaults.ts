@@ -64,7 +64,7 @@ const definitions: readonly ConfigKeyDefinition[] = [
     name: 'listeners',
     type: 'list',
     defaultValue: null,
-    doc: 'CLIENT://host:port,INTERNAL://host:port, then any named internal listeners (required)',
+    doc: 'CLIENT://host:port,INTERNAL://host:port (required), PLAINTEXT://host:port for Kafka clients, then any named internal listeners',
   },
   {
     name: 'advertised.listeners',
@@ -526,13 +526,16 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 
 /**
  * The local development cluster (`npm run cluster`, `npm run node -- --node-id N`): node N serves the
- * client API on 127.0.0.1:808N, internal traffic (Raft, replication) on 127.0.0.1:909N, and keeps its
- * data in <dataRoot>/node-N. Ports follow that pattern up to 9 nodes.
+ * client API on 127.0.0.1:808N, the Kafka protocol on 127.0.0.1:909(1+N) (9092, 9093, 9094: so
+ * `--bootstrap-server localhost:9092` works as in Kafka's quickstart), internal traffic (Raft,
+ * replication) on 127.0.0.1:1909N, and keeps its data in <dataRoot>/node-N. Ports follow that pattern
+ * up to 9 nodes.
  */
 export const LOCAL_CLUSTER = {
   host: '127.0.0.1',
   clientPortBase: 8080,
-  internalPortBase: 9090,
+  kafkaPortBase: 9091,
+  internalPortBase: 19090,
   nodes: 3,
   nodesMax: 9,
   dataRoot: './data',

@@ -21,9 +21,14 @@ export interface Endpoint {
   readonly port: number;
 }
 
-/** The listeners of a node: the client API (HTTP), internal traffic (Raft, replication), and more. */
+/**
+ * The listeners of a node: the client API (HTTP), the Kafka wire protocol (PLAINTEXT, optional), internal
+ * traffic (Raft, replication), and more.
+ */
 export interface Listeners {
   readonly client: Endpoint;
+  /** PLAINTEXT://host:port: Kafka's own clients (src/kafka); null = this node serves no Kafka protocol. */
+  readonly kafka: Endpoint | null;
   readonly internal: Endpoint;
   /**
    * More internal listeners, by name (Kafka's named listeners): each serves what INTERNAL serves, so
@@ -192,6 +197,10 @@ export function formatEndpoint(endpoint: Endpoint): string {
 }
 
 const LISTENER_NAMES = ['CLIENT', 'INTERNAL'] as const;
+/** The Kafka protocol's listener, named as in Kafka's default listener.security.protocol.map. */
+export const KAFKA_LISTENER_NAME = 'PLAINTEXT';
+/** Listeners with a role of their own: any other name is a named internal listener. */
+const SPECIAL_LISTENER_NAMES: readonly string[] = [...LISTENER_NAMES, KAFKA_LISTENER_NAME];
 
 /** `NAME://host:port,...`: CLIENT, INTERNAL and more internal listeners, each name at most once. */
 function parseListenerList(key: string, raw: string): Map<string, Endpoint> {
@@ -209,6 +218,7 @@ function parseListenerList(key: string, raw: string): Map<string, Endpoint> {
 export function formatListeners(listeners: Listeners): string {
   return [
     `CLIENT://${formatEndpoint(listeners.client)}`,
+    ...(listeners.kafka === null ? [] : [`${KAFKA_LISTENER_NAME}://${formatEndpoint(listeners.kafka)}`]),
     `INTERNAL://${formatEndpoint(listeners.internal)}`,
     ...[...listeners.named].map(([name, endpoint]) => `${name}://${formatEndpoint(endpoint)}`),
   ].join(',');
@@ -322,8 +332,13 @@ function parseListenerSettings(settings: Settings): { listeners: Listeners; adve
         raw,
         `listener ${name} is missing: give CLIENT://host:port,INTERNAL://host:port`,
       );
-  const named = new Map([...bound].filter(([name]) => !(LISTENER_NAMES as readonly string[]).includes(name)));
-  const listeners: Listeners = { client: bound.get('CLIENT')!, internal: bound.get('INTERNAL')!, named };
+  const named = new Map([...bound].filter(([name]) => !SPECIAL_LISTENER_NAMES.includes(name)));
+  const listeners: Listeners = {
+    client: bound.get('CLIENT')!,
+    kafka: bound.get(KAFKA_LISTENER_NAME) ?? null,
+    internal: bound.get('INTERNAL')!,
+    named,
+  };
   const taken = new Map<string, string>();
   for (const [name, endpoint] of bound) {
     if (endpoint.port === 0) continue;
@@ -344,6 +359,7 @@ function parseListenerSettings(settings: Settings): { listeners: Listeners; adve
       );
   const advertised: Listeners = {
     client: given.get('CLIENT') ?? listeners.client,
+    kafka: given.get(KAFKA_LISTENER_NAME) ?? listeners.kafka,
     internal: given.get('INTERNAL') ?? listeners.internal,
     named: new Map([...named].map(([name, endpoint]) => [name, given.get(name) ?? endpoint])),
   };
@@ -353,7 +369,9 @@ function parseListenerSettings(settings: Settings): { listeners: Listeners; adve
         ? advertised.client
         : name === 'INTERNAL'
           ? advertised.internal
-          : advertised.named.get(name)!;
+          : name === KAFKA_LISTENER_NAME
+            ? advertised.kafka!
+            : advertised.named.get(name)!;
     if (!WILDCARD_HOSTS.has(endpoint.host)) continue;
     if (given.has(name))
       throw new ConfigError(
@@ -468,7 +486,9 @@ function parseInterBrokerListenerName(settings: Settings, listeners: Listeners):
       raw,
       name === 'CLIENT'
         ? 'CLIENT is the client API: brokers talk over INTERNAL or another internal listener'
-        : `no listener ${name} in listeners`,
+        : name === KAFKA_LISTENER_NAME
+          ? 'PLAINTEXT is the Kafka protocol for clients: brokers talk over INTERNAL or another internal listener'
+          : `no listener ${name} in listeners`,
     );
   return name;
 }
@@ -688,7 +708,7 @@ export function localClusterProperties(
       String(id),
       `the local ${nodes}-node cluster has nodes 1..${nodes}; use --config for another layout`,
     );
-  const { host, clientPortBase, internalPortBase } = LOCAL_CLUSTER;
+  const { host, clientPortBase, kafkaPortBase, internalPortBase } = LOCAL_CLUSTER;
   const voters = Array.from(
     { length: nodes },
     (_, index) => `${index + 1}@${host}:${internalPortBase + index + 1}`,
@@ -698,7 +718,11 @@ export function localClusterProperties(
     ['process.roles', 'broker,controller'],
     ['controller.quorum.voters', voters.join(',')],
     ['controller.listener.names', 'INTERNAL'],
-    ['listeners', `CLIENT://${host}:${clientPortBase + id},INTERNAL://${host}:${internalPortBase + id}`],
+    [
+      'listeners',
+      `CLIENT://${host}:${clientPortBase + id},${KAFKA_LISTENER_NAME}://${host}:${kafkaPortBase + id},` +
+        `INTERNAL://${host}:${internalPortBase + id}`,
+    ],
     ['log.dirs', localDataDir(dataRoot, id)],
     ...LOCAL_CLUSTER_SETTINGS,
   ]);

@@ -5,6 +5,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { RaftStatus } from '../../raft/node.ts';
 import type { MetadataImage } from '../metadata/image.ts';
 import { NO_LEADER } from '../metadata/ids.ts';
+import type { KafkaListenerObserver } from '../kafka/server/request-dispatch.ts';
 import type { ReplicaManager } from '../replication/replica-manager.ts';
 
 export interface MetricsSources {
@@ -23,6 +24,8 @@ export class NodeMetrics {
   readonly produceSeconds: Histogram<'acks'>;
   readonly readRequests: Counter<'result'>;
   readonly readBytes: Counter;
+  /** The Kafka protocol's listener (src/kafka): requests by API and outcome, their time, connections. */
+  readonly kafka: KafkaListenerObserver;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -56,8 +59,39 @@ export class NodeMetrics {
       help: 'Bytes of record batches read through this node.',
       registers,
     });
+    this.kafka = this.kafkaListenerMetrics();
     this.raftGauges(sources);
     this.partitionGauges(sources);
+  }
+
+  private kafkaListenerMetrics(): KafkaListenerObserver {
+    const registers = [this.registry];
+    const requests = new Counter({
+      name: 'kraftling_kafka_requests_total',
+      help: 'Kafka protocol requests, by API and outcome: response, none (acks=0) or close (the connection was closed).',
+      labelNames: ['api', 'outcome'],
+      registers,
+    });
+    const seconds = new Histogram({
+      name: 'kraftling_kafka_request_duration_seconds',
+      help: 'Time from a Kafka protocol request taken to its outcome, by API (a Fetch includes its long poll).',
+      labelNames: ['api'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    const connections = new Gauge({
+      name: 'kraftling_kafka_connections',
+      help: 'Open connections on the Kafka protocol listener.',
+      registers,
+    });
+    return {
+      requestDone: (api, outcome, elapsed) => {
+        requests.inc({ api, outcome });
+        seconds.observe({ api }, elapsed);
+      },
+      connectionOpened: () => connections.inc(),
+      connectionClosed: () => connections.dec(),
+    };
   }
 
   async text(): Promise<{ contentType: string; body: string }> {

@@ -26,7 +26,10 @@ import { AdminService } from './admin-service.ts';
 import { BrokerLifecycle } from './broker-lifecycle.ts';
 import { brokerAddress } from './broker-address.ts';
 import { NamedListeners } from './named-listeners.ts';
-import { buildNodeConfig, configToProperties, type NodeConfig } from './config.ts';
+import { buildNodeConfig, configToProperties, KAFKA_LISTENER_NAME, type NodeConfig } from './config.ts';
+import { kafkaApis } from '../kafka/handlers/index.ts';
+import { KafkaServer } from '../kafka/server/kafka-server.ts';
+import { ReplicaManagerPartitions } from './local-partitions.ts';
 import { ControllerClient } from './controller-client.ts';
 import { HttpControllerTransport } from './controller-http-transport.ts';
 import { ControllerRpc } from './controller-rpc.ts';
@@ -63,6 +66,8 @@ export interface NodeAddresses {
   readonly client: string;
   /** "host:port" of the internal listener, as bound. */
   readonly internal: string;
+  /** "host:port" of the Kafka protocol's listener (PLAINTEXT), as bound; null without one. */
+  readonly kafka: string | null;
 }
 
 export class KraftNode {
@@ -331,6 +336,33 @@ export class KraftNode {
       port: clientListener.port,
     });
     const clientPort = Number(clientApi.address.slice(clientApi.address.lastIndexOf(':') + 1));
+    // Kafka's own clients, over the same image, partitions and admin as REST (src/kafka).
+    const kafkaListener = config.listeners.kafka;
+    const kafkaServer =
+      kafkaListener === null
+        ? null
+        : await KafkaServer.start({
+            host: kafkaListener.host,
+            port: kafkaListener.port,
+            apis: kafkaApis({
+              clusterId,
+              nodeId: brokerId(config.nodeId),
+              listenerName: KAFKA_LISTENER_NAME,
+              image: caughtUpImage('LEADER_NOT_AVAILABLE'),
+              admin,
+              partitions: new ReplicaManagerPartitions({
+                self: brokerId(config.nodeId),
+                image: caughtUpImage('LEADER_NOT_AVAILABLE'),
+                replicas: () => replicas,
+                catchUp: (timeoutMs) => admin.catchUp(timeoutMs),
+              }),
+              autoCreateTopics: config.autoCreateTopicsEnable,
+            }),
+            frameBytesMax: config.socketRequestMaxBytes,
+            observer: metrics.kafka,
+            logger,
+          });
+    const advertisedKafka = config.advertisedListeners.kafka;
     const internalPort = Number(transport.address.slice(transport.address.lastIndexOf(':') + 1));
     const advertisedClient = config.advertisedListeners.client;
     if (isBroker) {
@@ -350,6 +382,16 @@ export class KraftNode {
             port: advertisedInternal.port || internalPort,
             securityProtocol: 'PLAINTEXT',
           },
+          ...(advertisedKafka === null || kafkaServer === null
+            ? []
+            : [
+                {
+                  name: KAFKA_LISTENER_NAME,
+                  host: advertisedKafka.host,
+                  port: advertisedKafka.port || kafkaServer.port,
+                  securityProtocol: 'PLAINTEXT',
+                },
+              ]),
           ...[...config.advertisedListeners.named].map(([name, endpoint]) => ({
             name,
             host: endpoint.host,
@@ -475,14 +517,21 @@ export class KraftNode {
       publisher.subscribe((image) => hostedReplicas.applyImage(image));
       publisher.subscribe(() => groupCoordinator.topicsChanged());
     }
+    const kafkaAddress = kafkaServer?.address ?? null;
     logger.info(
-      { clusterId, roles: [...config.processRoles], client: clientApi.address, internal: transport.address },
+      {
+        clusterId,
+        roles: [...config.processRoles],
+        client: clientApi.address,
+        kafka: kafkaAddress,
+        internal: transport.address,
+      },
       'node started',
     );
     return new KraftNode(
       config,
       clusterId,
-      { client: clientApi.address, internal: transport.address },
+      { client: clientApi.address, internal: transport.address, kafka: kafkaAddress },
       {
         logger,
         driver: raft,
@@ -498,6 +547,7 @@ export class KraftNode {
         groups,
         groupTimer: () => groupTimer,
         clientApi,
+        kafkaServer,
         app,
         watch,
         publisher,
@@ -576,6 +626,7 @@ export class KraftNode {
     if (this.parts.snapshotTimer !== null) clearInterval(this.parts.snapshotTimer);
     this.parts.controller?.resign();
     await this.parts.clientApi.close();
+    await this.parts.kafkaServer?.close();
     await this.parts.app.close();
     await this.parts.controllerClient.close();
     await this.parts.catchUp.done;
@@ -631,6 +682,7 @@ interface Parts {
   readonly groups: GroupService;
   readonly groupTimer: () => NodeJS.Timeout | null;
   readonly clientApi: { address: string; close(): Promise<void> };
+  readonly kafkaServer: KafkaServer | null;
   readonly app: { close(): Promise<unknown> };
   readonly watch: ImageWatch;
   readonly publisher: MetadataPublisher;

@@ -393,6 +393,20 @@ export class PartitionCore {
   }
 
   /**
+   * A client's OffsetsForLeaderEpoch (KIP-320: a consumer checking its position after a leader change):
+   * on the leader, where the history of `requested` ends; an epoch above this leader's is one it never
+   * had (Kafka's UNDEFINED_EPOCH, -1 and -1).
+   */
+  clientEpochEnd(requested: number): EpochEndOffset {
+    const leader = this.requireLeader();
+    assert(this.currentRole.kind === 'leader', 'requireLeader answered for a leader', {
+      partition: this.name,
+    });
+    if (requested < 0 || requested > leader.leaderEpoch) return { epoch: -1, endOffset: -1 };
+    return this.epochEnd(this.currentRole.state, requested);
+  }
+
+  /**
    * Where the leader's history of `requested` ends (OffsetsForLeaderEpoch): the largest epoch <= it in
    * this log and the offset where that epoch ends. Epochs between the log's last batch and this leader's
    * epoch ended where this leader's epoch started (Kafka records that start when it becomes leader).

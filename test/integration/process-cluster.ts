@@ -17,6 +17,8 @@ export interface ProcessNode {
   readonly id: number;
   readonly roles: string;
   readonly clientPort: number;
+  /** The Kafka protocol's listener (PLAINTEXT). */
+  readonly kafkaPort: number;
   readonly internalPort: number;
   readonly dataDir: string;
   readonly configFile: string;
@@ -90,8 +92,19 @@ export class ProcessCluster {
     // Kafka's cluster id form: 16 random bytes, base64url, 22 characters.
     const cluster = new ProcessCluster(root, randomBytes(16).toString('base64url'));
     const count = options.controllers + (options.brokers ?? 0);
-    const ports: { client: number; internal: number }[] = [];
-    for (let i = 0; i < count; i++) ports.push({ client: await freePort(), internal: await freePort() });
+    // The OS may hand out a port it just freed again: every port of the cluster must differ.
+    const taken = new Set<number>();
+    const uniquePort = async (): Promise<number> => {
+      for (;;) {
+        const port = await freePort();
+        if (taken.has(port)) continue;
+        taken.add(port);
+        return port;
+      }
+    };
+    const ports: { client: number; kafka: number; internal: number }[] = [];
+    for (let i = 0; i < count; i++)
+      ports.push({ client: await uniquePort(), kafka: await uniquePort(), internal: await uniquePort() });
     const voters = Array.from(
       { length: options.controllers },
       (_, i) => `${i + 1}@127.0.0.1:${ports[i]!.internal}`,
@@ -105,7 +118,9 @@ export class ProcessCluster {
         'node.id': String(id),
         'process.roles': roles,
         'controller.quorum.voters': voters,
-        listeners: `CLIENT://127.0.0.1:${ports[i]!.client},INTERNAL://127.0.0.1:${ports[i]!.internal}`,
+        listeners:
+          `CLIENT://127.0.0.1:${ports[i]!.client},PLAINTEXT://127.0.0.1:${ports[i]!.kafka},` +
+          `INTERNAL://127.0.0.1:${ports[i]!.internal}`,
         'log.dirs': dataDir,
         'cluster.id': cluster.clusterId,
         'controller.quorum.election.timeout.ms': '500',
@@ -129,6 +144,7 @@ export class ProcessCluster {
         id,
         roles,
         clientPort: ports[i]!.client,
+        kafkaPort: ports[i]!.kafka,
         internalPort: ports[i]!.internal,
         dataDir,
         configFile,

@@ -144,7 +144,8 @@ describe('cluster launcher (with a fake node)', () => {
     );
     for (const id of [1, 2, 3]) {
       expect(launcher.lines()).toContain(
-        `[cluster]   node ${id}: client API http://127.0.0.1:808${id}, internal 127.0.0.1:909${id}, data ${dataRoot}/node-${id}`,
+        `[cluster]   node ${id}: client API http://127.0.0.1:808${id}, Kafka 127.0.0.1:909${id + 1}, ` +
+          `internal 127.0.0.1:1909${id}, data ${dataRoot}/node-${id}`,
       );
       expect(launcher.lines()).toContain(`[node-${id}] hello from ${id}`);
       expect(launcher.lines()).toContain(`[node-${id}] partial line ${id}`);

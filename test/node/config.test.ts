@@ -54,14 +54,15 @@ function loaded(argv: string[], files: Record<string, string> = {}): LoadedConfi
 }
 
 describe('the local-cluster profile', () => {
-  it('is three combined nodes on 808N / 909N with data in ./data/node-N', () => {
+  it('is three combined nodes: client API on 808N, Kafka on 909(1+N), internal on 1909N, data in ./data/node-N', () => {
     for (const id of [1, 2, 3]) {
       const config = localClusterConfig(id);
       expect(config.nodeId).toBe(id);
       expect([...config.processRoles].sort()).toEqual(['broker', 'controller']);
       expect(config.listeners).toEqual({
         client: { host: '127.0.0.1', port: 8080 + id },
-        internal: { host: '127.0.0.1', port: 9090 + id },
+        kafka: { host: '127.0.0.1', port: 9091 + id },
+        internal: { host: '127.0.0.1', port: 19090 + id },
         named: new Map(),
       });
       expect(config.advertisedListeners).toEqual(config.listeners);
@@ -69,9 +70,9 @@ describe('the local-cluster profile', () => {
       expect(config.metadataLogDir).toBe(`./data/node-${id}`);
       expect(config.controllerQuorumVoters).toEqual(
         new Map([
-          [nodeId(1), { host: '127.0.0.1', port: 9091 }],
-          [nodeId(2), { host: '127.0.0.1', port: 9092 }],
-          [nodeId(3), { host: '127.0.0.1', port: 9093 }],
+          [nodeId(1), { host: '127.0.0.1', port: 19091 }],
+          [nodeId(2), { host: '127.0.0.1', port: 19092 }],
+          [nodeId(3), { host: '127.0.0.1', port: 19093 }],
         ]),
       );
       expect(config.clusterId).toBeNull();
@@ -272,7 +273,11 @@ describe('buildNodeConfig: validation', () => {
     [{ 'process.roles': 'broker' }, 'controller.quorum.voters', 'must not be a voter'],
     [{ 'controller.quorum.voters': '1@10.0.0.1:9094' }, 'controller.quorum.voters', 'they must agree'],
     [{ 'controller.listener.names': 'CONTROLLER' }, 'controller.listener.names', 'set INTERNAL'],
-    [{ 'inter.broker.listener.name': 'PLAINTEXT' }, 'inter.broker.listener.name', 'no listener PLAINTEXT'],
+    [
+      { 'inter.broker.listener.name': 'PLAINTEXT' },
+      'inter.broker.listener.name',
+      'PLAINTEXT is the Kafka protocol for clients',
+    ],
     [{ 'inter.broker.listener.name': 'CLIENT' }, 'inter.broker.listener.name', 'CLIENT is the client API'],
     [{ 'advertised.listeners': 'FROM1://h:1' }, 'advertised.listeners', 'FROM1 is not in listeners'],
     [{ 'num.partitions': '0' }, 'num.partitions', 'Value must be at least 1'],
@@ -337,12 +342,29 @@ describe('buildNodeConfig: validation', () => {
     });
     expect(config.advertisedListeners).toEqual({
       client: { host: 'public.example', port: 443 },
+      kafka: null,
       internal: { host: '::1', port: 9093 },
       named: new Map(),
     });
     expect(configToProperties(config).get('listeners')).toBe('CLIENT://0.0.0.0:8080,INTERNAL://[::1]:9093');
     const ephemeral = build({ listeners: 'CLIENT://127.0.0.1:0,INTERNAL://127.0.0.1:0' }).config;
     expect(ephemeral.listeners.client.port).toBe(0);
+  });
+
+  it('takes a PLAINTEXT listener for Kafka clients (not a named internal one), advertised like the others', () => {
+    const { config } = build({
+      listeners: 'CLIENT://10.0.0.1:8080,PLAINTEXT://0.0.0.0:9092,INTERNAL://10.0.0.1:9093',
+      'advertised.listeners': 'PLAINTEXT://kafka1.example:9092',
+    });
+    expect(config.listeners.kafka).toEqual({ host: '0.0.0.0', port: 9092 });
+    expect(config.advertisedListeners.kafka).toEqual({ host: 'kafka1.example', port: 9092 });
+    expect(config.listeners.named.size).toBe(0);
+    expect(configToProperties(config).get('advertised.listeners')).toBe(
+      'CLIENT://10.0.0.1:8080,PLAINTEXT://kafka1.example:9092,INTERNAL://10.0.0.1:9093',
+    );
+    expect(() =>
+      build({ listeners: 'CLIENT://10.0.0.1:8080,PLAINTEXT://0.0.0.0:9092,INTERNAL://10.0.0.1:9093' }),
+    ).toThrow('listener PLAINTEXT binds to');
   });
 
   it('accepts named internal listeners, advertised elsewhere, and dials others on inter.broker.listener.name', () => {
@@ -414,9 +436,11 @@ describe('describeConfig and configToProperties', () => {
     expect(lines[0]).toBe('NodeConfig values:');
     expect(lines).toContain('\tnode.id = 1');
     expect(lines).toContain('\tcluster.id = null');
-    expect(lines).toContain('\tlisteners = CLIENT://127.0.0.1:8081,INTERNAL://127.0.0.1:9091');
     expect(lines).toContain(
-      '\tcontroller.quorum.voters = 1@127.0.0.1:9091,2@127.0.0.1:9092,3@127.0.0.1:9093',
+      '\tlisteners = CLIENT://127.0.0.1:8081,PLAINTEXT://127.0.0.1:9092,INTERNAL://127.0.0.1:19091',
+    );
+    expect(lines).toContain(
+      '\tcontroller.quorum.voters = 1@127.0.0.1:19091,2@127.0.0.1:19092,3@127.0.0.1:19093',
     );
     expect(lines).toContain('\tlog.retention.ms = 604800000');
     const keys = lines.slice(1).map((line) => line.slice(1, line.indexOf(' = ')));
@@ -450,7 +474,7 @@ describe('describeConfig and configToProperties', () => {
         properties.set(
           'advertised.listeners',
           advertiseInternal
-            ? `INTERNAL://localhost:${9090 + Number(overrides['node.id'])}`
+            ? `INTERNAL://localhost:${19090 + Number(overrides['node.id'])}`
             : 'CLIENT://a.example:80',
         );
         const { config } = buildNodeConfig(properties);

@@ -310,6 +310,18 @@ describe('PartitionCore fetch serving', () => {
       empty.core.serveFetch(B2, fetch({ fetchOffset: 3, currentLeaderEpoch: 3, lastFetchedEpoch: 2 })),
     ).toMatchObject({ kind: 'diverging', divergingEpoch: { epoch: 0, endOffset: 2 } });
   });
+
+  it("answers a client's OffsetsForLeaderEpoch from the same history; an epoch it never had: -1, -1", () => {
+    const { core } = leaderAt(3, [0, 0, 2, 2]);
+    expect(core.clientEpochEnd(1)).toEqual({ epoch: 0, endOffset: 2 });
+    expect(core.clientEpochEnd(2)).toEqual({ epoch: 2, endOffset: 4 });
+    expect(core.clientEpochEnd(3)).toEqual({ epoch: 3, endOffset: 4 });
+    expect(core.clientEpochEnd(4)).toEqual({ epoch: -1, endOffset: -1 });
+    expect(core.clientEpochEnd(-1)).toEqual({ epoch: -1, endOffset: -1 });
+    const follower = replica(B2);
+    follower.apply(registration({ leader: B1 }));
+    expect(() => follower.core.clientEpochEnd(0)).toThrow('is not the leader');
+  });
 });
 
 describe('PartitionCore follower truncation', () => {

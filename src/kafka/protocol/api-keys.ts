@@ -1,8 +1,7 @@
 // The APIs of the Kafka listener: name, key, the versions the codecs handle (the vendored schemas'
-// validVersions) and the versions it will advertise in ApiVersions, with the header versions each uses.
-//
-// The advertised ranges start as the whole of what the codecs handle; the step that adds the handlers
-// narrows them to what each handler implements. What the clients need of them (issue 7):
+// validVersions) and the versions it advertises in ApiVersions (ADVERTISED_VERSIONS: the one place
+// they are set; every advertised API has a handler in src/kafka/handlers), with the header versions
+// each uses. What the clients need of them (issue 7):
 // - kafkajs 2.2 sends only non-flexible versions and takes the highest it knows within our range, so
 //   each range must reach down to its versions (e.g. Produce <= 7, Fetch <= 11, Metadata <= 6).
 // - librdkafka takes the highest version in the overlap: every advertised maximum must be implemented
@@ -10,7 +9,8 @@
 //   listing, Produce 10+ and Fetch 12+ carry leader hints).
 // - @platformatic/kafka uses flexible versions almost only (Produce 7-11, Fetch 12-17, Metadata 9-12).
 // - The Java client 4.x has the minimums of KIP-896 (e.g. Produce 3, Fetch 4, Metadata 0, JoinGroup 2).
-// - Produce is always advertised from version 0: librdkafka before 2.11 turns compression off otherwise.
+// - Produce is always advertised from version 0: librdkafka before 2.11 turns compression off otherwise
+//   (versions 0-2, message sets before the v2 batch format, are answered UNSUPPORTED_VERSION).
 import { checkVersion } from './codec-support.ts';
 import { generatedApis } from './generated/apis.ts';
 
@@ -30,17 +30,40 @@ export interface KafkaApi {
   readonly advertised: VersionRange | null;
 }
 
-/** Not offered until the listener authenticates (no SASL yet): a client configured for SASL must fail. */
-const NOT_ADVERTISED = new Set(['SaslHandshake', 'SaslAuthenticate']);
+/**
+ * What the listener serves, by API name: the versions ApiVersions lists. An API not here (SASL until the
+ * listener authenticates, groups over the protocol, configs, DeleteRecords, InitProducerId: not
+ * yet) is not advertised, and a request for it closes the connection, as Kafka does
+ * for an API it does not know.
+ */
+export const ADVERTISED_VERSIONS: ReadonlyMap<string, VersionRange> = new Map([
+  ['ApiVersions', { lowest: 0, highest: 4 }],
+  ['Metadata', { lowest: 0, highest: 12 }],
+  ['Produce', { lowest: 0, highest: 11 }],
+  ['Fetch', { lowest: 4, highest: 17 }],
+  ['ListOffsets', { lowest: 1, highest: 6 }],
+  ['OffsetForLeaderEpoch', { lowest: 0, highest: 4 }],
+  ['CreateTopics', { lowest: 0, highest: 7 }],
+  ['DeleteTopics', { lowest: 0, highest: 6 }],
+  ['CreatePartitions', { lowest: 0, highest: 3 }],
+  ['DescribeCluster', { lowest: 0, highest: 1 }],
+]);
 
 export const KAFKA_APIS: readonly KafkaApi[] = generatedApis.map((codec) => ({
   name: codec.name,
   apiKey: codec.apiKey,
   codec,
-  advertised: NOT_ADVERTISED.has(codec.name)
-    ? null
-    : { lowest: codec.lowestVersion, highest: codec.highestVersion },
+  advertised: ADVERTISED_VERSIONS.get(codec.name) ?? null,
 }));
+
+/** ApiVersions' list: every advertised API and its versions, as the response's ApiVersion entries. */
+export function advertisedApiVersions(): { apiKey: number; minVersion: number; maxVersion: number }[] {
+  return KAFKA_APIS.flatMap((api) =>
+    api.advertised === null
+      ? []
+      : [{ apiKey: api.apiKey, minVersion: api.advertised.lowest, maxVersion: api.advertised.highest }],
+  );
+}
 
 const BY_KEY = new Map(KAFKA_APIS.map((api) => [api.apiKey, api]));
 

@@ -1,0 +1,80 @@
+// What the Kafka API handlers need from the node they run in. src/node implements these over the
+// replica manager, the published metadata image and the admin service (the same services the REST
+// layer uses); tests may implement them in memory.
+import type { AdminApi } from '../../http/ports.ts';
+import type { BrokerId } from '../../metadata/ids.ts';
+import type { MetadataImage } from '../../metadata/image.ts';
+
+/** acks of a produce: 0 (none), 1 (the leader wrote it), -1 (all: every ISR member has it). */
+export type Acks = -1 | 0 | 1;
+
+/** The epoch a client believes the leader has (KIP-320), or -1 when it sends none. */
+export const NO_LEADER_EPOCH = -1;
+
+export interface PartitionRead {
+  /** Whole committed record batches as stored, the first holding the offset asked (it may start before it). */
+  readonly records: Buffer;
+  readonly highWatermark: number;
+  readonly logStartOffset: number;
+}
+
+/**
+ * The partitions this broker leads, as Kafka's own clients see them: they route by Metadata, so a
+ * request for a partition led elsewhere is answered NOT_LEADER_OR_FOLLOWER, never forwarded. Failures
+ * are KafkaErrors (UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH,
+ * UNKNOWN_LEADER_EPOCH, OFFSET_OUT_OF_RANGE, OFFSET_NOT_AVAILABLE, NOT_ENOUGH_REPLICAS, CORRUPT_MESSAGE...).
+ */
+export interface LocalPartitions {
+  /** Appends `records` (v2 record batches as the client sent them) as the leader; answers by `acks`. */
+  append(
+    topicName: string,
+    partitionId: number,
+    records: Buffer,
+    options: { readonly acks: Acks; readonly timeoutMs: number },
+  ): Promise<{ readonly baseOffset: number; readonly logStartOffset: number }>;
+  /** Committed batches from `offset`, at most about `maxBytes` (at least one whole batch), without waiting. */
+  read(
+    topicName: string,
+    partitionId: number,
+    options: { readonly offset: number; readonly maxBytes: number; readonly currentLeaderEpoch: number },
+  ): Promise<PartitionRead>;
+  /** Resolves once a record at `offset` is committed, or after `timeoutMs`, or when leadership moves: never rejects. */
+  waitForRecords(topicName: string, partitionId: number, offset: number, timeoutMs: number): Promise<void>;
+  /** Where the log starts and the high watermark; the leader epoch the answer comes from. */
+  offsets(
+    topicName: string,
+    partitionId: number,
+    currentLeaderEpoch: number,
+  ): { readonly logStartOffset: number; readonly highWatermark: number; readonly leaderEpoch: number };
+  /**
+   * OffsetsForLeaderEpoch on the leader: the largest epoch <= `leaderEpoch` in its history and the offset
+   * where it ends (-1 and -1 for an epoch it never had).
+   */
+  epochEnd(
+    topicName: string,
+    partitionId: number,
+    currentLeaderEpoch: number,
+    leaderEpoch: number,
+  ): { readonly leaderEpoch: number; readonly endOffset: number };
+  /** The first committed record with a timestamp >= `timestamp`, or null when there is none. */
+  offsetForTimestamp(
+    topicName: string,
+    partitionId: number,
+    timestamp: number,
+    currentLeaderEpoch: number,
+  ): Promise<{ readonly offset: number; readonly timestamp: number } | null>;
+}
+
+/** The node a Kafka request reaches. */
+export interface KafkaBroker {
+  readonly clusterId: string;
+  readonly nodeId: BrokerId;
+  /** The listener name clients reach brokers by (PLAINTEXT): the endpoints Metadata answers. */
+  readonly listenerName: string;
+  /** The image the data plane acts on; throws a KafkaError until this node has caught up with the quorum. */
+  image(): MetadataImage;
+  readonly admin: AdminApi;
+  readonly partitions: LocalPartitions;
+  /** auto.create.topics.enable: Metadata creates a topic a client asks for and may create. */
+  readonly autoCreateTopics: boolean;
+}

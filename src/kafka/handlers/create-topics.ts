@@ -1,0 +1,77 @@
+// CreateTopics through the active controller (AdminApi, as REST's POST /topics): answered once this
+// node's image shows the topic. -1 partitions or replication factor: the cluster's defaults. Manual
+// replica assignments are not supported yet (INVALID_REQUEST).
+import { KafkaErrors } from '../../common/kafka-errors.ts';
+import { topicByName } from '../../metadata/queries.ts';
+import { createTopicsApi } from '../protocol/generated/apis.ts';
+import type { CreatableTopic, CreateTopicsRequest } from '../protocol/generated/create-topics-request.ts';
+import {
+  type CreatableTopicResult,
+  type CreateTopicsResponse,
+  defaultCreatableTopicResult,
+  defaultCreateTopicsResponse,
+} from '../protocol/generated/create-topics-response.ts';
+import type { ApiHandler, RequestContext } from '../server/api-handler.ts';
+import type { KafkaBroker } from './broker-ports.ts';
+import { errorAnswer } from './error-codes.ts';
+
+/** A partition count or replication factor of -1: the broker's default. */
+const USE_DEFAULT = -1;
+
+export function createTopicsHandler(
+  broker: KafkaBroker,
+): ApiHandler<CreateTopicsRequest, CreateTopicsResponse> {
+  return {
+    codec: createTopicsApi,
+    async handle(request, context) {
+      const topics = await Promise.all(
+        request.topics.map((topic) => createTopic(broker, topic, request.validateOnly, context)),
+      );
+      return { ...defaultCreateTopicsResponse(), topics };
+    },
+  };
+}
+
+async function createTopic(
+  broker: KafkaBroker,
+  topic: CreatableTopic,
+  validateOnly: boolean,
+  context: RequestContext,
+): Promise<CreatableTopicResult> {
+  const result = { ...defaultCreatableTopicResult(), name: topic.name };
+  if (topic.assignments.length > 0)
+    return {
+      ...result,
+      errorCode: KafkaErrors.INVALID_REQUEST.code,
+      errorMessage: 'Manual replica assignments are not supported',
+    };
+  try {
+    await broker.admin.createTopic({
+      name: topic.name,
+      ...(topic.numPartitions !== USE_DEFAULT && { partitionsCount: topic.numPartitions }),
+      ...(topic.replicationFactor !== USE_DEFAULT && { replicationFactor: topic.replicationFactor }),
+      configs: new Map(
+        topic.configs.flatMap((config) => (config.value === null ? [] : [[config.name, config.value]])),
+      ),
+      validateOnly,
+    });
+  } catch (error) {
+    const answer = errorAnswer(error, context.logger, 'creating a topic failed');
+    return { ...result, errorCode: answer.code, errorMessage: answer.message };
+  }
+  const created = validateOnly ? undefined : topicByName(broker.image(), topic.name);
+  if (created === undefined)
+    return {
+      ...result,
+      numPartitions: topic.numPartitions,
+      replicationFactor: topic.replicationFactor,
+      configs: [],
+    };
+  return {
+    ...result,
+    topicId: created.id,
+    numPartitions: created.partitions.size,
+    replicationFactor: [...created.partitions.values()][0]?.replicas.length ?? USE_DEFAULT,
+    configs: [],
+  };
+}

@@ -1,0 +1,143 @@
+// Fetch for consumers: record batches as stored, below the high watermark, from the partitions this
+// broker leads (others: NOT_LEADER_OR_FOLLOWER). Sessionless (KIP-227 sessions answered with session
+// id 0, so clients send the full partition list each time). Long poll: with fewer than min_bytes to
+// send, waits until a partition asked has a new committed record or max_wait passes (capped at 30 s).
+// Topics are named by id from version 13 on.
+import { KafkaErrors } from '../../common/kafka-errors.ts';
+import type { TopicId } from '../../metadata/ids.ts';
+import { fetchApi } from '../protocol/generated/apis.ts';
+import type { FetchPartition, FetchRequest } from '../protocol/generated/fetch-request.ts';
+import {
+  defaultFetchResponse,
+  defaultPartitionData,
+  type FetchResponse,
+  type PartitionData,
+} from '../protocol/generated/fetch-response.ts';
+import type { ApiHandler, RequestContext } from '../server/api-handler.ts';
+import type { KafkaBroker } from './broker-ports.ts';
+import { errorAnswer } from './error-codes.ts';
+
+/** The longest a fetch waits for records, whatever max_wait_ms says. */
+export const FETCH_WAIT_MS_MAX = 30_000;
+/** A consumer's replica id (replicaId / ReplicaState.replicaId): followers use this node's INTERNAL listener. */
+const CONSUMER_REPLICA_ID = -1;
+/** The first version that names topics by id. */
+const TOPIC_IDS_VERSION = 13;
+
+interface AskedPartition {
+  readonly topicName: string | null;
+  readonly topicIndex: number;
+  readonly asked: FetchPartition;
+}
+
+export function fetchHandler(broker: KafkaBroker): ApiHandler<FetchRequest, FetchResponse> {
+  return {
+    codec: fetchApi,
+    async handle(request, context) {
+      const byId = context.apiVersion >= TOPIC_IDS_VERSION;
+      const image = broker.image();
+      const asked: AskedPartition[] = request.topics.flatMap((topic, topicIndex) => {
+        const topicName = byId ? (image.topics.get(topic.topicId as TopicId)?.name ?? null) : topic.topic;
+        return topic.partitions.map((partition) => ({ topicName, topicIndex, asked: partition }));
+      });
+      const replicaId = Math.max(request.replicaId, request.replicaState.replicaId);
+      const waitMs = Math.min(Math.max(0, request.maxWaitMs), FETCH_WAIT_MS_MAX);
+      const deadline = Date.now() + waitMs;
+      let answers = await readAll(broker, asked, request, context);
+      const sent = () => answers.reduce((bytes, answer) => bytes + (answer.records?.length ?? 0), 0);
+      const anyError = () => answers.some((answer) => answer.errorCode !== 0);
+      if (replicaId === CONSUMER_REPLICA_ID && !anyError() && sent() < request.minBytes && waitMs > 0) {
+        await Promise.race(
+          asked.map((partition) =>
+            partition.topicName === null
+              ? Promise.resolve()
+              : broker.partitions.waitForRecords(
+                  partition.topicName,
+                  partition.asked.partition,
+                  Number(partition.asked.fetchOffset),
+                  Math.max(1, deadline - Date.now()),
+                ),
+          ),
+        );
+        answers = await readAll(broker, asked, request, context);
+      }
+      return {
+        ...defaultFetchResponse(),
+        sessionId: 0,
+        responses: request.topics.map((topic, topicIndex) => ({
+          topic: topic.topic,
+          topicId: topic.topicId,
+          partitions: answers.filter((_, index) => asked[index]!.topicIndex === topicIndex),
+        })),
+      };
+    },
+  };
+}
+
+/** Reads every partition asked once, within the request's max_bytes (at least one batch overall). */
+async function readAll(
+  broker: KafkaBroker,
+  asked: readonly AskedPartition[],
+  request: FetchRequest,
+  context: RequestContext,
+): Promise<PartitionData[]> {
+  const answers: PartitionData[] = [];
+  let bytesLeft = request.maxBytes > 0 ? request.maxBytes : Number.MAX_SAFE_INTEGER;
+  let sentAny = false;
+  for (const partition of asked) {
+    // KIP-74: the first batch goes out whatever its size; after it, max_bytes holds.
+    const maxBytes = Math.min(partition.asked.partitionMaxBytes, bytesLeft);
+    const answer = await readPartition(
+      broker,
+      partition,
+      sentAny && maxBytes === 0 ? null : maxBytes,
+      context,
+    );
+    sentAny ||= (answer.records?.length ?? 0) > 0;
+    bytesLeft = Math.max(0, bytesLeft - (answer.records?.length ?? 0));
+    answers.push(answer);
+  }
+  return answers;
+}
+
+async function readPartition(
+  broker: KafkaBroker,
+  partition: AskedPartition,
+  /** null: nothing may be sent, only the partition's offsets. */
+  maxBytes: number | null,
+  context: RequestContext,
+): Promise<PartitionData> {
+  const index = partition.asked.partition;
+  if (partition.topicName === null)
+    return {
+      ...defaultPartitionData(),
+      partitionIndex: index,
+      errorCode: KafkaErrors.UNKNOWN_TOPIC_ID.code,
+      highWatermark: -1n,
+    };
+  try {
+    const read =
+      maxBytes === null
+        ? {
+            ...broker.partitions.offsets(partition.topicName, index, partition.asked.currentLeaderEpoch),
+            records: null,
+          }
+        : await broker.partitions.read(partition.topicName, index, {
+            offset: Number(partition.asked.fetchOffset),
+            maxBytes,
+            currentLeaderEpoch: partition.asked.currentLeaderEpoch,
+          });
+    return {
+      ...defaultPartitionData(),
+      partitionIndex: index,
+      highWatermark: BigInt(read.highWatermark),
+      // No transactions: everything below the high watermark is stable.
+      lastStableOffset: BigInt(read.highWatermark),
+      logStartOffset: BigInt(read.logStartOffset),
+      records: read.records,
+    };
+  } catch (error) {
+    const answer = errorAnswer(error, context.logger, 'fetch from a partition failed');
+    return { ...defaultPartitionData(), partitionIndex: index, errorCode: answer.code, highWatermark: -1n };
+  }
+}

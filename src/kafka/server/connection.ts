@@ -1,0 +1,111 @@
+// One client connection: frames in, responses out in the order the requests came (Kafka's rule, which
+// clients rely on to match responses to requests), though requests are handled concurrently: a slow
+// acks=all produce does not hold back the fetch behind it from being handled, only from being answered.
+// An unknown API, a version not served, a malformed or oversized frame, or a handler's bug closes the
+// connection (what Kafka does); none of them stops the node.
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { FrameReader, FrameSizeError } from './frame-reader.ts';
+import type { DispatchOutcome, RequestDispatcher } from './request-dispatch.ts';
+
+export interface ConnectionOptions {
+  readonly dispatcher: RequestDispatcher;
+  /** socket.request.max.bytes */
+  readonly frameBytesMax: number;
+  /** Requests handled at once on one connection; reading pauses beyond (back-pressure on the client). */
+  readonly inFlightMax: number;
+  readonly logger: Logger;
+}
+
+export class KafkaConnection {
+  private readonly socket: Socket;
+  private readonly options: ConnectionOptions;
+  private readonly frames: FrameReader;
+  private readonly address: string;
+  private readonly logger: Logger;
+  /** Outcomes of the requests not answered yet, in the order they came. */
+  private readonly pending: Promise<DispatchOutcome>[] = [];
+  private draining = false;
+  private closed = false;
+
+  constructor(socket: Socket, options: ConnectionOptions) {
+    this.socket = socket;
+    this.options = options;
+    this.frames = new FrameReader(options.frameBytesMax);
+    this.address = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    this.logger = options.logger.child({ client: this.address });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.received(chunk));
+    socket.on('error', (error) => this.logger.debug({ err: error }, 'kafka connection error'));
+    socket.on('close', () => {
+      this.closed = true;
+    });
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.logger.info({ reason }, 'closing a kafka connection');
+    this.socket.destroy();
+  }
+
+  private received(chunk: Buffer): void {
+    if (this.closed) return;
+    let frames: Buffer[];
+    try {
+      frames = this.frames.push(chunk);
+    } catch (error) {
+      // Thrown inside a socket's data event, anything else would take the node down: close instead.
+      if (!(error instanceof FrameSizeError))
+        this.logger.error({ err: error }, 'reading a kafka frame failed');
+      this.close(error instanceof Error ? error.message : String(error));
+      return;
+    }
+    for (const frame of frames) {
+      const outcome = this.options.dispatcher
+        .dispatch(frame, { address: this.address, logger: this.logger })
+        .catch((error: unknown): DispatchOutcome => {
+          this.logger.error({ err: error }, 'a kafka request failed unexpectedly');
+          return { kind: 'close', reason: 'the request failed unexpectedly' };
+        });
+      this.pending.push(outcome);
+    }
+    if (this.pending.length >= this.options.inFlightMax) this.socket.pause();
+    void this.drain();
+  }
+
+  private drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
+  }
+
+  /** Answers the oldest requests as soon as they are done, one after the other. */
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.pending.length > 0 && !this.closed) {
+        const outcome = await this.pending[0]!;
+        this.pending.shift();
+        if (this.closed) return;
+        if (outcome.kind === 'close') {
+          this.close(outcome.reason);
+          return;
+        }
+        // A client that asks faster than it reads: wait until its socket drains before answering more,
+        // so that at most inFlightMax answers wait here and one socket buffer in the kernel's way.
+        if (outcome.kind === 'response' && !this.socket.write(outcome.frame)) await this.drained();
+        if (this.pending.length < this.options.inFlightMax && this.socket.isPaused()) this.socket.resume();
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+}

@@ -1,0 +1,169 @@
+// A KafkaBroker for handler and listener tests: the image and admin of test/http/fake-node.ts (three
+// brokers; partition i of a new topic is led by broker (i mod 3) + 1; this is broker 1), and partitions
+// in memory that this broker leads as the image says, each a list of record batches given offsets.
+import { KafkaError } from '../../src/common/kafka-errors.ts';
+import type {
+  Acks,
+  KafkaBroker,
+  LocalPartitions,
+  PartitionRead,
+} from '../../src/kafka/handlers/broker-ports.ts';
+import type { PartitionId } from '../../src/metadata/ids.ts';
+import { topicByName } from '../../src/metadata/queries.ts';
+import { buildRecordBatch } from '../../src/storage/record-batch/builder.ts';
+import { FakeNode } from '../http/fake-node.ts';
+
+/** Byte position of a v2 batch's lastOffsetDelta (Kafka's DefaultRecordBatch). */
+const LAST_OFFSET_DELTA_AT = 23;
+
+interface StoredBatch {
+  readonly baseOffset: number;
+  readonly bytes: Buffer;
+}
+
+export class FakePartitions implements LocalPartitions {
+  private readonly node: FakeNode;
+  private readonly logs = new Map<string, StoredBatch[]>();
+  private readonly appendWaiters = new Set<() => void>();
+  /** The timeouts waitForRecords was called with. */
+  readonly waits: number[] = [];
+
+  constructor(node: FakeNode) {
+    this.node = node;
+  }
+
+  async append(
+    topicName: string,
+    partitionId: number,
+    records: Buffer,
+    _options: { acks: Acks; timeoutMs: number },
+  ): Promise<{ baseOffset: number; logStartOffset: number }> {
+    const log = this.requireLeader(topicName, partitionId);
+    const baseOffset = this.endOffset(log);
+    const bytes = Buffer.from(records);
+    bytes.writeBigInt64BE(BigInt(baseOffset), 0);
+    log.push({ baseOffset, bytes });
+    for (const wake of [...this.appendWaiters]) wake();
+    return { baseOffset, logStartOffset: 0 };
+  }
+
+  async read(
+    topicName: string,
+    partitionId: number,
+    options: { offset: number; maxBytes: number },
+  ): Promise<PartitionRead> {
+    const log = this.requireLeader(topicName, partitionId);
+    const end = this.endOffset(log);
+    if (options.offset > end)
+      throw new KafkaError('OFFSET_OUT_OF_RANGE', `offset ${options.offset} is outside [0, ${end}]`);
+    const batches = log.filter((batch) => batch.baseOffset + lastOffsetDelta(batch.bytes) >= options.offset);
+    return {
+      records: Buffer.concat(batches.map((batch) => batch.bytes)),
+      highWatermark: end,
+      logStartOffset: 0,
+    };
+  }
+
+  waitForRecords(topicName: string, partitionId: number, offset: number, timeoutMs: number): Promise<void> {
+    this.waits.push(timeoutMs);
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.appendWaiters.delete(check);
+        resolve();
+      };
+      const check = () => {
+        if (this.endOffset(this.log(topicName, partitionId)) > offset) done();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.appendWaiters.add(check);
+      check();
+    });
+  }
+
+  offsets(
+    topicName: string,
+    partitionId: number,
+  ): { logStartOffset: number; highWatermark: number; leaderEpoch: number } {
+    return {
+      logStartOffset: 0,
+      highWatermark: this.endOffset(this.requireLeader(topicName, partitionId)),
+      leaderEpoch: 0,
+    };
+  }
+
+  /** Every batch here is of leader epoch 0: epoch 0 ends at the log end, later ones are unknown. */
+  epochEnd(
+    topicName: string,
+    partitionId: number,
+    _current: number,
+    leaderEpoch: number,
+  ): { leaderEpoch: number; endOffset: number } {
+    const end = this.endOffset(this.requireLeader(topicName, partitionId));
+    return leaderEpoch === 0 ? { leaderEpoch: 0, endOffset: end } : { leaderEpoch: -1, endOffset: -1 };
+  }
+
+  async offsetForTimestamp(): Promise<{ offset: number; timestamp: number } | null> {
+    return null;
+  }
+
+  private requireLeader(topicName: string, partitionId: number): StoredBatch[] {
+    const partition = topicByName(this.node.image(), topicName)?.partitions.get(partitionId as PartitionId);
+    if (partition === undefined)
+      throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `no partition ${topicName}-${partitionId}`);
+    if (partition.leader !== this.node.nodeId)
+      throw new KafkaError('NOT_LEADER_OR_FOLLOWER', `not the leader of ${topicName}-${partitionId}`);
+    return this.log(topicName, partitionId);
+  }
+
+  private log(topicName: string, partitionId: number): StoredBatch[] {
+    const key = `${topicName}-${partitionId}`;
+    let log = this.logs.get(key);
+    if (log === undefined) {
+      log = [];
+      this.logs.set(key, log);
+    }
+    return log;
+  }
+
+  private endOffset(log: readonly StoredBatch[]): number {
+    const last = log.at(-1);
+    return last === undefined ? 0 : last.baseOffset + lastOffsetDelta(last.bytes) + 1;
+  }
+}
+
+function lastOffsetDelta(batch: Buffer): number {
+  return batch.readInt32BE(LAST_OFFSET_DELTA_AT);
+}
+
+export interface FakeBroker extends KafkaBroker {
+  readonly node: FakeNode;
+  readonly partitions: FakePartitions;
+}
+
+/** Broker 1 of the fake cluster; clients reach brokers at their CLIENT endpoints. */
+export function fakeBroker(options: { autoCreateTopics?: boolean } = {}): FakeBroker {
+  const node = new FakeNode();
+  return {
+    node,
+    clusterId: node.clusterId,
+    nodeId: node.nodeId,
+    listenerName: 'CLIENT',
+    image: () => node.image(),
+    admin: node,
+    partitions: new FakePartitions(node),
+    autoCreateTopics: options.autoCreateTopics ?? true,
+  };
+}
+
+/** One v2 batch of `values` (no keys), as a producer sends it. */
+export function batchOf(...values: string[]): Buffer {
+  return buildRecordBatch({
+    records: values.map((value, index) => ({
+      timestamp: 1_700_000_000_000 + index,
+      key: null,
+      value: Buffer.from(value),
+      headers: [],
+    })),
+  });
+}
