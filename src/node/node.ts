@@ -357,6 +357,7 @@ export class KraftNode {
                 catchUp: (timeoutMs) => admin.catchUp(timeoutMs),
               }),
               autoCreateTopics: config.autoCreateTopicsEnable,
+              initProducerId: () => data.initProducerId(),
             }),
             frameBytesMax: config.socketRequestMaxBytes,
             observer: metrics.kafka,

@@ -144,6 +144,7 @@ export interface FakeBroker extends KafkaBroker {
 /** Broker 1 of the fake cluster; clients reach brokers at their CLIENT endpoints. */
 export function fakeBroker(options: { autoCreateTopics?: boolean } = {}): FakeBroker {
   const node = new FakeNode();
+  let nextProducerId = 1000;
   return {
     node,
     clusterId: node.clusterId,
@@ -153,6 +154,7 @@ export function fakeBroker(options: { autoCreateTopics?: boolean } = {}): FakeBr
     admin: node,
     partitions: new FakePartitions(node),
     autoCreateTopics: options.autoCreateTopics ?? true,
+    initProducerId: async () => ({ producerId: nextProducerId++, producerEpoch: 0 }),
   };
 }
 

@@ -5,6 +5,7 @@ import { KafkaErrors } from '../../src/common/kafka-errors.ts';
 import { FETCH_WAIT_MS_MAX } from '../../src/kafka/handlers/fetch.ts';
 import { kafkaApis } from '../../src/kafka/handlers/index.ts';
 import { ADVERTISED_VERSIONS, KAFKA_APIS } from '../../src/kafka/protocol/api-keys.ts';
+import { defaultApiVersionsRequest } from '../../src/kafka/protocol/generated/api-versions-request.ts';
 import {
   apiVersionsApi,
   createPartitionsApi,
@@ -12,16 +13,17 @@ import {
   deleteTopicsApi,
   describeClusterApi,
   fetchApi,
+  initProducerIdApi,
   listOffsetsApi,
   metadataApi,
   offsetForLeaderEpochApi,
   produceApi,
 } from '../../src/kafka/protocol/generated/apis.ts';
+import { defaultCreatePartitionsRequest } from '../../src/kafka/protocol/generated/create-partitions-request.ts';
 import {
   defaultCreatableTopic,
   defaultCreateTopicsRequest,
 } from '../../src/kafka/protocol/generated/create-topics-request.ts';
-import { defaultCreatePartitionsRequest } from '../../src/kafka/protocol/generated/create-partitions-request.ts';
 import { defaultDeleteTopicsRequest } from '../../src/kafka/protocol/generated/delete-topics-request.ts';
 import { defaultDescribeClusterRequest } from '../../src/kafka/protocol/generated/describe-cluster-request.ts';
 import {
@@ -29,6 +31,7 @@ import {
   defaultFetchRequest,
   type FetchRequest,
 } from '../../src/kafka/protocol/generated/fetch-request.ts';
+import { defaultInitProducerIdRequest } from '../../src/kafka/protocol/generated/init-producer-id-request.ts';
 import {
   defaultListOffsetsPartition,
   defaultListOffsetsRequest,
@@ -41,7 +44,6 @@ import {
   defaultProduceRequest,
   type ProduceRequest,
 } from '../../src/kafka/protocol/generated/produce-request.ts';
-import { defaultApiVersionsRequest } from '../../src/kafka/protocol/generated/api-versions-request.ts';
 import { RequestDispatcher } from '../../src/kafka/server/request-dispatch.ts';
 import { topicByName } from '../../src/metadata/queries.ts';
 import { answer, exchange } from './exchange.ts';
@@ -192,6 +194,27 @@ describe('every advertised API, at every advertised version', () => {
       expect(response.brokers.map((each) => each.brokerId)).toEqual([1, 2, 3]);
       expect(response.clusterId).toBe(broker.clusterId);
     }
+    const ids = new Set<bigint>();
+    for (const version of range('InitProducerId')) {
+      const response = await answer(dispatcher, initProducerIdApi, version, {
+        ...defaultInitProducerIdRequest(),
+        transactionalId: null,
+      });
+      expect(response.errorCode, `InitProducerId v${version}`).toBe(0);
+      expect(response.producerEpoch).toBe(0);
+      ids.add(response.producerId);
+    }
+    expect(ids.size).toBe(range('InitProducerId').length);
+  });
+});
+
+describe('InitProducerId', () => {
+  it('refuses a transactional id (transactions are not served): INVALID_REQUEST', async () => {
+    const response = await answer(dispatcher, initProducerIdApi, 4, {
+      ...defaultInitProducerIdRequest(),
+      transactionalId: 'tx-1',
+    });
+    expect(response.errorCode).toBe(KafkaErrors.INVALID_REQUEST.code);
   });
 });
 

@@ -85,6 +85,7 @@ describe('RequestDispatcher', () => {
         [20, [0, 6]],
         [37, [0, 3]],
         [60, [0, 1]],
+        [22, [0, 5]],
       ]),
     );
     expect(response.apiKeys).toHaveLength(ADVERTISED_VERSIONS.size);

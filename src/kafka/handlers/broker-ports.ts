@@ -77,4 +77,6 @@ export interface KafkaBroker {
   readonly partitions: LocalPartitions;
   /** auto.create.topics.enable: Metadata creates a topic a client asks for and may create. */
   readonly autoCreateTopics: boolean;
+  /** A new idempotent producer's id and epoch (0); NOT_COORDINATOR on a node that is not a broker. */
+  initProducerId(): Promise<{ readonly producerId: number; readonly producerEpoch: number }>;
 }

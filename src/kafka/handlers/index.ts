@@ -8,6 +8,7 @@ import { createTopicsHandler } from './create-topics.ts';
 import { deleteTopicsHandler } from './delete-topics.ts';
 import { describeClusterHandler } from './describe-cluster.ts';
 import { fetchHandler } from './fetch.ts';
+import { initProducerIdHandler } from './init-producer-id.ts';
 import { listOffsetsHandler } from './list-offsets.ts';
 import { metadataHandler } from './metadata.ts';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.ts';
@@ -25,5 +26,6 @@ export function kafkaApis(broker: KafkaBroker): ServedApi[] {
     servedApi(deleteTopicsHandler(broker)),
     servedApi(createPartitionsHandler(broker)),
     servedApi(describeClusterHandler(broker)),
+    servedApi(initProducerIdHandler(broker)),
   ];
 }

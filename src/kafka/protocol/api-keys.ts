@@ -47,6 +47,7 @@ export const ADVERTISED_VERSIONS: ReadonlyMap<string, VersionRange> = new Map([
   ['DeleteTopics', { lowest: 0, highest: 6 }],
   ['CreatePartitions', { lowest: 0, highest: 3 }],
   ['DescribeCluster', { lowest: 0, highest: 1 }],
+  ['InitProducerId', { lowest: 0, highest: 5 }],
 ]);
 
 export const KAFKA_APIS: readonly KafkaApi[] = generatedApis.map((codec) => ({
