@@ -58,6 +58,17 @@ if (existsSync(clusterFcFile)) {
   failed++;
 }
 
+const bitRotFile = join(folder, 'sim-cluster-bit-rot.json');
+if (existsSync(bitRotFile)) {
+  const sim = JSON.parse(readFileSync(bitRotFile, 'utf8')) as { passed: number; failed: number };
+  console.log(`whole-cluster simulation seeds with bit rot: ${sim.passed} passed, ${sim.failed} failed`);
+  passed += sim.passed;
+  failed += sim.failed;
+} else {
+  console.log('whole-cluster simulation with bit rot: no result file');
+  failed++;
+}
+
 // The real-process nemesis: its checks count as tests.
 const chaosFile = join(folder, 'chaos.json');
 if (existsSync(chaosFile)) {
