@@ -5,7 +5,10 @@ import { Prng } from '../sim/prng.ts';
 import { MS } from '../sim/scheduler.ts';
 import type { AlterPartitionRequest } from '../../src/replication/replica-manager.ts';
 import type { SimCluster } from './cluster.ts';
+import { partitionForGroup } from '../../src/groups/group-partition.ts';
+import { OFFSETS_TOPIC } from '../../src/node/group-service.ts';
 import { DATA_PARTITIONS, DATA_TOPIC } from './data-workload.ts';
+import { GROUP_ID } from './group-workload.ts';
 import { bridge, dropKinds, isolate, type LinkRule, oneWay, split } from './link-rules.ts';
 
 /** The kinds of fault the safety phase draws from, with their weights. */
@@ -291,6 +294,7 @@ export const DATA_FAULT_KINDS = [
   'leader-moves-twice',
   'slow-disks-then-crash-all',
   'isr-expansion-unanswered',
+  'coordinator-moves-twice',
 ] as const;
 export type DataFaultKind = (typeof DATA_FAULT_KINDS)[number];
 
@@ -311,6 +315,13 @@ export type DataFaultKind = (typeof DATA_FAULT_KINDS)[number];
  *   metadata, so the AlterPartition that adds F back commits without L learning it; then F's fetches
  *   are lost, and a while after L's AlterPartition timed out L loses power. F is in the controller's ISR
  *   and may lead next: safe only if L kept counting F (its maximal ISR) although the outcome was unknown.
+ * - `coordinator-moves-twice`: the group's coordinator moves twice while commits are in flight. One
+ *   follower F of the group's `__consumer_offsets` partition loses its fetches, so the commits appended
+ *   from then on reach the leader L and the other follower but not F, and the high watermark stops below
+ *   them (F stays in the ISR for replica.lag.time.max.ms); within that time L is shut down (the other
+ *   follower coordinates next, its log ending with those commits), and a while after a node's image
+ *   shows the new coordinator, it is shut down too: F, still in the ISR, leads without the commits. Safe
+ *   only if the second coordinator served none of them (its load waits for the high watermark).
  */
 export function scheduleDataFaults(cluster: SimCluster, random: Prng, endUs: number): void {
   if (random.chance(0.5)) return;
@@ -351,6 +362,10 @@ function startDataFault(cluster: SimCluster, random: Prng, kind: DataFaultKind):
         if (world.scheduler.now() < deadlineUs) world.scheduler.after(2 * MS, () => watch(deadlineUs));
       };
       watch(world.scheduler.now() + durationUs);
+      return;
+    }
+    case 'coordinator-moves-twice': {
+      coordinatorMovesTwice(cluster, random, durationUs);
       return;
     }
     case 'isr-expansion-unanswered': {
@@ -444,10 +459,59 @@ function startDataFault(cluster: SimCluster, random: Prng, kind: DataFaultKind):
   }
 }
 
-/** The leader of `data`-`partition` in the newest image of a running node (as a client would learn it). */
+/** See scheduleDataFaults. */
+function coordinatorMovesTwice(cluster: SimCluster, random: Prng, durationUs: number): void {
+  const { world, config } = cluster;
+  const partition = partitionForGroup(GROUP_ID, config.groups.offsetsTopicPartitions);
+  const first = dataLeader(cluster, partition, OFFSETS_TOPIC);
+  if (first === null) return;
+  const followers = first.isr.filter((replica) => replica !== first.leader);
+  // The follower left behind must be a third replica, in the ISR, that can lead after the second.
+  if (followers.length < 2) return;
+  const behind = random.pick(followers);
+  const where = `${OFFSETS_TOPIC}-${partition}`;
+  const lost = world.network.addRules([
+    { from: new Set([behind]), to: null, kinds: new Set(['fetch']), direction: 'both' },
+  ]);
+  world.note(`fault: node ${behind}'s fetches lost (a follower of ${where}, led by ${first.leader})`);
+  // Until the second coordinator has gone (or no second one came): the follower left behind must not
+  // catch up from it meanwhile.
+  let healed = false;
+  const heal = () => {
+    if (healed) return;
+    healed = true;
+    world.network.heal(lost);
+    world.note(`healed: node ${behind}'s fetches lost`);
+  };
+  // Shorter than replica.lag.time.max.ms: the follower left behind is still in the ISR.
+  const lagMs = config.data.lagTimeMaxMs;
+  const commitsUs = random.between(100, lagMs - 300) * MS;
+  const servesUs = random.between(100, lagMs - 200) * MS;
+  world.scheduler.after(commitsUs, () => {
+    world.note(`fault: ${where}'s leader (the group coordinator) ${first.leader} shut down`);
+    terminate(cluster, first.leader, durationUs);
+    const watch = (deadlineUs: number) => {
+      const now = dataLeader(cluster, partition, OFFSETS_TOPIC);
+      if (now !== null && now.leaderEpoch > first.leaderEpoch && now.leader !== first.leader) {
+        world.scheduler.after(servesUs, () => {
+          world.note(`fault: ${where}'s next leader (the group coordinator) ${now.leader} shut down`);
+          terminate(cluster, now.leader, durationUs);
+          world.scheduler.after(durationUs, heal);
+        });
+        return;
+      }
+      if (world.scheduler.now() < deadlineUs) world.scheduler.after(2 * MS, () => watch(deadlineUs));
+      else heal();
+    };
+    watch(world.scheduler.now() + durationUs);
+  });
+}
+
+/** The leader of `topic`-`partition` in the newest image of a running node (as a client would learn it). */
 function dataLeader(
   cluster: SimCluster,
   partition: number,
+  topic = DATA_TOPIC,
 ): {
   topicId: string;
   leader: NodeId;
@@ -461,7 +525,7 @@ function dataLeader(
     const image = server.image();
     if (image !== null && (newest === null || image.offset > newest.offset)) newest = image;
   }
-  const topicId = newest?.topicIdsByName.get(DATA_TOPIC);
+  const topicId = newest?.topicIdsByName.get(topic);
   const registration =
     topicId === undefined ? undefined : newest?.topics.get(topicId)?.partitions.get(partition as never);
   if (topicId === undefined || registration === undefined || registration.leader === NO_LEADER) return null;
