@@ -79,8 +79,8 @@ export function clusterConfig(topology: Topology): ClusterConfig {
       produceTimeoutMs: 1_500,
     },
     groups: {
-      offsetsTopicPartitions: 3,
-      requestTimeoutMs: 3_000,
+      offsetsTopicPartitions: 1,
+      requestTimeoutMs: 1_000,
       sessionTimeoutMs: 2_000,
       minSessionTimeoutMs: 500,
       maxSessionTimeoutMs: 30_000,

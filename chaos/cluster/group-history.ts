@@ -99,7 +99,7 @@ export class GroupHistory {
       if (explainedAfterUs >= fact.invokedUs) continue;
       throw new Violation(
         'committed-offsets-monotonic',
-        `partition ${partition}: ${what}, after the ${fact.what} showed ${fact.offset}, and no commit of ${offset} may have landed in between`,
+        `partition ${partition}: ${what}, after the ${fact.what}, and no commit of ${offset} may have landed in between`,
       );
     }
     this.addFact(partition, { offset, invokedUs, completedUs, what });

@@ -18,8 +18,11 @@ export const GROUP_ID = 'sim-group';
 /** The group clients' address on the network: outside the cluster, never faulty themselves. */
 const GROUP_CLIENT_ID = 300 as NodeId;
 const CONSUMERS = 2;
-/** Beyond the group request timeout, how long a client waits for the node's answer. */
-const CLIENT_EXTRA_MS = 1_000;
+/** A consumer heartbeats when it has not for this long (a third of its session, as Kafka's clients). */
+const HEARTBEAT_INTERVAL_MS = 600;
+const OBSERVER_FETCHES_IN_FLIGHT_MAX = 2;
+/** How long a client waits for a node's answer (the node's GroupService may go on retrying). */
+const CLIENT_TIMEOUT_MS = 1_500;
 
 /** A failed group request whose reason is not a KafkaError (no answer, refused, a non-200 status). */
 class GroupClientError extends Error {
@@ -31,6 +34,8 @@ interface Consumer {
   readonly name: string;
   home: NodeId;
   membership: GroupMembership | null;
+  /** When (simulated ms) the coordinator last renewed its session. */
+  renewedMs: number;
   /** The next offset to read, per assigned partition that has one (from the committed offset). */
   readonly positions: Map<number, number>;
 }
@@ -66,6 +71,7 @@ export class GroupWorkload {
         name: `consumer-${i}`,
         home: random.pick(cluster.config.servers),
         membership: null,
+        renewedMs: 0,
         positions: new Map(),
       });
     }
@@ -85,13 +91,22 @@ export class GroupWorkload {
     };
     for (const consumer of this.consumers) {
       loop(
-        () => this.random.between(20, 120),
+        () => this.random.between(40, 200),
         () => this.step(consumer),
       );
     }
+    // The observer does not wait for an answer before its next fetch (one node that does not answer
+    // must not hide what the others show meanwhile), up to a few fetches in flight.
+    let inFlight = 0;
     loop(
-      () => this.random.between(100, 400),
-      () => this.observe(this.random.pick(this.cluster.config.servers)).then(() => undefined),
+      () => this.random.between(200, 500),
+      async () => {
+        if (inFlight >= OBSERVER_FETCHES_IN_FLIGHT_MAX) return;
+        inFlight++;
+        void this.observe(this.random.pick(this.cluster.config.servers))
+          .finally(() => inFlight--)
+          .catch(fail);
+      },
     );
   }
 
@@ -122,9 +137,10 @@ export class GroupWorkload {
     try {
       await this.stepOnce(consumer);
     } catch (error) {
-      if (isKafkaError(error, 'UNKNOWN_MEMBER_ID') || isKafkaError(error, 'ILLEGAL_GENERATION')) {
-        consumer.membership = null;
-      } else if (!(error instanceof GroupClientError || isKafkaError(error))) throw error;
+      if (isKafkaError(error, 'UNKNOWN_MEMBER_ID')) consumer.membership = null;
+      // A rebalance this member has not heard of yet: its next step heartbeats (the new assignment).
+      else if (isKafkaError(error, 'ILLEGAL_GENERATION')) consumer.renewedMs = Number.NEGATIVE_INFINITY;
+      else if (!(error instanceof GroupClientError || isKafkaError(error))) throw error;
       // A client whose node is down makes a new instance on another (the old member expires).
       if (!this.cluster.server(consumer.home).alive) {
         consumer.home = this.random.pick(this.cluster.config.servers);
@@ -136,18 +152,26 @@ export class GroupWorkload {
   private async stepOnce(consumer: Consumer): Promise<void> {
     const { groups } = this.cluster.config;
     const previous = consumer.membership;
-    consumer.membership =
-      previous === null
-        ? await this.call(consumer.home, 'join', {
-            groupId: GROUP_ID,
-            memberId: null,
-            clientId: consumer.name,
-            host: 'sim',
-            topics: [DATA_TOPIC],
-            sessionTimeoutMs: groups.sessionTimeoutMs,
-          })
-        : await this.call(consumer.home, 'heartbeat', { groupId: GROUP_ID, memberId: previous.memberId });
+    const nowMs = () => this.cluster.world.nowMs();
+    if (previous === null) {
+      consumer.membership = await this.call(consumer.home, 'join', {
+        groupId: GROUP_ID,
+        memberId: null,
+        clientId: consumer.name,
+        host: 'sim',
+        topics: [DATA_TOPIC],
+        sessionTimeoutMs: groups.sessionTimeoutMs,
+      });
+      consumer.renewedMs = nowMs();
+    } else if (nowMs() - consumer.renewedMs >= HEARTBEAT_INTERVAL_MS) {
+      consumer.membership = await this.call(consumer.home, 'heartbeat', {
+        groupId: GROUP_ID,
+        memberId: previous.memberId,
+      });
+      consumer.renewedMs = nowMs();
+    }
     const membership = consumer.membership;
+    if (membership === null) return;
     // A new generation: positions start again from the committed offsets (as a rebalance does).
     if (previous === null || previous.generation !== membership.generation) consumer.positions.clear();
     const assigned = membership.assignment.filter(({ topic }) => topic === DATA_TOPIC);
@@ -208,7 +232,7 @@ export class GroupWorkload {
         node,
         'group-client',
         { operation, body: encodeGroupRequest(operation, request) },
-        this.cluster.config.groups.requestTimeoutMs + CLIENT_EXTRA_MS,
+        CLIENT_TIMEOUT_MS,
       );
     } catch (error) {
       throw new GroupClientError(`${operation} through node ${node}: ${(error as Error).message}`);

@@ -15,6 +15,7 @@ import {
   scheduleDiskFaults,
   scheduleExplicitFaults,
   scheduleFaults,
+  scheduleGroupFaults,
 } from './faults.ts';
 import { GroupWorkload } from './group-workload.ts';
 import { livenessGap } from './liveness.ts';
@@ -50,7 +51,7 @@ export interface ClusterRunOptions {
   readonly bug?: ClusterBug;
   /** Replaces the world variant (a candidate fix); `bug` wins when both are given. */
   readonly variant?: ClusterVariant;
-  /** An explicit fault schedule (fast-check mode) instead of the seed's three fault streams. */
+  /** An explicit fault schedule (fast-check mode) instead of the seed's four fault streams. */
   readonly faults?: readonly ExplicitFault[];
 }
 
@@ -83,6 +84,7 @@ export async function runClusterSeed(
       scheduleFaults(cluster, world.root.fork('faults'), faultEndUs);
       scheduleDiskFaults(cluster, world.root.fork('disk-faults'), faultEndUs);
       scheduleDataFaults(cluster, world.root.fork('data-faults'), faultEndUs);
+      scheduleGroupFaults(cluster, world.root.fork('group-faults'), faultEndUs);
     }
     const admin = scheduleAdminWorkload(cluster, world.root.fork('admin'), faultEndUs);
     const data = new DataWorkload(cluster, world.root.fork('data'));
