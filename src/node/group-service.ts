@@ -46,6 +46,8 @@ const RETRIABLE: ReadonlySet<KafkaErrorName> = new Set([
 ]);
 const RETRY_BACKOFF_MS = 50;
 const FORWARD_EXTRA_MS = 5_000;
+/** How long the read barrier of fetchOffsets may take (DataService's offsets wait as long). */
+const READ_BARRIER_TIMEOUT_MS = 1_000;
 /** The retry backoff is never cut short. */
 const NEVER = new AbortController().signal;
 
@@ -135,7 +137,27 @@ export class GroupService implements GroupApi {
     await this.route(request.groupId, 'commit', request);
   }
 
-  fetchOffsets(request: GroupOperations['fetch-offsets']['request']): Promise<CommittedOffset[]> {
+  /**
+   * Behind a read barrier, as DataService's end offsets: this node first catches up with the metadata
+   * committed at the controller, so that it routes to the coordinator of the current leader epoch. A
+   * node cut off from the controller may still see itself (or another deposed broker) leading the
+   * group's partition; that coordinator's cache misses the commits its successor acknowledged, and its
+   * answer would take the committed offset back (the whole-cluster simulation's seed 370).
+   */
+  async fetchOffsets(request: GroupOperations['fetch-offsets']['request']): Promise<CommittedOffset[]> {
+    if (request.groupId === '') throw new KafkaError('INVALID_GROUP_ID', 'The group id must not be empty.');
+    // A node that has not caught up since its start says so first (the image throws).
+    this.options.image();
+    try {
+      await this.options.admin.catchUp(Math.min(READ_BARRIER_TIMEOUT_MS, this.options.requestTimeoutMs));
+    } catch (error) {
+      throw new KafkaError(
+        'COORDINATOR_NOT_AVAILABLE',
+        `The committed offsets of group ${request.groupId} need this node to catch up with the metadata ` +
+          `quorum first, and it could not: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+    }
     return this.route(request.groupId, 'fetch-offsets', request);
   }
 
