@@ -38,12 +38,13 @@ interface Fact {
  *   commit) after any fact is a violation (the group and its topic are never deleted here).
  *
  *   A deposed ("zombie") coordinator: a broker that still believes it leads the group's partition
- *   (isolated from the controller, its image stale) answers fetches from its cache. Its cache holds only
- *   commits its partition's ISR had (the load waits for the high watermark; commits enter it once
- *   acknowledged with acks=all), but another coordinator may have acknowledged later commits meanwhile,
- *   so its answer can be older than an acknowledged commit. Such an answer fails this check: the product
- *   does not claim it cannot happen on purpose (end offsets have a read barrier for the same reason; the
- *   committed offsets have none), so a seed that shows it is a finding, not a checker error.
+ *   (isolated from the controller, its image stale) would answer fetches from its cache. Its cache holds
+ *   only commits its partition's ISR had (the load waits for the high watermark; commits enter it once
+ *   acknowledged with acks=all), but its successor may have acknowledged later commits meanwhile, so its
+ *   answer can be older than an acknowledged commit. The check does not excuse it: the product's
+ *   GroupService puts fetches of committed offsets behind a read barrier (it catches up with the
+ *   controller, then routes to the coordinator of the current leader epoch), as it does end offsets.
+ *   Seed 370 found it before that barrier existed.
  * - `committed-offset-exists`: every committed offset observed (fetched, or acknowledged) is at most
  *   the partition's final high watermark: it points at a record that exists, or at the log end.
  */
