@@ -82,12 +82,13 @@ describe('whole-cluster simulation', () => {
 
   /**
    * As `npm run chaos:sim -- --bug NAME --seeds 100`: some seed among the first hundred catches it.
-   * `isr-unknown-outcome-as-failed` shows only under `isr-expansion-unanswered`'s exact interleaving:
-   * since the group workload's traffic shifted the schedules, its first catches are seeds 164 and 183,
-   * so it is searched among 151..200.
+   * Two need an exact interleaving that the group workload's traffic moved past seed 100 (first catches
+   * since: 170 and 140), so they are searched among the next hundred: `isr-unknown-outcome-as-failed`
+   * (only under `isr-expansion-unanswered`) and `stale-epoch-fetch-served`.
    */
   const searched: Partial<Record<ClusterBug, readonly [number, number]>> = {
-    'isr-unknown-outcome-as-failed': [151, 200],
+    'isr-unknown-outcome-as-failed': [101, 200],
+    'stale-epoch-fetch-served': [101, 200],
   };
   for (const bug of Object.keys(CLUSTER_BUGS) as ClusterBug[]) {
     const [first, last] = searched[bug] ?? [1, 100];
