@@ -29,6 +29,16 @@ export interface ClusterConfig {
     /** How long a produce may wait for its acknowledgement (the client's request timeout). */
     readonly produceTimeoutMs: number;
   };
+  readonly groups: {
+    /** offsets.topic.num.partitions. */
+    readonly offsetsTopicPartitions: number;
+    /** How long a group request may wait for its coordinator (node.ts's GROUP_REQUEST_TIMEOUT_MS). */
+    readonly requestTimeoutMs: number;
+    /** The consumers' session timeout, within group.min/max.session.timeout.ms. */
+    readonly sessionTimeoutMs: number;
+    readonly minSessionTimeoutMs: number;
+    readonly maxSessionTimeoutMs: number;
+  };
   /** The safety phase: faults and workload. */
   readonly faultPhaseMs: number;
   /** After healing: the bound on the cluster becoming whole again. */
@@ -67,6 +77,13 @@ export function clusterConfig(topology: Topology): ClusterConfig {
       fetchBackoffMs: 100,
       minInsyncReplicas: 2,
       produceTimeoutMs: 1_500,
+    },
+    groups: {
+      offsetsTopicPartitions: 1,
+      requestTimeoutMs: 1_000,
+      sessionTimeoutMs: 2_000,
+      minSessionTimeoutMs: 500,
+      maxSessionTimeoutMs: 30_000,
     },
     faultPhaseMs: 12_000,
     livenessBoundMs: 20_000,

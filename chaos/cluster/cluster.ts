@@ -54,7 +54,8 @@ export class SimCluster implements ServerHooks {
       seed,
       network: config.network,
       eventsMax: config.eventsMax,
-      notDuplicated: ['produce'],
+      // A produce is never retried; a group request is one HTTP request (a duplicated join would add a member).
+      notDuplicated: ['produce', 'group', 'group-client'],
     });
     for (const id of config.servers) {
       const server = new SimServer({

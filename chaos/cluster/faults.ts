@@ -5,7 +5,10 @@ import { Prng } from '../sim/prng.ts';
 import { MS } from '../sim/scheduler.ts';
 import type { AlterPartitionRequest } from '../../src/replication/replica-manager.ts';
 import type { SimCluster } from './cluster.ts';
+import { partitionForGroup } from '../../src/groups/group-partition.ts';
+import { OFFSETS_TOPIC } from '../../src/node/group-service.ts';
 import { DATA_PARTITIONS, DATA_TOPIC } from './data-workload.ts';
+import { GROUP_ID } from './group-workload.ts';
 import { bridge, dropKinds, isolate, type LinkRule, oneWay, split } from './link-rules.ts';
 
 /** The kinds of fault the safety phase draws from, with their weights. */
@@ -70,7 +73,13 @@ function startDiskFault(cluster: SimCluster, random: Prng): void {
 export type ExplicitFault =
   | { readonly gapMs: number; readonly stream: 'main'; readonly kind: FaultKind; readonly seed: number }
   | { readonly gapMs: number; readonly stream: 'data'; readonly kind: DataFaultKind; readonly seed: number }
-  | { readonly gapMs: number; readonly stream: 'disk'; readonly seed: number };
+  | { readonly gapMs: number; readonly stream: 'disk'; readonly seed: number }
+  | {
+      readonly gapMs: number;
+      readonly stream: 'group';
+      readonly kind: GroupFaultKind;
+      readonly seed: number;
+    };
 
 /** Starts `faults` one after the other (instead of the three seeded streams); none after `endUs`. */
 export function scheduleExplicitFaults(
@@ -87,6 +96,7 @@ export function scheduleExplicitFaults(
       const random = new Prng(fault.seed);
       if (fault.stream === 'main') startFault(cluster, random, fault.kind);
       else if (fault.stream === 'data') startDataFault(cluster, random, fault.kind);
+      else if (fault.stream === 'group') startGroupFault(cluster, random, fault.kind);
       else startDiskFault(cluster, random);
     });
   }
@@ -447,10 +457,131 @@ function startDataFault(cluster: SimCluster, random: Prng, kind: DataFaultKind):
   }
 }
 
-/** The leader of `data`-`partition` in the newest image of a running node (as a client would learn it). */
+/** The compound faults aimed at the consumer groups' coordinators, on a stream of their own. */
+export const GROUP_FAULT_KINDS = ['coordinator-moves-twice'] as const;
+export type GroupFaultKind = (typeof GROUP_FAULT_KINDS)[number];
+
+/**
+ * Compound faults aimed at the group coordinators, on a stream of their own (so the other streams of a
+ * seed are unchanged), two per seed, at random moments of the safety phase:
+ *
+ * - `coordinator-moves-twice`: the group's coordinator moves twice while commits are in flight. One
+ *   follower F of the group's `__consumer_offsets` partition loses its fetches, so the commits appended
+ *   from then on reach the leader L and the other follower but not F, and the high watermark stops below
+ *   them (F stays in the ISR for replica.lag.time.max.ms); within that time L is shut down (the other
+ *   follower coordinates next, its log ending with those commits), and a while after a node's image
+ *   shows the new coordinator, it is shut down too: F, still in the ISR, leads without the commits. Safe
+ *   only if the second coordinator served none of them (its load waits for the high watermark).
+ */
+export function scheduleGroupFaults(cluster: SimCluster, random: Prng, endUs: number): void {
+  // Two: one in each half of the safety phase (a fault's preconditions often do not hold at once).
+  for (const [fromMs, toMs] of [
+    [1_500, 5_500],
+    [6_000, 10_000],
+  ] as const) {
+    const kind = random.pick(GROUP_FAULT_KINDS);
+    const atUs = random.between(fromMs, toMs) * MS;
+    const seed = random.nextUint32();
+    if (atUs < endUs)
+      cluster.world.scheduler.after(atUs, () => startGroupFault(cluster, new Prng(seed), kind));
+  }
+}
+
+function startGroupFault(cluster: SimCluster, random: Prng, kind: GroupFaultKind): void {
+  switch (kind) {
+    case 'coordinator-moves-twice':
+      coordinatorMovesTwice(cluster, random);
+      return;
+    default:
+      kind satisfies never;
+  }
+}
+
+function coordinatorMovesTwice(cluster: SimCluster, random: Prng): void {
+  const { world, config } = cluster;
+  const durationUs = random.between(300, 2_500) * MS;
+  const partition = partitionForGroup(GROUP_ID, config.groups.offsetsTopicPartitions);
+  // Drawn now, so that the draws do not depend on when the partition is ready.
+  const lagMs = config.data.lagTimeMaxMs;
+  const commitsUs = random.between(100, lagMs - 300) * MS;
+  const servesUs = random.between(100, lagMs - 200) * MS;
+  // Waits (a while) for a leader with two live followers in its ISR: the follower left behind must be
+  // a third replica, in the ISR, that can lead after the second. The controller elects the first live
+  // ISR member in replica order: the other follower is the one left behind, so that it leads third.
+  const deadlineUs = world.scheduler.now() + 3_000 * MS;
+  const ready = () => {
+    if (cluster.healed) return;
+    const found = dataLeader(cluster, partition, OFFSETS_TOPIC);
+    if (found !== null && found.replicas.length < 3) return;
+    const followers = found?.replicas.filter((id) => id !== found.leader && found.isr.includes(id)) ?? [];
+    const live = (id: NodeId) => cluster.server(id).alive && !cluster.terminating.has(id);
+    if (found !== null && followers.length >= 2 && live(found.leader) && followers.every(live)) {
+      leaveFollowerBehind(cluster, {
+        first: found,
+        partition,
+        behind: followers[1]!,
+        commitsUs,
+        servesUs,
+        durationUs,
+      });
+    } else if (world.scheduler.now() < deadlineUs) world.scheduler.after(20 * MS, ready);
+  };
+  ready();
+}
+
+function leaveFollowerBehind(
+  cluster: SimCluster,
+  options: {
+    readonly first: { readonly leader: NodeId; readonly leaderEpoch: number };
+    readonly partition: number;
+    readonly behind: NodeId;
+    readonly commitsUs: number;
+    readonly servesUs: number;
+    readonly durationUs: number;
+  },
+): void {
+  const { world } = cluster;
+  const { first, partition, behind, commitsUs, servesUs, durationUs } = options;
+  const where = `${OFFSETS_TOPIC}-${partition}`;
+  const lost = world.network.addRules([
+    { from: new Set([behind]), to: null, kinds: new Set(['fetch']), direction: 'both' },
+  ]);
+  world.note(`fault: node ${behind}'s fetches lost (a follower of ${where}, led by ${first.leader})`);
+  // Until the second coordinator has gone (or no second one came): the follower left behind must not
+  // catch up from it meanwhile.
+  let healed = false;
+  const heal = () => {
+    if (healed) return;
+    healed = true;
+    world.network.heal(lost);
+    world.note(`healed: node ${behind}'s fetches lost`);
+  };
+  // Both shorter than replica.lag.time.max.ms: the follower left behind is still in the ISR.
+  world.scheduler.after(commitsUs, () => {
+    world.note(`fault: ${where}'s leader (the group coordinator) ${first.leader} shut down`);
+    terminate(cluster, first.leader, durationUs);
+    const watch = (deadlineUs: number) => {
+      const now = dataLeader(cluster, partition, OFFSETS_TOPIC);
+      if (now !== null && now.leaderEpoch > first.leaderEpoch && now.leader !== first.leader) {
+        world.scheduler.after(servesUs, () => {
+          world.note(`fault: ${where}'s next leader (the group coordinator) ${now.leader} shut down`);
+          terminate(cluster, now.leader, durationUs);
+          world.scheduler.after(durationUs, heal);
+        });
+        return;
+      }
+      if (world.scheduler.now() < deadlineUs) world.scheduler.after(2 * MS, () => watch(deadlineUs));
+      else heal();
+    };
+    watch(world.scheduler.now() + durationUs);
+  });
+}
+
+/** The leader of `topic`-`partition` in the newest image of a running node (as a client would learn it). */
 function dataLeader(
   cluster: SimCluster,
   partition: number,
+  topic = DATA_TOPIC,
 ): {
   topicId: string;
   leader: NodeId;
@@ -464,7 +595,7 @@ function dataLeader(
     const image = server.image();
     if (image !== null && (newest === null || image.offset > newest.offset)) newest = image;
   }
-  const topicId = newest?.topicIdsByName.get(DATA_TOPIC);
+  const topicId = newest?.topicIdsByName.get(topic);
   const registration =
     topicId === undefined ? undefined : newest?.topics.get(topicId)?.partitions.get(partition as never);
   if (topicId === undefined || registration === undefined || registration.leader === NO_LEADER) return null;

@@ -31,6 +31,11 @@ export interface ClusterVariant extends RaftVariant {
    */
   readonly publishBeforeCatchUp: boolean;
   /**
+   * A new group coordinator serves the __consumer_offsets partition it replayed at once, without waiting
+   * for the high watermark to reach the end of what it replayed (sim-groups.ts: the storage it is given).
+   */
+  readonly coordinatorLoadsPastHighWatermark: boolean;
+  /**
    * Replaces a method of a product class for the run; returns what puts it back. Only where the product
    * offers no seam (see each bug): a run in a worker thread, one at a time, so nothing else sees it.
    */
@@ -44,6 +49,7 @@ export const CORRECT_CLUSTER: ClusterVariant = {
   fsyncLies: false,
   acksAllAsOne: false,
   publishBeforeCatchUp: false,
+  coordinatorLoadsPastHighWatermark: false,
   patch: null,
 };
 
@@ -308,6 +314,8 @@ export const CLUSTER_BUGS = {
   'stale-epoch-fetch-served': { ...CORRECT_CLUSTER, patch: staleEpochFetchServed },
   /** Reads and end offsets answered before the new leader's high watermark reached its epoch start. */
   'end-offset-before-epoch-start': { ...CORRECT_CLUSTER, patch: endOffsetBeforeEpochStart },
+  /** A new group coordinator loads its __consumer_offsets partition past the high watermark and serves it. */
+  'coordinator-loads-past-hw': { ...CORRECT_CLUSTER, coordinatorLoadsPastHighWatermark: true },
 } as const satisfies Record<string, ClusterVariant>;
 
 export type ClusterBug = keyof typeof CLUSTER_BUGS;

@@ -25,9 +25,23 @@ export interface ReadResponse {
   readonly logStartOffset: number;
 }
 
+/** A consumer group request in the product's group RPC encoding (src/node/group-rpc.ts). */
+export interface GroupRpcRequest {
+  readonly operation: string;
+  readonly body: Uint8Array;
+}
+
+/** Its answer as answerGroupRequest gives it: the HTTP status, and an encoded result or a reason. */
+export interface GroupRpcResponse {
+  readonly status: number;
+  readonly body: Uint8Array | string;
+}
+
 /**
  * What travels between simulated processes: Raft messages (one way), controller RPCs, replica fetches
- * (the product's protobuf encoding, as on the wire) and clients' produces and reads.
+ * (the product's protobuf encoding, as on the wire), clients' produces and reads, and group requests:
+ * a consumer's to a node's GroupService (`group-client`, what the REST v2 consumer path calls), and
+ * that service's forward to the group's coordinator (`group`, the internal group route).
  */
 export type ClusterProtocol = {
   raft: { request: Message; response: never };
@@ -35,4 +49,6 @@ export type ClusterProtocol = {
   fetch: { request: Uint8Array; response: Uint8Array };
   produce: { request: ProduceRequest; response: { readonly lastOffset: number } };
   read: { request: ReadRequest; response: ReadResponse };
+  group: { request: GroupRpcRequest; response: GroupRpcResponse };
+  'group-client': { request: GroupRpcRequest; response: GroupRpcResponse };
 };

@@ -16,7 +16,9 @@ import {
   scheduleDiskFaults,
   scheduleExplicitFaults,
   scheduleFaults,
+  scheduleGroupFaults,
 } from './faults.ts';
+import { GroupWorkload } from './group-workload.ts';
 import { livenessGap } from './liveness.ts';
 import { CLUSTER_BUGS, type ClusterBug, type ClusterVariant, CORRECT_CLUSTER } from './planted-bugs.ts';
 import { checkReplicaLogs } from './replica-logs.ts';
@@ -32,6 +34,12 @@ export interface ClusterRunStats {
   readonly admin: AdminStats;
   /** Values sent, acknowledged, and records read by the data clients. */
   readonly data: { readonly sent: number; readonly acknowledged: number; readonly read: number };
+  /** Group commits acknowledged and with unknown outcome, and fetches of committed offsets answered. */
+  readonly groups: {
+    readonly commitsAcknowledged: number;
+    readonly commitsUnknown: number;
+    readonly fetches: number;
+  };
   readonly messages: number;
   /** The trace digest: two runs of one seed must print the same. */
   readonly digest: string;
@@ -44,7 +52,7 @@ export interface ClusterRunOptions {
   readonly bug?: ClusterBug;
   /** Replaces the world variant (a candidate fix); `bug` wins when both are given. */
   readonly variant?: ClusterVariant;
-  /** An explicit fault schedule (fast-check mode) instead of the seed's three fault streams. */
+  /** An explicit fault schedule (fast-check mode) instead of the seed's four fault streams. */
   readonly faults?: readonly ExplicitFault[];
   /** Adds the bit-rot stream (bit-rot.ts): off by default, so that seeds keep their schedules. */
   readonly bitRot?: boolean;
@@ -79,11 +87,14 @@ export async function runClusterSeed(
       scheduleFaults(cluster, world.root.fork('faults'), faultEndUs);
       scheduleDiskFaults(cluster, world.root.fork('disk-faults'), faultEndUs);
       scheduleDataFaults(cluster, world.root.fork('data-faults'), faultEndUs);
+      scheduleGroupFaults(cluster, world.root.fork('group-faults'), faultEndUs);
     }
     if (options.bitRot === true) scheduleBitRot(cluster, world.root.fork('bit-rot'), faultEndUs);
     const admin = scheduleAdminWorkload(cluster, world.root.fork('admin'), faultEndUs);
     const data = new DataWorkload(cluster, world.root.fork('data'));
     data.schedule(faultEndUs);
+    const groups = new GroupWorkload(cluster, world.root.fork('groups'), data);
+    groups.schedule(faultEndUs);
     await world.runUntil(faultEndUs, () => {});
     healEverything(cluster);
     const healedMs = world.nowMs();
@@ -92,7 +103,8 @@ export async function runClusterSeed(
       (server) => server.restarts + (cluster.terminating.has(server.id) ? 1 : 0),
     );
     const wholeMs = await checkLiveness(cluster);
-    await checkData(cluster, data);
+    const highWatermarks = await checkData(cluster, data);
+    await checkGroups(cluster, groups, highWatermarks);
     const restarted = [...cluster.servers.values()].filter(
       (server, i) => server.restarts > restartsAllowed[i]! + (cluster.damageStops.get(server.id) ?? 0),
     );
@@ -111,6 +123,11 @@ export async function runClusterSeed(
         sent: data.history.sent,
         acknowledged: data.history.acknowledged.length,
         read: data.history.reads.length,
+      },
+      groups: {
+        commitsAcknowledged: groups.history.commitsAcknowledged,
+        commitsUnknown: groups.history.commitsUnknown,
+        fetches: groups.history.fetches,
       },
       messages: world.network.stats.sent,
       digest: world.trace.digest(),
@@ -198,9 +215,10 @@ async function within<T>(
 /**
  * The data plane after healing: an acks=all produce to every partition succeeds within the bound (the
  * producer asks again, as a user would, after each failure), then each partition is read from offset
- * 0 to its high watermark through its leader, and the history is checked against it.
+ * 0 to its high watermark through its leader, and the history is checked against it. Returns each
+ * partition's final high watermark.
  */
-async function checkData(cluster: SimCluster, data: DataWorkload): Promise<void> {
+async function checkData(cluster: SimCluster, data: DataWorkload): Promise<Map<number, number>> {
   const { config, world } = cluster;
   const retry = async <T>(attempt: () => Promise<T | null | false>): Promise<T> => {
     for (;;) {
@@ -223,6 +241,7 @@ async function checkData(cluster: SimCluster, data: DataWorkload): Promise<void>
     }
   }
   const final = new Map<number, Map<number, string>>();
+  const highWatermarks = new Map<number, number>();
   for (let partition = 0; partition < DATA_PARTITIONS; partition++) {
     const acknowledgedEnd = Math.max(
       0,
@@ -240,6 +259,7 @@ async function checkData(cluster: SimCluster, data: DataWorkload): Promise<void>
             records.set(record.offset, record.value?.toString('utf8') ?? '<null>');
         }
         next = response.nextOffset;
+        highWatermarks.set(partition, response.highWatermark);
         if (next >= response.highWatermark && response.highWatermark >= acknowledgedEnd) return true;
         if (next >= response.highWatermark) await sleep(world.scheduler, 100);
       }
@@ -259,6 +279,33 @@ async function checkData(cluster: SimCluster, data: DataWorkload): Promise<void>
     (boundMs, task) => within(cluster, boundMs, task),
     config.livenessBoundMs,
   );
+  return highWatermarks;
+}
+
+/**
+ * The groups after healing: the committed offsets fetched through every node (each asked again until it
+ * answers, within the bound) are checked like those fetched during the run, and every committed offset
+ * seen must lie within the final log.
+ */
+async function checkGroups(
+  cluster: SimCluster,
+  groups: GroupWorkload,
+  highWatermarks: ReadonlyMap<number, number>,
+): Promise<void> {
+  const { config, world } = cluster;
+  for (const id of config.servers) {
+    const fetched = async (): Promise<true> => {
+      while (!(await groups.observe(id))) await sleep(world.scheduler, 100);
+      return true;
+    };
+    if ((await within(cluster, config.livenessBoundMs, fetched())) === null) {
+      throw new Violation(
+        'liveness',
+        `no fetch of the group's committed offsets through node ${id} succeeded within ${config.livenessBoundMs} ms of healing`,
+      );
+    }
+  }
+  groups.history.checkFinal(highWatermarks);
 }
 
 function sleep(scheduler: SimCluster['world']['scheduler'], ms: number): Promise<void> {

@@ -3,7 +3,13 @@
 // (target, duration), so shrinking drops faults, brings them closer and towards the first kinds while
 // the rest of the schedule stays what it was. Weights are the seeded streams' (faults.ts).
 import fc from 'fast-check';
-import { DATA_FAULT_KINDS, type ExplicitFault, FAULT_WEIGHTS, type FaultKind } from './faults.ts';
+import {
+  DATA_FAULT_KINDS,
+  type ExplicitFault,
+  FAULT_WEIGHTS,
+  type FaultKind,
+  GROUP_FAULT_KINDS,
+} from './faults.ts';
 
 export interface ClusterSchedule {
   readonly seed: number;
@@ -32,6 +38,13 @@ const dataFault: fc.Arbitrary<ExplicitFault> = fc.record({
   seed: faultSeed,
 });
 
+const groupFault: fc.Arbitrary<ExplicitFault> = fc.record({
+  gapMs,
+  stream: fc.constant('group' as const),
+  kind: fc.constantFrom(...GROUP_FAULT_KINDS),
+  seed: faultSeed,
+});
+
 const diskFault: fc.Arbitrary<ExplicitFault> = fc.record({
   gapMs,
   stream: fc.constant('disk' as const),
@@ -44,6 +57,7 @@ export const clusterScheduleArbitrary: fc.Arbitrary<ClusterSchedule> = fc.record
     fc.oneof(
       { weight: 6, arbitrary: mainFault },
       { weight: 2, arbitrary: dataFault },
+      { weight: 1, arbitrary: groupFault },
       { weight: 1, arbitrary: diskFault },
     ),
     { maxLength: 16 },

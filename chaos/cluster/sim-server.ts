@@ -10,6 +10,7 @@ import { encodeRecordBatch } from '../../src/metadata/records.ts';
 import { BrokerLifecycle } from '../../src/node/broker-lifecycle.ts';
 import type { ControllerClient } from '../../src/node/controller-client.ts';
 import { ControllerRpc } from '../../src/node/controller-rpc.ts';
+import { ImageWatch } from '../../src/node/image-watch.ts';
 import { MetadataPublisher } from '../../src/node/metadata-publisher.ts';
 import { QuorumTracker } from '../../src/node/quorum-tracker.ts';
 import type { AlterPartitionRequest } from '../../src/replication/replica-manager.ts';
@@ -28,6 +29,7 @@ import type { ClusterVariant } from './planted-bugs.ts';
 import type { ClusterProtocol } from './protocol.ts';
 import type { NetworkNode, RpcNetwork } from './rpc-network.ts';
 import { simControllerClient } from './sim-controller-transport.ts';
+import { SimGroups } from './sim-groups.ts';
 import { SimProcess } from './sim-process.ts';
 import { seededUuid } from './sim-uuid.ts';
 
@@ -67,6 +69,8 @@ interface Incarnation {
   readonly client: ControllerClient;
   readonly lifecycle: BrokerLifecycle | null;
   readonly data: DataPlane | null;
+  /** The GroupService (every node) and the GroupCoordinator (brokers). */
+  readonly groups: SimGroups;
 }
 
 /**
@@ -181,6 +185,8 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
           }
         : {},
     );
+    // Fed before the publisher, as node.ts does (admin writes wait on it); the raft replays at once.
+    const watch = new ImageWatch(() => raft.image(), this.process.timers);
     const raft: MetadataRaft = new MetadataRaft({
       id: this.id,
       process: this.process,
@@ -201,12 +207,15 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
         },
       },
       send: (message) => this.network.send(this.id, message.to, 'raft', message),
-      onImage: (image) => publisher.applied(image),
+      onImage: (image) => {
+        watch.applied(image);
+        publisher.applied(image);
+      },
       variant: this.variant,
       syncSlowdown: () => this.syncSlowdown,
     });
-    let rpc: ControllerRpc | null = null;
     const timers = this.process.timers;
+    let rpc: ControllerRpc | null = null;
     if (this.roles.controller) {
       const uuids = random.fork('uuids');
       controller = new QuorumController({
@@ -309,10 +318,23 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
       const replicas = data.replicas;
       publisher.subscribe((image) => replicas.applyImage(image));
     }
+    const groups = new SimGroups({
+      self,
+      config,
+      timers,
+      network: this.network,
+      client,
+      watch,
+      publisher,
+      replicas: data?.replicas ?? null,
+      random: random.fork('groups'),
+      variant: this.variant,
+      logger: SILENT,
+    });
     const quorumLost = () =>
       raft.status().leader === 0 &&
       timers.nowMs() - leaderSeenMs > 2 * config.raft.tickMs * config.raft.electionTicks;
-    this.parts = { raft, publisher, quorumLost, controller, rpc, client, lifecycle, data };
+    this.parts = { raft, publisher, quorumLost, controller, rpc, client, lifecycle, data, groups };
   }
 
   /** The broker's data plane, once this incarnation caught up with the quorum (else null). */
@@ -385,6 +407,14 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
     if (kind === 'raft') {
       parts.raft.receive(request as ClusterProtocol['raft']['request']);
       return Promise.resolve(undefined as never);
+    }
+    if (kind === 'group' || kind === 'group-client') {
+      const groupRequest = request as ClusterProtocol['group']['request'];
+      const answer =
+        kind === 'group'
+          ? parts.groups.answerForwarded(groupRequest)
+          : parts.groups.answerClient(groupRequest);
+      return answer as Promise<ClusterProtocol[K]['response']>;
     }
     if (kind === 'fetch' || kind === 'produce' || kind === 'read') {
       // node.ts: until caught up with the quorum, the internal replication route answers 503.

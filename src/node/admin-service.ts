@@ -3,16 +3,21 @@
 import type { AdminApi, ConfigAlteration, CreateTopicRequest, QuorumDescription } from '../http/ports.ts';
 import type { ControllerClient } from './controller-client.ts';
 import type { ImageWatch } from './image-watch.ts';
+import type { Timers } from '../replication/timers.ts';
+import { realTimers } from './real-timers.ts';
 
 export class AdminService implements AdminApi {
   private readonly client: ControllerClient;
   private readonly watch: ImageWatch;
   private readonly timeoutMs: number;
+  private readonly timers: Timers;
 
-  constructor(options: { client: ControllerClient; watch: ImageWatch; timeoutMs: number }) {
+  /** `timers`: the clock of catchUp's deadline (default: the real one). */
+  constructor(options: { client: ControllerClient; watch: ImageWatch; timeoutMs: number; timers?: Timers }) {
     this.client = options.client;
     this.watch = options.watch;
     this.timeoutMs = options.timeoutMs;
+    this.timers = options.timers ?? realTimers;
   }
 
   async createTopic(request: CreateTopicRequest): Promise<void> {
@@ -53,9 +58,9 @@ export class AdminService implements AdminApi {
   }
 
   async catchUp(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = this.timers.nowMs() + timeoutMs;
     const { offset } = await this.client.call('read-index', {}, timeoutMs);
-    await this.watch.waitFor(offset, Math.max(1, deadline - Date.now()));
+    await this.watch.waitFor(offset, Math.max(1, deadline - this.timers.nowMs()));
   }
 
   async describeQuorum(): Promise<QuorumDescription> {

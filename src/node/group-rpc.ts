@@ -178,6 +178,39 @@ export function serveGroupOperation<O extends GroupOperation>(
   return calls[operation]() as Promise<GroupOperations[O]['result']>;
 }
 
+/**
+ * The coordinator side of a forwarded group request, whatever carries it: the HTTP status and body to
+ * answer (200 with an encoded result or KafkaError; 404 unknown operation, 400 undecodable body, 503 no
+ * coordinator here yet, 500 an unexpected failure).
+ */
+export async function answerGroupRequest(
+  api: GroupApi | null,
+  operation: string,
+  body: Uint8Array,
+  logger: Logger,
+): Promise<{ readonly status: number; readonly body: Uint8Array | string }> {
+  if (!isGroupOperation(operation)) return { status: 404, body: `Unknown operation ${operation}` };
+  if (api === null) return { status: 503, body: 'This node is not a broker, or is not started yet.' };
+  let decoded: GroupOperations[typeof operation]['request'];
+  try {
+    decoded = decodeGroupRequest(operation, body);
+  } catch (error) {
+    if (error instanceof GroupRpcCodecError) return { status: 400, body: error.message };
+    throw error;
+  }
+  let outcome: GroupOperations[typeof operation]['result'] | KafkaError;
+  try {
+    outcome = await serveGroupOperation(api, operation, decoded);
+  } catch (error) {
+    if (!(error instanceof KafkaError)) {
+      logger.error({ err: error, operation }, 'group request failed');
+      return { status: 500, body: 'The group request failed on the coordinator.' };
+    }
+    outcome = error;
+  }
+  return { status: 200, body: encodeGroupResult(operation, outcome) };
+}
+
 /** POST /internal/v1/groups/<operation>: the coordinator side of a forwarded group request. */
 export function registerGroupRoutes(
   server: InternalServer,
@@ -189,29 +222,9 @@ export function registerGroupRoutes(
     if (!isGroupOperation(operation)) return reply.code(404).send(`Unknown operation ${operation}`);
     const body = request.body;
     if (!(body instanceof Uint8Array)) return reply.code(415).send('The body must be application/x-protobuf');
-    const target = api();
-    if (target === null) return reply.code(503).send('This node is not a broker, or is not started yet.');
-    let decoded: GroupOperations[typeof operation]['request'];
-    try {
-      decoded = decodeGroupRequest(operation, body);
-    } catch (error) {
-      if (error instanceof GroupRpcCodecError) return reply.code(400).send(error.message);
-      throw error;
-    }
-    let outcome: GroupOperations[typeof operation]['result'] | KafkaError;
-    try {
-      outcome = await serveGroupOperation(target, operation, decoded);
-    } catch (error) {
-      if (!(error instanceof KafkaError)) {
-        logger.error({ err: error, operation }, 'group request failed');
-        return reply.code(500).send('The group request failed on the coordinator.');
-      }
-      outcome = error;
-    }
-    return reply
-      .code(200)
-      .type('application/x-protobuf')
-      .send(Buffer.from(encodeGroupResult(operation, outcome)));
+    const answer = await answerGroupRequest(api(), operation, body, logger);
+    if (typeof answer.body === 'string') return reply.code(answer.status).send(answer.body);
+    return reply.code(answer.status).type('application/x-protobuf').send(Buffer.from(answer.body));
   });
 }
 

@@ -4,8 +4,9 @@
 // (as Kafka creates it on the first FindCoordinator), and only with offsets.topic.replication.factor
 // replicas: while fewer brokers are alive, group requests answer COORDINATOR_NOT_AVAILABLE. While
 // coordination moves (no leader yet, a partition still loading, a stale image, too few brokers to create
-// the topic) requests are retried until their deadline.
-import { setTimeout as sleep } from 'node:timers/promises';
+// the topic) requests are retried until their deadline. The clock and the forwarding to another broker are
+// injected (real ones by default), so the whole-cluster simulation runs this service on simulated time
+// and network (chaos/cluster).
 import type { Logger } from 'pino';
 import { brokerAddress } from './broker-address.ts';
 import { KafkaError, type KafkaErrorName, isKafkaError } from '../common/kafka-errors.ts';
@@ -22,6 +23,8 @@ import type { MetadataImage, TopicImage } from '../metadata/image.ts';
 import { topicByName, unfencedBrokers } from '../metadata/queries.ts';
 import { partitionForGroup } from '../groups/group-partition.ts';
 import { H2cClients } from '../replication/h2c-clients.ts';
+import { sleep, type Timers } from '../replication/timers.ts';
+import { realTimers } from './real-timers.ts';
 import {
   decodeGroupResult,
   encodeGroupRequest,
@@ -43,6 +46,48 @@ const RETRIABLE: ReadonlySet<KafkaErrorName> = new Set([
 ]);
 const RETRY_BACKOFF_MS = 50;
 const FORWARD_EXTRA_MS = 5_000;
+/** How long the read barrier of fetchOffsets may take (DataService's offsets wait as long). */
+const READ_BARRIER_TIMEOUT_MS = 1_000;
+/** The retry backoff is never cut short. */
+const NEVER = new AbortController().signal;
+
+/**
+ * Carries one encoded group request (group-rpc.ts) to another broker's internal listener and brings back
+ * its HTTP status and body. A failure to reach the broker rejects with an error carrying a string `code`
+ * (as Node's and undici's do): the service retries those.
+ */
+export interface GroupForwarder {
+  forward(
+    broker: BrokerId,
+    operation: GroupOperation,
+    body: Uint8Array,
+    timeoutMs: number,
+  ): Promise<{ readonly status: number; readonly bytes: Uint8Array }>;
+  close(): Promise<void>;
+}
+
+/** The real forwarder: h2c POSTs to the broker's inter-broker listener, found in the image. */
+class H2cGroupForwarder implements GroupForwarder {
+  private readonly clients = new H2cClients();
+  private readonly image: () => MetadataImage;
+  private readonly listener: string;
+
+  constructor(image: () => MetadataImage, listener: string) {
+    this.image = image;
+    this.listener = listener;
+  }
+
+  async forward(broker: BrokerId, operation: GroupOperation, body: Uint8Array, timeoutMs: number) {
+    const address = brokerAddress(this.image(), broker, this.listener);
+    if (address === null)
+      throw new KafkaError('COORDINATOR_NOT_AVAILABLE', `Broker ${broker} has no ${this.listener} endpoint.`);
+    return this.clients.post(address, `${GROUP_RPC_PATH}${operation}`, body, { timeoutMs });
+  }
+
+  close(): Promise<void> {
+    return this.clients.close();
+  }
+}
 
 export interface GroupServiceOptions {
   readonly self: BrokerId;
@@ -56,16 +101,24 @@ export interface GroupServiceOptions {
   readonly requestTimeoutMs: number;
   /** inter.broker.listener.name: the coordinator's listener this node dials (default INTERNAL). */
   readonly interBrokerListener?: string;
+  /** The clock and the retry backoff's timer (default: the real ones). */
+  readonly timers?: Timers;
+  /** How a request reaches another broker's coordinator (default: h2c to its inter-broker listener). */
+  readonly forwarder?: GroupForwarder;
   readonly logger: Logger;
 }
 
 export class GroupService implements GroupApi {
   private readonly options: GroupServiceOptions;
-  private readonly clients = new H2cClients();
+  private readonly timers: Timers;
+  private readonly forwarder: GroupForwarder;
   private creating: Promise<void> | null = null;
 
   constructor(options: GroupServiceOptions) {
     this.options = options;
+    this.timers = options.timers ?? realTimers;
+    this.forwarder =
+      options.forwarder ?? new H2cGroupForwarder(options.image, options.interBrokerListener ?? 'INTERNAL');
   }
 
   join(request: GroupOperations['join']['request']): Promise<GroupMembership> {
@@ -84,7 +137,27 @@ export class GroupService implements GroupApi {
     await this.route(request.groupId, 'commit', request);
   }
 
-  fetchOffsets(request: GroupOperations['fetch-offsets']['request']): Promise<CommittedOffset[]> {
+  /**
+   * Behind a read barrier, as DataService's end offsets: this node first catches up with the metadata
+   * committed at the controller, so that it routes to the coordinator of the current leader epoch. A
+   * node cut off from the controller may still see itself (or another deposed broker) leading the
+   * group's partition; that coordinator's cache misses the commits its successor acknowledged, and its
+   * answer would take the committed offset back (the whole-cluster simulation's seed 370).
+   */
+  async fetchOffsets(request: GroupOperations['fetch-offsets']['request']): Promise<CommittedOffset[]> {
+    if (request.groupId === '') throw new KafkaError('INVALID_GROUP_ID', 'The group id must not be empty.');
+    // A node that has not caught up since its start says so first (the image throws).
+    this.options.image();
+    try {
+      await this.options.admin.catchUp(Math.min(READ_BARRIER_TIMEOUT_MS, this.options.requestTimeoutMs));
+    } catch (error) {
+      throw new KafkaError(
+        'COORDINATOR_NOT_AVAILABLE',
+        `The committed offsets of group ${request.groupId} need this node to catch up with the metadata ` +
+          `quorum first, and it could not: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+    }
     return this.route(request.groupId, 'fetch-offsets', request);
   }
 
@@ -104,7 +177,10 @@ export class GroupService implements GroupApi {
     leaders.delete(NO_LEADER);
     const lists = await Promise.all(
       [...leaders].map((leader) =>
-        this.withRetries(() => this.call(leader, 'list', {}), Date.now() + this.options.requestTimeoutMs),
+        this.withRetries(
+          () => this.call(leader, 'list', {}),
+          this.timers.nowMs() + this.options.requestTimeoutMs,
+        ),
       ),
     );
     const seen = new Map<string, GroupOperations['list']['result'][number]>();
@@ -113,7 +189,7 @@ export class GroupService implements GroupApi {
   }
 
   close(): Promise<void> {
-    return this.clients.close();
+    return this.forwarder.close();
   }
 
   private async route<O extends GroupOperation>(
@@ -122,7 +198,7 @@ export class GroupService implements GroupApi {
     request: GroupOperations[O]['request'],
   ): Promise<GroupOperations[O]['result']> {
     if (groupId === '') throw new KafkaError('INVALID_GROUP_ID', 'The group id must not be empty.');
-    const deadline = Date.now() + this.options.requestTimeoutMs;
+    const deadline = this.timers.nowMs() + this.options.requestTimeoutMs;
     return this.withRetries(async () => {
       await this.ensureOffsetsTopic();
       const topic = this.offsetsTopic();
@@ -155,15 +231,11 @@ export class GroupService implements GroupApi {
       if (local === null) throw new KafkaError('COORDINATOR_NOT_AVAILABLE', 'This node is not a broker.');
       return serveGroupOperation(local, operation, request);
     }
-    const listener = this.options.interBrokerListener ?? 'INTERNAL';
-    const address = brokerAddress(this.options.image(), broker, listener);
-    if (address === null)
-      throw new KafkaError('COORDINATOR_NOT_AVAILABLE', `Broker ${broker} has no ${listener} endpoint.`);
-    const { status, bytes } = await this.clients.post(
-      address,
-      `${GROUP_RPC_PATH}${operation}`,
+    const { status, bytes } = await this.forwarder.forward(
+      broker,
+      operation,
       encodeGroupRequest(operation, request),
-      { timeoutMs: this.options.requestTimeoutMs + FORWARD_EXTRA_MS },
+      this.options.requestTimeoutMs + FORWARD_EXTRA_MS,
     );
     if (status === 503)
       throw new KafkaError('COORDINATOR_NOT_AVAILABLE', `Broker ${broker} is not serving groups yet.`);
@@ -184,7 +256,7 @@ export class GroupService implements GroupApi {
         const retriable =
           (error instanceof KafkaError && RETRIABLE.has(error.errorName)) ||
           typeof (error as { code?: unknown } | null)?.code === 'string';
-        if (!retriable || Date.now() + RETRY_BACKOFF_MS >= deadline) {
+        if (!retriable || this.timers.nowMs() + RETRY_BACKOFF_MS >= deadline) {
           if (error instanceof KafkaError) throw error;
           throw new KafkaError(
             'COORDINATOR_NOT_AVAILABLE',
@@ -194,7 +266,7 @@ export class GroupService implements GroupApi {
             },
           );
         }
-        await sleep(RETRY_BACKOFF_MS);
+        await sleep(this.timers, RETRY_BACKOFF_MS, NEVER);
       }
     }
   }

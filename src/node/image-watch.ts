@@ -2,19 +2,24 @@
 // write answered by the controller is visible through the node that forwarded it before it answers).
 import { KafkaError } from '../common/kafka-errors.ts';
 import type { MetadataImage } from '../metadata/image.ts';
+import type { Cancel, Timers } from '../replication/timers.ts';
+import { realTimers } from './real-timers.ts';
 
 interface Waiter {
   readonly offset: number;
   readonly resolve: () => void;
-  readonly timer: NodeJS.Timeout;
+  readonly cancel: Cancel;
 }
 
 export class ImageWatch {
   private current: () => MetadataImage;
   private waiters: Waiter[] = [];
+  private readonly timers: Timers;
 
-  constructor(current: () => MetadataImage) {
+  /** `timers`: the waits' deadlines (default: the real clock; the whole-cluster simulation's otherwise). */
+  constructor(current: () => MetadataImage, timers: Timers = realTimers) {
     this.current = current;
+    this.timers = timers;
   }
 
   /** Called after every applied batch. */
@@ -24,7 +29,7 @@ export class ImageWatch {
     if (ready.length === 0) return;
     this.waiters = this.waiters.filter((waiter) => waiter.offset > image.offset);
     for (const waiter of ready) {
-      clearTimeout(waiter.timer);
+      waiter.cancel();
       waiter.resolve();
     }
   }
@@ -32,21 +37,25 @@ export class ImageWatch {
   waitFor(offset: number, timeoutMs: number): Promise<void> {
     if (this.current().offset >= offset) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((waiter) => waiter.timer !== timer);
-        reject(
-          new KafkaError(
-            'REQUEST_TIMED_OUT',
-            `The change committed at metadata offset ${offset}, but this node has not applied it within ${timeoutMs} ms.`,
-          ),
-        );
-      }, timeoutMs);
-      this.waiters.push({ offset, resolve, timer });
+      const waiter: Waiter = {
+        offset,
+        resolve,
+        cancel: this.timers.setTimeout(() => {
+          this.waiters = this.waiters.filter((other) => other !== waiter);
+          reject(
+            new KafkaError(
+              'REQUEST_TIMED_OUT',
+              `The change committed at metadata offset ${offset}, but this node has not applied it within ${timeoutMs} ms.`,
+            ),
+          );
+        }, timeoutMs),
+      };
+      this.waiters.push(waiter);
     });
   }
 
   close(): void {
-    for (const waiter of this.waiters) clearTimeout(waiter.timer);
+    for (const waiter of this.waiters) waiter.cancel();
     this.waiters = [];
   }
 }

@@ -17,7 +17,7 @@ import { type ControllerRpcHandler, registerControllerRoutes } from '../http/int
 import { registerMetadataRoutes } from '../http/internal-metadata-routes.ts';
 import type { ClusterNode } from '../http/ports.ts';
 import { QuorumController } from '../metadata/controller/quorum-controller.ts';
-import { brokerId, metadataOffset, partitionId, type TopicId } from '../metadata/ids.ts';
+import { brokerId, metadataOffset } from '../metadata/ids.ts';
 import { topicByName } from '../metadata/queries.ts';
 import type { MetadataImage } from '../metadata/image.ts';
 import { MetadataStateMachine } from '../metadata/metadata-state-machine.ts';
@@ -36,7 +36,8 @@ import { ControllerRpc } from './controller-rpc.ts';
 import { DataService } from './data-service.ts';
 import { FatalSignal } from './fatal-signal.ts';
 import { realTimers } from './real-timers.ts';
-import { GroupService, OFFSETS_TOPIC } from './group-service.ts';
+import { GroupService } from './group-service.ts';
+import { followOffsetsLeadership, offsetsTopicStorage } from './offsets-topic-storage.ts';
 import { registerGroupRoutes } from './group-rpc.ts';
 import { GroupCoordinator } from '../groups/coordinator.ts';
 import { NodeMetrics } from './metrics.ts';
@@ -453,44 +454,14 @@ export class KraftNode {
         onLogDirFailure: (error) => logDirFailure.raise(error),
       });
       const hostedReplicas = replicas;
-      const offsetsTopicId = (): TopicId => {
-        const image = publisher.image();
-        const topic = image === null ? undefined : topicByName(image, OFFSETS_TOPIC);
-        if (topic === undefined) throw new KafkaError('NOT_COORDINATOR', `${OFFSETS_TOPIC} does not exist.`);
-        return topic.id;
-      };
       const groupCoordinator = new GroupCoordinator({
         brokerId: config.nodeId,
         numPartitions: config.offsetsTopicNumPartitions,
-        storage: {
-          append: async (partition, batch) => {
-            await hostedReplicas.appendRecords(offsetsTopicId(), partitionId(partition), batch, {
-              acks: -1,
-              timeoutMs: GROUP_REQUEST_TIMEOUT_MS,
-            });
-          },
-          read: async (partition, fromOffset) => {
-            const read = await hostedReplicas.readToLogEnd(offsetsTopicId(), partitionId(partition), {
-              startOffset: fromOffset,
-              maxBytes: 1 << 20,
-            });
-            return { records: read.bytes, nextOffset: read.nextOffset, logEndOffset: read.logEndOffset };
-          },
-          waitForHighWatermark: async (partition, offset) => {
-            const hosted = hostedReplicas.hosted(offsetsTopicId(), partitionId(partition));
-            if (hosted === undefined) {
-              throw new KafkaError(
-                'NOT_LEADER_OR_FOLLOWER',
-                `${OFFSETS_TOPIC}-${partition} is not hosted here.`,
-              );
-            }
-            // HostedPartition waits for the high watermark to pass the record at an offset.
-            if (offset > 0) await hosted.waitForHighWatermark(offset - 1, GROUP_REQUEST_TIMEOUT_MS);
-            else if (hosted.leader() === null) {
-              throw new KafkaError('NOT_LEADER_OR_FOLLOWER', `This broker no longer leads ${hosted.name}.`);
-            }
-          },
-        },
+        storage: offsetsTopicStorage({
+          replicas: hostedReplicas,
+          image: () => publisher.image(),
+          timeoutMs: GROUP_REQUEST_TIMEOUT_MS,
+        }),
         nowMs: () => Date.now(),
         newMemberId: (clientId) => `${clientId}-${randomUUID()}`,
         minSessionTimeoutMs: config.groupMinSessionTimeoutMs,
@@ -508,11 +479,7 @@ export class KraftNode {
         logger,
       });
       coordinator = groupCoordinator;
-      hostedReplicas.onLeadershipChange((change) => {
-        if (change.topicName !== OFFSETS_TOPIC) return;
-        if (change.leading) void groupCoordinator.becomeCoordinator(change.partitionId);
-        else groupCoordinator.resignCoordinator(change.partitionId);
-      });
+      followOffsetsLeadership(hostedReplicas, groupCoordinator);
       groupTimer = setInterval(() => groupCoordinator.tick(), GROUP_TICK_MS);
       groupTimer.unref();
       publisher.subscribe((image) => hostedReplicas.applyImage(image));

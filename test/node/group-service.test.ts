@@ -113,3 +113,31 @@ describe('GroupService: creating __consumer_offsets', () => {
     expect(topicByName(node.image(), OFFSETS_TOPIC)).toBeUndefined();
   });
 });
+
+describe('GroupService: committed offsets behind a read barrier', () => {
+  it('catches up with the controller before routing a fetch of committed offsets', async () => {
+    const node = new FakeNode();
+    await service(node).describe('g');
+    let catchUps = 0;
+    const counting = adminOf(node, {
+      catchUp: (timeoutMs) => {
+        catchUps++;
+        return node.catchUp(timeoutMs);
+      },
+    });
+    expect(await service(node, counting).fetchOffsets({ groupId: 'g', partitions: null })).toEqual([]);
+    expect(catchUps).toBe(1);
+  });
+
+  it('a node that cannot catch up (cut off from the controller) answers COORDINATOR_NOT_AVAILABLE, not its cache', async () => {
+    const node = new FakeNode();
+    await service(node).describe('g');
+    const cutOff = adminOf(node, {
+      catchUp: () => Promise.reject(new KafkaError('REQUEST_TIMED_OUT', 'no read index')),
+    });
+    await expectKafkaError(
+      service(node, cutOff).fetchOffsets({ groupId: 'g', partitions: null }),
+      'COORDINATOR_NOT_AVAILABLE',
+    );
+  });
+});
