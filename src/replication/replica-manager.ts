@@ -537,8 +537,9 @@ export class ReplicaManager {
       await this.logDirDurable;
       kept = await claimPartitionDir(dir, topic.id, this.options.fs);
       await this.repairMarkedDamage(dir, topic.id, partitionId);
-      const open = () =>
+      const open = (tolerateDamage = false) =>
         PartitionLog.open({
+          tolerateDamage,
           dir,
           ...(this.options.fs !== undefined ? { fs: this.options.fs } : {}),
           ...(this.options.logConfig ? { config: this.options.logConfig } : {}),
@@ -548,17 +549,25 @@ export class ReplicaManager {
       try {
         log = await open();
       } catch (error) {
-        // Bit rot in durable data: a replica that is not the last in-sync copy drops the damaged
-        // segments and fetches them again (the controller took it out of the ISR when it restarted);
-        // the last copy refuses to open, keeping what it holds for an operator.
-        if (!(error instanceof CorruptLogError) || !this.anotherInSyncReplica(topic.id, partitionId))
-          throw error;
-        this.options.logger.error(
-          { err: error, partition: name },
-          'damaged data in a partition log: dropping the damaged segments, to fetch them again',
-        );
-        await dropDamagedSegments({ fs: this.options.fs ?? nodeFileSystem, dir }, error);
-        log = await open();
+        // Bit rot in durable data: a replica out of the ISR (its restart took it out) drops the damaged
+        // segments and fetches them again; the last in-sync copy opens with the damage, so that reads
+        // find it and followers can catch up from what is intact.
+        if (!(error instanceof CorruptLogError)) throw error;
+        const fs = this.options.fs ?? nodeFileSystem;
+        if (this.anotherInSyncReplica(topic.id, partitionId)) {
+          this.options.logger.error(
+            { err: error, partition: name },
+            'damaged data in a partition log: dropping the damaged segments, to fetch them again',
+          );
+          await dropDamagedSegments({ fs, dir }, error);
+          log = await open();
+        } else {
+          this.options.logger.error(
+            { err: error, partition: name },
+            'damaged data in the last in-sync copy of a partition: opening it with the damage',
+          );
+          log = await open(true);
+        }
       }
     } catch (error) {
       // A log that cannot be read or recovered for I/O reasons takes the directory offline too; a

@@ -41,7 +41,11 @@ export interface LogDirectory {
   readonly dir: string;
 }
 
-export async function recoverLog(where: LogDirectory, config: LogConfig): Promise<RecoveredLog> {
+export async function recoverLog(
+  where: LogDirectory,
+  config: LogConfig,
+  options: { readonly tolerateDamage?: boolean } = {},
+): Promise<RecoveredLog> {
   const { fs, dir } = where;
   await makeDirectoryDurable(fs, dir);
   await removeTemporaryFiles(where);
@@ -55,7 +59,9 @@ export async function recoverLog(where: LogDirectory, config: LogConfig): Promis
   );
   const segments: LogSegment[] = [];
   for (let at = 0; at < scanFrom; at++)
-    segments.push(await loadDurableSegment(where, bases[at]!, bases[at + 1]!, config));
+    segments.push(
+      await loadDurableSegment(where, bases[at]!, bases[at + 1]!, config, options.tolerateDamage ?? false),
+    );
   const scanStart = bases[scanFrom]!;
   const leaderEpochs = new LeaderEpochCache(
     checkpoint.leaderEpochs.filter((entry) => entry.startOffset < scanStart),
@@ -163,6 +169,7 @@ async function loadDurableSegment(
   base: number,
   nextBase: number,
   config: LogConfig,
+  tolerateDamage: boolean,
 ): Promise<LogSegment> {
   const segment = await LogSegment.open(fs, dir, offset(base));
   if (await loadIndexes(fs, segment, offset(nextBase))) return segment;
@@ -170,6 +177,14 @@ async function loadDurableSegment(
     indexIntervalBytes: config.indexIntervalBytes,
     check: () => null,
   });
+  if (defect !== null && tolerateDamage && segment.nextOffset <= nextBase) {
+    // The last in-sync copy opens with bit rot in a closed segment rather than not at all: the segment
+    // ends where the next one begins, its indexes cover what came before the damage, and reads find the
+    // damage (CORRUPT_MESSAGE) or walk past it (LogSegment.locate), so that followers can catch up.
+    segment.nextOffset = offset(nextBase);
+    await segment.seal();
+    return segment;
+  }
   const gap = segment.nextOffset !== nextBase;
   if (defect !== null || gap) {
     const reason =

@@ -19,13 +19,13 @@ import { LOG_CONFIG_DEFAULTS, type LogConfig } from './log-config.ts';
 import { recoverLog } from './log-recovery.ts';
 import { LogSegment } from './log-segment.ts';
 import { nodeFileSystem } from './node-file-system.ts';
-import { type ProducerEntry, ProducerStateTable } from './producer-state.ts';
 import {
   type ProducerSnapshot,
   readProducerSnapshot,
   removeProducerSnapshot,
   writeProducerSnapshot,
 } from './producer-snapshot.ts';
+import { type ProducerEntry, ProducerStateTable } from './producer-state.ts';
 import { batchesIn } from './record-batch/batch-iterator.ts';
 import { decodeRecords } from './record-batch/decoder.ts';
 import { RecordBatchHeader, stampBaseOffset, stampPartitionLeaderEpoch } from './record-batch/header.ts';
@@ -46,6 +46,11 @@ export interface PartitionLogOptions {
   readonly onFailure?: (error: KafkaError) => void;
   /** Where the files are: node:fs by default, a simulated disk in the simulation. */
   readonly fs?: FileSystem;
+  /**
+   * Open with bit rot found in a closed segment instead of refusing (the last in-sync copy: its data
+   * may exist nowhere else; ReplicaManager decides).
+   */
+  readonly tolerateDamage?: boolean;
 }
 
 export interface AppendResult {
@@ -130,7 +135,9 @@ export class PartitionLog {
     const config = { ...LOG_CONFIG_DEFAULTS, ...options.config };
     assert(config.segmentBytesMax > 0 && config.indexIntervalBytes > 0, 'log config sizes', { config });
     const fs = options.fs ?? nodeFileSystem;
-    const recovered = await recoverLog({ fs, dir: options.dir }, config);
+    const recovered = await recoverLog({ fs, dir: options.dir }, config, {
+      tolerateDamage: options.tolerateDamage ?? false,
+    });
     const log = new PartitionLog({
       fs,
       dir: options.dir,

@@ -161,4 +161,31 @@ describe('bit rot, once found', () => {
     const checkpoint = await readCheckpoint(fs.mount(), DIR);
     expect(checkpoint?.recoveryPoint).toBeGreaterThanOrEqual(bases.at(-1)!);
   });
+
+  it('tolerateDamage opens a log whose closed segment a strict scan finds damaged (the last in-sync copy)', async () => {
+    const fs = await newDisk();
+    const log = await open(fs);
+    const batches = await fill(log);
+    await log.close();
+    const bases = segmentBases(fs);
+    // Indexes gone, so open scans the first segment strictly; a flipped bit in its first batch's body.
+    await fs.mount().unlink(`${DIR}/00000000000000000000.index`);
+    fs.flipByte(segmentPath(0), 70);
+    await expect(open(fs)).rejects.toBeInstanceOf(CorruptLogError);
+    const tolerant = await PartitionLog.open({
+      dir: DIR,
+      fs: fs.mount(),
+      config: { segmentBytesMax: 500, indexIntervalBytes: 200 },
+      now: () => 0,
+      tolerateDamage: true,
+    });
+    expect(tolerant.logEndOffset).toBe(36);
+    expect(await readAt(tolerant, 0)).toBeInstanceOf(CorruptLogError);
+    for (let base = 3; base < 36; base += 3) {
+      const read = await readAt(tolerant, base);
+      expect(read, `batch ${base}`).toBeInstanceOf(Buffer);
+      expect((read as Buffer).equals(batches.get(base)!)).toBe(true);
+    }
+    expect(bases[1]).toBeGreaterThan(3);
+  });
 });
