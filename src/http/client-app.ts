@@ -56,7 +56,9 @@ const PARAM_LENGTH_MAX = 512;
 function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const { status, body, unexpected } = toErrorBody(error);
   if (unexpected) request.log.error({ err: error, url: request.url }, 'request failed unexpectedly');
-  else if (status >= 500) request.log.warn({ err: error, url: request.url }, 'request failed');
+  // A readiness probe's "not yet" (the launcher polls /ready while nodes start) is an answer, not a failure.
+  else if (status >= 500 && !(error instanceof HttpError && error.errorName === 'NOT_READY'))
+    request.log.warn({ err: error, url: request.url }, 'request failed');
   else request.log.debug({ status, errorCode: body.error_code, url: request.url }, 'request refused');
   return reply.code(status).type('application/json; charset=utf-8').send(body);
 }
