@@ -15,10 +15,10 @@ import {
   topicId,
 } from '../../src/metadata/ids.ts';
 import { emptyImage, type MetadataImage } from '../../src/metadata/image.ts';
-import type { FileSystem } from '../../src/storage/file-system.ts';
 import { applyBatch } from '../../src/metadata/reducer.ts';
 import { realTimers } from '../../src/node/real-timers.ts';
 import { ReplicaManager } from '../../src/replication/replica-manager.ts';
+import type { FileSystem } from '../../src/storage/file-system.ts';
 import { batch } from './cluster.ts';
 import { waitFor } from './helpers.ts';
 
@@ -81,19 +81,24 @@ function managerOn(fs: FileSystem, logDir: string): ReplicaManager {
   });
 }
 
+/** Hosts orders-0 from the image and appends three records with acks=all, at offsets 0..2. */
+async function hostAndAppendThree(manager: ReplicaManager): Promise<void> {
+  manager.applyImage(ordersImage());
+  await waitFor('the partition hosted', () => manager.hosted(topic, partitionId(0))?.leader() != null);
+  const appended = await manager.appendRecords(topic, partitionId(0), batch('v', 3), {
+    acks: -1,
+    timeoutMs: 1000,
+  });
+  expect(appended.lastOffset).toBe(2);
+}
+
 describe('ReplicaManager on a FileSystem port', () => {
   it('opens, appends to and reads its partition logs through the given file system', async () => {
     const fs = new SimFileSystem({ random: new Prng(5) });
     const logDir = '/kraftling-replica-manager-fs-test';
     const manager = managerOn(fs.mount(), logDir);
     try {
-      manager.applyImage(ordersImage());
-      await waitFor('the partition hosted', () => manager.hosted(topic, partitionId(0))?.leader() != null);
-      const appended = await manager.appendRecords(topic, partitionId(0), batch('v', 3), {
-        acks: -1,
-        timeoutMs: 1000,
-      });
-      expect(appended.lastOffset).toBe(2);
+      await hostAndAppendThree(manager);
       expect(fs.listFiles(logDir).some((path) => path.endsWith('.log'))).toBe(true);
       expect(existsSync(logDir)).toBe(false);
     } finally {
@@ -111,13 +116,7 @@ describe('ReplicaManager on a FileSystem port', () => {
     fs.kill();
     const manager = managerOn(fs.mount(), logDir);
     try {
-      manager.applyImage(ordersImage());
-      await waitFor('the partition hosted', () => manager.hosted(topic, partitionId(0))?.leader() != null);
-      const appended = await manager.appendRecords(topic, partitionId(0), batch('v', 3), {
-        acks: -1,
-        timeoutMs: 1000,
-      });
-      expect(appended.lastOffset).toBe(2);
+      await hostAndAppendThree(manager);
     } finally {
       await manager.close();
     }
