@@ -5,14 +5,14 @@ import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { kafkaApis } from '../../src/kafka/handlers/index.ts';
 import { ADVERTISED_VERSIONS } from '../../src/kafka/protocol/api-keys.ts';
+import { defaultApiVersionsRequest } from '../../src/kafka/protocol/generated/api-versions-request.ts';
+import { decodeApiVersionsResponse } from '../../src/kafka/protocol/generated/api-versions-response.ts';
 import {
   apiVersionsApi,
   fetchApi,
   metadataApi,
   produceApi,
 } from '../../src/kafka/protocol/generated/apis.ts';
-import { decodeApiVersionsResponse } from '../../src/kafka/protocol/generated/api-versions-response.ts';
-import { defaultApiVersionsRequest } from '../../src/kafka/protocol/generated/api-versions-request.ts';
 import {
   defaultFetchPartition,
   defaultFetchRequest,
@@ -86,6 +86,16 @@ describe('RequestDispatcher', () => {
         [37, [0, 3]],
         [60, [0, 1]],
         [22, [0, 5]],
+        [10, [0, 4]],
+        [11, [0, 9]],
+        [14, [0, 5]],
+        [12, [0, 4]],
+        [13, [0, 5]],
+        [8, [0, 8]],
+        [9, [0, 8]],
+        [16, [0, 5]],
+        [15, [0, 5]],
+        [42, [0, 2]],
       ]),
     );
     expect(response.apiKeys).toHaveLength(ADVERTISED_VERSIONS.size);

@@ -48,6 +48,16 @@ export const ADVERTISED_VERSIONS: ReadonlyMap<string, VersionRange> = new Map([
   ['CreatePartitions', { lowest: 0, highest: 3 }],
   ['DescribeCluster', { lowest: 0, highest: 1 }],
   ['InitProducerId', { lowest: 0, highest: 5 }],
+  ['FindCoordinator', { lowest: 0, highest: 4 }],
+  ['JoinGroup', { lowest: 0, highest: 9 }],
+  ['SyncGroup', { lowest: 0, highest: 5 }],
+  ['Heartbeat', { lowest: 0, highest: 4 }],
+  ['LeaveGroup', { lowest: 0, highest: 5 }],
+  ['OffsetCommit', { lowest: 0, highest: 8 }],
+  ['OffsetFetch', { lowest: 0, highest: 8 }],
+  ['ListGroups', { lowest: 0, highest: 5 }],
+  ['DescribeGroups', { lowest: 0, highest: 5 }],
+  ['DeleteGroups', { lowest: 0, highest: 2 }],
 ]);
 
 export const KAFKA_APIS: readonly KafkaApi[] = generatedApis.map((codec) => ({

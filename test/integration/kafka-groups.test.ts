@@ -1,0 +1,369 @@
+// Consumer groups over the Kafka protocol with real clients against real processes (issue 7): kafkajs,
+// confluent-kafka (librdkafka) and kafka-python consumers in groups that rebalance and commit, and a
+// group shared by a REST v2 consumer instance and a kafkajs consumer.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Kafka, type Consumer as KafkaJsConsumer, logLevel, Partitioners } from 'kafkajs';
+import { afterAll, afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { consumerProtocol } from '../../src/kafka/protocol/consumer-protocol.ts';
+import { ProcessCluster, waitFor } from './process-cluster.ts';
+import { createConsumer, poll, v2 } from './v2-consumer.ts';
+
+const run = promisify(execFile);
+const PYTHON = '/usr/bin/python3';
+
+let cluster: ProcessCluster;
+
+beforeAll(async () => {
+  cluster = await ProcessCluster.create({ controllers: 3 });
+  await cluster.startAll();
+});
+
+afterEach(async (context) => {
+  if (context.task.result?.state !== 'fail') return;
+  for (const id of cluster.nodes.keys())
+    console.log(`--- node ${id} log (tail)\n${(await cluster.logs(id)).slice(-4000)}`);
+});
+
+afterAll(async () => {
+  await cluster?.destroy();
+});
+
+function bootstrap(id = 1): string {
+  return `127.0.0.1:${cluster.node(id).kafkaPort}`;
+}
+
+function kafkaJs(clientId: string): Kafka {
+  return new Kafka({ clientId, brokers: [bootstrap(1), bootstrap(2)], logLevel: logLevel.NOTHING });
+}
+
+async function requireClient(
+  context: TestContext,
+  name: string,
+  probe: () => Promise<unknown>,
+): Promise<void> {
+  try {
+    await probe();
+  } catch (error) {
+    const reason = `${name} is not installed (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`;
+    if (process.env.CI === 'true')
+      throw new Error(`${reason}: CI must run every Kafka client (.ci/run installs it)`);
+    console.log(`skipped: ${reason}; apt-get install -y python3-confluent-kafka python3-kafka`);
+    context.skip();
+  }
+}
+
+async function createTopic(name: string, partitions: number): Promise<void> {
+  const created = await cluster.http(1, 'POST', cluster.topicsPath(), {
+    topic_name: name,
+    partitions_count: partitions,
+    replication_factor: 3,
+  });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+}
+
+async function produce(topic: string, values: readonly string[]): Promise<void> {
+  const producer = kafkaJs('producer').producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  await producer.send({ topic, acks: -1, messages: values.map((value) => ({ key: value, value })) });
+  await producer.disconnect();
+}
+
+/** The group's members and their partitions, as DescribeGroups answers (assignments decoded). */
+async function describeGroup(groupId: string) {
+  const admin = kafkaJs('admin').admin();
+  await admin.connect();
+  try {
+    const { groups } = await admin.describeGroups([groupId]);
+    const group = groups[0]!;
+    return {
+      state: group.state,
+      protocol: group.protocol,
+      members: group.members.map((member) => ({
+        memberId: member.memberId,
+        clientId: member.clientId,
+        clientHost: member.clientHost,
+        partitions: (consumerProtocol.decodeAssignment(member.memberAssignment) ?? [])
+          .map(({ topic, partition }) => `${topic}-${partition}`)
+          .sort(),
+      })),
+    };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+describe('consumer groups over the Kafka protocol (real processes)', () => {
+  it('kafkajs: two consumers split the partitions, every record is consumed, offsets are committed; one leaves and the other takes all', async () => {
+    await createTopic('kjs-group', 4);
+    const values = Array.from({ length: 40 }, (_, i) => `a-${i}`);
+    await produce('kjs-group', values);
+    const seen = new Map<string, string>();
+    const consumers: KafkaJsConsumer[] = [];
+    const start = async (name: string) => {
+      const consumer = kafkaJs(name).consumer({
+        groupId: 'kjs',
+        sessionTimeout: 10_000,
+        heartbeatInterval: 500,
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topic: 'kjs-group', fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          seen.set(message.value!.toString(), name);
+        },
+      });
+      consumers.push(consumer);
+      return consumer;
+    };
+    const first = await start('kjs-1');
+    await waitFor('the first consumer to read every record', () => seen.size === values.length, 30_000);
+    await start('kjs-2');
+    const split = await waitFor(
+      'both consumers to own partitions',
+      async () => {
+        const group = await describeGroup('kjs');
+        return group.state === 'Stable' &&
+          group.members.length === 2 &&
+          group.members.every((member) => member.partitions.length === 2)
+          ? group
+          : undefined;
+      },
+      30_000,
+    );
+    expect(split.protocol).toBe('RoundRobinAssigner');
+    expect(split.members.flatMap((member) => member.partitions).sort()).toEqual([
+      'kjs-group-0',
+      'kjs-group-1',
+      'kjs-group-2',
+      'kjs-group-3',
+    ]);
+    expect(split.members.map((member) => member.clientId).sort()).toEqual(['kjs-1', 'kjs-2']);
+    expect(split.members.every((member) => member.clientHost === '/127.0.0.1')).toBe(true);
+    const more = Array.from({ length: 40 }, (_, i) => `b-${i}`);
+    await produce('kjs-group', more);
+    await waitFor(
+      'both consumers to read the new records',
+      () => more.every((value) => seen.has(value)),
+      30_000,
+    );
+    expect(new Set(more.map((value) => seen.get(value)))).toEqual(new Set(['kjs-1', 'kjs-2']));
+    await first.disconnect(); // LeaveGroup: the other consumer takes every partition
+    const alone = await waitFor(
+      'the remaining consumer to own every partition',
+      async () => {
+        const group = await describeGroup('kjs');
+        return group.state === 'Stable' &&
+          group.members.length === 1 &&
+          group.members[0]!.partitions.length === 4
+          ? group
+          : undefined;
+      },
+      30_000,
+    );
+    expect(alone.members[0]!.clientId).toBe('kjs-2');
+    const admin = kafkaJs('admin').admin();
+    await admin.connect();
+    const committed = await waitFor(
+      'kafkajs to commit every partition to its end',
+      async () => {
+        const [topic] = await admin.fetchOffsets({ groupId: 'kjs', topics: ['kjs-group'] });
+        const total = topic!.partitions.reduce((sum, { offset }) => sum + Math.max(Number(offset), 0), 0);
+        return total === 80 ? topic!.partitions : undefined;
+      },
+      30_000,
+    );
+    expect(committed).toHaveLength(4);
+    await Promise.all(consumers.slice(1).map((consumer) => consumer.disconnect()));
+    // The group is empty now: it can be deleted, and is gone from the list.
+    await waitFor('the group to be empty', async () => (await describeGroup('kjs')).state === 'Empty');
+    await admin.deleteGroups(['kjs']);
+    const listed = await admin.listGroups();
+    expect(listed.groups.map((group) => group.groupId)).not.toContain('kjs');
+    await admin.disconnect();
+  });
+
+  it('a group shared by a REST v2 consumer instance and a kafkajs consumer: disjoint assignments covering the topic, offsets shared', async () => {
+    await createTopic('shared-topic', 4);
+    const rest = await createConsumer(cluster, 2, 'rest-1', { group: 'shared', topic: 'shared-topic' });
+    const restAssignment = async () => {
+      const answer = await v2(cluster, rest.node, 'GET', `${rest.path}/assignments`);
+      return (answer.body as { partitions: Array<{ partition: number }> }).partitions
+        .map((p) => p.partition)
+        .sort();
+    };
+    expect(await restAssignment()).toEqual([0, 1, 2, 3]);
+    const consumer = kafkaJs('kjs-shared').consumer({
+      groupId: 'shared',
+      sessionTimeout: 10_000,
+      heartbeatInterval: 500,
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'shared-topic', fromBeginning: true });
+    const seenByKafka = new Set<string>();
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        seenByKafka.add(message.value!.toString());
+      },
+    });
+    const group = await waitFor(
+      'the REST instance and the kafkajs consumer to share the topic',
+      async () => {
+        await poll(cluster, rest); // the REST instance's heartbeat
+        const described = await describeGroup('shared');
+        return described.state === 'Stable' &&
+          described.members.length === 2 &&
+          described.members.every((member) => member.partitions.length === 2)
+          ? described
+          : undefined;
+      },
+      30_000,
+    );
+    expect(group.members.flatMap((member) => member.partitions).sort()).toEqual([
+      'shared-topic-0',
+      'shared-topic-1',
+      'shared-topic-2',
+      'shared-topic-3',
+    ]);
+    const restMember = group.members.find((member) => member.clientId === 'rest-1')!;
+    expect(await restAssignment()).toEqual(restMember.partitions.map((key) => Number(key.split('-').at(-1))));
+    // Records go to both: REST reads its partitions, kafkajs the others.
+    const values = Array.from({ length: 40 }, (_, i) => `s-${i}`);
+    await produce('shared-topic', values);
+    const seenByRest = new Set<string>();
+    await waitFor(
+      'every record to be read by one of them',
+      async () => {
+        for (const value of await poll(cluster, rest)) seenByRest.add(value);
+        return values.every((value) => seenByRest.has(value) || seenByKafka.has(value));
+      },
+      30_000,
+    );
+    expect(seenByRest.size).toBeGreaterThan(0);
+    expect(seenByKafka.size).toBeGreaterThan(0);
+    // A REST commit is seen through the protocol.
+    const committed = await v2(cluster, rest.node, 'POST', `${rest.path}/offsets`);
+    expect(committed.status, JSON.stringify(committed.body)).toBe(200);
+    const admin = kafkaJs('admin').admin();
+    await admin.connect();
+    const [offsets] = await admin.fetchOffsets({ groupId: 'shared', topics: ['shared-topic'] });
+    for (const partition of restMember.partitions.map((key) => Number(key.split('-').at(-1)))) {
+      expect(Number(offsets!.partitions.find((p) => p.partition === partition)!.offset)).toBeGreaterThan(0);
+    }
+    await admin.disconnect();
+    await consumer.disconnect();
+    await waitFor(
+      'the REST instance to own the whole topic again',
+      async () => {
+        await poll(cluster, rest);
+        return (await restAssignment()).length === 4;
+      },
+      30_000,
+    );
+    expect((await v2(cluster, rest.node, 'DELETE', rest.path)).status).toBe(204);
+  });
+
+  it('confluent-kafka (librdkafka): range and cooperative-sticky groups of two consumers read everything once and commit', async (context) => {
+    await requireClient(context, 'python3-confluent-kafka', () =>
+      run(PYTHON, ['-c', 'import confluent_kafka']),
+    );
+    const script = `
+import json, sys, time
+from confluent_kafka import Consumer, Producer, TopicPartition
+bootstrap, topic, strategy = sys.argv[1], sys.argv[2], sys.argv[3]
+producer = Producer({'bootstrap.servers': bootstrap, 'acks': 'all'})
+for i in range(60):
+    producer.produce(topic, key=b'k%d' % i, value=b'v%d' % i)
+producer.flush(30)
+def consumer(name):
+    c = Consumer({'bootstrap.servers': bootstrap, 'group.id': 'ck-' + strategy, 'client.id': name,
+                  'auto.offset.reset': 'earliest', 'enable.auto.commit': False,
+                  'partition.assignment.strategy': strategy, 'session.timeout.ms': 10000})
+    c.subscribe([topic])
+    return c
+consumers = {'one': consumer('one'), 'two': consumer('two')}
+seen = {}
+deadline = time.time() + 60
+while time.time() < deadline:
+    for name, c in consumers.items():
+        m = c.poll(0.1)
+        if m is not None and not m.error():
+            seen.setdefault(m.value().decode(), []).append(name)
+    if len(seen) == 60 and all(len(c.assignment()) > 0 for c in consumers.values()):
+        break
+assignments = {name: sorted(tp.partition for tp in c.assignment()) for name, c in consumers.items()}
+for c in consumers.values():
+    c.commit(asynchronous=False)
+committed = consumers['one'].committed([TopicPartition(topic, p) for p in range(6)], timeout=10)
+for c in consumers.values():
+    c.close()
+print(json.dumps({'seen': seen, 'assignments': assignments, 'committed': [tp.offset for tp in committed]}))
+`;
+    for (const strategy of ['range', 'cooperative-sticky']) {
+      const topic = `ck-${strategy}`;
+      await createTopic(topic, 6);
+      const { stdout } = await run(PYTHON, ['-c', script, bootstrap(3), topic, strategy], {
+        timeout: 90_000,
+      });
+      const result = JSON.parse(stdout) as {
+        seen: Record<string, string[]>;
+        assignments: Record<string, number[]>;
+        committed: number[];
+      };
+      expect(Object.keys(result.seen), strategy).toHaveLength(60);
+      const owned = [...result.assignments.one!, ...result.assignments.two!].sort();
+      expect(owned, strategy).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(result.assignments.one!.length, strategy).toBeGreaterThan(0);
+      expect(
+        result.committed.reduce((sum, offset) => sum + offset, 0),
+        strategy,
+      ).toBe(60);
+    }
+  });
+
+  it('kafka-python: a group consumer commits; the admin client lists, describes and deletes the group', async (context) => {
+    await requireClient(context, 'python3-kafka', () => run(PYTHON, ['-c', 'import kafka']));
+    await createTopic('kp-group', 3);
+    await produce(
+      'kp-group',
+      Array.from({ length: 30 }, (_, i) => `kp-${i}`),
+    );
+    const script = `
+import json, sys
+from kafka import KafkaConsumer, KafkaAdminClient
+bootstrap, topic = sys.argv[1], sys.argv[2]
+consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id='kp', auto_offset_reset='earliest',
+                         enable_auto_commit=False, consumer_timeout_ms=10000)
+values = []
+for message in consumer:
+    values.append(message.value.decode())
+    if len(values) == 30:
+        break
+consumer.commit()
+consumer.close()
+admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+groups = [g[0] for g in admin.list_consumer_groups()]
+described = [(g.group, g.state) for g in admin.describe_consumer_groups(['kp'])]
+offsets = sum(o.offset for o in admin.list_consumer_group_offsets('kp').values())
+deleted = [str(error.__name__) for _, error in admin.delete_consumer_groups(['kp'])]
+after = [g[0] for g in admin.list_consumer_groups()]
+print(json.dumps({'values': sorted(values), 'groups': groups, 'described': described, 'offsets': offsets,
+                  'deleted': deleted, 'after': after}))
+`;
+    const { stdout } = await run(PYTHON, ['-c', script, bootstrap(2), 'kp-group'], { timeout: 60_000 });
+    const result = JSON.parse(stdout) as {
+      values: string[];
+      groups: string[];
+      described: Array<[string, string]>;
+      offsets: number;
+      deleted: string[];
+      after: string[];
+    };
+    expect(result.values).toHaveLength(30);
+    expect(result.groups).toContain('kp');
+    expect(result.described).toEqual([['kp', 'Empty']]);
+    expect(result.offsets).toBe(30);
+    expect(result.deleted).toEqual(['NoError']);
+    expect(result.after).not.toContain('kp');
+  });
+});
