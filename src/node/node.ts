@@ -367,6 +367,7 @@ export class KraftNode {
             }),
             frameBytesMax: config.socketRequestMaxBytes,
             observer: metrics.kafka,
+            handOffHttp: (socket) => clientApi.adopt(socket),
             logger,
           });
     const advertisedKafka = config.advertisedListeners.kafka;
