@@ -5,6 +5,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Kafka, type Consumer as KafkaJsConsumer, logLevel, Partitioners } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { consumerGroupsMain } from '../../src/cli/consumer-groups.ts';
+import { bufferedIo } from '../../src/cli/io.ts';
 import { consumerProtocol } from '../../src/kafka/protocol/consumer-protocol.ts';
 import { ProcessCluster, waitFor } from './process-cluster.ts';
 import { createConsumer, poll, v2 } from './v2-consumer.ts';
@@ -140,6 +142,15 @@ describe('consumer groups over the Kafka protocol (real processes)', () => {
     ]);
     expect(split.members.map((member) => member.clientId).sort()).toEqual(['kjs-1', 'kjs-2']);
     expect(split.members.every((member) => member.clientHost === '/127.0.0.1')).toBe(true);
+    // The CLI, given the Kafka listener's address as Kafka's tools are, shows the protocol's members.
+    const io = bufferedIo();
+    expect(
+      await consumerGroupsMain(['--bootstrap-server', bootstrap(3), '--describe', '--group', 'kjs', '--members'], io),
+      io.stderr.join('\n'),
+    ).toBe(0);
+    const rows = io.stdout.filter((line) => line.startsWith('kjs '));
+    expect(rows.map((line) => line.split(/\s+/)[3]).sort()).toEqual(['kjs-1', 'kjs-2']);
+    expect(rows.every((line) => line.split(/\s+/)[2] === '/127.0.0.1')).toBe(true);
     const more = Array.from({ length: 40 }, (_, i) => `b-${i}`);
     await produce('kjs-group', more);
     await waitFor(

@@ -154,7 +154,7 @@ describe('KafkaServer (TCP)', () => {
   /** What the current test's listener reported: "api outcome" per request, and connection counts. */
   let observed = { requests: [] as string[], opened: 0, closed: 0 };
 
-  async function start(frameBytesMax = 1 << 20) {
+  async function start(frameBytesMax = 1 << 20, handOffHttp?: (socket: Socket) => void) {
     // A fresh record per listener: the previous test's connections may report their close late.
     const record = { requests: [] as string[], opened: 0, closed: 0 };
     observed = record;
@@ -176,6 +176,7 @@ describe('KafkaServer (TCP)', () => {
         connectionOpened: () => record.opened++,
         connectionClosed: () => record.closed++,
       },
+      ...(handOffHttp === undefined ? {} : { handOffHttp }),
       logger: silent,
     });
     return broker;
@@ -255,6 +256,40 @@ describe('KafkaServer (TCP)', () => {
     expect(frames.map((frame) => decodeResponseFrame(fetchApi, 11, frame).correlationId)).toEqual(
       Array.from({ length: count }, (_, i) => i + 1),
     );
+  });
+
+  it('a connection that speaks HTTP is handed over with its first bytes; Kafka clients are not, even one byte at a time', async () => {
+    const handed: string[] = [];
+    await start(1 << 20, (socket) => {
+      // As the client API does with a socket it adopts: reads it from its first byte.
+      socket.once('data', (chunk: Buffer) => {
+        handed.push(chunk.toString('latin1').split('\r\n')[0]!);
+        socket.end('HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n');
+      });
+      socket.resume();
+    });
+    const http = connect(server!.port, '127.0.0.1');
+    sockets.push(http);
+    const answered = new Promise<string>((resolve) => {
+      let text = '';
+      http.on('data', (chunk: Buffer) => {
+        text += chunk.toString('latin1');
+      });
+      http.once('close', () => resolve(text));
+    });
+    http.write('GET /v3/clusters HTTP/1.1\r\nhost: x\r\n\r\n');
+    expect(await answered).toMatch(/^HTTP\/1\.1 204/);
+    expect(handed).toEqual(['GET /v3/clusters HTTP/1.1']);
+    // A Kafka request whose bytes arrive one at a time: the first byte (0, the size's top byte) decides.
+    const { socket, frames } = await client();
+    const frame = framed(requestFrame(apiVersionsApi, 3, defaultApiVersionsRequest(), 5));
+    for (const byte of frame) {
+      socket.write(Buffer.from([byte]));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await until(() => frames.length === 1, 'the ApiVersions answer');
+    expect(handed).toHaveLength(1);
+    expect(observed.opened).toBe(1);
   });
 
   it('acks=0 produces get no response, and the next request is answered', async () => {
