@@ -348,10 +348,11 @@ export class Membership {
   // Managed members (REST v2 consumer instances).
 
   joinManaged(request: ManagedJoinRequest, context: MembershipContext): MembershipView {
-    if (this.members.size > 0 && this.protocolType !== CONSUMER_PROTOCOL_TYPE) {
+    const other = [...this.members.values()].find((member) => member.protocolType !== CONSUMER_PROTOCOL_TYPE);
+    if (other !== undefined) {
       throw inconsistentGroupProtocol(
         this.groupId,
-        `the group's members use protocol type ${this.protocolType}, a REST consumer ${CONSUMER_PROTOCOL_TYPE}`,
+        `the group's members use protocol type ${other.protocolType}, a REST consumer ${CONSUMER_PROTOCOL_TYPE}`,
       );
     }
     const topics = [...new Set(request.topics)].sort(compareStrings);
