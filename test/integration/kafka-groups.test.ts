@@ -377,4 +377,59 @@ print(json.dumps({'values': sorted(values), 'groups': groups, 'described': descr
     expect(result.deleted).toEqual(['NoError']);
     expect(result.after).not.toContain('kp');
   });
+
+  it('kafkajs: kill -9 of the group coordinator under a consuming group: the consumer finds the new one, nothing is lost, committed offsets never go back', async () => {
+    await createTopic('fo-group', 3);
+    const first = Array.from({ length: 30 }, (_, i) => `fo-a-${i}`);
+    await produce('fo-group', first);
+    const seen = new Set<string>();
+    const kafka = new Kafka({ clientId: 'fo', brokers: [1, 2, 3].map((id) => bootstrap(id)), logLevel: logLevel.NOTHING });
+    const consumer = kafka.consumer({ groupId: 'fo', sessionTimeout: 10_000, heartbeatInterval: 500 });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'fo-group', fromBeginning: true });
+    await consumer.run({
+      autoCommitInterval: 200,
+      eachMessage: async ({ message }) => {
+        seen.add(message.value!.toString());
+      },
+    });
+    await waitFor('the first records', () => first.every((value) => seen.has(value)), 30_000);
+    const coordinatorOf = async (via: number) => {
+      const group = await cluster.get(via, `/v3/clusters/${cluster.clusterId}/consumer-groups/fo`);
+      return Number(String(group.body.coordinator.related).split('/').at(-1));
+    };
+    const coordinator = await coordinatorOf(1);
+    const survivor = [1, 2, 3].find((id) => id !== coordinator)!;
+    const committedTotal = async () => {
+      const answer = await cluster.get(survivor, `/v3/clusters/${cluster.clusterId}/consumer-groups/fo/lags`);
+      if (answer.status !== 200) return null;
+      return (answer.body.data as Array<{ current_offset: number }>).reduce((sum, lag) => sum + Math.max(lag.current_offset, 0), 0);
+    };
+    await waitFor('the first records committed', async () => (await committedTotal()) === 30, 30_000);
+    expect(await cluster.stop(coordinator, 'SIGKILL')).not.toBe(0);
+    const second = Array.from({ length: 30 }, (_, i) => `fo-b-${i}`);
+    const producer = new Kafka({ clientId: 'fo-producer', brokers: [bootstrap(survivor)], logLevel: logLevel.NOTHING }).producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await producer.connect();
+    await producer.send({ topic: 'fo-group', acks: -1, messages: second.map((value) => ({ key: value, value })) });
+    await producer.disconnect();
+    await waitFor('the records produced after the kill', () => second.every((value) => seen.has(value)), 60_000);
+    let last = 0;
+    await waitFor(
+      'every record committed, through the new coordinator',
+      async () => {
+        const total = await committedTotal();
+        if (total === null) return false;
+        expect(total, 'committed offsets never go back').toBeGreaterThanOrEqual(last);
+        last = total;
+        return total === 60;
+      },
+      60_000,
+    );
+    expect(await coordinatorOf(survivor)).not.toBe(coordinator);
+    await consumer.disconnect();
+    cluster.start(coordinator);
+    await cluster.waitReady(30_000);
+  });
 });
