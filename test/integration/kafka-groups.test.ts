@@ -2,6 +2,10 @@
 // confluent-kafka (librdkafka) and kafka-python consumers in groups that rebalance and commit, and a
 // group shared by a REST v2 consumer instance and a kafkajs consumer.
 import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Kafka, type Consumer as KafkaJsConsumer, logLevel, Partitioners } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
@@ -12,6 +16,9 @@ import { ProcessCluster, waitFor } from './process-cluster.ts';
 import { createConsumer, poll, v2 } from './v2-consumer.ts';
 
 const run = promisify(execFile);
+/** Debian's Go packages live in GOPATH /usr/share/gocode (no modules, no network). */
+const GO_ENV = { ...process.env, GOPATH: '/usr/share/gocode', GO111MODULE: 'off', GOCACHE: join(tmpdir(), 'go-build-cache') };
+const SARAMA_SOURCE = fileURLToPath(new URL('./clients/sarama/', import.meta.url));
 const PYTHON = '/usr/bin/python3';
 
 let cluster: ProcessCluster;
@@ -50,7 +57,7 @@ async function requireClient(
     const reason = `${name} is not installed (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`;
     if (process.env.CI === 'true')
       throw new Error(`${reason}: CI must run every Kafka client (.ci/run installs it)`);
-    console.log(`skipped: ${reason}; apt-get install -y python3-confluent-kafka python3-kafka`);
+    console.log(`skipped: ${reason}; apt-get install -y python3-confluent-kafka python3-kafka golang-go golang-github-shopify-sarama-dev`);
     context.skip();
   }
 }
@@ -431,5 +438,14 @@ print(json.dumps({'values': sorted(values), 'groups': groups, 'described': descr
     await consumer.disconnect();
     cluster.start(coordinator);
     await cluster.waitReady(30_000);
+  });
+  it('sarama (Go, Version 2.1.0): admin creates a topic, produce, a consumer group reads and commits, list and describe', async (context) => {
+    await requireClient(context, 'golang-go and golang-github-shopify-sarama-dev', () =>
+      run('go', ['list', 'github.com/Shopify/sarama'], { env: GO_ENV }),
+    );
+    const binary = join(mkdtempSync(join(tmpdir(), 'sarama-')), 'sarama-client');
+    await run('go', ['build', '-o', binary, '.'], { cwd: SARAMA_SOURCE, env: GO_ENV, timeout: 240_000 });
+    const { stdout } = await run(binary, [bootstrap(2), 'sarama-topic', 'sarama-group'], { timeout: 60_000 });
+    expect(JSON.parse(stdout)).toEqual({ consumed: 30, committed: 30, listed: 'consumer', state: 'Empty' });
   });
 });
