@@ -7,6 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import {
+  Admin as PlatAdmin,
+  Consumer as PlatConsumer,
+  Producer as PlatProducer,
+  stringDeserializers,
+  stringSerializers,
+} from '@platformatic/kafka';
 import { Kafka, type Consumer as KafkaJsConsumer, logLevel, Partitioners } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { consumerGroupsMain } from '../../src/cli/consumer-groups.ts';
@@ -447,5 +454,54 @@ print(json.dumps({'values': sorted(values), 'groups': groups, 'described': descr
     await run('go', ['build', '-o', binary, '.'], { cwd: SARAMA_SOURCE, env: GO_ENV, timeout: 240_000 });
     const { stdout } = await run(binary, [bootstrap(2), 'sarama-topic', 'sarama-group'], { timeout: 60_000 });
     expect(JSON.parse(stdout)).toEqual({ consumed: 30, committed: 30, listed: 'consumer', state: 'Empty' });
+  });
+  it('@platformatic/kafka (flexible versions): two group consumers split the topic and read everything; admin lists and describes the group', async () => {
+    await createTopic('plat-group', 3);
+    const brokers = [bootstrap(1), bootstrap(3)];
+    const producer = new PlatProducer({ clientId: 'plat-producer', bootstrapBrokers: brokers, serializers: stringSerializers });
+    await producer.send({
+      messages: Array.from({ length: 30 }, (_, i) => ({ topic: 'plat-group', key: `k${i}`, value: `p-${i}` })),
+    });
+    await producer.close();
+    const seen = new Set<string>();
+    const consumers = await Promise.all(
+      ['plat-1', 'plat-2'].map(async (clientId) => {
+        const consumer = new PlatConsumer({ groupId: 'plat', clientId, bootstrapBrokers: brokers, deserializers: stringDeserializers });
+        const stream = await consumer.consume({
+          autocommit: true,
+          topics: ['plat-group'],
+          sessionTimeout: 10_000,
+          heartbeatInterval: 500,
+          mode: 'earliest',
+        });
+        stream.on('data', (message: { value: string }) => seen.add(message.value));
+        return { consumer, stream };
+      }),
+    );
+    await waitFor('every record', () => seen.size === 30, 30_000);
+    const admin = new PlatAdmin({ clientId: 'plat-admin', bootstrapBrokers: brokers });
+    const described = await waitFor(
+      'two members sharing the topic',
+      async () => {
+        const group = (await admin.describeGroups({ groups: ['plat'] })).get('plat');
+        const members = [...(group?.members.values() ?? [])];
+        const partitions = members.flatMap((member) =>
+          [...(member.assignments?.values() ?? [])].flatMap((assignment) => assignment.partitions),
+        );
+        return group?.state === 'STABLE' && members.length === 2 && partitions.length === 3
+          ? { members, partitions }
+          : undefined;
+      },
+      30_000,
+    );
+    expect(described.partitions.sort()).toEqual([0, 1, 2]);
+    expect(described.members.map((member) => member.clientId).sort()).toEqual(['plat-1', 'plat-2']);
+    const listed = await admin.listGroups();
+    expect([...listed.values()].find((group) => group.id === 'plat')?.protocolType).toBe('consumer');
+    for (const { consumer, stream } of consumers) {
+      await stream.close();
+      await consumer.close();
+    }
+    await admin.close();
   });
 });
