@@ -214,6 +214,18 @@ export class GroupService implements GroupApi {
     return this.withRetries(() => this.leaderFor(groupId), this.timers.nowMs() + timeoutMs);
   }
 
+  /**
+   * The leader of the group's __consumer_offsets partition in this node's image (null: no such topic
+   * or partition yet, or no leader). Without creating anything.
+   */
+  leaderInImage(groupId: string): BrokerId | null {
+    const topic = topicByName(this.options.image(), OFFSETS_TOPIC);
+    const partitions = this.options.offsetsTopicPartitions;
+    if (topic === undefined || topic.partitions.size !== partitions) return null;
+    const leader = topic.partitions.get(partitionForGroup(groupId, partitions) as PartitionId)?.leader;
+    return leader === undefined || leader === NO_LEADER ? null : leader;
+  }
+
   private async leaderFor(groupId: string): Promise<BrokerId> {
     await this.ensureOffsetsTopic();
     const topic = this.offsetsTopic();

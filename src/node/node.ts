@@ -363,6 +363,7 @@ export class KraftNode {
               groups: {
                 coordinatorOf: (groupId, timeoutMs) => groups.coordinatorOf(groupId, timeoutMs),
                 local: () => coordinator,
+                leadsGroup: (groupId) => groups.leaderInImage(groupId) === brokerId(config.nodeId),
               },
             }),
             frameBytesMax: config.socketRequestMaxBytes,

@@ -180,6 +180,7 @@ export function fakeBroker(options: { autoCreateTopics?: boolean } = {}): FakeBr
     groups: {
       coordinatorOf: async () => node.nodeId,
       local: () => coordinator,
+      leadsGroup: () => true,
     },
     coordinator,
     advanceClock: (ms) => {

@@ -91,6 +91,12 @@ export interface KafkaGroups {
   coordinatorOf(groupId: string, timeoutMs: number): Promise<BrokerId>;
   /** This node's coordinator; null on a node that is not a broker. */
   local(): LocalGroupCoordinator | null;
+  /**
+   * Whether this node's image names it the leader of the group's __consumer_offsets partition. The
+   * coordinator gives a partition up only once the replication layer has (after the image), so a
+   * read answered from its cache must check this too.
+   */
+  leadsGroup(groupId: string): boolean;
 }
 
 /** The node a Kafka request reaches. */

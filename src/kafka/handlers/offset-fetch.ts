@@ -58,6 +58,11 @@ async function fetchGroup(
         { cause: error },
       );
     });
+    // Caught up, the image may already name another leader while the replication layer is still
+    // handing the partition over (the coordinator resigns after it): its cache would be stale.
+    if (!broker.groups.leadsGroup(groupId)) {
+      throw new KafkaError('NOT_COORDINATOR', `This is not the correct coordinator. (group ${groupId})`);
+    }
     const partitions: TopicPartition[] | null =
       topics === null
         ? null
