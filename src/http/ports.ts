@@ -29,6 +29,11 @@ export interface CreateTopicRequest {
   readonly replicationFactor?: number;
   readonly configs: ReadonlyMap<string, string>;
   readonly validateOnly: boolean;
+  /**
+   * A manual replica assignment: partition i's replicas, in order (then neither partitionsCount nor
+   * replicationFactor is given). Absent: the controller places them.
+   */
+  readonly assignments?: readonly (readonly number[])[];
 }
 
 export interface ConfigAlteration {
@@ -45,8 +50,16 @@ export interface ConfigAlteration {
 export interface AdminApi {
   createTopic(request: CreateTopicRequest): Promise<void>;
   deleteTopic(name: string): Promise<void>;
-  /** Increases a topic's partition count to `partitionsCount` (never decreases). */
-  createPartitions(name: string, partitionsCount: number, validateOnly: boolean): Promise<void>;
+  /**
+   * Increases a topic's partition count to `partitionsCount` (never decreases); `assignments`: the new
+   * partitions' replicas, in order (absent: the controller places them).
+   */
+  createPartitions(
+    name: string,
+    partitionsCount: number,
+    validateOnly: boolean,
+    assignments?: readonly (readonly number[])[],
+  ): Promise<void>;
   alterTopicConfigs(
     name: string,
     alterations: readonly ConfigAlteration[],

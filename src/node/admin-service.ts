@@ -27,6 +27,9 @@ export class AdminService implements AdminApi {
       ...(request.replicationFactor !== undefined ? { replicationFactor: request.replicationFactor } : {}),
       configs: [...request.configs].map(([name, value]) => ({ name, value })),
       validateOnly: request.validateOnly,
+      ...(request.assignments !== undefined
+        ? { assignments: request.assignments.map((brokerIds) => ({ brokerIds: [...brokerIds] })) }
+        : {}),
     });
     await this.visible(response.offset);
   }
@@ -35,8 +38,18 @@ export class AdminService implements AdminApi {
     await this.visible((await this.client.call('delete-topic', { name })).offset);
   }
 
-  async createPartitions(name: string, partitionsCount: number, validateOnly: boolean): Promise<void> {
-    const response = await this.client.call('create-partitions', { name, partitionsCount, validateOnly });
+  async createPartitions(
+    name: string,
+    partitionsCount: number,
+    validateOnly: boolean,
+    assignments?: readonly (readonly number[])[],
+  ): Promise<void> {
+    const response = await this.client.call('create-partitions', {
+      name,
+      partitionsCount,
+      validateOnly,
+      ...(assignments !== undefined ? { assignments: assignments.map((brokerIds) => ({ brokerIds: [...brokerIds] })) } : {}),
+    });
     await this.visible(response.offset);
   }
 

@@ -72,13 +72,23 @@ export class ControllerRpc implements ControllerRpcHandler {
             : {}),
           configs: configMap(request.configs),
           validateOnly: request.validateOnly,
+          ...(request.assignments !== undefined && request.assignments.length > 0
+            ? { assignments: request.assignments.map((assignment) => assignment.brokerIds) }
+            : {}),
         });
         return { topicId: result.topicId, ...(result.offset !== null ? { offset: result.offset } : {}) };
       },
       'delete-topic': async (request) => writeResponse(await controller.deleteTopic(request.name)),
       'create-partitions': async (request) =>
         writeResponse(
-          await controller.createPartitions(request.name, request.partitionsCount, request.validateOnly),
+          await controller.createPartitions(
+            request.name,
+            request.partitionsCount,
+            request.validateOnly,
+            request.assignments !== undefined && request.assignments.length > 0
+              ? request.assignments.map((assignment) => assignment.brokerIds)
+              : null,
+          ),
         ),
       'alter-configs': async (request) =>
         writeResponse(

@@ -193,8 +193,8 @@ export class FakeNode implements ClusterNode, AdminApi {
     const colliding = collidingTopic(this.#image, request.name);
     if (colliding !== null)
       throw new KafkaError('INVALID_TOPIC_EXCEPTION', collisionMessage(request.name, colliding));
-    const partitions = request.partitionsCount ?? 1;
-    const replicationFactor = request.replicationFactor ?? 1;
+    const partitions = request.assignments?.length ?? request.partitionsCount ?? 1;
+    const replicationFactor = request.assignments?.[0]?.length ?? request.replicationFactor ?? 1;
     if (partitions < 1)
       throw new KafkaError('INVALID_PARTITIONS', 'Number of partitions must be larger than 0.');
     const brokers = unfencedBrokers(this.#image).length;
@@ -212,7 +212,12 @@ export class FakeNode implements ClusterNode, AdminApi {
     const id = randomUUID();
     this.#apply([
       { type: 'topic', name: request.name, topicId: topicId(id) },
-      ...this.#partitionRecords(id, 0, this.#assignments(0, partitions, replicationFactor)),
+      ...this.#partitionRecords(
+        id,
+        0,
+        request.assignments?.map((replicas) => replicas.map(brokerId)) ??
+          this.#assignments(0, partitions, replicationFactor),
+      ),
       ...[...configs].map(
         ([name, value]): MetadataRecord => ({
           type: 'config',
@@ -231,7 +236,12 @@ export class FakeNode implements ClusterNode, AdminApi {
     this.#apply([{ type: 'removeTopic', topicId: topic.id }]);
   }
 
-  async createPartitions(name: string, partitionsCount: number, validateOnly: boolean): Promise<void> {
+  async createPartitions(
+    name: string,
+    partitionsCount: number,
+    validateOnly: boolean,
+    assignments?: readonly (readonly number[])[],
+  ): Promise<void> {
     this.#check();
     const topic = this.#existing(name);
     const current = topic.partitions.size;
@@ -249,7 +259,8 @@ export class FakeNode implements ClusterNode, AdminApi {
       this.#partitionRecords(
         topic.id,
         current,
-        this.#assignments(current, partitionsCount - current, replicationFactor),
+        assignments?.map((replicas) => replicas.map(brokerId)) ??
+          this.#assignments(current, partitionsCount - current, replicationFactor),
       ),
     );
   }

@@ -75,6 +75,31 @@ describe('POST /v3/clusters/{c}/topics', () => {
     expect(config.json).toMatchObject({ value: 'compact', source: 'DYNAMIC_TOPIC_CONFIG' });
   });
 
+  it("replicas_assignments (Confluent's field): partition i's brokers; with a count or factor too, 400 INVALID_REQUEST", async () => {
+    const reply = await h.send('POST', `${BASE}/topics`, {
+      topic_name: 'placed',
+      replicas_assignments: [
+        { partition_id: 1, broker_ids: [3, 1] },
+        { partition_id: 0, broker_ids: [2, 3] },
+      ],
+    });
+    expect(reply.status).toBe(201);
+    expect(reply.json).toMatchObject({ partitions_count: 2, replication_factor: 2 });
+    const both = await h.send('POST', `${BASE}/topics`, {
+      topic_name: 'both',
+      partitions_count: 2,
+      replicas_assignments: [{ partition_id: 0, broker_ids: [1] }],
+    });
+    expect(both.status).toBe(400);
+    expect(both.json.message).toMatch(/^Both numPartitions or replicationFactor and replicasAssignments were set/);
+    const gap = await h.send('POST', `${BASE}/topics`, {
+      topic_name: 'gap',
+      replicas_assignments: [{ partition_id: 1, broker_ids: [1] }],
+    });
+    expect(gap.status).toBe(400);
+    expect(gap.json.message).toBe('Partitions should be a consecutive 0-based integer sequence');
+  });
+
   it('uses the cluster defaults when counts are absent or null', async () => {
     const reply = await h.send('POST', `${BASE}/topics`, { topic_name: 'x', partitions_count: null });
     expect(reply.status).toBe(201);
@@ -178,7 +203,11 @@ describe('POST /v3/clusters/{c}/topics', () => {
       "Field 'configs[0].value' must be string or null.",
     ],
     [{ topic_name: 't', validate_only: 'yes' }, "Field 'validate_only' must be boolean."],
-    [{ topic_name: 't', replicas_assignments: [] }, "Unrecognized field 'replicas_assignments'."],
+    [{ topic_name: 't', replica_assignments: [] }, "Unrecognized field 'replica_assignments'."],
+    [
+      { topic_name: 't', replicas_assignments: [{ partition_id: 0 }] },
+      "Field 'replicas_assignments[0].broker_ids' is required.",
+    ],
     [[{ topic_name: 't' }], 'Request body must be object.'],
     ['"orders"', 'Request body must be object.'],
     ['null', 'Request body must be object.'],

@@ -393,7 +393,7 @@ describe('ListOffsets', () => {
 });
 
 describe('CreateTopics and DeleteTopics', () => {
-  it('answer the controller errors per topic: TOPIC_ALREADY_EXISTS, UNKNOWN_TOPIC_OR_PARTITION, manual assignments refused', async () => {
+  it('answer the controller errors per topic: TOPIC_ALREADY_EXISTS, UNKNOWN_TOPIC_OR_PARTITION; manual assignments as Kafka takes them', async () => {
     const again = await answer(dispatcher, createTopicsApi, 7, {
       ...defaultCreateTopicsRequest(),
       topics: [
@@ -404,14 +404,41 @@ describe('CreateTopics and DeleteTopics', () => {
           name: 'manual',
           numPartitions: -1,
           replicationFactor: -1,
+          assignments: [
+            { partitionIndex: 1, brokerIds: [3, 1] },
+            { partitionIndex: 0, brokerIds: [2, 3] },
+          ],
+        },
+        {
+          ...defaultCreatableTopic(),
+          name: 'both',
+          numPartitions: 2,
+          replicationFactor: -1,
           assignments: [{ partitionIndex: 0, brokerIds: [1] }],
+        },
+        {
+          ...defaultCreatableTopic(),
+          name: 'gap',
+          numPartitions: -1,
+          replicationFactor: -1,
+          assignments: [
+            { partitionIndex: 0, brokerIds: [1] },
+            { partitionIndex: 2, brokerIds: [2] },
+          ],
         },
       ],
     });
     expect(again.topics.map((topic) => [topic.name, topic.errorCode])).toEqual([
       ['orders', KafkaErrors.TOPIC_ALREADY_EXISTS.code],
       ['defaults', 0],
-      ['manual', KafkaErrors.INVALID_REQUEST.code],
+      ['manual', 0],
+      ['both', KafkaErrors.INVALID_REQUEST.code],
+      ['gap', KafkaErrors.INVALID_REPLICA_ASSIGNMENT.code],
+    ]);
+    const manual = topicByName(broker.image(), 'manual')!;
+    expect([...manual.partitions.values()].map((partition) => [...partition.replicas])).toEqual([
+      [2, 3],
+      [3, 1],
     ]);
     expect(again.topics[1]!.topicId).toBe(topicId('defaults'));
     const deleted = await answer(dispatcher, deleteTopicsApi, 5, {

@@ -2,6 +2,7 @@
 // Writes go through AdminApi, which resolves once the change is applied to this node's image, so the
 // answer is rendered from the image (read-your-writes).
 
+import { manualAssignment } from '../../metadata/replica-assignment.ts';
 import type { FastifyInstance } from 'fastify';
 import { INT32_MAX } from '../../metadata/ids.ts';
 import { topicByName } from '../../metadata/queries.ts';
@@ -22,6 +23,7 @@ interface CreateTopicBody {
   readonly replication_factor?: number | null;
   readonly configs?: readonly { readonly name: string; readonly value?: string | null }[];
   readonly validate_only?: boolean;
+  readonly replicas_assignments?: readonly { readonly partition_id: number; readonly broker_ids: readonly number[] }[];
 }
 
 const createTopicSchema = {
@@ -42,6 +44,18 @@ const createTopicSchema = {
       },
     },
     validate_only: { type: 'boolean' },
+    replicas_assignments: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['partition_id', 'broker_ids'],
+        properties: {
+          partition_id: { type: 'integer', minimum: 0, maximum: INT32_MAX },
+          broker_ids: { type: 'array', items: { type: 'integer', minimum: 0, maximum: INT32_MAX } },
+        },
+      },
+    },
   },
 } as const;
 
@@ -100,12 +114,20 @@ export function registerTopicRoutes(scope: FastifyInstance, deps: RouteDeps): vo
     async (request, reply) => {
       const { body } = request;
       const validateOnly = body.validate_only === true;
+      const assignments = manualAssignment(
+        (body.replicas_assignments ?? []).map(({ partition_id, broker_ids }) => ({
+          partition: partition_id,
+          brokers: broker_ids,
+        })),
+        body.partitions_count != null || body.replication_factor != null,
+      );
       await node.admin.createTopic({
         name: body.topic_name,
         ...(body.partitions_count != null && { partitionsCount: body.partitions_count }),
         ...(body.replication_factor != null && { replicationFactor: body.replication_factor }),
         configs: configsOf(body),
         validateOnly,
+        ...(assignments !== null && { assignments }),
       });
       const created = validateOnly ? undefined : topicByName(node.image(), body.topic_name);
       const shape: TopicShape =
@@ -113,9 +135,12 @@ export function registerTopicRoutes(scope: FastifyInstance, deps: RouteDeps): vo
           ? {
               name: body.topic_name,
               id: null,
-              partitionsCount: body.partitions_count ?? staticDefault(deps, 'num.partitions', 1),
+              partitionsCount:
+                assignments?.length ?? body.partitions_count ?? staticDefault(deps, 'num.partitions', 1),
               replicationFactor:
-                body.replication_factor ?? staticDefault(deps, 'default.replication.factor', 1),
+                assignments?.[0]?.length ??
+                body.replication_factor ??
+                staticDefault(deps, 'default.replication.factor', 1),
             }
           : topicShape(created);
       const data = renderTopic(urlBuilder(request), node.clusterId, shape);

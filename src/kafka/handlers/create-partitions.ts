@@ -1,6 +1,5 @@
-// CreatePartitions through the active controller (AdminApi, as REST's PATCH {partitions_count}).
-// Manual assignments of the new partitions are not supported yet (INVALID_REQUEST).
-import { KafkaErrors } from '../../common/kafka-errors.ts';
+// CreatePartitions through the active controller (AdminApi, as REST's PATCH {partitions_count}), with
+// or without a manual assignment of the new partitions' replicas.
 import { createPartitionsApi } from '../protocol/generated/apis.ts';
 import type { CreatePartitionsRequest } from '../protocol/generated/create-partitions-request.ts';
 import {
@@ -19,14 +18,10 @@ export function createPartitionsHandler(
     async handle(request, context) {
       const results = await Promise.all(
         request.topics.map(async (topic) => {
-          if (topic.assignments !== null && topic.assignments.length > 0)
-            return {
-              name: topic.name,
-              errorCode: KafkaErrors.INVALID_REQUEST.code,
-              errorMessage: 'Manual replica assignments are not supported',
-            };
+          const assignments =
+            topic.assignments === null ? undefined : topic.assignments.map(({ brokerIds }) => [...brokerIds]);
           try {
-            await broker.admin.createPartitions(topic.name, topic.count, request.validateOnly);
+            await broker.admin.createPartitions(topic.name, topic.count, request.validateOnly, assignments);
             return { name: topic.name, errorCode: 0, errorMessage: null };
           } catch (error) {
             const answer = errorAnswer(error, context.logger, 'creating partitions failed');

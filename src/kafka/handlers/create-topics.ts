@@ -1,8 +1,8 @@
 // CreateTopics through the active controller (AdminApi, as REST's POST /topics): answered once this
-// node's image shows the topic. -1 partitions or replication factor: the cluster's defaults. Manual
-// replica assignments are not supported yet (INVALID_REQUEST).
-import { KafkaErrors } from '../../common/kafka-errors.ts';
+// node's image shows the topic. -1 partitions or replication factor: the cluster's defaults. A manual
+// replica assignment (partition indexes 0..n-1, each once) comes with both at -1, as Kafka requires.
 import { topicByName } from '../../metadata/queries.ts';
+import { manualAssignment } from '../../metadata/replica-assignment.ts';
 import { createTopicsApi } from '../protocol/generated/apis.ts';
 import type { CreatableTopic, CreateTopicsRequest } from '../protocol/generated/create-topics-request.ts';
 import {
@@ -39,13 +39,11 @@ async function createTopic(
   context: RequestContext,
 ): Promise<CreatableTopicResult> {
   const result = { ...defaultCreatableTopicResult(), name: topic.name };
-  if (topic.assignments.length > 0)
-    return {
-      ...result,
-      errorCode: KafkaErrors.INVALID_REQUEST.code,
-      errorMessage: 'Manual replica assignments are not supported',
-    };
   try {
+    const manual = manualAssignment(
+      topic.assignments.map(({ partitionIndex, brokerIds }) => ({ partition: partitionIndex, brokers: brokerIds })),
+      topic.numPartitions !== USE_DEFAULT || topic.replicationFactor !== USE_DEFAULT,
+    );
     await broker.admin.createTopic({
       name: topic.name,
       ...(topic.numPartitions !== USE_DEFAULT && { partitionsCount: topic.numPartitions }),
@@ -54,6 +52,7 @@ async function createTopic(
         topic.configs.flatMap((config) => (config.value === null ? [] : [[config.name, config.value]])),
       ),
       validateOnly,
+      ...(manual !== null && { assignments: manual }),
     });
   } catch (error) {
     const answer = errorAnswer(error, context.logger, 'creating a topic failed');
@@ -75,3 +74,4 @@ async function createTopic(
     configs: [],
   };
 }
+

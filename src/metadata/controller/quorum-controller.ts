@@ -33,6 +33,7 @@ import {
   decideCreatePartitions,
   decideCreateTopic,
   decideDeleteTopic,
+  type ManualAssignment,
 } from './topic-decisions.ts';
 
 /** The replicated metadata log as the controller sees it. */
@@ -73,6 +74,8 @@ export interface CreateTopicCommand {
   readonly replicationFactor?: number;
   readonly configs: ReadonlyMap<string, string>;
   readonly validateOnly: boolean;
+  /** A manual replica assignment (then neither count nor factor is given). */
+  readonly assignments?: ManualAssignment;
 }
 
 /** An answer to a write: `offset` is where it committed (null for validate-only requests). */
@@ -260,6 +263,7 @@ export class QuorumController {
           partitionsCount: command.partitionsCount ?? this.config.defaultPartitions,
           replicationFactor: command.replicationFactor ?? this.config.defaultReplicationFactor,
           configs: command.configs,
+          assignments: command.assignments ?? null,
         },
         topicId,
       );
@@ -274,8 +278,13 @@ export class QuorumController {
     return this.write((image) => decideDeleteTopic(image, name), false);
   }
 
-  createPartitions(name: string, partitionsCount: number, validateOnly: boolean): Promise<WriteResult> {
-    return this.write((image) => decideCreatePartitions(image, name, partitionsCount), validateOnly);
+  createPartitions(
+    name: string,
+    partitionsCount: number,
+    validateOnly: boolean,
+    assignments: ManualAssignment | null = null,
+  ): Promise<WriteResult> {
+    return this.write((image) => decideCreatePartitions(image, name, partitionsCount, assignments), validateOnly);
   }
 
   alterTopicConfigs(

@@ -71,12 +71,19 @@ export interface ControllerMessages {
       replicationFactor?: number;
       configs: ConfigEntry[];
       validateOnly: boolean;
+      /** Decoded as [] when absent. */
+      assignments?: { brokerIds: number[] }[];
     };
     response: { offset?: number; topicId: string };
   };
   'delete-topic': { request: { name: string }; response: { offset?: number; topicId: string } };
   'create-partitions': {
-    request: { name: string; partitionsCount: number; validateOnly: boolean };
+    request: {
+      name: string;
+      partitionsCount: number;
+      validateOnly: boolean;
+      assignments?: { brokerIds: number[] }[];
+    };
     response: { offset?: number; topicId: string };
   };
   'alter-configs': {

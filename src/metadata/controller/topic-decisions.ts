@@ -13,11 +13,16 @@ import { type PlacementBroker, placeReplicas } from './placement.ts';
 /** Partitions a topic may have; a bound on the records one request can produce. */
 export const PARTITIONS_MAX = 10_000;
 
+/** Replicas per partition as an operator chose them (Kafka's manual replica assignment), in order. */
+export type ManualAssignment = readonly (readonly number[])[];
+
 export interface CreateTopicDecision {
   readonly name: string;
   readonly partitionsCount: number;
   readonly replicationFactor: number;
   readonly configs: ReadonlyMap<string, string>;
+  /** Instead of placement: partition i gets `assignments[i]` (the count and factor follow from it). */
+  readonly assignments: ManualAssignment | null;
 }
 
 export function requireTopic(image: MetadataImage, name: string): TopicImage {
@@ -78,21 +83,70 @@ function placeOrThrow(
   return placeReplicas({ brokers, firstPartition, partitionCount, replicationFactor });
 }
 
+/**
+ * A new partition's record: its replicas in order, the eligible ones (unfenced, not shutting down) in
+ * its ISR, the first of them its leader. Placement picks eligible brokers only; a manual assignment may
+ * name others, as long as each partition has an eligible one (checkManualAssignment).
+ */
 function partitionRecords(
+  image: MetadataImage,
   topicId: TopicId,
   firstPartition: number,
   assignments: readonly (readonly number[])[],
 ): PartitionRecord[] {
-  return assignments.map((replicas, i) => ({
-    type: 'partition',
-    topicId,
-    partitionId: partitionId(firstPartition + i),
-    replicas: replicas.map(toBrokerId),
-    isr: replicas.map(toBrokerId),
-    leader: toBrokerId(replicas[0]!),
-    leaderEpoch: leaderEpoch(0),
-    partitionEpoch: partitionEpoch(0),
-  }));
+  return assignments.map((replicas, i) => {
+    const isr = replicas.map(toBrokerId).filter((replica) => isEligible(image, replica));
+    return {
+      type: 'partition',
+      topicId,
+      partitionId: partitionId(firstPartition + i),
+      replicas: replicas.map(toBrokerId),
+      isr,
+      leader: isr[0]!,
+      leaderEpoch: leaderEpoch(0),
+      partitionEpoch: partitionEpoch(0),
+    };
+  });
+}
+
+/**
+ * Kafka's checks of a manual replica assignment (ReplicationControlManager.validateManualPartitionAssignment):
+ * every partition names the same number of replicas (`replicationFactor` when the topic has one), each
+ * broker once, every broker registered, and each partition at least one broker that can lead now.
+ */
+function checkManualAssignment(
+  image: MetadataImage,
+  assignments: ManualAssignment,
+  firstPartition: number,
+  replicationFactor: number | null,
+): void {
+  const invalid = (message: string) => new KafkaError('INVALID_REPLICA_ASSIGNMENT', message);
+  const factor = replicationFactor ?? assignments[0]?.length ?? 0;
+  for (const [index, replicas] of assignments.entries()) {
+    const partition = firstPartition + index;
+    if (replicas.length === 0) throw invalid(`The manual partition assignment of partition ${partition} is empty.`);
+    if (replicas.length !== factor) {
+      throw invalid(
+        `The manual partition assignment of partition ${partition} has ${replicas.length} replicas, but ` +
+          `every partition of the topic must have ${factor}.`,
+      );
+    }
+    const seen = new Set<number>();
+    for (const replica of replicas) {
+      if (seen.has(replica)) {
+        throw invalid(`The manual partition assignment includes the broker ${replica} more than once.`);
+      }
+      seen.add(replica);
+      if (!Number.isSafeInteger(replica) || replica < 0 || !image.brokers.has(toBrokerId(replica))) {
+        throw invalid(`The manual partition assignment includes broker ${replica}, but no such broker is registered.`);
+      }
+    }
+    if (!replicas.some((replica) => isEligible(image, toBrokerId(replica)))) {
+      throw invalid(
+        `All brokers specified in the manual partition assignment for partition ${partition} are fenced or in controlled shutdown.`,
+      );
+    }
+  }
 }
 
 function validateConfigs(configs: ReadonlyMap<string, string>): Map<string, string> {
@@ -120,9 +174,16 @@ export function decideCreateTopic(
   const colliding = collidingTopic(image, request.name);
   if (colliding !== null)
     throw new KafkaError('INVALID_TOPIC_EXCEPTION', collisionMessage(request.name, colliding));
-  requirePartitionCount(request.partitionsCount);
   const configs = validateConfigs(request.configs);
-  const assignments = placeOrThrow(image, 0, request.partitionsCount, request.replicationFactor);
+  let assignments: readonly (readonly number[])[];
+  if (request.assignments !== null) {
+    requirePartitionCount(request.assignments.length);
+    checkManualAssignment(image, request.assignments, 0, null);
+    assignments = request.assignments;
+  } else {
+    requirePartitionCount(request.partitionsCount);
+    assignments = placeOrThrow(image, 0, request.partitionsCount, request.replicationFactor);
+  }
   const configRecords: ConfigRecord[] = [...configs].map(([name, value]) => ({
     type: 'config',
     resourceType: 'topic',
@@ -133,7 +194,7 @@ export function decideCreateTopic(
   return [
     { type: 'topic', name: request.name, topicId },
     ...configRecords,
-    ...partitionRecords(topicId, 0, assignments),
+    ...partitionRecords(image, topicId, 0, assignments),
   ];
 }
 
@@ -146,6 +207,7 @@ export function decideCreatePartitions(
   image: MetadataImage,
   name: string,
   partitionsCount: number,
+  assignments: ManualAssignment | null = null,
 ): MetadataRecord[] {
   const topic = requireTopic(image, name);
   const current = topic.partitions.size;
@@ -160,8 +222,17 @@ export function decideCreatePartitions(
     throw new KafkaError('INVALID_PARTITIONS', `Topic already has ${current} partitions.`);
   }
   const replicationFactor = topic.partitions.get(partitionId(0))?.replicas.length ?? 1;
-  const assignments = placeOrThrow(image, current, partitionsCount - current, replicationFactor);
-  return partitionRecords(topic.id, current, assignments);
+  if (assignments !== null) {
+    if (assignments.length !== partitionsCount - current) {
+      throw new KafkaError(
+        'INVALID_REPLICA_ASSIGNMENT',
+        `Attempted to add ${partitionsCount - current} additional partition(s), but only ${assignments.length} assignment(s) were specified.`,
+      );
+    }
+    checkManualAssignment(image, assignments, current, replicationFactor);
+    return partitionRecords(image, topic.id, current, assignments);
+  }
+  return partitionRecords(image, topic.id, current, placeOrThrow(image, current, partitionsCount - current, replicationFactor));
 }
 
 export function decideAlterTopicConfigs(

@@ -772,6 +772,41 @@ describe('deleteTopic, createPartitions, alterTopicConfigs', () => {
     for (const [, p] of topic.partitions) expect(p.replicas).toHaveLength(2);
   });
 
+  it('takes a manual replica assignment (Kafka\'s rules): replicas as given, ISR the eligible ones, leader the first of them', async () => {
+    const fixture = await activeFixture();
+    await registerUnfenced(fixture, [1, 2, 3]);
+    await register(fixture, 4); // registered, still fenced
+    const manual = (assignments: number[][]) => ({
+      name: 'm',
+      configs: new Map<string, string>(),
+      validateOnly: false,
+      assignments,
+    });
+    const refused = async (assignments: number[][], pattern: RegExp) => {
+      const error = await kafkaErrorOf(fixture.controller.createTopic(manual(assignments)));
+      expect(error.errorName).toBe('INVALID_REPLICA_ASSIGNMENT');
+      expect(error.message).toMatch(pattern);
+    };
+    await refused([[1, 2], [3]], /must have 2/);
+    await refused([[1, 1]], /more than once/);
+    await refused([[1, 9]], /broker 9, but no such broker is registered/);
+    await refused([[4]], /fenced or in controlled shutdown/);
+    await refused([[]], /empty/);
+    await fixture.controller.createTopic(manual([[4, 2], [3, 1]]));
+    const topic = requireTopic(fixture.log.image(), 'm');
+    const [first, second] = [topic.partitions.get(partitionId(0))!, topic.partitions.get(partitionId(1))!];
+    expect([...first.replicas]).toEqual([4, 2]);
+    expect([...first.isr]).toEqual([2]);
+    expect(first.leader).toBe(2);
+    expect([...second.replicas]).toEqual([3, 1]);
+    expect(second.leader).toBe(3);
+    // New partitions: as many assignments as partitions added, of the topic's replication factor.
+    expect(await errorOf(fixture.controller.createPartitions('m', 4, false, [[1, 2]]))).toBe('INVALID_REPLICA_ASSIGNMENT');
+    expect(await errorOf(fixture.controller.createPartitions('m', 3, false, [[1]]))).toBe('INVALID_REPLICA_ASSIGNMENT');
+    await fixture.controller.createPartitions('m', 3, false, [[1, 3]]);
+    expect([...requireTopic(fixture.log.image(), 'm').partitions.get(partitionId(2))!.replicas]).toEqual([1, 3]);
+  });
+
   it('sets and deletes topic configs; an invalid value or unknown name is INVALID_CONFIG', async () => {
     const fixture = await activeFixture();
     await registerUnfenced(fixture, [1]);
