@@ -328,7 +328,7 @@ describe('console-consumer against a node', () => {
     await produce('one', ['old 1', 'old 2']);
     const running = consume(['--topic', 'one', '--max-messages', '2']);
     // Once it reads at the end offset (2), produce more.
-    await vi.waitFor(() => expect(cluster.requestsTo('/partitions/0/records?offset=2')).not.toHaveLength(0));
+    await vi.waitFor(() => expect(cluster.requestsTo('/partitions/0/records?offset=2')).not.toHaveLength(0), { timeout: 15_000 });
     await produce('one', ['new 1', 'new 2', 'new 3']);
     expect(await running).toEqual({
       code: 0,
@@ -398,7 +398,7 @@ describe('console-consumer against a node', () => {
     await produce('one', ['a']);
     const controller = new AbortController();
     const running = consume(['--topic', 'one', '--from-beginning'], controller.signal);
-    await vi.waitFor(() => expect(cluster.requestsTo('/partitions/0/records?offset=1')).not.toHaveLength(0));
+    await vi.waitFor(() => expect(cluster.requestsTo('/partitions/0/records?offset=1')).not.toHaveLength(0), { timeout: 15_000 });
     controller.abort();
     expect(await running).toEqual({ code: 0, stdout: ['a'], stderr: ['Processed a total of 1 messages'] });
   });
@@ -454,7 +454,7 @@ describe('console-consumer against a node', () => {
     await produce('one', ['old']);
     const controller = new AbortController();
     const running = consume(['--topic', 'one', '--group', 'g2'], controller.signal);
-    await vi.waitFor(() => expect(cluster.requestsTo('/consumers/g2/instances/')).not.toHaveLength(0));
+    await vi.waitFor(() => expect(cluster.requestsTo('/consumers/g2/instances/')).not.toHaveLength(0), { timeout: 15_000 });
     // The second poll has come: the first one placed the position at the end.
     await vi.waitFor(() => expect(cluster.requestsTo('/records?timeout=').length).toBeGreaterThan(1));
     await produce('one', ['new']);

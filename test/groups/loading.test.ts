@@ -217,7 +217,7 @@ describe('loading a partition', () => {
     h.coordinator.resignCoordinator(0);
     const broker2 = h.successor(2);
     const loading = broker2.becomeCoordinator(0);
-    await vi.waitFor(() => expect(h.storage.highWatermarkWaits).toEqual([{ partition: 0, offset: 2 }]));
+    await vi.waitFor(() => expect(h.storage.highWatermarkWaits).toEqual([{ partition: 0, offset: 2 }]), { timeout: 15_000 });
     expect(broker2.isLoaded(0)).toBe(false);
     await expectKafkaError(
       broker2.fetchOffsets({ groupId: 'g', partitions: null }),
@@ -251,7 +251,7 @@ describe('loading a partition', () => {
     h.storage.highWatermarkWaits.length = 0;
     const successor = h.successor();
     const loading = successor.becomeCoordinator(0);
-    await vi.waitFor(() => expect(h.storage.highWatermarkWaits).toHaveLength(2));
+    await vi.waitFor(() => expect(h.storage.highWatermarkWaits).toHaveLength(2), { timeout: 15_000 });
     expect(h.storage.highWatermarkWaits).toEqual([
       { partition: 0, offset: 3 },
       { partition: 0, offset: 3 },

@@ -12,6 +12,9 @@ const CONFIG: ConsumerConfig = {
   requestTimeoutMs: 1000,
 };
 
+/** vi.waitFor's own deadline is 1 s of real time: too short on a loaded machine (CI with 2 cores). */
+const WAIT = { timeout: 15_000, interval: 10 };
+
 afterEach(() => {
   vi.useRealTimers();
 });
@@ -38,15 +41,15 @@ describe('ConsumerRegistry', () => {
     expect(vi.getTimerCount()).toBe(1);
     const heartbeats = () => node.groups.calls.filter((call) => call.method === 'heartbeat').length;
     vi.advanceTimersByTime(3000);
-    await vi.waitFor(() => expect(heartbeats()).toBe(1));
+    await vi.waitFor(() => expect(heartbeats()).toBe(1), WAIT);
     vi.advanceTimersByTime(8000);
-    await vi.waitFor(() => expect(node.groups.memberIds('g')).toEqual([]));
+    await vi.waitFor(() => expect(node.groups.memberIds('g')).toEqual([]), WAIT);
     expect(registry.size).toBe(0);
     expect(() => registry.get('g', 'idle')).toThrow('Consumer instance not found.');
     const kept = registry.create('g', 'kept', CONFIG, '/127.0.0.1');
     await kept.exclusive(() => kept.subscribe({ kind: 'topics', topics: ['t'] }));
     registry.close();
     expect(vi.getTimerCount()).toBe(0);
-    await vi.waitFor(() => expect(node.groups.memberIds('g')).toEqual([]));
+    await vi.waitFor(() => expect(node.groups.memberIds('g')).toEqual([]), WAIT);
   });
 });
