@@ -8,6 +8,7 @@ import type {
   LocalPartitions,
   PartitionRead,
 } from '../../src/kafka/handlers/broker-ports.ts';
+import type { NodeSetting } from '../../src/metadata/broker-config-describe.ts';
 import type { PartitionId } from '../../src/metadata/ids.ts';
 import { topicByName } from '../../src/metadata/queries.ts';
 import { buildRecordBatch } from '../../src/storage/record-batch/builder.ts';
@@ -155,8 +156,17 @@ export function fakeBroker(options: { autoCreateTopics?: boolean } = {}): FakeBr
     partitions: new FakePartitions(node),
     autoCreateTopics: options.autoCreateTopics ?? true,
     initProducerId: async () => ({ producerId: nextProducerId++, producerEpoch: 0 }),
+    settings: FAKE_SETTINGS,
   };
 }
+
+/** The fake node's settings: given a retention and a partition count, the rest Kafka's defaults. */
+export const FAKE_SETTINGS: readonly NodeSetting[] = [
+  { name: 'broker.rack', type: 'string', value: null, isStatic: false, documentation: 'Rack' },
+  { name: 'log.retention.ms', type: 'long', value: '3600000', isStatic: true, documentation: 'Retention' },
+  { name: 'message.max.bytes', type: 'int', value: '1048588', isStatic: false, documentation: 'Largest' },
+  { name: 'num.partitions', type: 'int', value: '3', isStatic: true, documentation: 'Partitions' },
+];
 
 /** One v2 batch of `values` (no keys), as a producer sends it. */
 export function batchOf(...values: string[]): Buffer {

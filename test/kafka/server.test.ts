@@ -86,6 +86,7 @@ describe('RequestDispatcher', () => {
         [37, [0, 3]],
         [60, [0, 1]],
         [22, [0, 5]],
+        [32, [0, 4]],
       ]),
     );
     expect(response.apiKeys).toHaveLength(ADVERTISED_VERSIONS.size);

@@ -2,6 +2,7 @@
 // replica manager, the published metadata image and the admin service (the same services the REST
 // layer uses); tests may implement them in memory.
 import type { AdminApi } from '../../http/ports.ts';
+import type { NodeSetting } from '../../metadata/broker-config-describe.ts';
 import type { BrokerId } from '../../metadata/ids.ts';
 import type { MetadataImage } from '../../metadata/image.ts';
 
@@ -79,4 +80,6 @@ export interface KafkaBroker {
   readonly autoCreateTopics: boolean;
   /** A new idempotent producer's id and epoch (0); NOT_COORDINATOR on a node that is not a broker. */
   initProducerId(): Promise<{ readonly producerId: number; readonly producerEpoch: number }>;
+  /** This node's settings: what DescribeConfigs shows of its BROKER resource, and what topics inherit. */
+  readonly settings: readonly NodeSetting[];
 }

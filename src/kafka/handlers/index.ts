@@ -7,6 +7,7 @@ import { createPartitionsHandler } from './create-partitions.ts';
 import { createTopicsHandler } from './create-topics.ts';
 import { deleteTopicsHandler } from './delete-topics.ts';
 import { describeClusterHandler } from './describe-cluster.ts';
+import { describeConfigsHandler } from './describe-configs.ts';
 import { fetchHandler } from './fetch.ts';
 import { initProducerIdHandler } from './init-producer-id.ts';
 import { listOffsetsHandler } from './list-offsets.ts';
@@ -27,5 +28,6 @@ export function kafkaApis(broker: KafkaBroker): ServedApi[] {
     servedApi(createPartitionsHandler(broker)),
     servedApi(describeClusterHandler(broker)),
     servedApi(initProducerIdHandler(broker)),
+    servedApi(describeConfigsHandler(broker)),
   ];
 }

@@ -48,6 +48,7 @@ export const ADVERTISED_VERSIONS: ReadonlyMap<string, VersionRange> = new Map([
   ['CreatePartitions', { lowest: 0, highest: 3 }],
   ['DescribeCluster', { lowest: 0, highest: 1 }],
   ['InitProducerId', { lowest: 0, highest: 5 }],
+  ['DescribeConfigs', { lowest: 0, highest: 4 }],
 ]);
 
 export const KAFKA_APIS: readonly KafkaApi[] = generatedApis.map((codec) => ({

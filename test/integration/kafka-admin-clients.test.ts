@@ -1,0 +1,129 @@
+// Kafka's admin clients against a real 3-node cluster over the PLAINTEXT listener (issue 7): configs
+// described and altered by kafka-python and confluent-kafka (librdkafka), and what they see or change
+// is what REST shows.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PYTHON, requireClient, run, runPython } from './kafka-client-tools.ts';
+import { ProcessCluster } from './process-cluster.ts';
+
+let cluster: ProcessCluster;
+
+beforeAll(async () => {
+  cluster = await ProcessCluster.create({ controllers: 3 });
+  await cluster.startAll();
+});
+
+afterEach(async (context) => {
+  if (context.task.result?.state !== 'fail') return;
+  for (const id of cluster.nodes.keys())
+    console.log(`--- node ${id} log (tail)\n${(await cluster.logs(id)).slice(-4000)}`);
+});
+
+afterAll(async () => {
+  await cluster?.destroy();
+});
+
+function bootstrap(id = 1): string {
+  return `127.0.0.1:${cluster.node(id).kafkaPort}`;
+}
+
+async function createTopic(name: string, configs: Record<string, string> = {}): Promise<void> {
+  const created = await cluster.http(1, 'POST', cluster.topicsPath(), {
+    topic_name: name,
+    partitions_count: 1,
+    replication_factor: 3,
+    configs: Object.entries(configs).map(([configName, value]) => ({ name: configName, value })),
+  });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+}
+
+/** A topic's configs as REST shows them: name -> [value, source]. */
+async function restConfigs(via: number, topic: string): Promise<Map<string, [string, string]>> {
+  const answer = await cluster.get(via, `${cluster.topicsPath()}/${topic}/configs`);
+  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+  const data = answer.body.data as Array<{ name: string; value: string; source: string }>;
+  return new Map(data.map((config) => [config.name, [config.value, config.source]]));
+}
+
+// Kafka's ConfigSource numbers.
+const DYNAMIC_TOPIC_CONFIG = 1;
+const STATIC_BROKER_CONFIG = 4;
+const DEFAULT_CONFIG = 5;
+
+describe('Kafka admin clients: configs', () => {
+  it('kafka-python describe_configs: a topic with its override and synonyms, a broker with its settings, an unknown topic', async (context) => {
+    await requireClient(context, 'python3-kafka', () => run(PYTHON, ['-c', 'import kafka']));
+    await createTopic('kp-described', { 'retention.ms': '60000' });
+    const script = `
+import json, sys
+from kafka import KafkaAdminClient
+from kafka.admin import ConfigResource, ConfigResourceType
+admin = KafkaAdminClient(bootstrap_servers=sys.argv[1])
+answers = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, sys.argv[2]),
+                                  ConfigResource(ConfigResourceType.BROKER, sys.argv[3]),
+                                  ConfigResource(ConfigResourceType.TOPIC, 'kp-missing')],
+                                 include_synonyms=True)
+resources = {}
+for answer in answers:
+    for code, message, kind, name, entries in answer.resources:
+        resources[name] = {'error': code, 'configs': {e[0]: [e[1], e[2], e[3], [list(s) for s in e[5]]] for e in entries}}
+admin.close()
+print(json.dumps(resources))
+`;
+    type Entry = [string | null, boolean, number, Array<[string, string | null, number]>];
+    const resources = await runPython<Record<string, { error: number; configs: Record<string, Entry> }>>(
+      script,
+      [bootstrap(2), 'kp-described', '3'],
+    );
+    const topic = resources['kp-described']!;
+    expect(topic.error).toBe(0);
+    expect(topic.configs['retention.ms']).toEqual([
+      '60000',
+      false,
+      DYNAMIC_TOPIC_CONFIG,
+      [
+        ['retention.ms', '60000', DYNAMIC_TOPIC_CONFIG],
+        ['log.retention.ms', '604800000', DEFAULT_CONFIG],
+      ],
+    ]);
+    expect(topic.configs['cleanup.policy']?.slice(0, 3)).toEqual(['delete', false, DEFAULT_CONFIG]);
+    // What REST shows of the same topic.
+    const rest = await restConfigs(1, 'kp-described');
+    for (const [name, [value]] of rest) expect(topic.configs[name]?.[0], name).toBe(value);
+    expect(Object.keys(topic.configs).sort()).toEqual([...rest.keys()].sort());
+
+    const node3 = resources['3']!;
+    expect(node3.error).toBe(0);
+    expect(node3.configs['node.id']?.slice(0, 3)).toEqual(['3', true, STATIC_BROKER_CONFIG]);
+    expect(node3.configs['message.max.bytes']?.slice(0, 3)).toEqual(['1048588', true, DEFAULT_CONFIG]);
+    expect(resources['kp-missing']).toEqual({ error: 3, configs: {} });
+  });
+
+  it('confluent-kafka describe_configs: topic and broker resources (librdkafka routes the broker one to that broker)', async (context) => {
+    await requireClient(context, 'python3-confluent-kafka', () =>
+      run(PYTHON, ['-c', 'import confluent_kafka']),
+    );
+    await createTopic('ck-described', { 'cleanup.policy': 'compact' });
+    const script = `
+import json, sys
+from confluent_kafka.admin import AdminClient, ConfigResource
+admin = AdminClient({'bootstrap.servers': sys.argv[1]})
+futures = admin.describe_configs([ConfigResource('topic', sys.argv[2]), ConfigResource('broker', sys.argv[3])])
+out = {}
+for resource, future in futures.items():
+    entries = future.result(timeout=30)
+    out[resource.name] = {name: [e.value, e.source, e.is_read_only, e.is_default] for name, e in entries.items()}
+print(json.dumps(out))
+`;
+    const described = await runPython<
+      Record<string, Record<string, [string | null, number, boolean, boolean]>>
+    >(script, [bootstrap(1), 'ck-described', '2']);
+    expect(described['ck-described']?.['cleanup.policy']).toEqual([
+      'compact',
+      DYNAMIC_TOPIC_CONFIG,
+      false,
+      false,
+    ]);
+    expect(described['ck-described']?.['segment.bytes']).toEqual(['1073741824', DEFAULT_CONFIG, false, true]);
+    expect(described['2']?.['node.id']).toEqual(['2', STATIC_BROKER_CONFIG, true, false]);
+  });
+});

@@ -1,0 +1,205 @@
+// DescribeConfigs, AlterConfigs and IncrementalAlterConfigs through the listener's dispatcher over the
+// in-memory broker (fake-broker.ts): every advertised version, and Kafka's rules for each.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { KafkaErrors } from '../../src/common/kafka-errors.ts';
+import { kafkaApis } from '../../src/kafka/handlers/index.ts';
+import { ADVERTISED_VERSIONS } from '../../src/kafka/protocol/api-keys.ts';
+import { describeConfigsApi } from '../../src/kafka/protocol/generated/apis.ts';
+import {
+  type DescribeConfigsRequest,
+  defaultDescribeConfigsRequest,
+} from '../../src/kafka/protocol/generated/describe-configs-request.ts';
+import type { DescribeConfigsResourceResult } from '../../src/kafka/protocol/generated/describe-configs-response.ts';
+import { RequestDispatcher } from '../../src/kafka/server/request-dispatch.ts';
+import { topicId } from '../../src/metadata/ids.ts';
+import { answer } from './exchange.ts';
+import { type FakeBroker, fakeBroker } from './fake-broker.ts';
+
+const TOPIC = 2;
+const BROKER = 4;
+const SOURCE = { DYNAMIC_TOPIC_CONFIG: 1, STATIC_BROKER_CONFIG: 4, DEFAULT_CONFIG: 5 } as const;
+
+let broker: FakeBroker;
+let dispatcher: RequestDispatcher;
+
+beforeEach(async () => {
+  broker = fakeBroker();
+  dispatcher = new RequestDispatcher(kafkaApis(broker));
+  await broker.node.createTopic({
+    name: 'orders',
+    partitionsCount: 3,
+    replicationFactor: 3,
+    configs: new Map([['retention.ms', '60000']]),
+    validateOnly: false,
+  });
+});
+
+function range(name: string): number[] {
+  const versions = ADVERTISED_VERSIONS.get(name)!;
+  return Array.from({ length: versions.highest - versions.lowest + 1 }, (_, i) => versions.lowest + i);
+}
+
+function describeRequest(
+  resources: Array<{ type: number; name: string; keys?: string[] | null }>,
+  options: Partial<DescribeConfigsRequest> = {},
+): DescribeConfigsRequest {
+  return {
+    ...defaultDescribeConfigsRequest(),
+    resources: resources.map(({ type, name, keys }) => ({
+      resourceType: type,
+      resourceName: name,
+      configurationKeys: keys ?? null,
+    })),
+    ...options,
+  };
+}
+
+function byName(
+  configs: readonly DescribeConfigsResourceResult[],
+): Map<string, DescribeConfigsResourceResult> {
+  return new Map(configs.map((config) => [config.name, config]));
+}
+
+describe('DescribeConfigs', () => {
+  it('answers at every advertised version: topic configs with values, and the v0 is_default / v1+ source', async () => {
+    for (const version of range('DescribeConfigs')) {
+      const response = await answer(
+        dispatcher,
+        describeConfigsApi,
+        version,
+        describeRequest([{ type: TOPIC, name: 'orders' }]),
+      );
+      const result = response.results[0]!;
+      expect(result, `DescribeConfigs v${version}`).toMatchObject({
+        errorCode: 0,
+        resourceType: TOPIC,
+        resourceName: 'orders',
+      });
+      const configs = byName(result.configs);
+      expect(configs.get('retention.ms')).toMatchObject({
+        value: '60000',
+        readOnly: false,
+        isSensitive: false,
+      });
+      expect(configs.get('cleanup.policy')?.value).toBe('delete');
+      if (version === 0) {
+        expect(configs.get('retention.ms')?.isDefault).toBe(false);
+        expect(configs.get('cleanup.policy')?.isDefault).toBe(true);
+      } else {
+        expect(configs.get('retention.ms')?.configSource).toBe(SOURCE.DYNAMIC_TOPIC_CONFIG);
+        expect(configs.get('cleanup.policy')?.configSource).toBe(SOURCE.DEFAULT_CONFIG);
+      }
+      // ConfigType from v3 (LONG 5, LIST 7); before, the field is not on the wire.
+      expect(configs.get('retention.ms')?.configType).toBe(version >= 3 ? 5 : 0);
+      expect(configs.get('cleanup.policy')?.configType).toBe(version >= 3 ? 7 : 0);
+    }
+  });
+
+  it('synonyms only when asked, highest precedence first: the topic override, the static broker setting, the default', async () => {
+    const ask = (includeSynonyms: boolean) =>
+      answer(
+        dispatcher,
+        describeConfigsApi,
+        4,
+        describeRequest([{ type: TOPIC, name: 'orders', keys: ['retention.ms', 'segment.bytes'] }], {
+          includeSynonyms,
+        }),
+      );
+    const without = (await ask(false)).results[0]!.configs;
+    expect(without.map((config) => [config.name, config.synonyms])).toEqual([
+      ['retention.ms', []],
+      ['segment.bytes', []],
+    ]);
+    const [retention, segment] = (await ask(true)).results[0]!.configs;
+    expect(retention!.synonyms).toEqual([
+      { name: 'retention.ms', value: '60000', source: SOURCE.DYNAMIC_TOPIC_CONFIG },
+      { name: 'log.retention.ms', value: '3600000', source: SOURCE.STATIC_BROKER_CONFIG },
+      { name: 'log.retention.ms', value: '604800000', source: SOURCE.DEFAULT_CONFIG },
+    ]);
+    expect(segment).toMatchObject({ value: '1073741824', configSource: SOURCE.DEFAULT_CONFIG });
+    expect(segment!.synonyms).toEqual([
+      { name: 'log.segment.bytes', value: '1073741824', source: SOURCE.DEFAULT_CONFIG },
+    ]);
+  });
+
+  it('the broker resource of this node: its settings, static or default, read-only, documented when asked', async () => {
+    const response = await answer(
+      dispatcher,
+      describeConfigsApi,
+      4,
+      describeRequest([{ type: BROKER, name: String(broker.nodeId) }], { includeDocumentation: true }),
+    );
+    const configs = byName(response.results[0]!.configs);
+    expect([...configs.keys()]).toEqual(broker.settings.map((setting) => setting.name));
+    expect(configs.get('num.partitions')).toMatchObject({
+      value: '3',
+      configSource: SOURCE.STATIC_BROKER_CONFIG,
+      readOnly: true,
+      configType: 3,
+      documentation: 'Partitions',
+    });
+    expect(configs.get('message.max.bytes')).toMatchObject({
+      value: '1048588',
+      configSource: SOURCE.DEFAULT_CONFIG,
+    });
+    expect(configs.get('broker.rack')?.value).toBeNull();
+    const undocumented = await answer(
+      dispatcher,
+      describeConfigsApi,
+      4,
+      describeRequest([{ type: BROKER, name: String(broker.nodeId), keys: ['num.partitions'] }]),
+    );
+    expect(undocumented.results[0]!.configs.map((config) => [config.name, config.documentation])).toEqual([
+      ['num.partitions', null],
+    ]);
+  });
+
+  it('errors per resource: unknown topic, invalid topic name, another broker, a broker name that is no id, an unknown resource type', async () => {
+    const response = await answer(
+      dispatcher,
+      describeConfigsApi,
+      4,
+      describeRequest([
+        { type: TOPIC, name: 'nope' },
+        { type: TOPIC, name: 'bad name!' },
+        { type: BROKER, name: '2' },
+        { type: BROKER, name: 'one' },
+        { type: 7, name: 'x' },
+        { type: TOPIC, name: 'orders', keys: ['retention.ms'] },
+        { type: BROKER, name: '' },
+      ]),
+    );
+    expect(response.results.map((result) => [result.resourceName, result.errorCode])).toEqual([
+      ['nope', KafkaErrors.UNKNOWN_TOPIC_OR_PARTITION.code],
+      ['bad name!', KafkaErrors.INVALID_TOPIC_EXCEPTION.code],
+      ['2', KafkaErrors.INVALID_REQUEST.code],
+      ['one', KafkaErrors.INVALID_REQUEST.code],
+      ['x', KafkaErrors.INVALID_REQUEST.code],
+      ['orders', 0],
+      ['', 0],
+    ]);
+    expect(response.results[2]!.errorMessage).toBe(
+      'Unexpected broker id, expected 1 or empty string, but received 2',
+    );
+    expect(response.results[3]!.errorMessage).toBe('Broker id must be an integer, but it is: one');
+    expect(response.results[0]!.configs).toEqual([]);
+    expect(response.results[5]!.configs.map((config) => config.name)).toEqual(['retention.ms']);
+    // The cluster-wide dynamic defaults: none are ever set here.
+    expect(response.results[6]!.configs).toEqual([]);
+  });
+
+  it('catches up with the quorum before answering that a topic does not exist', async () => {
+    // Committed through another node: this one applies it at its next catchUp.
+    broker.node.commitElsewhere([
+      { type: 'topic', name: 'elsewhere', topicId: topicId('5b3e1c4a-6f1d-4c9e-9a55-3f2d7b8e0c11') },
+    ]);
+    const response = await answer(
+      dispatcher,
+      describeConfigsApi,
+      4,
+      describeRequest([{ type: TOPIC, name: 'elsewhere' }]),
+    );
+    expect(response.results[0]!.errorCode).toBe(0);
+    expect(broker.node.catchUps).toBe(1);
+  });
+});
