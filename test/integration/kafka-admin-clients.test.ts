@@ -1,9 +1,10 @@
 // Kafka's admin clients against a real 3-node cluster over the PLAINTEXT listener (issue 7): configs
 // described and altered by kafka-python and confluent-kafka (librdkafka), and what they see or change
 // is what REST shows.
+import { Admin } from '@platformatic/kafka';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PYTHON, requireClient, run, runPython } from './kafka-client-tools.ts';
-import { ProcessCluster } from './process-cluster.ts';
+import { ProcessCluster, waitFor } from './process-cluster.ts';
 
 let cluster: ProcessCluster;
 
@@ -42,6 +43,24 @@ async function restConfigs(via: number, topic: string): Promise<Map<string, [str
   expect(answer.status, JSON.stringify(answer.body)).toBe(200);
   const data = answer.body.data as Array<{ name: string; value: string; source: string }>;
   return new Map(data.map((config) => [config.name, [config.value, config.source]]));
+}
+
+/**
+ * A topic's configs through REST once they show `expected` (name -> [value, source]): a change answered
+ * by one node reaches the others' images a moment later.
+ */
+async function restConfigsShowing(
+  via: number,
+  topic: string,
+  expected: Record<string, [string, string]>,
+): Promise<Map<string, [string, string]>> {
+  return waitFor(`${topic}'s configs through node ${via} showing ${JSON.stringify(expected)}`, async () => {
+    const configs = await restConfigs(via, topic);
+    const shown = Object.entries(expected).every(
+      ([name, [value, source]]) => configs.get(name)?.[0] === value && configs.get(name)?.[1] === source,
+    );
+    return shown ? configs : undefined;
+  });
 }
 
 // Kafka's ConfigSource numbers.
@@ -125,5 +144,104 @@ print(json.dumps(out))
     ]);
     expect(described['ck-described']?.['segment.bytes']).toEqual(['1073741824', DEFAULT_CONFIG, false, true]);
     expect(described['2']?.['node.id']).toEqual(['2', STATIC_BROKER_CONFIG, true, false]);
+  });
+
+  it('kafka-python alter_configs replaces the whole dynamic set (REST sees it); an unknown key: INVALID_CONFIG', async (context) => {
+    await requireClient(context, 'python3-kafka', () => run(PYTHON, ['-c', 'import kafka']));
+    await createTopic('kp-altered', { 'segment.ms': '3600000' });
+    const script = `
+import json, sys
+from kafka import KafkaAdminClient
+from kafka.admin import ConfigResource, ConfigResourceType
+admin = KafkaAdminClient(bootstrap_servers=sys.argv[1])
+def alter(configs):
+    answer = admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, sys.argv[2], configs=configs)])
+    return [[code, message] for code, message, kind, name in answer.resources]
+out = {'set': alter({'retention.ms': '120000'}), 'unknown': alter({'no.such.config': '1'})}
+admin.close()
+print(json.dumps(out))
+`;
+    const result = await runPython<Record<string, Array<[number, string | null]>>>(script, [
+      bootstrap(3),
+      'kp-altered',
+    ]);
+    expect(result.set).toEqual([[0, null]]);
+    expect(result.unknown).toEqual([[40, 'Unknown topic config name: no.such.config']]);
+    await restConfigsShowing(2, 'kp-altered', {
+      'retention.ms': ['120000', 'DYNAMIC_TOPIC_CONFIG'],
+      // Not listed in the AlterConfigs: back to its default.
+      'segment.ms': ['604800000', 'DEFAULT_CONFIG'],
+    });
+  });
+
+  it('confluent-kafka alter_configs: a topic altered, a bad value refused (INVALID_CONFIG), a broker config refused (INVALID_REQUEST)', async (context) => {
+    await requireClient(context, 'python3-confluent-kafka', () =>
+      run(PYTHON, ['-c', 'import confluent_kafka']),
+    );
+    await createTopic('ck-altered');
+    const script = `
+import json, sys
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient, ConfigResource
+admin = AdminClient({'bootstrap.servers': sys.argv[1]})
+def alter(resource):
+    future = admin.alter_configs([resource])[resource]
+    try:
+        future.result(timeout=30)
+        return 'ok'
+    except KafkaException as error:
+        return error.args[0].name()
+out = {
+    'topic': alter(ConfigResource('topic', sys.argv[2], set_config={'cleanup.policy': 'compact', 'max.message.bytes': '2000000'})),
+    'bad': alter(ConfigResource('topic', sys.argv[2], set_config={'max.message.bytes': 'big'})),
+    'broker': alter(ConfigResource('broker', '1', set_config={'log.retention.ms': '1000'})),
+}
+print(json.dumps(out))
+`;
+    const result = await runPython<Record<string, string>>(script, [bootstrap(1), 'ck-altered']);
+    expect(result).toEqual({ topic: 'ok', bad: 'INVALID_CONFIG', broker: 'INVALID_REQUEST' });
+    await restConfigsShowing(3, 'ck-altered', {
+      'cleanup.policy': ['compact', 'DYNAMIC_TOPIC_CONFIG'],
+      'max.message.bytes': ['2000000', 'DYNAMIC_TOPIC_CONFIG'],
+    });
+  });
+
+  it('@platformatic/kafka incrementalAlterConfigs: APPEND to a list config from its default, SET, DELETE (confluent-kafka 2.0.2 has none)', async () => {
+    await createTopic('plat-incremental', { 'retention.ms': '90000' });
+    const admin = new Admin({ clientId: 'it-admin', bootstrapBrokers: [bootstrap(2)] });
+    try {
+      await admin.incrementalAlterConfigs({
+        resources: [
+          {
+            resourceType: 2,
+            resourceName: 'plat-incremental',
+            configs: [
+              { name: 'cleanup.policy', configOperation: 2, value: 'compact' },
+              { name: 'segment.ms', configOperation: 0, value: '7200000' },
+              { name: 'retention.ms', configOperation: 1 },
+            ],
+          },
+        ],
+      });
+      await restConfigsShowing(1, 'plat-incremental', {
+        'cleanup.policy': ['delete,compact', 'DYNAMIC_TOPIC_CONFIG'],
+        'segment.ms': ['7200000', 'DYNAMIC_TOPIC_CONFIG'],
+        'retention.ms': ['604800000', 'DEFAULT_CONFIG'],
+      });
+      await expect(
+        admin.incrementalAlterConfigs({
+          resources: [
+            {
+              resourceType: 2,
+              resourceName: 'plat-incremental',
+              configs: [{ name: 'segment.ms', configOperation: 2, value: '1' }],
+            },
+          ],
+        }),
+      ).rejects.toThrow();
+      expect((await restConfigs(1, 'plat-incremental')).get('segment.ms')?.[0]).toBe('7200000');
+    } finally {
+      await admin.close();
+    }
   });
 });

@@ -4,13 +4,26 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { KafkaErrors } from '../../src/common/kafka-errors.ts';
 import { kafkaApis } from '../../src/kafka/handlers/index.ts';
 import { ADVERTISED_VERSIONS } from '../../src/kafka/protocol/api-keys.ts';
-import { describeConfigsApi } from '../../src/kafka/protocol/generated/apis.ts';
+import {
+  type AlterConfigsRequest,
+  defaultAlterConfigsRequest,
+} from '../../src/kafka/protocol/generated/alter-configs-request.ts';
+import {
+  alterConfigsApi,
+  describeConfigsApi,
+  incrementalAlterConfigsApi,
+} from '../../src/kafka/protocol/generated/apis.ts';
 import {
   type DescribeConfigsRequest,
   defaultDescribeConfigsRequest,
 } from '../../src/kafka/protocol/generated/describe-configs-request.ts';
 import type { DescribeConfigsResourceResult } from '../../src/kafka/protocol/generated/describe-configs-response.ts';
+import {
+  defaultIncrementalAlterConfigsRequest,
+  type IncrementalAlterConfigsRequest,
+} from '../../src/kafka/protocol/generated/incremental-alter-configs-request.ts';
 import { RequestDispatcher } from '../../src/kafka/server/request-dispatch.ts';
+import { configResourceKey } from '../../src/metadata/image.ts';
 import { topicId } from '../../src/metadata/ids.ts';
 import { answer } from './exchange.ts';
 import { type FakeBroker, fakeBroker } from './fake-broker.ts';
@@ -201,5 +214,229 @@ describe('DescribeConfigs', () => {
     );
     expect(response.results[0]!.errorCode).toBe(0);
     expect(broker.node.catchUps).toBe(1);
+  });
+});
+
+/** The topic's dynamic overrides in the image. */
+function overrides(topic = 'orders'): Record<string, string> {
+  return Object.fromEntries(broker.image().configs.get(configResourceKey('topic', topic)) ?? []);
+}
+
+function alterRequest(
+  resources: Array<{ type?: number; name?: string; configs: Record<string, string | null> }>,
+  validateOnly = false,
+): AlterConfigsRequest {
+  return {
+    ...defaultAlterConfigsRequest(),
+    validateOnly,
+    resources: resources.map(({ type, name, configs }) => ({
+      resourceType: type ?? TOPIC,
+      resourceName: name ?? 'orders',
+      configs: Object.entries(configs).map(([configName, value]) => ({ name: configName, value })),
+    })),
+  };
+}
+
+const SET = 0;
+const DELETE = 1;
+const APPEND = 2;
+const SUBTRACT = 3;
+
+function incrementalRequest(
+  resources: Array<{ type?: number; name?: string; ops: Array<[string, number, string | null]> }>,
+  validateOnly = false,
+): IncrementalAlterConfigsRequest {
+  return {
+    ...defaultIncrementalAlterConfigsRequest(),
+    validateOnly,
+    resources: resources.map(({ type, name, ops }) => ({
+      resourceType: type ?? TOPIC,
+      resourceName: name ?? 'orders',
+      configs: ops.map(([configName, configOperation, value]) => ({
+        name: configName,
+        configOperation,
+        value,
+      })),
+    })),
+  };
+}
+
+describe('AlterConfigs', () => {
+  it('at every advertised version, replaces the whole dynamic set: keys not listed go back to their defaults', async () => {
+    for (const version of range('AlterConfigs')) {
+      const segment = String(1 << (20 + version));
+      const response = await answer(
+        dispatcher,
+        alterConfigsApi,
+        version,
+        alterRequest([{ configs: { 'segment.bytes': segment, 'cleanup.policy': 'compact, delete' } }]),
+      );
+      expect(response.responses, `AlterConfigs v${version}`).toEqual([
+        { resourceType: TOPIC, resourceName: 'orders', errorCode: 0, errorMessage: null },
+      ]);
+      // retention.ms (set at creation) is not listed: deleted. Values are stored normalized.
+      expect(overrides()).toEqual({ 'segment.bytes': segment, 'cleanup.policy': 'compact,delete' });
+    }
+  });
+
+  it("validate_only changes nothing; REST's errors: an unknown key or a bad value INVALID_CONFIG, an unknown topic UNKNOWN_TOPIC_OR_PARTITION", async () => {
+    const checked = await answer(
+      dispatcher,
+      alterConfigsApi,
+      2,
+      alterRequest([{ configs: { 'segment.bytes': '2000000' } }], true),
+    );
+    expect(checked.responses[0]!.errorCode).toBe(0);
+    expect(overrides()).toEqual({ 'retention.ms': '60000' });
+    const response = await answer(
+      dispatcher,
+      alterConfigsApi,
+      2,
+      alterRequest([
+        { configs: { 'no.such.config': '1' } },
+        { name: 'nope', configs: { 'retention.ms': '1' } },
+      ]),
+    );
+    expect(response.responses.map((each) => [each.resourceName, each.errorCode])).toEqual([
+      ['orders', KafkaErrors.INVALID_CONFIG.code],
+      ['nope', KafkaErrors.UNKNOWN_TOPIC_OR_PARTITION.code],
+    ]);
+    expect(response.responses[0]!.errorMessage).toBe('Unknown topic config name: no.such.config');
+    const bad = await answer(
+      dispatcher,
+      alterConfigsApi,
+      2,
+      alterRequest([{ configs: { 'retention.ms': 'soon' } }]),
+    );
+    expect(bad.responses[0]).toMatchObject({
+      errorCode: KafkaErrors.INVALID_CONFIG.code,
+      errorMessage: 'Invalid value soon for configuration retention.ms: Not a number of type LONG',
+    });
+    expect(overrides()).toEqual({ 'retention.ms': '60000' });
+  });
+
+  it("Kafka's preprocessing: a resource twice, a key twice, a null value, a broker config (none is dynamic here), an unknown resource type", async () => {
+    const twice = await answer(
+      dispatcher,
+      alterConfigsApi,
+      1,
+      alterRequest([{ configs: { 'retention.ms': '1000' } }, { configs: { 'retention.ms': '2000' } }]),
+    );
+    expect(twice.responses.map((each) => [each.errorCode, each.errorMessage])).toEqual([
+      [KafkaErrors.INVALID_REQUEST.code, 'Each resource must appear at most once.'],
+      [KafkaErrors.INVALID_REQUEST.code, 'Each resource must appear at most once.'],
+    ]);
+    const request = alterRequest([
+      { configs: { 'retention.ms': null, 'segment.ms': null } },
+      { type: BROKER, name: '1', configs: { 'log.retention.ms': '1000', 'num.partitions': '2' } },
+      { type: BROKER, name: '2', configs: {} },
+      { type: BROKER, name: '', configs: {} },
+      { type: 7, name: 'x', configs: {} },
+    ]);
+    request.resources.push({
+      resourceType: TOPIC,
+      resourceName: 'keys-twice',
+      configs: [
+        { name: 'retention.ms', value: '1' },
+        { name: 'retention.ms', value: '2' },
+      ],
+    });
+    const response = await answer(dispatcher, alterConfigsApi, 2, request);
+    expect(response.responses.map((each) => [each.resourceName, each.errorCode, each.errorMessage])).toEqual([
+      ['orders', KafkaErrors.INVALID_REQUEST.code, 'Null value not supported for : retention.ms, segment.ms'],
+      [
+        '1',
+        KafkaErrors.INVALID_REQUEST.code,
+        'Cannot update these configs dynamically: Set(log.retention.ms, num.partitions)',
+      ],
+      ['2', KafkaErrors.INVALID_REQUEST.code, 'Unexpected broker id, expected 1, but received 2'],
+      ['', 0, null],
+      ['x', KafkaErrors.INVALID_REQUEST.code, 'Unknown resource type 7'],
+      ['keys-twice', KafkaErrors.INVALID_REQUEST.code, 'Error due to duplicate config keys'],
+    ]);
+    expect(overrides()).toEqual({ 'retention.ms': '60000' });
+  });
+});
+
+describe('IncrementalAlterConfigs', () => {
+  it('at every advertised version: SET and DELETE, keys not named keep their values', async () => {
+    for (const version of range('IncrementalAlterConfigs')) {
+      const segment = String(1 << (20 + version));
+      const response = await answer(
+        dispatcher,
+        incrementalAlterConfigsApi,
+        version,
+        incrementalRequest([{ ops: [['segment.bytes', SET, segment]] }]),
+      );
+      expect(response.responses, `IncrementalAlterConfigs v${version}`).toEqual([
+        { resourceType: TOPIC, resourceName: 'orders', errorCode: 0, errorMessage: null },
+      ]);
+      expect(overrides()).toEqual({ 'retention.ms': '60000', 'segment.bytes': segment });
+    }
+    const deleted = await answer(
+      dispatcher,
+      incrementalAlterConfigsApi,
+      1,
+      incrementalRequest([{ ops: [['retention.ms', DELETE, null]] }]),
+    );
+    expect(deleted.responses[0]!.errorCode).toBe(0);
+    expect(overrides()).toEqual({ 'segment.bytes': String(1 << 21) });
+  });
+
+  it("APPEND and SUBTRACT edit a list config from its value or its default; on another type: INVALID_CONFIG with Kafka's message", async () => {
+    const apply = async (ops: Array<[string, number, string | null]>) =>
+      (await answer(dispatcher, incrementalAlterConfigsApi, 1, incrementalRequest([{ ops }]))).responses[0]!;
+    // cleanup.policy's default is "delete".
+    expect((await apply([['cleanup.policy', APPEND, 'compact']])).errorCode).toBe(0);
+    expect(overrides()['cleanup.policy']).toBe('delete,compact');
+    expect((await apply([['cleanup.policy', APPEND, 'compact']])).errorCode).toBe(0);
+    expect(overrides()['cleanup.policy']).toBe('delete,compact');
+    expect((await apply([['cleanup.policy', SUBTRACT, 'delete']])).errorCode).toBe(0);
+    expect(overrides()['cleanup.policy']).toBe('compact');
+    expect(await apply([['retention.ms', APPEND, '5']])).toMatchObject({
+      errorCode: KafkaErrors.INVALID_CONFIG.code,
+      errorMessage: "Can't APPEND to key retention.ms because its type is not LIST.",
+    });
+    expect(await apply([['cleanup.policy', APPEND, 'shred']])).toMatchObject({
+      errorCode: KafkaErrors.INVALID_CONFIG.code,
+      errorMessage:
+        'Invalid value compact,shred for configuration cleanup.policy: String must be one of: compact, delete',
+    });
+    expect(overrides()['cleanup.policy']).toBe('compact');
+  });
+
+  it('validate_only changes nothing; a null SET, an unknown operation and a broker resource are refused as Kafka does', async () => {
+    const checked = await answer(
+      dispatcher,
+      incrementalAlterConfigsApi,
+      1,
+      incrementalRequest([{ ops: [['retention.ms', DELETE, null]] }], true),
+    );
+    expect(checked.responses[0]!.errorCode).toBe(0);
+    expect(overrides()).toEqual({ 'retention.ms': '60000' });
+    const response = await answer(
+      dispatcher,
+      incrementalAlterConfigsApi,
+      1,
+      incrementalRequest([
+        { ops: [['retention.ms', SET, null]] },
+        { name: 'other', ops: [['retention.ms', 9, '1']] },
+        { type: BROKER, name: '1', ops: [['log.retention.ms', SET, '1']] },
+        { type: BROKER, name: 'one', ops: [] },
+        { name: 'nope', ops: [['retention.ms', SET, '1']] },
+      ]),
+    );
+    expect(response.responses.map((each) => [each.resourceName, each.errorCode, each.errorMessage])).toEqual([
+      ['orders', KafkaErrors.INVALID_REQUEST.code, 'Null value not supported for : retention.ms'],
+      ['other', KafkaErrors.INVALID_REQUEST.code, 'Unknown operations type 9'],
+      [
+        '1',
+        KafkaErrors.INVALID_REQUEST.code,
+        'Cannot update these configs dynamically: Set(log.retention.ms)',
+      ],
+      ['one', KafkaErrors.INVALID_REQUEST.code, 'Node id must be an integer, but it is: one'],
+      ['nope', KafkaErrors.UNKNOWN_TOPIC_OR_PARTITION.code, expect.any(String)],
+    ]);
+    expect(overrides()).toEqual({ 'retention.ms': '60000' });
   });
 });

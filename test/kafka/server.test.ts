@@ -87,6 +87,8 @@ describe('RequestDispatcher', () => {
         [60, [0, 1]],
         [22, [0, 5]],
         [32, [0, 4]],
+        [33, [0, 2]],
+        [44, [0, 1]],
       ]),
     );
     expect(response.apiKeys).toHaveLength(ADVERTISED_VERSIONS.size);

@@ -1,6 +1,7 @@
 // Every API the Kafka listener serves, one handler each (api-keys.ts's ADVERTISED_VERSIONS lists the
 // same APIs: the dispatcher refuses to start when the two differ).
 import { type ServedApi, servedApi } from '../server/api-handler.ts';
+import { alterConfigsHandler } from './alter-configs.ts';
 import { apiVersionsHandler } from './api-versions.ts';
 import type { KafkaBroker } from './broker-ports.ts';
 import { createPartitionsHandler } from './create-partitions.ts';
@@ -9,6 +10,7 @@ import { deleteTopicsHandler } from './delete-topics.ts';
 import { describeClusterHandler } from './describe-cluster.ts';
 import { describeConfigsHandler } from './describe-configs.ts';
 import { fetchHandler } from './fetch.ts';
+import { incrementalAlterConfigsHandler } from './incremental-alter-configs.ts';
 import { initProducerIdHandler } from './init-producer-id.ts';
 import { listOffsetsHandler } from './list-offsets.ts';
 import { metadataHandler } from './metadata.ts';
@@ -29,5 +31,7 @@ export function kafkaApis(broker: KafkaBroker): ServedApi[] {
     servedApi(describeClusterHandler(broker)),
     servedApi(initProducerIdHandler(broker)),
     servedApi(describeConfigsHandler(broker)),
+    servedApi(alterConfigsHandler(broker)),
+    servedApi(incrementalAlterConfigsHandler(broker)),
   ];
 }

@@ -49,6 +49,8 @@ export const ADVERTISED_VERSIONS: ReadonlyMap<string, VersionRange> = new Map([
   ['DescribeCluster', { lowest: 0, highest: 1 }],
   ['InitProducerId', { lowest: 0, highest: 5 }],
   ['DescribeConfigs', { lowest: 0, highest: 4 }],
+  ['AlterConfigs', { lowest: 0, highest: 2 }],
+  ['IncrementalAlterConfigs', { lowest: 0, highest: 1 }],
 ]);
 
 export const KAFKA_APIS: readonly KafkaApi[] = generatedApis.map((codec) => ({
