@@ -107,6 +107,15 @@ export class ReplicaManagerPartitions implements LocalPartitions {
     return { leaderEpoch: end.epoch, endOffset: end.endOffset };
   }
 
+  async deleteRecords(
+    topicName: string,
+    partitionId: number,
+    offset: number,
+  ): Promise<{ lowWatermark: number }> {
+    const { topicId, replicas } = await this.locateLeading(topicName, partitionId);
+    return replicas.deleteRecords(topicId, partitionId as PartitionId, offset);
+  }
+
   async offsetForTimestamp(
     topicName: string,
     partitionId: number,

@@ -1,7 +1,8 @@
 // Kafka's admin clients against a real 3-node cluster over the PLAINTEXT listener (issue 7): configs
 // described and altered by kafka-python and confluent-kafka (librdkafka), and what they see or change
 // is what REST shows.
-import { Admin } from '@platformatic/kafka';
+import { Admin, Producer, stringSerializers } from '@platformatic/kafka';
+import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PYTHON, requireClient, run, runPython } from './kafka-client-tools.ts';
 import { ProcessCluster, waitFor } from './process-cluster.ts';
@@ -242,6 +243,87 @@ print(json.dumps(out))
       expect((await restConfigs(1, 'plat-incremental')).get('segment.ms')?.[0]).toBe('7200000');
     } finally {
       await admin.close();
+    }
+  });
+});
+
+/** Where a partition starts and ends, through REST (v2 offsets). */
+async function restOffsets(
+  via: number,
+  topic: string,
+): Promise<{ beginning_offset: number; end_offset: number }> {
+  const answer = await cluster.get(via, `/topics/${topic}/partitions/0/offsets`);
+  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+  return answer.body;
+}
+
+describe('Kafka admin clients: DeleteRecords', () => {
+  it('@platformatic/kafka deleteRecords moves the log start (REST through every node sees it); reads below it are out of range; above the high watermark refused; -1 deletes to the high watermark', async () => {
+    await createTopic('plat-trimmed');
+    const bootstrapBrokers = [bootstrap(1)];
+    const producer = new Producer({ clientId: 'it-admin', bootstrapBrokers, serializers: stringSerializers });
+    const admin = new Admin({ clientId: 'it-admin', bootstrapBrokers });
+    try {
+      await producer.send({
+        acks: -1,
+        messages: Array.from({ length: 10 }, (_, i) => ({
+          topic: 'plat-trimmed',
+          value: `v${i}`,
+          partition: 0,
+        })),
+      });
+      const deleted = await admin.deleteRecords({
+        topics: [{ name: 'plat-trimmed', partitions: [{ partition: 0, offset: 4n }] }],
+      });
+      expect(deleted).toEqual([{ name: 'plat-trimmed', partitions: [{ partition: 0, lowWatermark: 4n }] }]);
+      for (const via of [1, 2, 3])
+        await waitFor(
+          `node ${via} sees the new log start`,
+          async () => (await restOffsets(via, 'plat-trimmed')).beginning_offset === 4,
+        );
+      const below = await cluster.get(2, '/topics/plat-trimmed/partitions/0/records?offset=3&timeout=200');
+      expect(below.status, JSON.stringify(below.body)).not.toBe(200);
+      const from = await cluster.get(2, '/topics/plat-trimmed/partitions/0/records?offset=4&timeout=200');
+      expect(from.status).toBe(200);
+      expect((from.body as Array<{ offset: number }>).map((record) => record.offset)).toContain(4);
+
+      await expect(
+        admin.deleteRecords({
+          topics: [{ name: 'plat-trimmed', partitions: [{ partition: 0, offset: 11n }] }],
+        }),
+      ).rejects.toThrow();
+      const all = await admin.deleteRecords({
+        topics: [{ name: 'plat-trimmed', partitions: [{ partition: 0, offset: -1n }] }],
+      });
+      expect(all[0]!.partitions[0]!.lowWatermark).toBe(10n);
+      expect(await restOffsets(3, 'plat-trimmed')).toMatchObject({ end_offset: 10 });
+    } finally {
+      await producer.close();
+      await admin.close();
+    }
+  });
+
+  it('kafkajs deleteTopicRecords (DeleteRecords v1) and fetchTopicOffsets see the new earliest offset', async () => {
+    await createTopic('kjs-trimmed');
+    const kafka = new Kafka({ clientId: 'it-admin', brokers: [bootstrap(2)], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    const producer = kafka.producer();
+    await admin.connect();
+    await producer.connect();
+    try {
+      await producer.send({
+        topic: 'kjs-trimmed',
+        acks: -1,
+        messages: Array.from({ length: 6 }, (_, i) => ({ value: `k${i}`, partition: 0 })),
+      });
+      // kafkajs's deleteTopicRecords finds leaders in metadata it does not load itself.
+      await admin.fetchTopicMetadata({ topics: ['kjs-trimmed'] });
+      await admin.deleteTopicRecords({ topic: 'kjs-trimmed', partitions: [{ partition: 0, offset: '5' }] });
+      const offsets = await admin.fetchTopicOffsets('kjs-trimmed');
+      expect(offsets.map(({ partition, low, high }) => [partition, low, high])).toEqual([[0, '5', '6']]);
+    } finally {
+      await producer.disconnect();
+      await admin.disconnect();
     }
   });
 });

@@ -11,6 +11,7 @@ import type {
 import type { NodeSetting } from '../../src/metadata/broker-config-describe.ts';
 import type { PartitionId } from '../../src/metadata/ids.ts';
 import { topicByName } from '../../src/metadata/queries.ts';
+import { deleteRecordsTarget } from '../../src/replication/delete-records.ts';
 import { buildRecordBatch } from '../../src/storage/record-batch/builder.ts';
 import { FakeNode } from '../http/fake-node.ts';
 
@@ -25,6 +26,8 @@ interface StoredBatch {
 export class FakePartitions implements LocalPartitions {
   private readonly node: FakeNode;
   private readonly logs = new Map<string, StoredBatch[]>();
+  /** Log start offsets DeleteRecords moved, by "topic-partition" (0 otherwise). */
+  private readonly logStarts = new Map<string, number>();
   private readonly appendWaiters = new Set<() => void>();
   /** The timeouts waitForRecords was called with. */
   readonly waits: number[] = [];
@@ -55,13 +58,14 @@ export class FakePartitions implements LocalPartitions {
   ): Promise<PartitionRead> {
     const log = this.requireLeader(topicName, partitionId);
     const end = this.endOffset(log);
-    if (options.offset > end)
-      throw new KafkaError('OFFSET_OUT_OF_RANGE', `offset ${options.offset} is outside [0, ${end}]`);
+    const start = this.logStart(topicName, partitionId);
+    if (options.offset > end || options.offset < start)
+      throw new KafkaError('OFFSET_OUT_OF_RANGE', `offset ${options.offset} is outside [${start}, ${end}]`);
     const batches = log.filter((batch) => batch.baseOffset + lastOffsetDelta(batch.bytes) >= options.offset);
     return {
       records: Buffer.concat(batches.map((batch) => batch.bytes)),
       highWatermark: end,
-      logStartOffset: 0,
+      logStartOffset: start,
     };
   }
 
@@ -87,10 +91,32 @@ export class FakePartitions implements LocalPartitions {
     partitionId: number,
   ): { logStartOffset: number; highWatermark: number; leaderEpoch: number } {
     return {
-      logStartOffset: 0,
+      logStartOffset: this.logStart(topicName, partitionId),
       highWatermark: this.endOffset(this.requireLeader(topicName, partitionId)),
       leaderEpoch: 0,
     };
+  }
+
+  /** As the leader's: every record here is committed, so the high watermark is the log end. */
+  async deleteRecords(
+    topicName: string,
+    partitionId: number,
+    offset: number,
+  ): Promise<{ lowWatermark: number }> {
+    const highWatermark = this.endOffset(this.requireLeader(topicName, partitionId));
+    const logStartOffset = this.logStart(topicName, partitionId);
+    const target = deleteRecordsTarget(
+      `${topicName}-${partitionId}`,
+      offset,
+      { logStartOffset, highWatermark },
+      { deletePolicy: true },
+    );
+    this.logStarts.set(`${topicName}-${partitionId}`, target);
+    return { lowWatermark: target };
+  }
+
+  private logStart(topicName: string, partitionId: number): number {
+    return this.logStarts.get(`${topicName}-${partitionId}`) ?? 0;
   }
 
   /** Every batch here is of leader epoch 0: epoch 0 ends at the log end, later ones are unknown. */

@@ -89,6 +89,7 @@ describe('RequestDispatcher', () => {
         [32, [0, 4]],
         [33, [0, 2]],
         [44, [0, 1]],
+        [21, [0, 2]],
       ]),
     );
     expect(response.apiKeys).toHaveLength(ADVERTISED_VERSIONS.size);

@@ -57,6 +57,16 @@ export interface LocalPartitions {
     currentLeaderEpoch: number,
     leaderEpoch: number,
   ): { readonly leaderEpoch: number; readonly endOffset: number };
+  /**
+   * DeleteRecords on the leader: the log starts at `offset` (-1: the high watermark) from now on.
+   * Answers the new log start (the low watermark); OFFSET_OUT_OF_RANGE above the high watermark,
+   * POLICY_VIOLATION for a topic whose cleanup.policy does not include delete.
+   */
+  deleteRecords(
+    topicName: string,
+    partitionId: number,
+    offset: number,
+  ): Promise<{ readonly lowWatermark: number }>;
   /** The first committed record with a timestamp >= `timestamp`, or null when there is none. */
   offsetForTimestamp(
     topicName: string,

@@ -6,6 +6,7 @@ import { apiVersionsHandler } from './api-versions.ts';
 import type { KafkaBroker } from './broker-ports.ts';
 import { createPartitionsHandler } from './create-partitions.ts';
 import { createTopicsHandler } from './create-topics.ts';
+import { deleteRecordsHandler } from './delete-records.ts';
 import { deleteTopicsHandler } from './delete-topics.ts';
 import { describeClusterHandler } from './describe-cluster.ts';
 import { describeConfigsHandler } from './describe-configs.ts';
@@ -33,5 +34,6 @@ export function kafkaApis(broker: KafkaBroker): ServedApi[] {
     servedApi(describeConfigsHandler(broker)),
     servedApi(alterConfigsHandler(broker)),
     servedApi(incrementalAlterConfigsHandler(broker)),
+    servedApi(deleteRecordsHandler(broker)),
   ];
 }

@@ -32,7 +32,7 @@ export interface KafkaApi {
 
 /**
  * What the listener serves, by API name: the versions ApiVersions lists. An API not here (SASL until the
- * listener authenticates, groups over the protocol, configs, DeleteRecords, InitProducerId: not
+ * listener authenticates, groups over the protocol: not
  * yet) is not advertised, and a request for it closes the connection, as Kafka does
  * for an API it does not know.
  */
@@ -51,6 +51,7 @@ export const ADVERTISED_VERSIONS: ReadonlyMap<string, VersionRange> = new Map([
   ['DescribeConfigs', { lowest: 0, highest: 4 }],
   ['AlterConfigs', { lowest: 0, highest: 2 }],
   ['IncrementalAlterConfigs', { lowest: 0, highest: 1 }],
+  ['DeleteRecords', { lowest: 0, highest: 2 }],
 ]);
 
 export const KAFKA_APIS: readonly KafkaApi[] = generatedApis.map((codec) => ({
