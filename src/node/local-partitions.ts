@@ -132,6 +132,19 @@ export class ReplicaManagerPartitions implements LocalPartitions {
     return { offset: found.offset, timestamp: found.timestamp };
   }
 
+  async maxTimestamp(
+    topicName: string,
+    partitionId: number,
+    currentLeaderEpoch: number,
+  ): Promise<{ offset: number; timestamp: number; leaderEpoch: number } | null> {
+    const { topicId, replicas } = this.locate(topicName, partitionId);
+    this.checkLeaderEpoch(replicas, topicId, partitionId, currentLeaderEpoch);
+    const { highWatermark } = replicas.partitionOffsets(topicId, partitionId as PartitionId);
+    const found = await this.leaderOf(replicas, topicId, partitionId).log.maxTimestampRecord();
+    // As Kafka for a consumer: a record not committed yet is not answered.
+    return found === null || found.offset >= highWatermark ? null : found;
+  }
+
   /**
    * As locate, but first catches up with what a client may already have seen elsewhere: a topic just
    * created (or a leadership just moved) is in another node's Metadata answer before this node's image

@@ -327,3 +327,31 @@ describe('Kafka admin clients: DeleteRecords', () => {
     }
   });
 });
+
+describe('ListOffsets v7', () => {
+  it('@platformatic/kafka listOffsets MAX_TIMESTAMP (-3): the first record with the largest timestamp, its timestamp and leader epoch', async () => {
+    await createTopic('plat-max-time');
+    const bootstrapBrokers = [bootstrap(3)];
+    const producer = new Producer({ clientId: 'it-admin', bootstrapBrokers, serializers: stringSerializers });
+    const admin = new Admin({ clientId: 'it-admin', bootstrapBrokers });
+    try {
+      const base = 1_700_000_000_000n;
+      const offsets = [0n, 5_000n, 2_000n, 5_000n, 1_000n];
+      for (const [index, delta] of offsets.entries()) {
+        await producer.send({
+          acks: -1,
+          messages: [{ topic: 'plat-max-time', value: `t${index}`, partition: 0, timestamp: base + delta }],
+        });
+      }
+      const listed = await admin.listOffsets({
+        topics: [{ name: 'plat-max-time', partitions: [{ partitionIndex: 0, timestamp: -3n }] }],
+      });
+      const partition = listed[0]!.partitions[0]!;
+      expect([partition.offset, partition.timestamp]).toEqual([1n, base + 5_000n]);
+      expect(partition.leaderEpoch).toBeGreaterThanOrEqual(0);
+    } finally {
+      await producer.close();
+      await admin.close();
+    }
+  });
+});

@@ -13,6 +13,8 @@ import type { PartitionId } from '../../src/metadata/ids.ts';
 import { topicByName } from '../../src/metadata/queries.ts';
 import { deleteRecordsTarget } from '../../src/replication/delete-records.ts';
 import { buildRecordBatch } from '../../src/storage/record-batch/builder.ts';
+import { decodeRecords } from '../../src/storage/record-batch/decoder.ts';
+import { RecordBatchHeader } from '../../src/storage/record-batch/header.ts';
 import { FakeNode } from '../http/fake-node.ts';
 
 /** Byte position of a v2 batch's lastOffsetDelta (Kafka's DefaultRecordBatch). */
@@ -132,6 +134,21 @@ export class FakePartitions implements LocalPartitions {
 
   async offsetForTimestamp(): Promise<{ offset: number; timestamp: number } | null> {
     return null;
+  }
+
+  /** The first record with the largest timestamp, as the partition log finds it (every batch is of epoch 0). */
+  async maxTimestamp(
+    topicName: string,
+    partitionId: number,
+  ): Promise<{ offset: number; timestamp: number; leaderEpoch: number } | null> {
+    let best: { offset: number; timestamp: number; leaderEpoch: number } | null = null;
+    for (const batch of this.requireLeader(topicName, partitionId)) {
+      for (const record of decodeRecords(new RecordBatchHeader(batch.bytes))) {
+        if (best === null || record.timestamp > best.timestamp)
+          best = { offset: record.offset, timestamp: record.timestamp, leaderEpoch: 0 };
+      }
+    }
+    return best;
   }
 
   private requireLeader(topicName: string, partitionId: number): StoredBatch[] {

@@ -74,6 +74,15 @@ export interface LocalPartitions {
     timestamp: number,
     currentLeaderEpoch: number,
   ): Promise<{ readonly offset: number; readonly timestamp: number } | null>;
+  /**
+   * The first record with the largest timestamp (ListOffsets MAX_TIMESTAMP, KIP-734) and its batch's
+   * leader epoch; null for an empty log, or when that record is not committed yet (as Kafka).
+   */
+  maxTimestamp(
+    topicName: string,
+    partitionId: number,
+    currentLeaderEpoch: number,
+  ): Promise<{ readonly offset: number; readonly timestamp: number; readonly leaderEpoch: number } | null>;
 }
 
 /** The node a Kafka request reaches. */

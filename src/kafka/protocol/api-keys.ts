@@ -41,7 +41,7 @@ export const ADVERTISED_VERSIONS: ReadonlyMap<string, VersionRange> = new Map([
   ['Metadata', { lowest: 0, highest: 12 }],
   ['Produce', { lowest: 0, highest: 11 }],
   ['Fetch', { lowest: 4, highest: 17 }],
-  ['ListOffsets', { lowest: 1, highest: 6 }],
+  ['ListOffsets', { lowest: 1, highest: 7 }],
   ['OffsetForLeaderEpoch', { lowest: 0, highest: 4 }],
   ['CreateTopics', { lowest: 0, highest: 7 }],
   ['DeleteTopics', { lowest: 0, highest: 6 }],
