@@ -85,6 +85,7 @@ describe('DescribeConfigs', () => {
       const result = response.results[0]!;
       expect(result, `DescribeConfigs v${version}`).toMatchObject({
         errorCode: 0,
+        errorMessage: null,
         resourceType: TOPIC,
         resourceName: 'orders',
       });
@@ -196,6 +197,8 @@ describe('DescribeConfigs', () => {
     );
     expect(response.results[3]!.errorMessage).toBe('Broker id must be an integer, but it is: one');
     expect(response.results[0]!.configs).toEqual([]);
+    // Kafka's ConfigHelper gives an unknown topic no message.
+    expect(response.results[0]!.errorMessage).toBeNull();
     expect(response.results[5]!.configs.map((config) => config.name)).toEqual(['retention.ms']);
     // The cluster-wide dynamic defaults: none are ever set here.
     expect(response.results[6]!.configs).toEqual([]);
@@ -423,6 +426,7 @@ describe('IncrementalAlterConfigs', () => {
         { name: 'other', ops: [['retention.ms', 9, '1']] },
         { type: BROKER, name: '1', ops: [['log.retention.ms', SET, '1']] },
         { type: BROKER, name: 'one', ops: [] },
+        { type: BROKER, name: '', ops: [['log.retention.ms', DELETE, null]] },
         { name: 'nope', ops: [['retention.ms', SET, '1']] },
       ]),
     );
@@ -435,6 +439,7 @@ describe('IncrementalAlterConfigs', () => {
         'Cannot update these configs dynamically: Set(log.retention.ms)',
       ],
       ['one', KafkaErrors.INVALID_REQUEST.code, 'Node id must be an integer, but it is: one'],
+      ['', 0, null],
       ['nope', KafkaErrors.UNKNOWN_TOPIC_OR_PARTITION.code, expect.any(String)],
     ]);
     expect(overrides()).toEqual({ 'retention.ms': '60000' });

@@ -104,11 +104,15 @@ function checkChanges(changes: readonly ConfigChange[]): void {
     throw new KafkaError('INVALID_REQUEST', `Unknown operations type ${unknown.operation}`);
 }
 
-/** Kafka refuses a broker config that cannot change at run time; here none can. */
+/**
+ * Kafka refuses a broker config that cannot change at run time; here none can. Deleting one is a no-op
+ * (no broker config is ever set dynamically), which Kafka accepts.
+ */
 function refuseBrokerChanges(broker: KafkaBroker, resource: ResourceChanges): void {
   checkBrokerResource(resource.resourceName, broker.nodeId, 'alter');
-  if (resource.changes.length === 0) return;
-  const names = resource.changes.map((change) => change.name).join(', ');
+  const setting = resource.changes.filter((change) => change.operation !== DELETE);
+  if (setting.length === 0) return;
+  const names = setting.map((change) => change.name).join(', ');
   throw new KafkaError('INVALID_REQUEST', `Cannot update these configs dynamically: Set(${names})`);
 }
 

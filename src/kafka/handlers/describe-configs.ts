@@ -1,7 +1,7 @@
 // DescribeConfigs as Kafka's ConfigHelper: a TOPIC resource lists every topic config with its value and
 // source (what REST's GET .../topics/{t}/configs shows, src/metadata/topic-config-describe.ts); a BROKER
 // resource lists this node's settings (src/metadata/broker-config-describe.ts). Errors are per resource.
-import { KafkaError } from '../../common/kafka-errors.ts';
+import { KafkaError, KafkaErrors } from '../../common/kafka-errors.ts';
 import {
   describeBrokerConfigs,
   describeClusterBrokerDefaults,
@@ -39,6 +39,8 @@ import {
 } from './config-resources.ts';
 import { errorAnswer } from './error-codes.ts';
 
+const UNKNOWN_TOPIC_OR_PARTITION = KafkaErrors.UNKNOWN_TOPIC_OR_PARTITION.code;
+
 /** How long a describe of a topic this node does not know waits for it to catch up with the quorum. */
 const CATCH_UP_WAIT_MS = 1_000;
 
@@ -59,7 +61,8 @@ export function describeConfigsHandler(
 ): ApiHandler<DescribeConfigsRequest, DescribeConfigsResponse> {
   const staticSettings = staticBrokerSettings(broker.settings);
 
-  const describeTopic = async (topicName: string): Promise<DescribedConfig[]> => {
+  /** The topic's configs; null when there is no such topic. */
+  const describeTopic = async (topicName: string): Promise<DescribedConfig[] | null> => {
     const name = validateTopicName(topicName);
     if (!name.ok) throw new KafkaError('INVALID_TOPIC_EXCEPTION', name.reason);
     const describe = (image: MetadataImage) => describeTopicConfigs(image, topicName, staticSettings);
@@ -69,14 +72,14 @@ export function describeConfigsHandler(
       await broker.admin.catchUp(CATCH_UP_WAIT_MS).catch(() => undefined);
       configs = describe(broker.image());
     }
-    if (configs === null)
-      throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `The topic '${topicName}' does not exist.`);
-    return configs.map((config) => ({
-      ...config,
-      type: TOPIC_CONFIGS.get(config.name)?.type ?? 'string',
-      readOnly: false,
-      documentation: null,
-    }));
+    return (
+      configs?.map((config) => ({
+        ...config,
+        type: TOPIC_CONFIGS.get(config.name)?.type ?? 'string',
+        readOnly: false,
+        documentation: null,
+      })) ?? null
+    );
   };
 
   const describeBroker = (resourceName: string): DescribedConfig[] => {
@@ -90,7 +93,7 @@ export function describeConfigsHandler(
     return configs.map((config) => ({ ...config, readOnly: true }));
   };
 
-  const describe = async (resource: DescribeConfigsResource): Promise<DescribedConfig[]> => {
+  const describe = async (resource: DescribeConfigsResource): Promise<DescribedConfig[] | null> => {
     switch (resource.resourceType) {
       case TOPIC_RESOURCE:
         return describeTopic(resource.resourceName);
@@ -108,13 +111,23 @@ export function describeConfigsHandler(
         request.resources.map(async (resource): Promise<DescribeConfigsResult> => {
           const identity = { resourceType: resource.resourceType, resourceName: resource.resourceName };
           try {
+            const described = await describe(resource);
+            // Kafka's ConfigHelper answers an unknown topic with the code alone.
+            if (described === null)
+              return {
+                ...defaultDescribeConfigsResult(),
+                ...identity,
+                errorCode: UNKNOWN_TOPIC_OR_PARTITION,
+                errorMessage: null,
+              };
             const wanted = resource.configurationKeys;
-            const configs = (await describe(resource)).filter(
+            const configs = described.filter(
               (config) => wanted === null || wanted.length === 0 || wanted.includes(config.name),
             );
             return {
               ...defaultDescribeConfigsResult(),
               ...identity,
+              errorMessage: null,
               configs: configs.map((config) => wireConfig(config, request, context.apiVersion)),
             };
           } catch (error) {
