@@ -2,7 +2,7 @@
 // their source, in Kafka's precedence: a dynamic cluster-wide default in the image, then the node's
 // static config (node.properties or a flag), then Kafka's default. No broker config can be altered
 // dynamically here, so every one is read-only; the controller writes no broker config yet, so the
-// dynamic layer is empty today, and the cluster-default resource (name "") describes nothing.
+// dynamic layer, and with it the cluster-default resource (name ""), are empty today.
 
 import type { MetadataImage } from './image.ts';
 import { configResourceKey } from './image.ts';
