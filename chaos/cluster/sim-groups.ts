@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { NodeId } from '../../raft/types.ts';
 import { KafkaError } from '../../src/common/kafka-errors.ts';
 import { GroupCoordinator, type GroupStorage } from '../../src/groups/coordinator.ts';
+import { consumerProtocol } from '../../src/kafka/protocol/consumer-protocol.ts';
 import { brokerId } from '../../src/metadata/ids.ts';
 import type { MetadataImage } from '../../src/metadata/image.ts';
 import { topicByName } from '../../src/metadata/queries.ts';
@@ -81,6 +82,7 @@ export class SimGroups {
           const image = published();
           return image === null ? null : (topicByName(image, topic)?.id ?? null);
         },
+        consumerProtocol,
         logger: options.logger,
       });
       const active = coordinator;

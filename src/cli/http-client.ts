@@ -162,8 +162,7 @@ export class RestClient {
         if (code === null || !CONNECT_ERROR_CODES.has(code)) {
           throw new CliError(
             'connection',
-            `Connection to ${displayAddress(baseUrl)} failed during ${method} ${path}: ${describeError(error)}` +
-              this.#kafkaPortHint(),
+            `Connection to ${displayAddress(baseUrl)} failed during ${method} ${path}: ${describeError(error)}`,
             { cause: error },
           );
         }
@@ -172,18 +171,8 @@ export class RestClient {
     }
     throw new CliError(
       'connection',
-      `Could not connect to any bootstrap server: ${failures.join(', ')}${this.#kafkaPortHint()}`,
+      `Could not connect to any bootstrap server: ${failures.join(', ')}`,
     );
-  }
-
-  /**
-   * Kafka habits die hard: 9092 is the Kafka protocol's port (the local cluster's node 1 listens there
-   * for Kafka clients, and closes an HTTP request's connection), not this cluster's HTTP API.
-   */
-  #kafkaPortHint(): string {
-    return this.baseUrls.some((url) => url.endsWith(':9092'))
-      ? ` (--bootstrap-server takes a node's HTTP API address, by default ${DEFAULT_BOOTSTRAP_SERVER})`
-      : '';
   }
 
   async #sendTo(

@@ -52,6 +52,8 @@ export const KafkaErrors = {
   UNSUPPORTED_COMPRESSION_TYPE: { code: 76, retriable: false },
   STALE_BROKER_EPOCH: { code: 77, retriable: false },
   OFFSET_NOT_AVAILABLE: { code: 78, retriable: true },
+  MEMBER_ID_REQUIRED: { code: 79, retriable: false },
+  FENCED_INSTANCE_ID: { code: 82, retriable: false },
   INVALID_RECORD: { code: 87, retriable: false },
   PREFERRED_LEADER_NOT_AVAILABLE: { code: 80, retriable: true },
   THROTTLING_QUOTA_EXCEEDED: { code: 89, retriable: true },

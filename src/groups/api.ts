@@ -28,8 +28,8 @@ export interface GroupMemberDescription {
 
 export interface GroupDescription {
   readonly groupId: string;
-  /** Kafka's group states: Empty, Stable, Dead (no such group). */
-  readonly state: 'Empty' | 'Stable' | 'Dead';
+  /** Kafka's classic group states, and Dead (no such group). */
+  readonly state: 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
   readonly generation: number;
   /** The broker coordinating the group. */
   readonly coordinator: number;

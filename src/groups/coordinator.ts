@@ -12,11 +12,11 @@
 // is served only while its topic has that id, and once the metadata shows the topic deleted (or
 // re-created) it is deleted with tombstones. See README.md for the model and Kafka's rules followed.
 
-import { InvariantError, assert } from '../../raft/assert.ts';
+import { assert, InvariantError } from '../../raft/assert.ts';
 import { isKafkaError } from '../common/kafka-errors.ts';
 import type { TopicId } from '../metadata/ids.ts';
-import type { CommittedOffset, GroupApi, GroupDescription, GroupMembership, TopicPartition } from './api.ts';
 import type { ProducerRecord } from '../storage/record-batch/record.ts';
+import type { CommittedOffset, GroupApi, GroupDescription, GroupMembership, TopicPartition } from './api.ts';
 import { compareStrings } from './assignor.ts';
 import { ConsumerGroup, type PartitionsOf } from './consumer-group.ts';
 import {
@@ -31,12 +31,20 @@ import {
   unknownTopicOrPartition,
 } from './errors.ts';
 import { partitionForGroup } from './group-partition.ts';
+import type {
+  ClassicJoinRequest,
+  ConsumerProtocolCodec,
+  JoinAnswer,
+  MembershipContext,
+  MemberView,
+  SyncAnswer,
+} from './membership.ts';
 import {
+  decodeGroupRecords,
   type GroupRecord,
+  groupRecordBatch,
   type OffsetCommitKey,
   type OffsetCommitValue,
-  decodeGroupRecords,
-  groupRecordBatch,
   offsetCommitRecord,
 } from './offset-records.ts';
 
@@ -85,7 +93,18 @@ export interface GroupCoordinatorOptions {
   readonly partitionsOf: PartitionsOf;
   /** A topic's id in the committed metadata, null when there is no such topic. */
   readonly topicIdOf: (topic: string) => TopicId | null;
+  /** Kafka's ConsumerProtocol, which the coordinator speaks for the members it manages (REST consumers). */
+  readonly consumerProtocol: ConsumerProtocolCodec;
   readonly logger?: GroupLogger;
+}
+
+/** A group as Kafka's DescribeGroups and ListGroups show it. */
+export interface ProtocolGroupDescription {
+  readonly groupId: string;
+  readonly state: GroupDescription['state'];
+  readonly protocolType: string;
+  readonly protocol: string;
+  readonly members: readonly MemberView[];
 }
 
 export type LoadOutcome =
@@ -164,6 +183,9 @@ export class GroupCoordinator implements GroupApi {
     const hosted = this.partitions.get(partition);
     if (hosted === undefined) return;
     this.partitions.delete(partition);
+    for (const group of hosted.groups.values()) {
+      group.membership.abandon(notCoordinator(group.groupId));
+    }
     this.options.logger?.info({ partition, groups: hosted.groups.size }, 'resigned as group coordinator');
   }
 
@@ -176,7 +198,7 @@ export class GroupCoordinator implements GroupApi {
     const nowMs = this.options.nowMs();
     for (const hosted of this.loadedPartitions()) {
       for (const group of [...hosted.groups.values()]) {
-        const expired = group.expire(nowMs, this.options.partitionsOf);
+        const expired = group.expire(this.context(nowMs, ''));
         if (expired.length === 0) continue;
         this.options.logger?.info(
           { groupId: group.groupId, expired, generation: group.generation },
@@ -194,7 +216,7 @@ export class GroupCoordinator implements GroupApi {
   topicsChanged(): void {
     for (const hosted of this.loadedPartitions()) {
       for (const group of hosted.groups.values()) {
-        if (group.topicsChanged(this.options.partitionsOf)) {
+        if (group.topicsChanged(this.context(this.options.nowMs(), ''))) {
           this.options.logger?.info(
             { groupId: group.groupId, generation: group.generation },
             'subscribed topics changed: new generation',
@@ -216,15 +238,11 @@ export class GroupCoordinator implements GroupApi {
     let group = hosted.groups.get(groupId);
     if (group === undefined) {
       if (request.memberId !== null) throw unknownMemberId(groupId, request.memberId);
-      group = new ConsumerGroup(groupId);
+      group = this.newGroup(groupId);
       hosted.groups.set(groupId, group);
     }
     const generationBefore = group.generation;
-    const membership = group.join(request, {
-      nowMs: this.options.nowMs(),
-      newMemberId: () => this.options.newMemberId(request.clientId),
-      partitionsOf: this.options.partitionsOf,
-    });
+    const membership = group.join(request, this.context(this.options.nowMs(), request.clientId));
     if (membership.generation !== generationBefore) {
       this.options.logger?.info(
         { groupId, memberId: membership.memberId, topics: request.topics, generation: membership.generation },
@@ -243,12 +261,97 @@ export class GroupCoordinator implements GroupApi {
     return group.heartbeat(request.memberId, this.options.nowMs());
   }
 
+  /**
+   * JoinGroup (Kafka's classic protocol): resolves when the join phase of the rebalance it takes part in
+   * completes, or at once with an error (MEMBER_ID_REQUIRED carries the member's new id).
+   */
+  async joinClassic(groupId: string, request: ClassicJoinRequest): Promise<JoinAnswer> {
+    const hosted = this.hostedFor(groupId);
+    const { minSessionTimeoutMs, maxSessionTimeoutMs } = this.options;
+    if (request.sessionTimeoutMs < minSessionTimeoutMs || request.sessionTimeoutMs > maxSessionTimeoutMs) {
+      throw invalidSessionTimeout(request.sessionTimeoutMs, minSessionTimeoutMs, maxSessionTimeoutMs);
+    }
+    let group = hosted.groups.get(groupId);
+    if (group === undefined) {
+      if (request.memberId !== '') throw unknownMemberId(groupId, request.memberId);
+      group = this.newGroup(groupId);
+      hosted.groups.set(groupId, group);
+    }
+    const joined = group;
+    const generationBefore = joined.generation;
+    const answer = await new Promise<JoinAnswer>((resolve) => {
+      joined.joinClassic(request, this.context(this.options.nowMs(), request.clientId), resolve);
+    });
+    if (answer.kind === 'joined' && answer.generation !== generationBefore) {
+      this.options.logger?.info(
+        { groupId, memberId: answer.memberId, generation: answer.generation, protocol: answer.protocolName },
+        'rebalance: join phase completed',
+      );
+    }
+    this.forgetIfEmpty(hosted, groupId);
+    return answer;
+  }
+
+  /** SyncGroup: resolves with the member's assignment once the leader sent the generation's. */
+  async sync(groupId: string, request: Parameters<ConsumerGroup['sync']>[0]): Promise<SyncAnswer> {
+    const group = this.hostedFor(groupId).groups.get(groupId);
+    if (group === undefined) throw unknownMemberId(groupId, request.memberId);
+    return new Promise<SyncAnswer>((resolve) => {
+      group.sync(request, this.options.nowMs(), resolve);
+    });
+  }
+
+  /** Heartbeat of a classic member: REBALANCE_IN_PROGRESS tells it to rejoin. */
+  async heartbeatClassic(groupId: string, memberId: string, generation: number): Promise<void> {
+    const group = this.hostedFor(groupId).groups.get(groupId);
+    if (group === undefined) throw unknownMemberId(groupId, memberId);
+    group.heartbeatClassic(memberId, generation, this.options.nowMs());
+  }
+
+  /** The member id of a static member (LeaveGroup v3+ may name a member by its instance id only). */
+  memberOfInstance(groupId: string, groupInstanceId: string): string | null {
+    return this.hostedFor(groupId).groups.get(groupId)?.membership.memberOfInstance(groupInstanceId) ?? null;
+  }
+
+  /** DescribeGroups: members with their metadata and assignment bytes; Dead for an unknown group. */
+  describeProtocol(groupId: string): ProtocolGroupDescription {
+    const group = this.hostedFor(groupId).groups.get(groupId);
+    if (group === undefined) return { groupId, state: 'Dead', protocolType: '', protocol: '', members: [] };
+    return {
+      groupId,
+      state: group.state,
+      protocolType: group.protocolType,
+      protocol: group.membership.protocol,
+      members: group.describeMembers(),
+    };
+  }
+
+  /** ListGroups: the groups of the partitions loaded here, with their protocol types. */
+  listProtocol(): {
+    readonly groupId: string;
+    readonly state: GroupDescription['state'];
+    readonly protocolType: string;
+  }[] {
+    const groups: { groupId: string; state: GroupDescription['state']; protocolType: string }[] = [];
+    for (const hosted of this.loadedPartitions()) {
+      for (const group of hosted.groups.values()) {
+        groups.push({ groupId: group.groupId, state: group.state, protocolType: group.protocolType });
+      }
+    }
+    return groups.sort((left, right) => compareStrings(left.groupId, right.groupId));
+  }
+
+  /** Whether `partition` of __consumer_offsets is led and loaded here: this broker coordinates its groups. */
+  coordinates(groupId: string): boolean {
+    return this.partitions.get(this.partitionFor(groupId))?.status === 'loaded';
+  }
+
   async leave(request: { readonly groupId: string; readonly memberId: string }): Promise<void> {
     const { groupId, memberId } = request;
     const hosted = this.hostedFor(groupId);
     const group = hosted.groups.get(groupId);
     if (group === undefined) throw unknownMemberId(groupId, memberId);
-    group.leave(memberId, this.options.partitionsOf);
+    group.leave(memberId, this.context(this.options.nowMs(), ''));
     this.options.logger?.info({ groupId, memberId, generation: group.generation }, 'member left');
     this.forgetIfEmpty(hosted, groupId);
   }
@@ -269,7 +372,7 @@ export class GroupCoordinator implements GroupApi {
     const records = commits.map(({ key, value }) => offsetCommitRecord(key, value, commitTimestampMs));
     const keys = commits.map(({ key }) => key);
     await this.appendInOrder(hosted, groupId, keys, records, (groups) => {
-      const target = groups.get(groupId) ?? new ConsumerGroup(groupId);
+      const target = groups.get(groupId) ?? this.newGroup(groupId);
       groups.set(groupId, target);
       for (const { key, value } of commits) target.applyOffset(key.topic, key.partition, value);
       // The topic was deleted while the commit was in flight: its offsets go the way of the others.
@@ -334,6 +437,18 @@ export class GroupCoordinator implements GroupApi {
       for (const { topic, partition } of offsets) target.applyOffset(topic, partition, null);
     });
     this.options.logger?.info({ groupId, offsets: offsets.length }, 'group deleted');
+  }
+
+  private newGroup(groupId: string): ConsumerGroup {
+    return new ConsumerGroup(groupId, this.options.consumerProtocol);
+  }
+
+  private context(nowMs: number, clientId: string): MembershipContext {
+    return {
+      nowMs,
+      newMemberId: () => this.options.newMemberId(clientId),
+      partitionsOf: this.options.partitionsOf,
+    };
   }
 
   /** The loaded partition holding `groupId`, or the error Kafka answers for it. */
@@ -539,7 +654,7 @@ export class GroupCoordinator implements GroupApi {
     let group = hosted.groups.get(groupId);
     if (group === undefined) {
       if (record.value === null) return;
-      group = new ConsumerGroup(groupId);
+      group = this.newGroup(groupId);
       hosted.groups.set(groupId, group);
     }
     // A record written before commits recorded their topic id: taken to be the topic of that name now.

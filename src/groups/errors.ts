@@ -63,3 +63,34 @@ export function unknownTopicOrPartition(topic: string, partition: number): Kafka
     `This server does not host this topic-partition. (${topic}-${partition})`,
   );
 }
+
+export function rebalanceInProgress(groupId: string): KafkaError {
+  return new KafkaError(
+    'REBALANCE_IN_PROGRESS',
+    `The group is rebalancing, so a rejoin is needed. (group ${groupId})`,
+  );
+}
+
+export function inconsistentGroupProtocol(groupId: string, detail: string): KafkaError {
+  return new KafkaError(
+    'INCONSISTENT_GROUP_PROTOCOL',
+    "The group member's supported protocols are incompatible with those of existing members or first " +
+      `group member tried to join with empty protocol type or empty protocol list. (group ${groupId}: ${detail})`,
+  );
+}
+
+export function memberIdRequired(groupId: string): KafkaError {
+  return new KafkaError(
+    'MEMBER_ID_REQUIRED',
+    'The group member needs to have a valid member id before actually entering a consumer group. ' +
+      `(group ${groupId})`,
+  );
+}
+
+export function fencedInstanceId(groupId: string, groupInstanceId: string): KafkaError {
+  return new KafkaError(
+    'FENCED_INSTANCE_ID',
+    'The broker rejected this static consumer since another consumer with the same group.instance.id ' +
+      `has registered with a different member.id. (group ${groupId}, instance ${groupInstanceId})`,
+  );
+}

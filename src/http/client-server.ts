@@ -30,6 +30,12 @@ export interface ClientApiListenOptions {
 export interface ClientApiListener {
   /** The bound "host:port" (the real port when listening on port 0). */
   readonly address: string;
+  /**
+   * Serves a connection another listener accepted (the Kafka listener hands over one that speaks HTTP,
+   * so that `--bootstrap-server localhost:9092` works for the CLI tools as it does for Kafka's); the
+   * socket may be paused with its first bytes put back.
+   */
+  adopt(socket: net.Socket): void;
   /** Stops accepting, lets requests in flight finish (up to closeGraceMs), closes every connection. */
   close(): Promise<void>;
 }
@@ -97,6 +103,11 @@ class OnePortServer implements ClientApiListener {
     this.#address =
       bound.family === 'IPv6' ? `[${bound.address}]:${bound.port}` : `${bound.address}:${bound.port}`;
     this.#log.info({ address: this.#address }, 'client API listening (HTTP/1.1 and h2c)');
+  }
+
+  adopt(socket: net.Socket): void {
+    this.#accept(socket);
+    socket.resume();
   }
 
   close(): Promise<void> {

@@ -8,8 +8,8 @@
 // injected (real ones by default), so the whole-cluster simulation runs this service on simulated time
 // and network (chaos/cluster).
 import type { Logger } from 'pino';
-import { brokerAddress } from './broker-address.ts';
-import { KafkaError, type KafkaErrorName, isKafkaError } from '../common/kafka-errors.ts';
+import { isKafkaError, KafkaError, type KafkaErrorName } from '../common/kafka-errors.ts';
+import { partitionForGroup } from '../groups/group-partition.ts';
 import type {
   AdminApi,
   CommittedOffset,
@@ -21,10 +21,9 @@ import type { BrokerId, PartitionId } from '../metadata/ids.ts';
 import { NO_LEADER } from '../metadata/ids.ts';
 import type { MetadataImage, TopicImage } from '../metadata/image.ts';
 import { topicByName, unfencedBrokers } from '../metadata/queries.ts';
-import { partitionForGroup } from '../groups/group-partition.ts';
 import { H2cClients } from '../replication/h2c-clients.ts';
 import { sleep, type Timers } from '../replication/timers.ts';
-import { realTimers } from './real-timers.ts';
+import { brokerAddress } from './broker-address.ts';
 import {
   decodeGroupResult,
   encodeGroupRequest,
@@ -33,6 +32,7 @@ import {
   type GroupOperations,
   serveGroupOperation,
 } from './group-rpc.ts';
+import { realTimers } from './real-timers.ts';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
 
@@ -199,26 +199,52 @@ export class GroupService implements GroupApi {
   ): Promise<GroupOperations[O]['result']> {
     if (groupId === '') throw new KafkaError('INVALID_GROUP_ID', 'The group id must not be empty.');
     const deadline = this.timers.nowMs() + this.options.requestTimeoutMs;
-    return this.withRetries(async () => {
-      await this.ensureOffsetsTopic();
-      const topic = this.offsetsTopic();
-      // Every node maps groups with offsets.topic.num.partitions, as the coordinators do.
-      const partitions = this.options.offsetsTopicPartitions;
-      if (topic.partitions.size !== partitions) {
-        throw new KafkaError(
-          'COORDINATOR_NOT_AVAILABLE',
-          `${OFFSETS_TOPIC} has ${topic.partitions.size} partitions, not offsets.topic.num.partitions=${partitions}.`,
-        );
-      }
-      const partition = topic.partitions.get(partitionForGroup(groupId, partitions) as PartitionId);
-      if (partition === undefined || partition.leader === NO_LEADER) {
-        throw new KafkaError(
-          'COORDINATOR_NOT_AVAILABLE',
-          `The coordinator of group ${groupId} is not available.`,
-        );
-      }
-      return this.call(partition.leader, operation, request);
-    }, deadline);
+    return this.withRetries(
+      async () => this.call(await this.leaderFor(groupId), operation, request),
+      deadline,
+    );
+  }
+
+  /**
+   * FindCoordinator: the broker leading the group's __consumer_offsets partition (the topic is created
+   * on first use). Retried while coordination moves, for at most `timeoutMs`.
+   */
+  async coordinatorOf(groupId: string, timeoutMs: number): Promise<BrokerId> {
+    if (groupId === '') throw new KafkaError('INVALID_GROUP_ID', 'The group id must not be empty.');
+    return this.withRetries(() => this.leaderFor(groupId), this.timers.nowMs() + timeoutMs);
+  }
+
+  /**
+   * The leader of the group's __consumer_offsets partition in this node's image (null: no such topic
+   * or partition yet, or no leader). Without creating anything.
+   */
+  leaderInImage(groupId: string): BrokerId | null {
+    const topic = topicByName(this.options.image(), OFFSETS_TOPIC);
+    const partitions = this.options.offsetsTopicPartitions;
+    if (topic === undefined || topic.partitions.size !== partitions) return null;
+    const leader = topic.partitions.get(partitionForGroup(groupId, partitions) as PartitionId)?.leader;
+    return leader === undefined || leader === NO_LEADER ? null : leader;
+  }
+
+  private async leaderFor(groupId: string): Promise<BrokerId> {
+    await this.ensureOffsetsTopic();
+    const topic = this.offsetsTopic();
+    // Every node maps groups with offsets.topic.num.partitions, as the coordinators do.
+    const partitions = this.options.offsetsTopicPartitions;
+    if (topic.partitions.size !== partitions) {
+      throw new KafkaError(
+        'COORDINATOR_NOT_AVAILABLE',
+        `${OFFSETS_TOPIC} has ${topic.partitions.size} partitions, not offsets.topic.num.partitions=${partitions}.`,
+      );
+    }
+    const partition = topic.partitions.get(partitionForGroup(groupId, partitions) as PartitionId);
+    if (partition === undefined || partition.leader === NO_LEADER) {
+      throw new KafkaError(
+        'COORDINATOR_NOT_AVAILABLE',
+        `The coordinator of group ${groupId} is not available.`,
+      );
+    }
+    return partition.leader;
   }
 
   private async call<O extends GroupOperation>(

@@ -41,6 +41,7 @@ import { GroupService } from './group-service.ts';
 import { followOffsetsLeadership, offsetsTopicStorage } from './offsets-topic-storage.ts';
 import { registerGroupRoutes } from './group-rpc.ts';
 import { GroupCoordinator } from '../groups/coordinator.ts';
+import { consumerProtocol } from '../kafka/protocol/consumer-protocol.ts';
 import { NodeMetrics } from './metrics.ts';
 import { ImageWatch } from './image-watch.ts';
 import { MetadataPublisher } from './metadata-publisher.ts';
@@ -360,10 +361,16 @@ export class KraftNode {
               }),
               autoCreateTopics: config.autoCreateTopicsEnable,
               initProducerId: () => data.initProducerId(),
+              groups: {
+                coordinatorOf: (groupId, timeoutMs) => groups.coordinatorOf(groupId, timeoutMs),
+                local: () => coordinator,
+                leadsGroup: (groupId) => groups.leaderInImage(groupId) === brokerId(config.nodeId),
+              },
               settings: nodeSettings(config),
             }),
             frameBytesMax: config.socketRequestMaxBytes,
             observer: metrics.kafka,
+            handOffHttp: (socket) => clientApi.adopt(socket),
             logger,
           });
     const advertisedKafka = config.advertisedListeners.kafka;
@@ -478,6 +485,7 @@ export class KraftNode {
           const image = publisher.image();
           return image === null ? null : (topicByName(image, topic)?.id ?? null);
         },
+        consumerProtocol,
         logger,
       });
       coordinator = groupCoordinator;

@@ -3,8 +3,9 @@
 
 import type { Parameters } from 'fast-check';
 import { expect } from 'vitest';
-import { type KafkaError, isKafkaError } from '../../src/common/kafka-errors.ts';
+import { isKafkaError, type KafkaError } from '../../src/common/kafka-errors.ts';
 import { GroupCoordinator, type GroupStorage } from '../../src/groups/coordinator.ts';
+import { consumerProtocol } from '../../src/kafka/protocol/consumer-protocol.ts';
 import { type TopicId, topicId } from '../../src/metadata/ids.ts';
 import { batchesIn } from '../../src/storage/record-batch/batch-iterator.ts';
 import { stampBaseOffset } from '../../src/storage/record-batch/header.ts';
@@ -219,6 +220,7 @@ export function harness(options: HarnessOptions = {}): Harness {
       maxSessionTimeoutMs: MAX_SESSION_TIMEOUT_MS,
       partitionsOf: (topic) => topics.get(topic) ?? null,
       topicIdOf,
+      consumerProtocol,
     });
   return {
     coordinator: create(1),

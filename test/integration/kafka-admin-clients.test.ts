@@ -207,7 +207,7 @@ print(json.dumps(out))
     });
   });
 
-  it('@platformatic/kafka incrementalAlterConfigs: APPEND to a list config from its default, SET, DELETE (confluent-kafka 2.0.2 has none)', async () => {
+  it('@platformatic/kafka incrementalAlterConfigs: APPEND to a list config from its default, SET, DELETE (the installed confluent-kafka, 1.7.0, has none)', async () => {
     await createTopic('plat-incremental', { 'retention.ms': '90000' });
     const admin = new Admin({ clientId: 'it-admin', bootstrapBrokers: [bootstrap(2)] });
     try {

@@ -1,5 +1,6 @@
 // What the tests of Kafka's own clients share: the command-line clients come from Debian (kcat,
-// python3-confluent-kafka, python3-kafka; .ci/run installs them). Without one, a test is skipped with
+// python3-confluent-kafka, python3-kafka, golang-go and golang-github-shopify-sarama-dev; .ci/run
+// installs them). Without one, a test is skipped with
 // the reason printed, except under CI=true, where a missing client fails the test: CI must run every
 // client.
 import { execFile } from 'node:child_process';
@@ -21,7 +22,9 @@ export async function requireClient(
     const reason = `${name} is not installed (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`;
     if (process.env.CI === 'true')
       throw new Error(`${reason}: CI must run every Kafka client (.ci/run installs it)`);
-    console.log(`skipped: ${reason}; apt-get install -y kcat python3-confluent-kafka python3-kafka`);
+    console.log(
+      `skipped: ${reason}; apt-get install -y kcat python3-confluent-kafka python3-kafka golang-go golang-github-shopify-sarama-dev`,
+    );
     context.skip();
   }
 }

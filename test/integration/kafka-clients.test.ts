@@ -1,6 +1,6 @@
 // Kafka's own clients against a real 3-node cluster over the PLAINTEXT listener (issue 7): kcat and
 // confluent-kafka (librdkafka), kafkajs, @platformatic/kafka and kafka-python produce and read back, and
-// what they wrote is what REST reads. Consumer groups over the protocol are not served yet, so the
+// what they wrote is what REST reads. Consumer groups have their own tests (kafka-groups.test.ts): the
 // consumers here assign partitions themselves (or fetch without a group).
 //
 // The command-line clients come from Debian (kcat, python3-confluent-kafka, python3-kafka; .ci/run

@@ -2,12 +2,14 @@
 // brokers; partition i of a new topic is led by broker (i mod 3) + 1; this is broker 1), and partitions
 // in memory that this broker leads as the image says, each a list of record batches given offsets.
 import { KafkaError } from '../../src/common/kafka-errors.ts';
+import { GroupCoordinator } from '../../src/groups/coordinator.ts';
 import type {
   Acks,
   KafkaBroker,
   LocalPartitions,
   PartitionRead,
 } from '../../src/kafka/handlers/broker-ports.ts';
+import { consumerProtocol } from '../../src/kafka/protocol/consumer-protocol.ts';
 import type { NodeSetting } from '../../src/metadata/broker-config-describe.ts';
 import type { PartitionId } from '../../src/metadata/ids.ts';
 import { topicByName } from '../../src/metadata/queries.ts';
@@ -15,6 +17,7 @@ import { deleteRecordsTarget } from '../../src/replication/delete-records.ts';
 import { buildRecordBatch } from '../../src/storage/record-batch/builder.ts';
 import { decodeRecords } from '../../src/storage/record-batch/decoder.ts';
 import { RecordBatchHeader } from '../../src/storage/record-batch/header.ts';
+import { MemoryGroupStorage } from '../groups/helpers.ts';
 import { FakeNode } from '../http/fake-node.ts';
 
 /** Byte position of a v2 batch's lastOffsetDelta (Kafka's DefaultRecordBatch). */
@@ -183,12 +186,31 @@ function lastOffsetDelta(batch: Buffer): number {
 export interface FakeBroker extends KafkaBroker {
   readonly node: FakeNode;
   readonly partitions: FakePartitions;
+  readonly coordinator: GroupCoordinator;
+  /** Moves the coordinator's clock and runs its session and rebalance timers. */
+  advanceClock(ms: number): void;
 }
 
 /** Broker 1 of the fake cluster; clients reach brokers at their CLIENT endpoints. */
 export function fakeBroker(options: { autoCreateTopics?: boolean } = {}): FakeBroker {
   const node = new FakeNode();
   let nextProducerId = 1000;
+  let nowMs = 1_000_000;
+  let memberIds = 0;
+  // One __consumer_offsets partition in memory, led here: this broker coordinates every group.
+  const coordinator = new GroupCoordinator({
+    brokerId: 1,
+    numPartitions: 1,
+    storage: new MemoryGroupStorage(),
+    nowMs: () => nowMs,
+    newMemberId: (clientId) => `${clientId}-${String(++memberIds).padStart(4, '0')}`,
+    minSessionTimeoutMs: 6_000,
+    maxSessionTimeoutMs: 300_000,
+    partitionsOf: (topic) => topicByName(node.image(), topic)?.partitions.size ?? null,
+    topicIdOf: (topic) => topicByName(node.image(), topic)?.id ?? null,
+    consumerProtocol,
+  });
+  void coordinator.becomeCoordinator(0);
   return {
     node,
     clusterId: node.clusterId,
@@ -199,6 +221,16 @@ export function fakeBroker(options: { autoCreateTopics?: boolean } = {}): FakeBr
     partitions: new FakePartitions(node),
     autoCreateTopics: options.autoCreateTopics ?? true,
     initProducerId: async () => ({ producerId: nextProducerId++, producerEpoch: 0 }),
+    groups: {
+      coordinatorOf: async () => node.nodeId,
+      local: () => coordinator,
+      leadsGroup: () => true,
+    },
+    coordinator,
+    advanceClock: (ms) => {
+      nowMs += ms;
+      coordinator.tick();
+    },
     settings: FAKE_SETTINGS,
   };
 }

@@ -5,14 +5,14 @@ import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { kafkaApis } from '../../src/kafka/handlers/index.ts';
 import { ADVERTISED_VERSIONS } from '../../src/kafka/protocol/api-keys.ts';
+import { defaultApiVersionsRequest } from '../../src/kafka/protocol/generated/api-versions-request.ts';
+import { decodeApiVersionsResponse } from '../../src/kafka/protocol/generated/api-versions-response.ts';
 import {
   apiVersionsApi,
   fetchApi,
   metadataApi,
   produceApi,
 } from '../../src/kafka/protocol/generated/apis.ts';
-import { decodeApiVersionsResponse } from '../../src/kafka/protocol/generated/api-versions-response.ts';
-import { defaultApiVersionsRequest } from '../../src/kafka/protocol/generated/api-versions-request.ts';
 import {
   defaultFetchPartition,
   defaultFetchRequest,
@@ -86,6 +86,16 @@ describe('RequestDispatcher', () => {
         [37, [0, 3]],
         [60, [0, 1]],
         [22, [0, 5]],
+        [10, [0, 4]],
+        [11, [0, 9]],
+        [14, [0, 5]],
+        [12, [0, 4]],
+        [13, [0, 5]],
+        [8, [0, 8]],
+        [9, [0, 8]],
+        [16, [0, 5]],
+        [15, [0, 5]],
+        [42, [0, 2]],
         [32, [0, 4]],
         [33, [0, 2]],
         [44, [0, 1]],
@@ -148,7 +158,7 @@ describe('KafkaServer (TCP)', () => {
   /** What the current test's listener reported: "api outcome" per request, and connection counts. */
   let observed = { requests: [] as string[], opened: 0, closed: 0 };
 
-  async function start(frameBytesMax = 1 << 20) {
+  async function start(frameBytesMax = 1 << 20, handOffHttp?: (socket: Socket) => void) {
     // A fresh record per listener: the previous test's connections may report their close late.
     const record = { requests: [] as string[], opened: 0, closed: 0 };
     observed = record;
@@ -170,6 +180,7 @@ describe('KafkaServer (TCP)', () => {
         connectionOpened: () => record.opened++,
         connectionClosed: () => record.closed++,
       },
+      ...(handOffHttp === undefined ? {} : { handOffHttp }),
       logger: silent,
     });
     return broker;
@@ -249,6 +260,40 @@ describe('KafkaServer (TCP)', () => {
     expect(frames.map((frame) => decodeResponseFrame(fetchApi, 11, frame).correlationId)).toEqual(
       Array.from({ length: count }, (_, i) => i + 1),
     );
+  });
+
+  it('a connection that speaks HTTP is handed over with its first bytes; Kafka clients are not, even one byte at a time', async () => {
+    const handed: string[] = [];
+    await start(1 << 20, (socket) => {
+      // As the client API does with a socket it adopts: reads it from its first byte.
+      socket.once('data', (chunk: Buffer) => {
+        handed.push(chunk.toString('latin1').split('\r\n')[0]!);
+        socket.end('HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n');
+      });
+      socket.resume();
+    });
+    const http = connect(server!.port, '127.0.0.1');
+    sockets.push(http);
+    const answered = new Promise<string>((resolve) => {
+      let text = '';
+      http.on('data', (chunk: Buffer) => {
+        text += chunk.toString('latin1');
+      });
+      http.once('close', () => resolve(text));
+    });
+    http.write('GET /v3/clusters HTTP/1.1\r\nhost: x\r\n\r\n');
+    expect(await answered).toMatch(/^HTTP\/1\.1 204/);
+    expect(handed).toEqual(['GET /v3/clusters HTTP/1.1']);
+    // A Kafka request whose bytes arrive one at a time: the first byte (0, the size's top byte) decides.
+    const { socket, frames } = await client();
+    const frame = framed(requestFrame(apiVersionsApi, 3, defaultApiVersionsRequest(), 5));
+    for (const byte of frame) {
+      socket.write(Buffer.from([byte]));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await until(() => frames.length === 1, 'the ApiVersions answer');
+    expect(handed).toHaveLength(1);
+    expect(observed.opened).toBe(1);
   });
 
   it('acks=0 produces get no response, and the next request is answered', async () => {

@@ -98,7 +98,8 @@ export function renderConsumerGroup(
     // GroupApi does not tell a group of commits only (Kafka's empty protocol type) from an empty consumer group.
     is_simple: false,
     partition_assignor: group.partitionAssignor,
-    state: group.state.toUpperCase(),
+    // Confluent's names: STABLE, PREPARING_REBALANCE, COMPLETING_REBALANCE, EMPTY, DEAD.
+    state: group.state.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase(),
     coordinator: related(url('v3', 'clusters', clusterId, 'brokers', group.coordinator)),
     consumers: related(url(...base, 'consumers')),
     lag_summary: related(url(...base, 'lag-summary')),

@@ -1,6 +1,7 @@
 // What the Kafka API handlers need from the node they run in. src/node implements these over the
 // replica manager, the published metadata image and the admin service (the same services the REST
 // layer uses); tests may implement them in memory.
+import type { GroupCoordinator } from '../../groups/coordinator.ts';
 import type { AdminApi } from '../../http/ports.ts';
 import type { NodeSetting } from '../../metadata/broker-config-describe.ts';
 import type { BrokerId } from '../../metadata/ids.ts';
@@ -85,6 +86,39 @@ export interface LocalPartitions {
   ): Promise<{ readonly offset: number; readonly timestamp: number; readonly leaderEpoch: number } | null>;
 }
 
+/** What the group APIs use of this node's group coordinator (src/groups/coordinator.ts). */
+export type LocalGroupCoordinator = Pick<
+  GroupCoordinator,
+  | 'joinClassic'
+  | 'sync'
+  | 'heartbeatClassic'
+  | 'leave'
+  | 'commit'
+  | 'fetchOffsets'
+  | 'describeProtocol'
+  | 'listProtocol'
+  | 'deleteGroup'
+  | 'memberOfInstance'
+>;
+
+/**
+ * Consumer groups as Kafka's clients reach them: FindCoordinator names the broker leading the group's
+ * __consumer_offsets partition, and the client sends every other group request there; a node that
+ * does not coordinate the group answers NOT_COORDINATOR (never forwards), and the client looks again.
+ */
+export interface KafkaGroups {
+  /** The coordinator of `groupId` (creates __consumer_offsets on first use); a KafkaError if none yet. */
+  coordinatorOf(groupId: string, timeoutMs: number): Promise<BrokerId>;
+  /** This node's coordinator; null on a node that is not a broker. */
+  local(): LocalGroupCoordinator | null;
+  /**
+   * Whether this node's image names it the leader of the group's __consumer_offsets partition. The
+   * coordinator gives a partition up only once the replication layer has (after the image), so a
+   * read answered from its cache must check this too.
+   */
+  leadsGroup(groupId: string): boolean;
+}
+
 /** The node a Kafka request reaches. */
 export interface KafkaBroker {
   readonly clusterId: string;
@@ -95,6 +129,7 @@ export interface KafkaBroker {
   image(): MetadataImage;
   readonly admin: AdminApi;
   readonly partitions: LocalPartitions;
+  readonly groups: KafkaGroups;
   /** auto.create.topics.enable: Metadata creates a topic a client asks for and may create. */
   readonly autoCreateTopics: boolean;
   /** A new idempotent producer's id and epoch (0); NOT_COORDINATOR on a node that is not a broker. */

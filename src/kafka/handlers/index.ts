@@ -6,17 +6,27 @@ import { apiVersionsHandler } from './api-versions.ts';
 import type { KafkaBroker } from './broker-ports.ts';
 import { createPartitionsHandler } from './create-partitions.ts';
 import { createTopicsHandler } from './create-topics.ts';
+import { deleteGroupsHandler } from './delete-groups.ts';
 import { deleteRecordsHandler } from './delete-records.ts';
 import { deleteTopicsHandler } from './delete-topics.ts';
 import { describeClusterHandler } from './describe-cluster.ts';
 import { describeConfigsHandler } from './describe-configs.ts';
+import { describeGroupsHandler } from './describe-groups.ts';
 import { fetchHandler } from './fetch.ts';
+import { findCoordinatorHandler } from './find-coordinator.ts';
+import { heartbeatHandler } from './heartbeat.ts';
 import { incrementalAlterConfigsHandler } from './incremental-alter-configs.ts';
 import { initProducerIdHandler } from './init-producer-id.ts';
+import { joinGroupHandler } from './join-group.ts';
+import { leaveGroupHandler } from './leave-group.ts';
+import { listGroupsHandler } from './list-groups.ts';
 import { listOffsetsHandler } from './list-offsets.ts';
 import { metadataHandler } from './metadata.ts';
+import { offsetCommitHandler } from './offset-commit.ts';
+import { offsetFetchHandler } from './offset-fetch.ts';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.ts';
 import { produceHandler } from './produce.ts';
+import { syncGroupHandler } from './sync-group.ts';
 
 export function kafkaApis(broker: KafkaBroker): ServedApi[] {
   return [
@@ -31,6 +41,16 @@ export function kafkaApis(broker: KafkaBroker): ServedApi[] {
     servedApi(createPartitionsHandler(broker)),
     servedApi(describeClusterHandler(broker)),
     servedApi(initProducerIdHandler(broker)),
+    servedApi(findCoordinatorHandler(broker)),
+    servedApi(joinGroupHandler(broker)),
+    servedApi(syncGroupHandler(broker)),
+    servedApi(heartbeatHandler(broker)),
+    servedApi(leaveGroupHandler(broker)),
+    servedApi(offsetCommitHandler(broker)),
+    servedApi(offsetFetchHandler(broker)),
+    servedApi(listGroupsHandler(broker)),
+    servedApi(describeGroupsHandler(broker)),
+    servedApi(deleteGroupsHandler(broker)),
     servedApi(describeConfigsHandler(broker)),
     servedApi(alterConfigsHandler(broker)),
     servedApi(incrementalAlterConfigsHandler(broker)),

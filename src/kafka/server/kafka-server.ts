@@ -1,5 +1,6 @@
 // The Kafka listener (listeners=PLAINTEXT://host:port): a raw TCP server whose connections speak Kafka's
-// protocol (connection.ts) to the handlers of src/kafka/handlers.
+// protocol (connection.ts) to the handlers of src/kafka/handlers. A connection that speaks HTTP instead
+// is handed to the node's client API (handOffHttp), as the CLI tools take `--bootstrap-server` to be.
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ServedApi } from './api-handler.ts';
@@ -8,10 +9,15 @@ import { type KafkaListenerObserver, RequestDispatcher } from './request-dispatc
 
 /** Requests one connection may have in hand at once (librdkafka pipelines up to 1,000,000 by default). */
 const IN_FLIGHT_PER_CONNECTION_MAX = 128;
+/** First bytes of HTTP: a method's capital letter ("GET", "POST", ..., HTTP/2's "PRI"). */
+const HTTP_FIRST_BYTE_MIN = 0x41;
+const HTTP_FIRST_BYTE_MAX = 0x5a;
 
 export class KafkaServer {
   private readonly server: Server;
   private readonly connections = new Map<Socket, KafkaConnection>();
+  /** Accepted, their first bytes not read yet: Kafka or HTTP is not known. */
+  private readonly undecided = new Set<Socket>();
 
   private constructor(server: Server) {
     this.server = server;
@@ -24,13 +30,19 @@ export class KafkaServer {
     /** socket.request.max.bytes: a larger frame closes its connection. */
     readonly frameBytesMax: number;
     readonly observer?: KafkaListenerObserver;
+    /**
+     * Where a connection that speaks HTTP goes (the node's client API): its first byte is an ASCII
+     * capital (a method, or HTTP/2's "PRI"), which as a Kafka frame size would be over 1 GiB, more than
+     * socket.request.max.bytes allows, so no Kafka client is ever taken for one.
+     */
+    readonly handOffHttp?: (socket: Socket) => void;
     readonly logger: Logger;
   }): Promise<KafkaServer> {
     const dispatcher = new RequestDispatcher(options.apis, options.observer ?? null);
     const logger = options.logger.child({ listener: 'PLAINTEXT' });
     const server = createServer();
     const kafka = new KafkaServer(server);
-    server.on('connection', (socket) => {
+    const serveKafka = (socket: Socket) => {
       const connection = new KafkaConnection(socket, {
         dispatcher,
         frameBytesMax: options.frameBytesMax,
@@ -42,6 +54,31 @@ export class KafkaServer {
       socket.once('close', () => {
         kafka.connections.delete(socket);
         options.observer?.connectionClosed();
+      });
+    };
+    const handOffHttp = options.frameBytesMax < HTTP_FIRST_BYTE_MIN * 2 ** 24 ? options.handOffHttp : undefined;
+    server.on('connection', (socket) => {
+      if (handOffHttp === undefined) {
+        serveKafka(socket);
+        return;
+      }
+      // Undecided until its first bytes: closed with the listener meanwhile.
+      kafka.undecided.add(socket);
+      const onError = (error: Error) => logger.debug({ err: error }, 'connection error before its first bytes');
+      socket.on('error', onError);
+      socket.once('close', () => kafka.undecided.delete(socket));
+      socket.once('data', (chunk: Buffer) => {
+        kafka.undecided.delete(socket);
+        socket.off('error', onError);
+        socket.pause();
+        socket.unshift(chunk);
+        const first = chunk[0]!;
+        if (first >= HTTP_FIRST_BYTE_MIN && first <= HTTP_FIRST_BYTE_MAX) {
+          handOffHttp(socket);
+          return;
+        }
+        serveKafka(socket);
+        socket.resume();
       });
     });
     await new Promise<void>((resolve, reject) => {
@@ -75,6 +112,7 @@ export class KafkaServer {
       this.server.listening ? this.server.close(() => resolve()) : resolve(),
     );
     for (const connection of this.connections.values()) connection.close('the listener is closing');
+    for (const socket of this.undecided) socket.destroy();
     await closed;
   }
 }
