@@ -32,9 +32,8 @@ export interface KafkaApi {
 
 /**
  * What the listener serves, by API name: the versions ApiVersions lists. An API not here (SASL until the
- * listener authenticates, groups over the protocol: not
- * yet) is not advertised, and a request for it closes the connection, as Kafka does
- * for an API it does not know.
+ * listener authenticates, transactions, KIP-848's consumer protocol: not yet) is not advertised, and a
+ * request for it closes the connection, as Kafka does for an API it does not know.
  */
 export const ADVERTISED_VERSIONS: ReadonlyMap<string, VersionRange> = new Map([
   ['ApiVersions', { lowest: 0, highest: 4 }],
