@@ -14,7 +14,7 @@ import { describeClusterSchedule, runClusterFastCheck } from './cluster/fast-che
 import { CLUSTER_BUGS, type ClusterBug, isClusterBug } from './cluster/planted-bugs.ts';
 import type { ClusterWorkerReport, ClusterWorkerTask } from './cluster/worker.ts';
 
-const USAGE = `Usage: npm run chaos:sim -- [--seeds N [--start S] [--workers W]] [--seed S] [--fc [--runs R] [--seed S] [--path P] [--no-shrink]] [--bug NAME] [--bit-rot] [--list-bugs] [--summary-file FILE]
+const USAGE = `Usage: npm run chaos:sim -- [--seeds N [--start S] [--workers W]] [--seed S] [--fc [--runs R] [--seed S] [--path P] [--no-shrink]] [--bug NAME] [--bit-rot] [--kafka-groups] [--list-bugs] [--summary-file FILE]
   --seeds N        run seeds S..S+N-1 of the whole-cluster simulation (default: 100 from 1)
   --seed S         replay one seed, printing its last events
   --fc             fast-check mode: R generated fault schedules (--seed is fast-check's, random when
@@ -23,6 +23,8 @@ const USAGE = `Usage: npm run chaos:sim -- [--seeds N [--start S] [--workers W]]
   --bug NAME       plant a bug; the exit status is non-zero when a seed catches it
   --bit-rot        add bit rot (a flipped bit in a sealed segment of a crashed broker) to the seeds'
                    faults (off by default: the seeds' schedules stay as they are)
+  --kafka-groups   add Kafka-protocol group consumers (the nodes' Kafka listeners, the classic group
+                   protocol) to the workload (off by default, likewise)
   --list-bugs      print the planted bugs, one per line
   --summary-file   write {passed, failed, ...} as JSON (CI reads it)
   --raft ...       the Raft-only simulation instead (npm run chaos:sim -- --raft --help)`;
@@ -33,6 +35,7 @@ const OPTIONS = {
   seed: { type: 'string' },
   bug: { type: 'string' },
   'bit-rot': { type: 'boolean' },
+  'kafka-groups': { type: 'boolean' },
   'list-bugs': { type: 'boolean', default: false },
   'summary-file': { type: 'string' },
   workers: { type: 'string' },
@@ -77,7 +80,7 @@ const bug: ClusterBug | null =
     : isClusterBug(values.bug)
       ? values.bug
       : usage(`unknown bug "${values.bug}"`);
-const bitRot = values['bit-rot'] === true;
+const modes = { bitRot: values['bit-rot'] === true, kafkaGroups: values['kafka-groups'] === true };
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
 
@@ -136,7 +139,7 @@ function exitStatus(failed: number): number {
 
 async function replayOne(seed: number): Promise<number> {
   console.log(`sim: whole-cluster seed ${seed}${bug === null ? '' : ` with planted bug ${bug}`}`);
-  const outcome = await runClusterOutcome(seed, bug, { bitRot });
+  const outcome = await runClusterOutcome(seed, bug, modes);
   writeSummary(outcome.ok ? 1 : 0, outcome.ok ? [] : [outcome]);
   if (outcome.ok) {
     console.log(`sim: ${JSON.stringify(outcome.stats)}`);
@@ -180,7 +183,7 @@ async function runMany(): Promise<number> {
           count: Math.ceil((count - k) / workers),
           stride: workers,
           bug,
-          bitRot,
+          modes,
           stopOnFailure: bug !== null,
         },
         record,
@@ -214,7 +217,7 @@ function runWorker(task: ClusterWorkerTask, record: (outcome: ClusterSeedOutcome
 
 function printFailure(outcome: ClusterSeedOutcome): void {
   console.log(
-    `sim: FAILED seed ${outcome.seed} [${outcome.checker}]\n  ${outcome.message}\n  replay: ${clusterReplayCommand(outcome.seed, bug, bitRot)}`,
+    `sim: FAILED seed ${outcome.seed} [${outcome.checker}]\n  ${outcome.message}\n  replay: ${clusterReplayCommand(outcome.seed, bug, modes)}`,
   );
 }
 
@@ -231,7 +234,7 @@ function writeSummary(passed: number, failures: readonly ClusterSeedOutcome[]): 
     failures: failures.slice(0, 10).map((outcome) => ({
       checker: outcome.checker ?? 'error',
       message: outcome.message ?? '',
-      replay: clusterReplayCommand(outcome.seed, bug, bitRot),
+      replay: clusterReplayCommand(outcome.seed, bug, modes),
     })),
   };
   writeFileSync(file, `${JSON.stringify(summary, null, 2)}\n`);

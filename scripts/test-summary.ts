@@ -69,6 +69,17 @@ if (existsSync(bitRotFile)) {
   failed++;
 }
 
+const kafkaGroupsFile = join(folder, 'sim-cluster-kafka-groups.json');
+if (existsSync(kafkaGroupsFile)) {
+  const sim = JSON.parse(readFileSync(kafkaGroupsFile, 'utf8')) as { passed: number; failed: number };
+  console.log(`whole-cluster simulation seeds with Kafka group consumers: ${sim.passed} passed, ${sim.failed} failed`);
+  passed += sim.passed;
+  failed += sim.failed;
+} else {
+  console.log('whole-cluster simulation with Kafka group consumers: no result file');
+  failed++;
+}
+
 // The real-process nemesis: its checks count as tests.
 const chaosFile = join(folder, 'chaos.json');
 if (existsSync(chaosFile)) {

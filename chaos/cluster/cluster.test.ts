@@ -13,7 +13,7 @@ import {
 import { emptyImage, type MetadataImage } from '../../src/metadata/image.ts';
 import { Violation } from '../checkers/violation.ts';
 import { MetadataChecker } from './metadata-checkers.ts';
-import { runClusterOutcome } from './entry.ts';
+import { type ClusterModes, runClusterOutcome } from './entry.ts';
 import { CLUSTER_BUGS, type ClusterBug } from './planted-bugs.ts';
 import { runClusterSeed } from './run.ts';
 
@@ -59,6 +59,17 @@ describe('whole-cluster simulation', () => {
     await runClusterSeed(370);
   });
 
+  it('passes seeds 1..20 with Kafka-protocol group consumers (--kafka-groups), which commit and fetch', async () => {
+    let commits = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const stats = await runClusterSeed(seed, { kafkaGroups: true }).catch((error: unknown) => {
+        throw new Error(`${(error as Error).message}\nreplay: ${replay(seed)} --kafka-groups`);
+      });
+      commits += stats.kafkaGroups?.commitsAcknowledged ?? 0;
+    }
+    expect(commits).toBeGreaterThan(0);
+  }, 120_000);
+
   it('replays a seed to the same trace', async () => {
     const first = await runClusterSeed(7);
     const second = await runClusterSeed(7);
@@ -94,16 +105,22 @@ describe('whole-cluster simulation', () => {
   const searched: Partial<Record<ClusterBug, readonly [number, number]>> = {
     'isr-unknown-outcome-as-failed': [101, 200],
     'stale-epoch-fetch-served': [101, 200],
+    // Needs the Kafka group consumers (--kafka-groups); first caught at seed 250 (searched from 1).
+    'kafka-fetch-skips-barrier': [241, 260],
+  };
+  const modesOf: Partial<Record<ClusterBug, ClusterModes>> = {
+    'kafka-fetch-skips-barrier': { kafkaGroups: true },
   };
   for (const bug of Object.keys(CLUSTER_BUGS) as ClusterBug[]) {
     const [first, last] = searched[bug] ?? [1, 100];
+    const modes = modesOf[bug] ?? {};
     it(`catches the planted bug ${bug} within seeds ${first}..${last}`, async () => {
       let caught: number | null = null;
       for (let seed = first; seed <= last && caught === null; seed++) {
-        if ((await runClusterOutcome(seed, bug)).ok === false) caught = seed;
+        if ((await runClusterOutcome(seed, bug, modes)).ok === false) caught = seed;
       }
       expect(caught, `${bug} escaped seeds ${first}..${last}`).not.toBeNull();
-      expect((await runClusterOutcome(caught ?? 1, null)).ok).toBe(true);
+      expect((await runClusterOutcome(caught ?? 1, null, modes)).ok).toBe(true);
     }, 120_000);
   }
 });

@@ -55,7 +55,7 @@ export class SimCluster implements ServerHooks {
       network: config.network,
       eventsMax: config.eventsMax,
       // A produce is never retried; a group request is one HTTP request (a duplicated join would add a member).
-      notDuplicated: ['produce', 'group', 'group-client'],
+      notDuplicated: ['produce', 'group', 'group-client', 'kafka'],
     });
     for (const id of config.servers) {
       const server = new SimServer({

@@ -11,11 +11,17 @@ export interface ClusterSeedOutcome {
   readonly journal?: readonly string[];
 }
 
+/** Opt-in streams of a run (each off by default, so that seeds keep their schedules). */
+export interface ClusterModes {
+  readonly bitRot?: boolean;
+  readonly kafkaGroups?: boolean;
+}
+
 /** One whole-cluster seed as an outcome (the CLI, its workers and the tests). */
 export async function runClusterOutcome(
   seed: number,
   bug: ClusterBug | null,
-  extra: { readonly bitRot?: boolean } = {},
+  extra: ClusterModes = {},
 ): Promise<ClusterSeedOutcome> {
   try {
     const stats = await runClusterSeed(seed, { ...(bug === null ? {} : { bug }), ...extra });
@@ -30,6 +36,7 @@ export async function runClusterOutcome(
 }
 
 /** The one command that replays a seed. */
-export function clusterReplayCommand(seed: number, bug: ClusterBug | null, bitRot = false): string {
-  return `npm run chaos:sim -- --seed ${seed}${bug === null ? '' : ` --bug ${bug}`}${bitRot ? ' --bit-rot' : ''}`;
+export function clusterReplayCommand(seed: number, bug: ClusterBug | null, modes: ClusterModes = {}): string {
+  const flags = `${modes.bitRot === true ? ' --bit-rot' : ''}${modes.kafkaGroups === true ? ' --kafka-groups' : ''}`;
+  return `npm run chaos:sim -- --seed ${seed}${bug === null ? '' : ` --bug ${bug}`}${flags}`;
 }

@@ -36,6 +36,12 @@ export interface ClusterVariant extends RaftVariant {
    */
   readonly coordinatorLoadsPastHighWatermark: boolean;
   /**
+   * The Kafka listener's OffsetFetch skips its read barrier (sim-groups.ts: the admin its broker is
+   * given answers `catchUp` at once), so a node cut off from the controller answers from a deposed
+   * coordinator's cache. Caught only with `--kafka-groups`.
+   */
+  readonly kafkaOffsetFetchSkipsBarrier: boolean;
+  /**
    * Replaces a method of a product class for the run; returns what puts it back. Only where the product
    * offers no seam (see each bug): a run in a worker thread, one at a time, so nothing else sees it.
    */
@@ -50,6 +56,7 @@ export const CORRECT_CLUSTER: ClusterVariant = {
   acksAllAsOne: false,
   publishBeforeCatchUp: false,
   coordinatorLoadsPastHighWatermark: false,
+  kafkaOffsetFetchSkipsBarrier: false,
   patch: null,
 };
 
@@ -316,6 +323,8 @@ export const CLUSTER_BUGS = {
   'end-offset-before-epoch-start': { ...CORRECT_CLUSTER, patch: endOffsetBeforeEpochStart },
   /** A new group coordinator loads its __consumer_offsets partition past the high watermark and serves it. */
   'coordinator-loads-past-hw': { ...CORRECT_CLUSTER, coordinatorLoadsPastHighWatermark: true },
+  /** OffsetFetch on the Kafka listener answers without a read barrier (a deposed coordinator's cache). */
+  'kafka-fetch-skips-barrier': { ...CORRECT_CLUSTER, kafkaOffsetFetchSkipsBarrier: true },
 } as const satisfies Record<string, ClusterVariant>;
 
 export type ClusterBug = keyof typeof CLUSTER_BUGS;

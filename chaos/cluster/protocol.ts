@@ -41,7 +41,8 @@ export interface GroupRpcResponse {
  * What travels between simulated processes: Raft messages (one way), controller RPCs, replica fetches
  * (the product's protobuf encoding, as on the wire), clients' produces and reads, and group requests:
  * a consumer's to a node's GroupService (`group-client`, what the REST v2 consumer path calls), and
- * that service's forward to the group's coordinator (`group`, the internal group route).
+ * that service's forward to the group's coordinator (`group`, the internal group route), and Kafka
+ * clients' request frames to a node's Kafka listener (`kafka`).
  */
 export type ClusterProtocol = {
   raft: { request: Message; response: never };
@@ -51,4 +52,10 @@ export type ClusterProtocol = {
   read: { request: ReadRequest; response: ReadResponse };
   group: { request: GroupRpcRequest; response: GroupRpcResponse };
   'group-client': { request: GroupRpcRequest; response: GroupRpcResponse };
+  /** A Kafka client's request frame to a node's Kafka listener: its response frame, or the connection closed. */
+  kafka: { request: Uint8Array; response: KafkaAnswer };
 };
+
+export type KafkaAnswer =
+  | { readonly kind: 'response'; readonly frame: Uint8Array }
+  | { readonly kind: 'close'; readonly reason: string };

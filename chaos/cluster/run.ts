@@ -19,6 +19,7 @@ import {
   scheduleGroupFaults,
 } from './faults.ts';
 import { GroupWorkload } from './group-workload.ts';
+import { KafkaGroupWorkload } from './kafka-group-workload.ts';
 import { livenessGap } from './liveness.ts';
 import { CLUSTER_BUGS, type ClusterBug, type ClusterVariant, CORRECT_CLUSTER } from './planted-bugs.ts';
 import { checkReplicaLogs } from './replica-logs.ts';
@@ -40,6 +41,8 @@ export interface ClusterRunStats {
     readonly commitsUnknown: number;
     readonly fetches: number;
   };
+  /** The Kafka-protocol group consumers' (with `kafkaGroups` only). */
+  readonly kafkaGroups?: ClusterRunStats['groups'];
   readonly messages: number;
   /** The trace digest: two runs of one seed must print the same. */
   readonly digest: string;
@@ -56,6 +59,11 @@ export interface ClusterRunOptions {
   readonly faults?: readonly ExplicitFault[];
   /** Adds the bit-rot stream (bit-rot.ts): off by default, so that seeds keep their schedules. */
   readonly bitRot?: boolean;
+  /**
+   * Adds Kafka-protocol group consumers (kafka-group-workload.ts: the nodes' Kafka listeners, the
+   * classic group protocol): off by default, so that seeds keep their schedules.
+   */
+  readonly kafkaGroups?: boolean;
 }
 
 export function topologyForSeed(seed: number): Topology {
@@ -95,6 +103,9 @@ export async function runClusterSeed(
     data.schedule(faultEndUs);
     const groups = new GroupWorkload(cluster, world.root.fork('groups'), data);
     groups.schedule(faultEndUs);
+    const kafkaGroups =
+      options.kafkaGroups === true ? new KafkaGroupWorkload(cluster, world.root.fork('kafka-groups'), data) : null;
+    kafkaGroups?.schedule(faultEndUs);
     await world.runUntil(faultEndUs, () => {});
     healEverything(cluster);
     const healedMs = world.nowMs();
@@ -105,6 +116,7 @@ export async function runClusterSeed(
     const wholeMs = await checkLiveness(cluster);
     const highWatermarks = await checkData(cluster, data);
     await checkGroups(cluster, groups, highWatermarks);
+    if (kafkaGroups !== null) await checkKafkaGroups(cluster, kafkaGroups, highWatermarks);
     const restarted = [...cluster.servers.values()].filter(
       (server, i) => server.restarts > restartsAllowed[i]! + (cluster.damageStops.get(server.id) ?? 0),
     );
@@ -129,6 +141,15 @@ export async function runClusterSeed(
         commitsUnknown: groups.history.commitsUnknown,
         fetches: groups.history.fetches,
       },
+      ...(kafkaGroups === null
+        ? {}
+        : {
+            kafkaGroups: {
+              commitsAcknowledged: kafkaGroups.history.commitsAcknowledged,
+              commitsUnknown: kafkaGroups.history.commitsUnknown,
+              fetches: kafkaGroups.history.fetches,
+            },
+          }),
       messages: world.network.stats.sent,
       digest: world.trace.digest(),
     };
@@ -304,6 +325,30 @@ async function checkGroups(
         `no fetch of the group's committed offsets through node ${id} succeeded within ${config.livenessBoundMs} ms of healing`,
       );
     }
+  }
+  groups.history.checkFinal(highWatermarks);
+}
+
+/**
+ * The Kafka group after healing: its committed offsets, fetched from its coordinator (found again until
+ * it answers, within the bound), are checked like those fetched during the run, and must lie within the
+ * final log.
+ */
+async function checkKafkaGroups(
+  cluster: SimCluster,
+  groups: KafkaGroupWorkload,
+  highWatermarks: ReadonlyMap<number, number>,
+): Promise<void> {
+  const { config, world } = cluster;
+  const fetched = async (): Promise<true> => {
+    while (!(await groups.observe())) await sleep(world.scheduler, 100);
+    return true;
+  };
+  if ((await within(cluster, config.livenessBoundMs, fetched())) === null) {
+    throw new Violation(
+      'liveness',
+      `no fetch of the Kafka group's committed offsets from its coordinator succeeded within ${config.livenessBoundMs} ms of healing`,
+    );
   }
   groups.history.checkFinal(highWatermarks);
 }

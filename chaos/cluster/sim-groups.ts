@@ -6,7 +6,11 @@ import { consumerProtocol } from '../../src/kafka/protocol/consumer-protocol.ts'
 import { brokerId } from '../../src/metadata/ids.ts';
 import type { MetadataImage } from '../../src/metadata/image.ts';
 import { topicByName } from '../../src/metadata/queries.ts';
+import type { KafkaBroker } from '../../src/kafka/handlers/broker-ports.ts';
+import { kafkaApis } from '../../src/kafka/handlers/index.ts';
+import { RequestDispatcher } from '../../src/kafka/server/request-dispatch.ts';
 import { AdminService } from '../../src/node/admin-service.ts';
+import { ReplicaManagerPartitions } from '../../src/node/local-partitions.ts';
 import type { ControllerClient } from '../../src/node/controller-client.ts';
 import { answerGroupRequest } from '../../src/node/group-rpc.ts';
 import { type GroupForwarder, GroupService } from '../../src/node/group-service.ts';
@@ -18,10 +22,12 @@ import { every, type Timers } from '../../src/replication/timers.ts';
 import type { Prng } from '../sim/prng.ts';
 import type { ClusterConfig } from './cluster-config.ts';
 import type { ClusterVariant } from './planted-bugs.ts';
-import type { ClusterProtocol, GroupRpcRequest, GroupRpcResponse } from './protocol.ts';
+import type { ClusterProtocol, GroupRpcRequest, GroupRpcResponse, KafkaAnswer } from './protocol.ts';
 import { ConnectionRefusedError, type RpcNetwork, RpcTimeoutError } from './rpc-network.ts';
 import { seededUuid } from './sim-uuid.ts';
 
+/** What the simulated Kafka listener names the cluster (the group APIs do not use it). */
+const CLUSTER_ID_FOR_CLIENTS = 'sim-cluster';
 /** node.ts's GROUP_TICK_MS: how often the coordinator expires sessions. */
 const GROUP_TICK_MS = 250;
 
@@ -35,6 +41,8 @@ const GROUP_TICK_MS = 250;
 export class SimGroups {
   readonly service: GroupService;
   readonly coordinator: GroupCoordinator | null;
+  /** The node's Kafka listener, as node.ts builds it (its group APIs are what the Kafka clients use). */
+  private readonly kafka: RequestDispatcher;
   private readonly publisher: MetadataPublisher;
   private readonly logger: Logger;
 
@@ -92,24 +100,23 @@ export class SimGroups {
     }
     this.coordinator = coordinator;
     const local = coordinator;
-    this.service = new GroupService({
+    const image = () => {
+      const current = published();
+      if (current === null) {
+        throw new KafkaError('COORDINATOR_NOT_AVAILABLE', 'This node has not caught up with the metadata quorum yet.');
+      }
+      return current;
+    };
+    const admin = new AdminService({
+      client: options.client,
+      watch: options.watch,
+      timeoutMs: config.controllerRequestTimeoutMs,
+      timers,
+    });
+    const service = new GroupService({
       self: brokerId(self),
-      image: () => {
-        const image = published();
-        if (image === null) {
-          throw new KafkaError(
-            'COORDINATOR_NOT_AVAILABLE',
-            'This node has not caught up with the metadata quorum yet.',
-          );
-        }
-        return image;
-      },
-      admin: new AdminService({
-        client: options.client,
-        watch: options.watch,
-        timeoutMs: config.controllerRequestTimeoutMs,
-        timers,
-      }),
+      image,
+      admin,
       coordinator: () => local,
       offsetsTopicPartitions: config.groups.offsetsTopicPartitions,
       offsetsTopicReplicationFactor: Math.min(3, config.brokers.length),
@@ -118,6 +125,40 @@ export class SimGroups {
       forwarder: simForwarder(self, options.network),
       logger: options.logger,
     });
+    this.service = service;
+    const broker: KafkaBroker = {
+      clusterId: CLUSTER_ID_FOR_CLIENTS,
+      nodeId: brokerId(self),
+      // The simulated brokers register their internal endpoint only; clients address nodes by id.
+      listenerName: 'INTERNAL',
+      image,
+      admin: options.variant.kafkaOffsetFetchSkipsBarrier ? withoutReadBarrier(admin) : admin,
+      partitions: new ReplicaManagerPartitions({
+        self: brokerId(self),
+        image,
+        replicas: () => replicas,
+        catchUp: (timeoutMs) => admin.catchUp(timeoutMs),
+      }),
+      autoCreateTopics: false,
+      initProducerId: () =>
+        Promise.reject(new KafkaError('COORDINATOR_NOT_AVAILABLE', 'No producer ids in the simulation.')),
+      groups: {
+        coordinatorOf: (groupId, timeoutMs) => service.coordinatorOf(groupId, timeoutMs),
+        local: () => local,
+        leadsGroup: (groupId) => service.leaderInImage(groupId) === brokerId(self),
+      },
+      // DescribeConfigs is not in the simulated workload: no node settings to describe.
+      settings: [],
+    };
+    this.kafka = new RequestDispatcher(kafkaApis(broker));
+  }
+
+  /** A Kafka client's request frame: served once this node caught up (node.ts starts the listener then). */
+  async answerKafka(frame: Uint8Array): Promise<KafkaAnswer> {
+    if (!this.publisher.isOpen()) return { kind: 'close', reason: 'not caught up with the metadata quorum yet' };
+    const outcome = await this.kafka.dispatch(Buffer.from(frame), { address: 'sim-client:1', logger: this.logger });
+    if (outcome.kind === 'response') return { kind: 'response', frame: outcome.frame };
+    return { kind: 'close', reason: outcome.kind === 'close' ? outcome.reason : 'no response' };
   }
 
   /** A forwarded request (the internal group route): served once this node caught up, as node.ts does. */
@@ -171,4 +212,12 @@ function loadingPastHighWatermark(storage: GroupStorage): GroupStorage {
     append: (partition, batch) => storage.append(partition, batch),
     waitForHighWatermark: async () => {},
   };
+}
+
+/** The planted bug kafka-fetch-skips-barrier: an admin whose read barrier returns at once. */
+function withoutReadBarrier(admin: AdminService): AdminService {
+  return new Proxy(admin, {
+    get: (target, property, receiver) =>
+      property === 'catchUp' ? async () => undefined : Reflect.get(target, property, receiver),
+  });
 }

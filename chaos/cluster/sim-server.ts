@@ -416,6 +416,11 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
           : parts.groups.answerClient(groupRequest);
       return answer as Promise<ClusterProtocol[K]['response']>;
     }
+    if (kind === 'kafka') {
+      return parts.groups.answerKafka(request as ClusterProtocol['kafka']['request']) as Promise<
+        ClusterProtocol[K]['response']
+      >;
+    }
     if (kind === 'fetch' || kind === 'produce' || kind === 'read') {
       // node.ts: until caught up with the quorum, the internal replication route answers 503.
       const data = this.dataPlane();

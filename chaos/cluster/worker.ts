@@ -1,6 +1,6 @@
 // A worker thread of the whole-cluster CLI: runs seeds first, first + stride, ... and reports each.
 import { parentPort, workerData } from 'node:worker_threads';
-import { type ClusterSeedOutcome, runClusterOutcome } from './entry.ts';
+import { type ClusterModes, type ClusterSeedOutcome, runClusterOutcome } from './entry.ts';
 import type { ClusterBug } from './planted-bugs.ts';
 
 export interface ClusterWorkerTask {
@@ -8,7 +8,7 @@ export interface ClusterWorkerTask {
   readonly count: number;
   readonly stride: number;
   readonly bug: ClusterBug | null;
-  readonly bitRot: boolean;
+  readonly modes: ClusterModes;
   /** Stop at the first failure (a planted bug was caught: no need for more seeds). */
   readonly stopOnFailure: boolean;
 }
@@ -19,7 +19,7 @@ export type ClusterWorkerReport =
 
 const task = workerData as ClusterWorkerTask;
 for (let i = 0; i < task.count; i++) {
-  const outcome = await runClusterOutcome(task.first + i * task.stride, task.bug, { bitRot: task.bitRot });
+  const outcome = await runClusterOutcome(task.first + i * task.stride, task.bug, task.modes);
   parentPort?.postMessage({ kind: 'outcome', outcome } satisfies ClusterWorkerReport);
   if (!outcome.ok && task.stopOnFailure) break;
 }
