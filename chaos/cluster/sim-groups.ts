@@ -147,6 +147,8 @@ export class SimGroups {
         local: () => local,
         leadsGroup: (groupId) => service.leaderInImage(groupId) === brokerId(self),
       },
+      // DescribeConfigs is not in the simulated workload: no node settings to describe.
+      settings: [],
     };
     this.kafka = new RequestDispatcher(kafkaApis(broker));
   }

@@ -107,6 +107,15 @@ export class ReplicaManagerPartitions implements LocalPartitions {
     return { leaderEpoch: end.epoch, endOffset: end.endOffset };
   }
 
+  async deleteRecords(
+    topicName: string,
+    partitionId: number,
+    offset: number,
+  ): Promise<{ lowWatermark: number }> {
+    const { topicId, replicas } = await this.locateLeading(topicName, partitionId);
+    return replicas.deleteRecords(topicId, partitionId as PartitionId, offset);
+  }
+
   async offsetForTimestamp(
     topicName: string,
     partitionId: number,
@@ -121,6 +130,19 @@ export class ReplicaManagerPartitions implements LocalPartitions {
     // As Kafka for a consumer: only committed records count.
     if (found === null || found.offset >= highWatermark) return null;
     return { offset: found.offset, timestamp: found.timestamp };
+  }
+
+  async maxTimestamp(
+    topicName: string,
+    partitionId: number,
+    currentLeaderEpoch: number,
+  ): Promise<{ offset: number; timestamp: number; leaderEpoch: number } | null> {
+    const { topicId, replicas } = this.locate(topicName, partitionId);
+    this.checkLeaderEpoch(replicas, topicId, partitionId, currentLeaderEpoch);
+    const { highWatermark } = replicas.partitionOffsets(topicId, partitionId as PartitionId);
+    const found = await this.leaderOf(replicas, topicId, partitionId).log.maxTimestampRecord();
+    // As Kafka for a consumer: a record not committed yet is not answered.
+    return found === null || found.offset >= highWatermark ? null : found;
   }
 
   /**

@@ -26,7 +26,8 @@ import { AdminService } from './admin-service.ts';
 import { BrokerLifecycle } from './broker-lifecycle.ts';
 import { brokerAddress } from './broker-address.ts';
 import { NamedListeners } from './named-listeners.ts';
-import { buildNodeConfig, configToProperties, KAFKA_LISTENER_NAME, type NodeConfig } from './config.ts';
+import { KAFKA_LISTENER_NAME, type NodeConfig } from './config.ts';
+import { nodeSettings, settingsAwayFromDefaults } from './node-settings.ts';
 import { kafkaApis } from '../kafka/handlers/index.ts';
 import { KafkaServer } from '../kafka/server/kafka-server.ts';
 import { ReplicaManagerPartitions } from './local-partitions.ts';
@@ -365,6 +366,7 @@ export class KraftNode {
                 local: () => coordinator,
                 leadsGroup: (groupId) => groups.leaderInImage(groupId) === brokerId(config.nodeId),
               },
+              settings: nodeSettings(config),
             }),
             frameBytesMax: config.socketRequestMaxBytes,
             observer: metrics.kafka,
@@ -627,19 +629,6 @@ export class KraftNode {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
-}
-
-/** The settings whose values differ from what a config with only the required keys would have. */
-function settingsAwayFromDefaults(config: NodeConfig): Map<string, string> {
-  const properties = configToProperties(config);
-  const required = ['node.id', 'process.roles', 'controller.quorum.voters', 'listeners', 'log.dirs'];
-  const minimal = new Map(required.map((key) => [key, properties.get(key) ?? '']));
-  const defaults = configToProperties(buildNodeConfig(minimal).config);
-  return new Map(
-    [...properties].filter(
-      (entry): entry is [string, string] => entry[1] !== null && entry[1] !== defaults.get(entry[0]),
-    ),
-  );
 }
 
 interface Parts {

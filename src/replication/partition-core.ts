@@ -22,6 +22,7 @@ import { NO_LEADER } from '../metadata/ids.ts';
 import type { PartitionRegistration } from '../metadata/image.ts';
 import { type AlterPartitionOutcome, alterPartitionOutcome } from './alter-partition-outcome.ts';
 import type { EpochEndOffset, FetchPartition } from './fetch-messages.ts';
+import { deleteRecordsTarget } from './delete-records.ts';
 import { LeaderPartition } from './leader-partition.ts';
 import type {
   Clock,
@@ -296,6 +297,20 @@ export class PartitionCore {
       );
     }
     return this.highWatermark();
+  }
+
+  /**
+   * DeleteRecords on the leader (delete-records.ts): the log start offset to move to. Only once the
+   * high watermark reached the epoch start (KIP-207): until then it may lag the log start.
+   */
+  deleteRecordsTarget(requested: number, options: { readonly deletePolicy: boolean }): number {
+    this.requireEpochStartCommitted();
+    return deleteRecordsTarget(
+      this.name,
+      requested,
+      { logStartOffset: this.log.logStartOffset, highWatermark: this.highWatermark() },
+      options,
+    );
   }
 
   /**

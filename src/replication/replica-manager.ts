@@ -31,7 +31,7 @@ import type { IsrProposal, LeaderView, PartitionEffect } from './partition-core-
 import { claimPartitionDir, partitionDir, removePartitionDir } from './partition-dir.ts';
 import { type FetchTransport, ReplicaFetcher } from './replica-fetcher.ts';
 import { type Cancel, every, type Timers } from './timers.ts';
-import { topicLogConfig } from './topic-log-config.ts';
+import { cleanupPolicyDeletes, topicLogConfig } from './topic-log-config.ts';
 import { unacknowledged } from './unacknowledged-append.ts';
 
 export interface AlterPartitionRequest {
@@ -179,6 +179,27 @@ export class ReplicaManager {
     const hosted = this.requireLeader(topicId, partitionId);
     hosted.core.requireEpochStartCommitted();
     return { logStartOffset: hosted.log.logStartOffset, highWatermark: hosted.highWatermark() };
+  }
+
+  /**
+   * DeleteRecords on the leader: the log starts at `requested` (-1: the high watermark) from now on,
+   * durably (the log's checkpoint is written before any segment goes). Answers the new log start,
+   * Kafka's low watermark, from this leader alone: followers raise theirs from their next fetch
+   * answers, and the answer does not wait for them (Kafka's waits until every replica has).
+   */
+  async deleteRecords(
+    topicId: TopicId,
+    partitionId: PartitionId,
+    requested: number,
+  ): Promise<{ lowWatermark: number }> {
+    const hosted = this.requireLeader(topicId, partitionId);
+    const leadership = hosted.core.requireLeader();
+    const deletePolicy = this.latest === null || cleanupPolicyDeletes(this.latest, hosted.topicName);
+    const target = hosted.core.deleteRecordsTarget(requested, { deletePolicy });
+    const logStartOffset = await hosted.log.deleteRecordsBefore(offset(target));
+    hosted.core.requireLeadership(leadership);
+    this.options.logger.info({ partition: hosted.name, logStartOffset }, 'deleted records');
+    return { lowWatermark: logStartOffset };
   }
 
   /**

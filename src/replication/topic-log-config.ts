@@ -25,3 +25,12 @@ export function topicLogConfig(
   }
   return result;
 }
+
+/**
+ * Whether the topic's cleanup.policy includes delete (its default): DeleteRecords is refused otherwise
+ * (Kafka's LogConfig.delete).
+ */
+export function cleanupPolicyDeletes(image: MetadataImage, topicName: string): boolean {
+  const policy = image.configs.get(`topic:${topicName}`)?.get('cleanup.policy') ?? 'delete';
+  return policy.split(',').includes('delete');
+}

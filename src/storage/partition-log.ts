@@ -85,6 +85,11 @@ export interface TimestampOffset {
   readonly timestamp: number;
 }
 
+/** A record found by its timestamp, with the leader epoch of its batch. */
+export interface TimestampedRecord extends TimestampOffset {
+  readonly leaderEpoch: number;
+}
+
 /** Kafka checks that offsets relative to a segment's base fit an int32 (the index files store u32). */
 const RELATIVE_OFFSET_MAX = 0x7fff_ffff;
 
@@ -673,6 +678,69 @@ export class PartitionLog {
       positionBytes += header.sizeBytes;
     }
     return null;
+  }
+
+  /**
+   * ListOffsets MAX_TIMESTAMP (KIP-734): the first record with the largest timestamp in the log, from
+   * the log start; null for an empty log. As Kafka, the segments' accounting (exact for the active
+   * segment, from the time index for the others) says which segment and batch hold it; the segment the
+   * log start cuts through is scanned from there, since its accounting counts deleted records.
+   */
+  maxTimestampRecord(): Promise<TimestampedRecord | null> {
+    return this.queue.run(async () => {
+      let best: TimestampedRecord | null = null;
+      for (const segment of this.segments) {
+        if (segment.isEmpty() || segment.nextOffset <= this.startOffset) continue;
+        // Only a strictly larger timestamp beats one found at an earlier offset.
+        if (best !== null && segment.maxTimestamp <= best.timestamp) continue;
+        const cut = segment.baseOffset < this.startOffset;
+        const found =
+          (cut
+            ? null
+            : await this.firstRecordAt(segment, segment.offsetOfMaxTimestamp, segment.maxTimestamp)) ??
+          (await this.maxInSegment(segment, this.startOffset));
+        if (found !== null && (best === null || found.timestamp > best.timestamp)) best = found;
+      }
+      return best;
+    });
+  }
+
+  /** The first record with `timestamp` in the batch holding `at`, or null when it has none. */
+  private async firstRecordAt(
+    segment: LogSegment,
+    at: number,
+    timestamp: number,
+  ): Promise<TimestampedRecord | null> {
+    const found = await segment.locate(at);
+    if (found === null || found.header.maxTimestamp !== timestamp) return null;
+    const batch = new RecordBatchHeader(await segment.readAt(found.positionBytes, found.header.sizeBytes));
+    const record = decodeRecords(batch).find((r) => r.timestamp === timestamp);
+    if (record === undefined) return null;
+    return { offset: offset(record.offset), timestamp, leaderEpoch: batch.partitionLeaderEpoch };
+  }
+
+  /** The first record with the largest timestamp in `segment` from offset `from`, reading every batch. */
+  private async maxInSegment(segment: LogSegment, from: number): Promise<TimestampedRecord | null> {
+    const found = await segment.locate(Math.max(from, segment.baseOffset));
+    if (found === null) return null;
+    let best: TimestampedRecord | null = null;
+    for (let positionBytes = found.positionBytes; positionBytes < segment.sizeBytes; ) {
+      const header = await segment.headerAt(positionBytes);
+      if (best === null || header.maxTimestamp > best.timestamp) {
+        const batch = new RecordBatchHeader(await segment.readAt(positionBytes, header.sizeBytes));
+        for (const record of decodeRecords(batch)) {
+          if (record.offset >= from && (best === null || record.timestamp > best.timestamp)) {
+            best = {
+              offset: offset(record.offset),
+              timestamp: record.timestamp,
+              leaderEpoch: batch.partitionLeaderEpoch,
+            };
+          }
+        }
+      }
+      positionBytes += header.sizeBytes;
+    }
+    return best;
   }
 
   /** Flushes everything, writes the indexes and the checkpoint (recovery point = log end), closes. */

@@ -7,15 +7,12 @@
 // installs them). Without one, a test is skipped with the reason printed, except under CI=true, where a
 // missing client fails the test: CI must run every client.
 import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { Admin, Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { request } from 'undici';
-import { afterAll, afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PYTHON, requireClient, run } from './kafka-client-tools.ts';
 import { ProcessCluster, waitFor } from './process-cluster.ts';
-
-const run = promisify(execFile);
-const PYTHON = '/usr/bin/python3';
 
 let cluster: ProcessCluster;
 
@@ -36,23 +33,6 @@ afterAll(async () => {
 
 function bootstrap(id = 1): string {
   return `127.0.0.1:${cluster.node(id).kafkaPort}`;
-}
-
-/** Whether a client is installed; without it the test is skipped (printed), or fails under CI=true. */
-async function requireClient(
-  context: TestContext,
-  name: string,
-  probe: () => Promise<unknown>,
-): Promise<void> {
-  try {
-    await probe();
-  } catch (error) {
-    const reason = `${name} is not installed (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`;
-    if (process.env.CI === 'true')
-      throw new Error(`${reason}: CI must run every Kafka client (.ci/run installs it)`);
-    console.log(`skipped: ${reason}; apt-get install -y kcat python3-confluent-kafka python3-kafka`);
-    context.skip();
-  }
 }
 
 async function createTopic(name: string, partitions: number): Promise<void> {

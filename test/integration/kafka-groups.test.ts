@@ -1,12 +1,10 @@
 // Consumer groups over the Kafka protocol with real clients against real processes (issue 7): kafkajs,
 // confluent-kafka (librdkafka) and kafka-python consumers in groups that rebalance and commit, and a
 // group shared by a REST v2 consumer instance and a kafkajs consumer.
-import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import {
   Admin as PlatAdmin,
   Consumer as PlatConsumer,
@@ -15,18 +13,17 @@ import {
   stringSerializers,
 } from '@platformatic/kafka';
 import { Kafka, type Consumer as KafkaJsConsumer, logLevel, Partitioners } from 'kafkajs';
-import { afterAll, afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { consumerGroupsMain } from '../../src/cli/consumer-groups.ts';
 import { bufferedIo } from '../../src/cli/io.ts';
 import { consumerProtocol } from '../../src/kafka/protocol/consumer-protocol.ts';
+import { PYTHON, requireClient, run } from './kafka-client-tools.ts';
 import { ProcessCluster, waitFor } from './process-cluster.ts';
 import { createConsumer, poll, v2 } from './v2-consumer.ts';
 
-const run = promisify(execFile);
 /** Debian's Go packages live in GOPATH /usr/share/gocode (no modules, no network). */
 const GO_ENV = { ...process.env, GOPATH: '/usr/share/gocode', GO111MODULE: 'off', GOCACHE: join(tmpdir(), 'go-build-cache') };
 const SARAMA_SOURCE = fileURLToPath(new URL('./clients/sarama/', import.meta.url));
-const PYTHON = '/usr/bin/python3';
 
 let cluster: ProcessCluster;
 
@@ -51,22 +48,6 @@ function bootstrap(id = 1): string {
 
 function kafkaJs(clientId: string): Kafka {
   return new Kafka({ clientId, brokers: [bootstrap(1), bootstrap(2)], logLevel: logLevel.NOTHING });
-}
-
-async function requireClient(
-  context: TestContext,
-  name: string,
-  probe: () => Promise<unknown>,
-): Promise<void> {
-  try {
-    await probe();
-  } catch (error) {
-    const reason = `${name} is not installed (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`;
-    if (process.env.CI === 'true')
-      throw new Error(`${reason}: CI must run every Kafka client (.ci/run installs it)`);
-    console.log(`skipped: ${reason}; apt-get install -y python3-confluent-kafka python3-kafka golang-go golang-github-shopify-sarama-dev`);
-    context.skip();
-  }
 }
 
 async function createTopic(name: string, partitions: number): Promise<void> {

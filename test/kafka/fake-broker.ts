@@ -10,9 +10,13 @@ import type {
   PartitionRead,
 } from '../../src/kafka/handlers/broker-ports.ts';
 import { consumerProtocol } from '../../src/kafka/protocol/consumer-protocol.ts';
+import type { NodeSetting } from '../../src/metadata/broker-config-describe.ts';
 import type { PartitionId } from '../../src/metadata/ids.ts';
 import { topicByName } from '../../src/metadata/queries.ts';
+import { deleteRecordsTarget } from '../../src/replication/delete-records.ts';
 import { buildRecordBatch } from '../../src/storage/record-batch/builder.ts';
+import { decodeRecords } from '../../src/storage/record-batch/decoder.ts';
+import { RecordBatchHeader } from '../../src/storage/record-batch/header.ts';
 import { MemoryGroupStorage } from '../groups/helpers.ts';
 import { FakeNode } from '../http/fake-node.ts';
 
@@ -27,6 +31,8 @@ interface StoredBatch {
 export class FakePartitions implements LocalPartitions {
   private readonly node: FakeNode;
   private readonly logs = new Map<string, StoredBatch[]>();
+  /** Log start offsets DeleteRecords moved, by "topic-partition" (0 otherwise). */
+  private readonly logStarts = new Map<string, number>();
   private readonly appendWaiters = new Set<() => void>();
   /** The timeouts waitForRecords was called with. */
   readonly waits: number[] = [];
@@ -57,13 +63,14 @@ export class FakePartitions implements LocalPartitions {
   ): Promise<PartitionRead> {
     const log = this.requireLeader(topicName, partitionId);
     const end = this.endOffset(log);
-    if (options.offset > end)
-      throw new KafkaError('OFFSET_OUT_OF_RANGE', `offset ${options.offset} is outside [0, ${end}]`);
+    const start = this.logStart(topicName, partitionId);
+    if (options.offset > end || options.offset < start)
+      throw new KafkaError('OFFSET_OUT_OF_RANGE', `offset ${options.offset} is outside [${start}, ${end}]`);
     const batches = log.filter((batch) => batch.baseOffset + lastOffsetDelta(batch.bytes) >= options.offset);
     return {
       records: Buffer.concat(batches.map((batch) => batch.bytes)),
       highWatermark: end,
-      logStartOffset: 0,
+      logStartOffset: start,
     };
   }
 
@@ -89,10 +96,32 @@ export class FakePartitions implements LocalPartitions {
     partitionId: number,
   ): { logStartOffset: number; highWatermark: number; leaderEpoch: number } {
     return {
-      logStartOffset: 0,
+      logStartOffset: this.logStart(topicName, partitionId),
       highWatermark: this.endOffset(this.requireLeader(topicName, partitionId)),
       leaderEpoch: 0,
     };
+  }
+
+  /** As the leader's: every record here is committed, so the high watermark is the log end. */
+  async deleteRecords(
+    topicName: string,
+    partitionId: number,
+    offset: number,
+  ): Promise<{ lowWatermark: number }> {
+    const highWatermark = this.endOffset(this.requireLeader(topicName, partitionId));
+    const logStartOffset = this.logStart(topicName, partitionId);
+    const target = deleteRecordsTarget(
+      `${topicName}-${partitionId}`,
+      offset,
+      { logStartOffset, highWatermark },
+      { deletePolicy: true },
+    );
+    this.logStarts.set(`${topicName}-${partitionId}`, target);
+    return { lowWatermark: target };
+  }
+
+  private logStart(topicName: string, partitionId: number): number {
+    return this.logStarts.get(`${topicName}-${partitionId}`) ?? 0;
   }
 
   /** Every batch here is of leader epoch 0: epoch 0 ends at the log end, later ones are unknown. */
@@ -108,6 +137,21 @@ export class FakePartitions implements LocalPartitions {
 
   async offsetForTimestamp(): Promise<{ offset: number; timestamp: number } | null> {
     return null;
+  }
+
+  /** The first record with the largest timestamp, as the partition log finds it (every batch is of epoch 0). */
+  async maxTimestamp(
+    topicName: string,
+    partitionId: number,
+  ): Promise<{ offset: number; timestamp: number; leaderEpoch: number } | null> {
+    let best: { offset: number; timestamp: number; leaderEpoch: number } | null = null;
+    for (const batch of this.requireLeader(topicName, partitionId)) {
+      for (const record of decodeRecords(new RecordBatchHeader(batch.bytes))) {
+        if (best === null || record.timestamp > best.timestamp)
+          best = { offset: record.offset, timestamp: record.timestamp, leaderEpoch: 0 };
+      }
+    }
+    return best;
   }
 
   private requireLeader(topicName: string, partitionId: number): StoredBatch[] {
@@ -187,8 +231,17 @@ export function fakeBroker(options: { autoCreateTopics?: boolean } = {}): FakeBr
       nowMs += ms;
       coordinator.tick();
     },
+    settings: FAKE_SETTINGS,
   };
 }
+
+/** The fake node's settings: given a retention and a partition count, the rest Kafka's defaults. */
+export const FAKE_SETTINGS: readonly NodeSetting[] = [
+  { name: 'broker.rack', type: 'string', value: null, isStatic: false, documentation: 'Rack' },
+  { name: 'log.retention.ms', type: 'long', value: '3600000', isStatic: true, documentation: 'Retention' },
+  { name: 'message.max.bytes', type: 'int', value: '1048588', isStatic: false, documentation: 'Largest' },
+  { name: 'num.partitions', type: 'int', value: '3', isStatic: true, documentation: 'Partitions' },
+];
 
 /** One v2 batch of `values` (no keys), as a producer sends it. */
 export function batchOf(...values: string[]): Buffer {

@@ -46,6 +46,7 @@ import {
 } from '../../src/kafka/protocol/generated/produce-request.ts';
 import { RequestDispatcher } from '../../src/kafka/server/request-dispatch.ts';
 import { topicByName } from '../../src/metadata/queries.ts';
+import { buildRecordBatch } from '../../src/storage/record-batch/builder.ts';
 import { answer, exchange } from './exchange.ts';
 import { batchOf, type FakeBroker, fakeBroker } from './fake-broker.ts';
 
@@ -389,6 +390,39 @@ describe('ListOffsets', () => {
     expect(earliest.topics[0]!.partitions[0]).toMatchObject({ offset: 0n, leaderEpoch: -1 });
     const byTime = await answer(dispatcher, listOffsetsApi, 6, ask(1_700_000_000_000n));
     expect(byTime.topics[0]!.partitions[0]).toMatchObject({ offset: -1n, timestamp: -1n });
+  });
+});
+
+describe('ListOffsets MAX_TIMESTAMP (-3)', () => {
+  it('from version 7: the first record with the largest timestamp and its leader epoch; before, no offset', async () => {
+    const stamped = (timestamps: number[]) =>
+      buildRecordBatch({
+        records: timestamps.map((timestamp) => ({
+          timestamp,
+          key: null,
+          value: Buffer.from('x'),
+          headers: [],
+        })),
+      });
+    await broker.partitions.append('orders', 0, stamped([10, 30, 20]), { acks: -1, timeoutMs: 1000 });
+    await broker.partitions.append('orders', 0, stamped([30, 5]), { acks: -1, timeoutMs: 1000 });
+    const ask = (version: number) =>
+      answer(dispatcher, listOffsetsApi, version, {
+        ...defaultListOffsetsRequest(),
+        topics: [
+          {
+            name: 'orders',
+            partitions: [{ ...defaultListOffsetsPartition(), partitionIndex: 0, timestamp: -3n }],
+          },
+        ],
+      });
+    expect((await ask(7)).topics[0]!.partitions[0]).toMatchObject({
+      errorCode: 0,
+      offset: 1n,
+      timestamp: 30n,
+      leaderEpoch: 0,
+    });
+    expect((await ask(6)).topics[0]!.partitions[0]).toMatchObject({ offset: -1n, timestamp: -1n });
   });
 });
 

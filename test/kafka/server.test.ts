@@ -79,7 +79,7 @@ describe('RequestDispatcher', () => {
         [3, [0, 12]],
         [0, [0, 11]],
         [1, [4, 17]],
-        [2, [1, 6]],
+        [2, [1, 7]],
         [23, [0, 4]],
         [19, [0, 7]],
         [20, [0, 6]],
@@ -96,6 +96,10 @@ describe('RequestDispatcher', () => {
         [16, [0, 5]],
         [15, [0, 5]],
         [42, [0, 2]],
+        [32, [0, 4]],
+        [33, [0, 2]],
+        [44, [0, 1]],
+        [21, [0, 2]],
       ]),
     );
     expect(response.apiKeys).toHaveLength(ADVERTISED_VERSIONS.size);

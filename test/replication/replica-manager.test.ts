@@ -972,3 +972,58 @@ describe('ReplicaManager: retention', () => {
     expect(cluster.errors()).toEqual([]);
   });
 });
+
+describe('ReplicaManager: DeleteRecords', () => {
+  it('the leader moves its log start up to the high watermark, durably; followers follow; reads below it are out of range', async () => {
+    const topic = cluster.createTopic('trimmed', [{}]);
+    await cluster.startAll();
+    for (let i = 0; i < 3; i++) await cluster.produce(B1, topic, batch(`d${i}`, 2), -1);
+    const leader = cluster.manager(B1);
+    await waitFor('the high watermark at 6', () => cluster.hosted(B1, topic).highWatermark() === 6);
+
+    expect(isKafkaError(await rejection(leader.deleteRecords(topic, P0, 7)), 'OFFSET_OUT_OF_RANGE')).toBe(
+      true,
+    );
+    const follower = cluster.manager(B2);
+    expect(
+      isKafkaError(await rejection(follower.deleteRecords(topic, P0, 3)), 'NOT_LEADER_OR_FOLLOWER'),
+    ).toBe(true);
+    // Mid-batch: batch [2, 3] stays, its offset 2 can no longer be read.
+    expect(await leader.deleteRecords(topic, P0, 3)).toEqual({ lowWatermark: 3 });
+    expect(await leader.deleteRecords(topic, P0, 1)).toEqual({ lowWatermark: 3 });
+    expect(leader.partitionOffsets(topic, P0)).toEqual({ logStartOffset: 3, highWatermark: 6 });
+    const below = leader.readRecords(topic, P0, { startOffset: 2, maxBytes: 1 << 20, maxWaitMs: 0 });
+    expect(isKafkaError(await rejection(below), 'OFFSET_OUT_OF_RANGE')).toBe(true);
+    const from = await leader.readRecords(topic, P0, { startOffset: 3, maxBytes: 1 << 20, maxWaitMs: 0 });
+    expect(from.bytes.length).toBeGreaterThan(0);
+    for (const id of [B2, B3]) {
+      await waitFor(`broker ${id}'s log start follows the leader's`, () => {
+        return cluster.hosted(id, topic).log.logStartOffset === 3;
+      });
+    }
+
+    expect(await leader.deleteRecords(topic, P0, -1)).toEqual({ lowWatermark: 6 });
+    await cluster.stop(B1);
+    cluster.start(B1);
+    await cluster.settled();
+    expect(cluster.hosted(B1, topic).log.logStartOffset).toBe(6);
+    expect(cluster.errors()).toEqual([]);
+  });
+
+  it('a topic whose cleanup.policy is compact only refuses (POLICY_VIOLATION)', async () => {
+    const topic = cluster.createTopic('compacted', [{}]);
+    cluster.commit([
+      {
+        type: 'config',
+        resourceType: 'topic',
+        resourceName: 'compacted',
+        name: 'cleanup.policy',
+        value: 'compact',
+      },
+    ]);
+    await cluster.startAll();
+    await cluster.produce(B1, topic, batch('c', 2), -1);
+    const refused = await rejection(cluster.manager(B1).deleteRecords(topic, P0, 1));
+    expect(isKafkaError(refused, 'POLICY_VIOLATION')).toBe(true);
+  });
+});

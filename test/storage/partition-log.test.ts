@@ -244,6 +244,35 @@ describe('PartitionLog retention and timestamps', () => {
     await log.close();
   });
 
+  it('finds the first record with the largest timestamp (ListOffsets MAX_TIMESTAMP), from the log start, after a reopen too', async () => {
+    const log = await open({ indexIntervalBytes: 1, segmentBytesMax: 200 });
+    expect(await log.maxTimestampRecord()).toBeNull();
+    const batches: Array<[number, number, number]> = [
+      [3, 100, 950],
+      [3, 960, 10],
+      [4, 960, 960],
+      [4, 50, 60],
+    ];
+    for (const [epoch, first, second] of batches) {
+      const records = [record('x', first), record('y', second)];
+      await log.appendAsLeader(buildRecordBatch({ records }), leaderEpoch(epoch));
+    }
+    expect(log.segmentCount).toBeGreaterThan(1);
+    // 960 first at offset 2 (epoch 3); offsets 4 and 5 tie later.
+    expect(await log.maxTimestampRecord()).toEqual({ offset: 2, timestamp: 960, leaderEpoch: 3 });
+    // The log start cuts through the batch of offset 2: the next 960 is at offset 4.
+    await log.deleteRecordsBefore(offset(3));
+    expect(await log.maxTimestampRecord()).toEqual({ offset: 4, timestamp: 960, leaderEpoch: 4 });
+    await log.close();
+    const reopened = await open({ indexIntervalBytes: 1, segmentBytesMax: 200 });
+    expect(await reopened.maxTimestampRecord()).toEqual({ offset: 4, timestamp: 960, leaderEpoch: 4 });
+    await reopened.deleteRecordsBefore(offset(6));
+    expect(await reopened.maxTimestampRecord()).toEqual({ offset: 7, timestamp: 60, leaderEpoch: 4 });
+    await reopened.deleteRecordsBefore(offset(8));
+    expect(await reopened.maxTimestampRecord()).toBeNull();
+    await reopened.close();
+  });
+
   it('decodes what it stores', async () => {
     const log = await open();
     await log.appendAsLeader(

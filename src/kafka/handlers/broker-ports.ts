@@ -3,6 +3,7 @@
 // layer uses); tests may implement them in memory.
 import type { GroupCoordinator } from '../../groups/coordinator.ts';
 import type { AdminApi } from '../../http/ports.ts';
+import type { NodeSetting } from '../../metadata/broker-config-describe.ts';
 import type { BrokerId } from '../../metadata/ids.ts';
 import type { MetadataImage } from '../../metadata/image.ts';
 
@@ -57,6 +58,16 @@ export interface LocalPartitions {
     currentLeaderEpoch: number,
     leaderEpoch: number,
   ): { readonly leaderEpoch: number; readonly endOffset: number };
+  /**
+   * DeleteRecords on the leader: the log starts at `offset` (-1: the high watermark) from now on.
+   * Answers the new log start (the low watermark); OFFSET_OUT_OF_RANGE above the high watermark,
+   * POLICY_VIOLATION for a topic whose cleanup.policy does not include delete.
+   */
+  deleteRecords(
+    topicName: string,
+    partitionId: number,
+    offset: number,
+  ): Promise<{ readonly lowWatermark: number }>;
   /** The first committed record with a timestamp >= `timestamp`, or null when there is none. */
   offsetForTimestamp(
     topicName: string,
@@ -64,6 +75,15 @@ export interface LocalPartitions {
     timestamp: number,
     currentLeaderEpoch: number,
   ): Promise<{ readonly offset: number; readonly timestamp: number } | null>;
+  /**
+   * The first record with the largest timestamp (ListOffsets MAX_TIMESTAMP, KIP-734) and its batch's
+   * leader epoch; null for an empty log, or when that record is not committed yet (as Kafka).
+   */
+  maxTimestamp(
+    topicName: string,
+    partitionId: number,
+    currentLeaderEpoch: number,
+  ): Promise<{ readonly offset: number; readonly timestamp: number; readonly leaderEpoch: number } | null>;
 }
 
 /** What the group APIs use of this node's group coordinator (src/groups/coordinator.ts). */
@@ -114,4 +134,6 @@ export interface KafkaBroker {
   readonly autoCreateTopics: boolean;
   /** A new idempotent producer's id and epoch (0); NOT_COORDINATOR on a node that is not a broker. */
   initProducerId(): Promise<{ readonly producerId: number; readonly producerEpoch: number }>;
+  /** This node's settings: what DescribeConfigs shows of its BROKER resource, and what topics inherit. */
+  readonly settings: readonly NodeSetting[];
 }

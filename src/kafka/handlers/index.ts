@@ -1,17 +1,21 @@
 // Every API the Kafka listener serves, one handler each (api-keys.ts's ADVERTISED_VERSIONS lists the
 // same APIs: the dispatcher refuses to start when the two differ).
 import { type ServedApi, servedApi } from '../server/api-handler.ts';
+import { alterConfigsHandler } from './alter-configs.ts';
 import { apiVersionsHandler } from './api-versions.ts';
 import type { KafkaBroker } from './broker-ports.ts';
 import { createPartitionsHandler } from './create-partitions.ts';
 import { createTopicsHandler } from './create-topics.ts';
 import { deleteGroupsHandler } from './delete-groups.ts';
+import { deleteRecordsHandler } from './delete-records.ts';
 import { deleteTopicsHandler } from './delete-topics.ts';
 import { describeClusterHandler } from './describe-cluster.ts';
+import { describeConfigsHandler } from './describe-configs.ts';
 import { describeGroupsHandler } from './describe-groups.ts';
 import { fetchHandler } from './fetch.ts';
 import { findCoordinatorHandler } from './find-coordinator.ts';
 import { heartbeatHandler } from './heartbeat.ts';
+import { incrementalAlterConfigsHandler } from './incremental-alter-configs.ts';
 import { initProducerIdHandler } from './init-producer-id.ts';
 import { joinGroupHandler } from './join-group.ts';
 import { leaveGroupHandler } from './leave-group.ts';
@@ -47,5 +51,9 @@ export function kafkaApis(broker: KafkaBroker): ServedApi[] {
     servedApi(listGroupsHandler(broker)),
     servedApi(describeGroupsHandler(broker)),
     servedApi(deleteGroupsHandler(broker)),
+    servedApi(describeConfigsHandler(broker)),
+    servedApi(alterConfigsHandler(broker)),
+    servedApi(incrementalAlterConfigsHandler(broker)),
+    servedApi(deleteRecordsHandler(broker)),
   ];
 }

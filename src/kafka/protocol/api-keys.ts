@@ -32,16 +32,15 @@ export interface KafkaApi {
 
 /**
  * What the listener serves, by API name: the versions ApiVersions lists. An API not here (SASL until the
- * listener authenticates, groups over the protocol, configs, DeleteRecords, InitProducerId: not
- * yet) is not advertised, and a request for it closes the connection, as Kafka does
- * for an API it does not know.
+ * listener authenticates, transactions, KIP-848's consumer protocol: not yet) is not advertised, and a
+ * request for it closes the connection, as Kafka does for an API it does not know.
  */
 export const ADVERTISED_VERSIONS: ReadonlyMap<string, VersionRange> = new Map([
   ['ApiVersions', { lowest: 0, highest: 4 }],
   ['Metadata', { lowest: 0, highest: 12 }],
   ['Produce', { lowest: 0, highest: 11 }],
   ['Fetch', { lowest: 4, highest: 17 }],
-  ['ListOffsets', { lowest: 1, highest: 6 }],
+  ['ListOffsets', { lowest: 1, highest: 7 }],
   ['OffsetForLeaderEpoch', { lowest: 0, highest: 4 }],
   ['CreateTopics', { lowest: 0, highest: 7 }],
   ['DeleteTopics', { lowest: 0, highest: 6 }],
@@ -58,6 +57,10 @@ export const ADVERTISED_VERSIONS: ReadonlyMap<string, VersionRange> = new Map([
   ['ListGroups', { lowest: 0, highest: 5 }],
   ['DescribeGroups', { lowest: 0, highest: 5 }],
   ['DeleteGroups', { lowest: 0, highest: 2 }],
+  ['DescribeConfigs', { lowest: 0, highest: 4 }],
+  ['AlterConfigs', { lowest: 0, highest: 2 }],
+  ['IncrementalAlterConfigs', { lowest: 0, highest: 1 }],
+  ['DeleteRecords', { lowest: 0, highest: 2 }],
 ]);
 
 export const KAFKA_APIS: readonly KafkaApi[] = generatedApis.map((codec) => ({
