@@ -232,7 +232,16 @@ describe('consumer groups over the Kafka protocol (real processes)', () => {
       'shared-topic-3',
     ]);
     const restMember = group.members.find((member) => member.clientId === 'rest-1')!;
-    expect(await restAssignment()).toEqual(restMember.partitions.map((key) => Number(key.split('-').at(-1))));
+    // The REST instance learns its assignment on its next poll (its heartbeat) once the leader assigned.
+    const expected = restMember.partitions.map((key) => Number(key.split('-').at(-1)));
+    await waitFor(
+      'the REST instance to hold the partitions the group gave it',
+      async () => {
+        await poll(cluster, rest);
+        return JSON.stringify(await restAssignment()) === JSON.stringify(expected);
+      },
+      30_000,
+    );
     // Records go to both: REST reads its partitions, kafkajs the others.
     const values = Array.from({ length: 40 }, (_, i) => `s-${i}`);
     await produce('shared-topic', values);
@@ -295,7 +304,9 @@ while time.time() < deadline:
         m = c.poll(0.1)
         if m is not None and not m.error():
             seen.setdefault(m.value().decode(), []).append(name)
-    if len(seen) == 60 and all(len(c.assignment()) > 0 for c in consumers.values()):
+    # cooperative-sticky moves partitions in two rebalances: wait until both own some and none is unowned
+    owned = sorted(tp.partition for c in consumers.values() for tp in c.assignment())
+    if len(seen) == 60 and all(len(c.assignment()) > 0 for c in consumers.values()) and owned == list(range(6)):
         break
 assignments = {name: sorted(tp.partition for tp in c.assignment()) for name, c in consumers.items()}
 for c in consumers.values():
