@@ -37,6 +37,8 @@ export interface TopicCommand {
   readonly topic: string | null;
   readonly partitions: number | null;
   readonly replicationFactor: number | null;
+  /** --replica-assignment: partition i's brokers at index i (null: the controller places them). */
+  readonly replicaAssignment: readonly (readonly number[])[] | null;
   /** --config k=v, in the order given (a later value of the same key wins). */
   readonly configs: ReadonlyMap<string, string>;
   readonly deleteConfigs: readonly string[];
@@ -123,6 +125,12 @@ export const TOPIC_OPTIONS: readonly OptionSpec[] = [
     description:
       'The number of partitions for the topic being created or altered. If not supplied with --create, ' +
       'the topic uses the cluster default (num.partitions).',
+  },
+  {
+    name: 'replica-assignment',
+    type: 'string',
+    argName: 'broker_id_for_part1_replica1 : broker_id_for_part1_replica2 , broker_id_for_part2_replica1 : broker_id_for_part2_replica2 , ...',
+    description: 'A list of manual partition-to-broker assignments for the topic being created.',
   },
   {
     name: 'replication-factor',
@@ -242,6 +250,16 @@ export function parseTopicCommand(argv: readonly string[]): TopicCommand {
   checkInvalidArgs(args, 'delete-config', actionsExcept('alter'));
   checkInvalidArgs(args, 'partitions', actionsExcept('alter', 'create'));
   checkInvalidArgs(args, 'replication-factor', actionsExcept('create'));
+  checkInvalidArgs(args, 'replica-assignment', actionsExcept('create'));
+  if (args.has('replica-assignment')) {
+    for (const other of ['partitions', 'replication-factor']) {
+      if (args.has(other)) {
+        throw new UsageError(`Option "[replica-assignment]" can't be used with option "[${other}]"`, {
+          showUsage: true,
+        });
+      }
+    }
+  }
   for (const report of REPORT_OPTIONS) {
     checkInvalidArgs(args, report, [...actionsExcept('describe'), 'topics-with-overrides']);
   }
@@ -259,6 +277,7 @@ export function parseTopicCommand(argv: readonly string[]): TopicCommand {
     partitions: partitionsText === undefined ? null : parseIntegerOption(partitionsText, 'partitions'),
     replicationFactor:
       replicationText === undefined ? null : parseIntegerOption(replicationText, 'replication-factor'),
+    replicaAssignment: parseReplicaAssignment(args.string('replica-assignment')),
     configs: parseTopicConfigs(args.strings('config')),
     deleteConfigs: args.strings('delete-config').map((name) => name.trim()),
     ifExists: args.flag('if-exists'),
@@ -282,6 +301,18 @@ export function parseTopicCommand(argv: readonly string[]): TopicCommand {
     }
   }
   return command;
+}
+
+/** Kafka's --replica-assignment "1:2,2:3": partitions split by ',', their brokers by ':'. */
+function parseReplicaAssignment(text: string | undefined): number[][] | null {
+  if (text === undefined) return null;
+  return text.split(',').map((partition) => {
+    const brokers = partition.split(':').map((broker) => parseIntegerOption(broker, 'replica-assignment'));
+    if (new Set(brokers).size !== brokers.length) {
+      throw new UsageError(`Partition replica lists may not contain duplicate entries: ${brokers.join(',')}`);
+    }
+    return brokers;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -541,6 +572,12 @@ async function createTopic(client: RestClient, command: TopicCommand, io: Io): P
   const body: Record<string, unknown> = { topic_name: name };
   if (command.partitions !== null) body.partitions_count = command.partitions;
   if (command.replicationFactor !== null) body.replication_factor = command.replicationFactor;
+  if (command.replicaAssignment !== null) {
+    body.replicas_assignments = command.replicaAssignment.map((brokers, partition) => ({
+      partition_id: partition,
+      broker_ids: brokers,
+    }));
+  }
   if (command.configs.size > 0) {
     body.configs = [...command.configs].map(([configName, value]) => ({ name: configName, value }));
   }

@@ -421,6 +421,26 @@ describe('topics helpers', () => {
     });
   });
 
+  it('parses --replica-assignment as Kafka does, alone (not with --partitions or --replication-factor)', () => {
+    expect(parseTopicCommand(['--create', '--topic=t', '--replica-assignment', '1:2, 2:3,3:1'])).toMatchObject({
+      replicaAssignment: [
+        [1, 2],
+        [2, 3],
+        [3, 1],
+      ],
+      partitions: null,
+    });
+    expect(() => parseTopicCommand(['--create', '--topic=t', '--replica-assignment', '1:1'])).toThrow(
+      'Partition replica lists may not contain duplicate entries: 1,1',
+    );
+    expect(() =>
+      parseTopicCommand(['--create', '--topic=t', '--replica-assignment', '1:2', '--partitions', '1']),
+    ).toThrow('Option "[replica-assignment]" can\'t be used with option "[partitions]"');
+    expect(() => parseTopicCommand(['--create', '--topic=t', '--replica-assignment', '1:x'])).toThrow(
+      "Cannot parse argument 'x' of option replica-assignment",
+    );
+  });
+
   it('tells exact names from regular expressions', () => {
     expect(isLiteralTopicName('orders.v1_x-2')).toBe(true);
     expect(isLiteralTopicName('orders.*')).toBe(false);

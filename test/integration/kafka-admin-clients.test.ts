@@ -4,6 +4,8 @@
 import { Admin, Producer, stringSerializers } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { bufferedIo } from '../../src/cli/io.ts';
+import { topicsMain } from '../../src/cli/topics.ts';
 import { PYTHON, requireClient, run, runPython } from './kafka-client-tools.ts';
 import { ProcessCluster, waitFor } from './process-cluster.ts';
 
@@ -353,5 +355,53 @@ describe('ListOffsets v7', () => {
       await producer.close();
       await admin.close();
     }
+  });
+});
+
+describe('manual replica assignments', () => {
+  it('kafkajs createTopics and createPartitions with assignments, and the CLI --replica-assignment through the Kafka port: replicas as given, the first the leader', async () => {
+    const kafka = new Kafka({ clientId: 'assign', brokers: [bootstrap(2)], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: [
+        {
+          topic: 'assigned',
+          replicaAssignment: [
+            { partition: 0, replicas: [3, 1] },
+            { partition: 1, replicas: [2, 3] },
+          ],
+        },
+      ],
+    });
+    await admin.createPartitions({ topicPartitions: [{ topic: 'assigned', count: 3, assignments: [[1, 2]] }] });
+    const refused = await admin
+      .createPartitions({ topicPartitions: [{ topic: 'assigned', count: 4, assignments: [[1, 1]] }] })
+      .then(
+        () => null,
+        (error: Error) => error.message,
+      );
+    expect(refused).toBe('Replica assignment is invalid'); // kafkajs names INVALID_REPLICA_ASSIGNMENT (39) so
+    await admin.disconnect();
+    const placed = await waitFor('the partitions in node 1 image', async () => {
+      const partitions = await cluster.partitions(1, 'assigned').catch(() => []);
+      return partitions.length === 3 ? partitions : undefined;
+    });
+    expect(placed.map((p) => [p.partition_id, p.replica_ids, p.leader_id])).toEqual([
+      [0, [3, 1], 3],
+      [1, [2, 3], 2],
+      [2, [1, 2], 1],
+    ]);
+    const io = bufferedIo();
+    const code = await topicsMain(
+      ['--bootstrap-server', bootstrap(3), '--create', '--topic', 'cli-assigned', '--replica-assignment', '2:1,1:3'],
+      io,
+    );
+    expect(code, io.stderr.join('\n')).toBe(0);
+    const cli = await cluster.partitions(3, 'cli-assigned');
+    expect(cli.map((p) => [p.partition_id, p.replica_ids])).toEqual([
+      [0, [2, 1]],
+      [1, [1, 3]],
+    ]);
   });
 });
