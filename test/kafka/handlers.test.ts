@@ -306,6 +306,18 @@ describe('Produce', () => {
 });
 
 describe('Fetch', () => {
+  it('a fetch of no partitions with min_bytes waits max_wait and answers (it used to wait forever: found by hostile-requests.test.ts)', async () => {
+    const started = Date.now();
+    const response = await answer(dispatcher, fetchApi, 11, {
+      ...defaultFetchRequest(),
+      maxWaitMs: 50,
+      minBytes: 1,
+      topics: [],
+    });
+    expect(response.responses).toEqual([]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+  });
+
   it('long-polls until records arrive, then answers them', async () => {
     const waiting = answer(dispatcher, fetchApi, 11, fetchRequest(11, { maxWaitMs: 10_000, minBytes: 1 }));
     await new Promise((resolve) => setImmediate(resolve));

@@ -47,18 +47,27 @@ export function fetchHandler(broker: KafkaBroker): ApiHandler<FetchRequest, Fetc
       const sent = () => answers.reduce((bytes, answer) => bytes + (answer.records?.length ?? 0), 0);
       const anyError = () => answers.some((answer) => answer.errorCode !== 0);
       if (replicaId === CONSUMER_REPLICA_ID && !anyError() && sent() < request.minBytes && waitMs > 0) {
-        await Promise.race(
-          asked.map((partition) =>
+        // Until a record comes to some partition asked, or max_wait: a request of no partitions (or of
+        // unknown ones only) waits max_wait, as Kafka's does, and never longer.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          ...asked.flatMap((partition) =>
             partition.topicName === null
-              ? Promise.resolve()
-              : broker.partitions.waitForRecords(
-                  partition.topicName,
-                  partition.asked.partition,
-                  Number(partition.asked.fetchOffset),
-                  Math.max(1, deadline - Date.now()),
-                ),
+              ? []
+              : [
+                  broker.partitions.waitForRecords(
+                    partition.topicName,
+                    partition.asked.partition,
+                    Number(partition.asked.fetchOffset),
+                    Math.max(1, deadline - Date.now()),
+                  ),
+                ],
           ),
-        );
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
+          }),
+        ]);
+        clearTimeout(timer);
         answers = await readAll(broker, asked, request, context);
       }
       return {
