@@ -1,0 +1,94 @@
+// End-to-end latency: one record at a time produced (REST v3, acks=all) to a one-partition topic at a
+// steady rate, its send time (this process's clock) in its value; two readers in this process see each
+// record: a REST v2 long-poll group-less read on the partition's leader, and a kafkajs consumer group
+// (Kafka Fetch with max wait: a long poll too). Latency = the moment a reader has the record - its send time.
+import { Kafka, logLevel } from 'kafkajs';
+import { Agent, request } from 'undici';
+import { LatencyRecorder } from './latency.ts';
+import type { BenchCluster } from './local-cluster.ts';
+import { pauseUntil, waitFor } from './wait.ts';
+import type { Counters } from './workload.ts';
+
+export interface EndToEndOutcome {
+  readonly produced: number;
+  readonly restV2: LatencyRecorder;
+  readonly kafkajs: LatencyRecorder;
+}
+
+export async function endToEnd(options: {
+  readonly cluster: BenchCluster;
+  readonly topic: string;
+  readonly seconds: number;
+  readonly ratePerSecond: number;
+  readonly counters: Counters;
+}): Promise<EndToEndOutcome> {
+  const { cluster, topic, counters } = options;
+  const restV2 = new LatencyRecorder();
+  const kafkajs = new LatencyRecorder();
+  const [state] = await cluster.partitions(topic, cluster.nodes[0]!.id);
+  const leaderUrl = cluster.node(state!.leaderId).clientUrl;
+  const produceUrl = `${cluster.nodes.find((node) => node.id !== state!.leaderId)!.clientUrl}/v3/clusters/${cluster.clusterId}/topics/${topic}/records`;
+  // The value is the send time as text: JSON (a number) to the REST reader, bytes to kafkajs.
+  const seen = (recorder: LatencyRecorder, value: unknown) => {
+    const now = performance.now();
+    const sent = Number(value);
+    if (Number.isFinite(sent)) recorder.record(now - sent, now);
+  };
+
+  const kafka = new Kafka({
+    clientId: 'kraftling-bench-e2e',
+    brokers: cluster.nodes.map((node) => node.kafkaAddress),
+    logLevel: logLevel.NOTHING,
+  });
+  const consumer = kafka.consumer({ groupId: `bench-e2e-${Date.now()}`, maxWaitTimeInMs: 5000 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+  await consumer.run({
+    eachMessage: async ({ message }) => seen(kafkajs, message.value?.toString() ?? null),
+  });
+  await joined;
+
+  const agent = new Agent({ connections: 4, keepAliveTimeout: 30_000 });
+  let producing = true;
+  let produced = 0;
+  const reader = (async () => {
+    let offset = 0;
+    while (producing || offset < produced) {
+      const response = await request(
+        `${leaderUrl}/topics/${topic}/partitions/0/records?offset=${offset}&timeout=1000`,
+        { dispatcher: agent, headers: { accept: 'application/vnd.kafka.json.v2+json' } },
+      );
+      const records = (await response.body.json()) as { offset: number; value: unknown }[];
+      for (const record of records) seen(restV2, record.value);
+      if (records.length > 0) offset = records.at(-1)!.offset + 1;
+    }
+  })();
+  try {
+    const started = performance.now();
+    const intervalMs = 1000 / options.ratePerSecond;
+    for (let index = 0; performance.now() < started + options.seconds * 1000; index++) {
+      await pauseUntil(started + index * intervalMs);
+      const sent = performance.now();
+      const response = await request(produceUrl, {
+        method: 'POST',
+        dispatcher: agent,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ partition_id: 0, value: { type: 'STRING', data: String(sent) } }),
+      });
+      const report = (await response.body.json()) as { error_code: number };
+      if (report.error_code === 200) {
+        produced++;
+        counters.acked++;
+      } else counters.failed++;
+    }
+    producing = false;
+    await reader;
+    await waitFor('the kafkajs consumer to see every record', 30_000, async () => kafkajs.count >= produced);
+    return { produced, restV2, kafkajs };
+  } finally {
+    producing = false;
+    await consumer.disconnect();
+    await agent.close();
+  }
+}
