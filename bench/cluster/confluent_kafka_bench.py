@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The Kafka-protocol side of `npm run bench` with confluent-kafka (librdkafka), Debian's python3-confluent-kafka.
 
-  produce: produce as fast as the producer's queue allows for --seconds, configured as a Kafka user
+  produce: produce as fast as the producer's queue allows for --warmup-seconds (not measured) then --seconds, configured as a Kafka user
            would (linger.ms, batching, acks); every delivery report's latency (produce() to the ack,
            librdkafka's own Message.latency()) goes to --out as int32 pairs (ms since the start, latency in us).
   consume: read --records records of every partition from the beginning, assigned (no group), and report
@@ -39,18 +39,27 @@ def produce(args):
     value = os.urandom(args.bytes)
     latencies = array.array("i")
     ends = array.array("i")
-    counts = {"acked": 0, "failed": 0}
+    # "acked"/"failed": every delivery (the progress line); "measured": those produced after the warm-up.
+    counts = {"acked": 0, "failed": 0, "measured_acked": 0, "measured_failed": 0}
     started = time.monotonic()
+    measured_from = started + args.warmup_seconds
 
     def delivered(error, message):
+        now = time.monotonic()
+        latency = message.latency()
+        measured = latency is not None and now - latency >= measured_from
         if error is not None:
             counts["failed"] += 1
+            counts["measured_failed"] += 1 if measured else 0
             return
         counts["acked"] += 1
-        latencies.append(int(message.latency() * 1_000_000))
-        ends.append(int((time.monotonic() - started) * 1000))
+        if not measured:
+            return
+        counts["measured_acked"] += 1
+        latencies.append(int(latency * 1_000_000))
+        ends.append(int((now - measured_from) * 1000))
 
-    deadline = started + args.seconds
+    deadline = measured_from + args.seconds
     next_report = started + 1
     while True:
         now = time.monotonic()
@@ -66,14 +75,14 @@ def produce(args):
             producer.poll(0.001)
         producer.poll(0)
     producer.flush(60)
-    seconds = time.monotonic() - started
+    seconds = time.monotonic() - measured_from
     pairs = array.array("i")
     for end, latency in zip(ends, latencies):
         pairs.append(end)
         pairs.append(latency)
     with open(args.out, "wb") as out:
         pairs.tofile(out)
-    say(done=True, acked=counts["acked"], failed=counts["failed"], seconds=seconds)
+    say(done=True, acked=counts["measured_acked"], failed=counts["measured_failed"], seconds=seconds)
 
 
 def consume(args):
@@ -117,6 +126,7 @@ def main():
     parser.add_argument("--acks", default="all")
     parser.add_argument("--bytes", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--warmup-seconds", type=float, default=0)
     parser.add_argument("--linger-ms", type=int, default=5)
     parser.add_argument("--max-in-flight", type=int, default=8000)
     parser.add_argument("--records", type=int, default=0)

@@ -1,6 +1,6 @@
 // End-to-end latency: one record at a time produced (REST v3, acks=all) to a one-partition topic at a
-// steady rate, its send time (this process's clock) in its value; two readers in this process see each
-// record: a REST v2 long-poll group-less read on the partition's leader, and a kafkajs consumer group
+// steady rate (open loop) through a node that is not the partition's leader, its send time (this
+// process's clock) in its value; two readers in this process see each record: a REST v2 long-poll group-less read on the partition's leader, and a kafkajs consumer group
 // (Kafka Fetch with max wait: a long poll too). Latency = the moment a reader has the record - its send time.
 import { Kafka, logLevel } from 'kafkajs';
 import { Agent, request } from 'undici';
@@ -11,6 +11,8 @@ import type { Counters } from './workload.ts';
 
 export interface EndToEndOutcome {
   readonly produced: number;
+  /** Send to acknowledgement of each produce (acks=all): the part of the end-to-end latency before a read. */
+  readonly produceAck: LatencyRecorder;
   readonly restV2: LatencyRecorder;
   readonly kafkajs: LatencyRecorder;
 }
@@ -25,6 +27,7 @@ export async function endToEnd(options: {
   const { cluster, topic, counters } = options;
   const restV2 = new LatencyRecorder();
   const kafkajs = new LatencyRecorder();
+  const produceAck = new LatencyRecorder();
   const [state] = await cluster.partitions(topic, cluster.nodes[0]!.id);
   const leaderUrl = cluster.node(state!.leaderId).clientUrl;
   const produceUrl = `${cluster.nodes.find((node) => node.id !== state!.leaderId)!.clientUrl}/v3/clusters/${cluster.clusterId}/topics/${topic}/records`;
@@ -49,7 +52,8 @@ export async function endToEnd(options: {
   });
   await joined;
 
-  const agent = new Agent({ connections: 4, keepAliveTimeout: 30_000 });
+  const agent = new Agent({ connections: 32, keepAliveTimeout: 30_000 });
+  const readerAgent = new Agent({ connections: 1, keepAliveTimeout: 30_000 });
   let producing = true;
   let produced = 0;
   const reader = (async () => {
@@ -57,19 +61,16 @@ export async function endToEnd(options: {
     while (producing || offset < produced) {
       const response = await request(
         `${leaderUrl}/topics/${topic}/partitions/0/records?offset=${offset}&timeout=1000`,
-        { dispatcher: agent, headers: { accept: 'application/vnd.kafka.json.v2+json' } },
+        { dispatcher: readerAgent, headers: { accept: 'application/vnd.kafka.json.v2+json' } },
       );
       const records = (await response.body.json()) as { offset: number; value: unknown }[];
       for (const record of records) seen(restV2, record.value);
       if (records.length > 0) offset = records.at(-1)!.offset + 1;
     }
   })();
-  try {
-    const started = performance.now();
-    const intervalMs = 1000 / options.ratePerSecond;
-    for (let index = 0; performance.now() < started + options.seconds * 1000; index++) {
-      await pauseUntil(started + index * intervalMs);
-      const sent = performance.now();
+  const produceOne = async (): Promise<void> => {
+    const sent = performance.now();
+    try {
       const response = await request(produceUrl, {
         method: 'POST',
         dispatcher: agent,
@@ -77,18 +78,33 @@ export async function endToEnd(options: {
         body: JSON.stringify({ partition_id: 0, value: { type: 'STRING', data: String(sent) } }),
       });
       const report = (await response.body.json()) as { error_code: number };
-      if (report.error_code === 200) {
-        produced++;
-        counters.acked++;
-      } else counters.failed++;
+      if (report.error_code !== 200) throw new Error(`error ${report.error_code}`);
+      const acknowledged = performance.now();
+      produceAck.record(acknowledged - sent, acknowledged);
+      produced++;
+      counters.acked++;
+    } catch {
+      counters.failed++;
     }
+  };
+  try {
+    // Open loop: a record is sent at its time whether or not the one before has been acknowledged.
+    const started = performance.now();
+    const intervalMs = 1000 / options.ratePerSecond;
+    const sends: Promise<void>[] = [];
+    for (let index = 0; performance.now() < started + options.seconds * 1000; index++) {
+      await pauseUntil(started + index * intervalMs);
+      sends.push(produceOne());
+    }
+    await Promise.all(sends);
     producing = false;
     await reader;
     await waitFor('the kafkajs consumer to see every record', 30_000, async () => kafkajs.count >= produced);
-    return { produced, restV2, kafkajs };
+    return { produced, produceAck, restV2, kafkajs };
   } finally {
     producing = false;
     await consumer.disconnect();
     await agent.close();
+    await readerAgent.close();
   }
 }

@@ -9,7 +9,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection, StorageType } from 'nats';
-import { LatencyRecorder } from './latency.ts';
 import { waitFor } from './wait.ts';
 import { type Counters, closedLoop, type LoadShape, type ProduceOutcome, recordValue } from './workload.ts';
 
@@ -110,12 +109,11 @@ export async function produceNats(options: {
   const { shape } = options;
   const jetstream = options.connection.jetstream({ timeout: 30_000 });
   const value = new Uint8Array(recordValue(options.recordBytes));
-  const latency = new LatencyRecorder();
-  const seconds = await closedLoop({
+  const measured = await closedLoop({
     inFlight: shape.inFlight,
+    warmupSeconds: shape.warmupSeconds,
     seconds: shape.seconds,
     counters: options.counters,
-    latency,
     send: async (slot) => {
       const acks = await Promise.allSettled(
         Array.from({ length: shape.recordsPerRequest }, () => jetstream.publish(`bench.${slot}`, value)),
@@ -125,9 +123,7 @@ export async function produceNats(options: {
     },
   });
   return {
-    ...options.counters,
-    seconds,
-    latency,
+    ...measured,
     latencyUnit: 'request',
     recordsPerRequest: shape.recordsPerRequest,
   };

@@ -45,13 +45,12 @@ export async function produceKafkajs(options: KafkaProduceOptions): Promise<Prod
   await producer.connect();
   const value = recordValue(options.recordBytes);
   const messages = Array.from({ length: shape.recordsPerRequest }, () => ({ value }));
-  const latency = new LatencyRecorder();
   try {
-    const seconds = await closedLoop({
+    const measured = await closedLoop({
       inFlight: shape.inFlight,
+      warmupSeconds: shape.warmupSeconds,
       seconds: shape.seconds,
       counters: options.counters,
-      latency,
       send: async () => {
         try {
           await producer.send({ topic: options.topic, acks: options.acks === 'all' ? -1 : 1, messages });
@@ -62,9 +61,7 @@ export async function produceKafkajs(options: KafkaProduceOptions): Promise<Prod
       },
     });
     return {
-      ...options.counters,
-      seconds,
-      latency,
+      ...measured,
       latencyUnit: 'request',
       recordsPerRequest: shape.recordsPerRequest,
     };
@@ -116,6 +113,7 @@ export async function produceConfluentKafka(options: KafkaProduceOptions): Promi
         'produce',
         ...['--bootstrap', options.brokers.join(','), '--topic', options.topic, '--acks', options.acks],
         ...['--bytes', String(options.recordBytes), '--seconds', String(shape.seconds)],
+        ...['--warmup-seconds', String(shape.warmupSeconds)],
         ...['--max-in-flight', String(maxInFlight)],
         ...['--out', out],
       ],
@@ -192,6 +190,7 @@ export async function consumeKafkajs(options: {
   await consumer.subscribe({ topic: options.topic, fromBeginning: true });
   const started = performance.now();
   let first: number | null = null;
+  let ended: number | null = null;
   let valueBytes = 0;
   const { counters } = options;
   try {
@@ -204,6 +203,7 @@ export async function consumeKafkajs(options: {
             counters.acked += batch.messages.length;
             for (const message of batch.messages) valueBytes += message.value?.length ?? 0;
             if (counters.acked >= options.records) {
+              ended ??= performance.now();
               clearTimeout(timer);
               resolve();
             }
@@ -214,7 +214,7 @@ export async function consumeKafkajs(options: {
     return {
       records: counters.acked,
       valueBytes,
-      seconds: (performance.now() - started) / 1000,
+      seconds: ((ended ?? performance.now()) - started) / 1000,
       firstRecordAfterSeconds: first === null ? null : (first - started) / 1000,
     };
   } finally {

@@ -4,7 +4,6 @@
 // or sent to the partition's leader (--rest-route leader). REST produce is acks=all only.
 import { Agent, request } from 'undici';
 import type { BenchCluster } from './local-cluster.ts';
-import { LatencyRecorder } from './latency.ts';
 import { type Counters, closedLoop, type LoadShape, type ProduceOutcome, recordValue } from './workload.ts';
 
 export type RestRoute = 'round-robin' | 'leader';
@@ -55,13 +54,12 @@ export async function produceRestV2(options: RestProduceOptions): Promise<Produc
   });
   const nodeFor = await routeOf(options);
   const agent = new Agent({ connections: shape.inFlight, keepAliveTimeout: 30_000 });
-  const latency = new LatencyRecorder();
   try {
-    const seconds = await closedLoop({
+    const measured = await closedLoop({
       inFlight: shape.inFlight,
+      warmupSeconds: shape.warmupSeconds,
       seconds: shape.seconds,
       counters: options.counters,
-      latency,
       ...(options.enough === undefined ? {} : { enough: options.enough }),
       send: async (slot, round) => {
         const partition = (slot + round * shape.inFlight) % options.partitions;
@@ -81,9 +79,7 @@ export async function produceRestV2(options: RestProduceOptions): Promise<Produc
       },
     });
     return {
-      ...options.counters,
-      seconds,
-      latency,
+      ...measured,
       latencyUnit: 'request',
       recordsPerRequest: shape.recordsPerRequest,
     };
@@ -106,13 +102,12 @@ export async function produceRestV3(options: RestProduceOptions): Promise<Produc
   );
   const nodeFor = await routeOf(options);
   const agent = new Agent({ connections: shape.inFlight, keepAliveTimeout: 30_000 });
-  const latency = new LatencyRecorder();
   try {
-    const seconds = await closedLoop({
+    const measured = await closedLoop({
       inFlight: shape.inFlight,
+      warmupSeconds: shape.warmupSeconds,
       seconds: shape.seconds,
       counters: options.counters,
-      latency,
       ...(options.enough === undefined ? {} : { enough: options.enough }),
       send: async (slot, round) => {
         const partition = (slot + round * shape.inFlight) % options.partitions;
@@ -137,9 +132,7 @@ export async function produceRestV3(options: RestProduceOptions): Promise<Produc
       },
     });
     return {
-      ...options.counters,
-      seconds,
-      latency,
+      ...measured,
       latencyUnit: 'request',
       recordsPerRequest: shape.recordsPerRequest,
     };

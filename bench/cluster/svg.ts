@@ -69,7 +69,7 @@ export function latencySvg(title: string, series: readonly Series[]): string {
     ...one.timeline.flatMap((second) => [second.p50Ms, second.p99Ms]),
     ...one.cdf.map(([ms]) => ms),
   ]);
-  const low = Math.max(0.1, Math.min(...all, 1));
+  const low = Math.max(0.01, 10 ** Math.floor(Math.log10(Math.min(...all.filter((ms) => ms > 0), 10))));
   const high = Math.max(...all, 10);
   const plotBottom = HEIGHT - MARGIN.bottom;
   const yLog = (ms: number) =>
@@ -141,7 +141,7 @@ export function latencySvg(title: string, series: readonly Series[]): string {
       xLabel: 'latency (ms, log)',
       yLabel: 'fraction of samples at most x',
       xTicks: msTicks.map((ms) => ({ at: xLog(ms), text: String(ms) })),
-      yTicks: [0, 0.25, 0.5, 0.75, 0.9, 0.99, 1].map((fraction) => ({
+      yTicks: [0, 0.25, 0.5, 0.75, 0.9, 1].map((fraction) => ({
         at: yFraction(fraction),
         text: String(fraction),
       })),

@@ -1,6 +1,6 @@
 // What every produce measurement shares: the cell of the matrix, its outcome, the closed loop that keeps
 // a fixed number of requests in flight for a fixed time, and the progress line printed while it runs.
-import type { LatencyRecorder } from './latency.ts';
+import { LatencyRecorder } from './latency.ts';
 
 export const PRODUCE_PATHS = ['rest-v2', 'rest-v3', 'kafkajs', 'confluent-kafka-python'] as const;
 export type ProducePath = (typeof PRODUCE_PATHS)[number];
@@ -28,6 +28,8 @@ export interface ProduceOutcome {
 
 /** How the client paths are shaped (the same for every path, so the figures compare). */
 export interface LoadShape {
+  /** Not measured: the first seconds of a measurement run the same load to warm everything up. */
+  readonly warmupSeconds: number;
   readonly seconds: number;
   readonly recordsPerRequest: number;
   readonly inFlight: number;
@@ -38,34 +40,50 @@ export interface Counters {
   failed: number;
 }
 
+/** What a closed loop measured after its warm-up. */
+export interface Measured {
+  readonly acked: number;
+  readonly failed: number;
+  readonly seconds: number;
+  readonly latency: LatencyRecorder;
+}
+
 /**
- * Runs `inFlight` loops, each sending one request after another until `seconds` have passed; each request
- * reports how many records were acknowledged and how many failed. Closed loop: a slow cluster sends less.
+ * Runs `inFlight` loops, each sending one request after another for `warmupSeconds` then `seconds`; each
+ * request reports how many records were acknowledged and how many failed. Closed loop: a slow cluster
+ * sends less. Only requests sent after the warm-up (connections open, code paths compiled on the nodes
+ * and here) are measured; `counters` (the progress line) count every request.
  */
 export async function closedLoop(options: {
   readonly inFlight: number;
+  readonly warmupSeconds: number;
   readonly seconds: number;
   readonly counters: Counters;
-  readonly latency: LatencyRecorder;
   readonly send: (slot: number, round: number) => Promise<Counters>;
   /** Stops early once this is true (a fill up to a number of records). */
   readonly enough?: () => boolean;
-}): Promise<number> {
-  const started = performance.now();
-  const deadline = started + options.seconds * 1000;
+}): Promise<Measured> {
+  const measuredFrom = performance.now() + options.warmupSeconds * 1000;
+  const deadline = measuredFrom + options.seconds * 1000;
+  const latency = new LatencyRecorder(measuredFrom);
+  let acked = 0;
+  let failed = 0;
   await Promise.all(
     Array.from({ length: options.inFlight }, async (_, slot) => {
       for (let round = 0; performance.now() < deadline && options.enough?.() !== true; round++) {
         const sent = performance.now();
         const answer = await options.send(slot, round);
         const ended = performance.now();
-        options.latency.record(ended - sent, ended);
         options.counters.acked += answer.acked;
         options.counters.failed += answer.failed;
+        if (sent < measuredFrom) continue;
+        latency.record(ended - sent, ended);
+        acked += answer.acked;
+        failed += answer.failed;
       }
     }),
   );
-  return (performance.now() - started) / 1000;
+  return { acked, failed, seconds: (performance.now() - measuredFrom) / 1000, latency };
 }
 
 /** A progress line, rewritten in place on a terminal, printed once a second while a measurement runs. */
