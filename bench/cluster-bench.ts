@@ -10,9 +10,10 @@ import { consumeRestV2 } from './cluster/consume-rest.ts';
 import { endToEnd } from './cluster/end-to-end.ts';
 import { measureFailover } from './cluster/failover.ts';
 import { BenchCluster } from './cluster/local-cluster.ts';
-import { NatsCluster, natsServerVersion, produceNats } from './cluster/nats.ts';
+import { ensureNatsServer, NatsCluster, produceNats } from './cluster/nats.ts';
 import {
   type ConsumeOutcome,
+  confluentKafkaVersion,
   consumeConfluentKafka,
   consumeKafkajs,
   produceConfluentKafka,
@@ -130,12 +131,17 @@ const skip = new Set(list(values.skip, ''));
 if (values.vs !== undefined && values.vs !== 'nats') throw new Error(`--vs: only nats, got ${values.vs}`);
 
 const progress = new Progress();
+/** The Python path needs Debian's python3-confluent-kafka; without it that path is skipped, loudly. */
+const confluentKafka = paths.includes('confluent-kafka-python') ? confluentKafkaVersion() : null;
+const CONFLUENT_KAFKA_MISSING =
+  'skipped: /usr/bin/python3 has no confluent_kafka (Debian: apt-get install -y python3-confluent-kafka)';
 const rows: TableRow[] = [];
 const series: Series[] = [];
 const startedAt = new Date();
 const results: Record<string, unknown> = {
   startedAt: startedAt.toISOString(),
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
+  confluentKafka,
   options: {
     quick,
     shape,
@@ -222,6 +228,10 @@ async function produceMatrix(cluster: BenchCluster): Promise<Map<ProducePath, nu
       progress.note(`${label}: skipped (REST produce is acks=all only: design.md §6's ?acks= is not served)`);
       continue;
     }
+    if (cell.path === 'confluent-kafka-python' && confluentKafka === null) {
+      progress.note(`${label}: ${CONFLUENT_KAFKA_MISSING}`);
+      continue;
+    }
     const topic = `bench-${cell.path}-${cell.recordBytes}b-acks${cell.acks}-${cell.partitions}p-${Date.now()}`;
     progress.start(`${label}: creating the topic`, null);
     await cluster.createTopic(topic, cell.partitions);
@@ -248,12 +258,12 @@ async function produceMatrix(cluster: BenchCluster): Promise<Map<ProducePath, nu
 }
 
 async function versusNats(headline: ReadonlyMap<ProducePath, number>): Promise<void> {
-  const version = natsServerVersion();
+  const version = ensureNatsServer((text) => progress.note(text));
   if (version === null) {
     progress.note(
-      '--vs nats: SKIPPED, nats-server is not installed (Debian: apt-get install -y nats-server)',
+      '--vs nats: SKIPPED, nats-server is not installed and could not be installed (Debian: apt-get install -y nats-server)',
     );
-    results.nats = { skipped: 'nats-server is not installed' };
+    results.nats = { skipped: 'nats-server is not installed and could not be installed' };
     return;
   }
   progress.start(`vs nats: starting three ${version} servers (JetStream, R3 file stream)`, null);
@@ -345,6 +355,10 @@ async function consume(cluster: BenchCluster): Promise<void> {
   ];
   const json: Record<string, unknown> = { topic, partitions, records: fill.acked };
   for (const [what, read] of readers) {
+    if (what.includes('confluent-kafka') && confluentKafka === null) {
+      progress.note(`${what}: ${CONFLUENT_KAFKA_MISSING}`);
+      continue;
+    }
     const counters: Counters = { acked: 0, failed: 0 };
     progress.start(what, counters);
     const outcome = await read(counters);
@@ -422,6 +436,7 @@ async function main(): Promise<void> {
   progress.note(
     `kraftling cluster benchmark${quick ? ' (--quick)' : ''}: ${cpus().length} cores, ${process.version}`,
   );
+  if (confluentKafka !== null) progress.note(`Python Kafka client: ${confluentKafka}`);
   let cluster: BenchCluster;
   if (values.bootstrap === undefined) {
     progress.start(

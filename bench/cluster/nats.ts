@@ -21,6 +21,21 @@ export function natsServerVersion(): string | null {
   return answer.status === 0 ? answer.stdout.trim() : null;
 }
 
+/**
+ * The nats-server version, installing Debian's package first when it is missing and this process may
+ * (root, apt-get present), as the issue asks; null when it cannot be had.
+ */
+export function ensureNatsServer(say: (text: string) => void): string | null {
+  const installed = natsServerVersion();
+  if (installed !== null || process.getuid?.() !== 0) return installed;
+  if (spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status !== 0) return null;
+  say('--vs nats: nats-server is missing; apt-get install -y nats-server ...');
+  const install = spawnSync('apt-get', ['install', '-y', '-qq', 'nats-server'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return install.status === 0 ? natsServerVersion() : null;
+}
+
 async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

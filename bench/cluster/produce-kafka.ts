@@ -2,7 +2,7 @@
 // `recordsPerRequest` records, its default partitioner spreading them) and confluent-kafka for Python
 // (librdkafka, linger.ms=5, at most inFlight x recordsPerRequest records waiting for their ack), a
 // separate process driven through bench/cluster/confluent_kafka_bench.py.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,20 @@ import {
 
 export const PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./confluent_kafka_bench.py', import.meta.url));
+
+/** confluent-kafka's version in Debian's python3 (python3-confluent-kafka), or null without it. */
+export function confluentKafkaVersion(): string | null {
+  const answer = spawnSync(
+    PYTHON,
+    ['-c', 'import confluent_kafka; print(confluent_kafka.version()[0], confluent_kafka.libversion()[0])'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  if (answer.status !== 0) return null;
+  const [python, librdkafka] = answer.stdout.trim().split(' ');
+  return `confluent-kafka ${python}, librdkafka ${librdkafka}`;
+}
 
 export interface KafkaProduceOptions {
   readonly brokers: readonly string[];
