@@ -7,7 +7,7 @@
   consume: read --records records of every partition from the beginning, assigned (no group), and report
            the time it took.
 
-Progress and the result are JSON lines on stdout; the benchmark (bench/cluster/produce-kafka.ts) reads them.
+Progress and the result are JSON lines on stdout; the benchmark (bench/cluster/kafka-clients.ts) reads them.
 """
 import argparse
 import array

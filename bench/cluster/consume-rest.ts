@@ -3,7 +3,7 @@
 // offset until it has the partition's end offset, from the nodes in turn.
 import { Agent, request } from 'undici';
 import type { BenchCluster } from './local-cluster.ts';
-import type { ConsumeOutcome } from './produce-kafka.ts';
+import type { ConsumeOutcome } from './kafka-clients.ts';
 import type { Counters } from './workload.ts';
 
 const MAX_BYTES = 4 * 1024 * 1024;

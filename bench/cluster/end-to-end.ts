@@ -46,11 +46,15 @@ export async function endToEnd(options: {
   const consumer = kafka.consumer({ groupId: `bench-e2e-${Date.now()}`, maxWaitTimeInMs: 5000 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
-  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+  let hasJoined = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    hasJoined = true;
+  });
   await consumer.run({
     eachMessage: async ({ message }) => seen(kafkajs, message.value?.toString() ?? null),
   });
-  await joined;
+  // Records sent before the consumer has its partition would be seen late for a reason of their own.
+  await waitFor('the kafkajs consumer to join its group', 60_000, async () => hasJoined);
 
   const agent = new Agent({ connections: 32, keepAliveTimeout: 30_000 });
   const readerAgent = new Agent({ connections: 1, keepAliveTimeout: 30_000 });

@@ -1,4 +1,4 @@
-// Produce over the Kafka protocol with two real clients: kafkajs (`inFlight` concurrent sends of
+// Produce and consume over the Kafka protocol with two real clients: kafkajs (`inFlight` concurrent sends of
 // `recordsPerRequest` records, its default partitioner spreading them) and confluent-kafka for Python
 // (librdkafka, linger.ms=5, at most inFlight x recordsPerRequest records waiting for their ack), a
 // separate process driven through bench/cluster/confluent_kafka_bench.py.
