@@ -4,7 +4,13 @@ import { ensureNatsServer, NatsCluster, produceNats } from './nats.ts';
 import { confluentKafkaVersion, produceConfluentKafka, produceKafkajs } from './kafka-clients.ts';
 import { produceRestV2, produceRestV3 } from './produce-rest.ts';
 import { type BenchRun, produceJson } from './report.ts';
-import type { Counters, ProduceCell, ProduceOutcome, ProducePath } from './workload.ts';
+import {
+  type Counters,
+  PRODUCE_PATHS,
+  type ProduceCell,
+  type ProduceOutcome,
+  type ProducePath,
+} from './workload.ts';
 
 /** Records/s of each client path's headline cell (100 B, acks=all, 6 partitions; else its first cell). */
 export type HeadlineRates = ReadonlyMap<ProducePath, number>;
@@ -125,8 +131,12 @@ export async function versusNats(run: BenchRun, headline: HeadlineRates): Promis
       timeline: outcome.latency.timeline(),
       cdf: outcome.latency.cdf(),
     });
+    // In the matrix's path order, whichever cell came first.
     const ratios = Object.fromEntries(
-      [...headline].map(([path, rate]) => [path, rate / (row.recordsPerSecond || 1)]),
+      PRODUCE_PATHS.flatMap((path) => {
+        const rate = headline.get(path);
+        return rate === undefined ? [] : [[path, rate / (row.recordsPerSecond || 1)]];
+      }),
     );
     report.results.nats = { version, ...produceJson(outcome), ratios };
     for (const [path, ratio] of Object.entries(ratios))
