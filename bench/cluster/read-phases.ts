@@ -94,17 +94,12 @@ export async function endToEndPhase(run: BenchRun): Promise<void> {
     counters,
   });
   progress.done(`${outcome.produced} records`);
-  report.otherRow(
-    'end-to-end: REST v3 produce, acks=all (to the ack)',
-    outcome.produceAck.summary(),
-    'record',
-    `${outcome.produced} acknowledged`,
-  );
-  for (const [what, recorder] of [
-    ['end-to-end REST v3 -> REST v2 long poll', outcome.restV2],
-    ['end-to-end REST v3 -> kafkajs consumer', outcome.kafkajs],
+  for (const [what, recorder, note] of [
+    ['end-to-end: REST v3 produce, acks=all (to the ack)', outcome.produceAck, 'acknowledged'],
+    ['end-to-end REST v3 -> REST v2 long poll', outcome.restV2, `of ${outcome.produced} seen`],
+    ['end-to-end REST v3 -> kafkajs consumer', outcome.kafkajs, `of ${outcome.produced} seen`],
   ] as const) {
-    report.otherRow(what, recorder.summary(), 'record', `${recorder.count} of ${outcome.produced} seen`);
+    report.otherRow(what, recorder.summary(), 'record', `${recorder.count} ${note}`);
     report.series.push({ label: what, timeline: recorder.timeline(), cdf: recorder.cdf() });
   }
   report.results.endToEnd = {
