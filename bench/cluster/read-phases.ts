@@ -105,9 +105,21 @@ export async function endToEndPhase(run: BenchRun): Promise<void> {
   report.results.endToEnd = {
     recordsPerSecond: E2E_RECORDS_PER_SECOND,
     produced: outcome.produced,
-    produceAck: { latency: outcome.produceAck.summary(), cdf: outcome.produceAck.cdf() },
-    restV2: { latency: outcome.restV2.summary(), cdf: outcome.restV2.cdf() },
-    kafkajs: { latency: outcome.kafkajs.summary(), cdf: outcome.kafkajs.cdf() },
+    produceAck: {
+      latency: outcome.produceAck.summary(),
+      timeline: outcome.produceAck.timeline(),
+      cdf: outcome.produceAck.cdf(),
+    },
+    restV2: {
+      latency: outcome.restV2.summary(),
+      timeline: outcome.restV2.timeline(),
+      cdf: outcome.restV2.cdf(),
+    },
+    kafkajs: {
+      latency: outcome.kafkajs.summary(),
+      timeline: outcome.kafkajs.timeline(),
+      cdf: outcome.kafkajs.cdf(),
+    },
   };
   await cluster.deleteTopic(topic);
 }
