@@ -10,6 +10,7 @@ import { pauseUntil, waitFor } from './wait.ts';
 import type { Counters } from './workload.ts';
 
 export interface EndToEndOutcome {
+  /** Records sent after the warm-up and acknowledged: the ones measured. */
   readonly produced: number;
   /** Send to acknowledgement of each produce (acks=all): the part of the end-to-end latency before a read. */
   readonly produceAck: LatencyRecorder;
@@ -20,6 +21,8 @@ export interface EndToEndOutcome {
 export async function endToEnd(options: {
   readonly cluster: BenchCluster;
   readonly topic: string;
+  /** Records sent during the first seconds are not measured (the new topic's first produces are slow). */
+  readonly warmupSeconds: number;
   readonly seconds: number;
   readonly ratePerSecond: number;
   readonly counters: Counters;
@@ -31,11 +34,15 @@ export async function endToEnd(options: {
   const [state] = await cluster.partitions(topic, cluster.nodes[0]!.id);
   const leaderUrl = cluster.node(state!.leaderId).clientUrl;
   const produceUrl = `${cluster.nodes.find((node) => node.id !== state!.leaderId)!.clientUrl}/v3/clusters/${cluster.clusterId}/topics/${topic}/records`;
+  // Set when the first record is sent; until then nothing is measured.
+  let measuredFrom = Number.POSITIVE_INFINITY;
+  const measure = (recorder: LatencyRecorder, sent: number, now: number) => {
+    if (sent >= measuredFrom) recorder.recordAt(now - sent, (now - measuredFrom) / 1000);
+  };
   // The value is the send time as text: JSON (a number) to the REST reader, bytes to kafkajs.
   const seen = (recorder: LatencyRecorder, value: unknown) => {
-    const now = performance.now();
     const sent = Number(value);
-    if (Number.isFinite(sent)) recorder.record(now - sent, now);
+    if (Number.isFinite(sent)) measure(recorder, sent, performance.now());
   };
 
   const kafka = new Kafka({
@@ -83,8 +90,7 @@ export async function endToEnd(options: {
       });
       const report = (await response.body.json()) as { error_code: number };
       if (report.error_code !== 200) throw new Error(`error ${report.error_code}`);
-      const acknowledged = performance.now();
-      produceAck.record(acknowledged - sent, acknowledged);
+      measure(produceAck, sent, performance.now());
       produced++;
       counters.acked++;
     } catch {
@@ -94,17 +100,22 @@ export async function endToEnd(options: {
   try {
     // Open loop: a record is sent at its time whether or not the one before has been acknowledged.
     const started = performance.now();
+    measuredFrom = started + options.warmupSeconds * 1000;
     const intervalMs = 1000 / options.ratePerSecond;
     const sends: Promise<void>[] = [];
-    for (let index = 0; performance.now() < started + options.seconds * 1000; index++) {
+    for (let index = 0; performance.now() < measuredFrom + options.seconds * 1000; index++) {
       await pauseUntil(started + index * intervalMs);
       sends.push(produceOne());
     }
     await Promise.all(sends);
     producing = false;
     await reader;
-    await waitFor('the kafkajs consumer to see every record', 30_000, async () => kafkajs.count >= produced);
-    return { produced, produceAck, restV2, kafkajs };
+    await waitFor(
+      'the kafkajs consumer to see every record',
+      30_000,
+      async () => kafkajs.count >= produceAck.count,
+    );
+    return { produced: produceAck.count, produceAck, restV2, kafkajs };
   } finally {
     producing = false;
     await consumer.disconnect();

@@ -89,6 +89,7 @@ export async function endToEndPhase(run: BenchRun): Promise<void> {
   const outcome = await endToEnd({
     cluster,
     topic,
+    warmupSeconds: options.shape.warmupSeconds,
     seconds: options.e2eSeconds,
     ratePerSecond: E2E_RECORDS_PER_SECOND,
     counters,
