@@ -137,7 +137,8 @@ export class BenchCluster {
     const agent = new Agent({ connections: 1 });
     try {
       const clusters = await getJson(agent, `${bootstrapUrl}/v3/clusters`);
-      const clusterId = String((clusters as { data: { cluster_id: string }[] }).data[0]?.cluster_id);
+      const clusterId = (clusters as { data: { cluster_id: string }[] }).data[0]?.cluster_id;
+      if (clusterId === undefined) throw new Error(`${bootstrapUrl}/v3/clusters names no cluster`);
       const brokers = (await getJson(agent, `${bootstrapUrl}/v3/clusters/${clusterId}/brokers`)) as {
         data: { broker_id: number; host: string; port: number }[];
       };
