@@ -1,7 +1,7 @@
 // Committed proposals per second for a 3-node Raft group in one process: real HTTP/2 on loopback
 // between the nodes, real files with fsync (group commit), batching of entries and messages.
 //
-//   npm run bench -- [--seconds 10] [--inflight 1024] [--bytes 100]
+//   npm run bench:raft -- [--seconds 10] [--inflight 1024] [--bytes 100]
 //
 // Not a test: it prints figures and asserts nothing about them.
 import { mkdtemp, rm } from 'node:fs/promises';
