@@ -391,6 +391,21 @@ describe('REST v2 consumer instances', () => {
     expect(stale.json.error_code).toBe(40903);
   });
 
+  it('an auto commit refused REBALANCE_IN_PROGRESS (a Kafka leader is assigning) does not fail the read', async () => {
+    harness = newHarness();
+    await createTopic(harness, 't', 1);
+    await produce('t', 0, ['a', 'b']);
+    const base = await createConsumer('g', { 'auto.offset.reset': 'earliest', 'auto.commit.enable': 'true' });
+    await v2('POST', `${base}/subscription`, { topics: ['t'] });
+    expect((await records(base)).map(text)).toEqual(['a', 'b']);
+    harness.node.groups.failNext(
+      'commit',
+      new KafkaError('REBALANCE_IN_PROGRESS', 'The group is rebalancing, so a rejoin is needed.'),
+    );
+    const next = await v2('GET', `${base}/records?timeout=0`);
+    expect(next.status).toBe(200);
+  });
+
   it('expires idle instances: they commit and leave', async () => {
     let now = 1_000_000;
     harness = newHarness({ now: () => now, consumerInstanceTimeoutMs: 1000 });

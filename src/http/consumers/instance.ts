@@ -51,9 +51,16 @@ function illegalState(message: string): HttpError {
   return new HttpError('ILLEGAL_STATE', message);
 }
 
-/** Errors of an auto commit that a rebalance explains: the next commit names the new generation. */
+/**
+ * Errors of an auto commit that a rebalance explains: the next commit names the new generation. With
+ * Kafka clients in the group, a commit while their leader assigns is REBALANCE_IN_PROGRESS.
+ */
 function isStaleMembership(error: unknown): boolean {
-  return isKafkaError(error, 'ILLEGAL_GENERATION') || isKafkaError(error, 'UNKNOWN_MEMBER_ID');
+  return (
+    isKafkaError(error, 'ILLEGAL_GENERATION') ||
+    isKafkaError(error, 'UNKNOWN_MEMBER_ID') ||
+    isKafkaError(error, 'REBALANCE_IN_PROGRESS')
+  );
 }
 
 interface PartitionRead {
