@@ -310,9 +310,11 @@ export async function runCluster(options: LauncherOptions, io: LauncherIo = proc
     const clientUrls = configs.map((config) => `http://${formatEndpoint(config.advertisedListeners.client)}`);
     void waitForReadyCluster({
       clientUrls,
+      clusterId,
       probe: io.probeReady,
       intervalMs: READY_PROBE_INTERVAL_MS,
-      stopped: () => stopping || alive().length === 0,
+      // "every node" is not true once one of them exited (e.g. its port was taken).
+      stopped: () => stopping || alive().length < nodes.length,
     }).then((ready) => {
       if (!ready) return;
       say(`ready: every node has caught up with the metadata quorum (${clientUrls.join(', ')})`);

@@ -13,6 +13,7 @@ describe('waitForReadyCluster (the launcher\'s "ready" line)', () => {
     const asked: string[] = [];
     const ready = await waitForReadyCluster({
       clientUrls: ['a', 'b', 'c'],
+      clusterId: 'ours',
       probe: async (url) => {
         if (url === 'a') round++;
         asked.push(`${round}${url}`);
@@ -30,6 +31,7 @@ describe('waitForReadyCluster (the launcher\'s "ready" line)', () => {
     let rounds = 0;
     const ready = await waitForReadyCluster({
       clientUrls: ['a', 'b'],
+      clusterId: 'ours',
       probe: async (url) => {
         if (url === 'a') rounds++;
         return url === 'a';
@@ -39,5 +41,21 @@ describe('waitForReadyCluster (the launcher\'s "ready" line)', () => {
     });
     expect(ready).toBe(false);
     expect(rounds).toBe(3);
+  });
+
+  it('asks each node for the cluster id it must serve', async () => {
+    const asked: string[] = [];
+    const ready = await waitForReadyCluster({
+      clientUrls: ['a'],
+      clusterId: 'ours',
+      probe: async (url, clusterId) => {
+        asked.push(`${url}:${clusterId}`);
+        return true;
+      },
+      intervalMs: 1,
+      stopped: () => false,
+    });
+    expect(ready).toBe(true);
+    expect(asked).toEqual(['a:ours']);
   });
 });
