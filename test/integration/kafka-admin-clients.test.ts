@@ -3,42 +3,29 @@
 // is what REST shows.
 import { Admin, Producer, stringSerializers } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bufferedIo } from '../../src/cli/io.ts';
 import { topicsMain } from '../../src/cli/topics.ts';
-import { PYTHON, requireClient, run, runPython } from './kafka-client-tools.ts';
-import { ProcessCluster, waitFor } from './process-cluster.ts';
+import {
+  createReplicatedTopic,
+  kafkaBootstrap,
+  PYTHON,
+  requireClient,
+  run,
+  runPython,
+  useKafkaTestCluster,
+} from './kafka-client-tools.ts';
+import { type ProcessCluster, waitFor } from './process-cluster.ts';
 
 let cluster: ProcessCluster;
-
-beforeAll(async () => {
-  cluster = await ProcessCluster.create({ controllers: 3 });
-  await cluster.startAll();
+useKafkaTestCluster((started) => {
+  cluster = started;
 });
 
-afterEach(async (context) => {
-  if (context.task.result?.state !== 'fail') return;
-  for (const id of cluster.nodes.keys())
-    console.log(`--- node ${id} log (tail)\n${(await cluster.logs(id)).slice(-4000)}`);
-});
+const bootstrap = (id = 1): string => kafkaBootstrap(cluster, id);
 
-afterAll(async () => {
-  await cluster?.destroy();
-});
-
-function bootstrap(id = 1): string {
-  return `127.0.0.1:${cluster.node(id).kafkaPort}`;
-}
-
-async function createTopic(name: string, configs: Record<string, string> = {}): Promise<void> {
-  const created = await cluster.http(1, 'POST', cluster.topicsPath(), {
-    topic_name: name,
-    partitions_count: 1,
-    replication_factor: 3,
-    configs: Object.entries(configs).map(([configName, value]) => ({ name: configName, value })),
-  });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-}
+const createTopic = (name: string, configs: Record<string, string> = {}): Promise<void> =>
+  createReplicatedTopic(cluster, name, 1, configs);
 
 /** A topic's configs as REST shows them: name -> [value, source]. */
 async function restConfigs(via: number, topic: string): Promise<Map<string, [string, string]>> {
@@ -374,7 +361,9 @@ describe('manual replica assignments', () => {
         },
       ],
     });
-    await admin.createPartitions({ topicPartitions: [{ topic: 'assigned', count: 3, assignments: [[1, 2]] }] });
+    await admin.createPartitions({
+      topicPartitions: [{ topic: 'assigned', count: 3, assignments: [[1, 2]] }],
+    });
     const refused = await admin
       .createPartitions({ topicPartitions: [{ topic: 'assigned', count: 4, assignments: [[1, 1]] }] })
       .then(
@@ -394,7 +383,15 @@ describe('manual replica assignments', () => {
     ]);
     const io = bufferedIo();
     const code = await topicsMain(
-      ['--bootstrap-server', bootstrap(3), '--create', '--topic', 'cli-assigned', '--replica-assignment', '2:1,1:3'],
+      [
+        '--bootstrap-server',
+        bootstrap(3),
+        '--create',
+        '--topic',
+        'cli-assigned',
+        '--replica-assignment',
+        '2:1,1:3',
+      ],
       io,
     );
     expect(code, io.stderr.join('\n')).toBe(0);

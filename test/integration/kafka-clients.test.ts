@@ -10,39 +10,26 @@ import { execFile } from 'node:child_process';
 import { Admin, Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { request } from 'undici';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PYTHON, requireClient, run } from './kafka-client-tools.ts';
-import { ProcessCluster, waitFor } from './process-cluster.ts';
+import { describe, expect, it } from 'vitest';
+import {
+  createReplicatedTopic,
+  kafkaBootstrap,
+  PYTHON,
+  requireClient,
+  run,
+  useKafkaTestCluster,
+} from './kafka-client-tools.ts';
+import { type ProcessCluster, waitFor } from './process-cluster.ts';
 
 let cluster: ProcessCluster;
-
-beforeAll(async () => {
-  cluster = await ProcessCluster.create({ controllers: 3 });
-  await cluster.startAll();
+useKafkaTestCluster((started) => {
+  cluster = started;
 });
 
-afterEach(async (context) => {
-  if (context.task.result?.state !== 'fail') return;
-  for (const id of cluster.nodes.keys())
-    console.log(`--- node ${id} log (tail)\n${(await cluster.logs(id)).slice(-4000)}`);
-});
+const bootstrap = (id = 1): string => kafkaBootstrap(cluster, id);
 
-afterAll(async () => {
-  await cluster?.destroy();
-});
-
-function bootstrap(id = 1): string {
-  return `127.0.0.1:${cluster.node(id).kafkaPort}`;
-}
-
-async function createTopic(name: string, partitions: number): Promise<void> {
-  const created = await cluster.http(1, 'POST', cluster.topicsPath(), {
-    topic_name: name,
-    partitions_count: partitions,
-    replication_factor: 3,
-  });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-}
+const createTopic = (name: string, partitions: number): Promise<void> =>
+  createReplicatedTopic(cluster, name, partitions);
 
 interface RestRecord {
   readonly offset: number;
@@ -362,7 +349,9 @@ print(json.dumps({'acked': acked, 'failed': failed}))
     const stored = new Map(records.map((record) => [record.offset, record.value]));
     for (const [offset, value] of result.acked) expect(stored.get(offset), `offset ${offset}`).toBe(value);
     // Idempotence: a batch retried across the failover is answered with its first offsets, not written twice.
-    expect(records.map((record) => record.value)).toEqual(Array.from({ length: 300 }, (_, i) => `value-${i}`));
+    expect(records.map((record) => record.value)).toEqual(
+      Array.from({ length: 300 }, (_, i) => `value-${i}`),
+    );
     cluster.start(leader);
     await cluster.waitReady();
   }, 120_000);

@@ -13,51 +13,43 @@ import {
   stringSerializers,
 } from '@platformatic/kafka';
 import { Kafka, type Consumer as KafkaJsConsumer, logLevel, Partitioners } from 'kafkajs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { consumerGroupsMain } from '../../src/cli/consumer-groups.ts';
 import { bufferedIo } from '../../src/cli/io.ts';
 import { consumerProtocol } from '../../src/kafka/protocol/consumer-protocol.ts';
-import { PYTHON, requireClient, run } from './kafka-client-tools.ts';
-import { ProcessCluster, waitFor } from './process-cluster.ts';
+import {
+  createReplicatedTopic,
+  kafkaBootstrap,
+  PYTHON,
+  requireClient,
+  run,
+  useKafkaTestCluster,
+} from './kafka-client-tools.ts';
+import { type ProcessCluster, waitFor } from './process-cluster.ts';
 import { createConsumer, poll, v2 } from './v2-consumer.ts';
 
 /** Debian's Go packages live in GOPATH /usr/share/gocode (no modules, no network). */
-const GO_ENV = { ...process.env, GOPATH: '/usr/share/gocode', GO111MODULE: 'off', GOCACHE: join(tmpdir(), 'go-build-cache') };
+const GO_ENV = {
+  ...process.env,
+  GOPATH: '/usr/share/gocode',
+  GO111MODULE: 'off',
+  GOCACHE: join(tmpdir(), 'go-build-cache'),
+};
 const SARAMA_SOURCE = fileURLToPath(new URL('./clients/sarama/', import.meta.url));
 
 let cluster: ProcessCluster;
-
-beforeAll(async () => {
-  cluster = await ProcessCluster.create({ controllers: 3 });
-  await cluster.startAll();
+useKafkaTestCluster((started) => {
+  cluster = started;
 });
 
-afterEach(async (context) => {
-  if (context.task.result?.state !== 'fail') return;
-  for (const id of cluster.nodes.keys())
-    console.log(`--- node ${id} log (tail)\n${(await cluster.logs(id)).slice(-4000)}`);
-});
-
-afterAll(async () => {
-  await cluster?.destroy();
-});
-
-function bootstrap(id = 1): string {
-  return `127.0.0.1:${cluster.node(id).kafkaPort}`;
-}
+const bootstrap = (id = 1): string => kafkaBootstrap(cluster, id);
 
 function kafkaJs(clientId: string): Kafka {
   return new Kafka({ clientId, brokers: [bootstrap(1), bootstrap(2)], logLevel: logLevel.NOTHING });
 }
 
-async function createTopic(name: string, partitions: number): Promise<void> {
-  const created = await cluster.http(1, 'POST', cluster.topicsPath(), {
-    topic_name: name,
-    partitions_count: partitions,
-    replication_factor: 3,
-  });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-}
+const createTopic = (name: string, partitions: number): Promise<void> =>
+  createReplicatedTopic(cluster, name, partitions);
 
 async function produce(topic: string, values: readonly string[]): Promise<void> {
   const producer = kafkaJs('producer').producer({ createPartitioner: Partitioners.DefaultPartitioner });
@@ -140,7 +132,10 @@ describe('consumer groups over the Kafka protocol (real processes)', () => {
     // The CLI, given the Kafka listener's address as Kafka's tools are, shows the protocol's members.
     const io = bufferedIo();
     expect(
-      await consumerGroupsMain(['--bootstrap-server', bootstrap(3), '--describe', '--group', 'kjs', '--members'], io),
+      await consumerGroupsMain(
+        ['--bootstrap-server', bootstrap(3), '--describe', '--group', 'kjs', '--members'],
+        io,
+      ),
       io.stderr.join('\n'),
     ).toBe(0);
     const rows = io.stdout.filter((line) => line.startsWith('kjs '));
@@ -397,7 +392,11 @@ print(json.dumps({'values': sorted(values), 'groups': groups, 'described': descr
     const first = Array.from({ length: 30 }, (_, i) => `fo-a-${i}`);
     await produce('fo-group', first);
     const seen = new Set<string>();
-    const kafka = new Kafka({ clientId: 'fo', brokers: [1, 2, 3].map((id) => bootstrap(id)), logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({
+      clientId: 'fo',
+      brokers: [1, 2, 3].map((id) => bootstrap(id)),
+      logLevel: logLevel.NOTHING,
+    });
     const consumer = kafka.consumer({ groupId: 'fo', sessionTimeout: 10_000, heartbeatInterval: 500 });
     await consumer.connect();
     await consumer.subscribe({ topic: 'fo-group', fromBeginning: true });
@@ -417,18 +416,33 @@ print(json.dumps({'values': sorted(values), 'groups': groups, 'described': descr
     const committedTotal = async () => {
       const answer = await cluster.get(survivor, `/v3/clusters/${cluster.clusterId}/consumer-groups/fo/lags`);
       if (answer.status !== 200) return null;
-      return (answer.body.data as Array<{ current_offset: number }>).reduce((sum, lag) => sum + Math.max(lag.current_offset, 0), 0);
+      return (answer.body.data as Array<{ current_offset: number }>).reduce(
+        (sum, lag) => sum + Math.max(lag.current_offset, 0),
+        0,
+      );
     };
     await waitFor('the first records committed', async () => (await committedTotal()) === 30, 30_000);
     expect(await cluster.stop(coordinator, 'SIGKILL')).not.toBe(0);
     const second = Array.from({ length: 30 }, (_, i) => `fo-b-${i}`);
-    const producer = new Kafka({ clientId: 'fo-producer', brokers: [bootstrap(survivor)], logLevel: logLevel.NOTHING }).producer({
+    const producer = new Kafka({
+      clientId: 'fo-producer',
+      brokers: [bootstrap(survivor)],
+      logLevel: logLevel.NOTHING,
+    }).producer({
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     await producer.connect();
-    await producer.send({ topic: 'fo-group', acks: -1, messages: second.map((value) => ({ key: value, value })) });
+    await producer.send({
+      topic: 'fo-group',
+      acks: -1,
+      messages: second.map((value) => ({ key: value, value })),
+    });
     await producer.disconnect();
-    await waitFor('the records produced after the kill', () => second.every((value) => seen.has(value)), 60_000);
+    await waitFor(
+      'the records produced after the kill',
+      () => second.every((value) => seen.has(value)),
+      60_000,
+    );
     let last = 0;
     await waitFor(
       'every record committed, through the new coordinator',
@@ -458,15 +472,28 @@ print(json.dumps({'values': sorted(values), 'groups': groups, 'described': descr
   it('@platformatic/kafka (flexible versions): two group consumers split the topic and read everything; admin lists and describes the group', async () => {
     await createTopic('plat-group', 3);
     const brokers = [bootstrap(1), bootstrap(3)];
-    const producer = new PlatProducer({ clientId: 'plat-producer', bootstrapBrokers: brokers, serializers: stringSerializers });
+    const producer = new PlatProducer({
+      clientId: 'plat-producer',
+      bootstrapBrokers: brokers,
+      serializers: stringSerializers,
+    });
     await producer.send({
-      messages: Array.from({ length: 30 }, (_, i) => ({ topic: 'plat-group', key: `k${i}`, value: `p-${i}` })),
+      messages: Array.from({ length: 30 }, (_, i) => ({
+        topic: 'plat-group',
+        key: `k${i}`,
+        value: `p-${i}`,
+      })),
     });
     await producer.close();
     const seen = new Set<string>();
     const consumers = await Promise.all(
       ['plat-1', 'plat-2'].map(async (clientId) => {
-        const consumer = new PlatConsumer({ groupId: 'plat', clientId, bootstrapBrokers: brokers, deserializers: stringDeserializers });
+        const consumer = new PlatConsumer({
+          groupId: 'plat',
+          clientId,
+          bootstrapBrokers: brokers,
+          deserializers: stringDeserializers,
+        });
         const stream = await consumer.consume({
           autocommit: true,
           topics: ['plat-group'],

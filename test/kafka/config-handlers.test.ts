@@ -2,7 +2,6 @@
 // in-memory broker (fake-broker.ts): every advertised version, and Kafka's rules for each.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { KafkaErrors } from '../../src/common/kafka-errors.ts';
-import { kafkaApis } from '../../src/kafka/handlers/index.ts';
 import { ADVERTISED_VERSIONS } from '../../src/kafka/protocol/api-keys.ts';
 import {
   type AlterConfigsRequest,
@@ -22,11 +21,11 @@ import {
   defaultIncrementalAlterConfigsRequest,
   type IncrementalAlterConfigsRequest,
 } from '../../src/kafka/protocol/generated/incremental-alter-configs-request.ts';
-import { RequestDispatcher } from '../../src/kafka/server/request-dispatch.ts';
+import type { RequestDispatcher } from '../../src/kafka/server/request-dispatch.ts';
 import { configResourceKey } from '../../src/metadata/image.ts';
 import { topicId } from '../../src/metadata/ids.ts';
 import { answer } from './exchange.ts';
-import { type FakeBroker, fakeBroker } from './fake-broker.ts';
+import { type FakeBroker, servedFakeBroker } from './fake-broker.ts';
 
 const TOPIC = 2;
 const BROKER = 4;
@@ -36,15 +35,7 @@ let broker: FakeBroker;
 let dispatcher: RequestDispatcher;
 
 beforeEach(async () => {
-  broker = fakeBroker();
-  dispatcher = new RequestDispatcher(kafkaApis(broker));
-  await broker.node.createTopic({
-    name: 'orders',
-    partitionsCount: 3,
-    replicationFactor: 3,
-    configs: new Map([['retention.ms', '60000']]),
-    validateOnly: false,
-  });
+  ({ broker, dispatcher } = await servedFakeBroker({ configs: new Map([['retention.ms', '60000']]) }));
 });
 
 function range(name: string): number[] {

@@ -2,7 +2,6 @@
 // advertised version, and the errors per partition.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { KafkaErrors } from '../../src/common/kafka-errors.ts';
-import { kafkaApis } from '../../src/kafka/handlers/index.ts';
 import { ADVERTISED_VERSIONS } from '../../src/kafka/protocol/api-keys.ts';
 import { deleteRecordsApi, fetchApi } from '../../src/kafka/protocol/generated/apis.ts';
 import type { DeleteRecordsRequest } from '../../src/kafka/protocol/generated/delete-records-request.ts';
@@ -10,23 +9,15 @@ import {
   defaultFetchPartition,
   defaultFetchRequest,
 } from '../../src/kafka/protocol/generated/fetch-request.ts';
-import { RequestDispatcher } from '../../src/kafka/server/request-dispatch.ts';
+import type { RequestDispatcher } from '../../src/kafka/server/request-dispatch.ts';
 import { answer } from './exchange.ts';
-import { batchOf, type FakeBroker, fakeBroker } from './fake-broker.ts';
+import { batchOf, type FakeBroker, servedFakeBroker } from './fake-broker.ts';
 
 let broker: FakeBroker;
 let dispatcher: RequestDispatcher;
 
 beforeEach(async () => {
-  broker = fakeBroker();
-  dispatcher = new RequestDispatcher(kafkaApis(broker));
-  await broker.node.createTopic({
-    name: 'orders',
-    partitionsCount: 3,
-    replicationFactor: 3,
-    configs: new Map(),
-    validateOnly: false,
-  });
+  ({ broker, dispatcher } = await servedFakeBroker());
   // Partition 0 is led by this broker (1): ten records, offsets 0..9.
   await broker.partitions.append('orders', 0, batchOf(...'abcdefghij'), { acks: -1, timeoutMs: 1000 });
 });

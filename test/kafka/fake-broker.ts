@@ -3,6 +3,8 @@
 // in memory that this broker leads as the image says, each a list of record batches given offsets.
 import { KafkaError } from '../../src/common/kafka-errors.ts';
 import { GroupCoordinator } from '../../src/groups/coordinator.ts';
+import { kafkaApis } from '../../src/kafka/handlers/index.ts';
+import { RequestDispatcher } from '../../src/kafka/server/request-dispatch.ts';
 import type {
   Acks,
   KafkaBroker,
@@ -253,4 +255,26 @@ export function batchOf(...values: string[]): Buffer {
       headers: [],
     })),
   });
+}
+
+/**
+ * A fake broker with topic `orders` (`partitions`, `replicationFactor`, `configs`) and the listener's
+ * dispatcher over its handlers: what most handler tests start from.
+ */
+export async function servedFakeBroker(
+  options: {
+    readonly partitions?: number;
+    readonly replicationFactor?: number;
+    readonly configs?: ReadonlyMap<string, string>;
+  } = {},
+): Promise<{ broker: FakeBroker; dispatcher: RequestDispatcher }> {
+  const broker = fakeBroker();
+  await broker.node.createTopic({
+    name: 'orders',
+    partitionsCount: options.partitions ?? 3,
+    replicationFactor: options.replicationFactor ?? 3,
+    configs: options.configs ?? new Map(),
+    validateOnly: false,
+  });
+  return { broker, dispatcher: new RequestDispatcher(kafkaApis(broker)) };
 }

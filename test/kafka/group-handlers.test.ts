@@ -3,7 +3,6 @@
 // the answers Kafka gives to the wrong coordinator.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { KafkaErrors } from '../../src/common/kafka-errors.ts';
-import { kafkaApis } from '../../src/kafka/handlers/index.ts';
 import { ADVERTISED_VERSIONS } from '../../src/kafka/protocol/api-keys.ts';
 import { consumerProtocol } from '../../src/kafka/protocol/consumer-protocol.ts';
 import {
@@ -28,23 +27,15 @@ import { defaultListGroupsRequest } from '../../src/kafka/protocol/generated/lis
 import { defaultOffsetCommitRequest } from '../../src/kafka/protocol/generated/offset-commit-request.ts';
 import { defaultOffsetFetchRequest } from '../../src/kafka/protocol/generated/offset-fetch-request.ts';
 import { defaultSyncGroupRequest } from '../../src/kafka/protocol/generated/sync-group-request.ts';
-import { RequestDispatcher } from '../../src/kafka/server/request-dispatch.ts';
+import type { RequestDispatcher } from '../../src/kafka/server/request-dispatch.ts';
 import { answer } from './exchange.ts';
-import { type FakeBroker, fakeBroker } from './fake-broker.ts';
+import { type FakeBroker, servedFakeBroker } from './fake-broker.ts';
 
 let broker: FakeBroker;
 let dispatcher: RequestDispatcher;
 
 beforeEach(async () => {
-  broker = fakeBroker();
-  dispatcher = new RequestDispatcher(kafkaApis(broker));
-  await broker.node.createTopic({
-    name: 'orders',
-    partitionsCount: 3,
-    replicationFactor: 1,
-    configs: new Map(),
-    validateOnly: false,
-  });
+  ({ broker, dispatcher } = await servedFakeBroker({ replicationFactor: 1 }));
   // The fake coordinator's one __consumer_offsets partition finishes loading.
   await new Promise((resolve) => setImmediate(resolve));
 });
@@ -78,13 +69,18 @@ async function memberLife(groupId: string, v: number): Promise<void> {
   let joined = await answer(dispatcher, joinGroupApi, at('JoinGroup'), joinRequest);
   if (at('JoinGroup') >= 4) {
     expect(joined.errorCode, `JoinGroup v${at('JoinGroup')}`).toBe(KafkaErrors.MEMBER_ID_REQUIRED.code);
-    joined = await answer(dispatcher, joinGroupApi, at('JoinGroup'), { ...joinRequest, memberId: joined.memberId });
+    joined = await answer(dispatcher, joinGroupApi, at('JoinGroup'), {
+      ...joinRequest,
+      memberId: joined.memberId,
+    });
   }
   expect(joined.errorCode, `JoinGroup v${at('JoinGroup')}`).toBe(0);
   expect(joined.leader).toBe(joined.memberId);
   expect(joined.members.map((member) => member.memberId)).toEqual([joined.memberId]);
   const { memberId, generationId } = joined;
-  const assignment = consumerProtocol.encodeAssignment([0, 1, 2].map((partition) => ({ topic: 'orders', partition })));
+  const assignment = consumerProtocol.encodeAssignment(
+    [0, 1, 2].map((partition) => ({ topic: 'orders', partition })),
+  );
   const synced = await answer(dispatcher, syncGroupApi, at('SyncGroup'), {
     ...defaultSyncGroupRequest(),
     groupId,
@@ -135,9 +131,12 @@ async function memberLife(groupId: string, v: number): Promise<void> {
   const topics = [{ name: 'orders', partitionIndexes: [1, 2] }];
   const fetched = await answer(dispatcher, offsetFetchApi, fetchVersion, {
     ...defaultOffsetFetchRequest(),
-    ...(fetchVersion >= 8 ? { groups: [{ groupId, memberId: null, memberEpoch: -1, topics }] } : { groupId, topics }),
+    ...(fetchVersion >= 8
+      ? { groups: [{ groupId, memberId: null, memberEpoch: -1, topics }] }
+      : { groupId, topics }),
   });
-  const partitions = fetchVersion >= 8 ? fetched.groups[0]!.topics[0]!.partitions : fetched.topics[0]!.partitions;
+  const partitions =
+    fetchVersion >= 8 ? fetched.groups[0]!.topics[0]!.partitions : fetched.topics[0]!.partitions;
   expect(
     partitions.map((p) => [p.partitionIndex, Number(p.committedOffset)]),
     `OffsetFetch v${fetchVersion}`,
@@ -160,7 +159,9 @@ async function memberLife(groupId: string, v: number): Promise<void> {
   const left = await answer(dispatcher, leaveGroupApi, at('LeaveGroup'), {
     ...defaultLeaveGroupRequest(),
     groupId,
-    ...(at('LeaveGroup') >= 3 ? { members: [{ memberId, groupInstanceId: null, reason: null }] } : { memberId }),
+    ...(at('LeaveGroup') >= 3
+      ? { members: [{ memberId, groupInstanceId: null, reason: null }] }
+      : { memberId }),
   });
   expect(left.errorCode, `LeaveGroup v${at('LeaveGroup')}`).toBe(0);
   if (at('LeaveGroup') >= 3) expect(left.members.map((member) => member.errorCode)).toEqual([0]);
@@ -176,11 +177,13 @@ async function memberLife(groupId: string, v: number): Promise<void> {
 
 describe('group APIs', () => {
   it('a member joins, syncs, heartbeats, commits, fetches, is described and listed, leaves, and the group is deleted, at every version', async () => {
-    const highest = Math.max(...['JoinGroup', 'OffsetCommit', 'OffsetFetch'].map((name) => range(name).at(-1)!));
+    const highest = Math.max(
+      ...['JoinGroup', 'OffsetCommit', 'OffsetFetch'].map((name) => range(name).at(-1)!),
+    );
     for (let v = 0; v <= highest; v++) await memberLife(`group-v${v}`, v);
   });
 
-  it('a node the image does not name as the group partition\'s leader answers offsets NOT_COORDINATOR, even if its cache has them', async () => {
+  it("a node the image does not name as the group partition's leader answers offsets NOT_COORDINATOR, even if its cache has them", async () => {
     await memberLife('warm', 5);
     const fake = broker as { groups: { leadsGroup: (groupId: string) => boolean } };
     fake.groups.leadsGroup = () => false;

@@ -48,21 +48,13 @@ import { RequestDispatcher } from '../../src/kafka/server/request-dispatch.ts';
 import { topicByName } from '../../src/metadata/queries.ts';
 import { buildRecordBatch } from '../../src/storage/record-batch/builder.ts';
 import { answer, exchange } from './exchange.ts';
-import { batchOf, type FakeBroker, fakeBroker } from './fake-broker.ts';
+import { batchOf, type FakeBroker, fakeBroker, servedFakeBroker } from './fake-broker.ts';
 
 let broker: FakeBroker;
 let dispatcher: RequestDispatcher;
 
 beforeEach(async () => {
-  broker = fakeBroker();
-  dispatcher = new RequestDispatcher(kafkaApis(broker));
-  await broker.node.createTopic({
-    name: 'orders',
-    partitionsCount: 3,
-    replicationFactor: 3,
-    configs: new Map(),
-    validateOnly: false,
-  });
+  ({ broker, dispatcher } = await servedFakeBroker());
 });
 
 function range(name: string): number[] {

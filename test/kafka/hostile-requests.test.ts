@@ -6,12 +6,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadMessageSchemas } from '../../scripts/kafka-protocol/schema.ts';
-import { kafkaApis } from '../../src/kafka/handlers/index.ts';
 import { ADVERTISED_VERSIONS, apiByKey } from '../../src/kafka/protocol/api-keys.ts';
 import type { ApiCodec } from '../../src/kafka/protocol/codec-support.ts';
-import { RequestDispatcher } from '../../src/kafka/server/request-dispatch.ts';
 import { decodeResponseFrame, requestFrame, silent } from './exchange.ts';
-import { fakeBroker } from './fake-broker.ts';
+import { servedFakeBroker } from './fake-broker.ts';
 import { fcParameters, messageArbitrary } from './schema-arbitraries.ts';
 
 /** How long an answer may take: every wait a request may ask for is capped below it (see `bounded`). */
@@ -38,15 +36,7 @@ describe('hostile but well-framed requests', () => {
     const advertised = ADVERTISED_VERSIONS.get(api.name);
     if (advertised === undefined) continue;
     it(`${api.name} v${advertised.lowest}-${advertised.highest}: always answered, never a closed connection or a hang`, async () => {
-      const broker = fakeBroker();
-      await broker.node.createTopic({
-        name: 'orders',
-        partitionsCount: 2,
-        replicationFactor: 1,
-        configs: new Map(),
-        validateOnly: false,
-      });
-      const dispatcher = new RequestDispatcher(kafkaApis(broker));
+      const { dispatcher } = await servedFakeBroker({ partitions: 2, replicationFactor: 1 });
       const versions = fc.integer({ min: advertised.lowest, max: advertised.highest });
       const arbitrary = versions.chain((version) =>
         messageArbitrary(message, version).map((request) => ({ version, request })),
@@ -67,7 +57,10 @@ describe('hostile but well-framed requests', () => {
           ]);
           clearTimeout(timer);
           if (outcome === 'timeout') {
-            expect(MAY_WAIT.has(api.name), `${api.name} v${version} did not answer within ${ANSWER_WITHIN_MS} ms`).toBe(true);
+            expect(
+              MAY_WAIT.has(api.name),
+              `${api.name} v${version} did not answer within ${ANSWER_WITHIN_MS} ms`,
+            ).toBe(true);
             return;
           }
           const acksZero = api.name === 'Produce' && request.acks === 0;
