@@ -8,10 +8,10 @@ import {
   type GroupOperations,
 } from '../../src/node/group-rpc.ts';
 import type { Prng } from '../sim/prng.ts';
-import { MS } from '../sim/scheduler.ts';
 import type { SimCluster } from './cluster.ts';
 import { DATA_PARTITIONS, DATA_TOPIC, type DataWorkload } from './data-workload.ts';
 import { GroupHistory } from './group-history.ts';
+import { repeatSteps } from './client-loop.ts';
 import { SimProcess } from './sim-process.ts';
 
 export const GROUP_ID = 'sim-group';
@@ -79,16 +79,8 @@ export class GroupWorkload {
 
   /** Runs the consumers and the observer until `endUs`. */
   schedule(endUs: number): void {
-    const { scheduler } = this.cluster.world;
-    const fail = (error: unknown) => this.cluster.world.fail(error);
-    const loop = (gapMs: () => number, step: () => Promise<void>) => {
-      const next = () => {
-        const gapUs = gapMs() * MS;
-        if (scheduler.now() + gapUs >= endUs) return;
-        scheduler.after(gapUs, () => void step().then(next, fail));
-      };
-      next();
-    };
+    const loop = (gapMs: () => number, step: () => Promise<void>) =>
+      repeatSteps(this.cluster, endUs, gapMs, step);
     for (const consumer of this.consumers) {
       loop(
         () => this.random.between(40, 200),
@@ -105,7 +97,7 @@ export class GroupWorkload {
         inFlight++;
         void this.observe(this.random.pick(this.cluster.config.servers))
           .finally(() => inFlight--)
-          .catch(fail);
+          .catch((error: unknown) => this.cluster.world.fail(error));
       },
     );
   }

@@ -18,11 +18,11 @@ import { defaultOffsetCommitRequest } from '../../src/kafka/protocol/generated/o
 import { defaultOffsetFetchRequest } from '../../src/kafka/protocol/generated/offset-fetch-request.ts';
 import { defaultSyncGroupRequest } from '../../src/kafka/protocol/generated/sync-group-request.ts';
 import type { Prng } from '../sim/prng.ts';
-import { MS } from '../sim/scheduler.ts';
 import type { SimCluster } from './cluster.ts';
 import { DATA_PARTITIONS, DATA_TOPIC, type DataWorkload } from './data-workload.ts';
 import { GroupHistory } from './group-history.ts';
 import { decodeResponseFrame, requestFrame } from './kafka-frames.ts';
+import { repeatSteps } from './client-loop.ts';
 import { SimProcess } from './sim-process.ts';
 
 export const KAFKA_GROUP_ID = 'sim-kafka-group';
@@ -103,16 +103,8 @@ export class KafkaGroupWorkload {
   }
 
   schedule(endUs: number): void {
-    const { scheduler } = this.cluster.world;
-    const fail = (error: unknown) => this.cluster.world.fail(error);
-    const loop = (gapMs: () => number, step: () => Promise<void>) => {
-      const next = () => {
-        const gapUs = gapMs() * MS;
-        if (scheduler.now() + gapUs >= endUs) return;
-        scheduler.after(gapUs, () => void step().then(next, fail));
-      };
-      next();
-    };
+    const loop = (gapMs: () => number, step: () => Promise<void>) =>
+      repeatSteps(this.cluster, endUs, gapMs, step);
     for (const consumer of this.consumers) {
       loop(
         () => this.random.between(40, 200),
