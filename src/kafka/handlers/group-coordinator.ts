@@ -1,14 +1,14 @@
 // What the group handlers share: this node's coordinator, or NOT_COORDINATOR (a client that reached a
 // node that does not coordinate the group looks it up again with FindCoordinator), and the client's
 // host as DescribeGroups shows it.
-import { KafkaError } from '../../common/kafka-errors.ts';
+import { notCoordinator } from '../../groups/errors.ts';
 import type { RequestContext } from '../server/api-handler.ts';
 import type { KafkaBroker, LocalGroupCoordinator } from './broker-ports.ts';
 
 export function localCoordinator(broker: KafkaBroker, groupId: string): LocalGroupCoordinator {
   const local = broker.groups.local();
   if (local === null) {
-    throw new KafkaError('NOT_COORDINATOR', `This is not the correct coordinator. (group ${groupId})`);
+    throw notCoordinator(groupId);
   }
   return local;
 }

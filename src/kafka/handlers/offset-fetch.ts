@@ -5,6 +5,7 @@
 // offset going back: the whole-cluster simulation's seed 370).
 import { KafkaError } from '../../common/kafka-errors.ts';
 import type { CommittedOffset, TopicPartition } from '../../groups/api.ts';
+import { notCoordinator } from '../../groups/errors.ts';
 import { offsetFetchApi } from '../protocol/generated/apis.ts';
 import type { OffsetFetchRequest } from '../protocol/generated/offset-fetch-request.ts';
 import {
@@ -61,7 +62,7 @@ async function fetchGroup(
     // Caught up, the image may already name another leader while the replication layer is still
     // handing the partition over (the coordinator resigns after it): its cache would be stale.
     if (!broker.groups.leadsGroup(groupId)) {
-      throw new KafkaError('NOT_COORDINATOR', `This is not the correct coordinator. (group ${groupId})`);
+      throw notCoordinator(groupId);
     }
     const partitions: TopicPartition[] | null =
       topics === null
