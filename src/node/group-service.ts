@@ -19,7 +19,7 @@ import type {
 } from '../http/ports.ts';
 import type { BrokerId, PartitionId } from '../metadata/ids.ts';
 import { NO_LEADER } from '../metadata/ids.ts';
-import type { MetadataImage, TopicImage } from '../metadata/image.ts';
+import type { MetadataImage } from '../metadata/image.ts';
 import { topicByName, unfencedBrokers } from '../metadata/queries.ts';
 import { H2cClients } from '../replication/h2c-clients.ts';
 import { sleep, type Timers } from '../replication/timers.ts';
@@ -219,30 +219,34 @@ export class GroupService implements GroupApi {
    * or partition yet, or no leader). Without creating anything.
    */
   leaderInImage(groupId: string): BrokerId | null {
-    const topic = topicByName(this.options.image(), OFFSETS_TOPIC);
-    const partitions = this.options.offsetsTopicPartitions;
-    if (topic === undefined || topic.partitions.size !== partitions) return null;
-    const leader = topic.partitions.get(partitionForGroup(groupId, partitions) as PartitionId)?.leader;
-    return leader === undefined || leader === NO_LEADER ? null : leader;
+    const found = this.coordinatorInImage(groupId);
+    return found instanceof KafkaError ? null : found;
   }
 
   private async leaderFor(groupId: string): Promise<BrokerId> {
     await this.ensureOffsetsTopic();
-    const topic = this.offsetsTopic();
+    const found = this.coordinatorInImage(groupId);
+    if (found instanceof KafkaError) throw found;
+    return found;
+  }
+
+  /** The leader of the group's __consumer_offsets partition in this node's image, or why there is none. */
+  private coordinatorInImage(groupId: string): BrokerId | KafkaError {
+    const topic = topicByName(this.options.image(), OFFSETS_TOPIC);
+    if (topic === undefined) {
+      return new KafkaError('COORDINATOR_NOT_AVAILABLE', `${OFFSETS_TOPIC} does not exist yet.`);
+    }
     // Every node maps groups with offsets.topic.num.partitions, as the coordinators do.
     const partitions = this.options.offsetsTopicPartitions;
     if (topic.partitions.size !== partitions) {
-      throw new KafkaError(
+      return new KafkaError(
         'COORDINATOR_NOT_AVAILABLE',
         `${OFFSETS_TOPIC} has ${topic.partitions.size} partitions, not offsets.topic.num.partitions=${partitions}.`,
       );
     }
     const partition = topic.partitions.get(partitionForGroup(groupId, partitions) as PartitionId);
     if (partition === undefined || partition.leader === NO_LEADER) {
-      throw new KafkaError(
-        'COORDINATOR_NOT_AVAILABLE',
-        `The coordinator of group ${groupId} is not available.`,
-      );
+      return new KafkaError('COORDINATOR_NOT_AVAILABLE', `The coordinator of group ${groupId} is not available.`);
     }
     return partition.leader;
   }
@@ -295,13 +299,6 @@ export class GroupService implements GroupApi {
         await sleep(this.timers, RETRY_BACKOFF_MS, NEVER);
       }
     }
-  }
-
-  private offsetsTopic(): TopicImage {
-    const topic = topicByName(this.options.image(), OFFSETS_TOPIC);
-    if (topic === undefined)
-      throw new KafkaError('COORDINATOR_NOT_AVAILABLE', `${OFFSETS_TOPIC} does not exist yet.`);
-    return topic;
   }
 
   /** Creates __consumer_offsets on first use; concurrent first uses share one creation. */
