@@ -45,13 +45,20 @@ async function post(agent: Agent, url: string, contentType: string, body: string
   return text;
 }
 
-/** REST v2: POST /topics/{t}/partitions/{p}, binary embedded format (base64 values). */
-export async function produceRestV2(options: RestProduceOptions): Promise<ProduceOutcome> {
-  const { shape, topic } = options;
-  const value = recordValue(options.recordBytes).toString('base64');
-  const body = JSON.stringify({
-    records: Array.from({ length: shape.recordsPerRequest }, () => ({ value })),
-  });
+/**
+ * The closed loop both REST paths run: each request posts `request(partition)` to the partition's node
+ * (by the route) and counts its answer with `count`; a failed request counts every record as failed.
+ */
+async function postLoop(
+  options: RestProduceOptions,
+  request: (partition: number) => {
+    readonly path: string;
+    readonly contentType: string;
+    readonly body: string;
+  },
+  count: (answer: string) => Counters,
+): Promise<ProduceOutcome> {
+  const { shape } = options;
   const nodeFor = await routeOf(options);
   const agent = new Agent({ connections: shape.inFlight, keepAliveTimeout: 30_000 });
   try {
@@ -63,29 +70,40 @@ export async function produceRestV2(options: RestProduceOptions): Promise<Produc
       ...(options.enough === undefined ? {} : { enough: options.enough }),
       send: async (slot, round) => {
         const partition = (slot + round * shape.inFlight) % options.partitions;
+        const { path, contentType, body } = request(partition);
         try {
-          const text = await post(
-            agent,
-            `${nodeFor(partition, round)}/topics/${topic}/partitions/${partition}`,
-            'application/vnd.kafka.binary.v2+json',
-            body,
-          );
-          const offsets = (JSON.parse(text) as { offsets: { error_code: number | null }[] }).offsets;
-          const failed = offsets.filter((offset) => offset.error_code !== null).length;
-          return { acked: offsets.length - failed, failed };
+          return count(await post(agent, `${nodeFor(partition, round)}${path}`, contentType, body));
         } catch {
           return { acked: 0, failed: shape.recordsPerRequest };
         }
       },
     });
-    return {
-      ...measured,
-      latencyUnit: 'request',
-      recordsPerRequest: shape.recordsPerRequest,
-    };
+    return { ...measured, latencyUnit: 'request', recordsPerRequest: shape.recordsPerRequest };
   } finally {
     await agent.close();
   }
+}
+
+/** REST v2: POST /topics/{t}/partitions/{p}, binary embedded format (base64 values). */
+export async function produceRestV2(options: RestProduceOptions): Promise<ProduceOutcome> {
+  const { shape, topic } = options;
+  const value = recordValue(options.recordBytes).toString('base64');
+  const body = JSON.stringify({
+    records: Array.from({ length: shape.recordsPerRequest }, () => ({ value })),
+  });
+  return postLoop(
+    options,
+    (partition) => ({
+      path: `/topics/${topic}/partitions/${partition}`,
+      contentType: 'application/vnd.kafka.binary.v2+json',
+      body,
+    }),
+    (text) => {
+      const offsets = (JSON.parse(text) as { offsets: { error_code: number | null }[] }).offsets;
+      const failed = offsets.filter((offset) => offset.error_code !== null).length;
+      return { acked: offsets.length - failed, failed };
+    },
+  );
 }
 
 /**
@@ -100,43 +118,22 @@ export async function produceRestV3(options: RestProduceOptions): Promise<Produc
       shape.recordsPerRequest,
     ),
   );
-  const nodeFor = await routeOf(options);
-  const agent = new Agent({ connections: shape.inFlight, keepAliveTimeout: 30_000 });
-  try {
-    const measured = await closedLoop({
-      inFlight: shape.inFlight,
-      warmupSeconds: shape.warmupSeconds,
-      seconds: shape.seconds,
-      counters: options.counters,
-      ...(options.enough === undefined ? {} : { enough: options.enough }),
-      send: async (slot, round) => {
-        const partition = (slot + round * shape.inFlight) % options.partitions;
-        try {
-          const text = await post(
-            agent,
-            `${nodeFor(partition, round)}/v3/clusters/${cluster.clusterId}/topics/${topic}/records`,
-            'application/json',
-            bodies[partition]!,
-          );
-          let acked = 0;
-          let failed = 0;
-          for (const line of text.split('\n')) {
-            if (line === '') continue;
-            if ((JSON.parse(line) as { error_code: number }).error_code === 200) acked++;
-            else failed++;
-          }
-          return { acked, failed };
-        } catch {
-          return { acked: 0, failed: shape.recordsPerRequest };
-        }
-      },
-    });
-    return {
-      ...measured,
-      latencyUnit: 'request',
-      recordsPerRequest: shape.recordsPerRequest,
-    };
-  } finally {
-    await agent.close();
-  }
+  return postLoop(
+    options,
+    (partition) => ({
+      path: `/v3/clusters/${cluster.clusterId}/topics/${topic}/records`,
+      contentType: 'application/json',
+      body: bodies[partition]!,
+    }),
+    (text) => {
+      let acked = 0;
+      let failed = 0;
+      for (const line of text.split('\n')) {
+        if (line === '') continue;
+        if ((JSON.parse(line) as { error_code: number }).error_code === 200) acked++;
+        else failed++;
+      }
+      return { acked, failed };
+    },
+  );
 }
