@@ -17,6 +17,8 @@ export interface NetworkNode<P extends Protocol> {
     from: NodeId,
     request: P[K]['request'],
   ): Promise<P[K]['response']>;
+  /** A connection from `peer` closed: its process died and its host's kernel reset its sockets. */
+  peerClosed?(peer: NodeId): void;
 }
 
 /** An RPC that got no answer within its timeout (dropped, cut, or the server died or paused). */
@@ -118,6 +120,27 @@ export class RpcNetwork<P extends Protocol> {
     for (const rules of this.rules.values())
       for (const rule of rules) if (matches(rule, traffic)) return true;
     return false;
+  }
+
+  /**
+   * The process on `from` was killed while its host stays up: its kernel resets every connection it had,
+   * and each peer sees the close after a network delay, unless the link is cut (the reset is lost, as
+   * any packet). A host that loses power resets nothing: its peers find out by timeouts only.
+   */
+  processKilled(from: NodeId): void {
+    for (const [to, node] of this.nodes) {
+      if (to === from || node.peerClosed === undefined) continue;
+      const traffic = { from, to, kind: 'connection-reset', isResponse: false };
+      if (this.isLost(traffic)) continue;
+      const incarnation = node.process.incarnation;
+      // The smallest delay, drawing nothing from the network's random stream: what a seed's other
+      // messages do stays as it was before resets were modelled.
+      this.scheduler.after(this.config.minDelayUs, () => {
+        if (this.isLost(traffic)) return;
+        this.trace.record('deliver', traffic.kind, from, to);
+        node.process.run(incarnation, () => node.peerClosed?.(from));
+      });
+    }
   }
 
   /** A one-way message; `from` is the sending process, which must be running. */

@@ -2,8 +2,8 @@ import pino, { type Logger } from 'pino';
 import type { RaftStatus } from '../../raft/node.ts';
 import type { NodeId } from '../../raft/types.ts';
 import { KafkaError } from '../../src/common/kafka-errors.ts';
-import { answerControllerRequest } from '../../src/http/internal-controller-routes.ts';
-import { QuorumController } from '../../src/metadata/controller/quorum-controller.ts';
+import { answerControllerRequest, type PeerConnection } from '../../src/http/internal-controller-routes.ts';
+import { controllerTiming, QuorumController } from '../../src/metadata/controller/quorum-controller.ts';
 import { brokerId, metadataOffset } from '../../src/metadata/ids.ts';
 import type { MetadataImage } from '../../src/metadata/image.ts';
 import { encodeRecordBatch } from '../../src/metadata/records.ts';
@@ -71,6 +71,8 @@ interface Incarnation {
   readonly data: DataPlane | null;
   /** The GroupService (every node) and the GroupCoordinator (brokers). */
   readonly groups: SimGroups;
+  /** The connection each peer's controller RPCs come on, until that peer's process dies. */
+  readonly connections: Map<NodeId, PeerConnection>;
 }
 
 /**
@@ -218,10 +220,15 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
     let rpc: ControllerRpc | null = null;
     if (this.roles.controller) {
       const uuids = random.fork('uuids');
+      const timing = controllerTiming({
+        sessionTimeoutMs: config.brokerSessionTimeoutMs,
+        heartbeatIntervalMs: config.brokerHeartbeatIntervalMs,
+      });
       controller = new QuorumController({
         config: {
           nodeId: this.id,
           sessionTimeoutMs: config.brokerSessionTimeoutMs,
+          connectionLossGraceMs: timing.connectionLossGraceMs,
           defaultPartitions: 1,
           defaultReplicationFactor: Math.min(3, config.brokers.length),
           uncleanLeaderElectionEnable: false,
@@ -255,7 +262,7 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
         nowMs: () => timers.nowMs(),
       });
       const active = controller;
-      every(timers, Math.max(10, Math.min(250, config.brokerSessionTimeoutMs / 4)), () => active.tick());
+      every(timers, timing.tickMs, () => active.tick());
     }
     const client = simControllerClient({
       self: this.id,
@@ -334,7 +341,18 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
     const quorumLost = () =>
       raft.status().leader === 0 &&
       timers.nowMs() - leaderSeenMs > 2 * config.raft.tickMs * config.raft.electionTicks;
-    this.parts = { raft, publisher, quorumLost, controller, rpc, client, lifecycle, data, groups };
+    this.parts = {
+      raft,
+      publisher,
+      quorumLost,
+      controller,
+      rpc,
+      client,
+      lifecycle,
+      data,
+      groups,
+      connections: new Map(),
+    };
   }
 
   /** The broker's data plane, once this incarnation caught up with the quorum (else null). */
@@ -362,6 +380,23 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
     this.disk.crash();
     this.fs.kill();
     this.restarts++;
+    this.network.processKilled(this.id);
+  }
+
+  /**
+   * The connections from `peer`'s process closed. The controller RPCs of a peer travel on one connection
+   * per pair of incarnations, which this incarnation names by a token. (A real node hears of its Raft
+   * connections only from peers that sent it batches, and a metadata leader always does.)
+   */
+  peerClosed(peer: NodeId): void {
+    const parts = this.parts;
+    if (parts === null) return;
+    // The metadata Raft's connections (node.ts: Http2Transport's onPeerDisconnected).
+    parts.rpc?.raftPeerDisconnected(peer);
+    const connection = parts.connections.get(peer);
+    if (connection === undefined) return;
+    parts.connections.delete(peer);
+    parts.rpc?.connectionClosed(connection);
   }
 
   /**
@@ -399,7 +434,7 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
 
   handle<K extends keyof ClusterProtocol & string>(
     kind: K,
-    _from: NodeId,
+    from: NodeId,
     request: ClusterProtocol[K]['request'],
   ): Promise<ClusterProtocol[K]['response']> {
     const parts = this.parts;
@@ -445,13 +480,19 @@ export class SimServer implements NetworkNode<ClusterProtocol> {
     const { operation, body } = request as ClusterProtocol['controller']['request'];
     const rpc = parts.rpc;
     const handler = {
-      handle: ((op, decoded) =>
+      handle: ((op, decoded, connection) =>
         rpc === null
           ? Promise.reject(new KafkaError('NOT_CONTROLLER', 'This node is not a controller.'))
-          : rpc.handle(op, decoded)) as ControllerRpc['handle'],
+          : rpc.handle(op, decoded, connection)) as ControllerRpc['handle'],
       leaderHint: () => parts.raft.status().leader,
+      connectionClosed: (connection: PeerConnection) => rpc?.connectionClosed(connection),
     };
-    return answerControllerRequest(handler, operation, body, SILENT) as Promise<
+    let connection = parts.connections.get(from);
+    if (connection === undefined) {
+      connection = { peer: from };
+      parts.connections.set(from, connection);
+    }
+    return answerControllerRequest(handler, operation, body, SILENT, connection) as Promise<
       ClusterProtocol[K]['response']
     >;
   }

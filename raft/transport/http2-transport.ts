@@ -2,6 +2,7 @@
 // POST /raft/v1/messages, and one PeerSender per peer posts them (see peer-sender.ts). Peers that are
 // not configured (observers) are learned from the `from`/`from_address` of the batches they send.
 
+import type { Http2Session } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import type { Logger } from 'pino';
@@ -33,6 +34,11 @@ export interface Http2TransportOptions {
   readonly backoffMinMs?: number;
   readonly backoffMaxMs?: number;
   readonly bodyBytesMax?: number;
+  /**
+   * Every connection that brought batches from `peer` has closed (its process may be gone: kill -9 closes
+   * its sockets at once), until a batch from it arrives on a new one.
+   */
+  readonly onPeerDisconnected?: (peer: NodeId) => void;
   /** Registers more routes on the same internal listener (before it listens). */
   readonly routes?: (server: InternalServer) => void;
   readonly logger?: Logger;
@@ -94,6 +100,9 @@ export class Http2Transport implements RaftTransport {
   readonly #peers = new Map<NodeId, PeerSender>();
   #address = '';
   #handler: ((message: Message) => void) | null = null;
+  /** The peer whose batches each incoming connection brings, and how many such are open per peer. */
+  readonly #sessionPeers = new WeakMap<Http2Session, NodeId>();
+  readonly #openSessions = new Map<NodeId, number>();
   #closing: Promise<void> | null = null;
   #received = 0;
   #badRequests = 0;
@@ -109,7 +118,7 @@ export class Http2Transport implements RaftTransport {
   private constructor(options: Http2TransportOptions) {
     this.#id = options.id;
     this.#options = options;
-    this.#logger = (options.logger ?? pino({ level: 'silent' }));
+    this.#logger = options.logger ?? pino({ level: 'silent' });
     this.#local = { id: options.id, fromAddress: options.advertisedAddress ?? '' };
     this.#server = buildServer(options.bodyBytesMax ?? BODY_BYTES_MAX);
     this.#configureServer();
@@ -203,6 +212,22 @@ export class Http2Transport implements RaftTransport {
     });
   }
 
+  #watchSession(session: Http2Session | undefined, peer: NodeId): void {
+    const onDisconnected = this.#options.onPeerDisconnected;
+    if (session === undefined || onDisconnected === undefined || this.#sessionPeers.has(session)) return;
+    this.#sessionPeers.set(session, peer);
+    this.#openSessions.set(peer, (this.#openSessions.get(peer) ?? 0) + 1);
+    session.once('close', () => {
+      const open = (this.#openSessions.get(peer) ?? 1) - 1;
+      if (open > 0) {
+        this.#openSessions.set(peer, open);
+        return;
+      }
+      this.#openSessions.delete(peer);
+      if (this.#closing === null) onDisconnected(peer);
+    });
+  }
+
   #configureServer(): void {
     const server = this.#server;
     server.server.on('session', (session) => {
@@ -242,6 +267,7 @@ export class Http2Transport implements RaftTransport {
         const body: ErrorBody = { error_code: error.errorCode, message: error.message };
         return reply.code(400).send(body);
       }
+      this.#watchSession(request.raw.stream.session, batch.from);
       this.#receive(batch);
       return reply.code(204).send();
     });

@@ -1,5 +1,6 @@
 // The controller's RPC endpoint on a node's internal listener: POST /internal/v1/controller/<operation>
 // with a protobuf body (proto/controller.proto). Errors are answered as a ControllerError message.
+import type { Http2Session } from 'node:http2';
 import type { Logger } from 'pino';
 import type { InternalServer } from '../../raft/transport/http2-transport.ts';
 import { isKafkaError } from '../common/kafka-errors.ts';
@@ -16,11 +17,20 @@ import {
 
 const PROTOBUF = 'application/x-protobuf';
 
+/**
+ * The connection a request came on, as the listener knows it: the HTTP/2 session (a token per peer in
+ * the whole-cluster simulation). Only its identity matters.
+ */
+export type PeerConnection = object;
+
 export interface ControllerRpcHandler {
   handle<O extends ControllerOperation>(
     operation: O,
     request: ControllerMessages[O]['request'],
+    connection: PeerConnection | null,
   ): Promise<ControllerMessages[O]['response']>;
+  /** `connection` closed (its peer's process may be gone: kill -9 closes its sockets at once). */
+  connectionClosed(connection: PeerConnection): void;
   /** The node believed to be the active controller (0 if unknown), sent with NOT_CONTROLLER. */
   leaderHint(): number;
 }
@@ -40,6 +50,7 @@ export async function answerControllerRequest(
   operation: string,
   body: unknown,
   logger: Pick<Logger, 'error'>,
+  connection: PeerConnection | null = null,
 ): Promise<ControllerReply> {
   const fail = (statusCode: number, errorName: string, message: string): ControllerReply => ({
     statusCode,
@@ -50,7 +61,7 @@ export async function answerControllerRequest(
   if (!(body instanceof Uint8Array)) return fail(415, 'INVALID_REQUEST', `The body must be ${PROTOBUF}`);
   try {
     const decoded = decodeRequest(operation, body);
-    const response = await handler.handle(operation, decoded);
+    const response = await handler.handle(operation, decoded, connection);
     return { statusCode: 200, body: encodeResponse(operation, response) };
   } catch (error) {
     if (error instanceof ControllerRpcCodecError) return fail(400, 'INVALID_REQUEST', error.message);
@@ -67,10 +78,22 @@ export function registerControllerRoutes(
   handler: ControllerRpcHandler,
   logger: Logger,
 ): void {
+  const watched = new WeakSet<Http2Session>();
   server.post<{ Params: { operation: string } }>(
     `${CONTROLLER_RPC_PATH}:operation`,
     async (request, reply) => {
-      const answer = await answerControllerRequest(handler, request.params.operation, request.body, logger);
+      const session = request.raw.stream.session;
+      if (session !== undefined && !watched.has(session)) {
+        watched.add(session);
+        session.once('close', () => handler.connectionClosed(session));
+      }
+      const answer = await answerControllerRequest(
+        handler,
+        request.params.operation,
+        request.body,
+        logger,
+        session ?? null,
+      );
       return reply.code(answer.statusCode).type(PROTOBUF).send(Buffer.from(answer.body));
     },
   );

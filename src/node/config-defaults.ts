@@ -553,7 +553,7 @@ export const LOCAL_CLUSTER_SETTINGS: ReadonlyMap<string, string> = new Map([
   ['offsets.topic.replication.factor', '3'],
   ['controller.quorum.election.timeout.ms', '500'],
   ['controller.quorum.fetch.timeout.ms', '1000'],
-  ['broker.heartbeat.interval.ms', '500'],
+  ['broker.heartbeat.interval.ms', '250'],
   ['broker.session.timeout.ms', '3000'],
   ['group.initial.rebalance.delay.ms', '0'],
   // A laptop cluster restarted node by node should not wait Kafka's 5 minutes to spread leaders again.

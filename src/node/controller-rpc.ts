@@ -2,17 +2,26 @@
 // NOT_CONTROLLER unless it is the active one.
 import { ReadIndexError } from '../../raft/driver.ts';
 import type { RaftStatus } from '../../raft/node.ts';
-import type { LogIndex } from '../../raft/types.ts';
+import type { LogIndex, NodeId } from '../../raft/types.ts';
 import { KafkaError } from '../common/kafka-errors.ts';
 import type { QuorumController } from '../metadata/controller/quorum-controller.ts';
 import type { ControllerMessages, ControllerOperation } from '../metadata/controller/rpc-codec.ts';
-import { brokerEpoch, brokerId, leaderEpoch, partitionEpoch, partitionId, topicId } from '../metadata/ids.ts';
-import type { ControllerRpcHandler } from '../http/internal-controller-routes.ts';
+import {
+  type BrokerId,
+  brokerEpoch,
+  brokerId,
+  leaderEpoch,
+  partitionEpoch,
+  partitionId,
+  topicId,
+} from '../metadata/ids.ts';
+import type { ControllerRpcHandler, PeerConnection } from '../http/internal-controller-routes.ts';
 import type { QuorumTracker } from './quorum-tracker.ts';
 
 type Handlers = {
   [O in ControllerOperation]: (
     request: ControllerMessages[O]['request'],
+    connection: PeerConnection | null,
   ) => Promise<ControllerMessages[O]['response']>;
 };
 
@@ -26,6 +35,9 @@ export interface ControllerRaft {
 export class ControllerRpc implements ControllerRpcHandler {
   private readonly handlers: Handlers;
   private readonly driver: ControllerRaft;
+  private readonly controller: QuorumController;
+  /** The broker that heartbeats on each connection (a broker heartbeats on one at a time). */
+  private readonly heartbeatsOn = new WeakMap<PeerConnection, BrokerId>();
 
   constructor(options: {
     clusterId: string;
@@ -36,6 +48,7 @@ export class ControllerRpc implements ControllerRpcHandler {
   }) {
     const { controller, driver, quorum, clusterId } = options;
     this.driver = driver;
+    this.controller = controller;
     const configMap = (entries: readonly { name: string; value?: string }[]) =>
       new Map(entries.map((entry) => [entry.name, entry.value ?? '']));
     this.handlers = {
@@ -55,14 +68,20 @@ export class ControllerRpc implements ControllerRpcHandler {
         });
         return { brokerEpoch: epoch };
       },
-      'broker-heartbeat': (request) =>
-        controller.brokerHeartbeat({
-          brokerId: brokerId(request.brokerId),
-          brokerEpoch: brokerEpoch(request.brokerEpoch),
-          currentMetadataOffset: request.currentMetadataOffset,
-          wantFence: request.wantFence,
-          wantShutDown: request.wantShutDown,
-        }),
+      'broker-heartbeat': (request, connection) => {
+        const broker = brokerId(request.brokerId);
+        if (connection !== null) this.heartbeatsOn.set(connection, broker);
+        return controller.brokerHeartbeat(
+          {
+            brokerId: broker,
+            brokerEpoch: brokerEpoch(request.brokerEpoch),
+            currentMetadataOffset: request.currentMetadataOffset,
+            wantFence: request.wantFence,
+            wantShutDown: request.wantShutDown,
+          },
+          options.nowMs(),
+        );
+      },
       'create-topic': async (request) => {
         const result = await controller.createTopic({
           name: request.name,
@@ -142,11 +161,29 @@ export class ControllerRpc implements ControllerRpcHandler {
   handle<O extends ControllerOperation>(
     operation: O,
     request: ControllerMessages[O]['request'],
+    connection: PeerConnection | null = null,
   ): Promise<ControllerMessages[O]['response']> {
     const handler = this.handlers[operation] as (
       request: ControllerMessages[O]['request'],
+      connection: PeerConnection | null,
     ) => Promise<ControllerMessages[O]['response']>;
-    return handler(request);
+    return handler(request, connection);
+  }
+
+  /**
+   * Every metadata Raft connection from `peer` closed. When `peer` leads the metadata quorum, as this node
+   * last heard, it was sending here all the time: its process is likely gone (kill -9), and this node may
+   * be the next controller. Any other peer's Raft connections may close while it idles: they prove nothing.
+   */
+  raftPeerDisconnected(peer: NodeId): void {
+    if (peer === this.driver.status().leader) this.controller.connectionLost(brokerId(peer));
+  }
+
+  connectionClosed(connection: PeerConnection): void {
+    const broker = this.heartbeatsOn.get(connection);
+    if (broker === undefined) return;
+    this.heartbeatsOn.delete(connection);
+    this.controller.connectionLost(broker);
   }
 
   leaderHint(): number {

@@ -16,7 +16,7 @@ import { listenClientApi } from '../http/client-server.ts';
 import { type ControllerRpcHandler, registerControllerRoutes } from '../http/internal-controller-routes.ts';
 import { registerMetadataRoutes } from '../http/internal-metadata-routes.ts';
 import type { ClusterNode } from '../http/ports.ts';
-import { QuorumController } from '../metadata/controller/quorum-controller.ts';
+import { controllerTiming, QuorumController } from '../metadata/controller/quorum-controller.ts';
 import { brokerId, metadataOffset } from '../metadata/ids.ts';
 import { topicByName } from '../metadata/queries.ts';
 import type { MetadataImage } from '../metadata/image.ts';
@@ -103,11 +103,12 @@ export class KraftNode {
     let coordinator: GroupCoordinator | null = null;
     let rpc: ControllerRpc | null = null;
     const rpcHandler: ControllerRpcHandler = {
-      handle: (operation, request) =>
+      handle: (operation, request, connection) =>
         rpc === null
           ? Promise.reject(new KafkaError('NOT_CONTROLLER', 'This node is not a controller.'))
-          : rpc.handle(operation, request),
+          : rpc.handle(operation, request, connection),
       leaderHint: () => driver?.status().leader ?? 0,
+      connectionClosed: (connection) => rpc?.connectionClosed(connection),
     };
     const internal = config.listeners.internal;
     const advertisedInternal = config.advertisedListeners.internal;
@@ -119,6 +120,7 @@ export class KraftNode {
         ? { advertisedAddress: `${advertisedInternal.host}:${advertisedInternal.port}` }
         : {}),
       peers: voterAddresses,
+      onPeerDisconnected: (peer) => rpc?.raftPeerDisconnected(peer),
       routes: (server) => {
         internalServer = server;
         registerControllerRoutes(server, rpcHandler, logger);
@@ -202,10 +204,15 @@ export class KraftNode {
     let controller: QuorumController | null = null;
     let controllerTimer: NodeJS.Timeout | null = null;
     if (isController) {
+      const timing = controllerTiming({
+        sessionTimeoutMs: config.brokerSessionTimeoutMs,
+        heartbeatIntervalMs: config.brokerHeartbeatIntervalMs,
+      });
       controller = new QuorumController({
         config: {
           nodeId: config.nodeId,
           sessionTimeoutMs: config.brokerSessionTimeoutMs,
+          connectionLossGraceMs: timing.connectionLossGraceMs,
           defaultPartitions: config.numPartitions,
           defaultReplicationFactor: config.defaultReplicationFactor,
           uncleanLeaderElectionEnable: config.uncleanLeaderElectionEnable,
@@ -240,10 +247,7 @@ export class KraftNode {
         quorum,
         nowMs: () => Date.now(),
       });
-      controllerTimer = setInterval(
-        () => active.tick(),
-        Math.max(10, Math.min(250, config.brokerSessionTimeoutMs / 4)),
-      );
+      controllerTimer = setInterval(() => active.tick(), timing.tickMs);
     }
     let leaderSeenMs = Date.now();
     let groupTimer: NodeJS.Timeout | null = null;

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { KafkaError } from '../../src/common/kafka-errors.ts';
-import { decodeError, decodeRequest, decodeResponse, encodeRequest } from '../../src/metadata/controller/rpc-codec.ts';
+import {
+  decodeError,
+  decodeRequest,
+  decodeResponse,
+  encodeRequest,
+} from '../../src/metadata/controller/rpc-codec.ts';
 import {
   answerControllerRequest,
   type ControllerRpcHandler,
@@ -17,6 +22,7 @@ function handler(active: boolean): ControllerRpcHandler {
       return { offset: 7 } as never;
     },
     leaderHint: () => 3,
+    connectionClosed: () => {},
   };
 }
 
@@ -34,7 +40,11 @@ describe('answerControllerRequest', () => {
 
   it('carries an AllocateProducerIds block (int64 start) both ways', async () => {
     const block = { producerIdStart: 2 ** 40, producerIdLen: 1000 };
-    const blockHandler: ControllerRpcHandler = { handle: async () => block as never, leaderHint: () => 1 };
+    const blockHandler: ControllerRpcHandler = {
+      handle: async () => block as never,
+      leaderHint: () => 1,
+      connectionClosed: () => {},
+    };
     const request = { brokerId: 2, brokerEpoch: 17 };
     const body = encodeRequest('allocate-producer-ids', request);
     expect(decodeRequest('allocate-producer-ids', body)).toEqual(request);

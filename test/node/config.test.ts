@@ -87,7 +87,7 @@ describe('the local-cluster profile', () => {
     expect(config.offsetsTopicReplicationFactor).toBe(3);
     expect(config.controllerQuorumElectionTimeoutMs).toBe(500);
     expect(config.controllerQuorumFetchTimeoutMs).toBe(1000);
-    expect(config.brokerHeartbeatIntervalMs).toBe(500);
+    expect(config.brokerHeartbeatIntervalMs).toBe(250);
     expect(config.brokerSessionTimeoutMs).toBe(3000);
     expect(config.groupInitialRebalanceDelayMs).toBe(0);
     // Everything else keeps Kafka's default.

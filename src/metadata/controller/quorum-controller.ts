@@ -61,6 +61,27 @@ export interface ControllerConfig {
   /** auto.leader.rebalance.enable; checked every leaderImbalanceCheckIntervalMs. */
   readonly autoLeaderRebalanceEnable?: boolean;
   readonly leaderImbalanceCheckIntervalMs?: number;
+  /**
+   * How long a broker whose heartbeat connection closed stays alive without a new heartbeat (see
+   * broker-sessions.ts); at most the session timeout, which it is when not given.
+   */
+  readonly connectionLossGraceMs?: number;
+}
+
+/**
+ * The grace after a broker's heartbeat connection closed (two heartbeat intervals: a live broker whose
+ * connection dropped heartbeats on a new one within one) and the tick that fences on time (a fifth of the
+ * shortest wait it enforces, at most 250 ms).
+ */
+export function controllerTiming(options: { sessionTimeoutMs: number; heartbeatIntervalMs: number }): {
+  readonly connectionLossGraceMs: number;
+  readonly tickMs: number;
+} {
+  const connectionLossGraceMs = Math.min(options.sessionTimeoutMs, 2 * options.heartbeatIntervalMs);
+  return {
+    connectionLossGraceMs,
+    tickMs: Math.max(10, Math.min(250, options.sessionTimeoutMs / 4, connectionLossGraceMs / 5)),
+  };
 }
 
 export interface ControllerLogger {
@@ -102,6 +123,8 @@ export class QuorumController {
   private active = false;
   private queue: Promise<void> = Promise.resolve();
   private readonly fencingQueued = new Set<BrokerId>();
+  /** Connection losses heard while inactive, by broker: when. */
+  private readonly lossesWhileInactive = new Map<BrokerId, number>();
 
   constructor(options: {
     config: ControllerConfig;
@@ -136,7 +159,13 @@ export class QuorumController {
       if (this.epoch !== epoch) return;
       this.active = true;
       this.lastRebalanceMs = this.environment.nowMs();
-      this.sessions.resetAll(this.log.image().brokers.keys(), this.environment.nowMs());
+      const nowMs = this.environment.nowMs();
+      this.sessions.resetAll(this.log.image().brokers.keys(), nowMs);
+      // A loss older than a session has been dealt with by the previous controller, or the broker is back.
+      for (const [broker, lostAtMs] of this.lossesWhileInactive)
+        if (nowMs - lostAtMs <= this.config.sessionTimeoutMs)
+          this.sessions.connectionLost(broker, nowMs, this.connectionLossGraceMs());
+      this.lossesWhileInactive.clear();
       this.logger?.info({ epoch }, 'controller active');
     });
     this.queue = activation.catch((error: unknown) => {
@@ -205,10 +234,34 @@ export class QuorumController {
     });
   }
 
-  brokerHeartbeat(request: BrokerHeartbeatRequest): Promise<BrokerHeartbeatResponse> {
+  /**
+   * A connection from `broker` closed: unless it heartbeats again within the grace, its session ends then
+   * and the next tick fences it. Heard while inactive (the connection of the metadata leader, whose death
+   * makes this node the next controller), it is kept for the activation, which would otherwise grant that
+   * broker a whole session too.
+   */
+  connectionLost(broker: BrokerId): void {
+    const nowMs = this.environment.nowMs();
+    this.logger?.info({ broker, active: this.active }, 'broker connection closed');
+    if (this.active) this.sessions.connectionLost(broker, nowMs, this.connectionLossGraceMs());
+    else this.lossesWhileInactive.set(broker, nowMs);
+  }
+
+  private connectionLossGraceMs(): number {
+    return Math.min(
+      this.config.connectionLossGraceMs ?? this.config.sessionTimeoutMs,
+      this.config.sessionTimeoutMs,
+    );
+  }
+
+  /** `receivedAtMs`: when the request arrived (it may wait in the queue; see BrokerSessions.touch). */
+  brokerHeartbeat(
+    request: BrokerHeartbeatRequest,
+    receivedAtMs: number = this.environment.nowMs(),
+  ): Promise<BrokerHeartbeatResponse> {
     return this.run(async (image) => {
       let registration = requireRegistration(image, request.brokerId, request.brokerEpoch);
-      this.sessions.touch(request.brokerId, this.environment.nowMs());
+      this.sessions.touch(request.brokerId, this.environment.nowMs(), receivedAtMs);
       const isCaughtUp = request.currentMetadataOffset >= registration.epoch;
       if (request.wantShutDown) return this.controlledShutdown(image, request.brokerId, isCaughtUp);
       if (request.wantFence && !registration.fenced) {
@@ -284,7 +337,10 @@ export class QuorumController {
     validateOnly: boolean,
     assignments: ManualAssignment | null = null,
   ): Promise<WriteResult> {
-    return this.write((image) => decideCreatePartitions(image, name, partitionsCount, assignments), validateOnly);
+    return this.write(
+      (image) => decideCreatePartitions(image, name, partitionsCount, assignments),
+      validateOnly,
+    );
   }
 
   alterTopicConfigs(

@@ -516,6 +516,106 @@ describe('session expiry (tick)', () => {
   });
 });
 
+describe('connection loss (connectionLost)', () => {
+  const GRACE_MS = 200;
+
+  it('fences a broker whose heartbeat connection closed once the grace has passed, long before its session', async () => {
+    const { fixture } = await threeBrokersOneTopic({ connectionLossGraceMs: GRACE_MS });
+    fixture.controller.connectionLost(B1);
+    fixture.env.advance(GRACE_MS);
+    fixture.controller.tick();
+    await flush();
+    expect(fixture.log.image().brokers.get(B1)!.fenced).toBe(false);
+    fixture.env.advance(1);
+    fixture.controller.tick();
+    await flush();
+    const image = fixture.log.image();
+    expect(image.brokers.get(B1)!.fenced).toBe(true);
+    expect(isrsHolding(image, B1)).toEqual([]);
+    expect(image.brokers.get(B2)!.fenced).toBe(false);
+    expect(GRACE_MS + 1).toBeLessThan(SESSION_TIMEOUT_MS);
+  });
+
+  it('keeps a broker that heartbeats again within the grace (its connection merely dropped)', async () => {
+    const { fixture, epochs } = await threeBrokersOneTopic({ connectionLossGraceMs: GRACE_MS });
+    fixture.controller.connectionLost(B1);
+    fixture.env.advance(GRACE_MS / 2);
+    await heartbeat(fixture, 1, epochs.get(1)!);
+    fixture.env.advance(GRACE_MS);
+    fixture.controller.tick();
+    await flush();
+    expect(fixture.log.image().brokers.get(B1)!.fenced).toBe(false);
+  });
+
+  it('is not cancelled by a heartbeat received before the loss and handled after it', async () => {
+    const { fixture, epochs } = await threeBrokersOneTopic({ connectionLossGraceMs: GRACE_MS });
+    const receivedAtMs = fixture.env.nowMs();
+    fixture.env.advance(1);
+    fixture.controller.connectionLost(B1);
+    await fixture.controller.brokerHeartbeat(
+      {
+        brokerId: B1,
+        brokerEpoch: epochs.get(1)!,
+        currentMetadataOffset: fixture.log.image().offset,
+        wantFence: false,
+        wantShutDown: false,
+      },
+      receivedAtMs,
+    );
+    fixture.env.advance(GRACE_MS + 1);
+    fixture.controller.tick();
+    await flush();
+    expect(fixture.log.image().brokers.get(B1)!.fenced).toBe(true);
+  });
+
+  it('never lengthens a session: the grace is at most the session timeout, and the session still ends on time', async () => {
+    const { fixture, epochs } = await threeBrokersOneTopic({
+      connectionLossGraceMs: 10 * SESSION_TIMEOUT_MS,
+    });
+    fixture.env.advance(SESSION_TIMEOUT_MS / 2);
+    await heartbeat(fixture, 2, epochs.get(2)!);
+    await heartbeat(fixture, 3, epochs.get(3)!);
+    fixture.controller.connectionLost(B1);
+    fixture.env.advance(SESSION_TIMEOUT_MS / 2 + 1);
+    await heartbeat(fixture, 2, epochs.get(2)!);
+    await heartbeat(fixture, 3, epochs.get(3)!);
+    fixture.controller.tick();
+    await flush();
+    expect(fixture.log.image().brokers.get(B1)!.fenced).toBe(true);
+  });
+
+  it('heard while inactive (the metadata leader died), shortens the session the activation grants', async () => {
+    const { fixture, epochs } = await threeBrokersOneTopic({ connectionLossGraceMs: GRACE_MS });
+    fixture.controller.resign();
+    fixture.controller.connectionLost(B1);
+    fixture.env.advance(SESSION_TIMEOUT_MS / 2);
+    fixture.controller.becomeLeader(term(9));
+    await flush();
+    expect(fixture.controller.isActive()).toBe(true);
+    fixture.env.advance(GRACE_MS + 1);
+    await heartbeat(fixture, 2, epochs.get(2)!);
+    fixture.controller.tick();
+    await flush();
+    const image = fixture.log.image();
+    expect(image.brokers.get(B1)!.fenced).toBe(true);
+    expect(image.brokers.get(B2)!.fenced).toBe(false);
+    expect(image.brokers.get(B3)!.fenced).toBe(false);
+  });
+
+  it('heard while inactive a session ago or more, is forgotten: the activation grants a whole session', async () => {
+    const { fixture } = await threeBrokersOneTopic({ connectionLossGraceMs: GRACE_MS });
+    fixture.controller.resign();
+    fixture.controller.connectionLost(B1);
+    fixture.env.advance(SESSION_TIMEOUT_MS + 1);
+    fixture.controller.becomeLeader(term(9));
+    await flush();
+    fixture.env.advance(GRACE_MS + 1);
+    fixture.controller.tick();
+    await flush();
+    expect(fixture.log.image().brokers.get(B1)!.fenced).toBe(false);
+  });
+});
+
 describe('controlled shutdown', () => {
   it('moves leaderships away, leaves the ISRs, then tells the broker to shut down and fences it', async () => {
     const { fixture, epochs } = await threeBrokersOneTopic();
@@ -772,7 +872,7 @@ describe('deleteTopic, createPartitions, alterTopicConfigs', () => {
     for (const [, p] of topic.partitions) expect(p.replicas).toHaveLength(2);
   });
 
-  it('takes a manual replica assignment (Kafka\'s rules): replicas as given, ISR the eligible ones, leader the first of them', async () => {
+  it("takes a manual replica assignment (Kafka's rules): replicas as given, ISR the eligible ones, leader the first of them", async () => {
     const fixture = await activeFixture();
     await registerUnfenced(fixture, [1, 2, 3]);
     await register(fixture, 4); // registered, still fenced
@@ -792,7 +892,12 @@ describe('deleteTopic, createPartitions, alterTopicConfigs', () => {
     await refused([[1, 9]], /broker 9, but no such broker is registered/);
     await refused([[4]], /fenced or in controlled shutdown/);
     await refused([[]], /empty/);
-    await fixture.controller.createTopic(manual([[4, 2], [3, 1]]));
+    await fixture.controller.createTopic(
+      manual([
+        [4, 2],
+        [3, 1],
+      ]),
+    );
     const topic = requireTopic(fixture.log.image(), 'm');
     const [first, second] = [topic.partitions.get(partitionId(0))!, topic.partitions.get(partitionId(1))!];
     expect([...first.replicas]).toEqual([4, 2]);
@@ -801,10 +906,16 @@ describe('deleteTopic, createPartitions, alterTopicConfigs', () => {
     expect([...second.replicas]).toEqual([3, 1]);
     expect(second.leader).toBe(3);
     // New partitions: as many assignments as partitions added, of the topic's replication factor.
-    expect(await errorOf(fixture.controller.createPartitions('m', 4, false, [[1, 2]]))).toBe('INVALID_REPLICA_ASSIGNMENT');
-    expect(await errorOf(fixture.controller.createPartitions('m', 3, false, [[1]]))).toBe('INVALID_REPLICA_ASSIGNMENT');
+    expect(await errorOf(fixture.controller.createPartitions('m', 4, false, [[1, 2]]))).toBe(
+      'INVALID_REPLICA_ASSIGNMENT',
+    );
+    expect(await errorOf(fixture.controller.createPartitions('m', 3, false, [[1]]))).toBe(
+      'INVALID_REPLICA_ASSIGNMENT',
+    );
     await fixture.controller.createPartitions('m', 3, false, [[1, 3]]);
-    expect([...requireTopic(fixture.log.image(), 'm').partitions.get(partitionId(2))!.replicas]).toEqual([1, 3]);
+    expect([...requireTopic(fixture.log.image(), 'm').partitions.get(partitionId(2))!.replicas]).toEqual([
+      1, 3,
+    ]);
   });
 
   it('sets and deletes topic configs; an invalid value or unknown name is INVALID_CONFIG', async () => {

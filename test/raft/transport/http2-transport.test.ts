@@ -117,6 +117,26 @@ describe('Http2Transport', () => {
     });
   });
 
+  it('tells when every connection that brought batches from a peer closed (the peer process stopped)', async () => {
+    const [port1, port2] = [await freePort(), await freePort()];
+    const peers = new Map([
+      [nodeId(1), `${HOST}:${port1}`],
+      [nodeId(2), `${HOST}:${port2}`],
+    ]);
+    const disconnected: NodeId[] = [];
+    const a = await startNode(1, peers, { port: port1 });
+    const b = await startNode(2, peers, {
+      port: port2,
+      onPeerDisconnected: (peer) => disconnected.push(peer),
+    });
+    a.transport.send([heartbeat(1, 2, 1)]);
+    await waitFor(() => b.inbox.length === 1, 'the heartbeat');
+    expect(disconnected).toEqual([]);
+    await a.transport.close();
+    await waitFor(() => disconnected.length === 1, 'the disconnection');
+    expect(disconnected).toEqual([nodeId(1)]);
+  });
+
   it('routes one send() to three nodes, each getting only its own messages', async () => {
     const ports = [await freePort(), await freePort(), await freePort()];
     const peers = new Map(ports.map((port, i) => [nodeId(i + 1), `${HOST}:${port}`]));
