@@ -32,6 +32,14 @@ export interface FetcherHost {
   followedFrom(leader: BrokerId): HostedPartition[];
 }
 
+/**
+ * The first wait after the leader refused a partition, doubling up to the fetch backoff: a refusal is
+ * most often the new leader not having applied its own election yet (the follower's metadata is ahead),
+ * which lasts milliseconds; a whole backoff (Kafka's replica.fetch.backoff.ms, 1 s) there stalled
+ * acks=all produces on the new leader for that long after every failover.
+ */
+const REFUSAL_BACKOFF_FIRST_MS = 10;
+
 /** Beyond the long poll, how long a fetch may take before it counts as failed. */
 const FETCH_TIMEOUT_EXTRA_MS = 5_000;
 
@@ -59,6 +67,8 @@ export class ReplicaFetcher {
   private readonly abort = new AbortController();
   private running: Promise<void> | null = null;
   private failures = 0;
+  /** Rounds in a row with a partition refused by the leader (see REFUSAL_BACKOFF_FIRST_MS). */
+  private refusals = 0;
 
   constructor(options: ReplicaFetcher['options']) {
     this.options = options;
@@ -113,7 +123,9 @@ export class ReplicaFetcher {
         this.options.logger.error({ err: error, leader: this.leader }, 'applying a fetch response failed');
         backoff = true;
       }
-      if (backoff) await this.backoff();
+      if (!backoff) this.refusals = 0;
+      else
+        await this.backoff(Math.min(this.options.backoffMs, REFUSAL_BACKOFF_FIRST_MS * 2 ** this.refusals++));
     }
   }
 
@@ -264,7 +276,7 @@ export class ReplicaFetcher {
     );
   }
 
-  private async backoff(): Promise<void> {
-    await sleep(this.options.timers, this.options.backoffMs, this.abort.signal);
+  private async backoff(ms: number = this.options.backoffMs): Promise<void> {
+    await sleep(this.options.timers, ms, this.abort.signal);
   }
 }

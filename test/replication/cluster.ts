@@ -135,6 +135,9 @@ export class TestCluster {
   private readonly root: string;
   private metadataOffsetValue = 0;
 
+  /** replica.fetch.backoff.ms of the managers started from now on. */
+  fetchBackoffMs: number = TIMINGS.fetchBackoffMs;
+
   private constructor(root: string) {
     this.root = root;
   }
@@ -203,11 +206,20 @@ export class TestCluster {
     return id;
   }
 
-  /** Commits one metadata batch and hands the new image to every running manager. */
-  commit(records: readonly MetadataRecord[]): void {
+  /**
+   * Commits one metadata batch and hands the new image to every running manager, or to those of `to`
+   * only (the others learn it late: `publish`).
+   */
+  commit(records: readonly MetadataRecord[], to?: readonly BrokerId[]): void {
     this.metadataOffsetValue += 1;
     this.image = applyBatch(this.image, records, metadataOffset(this.metadataOffsetValue));
-    for (const manager of this.managers.values()) manager.applyImage(this.image);
+    for (const [id, manager] of this.managers)
+      if (to === undefined || to.includes(id)) manager.applyImage(this.image);
+  }
+
+  /** Hands the current image to broker `id`'s manager. */
+  publish(id: BrokerId): void {
+    this.manager(id).applyImage(this.image);
   }
 
   registration(topic: TopicId, partition: PartitionId = P0): PartitionRegistration {
@@ -231,6 +243,7 @@ export class TestCluster {
       logDir: this.dirs.get(id)!,
       timers: realTimers,
       ...TIMINGS,
+      fetchBackoffMs: this.fetchBackoffMs,
       fetchMaxBytes: 1 << 20,
       fetchResponseMaxBytes: 10 << 20,
       minInsyncReplicas: () => this.minInsyncReplicas,

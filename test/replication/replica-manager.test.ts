@@ -393,6 +393,34 @@ describe('ReplicaManager: leader change and divergence (KIP-595)', () => {
     const stranger = { ...request(1, 0, 1), replicaId: 7 };
     expect((await leader.handleFetch(stranger)).partitions[0]!.error?.name).toBe('NOT_LEADER_OR_FOLLOWER');
   });
+  it('a follower that hears of a new leader before the leader does fetches again within milliseconds, not after a whole backoff', async () => {
+    cluster.fetchBackoffMs = 60_000;
+    const topic = cluster.createTopic('orders', [{}]);
+    await cluster.startAll();
+    await cluster.produce(B1, topic, batch('before'), -1);
+    for (const follower of [B2, B3]) await cluster.waitInSync(topic, B1, follower);
+    await cluster.stop(B1);
+    const sent = () => cluster.fetchesSent.get(B3) ?? 0;
+    const before = sent();
+    cluster.commit(
+      [
+        {
+          type: 'partitionChange',
+          topicId: topic,
+          partitionId: P0,
+          leader: B2,
+          isr: [B2, B3],
+          replicas: null,
+        },
+      ],
+      [B3],
+    );
+    // Broker 2 does not lead yet and refuses; a second fetch soon after means the refusal cost no backoff.
+    await waitFor('a fetch after a refusal', () => sent() >= before + 2, { timeoutMs: 5_000 });
+    cluster.publish(B2);
+    await cluster.settled();
+    await cluster.produce(B2, topic, batch('after'), -1, 5_000);
+  });
 });
 
 describe('ReplicaManager: defences against a stale image (issue 6 finding 1)', () => {
