@@ -230,6 +230,12 @@ export class BenchCluster {
     );
   }
 
+  /** The metadata quorum's leader (the active controller), as node `via` sees it; 0 when none. */
+  async quorumLeader(via: number): Promise<number> {
+    const answer = await this.http('GET', via, `/v3/clusters/${this.clusterId}/metadata-quorum`);
+    return answer.status === 200 ? ((answer.body as { leader_id?: number }).leader_id ?? 0) : 0;
+  }
+
   /** Every partition has a leader and every replica in its ISR, as every node sees it. */
   async waitFullIsr(name: string, partitions: number, timeoutMs: number): Promise<void> {
     const replicas = Math.min(3, this.nodes.length);
