@@ -51,6 +51,46 @@ function errorKind(error: string | undefined): string {
     .slice(0, 100);
 }
 
+/** Faults that make one node faulty (the others involve several: kill-all, partitions of two sides...). */
+const ONE_NODE_FAULTS: ReadonlySet<string> = new Set([
+  'kill',
+  'kill-leader',
+  'pause',
+  'terminate',
+  'partition-isolate',
+]);
+
+/**
+ * The workload's whole 1 s windows during which at most one node was faulty (every fault overlapping
+ * the window hit one node; a fault lasts from its start until the cluster was healthy again), and how many
+ * of them saw an acknowledged send: the availability a replicated cluster promises with one node down.
+ */
+export function oneFaultWindows(
+  faults: readonly FaultRecord[],
+  fromMs: number,
+  toMs: number,
+  acknowledged: readonly { readonly time: number }[],
+): { counted: number; acknowledged: number } {
+  const spans = faults.map((f) => ({
+    one: ONE_NODE_FAULTS.has(f.fault.kind),
+    from: f.at,
+    to: f.at + f.fault.downMs + (f.recoveredMs ?? 0),
+  }));
+  const times = acknowledged.map((send) => send.time).sort((a, b) => a - b);
+  let counted = 0;
+  let withAck = 0;
+  let next = 0;
+  for (let start = fromMs; start + 1000 <= toMs; start += 1000) {
+    const end = start + 1000;
+    const overlapping = spans.filter((span) => span.from < end && span.to > start);
+    if (overlapping.some((span) => !span.one) || overlapping.length > 1) continue;
+    counted++;
+    while (next < times.length && times[next]! < start) next++;
+    if (next < times.length && times[next]! < end) withAck++;
+  }
+  return { counted, acknowledged: withAck };
+}
+
 export function formatReport(input: ReportInput): string {
   const lines: string[] = [];
   const out = (line = ''): void => {
@@ -132,6 +172,11 @@ export function formatReport(input: ReportInput): string {
     previous = s.time;
   }
   out(`  longest time without an acknowledgement: ${seconds(gap)} (from t=${seconds(gapAt)})`);
+  const windows = oneFaultWindows(input.faults, workloadStart?.time ?? 0, sends.at(-1)?.time ?? 0, ok);
+  out(
+    `  1 s windows with at most one faulty node: ${windows.counted}, with an acknowledged send: ` +
+      `${windows.acknowledged} (${percent(windows.acknowledged, windows.counted)})`,
+  );
   const kinds = new Map<string, number>();
   for (const s of [...fail, ...info]) {
     const kind = `${s.type} ${errorKind(s.error)}`;

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import type { FaultKind, FaultRecord } from './nemesis.ts';
+import { oneFaultWindows } from './report.ts';
+
+function fault(kind: FaultKind, at: number, downMs: number, recoveredMs: number | null): FaultRecord {
+  return {
+    fault: {
+      n: 1,
+      kind,
+      gapMs: 0,
+      node: 1,
+      partition: 0,
+      downMs,
+      shape: null,
+      restart: { order: [1], gapsMs: [], oldLeaderFirst: false },
+    },
+    target: 1,
+    who: 'node 1',
+    at,
+    outcome: 'ok',
+    recoveredMs,
+  };
+}
+
+const acks = (...times: number[]) => times.map((time) => ({ time }));
+
+describe('oneFaultWindows', () => {
+  it('counts the whole 1 s windows with at most one faulty node and those with an acknowledged send', () => {
+    // A kill from 1000 to 2500 (down 1000, healthy 500 ms later); windows [0,1000) .. [4000,5000).
+    const windows = oneFaultWindows([fault('kill', 1000, 1000, 500)], 0, 5000, acks(4500, 500, 2600, 1900));
+    expect(windows).toEqual({ counted: 5, acknowledged: 4 });
+  });
+
+  it('leaves out windows a fault of several nodes overlaps (kill-all, partitions in halves)', () => {
+    const windows = oneFaultWindows(
+      [fault('kill-all', 1000, 1500, 0), fault('partition-halves', 3000, 500, 0)],
+      0,
+      5000,
+      acks(100),
+    );
+    expect(windows).toEqual({ counted: 2, acknowledged: 1 });
+  });
+});
