@@ -17,7 +17,9 @@ async function startOrAttach(options: BenchOptions, progress: Progress): Promise
     'starting a local 3-node cluster (local profile, free ports, temporary data directory)',
     null,
   );
-  const cluster = await BenchCluster.start(new Map([['log.level', 'warn']]));
+  const cluster = await BenchCluster.start(new Map([['log.level', 'warn']]), {
+    cpuProfDir: options.cpuProfDir,
+  });
   progress.done(
     `ready: ${cluster.nodes.map((node) => node.clientUrl).join(', ')}; data and logs in ${cluster.root}`,
   );

@@ -8,7 +8,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { localClusterProperties } from '../../src/node/config.ts';
@@ -60,6 +60,8 @@ export class BenchCluster {
   readonly agent = new Agent({ keepAliveTimeout: 2000, connections: 8 });
   readonly #owned: Map<number, OwnedNode> | null;
   readonly #root: string | null;
+  /** Node.js flags of the started nodes (--cpu-prof ...). */
+  #nodeFlags: readonly string[] = [];
 
   private constructor(
     clusterId: string,
@@ -84,7 +86,10 @@ export class BenchCluster {
   }
 
   /** Starts three nodes with the local profile's settings on free ports; resolves once all are ready. */
-  static async start(overrides: ReadonlyMap<string, string>): Promise<BenchCluster> {
+  static async start(
+    overrides: ReadonlyMap<string, string>,
+    options: { readonly cpuProfDir?: string | null } = {},
+  ): Promise<BenchCluster> {
     const root = await mkdtemp(join(tmpdir(), 'kraftling-bench-'));
     const clusterId = randomBytes(16).toString('base64url');
     const taken = new Set<number>();
@@ -124,6 +129,8 @@ export class BenchCluster {
       });
     }
     const cluster = new BenchCluster(clusterId, nodes, owned, root);
+    if (options.cpuProfDir != null)
+      cluster.#nodeFlags = ['--cpu-prof', '--cpu-prof-dir', resolve(options.cpuProfDir)];
     for (const node of nodes) cluster.startNode(node.id);
     await cluster.waitReady(60_000);
     return cluster;
@@ -168,7 +175,7 @@ export class BenchCluster {
     const node = this.#ownedNode(id);
     if (node.process !== null) throw new Error(`node ${id} is running`);
     node.log = createWriteStream(node.logFile, { flags: 'a' });
-    const child = spawn(process.execPath, [MAIN, '--config', node.configFile], {
+    const child = spawn(process.execPath, [...this.#nodeFlags, MAIN, '--config', node.configFile], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.pipe(node.log, { end: false });
@@ -189,6 +196,17 @@ export class BenchCluster {
     const exited = node.exited;
     node.process.kill('SIGKILL');
     await exited;
+  }
+
+  /** SIGTERM (a clean stop), then kill -9 if it has not exited within 30 s. */
+  async stopNode(id: number): Promise<void> {
+    const node = this.#ownedNode(id);
+    if (node.process === null) return;
+    const exited = node.exited;
+    node.process.kill('SIGTERM');
+    const timer = setTimeout(() => node.process?.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(timer);
   }
 
   /** Every node answers GET /ready with 200 and the image shows three unfenced brokers. */
@@ -270,7 +288,10 @@ export class BenchCluster {
   async close(keepData: boolean): Promise<void> {
     await this.agent.close();
     if (this.#owned === null) return;
-    await Promise.all([...this.#owned.keys()].map((id) => this.killNode(id)));
+    // A profiled node writes its profile only when it exits by itself: SIGTERM, a clean stop.
+    const stop =
+      this.#nodeFlags.length > 0 ? (id: number) => this.stopNode(id) : (id: number) => this.killNode(id);
+    await Promise.all([...this.#owned.keys()].map(stop));
     for (const node of this.#owned.values()) node.log?.end();
     if (!keepData && this.#root !== null) await rm(this.#root, { recursive: true, force: true });
   }

@@ -25,6 +25,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --skip LIST               leave out produce,consume,e2e,failover
   --out DIR                 where the JSON and SVG go (default bench-results)
   --keep-data               keep the started cluster's data directory and logs
+  --cpu-prof DIR            V8 CPU profiles of the started nodes, written to DIR when they stop at the end
+                            (summarize one with: node bench/profile-top.ts DIR/<file>.cpuprofile)
 `;
 
 export const PHASES = ['produce', 'consume', 'e2e', 'failover'] as const;
@@ -48,6 +50,8 @@ export interface BenchOptions {
   readonly skip: ReadonlySet<Phase>;
   readonly outDir: string;
   readonly keepData: boolean;
+  /** Where the started nodes write their CPU profiles (null: not profiled). */
+  readonly cpuProfDir: string | null;
 }
 
 const list = (raw: string | undefined, fallback: string): string[] =>
@@ -94,6 +98,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions | null 
       skip: { type: 'string', default: '' },
       out: { type: 'string', default: 'bench-results' },
       'keep-data': { type: 'boolean', default: false },
+      'cpu-prof': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -128,5 +133,6 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions | null 
     skip: new Set(list(values.skip, '').map((phase) => oneOf('--skip', PHASES, phase))),
     outDir: values.out,
     keepData: values['keep-data'],
+    cpuProfDir: values['cpu-prof'] ?? null,
   };
 }
