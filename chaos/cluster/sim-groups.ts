@@ -16,7 +16,11 @@ import { answerGroupRequest } from '../../src/node/group-rpc.ts';
 import { type GroupForwarder, GroupService } from '../../src/node/group-service.ts';
 import type { ImageWatch } from '../../src/node/image-watch.ts';
 import type { MetadataPublisher } from '../../src/node/metadata-publisher.ts';
-import { followOffsetsLeadership, offsetsTopicStorage } from '../../src/node/offsets-topic-storage.ts';
+import {
+  followOffsetsLeadership,
+  offsetsLeaderEpoch,
+  offsetsTopicStorage,
+} from '../../src/node/offsets-topic-storage.ts';
 import type { ReplicaManager } from '../../src/replication/replica-manager.ts';
 import { every, type Timers } from '../../src/replication/timers.ts';
 import type { Prng } from '../sim/prng.ts';
@@ -90,6 +94,7 @@ export class SimGroups {
           const image = published();
           return image === null ? null : (topicByName(image, topic)?.id ?? null);
         },
+        offsetsLeaderEpochOf: (partition) => offsetsLeaderEpoch(published(), brokerId(self), partition),
         consumerProtocol,
         logger: options.logger,
       });
@@ -103,7 +108,10 @@ export class SimGroups {
     const image = () => {
       const current = published();
       if (current === null) {
-        throw new KafkaError('COORDINATOR_NOT_AVAILABLE', 'This node has not caught up with the metadata quorum yet.');
+        throw new KafkaError(
+          'COORDINATOR_NOT_AVAILABLE',
+          'This node has not caught up with the metadata quorum yet.',
+        );
       }
       return current;
     };
@@ -155,8 +163,12 @@ export class SimGroups {
 
   /** A Kafka client's request frame: served once this node caught up (node.ts starts the listener then). */
   async answerKafka(frame: Uint8Array): Promise<KafkaAnswer> {
-    if (!this.publisher.isOpen()) return { kind: 'close', reason: 'not caught up with the metadata quorum yet' };
-    const outcome = await this.kafka.dispatch(Buffer.from(frame), { address: 'sim-client:1', logger: this.logger });
+    if (!this.publisher.isOpen())
+      return { kind: 'close', reason: 'not caught up with the metadata quorum yet' };
+    const outcome = await this.kafka.dispatch(Buffer.from(frame), {
+      address: 'sim-client:1',
+      logger: this.logger,
+    });
     if (outcome.kind === 'response') return { kind: 'response', frame: outcome.frame };
     return { kind: 'close', reason: outcome.kind === 'close' ? outcome.reason : 'no response' };
   }

@@ -80,6 +80,11 @@ export interface GroupApi {
   fetchOffsets(request: {
     readonly groupId: string;
     readonly partitions: readonly TopicPartition[] | null;
+    /**
+     * Forwarded: the leader epoch of the group's partition the forwarding node saw after its read
+     * barrier. A coordinator that knows only an older one answers NOT_COORDINATOR.
+     */
+    readonly coordinatorEpoch?: number;
   }): Promise<CommittedOffset[]>;
   list(): Promise<readonly { readonly groupId: string; readonly state: GroupDescription['state'] }[]>;
   describe(groupId: string): Promise<GroupDescription>;

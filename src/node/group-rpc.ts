@@ -72,9 +72,11 @@ export function encodeGroupRequest<O extends GroupOperation>(
           groupId: (request as GroupOperations['fetch-offsets']['request']).groupId,
           all: (request as GroupOperations['fetch-offsets']['request']).partitions === null,
           partitions: (request as GroupOperations['fetch-offsets']['request']).partitions ?? [],
+          coordinatorEpoch: (request as GroupOperations['fetch-offsets']['request']).coordinatorEpoch,
         }
       : { ...request };
   if (wire.memberId === null) delete wire.memberId;
+  if (wire.coordinatorEpoch === undefined) delete wire.coordinatorEpoch;
   return messageType.encode(messageType.fromObject(wire)).finish();
 }
 
@@ -96,6 +98,7 @@ export function decodeGroupRequest<O extends GroupOperation>(
     return {
       groupId: object.groupId,
       partitions: object.all === true ? null : object.partitions,
+      ...(typeof object.coordinatorEpoch === 'number' ? { coordinatorEpoch: object.coordinatorEpoch } : {}),
     } as GroupOperations[O]['request'];
   }
   return object as GroupOperations[O]['request'];

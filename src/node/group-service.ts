@@ -19,7 +19,7 @@ import type {
 } from '../http/ports.ts';
 import type { BrokerId, PartitionId } from '../metadata/ids.ts';
 import { NO_LEADER } from '../metadata/ids.ts';
-import type { MetadataImage } from '../metadata/image.ts';
+import type { MetadataImage, PartitionRegistration } from '../metadata/image.ts';
 import { topicByName, unfencedBrokers } from '../metadata/queries.ts';
 import { H2cClients } from '../replication/h2c-clients.ts';
 import { sleep, type Timers } from '../replication/timers.ts';
@@ -158,7 +158,11 @@ export class GroupService implements GroupApi {
         { cause: error },
       );
     }
-    return this.route(request.groupId, 'fetch-offsets', request);
+    // Each try routes by this node's image, caught up above, and says which leadership it saw.
+    return this.withRetries(async () => {
+      const { leader, leaderEpoch } = await this.registrationFor(request.groupId);
+      return this.call(leader, 'fetch-offsets', { ...request, coordinatorEpoch: leaderEpoch });
+    }, this.timers.nowMs() + this.options.requestTimeoutMs);
   }
 
   describe(groupId: string): Promise<GroupDescription> {
@@ -220,18 +224,25 @@ export class GroupService implements GroupApi {
    */
   leaderInImage(groupId: string): BrokerId | null {
     const found = this.coordinatorInImage(groupId);
-    return found instanceof KafkaError ? null : found;
+    return found instanceof KafkaError ? null : found.leader;
   }
 
   private async leaderFor(groupId: string): Promise<BrokerId> {
+    return (await this.registrationFor(groupId)).leader;
+  }
+
+  private async registrationFor(groupId: string): Promise<PartitionRegistration> {
     await this.ensureOffsetsTopic();
     const found = this.coordinatorInImage(groupId);
     if (found instanceof KafkaError) throw found;
     return found;
   }
 
-  /** The leader of the group's __consumer_offsets partition in this node's image, or why there is none. */
-  private coordinatorInImage(groupId: string): BrokerId | KafkaError {
+  /**
+   * The group's __consumer_offsets partition in this node's image (its leader coordinates the group),
+   * or why there is no coordinator.
+   */
+  private coordinatorInImage(groupId: string): PartitionRegistration | KafkaError {
     const topic = topicByName(this.options.image(), OFFSETS_TOPIC);
     if (topic === undefined) {
       return new KafkaError('COORDINATOR_NOT_AVAILABLE', `${OFFSETS_TOPIC} does not exist yet.`);
@@ -246,9 +257,12 @@ export class GroupService implements GroupApi {
     }
     const partition = topic.partitions.get(partitionForGroup(groupId, partitions) as PartitionId);
     if (partition === undefined || partition.leader === NO_LEADER) {
-      return new KafkaError('COORDINATOR_NOT_AVAILABLE', `The coordinator of group ${groupId} is not available.`);
+      return new KafkaError(
+        'COORDINATOR_NOT_AVAILABLE',
+        `The coordinator of group ${groupId} is not available.`,
+      );
     }
-    return partition.leader;
+    return partition;
   }
 
   private async call<O extends GroupOperation>(

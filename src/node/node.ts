@@ -38,7 +38,7 @@ import { DataService } from './data-service.ts';
 import { FatalSignal } from './fatal-signal.ts';
 import { realTimers } from './real-timers.ts';
 import { GroupService } from './group-service.ts';
-import { followOffsetsLeadership, offsetsTopicStorage } from './offsets-topic-storage.ts';
+import { followOffsetsLeadership, offsetsLeaderEpoch, offsetsTopicStorage } from './offsets-topic-storage.ts';
 import { registerGroupRoutes } from './group-rpc.ts';
 import { GroupCoordinator } from '../groups/coordinator.ts';
 import { consumerProtocol } from '../kafka/protocol/consumer-protocol.ts';
@@ -489,6 +489,7 @@ export class KraftNode {
           const image = publisher.image();
           return image === null ? null : (topicByName(image, topic)?.id ?? null);
         },
+        offsetsLeaderEpochOf: (partition) => offsetsLeaderEpoch(publisher.image(), brokerId(config.nodeId), partition),
         consumerProtocol,
         logger,
       });

@@ -3,11 +3,25 @@
 // (chaos/cluster) wire the coordinator with these, so both run the same adapter.
 import { KafkaError } from '../common/kafka-errors.ts';
 import type { GroupCoordinator, GroupStorage } from '../groups/coordinator.ts';
-import { partitionId, type TopicId } from '../metadata/ids.ts';
+import { type BrokerId, partitionId, type TopicId } from '../metadata/ids.ts';
 import type { MetadataImage } from '../metadata/image.ts';
 import { topicByName } from '../metadata/queries.ts';
 import type { ReplicaManager } from '../replication/replica-manager.ts';
 import { OFFSETS_TOPIC } from './group-service.ts';
+
+/**
+ * The leader epoch of __consumer_offsets `partition` in `image` when `self` leads it there, else null
+ * (the coordinator's offsetsLeaderEpochOf).
+ */
+export function offsetsLeaderEpoch(
+  image: MetadataImage | null,
+  self: BrokerId,
+  partition: number,
+): number | null {
+  const registration =
+    image === null ? undefined : topicByName(image, OFFSETS_TOPIC)?.partitions.get(partitionId(partition));
+  return registration?.leader === self ? registration.leaderEpoch : null;
+}
 
 /**
  * `image`: the image published to this broker's components (null before it caught up with the quorum);

@@ -35,6 +35,28 @@ describe('offset commits: fencing', () => {
     ]);
   });
 
+  it('a forwarded fetch that saw a newer leadership than this coordinator knows of is refused (NOT_COORDINATOR)', async () => {
+    let epoch: number | null = 4;
+    const { coordinator } = await loadedHarness({ offsetsLeaderEpochOf: () => epoch });
+    const { memberId, generation } = await coordinator.join(joinRequest('g', ['orders']));
+    await coordinator.commit({ groupId: 'g', memberId, generation, offsets: [commitOf(5)] });
+    const fetch = (coordinatorEpoch?: number) =>
+      coordinator.fetchOffsets({
+        groupId: 'g',
+        partitions: [{ topic: 'orders', partition: 0 }],
+        ...(coordinatorEpoch !== undefined ? { coordinatorEpoch } : {}),
+      });
+    const answer = [{ topic: 'orders', partition: 0, offset: 5, metadata: 'm5' }];
+    expect(await fetch()).toEqual(answer);
+    expect(await fetch(4)).toEqual(answer);
+    // The forwarding node's image is older: this one's leadership is at least as new, its cache current.
+    expect(await fetch(3)).toEqual(answer);
+    // Cut off from the metadata, this node missed a leadership of another broker and its return.
+    await expectKafkaError(fetch(6), 'NOT_COORDINATOR');
+    epoch = null;
+    await expectKafkaError(fetch(4), 'NOT_COORDINATOR');
+  });
+
   it('a stale generation is refused with ILLEGAL_GENERATION (the old owner cannot overwrite)', async () => {
     const { coordinator } = await loadedHarness();
     const first = await coordinator.join(joinRequest('g', ['orders']));

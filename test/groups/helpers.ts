@@ -191,6 +191,8 @@ export interface HarnessOptions {
   readonly storage?: MemoryGroupStorage;
   /** Topic -> partition count; default orders: 3, payments: 2. */
   readonly topics?: Record<string, number>;
+  /** The coordinator's offsetsLeaderEpochOf (default: none, epochs unchecked). */
+  readonly offsetsLeaderEpochOf?: (partition: number) => number | null;
 }
 
 export function harness(options: HarnessOptions = {}): Harness {
@@ -220,6 +222,9 @@ export function harness(options: HarnessOptions = {}): Harness {
       maxSessionTimeoutMs: MAX_SESSION_TIMEOUT_MS,
       partitionsOf: (topic) => topics.get(topic) ?? null,
       topicIdOf,
+      ...(options.offsetsLeaderEpochOf !== undefined
+        ? { offsetsLeaderEpochOf: options.offsetsLeaderEpochOf }
+        : {}),
       consumerProtocol,
     });
   return {

@@ -38,6 +38,8 @@ describe('group RPC codec', () => {
     expect(decodeGroupRequest('fetch-offsets', encodeGroupRequest('fetch-offsets', all))).toEqual(all);
     const some = { groupId: 'g', partitions: [{ topic: 'a', partition: 0 }] };
     expect(decodeGroupRequest('fetch-offsets', encodeGroupRequest('fetch-offsets', some))).toEqual(some);
+    const epoch = { ...some, coordinatorEpoch: 7 };
+    expect(decodeGroupRequest('fetch-offsets', encodeGroupRequest('fetch-offsets', epoch))).toEqual(epoch);
     expect(decodeGroupRequest('describe', encodeGroupRequest('describe', { groupId: 'g' }))).toEqual({
       groupId: 'g',
     });
