@@ -35,14 +35,14 @@ export class BrokerSessions {
     if (loss !== undefined && receivedAtMs > loss.lostAtMs) this.losses.delete(broker);
   }
 
-  /** The connection `broker` heartbeats on closed at `nowMs`: its session ends `graceMs` later at most. */
-  connectionLost(broker: BrokerId, nowMs: number, graceMs: number): void {
+  /** A connection of `broker` closed at `lostAtMs`: its session ends `graceMs` later at most. */
+  connectionLost(broker: BrokerId, lostAtMs: number, graceMs: number): void {
     if (!this.lastContactMs.has(broker)) return;
     const deadlineMs = Math.min(
-      nowMs + graceMs,
+      lostAtMs + graceMs,
       this.losses.get(broker)?.deadlineMs ?? Number.POSITIVE_INFINITY,
     );
-    this.losses.set(broker, { lostAtMs: nowMs, deadlineMs });
+    this.losses.set(broker, { lostAtMs, deadlineMs });
   }
 
   /** Grants every broker a full session from now (controller activation). */

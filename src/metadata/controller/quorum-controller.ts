@@ -164,7 +164,7 @@ export class QuorumController {
       // A loss older than a session has been dealt with by the previous controller, or the broker is back.
       for (const [broker, lostAtMs] of this.lossesWhileInactive)
         if (nowMs - lostAtMs <= this.config.sessionTimeoutMs)
-          this.sessions.connectionLost(broker, nowMs, this.connectionLossGraceMs());
+          this.sessions.connectionLost(broker, lostAtMs, this.connectionLossGraceMs());
       this.lossesWhileInactive.clear();
       this.logger?.info({ epoch }, 'controller active');
     });
@@ -238,7 +238,9 @@ export class QuorumController {
    * A connection from `broker` closed: unless it heartbeats again within the grace, its session ends then
    * and the next tick fences it. Heard while inactive (the connection of the metadata leader, whose death
    * makes this node the next controller), it is kept for the activation, which would otherwise grant that
-   * broker a whole session too.
+   * broker a whole session too: the grace runs from the loss, so a broker that died with the previous
+   * controller is fenced by the new one's first tick (it could not heartbeat to it before it was active,
+   * and a broker that lives does so right after).
    */
   connectionLost(broker: BrokerId): void {
     const nowMs = this.environment.nowMs();

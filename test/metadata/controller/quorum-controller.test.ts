@@ -584,15 +584,14 @@ describe('connection loss (connectionLost)', () => {
     expect(fixture.log.image().brokers.get(B1)!.fenced).toBe(true);
   });
 
-  it('heard while inactive (the metadata leader died), shortens the session the activation grants', async () => {
+  it('heard while inactive (the metadata leader died), is fenced by the first tick of the activation, the grace having run since the loss', async () => {
     const { fixture, epochs } = await threeBrokersOneTopic({ connectionLossGraceMs: GRACE_MS });
     fixture.controller.resign();
     fixture.controller.connectionLost(B1);
-    fixture.env.advance(SESSION_TIMEOUT_MS / 2);
+    fixture.env.advance(GRACE_MS + 1);
     fixture.controller.becomeLeader(term(9));
     await flush();
     expect(fixture.controller.isActive()).toBe(true);
-    fixture.env.advance(GRACE_MS + 1);
     await heartbeat(fixture, 2, epochs.get(2)!);
     fixture.controller.tick();
     await flush();
@@ -600,6 +599,23 @@ describe('connection loss (connectionLost)', () => {
     expect(image.brokers.get(B1)!.fenced).toBe(true);
     expect(image.brokers.get(B2)!.fenced).toBe(false);
     expect(image.brokers.get(B3)!.fenced).toBe(false);
+  });
+
+  it('heard while inactive just before the activation, leaves the rest of the grace for a heartbeat', async () => {
+    const { fixture, epochs } = await threeBrokersOneTopic({ connectionLossGraceMs: GRACE_MS });
+    fixture.controller.resign();
+    fixture.controller.connectionLost(B1);
+    fixture.env.advance(GRACE_MS / 2);
+    fixture.controller.becomeLeader(term(9));
+    await flush();
+    fixture.controller.tick();
+    await flush();
+    expect(fixture.log.image().brokers.get(B1)!.fenced).toBe(false);
+    await heartbeat(fixture, 1, epochs.get(1)!);
+    fixture.env.advance(GRACE_MS);
+    fixture.controller.tick();
+    await flush();
+    expect(fixture.log.image().brokers.get(B1)!.fenced).toBe(false);
   });
 
   it('heard while inactive a session ago or more, is forgotten: the activation grants a whole session', async () => {
