@@ -70,8 +70,9 @@ export function oneFaultWindows(
   fromMs: number,
   toMs: number,
   acknowledged: readonly { readonly time: number }[],
-): { counted: number; acknowledged: number } {
+): { counted: number; acknowledged: number; missed: { startMs: number; fault: string }[] } {
   const spans = faults.map((f) => ({
+    label: `#${f.fault.n} ${f.fault.kind} ${f.who}`,
     one: ONE_NODE_FAULTS.has(f.fault.kind),
     from: f.at,
     to: f.at + f.fault.downMs + (f.recoveredMs ?? 0),
@@ -80,6 +81,7 @@ export function oneFaultWindows(
   let counted = 0;
   let withAck = 0;
   let next = 0;
+  const missed: { startMs: number; fault: string }[] = [];
   for (let start = fromMs; start + 1000 <= toMs; start += 1000) {
     const end = start + 1000;
     const overlapping = spans.filter((span) => span.from < end && span.to > start);
@@ -87,8 +89,9 @@ export function oneFaultWindows(
     counted++;
     while (next < times.length && times[next]! < start) next++;
     if (next < times.length && times[next]! < end) withAck++;
+    else missed.push({ startMs: start, fault: overlapping[0]?.label ?? 'none' });
   }
-  return { counted, acknowledged: withAck };
+  return { counted, acknowledged: withAck, missed };
 }
 
 export function formatReport(input: ReportInput): string {
@@ -177,6 +180,13 @@ export function formatReport(input: ReportInput): string {
     `  1 s windows with at most one faulty node: ${windows.counted}, with an acknowledged send: ` +
       `${windows.acknowledged} (${percent(windows.acknowledged, windows.counted)})`,
   );
+  if (windows.missed.length > 0)
+    out(
+      `    without one: ${windows.missed
+        .slice(0, 12)
+        .map((window) => `t=${seconds(window.startMs)} (${window.fault})`)
+        .join(', ')}${windows.missed.length > 12 ? ', ...' : ''}`,
+    );
   const kinds = new Map<string, number>();
   for (const s of [...fail, ...info]) {
     const kind = `${s.type} ${errorKind(s.error)}`;
