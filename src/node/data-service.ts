@@ -50,6 +50,15 @@ const RETRY_BACKOFF_MS = 50;
 /** Beyond a request's own timeout, how long the leader may take to answer it. */
 const FORWARD_EXTRA_MS = 5_000;
 
+/** How often forwarded produces are checked against this node's image for a new leader. */
+const LEADERSHIP_CHECK_MS = 50;
+
+interface ForwardedProduce {
+  readonly request: ProduceRequest;
+  readonly leader: BrokerId;
+  readonly abort: AbortController;
+}
+
 interface Located {
   readonly topicId: TopicId;
   readonly partitionId: PartitionId;
@@ -71,6 +80,9 @@ export class DataService implements DataApi {
     readonly logger: Logger;
   };
   private readonly clients = new H2cClients();
+  /** Produces forwarded and not answered yet, watched for a move of their partition's leadership. */
+  private readonly forwarded = new Set<ForwardedProduce>();
+  private leadershipTimer: NodeJS.Timeout | null = null;
 
   constructor(options: DataService['options']) {
     this.options = options;
@@ -142,7 +154,11 @@ export class DataService implements DataApi {
           timeoutMs,
           records: request.records,
         });
-        const answer = decodeProduceAnswer(await this.forward(at.leader, PRODUCE_PATH, body, timeoutMs));
+        const answer = decodeProduceAnswer(
+          await this.whileLeading(request, at.leader, (signal) =>
+            this.forward(at.leader, PRODUCE_PATH, body, timeoutMs, signal),
+          ),
+        );
         if (answer instanceof KafkaError) throw answer;
         return answer;
       },
@@ -279,11 +295,58 @@ export class DataService implements DataApi {
     return replicas;
   }
 
+  /**
+   * Runs `send`, a produce forwarded to `leader`, and aborts it once this node's image names another
+   * leader of the partition: a leader cut off from the others holds an acks=all produce until it learns
+   * it was replaced, which it cannot while cut off, and its client would wait the whole timeout. The
+   * records may have been appended there, so the answer is an unacknowledged append, never a retry.
+   */
+  private async whileLeading<T>(
+    request: ProduceRequest,
+    leader: BrokerId,
+    send: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const watched: ForwardedProduce = { request, leader, abort: new AbortController() };
+    this.forwarded.add(watched);
+    this.leadershipTimer ??= setInterval(() => this.abortMovedForwards(), LEADERSHIP_CHECK_MS).unref();
+    try {
+      return await send(watched.abort.signal);
+    } catch (error) {
+      if (!watched.abort.signal.aborted) throw error;
+      throw new UnacknowledgedAppendError(
+        'NOT_LEADER_OR_FOLLOWER',
+        `The leadership of ${request.topicName}-${request.partitionId} moved away from broker ${leader} while ` +
+          'the produce was under way: the records may or may not have been written.',
+        { cause: error },
+      );
+    } finally {
+      this.forwarded.delete(watched);
+      if (this.forwarded.size === 0 && this.leadershipTimer !== null) {
+        clearInterval(this.leadershipTimer);
+        this.leadershipTimer = null;
+      }
+    }
+  }
+
+  private abortMovedForwards(): void {
+    let image: MetadataImage;
+    try {
+      image = this.options.image();
+    } catch {
+      return; // not caught up (restarting): nothing to compare with
+    }
+    for (const watched of this.forwarded) {
+      const now = this.find(image, watched.request.topicName, watched.request.partitionId);
+      if (now === null || now.leader !== watched.leader) watched.abort.abort();
+    }
+  }
+
   private async forward(
     leader: BrokerId,
     path: string,
     body: Uint8Array,
     timeoutMs: number,
+    signal?: AbortSignal,
   ): Promise<Uint8Array> {
     const listener = this.options.interBrokerListener ?? 'INTERNAL';
     const address = brokerAddress(this.options.image(), leader, listener);
@@ -291,6 +354,7 @@ export class DataService implements DataApi {
       throw new KafkaError('LEADER_NOT_AVAILABLE', `Broker ${leader} has no ${listener} endpoint.`);
     const { status, bytes } = await this.clients.post(address, path, body, {
       timeoutMs: timeoutMs + FORWARD_EXTRA_MS,
+      ...(signal !== undefined ? { signal } : {}),
     });
     if (status === 503)
       throw new KafkaError('LEADER_NOT_AVAILABLE', `Broker ${leader} is not serving partitions yet.`);

@@ -2,12 +2,16 @@
 // before it picks the leader: a deposed leader that has not learned of its successor must not answer its
 // own stale high watermark. The image and the controller are test/http's FakeNode; the local replica
 // manager is a stub that knows only its offsets.
+import { createServer, type Http2Server } from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { KafkaError } from '../../src/common/kafka-errors.ts';
+import { UnacknowledgedAppendError } from '../../src/replication/unacknowledged-append.ts';
 import { brokerId, partitionId } from '../../src/metadata/ids.ts';
 import { topicByName } from '../../src/metadata/queries.ts';
 import { DataService } from '../../src/node/data-service.ts';
+import { buildRecordBatch } from '../../src/storage/record-batch/builder.ts';
 import type { ReplicaManager } from '../../src/replication/replica-manager.ts';
 import { FakeNode } from '../http/fake-node.ts';
 
@@ -80,5 +84,68 @@ describe('DataService.offsets', () => {
     expect(error).toBeInstanceOf(KafkaError);
     expect((error as KafkaError).errorName).toBe('REQUEST_TIMED_OUT');
     expect((error as KafkaError).retriable).toBe(true);
+  });
+});
+
+describe('DataService.produce through another leader', () => {
+  it('gives up a forwarded produce once this node sees another leader, as an unacknowledged append', async () => {
+    // Broker 2's internal listener takes requests and never answers: a leader cut off from its followers.
+    const silent: Http2Server = createServer();
+    silent.on('stream', () => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { node, service } = await setup();
+    try {
+      const topic = topicByName(node.image(), 't')!;
+      node.applyRecords([
+        {
+          type: 'registerBroker',
+          brokerId: brokerId(2),
+          incarnationId: '22222222-2222-4333-8444-555555555555',
+          endpoints: [
+            {
+              name: 'INTERNAL',
+              host: '127.0.0.1',
+              port: (silent.address() as AddressInfo).port,
+              securityProtocol: 'PLAINTEXT',
+            },
+          ],
+          rack: null,
+          fenced: false,
+          processRoles: ['broker'],
+        },
+        {
+          type: 'partitionChange',
+          topicId: topic.id,
+          partitionId: partitionId(0),
+          leader: brokerId(2),
+          isr: [brokerId(2), brokerId(3)],
+          replicas: null,
+        },
+      ]);
+      const records = buildRecordBatch({
+        records: [{ key: null, value: Buffer.from('v'), headers: [], timestamp: 1 }],
+      });
+      const produced = failure(
+        service.produce({ topicName: 't', partitionId: 0, records, acks: -1, timeoutMs: 30_000 }),
+      );
+      // The controller replaced broker 2 (fenced: cut off); this node applies it.
+      node.applyRecords([
+        {
+          type: 'partitionChange',
+          topicId: topic.id,
+          partitionId: partitionId(0),
+          leader: brokerId(3),
+          isr: [brokerId(3)],
+          replicas: null,
+        },
+      ]);
+      const error = await produced;
+      expect(error).toBeInstanceOf(UnacknowledgedAppendError);
+      expect((error as KafkaError).errorName).toBe('NOT_LEADER_OR_FOLLOWER');
+      expect((error as KafkaError).message).toMatch(/may or may not have been written/);
+    } finally {
+      await service.close();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
