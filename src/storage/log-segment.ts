@@ -49,12 +49,6 @@ export class LogSegment {
   private bytesSinceIndexEntry = 0;
   /** Entries of each index already in its file; the file is cut first when the index shrank below. */
   private readonly entriesInFile = { offset: 0, time: 0 };
-  /**
-   * The index files, open from their first write until the segment is sealed or closed: opening and
-   * closing both at every flush was ~8% of a broker's CPU under produce load. Callers write indexes one
-   * at a time (the partition log's queue).
-   */
-  private readonly indexFiles: Record<IndexKind, StorageFile | null> = { offset: null, time: null };
 
   private constructor(options: {
     fs: FileSystem;
@@ -291,13 +285,9 @@ export class LogSegment {
   async seal(): Promise<void> {
     this.maybeAppendTimeEntry();
     await this.writeIndexes();
-    for (const [kind, path] of [
-      ['offset', this.paths.offsetIndex],
-      ['time', this.paths.timeIndex],
-    ] as const) {
+    for (const path of [this.paths.offsetIndex, this.paths.timeIndex]) {
       // 'ensure' creates an index that never had an entry, so every sealed segment has both files.
-      const file = this.indexFiles[kind] ?? (await this.fs.open(path, 'ensure'));
-      this.indexFiles[kind] = null;
+      const file = await this.fs.open(path, 'ensure');
       await file.sync().finally(() => file.close());
     }
   }
@@ -306,14 +296,12 @@ export class LogSegment {
     const written = this.entriesInFile[kind];
     if (written === index.entryCount) return;
     const from = written > index.entryCount ? 0 : written;
-    let file = this.indexFiles[kind];
-    if (file === null) {
-      file = await this.fs.open(path, from === 0 ? 'replace' : 'update');
-      this.indexFiles[kind] = file;
-    } else if (from === 0) {
-      await file.truncate(0);
+    const file = await this.fs.open(path, from === 0 ? 'replace' : 'update');
+    try {
+      await file.write(from * entryBytes(kind), encodeIndexEntries(kind, index, from, this.baseOffset));
+    } finally {
+      await file.close();
     }
-    await file.write(from * entryBytes(kind), encodeIndexEntries(kind, index, from, this.baseOffset));
     this.entriesInFile[kind] = index.entryCount;
   }
 
@@ -324,10 +312,7 @@ export class LogSegment {
   }
 
   async close(): Promise<void> {
-    const indexes = [this.indexFiles.offset, this.indexFiles.time];
-    this.indexFiles.offset = null;
-    this.indexFiles.time = null;
-    await Promise.all([this.file.close(), ...indexes.map((file) => file?.close())]);
+    await this.file.close();
   }
 
   /** Closes and removes the segment's files. */
