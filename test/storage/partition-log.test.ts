@@ -390,9 +390,14 @@ describe('PartitionLog I/O failures (the log directory goes offline)', () => {
     ],
     ['a write', 'append', (log: PartitionLog) => log.appendAsLeader(batchOf(2), leaderEpoch(0))],
     [
+      // Indexes are written when a truncation cuts a segment, and when one is sealed (not at flushes).
       'an index write',
       'writeIndexes',
-      (log: PartitionLog) => log.appendAsLeader(batchOf(2), leaderEpoch(0)).then(() => log.flush()),
+      async (log: PartitionLog) => {
+        await log.appendAsLeader(Buffer.concat([batchOf(2), batchOf(2)]), leaderEpoch(0));
+        await log.flush();
+        await log.truncateTo(offset(2));
+      },
     ],
     [
       'a truncation',
