@@ -25,6 +25,7 @@ import { registerRecordRoutes } from './routes/records.ts';
 import { registerTopicRoutes } from './routes/topics.ts';
 import { registerV2ConsumerRoutes } from './routes/v2-consumers.ts';
 import { registerV2MetadataRoutes } from './routes/v2-metadata.ts';
+import { registerNativeRoutes } from './routes/native.ts';
 import { registerV2ProduceRoutes } from './routes/v2-produce.ts';
 import { registerV2RecordRoutes } from './routes/v2-records.ts';
 import { V2_JSON, V2_REQUEST_TYPES } from './v2/media.ts';
@@ -140,6 +141,8 @@ export function buildClientApp(options: ClientAppOptions): FastifyInstance {
 
   registerOperationRoutes(app, deps);
   app.register(async (v2) => registerV2(v2, deps, consumers));
+  // The native API's protobuf bodies are parsed in its own scope only.
+  app.register(async (native) => registerNativeRoutes(native, deps));
   registerClusterListRoute(app, deps);
   app.register(
     async (scope) => {
