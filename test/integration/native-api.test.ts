@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
+import { Producer, type RecordMetadata } from '../../src/client/index.ts';
 import { clientCodec, type NativeFetchResponse } from '../../src/http/native/codec.ts';
 import { batchesIn } from '../../src/storage/record-batch/batch-iterator.ts';
 import { buildRecordBatch } from '../../src/storage/record-batch/builder.ts';
@@ -102,4 +103,81 @@ describe('native API on a 3-node cluster', () => {
     const answer = clientCodec.fetchResponse(await waiting);
     expect(values(answer)).toEqual(['late']);
   });
+
+  it('the SDK producer (idempotent) loses nothing and writes nothing twice while a partition leader is killed', async () => {
+    await createReplicatedTopic(cluster, 'sdk', 3);
+    const producer = new Producer({
+      bootstrap: `http://127.0.0.1:${cluster.node(1).clientPort}`,
+      lingerMs: 2,
+      batchSize: 2048,
+      deliveryTimeoutMs: 60_000,
+      requestTimeoutMs: 10_000,
+    });
+    const route = clientCodec.metadataResponse(
+      await post(1, '/v1/metadata', clientCodec.metadataRequest({ topics: ['sdk'] })),
+    );
+    const victim = route.topics[0]!.partitions[0]!.leader;
+    const sends: Promise<RecordMetadata>[] = [];
+    const send = (i: number) =>
+      sends.push(producer.send({ topic: 'sdk', key: `k-${i % 30}`, value: `v-${i}` }));
+    for (let i = 0; i < 1500; i++) send(i);
+    await Promise.all(sends);
+    await cluster.stop(victim, 'SIGKILL');
+    for (let i = 1500; i < 3000; i++) send(i);
+    const acknowledged = await Promise.all(sends);
+    await producer.close();
+    cluster.start(victim);
+    await cluster.waitReady();
+
+    // Read every partition to its high watermark through a survivor.
+    const survivor = [1, 2, 3].find((id) => id !== victim)!;
+    const stored = new Map<string, string>();
+    for (const partition of [0, 1, 2]) {
+      let offset = 0;
+      for (;;) {
+        const answer = clientCodec.fetchResponse(
+          await post(
+            survivor,
+            '/v1/fetch',
+            clientCodec.fetchRequest({
+              maxWaitMs: 0,
+              minBytes: 1,
+              maxBytes: 0,
+              topics: [
+                { name: 'sdk', partitions: [{ partition, fetchOffset: offset, partitionMaxBytes: 0 }] },
+              ],
+            }),
+          ),
+        );
+        const fetched = answer.topics[0]!.partitions[0]!;
+        expect(fetched.errorCode).toBe(0);
+        let next = offset;
+        for (const { header } of batchesIn(Buffer.from(fetched.records)))
+          for (const record of decodeRecords(header)) {
+            if (record.offset >= offset)
+              stored.set(`${partition}@${record.offset}`, record.value!.toString('utf8'));
+            next = record.offset + 1;
+          }
+        if (next >= fetched.highWatermark || next === offset) break;
+        offset = next;
+      }
+    }
+    // Every acknowledged record at its offset; each value once; per key, in the order sent.
+    acknowledged.forEach((metadata, i) => {
+      expect(stored.get(`${metadata.partition}@${metadata.offset}`)).toBe(`v-${i}`);
+    });
+    expect(new Set(stored.values()).size).toBe(stored.size);
+    expect(stored.size).toBe(3000);
+    const lastByKey = new Map<string, number>();
+    for (const [at, value] of [...stored].sort(([a], [b]) => {
+      const [pa, oa] = a.split('@').map(Number);
+      const [pb, ob] = b.split('@').map(Number);
+      return pa! - pb! || oa! - ob!;
+    })) {
+      const i = Number(value.slice(2));
+      const key = `${at.split('@')[0]}:${i % 30}`;
+      expect(i).toBeGreaterThan(lastByKey.get(key) ?? -1);
+      lastByKey.set(key, i);
+    }
+  }, 120_000);
 });

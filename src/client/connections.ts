@@ -1,0 +1,66 @@
+// One HTTP/2 (h2c) connection per broker origin, shared by every request to it. undici multiplexes POSTs
+// on one HTTP/2 connection only for requests it may send again (`idempotent`): produces of an idempotent
+// producer and fetches are (design.md §9).
+import { Client } from 'undici';
+
+export class BrokerConnections {
+  readonly #clients = new Map<string, Client>();
+  #closed = false;
+
+  /** POSTs a protobuf body; the answer's bytes, or an Error (with the status and body) for a non-200. */
+  async post(
+    origin: string,
+    path: string,
+    body: Buffer,
+    timeoutMs: number,
+    repeatable: boolean,
+  ): Promise<Buffer> {
+    const response = await this.#client(origin).request({
+      method: 'POST',
+      path,
+      headers: { 'content-type': 'application/x-protobuf' },
+      body,
+      idempotent: repeatable,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    const bytes = Buffer.from(await response.body.arrayBuffer());
+    if (response.statusCode !== 200)
+      throw new Error(
+        `${origin}${path} answered ${response.statusCode}: ${bytes.toString('utf8').slice(0, 300)}`,
+      );
+    return bytes;
+  }
+
+  /** GETs or POSTs JSON (the REST API: producer ids). */
+  async json(origin: string, method: 'GET' | 'POST', path: string, timeoutMs: number): Promise<unknown> {
+    const response = await this.#client(origin).request({
+      method,
+      path,
+      headers: { 'content-type': 'application/json' },
+      body: method === 'POST' ? '{}' : null,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    const text = await response.body.text();
+    if (response.statusCode >= 300)
+      throw new Error(`${origin}${path} answered ${response.statusCode}: ${text.slice(0, 300)}`);
+    return JSON.parse(text) as unknown;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all([...this.#clients.values()].map((client) => client.close().catch(() => undefined)));
+    this.#clients.clear();
+  }
+
+  #client(origin: string): Client {
+    if (this.#closed) throw new Error('the client is closed');
+    let client = this.#clients.get(origin);
+    if (client === undefined || client.destroyed || client.closed) {
+      client = new Client(origin, { allowH2: true, h2Options: { useH2c: true }, connectTimeout: 5_000 });
+      this.#clients.set(origin, client);
+    }
+    return client;
+  }
+}

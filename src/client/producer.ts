@@ -1,0 +1,312 @@
+// The SDK's producer, as Kafka's: records are partitioned (an explicit partition, murmur2 of the key,
+// else sticky), gathered per partition into record batches (batch.size, linger.ms, compression) and sent
+// to the partition's leader over the native API, one batch in flight per partition so that retries keep
+// the order. Failed sends are retried until delivery.timeout.ms, after a metadata refresh when the
+// leadership moved or a broker is unreachable (the producer fails over to the brokers it learned). With
+// idempotence (the default, as Kafka 3+), every batch carries the producer id and its sequence: a retry of
+// a batch the leader already has is answered with its first offsets, never written twice.
+import { isKafkaError, KafkaError, kafkaErrorByCode } from '../common/kafka-errors.ts';
+import { partitionForKey, StickyPartitioner } from '../common/partitioner.ts';
+import { clientCodec } from '../http/native/codec.ts';
+import { buildRecordBatch } from '../storage/record-batch/builder.ts';
+import type { CompressionName } from '../storage/record-batch/format.ts';
+import type { ProducerRecord as BatchRecord } from '../storage/record-batch/record.ts';
+import { BrokerConnections } from './connections.ts';
+import { ClusterMetadata } from './metadata.ts';
+
+export interface ProducerOptions {
+  /** Brokers' client API origins, e.g. 'http://127.0.0.1:8081' (one is enough: the others are learned). */
+  readonly bootstrap: string | readonly string[];
+  /** 'all' (-1, default), 1 or 0, as Kafka's acks. */
+  readonly acks?: 'all' | -1 | 0 | 1;
+  /** linger.ms: how long a batch waits for more records before it is sent (default 5, as Kafka 4). */
+  readonly lingerMs?: number;
+  /** batch.size: a partition's batch is sent once it holds about this many bytes (default 16384). */
+  readonly batchSize?: number;
+  readonly compression?: Extract<CompressionName, 'none' | 'gzip' | 'zstd'>;
+  /** enable.idempotence (default true). */
+  readonly idempotence?: boolean;
+  /** delivery.timeout.ms: a send fails once this long has passed since it was called (default 120000). */
+  readonly deliveryTimeoutMs?: number;
+  /** request.timeout.ms (default 30000). */
+  readonly requestTimeoutMs?: number;
+  /** retry.backoff.ms (default 100). */
+  readonly retryBackoffMs?: number;
+}
+
+export interface ProducerRecord {
+  readonly topic: string;
+  readonly key?: string | Buffer | null;
+  readonly value: string | Buffer | null;
+  readonly headers?: Readonly<Record<string, string | Buffer>>;
+  readonly partition?: number;
+  /** Milliseconds since the epoch (default: now). */
+  readonly timestamp?: number;
+}
+
+export interface RecordMetadata {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+}
+
+interface Pending {
+  readonly record: BatchRecord;
+  readonly resolve: (metadata: RecordMetadata) => void;
+  readonly reject: (error: Error) => void;
+}
+
+interface Batch {
+  readonly records: Pending[];
+  bytes: number;
+  /** The earliest delivery deadline of its records. */
+  deadlineMs: number;
+  /** Built once, when sealed: a retry sends the same bytes (the same sequence). */
+  encoded: Buffer | null;
+}
+
+interface PartitionQueue {
+  readonly topic: string;
+  readonly partition: number;
+  open: Batch | null;
+  lingerTimer: NodeJS.Timeout | null;
+  readonly sealed: Batch[];
+  inFlight: boolean;
+  nextSequence: number;
+}
+
+const bytesOf = (data: string | Buffer | null | undefined): Buffer | null =>
+  data === null || data === undefined ? null : typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+
+export class Producer {
+  readonly #connections = new BrokerConnections();
+  readonly #metadata: ClusterMetadata;
+  readonly #sticky = new StickyPartitioner();
+  readonly #queues = new Map<string, PartitionQueue>();
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #acks: -1 | 0 | 1;
+  readonly #lingerMs: number;
+  readonly #batchSize: number;
+  readonly #compression: CompressionName;
+  readonly #idempotence: boolean;
+  readonly #deliveryTimeoutMs: number;
+  readonly #requestTimeoutMs: number;
+  readonly #retryBackoffMs: number;
+  #identity: Promise<{ producerId: number; producerEpoch: number }> | null = null;
+  #closed = false;
+
+  constructor(options: ProducerOptions) {
+    const bootstrap = typeof options.bootstrap === 'string' ? [options.bootstrap] : options.bootstrap;
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.#metadata = new ClusterMetadata(this.#connections, bootstrap, this.#requestTimeoutMs);
+    this.#acks = options.acks === 'all' || options.acks === undefined ? -1 : options.acks;
+    this.#idempotence = options.idempotence ?? true;
+    if (this.#idempotence && this.#acks !== -1)
+      throw new Error(
+        'An idempotent producer needs acks=all (as Kafka: set idempotence: false for acks 0 or 1).',
+      );
+    this.#lingerMs = options.lingerMs ?? 5;
+    this.#batchSize = options.batchSize ?? 16_384;
+    this.#compression = options.compression ?? 'none';
+    this.#deliveryTimeoutMs = options.deliveryTimeoutMs ?? 120_000;
+    this.#retryBackoffMs = options.retryBackoffMs ?? 100;
+  }
+
+  /** Resolves once the record is acknowledged as `acks` says; rejects after delivery.timeout.ms. */
+  async send(record: ProducerRecord): Promise<RecordMetadata> {
+    if (this.#closed) throw new Error('The producer is closed.');
+    const deadlineMs = Date.now() + this.#deliveryTimeoutMs;
+    const partitions = await this.#partitionsOf(record.topic, deadlineMs);
+    const key = bytesOf(record.key);
+    const value = bytesOf(record.value);
+    const headers = Object.entries(record.headers ?? {}).map(([name, data]) => ({
+      key: name,
+      value: bytesOf(data),
+    }));
+    const size = (key?.length ?? 0) + (value?.length ?? 0) + 16;
+    const partition =
+      record.partition ??
+      (key !== null
+        ? partitionForKey(key, partitions)
+        : this.#sticky.partition(record.topic, partitions, size));
+    if (!Number.isInteger(partition) || partition < 0 || partition >= partitions)
+      throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `${record.topic} has no partition ${partition}.`);
+    return new Promise<RecordMetadata>((resolve, reject) => {
+      const queue = this.#queue(record.topic, partition);
+      queue.open ??= { records: [], bytes: 0, deadlineMs, encoded: null };
+      const batch = queue.open;
+      batch.records.push({
+        record: { key, value, headers, timestamp: record.timestamp ?? Date.now() },
+        resolve,
+        reject,
+      });
+      batch.bytes += size;
+      if (batch.bytes >= this.#batchSize) this.#seal(queue);
+      else queue.lingerTimer ??= setTimeout(() => this.#seal(queue), this.#lingerMs);
+    });
+  }
+
+  /** Sends every record given so far and resolves once each is acknowledged or has failed. */
+  async flush(): Promise<void> {
+    for (const queue of this.#queues.values()) this.#seal(queue);
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.#closed = true;
+    await this.#connections.close();
+  }
+
+  async #partitionsOf(topic: string, deadlineMs: number): Promise<number> {
+    for (;;) {
+      const known = this.#metadata.partitions(topic);
+      if (known !== undefined && known.length > 0) return known.length;
+      try {
+        await this.#metadata.refresh([topic]);
+      } catch (error) {
+        if (Date.now() >= deadlineMs) throw error;
+      }
+      if (this.#metadata.partitions(topic) !== undefined) continue;
+      if (Date.now() + this.#retryBackoffMs >= deadlineMs)
+        throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `Topic ${topic} does not exist.`);
+      await sleep(this.#retryBackoffMs);
+    }
+  }
+
+  #queue(topic: string, partition: number): PartitionQueue {
+    const key = `${topic}\u0000${partition}`;
+    let queue = this.#queues.get(key);
+    if (queue === undefined) {
+      queue = {
+        topic,
+        partition,
+        open: null,
+        lingerTimer: null,
+        sealed: [],
+        inFlight: false,
+        nextSequence: 0,
+      };
+      this.#queues.set(key, queue);
+    }
+    return queue;
+  }
+
+  #seal(queue: PartitionQueue): void {
+    if (queue.lingerTimer !== null) clearTimeout(queue.lingerTimer);
+    queue.lingerTimer = null;
+    if (queue.open === null) return;
+    queue.sealed.push(queue.open);
+    queue.open = null;
+    this.#drain(queue);
+  }
+
+  /** Sends the oldest sealed batch of `queue` unless one is in flight already. */
+  #drain(queue: PartitionQueue): void {
+    if (queue.inFlight || queue.sealed.length === 0) return;
+    const batch = queue.sealed.shift()!;
+    queue.inFlight = true;
+    const sending = this.#deliver(queue, batch).finally(() => {
+      queue.inFlight = false;
+      this.#inFlight.delete(sending);
+      this.#drain(queue);
+    });
+    this.#inFlight.add(sending);
+  }
+
+  async #deliver(queue: PartitionQueue, batch: Batch): Promise<void> {
+    let lastError: Error = new KafkaError('REQUEST_TIMED_OUT', 'The batch was not sent in time.');
+    while (Date.now() < batch.deadlineMs) {
+      try {
+        batch.encoded ??= await this.#encode(queue, batch);
+        const baseOffset = await this.#produce(queue, batch.encoded);
+        for (const [index, pending] of batch.records.entries())
+          pending.resolve({ topic: queue.topic, partition: queue.partition, offset: baseOffset + index });
+        return;
+      } catch (error) {
+        lastError = error instanceof Error ? error : new Error(String(error));
+        const retriable = !isKafkaError(lastError) || lastError.retriable;
+        if (!retriable) break;
+        // Unknown outcome without idempotence: sent again, as Kafka's producer with retries (at least once).
+        await this.#metadata.refresh([queue.topic]).catch(() => undefined);
+        await sleep(Math.min(this.#retryBackoffMs, Math.max(0, batch.deadlineMs - Date.now())));
+      }
+    }
+    for (const pending of batch.records) pending.reject(lastError);
+  }
+
+  async #encode(queue: PartitionQueue, batch: Batch): Promise<Buffer> {
+    const records = batch.records.map((pending) => pending.record);
+    if (!this.#idempotence) return buildRecordBatch({ records, compression: this.#compression });
+    const { producerId, producerEpoch } = await this.#producerIdentity();
+    const baseSequence = queue.nextSequence;
+    queue.nextSequence += records.length;
+    return buildRecordBatch({
+      records,
+      compression: this.#compression,
+      producerId,
+      producerEpoch,
+      baseSequence,
+    });
+  }
+
+  /** The partition's first offset of `records`, from its leader; a KafkaError or a network error. */
+  async #produce(queue: PartitionQueue, records: Buffer): Promise<number> {
+    const route = this.#metadata.partitions(queue.topic)?.[queue.partition];
+    if (route === undefined || route.origin === null)
+      throw new KafkaError(
+        'LEADER_NOT_AVAILABLE',
+        `${queue.topic}-${queue.partition} has no leader known here.`,
+      );
+    const answer = clientCodec.produceResponse(
+      await this.#connections.post(
+        route.origin,
+        '/v1/produce',
+        clientCodec.produceRequest({
+          acks: this.#acks,
+          timeoutMs: this.#requestTimeoutMs,
+          topics: [{ name: queue.topic, partitions: [{ partition: queue.partition, records }] }],
+        }),
+        this.#requestTimeoutMs + 5_000,
+        this.#idempotence,
+      ),
+    );
+    const result = answer.topics[0]?.partitions[0];
+    if (result === undefined)
+      throw new KafkaError('UNKNOWN_SERVER_ERROR', 'The broker answered no partition.');
+    if (result.errorCode === 0) return result.baseOffset;
+    throw new KafkaError(kafkaErrorByCode(result.errorCode) ?? 'UNKNOWN_SERVER_ERROR', result.errorMessage);
+  }
+
+  /** InitProducerId (REST v3 /producer-ids of any broker), once; a failure is retried by the next send. */
+  #producerIdentity(): Promise<{ producerId: number; producerEpoch: number }> {
+    this.#identity ??= this.#initProducerId().catch((error: unknown) => {
+      this.#identity = null;
+      throw error;
+    });
+    return this.#identity;
+  }
+
+  async #initProducerId(): Promise<{ producerId: number; producerEpoch: number }> {
+    if (this.#metadata.clusterId === null) await this.#metadata.refresh([]);
+    let lastError: unknown = null;
+    for (const origin of this.#metadata.origins()) {
+      try {
+        const answer = (await this.#connections.json(
+          origin,
+          'POST',
+          `/v3/clusters/${this.#metadata.clusterId}/producer-ids`,
+          this.#requestTimeoutMs,
+        )) as { producer_id: number; producer_epoch: number };
+        return { producerId: answer.producer_id, producerEpoch: answer.producer_epoch };
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw new KafkaError('COORDINATOR_NOT_AVAILABLE', `No broker gave a producer id: ${String(lastError)}`);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
