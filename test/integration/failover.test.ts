@@ -21,11 +21,17 @@ async function leaderOf(c: ProcessCluster, askId: number): Promise<number> {
   });
 }
 
-async function createTopic(c: ProcessCluster, via: number, name: string, partitions = 3): Promise<void> {
+async function createTopic(
+  c: ProcessCluster,
+  via: number,
+  name: string,
+  partitions = 3,
+  replicationFactor = 3,
+): Promise<void> {
   const answer = await c.http(via, 'POST', c.topicsPath(), {
     topic_name: name,
     partitions_count: partitions,
-    replication_factor: 3,
+    replication_factor: replicationFactor,
   });
   expect(answer.status, JSON.stringify(answer.body)).toBe(201);
   // A create is answered once committed; other nodes apply it a few milliseconds later.
@@ -57,7 +63,9 @@ describe('failures of real processes', () => {
       `metadata leader ${oldLeader} killed; node ${newLeader} leads after ${Date.now() - killedAt} ms`,
     );
 
-    await createTopic(cluster, survivor, 'after');
+    // The killed node's connections closed with it: the new controller fences it at once, so two brokers
+    // are left to place replicas on (as Kafka, a factor of 3 is refused until it is back).
+    await createTopic(cluster, survivor, 'after', 3, 2);
     cluster.start(oldLeader);
     await cluster.waitReady();
     await waitFor('the restarted node sees the topic created while it was down', async () => {
@@ -66,7 +74,7 @@ describe('failures of real processes', () => {
     await cluster.waitImagesEqual();
   });
 
-  it('kill -9 of a broker: fenced after its session, removed from every ISR, leaders re-elected', async () => {
+  it('kill -9 of a broker: fenced (its connections closed, or its session lapsed), removed from every ISR, leaders re-elected', async () => {
     cluster = await ProcessCluster.create({ controllers: 3 });
     await cluster.startAll();
     await createTopic(cluster, 1, 'events', 6);
