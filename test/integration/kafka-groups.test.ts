@@ -309,7 +309,10 @@ while time.time() < deadline:
             seen.setdefault(m.value().decode(), []).append(name)
     # cooperative-sticky moves partitions in two rebalances: wait until both own some and none is unowned
     owned = sorted(tp.partition for c in consumers.values() for tp in c.assignment())
-    if len(seen) == 60 and all(len(c.assignment()) > 0 for c in consumers.values()) and owned == list(range(6)):
+    # and each owner has consumed to the end of what it owns (a partition that moved is read again by its
+    # new owner from the last commit): then every position commits
+    positions = sum(max(0, tp.offset) for c in consumers.values() for tp in c.position(c.assignment()))
+    if len(seen) == 60 and all(len(c.assignment()) > 0 for c in consumers.values()) and owned == list(range(6)) and positions == 60:
         break
 assignments = {name: sorted(tp.partition for tp in c.assignment()) for name, c in consumers.items()}
 for c in consumers.values():
