@@ -5,7 +5,9 @@ import protobuf from 'protobufjs';
 import { HttpError } from '../errors.ts';
 
 const root = protobuf.loadSync(fileURLToPath(new URL('../../../proto/native.proto', import.meta.url)));
-const type = (name: string) => root.lookupType(`native.${name}`);
+/** A message type of proto/native.proto. */
+export const nativeType = (name: string): protobuf.Type => root.lookupType(`native.${name}`);
+const type = nativeType;
 const TYPES = {
   produceRequest: type('ProduceRequest'),
   produceResponse: type('ProduceResponse'),
@@ -14,7 +16,7 @@ const TYPES = {
   metadataRequest: type('MetadataRequest'),
   metadataResponse: type('MetadataResponse'),
 };
-const OBJECT_OPTIONS: protobuf.IConversionOptions = { longs: Number, defaults: true, arrays: true };
+export const OBJECT_OPTIONS: protobuf.IConversionOptions = { longs: Number, defaults: true, arrays: true };
 
 export interface NativeProduceRequest {
   readonly acks: number;
@@ -92,7 +94,7 @@ export interface NativeMetadataResponse {
   }[];
 }
 
-function decode<T>(messageType: protobuf.Type, body: unknown, what: string): T {
+export function decode<T>(messageType: protobuf.Type, body: unknown, what: string): T {
   if (!(body instanceof Uint8Array)) throw new HttpError('UNSUPPORTED_MEDIA_TYPE');
   try {
     return messageType.toObject(messageType.decode(body), OBJECT_OPTIONS) as T;
@@ -101,7 +103,7 @@ function decode<T>(messageType: protobuf.Type, body: unknown, what: string): T {
   }
 }
 
-function encode(messageType: protobuf.Type, message: object): Buffer {
+export function encode(messageType: protobuf.Type, message: object): Buffer {
   const bytes = messageType.encode(messageType.fromObject(message)).finish();
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

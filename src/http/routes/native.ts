@@ -5,10 +5,11 @@
 // the hop. A partition's failure is its Kafka error code in the answer; the request fails whole only when
 // its body does not decode (400) or asks what the API refuses (acks outside -1, 0, 1).
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import { isKafkaError, KafkaErrors } from '../../common/kafka-errors.ts';
+import { KafkaErrors } from '../../common/kafka-errors.ts';
 import { NO_LEADER } from '../../metadata/ids.ts';
 import { topicByName } from '../../metadata/queries.ts';
 import { HttpError } from '../errors.ts';
+import { failure } from '../native/failure.ts';
 import {
   decodeFetchRequest,
   decodeMetadataRequest,
@@ -22,6 +23,7 @@ import {
 import type { Acks } from '../ports.ts';
 import { CLIENT_LISTENER } from '../render/broker.ts';
 import type { RouteDeps } from './context.ts';
+import { registerNativeConsumerRoutes } from './native-consumer.ts';
 
 const PROTOBUF = 'application/x-protobuf';
 const PRODUCE_TIMEOUT_DEFAULT_MS = 30_000;
@@ -29,17 +31,6 @@ const PRODUCE_TIMEOUT_DEFAULT_MS = 30_000;
 const FETCH_WAIT_MS_MAX = 30_000;
 const FETCH_MAX_BYTES_DEFAULT = 50 * 1024 * 1024;
 const PARTITION_MAX_BYTES_DEFAULT = 1024 * 1024;
-
-/** Kafka's error code of a partition's failure, and its message (an unexpected one is logged). */
-function failure(error: unknown, log: FastifyBaseLogger): { errorCode: number; errorMessage: string } {
-  if (isKafkaError(error))
-    return { errorCode: KafkaErrors[error.errorName].code, errorMessage: error.message };
-  log.error({ err: error }, 'a native API partition request failed unexpectedly');
-  return {
-    errorCode: KafkaErrors.UNKNOWN_SERVER_ERROR.code,
-    errorMessage: 'The server failed unexpectedly.',
-  };
-}
 
 function acksOf(value: number): Acks {
   if (value === -1 || value === 0 || value === 1) return value;
@@ -223,4 +214,6 @@ export function registerNativeRoutes(scope: FastifyInstance, deps: RouteDeps): v
       .type(PROTOBUF)
       .send(encodeMetadataResponse({ clusterId: deps.node.clusterId, brokers, topics }));
   });
+
+  registerNativeConsumerRoutes(scope, deps);
 }
