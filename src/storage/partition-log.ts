@@ -360,6 +360,11 @@ export class PartitionLog {
     await this.active().seal();
     this.segments.push(await LogSegment.create(this.fs, this.dir, this.logEndOffset));
     this.directoryDirty = true;
+    // DeleteRecords past the whole active segment kept it (the log needs one); sealed, it goes now, as
+    // recovery would drop it, so that the producer state forgets its batches as a rebuild at open does.
+    let below = 0;
+    while (below < this.segments.length - 1 && this.segments[below]!.nextOffset <= this.startOffset) below++;
+    if (below > 0) await this.deleteLeadingSegments(below, this.startOffset);
   }
 
   /** Starts a new segment at the log end offset (unless the active one is empty). */

@@ -220,6 +220,30 @@ describe('idempotent producers through the partition log', () => {
     await log.close();
   });
 
+  it('DeleteRecords past the whole active segment, then a roll: the segment goes, with its batches in the state (STORAGE_SEED=390001664)', async () => {
+    const fs = await newDisk(0);
+    let log = await open(fs);
+    const send = (epoch: number, sequence: number) =>
+      log.appendAsLeader(producerBatch({ producerId: 0, epoch, sequence, count: 1 }), leaderEpoch(0));
+    for (const epoch of [1, 2, 3]) await send(epoch, 0);
+    expect(log.segmentCount).toBe(1);
+    await log.deleteRecordsBefore(offset(3));
+    await send(3, 1); // rolls (segment.bytes 300): the segment of offsets 0..2 is wholly below the log start
+    expect(log.segmentCount).toBe(1);
+    const kept = log.producerStateSnapshot();
+    expect(kept).toEqual([
+      [
+        0,
+        { producerEpoch: 3, batches: [{ firstSequence: 1, lastSequence: 1, firstOffset: 3, lastOffset: 3 }] },
+      ],
+    ]);
+    expect(await log.producerStateFromLog()).toEqual(kept);
+    await log.close();
+    log = await open(fs);
+    expect(log.producerStateSnapshot()).toEqual(kept);
+    await log.close();
+  });
+
   it('a damaged batch header does not keep the log from opening: the walk skips the rest of its segment', async () => {
     const fs = await newDisk(11);
     let log = await open(fs);
