@@ -1,4 +1,5 @@
 // The phases after the produce matrix: reading a full log back, end-to-end latency, and failover.
+import { consumeSdk, warmGroupCoordinator } from './consume-sdk.ts';
 import { consumeRestV2 } from './consume-rest.ts';
 import { endToEnd } from './end-to-end.ts';
 import { measureFailover } from './failover.ts';
@@ -46,6 +47,10 @@ export async function consumePhase(run: BenchRun): Promise<void> {
   const hasConfluentKafka = confluentKafkaVersion() !== null;
   const readers: [string, ((counters: Counters) => Promise<ConsumeOutcome>) | null][] = [
     [
+      'consume native SDK (group)',
+      (counters) => consumeSdk({ cluster, topic, records, timeoutSeconds, counters }),
+    ],
+    [
       'consume REST v2 group-less reads (4 MiB)',
       (counters) => consumeRestV2({ cluster, topic, partitions, counters }),
     ],
@@ -60,6 +65,9 @@ export async function consumePhase(run: BenchRun): Promise<void> {
       (counters) => consumeKafkajs({ brokers, topic, records, timeoutSeconds, counters }),
     ],
   ];
+  progress.start('consume: warming the group coordinator', null);
+  await warmGroupCoordinator(cluster, topic);
+  progress.done('');
   const json: Record<string, unknown> = { topic, partitions, records };
   for (const [what, read] of readers) {
     if (read === null) {

@@ -100,6 +100,7 @@ export class Consumer {
       maxPartitionFetchBytes: options.maxPartitionFetchBytes ?? 1_048_576,
       requestTimeoutMs,
       retryBackoffMs,
+      prefetchBelowRecords: options.maxPollRecords ?? 500,
     });
     this.#groupId = options.groupId ?? null;
     this.#clientId = options.clientId ?? 'kraftling-consumer';

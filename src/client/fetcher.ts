@@ -1,6 +1,6 @@
 // The consumer's fetcher: a fetch position per assigned partition, records fetched ahead into a buffer
 // per partition (one fetch in flight per partition, the partitions of one leader in one request), as
-// Kafka's Fetcher. A fetch answer is taken only if the partition is still assigned and was not moved
+// Kafka's Fetcher; a partition is fetched again while its buffer still holds up to one poll's records. A fetch answer is taken only if the partition is still assigned and was not moved
 // (seek, reset) since the fetch went out: `version` says so. Errors of a partition mark it for a
 // metadata refresh (the leader moved) or a reset (its offset is out of range).
 import { KafkaError, kafkaErrorByCode } from '../common/kafka-errors.ts';
@@ -29,6 +29,8 @@ export interface FetchSettings {
   readonly maxPartitionFetchBytes: number;
   readonly requestTimeoutMs: number;
   readonly retryBackoffMs: number;
+  /** A partition with at most this many records buffered is fetched ahead (max.poll.records). */
+  readonly prefetchBelowRecords: number;
 }
 
 export class PartitionState {
@@ -100,13 +102,15 @@ export class Fetcher {
     this.#settings = settings;
   }
 
-  /** Sends a fetch for every partition with a position, nothing buffered and none in flight. */
+  /** Sends a fetch for every partition with a position, few records buffered and none in flight. */
   fill(states: Iterable<PartitionState>): void {
     const now = Date.now();
     const byOrigin = new Map<string, PartitionState[]>();
     const unrouted = new Set<string>();
     for (const state of states) {
-      if (state.position === null || state.resetNeeded || state.inFlight || state.buffered > 0) continue;
+      // A partition the next poll may drain is fetched already, so that its records arrive meanwhile.
+      if (state.position === null || state.resetNeeded || state.inFlight) continue;
+      if (state.buffered > this.#settings.prefetchBelowRecords) continue;
       if (state.error !== null) continue;
       if (state.retryAtMs > now) continue;
       const origin = this.#metadata.partitions(state.topic)?.[state.partition]?.origin ?? null;
