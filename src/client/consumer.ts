@@ -149,6 +149,38 @@ export class Consumer {
     this.#assigned(tp).moveTo(tp.offset);
   }
 
+  /** seekToBeginning: the next poll reads these assigned partitions from their log start. */
+  async seekToBeginning(partitions: readonly TopicPartition[]): Promise<void> {
+    await this.#seekToListed(partitions, 'earliest');
+  }
+
+  /** seekToEnd: the next poll reads only records these assigned partitions get from now on. */
+  async seekToEnd(partitions: readonly TopicPartition[]): Promise<void> {
+    await this.#seekToListed(partitions, 'latest');
+  }
+
+  async #seekToListed(partitions: readonly TopicPartition[], where: 'earliest' | 'latest'): Promise<void> {
+    const states = partitions.map((tp) => this.#assigned(tp));
+    const versions = states.map((state) => state.version);
+    const listed = await this.#listOffsets(states, where);
+    states.forEach((state, i) => {
+      const offset = listed.get(keyOf(state.topic, state.partition));
+      if (offset === undefined)
+        throw new KafkaError('LEADER_NOT_AVAILABLE', `No offsets for ${state.topic}-${state.partition} now.`);
+      if (!state.revoked && state.version === versions[i]) state.moveTo(offset);
+    });
+  }
+
+  /** partitionsFor: the topic's partition numbers (UNKNOWN_TOPIC_OR_PARTITION if it does not exist). */
+  async partitionsFor(topic: string): Promise<number[]> {
+    this.#open();
+    await this.#metadata.refresh([topic]);
+    const partitions = this.#metadata.partitions(topic);
+    if (partitions === undefined)
+      throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `Topic ${topic} does not exist.`);
+    return partitions.map((_, partition) => partition);
+  }
+
   /** The group's committed offsets (the next to read; -1: none) of these partitions. */
   async committed(partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
     const groupId = this.#requireGroup();
@@ -401,9 +433,12 @@ export class Consumer {
     }
   }
 
-  /** auto.offset.reset for these partitions: log start (earliest) or high watermark (latest). */
-  async #listOffsets(states: readonly PartitionState[]): Promise<Map<string, number>> {
-    if (this.#autoOffsetReset === 'none') {
+  /** Log start (earliest) or high watermark (latest) of these partitions, as auto.offset.reset says. */
+  async #listOffsets(
+    states: readonly PartitionState[],
+    where: 'earliest' | 'latest' | 'none' = this.#autoOffsetReset,
+  ): Promise<Map<string, number>> {
+    if (where === 'none') {
       const state = states[0]!;
       throw new KafkaError(
         'OFFSET_OUT_OF_RANGE',
@@ -422,7 +457,7 @@ export class Consumer {
         if (p.errorCode !== 0) continue; // tried again at the next poll
         offsets.set(
           keyOf(topic.name, p.partition),
-          this.#autoOffsetReset === 'earliest' ? p.logStartOffset : p.highWatermark,
+          where === 'earliest' ? p.logStartOffset : p.highWatermark,
         );
       }
     return offsets;

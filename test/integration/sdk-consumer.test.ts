@@ -135,6 +135,16 @@ describe('SDK consumer on a 3-node cluster', () => {
     const tail = await pollUntil([manual], 5);
     expect(tail.map((r) => r.offset)).toEqual([end - 5, end - 4, end - 3, end - 2, end - 1]);
     expect(() => manual.seek({ topic: 'manual', partition: 1, offset: 0 })).toThrow(/No current assignment/);
+    expect(await manual.partitionsFor('manual')).toEqual([0, 1]);
+    await expect(manual.partitionsFor('no-such-topic')).rejects.toMatchObject({
+      errorName: 'UNKNOWN_TOPIC_OR_PARTITION',
+    });
+    await manual.seekToBeginning([{ topic: 'manual', partition: 0 }]);
+    const again = await pollUntil([manual], end);
+    expect(again.map((r) => r.offset)).toEqual(Array.from({ length: end }, (_, i) => i));
+    await manual.seekToEnd([{ topic: 'manual', partition: 0 }]);
+    expect(manual.position({ topic: 'manual', partition: 0 })).toBe(end);
+    expect(await manual.poll(300)).toEqual([]);
     await expect(manual.commit()).rejects.toThrow(KafkaError);
 
     const strict = consumer({ groupId: 'never-committed', autoOffsetReset: 'none' });
