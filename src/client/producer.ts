@@ -133,6 +133,9 @@ export class Producer {
       throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `${record.topic} has no partition ${partition}.`);
     return new Promise<RecordMetadata>((resolve, reject) => {
       const queue = this.#queue(record.topic, partition);
+      // As Kafka's accumulator: a record that does not fit the open batch starts the next one, so that a
+      // batch exceeds batch.size only when one record alone does.
+      if (queue.open !== null && queue.open.bytes + size > this.#batchSize) this.#seal(queue);
       queue.open ??= { records: [], bytes: 0, deadlineMs, encoded: null };
       const batch = queue.open;
       batch.records.push({
