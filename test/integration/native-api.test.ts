@@ -104,6 +104,21 @@ describe('native API on a 3-node cluster', () => {
     expect(values(answer)).toEqual(['late']);
   });
 
+  it('the SDK producer never builds a batch over batch.size unless one record alone is (batch.size 1 MiB, 64 KiB values)', async () => {
+    await createReplicatedTopic(cluster, 'big-values', 1);
+    const producer = new Producer({
+      bootstrap: `http://127.0.0.1:${cluster.node(1).clientPort}`,
+      batchSize: 1024 * 1024,
+      lingerMs: 50,
+    });
+    const value = Buffer.alloc(64 * 1024, 7);
+    const acknowledged = await Promise.all(
+      Array.from({ length: 40 }, () => producer.send({ topic: 'big-values', value })),
+    );
+    await producer.close();
+    expect(acknowledged.map((m) => m.offset)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+  }, 60_000);
+
   it('the SDK producer (idempotent) loses nothing and writes nothing twice while a partition leader is killed', async () => {
     await createReplicatedTopic(cluster, 'sdk', 3);
     const producer = new Producer({
