@@ -3,6 +3,7 @@
 import { ensureNatsServer, NatsCluster, produceNats } from './nats.ts';
 import { confluentKafkaVersion, produceConfluentKafka, produceKafkajs } from './kafka-clients.ts';
 import { produceRestV2, produceRestV3 } from './produce-rest.ts';
+import { produceSdk } from './produce-sdk.ts';
 import { type BenchRun, produceJson } from './report.ts';
 import {
   type Counters,
@@ -34,6 +35,8 @@ function runCell(
   const brokers = cluster.nodes.map((node) => node.kafkaAddress);
   const common = { topic, recordBytes: cell.recordBytes, shape: options.shape, counters };
   switch (cell.path) {
+    case 'native-sdk':
+      return produceSdk({ ...common, cluster, acks: cell.acks });
     case 'rest-v2':
       return produceRestV2({ ...common, cluster, partitions: cell.partitions, route: options.restRoute });
     case 'rest-v3':

@@ -2,7 +2,13 @@
 // a fixed number of requests in flight for a fixed time, and the progress line printed while it runs.
 import { LatencyRecorder } from './latency.ts';
 
-export const PRODUCE_PATHS = ['rest-v2', 'rest-v3', 'kafkajs', 'confluent-kafka-python'] as const;
+export const PRODUCE_PATHS = [
+  'native-sdk',
+  'rest-v2',
+  'rest-v3',
+  'kafkajs',
+  'confluent-kafka-python',
+] as const;
 export type ProducePath = (typeof PRODUCE_PATHS)[number];
 export type Acks = '1' | 'all';
 

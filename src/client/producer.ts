@@ -32,7 +32,17 @@ export interface ProducerOptions {
   readonly requestTimeoutMs?: number;
   /** retry.backoff.ms (default 100). */
   readonly retryBackoffMs?: number;
+  /**
+   * max.request.size (default 1048576): the most a batch holds when batches that queued up behind the
+   * one in flight are sent as one (batch.size still seals a batch; a lone larger record goes alone).
+   */
+  readonly maxRequestSize?: number;
 }
+
+/** Bytes of a v2 record besides key, value and headers at most: length, attributes and deltas, lengths. */
+const RECORD_OVERHEAD_MAX = 5 + 1 + 10 + 5 + 5 + 5 + 5;
+const HEADER_OVERHEAD_MAX = 5 + 5;
+const BATCH_HEADER_BYTES = 61;
 
 export interface ProducerRecord {
   readonly topic: string;
@@ -92,6 +102,7 @@ export class Producer {
   readonly #deliveryTimeoutMs: number;
   readonly #requestTimeoutMs: number;
   readonly #retryBackoffMs: number;
+  readonly #maxRequestSize: number;
   #identity: Promise<{ producerId: number; producerEpoch: number }> | null = null;
   #closed = false;
 
@@ -110,6 +121,7 @@ export class Producer {
     this.#compression = options.compression ?? 'none';
     this.#deliveryTimeoutMs = options.deliveryTimeoutMs ?? 120_000;
     this.#retryBackoffMs = options.retryBackoffMs ?? 100;
+    this.#maxRequestSize = (options.maxRequestSize ?? 1_048_576) - BATCH_HEADER_BYTES;
   }
 
   /** Resolves once the record is acknowledged as `acks` says; rejects after delivery.timeout.ms. */
@@ -123,7 +135,15 @@ export class Producer {
       key: name,
       value: bytesOf(data),
     }));
-    const size = (key?.length ?? 0) + (value?.length ?? 0) + 16;
+    // At most what the record takes in a v2 batch: its varints at their longest, and its headers.
+    const size =
+      RECORD_OVERHEAD_MAX +
+      (key?.length ?? 0) +
+      (value?.length ?? 0) +
+      headers.reduce(
+        (sum, h) => sum + HEADER_OVERHEAD_MAX + Buffer.byteLength(h.key) + (h.value?.length ?? 0),
+        0,
+      );
     const partition =
       record.partition ??
       (key !== null
@@ -207,7 +227,18 @@ export class Producer {
   /** Sends the oldest sealed batch of `queue` unless one is in flight already. */
   #drain(queue: PartitionQueue): void {
     if (queue.inFlight || queue.sealed.length === 0) return;
-    const batch = queue.sealed.shift()!;
+    let batch = queue.sealed.shift()!;
+    // A backlog (batches sealed while one was in flight) goes as one batch of up to max.request.size:
+    // one round trip instead of one each. None of them has a sequence yet (it is given at encoding).
+    while (queue.sealed.length > 0 && batch.bytes + queue.sealed[0]!.bytes <= this.#maxRequestSize) {
+      const next = queue.sealed.shift()!;
+      batch = {
+        records: [...batch.records, ...next.records],
+        bytes: batch.bytes + next.bytes,
+        deadlineMs: Math.min(batch.deadlineMs, next.deadlineMs),
+        encoded: null,
+      };
+    }
     queue.inFlight = true;
     const sending = this.#deliver(queue, batch).finally(() => {
       queue.inFlight = false;
