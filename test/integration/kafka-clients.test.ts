@@ -287,7 +287,9 @@ print(json.dumps({'delivered': delivered, 'consumed': consumed}))
 import json, sys
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 bootstrap, topic = sys.argv[1], sys.argv[2]
-producer = KafkaProducer(bootstrap_servers=bootstrap, compression_type='gzip', acks='all')
+# retries: kafka-python's default is none; a node whose image lags (a loaded machine) answers the
+# retriable UNKNOWN_TOPIC_OR_PARTITION for a topic just created, as Kafka may.
+producer = KafkaProducer(bootstrap_servers=bootstrap, compression_type='gzip', acks='all', retries=5, max_in_flight_requests_per_connection=1)
 futures = [producer.send(topic, key=b'kp-%d' % i, value=b'value-%d' % i) for i in range(10)]
 producer.flush()
 sent = [future.get(30).offset for future in futures]
