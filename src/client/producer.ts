@@ -1,10 +1,11 @@
 // The SDK's producer, as Kafka's: records are partitioned (an explicit partition, murmur2 of the key,
 // else sticky), gathered per partition into record batches (batch.size, linger.ms, compression) and sent
-// to the partition's leader over the native API, one batch in flight per partition so that retries keep
-// the order. Failed sends are retried until delivery.timeout.ms, after a metadata refresh when the
+// to the partition's leader over the native API, up to max.in.flight batches per partition (one until
+// the leader has acknowledged one since the last error). Failed sends are retried until delivery.timeout.ms, after a metadata refresh when the
 // leadership moved or a broker is unreachable (the producer fails over to the brokers it learned). With
 // idempotence (the default, as Kafka 3+), every batch carries the producer id and its sequence: a retry of
-// a batch the leader already has is answered with its first offsets, never written twice.
+// a batch the leader already has is answered with its first offsets, never written twice, and a batch
+// that overtook an earlier one is refused by the leader and sent again after it: the order holds.
 import { isKafkaError, KafkaError, kafkaErrorByCode } from '../common/kafka-errors.ts';
 import { partitionForKey, StickyPartitioner } from '../common/partitioner.ts';
 import { clientCodec } from '../http/native/codec.ts';
@@ -37,6 +38,11 @@ export interface ProducerOptions {
    * one in flight are sent as one (batch.size still seals a batch; a lone larger record goes alone).
    */
   readonly maxRequestSize?: number;
+  /**
+   * max.in.flight.requests.per.connection (default 5, at most 5 with idempotence, as Kafka): here per
+   * partition, the batches sent to its leader and not yet answered.
+   */
+  readonly maxInFlight?: number;
 }
 
 /** Bytes of a v2 record besides key, value and headers at most: length, attributes and deltas, lengths. */
@@ -71,8 +77,16 @@ interface Batch {
   bytes: number;
   /** The earliest delivery deadline of its records. */
   deadlineMs: number;
-  /** Built once, when sealed: a retry sends the same bytes (the same sequence). */
+  /** Built once, when first sent: a retry sends the same bytes (the same sequence). */
   encoded: Buffer | null;
+}
+
+interface Sending {
+  readonly batch: Batch;
+  /** Its first record's sequence, given when it is taken from the queue (so in send order). */
+  readonly baseSequence: number;
+  /** Settles when the batch is acknowledged or has failed for good. */
+  settled: Promise<void>;
 }
 
 interface PartitionQueue {
@@ -81,8 +95,15 @@ interface PartitionQueue {
   open: Batch | null;
   lingerTimer: NodeJS.Timeout | null;
   readonly sealed: Batch[];
-  inFlight: boolean;
+  /** The partition's batches in flight, in sequence order. */
+  readonly sending: Sending[];
   nextSequence: number;
+  /**
+   * The leader acknowledged a batch since the partition's last error: it knows this producer, so a
+   * later batch that overtakes an earlier one is refused rather than taken as a new producer's first
+   * (a partition accepts any sequence from a producer it does not know). Until then, one in flight.
+   */
+  confirmed: boolean;
 }
 
 const bytesOf = (data: string | Buffer | null | undefined): Buffer | null =>
@@ -103,6 +124,7 @@ export class Producer {
   readonly #requestTimeoutMs: number;
   readonly #retryBackoffMs: number;
   readonly #maxRequestSize: number;
+  readonly #maxInFlight: number;
   #identity: Promise<{ producerId: number; producerEpoch: number }> | null = null;
   #closed = false;
 
@@ -122,6 +144,13 @@ export class Producer {
     this.#deliveryTimeoutMs = options.deliveryTimeoutMs ?? 120_000;
     this.#retryBackoffMs = options.retryBackoffMs ?? 100;
     this.#maxRequestSize = (options.maxRequestSize ?? 1_048_576) - BATCH_HEADER_BYTES;
+    this.#maxInFlight = options.maxInFlight ?? 5;
+    if (
+      !Number.isInteger(this.#maxInFlight) ||
+      this.#maxInFlight < 1 ||
+      (this.#idempotence && this.#maxInFlight > 5)
+    )
+      throw new Error('maxInFlight must be 1 to 5 with idempotence (as Kafka), at least 1 without.');
   }
 
   /** Resolves once the record is acknowledged as `acks` says; rejects after delivery.timeout.ms. */
@@ -207,8 +236,9 @@ export class Producer {
         open: null,
         lingerTimer: null,
         sealed: [],
-        inFlight: false,
+        sending: [],
         nextSequence: 0,
+        confirmed: false,
       };
       this.#queues.set(key, queue);
     }
@@ -224,43 +254,63 @@ export class Producer {
     this.#drain(queue);
   }
 
-  /** Sends the oldest sealed batch of `queue` unless one is in flight already. */
+  /** Sends the oldest sealed batches of `queue` while fewer than max.in.flight are in flight. */
   #drain(queue: PartitionQueue): void {
-    if (queue.inFlight || queue.sealed.length === 0) return;
-    let batch = queue.sealed.shift()!;
-    // A backlog (batches sealed while one was in flight) goes as one batch of up to max.request.size:
-    // one round trip instead of one each. None of them has a sequence yet (it is given at encoding).
-    while (queue.sealed.length > 0 && batch.bytes + queue.sealed[0]!.bytes <= this.#maxRequestSize) {
-      const next = queue.sealed.shift()!;
-      batch = {
-        records: [...batch.records, ...next.records],
-        bytes: batch.bytes + next.bytes,
-        deadlineMs: Math.min(batch.deadlineMs, next.deadlineMs),
-        encoded: null,
-      };
+    const limit = queue.confirmed ? this.#maxInFlight : 1;
+    while (queue.sending.length < limit && queue.sealed.length > 0) {
+      let batch = queue.sealed.shift()!;
+      // A backlog (batches sealed while the partition had max.in.flight out) goes as one batch of up to
+      // max.request.size: one round trip instead of one each. None of them has a sequence yet.
+      while (queue.sealed.length > 0 && batch.bytes + queue.sealed[0]!.bytes <= this.#maxRequestSize) {
+        const next = queue.sealed.shift()!;
+        batch = {
+          records: [...batch.records, ...next.records],
+          bytes: batch.bytes + next.bytes,
+          deadlineMs: Math.min(batch.deadlineMs, next.deadlineMs),
+          encoded: null,
+        };
+      }
+      const sending: Sending = { batch, baseSequence: queue.nextSequence, settled: Promise.resolve() };
+      queue.nextSequence += batch.records.length;
+      queue.sending.push(sending);
+      const delivered = this.#deliver(queue, sending).finally(() => {
+        queue.sending.splice(queue.sending.indexOf(sending), 1);
+        this.#inFlight.delete(delivered);
+        this.#drain(queue);
+      });
+      sending.settled = delivered;
+      this.#inFlight.add(delivered);
     }
-    queue.inFlight = true;
-    const sending = this.#deliver(queue, batch).finally(() => {
-      queue.inFlight = false;
-      this.#inFlight.delete(sending);
-      this.#drain(queue);
-    });
-    this.#inFlight.add(sending);
   }
 
-  async #deliver(queue: PartitionQueue, batch: Batch): Promise<void> {
+  /**
+   * Sends a batch until it is acknowledged or its delivery timeout passes. With several batches of a
+   * partition in flight, a later one may reach the leader first: the leader refuses it
+   * (OUT_OF_ORDER_SEQUENCE_NUMBER, its predecessor is missing) and it is sent again once every earlier
+   * batch settled, as Kafka's producer does; a retry for any other reason also waits for the earlier
+   * batches, so that retries keep the sequence order. Without idempotence a retry may reorder records
+   * (as Kafka with retries and max.in.flight > 1).
+   */
+  async #deliver(queue: PartitionQueue, sending: Sending): Promise<void> {
+    const { batch } = sending;
     let lastError: Error = new KafkaError('REQUEST_TIMED_OUT', 'The batch was not sent in time.');
     while (Date.now() < batch.deadlineMs) {
       try {
-        batch.encoded ??= await this.#encode(queue, batch);
+        batch.encoded ??= await this.#encode(batch, sending.baseSequence);
         const baseOffset = await this.#produce(queue, batch.encoded);
+        queue.confirmed = true;
         for (const [index, pending] of batch.records.entries())
           pending.resolve({ topic: queue.topic, partition: queue.partition, offset: baseOffset + index });
         return;
       } catch (error) {
         lastError = error instanceof Error ? error : new Error(String(error));
-        const retriable = !isKafkaError(lastError) || lastError.retriable;
+        queue.confirmed = false;
+        const earlier = queue.sending.slice(0, queue.sending.indexOf(sending));
+        const overtook = isKafkaError(lastError, 'OUT_OF_ORDER_SEQUENCE_NUMBER') && earlier.length > 0;
+        const retriable = overtook || !isKafkaError(lastError) || lastError.retriable;
         if (!retriable) break;
+        await Promise.allSettled(earlier.map((e) => e.settled));
+        if (overtook) continue;
         // Unknown outcome without idempotence: sent again, as Kafka's producer with retries (at least once).
         await this.#metadata.refresh([queue.topic]).catch(() => undefined);
         await sleep(Math.min(this.#retryBackoffMs, Math.max(0, batch.deadlineMs - Date.now())));
@@ -269,12 +319,10 @@ export class Producer {
     for (const pending of batch.records) pending.reject(lastError);
   }
 
-  async #encode(queue: PartitionQueue, batch: Batch): Promise<Buffer> {
+  async #encode(batch: Batch, baseSequence: number): Promise<Buffer> {
     const records = batch.records.map((pending) => pending.record);
     if (!this.#idempotence) return buildRecordBatch({ records, compression: this.#compression });
     const { producerId, producerEpoch } = await this.#producerIdentity();
-    const baseSequence = queue.nextSequence;
-    queue.nextSequence += records.length;
     return buildRecordBatch({
       records,
       compression: this.#compression,
