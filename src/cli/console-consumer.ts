@@ -1,63 +1,67 @@
 // `console-consumer`: the equivalent of Kafka's kafka-console-consumer.sh (org.apache.kafka.tools.consumer.
-// ConsoleConsumer with its DefaultMessageFormatter) over the REST v2 API. Without a group it reads every
-// partition of the topic (or the one of --partition) with the group-less long-poll read
-// `GET /topics/{t}/partitions/{p}/records`, from the end (or --from-beginning, or --offset); with --group
-// it is a v2 consumer instance of that group (subscribed to the topic, auto commit on, deleted on exit so
-// that its offsets are committed and it leaves the group). It prints
-// each record as Kafka's formatter does, each partition in offset order. It stops after --max-messages,
-// after --timeout-ms without a record, or on Ctrl-C, and then prints "Processed a total of N messages"
-// on stderr. The tool is split into parsing (parseConsumerCommand: pure), executing (executeConsumer-
-// Command, against a RestClient) and formatting (formatRecord: pure). Differences: src/cli/README.md.
+// ConsoleConsumer with its DefaultMessageFormatter), an SDK Consumer (src/client) over the native API.
+// Without a group it assigns itself every partition of the topic (or the one of --partition) and starts
+// where auto.offset.reset says (the end; the log start with --from-beginning) or, for --partition, at
+// --offset; with --group it subscribes as a member of that group (the coordinator assigns, auto commit on)
+// and closes the consumer at the end, which commits and leaves the group. It prints each record as
+// Kafka's formatter does, each partition in offset order. It stops after --max-messages, after
+// --timeout-ms without a record, or on Ctrl-C/SIGTERM, and then prints "Processed a total of N messages"
+// on stderr. The consumer does what a Kafka client does: it learns every broker from the metadata, routes
+// fetches to the partition leaders and rides out leader elections and nodes that die. The tool is split
+// into parsing (parseConsumerCommand: pure), executing (executeConsumerCommand) and formatting
+// (message-formatter.ts: pure). Differences from Kafka: src/cli/README.md.
 
-import { CliError, EXIT_ERROR, EXIT_OK, HelpRequested, UsageError } from './errors.ts';
-import { DEFAULT_BOOTSTRAP_SERVER, type RestClient } from './http-client.ts';
-import { startTool } from './tool-start.ts';
-import type { Io, OptionSpec } from './io.ts';
+import { Consumer, type ConsumerOptions, type ConsumerRecord, KafkaError } from '../client/index.ts';
 import {
-  booleanProperty,
-  formatOptionTable,
-  parseIntegerOption,
-  parseOptions,
-  parseProperties,
-} from './io.ts';
-import type { JsonObject } from './json.ts';
-import { asArray, asObject, numberField, stringField } from './json.ts';
+  AUTO_OFFSET_RESET_VALUES,
+  type AutoOffsetReset,
+  type ConsumerTuning,
+  isolationLevel,
+  oneOf,
+  parseConsumerProperties,
+} from './consumer-properties.ts';
+import { CliError, EXIT_ERROR, EXIT_OK, HelpRequested, UsageError } from './errors.ts';
+import { DEFAULT_BOOTSTRAP_SERVER, parseBootstrapServers } from './http-client.ts';
+import type { Io, OptionSpec } from './io.ts';
+import { formatOptionTable, parseIntegerOption, parseOptions, parseProperties } from './io.ts';
+import { type FormatterConfig, formatRecord, parseFormatterConfig } from './message-formatter.ts';
+import { reportUsageError } from './tool-start.ts';
 
-/** The long poll of each read (the route caps it at 30 s). */
-export const POLL_TIMEOUT_MS = 1000;
-/** A read that answers nothing sooner than this is not repeated before it (a server that does not wait). */
-const EMPTY_POLL_MIN_MS = 100;
-/** Wait before reading again after a retriable error (leader election, node restart). */
-const RETRY_BACKOFF_MS = 500;
-const V2_BINARY = 'application/vnd.kafka.binary.v2+json';
+export { type FormatterConfig, formatRecord, parseFormatterConfig } from './message-formatter.ts';
 
-/** Where reading starts: Kafka's ListOffsets EARLIEST / LATEST, or an offset. */
+/** The longest one poll waits: how soon the loop sees Ctrl-C (the SDK's poll cannot be woken up). */
+export const POLL_TIMEOUT_MS = 200;
+/** Positioning (seekToBeginning/seekToEnd) is retried this long through leader elections. */
+const POSITION_TIMEOUT_MS = 60_000;
+const RETRY_BACKOFF_MS = 200;
+/** Kafka's console consumer's client.id. */
+const CLIENT_ID = 'console-consumer';
+
+/** Where --partition starts: ListOffsets EARLIEST / LATEST, or an offset. */
 export type StartOffset = 'earliest' | 'latest' | number;
 
-/** DefaultMessageFormatter's properties. */
-export interface FormatterConfig {
-  readonly printKey: boolean;
-  readonly printValue: boolean;
-  readonly printOffset: boolean;
-  readonly printPartition: boolean;
-  readonly keySeparator: string;
-  readonly nullLiteral: string;
-}
-
 export interface ConsumerCommand {
+  /** As typed (or the default). */
   readonly bootstrapServer: string;
+  /** The consumer's bootstrap origins, http://host:port: a node's HTTP API or Kafka listener. */
+  readonly bootstrap: readonly string[];
   readonly topic: string;
-  /** --group: consume as a member of that group (a REST v2 consumer instance); null: no group. */
+  /** --group (or group.id): consume as a member of that group; null: no group. */
   readonly group: string | null;
   /** --partition: only that partition; null: every partition of the topic. */
   readonly partition: number | null;
-  readonly start: StartOffset;
-  /** auto.offset.reset: where a partition whose position is out of range restarts. */
-  readonly reset: 'earliest' | 'latest';
+  /** Where --partition starts; null (no --partition) where auto.offset.reset, or the group, says. */
+  readonly start: StartOffset | null;
+  /** auto.offset.reset: where a partition without a position (or out of range) starts. */
+  readonly reset: AutoOffsetReset;
   /** null: no limit (Kafka's -1). */
   readonly maxMessages: number | null;
   /** null: wait for records forever. */
   readonly timeoutMs: number | null;
+  /** The SDK Consumer's other options, from --consumer-property. */
+  readonly consumer: ConsumerTuning;
+  /** Lines for stderr before consuming (configs that are ignored). */
+  readonly warnings: readonly string[];
   readonly formatter: FormatterConfig;
 }
 
@@ -66,12 +70,27 @@ export const CONSUMER_OPTIONS: readonly OptionSpec[] = [
     name: 'bootstrap-server',
     type: 'string',
     argName: 'host:port[,host:port...]',
-    description: `The server(s) to connect to (the REST API of any node). Default: ${DEFAULT_BOOTSTRAP_SERVER}.`,
+    description:
+      'The server(s) to connect to: the HTTP API or the Kafka listener of any node (the others are ' +
+      `learned from the metadata). Default: ${DEFAULT_BOOTSTRAP_SERVER}.`,
+  },
+  {
+    name: 'consumer-property',
+    type: 'string',
+    multiple: true,
+    argName: 'consumer_prop',
+    description:
+      'A consumer config as key=value (repeatable): group.id, client.id, auto.offset.reset, ' +
+      'enable.auto.commit, auto.commit.interval.ms, fetch.min.bytes, fetch.max.wait.ms, fetch.max.bytes, ' +
+      'max.partition.fetch.bytes, max.poll.records, session.timeout.ms, heartbeat.interval.ms, ' +
+      'request.timeout.ms, retry.backoff.ms, isolation.level. Others are ignored with a warning.',
   },
   {
     name: 'from-beginning',
     type: 'boolean',
-    description: 'Start with the earliest message present in the log rather than the latest message.',
+    description:
+      'If the consumer does not already have an established offset to consume from, start with the ' +
+      'earliest message present in the log rather than the latest message.',
   },
   {
     name: 'group',
@@ -81,6 +100,13 @@ export const CONSUMER_OPTIONS: readonly OptionSpec[] = [
       "The consumer group id of the consumer: it shares the topic with the group's other members and commits its offsets.",
   },
   { name: 'help', type: 'boolean', description: 'Print usage information.' },
+  {
+    name: 'isolation-level',
+    type: 'string',
+    argName: 'read_committed|read_uncommitted',
+    description:
+      'Accepted for compatibility: both read up to the high watermark (there are no transactions).',
+  },
   {
     name: 'max-messages',
     type: 'string',
@@ -109,8 +135,9 @@ export const CONSUMER_OPTIONS: readonly OptionSpec[] = [
     multiple: true,
     argName: 'prop',
     description:
-      'The properties to initialize the message formatter: print.key, print.value, print.offset, ' +
-      'print.partition, key.separator, null.literal (repeatable).',
+      'The properties to initialize the message formatter: print.timestamp, print.key, print.value, ' +
+      'print.offset, print.partition, print.headers, key.separator, headers.separator, null.literal ' +
+      '(repeatable).',
   },
   {
     name: 'skip-message-on-error',
@@ -131,38 +158,11 @@ const UNSUPPORTED_OPTIONS = new Map([
   ['whitelist', 'give one topic with --topic'],
   ['formatter', "only Kafka's default formatter is built in; configure it with --property"],
   ['formatter-config', 'configure the formatter with --property'],
-  ['consumer-property', 'there is no consumer to configure: records are read through the REST API'],
-  ['consumer.config', 'there is no consumer to configure: records are read through the REST API'],
-  ['command-config', 'there are no client properties to set'],
+  ['consumer.config', 'give the consumer configs with --consumer-property'],
+  ['command-config', 'give the consumer configs with --consumer-property'],
   ['key-deserializer', 'keys print as UTF-8 text'],
   ['value-deserializer', 'values print as UTF-8 text'],
-  [
-    'isolation-level',
-    'a read returns committed records (up to the high watermark); there are no transactions',
-  ],
   ['enable-systest-events', 'not applicable'],
-]);
-
-/** Formatter properties this tool knows but cannot honour, with why. */
-const UNSUPPORTED_PROPERTIES = new Map<string, (value: string) => string | null>([
-  [
-    'print.timestamp',
-    (value) =>
-      value.trim().toLowerCase() === 'true'
-        ? 'the REST read (GET /topics/{t}/partitions/{p}/records) does not return record timestamps'
-        : null,
-  ],
-  [
-    'print.headers',
-    (value) =>
-      value.trim().toLowerCase() === 'true'
-        ? 'the REST read (GET /topics/{t}/partitions/{p}/records) does not return record headers'
-        : null,
-  ],
-  ['line.separator', (value) => (value === '\n' ? null : 'records are printed one per line')],
-  ['key.deserializer', () => 'keys print as UTF-8 text'],
-  ['value.deserializer', () => 'values print as UTF-8 text'],
-  ['headers.deserializer', () => 'headers are not printed'],
 ]);
 
 export const CONSUMER_TOOL_DESCRIPTION =
@@ -170,22 +170,6 @@ export const CONSUMER_TOOL_DESCRIPTION =
 
 export function consumerUsage(): string[] {
   return [CONSUMER_TOOL_DESCRIPTION, ...formatOptionTable(CONSUMER_OPTIONS)];
-}
-
-/** DefaultMessageFormatter.configure. */
-export function parseFormatterConfig(properties: ReadonlyMap<string, string>): FormatterConfig {
-  for (const [name, value] of properties) {
-    const reason = UNSUPPORTED_PROPERTIES.get(name)?.(value) ?? null;
-    if (reason !== null) throw new UsageError(`--property ${name}=${value} is not supported: ${reason}`);
-  }
-  return {
-    printKey: booleanProperty(properties, 'print.key', false),
-    printValue: booleanProperty(properties, 'print.value', true),
-    printOffset: booleanProperty(properties, 'print.offset', false),
-    printPartition: booleanProperty(properties, 'print.partition', false),
-    keySeparator: properties.get('key.separator') ?? '\t',
-    nullLiteral: properties.get('null.literal') ?? 'null',
-  };
 }
 
 /** ConsoleConsumerOptions.parseOffset. */
@@ -202,6 +186,35 @@ function parseOffset(value: string): StartOffset {
   );
 }
 
+/** ConsoleConsumerOptions.checkConsumerGroup: --group and group.id must agree. */
+function groupOf(option: string | undefined, property: string | null): string | null {
+  const provided = new Set<string>();
+  if (option !== undefined) provided.add(option);
+  if (property !== null) provided.add(property);
+  if (provided.size > 1) {
+    throw new UsageError(
+      "The group ids provided in different places (directly using '--group', via '--consumer-property', " +
+        `or via '--consumer.config') do not match. Detected group ids: ${[...provided].map((g) => `'${g}'`).join(', ')}`,
+      { showUsage: true },
+    );
+  }
+  return provided.values().next().value ?? null;
+}
+
+/**
+ * ConsoleConsumerOptions.setAutoOffsetResetValue: auto.offset.reset as given, else earliest with
+ * --from-beginning, else latest; --from-beginning with another value is refused.
+ */
+function resetOf(given: string | null, fromBeginning: boolean): AutoOffsetReset {
+  if (given === null) return fromBeginning ? 'earliest' : 'latest';
+  if (fromBeginning && given !== 'earliest') {
+    throw new UsageError(
+      `Can't simultaneously specify --from-beginning and 'auto.offset.reset=${given}', please remove one option`,
+    );
+  }
+  return oneOf(given, 'auto.offset.reset', AUTO_OFFSET_RESET_VALUES);
+}
+
 /** Parses console-consumer arguments with Kafka's checks and messages. Throws UsageError or HelpRequested. */
 export function parseConsumerCommand(argv: readonly string[]): ConsumerCommand {
   if (argv.length === 0) {
@@ -212,7 +225,8 @@ export function parseConsumerCommand(argv: readonly string[]): ConsumerCommand {
   }
   const args = parseOptions(argv, CONSUMER_OPTIONS, { unsupported: UNSUPPORTED_OPTIONS });
   if (args.flag('help')) throw new HelpRequested();
-  const group = args.string('group') ?? null;
+  const properties = parseConsumerProperties(parseProperties(args.strings('consumer-property')));
+  const group = groupOf(args.string('group'), properties.groupId);
   if (group !== null && (args.has('partition') || args.has('offset'))) {
     throw new UsageError(
       `Options group and ${args.has('partition') ? 'partition' : 'offset'} cannot be specified together.`,
@@ -239,308 +253,201 @@ export function parseConsumerCommand(argv: readonly string[]): ConsumerCommand {
   if (partition !== null && partition < 0) {
     throw new UsageError(`Cannot parse argument '${partitionText}' of option partition`);
   }
-  const start: StartOffset =
-    offsetText !== undefined ? parseOffset(offsetText) : fromBeginning ? 'earliest' : 'latest';
+  // Kafka's ConsoleConsumer seeks only the partition of --partition; otherwise the consumer's reset (or
+  // the group's committed offsets) places it.
+  const start: StartOffset | null =
+    partition === null
+      ? null
+      : offsetText !== undefined
+        ? parseOffset(offsetText)
+        : fromBeginning
+          ? 'earliest'
+          : 'latest';
+  const reset = resetOf(properties.autoOffsetReset, fromBeginning);
+  // --isolation-level wins over isolation.level (CommandLineUtils.maybeMergeOptions).
+  const isolation = args.string('isolation-level');
+  if (isolation !== undefined) isolationLevel(isolation);
   const maxText = args.string('max-messages');
   const maxMessages = maxText === undefined ? -1 : parseIntegerOption(maxText, 'max-messages');
   const timeoutText = args.string('timeout-ms');
   const timeoutMs = timeoutText === undefined ? -1 : parseIntegerOption(timeoutText, 'timeout-ms');
+  const bootstrapServer = args.string('bootstrap-server') ?? DEFAULT_BOOTSTRAP_SERVER;
   return {
-    bootstrapServer: args.string('bootstrap-server') ?? DEFAULT_BOOTSTRAP_SERVER,
+    bootstrapServer,
+    bootstrap: parseBootstrapServers(bootstrapServer),
     topic,
     group,
     partition,
     start,
-    reset: fromBeginning ? 'earliest' : 'latest',
+    reset,
     // Kafka: -1 is no limit; any other value stops after that many (none when it is not positive).
     maxMessages: maxMessages === -1 ? null : Math.max(maxMessages, 0),
     timeoutMs: timeoutMs < 0 ? null : timeoutMs,
+    consumer: { clientId: CLIENT_ID, ...properties.tuning },
+    warnings: properties.warnings,
     formatter: parseFormatterConfig(parseProperties(args.strings('property'))),
   };
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Records and their output (DefaultMessageFormatter.writeTo).
+// Consuming.
 
-export interface ConsumedRecord {
-  readonly partition: number;
-  readonly offset: number;
-  /** UTF-8 text of the key and value; null when the record has none. */
-  readonly key: string | null;
-  readonly value: string | null;
+/** The SDK Consumer's options for a command. */
+export function consumerOptionsOf(command: ConsumerCommand): ConsumerOptions {
+  return {
+    ...command.consumer,
+    bootstrap: command.bootstrap,
+    ...(command.group === null ? {} : { groupId: command.group }),
+    autoOffsetReset: command.reset,
+  };
 }
 
-/**
- * The text Kafka's formatter prints for a record, without the final line separator (Io.out adds it);
- * null when the properties print nothing at all for it.
- */
-export function formatRecord(config: FormatterConfig, record: ConsumedRecord): string | null {
-  const fields: string[] = [];
-  if (config.printPartition) fields.push(`Partition:${record.partition}`);
-  if (config.printOffset) fields.push(`Offset:${record.offset}`);
-  if (config.printKey) fields.push(record.key ?? config.nullLiteral);
-  if (config.printValue) fields.push(record.value ?? config.nullLiteral);
-  return fields.length === 0 ? null : fields.join(config.keySeparator);
+/** An SDK failure as the tool reports it: Kafka's errors by their message, the rest as connection errors. */
+function toolError(error: unknown): CliError {
+  if (error instanceof CliError) return error;
+  if (error instanceof KafkaError)
+    return new CliError('server', error.message || error.errorName, { cause: error });
+  const message = error instanceof Error ? error.message : String(error);
+  return new CliError('connection', message, { cause: error });
 }
 
-function decoded(value: unknown, what: string, context: string): string | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value !== 'string') {
-    throw new CliError(
-      'response',
-      `Unexpected response from the server: ${what} is not base64 (in ${context})`,
-    );
+/** Runs an SDK call; what it throws becomes a CliError (an operating error, not a bug of the tool). */
+async function sdk<T>(call: () => Promise<T> | T): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw toolError(error);
   }
-  return Buffer.from(value, 'base64').toString('utf8');
 }
 
-/** A read's answer `[{topic, key, value, partition, offset}]` (binary: base64). */
-export function readRecords(body: unknown, context: string): ConsumedRecord[] {
-  return asArray(body, context).map((item, index) => {
-    const where = `${context}[${index}]`;
-    const record: JsonObject = asObject(item, where);
-    return {
-      partition: numberField(record, 'partition', where),
-      offset: numberField(record, 'offset', where),
-      key: decoded(record.key, 'key', where),
-      value: decoded(record.value, 'value', where),
-    };
-  });
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Reading.
-
-function topicPath(topic: string, suffix: string): string {
-  return `/topics/${encodeURIComponent(topic)}${suffix}`;
-}
-
-/** The topic's partition ids, sorted (REST v2 `GET /topics/{t}/partitions`). */
-async function partitionIds(client: RestClient, topic: string): Promise<number[]> {
-  const context = `GET /topics/${topic}/partitions`;
-  const partitions = asArray(await client.get(topicPath(topic, '/partitions')), context);
-  return partitions
-    .map((item, index) => numberField(asObject(item, `${context}[${index}]`), 'partition', context))
-    .sort((a, b) => a - b);
-}
-
-/** `beginning_offset` or `end_offset` of a partition (REST v2 `.../offsets`). */
-async function listOffset(
-  client: RestClient,
-  topic: string,
-  partition: number,
-  which: 'earliest' | 'latest',
-  signal: AbortSignal,
-): Promise<number> {
-  const path = topicPath(topic, `/partitions/${partition}/offsets`);
-  const answer = asObject(await client.send('GET', path, undefined, { signal }), `GET ${path}`);
-  return numberField(answer, which === 'earliest' ? 'beginning_offset' : 'end_offset', `GET ${path}`);
-}
-
-function isOutOfRange(error: unknown): boolean {
-  return error instanceof CliError && error.status === 400 && /out of range/i.test(error.message);
-}
-
-/** Errors a Kafka consumer rides out: leader elections (50003), a node not ready (503), a slow answer. */
-function isRetriable(error: unknown): boolean {
-  if (!(error instanceof CliError)) return false;
-  if (error.kind === 'timeout') return true;
-  return error.kind === 'server' && (error.errorCode === 50003 || error.status === 503);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
+    if (signal?.aborted) return resolve();
     const timer = setTimeout(done, ms);
     function done(): void {
       clearTimeout(timer);
-      signal.removeEventListener('abort', done);
+      signal?.removeEventListener('abort', done);
       resolve();
     }
-    signal.addEventListener('abort', done, { once: true });
+    signal?.addEventListener('abort', done, { once: true });
   });
 }
 
-/** Why consumption ended. */
-type Stop = { readonly kind: 'done' } | { readonly kind: 'error'; readonly error: unknown };
+/**
+ * seekToBeginning / seekToEnd, tried again while a partition has no leader to answer its offsets (an
+ * election), as Kafka's consumer waits up to default.api.timeout.ms.
+ */
+async function seekRetrying(seek: () => Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  const deadline = Date.now() + POSITION_TIMEOUT_MS;
+  for (;;) {
+    try {
+      return await seek();
+    } catch (error) {
+      const retriable = error instanceof KafkaError && error.retriable;
+      if (!retriable || Date.now() >= deadline || signal?.aborted) throw toolError(error);
+      await delay(RETRY_BACKOFF_MS, signal);
+    }
+  }
+}
+
+/**
+ * Moves every partition whose records `poll` returned but the tool did not print back to the first of
+ * them, so that closing commits only what was printed (Kafka's tool would commit the whole poll).
+ */
+function unread(consumer: Consumer, records: readonly ConsumerRecord[]): void {
+  const first = new Map<string, ConsumerRecord>();
+  for (const record of records) {
+    const key = `${record.topic}\u0000${record.partition}`;
+    const seen = first.get(key);
+    if (seen === undefined || record.offset < seen.offset) first.set(key, record);
+  }
+  for (const { topic, partition, offset } of first.values()) {
+    try {
+      consumer.seek({ topic, partition, offset });
+    } catch {
+      // The partition was revoked meanwhile: its new owner reads it from the group's commit.
+    }
+  }
+}
 
 export interface ConsumerRunOptions {
   /** Ctrl-C: stop, print the total, exit. */
   readonly signal?: AbortSignal;
 }
 
+/** Places the consumer: a member of the group, or every partition (or --partition) assigned and sought. */
+async function startConsuming(consumer: Consumer, command: ConsumerCommand, signal?: AbortSignal) {
+  const all = await sdk(() => consumer.partitionsFor(command.topic));
+  if (command.group !== null) {
+    await sdk(() => consumer.subscribe([command.topic]));
+    return;
+  }
+  if (command.partition !== null && !all.includes(command.partition)) {
+    throw new CliError(
+      'command',
+      `Partition ${command.partition} of topic ${command.topic} does not exist (the topic has ${all.length} partitions)`,
+    );
+  }
+  const partitions = (command.partition === null ? all : [command.partition]).map((partition) => ({
+    topic: command.topic,
+    partition,
+  }));
+  consumer.assign(partitions);
+  const start = command.start;
+  if (start === 'earliest') await seekRetrying(() => consumer.seekToBeginning(partitions), signal);
+  else if (start === 'latest') await seekRetrying(() => consumer.seekToEnd(partitions), signal);
+  else if (start !== null) consumer.seek({ ...partitions[0]!, offset: start });
+}
+
 /**
- * Reads and prints until --max-messages, --timeout-ms, `signal`, or an error that is not retriable;
- * resolves to the number of records printed and the error that ended it, if one did.
+ * Reads and prints until --max-messages, --timeout-ms, `signal`, or an error the consumer does not ride
+ * out; then closes the consumer (with a group: commits what was printed, leaves). Resolves to the number
+ * of records printed and the error that ended it, if one did.
  */
 export async function executeConsumerCommand(
-  client: RestClient,
   command: ConsumerCommand,
   io: Io,
   options: ConsumerRunOptions = {},
-): Promise<{ readonly count: number; readonly error: unknown }> {
-  const stopper = new AbortController();
-  const stopSignal = stopper.signal;
-  let stop: Stop | null = null;
-  let resolveStopped: () => void = () => {};
-  const stopped = new Promise<void>((resolve) => {
-    resolveStopped = resolve;
-  });
-  const end = (reason: Stop): void => {
-    if (stop !== null) return;
-    stop = reason;
-    stopper.abort();
-    resolveStopped();
-  };
-  const onSignal = (): void => end({ kind: 'done' });
-  if (options.signal?.aborted) end({ kind: 'done' });
-  options.signal?.addEventListener('abort', onSignal, { once: true });
-
+): Promise<{ readonly count: number; readonly error: CliError | null }> {
+  const signal = options.signal;
+  if (command.maxMessages === 0 || signal?.aborted) return { count: 0, error: null };
+  const consumer = new Consumer(consumerOptionsOf(command));
   let count = 0;
-  let idleTimer: ReturnType<typeof setTimeout> | null = null;
-  const armIdleTimer = (): void => {
-    if (command.timeoutMs === null) return;
-    if (idleTimer !== null) clearTimeout(idleTimer);
-    idleTimer = setTimeout(() => end({ kind: 'done' }), command.timeoutMs);
-  };
-  if (command.maxMessages === 0) end({ kind: 'done' });
-
-  const emit = (record: ConsumedRecord): void => {
-    if (stop !== null) return;
-    count += 1;
-    const text = formatRecord(command.formatter, record);
-    if (text !== null) io.out(text);
-    armIdleTimer();
-    if (command.maxMessages !== null && count >= command.maxMessages) end({ kind: 'done' });
-  };
-
-  const consumePartition = async (partition: number): Promise<void> => {
-    let position: number | null = typeof command.start === 'number' ? command.start : null;
-    // Where to go when there is no position: the start first, then auto.offset.reset's.
-    let reset: 'earliest' | 'latest' = typeof command.start === 'number' ? command.reset : command.start;
-    const recordsPath = topicPath(command.topic, `/partitions/${partition}/records`);
-    while (stop === null) {
-      const started = Date.now();
-      try {
-        // The start position, and after an out-of-range read auto.offset.reset's (ListOffsets).
-        if (position === null) {
-          position = await listOffset(client, command.topic, partition, reset, stopSignal).catch(
-            (error: unknown) => {
-              // Not a position to reset: the offsets answer itself failed. Give up rather than loop.
-              throw isOutOfRange(error) && error instanceof CliError
-                ? new CliError('server', error.message, { status: 500, errorCode: error.errorCode })
-                : error;
-            },
-          );
-          reset = command.reset;
-        }
-        const path = `${recordsPath}?offset=${position}&timeout=${POLL_TIMEOUT_MS}`;
-        const body = await client.send('GET', path, undefined, { accept: V2_BINARY, signal: stopSignal });
-        const records = readRecords(body, `GET ${recordsPath}`);
-        for (const record of records) {
-          if (stop !== null) return;
-          if (record.offset < position) continue;
-          emit(record);
-          position = record.offset + 1;
-        }
-        const elapsed = Date.now() - started;
-        if (records.length === 0 && elapsed < EMPTY_POLL_MIN_MS) {
-          await sleep(EMPTY_POLL_MIN_MS - elapsed, stopSignal);
-        }
-      } catch (error) {
-        if (stop !== null) return;
-        if (isOutOfRange(error)) {
-          position = null;
-        } else if (isRetriable(error)) {
-          await sleep(RETRY_BACKOFF_MS, stopSignal);
-        } else {
-          end({ kind: 'error', error });
-          return;
-        }
+  let error: CliError | null = null;
+  try {
+    await startConsuming(consumer, command, signal);
+    let idleSince = Date.now();
+    while (!signal?.aborted) {
+      let waitMs = POLL_TIMEOUT_MS;
+      if (command.timeoutMs !== null) {
+        const idleLeft = idleSince + command.timeoutMs - Date.now();
+        if (idleLeft <= 0) break;
+        waitMs = Math.min(waitMs, idleLeft);
       }
+      const records = await sdk(() => consumer.poll(waitMs));
+      if (records.length > 0) idleSince = Date.now();
+      let printed = 0;
+      for (const record of records) {
+        if (signal?.aborted || (command.maxMessages !== null && count >= command.maxMessages)) break;
+        const text = formatRecord(command.formatter, record);
+        if (text !== null) io.out(text);
+        count += 1;
+        printed += 1;
+      }
+      if (printed < records.length) unread(consumer, records.slice(printed));
+      if (command.maxMessages !== null && count >= command.maxMessages) break;
     }
-  };
-
-  /**
-   * A REST v2 consumer instance of `group`: created (binary, auto.offset.reset of --from-beginning, auto
-   * commit), subscribed to the topic, polled until the end, and deleted, which commits what it returned
-   * and leaves the group (as Kafka's consumer.close()). The poll in flight at the end is not aborted.
-   */
-  const consumeGroup = async (group: string): Promise<void> => {
-    const groupPath = `/consumers/${encodeURIComponent(group)}`;
-    let instancePath: string | null = null;
+  } catch (failure) {
+    if (!(failure instanceof CliError)) throw failure;
+    error = failure;
+  } finally {
     try {
-      const created = asObject(
-        await client.send('POST', groupPath, {
-          format: 'binary',
-          'auto.offset.reset': command.reset,
-          'auto.commit.enable': 'true',
-        }),
-        `POST ${groupPath}`,
-      );
-      instancePath = `${groupPath}/instances/${encodeURIComponent(stringField(created, 'instance_id', `POST ${groupPath}`))}`;
-      await client.send('POST', `${instancePath}/subscription`, { topics: [command.topic] });
-      while (stop === null) {
-        const started = Date.now();
-        try {
-          const path = `${instancePath}/records?timeout=${POLL_TIMEOUT_MS}`;
-          const records = readRecords(
-            await client.send('GET', path, undefined, { accept: V2_BINARY }),
-            `GET ${path}`,
-          );
-          for (const record of records) {
-            if (stop !== null) break;
-            emit(record);
-          }
-          const elapsed = Date.now() - started;
-          if (records.length === 0 && elapsed < EMPTY_POLL_MIN_MS)
-            await sleep(EMPTY_POLL_MIN_MS - elapsed, stopSignal);
-        } catch (error) {
-          if (stop !== null) break;
-          if (!isRetriable(error)) throw error;
-          await sleep(RETRY_BACKOFF_MS, stopSignal);
-        }
-      }
-    } catch (error) {
-      end({ kind: 'error', error });
-    } finally {
-      if (instancePath !== null) {
-        await client.send('DELETE', instancePath).catch((error: unknown) => {
-          if (stop === null || (stop as Stop).kind !== 'error') end({ kind: 'error', error });
-        });
-      }
-    }
-  };
-
-  let loops: Promise<void>[] = [];
-  if (stop === null) {
-    try {
-      const all = await partitionIds(client, command.topic);
-      if (command.partition !== null && !all.includes(command.partition)) {
-        throw new CliError(
-          'command',
-          `Partition ${command.partition} of topic ${command.topic} does not exist (the topic has ${all.length} partitions)`,
-        );
-      }
-      const partitions = command.partition === null ? all : [command.partition];
-      armIdleTimer();
-      // Every partition at once, each with its own long poll (Kafka's consumer fetches them together);
-      // with a group, one instance reads whatever the group assigns it.
-      loops =
-        command.group !== null
-          ? [consumeGroup(command.group)]
-          : partitions.map((partition) => consumePartition(partition));
-    } catch (error) {
-      end({ kind: 'error', error });
+      await sdk(() => consumer.close());
+    } catch (failure) {
+      error ??= toolError(failure);
     }
   }
-
-  await stopped;
-  if (idleTimer !== null) clearTimeout(idleTimer);
-  options.signal?.removeEventListener('abort', onSignal);
-  await Promise.allSettled(loops);
-  const reason = stop as Stop | null;
-  return { count, error: reason !== null && reason.kind === 'error' ? reason.error : null };
+  return { count, error };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -552,17 +459,21 @@ export async function consoleConsumerMain(
   io: Io,
   options: ConsumerRunOptions = {},
 ): Promise<number> {
-  const started = startTool(argv, io, parseConsumerCommand, consumerUsage);
-  if ('exitCode' in started) return started.exitCode;
-  const { command, client } = started;
+  let command: ConsumerCommand;
   try {
-    const { count, error } = await executeConsumerCommand(client, command, io, options);
-    if (error !== null && !(error instanceof CliError)) throw error;
-    if (error !== null)
-      io.err(`ERROR Error processing message, terminating consumer process: ${error.message}`);
-    io.err(`Processed a total of ${count} messages`);
-    return error === null ? EXIT_OK : EXIT_ERROR;
-  } finally {
-    await client.close();
+    command = parseConsumerCommand(argv);
+  } catch (error) {
+    if (error instanceof HelpRequested) {
+      for (const line of consumerUsage()) io.out(line);
+      return EXIT_OK;
+    }
+    if (error instanceof UsageError) return reportUsageError(error, io, consumerUsage);
+    throw error;
   }
+  for (const warning of command.warnings) io.err(warning);
+  const { count, error } = await executeConsumerCommand(command, io, options);
+  if (error !== null)
+    io.err(`ERROR Error processing message, terminating consumer process: ${error.message}`);
+  io.err(`Processed a total of ${count} messages`);
+  return error === null ? EXIT_OK : EXIT_ERROR;
 }

@@ -1,11 +1,14 @@
 // The console tools' server in tests: the real client app (src/http) over test/http's FakeNode, whose
-// DataApi keeps records in memory, listening on an ephemeral port of 127.0.0.1. It records the method
-// and URL of every request so tests can check how lines were batched and what was read.
+// DataApi keeps records in memory, listening on an ephemeral port of 127.0.0.1. Every broker of the fake
+// advertises that port as its client listener, so that SDK clients, which route by /v1/metadata, stay on
+// it. It records the method and URL of every request so tests can check how lines were batched and what
+// was read.
 
 import type { FastifyInstance } from 'fastify';
 import { buildClientApp } from '../../src/http/client-app.ts';
 import type { ClientApiListener } from '../../src/http/client-server.ts';
 import { listenClientApi } from '../../src/http/client-server.ts';
+import { CLIENT_LISTENER } from '../../src/http/render/broker.ts';
 import { FakeNode } from '../http/fake-node.ts';
 
 export class DataCluster {
@@ -25,7 +28,28 @@ export class DataCluster {
   /** Resolves to "127.0.0.1:port". */
   async start(): Promise<string> {
     this.#listener = await listenClientApi(this.#app, { host: '127.0.0.1', port: 0, closeGraceMs: 200 });
+    this.#advertise(this.#listener.address);
     return this.#listener.address;
+  }
+
+  /** Registers every broker again with `address` as its CLIENT endpoint (the fake's own are made up). */
+  #advertise(address: string): void {
+    const at = address.lastIndexOf(':');
+    const host = address.slice(0, at);
+    const port = Number(address.slice(at + 1));
+    for (const broker of [...this.node.image().brokers.values()]) {
+      this.node.applyRecords([
+        {
+          type: 'registerBroker',
+          brokerId: broker.id,
+          incarnationId: broker.incarnationId,
+          endpoints: broker.endpoints.map((e) => (e.name === CLIENT_LISTENER ? { ...e, host, port } : e)),
+          rack: broker.rack,
+          fenced: broker.fenced,
+          processRoles: broker.processRoles,
+        },
+      ]);
+    }
   }
 
   async createTopic(name: string, partitionsCount: number): Promise<void> {
