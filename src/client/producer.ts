@@ -38,10 +38,16 @@ export interface ProducerRecord {
   readonly topic: string;
   readonly key?: string | Buffer | null;
   readonly value: string | Buffer | null;
-  readonly headers?: Readonly<Record<string, string | Buffer>>;
+  /** By name, or as Kafka's Headers: a list in which a name may repeat and a value may be null. */
+  readonly headers?: Readonly<Record<string, string | Buffer>> | readonly ProducerHeader[];
   readonly partition?: number;
   /** Milliseconds since the epoch (default: now). */
   readonly timestamp?: number;
+}
+
+export interface ProducerHeader {
+  readonly key: string;
+  readonly value: string | Buffer | null;
 }
 
 export interface RecordMetadata {
@@ -74,6 +80,10 @@ interface PartitionQueue {
   inFlight: boolean;
   nextSequence: number;
 }
+
+const isHeaderList = (
+  headers: NonNullable<ProducerRecord['headers']>,
+): headers is readonly ProducerHeader[] => Array.isArray(headers);
 
 const bytesOf = (data: string | Buffer | null | undefined): Buffer | null =>
   data === null || data === undefined ? null : typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
@@ -119,10 +129,10 @@ export class Producer {
     const partitions = await this.#partitionsOf(record.topic, deadlineMs);
     const key = bytesOf(record.key);
     const value = bytesOf(record.value);
-    const headers = Object.entries(record.headers ?? {}).map(([name, data]) => ({
-      key: name,
-      value: bytesOf(data),
-    }));
+    const given = record.headers ?? {};
+    const headers = isHeaderList(given)
+      ? given.map((header) => ({ key: header.key, value: bytesOf(header.value) }))
+      : Object.entries(given).map(([name, data]) => ({ key: name, value: bytesOf(data) }));
     const size = (key?.length ?? 0) + (value?.length ?? 0) + 16;
     const partition =
       record.partition ??
