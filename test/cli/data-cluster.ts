@@ -1,6 +1,7 @@
 // The console tools' server in tests: the real client app (src/http) over test/http's FakeNode, whose
-// DataApi keeps records in memory, listening on an ephemeral port of 127.0.0.1. It records the method
-// and URL of every request so tests can check how lines were batched and what was read.
+// DataApi keeps records in memory, listening on an ephemeral port of 127.0.0.1, which every broker
+// advertises as its client endpoint. It records the method and URL of every request so tests can check
+// how lines were batched and what was read.
 
 import type { FastifyInstance } from 'fastify';
 import { buildClientApp } from '../../src/http/client-app.ts';
@@ -25,7 +26,33 @@ export class DataCluster {
   /** Resolves to "127.0.0.1:port". */
   async start(): Promise<string> {
     this.#listener = await listenClientApi(this.#app, { host: '127.0.0.1', port: 0, closeGraceMs: 200 });
+    this.#advertise(this.#listener.address);
     return this.#listener.address;
+  }
+
+  /**
+   * Every broker registers this listener as its CLIENT endpoint, as a real node registers its own, so
+   * that a client routing by /v1/metadata (the SDK producer) reaches it.
+   */
+  #advertise(address: string): void {
+    const at = address.lastIndexOf(':');
+    const host = address.slice(0, at);
+    const port = Number(address.slice(at + 1));
+    for (const broker of [...this.node.image().brokers.values()]) {
+      this.node.applyRecords([
+        {
+          type: 'registerBroker',
+          brokerId: broker.id,
+          incarnationId: broker.incarnationId,
+          endpoints: broker.endpoints.map((endpoint) =>
+            endpoint.name === 'CLIENT' ? { ...endpoint, host, port } : endpoint,
+          ),
+          rack: broker.rack,
+          fenced: broker.fenced,
+          processRoles: broker.processRoles,
+        },
+      ]);
+    }
   }
 
   async createTopic(name: string, partitionsCount: number): Promise<void> {
