@@ -1,7 +1,7 @@
 // The native SDK's producer (kraftling/client) in the same closed loop as the other client paths: each
 // of `inFlight` slots sends `recordsPerRequest` records and waits for all of them (one latency sample per
 // group). The producer batches them per partition (linger.ms 5, batch.size 256 KiB, batches that queue
-// behind the one in flight sent together up to max.request.size); acks=all is idempotent, acks=1 not.
+// behind those in flight sent together up to batch.size, 5 in flight per partition); acks=all is idempotent, acks=1 not.
 import { Producer } from '../../src/client/index.ts';
 import type { BenchCluster } from './local-cluster.ts';
 import {

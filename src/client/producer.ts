@@ -34,11 +34,6 @@ export interface ProducerOptions {
   /** retry.backoff.ms (default 100). */
   readonly retryBackoffMs?: number;
   /**
-   * max.request.size (default 1048576): the most a batch holds when batches that queued up behind the
-   * one in flight are sent as one (batch.size still seals a batch; a lone larger record goes alone).
-   */
-  readonly maxRequestSize?: number;
-  /**
    * max.in.flight.requests.per.connection (default 5, at most 5 with idempotence, as Kafka): here per
    * partition, the batches sent to its leader and not yet answered.
    */
@@ -48,16 +43,21 @@ export interface ProducerOptions {
 /** Bytes of a v2 record besides key, value and headers at most: length, attributes and deltas, lengths. */
 const RECORD_OVERHEAD_MAX = 5 + 1 + 10 + 5 + 5 + 5 + 5;
 const HEADER_OVERHEAD_MAX = 5 + 5;
-const BATCH_HEADER_BYTES = 61;
 
 export interface ProducerRecord {
   readonly topic: string;
   readonly key?: string | Buffer | null;
   readonly value: string | Buffer | null;
-  readonly headers?: Readonly<Record<string, string | Buffer>>;
+  /** By name, or as Kafka's Headers: a list in which a name may repeat and a value may be null. */
+  readonly headers?: Readonly<Record<string, string | Buffer>> | readonly ProducerHeader[];
   readonly partition?: number;
   /** Milliseconds since the epoch (default: now). */
   readonly timestamp?: number;
+}
+
+export interface ProducerHeader {
+  readonly key: string;
+  readonly value: string | Buffer | null;
 }
 
 export interface RecordMetadata {
@@ -106,6 +106,10 @@ interface PartitionQueue {
   confirmed: boolean;
 }
 
+const isHeaderList = (
+  headers: NonNullable<ProducerRecord['headers']>,
+): headers is readonly ProducerHeader[] => Array.isArray(headers);
+
 const bytesOf = (data: string | Buffer | null | undefined): Buffer | null =>
   data === null || data === undefined ? null : typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
 
@@ -123,7 +127,6 @@ export class Producer {
   readonly #deliveryTimeoutMs: number;
   readonly #requestTimeoutMs: number;
   readonly #retryBackoffMs: number;
-  readonly #maxRequestSize: number;
   readonly #maxInFlight: number;
   #identity: Promise<{ producerId: number; producerEpoch: number }> | null = null;
   #closed = false;
@@ -143,7 +146,6 @@ export class Producer {
     this.#compression = options.compression ?? 'none';
     this.#deliveryTimeoutMs = options.deliveryTimeoutMs ?? 120_000;
     this.#retryBackoffMs = options.retryBackoffMs ?? 100;
-    this.#maxRequestSize = (options.maxRequestSize ?? 1_048_576) - BATCH_HEADER_BYTES;
     this.#maxInFlight = options.maxInFlight ?? 5;
     if (
       !Number.isInteger(this.#maxInFlight) ||
@@ -160,10 +162,10 @@ export class Producer {
     const partitions = await this.#partitionsOf(record.topic, deadlineMs);
     const key = bytesOf(record.key);
     const value = bytesOf(record.value);
-    const headers = Object.entries(record.headers ?? {}).map(([name, data]) => ({
-      key: name,
-      value: bytesOf(data),
-    }));
+    const given = record.headers ?? {};
+    const headers = isHeaderList(given)
+      ? given.map((header) => ({ key: header.key, value: bytesOf(header.value) }))
+      : Object.entries(given).map(([name, data]) => ({ key: name, value: bytesOf(data) }));
     // At most what the record takes in a v2 batch: its varints at their longest, and its headers.
     const size =
       RECORD_OVERHEAD_MAX +
@@ -259,9 +261,9 @@ export class Producer {
     const limit = queue.confirmed ? this.#maxInFlight : 1;
     while (queue.sending.length < limit && queue.sealed.length > 0) {
       let batch = queue.sealed.shift()!;
-      // A backlog (batches sealed while the partition had max.in.flight out) goes as one batch of up to
-      // max.request.size: one round trip instead of one each. None of them has a sequence yet.
-      while (queue.sealed.length > 0 && batch.bytes + queue.sealed[0]!.bytes <= this.#maxRequestSize) {
+      // A backlog (batches linger.ms sealed while the partition had max.in.flight out) goes as one batch
+      // of up to batch.size: one round trip instead of one each. None of them has a sequence yet.
+      while (queue.sealed.length > 0 && batch.bytes + queue.sealed[0]!.bytes <= this.#batchSize) {
         const next = queue.sealed.shift()!;
         batch = {
           records: [...batch.records, ...next.records],
