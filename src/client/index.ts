@@ -1,3 +1,6 @@
-// The TypeScript SDK over the native API (docs/design.md §6): `import { Producer } from 'kraftling/client'`.
+// The TypeScript SDK (docs/design.md §6): `import { Producer, Admin } from 'kraftling/client'`.
 export { Producer, type ProducerOptions, type ProducerRecord, type RecordMetadata } from './producer.ts';
+export { Admin } from './admin.ts';
+export type * from './admin-types.ts';
+export { RestError } from './rest-errors.ts';
 export { KafkaError } from '../common/kafka-errors.ts';
