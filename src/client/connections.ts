@@ -2,6 +2,9 @@
 // on one HTTP/2 connection only for requests it may send again (`idempotent`): produces of an idempotent
 // producer and fetches are (design.md §9).
 import { Client } from 'undici';
+import { errorFromRest } from './rest-errors.ts';
+
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
 export class BrokerConnections {
   readonly #clients = new Map<string, Client>();
@@ -32,20 +35,35 @@ export class BrokerConnections {
     return bytes;
   }
 
-  /** GETs or POSTs JSON (the REST API: producer ids). */
-  async json(origin: string, method: 'GET' | 'POST', path: string, timeoutMs: number): Promise<unknown> {
+  /**
+   * A REST request with a JSON body (`body`; a POST without one sends `{}`); the answer's JSON, null when
+   * it has none (204). An error answer throws what errorFromRest makes of it: a KafkaError where the body
+   * names one (TOPIC_ALREADY_EXISTS, ...), else a RestError. Anything else thrown means no answer came.
+   */
+  async json(
+    origin: string,
+    method: HttpMethod,
+    path: string,
+    timeoutMs: number,
+    body?: unknown,
+  ): Promise<unknown> {
+    const payload = body !== undefined ? JSON.stringify(body) : method === 'POST' ? '{}' : null;
     const response = await this.#client(origin).request({
       method,
       path,
-      headers: { 'content-type': 'application/json' },
-      body: method === 'POST' ? '{}' : null,
+      // A content type without a body is refused by the server (an empty JSON body), so only with one.
+      headers:
+        payload === null
+          ? { accept: 'application/json' }
+          : { accept: 'application/json', 'content-type': 'application/json' },
+      body: payload,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });
     const text = await response.body.text();
     if (response.statusCode >= 300)
-      throw new Error(`${origin}${path} answered ${response.statusCode}: ${text.slice(0, 300)}`);
-    return JSON.parse(text) as unknown;
+      throw errorFromRest(response.statusCode, text, `${method} ${origin}${path}`);
+    return text === '' ? null : (JSON.parse(text) as unknown);
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-// The TypeScript SDK over the native API (docs/design.md §6): `import { Producer, Consumer } from 'kraftling/client'`.
+// The TypeScript SDK (docs/design.md §6): `import { Producer, Consumer, Admin } from 'kraftling/client'`.
 export { Producer, type ProducerOptions, type ProducerRecord, type RecordMetadata } from './producer.ts';
 export {
   Consumer,
@@ -7,4 +7,7 @@ export {
   type TopicPartition,
   type TopicPartitionOffset,
 } from './consumer.ts';
+export { Admin } from './admin.ts';
+export type * from './admin-types.ts';
+export { RestError } from './rest-errors.ts';
 export { KafkaError } from '../common/kafka-errors.ts';

@@ -88,4 +88,39 @@ describe('ControllerClient', () => {
     expect(calls[0]).toBe(2);
     expect(new Set(calls)).toEqual(new Set([1, 2, 3]));
   });
+
+  it("throws the active controller's UNKNOWN_TOPIC_OR_PARTITION at once: asking again would only get it again", async () => {
+    const calls: NodeId[] = [];
+    const timers = jumpingTimers();
+    const transport: ControllerTransport = {
+      post: async (target) => {
+        calls.push(target);
+        return {
+          statusCode: 400,
+          body: encodeError({
+            errorName: 'UNKNOWN_TOPIC_OR_PARTITION',
+            message: 'This server does not host this topic-partition: missing.',
+            leaderId: 0,
+          }),
+        };
+      },
+      close: async () => {},
+    };
+    const error = await new ControllerClient({
+      voters: [1, 2, 3].map(nodeId),
+      transport,
+      timers,
+      leaderHint: () => nodeId(1),
+      requestTimeoutMs: 400,
+      logger: silentLogger,
+    })
+      .call('delete-topic', { name: 'missing' })
+      .then(
+        () => null,
+        (failure: unknown) => failure,
+      );
+    expect(isKafkaError(error, 'UNKNOWN_TOPIC_OR_PARTITION')).toBe(true);
+    expect(calls).toEqual([1]);
+    expect(timers.now).toBe(1_000);
+  });
 });
