@@ -7,16 +7,15 @@ import { HttpError } from '../errors.ts';
 const root = protobuf.loadSync(fileURLToPath(new URL('../../../proto/native.proto', import.meta.url)));
 /** A message type of proto/native.proto. */
 export const nativeType = (name: string): protobuf.Type => root.lookupType(`native.${name}`);
-const type = nativeType;
 const TYPES = {
-  produceRequest: type('ProduceRequest'),
-  produceResponse: type('ProduceResponse'),
-  fetchRequest: type('FetchRequest'),
-  fetchResponse: type('FetchResponse'),
-  metadataRequest: type('MetadataRequest'),
-  metadataResponse: type('MetadataResponse'),
+  produceRequest: nativeType('ProduceRequest'),
+  produceResponse: nativeType('ProduceResponse'),
+  fetchRequest: nativeType('FetchRequest'),
+  fetchResponse: nativeType('FetchResponse'),
+  metadataRequest: nativeType('MetadataRequest'),
+  metadataResponse: nativeType('MetadataResponse'),
 };
-export const OBJECT_OPTIONS: protobuf.IConversionOptions = { longs: Number, defaults: true, arrays: true };
+const OBJECT_OPTIONS: protobuf.IConversionOptions = { longs: Number, defaults: true, arrays: true };
 
 export interface NativeProduceRequest {
   readonly acks: number;
@@ -108,6 +107,11 @@ export function encode(messageType: protobuf.Type, message: object): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/** An answer from a server that speaks this API: a failure to decode is thrown as it is. */
+export function decodeAnswer<T>(messageType: protobuf.Type, bytes: Uint8Array): T {
+  return messageType.toObject(messageType.decode(bytes), OBJECT_OPTIONS) as T;
+}
+
 /** A Buffer over the same memory (protobufjs gives Buffer slices in Node; anything else is wrapped). */
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -141,16 +145,8 @@ export const clientCodec = {
   produceRequest: (request: NativeProduceRequest): Buffer => encode(TYPES.produceRequest, request),
   fetchRequest: (request: NativeFetchRequest): Buffer => encode(TYPES.fetchRequest, request),
   metadataRequest: (request: NativeMetadataRequest): Buffer => encode(TYPES.metadataRequest, request),
-  produceResponse: (bytes: Uint8Array): NativeProduceResponse =>
-    TYPES.produceResponse.toObject(
-      TYPES.produceResponse.decode(bytes),
-      OBJECT_OPTIONS,
-    ) as NativeProduceResponse,
-  fetchResponse: (bytes: Uint8Array): NativeFetchResponse =>
-    TYPES.fetchResponse.toObject(TYPES.fetchResponse.decode(bytes), OBJECT_OPTIONS) as NativeFetchResponse,
+  produceResponse: (bytes: Uint8Array): NativeProduceResponse => decodeAnswer(TYPES.produceResponse, bytes),
+  fetchResponse: (bytes: Uint8Array): NativeFetchResponse => decodeAnswer(TYPES.fetchResponse, bytes),
   metadataResponse: (bytes: Uint8Array): NativeMetadataResponse =>
-    TYPES.metadataResponse.toObject(
-      TYPES.metadataResponse.decode(bytes),
-      OBJECT_OPTIONS,
-    ) as NativeMetadataResponse,
+    decodeAnswer(TYPES.metadataResponse, bytes),
 };

@@ -1,7 +1,7 @@
 // The native API's consumer envelopes (proto/native.proto): list-offsets and consumer groups. Plain
 // objects both ways; a body that does not decode is a 400 (HttpError MALFORMED_REQUEST).
 import type protobuf from 'protobufjs';
-import { decode, encode, nativeType, OBJECT_OPTIONS } from './codec.ts';
+import { decode, decodeAnswer, encode, nativeType } from './codec.ts';
 
 export interface NativeTopicPartitions {
   readonly name: string;
@@ -78,9 +78,7 @@ function codecOf<T extends object>(name: string) {
   return {
     decode: (body: unknown): T => decode<T>(messageType, body, `native.${name}`),
     encode: (message: T): Buffer => encode(messageType, message),
-    /** Answers from a server that speaks this API: a failure to decode is thrown as it is. */
-    decodeAnswer: (bytes: Uint8Array): T =>
-      messageType.toObject(messageType.decode(bytes), OBJECT_OPTIONS) as T,
+    decodeAnswer: (bytes: Uint8Array): T => decodeAnswer<T>(messageType, bytes),
   };
 }
 
