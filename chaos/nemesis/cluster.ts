@@ -1,24 +1,19 @@
 // The real node processes of the nemesis (three combined nodes, or three controllers and two brokers:
-// `Topology`): each node is `node src/node/main.ts --config FILE` with its
-// own data directory and ephemeral ports, under the run's directory (kept after the run with the logs).
+// `Topology`): each node is `node src/node/main.ts --config FILE` with its own data directory and its
+// own ports (chaos/free-port.ts), under the run's directory (kept after the run with the logs).
 // Adapted from test/integration/process-cluster.ts: adds SIGSTOP/SIGCONT, timeouts on every request and
 // a synchronous kill of everything for the runner's exit handlers.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
+import { freePort } from '../free-port.ts';
 import { FaultProxy } from './fault-proxy.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/node/main.ts', import.meta.url));
-/**
- * Someone else's fixed cluster uses these on this machine (the local profile's client API, Kafka and
- * internal ports of nodes 1-3): never bind them.
- */
-const FORBIDDEN_PORTS = new Set([8081, 8082, 8083, 9092, 9093, 9094, 19091, 19092, 19093]);
 
 export type NodeState = 'stopped' | 'running' | 'paused';
 
@@ -62,26 +57,6 @@ export interface PartitionInfo {
   readonly leaderId: number;
   readonly isr: readonly number[];
   readonly replicaIds: readonly number[];
-}
-
-export async function freePort(): Promise<number> {
-  for (;;) {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    if (address === null || typeof address === 'string') throw new Error('no free port');
-    if (!FORBIDDEN_PORTS.has(address.port)) return address.port;
-  }
-}
-
-async function freePortNotIn(taken: Set<number>): Promise<number> {
-  for (;;) {
-    const port = await freePort();
-    if (taken.has(port)) continue;
-    taken.add(port);
-    return port;
-  }
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -169,15 +144,7 @@ export class NemesisCluster {
     // Kafka's cluster id form: 16 random bytes, base64url, 22 characters.
     const cluster = new NemesisCluster(root, randomBytes(16).toString('base64url'));
     const ports: { client: number; internal: number }[] = [];
-    const taken = new Set<number>();
-    while (ports.length < count) {
-      const client = await freePort();
-      const internal = await freePort();
-      if (client === internal || taken.has(client) || taken.has(internal)) continue;
-      taken.add(client);
-      taken.add(internal);
-      ports.push({ client, internal });
-    }
+    while (ports.length < count) ports.push({ client: await freePort(), internal: await freePort() });
     // Internal traffic from node k to node j goes through the proxy k>j: node k's voters point there,
     // and node j advertises a listener FROMk there (bound at its own port `named[k]`), which node k
     // dials for everything else (inter.broker.listener.name=FROMk). Node j's own FROMj is direct.
@@ -185,13 +152,13 @@ export class NemesisCluster {
     const named = new Map<number, Map<number, number>>();
     for (const j of ids) {
       const bound = new Map<number, number>();
-      for (const k of ids) bound.set(k, await freePortNotIn(taken));
+      for (const k of ids) bound.set(k, await freePort());
       named.set(j, bound);
     }
     for (const k of ids) {
       for (const j of ids) {
         if (k === j) continue;
-        const proxy = await FaultProxy.start(k, j, await freePortNotIn(taken), named.get(j)!.get(k)!);
+        const proxy = await FaultProxy.start(k, j, await freePort(), named.get(j)!.get(k)!);
         cluster.proxies.set(`${k}>${j}`, proxy);
       }
     }

@@ -5,11 +5,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
+import { freePort } from '../../chaos/free-port.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/node/main.ts', import.meta.url));
 
@@ -38,14 +38,7 @@ export interface ProcessClusterOptions {
   readonly overrides?: Readonly<Record<string, string>>;
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no free port');
-  return address.port;
-}
+export { freePort };
 
 /** Polls `condition` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
 export async function waitFor<T>(
@@ -92,19 +85,9 @@ export class ProcessCluster {
     // Kafka's cluster id form: 16 random bytes, base64url, 22 characters.
     const cluster = new ProcessCluster(root, randomBytes(16).toString('base64url'));
     const count = options.controllers + (options.brokers ?? 0);
-    // The OS may hand out a port it just freed again: every port of the cluster must differ.
-    const taken = new Set<number>();
-    const uniquePort = async (): Promise<number> => {
-      for (;;) {
-        const port = await freePort();
-        if (taken.has(port)) continue;
-        taken.add(port);
-        return port;
-      }
-    };
     const ports: { client: number; kafka: number; internal: number }[] = [];
     for (let i = 0; i < count; i++)
-      ports.push({ client: await uniquePort(), kafka: await uniquePort(), internal: await uniquePort() });
+      ports.push({ client: await freePort(), kafka: await freePort(), internal: await freePort() });
     const voters = Array.from(
       { length: options.controllers },
       (_, i) => `${i + 1}@127.0.0.1:${ports[i]!.internal}`,

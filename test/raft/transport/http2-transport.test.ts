@@ -1,9 +1,10 @@
 import { createServer } from 'node:net';
 import { Client } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../../chaos/free-port.ts';
 import { encodeBatch } from '../../../raft/transport/codec.ts';
-import { Http2Transport } from '../../../raft/transport/http2-transport.ts';
 import type { Http2TransportOptions } from '../../../raft/transport/http2-transport.ts';
+import { Http2Transport } from '../../../raft/transport/http2-transport.ts';
 import type { HeartbeatRequest, Message, NodeId } from '../../../raft/types.ts';
 import { logIndex, nodeId, term } from '../../../raft/types.ts';
 
@@ -38,16 +39,6 @@ async function startNode(
   const inbox: Message[] = [];
   transport.onMessage((message) => inbox.push(message));
   return { transport, inbox };
-}
-
-/** A port that was free a moment ago, so that nodes can be configured with each other's addresses. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 /** Polls a condition until it holds; fails the test at the deadline. */
