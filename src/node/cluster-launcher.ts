@@ -18,6 +18,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { httpReadinessProbe, type ReadinessProbe, waitForReadyCluster } from './cluster-readiness.ts';
 import {
   buildNodeConfig,
   ConfigError,
@@ -26,8 +27,9 @@ import {
   localClusterProperties,
 } from './config.ts';
 import { LOCAL_CLUSTER } from './config-defaults.ts';
-import { httpReadinessProbe, type ReadinessProbe, waitForReadyCluster } from './cluster-readiness.ts';
 import { DataDirError, ensureLocalClusterId } from './data-dir.ts';
+import { describeTakenPort, takenListenerPorts } from './listener-ports.ts';
+import { prettyLogLine } from './pretty-log.ts';
 
 const MAIN_SCRIPT = fileURLToPath(new URL('./main.ts', import.meta.url));
 const SHUTDOWN_TIMEOUT_MS = 15_000;
@@ -45,6 +47,8 @@ and keeps its data in DIR/node-K. The cluster id is kept in DIR/cluster.id.
   --data DIR                data directory (default ${LOCAL_CLUSTER.dataRoot})
   --override key=value      a config for every node (repeatable), e.g. --override log.level=debug
   --shutdown-timeout-ms MS  how long nodes may take to stop before they are killed (default ${SHUTDOWN_TIMEOUT_MS})
+  --log-format FORMAT       pretty (readable lines) or json (the nodes' own JSON lines); default:
+                            pretty in a terminal, json when the output is piped
   --no-color                no colours (also: NO_COLOR=1)
   --node-command FILE       testing seam: run FILE instead of src/node/main.ts
   --help                    this text
@@ -59,7 +63,10 @@ export interface LauncherOptions {
   /** key=value settings passed to every node as --override. */
   readonly overrides: readonly string[];
   readonly color: boolean;
+  readonly logFormat: LogFormat;
 }
+
+export type LogFormat = 'pretty' | 'json';
 
 function positiveInteger(flag: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
@@ -90,6 +97,9 @@ export function parseLauncherArgs(
   const overrides = values.override ?? [];
   for (const override of overrides)
     if (override.indexOf('=') <= 0) throw new ConfigError('--override', override, 'expected key=value');
+  const logFormat = values['log-format'] ?? (isTerminal ? 'pretty' : 'json');
+  if (logFormat !== 'pretty' && logFormat !== 'json')
+    throw new ConfigError('--log-format', logFormat, 'expected pretty or json');
   const noColor = values['no-color'] === true || (environment.NO_COLOR ?? '') !== '';
   const forceColor = (environment.FORCE_COLOR ?? '') !== '' && environment.FORCE_COLOR !== '0';
   return {
@@ -103,6 +113,7 @@ export function parseLauncherArgs(
     ),
     overrides,
     color: !noColor && (isTerminal || forceColor),
+    logFormat,
   };
 }
 
@@ -116,6 +127,7 @@ function parseLauncherValues(argv: readonly string[]) {
       data: { type: 'string' },
       override: { type: 'string', multiple: true },
       'shutdown-timeout-ms': { type: 'string' },
+      'log-format': { type: 'string' },
       'no-color': { type: 'boolean' },
       'node-command': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -124,18 +136,25 @@ function parseLauncherValues(argv: readonly string[]) {
 }
 
 /**
- * Splits a byte stream into lines and writes each with a prefix. A chunk may end mid-line or mid
- * UTF-8 character; the rest of a last line without a newline is written (with one) at end().
+ * Splits a byte stream into lines and writes each with a prefix, after `format` (which may turn one line
+ * into several). A chunk may end mid-line or mid UTF-8 character; the rest of a last line without a
+ * newline is written (with one) at end().
  */
 export class LinePrefixer {
   readonly #prefix: string;
   readonly #write: (text: string) => void;
+  readonly #format: (line: string) => string;
   readonly #decoder = new StringDecoder('utf8');
   #partial = '';
 
-  constructor(prefix: string, write: (text: string) => void) {
+  constructor(
+    prefix: string,
+    write: (text: string) => void,
+    format: (line: string) => string = (line) => line,
+  ) {
     this.#prefix = prefix;
     this.#write = write;
+    this.#format = format;
   }
 
   push(chunk: Buffer | string): void {
@@ -147,13 +166,21 @@ export class LinePrefixer {
     }
     this.#partial = text.slice(lastNewline + 1);
     const lines = text.slice(0, lastNewline).split('\n');
-    this.#write(lines.map((line) => `${this.#prefix}${line}\n`).join(''));
+    this.#write(lines.map((line) => this.#prefixed(line)).join(''));
   }
 
   end(): void {
     const rest = this.#partial + this.#decoder.end();
     this.#partial = '';
-    if (rest !== '') this.#write(`${this.#prefix}${rest}\n`);
+    if (rest !== '') this.#write(this.#prefixed(rest));
+  }
+
+  #prefixed(line: string): string {
+    const formatted = this.#format(line).replace(/\n+$/, '');
+    return formatted
+      .split('\n')
+      .map((part) => `${this.#prefix}${part}\n`)
+      .join('');
   }
 }
 
@@ -218,6 +245,16 @@ export async function runCluster(options: LauncherOptions, io: LauncherIo = proc
           : `Kafka ${formatEndpoint(config.advertisedListeners.kafka)}, `) +
         `internal ${formatEndpoint(config.advertisedListeners.internal)}, data ${config.logDirs.join(',')}`,
     );
+  // The testing seam's stand-in nodes bind nothing.
+  if (options.nodeCommand === null) {
+    const taken = await takenListenerPorts(configs);
+    if (taken.length > 0) {
+      for (const port of taken)
+        io.stderr(`${paint(options.color, 1, '[cluster]')} ${describeTakenPort(port)}\n`);
+      say('Not starting: stop what holds these ports, then run this again.');
+      return 1;
+    }
+  }
   say('Ctrl-C stops the cluster; every node shuts down cleanly.');
 
   const script = options.nodeCommand ?? MAIN_SCRIPT;
@@ -290,6 +327,7 @@ export async function runCluster(options: LauncherOptions, io: LauncherIo = proc
       if (alive().length === 0) finish();
     };
 
+    const format = options.logFormat === 'pretty' ? prettyLogLine(options.color) : undefined;
     for (let id = 1; id <= options.nodes; id++) {
       const child = spawn(process.execPath, [script, '--node-id', String(id), ...extraArgs], {
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -298,8 +336,8 @@ export async function runCluster(options: LauncherOptions, io: LauncherIo = proc
       const node: RunningNode = { id, child, done: false };
       nodes.push(node);
       const prefix = `${paint(options.color, COLORS[(id - 1) % COLORS.length]!, `[node-${id}]`)} `;
-      const out = new LinePrefixer(prefix, io.stdout);
-      const err = new LinePrefixer(prefix, io.stderr);
+      const out = new LinePrefixer(prefix, io.stdout, format);
+      const err = new LinePrefixer(prefix, io.stderr, format);
       child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
       child.stdout?.on('end', () => out.end());
       child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));

@@ -101,7 +101,7 @@ export class ControllerClient {
     }
     throw new KafkaError(
       'REQUEST_TIMED_OUT',
-      `No active controller answered ${operation} within ${timeoutMs} ms${lastError instanceof Error ? `: ${lastError.message}` : ''}.`,
+      `No active controller answered ${operation} within ${timeoutMs} ms${lastError instanceof Error ? `: ${lastError.message.replace(/\.+$/, '')}` : ''}.`,
       { cause: lastError },
     );
   }

@@ -1,11 +1,12 @@
 // The node process: `npm run node -- --node-id N` (node N of the local cluster) or
 // `npm run node -- --config FILE`. SIGINT/SIGTERM stop it with a controlled shutdown.
 import { pino } from 'pino';
-import { ConfigError, describeConfig } from './config.ts';
-import { loadNodeConfig } from './node-args.ts';
+import { ConfigError, configToProperties, describeConfig } from './config.ts';
 import { DataDirError, prepareStorage } from './data-dir.ts';
 import { EventLoopWatchdog } from './event-loop-watchdog.ts';
+import { serializeError } from './log-errors.ts';
 import { KraftNode } from './node.ts';
+import { loadNodeConfig } from './node-args.ts';
 
 /** A main thread that has not turned for this long is wedged (a session timeout and then some). */
 function watchdogStallMs(sessionTimeoutMs: number): number {
@@ -28,9 +29,22 @@ async function main(): Promise<number> {
     return 0;
   }
   const { config } = loaded;
-  const logger = pino({ level: config.logLevel, base: { node: config.nodeId } });
+  const logger = pino({
+    level: config.logLevel,
+    base: { node: config.nodeId },
+    serializers: { err: serializeError },
+  });
   for (const warning of loaded.warnings) logger.warn({ warning }, 'configuration warning');
-  logger.info({ config: describeConfig(config) }, 'node configuration');
+  // Every setting (Kafka's "KafkaConfig values:" dump) only at debug: at info it is kilobytes per start.
+  logger.debug({ config: describeConfig(config) }, 'node configuration');
+  logger.info(
+    {
+      roles: [...config.processRoles].join(','),
+      listeners: configToProperties(config).get('listeners'),
+      logDirs: config.logDirs.join(','),
+    },
+    'node starting',
+  );
 
   let clusterId: string;
   try {

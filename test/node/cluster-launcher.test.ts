@@ -8,6 +8,7 @@ import { LinePrefixer, parseLauncherArgs } from '../../src/node/cluster-launcher
 import { ConfigError } from '../../src/node/config.ts';
 
 const LAUNCHER = fileURLToPath(new URL('../../src/node/cluster-launcher.ts', import.meta.url));
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
 // A stand-in for src/node/main.ts: prints a line in two writes, a line on stderr, then waits for a
 // signal. FAKE_NODE_<id> picks a behaviour: crash (exit 3 at once), done (exit 0 at once, as a node
@@ -41,10 +42,15 @@ class Launcher {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   readonly #waiters = new Set<() => void>();
 
-  constructor(args: readonly string[], environment: Record<string, string> = {}) {
-    this.process = spawn(process.execPath, [LAUNCHER, ...args], {
+  constructor(
+    args: readonly string[],
+    environment: Record<string, string> = {},
+    command: readonly string[] = [process.execPath, LAUNCHER],
+  ) {
+    this.process = spawn(command[0]!, [...command.slice(1), ...args], {
       env: { ...process.env, ...environment },
       stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: REPO,
     });
     this.process.stdout?.on('data', (chunk: Buffer) => {
       this.stdout += chunk.toString();
@@ -118,11 +124,16 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function launch(extraArgs: readonly string[], environment: Record<string, string> = {}): Launcher {
+function launch(
+  extraArgs: readonly string[],
+  environment: Record<string, string> = {},
+  command?: readonly string[],
+): Launcher {
   const dataRoot = join(root, 'data');
   const launcher = new Launcher(
     ['--data', dataRoot, '--node-command', fakeNode, '--no-color', ...extraArgs],
     environment,
+    command,
   );
   launchers.push(launcher);
   return launcher;
@@ -256,6 +267,20 @@ describe('cluster launcher (with a fake node)', () => {
     expect((await launcher.exited).code).toBe(0);
   });
 
+  it('stops every node when `npm run cluster` itself gets SIGTERM', async () => {
+    // npm passes SIGTERM on to its child, the shell of the script; the script execs the launcher, so
+    // the shell is the launcher and nothing is left running (a kill of npm once orphaned them all).
+    const launcher = launch(['--nodes', '2'], {}, ['npm', 'run', '--silent', 'cluster', '--']);
+    await allReady(launcher, [1, 2]);
+    launcher.process.kill('SIGTERM');
+    await launcher.waitFor(
+      () => [1, 2].every((id) => launcher.lines().includes(`[cluster] node ${id} stopped (exit code 0)`)),
+      'both nodes stopped',
+    );
+    for (const id of [1, 2]) expect(launcher.count(`[node-${id}] stopping ${id} on SIGTERM`)).toBe(1);
+    await launcher.exited;
+  });
+
   it('refuses bad arguments before starting anything', async () => {
     const badOverride = launch(['--override', 'num.partitions=0']);
     expect((await badOverride.exited).code).toBe(1);
@@ -295,7 +320,11 @@ describe('parseLauncherArgs', () => {
       shutdownTimeoutMs: 15_000,
       overrides: [],
       color: false,
+      logFormat: 'json',
     });
+    expect(parseLauncherArgs([], {}, true)?.logFormat).toBe('pretty');
+    expect(parseLauncherArgs(['--log-format', 'json'], {}, true)?.logFormat).toBe('json');
+    expect(parseLauncherArgs(['--log-format', 'pretty'], {}, false)?.logFormat).toBe('pretty');
     expect(parseLauncherArgs(['--help'], {}, false)).toBeNull();
   });
 
@@ -311,6 +340,7 @@ describe('parseLauncherArgs', () => {
     expect(() => parseLauncherArgs(['--nodes', '0'], {}, false)).toThrow(ConfigError);
     expect(() => parseLauncherArgs(['--nodes', 'x'], {}, false)).toThrow(ConfigError);
     expect(() => parseLauncherArgs(['--override', 'x'], {}, false)).toThrow(ConfigError);
+    expect(() => parseLauncherArgs(['--log-format', 'xml'], {}, false)).toThrow(ConfigError);
     expect(() => parseLauncherArgs(['--what'], {}, false)).toThrow(
       /Invalid command line: Unknown option '--what'/,
     );
