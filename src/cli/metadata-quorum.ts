@@ -189,7 +189,12 @@ export function formatQuorumReplication(quorum: QuorumInfo, nowMs: number | null
   const row = (replica: QuorumReplica, status: string): string[] => [
     String(replica.replicaId),
     String(replica.logEndOffset),
-    String(leader === undefined ? (replica.lag ?? -1) : leader.logEndOffset - replica.logEndOffset),
+    // A log end offset of -1 is unknown (the leader has not heard from the replica): so is its lag.
+    String(
+      leader === undefined || replica.logEndOffset < 0
+        ? (replica.lag ?? -1)
+        : leader.logEndOffset - replica.logEndOffset,
+    ),
     timestamp(replica.lastFetchTimestamp),
     timestamp(replica.lastCaughtUpTimestamp),
     status,

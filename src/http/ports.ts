@@ -7,7 +7,8 @@ import type { MetadataImage } from '../metadata/image.ts';
 /** One replica of the metadata log, as Kafka's DescribeQuorum reports it. */
 export interface QuorumReplicaState {
   readonly replicaId: number;
-  readonly logEndOffset: number;
+  /** null: unknown (the leader has heard nothing from it in its term: dead, or not yet fetched). */
+  readonly logEndOffset: number | null;
   /** Wall-clock ms of the last fetch/append acknowledgement seen by the leader; null if unknown. */
   readonly lastFetchTimestamp: number | null;
   readonly lastCaughtUpTimestamp: number | null;

@@ -80,7 +80,7 @@ export class AdminService implements AdminApi {
     const response = await this.client.call('describe-quorum', {});
     const replica = (state: (typeof response.voters)[number]) => ({
       replicaId: state.replicaId,
-      logEndOffset: state.logEndOffset,
+      logEndOffset: state.logEndOffset ?? null,
       lastFetchTimestamp: state.lastFetchTimestamp ?? null,
       lastCaughtUpTimestamp: state.lastCaughtUpTimestamp ?? null,
     });

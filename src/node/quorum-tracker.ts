@@ -25,8 +25,11 @@ export class QuorumTracker {
       this.term = status.term;
     }
     for (const peer of status.peers) {
-      const seen = this.seen.get(peer.id) ?? { match: -1, lastFetchMs: null, lastCaughtUpMs: null };
-      if (peer.match !== seen.match || peer.recentActive) seen.lastFetchMs = nowMs;
+      // Match 0 is where every peer starts in a term: not a fetch.
+      const seen = this.seen.get(peer.id) ?? { match: 0, lastFetchMs: null, lastCaughtUpMs: null };
+      // Raft marks every peer recently active when it becomes leader: only a peer that has acknowledged
+      // something in this term has fetched.
+      if (peer.match > seen.match || (peer.recentActive && peer.match > 0)) seen.lastFetchMs = nowMs;
       seen.match = peer.match;
       if (peer.match >= status.lastIndex) seen.lastCaughtUpMs = nowMs;
       this.seen.set(peer.id, seen);
@@ -55,7 +58,8 @@ export class QuorumTracker {
         isObserver: peer.isObserver,
         state: {
           replicaId: peer.id,
-          logEndOffset: peer.match,
+          // Raft's match index starts at 0 in each term: nothing heard yet, not an empty log.
+          ...(peer.match > 0 ? { logEndOffset: peer.match } : {}),
           ...(seen?.lastFetchMs != null ? { lastFetchTimestamp: seen.lastFetchMs } : {}),
           ...(seen?.lastCaughtUpMs != null ? { lastCaughtUpTimestamp: seen.lastCaughtUpMs } : {}),
         },

@@ -1,6 +1,7 @@
 // KafkaMetadataQuorum (our extension): the REST face of `kafka-metadata-quorum describe --status
 // --replication`. Lag as Kafka's MetadataQuorumCommand computes it: the leader's log end offset minus the
-// replica's; max_follower_lag is the largest lag over voters and observers.
+// replica's; max_follower_lag is the largest known lag over voters and observers (a replica the leader has
+// not heard from in its term has log end offset and lag -1, unknown).
 
 import type { QuorumDescription, QuorumReplicaState } from '../ports.ts';
 import type { ResourceMetadata } from './resource.ts';
@@ -29,10 +30,11 @@ export function renderQuorum(self: string, clusterId: string, quorum: QuorumDesc
   const leader = quorum.voters.find((voter) => voter.replicaId === quorum.leaderId);
   // Without the leader's own entry (never expected), the high watermark is the best reference there is.
   const leaderEnd = leader?.logEndOffset ?? quorum.highWatermark;
+  // Kafka's DescribeQuorum says -1 for a log end offset the leader does not know; its lag is unknown too.
   const replica = (state: QuorumReplicaState): QuorumReplicaData => ({
     replica_id: state.replicaId,
-    log_end_offset: state.logEndOffset,
-    lag: Math.max(0, leaderEnd - state.logEndOffset),
+    log_end_offset: state.logEndOffset ?? -1,
+    lag: state.logEndOffset === null ? -1 : Math.max(0, leaderEnd - state.logEndOffset),
     last_fetch_timestamp: state.lastFetchTimestamp,
     last_caught_up_timestamp: state.lastCaughtUpTimestamp,
   });

@@ -36,7 +36,8 @@ export interface ConfigEntry {
 }
 export interface ReplicaState {
   replicaId: number;
-  logEndOffset: number;
+  /** Undefined: unknown (the leader has heard nothing from the replica in its term). */
+  logEndOffset?: number;
   lastFetchTimestamp?: number;
   lastCaughtUpTimestamp?: number;
 }
