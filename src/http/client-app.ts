@@ -17,6 +17,7 @@ import { registerClusterListRoute, registerClusterRoutes } from './routes/cluste
 import { registerConfigRoutes } from './routes/configs.ts';
 import { registerConsumerGroupRoutes } from './routes/consumer-groups.ts';
 import type { RouteDeps } from './routes/context.ts';
+import { registerNativeRoutes } from './routes/native.ts';
 import { registerOperationRoutes } from './routes/operations.ts';
 import { registerPartitionRoutes } from './routes/partitions.ts';
 import { registerProducerIdRoutes } from './routes/producer-ids.ts';
@@ -25,7 +26,6 @@ import { registerRecordRoutes } from './routes/records.ts';
 import { registerTopicRoutes } from './routes/topics.ts';
 import { registerV2ConsumerRoutes } from './routes/v2-consumers.ts';
 import { registerV2MetadataRoutes } from './routes/v2-metadata.ts';
-import { registerNativeRoutes } from './routes/native.ts';
 import { registerV2ProduceRoutes } from './routes/v2-produce.ts';
 import { registerV2RecordRoutes } from './routes/v2-records.ts';
 import { V2_JSON, V2_REQUEST_TYPES } from './v2/media.ts';
@@ -55,13 +55,30 @@ const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as 
 const PARAM_LENGTH_MAX = 512;
 
 function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const { status, body, unexpected } = toErrorBody(error);
+  const { status, body, unexpected } = toErrorBody(withBodyLimit(error, request));
   if (unexpected) request.log.error({ err: error, url: request.url }, 'request failed unexpectedly');
   // A readiness probe's "not yet" (the launcher polls /ready while nodes start) is an answer, not a failure.
   else if (status >= 500 && !(error instanceof HttpError && error.errorName === 'NOT_READY'))
     request.log.warn({ err: error, url: request.url }, 'request failed');
   else request.log.debug({ status, errorCode: body.error_code, url: request.url }, 'request refused');
   return reply.code(status).type('application/json; charset=utf-8').send(body);
+}
+
+/** fastify's "Request body is too large" does not say how large a body may be: this does. */
+function withBodyLimit(error: unknown, request: FastifyRequest): unknown {
+  if ((error as { code?: unknown } | null)?.code !== 'FST_ERR_CTP_BODY_TOO_LARGE') return error;
+  const limit = request.routeOptions.bodyLimit;
+  return new HttpError(
+    'PAYLOAD_TOO_LARGE',
+    `Request body is too large: ${request.method} ${request.url.split('?', 1)[0]} accepts at most ` +
+      `${limit} bytes (${formatBytes(limit)}).`,
+  );
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} B`;
 }
 
 function notFound(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply): FastifyReply {

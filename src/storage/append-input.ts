@@ -19,7 +19,10 @@ export function parseAppendInput(
   limits: { batchBytesMax: number; segmentBytesMax: number },
 ): AppendInput {
   if (bytes.length > limits.segmentBytesMax) {
-    throw new KafkaError('RECORD_LIST_TOO_LARGE', `${bytes.length} bytes of batches exceed segment.bytes`);
+    throw new KafkaError(
+      'RECORD_LIST_TOO_LARGE',
+      `The record batches (${bytes.length} bytes) are larger than the topic's segment.bytes (${limits.segmentBytesMax} bytes).`,
+    );
   }
   const headers: RecordBatchHeader[] = [];
   let maxTimestamp = -1;
@@ -40,7 +43,10 @@ export function parseAppendInput(
 
 function checkBatch(header: RecordBatchHeader, batchBytesMax: number): void {
   if (header.sizeBytes > batchBytesMax) {
-    throw new KafkaError('MESSAGE_TOO_LARGE', `batch of ${header.sizeBytes} bytes exceeds ${batchBytesMax}`);
+    throw new KafkaError(
+      'MESSAGE_TOO_LARGE',
+      `The record batch (${header.sizeBytes} bytes) is larger than the topic's max.message.bytes (${batchBytesMax} bytes).`,
+    );
   }
   const defect = batchDefect(header);
   if (defect === null) return;

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KafkaError } from '../../src/common/kafka-errors.ts';
 import { CLUSTER_ID } from './fake-node.ts';
 import type { Harness } from './harness.ts';
-import { BASE, ORIGIN, createTopic, newHarness } from './harness.ts';
+import { BASE, createTopic, newHarness, ORIGIN } from './harness.ts';
 
 let h: Harness;
 beforeEach(() => {
@@ -91,7 +91,9 @@ describe('POST /v3/clusters/{c}/topics', () => {
       replicas_assignments: [{ partition_id: 0, broker_ids: [1] }],
     });
     expect(both.status).toBe(400);
-    expect(both.json.message).toMatch(/^Both numPartitions or replicationFactor and replicasAssignments were set/);
+    expect(both.json.message).toMatch(
+      /^Both numPartitions or replicationFactor and replicasAssignments were set/,
+    );
     const gap = await h.send('POST', `${BASE}/topics`, {
       topic_name: 'gap',
       replicas_assignments: [{ partition_id: 1, broker_ids: [1] }],
@@ -258,7 +260,10 @@ describe('POST /v3/clusters/{c}/topics', () => {
     try {
       const reply = await small.send('POST', `${BASE}/topics`, { topic_name: 'x'.repeat(2000) });
       expect(reply.status).toBe(413);
-      expect(reply.json).toEqual({ error_code: 413, message: 'Request body is too large' });
+      expect(reply.json).toEqual({
+        error_code: 413,
+        message: `Request body is too large: POST ${BASE}/topics accepts at most 1024 bytes (1 KiB).`,
+      });
     } finally {
       await small.close();
     }
