@@ -5,7 +5,9 @@
 // leadership moved or a broker is unreachable (the producer fails over to the brokers it learned). With
 // idempotence (the default, as Kafka 3+), every batch carries the producer id and its sequence: a retry of
 // a batch the leader already has is answered with its first offsets, never written twice, and a batch
-// that overtook an earlier one is refused by the leader and sent again after it: the order holds.
+// that overtook an earlier one is refused by the leader and sent again after it: the order holds. A batch
+// that fails for good leaves a gap in its partition's sequence: the producer then takes a new producer id
+// and sends the batches behind it again under that one (Kafka bumps the epoch for this, KIP-360).
 import { isKafkaError, KafkaError, kafkaErrorByCode } from '../common/kafka-errors.ts';
 import { partitionForKey, StickyPartitioner } from '../common/partitioner.ts';
 import { clientCodec } from '../http/native/codec.ts';
@@ -38,8 +40,16 @@ export interface ProducerOptions {
    * partition, the batches sent to its leader and not yet answered.
    */
   readonly maxInFlight?: number;
+  /**
+   * max.request.size (default 1048576, as Kafka): a record larger than this when serialized fails at
+   * send(), before it takes a sequence number in its partition (a batch the leader refused as too large
+   * would leave a gap there that later batches could not pass).
+   */
+  readonly maxRequestSize?: number;
 }
 
+/** A v2 batch's header: what a batch of one record adds to it. */
+const BATCH_OVERHEAD = 61;
 /** Bytes of a v2 record besides key, value and headers at most: length, attributes and deltas, lengths. */
 const RECORD_OVERHEAD_MAX = 5 + 1 + 10 + 5 + 5 + 5 + 5;
 const HEADER_OVERHEAD_MAX = 5 + 5;
@@ -79,12 +89,16 @@ interface Batch {
   deadlineMs: number;
   /** Built once, when first sent: a retry sends the same bytes (the same sequence). */
   encoded: Buffer | null;
+  /** When it was last taken from the queue (the queue's count): a batch put back keeps its place. */
+  drained: number | null;
 }
 
 interface Sending {
   readonly batch: Batch;
   /** Its first record's sequence, given when it is taken from the queue (so in send order). */
   readonly baseSequence: number;
+  /** The producer identity's generation its sequence belongs to. */
+  readonly generation: number;
   /** Settles when the batch is acknowledged or has failed for good. */
   settled: Promise<void>;
 }
@@ -98,6 +112,10 @@ interface PartitionQueue {
   /** The partition's batches in flight, in sequence order. */
   readonly sending: Sending[];
   nextSequence: number;
+  /** The identity generation `nextSequence` counts in. */
+  generation: number;
+  /** Batches taken from the queue so far (Batch.drained). */
+  drainedCount: number;
   /**
    * The leader acknowledged a batch since the partition's last error: it knows this producer, so a
    * later batch that overtakes an earlier one is refused rather than taken as a new producer's first
@@ -128,7 +146,16 @@ export class Producer {
   readonly #requestTimeoutMs: number;
   readonly #retryBackoffMs: number;
   readonly #maxInFlight: number;
+  readonly #maxRequestSize: number;
   #identity: Promise<{ producerId: number; producerEpoch: number }> | null = null;
+  /**
+   * Bumped when a batch that took sequence numbers fails for good: the partition's sequence then has a
+   * gap its leader will not let later batches pass, so the producer takes a new producer id (Kafka bumps
+   * the epoch, KIP-360) and every partition starts again at sequence 0 once its batches in flight of the
+   * old identity have settled. A batch of the old identity that the leader refused unwritten is put back
+   * in its place and sent again under the new one.
+   */
+  #generation = 0;
   #closed = false;
 
   constructor(options: ProducerOptions) {
@@ -147,6 +174,7 @@ export class Producer {
     this.#deliveryTimeoutMs = options.deliveryTimeoutMs ?? 120_000;
     this.#retryBackoffMs = options.retryBackoffMs ?? 100;
     this.#maxInFlight = options.maxInFlight ?? 5;
+    this.#maxRequestSize = options.maxRequestSize ?? 1_048_576;
     if (
       !Number.isInteger(this.#maxInFlight) ||
       this.#maxInFlight < 1 ||
@@ -175,6 +203,12 @@ export class Producer {
         (sum, h) => sum + HEADER_OVERHEAD_MAX + Buffer.byteLength(h.key) + (h.value?.length ?? 0),
         0,
       );
+    if (size + BATCH_OVERHEAD > this.#maxRequestSize)
+      throw new KafkaError(
+        'MESSAGE_TOO_LARGE',
+        `The record is up to ${size + BATCH_OVERHEAD} bytes when serialized, larger than maxRequestSize ` +
+          `(max.request.size) ${this.#maxRequestSize}.`,
+      );
     const partition =
       record.partition ??
       (key !== null
@@ -187,7 +221,7 @@ export class Producer {
       // As Kafka's accumulator: a record that does not fit the open batch starts the next one, so that a
       // batch exceeds batch.size only when one record alone does.
       if (queue.open !== null && queue.open.bytes + size > this.#batchSize) this.#seal(queue);
-      queue.open ??= { records: [], bytes: 0, deadlineMs, encoded: null };
+      queue.open ??= { records: [], bytes: 0, deadlineMs, encoded: null, drained: null };
       const batch = queue.open;
       batch.records.push({
         record: { key, value, headers, timestamp: record.timestamp ?? Date.now() },
@@ -240,6 +274,8 @@ export class Producer {
         sealed: [],
         sending: [],
         nextSequence: 0,
+        generation: this.#generation,
+        drainedCount: 0,
         confirmed: false,
       };
       this.#queues.set(key, queue);
@@ -258,6 +294,14 @@ export class Producer {
 
   /** Sends the oldest sealed batches of `queue` while fewer than max.in.flight are in flight. */
   #drain(queue: PartitionQueue): void {
+    if (queue.generation !== this.#generation) {
+      // A new identity: only once none of the old one's batches of this partition is in flight, so that
+      // the partition's order holds across the change.
+      if (queue.sending.length > 0) return;
+      queue.generation = this.#generation;
+      queue.nextSequence = 0;
+      queue.confirmed = false;
+    }
     const limit = queue.confirmed ? this.#maxInFlight : 1;
     while (queue.sending.length < limit && queue.sealed.length > 0) {
       let batch = queue.sealed.shift()!;
@@ -270,9 +314,22 @@ export class Producer {
           bytes: batch.bytes + next.bytes,
           deadlineMs: Math.min(batch.deadlineMs, next.deadlineMs),
           encoded: null,
+          drained: batch.drained,
         };
       }
-      const sending: Sending = { batch, baseSequence: queue.nextSequence, settled: Promise.resolve() };
+      if (Date.now() >= batch.deadlineMs) {
+        // Expired waiting (as Kafka's accumulator expires batches): failed before it takes a sequence.
+        const expired = new KafkaError('REQUEST_TIMED_OUT', 'The batch expired before it could be sent.');
+        for (const pending of batch.records) pending.reject(expired);
+        continue;
+      }
+      batch.drained ??= queue.drainedCount++;
+      const sending: Sending = {
+        batch,
+        baseSequence: queue.nextSequence,
+        generation: queue.generation,
+        settled: Promise.resolve(),
+      };
       queue.nextSequence += batch.records.length;
       queue.sending.push(sending);
       const delivered = this.#deliver(queue, sending).finally(() => {
@@ -298,7 +355,12 @@ export class Producer {
     let lastError: Error = new KafkaError('REQUEST_TIMED_OUT', 'The batch was not sent in time.');
     while (Date.now() < batch.deadlineMs) {
       try {
-        batch.encoded ??= await this.#encode(batch, sending.baseSequence);
+        if (batch.encoded === null) {
+          const encoded = await this.#encode(batch, sending);
+          // Its identity was given up before it was sent: it goes under the new one.
+          if (encoded === null) return this.#putBack(queue, batch);
+          batch.encoded = encoded;
+        }
         const baseOffset = await this.#produce(queue, batch.encoded);
         queue.confirmed = true;
         for (const [index, pending] of batch.records.entries())
@@ -308,7 +370,11 @@ export class Producer {
         lastError = error instanceof Error ? error : new Error(String(error));
         queue.confirmed = false;
         const earlier = queue.sending.slice(0, queue.sending.indexOf(sending));
-        const overtook = isKafkaError(lastError, 'OUT_OF_ORDER_SEQUENCE_NUMBER') && earlier.length > 0;
+        const outOfOrder = isKafkaError(lastError, 'OUT_OF_ORDER_SEQUENCE_NUMBER');
+        const overtook = outOfOrder && earlier.length > 0;
+        // Refused unwritten behind a batch of its identity that failed for good: sent again under the new one.
+        if (outOfOrder && !overtook && sending.generation !== this.#generation)
+          return this.#putBack(queue, batch);
         const retriable = overtook || !isKafkaError(lastError) || lastError.retriable;
         if (!retriable) break;
         await Promise.allSettled(earlier.map((e) => e.settled));
@@ -318,19 +384,34 @@ export class Producer {
         await sleep(Math.min(this.#retryBackoffMs, Math.max(0, batch.deadlineMs - Date.now())));
       }
     }
+    if (this.#idempotence && sending.generation === this.#generation) {
+      this.#generation += 1;
+      this.#identity = null;
+    }
     for (const pending of batch.records) pending.reject(lastError);
   }
 
-  async #encode(batch: Batch, baseSequence: number): Promise<Buffer> {
+  /** Puts an unwritten batch back in its place in the queue, without its sequence. */
+  #putBack(queue: PartitionQueue, batch: Batch): void {
+    batch.encoded = null;
+    const before = queue.sealed.findIndex(
+      (other) => other.drained === null || other.drained > batch.drained!,
+    );
+    queue.sealed.splice(before < 0 ? queue.sealed.length : before, 0, batch);
+  }
+
+  /** The batch's bytes with its sequence; null if its identity generation ended before it was built. */
+  async #encode(batch: Batch, sending: Sending): Promise<Buffer | null> {
     const records = batch.records.map((pending) => pending.record);
     if (!this.#idempotence) return buildRecordBatch({ records, compression: this.#compression });
     const { producerId, producerEpoch } = await this.#producerIdentity();
+    if (sending.generation !== this.#generation) return null;
     return buildRecordBatch({
       records,
       compression: this.#compression,
       producerId,
       producerEpoch,
-      baseSequence,
+      baseSequence: sending.baseSequence,
     });
   }
 
@@ -364,10 +445,15 @@ export class Producer {
 
   /** InitProducerId (REST v3 /producer-ids of any broker), once; a failure is retried by the next send. */
   #producerIdentity(): Promise<{ producerId: number; producerEpoch: number }> {
-    this.#identity ??= this.#initProducerId().catch((error: unknown) => {
-      this.#identity = null;
-      throw error;
-    });
+    if (this.#identity === null) {
+      const asked: Promise<{ producerId: number; producerEpoch: number }> = this.#initProducerId().catch(
+        (error: unknown) => {
+          if (this.#identity === asked) this.#identity = null;
+          throw error;
+        },
+      );
+      this.#identity = asked;
+    }
     return this.#identity;
   }
 

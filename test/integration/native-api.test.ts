@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
+import { describe, expect, it } from 'vitest';
 import { Producer, type RecordMetadata } from '../../src/client/index.ts';
 import { clientCodec, type NativeFetchResponse } from '../../src/http/native/codec.ts';
 import { batchesIn } from '../../src/storage/record-batch/batch-iterator.ts';
@@ -115,8 +115,49 @@ describe('native API on a 3-node cluster', () => {
     const acknowledged = await Promise.all(
       Array.from({ length: 40 }, () => producer.send({ topic: 'big-values', value })),
     );
-    await producer.close();
     expect(acknowledged.map((m) => m.offset)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    // A record over max.request.size fails at send(), before it takes a sequence number: the records
+    // after it are not stuck behind a gap in the partition's sequence.
+    await expect(
+      producer.send({ topic: 'big-values', value: Buffer.alloc(2 * 1024 * 1024) }),
+    ).rejects.toMatchObject({ errorName: 'MESSAGE_TOO_LARGE' });
+    expect((await producer.send({ topic: 'big-values', value: 'after' })).offset).toBe(40);
+    await producer.close();
+  }, 60_000);
+
+  it('the SDK producer goes on past a batch its leader refused for good: a new producer id, the batches behind it sent again in order', async () => {
+    await createReplicatedTopic(cluster, 'gap', 1);
+    // max.request.size above the broker's max.message.bytes: the leader refuses the big record (Kafka's
+    // case where the topic allows less than the producer). Its sequence numbers are lost with it.
+    const producer = new Producer({
+      bootstrap: `http://127.0.0.1:${cluster.node(1).clientPort}`,
+      maxRequestSize: 8 * 1024 * 1024,
+      batchSize: 100,
+      lingerMs: 0,
+    });
+    for (let i = 0; i < 5; i++) await producer.send({ topic: 'gap', value: `before-${i}` });
+    const big = producer.send({ topic: 'gap', value: Buffer.alloc(2 * 1024 * 1024) });
+    const after = Array.from({ length: 20 }, (_, i) => producer.send({ topic: 'gap', value: `after-${i}` }));
+    await expect(big).rejects.toMatchObject({ errorName: 'MESSAGE_TOO_LARGE' });
+    const offsets = (await Promise.all(after)).map((metadata) => metadata.offset);
+    await producer.close();
+    expect(offsets).toEqual(Array.from({ length: 20 }, (_, i) => 5 + i));
+    const answer = clientCodec.fetchResponse(
+      await post(
+        1,
+        '/v1/fetch',
+        clientCodec.fetchRequest({
+          maxWaitMs: 0,
+          minBytes: 1,
+          maxBytes: 0,
+          topics: [{ name: 'gap', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 0 }] }],
+        }),
+      ),
+    );
+    expect(values(answer)).toEqual([
+      ...Array.from({ length: 5 }, (_, i) => `before-${i}`),
+      ...Array.from({ length: 20 }, (_, i) => `after-${i}`),
+    ]);
   }, 60_000);
 
   it('the SDK producer (idempotent) loses nothing and writes nothing twice while a partition leader is killed', async () => {
