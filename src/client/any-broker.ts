@@ -1,9 +1,10 @@
-// Calls that any broker serves (consumer groups, list-offsets): sent to the broker that answered last,
-// else to the next one known (learned brokers, then the bootstrap list) when one cannot be reached; an
-// answer that carries a retriable Kafka error is tried again after retry.backoff.ms until
-// request.timeout.ms has passed. A non-retriable error is final.
-import { isKafkaError, KafkaError, kafkaErrorByCode } from '../common/kafka-errors.ts';
+// Calls that any broker serves over the native API (consumer groups, list-offsets), through Failover
+// (failover.ts): an answer that carries a retriable Kafka error is asked again after retry.backoff.ms
+// until request.timeout.ms has passed; a non-retriable one is final; a broker that cannot be reached, or
+// answers something that does not decode, hands the call to the next.
+import { KafkaError, kafkaErrorByCode } from '../common/kafka-errors.ts';
 import type { BrokerConnections } from './connections.ts';
+import { Failover } from './failover.ts';
 import type { ClusterMetadata } from './metadata.ts';
 
 /** The error an answer carries (error_code 0: none). */
@@ -14,10 +15,7 @@ export function answerError(answer: { errorCode: number; errorMessage: string })
 
 export class AnyBroker {
   readonly #connections: BrokerConnections;
-  readonly #metadata: ClusterMetadata;
-  readonly #timeoutMs: number;
-  readonly #backoffMs: number;
-  #preferred: string | null = null;
+  readonly #failover: Failover;
 
   constructor(
     connections: BrokerConnections,
@@ -26,9 +24,11 @@ export class AnyBroker {
     backoffMs: number,
   ) {
     this.#connections = connections;
-    this.#metadata = metadata;
-    this.#timeoutMs = timeoutMs;
-    this.#backoffMs = backoffMs;
+    // Only the answers' own errors are KafkaErrors here: a transport or decoding failure is a plain Error.
+    this.#failover = new Failover(metadata, timeoutMs, backoffMs, {
+      isAnswer: (error) => error instanceof KafkaError,
+      isRetriable: (error) => error instanceof KafkaError && error.retriable,
+    });
   }
 
   /**
@@ -37,42 +37,23 @@ export class AnyBroker {
    * commit of the same offsets is, a join of a known member is, a new member's join leaves one behind
    * that its session expires.
    */
-  async call<T>(
+  call<T>(
     path: string,
     body: Buffer,
     decode: (bytes: Buffer) => T,
     check: (answer: T) => KafkaError | null,
   ): Promise<T> {
-    const deadline = Date.now() + this.#timeoutMs;
-    let lastError: Error = new KafkaError('REQUEST_TIMED_OUT', `${path}: no broker answered in time.`);
-    for (;;) {
-      const origins = this.#metadata.origins();
-      const ordered =
-        this.#preferred !== null
-          ? [this.#preferred, ...origins.filter((o) => o !== this.#preferred)]
-          : origins;
-      for (const origin of ordered) {
-        const left = deadline - Date.now();
-        if (left <= 0) throw lastError;
-        let answer: T;
-        try {
-          answer = decode(await this.#connections.post(origin, path, body, left, true));
-        } catch (error) {
-          // Unreachable, or not an answer of this API: the next broker.
-          lastError = error instanceof Error ? error : new Error(String(error));
-          if (this.#preferred === origin) this.#preferred = null;
-          continue;
-        }
-        this.#preferred = origin;
-        const failed = check(answer);
-        if (failed === null) return answer;
-        if (!failed.retriable) throw failed;
-        lastError = failed;
-        break;
+    return this.#failover.run(`POST ${path}`, async (origin, leftMs) => {
+      let answer: T;
+      try {
+        answer = decode(await this.#connections.post(origin, path, body, leftMs, true));
+      } catch (error) {
+        // Not an answer of this API (whatever it was thrown as): the next broker.
+        throw error instanceof KafkaError ? new Error(error.message, { cause: error }) : error;
       }
-      if (Date.now() + this.#backoffMs >= deadline) throw lastError;
-      if (!isKafkaError(lastError)) await this.#metadata.refresh([]).catch(() => undefined);
-      await new Promise((resolve) => setTimeout(resolve, this.#backoffMs));
-    }
+      const failed = check(answer);
+      if (failed !== null) throw failed;
+      return answer;
+    });
   }
 }

@@ -80,6 +80,20 @@ export class KafkaError extends Error {
   }
 }
 
+/**
+ * Retriable in Kafka's table, but a verdict once the active controller has looked at its committed image
+ * (every node reads through it before it answers): asking again gets the same answer until the deadline.
+ * A missing topic is answered at once, not after a timeout.
+ */
+const FINAL_ANSWERS: ReadonlySet<KafkaErrorName> = new Set([
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'UNKNOWN_TOPIC_ID',
+]);
+
+export function isFinalAnswer(error: unknown): boolean {
+  return error instanceof KafkaError && FINAL_ANSWERS.has(error.errorName);
+}
+
 export function isKafkaError(error: unknown, errorName?: KafkaErrorName): error is KafkaError {
   return error instanceof KafkaError && (errorName === undefined || error.errorName === errorName);
 }

@@ -4,8 +4,7 @@
 // the same client runs in the whole-cluster simulation.
 import type { Logger } from 'pino';
 import type { NodeId } from '../../raft/types.ts';
-import { KafkaError, type KafkaErrorName } from '../common/kafka-errors.ts';
-import { sleep, type Timers } from '../replication/timers.ts';
+import { isFinalAnswer, KafkaError } from '../common/kafka-errors.ts';
 import {
   type ControllerMessages,
   type ControllerOperation,
@@ -14,6 +13,7 @@ import {
   encodeRequest,
   errorFromMessage,
 } from '../metadata/controller/rpc-codec.ts';
+import { sleep, type Timers } from '../replication/timers.ts';
 
 /** A controller's answer as it came back: 200 with a response, or an error status with a ControllerError. */
 export interface ControllerAnswer {
@@ -31,17 +31,6 @@ export interface ControllerTransport {
   ): Promise<ControllerAnswer>;
   close(): Promise<void>;
 }
-
-/**
- * Retriable in Kafka's table, but the active controller's verdict on its committed image: asking again
- * gets the same answer until the deadline (a delete of a missing topic answered REQUEST_TIMED_OUT, 50003,
- * instead of UNKNOWN_TOPIC_OR_PARTITION, 40401). Callers see it at once (alter-partition-outcome.ts
- * counts on it: the partition moved on).
- */
-const CONTROLLER_VERDICTS: ReadonlySet<KafkaErrorName> = new Set([
-  'UNKNOWN_TOPIC_OR_PARTITION',
-  'UNKNOWN_TOPIC_ID',
-]);
 
 export interface ControllerClientOptions {
   /** The controllers (controller.quorum.voters). */
@@ -82,8 +71,10 @@ export class ControllerClient {
         return await this.post(target, operation, body, deadline);
       } catch (error) {
         lastError = error;
-        if (error instanceof KafkaError && (!error.retriable || CONTROLLER_VERDICTS.has(error.errorName)))
-          throw error;
+        // The controller's verdict on its committed image (a delete of a missing topic once answered
+        // REQUEST_TIMED_OUT, 50003, after 2 s instead of UNKNOWN_TOPIC_OR_PARTITION, 40401 at once);
+        // alter-partition-outcome.ts counts on it: the partition moved on.
+        if (error instanceof KafkaError && (!error.retriable || isFinalAnswer(error))) throw error;
         if (error instanceof RedirectError) {
           if (error.leaderId !== 0 && error.leaderId !== target) {
             next = error.leaderId;

@@ -282,6 +282,6 @@ describe('SDK Admin on a 3-node cluster', () => {
     const alone = admin(origin(1), 1_500);
     const timedOut = await kafkaErrorOf(alone.listTopics());
     expect(timedOut.errorName).toBe('REQUEST_TIMED_OUT');
-    expect(timedOut.message).toContain('no node could be reached');
+    expect(timedOut.message).toContain('no broker could be reached');
   }, 120_000);
 });
