@@ -37,6 +37,8 @@ export class BrokerLifecycle {
   private brokerEpoch: number | null = null;
   private loop: Promise<void> | null = null;
   private stopping = false;
+  /** The controller refused registration while the previous session of this broker lives (logged once). */
+  private waitingForOldSession = false;
   private wake: AbortController = new AbortController();
 
   constructor(options: BrokerLifecycleOptions) {
@@ -123,10 +125,20 @@ export class BrokerLifecycle {
           this.stateValue = 'registering';
           continue;
         }
-        this.options.logger.warn(
-          { err: error, broker: this.options.brokerId },
-          'broker lifecycle request failed',
-        );
+        if (isKafkaError(error, 'DUPLICATE_BROKER_REGISTRATION')) {
+          // A quick restart: the controller still holds this broker's previous session. Expected, and
+          // over within broker.session.timeout.ms: said once, not at every heartbeat interval.
+          if (!this.waitingForOldSession)
+            this.options.logger.info(
+              { broker: this.options.brokerId },
+              "this broker's previous session has not expired yet; registering once it has",
+            );
+          this.waitingForOldSession = true;
+        } else
+          this.options.logger.warn(
+            { err: error, broker: this.options.brokerId },
+            'broker lifecycle request failed',
+          );
       }
       await this.pause(this.options.heartbeatIntervalMs);
     }
@@ -142,6 +154,7 @@ export class BrokerLifecycle {
       processRoles: [...this.options.processRoles],
     });
     this.brokerEpoch = brokerEpoch;
+    this.waitingForOldSession = false;
     this.stateValue = 'fenced';
     this.options.logger.info({ broker: this.options.brokerId, brokerEpoch }, 'broker registered');
   }
