@@ -3,8 +3,9 @@
 // again could be taken before its node binds it: by an outgoing connection of another test file (those
 // take their local ports from the same ephemeral range) or by another vitest worker. CI once failed on
 // exactly that (EADDRINUSE). Ports come instead from below the ephemeral range (32768-60999 on Linux),
-// from a block of this process's own (one per vitest worker), each at most once per process, and each
-// checked free by binding it.
+// from a block of this process's own (one per vitest worker, so the workers of one run never meet), each
+// at most once per process, and each checked free by binding it. The walk through the block starts at a
+// random place, so that two test runs at once (two checkouts on one machine) do not walk it in step.
 import { createServer } from 'node:net';
 
 const FIRST_PORT = 10_000;
@@ -19,7 +20,7 @@ const FORBIDDEN_PORTS = new Set([8081, 8082, 8083, 9092, 9093, 9094, 19091, 1909
 // vitest numbers its workers from 1; other processes (the nemesis runner) take block 0.
 const block = Number(process.env.VITEST_POOL_ID ?? 0) % BLOCKS;
 const blockStart = FIRST_PORT + block * BLOCK_SIZE;
-let handedOut = 0;
+let handedOut = Math.floor(Math.random() * BLOCK_SIZE);
 
 /** A port free a moment ago that no other caller in this process (or vitest worker) was given. */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
