@@ -11,6 +11,7 @@ import { StickyPartitioner } from '../common/partitioner.ts';
 import { CONSUMER_INSTANCE_TIMEOUT_DEFAULT_MS, ConsumerRegistry } from './consumers/registry.ts';
 import { HttpError, toErrorBody } from './errors.ts';
 import { parseJsonBody } from './json-body.ts';
+import { PartitionSendOrder } from './records/send-order.ts';
 import type { ClusterNode } from './ports.ts';
 import { registerBrokerRoutes } from './routes/brokers.ts';
 import { registerClusterListRoute, registerClusterRoutes } from './routes/clusters.ts';
@@ -48,6 +49,9 @@ export interface ClientAppOptions {
   /** REST v2 consumer instances idle for longer are closed (Confluent's consumer.instance.timeout.ms); default 300000. */
   readonly consumerInstanceTimeoutMs?: number;
 }
+
+/** What acks=0 produces may hold in memory before a request waits for its own sends. */
+const ACKS_ZERO_PENDING_BYTES_MAX = 32 * 1024 * 1024;
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
@@ -117,6 +121,7 @@ export function buildClientApp(options: ClientAppOptions): FastifyInstance {
     ),
     now: options.now ?? Date.now,
     recordsBodyBytesMax: options.recordsBodyBytesMax ?? 16 * 1024 * 1024,
+    sendOrder: new PartitionSendOrder(ACKS_ZERO_PENDING_BYTES_MAX),
   };
 
   // JSON only: any other content type of a body is 415 (fastify would also take text/plain).
