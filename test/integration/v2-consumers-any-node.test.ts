@@ -2,6 +2,9 @@
 // on node 1 is subscribed through node 2, read through node 3 (records with headers and timestamps),
 // committed through node 2 and deleted through node 3; once its node is killed, the others answer 40403 at
 // once. A topic's acks config and ?acks= decide how a REST produce is acknowledged.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProcessCluster, waitFor } from './process-cluster.ts';
 import { v2 } from './v2-consumer.ts';
@@ -16,6 +19,9 @@ afterEach(async (context) => {
   await cluster?.destroy();
   cluster = null;
 });
+
+const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const run = promisify(execFile);
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64');
 
@@ -61,6 +67,23 @@ describe('REST v2 consumers through any node, and acks (real processes)', () => 
     expect(viaOne.body).toMatchObject({ error_code: 200, offset: 2 });
     const viaZero = await c.http(1, 'POST', `${records}?acks=0`, record('r3'));
     expect(viaZero.body).toMatchObject({ error_code: 200, offset: -1 });
+
+    // The topics tool alters and shows it like any topic config.
+    const topics = (...args: string[]) =>
+      run(
+        process.execPath,
+        [CLI, 'topics', '--bootstrap-server', `127.0.0.1:${c.node(3).clientPort}`, ...args],
+        {
+          timeout: 20_000,
+        },
+      );
+    await topics('--alter', '--topic', 'events', '--config', 'acks=0');
+    expect((await topics('--describe', '--topic', 'events')).stdout).toMatch(/Configs: acks=0\b/);
+    await expect(topics('--alter', '--topic', 'events', '--config', 'acks=2')).rejects.toMatchObject({
+      stderr: expect.stringContaining(
+        'Invalid value 2 for configuration acks: String must be one of: all, -1, 0, 1',
+      ),
+    });
 
     // An instance of node 1, used through nodes 2 and 3.
     const instance = await v2(c, 1, 'POST', '/consumers/g', {
