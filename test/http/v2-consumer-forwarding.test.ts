@@ -241,12 +241,26 @@ describe('REST v2 consumer instances through any node', () => {
     expect([gone.status, gone.json.error_code]).toEqual([404, 40403]);
     expect(gone.json.message).toMatch(/no reachable node holds/);
     expect(Date.now() - started).toBeLessThan(1000);
+    transport.dead.clear();
     const unknown = await v2(2, 'GET', '/consumers/g/instances/nobody/subscription');
     expect([unknown.status, unknown.json.error_code, unknown.json.message]).toEqual([
       404,
       40403,
       'Consumer instance not found.',
     ]);
+  });
+
+  it('looks past a node that fails to answer the search: it holds nothing reachable', async () => {
+    cluster();
+    expect((await v2(2, 'POST', '/consumers/g', { name: 'c1' })).status).toBe(200);
+    transport.broken.add(3);
+    expect((await v2(1, 'GET', '/consumers/g/instances/c1/subscription')).status).toBe(200);
+    transport.dead.add(2);
+    const gone = await v2(1, 'GET', '/consumers/g/instances/c1/subscription');
+    expect([gone.status, gone.json.error_code]).toEqual([404, 40403]);
+    expect(gone.json.message).toMatch(
+      /no reachable node holds c1 of group g \(2 node\(s\) could not be asked/,
+    );
   });
 
   it('never forwards a forwarded request again (no loop)', async () => {

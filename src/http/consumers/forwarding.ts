@@ -102,7 +102,9 @@ export class InstanceForwarding {
       if (attempt.kind === 'unreachable') unreachable++;
     }
     this.#remembered.delete(key);
-    const holder = await this.#find(groupId, instanceId, search.rest);
+    const found = await this.#find(groupId, instanceId, search.rest);
+    unreachable += found.unreachable;
+    const holder = found.holder;
     if (holder !== null) {
       const attempt = await this.#attempt(holder, relayed, FORWARD_TIMEOUT_MS);
       if (attempt.kind === 'answered') return this.#remember(key, holder, attempt.answer);
@@ -111,7 +113,8 @@ export class InstanceForwarding {
     throw new HttpError(
       'CONSUMER_INSTANCE_NOT_FOUND',
       unreachable > 0
-        ? `Consumer instance not found: no reachable node holds ${instanceId} of group ${groupId} (its node may be down).`
+        ? `Consumer instance not found: no reachable node holds ${instanceId} of group ${groupId} ` +
+            `(${unreachable} node(s) could not be asked: its node may be down).`
         : HTTP_ERRORS.CONSUMER_INSTANCE_NOT_FOUND.message,
     );
   }
@@ -120,21 +123,32 @@ export class InstanceForwarding {
   async heldElsewhere(groupId: string, instanceId: string): Promise<boolean> {
     const search = holderSearch(this.#options.node.image(), this.#options.node.nodeId, instanceId, null);
     const others = search.first === null ? search.rest : [search.first, ...search.rest];
-    return (await this.#find(groupId, instanceId, others)) !== null;
+    return (await this.#find(groupId, instanceId, others)).holder !== null;
   }
 
-  /** The first of `brokers` (by id) that says it holds the instance; unreachable ones do not. */
-  async #find(groupId: string, instanceId: string, brokers: readonly BrokerId[]): Promise<BrokerId | null> {
+  /**
+   * The first of `brokers` (by id) that says it holds the instance, and how many could not be asked
+   * (they count as not holding it).
+   */
+  async #find(
+    groupId: string,
+    instanceId: string,
+    brokers: readonly BrokerId[],
+  ): Promise<{ readonly holder: BrokerId | null; readonly unreachable: number }> {
     const probe: RelayedRequest = {
       method: 'GET',
       path: `/consumers/${encodeURIComponent(groupId)}/instances/${encodeURIComponent(instanceId)}`,
       headers: { [FORWARDED_BY_HEADER]: String(this.#options.node.nodeId), accept: 'application/json' },
       body: null,
     };
+    // A probe changes nothing: a node that fails to answer it in time (paused, stopping) holds nothing
+    // this node can reach.
     const answers = await Promise.all(
       brokers.map(async (broker) => ({
         broker,
-        attempt: await this.#attempt(broker, probe, PROBE_TIMEOUT_MS),
+        attempt: await this.#attempt(broker, probe, PROBE_TIMEOUT_MS).catch(
+          (): Attempt => ({ kind: 'unreachable' }),
+        ),
       })),
     );
     const holders = answers.filter(
@@ -146,7 +160,10 @@ export class InstanceForwarding {
         'several nodes hold a consumer instance of this name (created at the same time): using the first',
       );
     }
-    return holders[0]?.broker ?? null;
+    return {
+      holder: holders[0]?.broker ?? null,
+      unreachable: answers.filter(({ attempt }) => attempt.kind === 'unreachable').length,
+    };
   }
 
   /** One request to `broker`; a 40403 answer means it does not hold the instance (and did nothing). */
