@@ -119,6 +119,11 @@ describe('REST v2 consumers through any node, and acks (real processes)', () => 
     expect((await v2(c, 2, 'POST', `${base}/offsets`)).status).toBe(200);
     const committed = await v2(c, 3, 'GET', `${base}/offsets?topic=events&partition=0`);
     expect(committed.body).toEqual({ offsets: [{ topic: 'events', partition: 0, offset: 4, metadata: '' }] });
+    // Confluent's GET offsets carries its partitions in a body: relayed too.
+    const withBody = await v2(c, 2, 'GET', `${base}/offsets`, {
+      partitions: [{ topic: 'events', partition: 0 }],
+    });
+    expect(withBody.body).toEqual(committed.body);
     expect((await v2(c, 3, 'DELETE', base)).status).toBe(204);
     for (const node of [1, 2, 3]) {
       const gone = await v2(c, node, 'GET', `${base}/subscription`);

@@ -29,7 +29,8 @@ export class HttpInstanceTransport implements InstanceTransport {
     };
   }
 
+  /** App close: forwarded requests still under way (a long poll) are cut, not waited for. */
   close(): Promise<void> {
-    return this.#agent.close();
+    return this.#agent.destroy();
   }
 }
