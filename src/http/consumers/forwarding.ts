@@ -192,9 +192,10 @@ export class InstanceForwarding {
     const registration = this.#options.node.image().brokers.get(broker);
     const endpoint = registration?.endpoints.find((candidate) => candidate.name === CLIENT_LISTENER);
     if (endpoint === undefined) return null;
-    // A listener bound to every interface advertises no reachable host of its own: try loopback.
-    const host = endpoint.host === '' || endpoint.host === '0.0.0.0' ? '127.0.0.1' : endpoint.host;
-    return host.includes(':') ? `[${host}]:${endpoint.port}` : `${host}:${endpoint.port}`;
+    // Hosts are registered without brackets (src/node/config.ts); a listener bound to every interface
+    // must be advertised with a real host, so the endpoint is always one to dial.
+    const { host, port } = endpoint;
+    return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   }
 
   #remember(key: string, holder: BrokerId, answer: RelayedAnswer): RelayedAnswer {
