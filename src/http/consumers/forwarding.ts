@@ -216,7 +216,8 @@ export class InstanceForwarding {
       if (typeof value === 'string') headers[name] = value;
     }
     // Links the holder builds name the address the client used, as if it had answered directly.
-    if (request.host !== '') headers.host = request.host;
+    const host: unknown = request.host;
+    if (typeof host === 'string' && host !== '') headers.host = host;
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of request.raw) {
