@@ -1,7 +1,6 @@
 // The acks=1 producers: unique values `a<producer>-<seq>` to the topic chaos-acks1, each with acks=1.
-// The REST API has no way to ask for acks=1 (src/http/records/producer.ts sends every produce with
-// acks=all; design.md §6 names a `?acks=` extension that is not implemented), so these producers use the
-// path the product already has for it: the protobuf produce a node forwards to a partition's leader
+// They were written before REST produce took `?acks=1` and still use the path a node itself uses for
+// it, which needs no node in between: the protobuf produce a node forwards to a partition's leader
 // (POST /internal/v1/partitions/produce on the leader's INTERNAL listener, proto/broker.proto), sent
 // straight to the leader as shown by the v3 partitions of a random broker. The leader answers acks=1
 // once the batch is in its log, before any follower has it: such records may be lost when leadership

@@ -8,9 +8,12 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { RandomInt } from '../common/partitioner.ts';
 import { StickyPartitioner } from '../common/partitioner.ts';
+import type { InstanceTransport } from './consumers/forwarding.ts';
+import { InstanceForwarding } from './consumers/forwarding.ts';
 import { CONSUMER_INSTANCE_TIMEOUT_DEFAULT_MS, ConsumerRegistry } from './consumers/registry.ts';
 import { HttpError, toErrorBody } from './errors.ts';
 import { parseJsonBody } from './json-body.ts';
+import { PartitionSendOrder } from './records/send-order.ts';
 import type { ClusterNode } from './ports.ts';
 import { registerBrokerRoutes } from './routes/brokers.ts';
 import { registerClusterListRoute, registerClusterRoutes } from './routes/clusters.ts';
@@ -47,7 +50,18 @@ export interface ClientAppOptions {
   readonly now?: () => number;
   /** REST v2 consumer instances idle for longer are closed (Confluent's consumer.instance.timeout.ms); default 300000. */
   readonly consumerInstanceTimeoutMs?: number;
+  /**
+   * How this node reaches the others' client listeners to forward the requests of REST v2 consumer
+   * instances they hold (consumers/forwarding.ts); closed with the app. Absent: no forwarding, an
+   * instance is served only by the node that created it.
+   */
+  readonly consumerTransport?: InstanceTransport;
 }
+
+const DEFAULT_BODY_BYTES_MAX = 1024 * 1024;
+
+/** What acks=0 produces may hold in memory before a request waits for its own sends. */
+const ACKS_ZERO_PENDING_BYTES_MAX = 32 * 1024 * 1024;
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
@@ -92,7 +106,12 @@ function notFound(app: FastifyInstance, request: FastifyRequest, reply: FastifyR
 }
 
 /** REST v2 (Confluent REST Proxy v2): its own media types in and out. */
-function registerV2(scope: FastifyInstance, deps: RouteDeps, consumers: ConsumerRegistry): void {
+function registerV2(
+  scope: FastifyInstance,
+  deps: RouteDeps,
+  consumers: ConsumerRegistry,
+  forwarding: InstanceForwarding | null,
+): void {
   for (const type of V2_REQUEST_TYPES) {
     scope.addContentTypeParser(type, { parseAs: 'string' }, (_request, body, done) => {
       try {
@@ -111,7 +130,7 @@ function registerV2(scope: FastifyInstance, deps: RouteDeps, consumers: Consumer
   registerV2MetadataRoutes(scope, deps);
   registerV2ProduceRoutes(scope, deps);
   registerV2RecordRoutes(scope, deps);
-  registerV2ConsumerRoutes(scope, deps, consumers);
+  registerV2ConsumerRoutes(scope, deps, consumers, forwarding);
 }
 
 export function buildClientApp(options: ClientAppOptions): FastifyInstance {
@@ -120,7 +139,7 @@ export function buildClientApp(options: ClientAppOptions): FastifyInstance {
     loggerInstance,
     // Refusals and failures are logged by sendError; fastify's per-request info lines are off.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: options.bodyBytesMax ?? 1024 * 1024,
+    bodyLimit: options.bodyBytesMax ?? DEFAULT_BODY_BYTES_MAX,
     routerOptions: { maxParamLength: PARAM_LENGTH_MAX },
     // Bodies are checked strictly: no type coercion ("3" is not an integer), unknown fields refused.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
@@ -134,6 +153,7 @@ export function buildClientApp(options: ClientAppOptions): FastifyInstance {
     ),
     now: options.now ?? Date.now,
     recordsBodyBytesMax: options.recordsBodyBytesMax ?? 16 * 1024 * 1024,
+    sendOrder: new PartitionSendOrder(ACKS_ZERO_PENDING_BYTES_MAX),
   };
 
   // JSON only: any other content type of a body is 415 (fastify would also take text/plain).
@@ -155,9 +175,21 @@ export function buildClientApp(options: ClientAppOptions): FastifyInstance {
     logger: app.log,
   });
   app.addHook('onClose', async () => consumers.close());
+  const transport = options.consumerTransport;
+  const forwarding =
+    transport === undefined
+      ? null
+      : new InstanceForwarding({
+          node: options.node,
+          holds: (groupId, instanceId) => consumers.holds(groupId, instanceId),
+          transport,
+          bodyBytesMax: options.bodyBytesMax ?? DEFAULT_BODY_BYTES_MAX,
+          logger: app.log,
+        });
+  if (transport !== undefined) app.addHook('onClose', async () => transport.close());
 
   registerOperationRoutes(app, deps);
-  app.register(async (v2) => registerV2(v2, deps, consumers));
+  app.register(async (v2) => registerV2(v2, deps, consumers, forwarding));
   // The native API's protobuf bodies are parsed in its own scope only.
   app.register(async (native) => registerNativeRoutes(native, deps));
   registerClusterListRoute(app, deps);

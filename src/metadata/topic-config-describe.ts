@@ -45,15 +45,17 @@ export function describeTopicConfigs(
   const topicOverrides = image.configs.get(configResourceKey('topic', topicName));
   const clusterDefaults = image.configs.get(configResourceKey('broker', ''));
   return [...TOPIC_CONFIGS.values()].map((definition) => {
+    const broker = definition.brokerSynonym;
     const candidates: [string, string | undefined, ConfigSource][] = [
       [definition.name, topicOverrides?.get(definition.name), 'DYNAMIC_TOPIC_CONFIG'],
-      [
-        definition.brokerSynonym,
-        clusterDefaults?.get(definition.brokerSynonym),
-        'DYNAMIC_DEFAULT_BROKER_CONFIG',
-      ],
-      [definition.brokerSynonym, staticBrokerConfig.get(definition.brokerSynonym), 'STATIC_BROKER_CONFIG'],
-      [definition.brokerSynonym, definition.defaultValue, 'DEFAULT_CONFIG'],
+      // A config of ours without a broker config (acks) has no broker-level default to inherit.
+      ...(broker === undefined
+        ? []
+        : ([
+            [broker, clusterDefaults?.get(broker), 'DYNAMIC_DEFAULT_BROKER_CONFIG'],
+            [broker, staticBrokerConfig.get(broker), 'STATIC_BROKER_CONFIG'],
+          ] as [string, string | undefined, ConfigSource][])),
+      [broker ?? definition.name, definition.defaultValue, 'DEFAULT_CONFIG'],
     ];
     const synonyms: ConfigSynonym[] = [];
     for (const [name, value, source] of candidates) {

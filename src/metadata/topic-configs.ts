@@ -1,6 +1,6 @@
 // The topic configs this platform knows, with Kafka's names, types, defaults and validators
-// (TopicConfig/LogConfig as of Kafka 3.9), and the validation the controller runs before it writes a
-// ConfigRecord. Values are stored as the normalized strings validateTopicConfig returns.
+// (TopicConfig/LogConfig as of Kafka 3.9, plus `acks`, ours), and the validation the controller runs
+// before it writes a ConfigRecord. Values are stored as the normalized strings validateTopicConfig returns.
 
 export type ConfigType = 'boolean' | 'int' | 'long' | 'double' | 'string' | 'list';
 
@@ -9,8 +9,8 @@ export interface TopicConfigDefinition {
   readonly type: ConfigType;
   /** Kafka's default, as a normalized string. */
   readonly defaultValue: string;
-  /** The broker config that supplies the default (Kafka's "Server Default Property"). */
-  readonly brokerSynonym: string;
+  /** The broker config that supplies the default (Kafka's "Server Default Property"); none for ours. */
+  readonly brokerSynonym?: string;
   /** Bounds of numeric types, inclusive. */
   readonly atLeast?: number;
   readonly atMost?: number;
@@ -19,9 +19,16 @@ export interface TopicConfigDefinition {
 }
 
 const LONG_MAX = '9223372036854775807';
+
+/** The values of `acks`, as Kafka's producer config takes them ('all' and '-1' are the same). */
+export const ACKS_VALUES = ['all', '-1', '0', '1'] as const;
+export type AcksNumber = -1 | 0 | 1;
 const WEEK_MS = '604800000';
 
 const definitions: readonly TopicConfigDefinition[] = [
+  // Ours (Kafka has it as a producer config only): the acks of a REST produce that does not choose with
+  // ?acks=. Kafka's protocol and the native API always carry the client's acks; this does not apply there.
+  { name: 'acks', type: 'string', defaultValue: 'all', validValues: ACKS_VALUES },
   {
     name: 'cleanup.policy',
     type: 'list',
@@ -276,4 +283,26 @@ export function topicConfigConflict(overrides: ReadonlyMap<string, string>): str
     return `conflict topic config setting min.compaction.lag.ms (${minLag}) > max.compaction.lag.ms (${maxLag})`;
   }
   return null;
+}
+
+/** A valid acks value as a number (all is -1), or null for anything else. */
+export function acksNumber(value: string): AcksNumber | null {
+  switch (value) {
+    case 'all':
+    case '-1':
+      return -1;
+    case '0':
+      return 0;
+    case '1':
+      return 1;
+    default:
+      return null;
+  }
+}
+
+/** The acks a topic's produces get when the client does not choose: its `acks` override, else all. */
+export function topicAcks(overrides: ReadonlyMap<string, string> | undefined): AcksNumber {
+  const value = overrides?.get('acks');
+  // Stored values were validated by the controller; anything else would be a bug, so fail safe (all).
+  return (value === undefined ? null : acksNumber(value)) ?? -1;
 }

@@ -12,6 +12,7 @@ import { assert } from '../../raft/assert.ts';
 import { type NodeId, nodeId } from '../../raft/types.ts';
 import { KafkaError, type KafkaErrorName } from '../common/kafka-errors.ts';
 import { buildClientApp } from '../http/client-app.ts';
+import { HttpInstanceTransport } from '../http/consumers/http-transport.ts';
 import { listenClientApi } from '../http/client-server.ts';
 import { type ControllerRpcHandler, registerControllerRoutes } from '../http/internal-controller-routes.ts';
 import { registerMetadataRoutes } from '../http/internal-metadata-routes.ts';
@@ -336,6 +337,8 @@ export class KraftNode {
       logger,
       staticTopicConfig,
       readBarrierTimeoutMs: config.controllerQuorumRequestTimeoutMs,
+      // REST v2 consumer instances of other nodes: their requests are forwarded to the holder.
+      consumerTransport: new HttpInstanceTransport(),
     });
     const clientListener = config.listeners.client;
     const clientApi = await listenClientApi(app, {
@@ -489,7 +492,8 @@ export class KraftNode {
           const image = publisher.image();
           return image === null ? null : (topicByName(image, topic)?.id ?? null);
         },
-        offsetsLeaderEpochOf: (partition) => offsetsLeaderEpoch(publisher.image(), brokerId(config.nodeId), partition),
+        offsetsLeaderEpochOf: (partition) =>
+          offsetsLeaderEpoch(publisher.image(), brokerId(config.nodeId), partition),
         consumerProtocol,
         logger,
       });

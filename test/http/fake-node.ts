@@ -81,7 +81,7 @@ function registration(id: number): MetadataRecord[] {
 
 export class FakeNode implements ClusterNode, AdminApi {
   readonly clusterId = CLUSTER_ID;
-  readonly nodeId = brokerId(1);
+  readonly nodeId: BrokerId;
   readonly admin: AdminApi = this;
   /** Records in memory; `data.failure` injects data-plane errors. */
   readonly data: FakeData = new FakeData(() => this.#image);
@@ -101,7 +101,9 @@ export class FakeNode implements ClusterNode, AdminApi {
   /** Batches committed at the controller that this node has not applied yet. */
   #unapplied: MetadataRecord[][] = [];
 
-  constructor() {
+  /** `id`: the node this one plays (1..3, each registered with a CLIENT endpoint localhost:808<id>). */
+  constructor(id = 1) {
+    this.nodeId = brokerId(id);
     this.#apply([{ type: 'leaderChange', leaderId: nodeId(2), epoch: term(4) }]);
     for (const id of [1, 2, 3]) this.#apply(registration(id));
     for (const broker of this.#image.brokers.values()) {

@@ -44,8 +44,10 @@ function parseOrEmpty(body: string): Reply['json'] {
   }
 }
 
-export function newHarness(options: Omit<ClientAppOptions, 'node' | 'logger'> = {}): Harness {
-  const node = new FakeNode();
+export function newHarness(
+  options: Omit<ClientAppOptions, 'node' | 'logger'> = {},
+  node: FakeNode = new FakeNode(),
+): Harness {
   const logs: LogLine[] = [];
   const logger = pino(
     { level: 'debug' },

@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DataApi } from '../../src/http/ports.ts';
 import { produceRecords } from '../../src/http/records/producer.ts';
+import { PartitionSendOrder } from '../../src/http/records/send-order.ts';
 import type { RecordInput } from '../../src/http/records/record-input.ts';
 import { StickyPartitioner } from '../../src/common/partitioner.ts';
 import { isKafkaError } from '../../src/common/kafka-errors.ts';
@@ -111,14 +112,26 @@ describe('REST idempotent producers over a real partition log', () => {
         valueType: 'BINARY',
         idempotence: { producerId: 9, producerEpoch: 0, sequence },
       });
-      const deps = { data: data as DataApi, sticky: new StickyPartitioner(), now: () => 1_000 };
-      const first = await produceRecords(deps, topic, [record('a', 0), record('b', 1)]);
+      const deps = {
+        data: data as DataApi,
+        sticky: new StickyPartitioner(),
+        now: () => 1_000,
+        sendOrder: new PartitionSendOrder(1 << 20),
+        onUnacknowledgedFailure: () => undefined,
+      };
+      const acks = { acks: -1, explicit: false } as const;
+      const first = await produceRecords(deps, topic, [record('a', 0), record('b', 1)], acks);
       expect(first.map((outcome) => outcome.ok && outcome.produced.offset)).toEqual([0, 1]);
       // The response was lost: the producer sends both again, then the next one.
-      const retried = await produceRecords(deps, topic, [record('a', 0), record('b', 1), record('c', 2)]);
+      const retried = await produceRecords(
+        deps,
+        topic,
+        [record('a', 0), record('b', 1), record('c', 2)],
+        acks,
+      );
       expect(retried.map((outcome) => outcome.ok && outcome.produced.offset)).toEqual([0, 1, 2]);
       expect(log.logEndOffset).toBe(3);
-      const [gap] = await produceRecords(deps, topic, [record('e', 4)]);
+      const [gap] = await produceRecords(deps, topic, [record('e', 4)], acks);
       expect(gap!.ok).toBe(false);
       expect(isKafkaError(gap!.ok ? null : gap!.error, 'OUT_OF_ORDER_SEQUENCE_NUMBER')).toBe(true);
       expect(log.logEndOffset).toBe(3);

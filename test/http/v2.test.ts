@@ -4,9 +4,13 @@ import { KafkaError } from '../../src/common/kafka-errors.ts';
 import { partitionForKey } from '../../src/common/partitioner.ts';
 import { NO_LEADER, brokerId, partitionId } from '../../src/metadata/ids.ts';
 import { topicByName } from '../../src/metadata/queries.ts';
+import { renderV2Record } from '../../src/http/render/v2.ts';
 import { buildRecordBatch } from '../../src/storage/record-batch/builder.ts';
 import type { Harness, Reply } from './harness.ts';
-import { createTopic, newHarness } from './harness.ts';
+import { BASE, createTopic, newHarness } from './harness.ts';
+
+/** What a record read back carries beyond Confluent's fields: a produce through v2 sets no header. */
+const PRODUCED = { headers: [], timestamp: expect.any(Number), timestamp_type: 'CREATE_TIME' };
 
 const BINARY = 'application/vnd.kafka.binary.v2+json';
 const JSON_TYPE = 'application/vnd.kafka.json.v2+json';
@@ -183,8 +187,8 @@ describe('v2 produce', () => {
     ]);
     const back = await read('/topics/orders/partitions/1/records?offset=0', JSON_TYPE);
     expect(back.list).toEqual([
-      { topic: 'orders', key: { id: 1 }, value: [1, 'two', null], partition: 1, offset: 0 },
-      { topic: 'orders', key: null, value: 'text', partition: 1, offset: 1 },
+      { topic: 'orders', key: { id: 1 }, value: [1, 'two', null], partition: 1, offset: 0, ...PRODUCED },
+      { topic: 'orders', key: null, value: 'text', partition: 1, offset: 1, ...PRODUCED },
     ]);
   });
 
@@ -265,8 +269,8 @@ describe('v2 group-less read', () => {
     const reply = await read(`${RECORDS}?offset=1`, BINARY);
     expect(reply.headers['content-type']).toMatch(/^application\/vnd\.kafka\.binary\.v2\+json/);
     expect(reply.list).toEqual([
-      { topic: 'orders', key: null, value: b64('v1'), partition: 0, offset: 1 },
-      { topic: 'orders', key: null, value: b64('v2'), partition: 0, offset: 2 },
+      { topic: 'orders', key: null, value: b64('v1'), partition: 0, offset: 1, ...PRODUCED },
+      { topic: 'orders', key: null, value: b64('v2'), partition: 0, offset: 2, ...PRODUCED },
     ]);
     expect(h.node.data.reads.at(-1)).toMatchObject({ offset: 1, maxWaitMs: 1000, maxBytes: 1024 * 1024 });
   });
@@ -291,6 +295,41 @@ describe('v2 group-less read', () => {
   it('answers nothing yet with an empty list at the end of the log', async () => {
     const reply = await read(`${RECORDS}?offset=3&timeout=0`, BINARY);
     expect([reply.status, reply.list]).toEqual([200, []]);
+  });
+
+  it('carries the headers of each record (base64, whatever the format), timestamp and timestamp_type', async () => {
+    const produced = await h.send('POST', `${BASE}/topics/orders/records`, {
+      partition_id: 0,
+      headers: [
+        { name: 'trace', value: b64('abc') },
+        { name: 'bin', value: Buffer.from([0, 255]).toString('base64') },
+        { name: 'none', value: null },
+      ],
+      value: { type: 'JSON', data: { n: 1 } },
+      timestamp: '2021-02-05T19:14:42.274Z',
+    });
+    expect(produced.status, produced.text).toBe(200);
+    const headers = [
+      { name: 'trace', value: b64('abc') },
+      { name: 'bin', value: 'AP8=' },
+      { name: 'none', value: null },
+    ];
+    const at = { timestamp: Date.parse('2021-02-05T19:14:42.274Z'), timestamp_type: 'CREATE_TIME' };
+    expect((await read(`${RECORDS}?offset=3`, JSON_TYPE)).list).toEqual([
+      { topic: 'orders', key: null, value: { n: 1 }, partition: 0, offset: 3, headers, ...at },
+    ]);
+    expect((await read(`${RECORDS}?offset=3`, BINARY)).list).toEqual([
+      { topic: 'orders', key: null, value: b64('{"n":1}'), partition: 0, offset: 3, headers, ...at },
+    ]);
+  });
+
+  it('says LOG_APPEND_TIME for a batch stamped by the broker', () => {
+    const record = { offset: 7, timestamp: 5, key: null, value: null, headers: [] };
+    expect(renderV2Record('t', 1, record, true, () => null)).toMatchObject({
+      offset: 7,
+      timestamp: 5,
+      timestamp_type: 'LOG_APPEND_TIME',
+    });
   });
 
   it('skips transaction markers', async () => {
@@ -408,9 +447,10 @@ describe('v2 produce then read', () => {
                   value: r.value,
                   partition: 1,
                   offset: binary.length + i,
+                  headers: [],
                 })),
               ),
-            ),
+            ).map((expected: object) => ({ ...expected, ...PRODUCED })),
           );
           await local.close();
         },

@@ -4,7 +4,13 @@ import { emptyImage } from '../../src/metadata/image.ts';
 import type { MetadataRecord } from '../../src/metadata/records.ts';
 import { applyBatch } from '../../src/metadata/reducer.ts';
 import { describeTopicConfigs } from '../../src/metadata/topic-config-describe.ts';
-import { TOPIC_CONFIGS, topicConfigConflict, validateTopicConfig } from '../../src/metadata/topic-configs.ts';
+import {
+  acksNumber,
+  TOPIC_CONFIGS,
+  topicAcks,
+  topicConfigConflict,
+  validateTopicConfig,
+} from '../../src/metadata/topic-configs.ts';
 
 describe('validateTopicConfig', () => {
   it.each([
@@ -22,6 +28,10 @@ describe('validateTopicConfig', () => {
     ['message.timestamp.type', 'LogAppendTime', 'LogAppendTime'],
     ['min.cleanable.dirty.ratio', '0.25', '0.25'],
     ['min.cleanable.dirty.ratio', '1', '1'],
+    ['acks', 'all', 'all'],
+    ['acks', ' -1 ', '-1'],
+    ['acks', '1', '1'],
+    ['acks', '0', '0'],
   ])('accepts %s=%j as %j', (name, value, normalized) => {
     expect(validateTopicConfig(name, value)).toEqual({ ok: true, value: normalized });
   });
@@ -38,6 +48,8 @@ describe('validateTopicConfig', () => {
     ['segment.ms', '0', 'Value must be at least 1'],
     ['unclean.leader.election.enable', 'yes', 'Expected value to be either true or false'],
     ['cleanup.policy', 'compact,purge', 'String must be one of: compact, delete'],
+    ['acks', '2', 'Invalid value 2 for configuration acks: String must be one of: all, -1, 0, 1'],
+    ['acks', 'ALL', 'String must be one of: all, -1, 0, 1'],
     ['cleanup.policy', '', 'String must be one of: compact, delete'],
     ['compression.type', 'brotli', 'String must be one of: uncompressed, zstd, lz4, snappy, gzip, producer'],
     ['message.timestamp.type', 'createtime', 'String must be one of: CreateTime, LogAppendTime'],
@@ -60,6 +72,20 @@ describe('validateTopicConfig', () => {
         value: definition.defaultValue,
       });
     }
+  });
+
+  it('reads acks as a number: all and -1 are the same; a topic without the config gets all', () => {
+    expect([acksNumber('all'), acksNumber('-1'), acksNumber('0'), acksNumber('1'), acksNumber('2')]).toEqual([
+      -1,
+      -1,
+      0,
+      1,
+      null,
+    ]);
+    expect(topicAcks(undefined)).toBe(-1);
+    expect(topicAcks(new Map([['retention.ms', '5']]))).toBe(-1);
+    expect(topicAcks(new Map([['acks', '1']]))).toBe(1);
+    expect(topicAcks(new Map([['acks', '0']]))).toBe(0);
   });
 
   it('checks min.compaction.lag.ms <= max.compaction.lag.ms', () => {
@@ -117,6 +143,16 @@ describe('describeTopicConfigs', () => {
         { name: 'retention.ms', value: '1000', source: 'DYNAMIC_TOPIC_CONFIG' },
         { name: 'log.retention.ms', value: '604800000', source: 'DEFAULT_CONFIG' },
       ],
+    });
+    // Ours, without a broker config: only the topic's value or the default.
+    expect(byName.get('acks')).toEqual({
+      name: 'acks',
+      value: 'all',
+      source: 'DEFAULT_CONFIG',
+      is_default: true,
+      is_read_only: false,
+      is_sensitive: false,
+      synonyms: [{ name: 'acks', value: 'all', source: 'DEFAULT_CONFIG' }],
     });
     expect(byName.get('segment.bytes')).toMatchObject({
       value: '5000',

@@ -14,6 +14,7 @@ import { HttpError } from '../errors.ts';
 import type { ClusterNode, GroupMembership, ReadResult, TopicPartition } from '../ports.ts';
 import { bytesAsJson } from '../records/embedded.ts';
 import type { V2Record } from '../render/v2.ts';
+import { renderV2Record } from '../render/v2.ts';
 import type { EmbeddedFormat } from '../v2/media.ts';
 
 export interface ConsumerConfig {
@@ -460,13 +461,11 @@ export class ConsumerInstance {
             full = true;
             break batches;
           }
-          records.push({
-            topic: read.tp.topic,
-            key: this.#decode(record.key, `key at offset ${record.offset}`),
-            value: this.#decode(record.value, `value at offset ${record.offset}`),
-            partition: read.tp.partition,
-            offset: record.offset,
-          });
+          records.push(
+            renderV2Record(read.tp.topic, read.tp.partition, record, header.isLogAppendTime, (bytes, what) =>
+              this.#decode(bytes, what),
+            ),
+          );
           size += recordSize;
           position = record.offset + 1;
           consumed = true;

@@ -10,6 +10,7 @@ import { HttpError } from '../errors.ts';
 import type { ClusterNode } from '../ports.ts';
 import type { ConsumerConfig } from './instance.ts';
 import { ConsumerInstance } from './instance.ts';
+import { generatedInstanceId } from './instance-id.ts';
 
 /** Confluent's consumer.instance.timeout.ms default. */
 export const CONSUMER_INSTANCE_TIMEOUT_DEFAULT_MS = 300_000;
@@ -41,7 +42,8 @@ export class ConsumerRegistry {
   }
 
   create(groupId: string, name: string | null, config: ConsumerConfig, host: string): ConsumerInstance {
-    const id = name ?? `rest-consumer-${randomUUID()}`;
+    // A generated id names this node: any node forwards the instance's requests here (forwarding.ts).
+    const id = name ?? generatedInstanceId(this.#options.node.nodeId, randomUUID());
     const key = `${groupId}\u0000${id}`;
     const existing = this.#instances.get(key);
     if (existing !== undefined && !this.#expired(existing)) throw new HttpError('CONSUMER_ALREADY_EXISTS');
@@ -56,6 +58,11 @@ export class ConsumerRegistry {
     this.#instances.set(key, instance);
     this.#startTimer();
     return instance;
+  }
+
+  /** Whether this node has the instance (expired or not: a request naming an expired one gets 40403 here). */
+  holds(groupId: string, id: string): boolean {
+    return this.#instances.has(`${groupId}\u0000${id}`);
   }
 
   /** The instance, touched (its idle time starts again); 404 / 40403 when there is none. */

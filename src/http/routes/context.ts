@@ -2,6 +2,7 @@
 // that turn a path into an entity of the image or a not-found error.
 
 import type { StickyPartitioner } from '../../common/partitioner.ts';
+import type { PartitionSendOrder } from '../records/send-order.ts';
 import type { PartitionId } from '../../metadata/ids.ts';
 import { INT32_MAX, partitionId } from '../../metadata/ids.ts';
 import type { MetadataImage, PartitionRegistration, TopicImage } from '../../metadata/image.ts';
@@ -22,6 +23,8 @@ export interface RouteDeps {
   readonly now: () => number;
   /** Largest body of a produce request. */
   readonly recordsBodyBytesMax: number;
+  /** Keeps a partition's produces in order behind the acks=0 sends not settled yet (one per app). */
+  readonly sendOrder: PartitionSendOrder;
 }
 
 export interface ClusterParams {

@@ -10,7 +10,8 @@ import type { JsonSequenceItem } from '../json-body.ts';
 import { parseJsonSequence } from '../json-body.ts';
 import type { ProducedData } from '../render/produce-report.ts';
 import { renderProduced } from '../render/produce-report.ts';
-import type { ProducedRecord } from '../records/producer.ts';
+import { requestAcks } from '../records/acks.ts';
+import type { ProducedRecord, ProducerDeps, RequestAcks } from '../records/producer.ts';
 import { produceRecords } from '../records/producer.ts';
 import type { RecordInput } from '../records/record-input.ts';
 import { parseV3Record } from '../records/v3-record.ts';
@@ -62,18 +63,32 @@ type Result =
   | { readonly ok: true; readonly input: RecordInput; readonly produced: ProducedRecord }
   | { readonly ok: false; readonly error: unknown };
 
+/** What the producer needs of a route's deps; an acks=0 send's failure is logged for the operator. */
+export function producerDeps(deps: RouteDeps, log: FastifyBaseLogger): ProducerDeps {
+  return {
+    data: deps.node.data,
+    sticky: deps.sticky,
+    now: deps.now,
+    sendOrder: deps.sendOrder,
+    onUnacknowledgedFailure: (error, topic, partition) =>
+      log.warn({ err: error, topic, partition }, 'an acks=0 produce failed (not reported to the client)'),
+  };
+}
+
+interface AcksQuery {
+  readonly acks?: string | string[];
+}
+
 /** Produces the records that parsed; the others keep their parse error. Same order as `records`. */
 async function produceParsed(
   deps: RouteDeps,
+  log: FastifyBaseLogger,
   topic: TopicImage,
   records: readonly Parsed[],
+  acks: RequestAcks,
 ): Promise<Result[]> {
   const inputs = records.flatMap((record) => (record.ok ? [record.input] : []));
-  const outcomes = await produceRecords(
-    { data: deps.node.data, sticky: deps.sticky, now: deps.now },
-    topic,
-    inputs,
-  );
+  const outcomes = await produceRecords(producerDeps(deps, log), topic, inputs, acks);
   let next = 0;
   return records.map((record): Result => {
     if (!record.ok) return record;
@@ -101,7 +116,7 @@ export function registerRecordRoutes(scope: FastifyInstance, deps: RouteDeps): v
       done(null, parseJsonSequence(typeof body === 'string' ? body : body.toString('utf8')));
     });
 
-    records.post<{ Params: TopicParams; Body: JsonSequenceItem[] | undefined }>(
+    records.post<{ Params: TopicParams; Body: JsonSequenceItem[] | undefined; Querystring: AcksQuery }>(
       '/topics/:topic_name/records',
       { schema: { params }, bodyLimit: deps.recordsBodyBytesMax },
       async (request, reply) => {
@@ -110,10 +125,13 @@ export function registerRecordRoutes(scope: FastifyInstance, deps: RouteDeps): v
           throw new HttpError('MALFORMED_REQUEST', 'Payload error. Request body is empty. Data is required.');
         }
         const topic = await topicOf(request.params.topic_name);
+        const acks = requestAcks(deps.node.image(), topic.name, request.query.acks);
         const results = await produceParsed(
           deps,
+          request.log,
           topic,
           items.map((item) => (item.ok ? parsed(() => parseV3Record(item.value)) : item)),
+          acks,
         );
         const reports = results.map((result): { status: number; body: Report } =>
           result.ok
@@ -137,7 +155,7 @@ export function registerRecordRoutes(scope: FastifyInstance, deps: RouteDeps): v
     );
   });
 
-  scope.post<{ Params: TopicParams; Body: BatchBody }>(
+  scope.post<{ Params: TopicParams; Body: BatchBody; Querystring: AcksQuery }>(
     '/topics/:topic_name/records::batch',
     { schema: { params, body: batchSchema }, bodyLimit: deps.recordsBodyBytesMax },
     async (request, reply) => {
@@ -147,10 +165,13 @@ export function registerRecordRoutes(scope: FastifyInstance, deps: RouteDeps): v
         throw new HttpError('INVALID_PAYLOAD', 'Batch entry identifiers are not distinct.');
       }
       const topic = await topicOf(request.params.topic_name);
+      const acks = requestAcks(deps.node.image(), topic.name, request.query.acks);
       const results = await produceParsed(
         deps,
+        request.log,
         topic,
         entries.map((entry) => parsed(() => parseV3Record(entry, new Set(['id'])))),
+        acks,
       );
       const successes: ({ readonly id: string } & ProducedData)[] = [];
       const failures: ({ readonly id: string } & ErrorBody)[] = [];

@@ -1,9 +1,12 @@
 // REST v2 consumers (Confluent REST Proxy v2): POST /consumers/{g} creates an instance; under
 // /consumers/{g}/instances/{i}: DELETE, subscription, assignments, positions[/beginning|/end], records,
-// offsets. The instances live in a ConsumerRegistry (consumers/registry.ts); groups and commits go through
+// offsets, and ours: GET (where is it). The instances live in the ConsumerRegistry of the node that
+// created them (consumers/registry.ts); any other node forwards their requests there
+// (consumers/forwarding.ts) before anything else of the request is read. Groups and commits go through
 // GroupApi, reads through DataApi (consumers/instance.ts).
 
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { InstanceForwarding } from '../consumers/forwarding.ts';
 import type { ConsumerConfig, OffsetToCommit, Subscription } from '../consumers/instance.ts';
 import type { ConsumerRegistry } from '../consumers/registry.ts';
 import { HttpError } from '../errors.ts';
@@ -213,17 +216,40 @@ export function registerV2ConsumerRoutes(
   scope: FastifyInstance,
   deps: RouteDeps,
   registry: ConsumerRegistry,
+  forwarding: InstanceForwarding | null,
 ): void {
   const groupParams = paramsSchema('group_name');
-  const instanceParams = paramsSchema('group_name', 'instance');
+  const instanceParams = { params: paramsSchema('group_name', 'instance') };
   const base = '/consumers/:group_name/instances/:instance';
   const instanceOf = (params: InstanceParams) => registry.get(params.group_name, params.instance);
+
+  // Before the body is parsed: an instance held by another node gets that node's answer, as it is.
+  const relay = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    if (forwarding === null) return undefined;
+    const { group_name: group, instance } = request.params as InstanceParams;
+    const answer = await forwarding.relay(request, group, instance);
+    if (answer === null) return undefined;
+    if (answer.contentType !== null) reply.type(answer.contentType);
+    return reply.code(answer.status).send(answer.body);
+  };
+  // Every instance route: its params schema, and the relay.
+  const instanceRoute = { schema: instanceParams, onRequest: relay };
 
   scope.post<{ Params: GroupParams; Body: CreateBody | undefined }>(
     '/consumers/:group_name',
     { schema: { params: groupParams, body: createSchema } },
     async (request) => {
       const body = request.body ?? {};
+      const group = request.params.group_name;
+      // A name is unique in its group across the cluster: another node's instance of it is a conflict.
+      if (
+        body.name !== undefined &&
+        forwarding !== null &&
+        !registry.holds(group, body.name) &&
+        (await forwarding.heldElsewhere(group, body.name))
+      ) {
+        throw new HttpError('CONSUMER_ALREADY_EXISTS');
+      }
       const instance = registry.create(
         request.params.group_name,
         body.name ?? null,
@@ -237,18 +263,24 @@ export function registerV2ConsumerRoutes(
     },
   );
 
-  scope.delete<{ Params: InstanceParams }>(
-    base,
-    { schema: { params: instanceParams } },
-    async (request, reply) => {
-      await registry.delete(request.params.group_name, request.params.instance);
-      return reply.code(204).send();
-    },
-  );
+  // Ours: whether the instance exists (through any node), with its base_uri. Nodes looking for the
+  // holder of an instance ask each other this, with the forwarded marker (answered from memory).
+  scope.get<{ Params: InstanceParams }>(base, instanceRoute, async (request) => {
+    const instance = instanceOf(request.params);
+    return {
+      instance_id: instance.id,
+      base_uri: urlBuilder(request)('consumers', instance.groupId, 'instances', instance.id),
+    };
+  });
+
+  scope.delete<{ Params: InstanceParams }>(base, instanceRoute, async (request, reply) => {
+    await registry.delete(request.params.group_name, request.params.instance);
+    return reply.code(204).send();
+  });
 
   scope.post<{ Params: InstanceParams; Body: { topics?: string[]; topic_pattern?: string } }>(
     `${base}/subscription`,
-    { schema: { params: instanceParams, body: subscriptionSchema } },
+    { onRequest: relay, schema: { ...instanceParams, body: subscriptionSchema } },
     async (request, reply) => {
       const { topics, topic_pattern: pattern } = request.body;
       if ((topics === undefined) === (pattern === undefined)) {
@@ -264,25 +296,19 @@ export function registerV2ConsumerRoutes(
     },
   );
 
-  scope.get<{ Params: InstanceParams }>(
-    `${base}/subscription`,
-    { schema: { params: instanceParams } },
-    async (request) => ({ topics: instanceOf(request.params).subscription() }),
-  );
+  scope.get<{ Params: InstanceParams }>(`${base}/subscription`, instanceRoute, async (request) => ({
+    topics: instanceOf(request.params).subscription(),
+  }));
 
-  scope.delete<{ Params: InstanceParams }>(
-    `${base}/subscription`,
-    { schema: { params: instanceParams } },
-    async (request, reply) => {
-      const instance = instanceOf(request.params);
-      await instance.exclusive(() => instance.unsubscribe());
-      return reply.code(204).send();
-    },
-  );
+  scope.delete<{ Params: InstanceParams }>(`${base}/subscription`, instanceRoute, async (request, reply) => {
+    const instance = instanceOf(request.params);
+    await instance.exclusive(() => instance.unsubscribe());
+    return reply.code(204).send();
+  });
 
   scope.post<{ Params: InstanceParams; Body: PartitionsBody }>(
     `${base}/assignments`,
-    { schema: { params: instanceParams, body: partitionsSchema } },
+    { onRequest: relay, schema: { ...instanceParams, body: partitionsSchema } },
     async (request, reply) => {
       const instance = instanceOf(request.params);
       await instance.exclusive(async () => instance.assign(request.body.partitions));
@@ -290,15 +316,13 @@ export function registerV2ConsumerRoutes(
     },
   );
 
-  scope.get<{ Params: InstanceParams }>(
-    `${base}/assignments`,
-    { schema: { params: instanceParams } },
-    async (request) => ({ partitions: instanceOf(request.params).assignment() }),
-  );
+  scope.get<{ Params: InstanceParams }>(`${base}/assignments`, instanceRoute, async (request) => ({
+    partitions: instanceOf(request.params).assignment(),
+  }));
 
   scope.post<{ Params: InstanceParams; Body: { offsets: readonly OffsetItem[] } }>(
     `${base}/positions`,
-    { schema: { params: instanceParams, body: positionsSchema } },
+    { onRequest: relay, schema: { ...instanceParams, body: positionsSchema } },
     async (request, reply) => {
       const instance = instanceOf(request.params);
       await instance.exclusive(async () => instance.seek(request.body.offsets));
@@ -309,7 +333,7 @@ export function registerV2ConsumerRoutes(
   for (const which of ['beginning', 'end'] as const) {
     scope.post<{ Params: InstanceParams; Body: PartitionsBody }>(
       `${base}/positions/${which}`,
-      { schema: { params: instanceParams, body: partitionsSchema } },
+      { onRequest: relay, schema: { ...instanceParams, body: partitionsSchema } },
       async (request, reply) => {
         const instance = instanceOf(request.params);
         await instance.exclusive(() => instance.seekTo(which, request.body.partitions));
@@ -320,7 +344,7 @@ export function registerV2ConsumerRoutes(
 
   scope.get<{ Params: InstanceParams; Querystring: { timeout?: string; max_bytes?: string } }>(
     `${base}/records`,
-    { schema: { params: instanceParams } },
+    instanceRoute,
     async (request, reply) => {
       const instance = instanceOf(request.params);
       checkAccept(request.headers.accept, instance.config.format);
@@ -341,7 +365,7 @@ export function registerV2ConsumerRoutes(
 
   scope.post<{ Params: InstanceParams; Body: OffsetsBody | null | undefined }>(
     `${base}/offsets`,
-    { schema: { params: instanceParams, body: commitSchema } },
+    { onRequest: relay, schema: { ...instanceParams, body: commitSchema } },
     async (request, reply) => {
       const instance = instanceOf(request.params);
       const given = request.body?.offsets;
@@ -361,7 +385,7 @@ export function registerV2ConsumerRoutes(
 
   scope.get<{ Params: InstanceParams; Querystring: Record<string, string | string[] | undefined> }>(
     `${base}/offsets`,
-    { schema: { params: instanceParams } },
+    instanceRoute,
     async (request) => {
       const instance = instanceOf(request.params);
       const body = await getBody(request);

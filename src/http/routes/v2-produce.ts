@@ -8,17 +8,23 @@ import { INT32_MAX } from '../../metadata/ids.ts';
 import type { TopicImage } from '../../metadata/image.ts';
 import { toErrorBody } from '../errors.ts';
 import { embeddedBytes } from '../records/embedded.ts';
+import { requestAcks } from '../records/acks.ts';
 import { produceRecords } from '../records/producer.ts';
 import type { RecordInput } from '../records/record-input.ts';
 import type { EmbeddedFormat } from '../v2/media.ts';
 import { produceFormat } from '../v2/media.ts';
 import type { RouteDeps } from './context.ts';
 import { paramsSchema, readImage, requirePartition, requireTopic } from './context.ts';
+import { producerDeps } from './records.ts';
 
 interface V2ProduceRecord {
   readonly key?: unknown;
   readonly value?: unknown;
   readonly partition?: number | null;
+}
+
+interface AcksQuery {
+  readonly acks?: string | string[];
 }
 
 interface V2ProduceBody {
@@ -84,13 +90,10 @@ export function registerV2ProduceRoutes(scope: FastifyInstance, deps: RouteDeps)
     partition: number | null,
   ) => {
     const format = produceFormat(request.headers['content-type']);
+    const acks = requestAcks(deps.node.image(), topic.name, (request.query as AcksQuery).acks);
     // Every record is checked before any is produced: a bad one refuses the request (422 / 42207).
     const inputs = body.records.map((record, index) => inputOf(record, index, format, partition));
-    const outcomes = await produceRecords(
-      { data: deps.node.data, sticky: deps.sticky, now: deps.now },
-      topic,
-      inputs,
-    );
+    const outcomes = await produceRecords(producerDeps(deps, request.log), topic, inputs, acks);
     const offsets = outcomes.map((outcome): V2Offset => {
       if (outcome.ok) {
         return {

@@ -1,5 +1,6 @@
 // The group-less read (Redpanda's extension of REST v2): GET /topics/{t}/partitions/{p}/records?offset=
-// &timeout=&max_bytes= -> [{topic, key, value, partition, offset}] in the embedded format of the Accept
+// &timeout=&max_bytes= -> [{topic, key, value, partition, offset, headers, timestamp, timestamp_type}]
+// (render/v2.ts) in the embedded format of the Accept
 // header. Only records at or after `offset` (the first batch may start before it); at least one record
 // when any is there, however small max_bytes is (as Kafka's fetch); `timeout` is the long poll.
 
@@ -9,7 +10,7 @@ import { decodeRecords } from '../../storage/record-batch/decoder.ts';
 import type { DecodedRecord } from '../../storage/record-batch/record.ts';
 import { HttpError } from '../errors.ts';
 import { bytesAsJson } from '../records/embedded.ts';
-import type { V2Record } from '../render/v2.ts';
+import { renderV2Record } from '../render/v2.ts';
 import type { EmbeddedFormat } from '../v2/media.ts';
 import { readFormat, responseType } from '../v2/media.ts';
 import type { RouteDeps } from './context.ts';
@@ -43,9 +44,14 @@ function natural(query: ReadQuery, name: keyof ReadQuery, fallback?: number): nu
   return value;
 }
 
+interface ReadRecord {
+  readonly record: DecodedRecord;
+  readonly logAppendTime: boolean;
+}
+
 /** Decoded records at or after `offset`, within `maxBytes` of keys and values but at least one. */
-function recordsFrom(bytes: Buffer, offset: number, maxBytes: number): DecodedRecord[] {
-  const records: DecodedRecord[] = [];
+function recordsFrom(bytes: Buffer, offset: number, maxBytes: number): ReadRecord[] {
+  const records: ReadRecord[] = [];
   let size = 0;
   for (const { header } of batchesIn(bytes)) {
     // Transaction markers are not records a reader sees.
@@ -54,7 +60,7 @@ function recordsFrom(bytes: Buffer, offset: number, maxBytes: number): DecodedRe
       if (record.offset < offset) continue;
       const recordSize = (record.key?.length ?? 0) + (record.value?.length ?? 0);
       if (records.length > 0 && size + recordSize > maxBytes) return records;
-      records.push(record);
+      records.push({ record, logAppendTime: header.isLogAppendTime });
       size += recordSize;
     }
   }
@@ -92,14 +98,8 @@ export function registerV2RecordRoutes(scope: FastifyInstance, deps: RouteDeps):
         maxBytes: Math.max(maxBytes, 1),
         maxWaitMs: timeoutMs,
       });
-      const records = recordsFrom(result.records, offset, maxBytes).map(
-        (record): V2Record => ({
-          topic: topic.name,
-          key: embedded(record.key, format, `key at offset ${record.offset}`),
-          value: embedded(record.value, format, `value at offset ${record.offset}`),
-          partition: id,
-          offset: record.offset,
-        }),
+      const records = recordsFrom(result.records, offset, maxBytes).map(({ record, logAppendTime }) =>
+        renderV2Record(topic.name, id, record, logAppendTime, (bytes, what) => embedded(bytes, format, what)),
       );
       return reply.type(responseType(format)).send(records);
     },
