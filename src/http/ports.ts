@@ -138,6 +138,15 @@ export interface DataApi {
   read(request: ReadRequest): Promise<ReadResult>;
   /** Kafka's ListOffsets for the earliest and latest offsets, from the partition's leader. */
   offsets(request: { readonly topicName: string; readonly partitionId: number }): Promise<PartitionOffsets>;
+  /**
+   * Kafka's ListOffsets by timestamp, from the partition's leader: the first committed offset whose
+   * record timestamp (epoch ms) is at or after `timestamp`, or null when no committed record is.
+   */
+  offsetForTimestamp(request: {
+    readonly topicName: string;
+    readonly partitionId: number;
+    readonly timestamp: number;
+  }): Promise<number | null>;
 }
 
 export type {

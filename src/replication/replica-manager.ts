@@ -182,6 +182,20 @@ export class ReplicaManager {
   }
 
   /**
+   * ListOffsets by timestamp on the leader: the first committed offset whose record timestamp is at or
+   * after `timestamp`, or null when no committed record is (a consumer sees only committed records).
+   */
+  async offsetForTimestamp(
+    topicId: TopicId,
+    partitionId: PartitionId,
+    timestamp: number,
+  ): Promise<{ offset: number; timestamp: number } | null> {
+    const { highWatermark } = this.partitionOffsets(topicId, partitionId);
+    const found = await this.requireLeader(topicId, partitionId).log.offsetForTimestamp(timestamp);
+    return found === null || found.offset >= highWatermark ? null : found;
+  }
+
+  /**
    * DeleteRecords on the leader: the log starts at `requested` (-1: the high watermark) from now on,
    * durably (the log's checkpoint is written before any segment goes). Answers the new log start,
    * Kafka's low watermark, from this leader alone: followers raise theirs from their next fetch
