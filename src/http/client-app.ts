@@ -18,6 +18,7 @@ import { registerConfigRoutes } from './routes/configs.ts';
 import { registerConsumerGroupRoutes } from './routes/consumer-groups.ts';
 import type { RouteDeps } from './routes/context.ts';
 import { registerOperationRoutes } from './routes/operations.ts';
+import { registerPartitionRecordRoutes } from './routes/partition-records.ts';
 import { registerPartitionRoutes } from './routes/partitions.ts';
 import { registerProducerIdRoutes } from './routes/producer-ids.ts';
 import { registerQuorumRoutes } from './routes/quorum.ts';
@@ -157,6 +158,7 @@ export function buildClientApp(options: ClientAppOptions): FastifyInstance {
       registerTopicRoutes(scope, deps);
       registerConfigRoutes(scope, deps);
       registerPartitionRoutes(scope, deps);
+      registerPartitionRecordRoutes(scope, deps);
       registerQuorumRoutes(scope, deps);
       registerRecordRoutes(scope, deps);
       registerProducerIdRoutes(scope, deps);
