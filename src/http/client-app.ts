@@ -24,6 +24,7 @@ import { registerProducerIdRoutes } from './routes/producer-ids.ts';
 import { registerQuorumRoutes } from './routes/quorum.ts';
 import { registerRecordRoutes } from './routes/records.ts';
 import { registerTopicRoutes } from './routes/topics.ts';
+import { registerTrafficRoutes } from './routes/traffic.ts';
 import { registerV2ConsumerRoutes } from './routes/v2-consumers.ts';
 import { registerV2MetadataRoutes } from './routes/v2-metadata.ts';
 import { registerNativeRoutes } from './routes/native.ts';
@@ -163,6 +164,7 @@ export function buildClientApp(options: ClientAppOptions): FastifyInstance {
       registerRecordRoutes(scope, deps);
       registerProducerIdRoutes(scope, deps);
       registerConsumerGroupRoutes(scope, deps);
+      registerTrafficRoutes(scope, deps);
     },
     { prefix: '/v3/clusters/:cluster_id' },
   );

@@ -169,6 +169,8 @@ export interface ClusterNode {
   readonly groups: GroupApi;
   /** Prometheus exposition of the node's metrics (GET /metrics). */
   metrics(): Promise<{ readonly contentType: string; readonly body: string }>;
+  /** The Prometheus text of a broker's metrics: this node's own, or another's asked over the network. */
+  brokerMetrics(broker: BrokerId): Promise<string>;
   /** True once this node has caught up with the metadata log and is unfenced (for /ready). */
   isReady(): boolean;
 }
