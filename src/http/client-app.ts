@@ -30,6 +30,7 @@ import { registerV2MetadataRoutes } from './routes/v2-metadata.ts';
 import { registerNativeRoutes } from './routes/native.ts';
 import { registerV2ProduceRoutes } from './routes/v2-produce.ts';
 import { registerV2RecordRoutes } from './routes/v2-records.ts';
+import { registerUiRoutes } from './ui-routes.ts';
 import { V2_JSON, V2_REQUEST_TYPES } from './v2/media.ts';
 
 export interface ClientAppOptions {
@@ -142,6 +143,7 @@ export function buildClientApp(options: ClientAppOptions): FastifyInstance {
   app.addHook('onClose', async () => consumers.close());
 
   registerOperationRoutes(app, deps);
+  registerUiRoutes(app);
   app.register(async (v2) => registerV2(v2, deps, consumers));
   // The native API's protobuf bodies are parsed in its own scope only.
   app.register(async (native) => registerNativeRoutes(native, deps));
