@@ -70,7 +70,14 @@ function resetForm(groupId, group, lags, reload, status) {
     h('button', { type: 'submit', disabled: !empty }, 'Reset offsets'),
   );
   onSubmit(form, status, async ({ topic, to, offset }) => {
-    const partitions = lags.filter((lag) => topic === '' || lag.topic_name === topic);
+    // As kafka-consumer-groups: every topic with commits, or every partition of the topic named.
+    const partitions =
+      topic === ''
+        ? lags
+        : (await list(['topics', topic, 'partitions'])).map((p) => ({
+            topic_name: topic,
+            partition_id: p.partition_id,
+          }));
     if (partitions.length === 0) throw new Error('The group has no committed offsets to reset.');
     if (to === 'offset' && !/^\d+$/.test(offset)) throw new Error('The offset must be a whole number.');
     const offsets = await targetOffsets(partitions, to, Number(offset));
