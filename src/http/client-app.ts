@@ -22,15 +22,18 @@ import { registerConsumerGroupRoutes } from './routes/consumer-groups.ts';
 import type { RouteDeps } from './routes/context.ts';
 import { registerNativeRoutes } from './routes/native.ts';
 import { registerOperationRoutes } from './routes/operations.ts';
+import { registerPartitionRecordRoutes } from './routes/partition-records.ts';
 import { registerPartitionRoutes } from './routes/partitions.ts';
 import { registerProducerIdRoutes } from './routes/producer-ids.ts';
 import { registerQuorumRoutes } from './routes/quorum.ts';
 import { registerRecordRoutes } from './routes/records.ts';
 import { registerTopicRoutes } from './routes/topics.ts';
+import { registerTrafficRoutes } from './routes/traffic.ts';
 import { registerV2ConsumerRoutes } from './routes/v2-consumers.ts';
 import { registerV2MetadataRoutes } from './routes/v2-metadata.ts';
 import { registerV2ProduceRoutes } from './routes/v2-produce.ts';
 import { registerV2RecordRoutes } from './routes/v2-records.ts';
+import { registerUiRoutes } from './ui-routes.ts';
 import { V2_JSON, V2_REQUEST_TYPES } from './v2/media.ts';
 
 export interface ClientAppOptions {
@@ -189,6 +192,7 @@ export function buildClientApp(options: ClientAppOptions): FastifyInstance {
   if (transport !== undefined) app.addHook('onClose', async () => transport.close());
 
   registerOperationRoutes(app, deps);
+  registerUiRoutes(app);
   app.register(async (v2) => registerV2(v2, deps, consumers, forwarding));
   // The native API's protobuf bodies are parsed in its own scope only.
   app.register(async (native) => registerNativeRoutes(native, deps));
@@ -206,10 +210,12 @@ export function buildClientApp(options: ClientAppOptions): FastifyInstance {
       registerTopicRoutes(scope, deps);
       registerConfigRoutes(scope, deps);
       registerPartitionRoutes(scope, deps);
+      registerPartitionRecordRoutes(scope, deps);
       registerQuorumRoutes(scope, deps);
       registerRecordRoutes(scope, deps);
       registerProducerIdRoutes(scope, deps);
       registerConsumerGroupRoutes(scope, deps);
+      registerTrafficRoutes(scope, deps);
     },
     { prefix: '/v3/clusters/:cluster_id' },
   );

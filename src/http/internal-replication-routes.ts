@@ -46,6 +46,11 @@ export interface PartitionLeaderHandler {
     topicId: TopicId,
     partitionId: PartitionId,
   ): { logStartOffset: number; highWatermark: number };
+  offsetForTimestamp(
+    topicId: TopicId,
+    partitionId: PartitionId,
+    timestamp: number,
+  ): Promise<{ offset: number; timestamp: number } | null>;
 }
 
 export function registerReplicationRoutes(
@@ -116,11 +121,17 @@ export function registerReplicationRoutes(
   route(READ_PATH, decodeRead, async (target, request) => {
     try {
       if (request.offsetsOnly === true) {
-        const positions = target.partitionOffsets(
-          request.topicId as TopicId,
-          request.partition as PartitionId,
-        );
-        return encodeReadAnswer({ ...positions, records: new Uint8Array(0) });
+        const topicId = request.topicId as TopicId;
+        const partitionId = request.partition as PartitionId;
+        const positions = target.partitionOffsets(topicId, partitionId);
+        if (request.timestamp === undefined)
+          return encodeReadAnswer({ ...positions, records: new Uint8Array(0) });
+        const found = await target.offsetForTimestamp(topicId, partitionId, request.timestamp);
+        return encodeReadAnswer({
+          ...positions,
+          records: new Uint8Array(0),
+          timestampOffset: found?.offset ?? -1,
+        });
       }
       const result = await target.readRecords(request.topicId as TopicId, request.partition as PartitionId, {
         startOffset: request.offset,

@@ -139,6 +139,15 @@ export interface DataApi {
   read(request: ReadRequest): Promise<ReadResult>;
   /** Kafka's ListOffsets for the earliest and latest offsets, from the partition's leader. */
   offsets(request: { readonly topicName: string; readonly partitionId: number }): Promise<PartitionOffsets>;
+  /**
+   * Kafka's ListOffsets by timestamp, from the partition's leader: the first committed offset whose
+   * record timestamp (epoch ms) is at or after `timestamp`, or null when no committed record is.
+   */
+  offsetForTimestamp(request: {
+    readonly topicName: string;
+    readonly partitionId: number;
+    readonly timestamp: number;
+  }): Promise<number | null>;
 }
 
 export type {
@@ -161,6 +170,8 @@ export interface ClusterNode {
   readonly groups: GroupApi;
   /** Prometheus exposition of the node's metrics (GET /metrics). */
   metrics(): Promise<{ readonly contentType: string; readonly body: string }>;
+  /** The Prometheus text of a broker's metrics: this node's own, or another's asked over the network. */
+  brokerMetrics(broker: BrokerId): Promise<string>;
   /** True once this node has caught up with the metadata log and is unfenced (for /ready). */
   isReady(): boolean;
 }

@@ -209,6 +209,31 @@ export class DataService implements DataApi {
    * shown before. No controller within the deadline: the retriable REQUEST_TIMED_OUT.
    */
   async offsets(request: { topicName: string; partitionId: number }): Promise<PartitionOffsets> {
+    const { logStartOffset, highWatermark } = await this.listOffsets(request);
+    return { logStartOffset, highWatermark };
+  }
+
+  /** ListOffsets by timestamp, from the leader found as for offsets(). */
+  async offsetForTimestamp(request: {
+    topicName: string;
+    partitionId: number;
+    timestamp: number;
+  }): Promise<number | null> {
+    const { timestampOffset } = await this.listOffsets(request, request.timestamp);
+    if (timestampOffset === undefined) {
+      // A leader of an older version ignores the field.
+      throw new KafkaError(
+        'UNKNOWN_SERVER_ERROR',
+        `The leader of ${request.topicName}-${request.partitionId} does not look offsets up by timestamp.`,
+      );
+    }
+    return timestampOffset === -1 ? null : timestampOffset;
+  }
+
+  private async listOffsets(
+    request: { topicName: string; partitionId: number },
+    timestamp?: number,
+  ): Promise<PartitionOffsets & { readonly timestampOffset?: number }> {
     const deadline = Date.now() + RETRY_BACKOFF_MS * 20;
     // A node that has not caught up since its start says so first (the image throws).
     this.options.image();
@@ -223,7 +248,13 @@ export class DataService implements DataApi {
       );
     }
     return this.withRetries(request.topicName, request.partitionId, deadline, isReadRetriable, async (at) => {
-      if (at.leader === this.options.self) return this.local().partitionOffsets(at.topicId, at.partitionId);
+      if (at.leader === this.options.self) {
+        const local = this.local();
+        const positions = local.partitionOffsets(at.topicId, at.partitionId);
+        if (timestamp === undefined) return positions;
+        const found = await local.offsetForTimestamp(at.topicId, at.partitionId, timestamp);
+        return { ...positions, timestampOffset: found?.offset ?? -1 };
+      }
       const body = encodeRead({
         topicId: at.topicId,
         partition: at.partitionId,
@@ -231,10 +262,15 @@ export class DataService implements DataApi {
         maxBytes: 0,
         maxWaitMs: 0,
         offsetsOnly: true,
+        ...(timestamp !== undefined ? { timestamp } : {}),
       });
       const answer = decodeReadAnswer(await this.forward(at.leader, READ_PATH, body, 0));
       if (answer instanceof KafkaError) throw answer;
-      return { logStartOffset: answer.logStartOffset, highWatermark: answer.highWatermark };
+      return {
+        logStartOffset: answer.logStartOffset,
+        highWatermark: answer.highWatermark,
+        ...(answer.timestampOffset !== undefined ? { timestampOffset: answer.timestampOffset } : {}),
+      };
     });
   }
 

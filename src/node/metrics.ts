@@ -6,7 +6,7 @@ import type { RaftStatus } from '../../raft/node.ts';
 import type { MetadataImage } from '../metadata/image.ts';
 import { NO_LEADER } from '../metadata/ids.ts';
 import type { KafkaListenerObserver } from '../kafka/server/request-dispatch.ts';
-import type { ReplicaManager } from '../replication/replica-manager.ts';
+import type { ClientTrafficObserver, ReplicaManager } from '../replication/replica-manager.ts';
 
 export interface MetricsSources {
   readonly raft: () => RaftStatus;
@@ -26,6 +26,8 @@ export class NodeMetrics {
   readonly readBytes: Counter;
   /** The Kafka protocol's listener (src/kafka): requests by API and outcome, their time, connections. */
   readonly kafka: KafkaListenerObserver;
+  /** Clients' records in and out of the partitions this broker leads, by topic (every client path). */
+  readonly traffic: ClientTrafficObserver;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -60,6 +62,7 @@ export class NodeMetrics {
       registers,
     });
     this.kafka = this.kafkaListenerMetrics();
+    this.traffic = this.trafficMetrics();
     this.raftGauges(sources);
     this.partitionGauges(sources);
   }
@@ -91,6 +94,42 @@ export class NodeMetrics {
       },
       connectionOpened: () => connections.inc(),
       connectionClosed: () => connections.dec(),
+    };
+  }
+
+  /**
+   * Kafka's BrokerTopicMetrics (MessagesInPerSec, BytesInPerSec, BytesOutPerSec) as counters, counted by
+   * the partition leader, so the cluster's rates are the sums over its brokers whichever node a client
+   * talked to; the web console charts them.
+   */
+  private trafficMetrics(): ClientTrafficObserver {
+    const counter = (name: string, help: string) =>
+      new Counter({ name, help, labelNames: ['topic'], registers: [this.registry] });
+    const messagesIn = counter(
+      'kraftling_messages_in_total',
+      'Records appended by the partitions this broker leads (produce and group commits), by topic.',
+    );
+    const bytesIn = counter(
+      'kraftling_bytes_in_total',
+      'Bytes of record batches appended by the partitions this broker leads, by topic.',
+    );
+    const messagesOut = counter(
+      'kraftling_messages_out_total',
+      "Records handed to clients' reads by the partitions this broker leads (from the read position to the end of the batches returned; not replication), by topic.",
+    );
+    const bytesOut = counter(
+      'kraftling_bytes_out_total',
+      "Bytes of record batches handed to clients' reads by the partitions this broker leads (not replication), by topic.",
+    );
+    return {
+      appended: (topic, records, bytes) => {
+        messagesIn.inc({ topic }, records);
+        bytesIn.inc({ topic }, bytes);
+      },
+      read: (topic, records, bytes) => {
+        messagesOut.inc({ topic }, records);
+        bytesOut.inc({ topic }, bytes);
+      },
     };
   }
 

@@ -16,6 +16,7 @@ import { HttpInstanceTransport } from '../http/consumers/http-transport.ts';
 import { listenClientApi } from '../http/client-server.ts';
 import { type ControllerRpcHandler, registerControllerRoutes } from '../http/internal-controller-routes.ts';
 import { registerMetadataRoutes } from '../http/internal-metadata-routes.ts';
+import { registerMetricsRoutes } from '../http/internal-metrics-routes.ts';
 import type { ClusterNode } from '../http/ports.ts';
 import { controllerTiming, QuorumController } from '../metadata/controller/quorum-controller.ts';
 import { brokerId, metadataOffset } from '../metadata/ids.ts';
@@ -44,6 +45,7 @@ import { registerGroupRoutes } from './group-rpc.ts';
 import { GroupCoordinator } from '../groups/coordinator.ts';
 import { consumerProtocol } from '../kafka/protocol/consumer-protocol.ts';
 import { NodeMetrics } from './metrics.ts';
+import { PeerMetrics } from './peer-metrics.ts';
 import { ImageWatch } from './image-watch.ts';
 import { MetadataPublisher } from './metadata-publisher.ts';
 import { catchUpWithQuorum } from './quorum-catch-up.ts';
@@ -103,6 +105,8 @@ export class KraftNode {
     let replicas: ReplicaManager | null = null;
     let coordinator: GroupCoordinator | null = null;
     let rpc: ControllerRpc | null = null;
+    // Created once the layers it reads exist; the internal listener starts before that.
+    let nodeMetrics: NodeMetrics | null = null;
     const rpcHandler: ControllerRpcHandler = {
       handle: (operation, request, connection) =>
         rpc === null
@@ -126,6 +130,10 @@ export class KraftNode {
         internalServer = server;
         registerControllerRoutes(server, rpcHandler, logger);
         registerMetadataRoutes(server, () => stateMachine.image());
+        registerMetricsRoutes(server, () => {
+          const metrics = nodeMetrics;
+          return metrics === null ? null : () => metrics.text();
+        });
         // Until caught up with the quorum the partitions and groups are not served (503: not yet).
         registerReplicationRoutes(server, () => (publisher.isOpen() ? replicas : null), logger);
         registerGroupRoutes(server, () => (publisher.isOpen() ? coordinator : null), logger);
@@ -298,6 +306,11 @@ export class KraftNode {
       image: () => stateMachine.image(),
       replicas: () => replicas,
     });
+    nodeMetrics = metrics;
+    const peerMetrics = new PeerMetrics({
+      image: () => stateMachine.image(),
+      interBrokerListener: config.interBrokerListenerName,
+    });
     const data = new DataService({
       metrics,
       self: brokerId(config.nodeId),
@@ -327,6 +340,8 @@ export class KraftNode {
       admin,
       data,
       metrics: () => metrics.text(),
+      brokerMetrics: async (broker) =>
+        broker === brokerId(config.nodeId) ? (await metrics.text()).body : peerMetrics.text(broker),
       isReady: () => (lifecycle === null ? raft.status().leader !== 0 : lifecycle.state === 'running'),
     };
     // Settings this node was given (not Kafka's defaults) are what topics inherit as STATIC_BROKER_CONFIG
@@ -468,6 +483,7 @@ export class KraftNode {
         logger,
         // Kafka halts a broker whose only log dir failed: the same fail-stop as the metadata log.
         onLogDirFailure: (error) => logDirFailure.raise(error),
+        traffic: metrics.traffic,
       });
       const hostedReplicas = replicas;
       const groupCoordinator = new GroupCoordinator({
@@ -531,6 +547,7 @@ export class KraftNode {
         replicas,
         logDirFailure,
         data,
+        peerMetrics,
         groups,
         groupTimer: () => groupTimer,
         clientApi,
@@ -607,6 +624,7 @@ export class KraftNode {
     if (groupTimer !== null) clearInterval(groupTimer);
     await this.parts.replicas?.close();
     await this.parts.data.close();
+    await this.parts.peerMetrics.close();
     await this.parts.groups.close();
     if (controlled) await this.handOverRaftLeadership(deadline);
     if (this.parts.controllerTimer !== null) clearInterval(this.parts.controllerTimer);
@@ -653,6 +671,7 @@ interface Parts {
   /** Raised once when the broker's log directory went offline. */
   readonly logDirFailure: FatalSignal;
   readonly data: DataService;
+  readonly peerMetrics: PeerMetrics;
   readonly groups: GroupService;
   readonly groupTimer: () => NodeJS.Timeout | null;
   readonly clientApi: { address: string; close(): Promise<void> };

@@ -29,12 +29,16 @@ export interface ForwardedRead {
   readonly maxWaitMs: number;
   /** ListOffsets: only the log start offset and the high watermark. */
   readonly offsetsOnly?: boolean;
+  /** With offsetsOnly, ListOffsets by timestamp too (epoch ms): answered in `timestampOffset`. */
+  readonly timestamp?: number;
 }
 
 export interface ReadAnswer {
   readonly highWatermark: number;
   readonly logStartOffset: number;
   readonly records: Uint8Array;
+  /** The answer to ForwardedRead.timestamp: the first committed offset at or after it, -1 when none. */
+  readonly timestampOffset?: number;
 }
 
 /** A body that does not decode to a valid message. */
@@ -121,11 +125,16 @@ export function decodeReadAnswer(bytes: Uint8Array): ReadAnswer | KafkaError {
     'highWatermark',
     'logStartOffset',
   ]);
-  return (
-    errorOf(object) ?? {
-      highWatermark: object.highWatermark,
-      logStartOffset: object.logStartOffset,
-      records: object.records,
-    }
-  );
+  const error = errorOf(object);
+  if (error !== null) return error;
+  const timestampOffset = object.timestampOffset;
+  if (timestampOffset !== undefined && (!Number.isSafeInteger(timestampOffset) || timestampOffset < -1)) {
+    throw new ForwardCodecError(`ReadResponse.timestampOffset ${String(timestampOffset)} is not an offset`);
+  }
+  return {
+    highWatermark: object.highWatermark,
+    logStartOffset: object.logStartOffset,
+    records: object.records,
+    ...(timestampOffset !== undefined ? { timestampOffset } : {}),
+  };
 }

@@ -1,4 +1,4 @@
-// POSTs of protobuf bodies to other nodes' internal listeners over HTTP/2 without TLS (h2c), one undici
+// POSTs of protobuf bodies (and a few GETs) to other nodes' internal listeners over HTTP/2 without TLS (h2c), one undici
 // client per address, so requests to one node share a connection.
 import { Client } from 'undici';
 
@@ -22,6 +22,20 @@ export class H2cClients {
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
     });
     return { status: response.statusCode, bytes: new Uint8Array(await response.body.arrayBuffer()) };
+  }
+
+  async get(
+    address: string,
+    path: string,
+    options: { timeoutMs: number },
+  ): Promise<{ status: number; text: string }> {
+    const response = await this.client(address).request({
+      method: 'GET',
+      path,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+    });
+    return { status: response.statusCode, text: await response.body.text() };
   }
 
   async close(): Promise<void> {

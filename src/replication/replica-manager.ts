@@ -77,6 +77,17 @@ export interface ReplicaManagerOptions {
    * log dir halts the broker: "all log dirs have failed"); the node stops the process.
    */
   readonly onLogDirFailure?: (error: KafkaError) => void;
+  /** Told of the clients' records in and out of the partitions this broker leads (the node's metrics). */
+  readonly traffic?: ClientTrafficObserver;
+}
+
+/**
+ * Kafka's BrokerTopicMetrics as this leader sees them: records and bytes appended for clients (produce,
+ * group commits), and handed to clients' reads (not to followers: replication is not consumption).
+ */
+export interface ClientTrafficObserver {
+  appended(topicName: string, records: number, bytes: number): void;
+  read(topicName: string, records: number, bytes: number): void;
 }
 
 export type Acks = -1 | 0 | 1;
@@ -179,6 +190,20 @@ export class ReplicaManager {
     const hosted = this.requireLeader(topicId, partitionId);
     hosted.core.requireEpochStartCommitted();
     return { logStartOffset: hosted.log.logStartOffset, highWatermark: hosted.highWatermark() };
+  }
+
+  /**
+   * ListOffsets by timestamp on the leader: the first committed offset whose record timestamp is at or
+   * after `timestamp`, or null when no committed record is (a consumer sees only committed records).
+   */
+  async offsetForTimestamp(
+    topicId: TopicId,
+    partitionId: PartitionId,
+    timestamp: number,
+  ): Promise<{ offset: number; timestamp: number } | null> {
+    const { highWatermark } = this.partitionOffsets(topicId, partitionId);
+    const found = await this.requireLeader(topicId, partitionId).log.offsetForTimestamp(timestamp);
+    return found === null || found.offset >= highWatermark ? null : found;
   }
 
   /**
@@ -342,6 +367,11 @@ export class ReplicaManager {
     const minIsr = this.minIsr(hosted);
     const leader = hosted.core.beginAppend(options.acks, minIsr);
     const result = await hosted.log.appendAsLeader(batches, leader.leaderEpoch);
+    this.options.traffic?.appended(
+      hosted.topicName,
+      result.lastOffset - result.firstOffset + 1,
+      batches.length,
+    );
     try {
       return await this.acknowledge(hosted, leader, result, { ...options, minIsr });
     } catch (error) {
@@ -380,6 +410,21 @@ export class ReplicaManager {
    * (retriable) while a new leader's high watermark is below its epoch start.
    */
   async readRecords(
+    topicId: TopicId,
+    partitionId: PartitionId,
+    options: { startOffset: number; maxBytes: number; maxWaitMs: number },
+  ): Promise<ReadResult> {
+    const result = await this.readWaiting(topicId, partitionId, options);
+    const hosted = this.hosted(topicId, partitionId);
+    if (result.bytes.length > 0 && hosted !== undefined) {
+      // The offsets from the read position to the end of the batches handed out.
+      const records = Math.max(0, result.nextOffset - options.startOffset);
+      this.options.traffic?.read(hosted.topicName, records, result.bytes.length);
+    }
+    return result;
+  }
+
+  private async readWaiting(
     topicId: TopicId,
     partitionId: PartitionId,
     options: { startOffset: number; maxBytes: number; maxWaitMs: number },

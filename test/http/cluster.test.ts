@@ -207,7 +207,7 @@ describe('operations', () => {
 });
 
 describe('what no route answers', () => {
-  it.each(['/', '/v2/topics', '/v3', '/v3/clusters/x/y/z', `${BASE}/topics/orders/partitions/0/records`])(
+  it.each(['/', '/v2/topics', '/v3', '/v3/clusters/x/y/z', `${BASE}/topics/orders/partitions/0/offsets`])(
     'GET %s is 404 / 404',
     async (url) => {
       const reply = await h.get(url);

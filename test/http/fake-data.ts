@@ -17,6 +17,7 @@ import { partitionId } from '../../src/metadata/ids.ts';
 import type { MetadataImage } from '../../src/metadata/image.ts';
 import { topicByName } from '../../src/metadata/queries.ts';
 import { batchesIn } from '../../src/storage/record-batch/batch-iterator.ts';
+import { decodeRecords } from '../../src/storage/record-batch/decoder.ts';
 import { stampBaseOffset } from '../../src/storage/record-batch/header.ts';
 import { RecordBatchHeader } from '../../src/storage/record-batch/header.ts';
 import { offset } from '../../src/storage/types.ts';
@@ -124,6 +125,19 @@ export class FakeData implements DataApi {
     if (this.failure !== null) throw this.failure;
     const log = this.#log(request.topicName, request.partitionId);
     return { logStartOffset: log.logStartOffset, highWatermark: log.endOffset };
+  }
+
+  async offsetForTimestamp(request: {
+    topicName: string;
+    partitionId: number;
+    timestamp: number;
+  }): Promise<number | null> {
+    if (this.failure !== null) throw this.failure;
+    for (const batch of this.#log(request.topicName, request.partitionId).batches) {
+      const found = decodeRecords(new RecordBatchHeader(batch)).find((r) => r.timestamp >= request.timestamp);
+      if (found !== undefined) return found.offset;
+    }
+    return null;
   }
 
   /** Deletes whole batches below `before` (retention): the log start moves to the first batch kept. */

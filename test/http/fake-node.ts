@@ -138,6 +138,17 @@ export class FakeNode implements ClusterNode, AdminApi {
     return { contentType: registry.contentType, body: await registry.metrics() };
   }
 
+  /** Each broker's Prometheus text for brokerMetrics; an Error is thrown (unreachable); absent: BROKER_NOT_AVAILABLE. */
+  readonly brokerMetricsText = new Map<number, string | Error>();
+
+  async brokerMetrics(broker: BrokerId): Promise<string> {
+    const text = this.brokerMetricsText.get(broker);
+    if (text instanceof Error) throw text;
+    if (text === undefined)
+      throw new KafkaError('BROKER_NOT_AVAILABLE', `Broker ${broker} cannot be reached.`);
+    return text;
+  }
+
   #apply(records: readonly MetadataRecord[]): void {
     this.#offset += 1;
     this.#image = applyBatch(this.#image, records, metadataOffset(this.#offset));

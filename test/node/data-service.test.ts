@@ -87,6 +87,36 @@ describe('DataService.offsets', () => {
   });
 });
 
+describe('DataService.offsetForTimestamp', () => {
+  it('asks the leader after the read barrier: its offset, or null when no committed record is at or after it', async () => {
+    const asked: number[] = [];
+    const leader = {
+      partitionOffsets: () => ({ logStartOffset: 0, highWatermark: 10 }),
+      offsetForTimestamp: async (_topic: unknown, _partition: unknown, timestamp: number) => {
+        asked.push(timestamp);
+        return timestamp <= 500 ? { offset: 4, timestamp: 500 } : null;
+      },
+    } as unknown as ReplicaManager;
+    const { node } = await setup();
+    const service = new DataService({
+      self: brokerId(1),
+      image: () => node.image(),
+      catchUp: (timeoutMs) => node.catchUp(timeoutMs),
+      replicas: () => leader,
+      logger: pino({ level: 'silent' }),
+    });
+    const before = node.catchUps;
+    expect(await service.offsetForTimestamp({ topicName: 't', partitionId: 0, timestamp: 450 })).toBe(4);
+    expect(await service.offsetForTimestamp({ topicName: 't', partitionId: 0, timestamp: 501 })).toBeNull();
+    expect(asked).toEqual([450, 501]);
+    expect(node.catchUps).toBeGreaterThan(before);
+    const unknown = await failure(
+      service.offsetForTimestamp({ topicName: 't', partitionId: 3, timestamp: 0 }),
+    );
+    expect((unknown as KafkaError).errorName).toBe('UNKNOWN_TOPIC_OR_PARTITION');
+  });
+});
+
 describe('DataService.produce through another leader', () => {
   it('gives up a forwarded produce once this node sees another leader, as an unacknowledged append', async () => {
     // Broker 2's internal listener takes requests and never answers: a leader cut off from its followers.

@@ -44,6 +44,25 @@ describe('forwarded produce and read messages', () => {
     expect({ ...back, records: [...(back as typeof answer).records] }).toEqual({ ...answer, records: [9] });
   });
 
+  it('carries a ListOffsets by timestamp only when asked, and its answer (-1: none)', () => {
+    const base = { topicId: 't-id', partition: 1, offset: 0, maxBytes: 0, maxWaitMs: 0, offsetsOnly: true };
+    expect(decodeRead(encodeRead(base))).not.toHaveProperty('timestamp');
+    expect(decodeRead(encodeRead({ ...base, timestamp: 0 }))).toMatchObject({ timestamp: 0 });
+    expect(decodeRead(encodeRead({ ...base, timestamp: 1_700_000_000_123 }))).toMatchObject({
+      timestamp: 1_700_000_000_123,
+    });
+    const positions = { highWatermark: 10, logStartOffset: 3, records: new Uint8Array(0) };
+    expect(decodeReadAnswer(encodeReadAnswer(positions))).not.toHaveProperty('timestampOffset');
+    for (const timestampOffset of [-1, 0, 7]) {
+      expect(decodeReadAnswer(encodeReadAnswer({ ...positions, timestampOffset }))).toMatchObject({
+        timestampOffset,
+      });
+    }
+    expect(() => decodeReadAnswer(encodeReadAnswer({ ...positions, timestampOffset: -2 }))).toThrow(
+      ForwardCodecError,
+    );
+  });
+
   it('keeps the error name and message, and whether the records were appended before it', () => {
     const before = decodeProduceAnswer(
       encodeProduceAnswer(new KafkaError('NOT_LEADER_OR_FOLLOWER', 'not the leader')),

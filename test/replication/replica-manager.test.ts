@@ -1001,6 +1001,28 @@ describe('ReplicaManager: retention', () => {
   });
 });
 
+describe('ReplicaManager: ListOffsets by timestamp', () => {
+  it('the leader answers the first committed offset at or after a timestamp; a follower refuses', async () => {
+    const topic = cluster.createTopic('timed', [{}]);
+    await cluster.startAll();
+    // Records 0..2 stamped 1_700_000_000_000 + 0..2.
+    await cluster.produce(B1, topic, batch('t', 3), -1);
+    const leader = cluster.manager(B1);
+    expect(await leader.offsetForTimestamp(topic, P0, 0)).toEqual({
+      offset: 0,
+      timestamp: 1_700_000_000_000,
+    });
+    expect(await leader.offsetForTimestamp(topic, P0, 1_700_000_000_002)).toEqual({
+      offset: 2,
+      timestamp: 1_700_000_000_002,
+    });
+    expect(await leader.offsetForTimestamp(topic, P0, 1_700_000_000_003)).toBeNull();
+    const refused = await rejection(cluster.manager(B2).offsetForTimestamp(topic, P0, 0));
+    expect(isKafkaError(refused, 'NOT_LEADER_OR_FOLLOWER')).toBe(true);
+    expect(cluster.errors()).toEqual([]);
+  });
+});
+
 describe('ReplicaManager: DeleteRecords', () => {
   it('the leader moves its log start up to the high watermark, durably; followers follow; reads below it are out of range', async () => {
     const topic = cluster.createTopic('trimmed', [{}]);
