@@ -135,13 +135,14 @@ describe('dead-letter topics (real processes)', () => {
           const value = text(record.value)!;
           if (record.topic === 'plain') {
             if (!refusalsChecked) {
-              // Rejections the instance refuses: a topic without dead letters; a record it was never given.
-              const refused = await v2(c, 1, 'POST', `${INSTANCE}/rejections`, {
+              // Rejections the instance refuses: a topic without dead letters; a record it was never given
+              // (through other nodes, which relay them to the instance's).
+              const refused = await v2(c, 3, 'POST', `${INSTANCE}/rejections`, {
                 records: [{ topic: 'plain', partition: 0, offset: record.offset }],
               });
               expect(refused.status).toBe(400);
               expect((refused.body as { message: string }).message).toContain('dead.letter.enable=true');
-              const never = await v2(c, 1, 'POST', `${INSTANCE}/rejections`, {
+              const never = await v2(c, 2, 'POST', `${INSTANCE}/rejections`, {
                 records: [{ topic: 'orders', partition: 0, offset: 999 }],
               });
               expect(never.status).toBe(409);
