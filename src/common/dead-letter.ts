@@ -27,6 +27,14 @@ export const DEAD_LETTER_HEADERS = {
 /** The longest reason a rejection may give, in characters. */
 export const REJECTION_REASON_LENGTH_MAX = 1000;
 
+/** The names of the topic configs (defined with their types and defaults in src/metadata/topic-configs.ts). */
+export const DEAD_LETTER_CONFIGS = {
+  enable: 'dead.letter.enable',
+  topic: 'dead.letter.topic',
+  maxDeliveryAttempts: 'max.delivery.attempts',
+  retryDelayMs: 'dead.letter.retry.delay.ms',
+} as const;
+
 /** A topic's dead-letter configs, when `dead.letter.enable` is true. */
 export interface DeadLetterPolicy {
   /** dead.letter.topic (default `<topic>.dlq`). */
@@ -35,6 +43,19 @@ export interface DeadLetterPolicy {
   readonly maxDeliveryAttempts: number;
   /** dead.letter.retry.delay.ms: how long after a rejection the record is delivered again. */
   readonly retryDelayMs: number;
+}
+
+/**
+ * The policy a topic's effective config values give (`value`: by config name, defaults applied, as
+ * validated by the controller); null when dead.letter.enable is not true.
+ */
+export function deadLetterPolicyOf(value: (name: string) => string): DeadLetterPolicy | null {
+  if (value(DEAD_LETTER_CONFIGS.enable) !== 'true') return null;
+  return {
+    topic: value(DEAD_LETTER_CONFIGS.topic),
+    maxDeliveryAttempts: Number(value(DEAD_LETTER_CONFIGS.maxDeliveryAttempts)),
+    retryDelayMs: Number(value(DEAD_LETTER_CONFIGS.retryDelayMs)),
+  };
 }
 
 /** The record as the group first read it, in its own topic. */

@@ -2,7 +2,7 @@
 // max.delivery.attempts, dead.letter.retry.delay.ms: src/metadata/topic-configs.ts), and the topics a
 // subscription reads once each topic with the policy brings its dead-letter topic along.
 
-import type { DeadLetterPolicy } from '../common/dead-letter.ts';
+import { type DeadLetterPolicy, deadLetterPolicyOf } from '../common/dead-letter.ts';
 import type { MetadataImage } from './image.ts';
 import { configResourceKey } from './image.ts';
 import { topicByName } from './queries.ts';
@@ -12,13 +12,7 @@ import { effectiveTopicConfig } from './topic-configs.ts';
 export function deadLetterPolicy(image: MetadataImage, topicName: string): DeadLetterPolicy | null {
   if (topicByName(image, topicName) === undefined) return null;
   const overrides = image.configs.get(configResourceKey('topic', topicName));
-  const value = (name: string) => effectiveTopicConfig(overrides, name, topicName);
-  if (value('dead.letter.enable') !== 'true') return null;
-  return {
-    topic: value('dead.letter.topic'),
-    maxDeliveryAttempts: Number(value('max.delivery.attempts')),
-    retryDelayMs: Number(value('dead.letter.retry.delay.ms')),
-  };
+  return deadLetterPolicyOf((name) => effectiveTopicConfig(overrides, name, topicName));
 }
 
 /**

@@ -2,7 +2,7 @@
 // (TopicConfig/LogConfig as of Kafka 3.9, plus `acks`, ours), and the validation the controller runs
 // before it writes a ConfigRecord. Values are stored as the normalized strings validateTopicConfig returns.
 
-import { defaultDeadLetterTopic, isDeadLetterTopicName } from '../common/dead-letter.ts';
+import { DEAD_LETTER_CONFIGS, defaultDeadLetterTopic, isDeadLetterTopicName } from '../common/dead-letter.ts';
 import { validateTopicName } from './topic-rules.ts';
 
 export type ConfigType = 'boolean' | 'int' | 'long' | 'double' | 'string' | 'list';
@@ -59,16 +59,16 @@ const definitions: readonly TopicConfigDefinition[] = [
     validValues: ['uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'],
   },
   // Ours: dead-letter topics with delayed retry (src/common/dead-letter.ts, docs/design.md §6).
-  { name: 'dead.letter.enable', type: 'boolean', defaultValue: 'false' },
+  { name: DEAD_LETTER_CONFIGS.enable, type: 'boolean', defaultValue: 'false' },
   {
-    name: 'dead.letter.topic',
+    name: DEAD_LETTER_CONFIGS.topic,
     type: 'string',
     defaultValue: '',
     defaultFor: defaultDeadLetterTopic,
     validate: deadLetterTopicProblem,
   },
-  { name: 'dead.letter.retry.delay.ms', type: 'long', defaultValue: '30000', atLeast: 0 },
-  { name: 'max.delivery.attempts', type: 'int', defaultValue: '3', atLeast: 1 },
+  { name: DEAD_LETTER_CONFIGS.retryDelayMs, type: 'long', defaultValue: '30000', atLeast: 0 },
+  { name: DEAD_LETTER_CONFIGS.maxDeliveryAttempts, type: 'int', defaultValue: '3', atLeast: 1 },
   {
     name: 'delete.retention.ms',
     type: 'long',
@@ -323,12 +323,12 @@ export function topicConfigConflict(
   if (BigInt(minLag) > BigInt(maxLag)) {
     return `conflict topic config setting min.compaction.lag.ms (${minLag}) > max.compaction.lag.ms (${maxLag})`;
   }
-  if (effective('dead.letter.enable') === 'true') {
+  if (effective(DEAD_LETTER_CONFIGS.enable) === 'true') {
     // No chains: the records a dead-letter topic holds are never set aside a second time elsewhere.
     if (isDeadLetterTopicName(topicName)) {
       return `Topic ${topicName} is a dead-letter topic (its name ends with .dlq): dead.letter.enable must stay false`;
     }
-    const target = effective('dead.letter.topic');
+    const target = effective(DEAD_LETTER_CONFIGS.topic);
     const problem = deadLetterTopicProblem(target);
     if (problem !== null) {
       return `The dead-letter topic of ${topicName} would be ${target}, which is not possible (${problem}): set dead.letter.topic`;

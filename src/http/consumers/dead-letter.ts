@@ -28,7 +28,7 @@ import { HttpError } from '../errors.ts';
 import type { ClusterNode, ReadResult, TopicPartition } from '../ports.ts';
 import { BATCH_BYTES_TARGET, PRODUCE_TIMEOUT_MS } from '../records/producer.ts';
 import { DeadLetterProducer } from './dead-letter-producer.ts';
-import { OffsetSet } from './offset-set.ts';
+import { OffsetSet } from '../../common/offset-set.ts';
 
 export interface Rejection extends TopicPartition {
   readonly offset: number;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OffsetSet } from '../../src/http/consumers/offset-set.ts';
+import { OffsetSet } from '../../src/common/offset-set.ts';
 
 const SEED = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
 const params = { seed: SEED, numRuns: 500 };
