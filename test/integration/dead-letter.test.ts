@@ -5,12 +5,15 @@
 // again. A node other than the instance's is killed (kill -9) in the middle: no record is lost, every
 // original offset ends up accepted or final in the dead-letter topic, each attempt written once.
 import { afterEach, describe, expect, it } from 'vitest';
+import { Admin, Consumer, type ConsumerRecord, Producer } from '../../src/client/index.ts';
 import { ProcessCluster, waitFor } from './process-cluster.ts';
 import { v2 } from './v2-consumer.ts';
 
 let cluster: ProcessCluster | null = null;
+const clients: { close(): Promise<void> }[] = [];
 
 afterEach(async (context) => {
+  await Promise.all(clients.splice(0).map((client) => client.close().catch(() => undefined)));
   if (cluster !== null && context.task.result?.state === 'fail') {
     for (const id of cluster.nodes.keys())
       console.log(`--- node ${id} log (tail)\n${(await cluster.logs(id)).slice(-4000)}`);
@@ -249,5 +252,96 @@ describe('dead-letter topics (real processes)', () => {
     }
     const accounted = new Set([...accepted, ...finals.map((r) => text(r.value)!)]);
     expect([...accounted].sort()).toEqual([...origin.keys()].sort());
+  });
+
+  it('the SDK consumer rejects, gets retries when due, keeps finals, as the REST instances do', async () => {
+    const c = await ProcessCluster.create({
+      controllers: 1,
+      overrides: { 'min.insync.replicas': '1', 'offsets.topic.replication.factor': '1' },
+    });
+    cluster = c;
+    await c.startAll();
+    const bootstrap = `http://127.0.0.1:${c.node(1).clientPort}`;
+    const admin = new Admin({ bootstrap });
+    clients.push(admin);
+    await admin.createTopics([
+      {
+        topic: 'jobs',
+        numPartitions: 1,
+        configs: {
+          'dead.letter.enable': 'true',
+          'dead.letter.retry.delay.ms': '800',
+          'max.delivery.attempts': '2',
+        },
+      },
+    ]);
+    const producer = new Producer({ bootstrap, lingerMs: 1 });
+    clients.push(producer);
+    await Promise.all(
+      ['a', 'b', 'c'].map((value) => producer.send({ topic: 'jobs', value, headers: { job: value } })),
+    );
+    const consumer = new Consumer({
+      bootstrap,
+      groupId: 'workers',
+      autoOffsetReset: 'earliest',
+      enableAutoCommit: false,
+      fetchMaxWaitMs: 200,
+    });
+    clients.push(consumer);
+    await consumer.subscribe(['jobs']);
+    expect((await admin.describeTopics(['jobs.dlq']))[0]!.partitions).toHaveLength(1);
+    const polled: ConsumerRecord[] = [];
+    await waitFor('the 3 records', async () => {
+      polled.push(...(await consumer.poll(200)));
+      return polled.length === 3;
+    });
+    const b = polled.find((r) => r.value?.toString() === 'b')!;
+    const rejectedAt = Date.now();
+    await consumer.reject([b], 'boom');
+    await expect(consumer.reject([b])).rejects.toThrow('was rejected already');
+    await expect(consumer.reject([{ ...b, offset: 99 }])).rejects.toThrow('was not returned');
+    await consumer.commit();
+
+    // The retry, no sooner than the delay, as a record of the dead-letter topic; rejected again: final.
+    const retries: ConsumerRecord[] = [];
+    await waitFor('the retry of b', async () => {
+      retries.push(...(await consumer.poll(200)));
+      return retries.length > 0;
+    });
+    expect(Date.now() - rejectedAt).toBeGreaterThanOrEqual(800);
+    expect(retries).toHaveLength(1);
+    const retry = retries[0]!;
+    expect(retry).toMatchObject({ topic: 'jobs.dlq', partition: 0, offset: 0 });
+    const headers = Object.fromEntries(retry.headers.map((h) => [h.key, h.value?.toString()]));
+    expect(headers).toMatchObject({
+      job: 'b',
+      'dlq.origin.topic': 'jobs',
+      'dlq.origin.offset': String(b.offset),
+      'dlq.group.id': 'workers',
+      'dlq.attempts': '1',
+      'dlq.reason': 'boom',
+    });
+    await consumer.reject([retry], 'boom again');
+    const quiet = Date.now() + 1_500;
+    while (Date.now() < quiet) expect(await consumer.poll(200)).toEqual([]);
+    await consumer.commit();
+    const committed = await admin.listConsumerGroupOffsets('workers');
+    expect(Object.fromEntries(committed.map((o) => [`${o.topic}-${o.partition}`, o.offset]))).toEqual({
+      'jobs-0': 3,
+      'jobs.dlq-0': 2,
+    });
+
+    // Read without a group, the dead-letter topic is plain records: the final copy has no retry time.
+    const reader = new Consumer({ bootstrap, autoOffsetReset: 'earliest', fetchMaxWaitMs: 200 });
+    clients.push(reader);
+    reader.assign([{ topic: 'jobs.dlq', partition: 0 }]);
+    const dead: ConsumerRecord[] = [];
+    await waitFor('the two dead-letter records', async () => {
+      dead.push(...(await reader.poll(200)));
+      return dead.length === 2;
+    });
+    const final = Object.fromEntries(dead[1]!.headers.map((h) => [h.key, h.value?.toString()]));
+    expect(final).toMatchObject({ 'dlq.attempts': '2', 'dlq.reason': 'boom again', job: 'b' });
+    expect(final['dlq.retry.at']).toBeUndefined();
   });
 });
