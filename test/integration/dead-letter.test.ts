@@ -252,7 +252,7 @@ describe('dead-letter topics (real processes)', () => {
     }
     const accounted = new Set([...accepted, ...finals.map((r) => text(r.value)!)]);
     expect([...accounted].sort()).toEqual([...origin.keys()].sort());
-  });
+  }, 120_000);
 
   it('the SDK consumer rejects, gets retries when due, keeps finals, as the REST instances do', async () => {
     const c = await ProcessCluster.create({
@@ -343,5 +343,5 @@ describe('dead-letter topics (real processes)', () => {
     const final = Object.fromEntries(dead[1]!.headers.map((h) => [h.key, h.value?.toString()]));
     expect(final).toMatchObject({ 'dlq.attempts': '2', 'dlq.reason': 'boom again', job: 'b' });
     expect(final['dlq.retry.at']).toBeUndefined();
-  });
+  }, 60_000);
 });
