@@ -10,6 +10,7 @@ import { isKafkaError, KafkaError } from '../common/kafka-errors.ts';
 import { consumerCodec, type NativeMembershipResponse } from '../http/native/consumer-codec.ts';
 import { AnyBroker, answerError } from './any-broker.ts';
 import { BrokerConnections } from './connections.ts';
+import { ConsumerDeadLetters } from './dead-letters.ts';
 import { type ConsumerRecord, Fetcher, PartitionState } from './fetcher.ts';
 import { ClusterMetadata } from './metadata.ts';
 
@@ -86,6 +87,8 @@ export class Consumer {
   readonly #committed = new Map<string, number>();
   #drainFrom = 0;
   #closed = false;
+  /** Rejections and retries (dead-letter topics). */
+  readonly #deadLetters: ConsumerDeadLetters;
 
   constructor(options: ConsumerOptions) {
     const bootstrap = typeof options.bootstrap === 'string' ? [options.bootstrap] : options.bootstrap;
@@ -110,16 +113,26 @@ export class Consumer {
     this.#sessionTimeoutMs = options.sessionTimeoutMs ?? 45_000;
     this.#heartbeatIntervalMs = options.heartbeatIntervalMs ?? 3_000;
     this.#maxPollRecords = options.maxPollRecords ?? 500;
+    this.#deadLetters = new ConsumerDeadLetters({
+      bootstrap,
+      groupId: this.#groupId,
+      requestTimeoutMs,
+      retryBackoffMs,
+    });
     if (this.#heartbeatIntervalMs >= this.#sessionTimeoutMs)
       throw new Error('heartbeatIntervalMs must be lower than sessionTimeoutMs (as Kafka).');
   }
 
-  /** Joins the group with these topics (replacing an earlier subscription); resolves with an assignment. */
+  /**
+   * Joins the group with these topics (replacing an earlier subscription); resolves with an assignment.
+   * A topic with dead.letter.enable=true brings its dead-letter topic (created when missing): its
+   * retries are delivered when due (as the configs say now: they are read here).
+   */
   async subscribe(topics: readonly string[]): Promise<void> {
     this.#open();
     if (this.#groupId === null) throw new KafkaError('INVALID_GROUP_ID', 'To subscribe, set a groupId.');
     if (this.#manual) throw new Error('subscribe and assign are mutually exclusive (as Kafka).');
-    this.#subscription = [...new Set(topics)].sort();
+    this.#subscription = await this.#deadLetters.subscription([...new Set(topics)]);
     this.#joinNeeded = true;
     await this.#ensureMember();
     this.#heartbeatTimer ??= setInterval(() => this.#backgroundHeartbeat(), this.#heartbeatIntervalMs);
@@ -210,7 +223,11 @@ export class Consumer {
       if (records.length > 0) return records;
       const left = deadline - Date.now();
       if (left <= 0 || this.#closed) return [];
-      await this.#fetcher.waitForData(left);
+      // A retry held in a buffer is due at a time no fetch answer marks: wake up then too.
+      let wait = left;
+      for (const state of this.#states.values())
+        if (state.heldUntil !== null) wait = Math.min(wait, Math.max(0, state.heldUntil - Date.now()));
+      await this.#fetcher.waitForData(wait);
     }
   }
 
@@ -230,6 +247,21 @@ export class Consumer {
     const commit = this.#committing.catch(() => undefined).then(() => this.#commitNow(chosen));
     this.#committing = commit;
     await commit;
+  }
+
+  /**
+   * Sets records poll returned aside in their topics' dead-letter topics (topics with
+   * dead.letter.enable=true, or the dead-letter topics retries come from), one attempt further each;
+   * resolves once every copy is acknowledged by all in-sync replicas, after which a commit may pass them.
+   * Throws before writing anything for a record not returned since its partition was assigned, rejected
+   * already or passed by a commit, of a partition not assigned, or of a topic without dead letters
+   * (INVALID_REQUEST).
+   */
+  async reject(records: readonly ConsumerRecord[], reason?: string): Promise<void> {
+    this.#open();
+    await this.#deadLetters.reject(records, reason ?? null, (tp) =>
+      this.#states.has(keyOf(tp.topic, tp.partition)),
+    );
   }
 
   /** Commits (with auto commit), leaves the group and closes the connections. */
@@ -257,7 +289,7 @@ export class Consumer {
           .catch(() => undefined); // its session expires instead
     } finally {
       this.#closed = true;
-      await this.#connections.close();
+      await Promise.all([this.#connections.close(), this.#deadLetters.close()]);
     }
   }
 
@@ -303,7 +335,10 @@ export class Consumer {
       consumerCodec.groupResponse.decodeAnswer,
       answerError,
     );
-    for (const o of offsets) this.#committed.set(keyOf(o.topic, o.partition), o.offset);
+    for (const o of offsets) {
+      this.#committed.set(keyOf(o.topic, o.partition), o.offset);
+      this.#deadLetters.committed(o, o.offset);
+    }
   }
 
   /** enable.auto.commit: in the background, what the earlier polls returned; a rebalance's refusal is fine. */
@@ -332,9 +367,15 @@ export class Consumer {
     const states = [...this.#states.values()];
     const start = states.length === 0 ? 0 : this.#drainFrom++ % states.length;
     const records: ConsumerRecord[] = [];
+    const now = Date.now();
+    const decide = (record: ConsumerRecord) => this.#deadLetters.decide(record, now);
     for (let i = 0; i < states.length && records.length < this.#maxPollRecords; i++) {
       const state = states[(start + i) % states.length]!;
-      for (const record of state.take(this.#maxPollRecords - records.length)) records.push(record);
+      const retries = this.#deadLetters.isRetryTopic(state.topic);
+      for (const record of state.take(this.#maxPollRecords - records.length, retries ? decide : undefined)) {
+        records.push(record);
+        this.#deadLetters.given(record);
+      }
     }
     return records;
   }
@@ -402,6 +443,7 @@ export class Consumer {
       state.revoked = true;
       this.#states.delete(key);
       this.#committed.delete(key);
+      this.#deadLetters.forget(key);
     }
     for (const { topic, partition } of partitions) {
       const key = keyOf(topic, partition);
@@ -421,7 +463,13 @@ export class Consumer {
     if (this.#groupId !== null && fromCommit.length > 0)
       for (const c of await this.committed(fromCommit)) committed.set(keyOf(c.topic, c.partition), c.offset);
     const toReset = unknown.filter((s) => (committed.get(keyOf(s.topic, s.partition)) ?? -1) < 0);
-    const listed = toReset.length > 0 ? await this.#listOffsets(toReset) : new Map<string, number>();
+    // A dead-letter partition read for retries starts at its beginning, whatever auto.offset.reset says.
+    const retries = toReset.filter((s) => this.#deadLetters.isRetryTopic(s.topic));
+    const others = toReset.filter((s) => !this.#deadLetters.isRetryTopic(s.topic));
+    const listed = new Map<string, number>([
+      ...(others.length > 0 ? await this.#listOffsets(others) : []),
+      ...(retries.length > 0 ? await this.#listOffsets(retries, 'earliest') : []),
+    ]);
     for (const state of unknown) {
       const key = keyOf(state.topic, state.partition);
       if (state.revoked || versions.get(state) !== state.version) continue;

@@ -3,6 +3,7 @@
 // Kafka's Fetcher; a partition is fetched again while its buffer still holds up to one poll's records. A fetch answer is taken only if the partition is still assigned and was not moved
 // (seek, reset) since the fetch went out: `version` says so. Errors of a partition mark it for a
 // metadata refresh (the leader moved) or a reset (its offset is out of range).
+import type { Delivery } from '../common/dead-letter.ts';
 import { KafkaError, kafkaErrorByCode } from '../common/kafka-errors.ts';
 import { clientCodec, type NativeFetchedPartition } from '../http/native/codec.ts';
 import { batchesIn } from '../storage/record-batch/batch-iterator.ts';
@@ -54,6 +55,8 @@ export class PartitionState {
   revoked = false;
   /** A failure that retrying will not mend, for the next poll to throw (Kafka's poll throws it too). */
   error: KafkaError | null = null;
+  /** The first buffered record is a retry due then (ms since the epoch): the position waits at it. */
+  heldUntil: number | null = null;
 
   constructor(topic: string, partition: number) {
     this.topic = topic;
@@ -73,18 +76,41 @@ export class PartitionState {
     this.version += 1;
     this.resetNeeded = false;
     this.error = null;
+    this.heldUntil = null;
   }
 
-  /** Up to `max` buffered records; the position moves past them. */
-  take(max: number): ConsumerRecord[] {
-    const records = this.buffer.slice(this.bufferAt, this.bufferAt + max);
-    this.bufferAt += records.length;
+  /**
+   * Up to `max` buffered records; the position moves past them. With `decide` (a dead-letter topic read
+   * for retries), records it passes are passed, and one it holds stays first in the buffer with the
+   * position at it and `heldUntil` set.
+   */
+  take(max: number, decide?: (record: ConsumerRecord) => Delivery): ConsumerRecord[] {
+    let records: ConsumerRecord[];
+    if (decide === undefined) {
+      records = this.buffer.slice(this.bufferAt, this.bufferAt + max);
+      this.bufferAt += records.length;
+      const last = records.at(-1);
+      if (last !== undefined) this.position = last.offset + 1;
+    } else {
+      records = [];
+      this.heldUntil = null;
+      while (this.bufferAt < this.buffer.length && records.length < max) {
+        const record = this.buffer[this.bufferAt]!;
+        const delivery = decide(record);
+        if (delivery.kind === 'hold') {
+          this.heldUntil = delivery.until;
+          this.position = record.offset;
+          break;
+        }
+        this.bufferAt += 1;
+        this.position = record.offset + 1;
+        if (delivery.kind === 'deliver') records.push(record);
+      }
+    }
     if (this.bufferAt === this.buffer.length) {
       this.buffer = [];
       this.bufferAt = 0;
     }
-    const last = records.at(-1);
-    if (last !== undefined) this.position = last.offset + 1;
     return records;
   }
 }

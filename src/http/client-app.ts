@@ -33,6 +33,7 @@ import { registerV2ConsumerRoutes } from './routes/v2-consumers.ts';
 import { registerV2MetadataRoutes } from './routes/v2-metadata.ts';
 import { registerV2ProduceRoutes } from './routes/v2-produce.ts';
 import { registerV2RecordRoutes } from './routes/v2-records.ts';
+import { registerV2RejectionRoutes } from './routes/v2-rejections.ts';
 import { registerUiRoutes } from './ui-routes.ts';
 import { V2_JSON, V2_REQUEST_TYPES } from './v2/media.ts';
 
@@ -134,6 +135,7 @@ function registerV2(
   registerV2ProduceRoutes(scope, deps);
   registerV2RecordRoutes(scope, deps);
   registerV2ConsumerRoutes(scope, deps, consumers, forwarding);
+  registerV2RejectionRoutes(scope, consumers, forwarding);
 }
 
 export function buildClientApp(options: ClientAppOptions): FastifyInstance {

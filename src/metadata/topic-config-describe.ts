@@ -6,7 +6,7 @@
 import type { MetadataImage } from './image.ts';
 import { configResourceKey } from './image.ts';
 import { topicByName } from './queries.ts';
-import { TOPIC_CONFIGS } from './topic-configs.ts';
+import { TOPIC_CONFIGS, topicConfigDefault } from './topic-configs.ts';
 
 export type ConfigSource =
   | 'DYNAMIC_TOPIC_CONFIG'
@@ -59,7 +59,9 @@ export function describeTopicConfigs(
     ];
     const synonyms: ConfigSynonym[] = [];
     for (const [name, value, source] of candidates) {
-      if (value !== undefined) synonyms.push({ name, value, source });
+      // A default that depends on the topic (dead.letter.topic: `<topic>.dlq`) is shown as it applies.
+      const shown = source === 'DEFAULT_CONFIG' ? topicConfigDefault(definition, topicName) : value;
+      if (shown !== undefined) synonyms.push({ name, value: shown, source });
     }
     // The DEFAULT_CONFIG candidate is always there, so the list is never empty.
     const inEffect = synonyms[0]!;

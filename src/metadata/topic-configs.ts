@@ -2,6 +2,9 @@
 // (TopicConfig/LogConfig as of Kafka 3.9, plus `acks`, ours), and the validation the controller runs
 // before it writes a ConfigRecord. Values are stored as the normalized strings validateTopicConfig returns.
 
+import { DEAD_LETTER_CONFIGS, defaultDeadLetterTopic, isDeadLetterTopicName } from '../common/dead-letter.ts';
+import { validateTopicName } from './topic-rules.ts';
+
 export type ConfigType = 'boolean' | 'int' | 'long' | 'double' | 'string' | 'list';
 
 export interface TopicConfigDefinition {
@@ -16,6 +19,10 @@ export interface TopicConfigDefinition {
   readonly atMost?: number;
   /** Allowed values of 'string' (the value) and 'list' (each element) types; case-sensitive. */
   readonly validValues?: readonly string[];
+  /** A default that depends on the topic's name (then `defaultValue` is '' and stands for it). */
+  readonly defaultFor?: (topicName: string) => string;
+  /** A check of a parsed value beyond the type's: a reason, or null when the value is fine. */
+  readonly validate?: (value: string) => string | null;
 }
 
 const LONG_MAX = '9223372036854775807';
@@ -24,6 +31,14 @@ const LONG_MAX = '9223372036854775807';
 export const ACKS_VALUES = ['all', '-1', '0', '1'] as const;
 export type AcksNumber = -1 | 0 | 1;
 const WEEK_MS = '604800000';
+
+/** dead.letter.topic names a legal topic ending with `.dlq`: a dead-letter topic never has one itself. */
+function deadLetterTopicProblem(name: string): string | null {
+  const check = validateTopicName(name);
+  if (!check.ok) return check.reason;
+  if (!isDeadLetterTopicName(name)) return "A dead-letter topic's name must end with .dlq";
+  return null;
+}
 
 const definitions: readonly TopicConfigDefinition[] = [
   // Ours (Kafka has it as a producer config only): the acks of a REST produce that does not choose with
@@ -43,6 +58,17 @@ const definitions: readonly TopicConfigDefinition[] = [
     brokerSynonym: 'compression.type',
     validValues: ['uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'],
   },
+  // Ours: dead-letter topics with delayed retry (src/common/dead-letter.ts, docs/design.md §6).
+  { name: DEAD_LETTER_CONFIGS.enable, type: 'boolean', defaultValue: 'false' },
+  {
+    name: DEAD_LETTER_CONFIGS.topic,
+    type: 'string',
+    defaultValue: '',
+    defaultFor: defaultDeadLetterTopic,
+    validate: deadLetterTopicProblem,
+  },
+  { name: DEAD_LETTER_CONFIGS.retryDelayMs, type: 'long', defaultValue: '30000', atLeast: 0 },
+  { name: DEAD_LETTER_CONFIGS.maxDeliveryAttempts, type: 'int', defaultValue: '3', atLeast: 1 },
   {
     name: 'delete.retention.ms',
     type: 'long',
@@ -250,7 +276,7 @@ function check(definition: TopicConfigDefinition, value: string): string | null 
       return `String must be one of: ${validValues.join(', ')}`;
     }
   }
-  return null;
+  return definition.validate?.(value) ?? null;
 }
 
 /**
@@ -267,20 +293,46 @@ export function validateTopicConfig(name: string, value: string): ConfigValidati
   return parsed;
 }
 
-/** The config's value in `overrides`, else its default. */
-function effective(overrides: ReadonlyMap<string, string>, name: string): string {
-  return overrides.get(name) ?? TOPIC_CONFIGS.get(name)?.defaultValue ?? '';
+/** The default of a config for topic `topicName` (most do not depend on the topic). */
+export function topicConfigDefault(definition: TopicConfigDefinition, topicName: string): string {
+  return definition.defaultFor?.(topicName) ?? definition.defaultValue;
+}
+
+/** The config's value in a topic's `overrides`, else its default for that topic. */
+export function effectiveTopicConfig(
+  overrides: ReadonlyMap<string, string> | undefined,
+  name: string,
+  topicName: string,
+): string {
+  const definition = TOPIC_CONFIGS.get(name);
+  if (definition === undefined) throw new Error(`no topic config named ${name}`);
+  return overrides?.get(name) ?? topicConfigDefault(definition, topicName);
 }
 
 /**
- * Rules that span configs (Kafka's LogConfig.validateValues), on a topic's normalized overrides after a
- * change; a reason or null.
+ * Rules that span configs (Kafka's LogConfig.validateValues, and ours), on topic `topicName`'s normalized
+ * overrides after a change; a reason or null.
  */
-export function topicConfigConflict(overrides: ReadonlyMap<string, string>): string | null {
-  const minLag = effective(overrides, 'min.compaction.lag.ms');
-  const maxLag = effective(overrides, 'max.compaction.lag.ms');
+export function topicConfigConflict(
+  overrides: ReadonlyMap<string, string>,
+  topicName: string,
+): string | null {
+  const effective = (name: string) => effectiveTopicConfig(overrides, name, topicName);
+  const minLag = effective('min.compaction.lag.ms');
+  const maxLag = effective('max.compaction.lag.ms');
   if (BigInt(minLag) > BigInt(maxLag)) {
     return `conflict topic config setting min.compaction.lag.ms (${minLag}) > max.compaction.lag.ms (${maxLag})`;
+  }
+  if (effective(DEAD_LETTER_CONFIGS.enable) === 'true') {
+    // No chains: the records a dead-letter topic holds are never set aside a second time elsewhere.
+    if (isDeadLetterTopicName(topicName)) {
+      return `Topic ${topicName} is a dead-letter topic (its name ends with .dlq): dead.letter.enable must stay false`;
+    }
+    const target = effective(DEAD_LETTER_CONFIGS.topic);
+    const problem = deadLetterTopicProblem(target);
+    if (problem !== null) {
+      return `The dead-letter topic of ${topicName} would be ${target}, which is not possible (${problem}): set dead.letter.topic`;
+    }
   }
   return null;
 }

@@ -218,6 +218,7 @@ export class FakeNode implements ClusterNode, AdminApi {
       );
     }
     const configs = this.#validated(
+      request.name,
       new Map(),
       [...request.configs].map(([name, value]) => ({ name, value })),
     );
@@ -286,7 +287,7 @@ export class FakeNode implements ClusterNode, AdminApi {
     this.#check();
     this.#existing(name);
     const current = this.#image.configs.get(configResourceKey('topic', name)) ?? new Map<string, string>();
-    const next = this.#validated(new Map(current), alterations);
+    const next = this.#validated(name, new Map(current), alterations);
     if (validateOnly) return;
     const records: MetadataRecord[] = alterations.map(({ name: config }) => ({
       type: 'config',
@@ -313,7 +314,11 @@ export class FakeNode implements ClusterNode, AdminApi {
   }
 
   /** Applies alterations to `overrides` with Kafka's validation; returns the normalized result. */
-  #validated(overrides: Map<string, string>, alterations: readonly ConfigAlteration[]): Map<string, string> {
+  #validated(
+    topicName: string,
+    overrides: Map<string, string>,
+    alterations: readonly ConfigAlteration[],
+  ): Map<string, string> {
     for (const { name, value } of alterations) {
       if (!TOPIC_CONFIGS.has(name))
         throw new KafkaError('INVALID_CONFIG', `Unknown topic config name: ${name}`);
@@ -325,7 +330,7 @@ export class FakeNode implements ClusterNode, AdminApi {
       if (!checked.ok) throw new KafkaError('INVALID_CONFIG', checked.reason);
       overrides.set(name, checked.value);
     }
-    const conflict = topicConfigConflict(overrides);
+    const conflict = topicConfigConflict(overrides, topicName);
     if (conflict !== null) throw new KafkaError('INVALID_CONFIG', conflict);
     return overrides;
   }

@@ -9,6 +9,7 @@ import {
   TOPIC_CONFIGS,
   topicAcks,
   topicConfigConflict,
+  topicConfigDefault,
   validateTopicConfig,
 } from '../../src/metadata/topic-configs.ts';
 
@@ -67,10 +68,8 @@ describe('validateTopicConfig', () => {
     expect(TOPIC_CONFIGS.get('max.message.bytes')?.defaultValue).toBe('1048588');
     expect(TOPIC_CONFIGS.get('unclean.leader.election.enable')?.defaultValue).toBe('false');
     for (const definition of TOPIC_CONFIGS.values()) {
-      expect(validateTopicConfig(definition.name, definition.defaultValue)).toEqual({
-        ok: true,
-        value: definition.defaultValue,
-      });
+      const value = topicConfigDefault(definition, 'orders');
+      expect(validateTopicConfig(definition.name, value)).toEqual({ ok: true, value });
     }
   });
 
@@ -89,13 +88,14 @@ describe('validateTopicConfig', () => {
   });
 
   it('checks min.compaction.lag.ms <= max.compaction.lag.ms', () => {
-    expect(topicConfigConflict(new Map([['min.compaction.lag.ms', '10']]))).toBeNull();
+    expect(topicConfigConflict(new Map([['min.compaction.lag.ms', '10']]), 't')).toBeNull();
     expect(
       topicConfigConflict(
         new Map([
           ['min.compaction.lag.ms', '10'],
           ['max.compaction.lag.ms', '5'],
         ]),
+        't',
       ),
     ).toBe('conflict topic config setting min.compaction.lag.ms (10) > max.compaction.lag.ms (5)');
   });

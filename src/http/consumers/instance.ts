@@ -16,6 +16,7 @@ import { bytesAsJson } from '../records/embedded.ts';
 import type { V2Record } from '../render/v2.ts';
 import { renderV2Record } from '../render/v2.ts';
 import type { EmbeddedFormat } from '../v2/media.ts';
+import { InstanceDeadLetters, type Rejection } from './dead-letter.ts';
 
 export interface ConsumerConfig {
   readonly format: EmbeddedFormat;
@@ -67,6 +68,8 @@ function isStaleMembership(error: unknown): boolean {
 interface PartitionRead {
   readonly tp: TopicPartition;
   readonly position: number;
+  /** Where the result starts: past `position` when records never delivered to this group were passed. */
+  readonly from: number;
   readonly result: ReadResult | null;
 }
 
@@ -93,6 +96,8 @@ export class ConsumerInstance {
   readonly #committed = new Map<string, number>();
   #queue: Promise<unknown> = Promise.resolve();
   #busy = 0;
+  /** Rejections and retries (dead-letter topics). */
+  readonly #deadLetters: InstanceDeadLetters;
 
   constructor(deps: InstanceDeps, groupId: string, id: string, config: ConsumerConfig, host: string) {
     this.#deps = deps;
@@ -101,6 +106,7 @@ export class ConsumerInstance {
     this.config = config;
     this.host = host;
     this.lastUsed = deps.now();
+    this.#deadLetters = new InstanceDeadLetters({ node: deps.node, now: deps.now, groupId });
   }
 
   get busy(): boolean {
@@ -128,7 +134,12 @@ export class ConsumerInstance {
   // -------------------------------------------------------------------------------------------------
   // Subscription and assignment.
 
+  /** The subscription's topics; each with dead.letter.enable=true brings its dead-letter topic (retries). */
   #matchingTopics(subscription: Subscription): string[] {
+    return this.#deadLetters.withDeadLetterTopics(this.#subscribedTopics(subscription));
+  }
+
+  #subscribedTopics(subscription: Subscription): string[] {
     if (subscription.kind === 'topics') return [...new Set(subscription.topics)].sort();
     return [...this.#deps.node.image().topics.values()]
       .map((topic) => topic.name)
@@ -145,6 +156,7 @@ export class ConsumerInstance {
   }
 
   async #join(topics: readonly string[]): Promise<void> {
+    await this.#deadLetters.createTopics(topics);
     const membership = await this.#deps.node.groups.join({
       groupId: this.groupId,
       memberId: this.#member?.memberId ?? null,
@@ -169,6 +181,7 @@ export class ConsumerInstance {
     for (const map of [this.#positions, this.#consumed]) {
       for (const key of [...map.keys()]) if (!keep.has(key)) map.delete(key);
     }
+    this.#deadLetters.keepOnly(keep);
   }
 
   subscription(): string[] {
@@ -183,6 +196,7 @@ export class ConsumerInstance {
     this.#manual = null;
     this.#positions.clear();
     this.#consumed.clear();
+    this.#deadLetters.clear();
   }
 
   async #leave(): Promise<void> {
@@ -241,6 +255,15 @@ export class ConsumerInstance {
     return which === 'beginning' ? offsets.logStartOffset : offsets.highWatermark;
   }
 
+  /**
+   * auto.offset.reset; a dead-letter partition read for retries starts at its beginning whatever it says
+   * (the group's rejections there, not committed past yet, are still to be delivered).
+   */
+  #resetTo(tp: TopicPartition): 'beginning' | 'end' {
+    if (this.#deadLetters.isRetryTopic(tp.topic)) return 'beginning';
+    return this.config.autoOffsetReset === 'earliest' ? 'beginning' : 'end';
+  }
+
   /** Positions for assigned partitions without one: the committed offset, else auto.offset.reset. */
   async #initPositions(assigned: readonly TopicPartition[]): Promise<void> {
     const missing = assigned.filter((tp) => !this.#positions.has(keyOf(tp.topic, tp.partition)));
@@ -254,10 +277,7 @@ export class ConsumerInstance {
       missing.map(async (tp) => {
         const key = keyOf(tp.topic, tp.partition);
         const stored = byKey.get(key) ?? -1;
-        const offset =
-          stored >= 0
-            ? stored
-            : await this.#resetOffset(tp, this.config.autoOffsetReset === 'earliest' ? 'beginning' : 'end');
+        const offset = stored >= 0 ? stored : await this.#resetOffset(tp, this.#resetTo(tp));
         this.#positions.set(key, { tp, offset });
         if (stored >= 0) this.#committed.set(key, stored);
       }),
@@ -300,7 +320,10 @@ export class ConsumerInstance {
       generation: this.#member?.generation ?? -1,
       offsets,
     });
-    for (const offset of offsets) this.#committed.set(keyOf(offset.topic, offset.partition), offset.offset);
+    for (const offset of offsets) {
+      this.#committed.set(keyOf(offset.topic, offset.partition), offset.offset);
+      this.#deadLetters.committed(offset, offset.offset);
+    }
   }
 
   #consumedOffsets(onlyMoved: boolean): OffsetToCommit[] {
@@ -346,6 +369,7 @@ export class ConsumerInstance {
       throw illegalState('Consumer is not subscribed to any topics or assigned any partitions');
     }
     const timeoutMs = Math.min(options.timeoutMs, this.config.requestTimeoutMs);
+    this.#routeDeadLetters();
     const assigned = this.assignment();
     if (assigned.length === 0) {
       // Nothing to read (more members than partitions, or topics not there yet): the poll just waits.
@@ -363,6 +387,9 @@ export class ConsumerInstance {
 
   #hasRecords(read: PartitionRead): boolean {
     if (read.result === null) return false;
+    if (this.#deadLetters.isRetryTopic(read.tp.topic)) {
+      return this.#deadLetters.scan(read.tp.topic, read.result, read.from).deliverable;
+    }
     for (const { header } of batchesIn(read.result.records)) {
       if (!header.isControl && header.lastOffset >= read.position) return true;
     }
@@ -381,6 +408,8 @@ export class ConsumerInstance {
     const arrived = new Promise<void>((resolve) => {
       wake = resolve;
     });
+    // Ends the waits for retries not due yet once the call answers.
+    const answered = new AbortController();
     const settle = (read: PartitionRead): void => {
       done.push(read);
       if (this.#hasRecords(read)) wake();
@@ -389,6 +418,17 @@ export class ConsumerInstance {
       const key = keyOf(tp.topic, tp.partition);
       const position = this.#positions.get(key)?.offset ?? 0;
       try {
+        if (maxWaitMs > 0 && this.#deadLetters.isRetryTopic(tp.topic)) {
+          const read = await this.#deadLetters.readRetries(
+            tp,
+            position,
+            maxBytes,
+            maxWaitMs,
+            answered.signal,
+          );
+          settle({ tp, position, ...read });
+          return;
+        }
         const result = await this.#deps.node.data.read({
           topicName: tp.topic,
           partitionId: tp.partition,
@@ -396,26 +436,24 @@ export class ConsumerInstance {
           maxBytes,
           maxWaitMs,
         });
-        settle({ tp, position, result });
+        settle({ tp, position, from: position, result });
       } catch (error) {
         try {
           if (!isKafkaError(error, 'OFFSET_OUT_OF_RANGE')) throw error;
           // Java's consumer resets a position that fell out of the log with auto.offset.reset.
-          const reset = await this.#resetOffset(
-            tp,
-            this.config.autoOffsetReset === 'earliest' ? 'beginning' : 'end',
-          );
+          const reset = await this.#resetOffset(tp, this.#resetTo(tp));
           if (this.#positions.get(key)?.offset === position) this.#positions.set(key, { tp, offset: reset });
         } catch (failure) {
           errors.push(failure);
         }
-        settle({ tp, position, result: null });
+        settle({ tp, position, from: position, result: null });
       }
     };
     const all = Promise.all(assigned.map(one));
     // A long poll answers once one partition has records (or all answered); later answers are dropped
     // (their positions did not move: they are read again next time).
     await (maxWaitMs === 0 ? all : Promise.race([all, arrived]));
+    answered.abort();
     // Errors that are not retriable (a topic deleted, ...) end the call, unless some records came.
     const fatal = errors.find((error) => !(error instanceof KafkaError && error.retriable));
     const snapshot = [...done];
@@ -440,6 +478,7 @@ export class ConsumerInstance {
       string,
       { readonly tp: TopicPartition; readonly offset: number; readonly consumed: boolean }
     >();
+    const given: { readonly tp: TopicPartition; readonly offset: number }[] = [];
     let size = 0;
     let full = false;
     for (const read of reads) {
@@ -447,8 +486,9 @@ export class ConsumerInstance {
       const key = keyOf(read.tp.topic, read.tp.partition);
       // The position may have moved meanwhile (a dropped long poll); only read from where it still is.
       if (this.#positions.get(key)?.offset !== read.position) continue;
-      let position = read.position;
-      let consumed = false;
+      // Records before `from` are never delivered to this group (dead-letter retries): passed for good.
+      let position = read.from;
+      let consumed = read.from !== read.position;
       batches: for (const { header } of batchesIn(read.result.records)) {
         if (header.isControl) {
           if (header.lastOffset >= position) position = header.lastOffset + 1;
@@ -456,6 +496,14 @@ export class ConsumerInstance {
         }
         for (const record of decodeRecords(header)) {
           if (record.offset < position) continue;
+          const delivery = this.#deadLetters.delivery(read.tp.topic, record);
+          // A retry not due yet: the partition's position waits at it (later ones are due later).
+          if (delivery.kind === 'hold') break batches;
+          if (delivery.kind === 'skip') {
+            position = record.offset + 1;
+            consumed = true;
+            continue;
+          }
           const recordSize = (record.key?.length ?? 0) + (record.value?.length ?? 0);
           if (records.length > 0 && size + recordSize > maxBytes) {
             full = true;
@@ -466,6 +514,7 @@ export class ConsumerInstance {
               this.#decode(bytes, what),
             ),
           );
+          given.push({ tp: read.tp, offset: record.offset });
           size += recordSize;
           position = record.offset + 1;
           consumed = true;
@@ -480,7 +529,35 @@ export class ConsumerInstance {
       this.#positions.set(key, { tp, offset });
       if (consumed) this.#consumed.set(key, { tp, offset });
     }
+    for (const { tp, offset } of given) {
+      if (assigned.has(keyOf(tp.topic, tp.partition))) this.#deadLetters.given(tp, offset);
+    }
     return records;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Rejections (dead-letter topics).
+
+  /** The dead-letter topics read for retries: those of the subscription's topics, or of the assigned ones. */
+  #routeDeadLetters(): void {
+    const topics =
+      this.#subscription !== null
+        ? this.#joinedTopics
+        : [...new Set(this.assignment().map((tp) => tp.topic))];
+    this.#deadLetters.route(topics);
+  }
+
+  /**
+   * Sets records this instance returned aside in their dead-letter topics (acks=all); the group goes on
+   * with later records, and a commit may pass them once this resolves.
+   */
+  async reject(rejections: readonly Rejection[]): Promise<void> {
+    if (this.#subscription === null && this.#manual === null) {
+      throw illegalState('Consumer is not subscribed to any topics or assigned any partitions');
+    }
+    this.#routeDeadLetters();
+    const assigned = new Set(this.assignment().map((tp) => keyOf(tp.topic, tp.partition)));
+    await this.#deadLetters.reject(rejections, (tp) => assigned.has(keyOf(tp.topic, tp.partition)));
   }
 
   /** DELETE of the instance or its expiry: auto commit, leave the group. */

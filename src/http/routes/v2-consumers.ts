@@ -212,6 +212,23 @@ function partitionsOfQuery(query: Record<string, string | string[] | undefined>)
   return topics.map((topic, i) => ({ topic, partition: natural(partitions[i], 'partition', 0) }));
 }
 
+/**
+ * The onRequest hook of every instance route: before the body is parsed, an instance held by another
+ * node gets that node's answer, as it is.
+ */
+export function instanceRelay(
+  forwarding: InstanceForwarding | null,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined> {
+  return async (request, reply) => {
+    if (forwarding === null) return undefined;
+    const { group_name: group, instance } = request.params as InstanceParams;
+    const answer = await forwarding.relay(request, group, instance);
+    if (answer === null) return undefined;
+    if (answer.contentType !== null) reply.type(answer.contentType);
+    return reply.code(answer.status).send(answer.body);
+  };
+}
+
 export function registerV2ConsumerRoutes(
   scope: FastifyInstance,
   deps: RouteDeps,
@@ -223,15 +240,7 @@ export function registerV2ConsumerRoutes(
   const base = '/consumers/:group_name/instances/:instance';
   const instanceOf = (params: InstanceParams) => registry.get(params.group_name, params.instance);
 
-  // Before the body is parsed: an instance held by another node gets that node's answer, as it is.
-  const relay = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
-    if (forwarding === null) return undefined;
-    const { group_name: group, instance } = request.params as InstanceParams;
-    const answer = await forwarding.relay(request, group, instance);
-    if (answer === null) return undefined;
-    if (answer.contentType !== null) reply.type(answer.contentType);
-    return reply.code(answer.status).send(answer.body);
-  };
+  const relay = instanceRelay(forwarding);
   // Every instance route: its params schema, and the relay.
   const instanceRoute = { schema: instanceParams, onRequest: relay };
 

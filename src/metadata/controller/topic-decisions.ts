@@ -149,14 +149,14 @@ function checkManualAssignment(
   }
 }
 
-function validateConfigs(configs: ReadonlyMap<string, string>): Map<string, string> {
+function validateConfigs(topicName: string, configs: ReadonlyMap<string, string>): Map<string, string> {
   const normalized = new Map<string, string>();
   for (const [name, value] of configs) {
     const result = validateTopicConfig(name, value);
     if (!result.ok) throw new KafkaError('INVALID_CONFIG', result.reason);
     normalized.set(name, result.value);
   }
-  const conflict = topicConfigConflict(normalized);
+  const conflict = topicConfigConflict(normalized, topicName);
   if (conflict !== null) throw new KafkaError('INVALID_CONFIG', conflict);
   return normalized;
 }
@@ -174,7 +174,7 @@ export function decideCreateTopic(
   const colliding = collidingTopic(image, request.name);
   if (colliding !== null)
     throw new KafkaError('INVALID_TOPIC_EXCEPTION', collisionMessage(request.name, colliding));
-  const configs = validateConfigs(request.configs);
+  const configs = validateConfigs(request.name, request.configs);
   let assignments: readonly (readonly number[])[];
   if (request.assignments !== null) {
     requirePartitionCount(request.assignments.length);
@@ -269,7 +269,7 @@ export function decideAlterTopicConfigs(
       value: result.value,
     });
   }
-  const conflict = topicConfigConflict(resulting);
+  const conflict = topicConfigConflict(resulting, name);
   if (conflict !== null) throw new KafkaError('INVALID_CONFIG', conflict);
   return records;
 }
