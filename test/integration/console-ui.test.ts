@@ -317,6 +317,53 @@ describe('the console in a browser', () => {
     await screenshot('group-reset');
   });
 
+  it('shows a final dead letter with its origin and sends it back to its topic', async (context) => {
+    requireChromium(context);
+    const created = await cluster.http(1, 'POST', cluster.topicsPath(), {
+      topic_name: 'console-dlq',
+      partitions_count: 1,
+      replication_factor: 3,
+      configs: [
+        { name: 'dead.letter.enable', value: 'true' },
+        { name: 'max.delivery.attempts', value: '1' },
+      ],
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    await produce(2, 'console-dlq', {
+      key: { type: 'STRING', data: 'order-9' },
+      value: { type: 'STRING', data: 'not an order' },
+      headers: [{ name: 'trace-id', value: b64('t-9') }],
+    });
+    const consumer = await createConsumer(cluster, 1, 'console-dlq-c1', {
+      group: 'console-dlq-group',
+      topic: 'console-dlq',
+    });
+    await waitFor('the consumer read the record', async () => (await poll(cluster, consumer)).length > 0);
+    const rejected = await v2(cluster, 1, 'POST', `${consumer.path}/rejections`, {
+      records: [{ topic: 'console-dlq', partition: 0, offset: 0, reason: 'cannot parse' }],
+    });
+    expect(rejected.status, JSON.stringify(rejected.body)).toBe(204);
+    expect((await v2(cluster, 1, 'DELETE', consumer.path)).status).toBe(204);
+
+    await open(3, '/messages?topic=console-dlq.dlq&partition=0&from=oldest&order=oldest');
+    const letter = page.locator('[data-offset="0"] .dead-letter');
+    await letter.waitFor();
+    expect(await letter.textContent()).toContain('from console-dlq-0@0');
+    expect(await letter.textContent()).toContain('attempts 1: cannot parse');
+    await screenshot('dead-letter');
+    await letter.locator('button.send-back').click();
+    await page.getByText('Sent back: console-dlq-0@1').waitFor();
+    // Back in its topic as it was: key, value and its own headers, none of the dlq.* ones.
+    const back = await cluster.get(2, `${cluster.topicsPath()}/console-dlq/partitions/0/records?offset=1`);
+    expect(back.body.data).toHaveLength(1);
+    expect(back.body.data[0]).toMatchObject({
+      offset: 1,
+      key: { data: b64('order-9') },
+      value: { data: b64('not an order') },
+      headers: [{ name: 'trace-id', value: b64('t-9') }],
+    });
+  });
+
   it('draws live charts of the traffic', async (context) => {
     requireChromium(context);
     await open(1, '/charts');

@@ -1,7 +1,9 @@
 // The message browser: a partition's records from the newest, the oldest, an offset or a time, newest or
 // oldest first, with key, value (pretty JSON when it is), headers, timestamp and offset; and a produce
 // form. The choice lives in the hash (#/messages?topic=t&partition=0&from=offset&at=5&order=oldest&count=50)
-// so a view can be linked and reloaded.
+// so a view can be linked and reloaded. A record of a dead-letter topic shows where it came from and its
+// attempts; a final one (no retry is coming) can be sent back to its topic, without the dlq.* headers,
+// to be delivered again from its first attempt.
 import { list, utf8Base64, v3 } from '../api.js';
 import { errorBox, formatNumber, formatTime, h, onSubmit, parsePairs, replace, table } from '../dom.js';
 import { headerText, showBytes } from '../record-format.js';
@@ -71,7 +73,56 @@ function bytesCell(embedded) {
   return h('pre', { class: `data ${shown.kind}`, 'data-kind': shown.kind }, shown.text);
 }
 
+const DLQ_PREFIX = 'dlq.';
+
+/** The dlq.* headers of a record as a map of text values; null when it is not a dead letter. */
+function deadLetterOf(record) {
+  const found = new Map(
+    record.headers
+      .filter((header) => header.name.startsWith(DLQ_PREFIX) && header.value !== null)
+      .map((header) => [header.name, headerText(header.value)]),
+  );
+  return found.has('dlq.origin.topic') ? found : null;
+}
+
+function deadLetterCell(record) {
+  const letter = deadLetterOf(record);
+  if (letter === null) return h('span', { class: 'muted' }, '—');
+  const origin = `${letter.get('dlq.origin.topic')}-${letter.get('dlq.origin.partition')}@${letter.get('dlq.origin.offset')}`;
+  const retryAt = letter.get('dlq.retry.at');
+  const status = h('div', { class: 'muted' });
+  const sendBack = async (event) => {
+    event.target.disabled = true;
+    try {
+      const report = await v3.post(['topics', letter.get('dlq.origin.topic'), 'records'], {
+        headers: record.headers.filter((header) => !header.name.startsWith(DLQ_PREFIX)),
+        ...(record.key !== null ? { key: record.key } : {}),
+        ...(record.value !== null ? { value: record.value } : {}),
+      });
+      replace(status, `Sent back: ${report.topic_name}-${report.partition_id}@${report.offset}`);
+    } catch (error) {
+      event.target.disabled = false;
+      replace(status, errorBox(error));
+    }
+  };
+  return h(
+    'div',
+    { class: 'dead-letter' },
+    h('div', {}, `from ${origin}`),
+    h(
+      'div',
+      {},
+      `attempts ${letter.get('dlq.attempts') ?? '?'}${letter.has('dlq.reason') ? `: ${letter.get('dlq.reason')}` : ''}`,
+    ),
+    retryAt !== undefined
+      ? h('div', { class: 'muted' }, `retry at ${formatTime(Number(retryAt))}`)
+      : h('button', { type: 'button', class: 'send-back', onclick: sendBack }, 'Send back'),
+    status,
+  );
+}
+
 function recordsTable(records) {
+  const anyDeadLetter = records.some((record) => deadLetterOf(record) !== null);
   return table(
     [
       ['Offset', (r) => String(r.offset), { num: true }],
@@ -95,6 +146,7 @@ function recordsTable(records) {
                 r.headers.map((header) => `${header.name}: ${headerText(header.value)}`).join('\n'),
               ),
       ],
+      ...(anyDeadLetter ? [['Dead letter', deadLetterCell]] : []),
     ],
     records,
     { empty: 'No records here.', rowProps: (r) => ({ 'data-offset': r.offset }) },
