@@ -17,7 +17,7 @@
 import { KafkaError } from '../common/kafka-errors.ts';
 import type { CleanableRange } from './cleaning-plan.ts';
 import { groupSegments } from './cleaning-plan.ts';
-import { type CleanedItem, GroupCleaner, OffsetMap } from './compaction.ts';
+import { type CleanedItem, type Filler, GroupCleaner, OffsetMap } from './compaction.ts';
 import type { FileSystem } from './file-system.ts';
 import type { LogConfig } from './log-config.ts';
 import { LogSegment } from './log-segment.ts';
@@ -51,7 +51,8 @@ export interface CleaningHost {
   epochAt(at: number): number | undefined;
   /**
    * In the queue: replaces `group` (consecutive segments of the log, none active) with `cleaned`,
-   * durably; false, changing nothing, when the group is no longer intact.
+   * durably; false, changing nothing, when the group is no longer intact. Once it began, the cleaned
+   * file is the log's (a swap cut short by an error is completed at the next open).
    */
   swapIn(group: readonly LogSegment[], cleaned: LogSegment): Promise<boolean>;
   /** An I/O error outside the queue: the log fails (fail-stop). Returns what to throw. */
@@ -176,7 +177,9 @@ async function cleanGroup(
   });
   const cleaned = await io(host, () => LogSegment.createCleaned(host.fs, host.dir, group[0]!.baseOffset));
   const writer = new CleanedSegmentWriter(host, cleaned, round.config.indexIntervalBytes);
-  let swapped = false;
+  // Until its swap begins, the cleaned file is this round's to remove; once the swap began, the swap
+  // protocol decides (one that failed half way, the log with it, is completed at the next open).
+  let discardable = true;
   try {
     for (const segment of group) {
       for await (const batch of checkedBatches(host, segment, round.signal)) {
@@ -187,11 +190,17 @@ async function cleanGroup(
     if (!cleaner.changed)
       return { swapped: false, sizeBytes: groupBytes, tombstoneHorizonMs: cleaner.tombstoneHorizonMs };
     await writer.finish();
-    swapped = await host.exclusive(() => host.swapIn(group, cleaned));
+    const swapped = await host.exclusive(async () => {
+      discardable = false;
+      const done = await host.swapIn(group, cleaned);
+      // Refused before it touched anything: the file is still this round's.
+      if (!done) discardable = true;
+      return done;
+    });
     if (!swapped) throw new RoundAbandoned('the log changed during the cleaning');
     return { swapped, sizeBytes: cleaned.sizeBytes, tombstoneHorizonMs: cleaner.tombstoneHorizonMs };
   } finally {
-    if (!swapped) await discard(host.fs, cleaned);
+    if (discardable) await discard(host.fs, cleaned);
   }
 }
 
@@ -256,25 +265,32 @@ class CleanedSegmentWriter {
   }
 }
 
+/** A filler's batch: no records, no producer, no codec, no base timestamp. */
+export function encodeFiller(filler: Filler): Buffer {
+  return encodeBatch(
+    {
+      baseOffset: filler.baseOffset,
+      lastOffsetDelta: filler.lastOffset - filler.baseOffset,
+      partitionLeaderEpoch: filler.partitionLeaderEpoch,
+      attributes: 0,
+      baseTimestamp: NO_TIMESTAMP,
+      maxTimestamp: filler.maxTimestamp,
+      producerId: -1,
+      producerEpoch: -1,
+      baseSequence: -1,
+    },
+    [],
+  );
+}
+
+/** Whether a batch is a filler (or could pass for one: empty, without producer, not a control batch). */
+export function isFiller(header: RecordBatchHeader): boolean {
+  return header.recordCount === 0 && header.producerId < 0 && !header.isControl;
+}
+
 /** The bytes the cleaned segment holds for one item. */
 function encodeItem(item: CleanedItem<RecordBatchHeader, DecodedRecord>): Buffer {
-  if (item.kind === 'filler') {
-    const { filler } = item;
-    return encodeBatch(
-      {
-        baseOffset: filler.baseOffset,
-        lastOffsetDelta: filler.lastOffset - filler.baseOffset,
-        partitionLeaderEpoch: filler.partitionLeaderEpoch,
-        attributes: 0,
-        baseTimestamp: NO_TIMESTAMP,
-        maxTimestamp: filler.maxTimestamp,
-        producerId: -1,
-        producerEpoch: -1,
-        baseSequence: -1,
-      },
-      [],
-    );
-  }
+  if (item.kind === 'filler') return encodeFiller(item.filler);
   const { batch, outcome } = item;
   if (outcome.kind === 'keep') return batch.buffer;
   const fields: BatchFields = {

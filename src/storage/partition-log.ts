@@ -28,7 +28,14 @@ import {
 } from './producer-snapshot.ts';
 import { type ProducerEntry, ProducerStateTable } from './producer-state.ts';
 import { type CleanableRange, cleanableRange, cleaningDue, dirtyRatio } from './cleaning-plan.ts';
-import { type CleaningHost, type CleaningResult, type CleaningRound, cleanLog } from './log-cleaning.ts';
+import {
+  type CleaningHost,
+  type CleaningResult,
+  type CleaningRound,
+  cleanLog,
+  encodeFiller,
+  isFiller,
+} from './log-cleaning.ts';
 import { batchesIn } from './record-batch/batch-iterator.ts';
 import { decodeRecords } from './record-batch/decoder.ts';
 import { RecordBatchHeader, stampBaseOffset, stampPartitionLeaderEpoch } from './record-batch/header.ts';
@@ -329,8 +336,9 @@ export class PartitionLog {
    * must start at the log end offset, be contiguous, and never lower the epoch.
    */
   async appendAsFollower(batches: Buffer): Promise<AppendResult> {
-    const input = parseAppendInput(batches, this.config, 'replica');
+    const parsed = parseAppendInput(batches, this.config, 'replica');
     return this.queue.run(async () => {
+      const input = trimLeadingFiller(parsed, this.logEndOffset, this.config);
       let expected: number = this.logEndOffset;
       let epochMin = this.epochs.latest()?.epoch ?? 0;
       for (const header of input.headers) {
@@ -982,6 +990,29 @@ export class PartitionLog {
     while (segment.nextOffset <= target) segment = this.segments[++low]!;
     return segment;
   }
+}
+
+/**
+ * A follower fetches from its log end offset, a batch boundary of the leader's log as it was; the
+ * leader's cleaner may have covered that boundary since with a filler (compaction.ts: one empty batch
+ * for a run of dropped ones), which then starts before the follower's log end. The follower takes the
+ * part of the filler from its log end: the offsets before it hold what it had (the leader dropped
+ * those records; the follower's own cleaner will). Any other batch must start at the log end.
+ */
+function trimLeadingFiller(
+  input: AppendInput,
+  logEndOffset: number,
+  limits: { batchBytesMax: number; segmentBytesMax: number },
+): AppendInput {
+  const first = input.headers[0]!;
+  if (!(first.baseOffset < logEndOffset && first.lastOffset >= logEndOffset && isFiller(first))) return input;
+  const filler = encodeFiller({
+    baseOffset: logEndOffset,
+    lastOffset: first.lastOffset,
+    partitionLeaderEpoch: first.partitionLeaderEpoch,
+    maxTimestamp: first.maxTimestamp,
+  });
+  return parseAppendInput(Buffer.concat([filler, input.bytes.subarray(first.sizeBytes)]), limits, 'replica');
 }
 
 /**

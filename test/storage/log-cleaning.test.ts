@@ -314,6 +314,51 @@ describe('log compaction through the partition log', () => {
     await leader.close();
   });
 
+  it("a follower whose log ends inside a leader's filler takes the filler from its own log end", async () => {
+    const fs = await newDisk();
+    const leader = await open(fs);
+    const follower = await PartitionLog.open({ dir: '/data/follower-0', fs: fs.mount(), config: COMPACT });
+    for (let at = 0; at < 6; at++) await leader.appendAsLeader(keyed([['k', `v${at}`]]), leaderEpoch(1));
+    await leader.roll();
+    await leader.appendAsLeader(keyed([['k', 'last']]), leaderEpoch(1));
+    await leader.flush();
+    // The follower has the first three batches when the leader cleans the first six into one filler.
+    for (let next = 0; next < 3; ) {
+      const read = await leader.read({ startOffset: offset(next), maxBytes: 1, maxOffset: offset(3) });
+      await follower.appendAsFollower(Buffer.from(read.bytes));
+      next = read.nextOffset;
+    }
+    await leader.clean({ highWatermark: leader.logEndOffset, offsetMapBytes: MAP_BYTES, force: true });
+    const fetched = await leader.read({
+      startOffset: offset(3),
+      maxBytes: 1 << 20,
+      maxOffset: leader.logEndOffset,
+    });
+    const [filler] = [...batchesIn(fetched.bytes)];
+    expect([filler?.header.baseOffset, filler?.header.lastOffset, filler?.header.recordCount]).toEqual([
+      0, 4, 0,
+    ]);
+    await follower.appendAsFollower(Buffer.from(fetched.bytes));
+    const rest = await leader.read({
+      startOffset: follower.logEndOffset,
+      maxBytes: 1 << 20,
+      maxOffset: leader.logEndOffset,
+    });
+    await follower.appendAsFollower(Buffer.from(rest.bytes));
+    expect(follower.logEndOffset).toBe(leader.logEndOffset);
+    const records = (await readAll(follower)).records;
+    expect(records.map((record) => record.value)).toEqual(['v0', 'v1', 'v2', 'v5', 'last']);
+    expect(follower.leaderEpochEntries).toEqual(leader.leaderEpochEntries);
+    // Only a filler may start before the log end.
+    const again = await leader.read({ startOffset: offset(5), maxBytes: 1, maxOffset: leader.logEndOffset });
+    const error = await follower
+      .appendAsFollower(Buffer.from(again.bytes))
+      .catch((caught: unknown) => caught);
+    expect(isKafkaError(error, 'OFFSET_OUT_OF_RANGE')).toBe(true);
+    await follower.close();
+    await leader.close();
+  });
+
   it('a leader of a compacted topic refuses a record without a key (INVALID_RECORD); others accept it', async () => {
     const fs = await newDisk();
     const log = await open(fs);
