@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { Consumer, Producer } from '../../src/client/index.ts';
-import { createReplicatedTopic } from './kafka-client-tools.ts';
+import { createReplicatedTopic, kafkaBootstrap, requireClient, run } from './kafka-client-tools.ts';
 import { ProcessCluster, waitFor } from './process-cluster.ts';
 
 const KEYS = 1_000;
@@ -117,6 +117,23 @@ describe('log compaction on a 3-node cluster', () => {
     for (let key = 0; key < KEYS; key++) expect(latest.get(`key-${key}`), `key-${key}`).toBe(`${ROUNDS - 1}`);
     expect(latest.get('sentinel')).toBe('end');
     expect(count).toBe(KEYS + 1);
+  });
+
+  it('kcat (librdkafka) reads the compacted topic from the beginning, empty batches and all', async (context) => {
+    await requireClient(context, 'kcat', () => run('kcat', ['-V']));
+    const { stdout } = await run(
+      'kcat',
+      ['-b', kafkaBootstrap(cluster, 3), '-C', '-t', 'table', '-o', 'beginning', '-e', '-f', '%k=%s@%o\n'],
+      { timeout: 30_000, maxBuffer: 16 << 20 },
+    );
+    const lines = stdout.trim().split('\n');
+    expect(lines).toHaveLength(KEYS + 1);
+    expect(lines.at(-1)).toBe(`sentinel=end@${KEYS * ROUNDS}`);
+    const offsets = lines.map((line) => Number(line.split('@')[1]));
+    expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
+    expect(new Set(lines.slice(0, -1).map((line) => line.split('@')[0]))).toEqual(
+      new Set(Array.from({ length: KEYS }, (_, key) => `key-${key}=${ROUNDS - 1}`)),
+    );
   });
 
   it('__consumer_offsets stays small under a consumer committing many times', {
