@@ -22,6 +22,8 @@ export interface ClusterConfig {
   readonly leaderImbalanceCheckIntervalMs: number;
   readonly data: {
     readonly segmentBytesMax: number;
+    /** log.cleaner.backoff.ms: every broker runs the log cleaner (the compacted __consumer_offsets). */
+    readonly cleanerBackoffMs: number;
     readonly lagTimeMaxMs: number;
     readonly fetchWaitMaxMs: number;
     readonly fetchBackoffMs: number;
@@ -32,6 +34,8 @@ export interface ClusterConfig {
   readonly groups: {
     /** offsets.topic.num.partitions. */
     readonly offsetsTopicPartitions: number;
+    /** offsets.topic.segment.bytes: small, so that the log cleaner has closed segments to clean. */
+    readonly offsetsTopicSegmentBytes: number;
     /** How long a group request may wait for its coordinator (node.ts's GROUP_REQUEST_TIMEOUT_MS). */
     readonly requestTimeoutMs: number;
     /** The consumers' session timeout, within group.min/max.session.timeout.ms. */
@@ -72,6 +76,7 @@ export function clusterConfig(topology: Topology): ClusterConfig {
     leaderImbalanceCheckIntervalMs: 3_000,
     data: {
       segmentBytesMax: 2048,
+      cleanerBackoffMs: 250,
       lagTimeMaxMs: 1_000,
       fetchWaitMaxMs: 100,
       fetchBackoffMs: 100,
@@ -80,6 +85,7 @@ export function clusterConfig(topology: Topology): ClusterConfig {
     },
     groups: {
       offsetsTopicPartitions: 1,
+      offsetsTopicSegmentBytes: 512,
       requestTimeoutMs: 1_000,
       sessionTimeoutMs: 2_000,
       minSessionTimeoutMs: 500,

@@ -70,6 +70,7 @@ export class DataPlane {
       logDir: LOG_DIR,
       fs: options.fs,
       logConfig: { segmentBytesMax: config.data.segmentBytesMax },
+      cleaner: { backoffMs: config.data.cleanerBackoffMs, offsetMapBytes: 1 << 20 },
       timers: options.timers,
       lagTimeMaxMs: config.data.lagTimeMaxMs,
       fetchWaitMaxMs: config.data.fetchWaitMaxMs,

@@ -128,6 +128,7 @@ export class SimGroups {
       coordinator: () => local,
       offsetsTopicPartitions: config.groups.offsetsTopicPartitions,
       offsetsTopicReplicationFactor: Math.min(3, config.brokers.length),
+      offsetsTopicSegmentBytes: config.groups.offsetsTopicSegmentBytes,
       requestTimeoutMs: config.groups.requestTimeoutMs,
       timers,
       forwarder: simForwarder(self, options.network),

@@ -2,7 +2,7 @@
 // QuorumConfig / ServerLogConfigs as of Kafka 3.9-4.0) unless a comment says otherwise, and the layout of
 // the local development cluster that `npm run cluster` starts.
 
-export type ConfigKeyType = 'int' | 'long' | 'boolean' | 'string' | 'list';
+export type ConfigKeyType = 'int' | 'long' | 'double' | 'boolean' | 'string' | 'list';
 
 export interface ConfigKeyDefinition {
   readonly name: string;
@@ -239,6 +239,71 @@ const definitions: readonly ConfigKeyDefinition[] = [
     doc: 'Largest record batch',
   },
 
+  // --- Log cleaner (compacted topics) ---------------------------------------------------------------
+  {
+    name: 'log.cleanup.policy',
+    type: 'list',
+    defaultValue: 'delete',
+    doc: 'cleanup.policy of topics that do not set it: delete, compact or both',
+  },
+  {
+    name: 'log.cleaner.enable',
+    type: 'boolean',
+    defaultValue: 'true',
+    doc: 'Run the log cleaner (compacted topics keep the latest record of each key)',
+  },
+  {
+    name: 'log.cleaner.threads',
+    type: 'int',
+    defaultValue: '1',
+    atLeast: 0,
+    atMost: int32Max,
+    doc: 'Ours: one cleaner runs whatever the number above 0; 0 runs none',
+  },
+  {
+    name: 'log.cleaner.backoff.ms',
+    type: 'long',
+    defaultValue: '15000',
+    atLeast: 0,
+    doc: 'How long the cleaner sleeps when no log needs cleaning',
+  },
+  {
+    name: 'log.cleaner.dedupe.buffer.size',
+    type: 'long',
+    defaultValue: '134217728',
+    atLeast: 1,
+    doc: 'Memory of the offset map (keys of the dirty section) of one cleaning round',
+  },
+  {
+    name: 'log.cleaner.delete.retention.ms',
+    type: 'long',
+    defaultValue: '86400000',
+    atLeast: 0,
+    doc: 'delete.retention.ms of topics that do not set it: how long tombstones stay',
+  },
+  {
+    name: 'log.cleaner.min.compaction.lag.ms',
+    type: 'long',
+    defaultValue: '0',
+    atLeast: 0,
+    doc: 'min.compaction.lag.ms of topics that do not set it',
+  },
+  {
+    name: 'log.cleaner.max.compaction.lag.ms',
+    type: 'long',
+    defaultValue: '9223372036854775807',
+    atLeast: 1,
+    doc: 'max.compaction.lag.ms of topics that do not set it',
+  },
+  {
+    name: 'log.cleaner.min.cleanable.ratio',
+    type: 'double',
+    defaultValue: '0.5',
+    atLeast: 0,
+    atMost: 1,
+    doc: 'min.cleanable.dirty.ratio of topics that do not set it',
+  },
+
   // --- Replication ----------------------------------------------------------------------------------
   {
     name: 'replica.lag.time.max.ms',
@@ -419,6 +484,14 @@ const definitions: readonly ConfigKeyDefinition[] = [
     doc: 'Replicas of the committed-offsets topic',
   },
   {
+    name: 'offsets.topic.segment.bytes',
+    type: 'int',
+    defaultValue: '104857600',
+    atLeast: 1,
+    atMost: int32Max,
+    doc: 'segment.bytes of the committed-offsets topic (compacted: only closed segments are cleaned)',
+  },
+  {
     name: 'offsets.retention.minutes',
     type: 'int',
     defaultValue: '10080',
@@ -508,8 +581,6 @@ export const IGNORED_KAFKA_KEYS: ReadonlySet<string> = new Set([
   'controller.quorum.bootstrap.servers',
   'group.coordinator.rebalance.protocols',
   'listener.security.protocol.map',
-  'log.cleaner.enable',
-  'log.cleaner.threads',
   'num.io.threads',
   'num.network.threads',
   'num.recovery.threads.per.data.dir',

@@ -13,6 +13,7 @@ import {
 } from './config-defaults.ts';
 
 export type ProcessRole = 'broker' | 'controller';
+export type CleanupPolicy = 'compact' | 'delete';
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface Endpoint {
@@ -78,6 +79,17 @@ export interface NodeConfig {
   readonly logFlushIntervalMessages: number | null;
   readonly logFlushIntervalMs: number | null;
   readonly messageMaxBytes: number;
+  // Log cleaner
+  /** log.cleanup.policy: the topics' default cleanup.policy. */
+  readonly logCleanupPolicy: ReadonlySet<CleanupPolicy>;
+  readonly logCleanerEnable: boolean;
+  readonly logCleanerThreads: number;
+  readonly logCleanerBackoffMs: number;
+  readonly logCleanerDedupeBufferSize: number;
+  readonly logCleanerDeleteRetentionMs: number;
+  readonly logCleanerMinCompactionLagMs: number;
+  readonly logCleanerMaxCompactionLagMs: number;
+  readonly logCleanerMinCleanableRatio: number;
   // Replication
   readonly replicaLagTimeMaxMs: number;
   readonly replicaFetchMaxBytes: number;
@@ -105,6 +117,7 @@ export interface NodeConfig {
   // Consumer groups
   readonly offsetsTopicNumPartitions: number;
   readonly offsetsTopicReplicationFactor: number;
+  readonly offsetsTopicSegmentBytes: number;
   readonly offsetsRetentionMinutes: number;
   readonly groupInitialRebalanceDelayMs: number;
   readonly groupMinSessionTimeoutMs: number;
@@ -161,6 +174,20 @@ export function parseInteger(definition: ConfigKeyDefinition, raw: string): numb
     throw new ConfigError(definition.name, raw, `Value must be no more than ${definition.atMost}`);
   const safe = BigInt(Number.MAX_SAFE_INTEGER);
   return Number(big > safe ? safe : big < -safe ? -safe : big);
+}
+
+const DECIMAL = /^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
+
+/** Kafka's double parsing (trimmed), with bounds. */
+function parseDouble(definition: ConfigKeyDefinition, raw: string): number {
+  const trimmed = raw.trim();
+  const value = DECIMAL.test(trimmed) ? Number(trimmed) : Number.NaN;
+  if (!Number.isFinite(value)) throw new ConfigError(definition.name, raw, 'Not a number of type DOUBLE');
+  if (definition.atLeast !== undefined && value < definition.atLeast)
+    throw new ConfigError(definition.name, raw, `Value must be at least ${definition.atLeast}`);
+  if (definition.atMost !== undefined && value > definition.atMost)
+    throw new ConfigError(definition.name, raw, `Value must be no more than ${definition.atMost}`);
+  return value;
 }
 
 function parseBoolean(key: string, raw: string): boolean {
@@ -288,6 +315,11 @@ class Settings {
     const raw = this.raw(key);
     return raw === null || raw.trim() === '' ? null : parseInteger(this.definition(key), raw);
   }
+  double(key: string): number {
+    const raw = this.raw(key);
+    if (raw === null) throw new Error(`bug: ${key} has no default`);
+    return parseDouble(this.definition(key), raw);
+  }
   boolean(key: string): boolean {
     return parseBoolean(key, this.raw(key) ?? 'false');
   }
@@ -295,6 +327,19 @@ class Settings {
     const raw = this.raw(key)?.trim() ?? '';
     return raw === '' ? null : raw;
   }
+}
+
+/** log.cleanup.policy: compact, delete, both (Kafka's ValidList), or none (neither cleans nor deletes). */
+function parseCleanupPolicy(settings: Settings): Set<CleanupPolicy> {
+  const key = 'log.cleanup.policy';
+  const raw = settings.raw(key) ?? 'delete';
+  const policies = new Set<CleanupPolicy>();
+  for (const item of parseList(raw)) {
+    if (item !== 'compact' && item !== 'delete')
+      throw new ConfigError(key, raw, 'String must be one of: compact, delete');
+    policies.add(item);
+  }
+  return policies;
 }
 
 function parseRoles(settings: Settings): Set<ProcessRole> {
@@ -506,6 +551,16 @@ function checkRelations(config: NodeConfig, warnings: string[]): void {
       String(config.groupMinSessionTimeoutMs),
       `must not exceed group.max.session.timeout.ms (${config.groupMaxSessionTimeoutMs})`,
     );
+  if (config.logCleanerMinCompactionLagMs > config.logCleanerMaxCompactionLagMs)
+    throw new ConfigError(
+      'log.cleaner.min.compaction.lag.ms',
+      String(config.logCleanerMinCompactionLagMs),
+      `must not exceed log.cleaner.max.compaction.lag.ms (${config.logCleanerMaxCompactionLagMs})`,
+    );
+  if (config.logCleanerThreads > 1)
+    warnings.push(
+      `log.cleaner.threads=${config.logCleanerThreads}: this platform runs one log cleaner per node.`,
+    );
   if (config.minInsyncReplicas > config.defaultReplicationFactor)
     warnings.push(
       `min.insync.replicas (${config.minInsyncReplicas}) exceeds default.replication.factor ` +
@@ -564,6 +619,15 @@ export function buildNodeConfig(values: ReadonlyMap<string, string>): {
     logFlushIntervalMessages: settings.nullableInteger('log.flush.interval.messages'),
     logFlushIntervalMs: settings.nullableInteger('log.flush.interval.ms'),
     messageMaxBytes: int('message.max.bytes'),
+    logCleanupPolicy: parseCleanupPolicy(settings),
+    logCleanerEnable: settings.boolean('log.cleaner.enable'),
+    logCleanerThreads: int('log.cleaner.threads'),
+    logCleanerBackoffMs: int('log.cleaner.backoff.ms'),
+    logCleanerDedupeBufferSize: int('log.cleaner.dedupe.buffer.size'),
+    logCleanerDeleteRetentionMs: int('log.cleaner.delete.retention.ms'),
+    logCleanerMinCompactionLagMs: int('log.cleaner.min.compaction.lag.ms'),
+    logCleanerMaxCompactionLagMs: int('log.cleaner.max.compaction.lag.ms'),
+    logCleanerMinCleanableRatio: settings.double('log.cleaner.min.cleanable.ratio'),
     replicaLagTimeMaxMs: int('replica.lag.time.max.ms'),
     replicaFetchMaxBytes: int('replica.fetch.max.bytes'),
     replicaFetchMinBytes: int('replica.fetch.min.bytes'),
@@ -586,6 +650,7 @@ export function buildNodeConfig(values: ReadonlyMap<string, string>): {
     metadataMaxRetentionBytes: int('metadata.max.retention.bytes'),
     offsetsTopicNumPartitions: int('offsets.topic.num.partitions'),
     offsetsTopicReplicationFactor: int('offsets.topic.replication.factor'),
+    offsetsTopicSegmentBytes: int('offsets.topic.segment.bytes'),
     offsetsRetentionMinutes: int('offsets.retention.minutes'),
     groupInitialRebalanceDelayMs: int('group.initial.rebalance.delay.ms'),
     groupMinSessionTimeoutMs: int('group.min.session.timeout.ms'),
@@ -640,6 +705,15 @@ export function configToProperties(config: NodeConfig): Map<string, string | nul
     'log.flush.interval.messages': n(config.logFlushIntervalMessages),
     'log.flush.interval.ms': n(config.logFlushIntervalMs),
     'message.max.bytes': n(config.messageMaxBytes),
+    'log.cleanup.policy': [...config.logCleanupPolicy].join(','),
+    'log.cleaner.enable': String(config.logCleanerEnable),
+    'log.cleaner.threads': n(config.logCleanerThreads),
+    'log.cleaner.backoff.ms': n(config.logCleanerBackoffMs),
+    'log.cleaner.dedupe.buffer.size': n(config.logCleanerDedupeBufferSize),
+    'log.cleaner.delete.retention.ms': n(config.logCleanerDeleteRetentionMs),
+    'log.cleaner.min.compaction.lag.ms': n(config.logCleanerMinCompactionLagMs),
+    'log.cleaner.max.compaction.lag.ms': n(config.logCleanerMaxCompactionLagMs),
+    'log.cleaner.min.cleanable.ratio': n(config.logCleanerMinCleanableRatio),
     'replica.lag.time.max.ms': n(config.replicaLagTimeMaxMs),
     'replica.fetch.max.bytes': n(config.replicaFetchMaxBytes),
     'replica.fetch.min.bytes': n(config.replicaFetchMinBytes),
@@ -662,6 +736,7 @@ export function configToProperties(config: NodeConfig): Map<string, string | nul
     'metadata.max.retention.bytes': n(config.metadataMaxRetentionBytes),
     'offsets.topic.num.partitions': n(config.offsetsTopicNumPartitions),
     'offsets.topic.replication.factor': n(config.offsetsTopicReplicationFactor),
+    'offsets.topic.segment.bytes': n(config.offsetsTopicSegmentBytes),
     'offsets.retention.minutes': n(config.offsetsRetentionMinutes),
     'group.initial.rebalance.delay.ms': n(config.groupInitialRebalanceDelayMs),
     'group.min.session.timeout.ms': n(config.groupMinSessionTimeoutMs),

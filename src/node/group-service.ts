@@ -95,9 +95,10 @@ export interface GroupServiceOptions {
   readonly admin: AdminApi;
   /** This node's coordinator (null on a node that is not a broker). */
   readonly coordinator: () => GroupApi | null;
-  /** offsets.topic.num.partitions and offsets.topic.replication.factor. */
+  /** offsets.topic.num.partitions, offsets.topic.replication.factor, offsets.topic.segment.bytes. */
   readonly offsetsTopicPartitions: number;
   readonly offsetsTopicReplicationFactor: number;
+  readonly offsetsTopicSegmentBytes?: number;
   readonly requestTimeoutMs: number;
   /** inter.broker.listener.name: the coordinator's listener this node dials (default INTERNAL). */
   readonly interBrokerListener?: string;
@@ -342,10 +343,11 @@ export class GroupService implements GroupApi {
         name: OFFSETS_TOPIC,
         partitionsCount: this.options.offsetsTopicPartitions,
         replicationFactor,
-        // Compaction is not implemented: nothing is deleted, so no commit is ever lost to retention.
+        // As Kafka's: compacted (the latest commit of each group and partition stays; retention.ms does
+        // not apply), in segments of offsets.topic.segment.bytes (only closed segments are cleaned).
         configs: new Map([
           ['cleanup.policy', 'compact'],
-          ['retention.ms', '-1'],
+          ['segment.bytes', String(this.options.offsetsTopicSegmentBytes ?? OFFSETS_TOPIC_SEGMENT_BYTES)],
         ]),
         validateOnly: false,
       });
@@ -359,6 +361,9 @@ export class GroupService implements GroupApi {
     }
   }
 }
+
+/** Kafka's offsets.topic.segment.bytes default. */
+const OFFSETS_TOPIC_SEGMENT_BYTES = 104_857_600;
 
 /** Kafka's answer (AutoTopicCreationManager) while the offsets topic cannot have its replicas yet. */
 function tooFewBrokers(aliveBrokers: number, replicationFactor: number): KafkaError {

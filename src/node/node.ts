@@ -328,6 +328,7 @@ export class KraftNode {
       coordinator: () => coordinator,
       offsetsTopicPartitions: config.offsetsTopicNumPartitions,
       offsetsTopicReplicationFactor: config.offsetsTopicReplicationFactor,
+      offsetsTopicSegmentBytes: config.offsetsTopicSegmentBytes,
       requestTimeoutMs: GROUP_REQUEST_TIMEOUT_MS,
       interBrokerListener: config.interBrokerListenerName,
       logger,
@@ -453,8 +454,22 @@ export class KraftNode {
           retentionMs: config.logRetentionMs,
           retentionBytes: config.logRetentionBytes,
           batchBytesMax: config.messageMaxBytes,
+          cleanupCompact: config.logCleanupPolicy.has('compact'),
+          cleanupDelete: config.logCleanupPolicy.has('delete'),
+          deleteRetentionMs: config.logCleanerDeleteRetentionMs,
+          minCompactionLagMs: config.logCleanerMinCompactionLagMs,
+          maxCompactionLagMs: config.logCleanerMaxCompactionLagMs,
+          minCleanableDirtyRatio: config.logCleanerMinCleanableRatio,
         },
         retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
+        ...(config.logCleanerEnable && config.logCleanerThreads > 0
+          ? {
+              cleaner: {
+                backoffMs: config.logCleanerBackoffMs,
+                offsetMapBytes: config.logCleanerDedupeBufferSize,
+              },
+            }
+          : {}),
         timers: realTimers,
         lagTimeMaxMs: config.replicaLagTimeMaxMs,
         fetchWaitMaxMs: config.replicaFetchWaitMaxMs,

@@ -29,6 +29,7 @@ import type { FetchedPartition, FetchPartition, FetchRequest, FetchResponse } fr
 import { HostedPartition, type ManagerEffect } from './hosted-partition.ts';
 import type { IsrProposal, LeaderView, PartitionEffect } from './partition-core-types.ts';
 import { claimPartitionDir, partitionDir, removePartitionDir } from './partition-dir.ts';
+import { type CleanerCandidate, LogCleaner } from './log-cleaner.ts';
 import { type FetchTransport, ReplicaFetcher } from './replica-fetcher.ts';
 import { type Cancel, every, type Timers } from './timers.ts';
 import { cleanupPolicyDeletes, topicLogConfig } from './topic-log-config.ts';
@@ -53,6 +54,11 @@ export interface ReplicaManagerOptions {
   readonly logConfig?: Partial<LogConfig>;
   /** log.retention.check.interval.ms */
   readonly retentionCheckIntervalMs?: number;
+  /**
+   * The log cleaner of compacted topics (log.cleaner.enable): log.cleaner.backoff.ms and
+   * log.cleaner.dedupe.buffer.size. Absent: no cleaner runs.
+   */
+  readonly cleaner?: { readonly backoffMs: number; readonly offsetMapBytes: number };
   /** The clock and timers (acks timeouts, ISR and retention checks, long polls, fetch backoff). */
   readonly timers: Timers;
   /** replica.lag.time.max.ms */
@@ -122,6 +128,7 @@ export class ReplicaManager {
   private reconciling: Promise<void> | null = null;
   private readonly stopIsrChecks: Cancel;
   private readonly stopRetention: Cancel | null;
+  private readonly cleaner: LogCleaner | null;
   private closed = false;
   /** The I/O failure that took the (single) log directory offline: every replica stopped. */
   private logDirFailure: KafkaError | null = null;
@@ -139,6 +146,27 @@ export class ReplicaManager {
       retentionMs !== undefined && retentionMs > 0
         ? every(options.timers, retentionMs, () => void this.applyRetention())
         : null;
+    this.cleaner =
+      options.cleaner === undefined
+        ? null
+        : new LogCleaner({
+            timers: options.timers,
+            backoffMs: options.cleaner.backoffMs,
+            offsetMapBytes: options.cleaner.offsetMapBytes,
+            logger: options.logger,
+            candidates: () => this.cleanerCandidates(),
+          });
+    this.cleaner?.start();
+  }
+
+  /** Every replica's log and the high watermark below which its cleaner may clean (each on its own). */
+  private cleanerCandidates(): CleanerCandidate[] {
+    if (this.closed || this.logDirFailure !== null) return [];
+    return [...this.partitions.values()].map((hosted) => ({
+      name: hosted.name,
+      log: hosted.log,
+      highWatermark: Math.min(hosted.highWatermark(), hosted.log.logEndOffset),
+    }));
   }
 
   /** Deletes the segments that are out of retention and below the high watermark, on every replica. */
@@ -482,6 +510,7 @@ export class ReplicaManager {
     this.closed = true;
     this.stopIsrChecks();
     this.stopRetention?.();
+    await this.cleaner?.stop();
     await this.settled();
     await Promise.all([...this.fetchers.values()].map((fetcher) => fetcher.stop()));
     this.fetchers.clear();

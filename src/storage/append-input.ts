@@ -1,12 +1,14 @@
 // Checks the bytes of an append (a produce request's records, a follower fetch's response) before any
 // of it reaches the log: whole batches only, each valid and within the size limit. Either every batch
-// of an append is accepted or none is.
+// of an append is accepted or none is. A producer's batches hold every record of their offset range; a
+// follower's may come from a compacted log (record-batch/validate.ts).
 
 import { KafkaError } from '../common/kafka-errors.ts';
 import { invalidRecordError, unsupportedCompressionError } from './errors.ts';
 import { batchAt } from './record-batch/batch-iterator.ts';
 import type { RecordBatchHeader } from './record-batch/header.ts';
-import { batchDefect } from './record-batch/validate.ts';
+import { decodeRecords } from './record-batch/decoder.ts';
+import { batchDefect, producedBatchDefect } from './record-batch/validate.ts';
 
 export interface AppendInput {
   readonly bytes: Buffer;
@@ -17,6 +19,7 @@ export interface AppendInput {
 export function parseAppendInput(
   bytes: Buffer,
   limits: { batchBytesMax: number; segmentBytesMax: number },
+  source: 'producer' | 'replica',
 ): AppendInput {
   if (bytes.length > limits.segmentBytesMax) {
     throw new KafkaError(
@@ -32,7 +35,7 @@ export function parseAppendInput(
     if (found.status !== 'ok') {
       throw new KafkaError('CORRUPT_MESSAGE', `${found.status} record batch at byte ${positionBytes}`);
     }
-    checkBatch(found.header, limits.batchBytesMax);
+    checkBatch(found.header, limits.batchBytesMax, source);
     headers.push(found.header);
     maxTimestamp = Math.max(maxTimestamp, found.header.maxTimestamp);
     positionBytes = found.endBytes;
@@ -41,14 +44,36 @@ export function parseAppendInput(
   return { bytes, headers, maxTimestamp };
 }
 
-function checkBatch(header: RecordBatchHeader, batchBytesMax: number): void {
+/**
+ * A compacted topic keeps the latest record of each key: a producer's record without a key is refused
+ * (Kafka's LogValidator), and so is one whose offset delta is not its place in the batch (the cleaner
+ * maps records by offset). Decodes the records, which nothing else on the append path does.
+ */
+export function requireKeys(input: AppendInput, partition: string): void {
+  for (const header of input.headers) {
+    if (header.isControl) continue;
+    decodeRecords(header).forEach((record, index) => {
+      if (record.key === null) {
+        throw new KafkaError(
+          'INVALID_RECORD',
+          `Compacted topic cannot accept message without key in topic partition ${partition}.`,
+        );
+      }
+      if (record.offset !== header.baseOffset + index) {
+        throw invalidRecordError(`offset delta ${record.offset - header.baseOffset} of record ${index}`);
+      }
+    });
+  }
+}
+
+function checkBatch(header: RecordBatchHeader, batchBytesMax: number, source: 'producer' | 'replica'): void {
   if (header.sizeBytes > batchBytesMax) {
     throw new KafkaError(
       'MESSAGE_TOO_LARGE',
       `The record batch (${header.sizeBytes} bytes) is larger than the topic's max.message.bytes (${batchBytesMax} bytes).`,
     );
   }
-  const defect = batchDefect(header);
+  const defect = source === 'producer' ? producedBatchDefect(header) : batchDefect(header);
   if (defect === null) return;
   switch (defect.kind) {
     case 'compression':

@@ -1,5 +1,6 @@
-// The partition's checkpoint: recovery point, log start offset and leader-epoch cache, in one file so
-// that the three are always consistent with each other (proto/storage.proto). One frame:
+// The partition's checkpoint: recovery point, log start offset, leader-epoch cache and the log
+// cleaner's first dirty offset, in one file so that they are always consistent with each other
+// (proto/storage.proto). One frame:
 //   length u32 BE | CRC-32C u32 BE | PartitionCheckpoint (protobuf)
 
 import { join } from 'node:path';
@@ -23,6 +24,8 @@ export interface PartitionCheckpoint {
   readonly recoveryPoint: Offset;
   readonly logStartOffset: Offset;
   readonly leaderEpochs: readonly EpochEntry[];
+  /** The log cleaner's next round maps from here (compacted topics; 0 for the others). */
+  readonly firstDirtyOffset: Offset;
 }
 
 export function encodeCheckpoint(checkpoint: PartitionCheckpoint): Buffer {
@@ -34,6 +37,7 @@ export function encodeCheckpoint(checkpoint: PartitionCheckpoint): Buffer {
       epoch: entry.epoch,
       startOffset: entry.startOffset,
     })),
+    firstDirtyOffset: checkpoint.firstDirtyOffset,
   });
   const payload = checkpointType.encode(message).finish();
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
@@ -61,6 +65,7 @@ export function decodeCheckpoint(bytes: Buffer, path: string): PartitionCheckpoi
   if (
     !safe(object.recoveryPoint) ||
     !safe(object.logStartOffset) ||
+    !safe(object.firstDirtyOffset) ||
     !epochs.every((entry) => safe(entry.startOffset))
   ) {
     throw corrupt('offset beyond the safe integer range');
@@ -73,6 +78,7 @@ export function decodeCheckpoint(bytes: Buffer, path: string): PartitionCheckpoi
       epoch: leaderEpoch(entry.epoch),
       startOffset: offset(entry.startOffset as number),
     })),
+    firstDirtyOffset: offset(object.firstDirtyOffset),
   };
 }
 

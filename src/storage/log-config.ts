@@ -13,6 +13,21 @@ export interface LogConfig {
   readonly retentionMs: number;
   /** retention.bytes: delete the oldest segments while the log is larger; -1 for no limit. */
   readonly retentionBytes: number;
+  /** cleanup.policy has delete: retention.ms and retention.bytes delete old segments. */
+  readonly cleanupDelete: boolean;
+  /**
+   * cleanup.policy has compact: the log cleaner keeps the latest record of each key, and a leader refuses
+   * records without a key (Kafka's LogValidator).
+   */
+  readonly cleanupCompact: boolean;
+  /** delete.retention.ms: how long a tombstone stays once the cleaner first cleaned its batch (KIP-534). */
+  readonly deleteRetentionMs: number;
+  /** min.compaction.lag.ms: segments with a record newer than this are not cleaned yet. */
+  readonly minCompactionLagMs: number;
+  /** max.compaction.lag.ms: a dirty segment whose first batch is older is cleaned whatever the ratio. */
+  readonly maxCompactionLagMs: number;
+  /** min.cleanable.dirty.ratio: clean when dirty bytes / all bytes of the closed segments exceed it. */
+  readonly minCleanableDirtyRatio: number;
   /** max.message.bytes: the largest batch an append accepts. */
   readonly batchBytesMax: number;
   /**
@@ -28,6 +43,12 @@ export const LOG_CONFIG_DEFAULTS: LogConfig = {
   indexIntervalBytes: 4096,
   retentionMs: 7 * 24 * 60 * 60 * 1000,
   retentionBytes: -1,
+  cleanupDelete: true,
+  cleanupCompact: false,
+  deleteRetentionMs: 24 * 60 * 60 * 1000,
+  minCompactionLagMs: 0,
+  maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+  minCleanableDirtyRatio: 0.5,
   batchBytesMax: BATCH_BYTES_MAX_DEFAULT,
   checkpointIntervalMs: 60_000,
 };

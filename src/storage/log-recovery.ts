@@ -7,6 +7,8 @@
 //   there and later segments are deleted. A bad batch before the recovery point is corruption.
 // The leader-epoch cache is the checkpoint's for the durable part and is rebuilt from the scanned
 // batches for the rest, so it always matches the recovered log.
+// A log cleaning that a crash interrupted is finished first (log-cleaning.ts): a `.cleaned` file is
+// removed (the cleaning had not committed), a `.swap` file replaces the segments it covers.
 
 import { basename, dirname, join } from 'node:path';
 import { type PartitionCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint-file.ts';
@@ -16,8 +18,11 @@ import { decodeIndexFile, type IndexKind } from './index-files.ts';
 import { LeaderEpochCache } from './leader-epoch-cache.ts';
 import type { LogConfig } from './log-config.ts';
 import { LogSegment } from './log-segment.ts';
+import { batchAt } from './record-batch/batch-iterator.ts';
+import { LOG_OVERHEAD_BYTES } from './record-batch/format.ts';
 import type { RecordBatchHeader } from './record-batch/header.ts';
-import { parseLogFileName, segmentPaths } from './segment-files.ts';
+import { batchDefect } from './record-batch/validate.ts';
+import { CLEANED_SUFFIX, parseLogFileName, parseSwapFileName, segmentPaths } from './segment-files.ts';
 import { scanSegment } from './segment-scan.ts';
 import { leaderEpoch, type Offset, offset } from './types.ts';
 
@@ -27,12 +32,15 @@ export interface RecoveredLog {
   readonly logStartOffset: Offset;
   /** The checkpoint's recovery point: everything before it was durable, and still is. */
   readonly recoveryPoint: Offset;
+  /** The checkpoint's first dirty offset (the log cleaner's). */
+  readonly firstDirtyOffset: Offset;
 }
 
 const EMPTY_CHECKPOINT: PartitionCheckpoint = {
   recoveryPoint: offset(0),
   logStartOffset: offset(0),
   leaderEpochs: [],
+  firstDirtyOffset: offset(0),
 };
 
 /** Where a log lives: its directory on a file system. */
@@ -49,6 +57,7 @@ export async function recoverLog(
   const { fs, dir } = where;
   await makeDirectoryDurable(fs, dir);
   await removeTemporaryFiles(where);
+  await finishInterruptedCleaning(where);
   const checkpoint = (await readCheckpoint(fs, dir)) ?? EMPTY_CHECKPOINT;
   const bases = await dropSegmentsBelow(where, await listSegmentBases(where), checkpoint.logStartOffset);
   if (bases.length === 0) return startEmpty(where, checkpoint);
@@ -83,7 +92,13 @@ export async function recoverLog(
   const logStartOffset = offset(Math.max(checkpoint.logStartOffset, segments[0]!.baseOffset));
   leaderEpochs.truncateFromEnd(logEndOffset);
   leaderEpochs.truncateFromStart(logStartOffset);
-  return { segments, leaderEpochs, logStartOffset, recoveryPoint };
+  return {
+    segments,
+    leaderEpochs,
+    logStartOffset,
+    recoveryPoint,
+    firstDirtyOffset: checkpoint.firstDirtyOffset,
+  };
 }
 
 /**
@@ -110,6 +125,7 @@ export async function dropSegmentsFrom(where: LogDirectory, segmentBase: number)
     recoveryPoint: offset(Math.min(checkpoint.recoveryPoint, newEnd)),
     logStartOffset: checkpoint.logStartOffset,
     leaderEpochs: checkpoint.leaderEpochs.filter((entry) => entry.startOffset < newEnd),
+    firstDirtyOffset: offset(Math.min(checkpoint.firstDirtyOffset, newEnd)),
   });
   const doomed = (await listSegmentBases(where)).filter((base) => base >= segmentBase);
   for (const base of doomed.reverse()) await deleteSegmentFiles(where, base);
@@ -127,6 +143,7 @@ async function startEmpty({ fs, dir }: LogDirectory, checkpoint: PartitionCheckp
     leaderEpochs,
     logStartOffset: checkpoint.logStartOffset,
     recoveryPoint: segment.nextOffset,
+    firstDirtyOffset: checkpoint.logStartOffset,
   };
 }
 
@@ -135,6 +152,83 @@ async function removeTemporaryFiles({ fs, dir }: LogDirectory): Promise<void> {
     if (name.endsWith(TEMPORARY_SUFFIX)) await fs.unlink(join(dir, name));
   }
 }
+
+/**
+ * A log cleaning cut short (log-cleaning.ts): a `<base>.log.cleaned` file was not committed, and goes; a
+ * `<base>.log.swap` file was (fsynced before its rename), and replaces every segment whose base offset
+ * falls in the offsets it covers, which the cleaned segment covers exactly (its batches are contiguous
+ * up to the next segment's base offset). The old segments go durably before the swap file is renamed,
+ * so no crash leaves both.
+ */
+async function finishInterruptedCleaning(where: LogDirectory): Promise<void> {
+  const { fs, dir } = where;
+  const names = await fs.readdir(dir);
+  for (const name of names.filter((candidate) => candidate.endsWith(CLEANED_SUFFIX))) {
+    await fs.unlink(join(dir, name));
+  }
+  for (const name of names) {
+    const base = parseSwapFileName(name);
+    if (base === null) continue;
+    const path = join(dir, name);
+    const end = await swapEndOffset(fs, path, base);
+    const replaced = (await listSegmentBases(where)).filter((segment) => segment >= base && segment < end);
+    for (const segment of replaced.reverse()) await deleteSegmentFiles(where, segment);
+    await fs.syncDir(dir);
+    await fs.rename(path, segmentPaths(dir, base).log);
+    await fs.syncDir(dir);
+  }
+}
+
+/** The offset after the last batch of a swap file, every batch checked (it was fsynced whole). */
+async function swapEndOffset(fs: FileSystem, path: string, baseOffset: number): Promise<number> {
+  const file = await fs.open(path, 'update');
+  try {
+    const sizeBytes = await file.size();
+    let positionBytes = 0;
+    let next = baseOffset;
+    while (positionBytes < sizeBytes) {
+      const chunk = await file.read(
+        positionBytes,
+        Math.min(SWAP_SCAN_CHUNK_BYTES, sizeBytes - positionBytes),
+      );
+      let at = 0;
+      for (;;) {
+        const found = batchAt(chunk, at);
+        if (found.status !== 'ok') break;
+        const defect =
+          batchDefect(found.header)?.message ?? (found.header.baseOffset !== next ? 'offset gap' : null);
+        if (defect !== null)
+          throw new CorruptLogError({ path, positionBytes: positionBytes + at, reason: defect });
+        next = found.header.lastOffset + 1;
+        at = found.endBytes;
+      }
+      if (at === 0) {
+        // A batch larger than the chunk, or the end of the file inside a batch.
+        const needed = chunk.length >= LOG_OVERHEAD_BYTES ? LOG_OVERHEAD_BYTES + chunk.readInt32BE(8) : 0;
+        if (needed <= chunk.length || positionBytes + needed > sizeBytes) {
+          throw new CorruptLogError({ path, positionBytes, reason: 'a swap file ends inside a batch' });
+        }
+        const whole = await file.read(positionBytes, needed);
+        const header = batchAt(whole, 0);
+        if (
+          header.status !== 'ok' ||
+          batchDefect(header.header) !== null ||
+          header.header.baseOffset !== next
+        ) {
+          throw new CorruptLogError({ path, positionBytes, reason: 'a damaged batch in a swap file' });
+        }
+        next = header.header.lastOffset + 1;
+        at = needed;
+      }
+      positionBytes += at;
+    }
+    return next;
+  } finally {
+    await file.close();
+  }
+}
+
+const SWAP_SCAN_CHUNK_BYTES = 1024 * 1024;
 
 async function listSegmentBases({ fs, dir }: LogDirectory): Promise<number[]> {
   const bases = (await fs.readdir(dir)).map(parseLogFileName).filter((base) => base !== null);

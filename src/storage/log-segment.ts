@@ -11,7 +11,7 @@ import { encodeIndexEntries, entryBytes, type IndexKind } from './index-files.ts
 import { BATCH_HEADER_BYTES, MAGIC_AT, MAGIC_V2 } from './record-batch/format.ts';
 import { RecordBatchHeader } from './record-batch/header.ts';
 import { hasValidCrc } from './record-batch/validate.ts';
-import { type SegmentPaths, segmentPaths } from './segment-files.ts';
+import { cleanedSegmentPaths, type SegmentPaths, segmentPaths } from './segment-files.ts';
 import { SparseIndex } from './sparse-index.ts';
 import { NO_TIMESTAMP, type Offset, offset } from './types.ts';
 
@@ -32,7 +32,8 @@ const RESYNC_WINDOW_BYTES = 16 << 20;
 
 export class LogSegment {
   readonly baseOffset: Offset;
-  readonly paths: SegmentPaths;
+  /** Where its files are: a cleaned segment's change when it is swapped in (`renamed`). */
+  paths: SegmentPaths;
   private readonly fs: FileSystem;
   private readonly file: StorageFile;
   sizeBytes: number;
@@ -56,9 +57,10 @@ export class LogSegment {
     baseOffset: Offset;
     file: StorageFile;
     sizeBytes: number;
+    paths?: SegmentPaths;
   }) {
     this.baseOffset = options.baseOffset;
-    this.paths = segmentPaths(options.dir, options.baseOffset);
+    this.paths = options.paths ?? segmentPaths(options.dir, options.baseOffset);
     this.fs = options.fs;
     this.file = options.file;
     this.sizeBytes = options.sizeBytes;
@@ -73,6 +75,26 @@ export class LogSegment {
     const segment = new LogSegment({ fs, dir, baseOffset, file, sizeBytes: 0 });
     segment.flushedBytes = 0;
     return segment;
+  }
+
+  /**
+   * A new, empty segment that the log cleaner fills (`<base>.log.cleaned`, replaced if a cleaning that
+   * gave up left one): no reader sees it until it is swapped in, under its final name (`renamed`).
+   */
+  static async createCleaned(fs: FileSystem, dir: string, baseOffset: Offset): Promise<LogSegment> {
+    const paths = cleanedSegmentPaths(dir, baseOffset);
+    await fs.unlink(paths.log).catch((error: unknown) => {
+      if (!isNotFound(error)) throw error;
+    });
+    const file = await fs.open(paths.log, 'create');
+    const segment = new LogSegment({ fs, dir, baseOffset, file, sizeBytes: 0, paths });
+    segment.flushedBytes = 0;
+    return segment;
+  }
+
+  /** Its files were renamed to `paths` (a cleaned segment swapped in). */
+  renamed(paths: SegmentPaths): void {
+    this.paths = paths;
   }
 
   /** An existing segment file; its accounting is empty until recovery fills it in. */

@@ -8,7 +8,8 @@
 
 import { assert, InvariantError } from '../../raft/assert.ts';
 import { KafkaError } from '../common/kafka-errors.ts';
-import { type AppendInput, parseAppendInput } from './append-input.ts';
+import { basename } from 'node:path';
+import { type AppendInput, parseAppendInput, requireKeys } from './append-input.ts';
 import { writeCheckpoint } from './checkpoint-file.ts';
 import { writeDamageMarker } from './damage-marker.ts';
 import { type CorruptLogError, invalidRecordError, isLogDirFailure, logDirFailure } from './errors.ts';
@@ -26,13 +27,25 @@ import {
   writeProducerSnapshot,
 } from './producer-snapshot.ts';
 import { type ProducerEntry, ProducerStateTable } from './producer-state.ts';
+import { type CleanableRange, cleanableRange, cleaningDue, dirtyRatio } from './cleaning-plan.ts';
+import {
+  type CleaningHost,
+  type CleaningResult,
+  type CleaningRound,
+  cleanLog,
+  encodeFiller,
+  isFiller,
+} from './log-cleaning.ts';
 import { batchesIn } from './record-batch/batch-iterator.ts';
 import { decodeRecords } from './record-batch/decoder.ts';
 import { RecordBatchHeader, stampBaseOffset, stampPartitionLeaderEpoch } from './record-batch/header.ts';
 import { batchDefect } from './record-batch/validate.ts';
 import { segmentsOutOfRetention } from './retention.ts';
+import { segmentPaths, swapFilePath } from './segment-files.ts';
 import { visitBatchHeaders } from './segment-headers.ts';
 import { type LeaderEpoch, leaderEpoch, NO_TIMESTAMP, type Offset, offset } from './types.ts';
+
+export type { CleaningResult } from './log-cleaning.ts';
 
 export interface PartitionLogOptions {
   readonly dir: string;
@@ -80,6 +93,12 @@ export interface ReadResult {
   readonly nextOffset: Offset;
 }
 
+export interface LogCleaningState {
+  /** Dirty bytes / all bytes of the closed segments the cleaner may look at. */
+  readonly dirtyRatio: number;
+  readonly due: boolean;
+}
+
 export interface TimestampOffset {
   readonly offset: Offset;
   readonly timestamp: number;
@@ -112,6 +131,14 @@ export class PartitionLog {
   private directoryDirty = false;
   /** The fsync phase of the flush in progress. */
   private syncing: Promise<void> | null = null;
+  /** Where the log cleaner's next round starts mapping keys (checkpointed). */
+  private firstDirtyOffset: Offset;
+  /** The earliest delete horizon of a tombstone the last cleaning kept: the log is due again then. */
+  private tombstoneHorizonMs: number | null = null;
+  /** A cleaning round in progress (one at a time). */
+  private cleaning = false;
+  /** Bumped by every cut of the log's end: a cleaning round that began before gives up. */
+  private truncations = 0;
 
   private constructor(options: {
     fs: FileSystem;
@@ -131,6 +158,7 @@ export class PartitionLog {
     this.startOffset = options.recovered.logStartOffset;
     this.durableOffset = options.recovered.recoveryPoint;
     this.checkpointedRecoveryPoint = options.recovered.recoveryPoint;
+    this.firstDirtyOffset = options.recovered.firstDirtyOffset;
     this.checkpointWrittenMs = options.now();
     this.groupCommit = new GroupCommit(() => this.flushRound());
   }
@@ -276,7 +304,8 @@ export class PartitionLog {
    * refuse the whole append.
    */
   async appendAsLeader(batches: Buffer, epoch: LeaderEpoch): Promise<AppendResult> {
-    const input = parseAppendInput(batches, this.config);
+    const input = parseAppendInput(batches, this.config, 'producer');
+    if (this.config.cleanupCompact) requireKeys(input, basename(this.dir));
     return this.queue.run(async () => {
       const latest = this.epochs.latest()?.epoch;
       if (latest !== undefined && epoch < latest) {
@@ -307,8 +336,9 @@ export class PartitionLog {
    * must start at the log end offset, be contiguous, and never lower the epoch.
    */
   async appendAsFollower(batches: Buffer): Promise<AppendResult> {
-    const input = parseAppendInput(batches, this.config);
+    const parsed = parseAppendInput(batches, this.config, 'replica');
     return this.queue.run(async () => {
+      const input = trimLeadingFiller(parsed, this.logEndOffset, this.config);
       let expected: number = this.logEndOffset;
       let epochMin = this.epochs.latest()?.epoch ?? 0;
       for (const header of input.headers) {
@@ -501,6 +531,7 @@ export class PartitionLog {
       }
       await this.syncing;
       await this.lowerRecoveryPoint(newEnd);
+      this.truncations++;
       let removed = false;
       while (this.segments.length > 1 && this.active().baseOffset >= newEnd) {
         await this.segments.pop()!.delete();
@@ -539,6 +570,7 @@ export class PartitionLog {
       const firstOffset = damage.firstOffset;
       if (at >= 0 && firstOffset !== undefined && firstOffset >= this.startOffset) {
         await this.syncing;
+        this.truncations++;
         const newEnd = offset(firstOffset);
         await this.lowerRecoveryPoint(newEnd);
         for (const segment of this.segments.splice(at + 1).reverse()) await segment.delete();
@@ -574,19 +606,26 @@ export class PartitionLog {
     await segment.writeIndexes();
   }
 
-  /** The log is about to end at `newEnd`: epochs and the recovery point follow, durably first. */
+  /**
+   * The log is about to end at `newEnd`: epochs, the recovery point and the cleaner's first dirty offset
+   * follow, durably first.
+   */
   private async lowerRecoveryPoint(newEnd: Offset): Promise<void> {
     this.epochs.truncateFromEnd(newEnd);
     this.durableOffset = offset(Math.min(this.durableOffset, newEnd));
-    if (newEnd < this.checkpointedRecoveryPoint) await this.writeCheckpointNow();
+    const cleanedPast = this.firstDirtyOffset > newEnd;
+    this.firstDirtyOffset = offset(Math.min(this.firstDirtyOffset, newEnd));
+    if (newEnd < this.checkpointedRecoveryPoint || cleanedPast) await this.writeCheckpointNow();
   }
 
   /**
-   * retention.ms and retention.bytes: deletes the oldest segments that are out of retention and wholly
-   * below `highWatermark`, never the active one. Returns how many segments went.
+   * retention.ms and retention.bytes (with `delete` in cleanup.policy): deletes the oldest segments that
+   * are out of retention and wholly below `highWatermark`, never the active one. Returns how many
+   * segments went.
    */
   applyRetention(highWatermark: Offset): Promise<number> {
     return this.queue.run(async () => {
+      if (!this.config.cleanupDelete) return 0;
       const count = segmentsOutOfRetention(this.segments, {
         config: this.config,
         nowMs: this.now(),
@@ -629,6 +668,158 @@ export class PartitionLog {
   }
 
   /**
+   * How the log stands for its cleaner, from what is in memory (the node's cleaner cleans the dirtiest
+   * log first): null when cleanup.policy has no compact, else the dirty ratio of its closed segments and
+   * whether a round is due (cleaning-plan.ts), given the high watermark.
+   */
+  cleaningState(highWatermark: Offset): LogCleaningState | null {
+    if (!this.config.cleanupCompact) return null;
+    const range = this.cleanableRange(highWatermark);
+    return {
+      dirtyRatio: dirtyRatio(range),
+      due: cleaningDue(range, {
+        minCleanableDirtyRatio: this.config.minCleanableDirtyRatio,
+        tombstoneDue: this.tombstoneHorizonMs !== null && this.now() >= this.tombstoneHorizonMs,
+      }),
+    };
+  }
+
+  /**
+   * One log cleaning round (log-cleaning.ts) when one is due (or `force`: whenever something is
+   * cleanable): keeps the latest record of each key in the closed segments wholly below the high
+   * watermark and this replica's flushed offset. Appends and reads go on meanwhile. Resolves with what
+   * it did, or null when nothing was due; a round that met a change of the log (truncation, retention)
+   * gives up and says so (`firstDirtyOffset` null). An I/O error fails the log, as in any operation;
+   * damage found in a batch rejects with CorruptLogError (nothing is changed).
+   */
+  async clean(options: {
+    readonly highWatermark: Offset;
+    /** log.cleaner.dedupe.buffer.size: the offset map's memory. */
+    readonly offsetMapBytes: number;
+    readonly signal?: AbortSignal;
+    readonly force?: boolean;
+  }): Promise<CleaningResult | null> {
+    assert(!this.cleaning, 'one cleaning round at a time', { dir: this.dir });
+    this.cleaning = true;
+    try {
+      const started = await this.queue.run(async () => this.planCleaning(options));
+      if (started === null) return null;
+      const result = await cleanLog(this.cleaningHost(started.truncations), started.round);
+      const firstDirty = result.firstDirtyOffset;
+      if (firstDirty !== null) {
+        await this.queue.run(async () => {
+          if (this.truncations !== started.truncations) return;
+          this.tombstoneHorizonMs = result.tombstoneHorizonMs;
+          if (firstDirty === this.firstDirtyOffset) return;
+          this.firstDirtyOffset = offset(firstDirty);
+          await this.syncing;
+          await this.writeCheckpointNow();
+        });
+      }
+      return result;
+    } finally {
+      this.cleaning = false;
+    }
+  }
+
+  private cleanableRange(highWatermark: Offset): CleanableRange {
+    return cleanableRange(this.segments, {
+      firstDirtyOffset: this.firstDirtyOffset,
+      logStartOffset: this.startOffset,
+      committedOffset: Math.min(highWatermark, this.durableOffset),
+      nowMs: this.now(),
+      minCompactionLagMs: this.config.minCompactionLagMs,
+      maxCompactionLagMs: this.config.maxCompactionLagMs,
+    });
+  }
+
+  /** In the queue: the round to run, or null when none is due. */
+  private planCleaning(options: {
+    highWatermark: Offset;
+    offsetMapBytes: number;
+    signal?: AbortSignal;
+    force?: boolean;
+  }): { round: CleaningRound; truncations: number } | null {
+    const state = this.cleaningState(options.highWatermark);
+    if (state === null) return null;
+    const range = this.cleanableRange(options.highWatermark);
+    const segments = this.segments.filter(
+      (segment) => segment !== this.active() && segment.nextOffset <= range.firstUncleanableOffset,
+    );
+    if (segments.length === 0 || !(state.due || options.force === true)) return null;
+    const producerBatches = new Set<number>();
+    for (const [, entry] of this.producers.snapshot()) {
+      for (const batch of entry.batches) producerBatches.add(batch.firstOffset);
+    }
+    return {
+      truncations: this.truncations,
+      round: {
+        range,
+        segments,
+        config: this.config,
+        nowMs: this.now(),
+        producerBatches,
+        offsetMapBytes: options.offsetMapBytes,
+        signal: options.signal,
+      },
+    };
+  }
+
+  private cleaningHost(truncationsAtStart: number): CleaningHost {
+    return {
+      fs: this.fs,
+      dir: this.dir,
+      exclusive: (operation) => this.queue.run(operation),
+      intact: (segment) =>
+        this.truncations === truncationsAtStart &&
+        segment !== this.active() &&
+        this.segments.includes(segment),
+      epochAt: (at) => this.epochs.epochAt(at),
+      swapIn: (group, cleaned) => this.swapIn(group, cleaned, truncationsAtStart),
+      fail: (error) => this.queue.fail(error),
+    };
+  }
+
+  /**
+   * In the queue: replaces `group` (consecutive closed segments) with `cleaned`, which covers exactly
+   * their offsets, as Kafka's replaceSegments: the cleaned file (fsynced) is renamed to a swap file, the
+   * group's segments are deleted, the swap file is renamed to the segment name, its indexes written. A
+   * crash after the first rename leaves a swap file, which open completes (log-recovery.ts).
+   */
+  private async swapIn(
+    group: readonly LogSegment[],
+    cleaned: LogSegment,
+    truncationsAtStart: number,
+  ): Promise<boolean> {
+    const at = this.segments.indexOf(group[0]!);
+    const intact =
+      this.truncations === truncationsAtStart &&
+      at >= 0 &&
+      at + group.length < this.segments.length &&
+      group.every((segment, index) => this.segments[at + index] === segment);
+    if (!intact) return false;
+    assert(
+      cleaned.baseOffset === group[0]!.baseOffset && cleaned.nextOffset === group.at(-1)!.nextOffset,
+      'a cleaned segment covers its group exactly',
+      { dir: this.dir, baseOffset: cleaned.baseOffset, nextOffset: cleaned.nextOffset },
+    );
+    await this.syncing;
+    const swap = swapFilePath(this.dir, cleaned.baseOffset);
+    await this.fs.rename(cleaned.paths.log, swap);
+    cleaned.renamed({ ...cleaned.paths, log: swap });
+    await this.fs.syncDir(this.dir);
+    for (const segment of group) await segment.delete();
+    await this.fs.syncDir(this.dir);
+    const paths = segmentPaths(this.dir, cleaned.baseOffset);
+    await this.fs.rename(swap, paths.log);
+    cleaned.renamed(paths);
+    await cleaned.seal();
+    await this.fs.syncDir(this.dir);
+    this.segments.splice(at, group.length, cleaned);
+    return true;
+  }
+
+  /**
    * Kafka's truncateFullyAndStartAt: a follower whose log ends below its leader's log start (retention
    * deleted what it lacks) drops its whole log and starts again, empty, at `newStart`. Crash-safe in
    * this order: the new segment exists before the checkpoint names its start, and the old segments go
@@ -647,6 +838,8 @@ export class PartitionLog {
       const old = this.segments.splice(0, this.segments.length, fresh).filter((segment) => segment !== fresh);
       this.startOffset = newStart;
       this.durableOffset = newStart;
+      this.firstDirtyOffset = newStart;
+      this.truncations++;
       this.epochs.truncateFromEnd(offset(0));
       this.producers.clear();
       await this.fs.syncDir(this.dir);
@@ -774,6 +967,7 @@ export class PartitionLog {
       recoveryPoint,
       logStartOffset: this.startOffset,
       leaderEpochs: this.epochs.all(),
+      firstDirtyOffset: this.firstDirtyOffset,
     });
     this.checkpointedRecoveryPoint = recoveryPoint;
   }
@@ -796,6 +990,29 @@ export class PartitionLog {
     while (segment.nextOffset <= target) segment = this.segments[++low]!;
     return segment;
   }
+}
+
+/**
+ * A follower fetches from its log end offset, a batch boundary of the leader's log as it was; the
+ * leader's cleaner may have covered that boundary since with a filler (compaction.ts: one empty batch
+ * for a run of dropped ones), which then starts before the follower's log end. The follower takes the
+ * part of the filler from its log end: the offsets before it hold what it had (the leader dropped
+ * those records; the follower's own cleaner will). Any other batch must start at the log end.
+ */
+function trimLeadingFiller(
+  input: AppendInput,
+  logEndOffset: number,
+  limits: { batchBytesMax: number; segmentBytesMax: number },
+): AppendInput {
+  const first = input.headers[0]!;
+  if (!(first.baseOffset < logEndOffset && first.lastOffset >= logEndOffset && isFiller(first))) return input;
+  const filler = encodeFiller({
+    baseOffset: logEndOffset,
+    lastOffset: first.lastOffset,
+    partitionLeaderEpoch: first.partitionLeaderEpoch,
+    maxTimestamp: first.maxTimestamp,
+  });
+  return parseAppendInput(Buffer.concat([filler, input.bytes.subarray(first.sizeBytes)]), limits, 'replica');
 }
 
 /**

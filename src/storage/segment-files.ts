@@ -21,6 +21,31 @@ export function segmentPaths(dir: string, baseOffset: number): SegmentPaths {
   return { log: `${base}.log`, offsetIndex: `${base}.index`, timeIndex: `${base}.timeindex` };
 }
 
+/**
+ * A cleaned segment being written (`<base>.log.cleaned`: removed at open), then renamed to its swap file
+ * (`<base>.log.swap`: from then on the cleaning is committed, and open completes it), as Kafka names them.
+ */
+export const CLEANED_SUFFIX = '.cleaned';
+export const SWAP_SUFFIX = '.swap';
+
+export function cleanedSegmentPaths(dir: string, baseOffset: number): SegmentPaths {
+  const paths = segmentPaths(dir, baseOffset);
+  return {
+    log: paths.log + CLEANED_SUFFIX,
+    offsetIndex: paths.offsetIndex + CLEANED_SUFFIX,
+    timeIndex: paths.timeIndex + CLEANED_SUFFIX,
+  };
+}
+
+export function swapFilePath(dir: string, baseOffset: number): string {
+  return segmentPaths(dir, baseOffset).log + SWAP_SUFFIX;
+}
+
+/** The base offset of the swap file called `name`, or null if it is not one. */
+export function parseSwapFileName(name: string): number | null {
+  return name.endsWith(SWAP_SUFFIX) ? parseLogFileName(name.slice(0, -SWAP_SUFFIX.length)) : null;
+}
+
 /** The base offset of the segment log file called `name`, or null if it is not one. */
 export function parseLogFileName(name: string): number | null {
   const match = LOG_NAME_PATTERN.exec(name);

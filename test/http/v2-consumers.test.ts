@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { KafkaError } from '../../src/common/kafka-errors.ts';
+import { encodeBatch } from '../../src/storage/record-batch/builder.ts';
 import type { Harness, Reply } from './harness.ts';
 import { createTopic, newHarness, ORIGIN } from './harness.ts';
 
@@ -55,6 +56,12 @@ interface Rec {
 
 async function records(base: string, accept = BINARY): Promise<Rec[]> {
   const reply = await v2('GET', `${base}/records?timeout=0`, undefined, accept);
+  expect(reply.status, reply.text).toBe(200);
+  return JSON.parse(reply.text) as Rec[];
+}
+
+async function recordsOf(base: string, maxBytes: number): Promise<Rec[]> {
+  const reply = await v2('GET', `${base}/records?timeout=0&max_bytes=${maxBytes}`, undefined, BINARY);
   expect(reply.status, reply.text).toBe(200);
   return JSON.parse(reply.text) as Rec[];
 }
@@ -290,6 +297,43 @@ describe('REST v2 consumer instances', () => {
     expect((await v2('GET', `${base}/assignments`)).json).toEqual({ partitions: [] });
     expect((await v2('POST', `${base}/subscription`, { topics: ['t'] })).status).toBe(204);
     expect((await v2('POST', `${base}/assignments`, { partitions: [] })).status).toBe(409);
+  });
+
+  it('moves past batches without records (a compacted partition), not stuck before them', async () => {
+    harness = newHarness();
+    await createTopic(harness, 't', 1);
+    await produce('t', 0, ['a']);
+    // A filler of the log cleaner (offsets 1..4, no record), then a record at 5.
+    const filler = encodeBatch(
+      {
+        baseOffset: 0,
+        lastOffsetDelta: 3,
+        partitionLeaderEpoch: 0,
+        attributes: 0,
+        baseTimestamp: -1,
+        maxTimestamp: 1,
+        producerId: -1,
+        producerEpoch: -1,
+        baseSequence: -1,
+      },
+      [],
+    );
+    await harness.node.data.produce({
+      topicName: 't',
+      partitionId: 0,
+      records: filler,
+      acks: -1,
+      timeoutMs: 1,
+    });
+    const base = await createConsumer('g', { 'auto.offset.reset': 'earliest' });
+    expect(
+      (await v2('POST', `${base}/assignments`, { partitions: [{ topic: 't', partition: 0 }] })).status,
+    ).toBe(204);
+    await v2('POST', `${base}/positions`, { offsets: [{ topic: 't', partition: 0, offset: 1 }] });
+    // One batch per read: the filler alone, then what follows it.
+    expect(await recordsOf(base, 1)).toEqual([]);
+    await produce('t', 0, ['b']);
+    expect((await recordsOf(base, 1)).map((record) => [record.offset, text(record)])).toEqual([[5, 'b']]);
   });
 
   it('subscribes by pattern over the image, and refuses both or neither of topics and topic_pattern', async () => {

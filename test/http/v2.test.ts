@@ -5,7 +5,7 @@ import { partitionForKey } from '../../src/common/partitioner.ts';
 import { NO_LEADER, brokerId, partitionId } from '../../src/metadata/ids.ts';
 import { topicByName } from '../../src/metadata/queries.ts';
 import { renderV2Record } from '../../src/http/render/v2.ts';
-import { buildRecordBatch } from '../../src/storage/record-batch/builder.ts';
+import { buildRecordBatch, encodeBatch } from '../../src/storage/record-batch/builder.ts';
 import type { Harness, Reply } from './harness.ts';
 import { BASE, createTopic, newHarness } from './harness.ts';
 
@@ -344,6 +344,37 @@ describe('v2 group-less read', () => {
       timeoutMs: 1,
     });
     expect((await read(`${RECORDS}?offset=2`, BINARY)).list.map((r) => r.offset)).toEqual([2]);
+  });
+
+  it('reads past batches without a record from the offset on (a compacted partition)', async () => {
+    // The log cleaner's fillers: empty batches covering the offsets of the batches it dropped.
+    const filler = (records: number) =>
+      encodeBatch(
+        {
+          baseOffset: 0,
+          lastOffsetDelta: records - 1,
+          partitionLeaderEpoch: 0,
+          attributes: 0,
+          baseTimestamp: -1,
+          maxTimestamp: 1,
+          producerId: -1,
+          producerEpoch: -1,
+          baseSequence: -1,
+        },
+        [],
+      );
+    for (const records of [5, 2]) {
+      await h.node.data.produce({
+        topicName: 'orders',
+        partitionId: 0,
+        records: filler(records),
+        acks: -1,
+        timeoutMs: 1,
+      });
+    }
+    await post('/topics/orders/partitions/0', BINARY, { records: [{ value: b64('v10') }] });
+    const reply = await read(`${RECORDS}?offset=3&max_bytes=0&timeout=0`, BINARY);
+    expect(reply.list.map((r) => [r.offset, r.value])).toEqual([[10, b64('v10')]]);
   });
 
   it('refuses a json read of records that are not JSON: 406 / 40601', async () => {

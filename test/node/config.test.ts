@@ -321,6 +321,46 @@ describe('buildNodeConfig: validation', () => {
     expect(config.logLevel).toBe('debug');
   });
 
+  it('takes the log cleaner settings and the topics compaction defaults, as Kafka names them', () => {
+    const defaults = build().config;
+    expect(defaults).toMatchObject({
+      logCleanupPolicy: new Set(['delete']),
+      logCleanerEnable: true,
+      logCleanerThreads: 1,
+      logCleanerBackoffMs: 15_000,
+      logCleanerDedupeBufferSize: 134_217_728,
+      logCleanerDeleteRetentionMs: 86_400_000,
+      logCleanerMinCompactionLagMs: 0,
+      logCleanerMaxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+      logCleanerMinCleanableRatio: 0.5,
+      offsetsTopicSegmentBytes: 104_857_600,
+    });
+    const { config, warnings } = build({
+      'log.cleanup.policy': 'compact, delete',
+      'log.cleaner.enable': 'false',
+      'log.cleaner.threads': '2',
+      'log.cleaner.min.cleanable.ratio': ' 0.1 ',
+    });
+    expect(config.logCleanupPolicy).toEqual(new Set(['compact', 'delete']));
+    expect(config.logCleanerEnable).toBe(false);
+    expect(config.logCleanerMinCleanableRatio).toBe(0.1);
+    expect(warnings).toEqual(['log.cleaner.threads=2: this platform runs one log cleaner per node.']);
+    expect(configError(() => build({ 'log.cleanup.policy': 'compact,purge' })).message).toContain(
+      'String must be one of: compact, delete',
+    );
+    expect(configError(() => build({ 'log.cleaner.min.cleanable.ratio': '1.5' })).message).toContain(
+      'Value must be no more than 1',
+    );
+    expect(configError(() => build({ 'log.cleaner.min.cleanable.ratio': 'half' })).message).toContain(
+      'Not a number of type DOUBLE',
+    );
+    expect(
+      configError(() =>
+        build({ 'log.cleaner.min.compaction.lag.ms': '10', 'log.cleaner.max.compaction.lag.ms': '5' }),
+      ).key,
+    ).toBe('log.cleaner.min.compaction.lag.ms');
+  });
+
   it('resolves retention and roll from ms, else minutes, else hours', () => {
     expect(build().config.logRetentionMs).toBe(168 * 3_600_000);
     expect(build({ 'log.retention.hours': '1' }).config.logRetentionMs).toBe(3_600_000);

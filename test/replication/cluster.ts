@@ -41,7 +41,9 @@ import {
   type Acks,
   type AlterPartitionRequest,
   ReplicaManager,
+  type ReplicaManagerOptions,
 } from '../../src/replication/replica-manager.ts';
+import type { LogConfig } from '../../src/storage/log-config.ts';
 import type { PartitionLog } from '../../src/storage/partition-log.ts';
 import { batchesIn } from '../../src/storage/record-batch/batch-iterator.ts';
 import { buildRecordBatch } from '../../src/storage/record-batch/builder.ts';
@@ -137,6 +139,10 @@ export class TestCluster {
 
   /** replica.fetch.backoff.ms of the managers started from now on. */
   fetchBackoffMs: number = TIMINGS.fetchBackoffMs;
+  /** The log cleaner of the managers started from now on (none by default). */
+  cleaner: ReplicaManagerOptions['cleaner'] | undefined;
+  /** The broker log defaults of the managers started from now on. */
+  logConfig: Partial<LogConfig> | undefined;
 
   private constructor(root: string) {
     this.root = root;
@@ -244,6 +250,8 @@ export class TestCluster {
       timers: realTimers,
       ...TIMINGS,
       fetchBackoffMs: this.fetchBackoffMs,
+      ...(this.cleaner === undefined ? {} : { cleaner: this.cleaner }),
+      ...(this.logConfig === undefined ? {} : { logConfig: this.logConfig }),
       fetchMaxBytes: 1 << 20,
       fetchResponseMaxBytes: 10 << 20,
       minInsyncReplicas: () => this.minInsyncReplicas,

@@ -519,6 +519,9 @@ export class ConsumerInstance {
           position = record.offset + 1;
           consumed = true;
         }
+        // A compacted batch may end with offsets whose records the log cleaner removed (or hold none):
+        // the position moves past the whole batch, as Kafka's consumer moves to the batch's next offset.
+        if (header.lastOffset >= position) position = header.lastOffset + 1;
       }
       if (position !== read.position) advanced.set(key, { tp: read.tp, offset: position, consumed });
     }

@@ -67,6 +67,16 @@ function recordsFrom(bytes: Buffer, offset: number, maxBytes: number): ReadRecor
   return records;
 }
 
+/** How many reads a request makes past batches without records before it answers. */
+const COMPACTED_READ_HOPS_MAX = 16;
+
+/** The offset after the last batch of `bytes`, or null when there is none. */
+function endOfBatches(bytes: Buffer): number | null {
+  let end: number | null = null;
+  for (const { header } of batchesIn(bytes)) end = header.lastOffset + 1;
+  return end;
+}
+
 function embedded(bytes: Buffer | null, format: EmbeddedFormat, what: string): unknown {
   if (format === 'json') return bytesAsJson(bytes, what);
   return bytes === null ? null : bytes.toString('base64');
@@ -91,14 +101,26 @@ export function registerV2RecordRoutes(scope: FastifyInstance, deps: RouteDeps):
         const found = requireTopic(image, request.params.topic_name);
         return { topic: found, ...requirePartition(found, request.params.partition_id) };
       });
-      const result = await deps.node.data.read({
-        topicName: topic.name,
-        partitionId: id,
-        offset,
-        maxBytes: Math.max(maxBytes, 1),
-        maxWaitMs: timeoutMs,
-      });
-      const records = recordsFrom(result.records, offset, maxBytes).map(({ record, logAppendTime }) =>
+      const read = (from: number, maxWaitMs: number) =>
+        deps.node.data.read({
+          topicName: topic.name,
+          partitionId: id,
+          offset: from,
+          maxBytes: Math.max(maxBytes, 1),
+          maxWaitMs,
+        });
+      let result = await read(offset, timeoutMs);
+      let found = recordsFrom(result.records, offset, maxBytes);
+      // A compacted partition may hold batches without a record from `offset` on (the log cleaner
+      // removed them): read on past them, so that a reader paging by offsets is never stuck there.
+      for (let from = offset, hops = 0; found.length === 0 && hops < COMPACTED_READ_HOPS_MAX; hops++) {
+        const next = endOfBatches(result.records);
+        if (next === null || next <= from || next >= result.highWatermark) break;
+        from = next;
+        result = await read(from, 0);
+        found = recordsFrom(result.records, offset, maxBytes);
+      }
+      const records = found.map(({ record, logAppendTime }) =>
         renderV2Record(topic.name, id, record, logAppendTime, (bytes, what) => embedded(bytes, format, what)),
       );
       return reply.type(responseType(format)).send(records);

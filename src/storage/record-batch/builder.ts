@@ -11,6 +11,7 @@ import {
   BASE_TIMESTAMP_AT,
   BATCH_HEADER_BYTES,
   BATCH_LENGTH_AT,
+  COMPRESSION_MASK,
   CONTROL_MASK,
   CRC_AT,
   CompressionType,
@@ -48,24 +49,74 @@ export interface BatchOptions {
 export function buildRecordBatch(options: BatchOptions): Buffer {
   const { records } = options;
   assert(records.length > 0, 'a record batch holds at least one record');
-  const baseTimestamp = records[0]!.timestamp;
-  const encoded = compress(options.compression ?? 'none', encodeRecords(records, baseTimestamp));
+  return encodeBatch(
+    {
+      baseOffset: options.baseOffset ?? 0,
+      lastOffsetDelta: records.length - 1,
+      partitionLeaderEpoch: options.partitionLeaderEpoch ?? NO_PARTITION_LEADER_EPOCH,
+      attributes: attributes(options),
+      baseTimestamp: records[0]!.timestamp,
+      maxTimestamp: Math.max(...records.map((record) => record.timestamp)),
+      producerId: options.producerId ?? -1,
+      producerEpoch: options.producerEpoch ?? -1,
+      baseSequence: options.baseSequence ?? -1,
+    },
+    records.map((record, offsetDelta) => ({ ...record, offsetDelta })),
+  );
+}
+
+/** Every header field a batch is written with, but the length, the record count and the CRC. */
+export interface BatchFields {
+  readonly baseOffset: number;
+  readonly lastOffsetDelta: number;
+  readonly partitionLeaderEpoch: number;
+  /** The attributes as stored; bits 0-2 name the codec the records are compressed with. */
+  readonly attributes: number;
+  /** The timestamp record deltas are taken from (a delete horizon when bit 6 says so, KIP-534). */
+  readonly baseTimestamp: number;
+  readonly maxTimestamp: number;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly baseSequence: number;
+}
+
+/** A record with its place in its batch. */
+export interface PlacedRecord extends ProducerRecord {
+  readonly offsetDelta: number;
+}
+
+/**
+ * A batch with exactly these fields and records (none, or fewer than LastOffsetDelta + 1: the log
+ * cleaner writes such batches, keeping the original offsets), compressed with the attributes' codec.
+ */
+export function encodeBatch(fields: BatchFields, records: readonly PlacedRecord[]): Buffer {
+  const codec = codecName(fields.attributes & COMPRESSION_MASK);
+  const encoded =
+    records.length === 0 ? Buffer.alloc(0) : compress(codec, encodeRecords(records, fields.baseTimestamp));
   const batch = Buffer.alloc(BATCH_HEADER_BYTES + encoded.length);
   encoded.copy(batch, BATCH_HEADER_BYTES);
-  stampBaseOffset(batch, offset(options.baseOffset ?? 0));
+  stampBaseOffset(batch, offset(fields.baseOffset));
   batch.writeInt32BE(batch.length - LOG_OVERHEAD_BYTES, BATCH_LENGTH_AT);
-  stampPartitionLeaderEpoch(batch, options.partitionLeaderEpoch ?? NO_PARTITION_LEADER_EPOCH);
+  stampPartitionLeaderEpoch(batch, fields.partitionLeaderEpoch);
   batch.writeInt8(MAGIC_V2, MAGIC_AT);
-  batch.writeInt16BE(attributes(options), ATTRIBUTES_AT);
-  batch.writeInt32BE(records.length - 1, LAST_OFFSET_DELTA_AT);
-  writeInt64(batch, BASE_TIMESTAMP_AT, baseTimestamp);
-  writeInt64(batch, MAX_TIMESTAMP_AT, Math.max(...records.map((record) => record.timestamp)));
-  writeInt64(batch, PRODUCER_ID_AT, options.producerId ?? -1);
-  batch.writeInt16BE(options.producerEpoch ?? -1, PRODUCER_EPOCH_AT);
-  batch.writeInt32BE(options.baseSequence ?? -1, BASE_SEQUENCE_AT);
+  batch.writeInt16BE(fields.attributes, ATTRIBUTES_AT);
+  batch.writeInt32BE(fields.lastOffsetDelta, LAST_OFFSET_DELTA_AT);
+  writeInt64(batch, BASE_TIMESTAMP_AT, fields.baseTimestamp);
+  writeInt64(batch, MAX_TIMESTAMP_AT, fields.maxTimestamp);
+  writeInt64(batch, PRODUCER_ID_AT, fields.producerId);
+  batch.writeInt16BE(fields.producerEpoch, PRODUCER_EPOCH_AT);
+  batch.writeInt32BE(fields.baseSequence, BASE_SEQUENCE_AT);
   batch.writeInt32BE(records.length, RECORD_COUNT_AT);
   batch.writeUInt32BE(crc32c(crcScope(batch)), CRC_AT);
   return batch;
+}
+
+function codecName(code: number): CompressionName {
+  const name = (Object.keys(CompressionType) as CompressionName[]).find(
+    (candidate) => CompressionType[candidate] === code,
+  );
+  assert(name !== undefined, () => `compression code ${code}`);
+  return name;
 }
 
 function attributes(options: BatchOptions): number {
@@ -76,16 +127,16 @@ function attributes(options: BatchOptions): number {
 }
 
 /** The records section, uncompressed: each record is its varint length and its body. */
-export function encodeRecords(records: readonly ProducerRecord[], baseTimestamp: number): Buffer {
+export function encodeRecords(records: readonly PlacedRecord[], baseTimestamp: number): Buffer {
   const section = new ByteWriter(records.length * 64);
   const body = new ByteWriter();
-  records.forEach((record, offsetDelta) => {
+  for (const record of records) {
     body.lengthBytes = 0;
-    encodeRecordBody(body, record, record.timestamp - baseTimestamp, offsetDelta);
+    encodeRecordBody(body, record, record.timestamp - baseTimestamp, record.offsetDelta);
     const bytes = body.finish();
     section.writeVarint(bytes.length);
     section.writeBytes(bytes);
-  });
+  }
   return section.finish();
 }
 

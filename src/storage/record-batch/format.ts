@@ -9,8 +9,10 @@
 //   CRC                  uint32  CRC-32C of Attributes .. end of Records
 //   Attributes           int16   bits 0-2 compression (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd),
 //                                bit 3 timestampType (1 = LogAppendTime), bit 4 isTransactional,
-//                                bit 5 isControlBatch, bit 6 hasDeleteHorizonMs
-//   LastOffsetDelta      int32   offset of the last record - BaseOffset
+//                                bit 5 isControlBatch, bit 6 hasDeleteHorizonMs (KIP-534: the log
+//                                cleaner set BaseTimestamp to the time its tombstones may go)
+//   LastOffsetDelta      int32   offset of the last record - BaseOffset (kept by compaction, which
+//                                may remove records: then RecordCount < LastOffsetDelta + 1)
 //   BaseTimestamp        int64   timestamp of the first record
 //   MaxTimestamp         int64   largest timestamp in the batch
 //   ProducerId           int64   -1 without idempotence
@@ -63,6 +65,7 @@ export const COMPRESSION_MASK = 0x07;
 export const TIMESTAMP_TYPE_MASK = 0x08;
 export const TRANSACTIONAL_MASK = 0x10;
 export const CONTROL_MASK = 0x20;
+export const DELETE_HORIZON_MASK = 0x40;
 
 export const CompressionType = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const;
 export type CompressionName = keyof typeof CompressionType;

@@ -14,6 +14,7 @@ import {
   COMPRESSION_MASK,
   CONTROL_MASK,
   CRC_AT,
+  DELETE_HORIZON_MASK,
   LAST_OFFSET_DELTA_AT,
   LOG_OVERHEAD_BYTES,
   MAGIC_AT,
@@ -83,6 +84,10 @@ export class RecordBatchHeader {
   }
   get isControl(): boolean {
     return (this.attributes & CONTROL_MASK) !== 0;
+  }
+  /** KIP-534: the time after which the log cleaner drops this batch's tombstones (BaseTimestamp). */
+  get deleteHorizonMs(): number | null {
+    return (this.attributes & DELETE_HORIZON_MASK) !== 0 ? this.baseTimestamp : null;
   }
   get lastOffsetDelta(): number {
     return this.buffer.readInt32BE(LAST_OFFSET_DELTA_AT);
