@@ -180,11 +180,12 @@ describe('SDK Admin on a 3-node cluster', () => {
   it('lists partition offsets, and lists, describes, commits for and deletes consumer groups', async () => {
     const producer = new Producer({ bootstrap: origin(1), lingerMs: 1 });
     try {
+      // Keyed: the configs test above made 'orders' compacted, which refuses records without a key.
       const sends = [];
       for (let i = 0; i < 10; i++)
-        sends.push(producer.send({ topic: 'orders', partition: 0, value: `a${i}` }));
+        sends.push(producer.send({ topic: 'orders', partition: 0, key: `a${i}`, value: `a${i}` }));
       for (let i = 0; i < 4; i++)
-        sends.push(producer.send({ topic: 'orders', partition: 1, value: `b${i}` }));
+        sends.push(producer.send({ topic: 'orders', partition: 1, key: `b${i}`, value: `b${i}` }));
       await Promise.all(sends);
     } finally {
       await producer.close();
