@@ -1,7 +1,8 @@
 // The produce phase: every cell of the matrix on a topic of its own (created, measured, deleted), then
 // with --vs nats the same workload against NATS JetStream and the ratios.
-import { ensureNatsServer, NatsCluster, produceNats } from './nats.ts';
+
 import { confluentKafkaVersion, produceConfluentKafka, produceKafkajs } from './kafka-clients.ts';
+import { ensureNatsServer, NatsCluster, produceNats } from './nats.ts';
 import { produceRestV2, produceRestV3 } from './produce-rest.ts';
 import { produceSdk } from './produce-sdk.ts';
 import { type BenchRun, produceJson } from './report.ts';
@@ -38,9 +39,21 @@ function runCell(
     case 'native-sdk':
       return produceSdk({ ...common, cluster, acks: cell.acks });
     case 'rest-v2':
-      return produceRestV2({ ...common, cluster, partitions: cell.partitions, route: options.restRoute });
+      return produceRestV2({
+        ...common,
+        cluster,
+        acks: cell.acks,
+        partitions: cell.partitions,
+        route: options.restRoute,
+      });
     case 'rest-v3':
-      return produceRestV3({ ...common, cluster, partitions: cell.partitions, route: options.restRoute });
+      return produceRestV3({
+        ...common,
+        cluster,
+        acks: cell.acks,
+        partitions: cell.partitions,
+        route: options.restRoute,
+      });
     case 'kafkajs':
       return produceKafkajs({ ...common, brokers, acks: cell.acks });
     case 'confluent-kafka-python':
@@ -54,8 +67,6 @@ function runCell(
 
 /** Why a cell cannot be measured, or null. */
 function skipReason(cell: ProduceCell, confluentKafka: string | null): string | null {
-  if (cell.acks === '1' && (cell.path === 'rest-v2' || cell.path === 'rest-v3'))
-    return "skipped (REST produce is acks=all only: design.md §6's ?acks= is not served)";
   if (cell.path === 'confluent-kafka-python' && confluentKafka === null) return CONFLUENT_KAFKA_MISSING;
   return null;
 }

@@ -1,7 +1,7 @@
 // Produce over REST, as an HTTP client of the Confluent REST Proxy shapes would: `inFlight` requests of
 // `recordsPerRequest` records each, on keep-alive HTTP/1.1 connections (undici), every request to one
 // partition (the partitions taken in turn), spread over the nodes in turn (as behind a load balancer)
-// or sent to the partition's leader (--rest-route leader). REST produce is acks=all only.
+// or sent to the partition's leader (--rest-route leader), with the cell's acks as `?acks=`.
 import { Agent, request } from 'undici';
 import type { BenchCluster } from './local-cluster.ts';
 import { type Counters, closedLoop, type LoadShape, type ProduceOutcome, recordValue } from './workload.ts';
@@ -15,6 +15,8 @@ export interface RestProduceOptions {
   readonly recordBytes: number;
   readonly shape: LoadShape;
   readonly route: RestRoute;
+  /** `?acks=` of every request (REST takes all, 1 or 0 per request). */
+  readonly acks: 'all' | '1';
   readonly counters: Counters;
   readonly enough?: () => boolean;
 }
@@ -94,7 +96,7 @@ export async function produceRestV2(options: RestProduceOptions): Promise<Produc
   return postLoop(
     options,
     (partition) => ({
-      path: `/topics/${topic}/partitions/${partition}`,
+      path: `/topics/${topic}/partitions/${partition}?acks=${options.acks}`,
       contentType: 'application/vnd.kafka.binary.v2+json',
       body,
     }),
@@ -121,7 +123,7 @@ export async function produceRestV3(options: RestProduceOptions): Promise<Produc
   return postLoop(
     options,
     (partition) => ({
-      path: `/v3/clusters/${cluster.clusterId}/topics/${topic}/records`,
+      path: `/v3/clusters/${cluster.clusterId}/topics/${topic}/records?acks=${options.acks}`,
       contentType: 'application/json',
       body: bodies[partition]!,
     }),

@@ -1,15 +1,16 @@
 // The phases after the produce matrix: reading a full log back, end-to-end latency, and failover.
-import { consumeSdk, warmGroupCoordinator } from './consume-sdk.ts';
+
 import { consumeRestV2 } from './consume-rest.ts';
+import { consumeSdk, warmGroupCoordinator } from './consume-sdk.ts';
 import { endToEnd } from './end-to-end.ts';
 import { measureFailover } from './failover.ts';
-import { CONFLUENT_KAFKA_MISSING } from './produce-matrix.ts';
 import {
   type ConsumeOutcome,
   confluentKafkaVersion,
   consumeConfluentKafka,
   consumeKafkajs,
 } from './kafka-clients.ts';
+import { CONFLUENT_KAFKA_MISSING } from './produce-matrix.ts';
 import { produceRestV2 } from './produce-rest.ts';
 import type { BenchRun } from './report.ts';
 import type { Counters } from './workload.ts';
@@ -36,6 +37,7 @@ export async function consumePhase(run: BenchRun): Promise<void> {
     partitions,
     recordBytes: 100,
     route: options.restRoute,
+    acks: 'all',
     counters: fill,
     shape: { ...options.shape, warmupSeconds: 0, seconds: 3600 },
     enough: () => fill.acked >= options.consumeRecords,
