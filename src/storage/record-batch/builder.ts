@@ -2,8 +2,8 @@
 // The REST edge and the tests build batches here; the log itself only ever handles the bytes.
 
 import { assert } from '../../../raft/assert.ts';
-import { NO_PARTITION_LEADER_EPOCH } from '../types.ts';
 import { crc32c } from '../crc32c.ts';
+import { NO_PARTITION_LEADER_EPOCH, offset } from '../types.ts';
 import { compress } from './compression.ts';
 import {
   ATTRIBUTES_AT,
@@ -13,9 +13,9 @@ import {
   BATCH_LENGTH_AT,
   COMPRESSION_MASK,
   CONTROL_MASK,
-  CRC_AT,
-  CompressionType,
   type CompressionName,
+  CompressionType,
+  CRC_AT,
   LAST_OFFSET_DELTA_AT,
   LOG_OVERHEAD_BYTES,
   MAGIC_AT,
@@ -29,7 +29,6 @@ import {
 import { crcScope, stampBaseOffset, stampPartitionLeaderEpoch, writeInt64 } from './header.ts';
 import type { ProducerRecord } from './record.ts';
 import { ByteWriter } from './varint.ts';
-import { offset } from '../types.ts';
 
 export interface BatchOptions {
   readonly records: readonly ProducerRecord[];
@@ -61,7 +60,7 @@ export function buildRecordBatch(options: BatchOptions): Buffer {
       producerEpoch: options.producerEpoch ?? -1,
       baseSequence: options.baseSequence ?? -1,
     },
-    records.map((record, offsetDelta) => ({ ...record, offsetDelta })),
+    records,
   );
 }
 
@@ -80,9 +79,12 @@ export interface BatchFields {
   readonly baseSequence: number;
 }
 
-/** A record with its place in its batch. */
+/**
+ * A record with its place in its batch: `offsetDelta`, else its index in the batch (a producer's batch:
+ * no copy of each record to say so).
+ */
 export interface PlacedRecord extends ProducerRecord {
-  readonly offsetDelta: number;
+  readonly offsetDelta?: number;
 }
 
 /**
@@ -111,10 +113,13 @@ export function encodeBatch(fields: BatchFields, records: readonly PlacedRecord[
   return batch;
 }
 
+/** Codec names by attribute code, built once (every batch looks its codec up). */
+const CODEC_NAMES = new Map(
+  (Object.keys(CompressionType) as CompressionName[]).map((name) => [CompressionType[name], name]),
+);
+
 function codecName(code: number): CompressionName {
-  const name = (Object.keys(CompressionType) as CompressionName[]).find(
-    (candidate) => CompressionType[candidate] === code,
-  );
+  const name = CODEC_NAMES.get(code as (typeof CompressionType)[CompressionName]);
   assert(name !== undefined, () => `compression code ${code}`);
   return name;
 }
@@ -130,13 +135,13 @@ function attributes(options: BatchOptions): number {
 export function encodeRecords(records: readonly PlacedRecord[], baseTimestamp: number): Buffer {
   const section = new ByteWriter(records.length * 64);
   const body = new ByteWriter();
-  for (const record of records) {
+  records.forEach((record, index) => {
     body.lengthBytes = 0;
-    encodeRecordBody(body, record, record.timestamp - baseTimestamp, record.offsetDelta);
+    encodeRecordBody(body, record, record.timestamp - baseTimestamp, record.offsetDelta ?? index);
     const bytes = body.finish();
     section.writeVarint(bytes.length);
     section.writeBytes(bytes);
-  }
+  });
   return section.finish();
 }
 
