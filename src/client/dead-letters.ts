@@ -142,9 +142,11 @@ export class ConsumerDeadLetters {
 
   /**
    * A record poll returned: it may be rejected (when its topic allows it) until a commit passes it. Kept
-   * as offset ranges (a partition's polls make one run), whatever the topic: its configs may say later.
+   * as offset ranges (a partition's polls make one run). A topic known to have no dead letters (looked up
+   * at subscribe; a rejection asks the same cache) is not tracked: none of its records is rejectable.
    */
   given(record: ConsumerRecord): void {
+    if (this.#policies.get(record.topic) === null && !this.#routes.has(record.topic)) return;
     const key = keyOf(record.topic, record.partition);
     let offsets = this.#given.get(key);
     if (offsets === undefined) {

@@ -19,6 +19,7 @@ import {
   rejectedState,
 } from '../../common/dead-letter.ts';
 import { isKafkaError, KafkaError } from '../../common/kafka-errors.ts';
+import { OffsetSet } from '../../common/offset-set.ts';
 import { deadLetterPolicy, deadLetterRoutes } from '../../metadata/dead-letter-policy.ts';
 import { topicByName } from '../../metadata/queries.ts';
 import { batchesIn } from '../../storage/record-batch/batch-iterator.ts';
@@ -28,7 +29,6 @@ import { HttpError } from '../errors.ts';
 import type { ClusterNode, ReadResult, TopicPartition } from '../ports.ts';
 import { BATCH_BYTES_TARGET, PRODUCE_TIMEOUT_MS } from '../records/producer.ts';
 import { DeadLetterProducer } from './dead-letter-producer.ts';
-import { OffsetSet } from '../../common/offset-set.ts';
 
 export interface Rejection extends TopicPartition {
   readonly offset: number;
@@ -206,16 +206,19 @@ export class InstanceDeadLetters {
   // -------------------------------------------------------------------------------------------------
   // What the instance was given.
 
-  /** A record returned to the application: it may be rejected from now on (when its topic allows it). */
-  given(tp: TopicPartition, offset: number): void {
+  /**
+   * Records of one partition returned to the application: they may be rejected from now on (when their
+   * topic allows it; looked up once per call, not per record).
+   */
+  given(tp: TopicPartition, offsets: readonly number[]): void {
     if (!this.#routes.has(tp.topic) && deadLetterPolicy(this.#deps.node.image(), tp.topic) === null) return;
     const key = keyOf(tp.topic, tp.partition);
-    let offsets = this.#given.get(key);
-    if (offsets === undefined) {
-      offsets = new OffsetSet();
-      this.#given.set(key, offsets);
+    let set = this.#given.get(key);
+    if (set === undefined) {
+      set = new OffsetSet();
+      this.#given.set(key, set);
     }
-    offsets.add(offset);
+    for (const offset of offsets) set.add(offset);
   }
 
   /** A commit of `offset` (the next to read): records below it were handled. */

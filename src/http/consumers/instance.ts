@@ -478,7 +478,8 @@ export class ConsumerInstance {
       string,
       { readonly tp: TopicPartition; readonly offset: number; readonly consumed: boolean }
     >();
-    const given: { readonly tp: TopicPartition; readonly offset: number }[] = [];
+    /** The offsets returned, by partition. */
+    const given = new Map<string, { readonly tp: TopicPartition; readonly offsets: number[] }>();
     let size = 0;
     let full = false;
     for (const read of reads) {
@@ -489,6 +490,7 @@ export class ConsumerInstance {
       // Records before `from` are never delivered to this group (dead-letter retries): passed for good.
       let position = read.from;
       let consumed = read.from !== read.position;
+      const returned: number[] = [];
       batches: for (const { header } of batchesIn(read.result.records)) {
         if (header.isControl) {
           if (header.lastOffset >= position) position = header.lastOffset + 1;
@@ -514,7 +516,7 @@ export class ConsumerInstance {
               this.#decode(bytes, what),
             ),
           );
-          given.push({ tp: read.tp, offset: record.offset });
+          returned.push(record.offset);
           size += recordSize;
           position = record.offset + 1;
           consumed = true;
@@ -524,6 +526,7 @@ export class ConsumerInstance {
         if (header.lastOffset >= position) position = header.lastOffset + 1;
       }
       if (position !== read.position) advanced.set(key, { tp: read.tp, offset: position, consumed });
+      if (returned.length > 0) given.set(key, { tp: read.tp, offsets: returned });
     }
     // Decoding succeeded for everything: only now do positions move.
     const assigned = new Set(this.assignment().map((tp) => keyOf(tp.topic, tp.partition)));
@@ -532,8 +535,8 @@ export class ConsumerInstance {
       this.#positions.set(key, { tp, offset });
       if (consumed) this.#consumed.set(key, { tp, offset });
     }
-    for (const { tp, offset } of given) {
-      if (assigned.has(keyOf(tp.topic, tp.partition))) this.#deadLetters.given(tp, offset);
+    for (const [key, { tp, offsets }] of given) {
+      if (assigned.has(key)) this.#deadLetters.given(tp, offsets);
     }
     return records;
   }
