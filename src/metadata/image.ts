@@ -14,6 +14,8 @@ import type {
   TopicId,
 } from './ids.ts';
 import { NO_LEADER, metadataOffset } from './ids.ts';
+import type { SecurityImage } from '../common/security.ts';
+import { EMPTY_SECURITY_IMAGE } from '../common/security.ts';
 import type { ConfigResourceType, Endpoint } from './records.ts';
 
 export interface BrokerRegistration {
@@ -67,6 +69,8 @@ export interface MetadataImage {
   readonly nextProducerId: number;
   /** From the last LeaderChange record; null before the first. */
   readonly controllerLeader: ControllerLeader | null;
+  /** ACLs, SCRAM credentials and client quotas (src/common/security.ts). */
+  readonly security: SecurityImage;
 }
 
 const EMPTY_IMAGE: MetadataImage = {
@@ -77,6 +81,7 @@ const EMPTY_IMAGE: MetadataImage = {
   configs: new Map(),
   nextProducerId: 0,
   controllerLeader: null,
+  security: EMPTY_SECURITY_IMAGE,
 };
 
 export function emptyImage(): MetadataImage {
