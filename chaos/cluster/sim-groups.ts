@@ -1,3 +1,4 @@
+import { anonymousSession } from '../../src/common/security.ts';
 import type { Logger } from 'pino';
 import type { NodeId } from '../../raft/types.ts';
 import { KafkaError } from '../../src/common/kafka-errors.ts';
@@ -168,6 +169,7 @@ export class SimGroups {
       return { kind: 'close', reason: 'not caught up with the metadata quorum yet' };
     const outcome = await this.kafka.dispatch(Buffer.from(frame), {
       address: 'sim-client:1',
+      session: anonymousSession('127.0.0.1'),
       logger: this.logger,
     });
     if (outcome.kind === 'response') return { kind: 'response', frame: outcome.frame };

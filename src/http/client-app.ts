@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { RandomInt } from '../common/partitioner.ts';
 import { StickyPartitioner } from '../common/partitioner.ts';
+import { ALLOW_ALL, type Authorizer, anonymousSession, type Session } from '../common/security.ts';
 import type { InstanceTransport } from './consumers/forwarding.ts';
 import { InstanceForwarding } from './consumers/forwarding.ts';
 import { CONSUMER_INSTANCE_TIMEOUT_DEFAULT_MS, ConsumerRegistry } from './consumers/registry.ts';
@@ -60,6 +61,15 @@ export interface ClientAppOptions {
    * instance is served only by the node that created it.
    */
   readonly consumerTransport?: InstanceTransport;
+  /** Who may do what; default ALLOW_ALL (no authorizer configured). */
+  readonly authorizer?: Authorizer;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who sent the request: ANONYMOUS unless it authenticated (set in an onRequest hook). */
+    session: Session;
+  }
 }
 
 const DEFAULT_BODY_BYTES_MAX = 1024 * 1024;
@@ -159,7 +169,13 @@ export function buildClientApp(options: ClientAppOptions): FastifyInstance {
     now: options.now ?? Date.now,
     recordsBodyBytesMax: options.recordsBodyBytesMax ?? 16 * 1024 * 1024,
     sendOrder: new PartitionSendOrder(ACKS_ZERO_PENDING_BYTES_MAX),
+    authorizer: options.authorizer ?? ALLOW_ALL,
   };
+  // fastify wants a reference-typed decoration initialised to null; the hook below sets it on every request.
+  app.decorateRequest('session', null as unknown as Session);
+  app.addHook('onRequest', async (request) => {
+    request.session = anonymousSession(request.ip);
+  });
 
   // JSON only: any other content type of a body is 415 (fastify would also take text/plain).
   app.removeAllContentTypeParsers();

@@ -33,6 +33,10 @@ export interface HttpErrorSpec {
 export const HTTP_ERRORS = {
   MALFORMED_REQUEST: { status: 400, errorCode: 400, message: 'Malformed request' },
   KAFKA_BAD_REQUEST: { status: 400, errorCode: 40002, message: 'Bad request' },
+  /** No credentials, or wrong ones, where the listener requires them (Confluent's 40101). */
+  UNAUTHENTICATED: { status: 401, errorCode: 40101, message: 'Authentication failed' },
+  /** The authorizer refused (Confluent's 40301; KafkaExceptionMapper: any AuthorizationException). */
+  FORBIDDEN: { status: 403, errorCode: 40301, message: 'Not authorized' },
   NOT_FOUND: { status: 404, errorCode: 404, message: 'HTTP 404 Not Found' },
   TOPIC_NOT_FOUND: {
     status: 404,
@@ -139,6 +143,17 @@ export const KAFKA_ERROR_HTTP = {
   INCONSISTENT_CLUSTER_ID: 'KAFKA_ERROR',
   INELIGIBLE_REPLICA: 'KAFKA_ERROR',
   UNKNOWN_TOPIC_ID: 'TOPIC_NOT_FOUND',
+  TOPIC_AUTHORIZATION_FAILED: 'FORBIDDEN',
+  GROUP_AUTHORIZATION_FAILED: 'FORBIDDEN',
+  CLUSTER_AUTHORIZATION_FAILED: 'FORBIDDEN',
+  TRANSACTIONAL_ID_AUTHORIZATION_FAILED: 'FORBIDDEN',
+  DELEGATION_TOKEN_AUTHORIZATION_FAILED: 'FORBIDDEN',
+  SASL_AUTHENTICATION_FAILED: 'UNAUTHENTICATED',
+  UNSUPPORTED_SASL_MECHANISM: 'UNAUTHENTICATED',
+  ILLEGAL_SASL_STATE: 'UNAUTHENTICATED',
+  SECURITY_DISABLED: 'KAFKA_BAD_REQUEST',
+  RESOURCE_NOT_FOUND: 'NOT_FOUND',
+  UNSUPPORTED_VERSION: 'KAFKA_BAD_REQUEST',
 } as const satisfies Record<KafkaErrorName, HttpErrorName>;
 
 /** An error raised by the HTTP layer itself; its name is a key of HTTP_ERRORS. */

@@ -1,6 +1,7 @@
 // Requests through the listener's dispatcher as a client sends them: framed bytes in (header at the
 // version's header version, body by the generated codec), the response frame decoded back. So a test
 // covers the header, the dispatch and the encoding of every field at the version asked.
+import { anonymousSession } from '../../src/common/security.ts';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { decodeResponseFrame, requestFrame } from '../../chaos/cluster/kafka-frames.ts';
@@ -23,6 +24,7 @@ export async function exchange<Request, Response>(
   const correlationId = nextCorrelationId++;
   const outcome = await dispatcher.dispatch(requestFrame(codec, version, request, correlationId), {
     address: 'test:1',
+    session: anonymousSession('127.0.0.1'),
     logger: silent,
   });
   if (outcome.kind !== 'response') return outcome;

@@ -3,6 +3,7 @@
 // never closes the connection for it (a handler's unexpected error does: a bug) and never hangs longer
 // than the request itself asks to wait. Only a Produce with acks=0 gets no answer, and one that fails
 // closes the connection, as Kafka does.
+import { anonymousSession } from '../../src/common/security.ts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadMessageSchemas } from '../../scripts/kafka-protocol/schema.ts';
@@ -52,7 +53,11 @@ describe('hostile but well-framed requests', () => {
             timer = setTimeout(() => resolve('timeout'), ANSWER_WITHIN_MS);
           });
           const outcome = await Promise.race([
-            dispatcher.dispatch(frame, { address: 'fuzz:1', logger: silent }),
+            dispatcher.dispatch(frame, {
+              address: 'fuzz:1',
+              session: anonymousSession('127.0.0.1'),
+              logger: silent,
+            }),
             timedOut,
           ]);
           clearTimeout(timer);

@@ -1,6 +1,7 @@
 // The Kafka listener: frames, header dispatch and Kafka's answers to what it does not serve (KIP-511's
 // ApiVersions, a closed connection for the rest), and the TCP server: responses in request order,
 // bad frames closing only their connection.
+import { anonymousSession } from '../../src/common/security.ts';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { kafkaApis } from '../../src/kafka/handlers/index.ts';
@@ -109,7 +110,11 @@ describe('RequestDispatcher', () => {
     // A newer client's ApiVersions v9: header v2, a body this broker cannot know.
     const frame = Buffer.from(requestFrame(apiVersionsApi, 3, defaultApiVersionsRequest(), 77));
     frame.writeInt16BE(9, 2);
-    const outcome = await dispatcher.dispatch(frame, { address: 'test:1', logger: silent });
+    const outcome = await dispatcher.dispatch(frame, {
+      address: 'test:1',
+      session: anonymousSession('127.0.0.1'),
+      logger: silent,
+    });
     expect(outcome.kind).toBe('response');
     if (outcome.kind !== 'response') return;
     const reader = new Reader(outcome.frame, 4);
@@ -124,15 +129,39 @@ describe('RequestDispatcher', () => {
     const close = { kind: 'close' };
     const unknown = requestFrame(apiVersionsApi, 0, defaultApiVersionsRequest(), 1);
     unknown.writeInt16BE(17, 0); // SaslHandshake: not advertised
-    expect(await dispatcher.dispatch(unknown, { address: 't', logger: silent })).toMatchObject(close);
+    expect(
+      await dispatcher.dispatch(unknown, {
+        address: 't',
+        session: anonymousSession('127.0.0.1'),
+        logger: silent,
+      }),
+    ).toMatchObject(close);
     unknown.writeInt16BE(999, 0);
-    expect(await dispatcher.dispatch(unknown, { address: 't', logger: silent })).toMatchObject(close);
+    expect(
+      await dispatcher.dispatch(unknown, {
+        address: 't',
+        session: anonymousSession('127.0.0.1'),
+        logger: silent,
+      }),
+    ).toMatchObject(close);
     expect(await exchange(dispatcher, fetchApi, 3, defaultFetchRequest())).toMatchObject(close);
-    expect(await dispatcher.dispatch(Buffer.alloc(5), { address: 't', logger: silent })).toMatchObject(close);
+    expect(
+      await dispatcher.dispatch(Buffer.alloc(5), {
+        address: 't',
+        session: anonymousSession('127.0.0.1'),
+        logger: silent,
+      }),
+    ).toMatchObject(close);
     const metadata = requestFrame(metadataApi, 1, { ...defaultMetadataRequest(), topics: [] }, 1);
     const truncated = Buffer.concat([metadata, Buffer.from([0x00, 0x00, 0x00, 0x05])]);
     truncated.writeInt32BE(0x7fff_ffff, metadata.length - 4);
-    expect(await dispatcher.dispatch(truncated, { address: 't', logger: silent })).toMatchObject(close);
+    expect(
+      await dispatcher.dispatch(truncated, {
+        address: 't',
+        session: anonymousSession('127.0.0.1'),
+        logger: silent,
+      }),
+    ).toMatchObject(close);
   });
 
   it('refuses to start with handlers that differ from what is advertised', () => {

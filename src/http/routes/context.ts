@@ -2,6 +2,7 @@
 // that turn a path into an entity of the image or a not-found error.
 
 import type { StickyPartitioner } from '../../common/partitioner.ts';
+import type { Authorizer } from '../../common/security.ts';
 import type { PartitionSendOrder } from '../records/send-order.ts';
 import type { PartitionId } from '../../metadata/ids.ts';
 import { INT32_MAX, partitionId } from '../../metadata/ids.ts';
@@ -25,6 +26,8 @@ export interface RouteDeps {
   readonly recordsBodyBytesMax: number;
   /** Keeps a partition's produces in order behind the acks=0 sends not settled yet (one per app). */
   readonly sendOrder: PartitionSendOrder;
+  /** Who may do what (ALLOW_ALL without authorizer.class.name); the requester is `request.session`. */
+  readonly authorizer: Authorizer;
 }
 
 export interface ClusterParams {

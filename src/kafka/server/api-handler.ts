@@ -2,6 +2,7 @@
 // decoded request and answers a response (or nothing, for a Produce with acks=0). The listener owns
 // frames, headers, versions and encoding; a handler owns what the API means.
 import type { Logger } from 'pino';
+import type { Session } from '../../common/security.ts';
 import type { ApiCodec } from '../protocol/codec-support.ts';
 import type { Reader } from '../protocol/reader.ts';
 import type { Writer } from '../protocol/writer.ts';
@@ -13,6 +14,8 @@ export interface RequestContext {
   readonly clientId: string | null;
   /** "host:port" of the client. */
   readonly clientAddress: string;
+  /** Who the connection authenticated as (ANONYMOUS without SASL or a client certificate). */
+  readonly session: Session;
   readonly logger: Logger;
 }
 

@@ -5,6 +5,7 @@
 // connection (what Kafka does); none of them stops the node.
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { anonymousSession, type Session } from '../../common/security.ts';
 import { FrameReader, FrameSizeError } from './frame-reader.ts';
 import type { DispatchOutcome, RequestDispatcher } from './request-dispatch.ts';
 
@@ -23,6 +24,8 @@ export class KafkaConnection {
   private readonly frames: FrameReader;
   private readonly address: string;
   private readonly logger: Logger;
+  /** Who this connection speaks for: anonymous until it authenticates. */
+  private session: Session;
   /** Outcomes of the requests not answered yet, in the order they came. */
   private readonly pending: Promise<DispatchOutcome>[] = [];
   private draining = false;
@@ -34,6 +37,7 @@ export class KafkaConnection {
     this.frames = new FrameReader(options.frameBytesMax);
     this.address = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
     this.logger = options.logger.child({ client: this.address });
+    this.session = anonymousSession(socket.remoteAddress ?? '');
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.received(chunk));
     socket.on('error', (error) => this.logger.debug({ err: error }, 'kafka connection error'));
@@ -63,7 +67,7 @@ export class KafkaConnection {
     }
     for (const frame of frames) {
       const outcome = this.options.dispatcher
-        .dispatch(frame, { address: this.address, logger: this.logger })
+        .dispatch(frame, { address: this.address, session: this.session, logger: this.logger })
         .catch((error: unknown): DispatchOutcome => {
           this.logger.error({ err: error }, 'a kafka request failed unexpectedly');
           return { kind: 'close', reason: 'the request failed unexpectedly' };

@@ -56,7 +56,8 @@ export class KafkaServer {
         options.observer?.connectionClosed();
       });
     };
-    const handOffHttp = options.frameBytesMax < HTTP_FIRST_BYTE_MIN * 2 ** 24 ? options.handOffHttp : undefined;
+    const handOffHttp =
+      options.frameBytesMax < HTTP_FIRST_BYTE_MIN * 2 ** 24 ? options.handOffHttp : undefined;
     server.on('connection', (socket) => {
       if (handOffHttp === undefined) {
         serveKafka(socket);
@@ -64,7 +65,8 @@ export class KafkaServer {
       }
       // Undecided until its first bytes: closed with the listener meanwhile.
       kafka.undecided.add(socket);
-      const onError = (error: Error) => logger.debug({ err: error }, 'connection error before its first bytes');
+      const onError = (error: Error) =>
+        logger.debug({ err: error }, 'connection error before its first bytes');
       socket.on('error', onError);
       socket.once('close', () => kafka.undecided.delete(socket));
       socket.once('data', (chunk: Buffer) => {

@@ -3,6 +3,7 @@
 // body decoded and handed to the API's handler, the response framed with its header. Sans I/O: the
 // connection (connection.ts) writes the bytes or closes the socket.
 import type { Logger } from 'pino';
+import type { Session } from '../../common/security.ts';
 import { KafkaError } from '../../common/kafka-errors.ts';
 import {
   ADVERTISED_VERSIONS,
@@ -59,7 +60,7 @@ export class RequestDispatcher {
 
   async dispatch(
     frame: Buffer,
-    client: { readonly address: string; readonly logger: Logger },
+    client: { readonly address: string; readonly session: Session; readonly logger: Logger },
   ): Promise<DispatchOutcome> {
     const started = performance.now();
     const apiKey = frame.length >= 2 ? frame.readInt16BE(0) : -1;
@@ -76,7 +77,7 @@ export class RequestDispatcher {
 
   private async dispatchOnce(
     frame: Buffer,
-    client: { readonly address: string; readonly logger: Logger },
+    client: { readonly address: string; readonly session: Session; readonly logger: Logger },
   ): Promise<DispatchOutcome> {
     if (frame.length < 8)
       return { kind: 'close', reason: `a request of ${frame.length} bytes has no header` };
@@ -109,6 +110,7 @@ export class RequestDispatcher {
         correlationId,
         clientId: header.clientId,
         clientAddress: client.address,
+        session: client.session,
         logger,
       });
       if (encodeBody === null) return { kind: 'none' };
