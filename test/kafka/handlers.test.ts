@@ -44,7 +44,7 @@ import {
   defaultProduceRequest,
   type ProduceRequest,
 } from '../../src/kafka/protocol/generated/produce-request.ts';
-import { RequestDispatcher } from '../../src/kafka/server/request-dispatch.ts';
+import { CONNECTION_APIS, RequestDispatcher } from '../../src/kafka/server/request-dispatch.ts';
 import { topicByName } from '../../src/metadata/queries.ts';
 import { buildRecordBatch } from '../../src/storage/record-batch/builder.ts';
 import { answer, exchange } from './exchange.ts';
@@ -91,12 +91,11 @@ function fetchRequest(version: number, overrides: Partial<FetchRequest> = {}, pa
 }
 
 describe('every advertised API, at every advertised version', () => {
-  it('the advertised APIs are the handlers, within what the codecs handle, Produce from 0', () => {
-    expect(
-      kafkaApis(broker)
-        .map((api) => api.name)
-        .sort(),
-    ).toEqual([...ADVERTISED_VERSIONS.keys()].sort());
+  it('the advertised APIs are the handlers and the SASL APIs the dispatcher answers, within what the codecs handle, Produce from 0', () => {
+    expect([...kafkaApis(broker).map((api) => api.name), ...CONNECTION_APIS].sort()).toEqual(
+      [...ADVERTISED_VERSIONS.keys()].sort(),
+    );
+    expect([...CONNECTION_APIS].sort()).toEqual(['SaslAuthenticate', 'SaslHandshake']);
     for (const api of KAFKA_APIS) {
       if (api.advertised === null) continue;
       expect(api.advertised.lowest).toBeGreaterThanOrEqual(api.codec.lowestVersion);

@@ -7,12 +7,11 @@ import {
   credentialFromPassword,
   credentialFromSaltedPassword,
   saltedPassword,
-  scramHash,
-  scramHmac,
 } from '../../src/common/scram.ts';
 import type { ScramCredential, ScramMechanism } from '../../src/common/security.ts';
 import { parsePlainMessage } from '../../src/kafka/server/sasl/plain-server.ts';
 import { decodeSaslName, ScramError, ScramServerExchange } from '../../src/kafka/server/sasl/scram-server.ts';
+import { scramClientFinal } from './scram-client.ts';
 
 const FAKE_SALT_KEY = Buffer.alloc(32, 7);
 
@@ -27,34 +26,6 @@ function exchangeFor(
     serverNonce,
     fakeSaltKey: FAKE_SALT_KEY,
   });
-}
-
-/** RFC 5802 §3's client: the client-final message for a server-first one, and the server signature expected. */
-export function scramClientFinal(
-  mechanism: ScramMechanism,
-  password: string,
-  clientFirstBare: string,
-  serverFirst: string,
-  gs2Header = 'n,,',
-): { message: string; serverSignature: string } {
-  const fields = new Map(serverFirst.split(',').map((field) => [field.slice(0, 1), field.slice(2)]));
-  const salted = saltedPassword(
-    mechanism,
-    password,
-    Buffer.from(fields.get('s')!, 'base64'),
-    Number(fields.get('i')),
-  );
-  const clientKey = scramHmac(mechanism, salted, 'Client Key');
-  const storedKey = scramHash(mechanism, clientKey);
-  const withoutProof = `c=${Buffer.from(gs2Header).toString('base64')},r=${fields.get('r')}`;
-  const authMessage = `${clientFirstBare},${serverFirst},${withoutProof}`;
-  const signature = scramHmac(mechanism, storedKey, authMessage);
-  const proof = Buffer.from(clientKey.map((byte, i) => byte ^ signature[i]!));
-  const serverKey = scramHmac(mechanism, salted, 'Server Key');
-  return {
-    message: `${withoutProof},p=${proof.toString('base64')}`,
-    serverSignature: scramHmac(mechanism, serverKey, authMessage).toString('base64'),
-  };
 }
 
 function scramError(run: () => unknown): string {

@@ -72,7 +72,7 @@ describe('FrameReader', () => {
 describe('RequestDispatcher', () => {
   const dispatcher = new RequestDispatcher(kafkaApis(fakeBroker()));
 
-  it('ApiVersions lists every advertised API and nothing else (no SASL)', async () => {
+  it('ApiVersions lists every advertised API and nothing else (SASL: SaslHandshake v1 only, SaslAuthenticate)', async () => {
     const response = await answer(dispatcher, apiVersionsApi, 3, defaultApiVersionsRequest());
     expect(new Map(response.apiKeys.map((key) => [key.apiKey, [key.minVersion, key.maxVersion]]))).toEqual(
       new Map([
@@ -101,6 +101,8 @@ describe('RequestDispatcher', () => {
         [33, [0, 2]],
         [44, [0, 1]],
         [21, [0, 2]],
+        [17, [1, 1]],
+        [36, [0, 2]],
       ]),
     );
     expect(response.apiKeys).toHaveLength(ADVERTISED_VERSIONS.size);
@@ -128,7 +130,7 @@ describe('RequestDispatcher', () => {
   it('closes the connection for an API not served, a version not advertised, a short or malformed frame', async () => {
     const close = { kind: 'close' };
     const unknown = requestFrame(apiVersionsApi, 0, defaultApiVersionsRequest(), 1);
-    unknown.writeInt16BE(17, 0); // SaslHandshake: not advertised
+    unknown.writeInt16BE(17, 0); // SaslHandshake v0 (raw SASL tokens): not served
     expect(
       await dispatcher.dispatch(unknown, {
         address: 't',

@@ -31,8 +31,8 @@ export interface KafkaApi {
 }
 
 /**
- * What the listener serves, by API name: the versions ApiVersions lists. An API not here (SASL until the
- * listener authenticates, transactions, KIP-848's consumer protocol: not yet) is not advertised, and a
+ * What the listener serves, by API name: the versions ApiVersions lists. An API not here (transactions,
+ * KIP-848's consumer protocol: not yet) is not advertised, and a
  * request for it closes the connection, as Kafka does for an API it does not know.
  */
 export const ADVERTISED_VERSIONS: ReadonlyMap<string, VersionRange> = new Map([
@@ -61,6 +61,11 @@ export const ADVERTISED_VERSIONS: ReadonlyMap<string, VersionRange> = new Map([
   ['AlterConfigs', { lowest: 0, highest: 2 }],
   ['IncrementalAlterConfigs', { lowest: 0, highest: 1 }],
   ['DeleteRecords', { lowest: 0, highest: 2 }],
+  // SASL (request-dispatch.ts answers both from the connection): advertised on every listener, as
+  // Kafka does; SaslHandshake v0's raw-token form is not served (every client in use sends v1 and then
+  // SaslAuthenticate when SaslAuthenticate is advertised).
+  ['SaslHandshake', { lowest: 1, highest: 1 }],
+  ['SaslAuthenticate', { lowest: 0, highest: 2 }],
 ]);
 
 export const KAFKA_APIS: readonly KafkaApi[] = generatedApis.map((codec) => ({

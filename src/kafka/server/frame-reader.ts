@@ -8,23 +8,33 @@ const SIZE_BYTES = 4;
 export class FrameSizeError extends Error {
   override readonly name = 'FrameSizeError';
   readonly sizeBytes: number;
-  constructor(sizeBytes: number, sizeBytesMax: number) {
+  constructor(sizeBytes: number, sizeBytesMax: number, limitName = 'socket.request.max.bytes') {
     super(
       sizeBytes < 0
         ? `a frame of negative size ${sizeBytes}`
-        : `a frame of ${sizeBytes} bytes is larger than socket.request.max.bytes (${sizeBytesMax})`,
+        : `a frame of ${sizeBytes} bytes is larger than ${limitName} (${sizeBytesMax})`,
     );
     this.sizeBytes = sizeBytes;
   }
 }
 
 export class FrameReader {
-  private readonly frameBytesMax: number;
+  private frameBytesMax: number;
+  private limitName = 'socket.request.max.bytes';
   private pending: Buffer[] = [];
   private pendingBytes = 0;
 
   constructor(frameBytesMax: number) {
     this.frameBytesMax = frameBytesMax;
+  }
+
+  /**
+   * Changes the largest frame accepted from now on, named by its config key in the refusal (a SASL
+   * connection reads at most sasl.server.max.receive.size until it authenticates).
+   */
+  limit(frameBytesMax: number, limitName: string): void {
+    this.frameBytesMax = frameBytesMax;
+    this.limitName = limitName;
   }
 
   /** Bytes received and not yet part of a whole frame. */
@@ -46,7 +56,8 @@ export class FrameReader {
     for (;;) {
       if (this.pendingBytes < SIZE_BYTES) break;
       const size = this.peekSize();
-      if (size < 0 || size > this.frameBytesMax) throw new FrameSizeError(size, this.frameBytesMax);
+      if (size < 0 || size > this.frameBytesMax)
+        throw new FrameSizeError(size, this.frameBytesMax, this.limitName);
       // Joined only once the whole frame is here: a large frame is copied once, not once per chunk.
       if (this.pendingBytes < SIZE_BYTES + size) break;
       const head = this.joined();

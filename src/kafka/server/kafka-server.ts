@@ -2,9 +2,12 @@
 // protocol (connection.ts) to the handlers of src/kafka/handlers. A connection that speaks HTTP instead
 // is handed to the node's client API (handOffHttp), as the CLI tools take `--bootstrap-server` to be.
 import { createServer, type Server, type Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
+import { type PrincipalMappingRule, tlsClientPrincipal } from '../../common/principal-mapping.ts';
+import { anonymousSession, type Session } from '../../common/security.ts';
 import type { ServedApi } from './api-handler.ts';
-import { KafkaConnection } from './connection.ts';
+import { type ConnectionSasl, KafkaConnection } from './connection.ts';
 import { type KafkaListenerObserver, RequestDispatcher } from './request-dispatch.ts';
 
 /** Requests one connection may have in hand at once (librdkafka pipelines up to 1,000,000 by default). */
@@ -12,6 +15,16 @@ const IN_FLIGHT_PER_CONNECTION_MAX = 128;
 /** First bytes of HTTP: a method's capital letter ("GET", "POST", ..., HTTP/2's "PRI"). */
 const HTTP_FIRST_BYTE_MIN = 0x41;
 const HTTP_FIRST_BYTE_MAX = 0x5a;
+/** How long a connection of a SASL listener has to authenticate (Kafka bounds it by its idle timeout). */
+export const SASL_AUTHENTICATION_TIMEOUT_MS = 10_000;
+
+/** The session of a connection without SASL: its verified client certificate's principal, else anonymous. */
+function connectionSession(socket: Socket, rules: readonly PrincipalMappingRule[] | undefined): Session {
+  const host = socket.remoteAddress ?? '';
+  if (rules === undefined || !(socket instanceof TLSSocket)) return anonymousSession(host);
+  const principal = tlsClientPrincipal(socket, rules);
+  return principal === null ? anonymousSession(host) : { principal, clientHost: host, method: 'ssl' };
+}
 
 export class KafkaServer {
   private readonly server: Server;
@@ -37,9 +50,27 @@ export class KafkaServer {
      */
     readonly handOffHttp?: (socket: Socket) => void;
     readonly logger: Logger;
+    /** The listener's name (logs); default PLAINTEXT. */
+    readonly listenerName?: string;
+    /** SASL_PLAINTEXT / SASL_SSL: every connection authenticates before it is served. */
+    readonly sasl?: Omit<ConnectionSasl, 'authenticationTimeoutMs'> & {
+      readonly authenticationTimeoutMs?: number;
+    };
+    /**
+     * ssl.principal.mapping.rules: on a TLS connection without SASL, a verified client certificate's DN
+     * mapped by them is the connection's principal.
+     */
+    readonly principalMappingRules?: readonly PrincipalMappingRule[];
   }): Promise<KafkaServer> {
     const dispatcher = new RequestDispatcher(options.apis, options.observer ?? null);
-    const logger = options.logger.child({ listener: 'PLAINTEXT' });
+    const logger = options.logger.child({ listener: options.listenerName ?? 'PLAINTEXT' });
+    const sasl: ConnectionSasl | undefined =
+      options.sasl === undefined
+        ? undefined
+        : {
+            ...options.sasl,
+            authenticationTimeoutMs: options.sasl.authenticationTimeoutMs ?? SASL_AUTHENTICATION_TIMEOUT_MS,
+          };
     const server = createServer();
     const kafka = new KafkaServer(server);
     const serveKafka = (socket: Socket) => {
@@ -48,6 +79,9 @@ export class KafkaServer {
         frameBytesMax: options.frameBytesMax,
         inFlightMax: IN_FLIGHT_PER_CONNECTION_MAX,
         logger,
+        ...(sasl === undefined
+          ? { session: connectionSession(socket, options.principalMappingRules) }
+          : { sasl }),
       });
       kafka.connections.set(socket, connection);
       options.observer?.connectionOpened();

@@ -15,17 +15,52 @@ import {
 } from '../protocol/api-keys.ts';
 import { MalformedMessageError, UnsupportedVersionError } from '../protocol/errors.ts';
 import { encodeApiVersionsResponse } from '../protocol/generated/api-versions-response.ts';
+import { saslAuthenticateApi, saslHandshakeApi } from '../protocol/generated/apis.ts';
 import { decodeRequestHeader } from '../protocol/generated/request-header.ts';
 import { encodeResponseHeader } from '../protocol/generated/response-header.ts';
 import { Reader } from '../protocol/reader.ts';
 import { Writer } from '../protocol/writer.ts';
 import { CloseConnection, type ServedApi } from './api-handler.ts';
+import {
+  SASL_AUTHENTICATE_KEY,
+  SASL_HANDSHAKE_KEY,
+  type SaslAuthenticator,
+} from './sasl/sasl-authenticator.ts';
 
 /** UNSUPPORTED_VERSION (35). */
 const UNSUPPORTED_VERSION = 35;
+/** ILLEGAL_SASL_STATE (34): SASL on a listener without it (Kafka's KafkaApis answer). */
+const ILLEGAL_SASL_STATE = 34;
+
+/**
+ * APIs about the connection itself, answered here from the connection's state rather than by a handler
+ * of src/kafka/handlers (Kafka's SaslServerAuthenticator, before KafkaApis).
+ */
+export const CONNECTION_APIS: ReadonlySet<string> = new Set([
+  saslHandshakeApi.name,
+  saslAuthenticateApi.name,
+]);
+
+function connectionApiName(apiKey: number): string | undefined {
+  const name = apiByKey(apiKey)?.name;
+  return name !== undefined && CONNECTION_APIS.has(name) ? name : undefined;
+}
+
+/** The connection a frame came on, as the dispatcher needs it. */
+export interface DispatchClient {
+  /** "host:port" */
+  readonly address: string;
+  /** Who the connection is at the time the frame is read. */
+  readonly session: Session;
+  readonly logger: Logger;
+  /** The connection's SASL state on a SASL_* listener; absent elsewhere (SaslHandshake is then refused). */
+  readonly sasl?: SaslAuthenticator;
+}
 
 export type DispatchOutcome =
   | { readonly kind: 'response'; readonly frame: Buffer }
+  /** An answer after which the connection closes (a failed SASL authentication), once it is sent. */
+  | { readonly kind: 'response-then-close'; readonly frame: Buffer; readonly reason: string }
   /** Produce with acks=0: the client reads no answer. */
   | { readonly kind: 'none' }
   /** What Kafka answers by closing the connection: an unknown API, a version not served, a malformed frame. */
@@ -50,21 +85,20 @@ export class RequestDispatcher {
       if (byKey.has(api.apiKey)) throw new Error(`two handlers for API ${api.name}`);
       if (!ADVERTISED_VERSIONS.has(api.name))
         throw new Error(`a handler for ${api.name}, which is not advertised`);
+      if (CONNECTION_APIS.has(api.name))
+        throw new Error(`a handler for ${api.name}, which the dispatcher answers from the connection`);
       byKey.set(api.apiKey, api);
     }
     for (const name of ADVERTISED_VERSIONS.keys())
-      if (![...byKey.values()].some((api) => api.name === name))
+      if (!CONNECTION_APIS.has(name) && ![...byKey.values()].some((api) => api.name === name))
         throw new Error(`${name} is advertised but has no handler`);
     this.apis = byKey;
   }
 
-  async dispatch(
-    frame: Buffer,
-    client: { readonly address: string; readonly session: Session; readonly logger: Logger },
-  ): Promise<DispatchOutcome> {
+  async dispatch(frame: Buffer, client: DispatchClient): Promise<DispatchOutcome> {
     const started = performance.now();
     const apiKey = frame.length >= 2 ? frame.readInt16BE(0) : -1;
-    const name = this.apis.get(apiKey)?.name ?? 'unknown';
+    const name = this.apis.get(apiKey)?.name ?? connectionApiName(apiKey) ?? 'unknown';
     try {
       const outcome = await this.dispatchOnce(frame, client);
       this.observer?.requestDone(name, outcome.kind, (performance.now() - started) / 1000);
@@ -75,18 +109,19 @@ export class RequestDispatcher {
     }
   }
 
-  private async dispatchOnce(
-    frame: Buffer,
-    client: { readonly address: string; readonly session: Session; readonly logger: Logger },
-  ): Promise<DispatchOutcome> {
+  private async dispatchOnce(frame: Buffer, client: DispatchClient): Promise<DispatchOutcome> {
     if (frame.length < 8)
       return { kind: 'close', reason: `a request of ${frame.length} bytes has no header` };
     const apiKey = frame.readInt16BE(0);
     const apiVersion = frame.readInt16BE(2);
     const correlationId = frame.readInt32BE(4);
+    // Before anything is decoded: an unauthenticated client gets no further than the SASL exchange.
+    const refusal = client.sasl?.refusal(apiKey) ?? null;
+    if (refusal !== null) return { kind: 'close', reason: refusal };
     const api = apiByKey(apiKey);
     const served = this.apis.get(apiKey);
-    if (api === undefined || api.advertised === null || served === undefined)
+    const connectionApi = api !== undefined && CONNECTION_APIS.has(api.name);
+    if (api === undefined || api.advertised === null || (served === undefined && !connectionApi))
       return { kind: 'close', reason: `API key ${apiKey} is not served` };
     const { lowest, highest } = api.advertised;
     if (apiVersion < lowest || apiVersion > highest) {
@@ -105,6 +140,7 @@ export class RequestDispatcher {
         correlationId,
         clientId: header.clientId,
       });
+      if (served === undefined) return saslExchange(api.apiKey, apiVersion, correlationId, reader, client);
       const encodeBody = await served.serve(reader, {
         apiVersion,
         correlationId,
@@ -133,6 +169,67 @@ export class RequestDispatcher {
       throw error;
     }
   }
+}
+
+/**
+ * SaslHandshake / SaslAuthenticate, answered from the connection's SASL state: synchronously, so that the
+ * frames after one see the state it left. On a listener without SASL both are ILLEGAL_SASL_STATE.
+ */
+function saslExchange(
+  apiKey: number,
+  apiVersion: number,
+  correlationId: number,
+  reader: Reader,
+  client: DispatchClient,
+): DispatchOutcome {
+  const writer = new Writer();
+  const size = writer.reserveInt32();
+  let close: string | null;
+  if (apiKey === SASL_HANDSHAKE_KEY) {
+    const request = saslHandshakeApi.decodeRequest(reader, apiVersion);
+    const answer = client.sasl?.handshake(request.mechanism) ?? {
+      errorCode: ILLEGAL_SASL_STATE,
+      mechanisms: [],
+      close: null,
+    };
+    close = answer.close;
+    encodeResponseHeader(writer, { correlationId }, 0);
+    saslHandshakeApi.encodeResponse(
+      writer,
+      { errorCode: answer.errorCode, mechanisms: answer.mechanisms },
+      apiVersion,
+    );
+  } else {
+    if (apiKey !== SASL_AUTHENTICATE_KEY) throw new Error(`bug: API key ${apiKey} is not a SASL API`);
+    const request = saslAuthenticateApi.decodeRequest(reader, apiVersion);
+    const answer = client.sasl?.authenticate(Buffer.from(request.authBytes)) ?? {
+      errorCode: ILLEGAL_SASL_STATE,
+      errorMessage: 'SASL is not enabled on this listener',
+      authBytes: Buffer.alloc(0),
+      sessionLifetimeMs: 0n,
+      close: null,
+    };
+    close = answer.close;
+    const api = apiByKey(apiKey);
+    if (api === undefined) throw new Error('bug: SaslAuthenticate is not in the API table');
+    encodeResponseHeader(writer, { correlationId }, responseHeaderVersion(api, apiVersion));
+    saslAuthenticateApi.encodeResponse(
+      writer,
+      {
+        errorCode: answer.errorCode,
+        errorMessage: answer.errorMessage,
+        authBytes: answer.authBytes,
+        sessionLifetimeMs: answer.sessionLifetimeMs,
+      },
+      apiVersion,
+    );
+  }
+  writer.setInt32(size, writer.length - 4);
+  if (close !== null) {
+    client.logger.info({ reason: close }, 'SASL authentication refused');
+    return { kind: 'response-then-close', frame: writer.toBuffer(), reason: close };
+  }
+  return { kind: 'response', frame: writer.toBuffer() };
 }
 
 function unsupportedApiVersions(correlationId: number): Buffer {
