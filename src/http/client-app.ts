@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { RandomInt } from '../common/partitioner.ts';
 import { StickyPartitioner } from '../common/partitioner.ts';
-import { ALLOW_ALL, type Authorizer, anonymousSession, type Session } from '../common/security.ts';
+import { ALLOW_ALL, type Authorizer, type Session } from '../common/security.ts';
+import { authenticateRequest, type ClientAuthentication } from './authentication.ts';
 import type { InstanceTransport } from './consumers/forwarding.ts';
 import { InstanceForwarding } from './consumers/forwarding.ts';
 import { CONSUMER_INSTANCE_TIMEOUT_DEFAULT_MS, ConsumerRegistry } from './consumers/registry.ts';
@@ -63,6 +64,11 @@ export interface ClientAppOptions {
   readonly consumerTransport?: InstanceTransport;
   /** Who may do what; default ALLOW_ALL (no authorizer configured). */
   readonly authorizer?: Authorizer;
+  /**
+   * How requests authenticate, by the CLIENT listener's security protocol (authentication.ts); absent:
+   * PLAINTEXT, every request anonymous.
+   */
+  readonly authentication?: ClientAuthentication;
 }
 
 declare module 'fastify' {
@@ -173,8 +179,9 @@ export function buildClientApp(options: ClientAppOptions): FastifyInstance {
   };
   // fastify wants a reference-typed decoration initialised to null; the hook below sets it on every request.
   app.decorateRequest('session', null as unknown as Session);
-  app.addHook('onRequest', async (request) => {
-    request.session = anonymousSession(request.ip);
+  const authentication = options.authentication;
+  app.addHook('onRequest', async (request, reply) => {
+    request.session = authenticateRequest(authentication, request, reply);
   });
 
   // JSON only: any other content type of a body is 415 (fastify would also take text/plain).

@@ -102,7 +102,7 @@ export class InstanceForwarding {
       if (attempt.kind === 'unreachable') unreachable++;
     }
     this.#remembered.delete(key);
-    const found = await this.#find(groupId, instanceId, search.rest);
+    const found = await this.#find(groupId, instanceId, search.rest, relayed.headers.authorization);
     unreachable += found.unreachable;
     const holder = found.holder;
     if (holder !== null) {
@@ -120,10 +120,10 @@ export class InstanceForwarding {
   }
 
   /** Whether a node other than this one holds (group, id) (a name must be unique in its group). */
-  async heldElsewhere(groupId: string, instanceId: string): Promise<boolean> {
+  async heldElsewhere(groupId: string, instanceId: string, authorization?: string): Promise<boolean> {
     const search = holderSearch(this.#options.node.image(), this.#options.node.nodeId, instanceId, null);
     const others = search.first === null ? search.rest : [search.first, ...search.rest];
-    return (await this.#find(groupId, instanceId, others)).holder !== null;
+    return (await this.#find(groupId, instanceId, others, authorization)).holder !== null;
   }
 
   /**
@@ -134,11 +134,17 @@ export class InstanceForwarding {
     groupId: string,
     instanceId: string,
     brokers: readonly BrokerId[],
+    /** The client's Authorization header: the probe asks as the client (a SASL_* CLIENT listener). */
+    authorization: string | undefined,
   ): Promise<{ readonly holder: BrokerId | null; readonly unreachable: number }> {
     const probe: RelayedRequest = {
       method: 'GET',
       path: `/consumers/${encodeURIComponent(groupId)}/instances/${encodeURIComponent(instanceId)}`,
-      headers: { [FORWARDED_BY_HEADER]: String(this.#options.node.nodeId), accept: 'application/json' },
+      headers: {
+        [FORWARDED_BY_HEADER]: String(this.#options.node.nodeId),
+        accept: 'application/json',
+        ...(authorization === undefined ? {} : { authorization }),
+      },
       body: null,
     };
     // A probe changes nothing: a node that fails to answer it in time (paused, stopping) holds nothing
@@ -211,7 +217,8 @@ export class InstanceForwarding {
   /** The client's request as it is relayed: method, path, the headers that matter, the body's bytes. */
   async #relayedRequest(request: FastifyRequest): Promise<RelayedRequest> {
     const headers: Record<string, string> = { [FORWARDED_BY_HEADER]: String(this.#options.node.nodeId) };
-    for (const name of ['content-type', 'accept'] as const) {
+    // The client's credentials go along, so the holder checks the same principal (HTTP Basic).
+    for (const name of ['content-type', 'accept', 'authorization'] as const) {
       const value = request.headers[name];
       if (typeof value === 'string') headers[name] = value;
     }

@@ -255,7 +255,7 @@ export function registerV2ConsumerRoutes(
         body.name !== undefined &&
         forwarding !== null &&
         !registry.holds(group, body.name) &&
-        (await forwarding.heldElsewhere(group, body.name))
+        (await forwarding.heldElsewhere(group, body.name, request.headers.authorization))
       ) {
         throw new HttpError('CONSUMER_ALREADY_EXISTS');
       }
