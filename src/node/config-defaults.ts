@@ -539,6 +539,47 @@ const definitions: readonly ConfigKeyDefinition[] = [
     doc: 'How often the controller checks leader balance',
   },
 
+  // --- Listener security and authentication ---------------------------------------------------------
+  {
+    name: 'listener.security.protocol.map',
+    type: 'string',
+    defaultValue:
+      'CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL',
+    doc:
+      'NAME:PROTOCOL per listener (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL); a listener not listed is ' +
+      'PLAINTEXT. SASL_* on CLIENT requires HTTP Basic, on the Kafka listener SASL',
+  },
+  {
+    name: 'sasl.enabled.mechanisms',
+    type: 'list',
+    defaultValue: 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+    doc:
+      'SASL mechanisms of SASL_* listeners (Kafka: GSSAPI; GSSAPI and OAUTHBEARER are not served). PLAIN ' +
+      "checks the users' SCRAM credentials",
+  },
+  {
+    name: 'sasl.server.max.receive.size',
+    type: 'int',
+    defaultValue: '524288',
+    atLeast: 1,
+    atMost: int32Max,
+    doc: 'Largest frame a SASL connection may send before it authenticates',
+  },
+  {
+    name: 'connections.max.reauth.ms',
+    type: 'long',
+    defaultValue: '0',
+    atLeast: 0,
+    doc:
+      'KIP-368: a SASL session expires after this many ms; the client re-authenticates or its connection ' +
+      'closes at its next request (0 = never)',
+  },
+  {
+    name: 'ssl.principal.mapping.rules',
+    type: 'string',
+    defaultValue: 'DEFAULT',
+    doc: "RULE:pattern/replacement/[LU] and DEFAULT, comma-separated: a client certificate's DN to a user name",
+  },
   // --- Client API (HTTP) ----------------------------------------------------------------------------
   {
     name: 'socket.request.max.bytes',
@@ -580,7 +621,6 @@ export const NODE_CONFIG_KEYS: ReadonlyMap<string, ConfigKeyDefinition> = new Ma
 export const IGNORED_KAFKA_KEYS: ReadonlySet<string> = new Set([
   'controller.quorum.bootstrap.servers',
   'group.coordinator.rebalance.protocols',
-  'listener.security.protocol.map',
   'num.io.threads',
   'num.network.threads',
   'num.recovery.threads.per.data.dir',

@@ -3,6 +3,12 @@
 // < the --config file (properties.ts) < flags (node-args.ts, in argv order). No I/O here.
 
 import { type NodeId, nodeId } from '../../raft/types.ts';
+import { PrincipalMappingError, parsePrincipalMappingRules } from '../common/principal-mapping.ts';
+import {
+  isSaslMechanism,
+  SASL_MECHANISMS,
+  type SaslMechanism,
+} from '../kafka/server/sasl/sasl-authenticator.ts';
 import {
   type ConfigKeyDefinition,
   IGNORED_KAFKA_KEYS,
@@ -129,7 +135,21 @@ export interface NodeConfig {
   readonly socketRequestMaxBytes: number;
   readonly consumerInstanceTimeoutMs: number;
   readonly consumerRequestTimeoutMs: number;
+  // Listener security and authentication
+  /** listener.security.protocol.map, for every bound listener by name. */
+  readonly listenerSecurityProtocols: ReadonlyMap<string, SecurityProtocol>;
+  /** The name of the Kafka protocol's listener; null when this node serves none. */
+  readonly kafkaListenerName: string | null;
+  readonly saslEnabledMechanisms: readonly SaslMechanism[];
+  readonly saslServerMaxReceiveSize: number;
+  /** 0 = SASL sessions do not expire. */
+  readonly connectionsMaxReauthMs: number;
+  readonly sslPrincipalMappingRules: string;
 }
+
+/** Kafka's SecurityProtocol. */
+export type SecurityProtocol = 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
+const SECURITY_PROTOCOLS: readonly SecurityProtocol[] = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'];
 
 /** A bad setting: names the key and the value (null when the key is missing). */
 export class ConfigError extends Error {
@@ -327,6 +347,72 @@ class Settings {
     const raw = this.raw(key)?.trim() ?? '';
     return raw === '' ? null : raw;
   }
+}
+
+/** listener.security.protocol.map over the bound listeners (one not in the map is PLAINTEXT). */
+function parseSecurityProtocols(settings: Settings, listeners: Listeners): Map<string, SecurityProtocol> {
+  const key = 'listener.security.protocol.map';
+  const raw = settings.raw(key) ?? '';
+  const map = new Map<string, SecurityProtocol>();
+  for (const item of parseList(raw)) {
+    const [name, protocol, ...rest] = item.split(':').map((part) => part.trim().toUpperCase());
+    const known = SECURITY_PROTOCOLS.find((candidate) => candidate === protocol);
+    if (name === undefined || name === '' || known === undefined || rest.length > 0)
+      throw new ConfigError(
+        key,
+        raw,
+        `'${item}' is not NAME:PROTOCOL (PROTOCOL one of ${SECURITY_PROTOCOLS.join(', ')})`,
+      );
+    if (map.has(name)) throw new ConfigError(key, raw, `listener ${name} is mapped twice`);
+    map.set(name, known);
+  }
+  const bound = [
+    'CLIENT',
+    'INTERNAL',
+    ...(listeners.kafka === null ? [] : [KAFKA_LISTENER_NAME]),
+    ...listeners.named.keys(),
+  ];
+  const result = new Map<string, SecurityProtocol>();
+  for (const name of bound) {
+    const protocol = map.get(name) ?? 'PLAINTEXT';
+    if (name !== 'CLIENT' && name !== KAFKA_LISTENER_NAME && protocol.startsWith('SASL_'))
+      throw new ConfigError(
+        key,
+        raw,
+        `${name} is an internal listener: SASL is for the CLIENT and Kafka listeners`,
+      );
+    result.set(name, protocol);
+  }
+  return result;
+}
+
+function parseSaslMechanisms(settings: Settings): SaslMechanism[] {
+  const key = 'sasl.enabled.mechanisms';
+  const raw = settings.raw(key) ?? '';
+  const mechanisms: SaslMechanism[] = [];
+  for (const item of parseList(raw)) {
+    const name = item.toUpperCase();
+    if (!isSaslMechanism(name))
+      throw new ConfigError(
+        key,
+        raw,
+        `mechanism ${item} is not served (served: ${SASL_MECHANISMS.join(', ')})`,
+      );
+    if (!mechanisms.includes(name)) mechanisms.push(name);
+  }
+  return mechanisms;
+}
+
+function checkPrincipalMappingRules(settings: Settings): string {
+  const key = 'ssl.principal.mapping.rules';
+  const raw = settings.raw(key) ?? 'DEFAULT';
+  try {
+    parsePrincipalMappingRules(raw);
+  } catch (error) {
+    if (error instanceof PrincipalMappingError) throw new ConfigError(key, raw, error.message);
+    throw error;
+  }
+  return raw.trim();
 }
 
 /** log.cleanup.policy: compact, delete, both (Kafka's ValidList), or none (neither cleans nor deletes). */
@@ -587,6 +673,15 @@ export function buildNodeConfig(values: ReadonlyMap<string, string>): {
       settings.integer('log.retention.hours'),
     );
   const int = (key: string): number => settings.integer(key);
+  const securityProtocols = parseSecurityProtocols(settings, listeners);
+  const saslMechanisms = parseSaslMechanisms(settings);
+  const saslListeners = [...securityProtocols].filter(([, protocol]) => protocol.startsWith('SASL_'));
+  if (saslListeners.length > 0 && saslMechanisms.length === 0)
+    throw new ConfigError(
+      'sasl.enabled.mechanisms',
+      settings.raw('sasl.enabled.mechanisms'),
+      `listener ${saslListeners[0]![0]} is ${saslListeners[0]![1]}: enable at least one mechanism`,
+    );
   const config: NodeConfig = {
     nodeId: parseNodeId(settings),
     processRoles: parseRoles(settings),
@@ -660,6 +755,12 @@ export function buildNodeConfig(values: ReadonlyMap<string, string>): {
     socketRequestMaxBytes: int('socket.request.max.bytes'),
     consumerInstanceTimeoutMs: int('consumer.instance.timeout.ms'),
     consumerRequestTimeoutMs: int('consumer.request.timeout.ms'),
+    listenerSecurityProtocols: securityProtocols,
+    kafkaListenerName: listeners.kafka === null ? null : KAFKA_LISTENER_NAME,
+    saslEnabledMechanisms: saslMechanisms,
+    saslServerMaxReceiveSize: int('sasl.server.max.receive.size'),
+    connectionsMaxReauthMs: int('connections.max.reauth.ms'),
+    sslPrincipalMappingRules: checkPrincipalMappingRules(settings),
   };
   checkQuorum(config, warnings);
   checkRelations(config, warnings);
@@ -746,6 +847,13 @@ export function configToProperties(config: NodeConfig): Map<string, string | nul
     'socket.request.max.bytes': n(config.socketRequestMaxBytes),
     'consumer.instance.timeout.ms': n(config.consumerInstanceTimeoutMs),
     'consumer.request.timeout.ms': n(config.consumerRequestTimeoutMs),
+    'listener.security.protocol.map': [...config.listenerSecurityProtocols]
+      .map(([name, protocol]) => `${name}:${protocol}`)
+      .join(','),
+    'sasl.enabled.mechanisms': config.saslEnabledMechanisms.join(','),
+    'sasl.server.max.receive.size': n(config.saslServerMaxReceiveSize),
+    'connections.max.reauth.ms': n(config.connectionsMaxReauthMs),
+    'ssl.principal.mapping.rules': config.sslPrincipalMappingRules,
   };
   return new Map(Object.entries(effective).sort(([a], [b]) => (a < b ? -1 : 1)));
 }

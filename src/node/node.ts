@@ -11,6 +11,8 @@ import { Http2Transport, type InternalServer } from '../../raft/transport/http2-
 import { assert } from '../../raft/assert.ts';
 import { type NodeId, nodeId } from '../../raft/types.ts';
 import { KafkaError, type KafkaErrorName } from '../common/kafka-errors.ts';
+import { type CredentialLookup, PasswordCheck } from '../common/password-check.ts';
+import { parsePrincipalMappingRules } from '../common/principal-mapping.ts';
 import { buildClientApp } from '../http/client-app.ts';
 import { HttpInstanceTransport } from '../http/consumers/http-transport.ts';
 import { listenClientApi } from '../http/client-server.ts';
@@ -348,8 +350,17 @@ export class KraftNode {
     // Settings this node was given (not Kafka's defaults) are what topics inherit as STATIC_BROKER_CONFIG
     // (num.partitions, log.retention.ms, min.insync.replicas, ...), as Kafka's describe shows them.
     const staticTopicConfig = settingsAwayFromDefaults(config);
+    // Users' SCRAM credentials as the metadata log has them (KIP-554): what SASL and HTTP Basic check.
+    const credentials: CredentialLookup = (user) => stateMachine.image().security.scramCredentials.get(user);
+    const principalMappingRules = parsePrincipalMappingRules(config.sslPrincipalMappingRules);
+    const clientProtocol = config.listenerSecurityProtocols.get('CLIENT') ?? 'PLAINTEXT';
     const app = buildClientApp({
       node: clusterNode,
+      authentication: {
+        securityProtocol: clientProtocol,
+        passwords: new PasswordCheck({ credentials, now: () => performance.now() }),
+        principalMappingRules,
+      },
       logger,
       staticTopicConfig,
       readBarrierTimeoutMs: config.controllerQuorumRequestTimeoutMs,
@@ -364,6 +375,7 @@ export class KraftNode {
     const clientPort = Number(clientApi.address.slice(clientApi.address.lastIndexOf(':') + 1));
     // Kafka's own clients, over the same image, partitions and admin as REST (src/kafka).
     const kafkaListener = config.listeners.kafka;
+    const kafkaProtocol = config.listenerSecurityProtocols.get(KAFKA_LISTENER_NAME) ?? 'PLAINTEXT';
     const kafkaServer =
       kafkaListener === null
         ? null
@@ -392,6 +404,22 @@ export class KraftNode {
               settings: nodeSettings(config),
             }),
             frameBytesMax: config.socketRequestMaxBytes,
+            listenerName: KAFKA_LISTENER_NAME,
+            ...(kafkaProtocol === 'SASL_PLAINTEXT' || kafkaProtocol === 'SASL_SSL'
+              ? {
+                  sasl: {
+                    settings: {
+                      mechanisms: config.saslEnabledMechanisms,
+                      credentials,
+                      passwords: new PasswordCheck({ credentials, now: () => performance.now() }),
+                      reauthMs: config.connectionsMaxReauthMs,
+                      now: () => performance.now(),
+                    },
+                    receiveBytesMax: config.saslServerMaxReceiveSize,
+                  },
+                }
+              : {}),
+            principalMappingRules,
             observer: metrics.kafka,
             handOffHttp: (socket) => clientApi.adopt(socket),
             logger,
@@ -408,7 +436,7 @@ export class KraftNode {
             name: 'CLIENT',
             host: advertisedClient.host,
             port: advertisedClient.port || clientPort,
-            securityProtocol: 'PLAINTEXT',
+            securityProtocol: clientProtocol,
           },
           {
             name: 'INTERNAL',
@@ -423,7 +451,7 @@ export class KraftNode {
                   name: KAFKA_LISTENER_NAME,
                   host: advertisedKafka.host,
                   port: advertisedKafka.port || kafkaServer.port,
-                  securityProtocol: 'PLAINTEXT',
+                  securityProtocol: kafkaProtocol,
                 },
               ]),
           ...[...config.advertisedListeners.named].map(([name, endpoint]) => ({
