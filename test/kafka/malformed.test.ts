@@ -266,10 +266,10 @@ describe('flexible versions', () => {
 });
 
 describe('api keys', () => {
-  it('every vendored API is in the table; SaslHandshake advertised at v1 only (no raw-token v0)', () => {
+  it('every vendored API is in the table; SaslHandshake advertised from v0 (librdkafka requires it)', () => {
     expect(KAFKA_APIS.map((api) => api.name).sort()).toEqual(generatedApis.map((api) => api.name).sort());
     expect(KAFKA_APIS).toHaveLength(27);
-    expect(apiByKey(17)?.advertised).toEqual({ lowest: 1, highest: 1 });
+    expect(apiByKey(17)?.advertised).toEqual({ lowest: 0, highest: 1 });
     expect(apiByKey(0)?.advertised?.lowest).toBe(0);
     expect(apiByKey(9999)).toBeUndefined();
   });

@@ -244,6 +244,43 @@ describe('SASL on a connection', () => {
     });
   });
 
+  it('SaslHandshake v0: the messages come as raw tokens without a header; a refused one closes without an answer', async () => {
+    const client = connection();
+    expect(await client.send(saslHandshakeApi, 0, { mechanism: 'SCRAM-SHA-256' })).toMatchObject({
+      response: { errorCode: 0 },
+    });
+    const raw = (token: string) =>
+      dispatcher.dispatch(Buffer.from(token), {
+        address: 'test:1',
+        session: client.sasl.session,
+        logger: silent,
+        sasl: client.sasl,
+      });
+    const bare = 'n=alice,r=rawnonce';
+    const first = await raw(`n,,${bare}`);
+    expect(first.kind).toBe('response');
+    if (first.kind !== 'response') return;
+    // Size-prefixed server-first message, nothing else.
+    expect(first.frame.readInt32BE(0)).toBe(first.frame.length - 4);
+    const serverFirst = first.frame.subarray(4).toString();
+    expect(serverFirst).toMatch(/^r=rawnonce/);
+    const final = await raw(scramClientFinal('SCRAM-SHA-256', 'alice-pw', bare, serverFirst).message);
+    expect(final.kind === 'response' && final.frame.subarray(4).toString()).toMatch(/^v=/);
+    expect(client.sasl.session.principal.name).toBe('alice');
+    expect(await client.metadata()).toMatchObject({ closes: false });
+
+    const wrong = connection();
+    await wrong.send(saslHandshakeApi, 0, { mechanism: 'PLAIN' });
+    expect(
+      await dispatcher.dispatch(Buffer.from('\0alice\0nope'), {
+        address: 'test:1',
+        session: wrong.sasl.session,
+        logger: silent,
+        sasl: wrong.sasl,
+      }),
+    ).toMatchObject({ kind: 'close' });
+  });
+
   it('on a listener without SASL both SASL APIs answer ILLEGAL_SASL_STATE and the connection stays', async () => {
     const plain = { address: 'test:1', session: anonymousSession('127.0.0.1'), logger: silent };
     const handshake = await dispatcher.dispatch(

@@ -62,9 +62,9 @@ export const ADVERTISED_VERSIONS: ReadonlyMap<string, VersionRange> = new Map([
   ['IncrementalAlterConfigs', { lowest: 0, highest: 1 }],
   ['DeleteRecords', { lowest: 0, highest: 2 }],
   // SASL (request-dispatch.ts answers both from the connection): advertised on every listener, as
-  // Kafka does; SaslHandshake v0's raw-token form is not served (every client in use sends v1 and then
-  // SaslAuthenticate when SaslAuthenticate is advertised).
-  ['SaslHandshake', { lowest: 1, highest: 1 }],
+  // Kafka does. librdkafka requires SaslHandshake v0 listed (then sends v1 and SaslAuthenticate);
+  // v0's raw-token form is served too.
+  ['SaslHandshake', { lowest: 0, highest: 1 }],
   ['SaslAuthenticate', { lowest: 0, highest: 2 }],
 ]);
 

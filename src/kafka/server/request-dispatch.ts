@@ -110,11 +110,12 @@ export class RequestDispatcher {
   }
 
   private async dispatchOnce(frame: Buffer, client: DispatchClient): Promise<DispatchOutcome> {
-    if (frame.length < 8)
+    if (frame.length < 8 && client.sasl?.expectsRawToken !== true)
       return { kind: 'close', reason: `a request of ${frame.length} bytes has no header` };
-    const apiKey = frame.readInt16BE(0);
-    const apiVersion = frame.readInt16BE(2);
-    const correlationId = frame.readInt32BE(4);
+    const apiKey = frame.length < 8 ? -1 : frame.readInt16BE(0);
+    const apiVersion = frame.length < 8 ? -1 : frame.readInt16BE(2);
+    const correlationId = frame.length < 8 ? -1 : frame.readInt32BE(4);
+    if (client.sasl?.expectsRawToken === true) return rawSaslToken(frame, client);
     // Before anything is decoded: an unauthenticated client gets no further than the SASL exchange.
     const refusal = client.sasl?.refusal(apiKey) ?? null;
     if (refusal !== null) return { kind: 'close', reason: refusal };
@@ -187,7 +188,7 @@ function saslExchange(
   let close: string | null;
   if (apiKey === SASL_HANDSHAKE_KEY) {
     const request = saslHandshakeApi.decodeRequest(reader, apiVersion);
-    const answer = client.sasl?.handshake(request.mechanism) ?? {
+    const answer = client.sasl?.handshake(request.mechanism, apiVersion) ?? {
       errorCode: ILLEGAL_SASL_STATE,
       mechanisms: [],
       close: null,
@@ -230,6 +231,24 @@ function saslExchange(
     return { kind: 'response-then-close', frame: writer.toBuffer(), reason: close };
   }
   return { kind: 'response', frame: writer.toBuffer() };
+}
+
+/**
+ * A raw SASL token after SaslHandshake v0: the mechanism's message itself, answered by the server's
+ * message, size-prefixed, no header. A refusal has no field to travel in: Kafka closes the connection.
+ */
+function rawSaslToken(frame: Buffer, client: DispatchClient): DispatchOutcome {
+  const sasl = client.sasl;
+  if (sasl === undefined) throw new Error('bug: a raw SASL token without SASL');
+  const answer = sasl.authenticate(frame);
+  if (answer.errorCode !== 0) {
+    client.logger.info({ reason: answer.errorMessage }, 'SASL authentication refused');
+    return { kind: 'close', reason: answer.errorMessage ?? 'SASL authentication failed' };
+  }
+  const response = Buffer.alloc(4 + answer.authBytes.length);
+  response.writeInt32BE(answer.authBytes.length);
+  answer.authBytes.copy(response, 4);
+  return { kind: 'response', frame: response };
 }
 
 function unsupportedApiVersions(correlationId: number): Buffer {

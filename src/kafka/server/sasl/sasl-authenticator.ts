@@ -71,6 +71,11 @@ type State =
       exchange: ScramServerExchange | null;
       /** The principal re-authenticating (KIP-368), null on the first authentication. */
       readonly reauthenticating: Principal | null;
+      /**
+       * SaslHandshake v0's form (KIP-43, before SaslAuthenticate): the mechanism's messages come as raw
+       * size-prefixed tokens, without a request header, and go back the same way.
+       */
+      readonly rawTokens: boolean;
     }
   | { readonly kind: 'authenticated'; readonly mechanism: SaslMechanism; readonly expiresAt: number | null }
   | { readonly kind: 'failed' };
@@ -118,6 +123,11 @@ export class SaslAuthenticator {
     );
   }
 
+  /** Whether the next frame is a raw SASL token (after SaslHandshake v0) rather than a request. */
+  get expectsRawToken(): boolean {
+    return this.state.kind === 'authenticate' && this.state.rawTokens;
+  }
+
   /**
    * Whether a request of `apiKey` may be served now: null if so, else why the connection closes without
    * an answer (Kafka's IllegalSaslStateException for a request before authentication).
@@ -145,7 +155,9 @@ export class SaslAuthenticator {
     }
   }
 
-  handshake(mechanism: string): HandshakeAnswer {
+  /** SaslHandshake at `version` (0: raw tokens follow; 1: SaslAuthenticate requests follow). */
+  handshake(mechanism: string, version: number): HandshakeAnswer {
+    const rawTokens = version === 0;
     const enabled = [...this.settings.mechanisms];
     const state = this.state;
     switch (state.kind) {
@@ -158,7 +170,7 @@ export class SaslAuthenticator {
             close: `unsupported SASL mechanism '${mechanism}' (enabled: ${enabled.join(', ')})`,
           };
         }
-        this.state = { kind: 'authenticate', mechanism, exchange: null, reauthenticating: null };
+        this.state = { kind: 'authenticate', mechanism, exchange: null, reauthenticating: null, rawTokens };
         return { errorCode: NONE, mechanisms: enabled, close: null };
       case 'authenticated':
         // Without connections.max.reauth.ms Kafka's KafkaApis answers a late handshake so, and goes on.
@@ -177,6 +189,7 @@ export class SaslAuthenticator {
           mechanism,
           exchange: null,
           reauthenticating: this.current.principal,
+          rawTokens,
         };
         return { errorCode: NONE, mechanisms: enabled, close: null };
       case 'authenticate':

@@ -142,7 +142,11 @@ export class ScramServerExchange {
     const fields = withoutProof.split(',');
     if (fields[0] !== `c=${Buffer.from(phase.gs2Header, 'utf8').toString('base64')}`)
       throw new ScramError('channel-bindings-dont-match', 'the channel binding is not the gs2 header sent');
-    if (fields[1] !== `r=${phase.nonce}`)
+    // Kafka's ScramSaslServer checks that the nonce ends with this exchange's (client + server) nonce,
+    // not equality: librdkafka (2.0 at least) sends its client nonce twice. The server's random part is
+    // still required, so a final message of another exchange never passes.
+    const finalNonce = fields[1];
+    if (finalNonce === undefined || !finalNonce.startsWith('r=') || !finalNonce.endsWith(phase.nonce))
       throw new ScramError('other-error', 'the nonce is not the one of this exchange');
     const proof = Buffer.from(text.slice(proofAt + 3), 'base64');
     const mechanism = this.options.mechanism;
