@@ -2,6 +2,7 @@
 // ConsumerGroupDescription, ...) as plain objects with Kafka's field names in camelCase.
 
 import type { ConfigSource, ConfigSynonym } from '../metadata/topic-config-describe.ts';
+import type { SaslCredentials } from './credentials.ts';
 
 export type { ConfigSource, ConfigSynonym };
 
@@ -15,6 +16,8 @@ export interface AdminOptions {
   readonly requestTimeoutMs?: number;
   /** retry.backoff.ms: the wait before a retriable error is asked again (default 100). */
   readonly retryBackoffMs?: number;
+  /** SASL credentials, sent as HTTP Basic to a cluster whose client listener requires authentication. */
+  readonly sasl?: SaslCredentials;
 }
 
 export interface BrokerNode {

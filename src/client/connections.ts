@@ -2,13 +2,20 @@
 // on one HTTP/2 connection only for requests it may send again (`idempotent`): produces of an idempotent
 // producer and fetches are (design.md §9).
 import { Client } from 'undici';
+import { basicAuthorization, type SaslCredentials } from './credentials.ts';
 import { errorFromRest } from './rest-errors.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
 export class BrokerConnections {
   readonly #clients = new Map<string, Client>();
+  /** HTTP Basic of the client's SASL credentials, on every request; none without credentials. */
+  readonly #authorization: Readonly<Record<string, string>>;
   #closed = false;
+
+  constructor(credentials?: SaslCredentials) {
+    this.#authorization = credentials === undefined ? {} : { authorization: basicAuthorization(credentials) };
+  }
 
   /** POSTs a protobuf body; the answer's bytes, or an Error (with the status and body) for a non-200. */
   async post(
@@ -21,7 +28,7 @@ export class BrokerConnections {
     const response = await this.#client(origin).request({
       method: 'POST',
       path,
-      headers: { 'content-type': 'application/x-protobuf' },
+      headers: { 'content-type': 'application/x-protobuf', ...this.#authorization },
       body,
       idempotent: repeatable,
       headersTimeout: timeoutMs,
@@ -54,8 +61,8 @@ export class BrokerConnections {
       // A content type without a body is refused by the server (an empty JSON body), so only with one.
       headers:
         payload === null
-          ? { accept: 'application/json' }
-          : { accept: 'application/json', 'content-type': 'application/json' },
+          ? { accept: 'application/json', ...this.#authorization }
+          : { accept: 'application/json', 'content-type': 'application/json', ...this.#authorization },
       body: payload,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,

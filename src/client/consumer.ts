@@ -10,6 +10,7 @@ import { isKafkaError, KafkaError } from '../common/kafka-errors.ts';
 import { consumerCodec, type NativeMembershipResponse } from '../http/native/consumer-codec.ts';
 import { AnyBroker, answerError } from './any-broker.ts';
 import { BrokerConnections } from './connections.ts';
+import type { SaslCredentials } from './credentials.ts';
 import { ConsumerDeadLetters } from './dead-letters.ts';
 import { type ConsumerRecord, Fetcher, PartitionState } from './fetcher.ts';
 import { ClusterMetadata } from './metadata.ts';
@@ -40,6 +41,8 @@ export interface ConsumerOptions {
   readonly maxPollRecords?: number;
   readonly requestTimeoutMs?: number;
   readonly retryBackoffMs?: number;
+  /** SASL credentials, sent as HTTP Basic to a cluster whose client listener requires authentication. */
+  readonly sasl?: SaslCredentials;
 }
 
 export interface TopicPartition {
@@ -61,7 +64,7 @@ const isStaleMembership = (error: unknown) =>
   isKafkaError(error, 'REBALANCE_IN_PROGRESS');
 
 export class Consumer {
-  readonly #connections = new BrokerConnections();
+  readonly #connections: BrokerConnections;
   readonly #metadata: ClusterMetadata;
   readonly #anyBroker: AnyBroker;
   readonly #fetcher: Fetcher;
@@ -91,6 +94,7 @@ export class Consumer {
   readonly #deadLetters: ConsumerDeadLetters;
 
   constructor(options: ConsumerOptions) {
+    this.#connections = new BrokerConnections(options.sasl);
     const bootstrap = typeof options.bootstrap === 'string' ? [options.bootstrap] : options.bootstrap;
     const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     const retryBackoffMs = options.retryBackoffMs ?? 100;

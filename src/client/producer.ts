@@ -15,6 +15,7 @@ import { buildRecordBatch } from '../storage/record-batch/builder.ts';
 import type { CompressionName } from '../storage/record-batch/format.ts';
 import type { ProducerRecord as BatchRecord } from '../storage/record-batch/record.ts';
 import { BrokerConnections } from './connections.ts';
+import type { SaslCredentials } from './credentials.ts';
 import { ClusterMetadata } from './metadata.ts';
 
 export interface ProducerOptions {
@@ -46,6 +47,8 @@ export interface ProducerOptions {
    * would leave a gap there that later batches could not pass).
    */
   readonly maxRequestSize?: number;
+  /** SASL credentials, sent as HTTP Basic to a cluster whose client listener requires authentication. */
+  readonly sasl?: SaslCredentials;
 }
 
 /** A v2 batch's header: what a batch of one record adds to it. */
@@ -132,7 +135,7 @@ const bytesOf = (data: string | Buffer | null | undefined): Buffer | null =>
   data === null || data === undefined ? null : typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
 
 export class Producer {
-  readonly #connections = new BrokerConnections();
+  readonly #connections: BrokerConnections;
   readonly #metadata: ClusterMetadata;
   readonly #sticky = new StickyPartitioner();
   readonly #queues = new Map<string, PartitionQueue>();
@@ -159,6 +162,7 @@ export class Producer {
   #closed = false;
 
   constructor(options: ProducerOptions) {
+    this.#connections = new BrokerConnections(options.sasl);
     const bootstrap = typeof options.bootstrap === 'string' ? [options.bootstrap] : options.bootstrap;
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.#metadata = new ClusterMetadata(this.#connections, bootstrap, this.#requestTimeoutMs);
