@@ -3,6 +3,7 @@
 // combined mode) and each broker's endpoint, rack and fenced state, as a table in the style of
 // kafka-cluster.sh list-endpoints.
 
+import { COMMAND_CONFIG_OPTION, commandConfigCredentials } from './command-config.ts';
 import { CliError, EXIT_ERROR, EXIT_OK, EXIT_USAGE, HelpRequested, UsageError } from './errors.ts';
 import { DEFAULT_BOOTSTRAP_SERVER, RestClient } from './http-client.ts';
 import type { Io, OptionSpec } from './io.ts';
@@ -28,6 +29,7 @@ export const CLUSTER_OPTIONS: readonly OptionSpec[] = [
     argName: 'host:port[,host:port...]',
     description: `A list of host:port pairs of the cluster's REST API. Default: ${DEFAULT_BOOTSTRAP_SERVER}.`,
   },
+  COMMAND_CONFIG_OPTION,
   { name: 'help', type: 'boolean', description: 'Show this help message and exit.' },
 ];
 
@@ -45,6 +47,8 @@ export function clusterUsage(): string[] {
 
 export interface ClusterCommand {
   readonly bootstrapServer: string;
+  /** --command-config: the client properties file (SASL credentials), or null. */
+  readonly commandConfig: string | null;
   readonly subcommand: ClusterSubcommand;
 }
 
@@ -64,7 +68,11 @@ export function parseClusterCommand(argv: readonly string[]): ClusterCommand {
     );
   }
   if (rest.length > 0) throw new ArgumentError(`unrecognized arguments: '${rest.join(' ')}'`);
-  return { bootstrapServer: args.string('bootstrap-server') ?? DEFAULT_BOOTSTRAP_SERVER, subcommand };
+  return {
+    bootstrapServer: args.string('bootstrap-server') ?? DEFAULT_BOOTSTRAP_SERVER,
+    commandConfig: args.string('command-config') ?? null,
+    subcommand,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -191,7 +199,11 @@ export async function clusterMain(argv: readonly string[], io: Io): Promise<numb
   let client: RestClient;
   try {
     command = parseClusterCommand(argv);
-    client = new RestClient({ bootstrapServers: command.bootstrapServer });
+    const sasl = commandConfigCredentials(command.commandConfig);
+    client = new RestClient({
+      bootstrapServers: command.bootstrapServer,
+      ...(sasl === undefined ? {} : { sasl }),
+    });
   } catch (error) {
     if (error instanceof HelpRequested) {
       for (const line of clusterUsage()) io.out(line);

@@ -11,6 +11,8 @@
 // into parsing (parseConsumerCommand: pure), executing (executeConsumerCommand) and formatting
 // (message-formatter.ts: pure). Differences from Kafka: src/cli/README.md.
 
+import type { SaslCredentials } from '../client/credentials.ts';
+import { COMMAND_CONFIG_OPTION, commandConfigCredentials } from './command-config.ts';
 import { Consumer, type ConsumerOptions, type ConsumerRecord, KafkaError } from '../client/index.ts';
 import {
   AUTO_OFFSET_RESET_VALUES,
@@ -43,6 +45,8 @@ export type StartOffset = 'earliest' | 'latest' | number;
 export interface ConsumerCommand {
   /** As typed (or the default). */
   readonly bootstrapServer: string;
+  /** --command-config: the client properties file (SASL credentials), or null. */
+  readonly commandConfig: string | null;
   /** The consumer's bootstrap origins, http://host:port: a node's HTTP API or Kafka listener. */
   readonly bootstrap: readonly string[];
   readonly topic: string;
@@ -74,6 +78,7 @@ export const CONSUMER_OPTIONS: readonly OptionSpec[] = [
       'The server(s) to connect to: the HTTP API or the Kafka listener of any node (the others are ' +
       `learned from the metadata). Default: ${DEFAULT_BOOTSTRAP_SERVER}.`,
   },
+  COMMAND_CONFIG_OPTION,
   {
     name: 'consumer-property',
     type: 'string',
@@ -158,8 +163,7 @@ const UNSUPPORTED_OPTIONS = new Map([
   ['whitelist', 'give one topic with --topic'],
   ['formatter', "only Kafka's default formatter is built in; configure it with --property"],
   ['formatter-config', 'configure the formatter with --property'],
-  ['consumer.config', 'give the consumer configs with --consumer-property'],
-  ['command-config', 'give the consumer configs with --consumer-property'],
+  ['consumer.config', 'give security configs with --command-config, the others with --consumer-property'],
   ['key-deserializer', 'keys print as UTF-8 text'],
   ['value-deserializer', 'values print as UTF-8 text'],
   ['enable-systest-events', 'not applicable'],
@@ -274,6 +278,7 @@ export function parseConsumerCommand(argv: readonly string[]): ConsumerCommand {
   const bootstrapServer = args.string('bootstrap-server') ?? DEFAULT_BOOTSTRAP_SERVER;
   return {
     bootstrapServer,
+    commandConfig: args.string('command-config') ?? null,
     bootstrap: parseBootstrapServers(bootstrapServer),
     topic,
     group,
@@ -373,6 +378,8 @@ function unread(consumer: Consumer, records: readonly ConsumerRecord[]): void {
 export interface ConsumerRunOptions {
   /** Ctrl-C: stop, print the total, exit. */
   readonly signal?: AbortSignal;
+  /** The credentials of --command-config. */
+  readonly sasl?: SaslCredentials;
 }
 
 /** Places the consumer: a member of the group, or every partition (or --partition) assigned and sought. */
@@ -411,7 +418,10 @@ export async function executeConsumerCommand(
 ): Promise<{ readonly count: number; readonly error: CliError | null }> {
   const signal = options.signal;
   if (command.maxMessages === 0 || signal?.aborted) return { count: 0, error: null };
-  const consumer = new Consumer(consumerOptionsOf(command));
+  const consumer = new Consumer({
+    ...consumerOptionsOf(command),
+    ...(options.sasl === undefined ? {} : { sasl: options.sasl }),
+  });
   let count = 0;
   let error: CliError | null = null;
   try {
@@ -460,8 +470,10 @@ export async function consoleConsumerMain(
   options: ConsumerRunOptions = {},
 ): Promise<number> {
   let command: ConsumerCommand;
+  let sasl: SaslCredentials | undefined;
   try {
     command = parseConsumerCommand(argv);
+    sasl = commandConfigCredentials(command.commandConfig);
   } catch (error) {
     if (error instanceof HelpRequested) {
       for (const line of consumerUsage()) io.out(line);
@@ -471,7 +483,10 @@ export async function consoleConsumerMain(
     throw error;
   }
   for (const warning of command.warnings) io.err(warning);
-  const { count, error } = await executeConsumerCommand(command, io, options);
+  const { count, error } = await executeConsumerCommand(command, io, {
+    ...options,
+    ...(sasl === undefined ? {} : { sasl }),
+  });
   if (error !== null)
     io.err(`ERROR Error processing message, terminating consumer process: ${error.message}`);
   io.err(`Processed a total of ${count} messages`);

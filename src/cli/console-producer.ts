@@ -7,6 +7,8 @@
 // nothing. Parsing (parseProducerCommand, producer-config.ts, line-reader.ts) is pure; sending is
 // line-sender.ts. Differences from Kafka: src/cli/README.md.
 
+import type { SaslCredentials } from '../client/credentials.ts';
+import { COMMAND_CONFIG_OPTION, commandConfigCredentials } from './command-config.ts';
 import { createInterface } from 'node:readline';
 import { Producer } from '../client/index.ts';
 import { EXIT_ERROR, EXIT_OK, HelpRequested, UsageError } from './errors.ts';
@@ -21,6 +23,8 @@ import { reportUsageError } from './tool-start.ts';
 export interface ProducerCommand {
   /** The bootstrap origins, http://host:port. */
   readonly bootstrap: readonly string[];
+  /** --command-config: the client properties file (SASL credentials), or null. */
+  readonly commandConfig: string | null;
   readonly topic: string;
   /** --sync: each line acknowledged before the next line is read. */
   readonly sync: boolean;
@@ -43,6 +47,7 @@ export const PRODUCER_OPTIONS: readonly OptionSpec[] = [
     argName: 'host:port[,host:port...]',
     description: `The server(s) to connect to: the HTTP API or the Kafka listener of any node; the others are learned from it. Default: ${DEFAULT_BOOTSTRAP_SERVER}.`,
   },
+  COMMAND_CONFIG_OPTION,
   {
     name: 'compression-codec',
     type: 'string',
@@ -123,8 +128,7 @@ export const PRODUCER_OPTIONS: readonly OptionSpec[] = [
 
 const UNSUPPORTED_OPTIONS = new Map([
   ['broker-list', `use --bootstrap-server host:port (default ${DEFAULT_BOOTSTRAP_SERVER})`],
-  ['producer.config', 'give producer properties with --producer-property'],
-  ['command-config', 'give producer properties with --producer-property'],
+  ['producer.config', 'give security configs with --command-config, the others with --producer-property'],
   ['line-reader', 'only the default line reader is built in'],
   ['reader-config', 'give the line reader its properties with --property'],
   ['max-block-ms', 'reading stdin waits for room in buffer.memory as long as it takes'],
@@ -179,6 +183,7 @@ export function parseProducerCommand(argv: readonly string[]): ProducerCommand {
   );
   return {
     bootstrap: parseBootstrapServers(args.string('bootstrap-server') ?? DEFAULT_BOOTSTRAP_SERVER),
+    commandConfig: args.string('command-config') ?? null,
     topic,
     sync,
     producer: settings,
@@ -256,8 +261,10 @@ export async function consoleProducerMain(
   options: ProducerRunOptions = {},
 ): Promise<number> {
   let command: ProducerCommand;
+  let sasl: SaslCredentials | undefined;
   try {
     command = parseProducerCommand(argv);
+    sasl = commandConfigCredentials(command.commandConfig);
   } catch (error) {
     if (error instanceof HelpRequested) {
       for (const line of producerUsage()) io.out(line);
@@ -277,6 +284,7 @@ export async function consoleProducerMain(
     deliveryTimeoutMs: settings.deliveryTimeoutMs,
     requestTimeoutMs: settings.requestTimeoutMs,
     retryBackoffMs: settings.retryBackoffMs,
+    ...(sasl === undefined ? {} : { sasl }),
   });
   try {
     const input = options.input ?? stdinLines(options.signal);

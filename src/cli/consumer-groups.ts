@@ -4,6 +4,7 @@
 // with Kafka's messages and table layouts. A reset commits through POST .../consumer-groups/{g}/offsets
 // (ours: a commit for a group without members). Differences: src/cli/README.md.
 
+import { COMMAND_CONFIG_OPTION } from './command-config.ts';
 import { CliError, EXIT_ERROR, EXIT_OK, HelpRequested, UsageError } from './errors.ts';
 import { DEFAULT_BOOTSTRAP_SERVER, type RestClient } from './http-client.ts';
 import { startTool } from './tool-start.ts';
@@ -22,6 +23,8 @@ export type ResetSpec =
 export interface GroupCommand {
   readonly action: GroupAction;
   readonly bootstrapServer: string;
+  /** --command-config: the client properties file (SASL credentials), or null. */
+  readonly commandConfig: string | null;
   readonly groups: readonly string[];
   readonly allGroups: boolean;
   readonly members: boolean;
@@ -49,6 +52,7 @@ export const GROUP_OPTIONS: readonly OptionSpec[] = [
     argName: 'host:port[,host:port...]',
     description: `The server(s) to connect to (the REST API of any node). Default: ${DEFAULT_BOOTSTRAP_SERVER}.`,
   },
+  COMMAND_CONFIG_OPTION,
   {
     name: 'delete',
     type: 'boolean',
@@ -127,7 +131,6 @@ const UNSUPPORTED_OPTIONS: ReadonlyMap<string, string> = new Map([
   ['to-current', 'nothing to do: the committed offsets stay as they are'],
   ['export', 'not supported'],
   ['state', 'the state is in the output of --describe --members'],
-  ['command-config', 'there is no client configuration: the tool talks REST'],
   ['timeout', 'not supported'],
 ]);
 
@@ -220,6 +223,7 @@ export function parseGroupCommand(argv: readonly string[]): GroupCommand {
   return {
     action,
     bootstrapServer: args.string('bootstrap-server') ?? DEFAULT_BOOTSTRAP_SERVER,
+    commandConfig: args.string('command-config') ?? null,
     groups,
     allGroups,
     members: args.flag('members'),

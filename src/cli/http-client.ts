@@ -6,6 +6,7 @@
 // applied, and sending it again elsewhere would report a misleading "already exists".
 
 import { Agent, request } from 'undici';
+import { basicAuthorization, type SaslCredentials } from '../client/credentials.ts';
 import { CliError, UsageError } from './errors.ts';
 import { listData, stringField } from './json.ts';
 
@@ -32,6 +33,8 @@ export interface RestClientOptions {
   readonly connectTimeoutMs?: number;
   /** Longest wait for response headers and between body chunks. */
   readonly requestTimeoutMs?: number;
+  /** SASL credentials (--command-config), sent as HTTP Basic on every request. */
+  readonly sasl?: SaslCredentials;
 }
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -95,12 +98,14 @@ export function displayAddress(baseUrl: string): string {
 export class RestClient {
   readonly baseUrls: readonly string[];
   readonly #agent: Agent;
+  readonly #authorization: string | null;
   /** The server that last answered; requests start there. */
   #current = 0;
   #clusterId: string | null = null;
 
   constructor(options: RestClientOptions) {
     this.baseUrls = parseBootstrapServers(options.bootstrapServers);
+    this.#authorization = options.sasl === undefined ? null : basicAuthorization(options.sasl);
     const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.#agent = new Agent({
       connect: { timeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS },
@@ -169,10 +174,7 @@ export class RestClient {
         failures.push(`${displayAddress(baseUrl)} (${describeError(error)})`);
       }
     }
-    throw new CliError(
-      'connection',
-      `Could not connect to any bootstrap server: ${failures.join(', ')}`,
-    );
+    throw new CliError('connection', `Could not connect to any bootstrap server: ${failures.join(', ')}`);
   }
 
   async #sendTo(
@@ -184,6 +186,7 @@ export class RestClient {
   ): Promise<unknown> {
     const headers: Record<string, string> = { accept: options.accept ?? 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.#authorization !== null) headers.authorization = this.#authorization;
     const response = await request(`${baseUrl}${path}`, {
       method,
       headers,

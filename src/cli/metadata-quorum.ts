@@ -3,6 +3,7 @@
 // `describe --replication` the per-replica table, in Kafka 3.x's formats (without the DirectoryId
 // column Kafka 3.8 added: this quorum has no directory ids). `describe` alone means --status.
 
+import { COMMAND_CONFIG_OPTION, commandConfigCredentials } from './command-config.ts';
 import { CliError, EXIT_ERROR, EXIT_OK, EXIT_USAGE, HelpRequested, UsageError } from './errors.ts';
 import { DEFAULT_BOOTSTRAP_SERVER, RestClient } from './http-client.ts';
 import type { Io, OptionSpec } from './io.ts';
@@ -19,6 +20,7 @@ export const METADATA_QUORUM_OPTIONS: readonly OptionSpec[] = [
     argName: 'host:port[,host:port...]',
     description: `A comma-separated list of host:port pairs of the cluster's REST API. Default: ${DEFAULT_BOOTSTRAP_SERVER}.`,
   },
+  COMMAND_CONFIG_OPTION,
   { name: 'help', type: 'boolean', description: 'Show this help message and exit.' },
   {
     name: 'status',
@@ -39,7 +41,6 @@ export const METADATA_QUORUM_OPTIONS: readonly OptionSpec[] = [
 
 const UNSUPPORTED_OPTIONS = new Map([
   ['bootstrap-controller', 'use --bootstrap-server: every node serves the quorum description'],
-  ['command-config', 'there are no client properties to set'],
 ]);
 
 export function metadataQuorumUsage(): string[] {
@@ -56,6 +57,8 @@ export type QuorumView = 'status' | 'replication';
 
 export interface MetadataQuorumCommand {
   readonly bootstrapServer: string;
+  /** --command-config: the client properties file (SASL credentials), or null. */
+  readonly commandConfig: string | null;
   readonly view: QuorumView;
   readonly humanReadable: boolean;
 }
@@ -88,6 +91,7 @@ export function parseMetadataQuorumCommand(argv: readonly string[]): MetadataQuo
   }
   return {
     bootstrapServer: args.string('bootstrap-server') ?? DEFAULT_BOOTSTRAP_SERVER,
+    commandConfig: args.string('command-config') ?? null,
     view: replication ? 'replication' : 'status',
     humanReadable,
   };
@@ -244,7 +248,11 @@ export async function metadataQuorumMain(
   let client: RestClient;
   try {
     command = parseMetadataQuorumCommand(argv);
-    client = new RestClient({ bootstrapServers: command.bootstrapServer });
+    const sasl = commandConfigCredentials(command.commandConfig);
+    client = new RestClient({
+      bootstrapServers: command.bootstrapServer,
+      ...(sasl === undefined ? {} : { sasl }),
+    });
   } catch (error) {
     if (error instanceof HelpRequested) {
       for (const line of metadataQuorumUsage()) io.out(line);

@@ -1,6 +1,7 @@
 // How every REST-backed tool starts: parse its command line and open its client. `--help` and usage
 // errors are answered here, the way Kafka's tools answer them (usage on stdout for --help; the message,
 // then the usage when it helps, on stderr for a usage error).
+import { commandConfigCredentials } from './command-config.ts';
 import { EXIT_OK, EXIT_USAGE, HelpRequested, UsageError } from './errors.ts';
 import { RestClient } from './http-client.ts';
 import type { Io } from './io.ts';
@@ -12,7 +13,9 @@ export function reportUsageError(error: UsageError, io: Io, usage: () => string[
 }
 
 /** The parsed command and its client, or the exit code when the tool has already answered. */
-export function startTool<C extends { readonly bootstrapServer: string }>(
+export function startTool<
+  C extends { readonly bootstrapServer: string; readonly commandConfig: string | null },
+>(
   argv: readonly string[],
   io: Io,
   parse: (argv: readonly string[]) => C,
@@ -20,7 +23,14 @@ export function startTool<C extends { readonly bootstrapServer: string }>(
 ): { readonly command: C; readonly client: RestClient } | { readonly exitCode: number } {
   try {
     const command = parse(argv);
-    return { command, client: new RestClient({ bootstrapServers: command.bootstrapServer }) };
+    const sasl = commandConfigCredentials(command.commandConfig);
+    return {
+      command,
+      client: new RestClient({
+        bootstrapServers: command.bootstrapServer,
+        ...(sasl === undefined ? {} : { sasl }),
+      }),
+    };
   } catch (error) {
     if (error instanceof HelpRequested) {
       for (const line of usage()) io.out(line);
