@@ -102,6 +102,17 @@ describe('REST v3 topics', () => {
     );
   });
 
+  it('authorized_operations when asked (include_authorized_operations=true)', async () => {
+    authorizer
+      .grant('User:alice', 'DESCRIBE', 'TOPIC', 'orders')
+      .grant('User:alice', 'READ', 'TOPIC', 'orders');
+    const asked = await as('alice', 'GET', `${BASE}/topics/orders?include_authorized_operations=true`);
+    expect(asked.json.authorized_operations).toEqual(['READ', 'DESCRIBE']);
+    const listed = await as('alice', 'GET', `${BASE}/topics?include_authorized_operations=true`);
+    expect(listed.json.data![0]!.authorized_operations).toEqual(['READ', 'DESCRIBE']);
+    expect((await as('alice', 'GET', `${BASE}/topics/orders`)).json.authorized_operations).toEqual([]);
+  });
+
   it('create needs CREATE on the cluster or the topic; partitions ALTER; delete DELETE', async () => {
     const create = (user: string, name: string) =>
       as(user, 'POST', `${BASE}/topics`, { topic_name: name, partitions_count: 1, replication_factor: 1 });
@@ -379,5 +390,8 @@ describe('authorization off', () => {
     expect((await as('mallory', 'POST', '/consumers/g', { format: 'binary' }, V2)).status).toBe(200);
     expect((await as('mallory', 'GET', '/metrics')).status).toBe(200);
     expect((await as('mallory', 'POST', `${BASE}/producer-ids`)).status).toBe(200);
+    // As Kafka without an authorizer: every operation a topic supports.
+    const topic = await as('mallory', 'GET', `${BASE}/topics/orders?include_authorized_operations=true`);
+    expect(topic.json.authorized_operations).toHaveLength(8);
   });
 });

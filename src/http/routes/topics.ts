@@ -5,7 +5,8 @@
 // CreatePartitions (ALTER) and DeleteTopics (DELETE).
 
 import { manualAssignment } from '../../metadata/replica-assignment.ts';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { authorizedOperations } from '../../common/authorization.ts';
 import { INT32_MAX } from '../../metadata/ids.ts';
 import { topicByName } from '../../metadata/queries.ts';
 import { CLUSTER_RESOURCE_NAME } from '../../common/security.ts';
@@ -66,6 +67,10 @@ const createTopicSchema = {
   },
 } as const;
 
+interface OperationsQuery {
+  readonly include_authorized_operations?: string;
+}
+
 interface UpdatePartitionCountBody {
   readonly partitions_count: number;
 }
@@ -98,7 +103,13 @@ function staticDefault(deps: RouteDeps, name: string, kafkaDefault: number): num
 export function registerTopicRoutes(scope: FastifyInstance, deps: RouteDeps): void {
   const { node } = deps;
 
-  scope.get<{ Params: ClusterParams }>(
+  /** Confluent's `?include_authorized_operations=true`: the requester's operations on the topic. */
+  const operationsFor = (request: FastifyRequest<{ Querystring: OperationsQuery }>, name: string) =>
+    request.query.include_authorized_operations === 'true'
+      ? authorizedOperations(deps.authorizer, request.session, 'TOPIC', name)
+      : [];
+
+  scope.get<{ Params: ClusterParams; Querystring: OperationsQuery }>(
     '/topics',
     { schema: { params: paramsSchema('cluster_id') } },
     async (request) => {
@@ -115,7 +126,9 @@ export function registerTopicRoutes(scope: FastifyInstance, deps: RouteDeps): vo
       return resourceList(
         'KafkaTopicList',
         url('v3', 'clusters', node.clusterId, 'topics'),
-        topics.map((topic) => renderTopic(url, node.clusterId, topicShape(topic))),
+        topics.map((topic) =>
+          renderTopic(url, node.clusterId, topicShape(topic), operationsFor(request, topic.name)),
+        ),
       );
     },
   );
@@ -165,13 +178,18 @@ export function registerTopicRoutes(scope: FastifyInstance, deps: RouteDeps): vo
     },
   );
 
-  scope.get<{ Params: TopicParams }>(
+  scope.get<{ Params: TopicParams; Querystring: OperationsQuery }>(
     '/topics/:topic_name',
     { schema: { params: paramsSchema('cluster_id', 'topic_name') } },
     async (request) => {
       authorizeTopic(request, deps, 'DESCRIBE', request.params.topic_name);
       const topic = await readImage(deps, (image) => requireTopic(image, request.params.topic_name));
-      return renderTopic(urlBuilder(request), node.clusterId, topicShape(topic));
+      return renderTopic(
+        urlBuilder(request),
+        node.clusterId,
+        topicShape(topic),
+        operationsFor(request, topic.name),
+      );
     },
   );
 
