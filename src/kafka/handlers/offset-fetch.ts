@@ -69,7 +69,15 @@ async function fetchGroup(
       throw notCoordinator(groupId);
     }
     // Topics the principal may not describe: refused when named, left out of an all-topics answer.
-    const describable = (topic: string) => topicAllowed(broker, context, 'DESCRIBE', topic);
+    const answers = new Map<string, boolean>();
+    const describable = (topic: string): boolean => {
+      let answer = answers.get(topic);
+      if (answer === undefined) {
+        answer = topicAllowed(broker, context, 'DESCRIBE', topic);
+        answers.set(topic, answer);
+      }
+      return answer;
+    };
     const allowed = topics?.filter(({ name }) => describable(name)) ?? null;
     const refused = (topics ?? [])
       .filter(({ name }) => !describable(name))
@@ -86,7 +94,10 @@ async function fetchGroup(
             partitionIndexes.map((partition) => ({ topic: name, partition })),
           );
     const committed = await coordinator.fetchOffsets({ groupId, partitions });
-    const visible = topics === null ? committed.filter(({ topic }) => describable(topic)) : committed;
+    const visible =
+      topics === null && broker.authorizer.enabled
+        ? committed.filter(({ topic }) => describable(topic))
+        : committed;
     return { ...defaultOffsetFetchResponseGroup(), groupId, topics: [...byTopic(visible), ...refused] };
   } catch (error) {
     const { code } = errorAnswer(error, context.logger, 'OffsetFetch failed');
