@@ -11,6 +11,7 @@ import { Http2Transport, type InternalServer } from '../../raft/transport/http2-
 import { assert } from '../../raft/assert.ts';
 import { type NodeId, nodeId } from '../../raft/types.ts';
 import { KafkaError, type KafkaErrorName } from '../common/kafka-errors.ts';
+import { ALLOW_ALL, type Authorizer } from '../common/security.ts';
 import { buildClientApp } from '../http/client-app.ts';
 import { HttpInstanceTransport } from '../http/consumers/http-transport.ts';
 import { listenClientApi } from '../http/client-server.ts';
@@ -348,7 +349,11 @@ export class KraftNode {
     // Settings this node was given (not Kafka's defaults) are what topics inherit as STATIC_BROKER_CONFIG
     // (num.partitions, log.retention.ms, min.insync.replicas, ...), as Kafka's describe shows them.
     const staticTopicConfig = settingsAwayFromDefaults(config);
+    // Who may do what, asked by every client request (REST and the Kafka listener): ALLOW_ALL until an
+    // authorizer is configured (authorizer.class.name, wired with the ACLs of the metadata log).
+    const authorizer: Authorizer = ALLOW_ALL;
     const app = buildClientApp({
+      authorizer,
       node: clusterNode,
       logger,
       staticTopicConfig,
@@ -390,6 +395,7 @@ export class KraftNode {
                 leadsGroup: (groupId) => groups.leaderInImage(groupId) === brokerId(config.nodeId),
               },
               settings: nodeSettings(config),
+              authorizer,
             }),
             frameBytesMax: config.socketRequestMaxBytes,
             observer: metrics.kafka,
