@@ -64,8 +64,16 @@ export function peerDialer(options: PeerDialerOptions): PeerDialer {
               callback(error, null);
               return;
             }
-            if (preface !== null) socket.write(preface());
-            callback(null, socket);
+            if (preface === null) {
+              callback(null, socket);
+              return;
+            }
+            // HTTP/2 takes the socket only once the preface is written: node's http2 session must not
+            // find a write of someone else's in progress on a TLS socket (it asserts).
+            socket.write(preface(), (writeError) => {
+              if (writeError) callback(writeError, null);
+              else callback(null, socket);
+            });
           }),
       });
     },
