@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { Client } from 'undici';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { peerDialer } from '../../raft/transport/peer-dialer.ts';
+import { Admin, Producer } from '../../src/client/index.ts';
 import { encodePreface } from '../../raft/transport/peer-preface.ts';
 import { createCa, issueCertificate, type PemPair } from '../../src/node/local-ca.ts';
 import { ProcessCluster, waitFor } from './process-cluster.ts';
@@ -83,14 +84,18 @@ describe('TLS on every listener (real processes)', () => {
     const dir = await mkdtemp(join(tmpdir(), 'kraftling-tls-'));
     storesDir = dir;
     const { caFile, keystore } = await writeStores(dir);
+    const clientFile = join(dir, 'client.pem');
+    await writeFile(clientFile, clientCert.keyPem + clientCert.certPem, { mode: 0o600 });
     cluster = await ProcessCluster.create({
       controllers: 3,
       overrides: {
         'listener.security.protocol.map': 'CLIENT:SSL,PLAINTEXT:SSL,INTERNAL:SSL',
         'ssl.truststore.location': caFile,
+        // The client API wants a client certificate; the Kafka listener keeps Kafka's default (none).
+        'listener.name.client.ssl.client.auth': 'required',
       },
       nodeOverrides: (id) => ({ 'ssl.keystore.location': keystore(id) }),
-      https: { ca: ca.certPem },
+      https: { ca: ca.certPem, cert: clientCert.certPem, key: clientCert.keyPem },
     });
     const c = cluster;
     await c.startAll();
@@ -116,6 +121,8 @@ describe('TLS on every listener (real processes)', () => {
         flag,
         '--cacert',
         caFile,
+        '--cert',
+        clientFile,
         '-w',
         '\n%{http_version}',
         `https://127.0.0.1:${port}/v3/clusters`,
@@ -129,7 +136,10 @@ describe('TLS on every listener (real processes)', () => {
     }
     // undici over HTTP/1.1 and h2.
     for (const allowH2 of [false, true]) {
-      const client = new Client(`https://127.0.0.1:${port}`, { allowH2, connect: { ca: ca.certPem } });
+      const client = new Client(`https://127.0.0.1:${port}`, {
+        allowH2,
+        connect: { ca: ca.certPem, cert: clientCert.certPem, key: clientCert.keyPem },
+      });
       try {
         const response = await client.request({ method: 'GET', path: '/v3/clusters' });
         const body = (await response.body.json()) as { data: { cluster_id: string }[] };
@@ -138,8 +148,24 @@ describe('TLS on every listener (real processes)', () => {
         await client.close();
       }
     }
-    // Plain HTTP on the HTTPS port gets no answer.
+    // Plain HTTP on the HTTPS port gets no answer; nor does HTTPS without a client certificate.
     await expect(fetch(`http://127.0.0.1:${port}/v3/clusters`)).rejects.toThrow();
+    const noCertificate = new Client(`https://127.0.0.1:${port}`, { connect: { ca: ca.certPem } });
+    await expect(noCertificate.request({ method: 'GET', path: '/v3/clusters' })).rejects.toThrow();
+    await noCertificate.destroy();
+
+    // The SDK over HTTPS: brokers learned from the metadata are dialed over HTTPS too.
+    const security = { tls: { ca: ca.certPem, cert: clientCert.certPem, key: clientCert.keyPem } };
+    const admin = new Admin({ bootstrap: `https://127.0.0.1:${port}`, security });
+    const producer = new Producer({ bootstrap: `https://127.0.0.1:${c.node(2).clientPort}`, security });
+    try {
+      expect(await admin.listTopics()).toContain('secured');
+      const sent = await producer.send({ topic: 'secured', value: 'from the SDK' });
+      expect(sent.offset).toBe(5);
+    } finally {
+      await producer.close();
+      await admin.close();
+    }
 
     // kcat over SSL: the metadata lists the three brokers.
     const { stdout: metadata } = await run('kcat', [
