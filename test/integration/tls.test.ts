@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import tls from 'node:tls';
 import { promisify } from 'node:util';
 import { Client } from 'undici';
@@ -20,6 +21,7 @@ import { ProcessCluster, waitFor } from './process-cluster.ts';
 import { produce } from './records.ts';
 
 const run = promisify(execFile);
+const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
 let cluster: ProcessCluster | null = null;
 
@@ -166,6 +168,23 @@ describe('TLS on every listener (real processes)', () => {
       await producer.close();
       await admin.close();
     }
+
+    // The CLI tools with Kafka's --command-config (security.protocol=SSL, PEM truststore and keystore).
+    const properties = join(dir, 'client.properties');
+    await writeFile(
+      properties,
+      `security.protocol=SSL\nssl.truststore.type=PEM\nssl.truststore.location=${caFile}\nssl.keystore.location=${clientFile}\n`,
+    );
+    const { stdout: topics } = await run(process.execPath, [
+      CLI,
+      'topics',
+      '--bootstrap-server',
+      `127.0.0.1:${port}`,
+      '--command-config',
+      properties,
+      '--list',
+    ]);
+    expect(topics.split('\n')).toContain('secured');
 
     // kcat over SSL: the metadata lists the three brokers.
     const { stdout: metadata } = await run('kcat', [
