@@ -319,6 +319,7 @@ export class KraftNode {
       raft: () => raft.status(),
       image: () => stateMachine.image(),
       replicas: () => replicas,
+      refusedPeerConnections: () => peers.refused(),
     });
     nodeMetrics = metrics;
     const peerMetrics = new PeerMetrics({

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import tls from 'node:tls';
 import { promisify } from 'node:util';
-import { Client } from 'undici';
+import { Client, request } from 'undici';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { peerDialer } from '../../raft/transport/peer-dialer.ts';
 import { Admin, Producer } from '../../src/client/index.ts';
@@ -309,5 +309,8 @@ describe('TLS on every listener (real processes)', () => {
       await client.close();
     }
     expect(await c.logs(1)).toContain('internal listener refused a connection');
+    const metrics = await request(`http://127.0.0.1:${c.node(1).clientPort}/metrics`);
+    const refused = /^kraftling_internal_refused_connections (\d+)$/m.exec(await metrics.body.text());
+    expect(Number(refused?.[1])).toBeGreaterThanOrEqual(3);
   }, 60_000);
 });
