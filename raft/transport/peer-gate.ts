@@ -80,6 +80,7 @@ export class PeerGate {
     const stop = (): void => {
       socket.off('data', onData);
       socket.off('error', onError);
+      socket.off('close', onClose);
       clearTimeout(timer);
     };
     const refuse = (reason: string): void => {
@@ -88,6 +89,8 @@ export class PeerGate {
       socket.destroy();
     };
     const onError = (): void => stop();
+    // Gone before its preface (a port scan, a peer that gave up): nothing to refuse any more.
+    const onClose = (): void => stop();
     const onData = (chunk: Buffer): void => {
       head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
       const split = splitPreface(head);
@@ -112,6 +115,7 @@ export class PeerGate {
     );
     timer.unref();
     socket.on('error', onError);
+    socket.once('close', onClose);
     socket.on('data', onData);
   }
 

@@ -3,7 +3,7 @@
 // replicates and re-elects; curl, undici (HTTP/1.1 and h2) and kcat speak to it; a connection without a
 // client certificate, or with one but from another cluster, gets no HTTP/2 answer from INTERNAL. A
 // plaintext cluster with internal.auth.secret refuses connections that do not prove the secret.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -185,6 +185,27 @@ describe('TLS on every listener (real processes)', () => {
       '--list',
     ]);
     expect(topics.split('\n')).toContain('secured');
+    const producerCli = spawn(
+      process.execPath,
+      [
+        CLI,
+        'console-producer',
+        '--bootstrap-server',
+        `127.0.0.1:${port}`,
+        '--topic',
+        'secured',
+        '--command-config',
+        properties,
+      ],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    let producerErr = '';
+    producerCli.stderr.on('data', (chunk: Buffer) => {
+      producerErr += chunk.toString();
+    });
+    producerCli.stdin.end('from the console producer\n');
+    const producerExit = await new Promise<number | null>((resolve) => producerCli.once('exit', resolve));
+    expect(producerExit, producerErr).toBe(0);
 
     // kcat over SSL: the metadata lists the three brokers.
     const { stdout: metadata } = await run('kcat', [
