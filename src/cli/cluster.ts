@@ -4,7 +4,7 @@
 // kafka-cluster.sh list-endpoints.
 
 import { CliError, EXIT_ERROR, EXIT_OK, EXIT_USAGE, HelpRequested, UsageError } from './errors.ts';
-import { DEFAULT_BOOTSTRAP_SERVER, RestClient } from './http-client.ts';
+import { DEFAULT_BOOTSTRAP_SERVER, type RestClient } from './http-client.ts';
 import type { Io, OptionSpec } from './io.ts';
 import { formatOptionTable, parseOptions, prettyPrintTable } from './io.ts';
 import type { JsonObject } from './json.ts';
@@ -16,6 +16,8 @@ import {
   optionalNumberField,
   optionalStringField,
 } from './json.ts';
+import { COMMAND_CONFIG_OPTION } from './client-config.ts';
+import { restClientFor } from './tool-start.ts';
 
 const TOOL = 'kafka-cluster';
 const SUBCOMMANDS = ['status', 'cluster-id'] as const;
@@ -28,6 +30,7 @@ export const CLUSTER_OPTIONS: readonly OptionSpec[] = [
     argName: 'host:port[,host:port...]',
     description: `A list of host:port pairs of the cluster's REST API. Default: ${DEFAULT_BOOTSTRAP_SERVER}.`,
   },
+  COMMAND_CONFIG_OPTION,
   { name: 'help', type: 'boolean', description: 'Show this help message and exit.' },
 ];
 
@@ -44,6 +47,8 @@ export function clusterUsage(): string[] {
 }
 
 export interface ClusterCommand {
+  /** --command-config: a client properties file (TLS settings). */
+  readonly commandConfig: string | null;
   readonly bootstrapServer: string;
   readonly subcommand: ClusterSubcommand;
 }
@@ -64,7 +69,11 @@ export function parseClusterCommand(argv: readonly string[]): ClusterCommand {
     );
   }
   if (rest.length > 0) throw new ArgumentError(`unrecognized arguments: '${rest.join(' ')}'`);
-  return { bootstrapServer: args.string('bootstrap-server') ?? DEFAULT_BOOTSTRAP_SERVER, subcommand };
+  return {
+    bootstrapServer: args.string('bootstrap-server') ?? DEFAULT_BOOTSTRAP_SERVER,
+    commandConfig: args.string('command-config') ?? null,
+    subcommand,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -191,7 +200,7 @@ export async function clusterMain(argv: readonly string[], io: Io): Promise<numb
   let client: RestClient;
   try {
     command = parseClusterCommand(argv);
-    client = new RestClient({ bootstrapServers: command.bootstrapServer });
+    client = restClientFor(command);
   } catch (error) {
     if (error instanceof HelpRequested) {
       for (const line of clusterUsage()) io.out(line);

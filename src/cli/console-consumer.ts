@@ -26,6 +26,8 @@ import type { Io, OptionSpec } from './io.ts';
 import { formatOptionTable, parseIntegerOption, parseOptions, parseProperties } from './io.ts';
 import { type FormatterConfig, formatRecord, parseFormatterConfig } from './message-formatter.ts';
 import { reportUsageError } from './tool-start.ts';
+import { COMMAND_CONFIG_OPTION, readClientConfig } from './client-config.ts';
+import type { ClientSecurity } from '../client/security.ts';
 
 export { type FormatterConfig, formatRecord, parseFormatterConfig } from './message-formatter.ts';
 
@@ -45,6 +47,8 @@ export interface ConsumerCommand {
   readonly bootstrapServer: string;
   /** The consumer's bootstrap origins, http://host:port: a node's HTTP API or Kafka listener. */
   readonly bootstrap: readonly string[];
+  /** TLS options from --command-config; absent without one. */
+  readonly security?: ClientSecurity;
   readonly topic: string;
   /** --group (or group.id): consume as a member of that group; null: no group. */
   readonly group: string | null;
@@ -74,6 +78,7 @@ export const CONSUMER_OPTIONS: readonly OptionSpec[] = [
       'The server(s) to connect to: the HTTP API or the Kafka listener of any node (the others are ' +
       `learned from the metadata). Default: ${DEFAULT_BOOTSTRAP_SERVER}.`,
   },
+  COMMAND_CONFIG_OPTION,
   {
     name: 'consumer-property',
     type: 'string',
@@ -159,7 +164,6 @@ const UNSUPPORTED_OPTIONS = new Map([
   ['formatter', "only Kafka's default formatter is built in; configure it with --property"],
   ['formatter-config', 'configure the formatter with --property'],
   ['consumer.config', 'give the consumer configs with --consumer-property'],
-  ['command-config', 'give the consumer configs with --consumer-property'],
   ['key-deserializer', 'keys print as UTF-8 text'],
   ['value-deserializer', 'values print as UTF-8 text'],
   ['enable-systest-events', 'not applicable'],
@@ -272,9 +276,11 @@ export function parseConsumerCommand(argv: readonly string[]): ConsumerCommand {
   const timeoutText = args.string('timeout-ms');
   const timeoutMs = timeoutText === undefined ? -1 : parseIntegerOption(timeoutText, 'timeout-ms');
   const bootstrapServer = args.string('bootstrap-server') ?? DEFAULT_BOOTSTRAP_SERVER;
+  const clientConfig = readClientConfig(args.string('command-config') ?? null);
   return {
     bootstrapServer,
-    bootstrap: parseBootstrapServers(bootstrapServer),
+    bootstrap: parseBootstrapServers(bootstrapServer, clientConfig.scheme),
+    ...(clientConfig.security.tls !== undefined ? { security: clientConfig.security } : {}),
     topic,
     group,
     partition,
@@ -297,6 +303,7 @@ export function consumerOptionsOf(command: ConsumerCommand): ConsumerOptions {
   return {
     ...command.consumer,
     bootstrap: command.bootstrap,
+    ...(command.security !== undefined ? { security: command.security } : {}),
     ...(command.group === null ? {} : { groupId: command.group }),
     autoOffsetReset: command.reset,
   };

@@ -17,10 +17,14 @@ import { type LineReaderConfig, LineParseError, parseLine, parseLineReaderConfig
 import { LineSender, type RecordSink } from './line-sender.ts';
 import { type ProducerSettings, producerSettings, TOOL_DEFAULTS } from './producer-config.ts';
 import { reportUsageError } from './tool-start.ts';
+import { COMMAND_CONFIG_OPTION, readClientConfig } from './client-config.ts';
+import type { ClientSecurity } from '../client/security.ts';
 
 export interface ProducerCommand {
-  /** The bootstrap origins, http://host:port. */
+  /** The bootstrap origins, http://host:port (https:// with --command-config security.protocol=SSL). */
   readonly bootstrap: readonly string[];
+  /** TLS options from --command-config; absent without one. */
+  readonly security?: ClientSecurity;
   readonly topic: string;
   /** --sync: each line acknowledged before the next line is read. */
   readonly sync: boolean;
@@ -43,6 +47,7 @@ export const PRODUCER_OPTIONS: readonly OptionSpec[] = [
     argName: 'host:port[,host:port...]',
     description: `The server(s) to connect to: the HTTP API or the Kafka listener of any node; the others are learned from it. Default: ${DEFAULT_BOOTSTRAP_SERVER}.`,
   },
+  COMMAND_CONFIG_OPTION,
   {
     name: 'compression-codec',
     type: 'string',
@@ -124,7 +129,6 @@ export const PRODUCER_OPTIONS: readonly OptionSpec[] = [
 const UNSUPPORTED_OPTIONS = new Map([
   ['broker-list', `use --bootstrap-server host:port (default ${DEFAULT_BOOTSTRAP_SERVER})`],
   ['producer.config', 'give producer properties with --producer-property'],
-  ['command-config', 'give producer properties with --producer-property'],
   ['line-reader', 'only the default line reader is built in'],
   ['reader-config', 'give the line reader its properties with --property'],
   ['max-block-ms', 'reading stdin waits for room in buffer.memory as long as it takes'],
@@ -177,8 +181,13 @@ export function parseProducerCommand(argv: readonly string[]): ProducerCommand {
     parseProperties(args.strings('producer-property')),
     sync,
   );
+  const clientConfig = readClientConfig(args.string('command-config') ?? null);
   return {
-    bootstrap: parseBootstrapServers(args.string('bootstrap-server') ?? DEFAULT_BOOTSTRAP_SERVER),
+    bootstrap: parseBootstrapServers(
+      args.string('bootstrap-server') ?? DEFAULT_BOOTSTRAP_SERVER,
+      clientConfig.scheme,
+    ),
+    ...(clientConfig.security.tls !== undefined ? { security: clientConfig.security } : {}),
     topic,
     sync,
     producer: settings,
@@ -269,6 +278,7 @@ export async function consoleProducerMain(
   const settings = command.producer;
   const producer = new Producer({
     bootstrap: command.bootstrap,
+    ...(command.security !== undefined ? { security: command.security } : {}),
     acks: settings.acks,
     lingerMs: settings.lingerMs,
     batchSize: settings.batchSize,

@@ -11,6 +11,7 @@ import type { Io, OptionSpec } from './io.ts';
 import { formatOptionTable, parseOptions } from './io.ts';
 import type { JsonObject } from './json.ts';
 import { asObject, listData, numberField, optionalStringField, stringField } from './json.ts';
+import { COMMAND_CONFIG_OPTION } from './client-config.ts';
 
 export type GroupAction = 'list' | 'describe' | 'delete' | 'reset-offsets';
 export type ResetSpec =
@@ -20,6 +21,8 @@ export type ResetSpec =
   | { readonly kind: 'shift-by'; readonly shift: number };
 
 export interface GroupCommand {
+  /** --command-config: a client properties file (TLS settings). */
+  readonly commandConfig: string | null;
   readonly action: GroupAction;
   readonly bootstrapServer: string;
   readonly groups: readonly string[];
@@ -49,6 +52,7 @@ export const GROUP_OPTIONS: readonly OptionSpec[] = [
     argName: 'host:port[,host:port...]',
     description: `The server(s) to connect to (the REST API of any node). Default: ${DEFAULT_BOOTSTRAP_SERVER}.`,
   },
+  COMMAND_CONFIG_OPTION,
   {
     name: 'delete',
     type: 'boolean',
@@ -127,7 +131,6 @@ const UNSUPPORTED_OPTIONS: ReadonlyMap<string, string> = new Map([
   ['to-current', 'nothing to do: the committed offsets stay as they are'],
   ['export', 'not supported'],
   ['state', 'the state is in the output of --describe --members'],
-  ['command-config', 'there is no client configuration: the tool talks REST'],
   ['timeout', 'not supported'],
 ]);
 
@@ -220,6 +223,7 @@ export function parseGroupCommand(argv: readonly string[]): GroupCommand {
   return {
     action,
     bootstrapServer: args.string('bootstrap-server') ?? DEFAULT_BOOTSTRAP_SERVER,
+    commandConfig: args.string('command-config') ?? null,
     groups,
     allGroups,
     members: args.flag('members'),

@@ -6,6 +6,7 @@
 // applied, and sending it again elsewhere would report a misleading "already exists".
 
 import { Agent, request } from 'undici';
+import type { ClientSecurity } from '../client/security.ts';
 import { CliError, UsageError } from './errors.ts';
 import { listData, stringField } from './json.ts';
 
@@ -29,6 +30,10 @@ const TIMEOUT_ERROR_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TI
 export interface RestClientOptions {
   /** Kafka's `--bootstrap-server`: `host:port[,host:port...]`; `http://` or `https://` may prefix one. */
   readonly bootstrapServers: string;
+  /** The scheme of servers given without one (https with --command-config security.protocol=SSL). */
+  readonly defaultScheme?: 'http' | 'https';
+  /** TLS options for https servers (the CA, a client certificate). */
+  readonly security?: ClientSecurity;
   readonly connectTimeoutMs?: number;
   /** Longest wait for response headers and between body chunks. */
   readonly requestTimeoutMs?: number;
@@ -48,14 +53,14 @@ export interface SendOptions {
  * Parses a bootstrap server list into base URLs ("http://host:port"). Like Kafka's client, every
  * entry needs a host and a port.
  */
-export function parseBootstrapServers(spec: string): string[] {
+export function parseBootstrapServers(spec: string, defaultScheme: 'http' | 'https' = 'http'): string[] {
   const entries = spec
     .split(',')
     .map((entry) => entry.trim())
     .filter((entry) => entry.length > 0);
   if (entries.length === 0) throw new UsageError('No resolvable bootstrap urls given in bootstrap.servers');
   return entries.map((entry) => {
-    const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(entry) ? entry : `http://${entry}`;
+    const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(entry) ? entry : `${defaultScheme}://${entry}`;
     let url: URL;
     try {
       url = new URL(withScheme);
@@ -100,10 +105,10 @@ export class RestClient {
   #clusterId: string | null = null;
 
   constructor(options: RestClientOptions) {
-    this.baseUrls = parseBootstrapServers(options.bootstrapServers);
+    this.baseUrls = parseBootstrapServers(options.bootstrapServers, options.defaultScheme);
     const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.#agent = new Agent({
-      connect: { timeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS },
+      connect: { timeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, ...options.security?.tls },
       headersTimeout: requestTimeoutMs,
       bodyTimeout: requestTimeoutMs,
     });
@@ -169,10 +174,7 @@ export class RestClient {
         failures.push(`${displayAddress(baseUrl)} (${describeError(error)})`);
       }
     }
-    throw new CliError(
-      'connection',
-      `Could not connect to any bootstrap server: ${failures.join(', ')}`,
-    );
+    throw new CliError('connection', `Could not connect to any bootstrap server: ${failures.join(', ')}`);
   }
 
   async #sendTo(

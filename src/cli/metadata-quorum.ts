@@ -4,11 +4,13 @@
 // column Kafka 3.8 added: this quorum has no directory ids). `describe` alone means --status.
 
 import { CliError, EXIT_ERROR, EXIT_OK, EXIT_USAGE, HelpRequested, UsageError } from './errors.ts';
-import { DEFAULT_BOOTSTRAP_SERVER, RestClient } from './http-client.ts';
+import { DEFAULT_BOOTSTRAP_SERVER, type RestClient } from './http-client.ts';
 import type { Io, OptionSpec } from './io.ts';
 import { formatOptionTable, parseOptions, prettyPrintTable } from './io.ts';
 import type { JsonObject } from './json.ts';
 import { asObject, numberField, objectArrayField, optionalNumberField, optionalStringField } from './json.ts';
+import { COMMAND_CONFIG_OPTION } from './client-config.ts';
+import { restClientFor } from './tool-start.ts';
 
 const TOOL = 'kafka-metadata-quorum';
 
@@ -19,6 +21,7 @@ export const METADATA_QUORUM_OPTIONS: readonly OptionSpec[] = [
     argName: 'host:port[,host:port...]',
     description: `A comma-separated list of host:port pairs of the cluster's REST API. Default: ${DEFAULT_BOOTSTRAP_SERVER}.`,
   },
+  COMMAND_CONFIG_OPTION,
   { name: 'help', type: 'boolean', description: 'Show this help message and exit.' },
   {
     name: 'status',
@@ -39,7 +42,6 @@ export const METADATA_QUORUM_OPTIONS: readonly OptionSpec[] = [
 
 const UNSUPPORTED_OPTIONS = new Map([
   ['bootstrap-controller', 'use --bootstrap-server: every node serves the quorum description'],
-  ['command-config', 'there are no client properties to set'],
 ]);
 
 export function metadataQuorumUsage(): string[] {
@@ -55,6 +57,8 @@ export function metadataQuorumUsage(): string[] {
 export type QuorumView = 'status' | 'replication';
 
 export interface MetadataQuorumCommand {
+  /** --command-config: a client properties file (TLS settings). */
+  readonly commandConfig: string | null;
   readonly bootstrapServer: string;
   readonly view: QuorumView;
   readonly humanReadable: boolean;
@@ -88,6 +92,7 @@ export function parseMetadataQuorumCommand(argv: readonly string[]): MetadataQuo
   }
   return {
     bootstrapServer: args.string('bootstrap-server') ?? DEFAULT_BOOTSTRAP_SERVER,
+    commandConfig: args.string('command-config') ?? null,
     view: replication ? 'replication' : 'status',
     humanReadable,
   };
@@ -244,7 +249,7 @@ export async function metadataQuorumMain(
   let client: RestClient;
   try {
     command = parseMetadataQuorumCommand(argv);
-    client = new RestClient({ bootstrapServers: command.bootstrapServer });
+    client = restClientFor(command);
   } catch (error) {
     if (error instanceof HelpRequested) {
       for (const line of metadataQuorumUsage()) io.out(line);

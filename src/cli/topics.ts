@@ -27,10 +27,13 @@ import {
   optionalStringField,
   stringField,
 } from './json.ts';
+import { COMMAND_CONFIG_OPTION } from './client-config.ts';
 
 export type TopicAction = 'create' | 'list' | 'describe' | 'delete' | 'alter';
 
 export interface TopicCommand {
+  /** --command-config: a client properties file (TLS settings). */
+  readonly commandConfig: string | null;
   readonly action: TopicAction;
   readonly bootstrapServer: string;
   /** --topic: an exact name, or a regular expression when it is not a legal topic name. */
@@ -80,6 +83,7 @@ export const TOPIC_OPTIONS: readonly OptionSpec[] = [
     argName: 'host:port[,host:port...]',
     description: `The server(s) to connect to (the REST API of any node). Default: ${DEFAULT_BOOTSTRAP_SERVER}.`,
   },
+  COMMAND_CONFIG_OPTION,
   {
     name: 'config',
     type: 'string',
@@ -129,7 +133,8 @@ export const TOPIC_OPTIONS: readonly OptionSpec[] = [
   {
     name: 'replica-assignment',
     type: 'string',
-    argName: 'broker_id_for_part1_replica1 : broker_id_for_part1_replica2 , broker_id_for_part2_replica1 : broker_id_for_part2_replica2 , ...',
+    argName:
+      'broker_id_for_part1_replica1 : broker_id_for_part1_replica2 , broker_id_for_part2_replica1 : broker_id_for_part2_replica2 , ...',
     description: 'A list of manual partition-to-broker assignments for the topic being created.',
   },
   {
@@ -177,7 +182,6 @@ const UNSUPPORTED_OPTIONS = new Map([
     `this cluster runs in KRaft mode; use --bootstrap-server host:port (default ${DEFAULT_BOOTSTRAP_SERVER})`,
   ],
   ['bootstrap-controller', 'use --bootstrap-server: every node serves the admin API'],
-  ['command-config', 'there are no client properties to set'],
   ['replica-assignment', 'replicas are placed by the controller'],
   ['topic-id', 'use --topic <name>'],
   ['partition-size-limit-per-response', 'describe has no paging'],
@@ -273,6 +277,7 @@ export function parseTopicCommand(argv: readonly string[]): TopicCommand {
   const command: TopicCommand = {
     action,
     bootstrapServer: args.string('bootstrap-server') ?? DEFAULT_BOOTSTRAP_SERVER,
+    commandConfig: args.string('command-config') ?? null,
     topic: args.string('topic') ?? null,
     partitions: partitionsText === undefined ? null : parseIntegerOption(partitionsText, 'partitions'),
     replicationFactor:

@@ -3,11 +3,15 @@
 
 import type { ConfigSource, ConfigSynonym } from '../metadata/topic-config-describe.ts';
 
+import type { ClientSecurity } from './security.ts';
+
 export type { ConfigSource, ConfigSynonym };
 
 export interface AdminOptions {
   /** Brokers' client API origins, e.g. 'http://127.0.0.1:8081' (one is enough: the others are learned). */
   readonly bootstrap: string | readonly string[];
+  /** TLS options for `https://` brokers (the CA, a client certificate). */
+  readonly security?: ClientSecurity;
   /**
    * How long one admin call may take, retries and failover included (default 30000); then it rejects
    * with REQUEST_TIMED_OUT.

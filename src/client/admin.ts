@@ -83,11 +83,12 @@ const createdTopic = (data: TopicData): CreatedTopic => ({
 });
 
 export class Admin {
-  readonly #connections = new BrokerConnections();
+  readonly #connections: BrokerConnections;
   readonly #rest: RestRequests;
   #closed = false;
 
   constructor(options: AdminOptions) {
+    this.#connections = new BrokerConnections(options.security);
     const bootstrap = typeof options.bootstrap === 'string' ? [options.bootstrap] : options.bootstrap;
     const timeoutMs = options.requestTimeoutMs ?? 30_000;
     this.#rest = new RestRequests(

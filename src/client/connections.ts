@@ -3,12 +3,19 @@
 // producer and fetches are (design.md §9).
 import { Client } from 'undici';
 import { errorFromRest } from './rest-errors.ts';
+import type { ClientSecurity } from './security.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
 export class BrokerConnections {
   readonly #clients = new Map<string, Client>();
+  readonly #security: ClientSecurity;
   #closed = false;
+
+  /** `security.tls` applies to `https://` origins (brokers whose CLIENT listener is SSL / SASL_SSL). */
+  constructor(security: ClientSecurity = {}) {
+    this.#security = security;
+  }
 
   /** POSTs a protobuf body; the answer's bytes, or an Error (with the status and body) for a non-200. */
   async post(
@@ -76,7 +83,13 @@ export class BrokerConnections {
     if (this.#closed) throw new Error('the client is closed');
     let client = this.#clients.get(origin);
     if (client === undefined || client.destroyed || client.closed) {
-      client = new Client(origin, { allowH2: true, h2Options: { useH2c: true }, connectTimeout: 5_000 });
+      const tls = this.#security.tls;
+      client = new Client(origin, {
+        allowH2: true,
+        h2Options: { useH2c: true },
+        connectTimeout: 5_000,
+        ...(tls !== undefined && origin.startsWith('https:') ? { connect: { ...tls } } : {}),
+      });
       this.#clients.set(origin, client);
     }
     return client;

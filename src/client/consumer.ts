@@ -13,12 +13,15 @@ import { BrokerConnections } from './connections.ts';
 import { ConsumerDeadLetters } from './dead-letters.ts';
 import { type ConsumerRecord, Fetcher, PartitionState } from './fetcher.ts';
 import { ClusterMetadata } from './metadata.ts';
+import type { ClientSecurity } from './security.ts';
 
 export type { ConsumerRecord } from './fetcher.ts';
 
 export interface ConsumerOptions {
   /** Brokers' client API origins, e.g. 'http://127.0.0.1:8081' (one is enough: the others are learned). */
   readonly bootstrap: string | readonly string[];
+  /** TLS options for `https://` brokers (the CA, a client certificate). */
+  readonly security?: ClientSecurity;
   /** group.id: needed to subscribe and to commit. */
   readonly groupId?: string;
   readonly clientId?: string;
@@ -61,7 +64,7 @@ const isStaleMembership = (error: unknown) =>
   isKafkaError(error, 'REBALANCE_IN_PROGRESS');
 
 export class Consumer {
-  readonly #connections = new BrokerConnections();
+  readonly #connections: BrokerConnections;
   readonly #metadata: ClusterMetadata;
   readonly #anyBroker: AnyBroker;
   readonly #fetcher: Fetcher;
@@ -91,6 +94,7 @@ export class Consumer {
   readonly #deadLetters: ConsumerDeadLetters;
 
   constructor(options: ConsumerOptions) {
+    this.#connections = new BrokerConnections(options.security);
     const bootstrap = typeof options.bootstrap === 'string' ? [options.bootstrap] : options.bootstrap;
     const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     const retryBackoffMs = options.retryBackoffMs ?? 100;
@@ -115,6 +119,7 @@ export class Consumer {
     this.#maxPollRecords = options.maxPollRecords ?? 500;
     this.#deadLetters = new ConsumerDeadLetters({
       bootstrap,
+      ...(options.security !== undefined ? { security: options.security } : {}),
       groupId: this.#groupId,
       requestTimeoutMs,
       retryBackoffMs,

@@ -1,7 +1,9 @@
 // The Kafka listener (listeners=PLAINTEXT://host:port): a raw TCP server whose connections speak Kafka's
 // protocol (connection.ts) to the handlers of src/kafka/handlers. A connection that speaks HTTP instead
 // is handed to the node's client API (handOffHttp), as the CLI tools take `--bootstrap-server` to be.
+// With TLS (SSL / SASL_SSL) a tls.Server accepts and every connection speaks Kafka (no HTTP hand-off).
 import { createServer, type Server, type Socket } from 'node:net';
+import tls from 'node:tls';
 import type { Logger } from 'pino';
 import type { ServedApi } from './api-handler.ts';
 import { KafkaConnection } from './connection.ts';
@@ -36,11 +38,17 @@ export class KafkaServer {
      * socket.request.max.bytes allows, so no Kafka client is ever taken for one.
      */
     readonly handOffHttp?: (socket: Socket) => void;
+    /** The listener's name, for the logs (default PLAINTEXT). */
+    readonly listenerName?: string;
+    /** SSL / SASL_SSL: key, cert, ca and whether client certificates are requested or required. */
+    readonly tls?: tls.TlsOptions;
     readonly logger: Logger;
   }): Promise<KafkaServer> {
     const dispatcher = new RequestDispatcher(options.apis, options.observer ?? null);
-    const logger = options.logger.child({ listener: 'PLAINTEXT' });
-    const server = createServer();
+    const logger = options.logger.child({ listener: options.listenerName ?? 'PLAINTEXT' });
+    const secure = options.tls;
+    const server =
+      secure === undefined ? createServer() : tls.createServer({ ...secure, handshakeTimeout: 10_000 });
     const kafka = new KafkaServer(server);
     const serveKafka = (socket: Socket) => {
       const connection = new KafkaConnection(socket, {
@@ -57,8 +65,21 @@ export class KafkaServer {
       });
     };
     const handOffHttp =
-      options.frameBytesMax < HTTP_FIRST_BYTE_MIN * 2 ** 24 ? options.handOffHttp : undefined;
-    server.on('connection', (socket) => {
+      options.frameBytesMax < HTTP_FIRST_BYTE_MIN * 2 ** 24 && secure === undefined
+        ? options.handOffHttp
+        : undefined;
+    if (secure !== undefined) {
+      // Handshaking connections count as undecided: closed with the listener.
+      server.on('connection', (socket: Socket) => {
+        kafka.undecided.add(socket);
+        socket.once('close', () => kafka.undecided.delete(socket));
+      });
+      server.on('tlsClientError', (error, socket) => {
+        logger.debug({ err: error, remote: socket.remoteAddress }, 'TLS handshake failed');
+        socket.destroy();
+      });
+    }
+    server.on(secure === undefined ? 'connection' : 'secureConnection', (socket: Socket) => {
       if (handOffHttp === undefined) {
         serveKafka(socket);
         return;
