@@ -1,4 +1,4 @@
-import { anonymousSession } from '../../src/common/security.ts';
+import { ALLOW_ALL, anonymousSession } from '../../src/common/security.ts';
 import type { Logger } from 'pino';
 import type { NodeId } from '../../raft/types.ts';
 import { KafkaError } from '../../src/common/kafka-errors.ts';
@@ -159,6 +159,8 @@ export class SimGroups {
       },
       // DescribeConfigs is not in the simulated workload: no node settings to describe.
       settings: [],
+      // The simulation runs without security, as a cluster without authorizer.class.name.
+      authorizer: ALLOW_ALL,
     };
     this.kafka = new RequestDispatcher(kafkaApis(broker));
   }

@@ -3,7 +3,7 @@
 // not configured (observers) are learned from the `from`/`from_address` of the batches they send.
 
 import type { Http2Session } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import Fastify from 'fastify';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
@@ -12,6 +12,8 @@ import { decodeBatch, RaftCodecError } from './codec.ts';
 import type { MessageBatch } from './codec.ts';
 import type { LocalNode, PeerStats } from './peer-sender.ts';
 import { MESSAGES_PATH, PeerSender, PROTOBUF_CONTENT_TYPE } from './peer-sender.ts';
+import type { PeerDialer } from './peer-dialer.ts';
+import type { PeerGate } from './peer-gate.ts';
 
 export const HEALTH_PATH = '/raft/v1/health';
 /** Per HTTP/2 session; Node's 64 KiB default caps a connection near 0.5 GB/s (design §9). */
@@ -39,6 +41,13 @@ export interface Http2TransportOptions {
    * its sockets at once), until a batch from it arrives on a new one.
    */
   readonly onPeerDisconnected?: (peer: NodeId) => void;
+  /**
+   * What the listener demands of a connection before HTTP/2 (TLS with client certificates, the peer
+   * preface); absent = h2c open to anyone, as without security.
+   */
+  readonly gate?: PeerGate;
+  /** How peers are dialed; default h2c without a preface. */
+  readonly dialer?: PeerDialer;
   /** Registers more routes on the same internal listener (before it listens). */
   readonly routes?: (server: InternalServer) => void;
   readonly logger?: Logger;
@@ -104,6 +113,9 @@ export class Http2Transport implements RaftTransport {
   readonly #sessionPeers = new WeakMap<Http2Session, NodeId>();
   readonly #openSessions = new Map<NodeId, number>();
   #closing: Promise<void> | null = null;
+  /** With a gate: the TCP/TLS server in front of the HTTP/2 server, and its connections. */
+  #front: Server | null = null;
+  readonly #frontSockets = new Set<Socket>();
   #received = 0;
   #badRequests = 0;
   #droppedUnknownPeer = 0;
@@ -176,14 +188,45 @@ export class Http2Transport implements RaftTransport {
 
   async #closeOnce(): Promise<void> {
     await Promise.all([...this.#peers.values()].map((sender) => sender.close()));
+    const front = this.#front;
+    if (front !== null) {
+      const closed = new Promise<void>((resolve) => front.close(() => resolve()));
+      for (const socket of this.#frontSockets) socket.destroy();
+      await closed;
+    }
     await this.#server.close();
     this.#logger.info({ address: this.#address }, 'raft transport closed');
   }
 
   async #listen(): Promise<void> {
     const { host, port } = this.#options.listen;
-    await this.#server.listen({ host, port });
-    const bound = this.#server.server.address() as AddressInfo;
+    let bound: AddressInfo;
+    const gate = this.#options.gate;
+    if (gate === undefined) {
+      await this.#server.listen({ host, port });
+      bound = this.#server.server.address() as AddressInfo;
+    } else {
+      // The HTTP/2 server never listens itself: the gate hands it the connections it admitted.
+      await this.#server.ready();
+      const http2Server = this.#server.server;
+      const front = gate.createServer(
+        (socket) => http2Server.emit('connection', socket),
+        (socket) => {
+          this.#frontSockets.add(socket);
+          socket.once('close', () => this.#frontSockets.delete(socket));
+        },
+      );
+      this.#front = front;
+      await new Promise<void>((resolve, reject) => {
+        front.once('error', reject);
+        front.listen(port, host, () => {
+          front.off('error', reject);
+          resolve();
+        });
+      });
+      front.on('error', (error) => this.#logger.error({ err: error }, 'internal listener error'));
+      bound = front.address() as AddressInfo;
+    }
     this.#address = authority(host, bound.port);
     if (this.#local.fromAddress === '') this.#local.fromAddress = this.#address;
     if (/^(0\.0\.0\.0|\[::\]|::):/.test(this.#local.fromAddress)) {
@@ -209,6 +252,7 @@ export class Http2Transport implements RaftTransport {
       backoffMinMs: this.#options.backoffMinMs ?? 50,
       backoffMaxMs: this.#options.backoffMaxMs ?? 1000,
       logger: this.#logger,
+      ...(this.#options.dialer !== undefined ? { dialer: this.#options.dialer } : {}),
     });
   }
 

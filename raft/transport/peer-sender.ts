@@ -4,9 +4,10 @@
 // dropped, and a batch whose request failed is dropped, not retried.
 
 import type { Logger } from 'pino';
-import { Client } from 'undici';
+import type { Client } from 'undici';
 import type { Message, NodeId } from '../types.ts';
 import { encodeBatch } from './codec.ts';
+import { PLAIN_PEER_DIALER, type PeerDialer } from './peer-dialer.ts';
 
 export const MESSAGES_PATH = '/raft/v1/messages';
 export const PROTOBUF_CONTENT_TYPE = 'application/x-protobuf';
@@ -28,6 +29,8 @@ export interface PeerSenderOptions {
   readonly backoffMinMs: number;
   readonly backoffMaxMs: number;
   readonly logger: Logger;
+  /** How the peer is dialed (TLS, the peer preface); default h2c as is. */
+  readonly dialer?: PeerDialer;
 }
 
 export interface PeerStats {
@@ -177,12 +180,10 @@ export class PeerSender {
   #clientForRequest(): Client {
     if (this.#client === null || this.#client.destroyed || this.#client.closed) {
       const timeoutMs = this.#options.requestTimeoutMs;
-      this.#client = new Client(`http://${this.#address}`, {
-        allowH2: true,
-        h2Options: { useH2c: true },
-        connectTimeout: timeoutMs,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
+      this.#client = (this.#options.dialer ?? PLAIN_PEER_DIALER).client(this.#address, {
+        connectTimeoutMs: timeoutMs,
+        headersTimeoutMs: timeoutMs,
+        bodyTimeoutMs: timeoutMs,
       });
     }
     return this.#client;

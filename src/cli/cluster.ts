@@ -3,9 +3,8 @@
 // combined mode) and each broker's endpoint, rack and fenced state, as a table in the style of
 // kafka-cluster.sh list-endpoints.
 
-import { COMMAND_CONFIG_OPTION, commandConfigCredentials } from './command-config.ts';
 import { CliError, EXIT_ERROR, EXIT_OK, EXIT_USAGE, HelpRequested, UsageError } from './errors.ts';
-import { DEFAULT_BOOTSTRAP_SERVER, RestClient } from './http-client.ts';
+import { DEFAULT_BOOTSTRAP_SERVER, type RestClient } from './http-client.ts';
 import type { Io, OptionSpec } from './io.ts';
 import { formatOptionTable, parseOptions, prettyPrintTable } from './io.ts';
 import type { JsonObject } from './json.ts';
@@ -17,6 +16,8 @@ import {
   optionalNumberField,
   optionalStringField,
 } from './json.ts';
+import { COMMAND_CONFIG_OPTION } from './client-config.ts';
+import { restClientFor } from './tool-start.ts';
 
 const TOOL = 'kafka-cluster';
 const SUBCOMMANDS = ['status', 'cluster-id'] as const;
@@ -46,9 +47,9 @@ export function clusterUsage(): string[] {
 }
 
 export interface ClusterCommand {
-  readonly bootstrapServer: string;
-  /** --command-config: the client properties file (SASL credentials), or null. */
+  /** --command-config: a client properties file (TLS settings, SASL credentials). */
   readonly commandConfig: string | null;
+  readonly bootstrapServer: string;
   readonly subcommand: ClusterSubcommand;
 }
 
@@ -199,11 +200,7 @@ export async function clusterMain(argv: readonly string[], io: Io): Promise<numb
   let client: RestClient;
   try {
     command = parseClusterCommand(argv);
-    const sasl = commandConfigCredentials(command.commandConfig);
-    client = new RestClient({
-      bootstrapServers: command.bootstrapServer,
-      ...(sasl === undefined ? {} : { sasl }),
-    });
+    client = restClientFor(command);
   } catch (error) {
     if (error instanceof HelpRequested) {
       for (const line of clusterUsage()) io.out(line);

@@ -11,8 +11,6 @@
 // into parsing (parseConsumerCommand: pure), executing (executeConsumerCommand) and formatting
 // (message-formatter.ts: pure). Differences from Kafka: src/cli/README.md.
 
-import type { SaslCredentials } from '../client/credentials.ts';
-import { COMMAND_CONFIG_OPTION, commandConfigCredentials } from './command-config.ts';
 import { Consumer, type ConsumerOptions, type ConsumerRecord, KafkaError } from '../client/index.ts';
 import {
   AUTO_OFFSET_RESET_VALUES,
@@ -28,6 +26,8 @@ import type { Io, OptionSpec } from './io.ts';
 import { formatOptionTable, parseIntegerOption, parseOptions, parseProperties } from './io.ts';
 import { type FormatterConfig, formatRecord, parseFormatterConfig } from './message-formatter.ts';
 import { reportUsageError } from './tool-start.ts';
+import { COMMAND_CONFIG_OPTION, readClientConfig } from './client-config.ts';
+import type { ClientSecurity } from '../client/security.ts';
 
 export { type FormatterConfig, formatRecord, parseFormatterConfig } from './message-formatter.ts';
 
@@ -45,10 +45,10 @@ export type StartOffset = 'earliest' | 'latest' | number;
 export interface ConsumerCommand {
   /** As typed (or the default). */
   readonly bootstrapServer: string;
-  /** --command-config: the client properties file (SASL credentials), or null. */
-  readonly commandConfig: string | null;
   /** The consumer's bootstrap origins, http://host:port: a node's HTTP API or Kafka listener. */
   readonly bootstrap: readonly string[];
+  /** TLS options from --command-config; absent without one. */
+  readonly security?: ClientSecurity;
   readonly topic: string;
   /** --group (or group.id): consume as a member of that group; null: no group. */
   readonly group: string | null;
@@ -163,7 +163,7 @@ const UNSUPPORTED_OPTIONS = new Map([
   ['whitelist', 'give one topic with --topic'],
   ['formatter', "only Kafka's default formatter is built in; configure it with --property"],
   ['formatter-config', 'configure the formatter with --property'],
-  ['consumer.config', 'give security configs with --command-config, the others with --consumer-property'],
+  ['consumer.config', 'give the consumer configs with --consumer-property'],
   ['key-deserializer', 'keys print as UTF-8 text'],
   ['value-deserializer', 'values print as UTF-8 text'],
   ['enable-systest-events', 'not applicable'],
@@ -276,10 +276,11 @@ export function parseConsumerCommand(argv: readonly string[]): ConsumerCommand {
   const timeoutText = args.string('timeout-ms');
   const timeoutMs = timeoutText === undefined ? -1 : parseIntegerOption(timeoutText, 'timeout-ms');
   const bootstrapServer = args.string('bootstrap-server') ?? DEFAULT_BOOTSTRAP_SERVER;
+  const clientConfig = readClientConfig(args.string('command-config') ?? null);
   return {
     bootstrapServer,
-    commandConfig: args.string('command-config') ?? null,
-    bootstrap: parseBootstrapServers(bootstrapServer),
+    bootstrap: parseBootstrapServers(bootstrapServer, clientConfig.scheme),
+    ...(Object.keys(clientConfig.security).length > 0 ? { security: clientConfig.security } : {}),
     topic,
     group,
     partition,
@@ -302,6 +303,7 @@ export function consumerOptionsOf(command: ConsumerCommand): ConsumerOptions {
   return {
     ...command.consumer,
     bootstrap: command.bootstrap,
+    ...(command.security !== undefined ? { security: command.security } : {}),
     ...(command.group === null ? {} : { groupId: command.group }),
     autoOffsetReset: command.reset,
   };
@@ -378,8 +380,6 @@ function unread(consumer: Consumer, records: readonly ConsumerRecord[]): void {
 export interface ConsumerRunOptions {
   /** Ctrl-C: stop, print the total, exit. */
   readonly signal?: AbortSignal;
-  /** The credentials of --command-config. */
-  readonly sasl?: SaslCredentials;
 }
 
 /** Places the consumer: a member of the group, or every partition (or --partition) assigned and sought. */
@@ -418,10 +418,7 @@ export async function executeConsumerCommand(
 ): Promise<{ readonly count: number; readonly error: CliError | null }> {
   const signal = options.signal;
   if (command.maxMessages === 0 || signal?.aborted) return { count: 0, error: null };
-  const consumer = new Consumer({
-    ...consumerOptionsOf(command),
-    ...(options.sasl === undefined ? {} : { sasl: options.sasl }),
-  });
+  const consumer = new Consumer(consumerOptionsOf(command));
   let count = 0;
   let error: CliError | null = null;
   try {
@@ -470,10 +467,8 @@ export async function consoleConsumerMain(
   options: ConsumerRunOptions = {},
 ): Promise<number> {
   let command: ConsumerCommand;
-  let sasl: SaslCredentials | undefined;
   try {
     command = parseConsumerCommand(argv);
-    sasl = commandConfigCredentials(command.commandConfig);
   } catch (error) {
     if (error instanceof HelpRequested) {
       for (const line of consumerUsage()) io.out(line);
@@ -483,10 +478,7 @@ export async function consoleConsumerMain(
     throw error;
   }
   for (const warning of command.warnings) io.err(warning);
-  const { count, error } = await executeConsumerCommand(command, io, {
-    ...options,
-    ...(sasl === undefined ? {} : { sasl }),
-  });
+  const { count, error } = await executeConsumerCommand(command, io, options);
   if (error !== null)
     io.err(`ERROR Error processing message, terminating consumer process: ${error.message}`);
   io.err(`Processed a total of ${count} messages`);

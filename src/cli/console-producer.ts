@@ -7,8 +7,6 @@
 // nothing. Parsing (parseProducerCommand, producer-config.ts, line-reader.ts) is pure; sending is
 // line-sender.ts. Differences from Kafka: src/cli/README.md.
 
-import type { SaslCredentials } from '../client/credentials.ts';
-import { COMMAND_CONFIG_OPTION, commandConfigCredentials } from './command-config.ts';
 import { createInterface } from 'node:readline';
 import { Producer } from '../client/index.ts';
 import { EXIT_ERROR, EXIT_OK, HelpRequested, UsageError } from './errors.ts';
@@ -19,12 +17,14 @@ import { type LineReaderConfig, LineParseError, parseLine, parseLineReaderConfig
 import { LineSender, type RecordSink } from './line-sender.ts';
 import { type ProducerSettings, producerSettings, TOOL_DEFAULTS } from './producer-config.ts';
 import { reportUsageError } from './tool-start.ts';
+import { COMMAND_CONFIG_OPTION, readClientConfig } from './client-config.ts';
+import type { ClientSecurity } from '../client/security.ts';
 
 export interface ProducerCommand {
-  /** The bootstrap origins, http://host:port. */
+  /** The bootstrap origins, http://host:port (https:// with --command-config security.protocol=SSL). */
   readonly bootstrap: readonly string[];
-  /** --command-config: the client properties file (SASL credentials), or null. */
-  readonly commandConfig: string | null;
+  /** TLS options from --command-config; absent without one. */
+  readonly security?: ClientSecurity;
   readonly topic: string;
   /** --sync: each line acknowledged before the next line is read. */
   readonly sync: boolean;
@@ -128,7 +128,7 @@ export const PRODUCER_OPTIONS: readonly OptionSpec[] = [
 
 const UNSUPPORTED_OPTIONS = new Map([
   ['broker-list', `use --bootstrap-server host:port (default ${DEFAULT_BOOTSTRAP_SERVER})`],
-  ['producer.config', 'give security configs with --command-config, the others with --producer-property'],
+  ['producer.config', 'give producer properties with --producer-property'],
   ['line-reader', 'only the default line reader is built in'],
   ['reader-config', 'give the line reader its properties with --property'],
   ['max-block-ms', 'reading stdin waits for room in buffer.memory as long as it takes'],
@@ -181,9 +181,13 @@ export function parseProducerCommand(argv: readonly string[]): ProducerCommand {
     parseProperties(args.strings('producer-property')),
     sync,
   );
+  const clientConfig = readClientConfig(args.string('command-config') ?? null);
   return {
-    bootstrap: parseBootstrapServers(args.string('bootstrap-server') ?? DEFAULT_BOOTSTRAP_SERVER),
-    commandConfig: args.string('command-config') ?? null,
+    bootstrap: parseBootstrapServers(
+      args.string('bootstrap-server') ?? DEFAULT_BOOTSTRAP_SERVER,
+      clientConfig.scheme,
+    ),
+    ...(Object.keys(clientConfig.security).length > 0 ? { security: clientConfig.security } : {}),
     topic,
     sync,
     producer: settings,
@@ -261,10 +265,8 @@ export async function consoleProducerMain(
   options: ProducerRunOptions = {},
 ): Promise<number> {
   let command: ProducerCommand;
-  let sasl: SaslCredentials | undefined;
   try {
     command = parseProducerCommand(argv);
-    sasl = commandConfigCredentials(command.commandConfig);
   } catch (error) {
     if (error instanceof HelpRequested) {
       for (const line of producerUsage()) io.out(line);
@@ -276,6 +278,7 @@ export async function consoleProducerMain(
   const settings = command.producer;
   const producer = new Producer({
     bootstrap: command.bootstrap,
+    ...(command.security !== undefined ? { security: command.security } : {}),
     acks: settings.acks,
     lingerMs: settings.lingerMs,
     batchSize: settings.batchSize,
@@ -284,7 +287,6 @@ export async function consoleProducerMain(
     deliveryTimeoutMs: settings.deliveryTimeoutMs,
     requestTimeoutMs: settings.requestTimeoutMs,
     retryBackoffMs: settings.retryBackoffMs,
-    ...(sasl === undefined ? {} : { sasl }),
   });
   try {
     const input = options.input ?? stdinLines(options.signal);

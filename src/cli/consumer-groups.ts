@@ -4,7 +4,6 @@
 // with Kafka's messages and table layouts. A reset commits through POST .../consumer-groups/{g}/offsets
 // (ours: a commit for a group without members). Differences: src/cli/README.md.
 
-import { COMMAND_CONFIG_OPTION } from './command-config.ts';
 import { CliError, EXIT_ERROR, EXIT_OK, HelpRequested, UsageError } from './errors.ts';
 import { DEFAULT_BOOTSTRAP_SERVER, type RestClient } from './http-client.ts';
 import { startTool } from './tool-start.ts';
@@ -12,6 +11,7 @@ import type { Io, OptionSpec } from './io.ts';
 import { formatOptionTable, parseOptions } from './io.ts';
 import type { JsonObject } from './json.ts';
 import { asObject, listData, numberField, optionalStringField, stringField } from './json.ts';
+import { COMMAND_CONFIG_OPTION } from './client-config.ts';
 
 export type GroupAction = 'list' | 'describe' | 'delete' | 'reset-offsets';
 export type ResetSpec =
@@ -21,10 +21,10 @@ export type ResetSpec =
   | { readonly kind: 'shift-by'; readonly shift: number };
 
 export interface GroupCommand {
+  /** --command-config: a client properties file (TLS settings, SASL credentials). */
+  readonly commandConfig: string | null;
   readonly action: GroupAction;
   readonly bootstrapServer: string;
-  /** --command-config: the client properties file (SASL credentials), or null. */
-  readonly commandConfig: string | null;
   readonly groups: readonly string[];
   readonly allGroups: boolean;
   readonly members: boolean;

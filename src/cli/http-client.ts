@@ -6,7 +6,8 @@
 // applied, and sending it again elsewhere would report a misleading "already exists".
 
 import { Agent, request } from 'undici';
-import { basicAuthorization, type SaslCredentials } from '../client/credentials.ts';
+import { credentialHeaders } from '../client/credentials.ts';
+import type { ClientSecurity } from '../client/security.ts';
 import { CliError, UsageError } from './errors.ts';
 import { listData, stringField } from './json.ts';
 
@@ -30,11 +31,13 @@ const TIMEOUT_ERROR_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TI
 export interface RestClientOptions {
   /** Kafka's `--bootstrap-server`: `host:port[,host:port...]`; `http://` or `https://` may prefix one. */
   readonly bootstrapServers: string;
+  /** The scheme of servers given without one (https with --command-config security.protocol=SSL). */
+  readonly defaultScheme?: 'http' | 'https';
+  /** TLS options for https servers (the CA, a client certificate). */
+  readonly security?: ClientSecurity;
   readonly connectTimeoutMs?: number;
   /** Longest wait for response headers and between body chunks. */
   readonly requestTimeoutMs?: number;
-  /** SASL credentials (--command-config), sent as HTTP Basic on every request. */
-  readonly sasl?: SaslCredentials;
 }
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -51,14 +54,14 @@ export interface SendOptions {
  * Parses a bootstrap server list into base URLs ("http://host:port"). Like Kafka's client, every
  * entry needs a host and a port.
  */
-export function parseBootstrapServers(spec: string): string[] {
+export function parseBootstrapServers(spec: string, defaultScheme: 'http' | 'https' = 'http'): string[] {
   const entries = spec
     .split(',')
     .map((entry) => entry.trim())
     .filter((entry) => entry.length > 0);
   if (entries.length === 0) throw new UsageError('No resolvable bootstrap urls given in bootstrap.servers');
   return entries.map((entry) => {
-    const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(entry) ? entry : `http://${entry}`;
+    const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(entry) ? entry : `${defaultScheme}://${entry}`;
     let url: URL;
     try {
       url = new URL(withScheme);
@@ -98,17 +101,18 @@ export function displayAddress(baseUrl: string): string {
 export class RestClient {
   readonly baseUrls: readonly string[];
   readonly #agent: Agent;
-  readonly #authorization: string | null;
+  /** HTTP Basic of `security.credentials` (--command-config's SASL user), on every request. */
+  readonly #authorization: Readonly<Record<string, string>>;
   /** The server that last answered; requests start there. */
   #current = 0;
   #clusterId: string | null = null;
 
   constructor(options: RestClientOptions) {
-    this.baseUrls = parseBootstrapServers(options.bootstrapServers);
-    this.#authorization = options.sasl === undefined ? null : basicAuthorization(options.sasl);
+    this.baseUrls = parseBootstrapServers(options.bootstrapServers, options.defaultScheme);
     const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.#authorization = credentialHeaders(options.security?.credentials);
     this.#agent = new Agent({
-      connect: { timeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS },
+      connect: { timeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, ...options.security?.tls },
       headersTimeout: requestTimeoutMs,
       bodyTimeout: requestTimeoutMs,
     });
@@ -186,7 +190,7 @@ export class RestClient {
   ): Promise<unknown> {
     const headers: Record<string, string> = { accept: options.accept ?? 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    if (this.#authorization !== null) headers.authorization = this.#authorization;
+    Object.assign(headers, this.#authorization);
     const response = await request(`${baseUrl}${path}`, {
       method,
       headers,

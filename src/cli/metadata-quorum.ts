@@ -3,13 +3,14 @@
 // `describe --replication` the per-replica table, in Kafka 3.x's formats (without the DirectoryId
 // column Kafka 3.8 added: this quorum has no directory ids). `describe` alone means --status.
 
-import { COMMAND_CONFIG_OPTION, commandConfigCredentials } from './command-config.ts';
 import { CliError, EXIT_ERROR, EXIT_OK, EXIT_USAGE, HelpRequested, UsageError } from './errors.ts';
-import { DEFAULT_BOOTSTRAP_SERVER, RestClient } from './http-client.ts';
+import { DEFAULT_BOOTSTRAP_SERVER, type RestClient } from './http-client.ts';
 import type { Io, OptionSpec } from './io.ts';
 import { formatOptionTable, parseOptions, prettyPrintTable } from './io.ts';
 import type { JsonObject } from './json.ts';
 import { asObject, numberField, objectArrayField, optionalNumberField, optionalStringField } from './json.ts';
+import { COMMAND_CONFIG_OPTION } from './client-config.ts';
+import { restClientFor } from './tool-start.ts';
 
 const TOOL = 'kafka-metadata-quorum';
 
@@ -56,9 +57,9 @@ export function metadataQuorumUsage(): string[] {
 export type QuorumView = 'status' | 'replication';
 
 export interface MetadataQuorumCommand {
-  readonly bootstrapServer: string;
-  /** --command-config: the client properties file (SASL credentials), or null. */
+  /** --command-config: a client properties file (TLS settings, SASL credentials). */
   readonly commandConfig: string | null;
+  readonly bootstrapServer: string;
   readonly view: QuorumView;
   readonly humanReadable: boolean;
 }
@@ -248,11 +249,7 @@ export async function metadataQuorumMain(
   let client: RestClient;
   try {
     command = parseMetadataQuorumCommand(argv);
-    const sasl = commandConfigCredentials(command.commandConfig);
-    client = new RestClient({
-      bootstrapServers: command.bootstrapServer,
-      ...(sasl === undefined ? {} : { sasl }),
-    });
+    client = restClientFor(command);
   } catch (error) {
     if (error instanceof HelpRequested) {
       for (const line of metadataQuorumUsage()) io.out(line);

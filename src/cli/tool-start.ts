@@ -1,8 +1,8 @@
 // How every REST-backed tool starts: parse its command line and open its client. `--help` and usage
 // errors are answered here, the way Kafka's tools answer them (usage on stdout for --help; the message,
 // then the usage when it helps, on stderr for a usage error).
-import { commandConfigCredentials } from './command-config.ts';
 import { EXIT_OK, EXIT_USAGE, HelpRequested, UsageError } from './errors.ts';
+import { readClientConfig } from './client-config.ts';
 import { RestClient } from './http-client.ts';
 import type { Io } from './io.ts';
 
@@ -13,8 +13,21 @@ export function reportUsageError(error: UsageError, io: Io, usage: () => string[
 }
 
 /** The parsed command and its client, or the exit code when the tool has already answered. */
+/** The REST client of a tool's command: its --bootstrap-server, secured as its --command-config says. */
+export function restClientFor(command: {
+  readonly bootstrapServer: string;
+  readonly commandConfig?: string | null;
+}): RestClient {
+  const config = readClientConfig(command.commandConfig ?? null);
+  return new RestClient({
+    bootstrapServers: command.bootstrapServer,
+    defaultScheme: config.scheme,
+    security: config.security,
+  });
+}
+
 export function startTool<
-  C extends { readonly bootstrapServer: string; readonly commandConfig: string | null },
+  C extends { readonly bootstrapServer: string; readonly commandConfig?: string | null },
 >(
   argv: readonly string[],
   io: Io,
@@ -23,14 +36,7 @@ export function startTool<
 ): { readonly command: C; readonly client: RestClient } | { readonly exitCode: number } {
   try {
     const command = parse(argv);
-    const sasl = commandConfigCredentials(command.commandConfig);
-    return {
-      command,
-      client: new RestClient({
-        bootstrapServers: command.bootstrapServer,
-        ...(sasl === undefined ? {} : { sasl }),
-      }),
-    };
+    return { command, client: restClientFor(command) };
   } catch (error) {
     if (error instanceof HelpRequested) {
       for (const line of usage()) io.out(line);

@@ -3,7 +3,6 @@
 // src/cli/README.md. The tool is split into parsing (parseTopicCommand, pure), executing
 // (executeTopicCommand, against a RestClient) and formatting (format*, pure) so each is testable.
 
-import { COMMAND_CONFIG_OPTION } from './command-config.ts';
 import {
   CliError,
   EXIT_ERROR,
@@ -28,14 +27,15 @@ import {
   optionalStringField,
   stringField,
 } from './json.ts';
+import { COMMAND_CONFIG_OPTION } from './client-config.ts';
 
 export type TopicAction = 'create' | 'list' | 'describe' | 'delete' | 'alter';
 
 export interface TopicCommand {
+  /** --command-config: a client properties file (TLS settings, SASL credentials). */
+  readonly commandConfig: string | null;
   readonly action: TopicAction;
   readonly bootstrapServer: string;
-  /** --command-config: the client properties file (SASL credentials), or null. */
-  readonly commandConfig: string | null;
   /** --topic: an exact name, or a regular expression when it is not a legal topic name. */
   readonly topic: string | null;
   readonly partitions: number | null;

@@ -2,13 +2,16 @@
 // ConsumerGroupDescription, ...) as plain objects with Kafka's field names in camelCase.
 
 import type { ConfigSource, ConfigSynonym } from '../metadata/topic-config-describe.ts';
-import type { SaslCredentials } from './credentials.ts';
+
+import type { ClientSecurity } from './security.ts';
 
 export type { ConfigSource, ConfigSynonym };
 
 export interface AdminOptions {
   /** Brokers' client API origins, e.g. 'http://127.0.0.1:8081' (one is enough: the others are learned). */
   readonly bootstrap: string | readonly string[];
+  /** TLS options for `https://` brokers (the CA, a client certificate). */
+  readonly security?: ClientSecurity;
   /**
    * How long one admin call may take, retries and failover included (default 30000); then it rejects
    * with REQUEST_TIMED_OUT.
@@ -16,8 +19,6 @@ export interface AdminOptions {
   readonly requestTimeoutMs?: number;
   /** retry.backoff.ms: the wait before a retriable error is asked again (default 100). */
   readonly retryBackoffMs?: number;
-  /** SASL credentials, sent as HTTP Basic to a cluster whose client listener requires authentication. */
-  readonly sasl?: SaslCredentials;
 }
 
 export interface BrokerNode {

@@ -88,7 +88,7 @@ export class Admin {
   #closed = false;
 
   constructor(options: AdminOptions) {
-    this.#connections = new BrokerConnections(options.sasl);
+    this.#connections = new BrokerConnections(options.security);
     const bootstrap = typeof options.bootstrap === 'string' ? [options.bootstrap] : options.bootstrap;
     const timeoutMs = options.requestTimeoutMs ?? 30_000;
     this.#rest = new RestRequests(

@@ -2,19 +2,23 @@
 // on one HTTP/2 connection only for requests it may send again (`idempotent`): produces of an idempotent
 // producer and fetches are (design.md §9).
 import { Client } from 'undici';
-import { basicAuthorization, type SaslCredentials } from './credentials.ts';
+import { credentialHeaders } from './credentials.ts';
 import { errorFromRest } from './rest-errors.ts';
+import type { ClientSecurity } from './security.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
 export class BrokerConnections {
   readonly #clients = new Map<string, Client>();
-  /** HTTP Basic of the client's SASL credentials, on every request; none without credentials. */
+  readonly #security: ClientSecurity;
+  /** HTTP Basic of `security.credentials` on every request; nothing without credentials. */
   readonly #authorization: Readonly<Record<string, string>>;
   #closed = false;
 
-  constructor(credentials?: SaslCredentials) {
-    this.#authorization = credentials === undefined ? {} : { authorization: basicAuthorization(credentials) };
+  /** `security.tls` applies to `https://` origins (brokers whose CLIENT listener is SSL / SASL_SSL). */
+  constructor(security: ClientSecurity = {}) {
+    this.#security = security;
+    this.#authorization = credentialHeaders(security.credentials);
   }
 
   /** POSTs a protobuf body; the answer's bytes, or an Error (with the status and body) for a non-200. */
@@ -83,7 +87,13 @@ export class BrokerConnections {
     if (this.#closed) throw new Error('the client is closed');
     let client = this.#clients.get(origin);
     if (client === undefined || client.destroyed || client.closed) {
-      client = new Client(origin, { allowH2: true, h2Options: { useH2c: true }, connectTimeout: 5_000 });
+      const tls = this.#security.tls;
+      client = new Client(origin, {
+        allowH2: true,
+        h2Options: { useH2c: true },
+        connectTimeout: 5_000,
+        ...(tls !== undefined && origin.startsWith('https:') ? { connect: { ...tls } } : {}),
+      });
       this.#clients.set(origin, client);
     }
     return client;

@@ -10,16 +10,18 @@ import { isKafkaError, KafkaError } from '../common/kafka-errors.ts';
 import { consumerCodec, type NativeMembershipResponse } from '../http/native/consumer-codec.ts';
 import { AnyBroker, answerError } from './any-broker.ts';
 import { BrokerConnections } from './connections.ts';
-import type { SaslCredentials } from './credentials.ts';
 import { ConsumerDeadLetters } from './dead-letters.ts';
 import { type ConsumerRecord, Fetcher, PartitionState } from './fetcher.ts';
 import { ClusterMetadata } from './metadata.ts';
+import type { ClientSecurity } from './security.ts';
 
 export type { ConsumerRecord } from './fetcher.ts';
 
 export interface ConsumerOptions {
   /** Brokers' client API origins, e.g. 'http://127.0.0.1:8081' (one is enough: the others are learned). */
   readonly bootstrap: string | readonly string[];
+  /** TLS options for `https://` brokers (the CA, a client certificate). */
+  readonly security?: ClientSecurity;
   /** group.id: needed to subscribe and to commit. */
   readonly groupId?: string;
   readonly clientId?: string;
@@ -41,8 +43,6 @@ export interface ConsumerOptions {
   readonly maxPollRecords?: number;
   readonly requestTimeoutMs?: number;
   readonly retryBackoffMs?: number;
-  /** SASL credentials, sent as HTTP Basic to a cluster whose client listener requires authentication. */
-  readonly sasl?: SaslCredentials;
 }
 
 export interface TopicPartition {
@@ -94,7 +94,7 @@ export class Consumer {
   readonly #deadLetters: ConsumerDeadLetters;
 
   constructor(options: ConsumerOptions) {
-    this.#connections = new BrokerConnections(options.sasl);
+    this.#connections = new BrokerConnections(options.security);
     const bootstrap = typeof options.bootstrap === 'string' ? [options.bootstrap] : options.bootstrap;
     const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     const retryBackoffMs = options.retryBackoffMs ?? 100;
@@ -119,6 +119,7 @@ export class Consumer {
     this.#maxPollRecords = options.maxPollRecords ?? 500;
     this.#deadLetters = new ConsumerDeadLetters({
       bootstrap,
+      ...(options.security !== undefined ? { security: options.security } : {}),
       groupId: this.#groupId,
       requestTimeoutMs,
       retryBackoffMs,

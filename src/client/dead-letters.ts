@@ -22,9 +22,11 @@ import { OffsetSet } from '../common/offset-set.ts';
 import { Admin } from './admin.ts';
 import type { ConsumerRecord } from './fetcher.ts';
 import { Producer, type ProducerRecord } from './producer.ts';
+import type { ClientSecurity } from './security.ts';
 
 export interface DeadLetterOptions {
   readonly bootstrap: readonly string[];
+  readonly security?: ClientSecurity;
   readonly groupId: string | null;
   readonly requestTimeoutMs: number;
   readonly retryBackoffMs: number;
@@ -65,6 +67,7 @@ export class ConsumerDeadLetters {
   #adminClient(): Admin {
     this.#admin ??= new Admin({
       bootstrap: this.#options.bootstrap,
+      ...(this.#options.security !== undefined ? { security: this.#options.security } : {}),
       requestTimeoutMs: this.#options.requestTimeoutMs,
       retryBackoffMs: this.#options.retryBackoffMs,
     });
@@ -211,6 +214,7 @@ export class ConsumerDeadLetters {
     for (const record of records) letters.push(await this.#letter(record, reason, now));
     this.#producer ??= new Producer({
       bootstrap: this.#options.bootstrap,
+      ...(this.#options.security !== undefined ? { security: this.#options.security } : {}),
       acks: 'all',
       requestTimeoutMs: this.#options.requestTimeoutMs,
       retryBackoffMs: this.#options.retryBackoffMs,

@@ -8,6 +8,7 @@ export {
   type TopicPartitionOffset,
 } from './consumer.ts';
 export { Admin } from './admin.ts';
+export type { ClientSecurity, ClientTls } from './security.ts';
 export type { SaslCredentials, SaslMechanismName } from './credentials.ts';
 export type * from './admin-types.ts';
 export { RestError } from './rest-errors.ts';

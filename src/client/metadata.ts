@@ -14,6 +14,7 @@ export interface PartitionRoute {
 export class ClusterMetadata {
   readonly #connections: BrokerConnections;
   readonly #bootstrap: readonly string[];
+  readonly #scheme: 'http' | 'https';
   readonly #timeoutMs: number;
   #origins = new Map<number, string>();
   #topics = new Map<string, PartitionRoute[]>();
@@ -24,6 +25,8 @@ export class ClusterMetadata {
     if (bootstrap.length === 0) throw new Error('at least one bootstrap broker (http://host:port) is needed');
     this.#connections = connections;
     this.#bootstrap = bootstrap.map((origin) => origin.replace(/\/+$/, ''));
+    // Brokers learned from the metadata are dialed as the bootstrap ones are: HTTPS when those are.
+    this.#scheme = this.#bootstrap[0]!.startsWith('https:') ? 'https' : 'http';
     this.#timeoutMs = timeoutMs;
   }
 
@@ -76,7 +79,7 @@ export class ClusterMetadata {
     const origins = new Map<number, string>();
     for (const broker of answer.brokers)
       if (!broker.fenced && broker.host !== '')
-        origins.set(broker.id, `http://${broker.host}:${broker.port}`);
+        origins.set(broker.id, `${this.#scheme}://${broker.host}:${broker.port}`);
     this.#origins = origins;
     const topics = new Map<string, PartitionRoute[]>();
     for (const topic of answer.topics) {

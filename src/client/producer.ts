@@ -15,12 +15,14 @@ import { buildRecordBatch } from '../storage/record-batch/builder.ts';
 import type { CompressionName } from '../storage/record-batch/format.ts';
 import type { ProducerRecord as BatchRecord } from '../storage/record-batch/record.ts';
 import { BrokerConnections } from './connections.ts';
-import type { SaslCredentials } from './credentials.ts';
+import type { ClientSecurity } from './security.ts';
 import { ClusterMetadata } from './metadata.ts';
 
 export interface ProducerOptions {
   /** Brokers' client API origins, e.g. 'http://127.0.0.1:8081' (one is enough: the others are learned). */
   readonly bootstrap: string | readonly string[];
+  /** TLS options for `https://` brokers (the CA, a client certificate). */
+  readonly security?: ClientSecurity;
   /** 'all' (-1, default), 1 or 0, as Kafka's acks. */
   readonly acks?: 'all' | -1 | 0 | 1;
   /** linger.ms: how long a batch waits for more records before it is sent (default 5, as Kafka 4). */
@@ -47,8 +49,6 @@ export interface ProducerOptions {
    * would leave a gap there that later batches could not pass).
    */
   readonly maxRequestSize?: number;
-  /** SASL credentials, sent as HTTP Basic to a cluster whose client listener requires authentication. */
-  readonly sasl?: SaslCredentials;
 }
 
 /** A v2 batch's header: what a batch of one record adds to it. */
@@ -162,7 +162,7 @@ export class Producer {
   #closed = false;
 
   constructor(options: ProducerOptions) {
-    this.#connections = new BrokerConnections(options.sasl);
+    this.#connections = new BrokerConnections(options.security);
     const bootstrap = typeof options.bootstrap === 'string' ? [options.bootstrap] : options.bootstrap;
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.#metadata = new ClusterMetadata(this.#connections, bootstrap, this.#requestTimeoutMs);

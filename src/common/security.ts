@@ -128,6 +128,12 @@ export interface AuthorizationRequest {
 export interface Authorizer {
   readonly enabled: boolean;
   authorize(session: Session, request: AuthorizationRequest): boolean;
+  /**
+   * Optional (Kafka's Authorizer.authorizeByResourceType, KIP-679): could `session` do `operation` on
+   * some resource of the type, by any ACL (a prefixed one, one for a topic not created yet)? Asked by
+   * InitProducerId (WRITE on any topic); without it the serving layer asks about the topics that exist.
+   */
+  authorizeByResourceType?(session: Session, operation: AclOperation, resourceType: AclResourceType): boolean;
 }
 
 /** The authorizer of a node without authorizer.class.name: allows everything. */

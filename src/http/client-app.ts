@@ -151,7 +151,7 @@ function registerV2(
   registerV2ProduceRoutes(scope, deps);
   registerV2RecordRoutes(scope, deps);
   registerV2ConsumerRoutes(scope, deps, consumers, forwarding);
-  registerV2RejectionRoutes(scope, consumers, forwarding);
+  registerV2RejectionRoutes(scope, deps, consumers, forwarding);
 }
 
 export function buildClientApp(options: ClientAppOptions): FastifyInstance {

@@ -3,11 +3,14 @@
 // each connection, reads its first bytes (protocol-sniff.ts) and hands the socket, with those bytes put
 // back, to an http.Server or an http2 server; both route into the same fastify app (`app.routing`, which
 // handles HTTP/1 and HTTP/2 compat requests alike). Node's plain-text http2 server cannot fall back to
-// HTTP/1 itself (`allowHTTP1` exists only with TLS), hence the sniffing.
+// HTTP/1 itself (`allowHTTP1` exists only with TLS), hence the sniffing. With TLS (CLIENT:SSL or SASL_SSL)
+// a tls.Server accepts instead and ALPN picks h2 or http/1.1 (a client that offers no ALPN is sniffed as
+// above); the same two servers serve the decrypted sockets.
 
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
+import tls from 'node:tls';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { SniffedProtocol } from './protocol-sniff.ts';
 import { sniffProtocol } from './protocol-sniff.ts';
@@ -25,6 +28,8 @@ export interface ClientApiListenOptions {
   readonly firstBytesTimeoutMs?: number;
   /** close() lets requests in flight finish for up to this long, then cuts the connections. Default 5 s. */
   readonly closeGraceMs?: number;
+  /** HTTPS: key, cert, ca and whether a client certificate is requested or required; absent = plain. */
+  readonly tls?: tls.TlsOptions;
 }
 
 export interface ClientApiListener {
@@ -65,6 +70,8 @@ class OnePortServer implements ClientApiListener {
   readonly #http1InFlight = new Map<net.Socket, number>();
   readonly #http2Sockets = new Set<net.Socket>();
   readonly #sessions = new Set<http2.ServerHttp2Session>();
+  /** TLS connections whose handshake is not done (HTTPS only). */
+  readonly #handshaking = new Set<net.Socket>();
   #address = '';
   #closing = false;
   #closed: Promise<void> | null = null;
@@ -73,7 +80,30 @@ class OnePortServer implements ClientApiListener {
     this.#options = options;
     this.#log = app.log;
     this.#route = (request, response) => app.routing(request, response);
-    this.#tcpServer = net.createServer({ noDelay: true }, (socket) => this.#accept(socket));
+    if (options.tls === undefined) {
+      this.#tcpServer = net.createServer({ noDelay: true }, (socket) => this.#accept(socket));
+    } else {
+      const server = tls.createServer({
+        ...options.tls,
+        ALPNProtocols: ['h2', 'http/1.1'],
+        handshakeTimeout: options.firstBytesTimeoutMs ?? 10_000,
+        noDelay: true,
+      });
+      server.on('connection', (socket: net.Socket) => {
+        if (this.#closing) {
+          socket.destroy();
+          return;
+        }
+        this.#handshaking.add(socket);
+        socket.once('close', () => this.#handshaking.delete(socket));
+      });
+      server.on('secureConnection', (socket: tls.TLSSocket) => this.#acceptSecure(socket));
+      server.on('tlsClientError', (error, socket) => {
+        this.#log.debug({ err: error, remote: socket.remoteAddress }, 'client TLS handshake failed');
+        socket.destroy();
+      });
+      this.#tcpServer = server;
+    }
     this.#http1Server = http.createServer({ keepAliveTimeout: IDLE_TIMEOUT_MS }, (request, response) =>
       this.#onHttp1Request(request, response),
     );
@@ -102,7 +132,12 @@ class OnePortServer implements ClientApiListener {
     const bound = server.address() as net.AddressInfo;
     this.#address =
       bound.family === 'IPv6' ? `[${bound.address}]:${bound.port}` : `${bound.address}:${bound.port}`;
-    this.#log.info({ address: this.#address }, 'client API listening (HTTP/1.1 and h2c)');
+    this.#log.info(
+      { address: this.#address },
+      this.#options.tls === undefined
+        ? 'client API listening (HTTP/1.1 and h2c)'
+        : 'client API listening (HTTPS: h2 and HTTP/1.1)',
+    );
   }
 
   adopt(socket: net.Socket): void {
@@ -117,6 +152,7 @@ class OnePortServer implements ClientApiListener {
         for (const session of this.#sessions) session.destroy();
         for (const socket of this.#sockets) socket.destroy();
       }, this.#options.closeGraceMs ?? 5000);
+      for (const socket of this.#handshaking) socket.destroy();
       grace.unref();
       // net.Server.close calls back once every connection it accepted has closed.
       this.#tcpServer.close(() => {
@@ -134,14 +170,30 @@ class OnePortServer implements ClientApiListener {
     return this.#closed;
   }
 
-  #accept(socket: net.Socket): void {
+  #track(socket: net.Socket): boolean {
     if (this.#closing) {
       socket.destroy();
-      return;
+      return false;
     }
     this.#sockets.add(socket);
     socket.once('close', () => this.#sockets.delete(socket));
     socket.on('error', (error) => this.#log.debug({ err: error }, 'client connection error'));
+    return true;
+  }
+
+  /** HTTPS: ALPN said which protocol; without ALPN the first bytes tell, as on a plain port. */
+  #acceptSecure(socket: tls.TLSSocket): void {
+    if (!this.#track(socket)) return;
+    if (socket.alpnProtocol === 'h2') this.#handOver(socket, 'http2');
+    else if (socket.alpnProtocol === 'http/1.1') this.#handOver(socket, 'http1');
+    else this.#sniff(socket);
+  }
+
+  #accept(socket: net.Socket): void {
+    if (this.#track(socket)) this.#sniff(socket);
+  }
+
+  #sniff(socket: net.Socket): void {
     let head: Buffer = Buffer.alloc(0);
     const onTimeout = (): void => {
       socket.destroy();

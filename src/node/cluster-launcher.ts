@@ -30,6 +30,11 @@ import { LOCAL_CLUSTER } from './config-defaults.ts';
 import { DataDirError, ensureLocalClusterId } from './data-dir.ts';
 import { describeTakenPort, takenListenerPorts } from './listener-ports.ts';
 import { prettyLogLine } from './pretty-log.ts';
+import {
+  ensureSecureLocalCluster,
+  type SecureLocalCluster,
+  secureNodeSettings,
+} from './secure-local-cluster.ts';
 
 const MAIN_SCRIPT = fileURLToPath(new URL('./main.ts', import.meta.url));
 const SHUTDOWN_TIMEOUT_MS = 15_000;
@@ -46,6 +51,9 @@ and keeps its data in DIR/node-K. The cluster id is kept in DIR/cluster.id.
   --nodes N                 number of nodes, 1..${LOCAL_CLUSTER.nodesMax} (default ${LOCAL_CLUSTER.nodes})
   --data DIR                data directory (default ${LOCAL_CLUSTER.dataRoot})
   --override key=value      a config for every node (repeatable), e.g. --override log.level=debug
+  --secure                  security on: HTTPS + HTTP Basic on the client API, SASL_SSL for Kafka
+                            clients, mutual TLS between nodes; a local CA, the nodes' certificates
+                            and the admin password are made once under DIR/secure/
   --shutdown-timeout-ms MS  how long nodes may take to stop before they are killed (default ${SHUTDOWN_TIMEOUT_MS})
   --log-format FORMAT       pretty (readable lines) or json (the nodes' own JSON lines); default:
                             pretty in a terminal, json when the output is piped
@@ -64,6 +72,8 @@ export interface LauncherOptions {
   readonly overrides: readonly string[];
   readonly color: boolean;
   readonly logFormat: LogFormat;
+  /** --secure: TLS everywhere, authentication required (secure-local-cluster.ts). */
+  readonly secure: boolean;
 }
 
 export type LogFormat = 'pretty' | 'json';
@@ -114,6 +124,7 @@ export function parseLauncherArgs(
     overrides,
     color: !noColor && (isTerminal || forceColor),
     logFormat,
+    secure: values.secure === true,
   };
 }
 
@@ -130,6 +141,7 @@ function parseLauncherValues(argv: readonly string[]) {
       'log-format': { type: 'string' },
       'no-color': { type: 'boolean' },
       'node-command': { type: 'string' },
+      secure: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   }).values;
@@ -226,20 +238,31 @@ interface RunningNode {
 /** Starts the nodes and resolves with the launcher's exit code once all of them have exited. */
 export async function runCluster(options: LauncherOptions, io: LauncherIo = processIo()): Promise<number> {
   const say = (text: string): void => io.stdout(`${paint(options.color, 1, '[cluster]')} ${text}\n`);
+  const secure = options.secure ? await ensureSecureLocalCluster(options.dataRoot, options.nodes) : null;
+  // Per node: the secure profile's settings, then the user's overrides (which win).
+  const nodeOverrides = (id: number): string[] => [
+    ...(secure === null ? [] : [...secureNodeSettings(secure, id)].map(([key, value]) => `${key}=${value}`)),
+    ...options.overrides,
+  ];
   // Building every node's config first checks the overrides before anything starts.
   const configs = Array.from({ length: options.nodes }, (_, index) => {
     const properties = localClusterProperties(index + 1, options.dataRoot, options.nodes);
-    for (const override of options.overrides) {
+    for (const override of nodeOverrides(index + 1)) {
       const separator = override.indexOf('=');
       properties.set(override.slice(0, separator).trim(), override.slice(separator + 1));
     }
     return buildNodeConfig(properties).config;
   });
   const clusterId = await ensureLocalClusterId(options.dataRoot);
-  say(`Local cluster of ${options.nodes} nodes, cluster id ${clusterId}, data in ${options.dataRoot}`);
+  say(
+    `Local ${secure === null ? '' : 'secure '}cluster of ${options.nodes} nodes, cluster id ${clusterId}, ` +
+      `data in ${options.dataRoot}`,
+  );
+  const clientUrl = (config: (typeof configs)[number]): string =>
+    `${config.listenerSsl.has('CLIENT') ? 'https' : 'http'}://${formatEndpoint(config.advertisedListeners.client)}`;
   for (const config of configs)
     say(
-      `  node ${config.nodeId}: client API http://${formatEndpoint(config.advertisedListeners.client)}, ` +
+      `  node ${config.nodeId}: client API ${clientUrl(config)}, ` +
         (config.advertisedListeners.kafka === null
           ? ''
           : `Kafka ${formatEndpoint(config.advertisedListeners.kafka)}, `) +
@@ -258,9 +281,9 @@ export async function runCluster(options: LauncherOptions, io: LauncherIo = proc
   say('Ctrl-C stops the cluster; every node shuts down cleanly.');
 
   const script = options.nodeCommand ?? MAIN_SCRIPT;
-  const extraArgs = [
+  const extraArgs = (id: number): string[] => [
     ...localFlags(options),
-    ...options.overrides.flatMap((override) => ['--override', override]),
+    ...nodeOverrides(id).flatMap((override) => ['--override', override]),
   ];
   return new Promise<number>((resolveExitCode) => {
     const nodes: RunningNode[] = [];
@@ -329,7 +352,7 @@ export async function runCluster(options: LauncherOptions, io: LauncherIo = proc
 
     const format = options.logFormat === 'pretty' ? prettyLogLine(options.color) : undefined;
     for (let id = 1; id <= options.nodes; id++) {
-      const child = spawn(process.execPath, [script, '--node-id', String(id), ...extraArgs], {
+      const child = spawn(process.execPath, [script, '--node-id', String(id), ...extraArgs(id)], {
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: process.platform !== 'win32',
       });
@@ -345,11 +368,12 @@ export async function runCluster(options: LauncherOptions, io: LauncherIo = proc
       child.on('error', (error) => onNodeExit(node, `could not start: ${error.message}`, false));
       child.on('close', (code, signal) => onNodeExit(node, describeExit(code, signal), code === 0));
     }
-    const clientUrls = configs.map((config) => `http://${formatEndpoint(config.advertisedListeners.client)}`);
+    const clientUrls = configs.map(clientUrl);
     void waitForReadyCluster({
       clientUrls,
       clusterId,
       probe: io.probeReady,
+      tls: secure === null ? null : { ca: secure.ca, cert: secure.client.certPem, key: secure.client.keyPem },
       intervalMs: READY_PROBE_INTERVAL_MS,
       // "every node" is not true once one of them exited (e.g. its port was taken).
       stopped: () => stopping || alive().length < nodes.length,
@@ -360,8 +384,32 @@ export async function runCluster(options: LauncherOptions, io: LauncherIo = proc
         config.advertisedListeners.kafka === null ? [] : [formatEndpoint(config.advertisedListeners.kafka)],
       );
       if (bootstrap.length > 0) say(`Kafka clients: --bootstrap-server ${bootstrap.join(',')}`);
+      if (secure !== null)
+        for (const line of secureQuickStart(secure, clientUrls[0]!, bootstrap[0] ?? null)) say(line);
     });
   });
+}
+
+/** What a user of the secure cluster needs once: the CA, the admin's credentials, working commands. */
+export function secureQuickStart(
+  secure: SecureLocalCluster,
+  clientUrl: string,
+  kafka: string | null,
+): string[] {
+  const { username, password } = secure.admin;
+  return [
+    `Security is on. CA certificate: ${secure.caFile}`,
+    `  admin user: ${username}, password: ${password} (kept in ${secure.dir}/admin.properties)`,
+    `  curl --cacert ${secure.caFile} -u ${username}:${password} ${clientUrl}/v3/clusters`,
+    `  curl --cacert ${secure.caFile} --cert ${secure.clientFile} ${clientUrl}/v3/clusters   (client certificate)`,
+    ...(kafka === null
+      ? []
+      : [
+          `  kcat -b ${kafka.replace(/^127\.0\.0\.1:/, 'localhost:')} -X security.protocol=SASL_SSL -X sasl.mechanisms=SCRAM-SHA-256 ` +
+            `-X sasl.username=${username} -X sasl.password=${password} -X ssl.ca.location=${secure.caFile} -L`,
+          `  Kafka clients' settings: ${secure.clientProperties}`,
+        ]),
+  ];
 }
 
 async function main(): Promise<void> {

@@ -3,28 +3,45 @@
 // and registered (a topic create then fails, or a curl -s to a node still starting prints nothing), so
 // the launcher asks every node's GET /ready (200 once caught up and unfenced) until all say yes.
 
-/** Whether the node behind `clientUrl` answers GET /ready with 200 (false on any error or timeout). */
+import { Agent, request } from 'undici';
+
+/** What an HTTPS probe trusts and shows (the local CA, the client certificate of `--secure`). */
+export interface ProbeTls {
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+}
+
 /** Whether the node at `clientUrl` is ready and belongs to cluster `clusterId`. */
-export type ReadinessProbe = (clientUrl: string, clusterId: string) => Promise<boolean>;
+export type ReadinessProbe = (clientUrl: string, clusterId: string, tls: ProbeTls | null) => Promise<boolean>;
 
 /**
  * GET /ready, then the cluster id the node serves: a node of another cluster holding the port (a
  * cluster already running from another directory) must not pass for one of ours.
  */
-export const httpReadinessProbe: ReadinessProbe = async (clientUrl, clusterId) => {
+export const httpReadinessProbe: ReadinessProbe = async (clientUrl, clusterId, tls) => {
+  // HTTPS nodes: their CA, and the client certificate that stands for credentials on the client API.
+  const agent = tls === null ? null : new Agent({ connect: { ...tls } });
+  const get = (path: string) =>
+    request(`${clientUrl}${path}`, {
+      signal: AbortSignal.timeout(1000),
+      ...(agent !== null ? { dispatcher: agent } : {}),
+    });
   try {
-    const response = await fetch(`${clientUrl}/ready`, { signal: AbortSignal.timeout(1000) });
-    await response.body?.cancel();
-    if (!response.ok) return false;
-    const clusters = await fetch(`${clientUrl}/v3/clusters`, { signal: AbortSignal.timeout(1000) });
-    if (!clusters.ok) {
-      await clusters.body?.cancel();
+    const response = await get('/ready');
+    await response.body.dump();
+    if (response.statusCode !== 200) return false;
+    const clusters = await get('/v3/clusters');
+    if (clusters.statusCode !== 200) {
+      await clusters.body.dump();
       return false;
     }
-    const body = (await clusters.json()) as { data?: { cluster_id?: unknown }[] };
+    const body = (await clusters.body.json()) as { data?: { cluster_id?: unknown }[] };
     return body.data?.[0]?.cluster_id === clusterId;
   } catch {
     return false;
+  } finally {
+    await agent?.destroy();
   }
 };
 
@@ -36,12 +53,14 @@ export async function waitForReadyCluster(options: {
   readonly clientUrls: readonly string[];
   readonly clusterId: string;
   readonly probe: ReadinessProbe;
+  /** The probe's TLS when the client API is HTTPS. */
+  readonly tls?: ProbeTls | null;
   readonly intervalMs: number;
   readonly stopped: () => boolean;
 }): Promise<boolean> {
   const { clientUrls, clusterId, probe, intervalMs, stopped } = options;
   while (!stopped()) {
-    const answers = await Promise.all(clientUrls.map((url) => probe(url, clusterId)));
+    const answers = await Promise.all(clientUrls.map((url) => probe(url, clusterId, options.tls ?? null)));
     if (stopped()) return false;
     if (answers.every(Boolean)) return true;
     await new Promise<void>((resolve) => setTimeout(resolve, intervalMs).unref());

@@ -539,16 +539,82 @@ const definitions: readonly ConfigKeyDefinition[] = [
     doc: 'How often the controller checks leader balance',
   },
 
-  // --- Listener security and authentication ---------------------------------------------------------
+  // --- Security: listeners' protocols, TLS (KIP-651 PEM), internal peers ---------------------------
   {
     name: 'listener.security.protocol.map',
-    type: 'string',
+    type: 'list',
     defaultValue:
       'CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL',
-    doc:
-      'NAME:PROTOCOL per listener (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL); a listener not listed is ' +
-      'PLAINTEXT. SASL_* on CLIENT requires HTTP Basic, on the Kafka listener SASL',
+    doc: 'NAME:PROTOCOL per listener (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL); a named internal listener not listed is PLAINTEXT',
   },
+  {
+    name: 'ssl.keystore.type',
+    type: 'string',
+    defaultValue: 'PEM',
+    doc: 'PEM only (Kafka: JKS by default; KIP-651 PEM is what this platform reads)',
+  },
+  {
+    name: 'ssl.keystore.location',
+    type: 'string',
+    defaultValue: null,
+    doc: 'A PEM file with the private key and the certificate chain of the SSL listeners',
+  },
+  {
+    name: 'ssl.keystore.certificate.chain',
+    type: 'string',
+    defaultValue: null,
+    doc: 'The certificate chain as PEM text (instead of ssl.keystore.location)',
+  },
+  {
+    name: 'ssl.keystore.key',
+    type: 'string',
+    defaultValue: null,
+    doc: 'The private key as PEM text (instead of ssl.keystore.location)',
+  },
+  {
+    name: 'ssl.key.password',
+    type: 'string',
+    defaultValue: null,
+    doc: 'The password of an encrypted PEM private key',
+  },
+  { name: 'ssl.truststore.type', type: 'string', defaultValue: 'PEM', doc: 'PEM only' },
+  {
+    name: 'ssl.truststore.location',
+    type: 'string',
+    defaultValue: null,
+    doc: 'A PEM file of the CA certificates that peers and clients are verified against',
+  },
+  {
+    name: 'ssl.truststore.certificates',
+    type: 'string',
+    defaultValue: null,
+    doc: 'The trusted CA certificates as PEM text (instead of ssl.truststore.location)',
+  },
+  {
+    name: 'ssl.client.auth',
+    type: 'string',
+    defaultValue: 'none',
+    doc: 'none, requested or required: whether SSL listeners ask clients for a certificate (always required on internal listeners)',
+  },
+  {
+    name: 'ssl.enabled.protocols',
+    type: 'list',
+    defaultValue: 'TLSv1.2,TLSv1.3',
+    doc: 'The TLS versions SSL listeners and internal dialers accept',
+  },
+  {
+    name: 'internal.auth.secret',
+    type: 'string',
+    defaultValue: null,
+    doc: 'Ours: a secret every node of the cluster shares; internal connections prove they know it before anything else is read',
+  },
+  {
+    name: 'internal.auth.secret.location',
+    type: 'string',
+    defaultValue: null,
+    doc: 'Ours: a file holding internal.auth.secret',
+  },
+  // --- Authentication (SASL, client certificates' principals) ------------------------------------
   {
     name: 'sasl.enabled.mechanisms',
     type: 'list',
@@ -580,6 +646,7 @@ const definitions: readonly ConfigKeyDefinition[] = [
     defaultValue: 'DEFAULT',
     doc: "RULE:pattern/replacement/[LU] and DEFAULT, comma-separated: a client certificate's DN to a user name",
   },
+
   // --- Client API (HTTP) ----------------------------------------------------------------------------
   {
     name: 'socket.request.max.bytes',

@@ -21,6 +21,60 @@ import {
 export type ProcessRole = 'broker' | 'controller';
 export type CleanupPolicy = 'compact' | 'delete';
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** Kafka's security protocols, per listener (listener.security.protocol.map). */
+export type SecurityProtocol = 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
+export const SECURITY_PROTOCOLS: readonly SecurityProtocol[] = [
+  'PLAINTEXT',
+  'SSL',
+  'SASL_PLAINTEXT',
+  'SASL_SSL',
+];
+/** ssl.client.auth */
+export type SslClientAuth = 'none' | 'requested' | 'required';
+export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
+
+/** True for the protocols whose connections are TLS. */
+export function usesTls(protocol: SecurityProtocol): boolean {
+  return protocol === 'SSL' || protocol === 'SASL_SSL';
+}
+
+/**
+ * The ssl.* settings (KIP-651 PEM) of one listener: the node-wide keys, each overridden by
+ * listener.name.<name>.<key> when given. Values as configured; the PEM files are read at start (src/node).
+ */
+export interface SslSettings {
+  readonly keystoreType: string;
+  /** A PEM file with the private key and the certificate chain. */
+  readonly keystoreLocation: string | null;
+  /** PEM text, instead of keystoreLocation (with keystoreKey). */
+  readonly keystoreCertificateChain: string | null;
+  readonly keystoreKey: string | null;
+  /** Decrypts an encrypted PEM key. */
+  readonly keyPassword: string | null;
+  readonly truststoreType: string;
+  readonly truststoreLocation: string | null;
+  /** PEM text, instead of truststoreLocation. */
+  readonly truststoreCertificates: string | null;
+  readonly clientAuth: SslClientAuth;
+  readonly enabledProtocols: readonly TlsVersion[];
+}
+
+/** The TLS settings of a listener whose protocol is SSL or SASL_SSL. */
+export interface ListenerSsl extends SslSettings {
+  readonly listener: string;
+  /** The keys given as listener.name.<name>.<key> (errors about them name that key). */
+  readonly overridden: ReadonlySet<SslKey>;
+}
+
+/** The config key a listener's ssl setting came from (for errors that name it). */
+export function sslKeyName(ssl: ListenerSsl, key: SslKey): string {
+  return ssl.overridden.has(key) ? `listener.name.${ssl.listener.toLowerCase()}.${key}` : key;
+}
+
+/** internal.auth.secret or internal.auth.secret.location (a file, read at start). */
+export type InternalAuthSecret =
+  | { readonly kind: 'text'; readonly secret: string }
+  | { readonly kind: 'file'; readonly location: string };
 
 export interface Endpoint {
   readonly host: string;
@@ -135,21 +189,23 @@ export interface NodeConfig {
   readonly socketRequestMaxBytes: number;
   readonly consumerInstanceTimeoutMs: number;
   readonly consumerRequestTimeoutMs: number;
-  // Listener security and authentication
-  /** listener.security.protocol.map, for every bound listener by name. */
+  // Security
+  /** Every bound listener's protocol, by listener name (listener.security.protocol.map). */
   readonly listenerSecurityProtocols: ReadonlyMap<string, SecurityProtocol>;
-  /** The name of the Kafka protocol's listener; null when this node serves none. */
+  /** The Kafka protocol's listener: PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL or KAFKA; null = none. */
   readonly kafkaListenerName: string | null;
+  /** The node-wide ssl.* settings (before per-listener overrides). */
+  readonly ssl: SslSettings;
+  /** The resolved TLS settings of each listener whose protocol is SSL or SASL_SSL. */
+  readonly listenerSsl: ReadonlyMap<string, ListenerSsl>;
+  readonly internalAuthSecret: InternalAuthSecret | null;
+  // Authentication
   readonly saslEnabledMechanisms: readonly SaslMechanism[];
   readonly saslServerMaxReceiveSize: number;
   /** 0 = SASL sessions do not expire. */
   readonly connectionsMaxReauthMs: number;
   readonly sslPrincipalMappingRules: string;
 }
-
-/** Kafka's SecurityProtocol. */
-export type SecurityProtocol = 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
-const SECURITY_PROTOCOLS: readonly SecurityProtocol[] = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'];
 
 /** A bad setting: names the key and the value (null when the key is missing). */
 export class ConfigError extends Error {
@@ -244,10 +300,18 @@ export function formatEndpoint(endpoint: Endpoint): string {
 }
 
 const LISTENER_NAMES = ['CLIENT', 'INTERNAL'] as const;
-/** The Kafka protocol's listener, named as in Kafka's default listener.security.protocol.map. */
+/** The Kafka protocol's listener of the local profile, named as in Kafka's default protocol map. */
 export const KAFKA_LISTENER_NAME = 'PLAINTEXT';
+/** A listener with one of these names serves the Kafka protocol (at most one per node). */
+export const KAFKA_LISTENER_NAMES: readonly string[] = [
+  'PLAINTEXT',
+  'SSL',
+  'SASL_PLAINTEXT',
+  'SASL_SSL',
+  'KAFKA',
+];
 /** Listeners with a role of their own: any other name is a named internal listener. */
-const SPECIAL_LISTENER_NAMES: readonly string[] = [...LISTENER_NAMES, KAFKA_LISTENER_NAME];
+const SPECIAL_LISTENER_NAMES: readonly string[] = [...LISTENER_NAMES, ...KAFKA_LISTENER_NAMES];
 
 /** `NAME://host:port,...`: CLIENT, INTERNAL and more internal listeners, each name at most once. */
 function parseListenerList(key: string, raw: string): Map<string, Endpoint> {
@@ -262,10 +326,10 @@ function parseListenerList(key: string, raw: string): Map<string, Endpoint> {
   return result;
 }
 
-export function formatListeners(listeners: Listeners): string {
+export function formatListeners(listeners: Listeners, kafkaName: string = KAFKA_LISTENER_NAME): string {
   return [
     `CLIENT://${formatEndpoint(listeners.client)}`,
-    ...(listeners.kafka === null ? [] : [`${KAFKA_LISTENER_NAME}://${formatEndpoint(listeners.kafka)}`]),
+    ...(listeners.kafka === null ? [] : [`${kafkaName}://${formatEndpoint(listeners.kafka)}`]),
     `INTERNAL://${formatEndpoint(listeners.internal)}`,
     ...[...listeners.named].map(([name, endpoint]) => `${name}://${formatEndpoint(endpoint)}`),
   ].join(',');
@@ -349,43 +413,6 @@ class Settings {
   }
 }
 
-/** listener.security.protocol.map over the bound listeners (one not in the map is PLAINTEXT). */
-function parseSecurityProtocols(settings: Settings, listeners: Listeners): Map<string, SecurityProtocol> {
-  const key = 'listener.security.protocol.map';
-  const raw = settings.raw(key) ?? '';
-  const map = new Map<string, SecurityProtocol>();
-  for (const item of parseList(raw)) {
-    const [name, protocol, ...rest] = item.split(':').map((part) => part.trim().toUpperCase());
-    const known = SECURITY_PROTOCOLS.find((candidate) => candidate === protocol);
-    if (name === undefined || name === '' || known === undefined || rest.length > 0)
-      throw new ConfigError(
-        key,
-        raw,
-        `'${item}' is not NAME:PROTOCOL (PROTOCOL one of ${SECURITY_PROTOCOLS.join(', ')})`,
-      );
-    if (map.has(name)) throw new ConfigError(key, raw, `listener ${name} is mapped twice`);
-    map.set(name, known);
-  }
-  const bound = [
-    'CLIENT',
-    'INTERNAL',
-    ...(listeners.kafka === null ? [] : [KAFKA_LISTENER_NAME]),
-    ...listeners.named.keys(),
-  ];
-  const result = new Map<string, SecurityProtocol>();
-  for (const name of bound) {
-    const protocol = map.get(name) ?? 'PLAINTEXT';
-    if (name !== 'CLIENT' && name !== KAFKA_LISTENER_NAME && protocol.startsWith('SASL_'))
-      throw new ConfigError(
-        key,
-        raw,
-        `${name} is an internal listener: SASL is for the CLIENT and Kafka listeners`,
-      );
-    result.set(name, protocol);
-  }
-  return result;
-}
-
 function parseSaslMechanisms(settings: Settings): SaslMechanism[] {
   const key = 'sasl.enabled.mechanisms';
   const raw = settings.raw(key) ?? '';
@@ -453,7 +480,12 @@ function parseNodeId(settings: Settings): NodeId {
   return nodeId(resolved);
 }
 
-function parseListenerSettings(settings: Settings): { listeners: Listeners; advertised: Listeners } {
+function parseListenerSettings(settings: Settings): {
+  listeners: Listeners;
+  advertised: Listeners;
+  kafkaName: string | null;
+  bound: ReadonlyMap<string, Endpoint>;
+} {
   const raw = settings.required('listeners', 'set listeners=CLIENT://host:port,INTERNAL://host:port');
   const bound = parseListenerList('listeners', raw);
   for (const name of LISTENER_NAMES)
@@ -464,9 +496,17 @@ function parseListenerSettings(settings: Settings): { listeners: Listeners; adve
         `listener ${name} is missing: give CLIENT://host:port,INTERNAL://host:port`,
       );
   const named = new Map([...bound].filter(([name]) => !SPECIAL_LISTENER_NAMES.includes(name)));
+  const kafkaNames = [...bound.keys()].filter((name) => KAFKA_LISTENER_NAMES.includes(name));
+  if (kafkaNames.length > 1)
+    throw new ConfigError(
+      'listeners',
+      raw,
+      `${kafkaNames.join(' and ')} are both Kafka listeners: give at most one of ${KAFKA_LISTENER_NAMES.join(', ')}`,
+    );
+  const kafkaName = kafkaNames[0] ?? null;
   const listeners: Listeners = {
     client: bound.get('CLIENT')!,
-    kafka: bound.get(KAFKA_LISTENER_NAME) ?? null,
+    kafka: kafkaName === null ? null : bound.get(kafkaName)!,
     internal: bound.get('INTERNAL')!,
     named,
   };
@@ -490,7 +530,7 @@ function parseListenerSettings(settings: Settings): { listeners: Listeners; adve
       );
   const advertised: Listeners = {
     client: given.get('CLIENT') ?? listeners.client,
-    kafka: given.get(KAFKA_LISTENER_NAME) ?? listeners.kafka,
+    kafka: (kafkaName === null ? undefined : given.get(kafkaName)) ?? listeners.kafka,
     internal: given.get('INTERNAL') ?? listeners.internal,
     named: new Map([...named].map(([name, endpoint]) => [name, given.get(name) ?? endpoint])),
   };
@@ -500,7 +540,7 @@ function parseListenerSettings(settings: Settings): { listeners: Listeners; adve
         ? advertised.client
         : name === 'INTERNAL'
           ? advertised.internal
-          : name === KAFKA_LISTENER_NAME
+          : name === kafkaName
             ? advertised.kafka!
             : advertised.named.get(name)!;
     if (!WILDCARD_HOSTS.has(endpoint.host)) continue;
@@ -517,7 +557,7 @@ function parseListenerSettings(settings: Settings): { listeners: Listeners; adve
         `set advertised.listeners=${name}://<routable host>:${endpoint.port}`,
     );
   }
-  return { listeners, advertised };
+  return { listeners, advertised, kafkaName, bound };
 }
 
 function parseLogDirs(settings: Settings, warnings: string[]): string[] {
@@ -552,9 +592,251 @@ function parseClusterId(settings: Settings): string | null {
   return id;
 }
 
+// ---------------------------------------------------------------------------------------------------
+// Security: listener.security.protocol.map, ssl.* (node-wide and per listener), internal.auth.secret
+
+/** The ssl.* keys a listener may override as listener.name.<lower-case name>.<key>. */
+export const SSL_KEYS = [
+  'ssl.keystore.type',
+  'ssl.keystore.location',
+  'ssl.keystore.certificate.chain',
+  'ssl.keystore.key',
+  'ssl.key.password',
+  'ssl.truststore.type',
+  'ssl.truststore.location',
+  'ssl.truststore.certificates',
+  'ssl.client.auth',
+  'ssl.enabled.protocols',
+] as const;
+export type SslKey = (typeof SSL_KEYS)[number];
+const LISTENER_OVERRIDE = /^listener\.name\.([a-z0-9_-]+)\.(ssl\..+)$/;
+
+/** `listener.name.<name>.<key>` for a key a listener may override, else null. */
+function listenerOverride(key: string): { listener: string; key: SslKey } | null {
+  const match = LISTENER_OVERRIDE.exec(key);
+  const sslKey = SSL_KEYS.find((candidate) => candidate === match?.[2]);
+  return match === null || sslKey === undefined ? null : { listener: match[1]!.toUpperCase(), key: sslKey };
+}
+
+/** Keys whose values are secret: never described (Kafka's PASSWORD type shows null). */
+const SENSITIVE_KEYS: ReadonlySet<string> = new Set([
+  'ssl.keystore.key',
+  'ssl.key.password',
+  'internal.auth.secret',
+]);
+
+function parseProtocolMap(settings: Settings): Map<string, SecurityProtocol> {
+  const key = 'listener.security.protocol.map';
+  const defaults = NODE_CONFIG_KEYS.get(key)!.defaultValue!;
+  const result = new Map<string, SecurityProtocol>();
+  // The given entries are laid over the default map, so that CLIENT:SSL alone is enough.
+  for (const raw of [defaults, settings.raw(key) ?? defaults]) {
+    const seen = new Set<string>();
+    for (const item of parseList(raw)) {
+      const match = /^([A-Za-z0-9_-]+):([A-Za-z_]+)$/.exec(item);
+      if (match === null) throw new ConfigError(key, raw, `'${item}' is not NAME:PROTOCOL`);
+      const name = match[1]!.toUpperCase();
+      const protocol = SECURITY_PROTOCOLS.find((candidate) => candidate === match[2]!.toUpperCase());
+      if (protocol === undefined)
+        throw new ConfigError(
+          key,
+          raw,
+          `unknown security protocol ${match[2]} for ${name}: use one of ${SECURITY_PROTOCOLS.join(', ')}`,
+        );
+      if (seen.has(name)) throw new ConfigError(key, raw, `listener ${name} is mapped twice`);
+      seen.add(name);
+      result.set(name, protocol);
+    }
+  }
+  return result;
+}
+
+/** Every bound listener's protocol; SASL on an internal listener is refused (peers use TLS or the secret). */
+function parseListenerProtocols(
+  settings: Settings,
+  bound: ReadonlyMap<string, Endpoint>,
+  kafkaName: string | null,
+): Map<string, SecurityProtocol> {
+  const map = parseProtocolMap(settings);
+  const result = new Map<string, SecurityProtocol>();
+  for (const name of bound.keys()) {
+    const protocol = map.get(name) ?? 'PLAINTEXT';
+    if (name !== 'CLIENT' && name !== kafkaName && (protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL'))
+      throw new ConfigError(
+        'listener.security.protocol.map',
+        settings.raw('listener.security.protocol.map'),
+        `${name} is an internal listener: use PLAINTEXT (with internal.auth.secret) or SSL, not ${protocol}`,
+      );
+    result.set(name, protocol);
+  }
+  return result;
+}
+
+function parseSslSettings(lookup: (key: SslKey) => { name: string; value: string | null }): SslSettings {
+  const text = (key: SslKey): string | null => {
+    const value = lookup(key).value?.trim() ?? '';
+    return value === '' ? null : value;
+  };
+  const pemType = (key: SslKey): string => {
+    const value = text(key) ?? 'PEM';
+    if (value.toUpperCase() !== 'PEM')
+      throw new ConfigError(
+        lookup(key).name,
+        value,
+        'only PEM is supported (KIP-651): give PEM files or PEM text (convert a JKS or PKCS12 store with keytool and openssl)',
+      );
+    return 'PEM';
+  };
+  const clientAuthRaw = text('ssl.client.auth') ?? 'none';
+  const clientAuth = (['none', 'requested', 'required'] as const).find(
+    (candidate) => candidate === clientAuthRaw.toLowerCase(),
+  );
+  if (clientAuth === undefined)
+    throw new ConfigError(
+      lookup('ssl.client.auth').name,
+      clientAuthRaw,
+      'String must be one of: none, requested, required',
+    );
+  const protocolsRaw = text('ssl.enabled.protocols') ?? 'TLSv1.2,TLSv1.3';
+  const enabledProtocols: TlsVersion[] = [];
+  for (const item of parseList(protocolsRaw)) {
+    const version = (['TLSv1.2', 'TLSv1.3'] as const).find((candidate) => candidate === item);
+    if (version === undefined)
+      throw new ConfigError(
+        lookup('ssl.enabled.protocols').name,
+        protocolsRaw,
+        `${item} is not supported: use TLSv1.2, TLSv1.3`,
+      );
+    if (!enabledProtocols.includes(version)) enabledProtocols.push(version);
+  }
+  if (enabledProtocols.length === 0)
+    throw new ConfigError(
+      lookup('ssl.enabled.protocols').name,
+      protocolsRaw,
+      'enable TLSv1.2, TLSv1.3 or both',
+    );
+  // Kafka's PEM rules: the key needs no password when it is not encrypted, and PEM text needs no type.
+  const keystoreLocation = text('ssl.keystore.location');
+  const keystoreCertificateChain = text('ssl.keystore.certificate.chain');
+  const keystoreKey = text('ssl.keystore.key');
+  if (keystoreLocation !== null && (keystoreCertificateChain !== null || keystoreKey !== null))
+    throw new ConfigError(
+      lookup('ssl.keystore.location').name,
+      keystoreLocation,
+      'give either ssl.keystore.location or ssl.keystore.certificate.chain with ssl.keystore.key, not both',
+    );
+  if ((keystoreCertificateChain === null) !== (keystoreKey === null)) {
+    const missing: SslKey = keystoreKey === null ? 'ssl.keystore.key' : 'ssl.keystore.certificate.chain';
+    throw new ConfigError(
+      lookup(missing).name,
+      null,
+      'PEM text needs both the certificate chain and the key',
+    );
+  }
+  const truststoreLocation = text('ssl.truststore.location');
+  const truststoreCertificates = text('ssl.truststore.certificates');
+  if (truststoreLocation !== null && truststoreCertificates !== null)
+    throw new ConfigError(
+      lookup('ssl.truststore.location').name,
+      truststoreLocation,
+      'give either ssl.truststore.location or ssl.truststore.certificates, not both',
+    );
+  return {
+    keystoreType: pemType('ssl.keystore.type'),
+    keystoreLocation,
+    keystoreCertificateChain,
+    keystoreKey,
+    keyPassword: text('ssl.key.password'),
+    truststoreType: pemType('ssl.truststore.type'),
+    truststoreLocation,
+    truststoreCertificates,
+    clientAuth,
+    enabledProtocols,
+  };
+}
+
+/** The TLS settings of every SSL / SASL_SSL listener, checked for what each needs. */
+function parseListenerSsl(
+  settings: Settings,
+  protocols: ReadonlyMap<string, SecurityProtocol>,
+  kafkaName: string | null,
+): Map<string, ListenerSsl> {
+  const result = new Map<string, ListenerSsl>();
+  for (const [name, protocol] of protocols) {
+    if (!usesTls(protocol)) continue;
+    const keyName = (key: SslKey): string => {
+      const override = `listener.name.${name.toLowerCase()}.${key}`;
+      return settings.values.has(override) ? override : key;
+    };
+    const ssl = parseSslSettings((key) => {
+      const name = keyName(key);
+      return { name, value: settings.values.get(name) ?? NODE_CONFIG_KEYS.get(key)!.defaultValue };
+    });
+    if (ssl.keystoreLocation === null && ssl.keystoreCertificateChain === null)
+      throw new ConfigError(
+        keyName('ssl.keystore.location'),
+        null,
+        `listener ${name} is ${protocol}: give its certificate and key (ssl.keystore.location, or ssl.keystore.certificate.chain and ssl.keystore.key)`,
+      );
+    const overridden = new Set(SSL_KEYS.filter((key) => keyName(key) !== key));
+    const internal = name !== 'CLIENT' && name !== kafkaName;
+    if (internal) {
+      // Peers authenticate each other by certificate: the client certificate is always required here.
+      if (overridden.has('ssl.client.auth') && ssl.clientAuth !== 'required')
+        throw new ConfigError(
+          keyName('ssl.client.auth'),
+          ssl.clientAuth,
+          `${name} is an internal listener: its peers are always verified (required)`,
+        );
+      if (ssl.truststoreLocation === null && ssl.truststoreCertificates === null)
+        throw new ConfigError(
+          keyName('ssl.truststore.location'),
+          null,
+          `listener ${name} is an internal SSL listener: give the cluster CA (ssl.truststore.location or ssl.truststore.certificates) that peers' certificates are verified against`,
+        );
+      result.set(name, { ...ssl, clientAuth: 'required', listener: name, overridden });
+    } else {
+      if (ssl.clientAuth !== 'none' && ssl.truststoreLocation === null && ssl.truststoreCertificates === null)
+        throw new ConfigError(
+          keyName('ssl.truststore.location'),
+          null,
+          `ssl.client.auth=${ssl.clientAuth} on ${name}: give the CA that client certificates are verified against`,
+        );
+      result.set(name, { ...ssl, listener: name, overridden });
+    }
+  }
+  return result;
+}
+
+function parseInternalAuthSecret(settings: Settings): InternalAuthSecret | null {
+  const secret = settings.nullableString('internal.auth.secret');
+  const location = settings.nullableString('internal.auth.secret.location');
+  if (secret !== null && location !== null)
+    throw new ConfigError(
+      'internal.auth.secret.location',
+      location,
+      'give either internal.auth.secret or internal.auth.secret.location, not both',
+    );
+  if (secret !== null) {
+    if (secret.length < INTERNAL_AUTH_SECRET_CHARS_MIN)
+      throw new ConfigError(
+        'internal.auth.secret',
+        null,
+        `the secret has ${secret.length} characters: use at least ${INTERNAL_AUTH_SECRET_CHARS_MIN}`,
+        `Invalid value for configuration internal.auth.secret: use at least ${INTERNAL_AUTH_SECRET_CHARS_MIN} characters`,
+      );
+    return { kind: 'text', secret };
+  }
+  return location === null ? null : { kind: 'file', location };
+}
+
+/** A shared secret shorter than this is refused (it would be guessed). */
+export const INTERNAL_AUTH_SECRET_CHARS_MIN = 16;
+
 function checkKeys(settings: Settings, warnings: string[]): void {
   for (const key of settings.values.keys()) {
     if (NODE_CONFIG_KEYS.has(key)) continue;
+    if (listenerOverride(key) !== null) continue;
     warnings.push(
       IGNORED_KAFKA_KEYS.has(key)
         ? `The configuration '${key}' is a Kafka setting this platform does not use (ignored).`
@@ -617,8 +899,8 @@ function parseInterBrokerListenerName(settings: Settings, listeners: Listeners):
       raw,
       name === 'CLIENT'
         ? 'CLIENT is the client API: brokers talk over INTERNAL or another internal listener'
-        : name === KAFKA_LISTENER_NAME
-          ? 'PLAINTEXT is the Kafka protocol for clients: brokers talk over INTERNAL or another internal listener'
+        : KAFKA_LISTENER_NAMES.includes(name)
+          ? `${name} is the Kafka protocol for clients: brokers talk over INTERNAL or another internal listener`
           : `no listener ${name} in listeners`,
     );
   return name;
@@ -664,7 +946,14 @@ export function buildNodeConfig(values: ReadonlyMap<string, string>): {
   const warnings: string[] = [];
   checkKeys(settings, warnings);
   checkSettings(settings);
-  const { listeners, advertised } = parseListenerSettings(settings);
+  const { listeners, advertised, kafkaName, bound } = parseListenerSettings(settings);
+  const listenerSecurityProtocols = parseListenerProtocols(settings, bound, kafkaName);
+  for (const key of settings.values.keys()) {
+    const override = listenerOverride(key);
+    if (override !== null && !bound.has(override.listener))
+      warnings.push(`${key}: there is no listener ${override.listener} in listeners (ignored).`);
+  }
+  const nodeSsl = parseSslSettings((key) => ({ name: key, value: settings.raw(key) }));
   const logDirs = parseLogDirs(settings, warnings);
   const retentionMs =
     settings.nullableInteger('log.retention.ms') ??
@@ -673,9 +962,8 @@ export function buildNodeConfig(values: ReadonlyMap<string, string>): {
       settings.integer('log.retention.hours'),
     );
   const int = (key: string): number => settings.integer(key);
-  const securityProtocols = parseSecurityProtocols(settings, listeners);
   const saslMechanisms = parseSaslMechanisms(settings);
-  const saslListeners = [...securityProtocols].filter(([, protocol]) => protocol.startsWith('SASL_'));
+  const saslListeners = [...listenerSecurityProtocols].filter(([, protocol]) => protocol.startsWith('SASL_'));
   if (saslListeners.length > 0 && saslMechanisms.length === 0)
     throw new ConfigError(
       'sasl.enabled.mechanisms',
@@ -755,8 +1043,11 @@ export function buildNodeConfig(values: ReadonlyMap<string, string>): {
     socketRequestMaxBytes: int('socket.request.max.bytes'),
     consumerInstanceTimeoutMs: int('consumer.instance.timeout.ms'),
     consumerRequestTimeoutMs: int('consumer.request.timeout.ms'),
-    listenerSecurityProtocols: securityProtocols,
-    kafkaListenerName: listeners.kafka === null ? null : KAFKA_LISTENER_NAME,
+    listenerSecurityProtocols,
+    kafkaListenerName: kafkaName,
+    ssl: nodeSsl,
+    listenerSsl: parseListenerSsl(settings, listenerSecurityProtocols, kafkaName),
+    internalAuthSecret: parseInternalAuthSecret(settings),
     saslEnabledMechanisms: saslMechanisms,
     saslServerMaxReceiveSize: int('sasl.server.max.receive.size'),
     connectionsMaxReauthMs: int('connections.max.reauth.ms'),
@@ -784,8 +1075,11 @@ export function configToProperties(config: NodeConfig): Map<string, string | nul
     'controller.quorum.voters': formatVoters(config.controllerQuorumVoters),
     'controller.listener.names': 'INTERNAL',
     'inter.broker.listener.name': config.interBrokerListenerName,
-    listeners: formatListeners(config.listeners),
-    'advertised.listeners': formatListeners(config.advertisedListeners),
+    listeners: formatListeners(config.listeners, config.kafkaListenerName ?? KAFKA_LISTENER_NAME),
+    'advertised.listeners': formatListeners(
+      config.advertisedListeners,
+      config.kafkaListenerName ?? KAFKA_LISTENER_NAME,
+    ),
     'log.dirs': config.logDirs.join(','),
     'metadata.log.dir': config.metadataLogDir,
     'cluster.id': config.clusterId,
@@ -850,11 +1144,27 @@ export function configToProperties(config: NodeConfig): Map<string, string | nul
     'listener.security.protocol.map': [...config.listenerSecurityProtocols]
       .map(([name, protocol]) => `${name}:${protocol}`)
       .join(','),
+    'ssl.keystore.type': config.ssl.keystoreType,
+    'ssl.keystore.location': config.ssl.keystoreLocation,
+    'ssl.keystore.certificate.chain': config.ssl.keystoreCertificateChain,
+    'ssl.keystore.key': config.ssl.keystoreKey,
+    'ssl.key.password': config.ssl.keyPassword,
+    'ssl.truststore.type': config.ssl.truststoreType,
+    'ssl.truststore.location': config.ssl.truststoreLocation,
+    'ssl.truststore.certificates': config.ssl.truststoreCertificates,
+    'ssl.client.auth': config.ssl.clientAuth,
+    'ssl.enabled.protocols': config.ssl.enabledProtocols.join(','),
+    'internal.auth.secret':
+      config.internalAuthSecret?.kind === 'text' ? config.internalAuthSecret.secret : null,
+    'internal.auth.secret.location':
+      config.internalAuthSecret?.kind === 'file' ? config.internalAuthSecret.location : null,
     'sasl.enabled.mechanisms': config.saslEnabledMechanisms.join(','),
     'sasl.server.max.receive.size': n(config.saslServerMaxReceiveSize),
     'connections.max.reauth.ms': n(config.connectionsMaxReauthMs),
     'ssl.principal.mapping.rules': config.sslPrincipalMappingRules,
   };
+  // Secrets are never described (Kafka's DescribeConfigs shows a PASSWORD as null).
+  for (const key of SENSITIVE_KEYS) if (effective[key] !== null) effective[key] = null;
   return new Map(Object.entries(effective).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 

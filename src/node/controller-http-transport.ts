@@ -1,6 +1,7 @@
 // Controller RPCs over HTTP/2 cleartext to the controllers' internal listeners (the real network; the
 // whole-cluster simulation plugs in its own ControllerTransport).
-import { Client } from 'undici';
+import type { Client } from 'undici';
+import { PLAIN_PEER_DIALER, type PeerDialer } from '../../raft/transport/peer-dialer.ts';
 import type { NodeId } from '../../raft/types.ts';
 import { CONTROLLER_RPC_PATH, type ControllerOperation } from '../metadata/controller/rpc-codec.ts';
 import type { ControllerAnswer, ControllerTransport } from './controller-client.ts';
@@ -10,10 +11,17 @@ export class HttpControllerTransport implements ControllerTransport {
   private readonly addresses: ReadonlyMap<NodeId, string>;
   private readonly connectTimeoutMs: number;
   private readonly clients = new Map<NodeId, Client>();
+  private readonly dialer: PeerDialer;
 
-  constructor(options: { addresses: ReadonlyMap<NodeId, string>; connectTimeoutMs: number }) {
+  constructor(options: {
+    addresses: ReadonlyMap<NodeId, string>;
+    connectTimeoutMs: number;
+    /** TLS and the peer preface when security is configured; default h2c. */
+    dialer?: PeerDialer;
+  }) {
     this.addresses = options.addresses;
     this.connectTimeoutMs = options.connectTimeoutMs;
+    this.dialer = options.dialer ?? PLAIN_PEER_DIALER;
   }
 
   async post(
@@ -41,10 +49,8 @@ export class HttpControllerTransport implements ControllerTransport {
   private client(target: NodeId): Client {
     let client = this.clients.get(target);
     if (client === undefined || client.destroyed || client.closed) {
-      client = new Client(`http://${this.addresses.get(target)}`, {
-        allowH2: true,
-        h2Options: { useH2c: true },
-        connectTimeout: this.connectTimeoutMs,
+      client = this.dialer.client(`${this.addresses.get(target)}`, {
+        connectTimeoutMs: this.connectTimeoutMs,
       });
       this.clients.set(target, client);
     }

@@ -29,6 +29,7 @@ import {
   encodeRead,
 } from '../replication/forwarded-messages.ts';
 import { H2cClients } from '../replication/h2c-clients.ts';
+import type { PeerDialer } from '../../raft/transport/peer-dialer.ts';
 import type { ReplicaManager } from '../replication/replica-manager.ts';
 import { UnacknowledgedAppendError } from '../replication/unacknowledged-append.ts';
 import type { NodeMetrics } from './metrics.ts';
@@ -77,15 +78,18 @@ export class DataService implements DataApi {
     readonly producerIds?: ProducerIdManager;
     /** inter.broker.listener.name: the leader's listener this node dials (default INTERNAL). */
     readonly interBrokerListener?: string;
+    /** How other brokers are dialed (TLS and the peer preface when security is configured). */
+    readonly dialer?: PeerDialer;
     readonly logger: Logger;
   };
-  private readonly clients = new H2cClients();
+  private readonly clients: H2cClients;
   /** Produces forwarded and not answered yet, watched for a move of their partition's leadership. */
   private readonly forwarded = new Set<ForwardedProduce>();
   private leadershipTimer: NodeJS.Timeout | null = null;
 
   constructor(options: DataService['options']) {
     this.options = options;
+    this.clients = new H2cClients(options.dialer);
   }
 
   async produce(request: ProduceRequest): Promise<ProduceResult> {

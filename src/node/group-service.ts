@@ -22,6 +22,7 @@ import { NO_LEADER } from '../metadata/ids.ts';
 import type { MetadataImage, PartitionRegistration } from '../metadata/image.ts';
 import { topicByName, unfencedBrokers } from '../metadata/queries.ts';
 import { H2cClients } from '../replication/h2c-clients.ts';
+import type { PeerDialer } from '../../raft/transport/peer-dialer.ts';
 import { sleep, type Timers } from '../replication/timers.ts';
 import { brokerAddress } from './broker-address.ts';
 import {
@@ -68,11 +69,12 @@ export interface GroupForwarder {
 
 /** The real forwarder: h2c POSTs to the broker's inter-broker listener, found in the image. */
 class H2cGroupForwarder implements GroupForwarder {
-  private readonly clients = new H2cClients();
+  private readonly clients: H2cClients;
   private readonly image: () => MetadataImage;
   private readonly listener: string;
 
-  constructor(image: () => MetadataImage, listener: string) {
+  constructor(image: () => MetadataImage, listener: string, dialer: PeerDialer | undefined) {
+    this.clients = new H2cClients(dialer);
     this.image = image;
     this.listener = listener;
   }
@@ -106,6 +108,8 @@ export interface GroupServiceOptions {
   readonly timers?: Timers;
   /** How a request reaches another broker's coordinator (default: h2c to its inter-broker listener). */
   readonly forwarder?: GroupForwarder;
+  /** How the default forwarder dials (TLS and the peer preface when security is configured). */
+  readonly dialer?: PeerDialer;
   readonly logger: Logger;
 }
 
@@ -119,7 +123,8 @@ export class GroupService implements GroupApi {
     this.options = options;
     this.timers = options.timers ?? realTimers;
     this.forwarder =
-      options.forwarder ?? new H2cGroupForwarder(options.image, options.interBrokerListener ?? 'INTERNAL');
+      options.forwarder ??
+      new H2cGroupForwarder(options.image, options.interBrokerListener ?? 'INTERNAL', options.dialer);
   }
 
   join(request: GroupOperations['join']['request']): Promise<GroupMembership> {

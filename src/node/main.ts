@@ -62,6 +62,12 @@ async function main(): Promise<number> {
   try {
     node = await KraftNode.start({ config, clusterId, logger });
   } catch (error) {
+    if (error instanceof ConfigError) {
+      // A security file that is missing or does not parse (tls-material.ts).
+      logger.fatal({ err: error }, 'bad configuration');
+      process.stderr.write(`${error.message}\n`);
+      return 1;
+    }
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES') {
       const { address, port } = error as NodeJS.ErrnoException & { address?: string; port?: number };

@@ -12,6 +12,8 @@ export interface MetricsSources {
   readonly raft: () => RaftStatus;
   readonly image: () => MetadataImage;
   readonly replicas: () => ReplicaManager | null;
+  /** Connections the internal listeners refused (no certificate, no or a bad peer preface), since start. */
+  readonly refusedPeerConnections?: () => number;
 }
 
 /** Latency buckets in seconds: a produce with acks=all is a few ms; a long poll up to seconds. */
@@ -165,6 +167,16 @@ export class NodeMetrics {
         this.set(sources.image().offset);
       },
     });
+    const refused = sources.refusedPeerConnections;
+    if (refused !== undefined)
+      new Gauge({
+        name: 'kraftling_internal_refused_connections',
+        help: 'Connections the internal listeners refused since start (TLS handshake, peer preface).',
+        registers,
+        collect() {
+          this.set(refused());
+        },
+      });
     new Gauge({
       name: 'kraftling_offline_partitions',
       help: 'Partitions of the cluster without a leader (Kafka: OfflinePartitionsCount).',

@@ -3,6 +3,7 @@
 // replication, forwarded requests, group RPCs) answers on each of them as on INTERNAL.
 import { createServer, type Server, type Socket } from 'node:net';
 import type { InternalServer } from '../../raft/transport/http2-transport.ts';
+import type { PeerGate } from '../../raft/transport/peer-gate.ts';
 import type { Endpoint } from './config.ts';
 
 export class NamedListeners {
@@ -17,17 +18,29 @@ export class NamedListeners {
   static async start(
     listeners: ReadonlyMap<string, Endpoint>,
     internal: InternalServer,
+    /** Each listener's demands on its peers (TLS, the peer preface); null = open h2c. */
+    gateOf: (name: string) => PeerGate | null = () => null,
   ): Promise<NamedListeners> {
     const sockets = new Set<Socket>();
     const servers = new Map<string, Server>();
     const named = new NamedListeners(servers, sockets);
     try {
       for (const [name, endpoint] of listeners) {
-        const server = createServer((socket) => {
+        const track = (socket: Socket): void => {
           sockets.add(socket);
           socket.once('close', () => sockets.delete(socket));
+        };
+        const deliver = (socket: Socket): void => {
           internal.server.emit('connection', socket);
-        });
+        };
+        const gate = gateOf(name);
+        const server =
+          gate === null
+            ? createServer((socket) => {
+                track(socket);
+                deliver(socket);
+              })
+            : gate.createServer(deliver, track);
         servers.set(name, server);
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);

@@ -11,6 +11,11 @@ const REQUIRED_KEYS = ['node.id', 'process.roles', 'controller.quorum.voters', '
 export function settingsAwayFromDefaults(config: NodeConfig): Map<string, string> {
   const properties = configToProperties(config);
   const minimal = new Map(REQUIRED_KEYS.map((key) => [key, properties.get(key) ?? '']));
+  // Every listener plain: the defaults need no certificate (a listener named SSL would want one).
+  minimal.set(
+    'listener.security.protocol.map',
+    [...config.listenerSecurityProtocols.keys()].map((name) => `${name}:PLAINTEXT`).join(','),
+  );
   const defaults = configToProperties(buildNodeConfig(minimal).config);
   return new Map(
     [...properties].filter(

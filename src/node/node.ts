@@ -13,6 +13,7 @@ import { type NodeId, nodeId } from '../../raft/types.ts';
 import { KafkaError, type KafkaErrorName } from '../common/kafka-errors.ts';
 import { type CredentialLookup, PasswordCheck } from '../common/password-check.ts';
 import { parsePrincipalMappingRules } from '../common/principal-mapping.ts';
+import { ALLOW_ALL, type Authorizer } from '../common/security.ts';
 import { buildClientApp } from '../http/client-app.ts';
 import { HttpInstanceTransport } from '../http/consumers/http-transport.ts';
 import { listenClientApi } from '../http/client-server.ts';
@@ -30,7 +31,9 @@ import { AdminService } from './admin-service.ts';
 import { BrokerLifecycle } from './broker-lifecycle.ts';
 import { brokerAddress } from './broker-address.ts';
 import { NamedListeners } from './named-listeners.ts';
-import { KAFKA_LISTENER_NAME, type NodeConfig } from './config.ts';
+import type { NodeConfig, SecurityProtocol } from './config.ts';
+import { PeerSecurity } from './peer-security.ts';
+import { clientTlsOptions, loadSecurityMaterial, serverTlsOptions } from './tls-material.ts';
 import { nodeSettings, settingsAwayFromDefaults } from './node-settings.ts';
 import { kafkaApis } from '../kafka/handlers/index.ts';
 import { KafkaServer } from '../kafka/server/kafka-server.ts';
@@ -95,6 +98,13 @@ export class KraftNode {
   static async start(options: { config: NodeConfig; clusterId: string; logger: Logger }): Promise<KraftNode> {
     const { config, clusterId } = options;
     const logger = options.logger;
+    // TLS material and the internal secret are read first: a bad file stops the start (ConfigError).
+    const material = await loadSecurityMaterial(config);
+    const peers = new PeerSecurity({ config, clusterId, material, logger });
+    const internalGate = peers.gate('INTERNAL');
+    const interBrokerDialer = peers.dialer(config.interBrokerListenerName);
+    const protocolOf = (name: string): SecurityProtocol =>
+      config.listenerSecurityProtocols.get(name) ?? 'PLAINTEXT';
     const isController = config.processRoles.has('controller');
     const isBroker = config.processRoles.has('broker');
     const voters = [...config.controllerQuorumVoters.keys()];
@@ -127,6 +137,8 @@ export class KraftNode {
         ? { advertisedAddress: `${advertisedInternal.host}:${advertisedInternal.port}` }
         : {}),
       peers: voterAddresses,
+      ...(internalGate !== null ? { gate: internalGate } : {}),
+      dialer: peers.dialer('INTERNAL'),
       onPeerDisconnected: (peer) => rpc?.raftPeerDisconnected(peer),
       routes: (server) => {
         internalServer = server;
@@ -146,7 +158,9 @@ export class KraftNode {
     // Named internal listeners (Kafka's listeners beyond the controller's): each hands its connections to
     // the internal HTTP/2 server, so it serves everything INTERNAL serves.
     assert(internalServer !== null, 'the transport registered the internal routes');
-    const namedListeners = await NamedListeners.start(config.listeners.named, internalServer);
+    const namedListeners = await NamedListeners.start(config.listeners.named, internalServer, (name) =>
+      peers.gate(name),
+    );
     const watch = new ImageWatch(() => stateMachine.image());
     // The data plane acts only on images published once this node has caught up with the quorum and,
     // on a broker, once the image holds this process's own registration (Kafka's isCaughtUp rule).
@@ -275,6 +289,7 @@ export class KraftNode {
       transport: new HttpControllerTransport({
         addresses: voterAddresses,
         connectTimeoutMs: config.controllerQuorumRequestTimeoutMs,
+        dialer: peers.dialer('INTERNAL'),
       }),
       timers: realTimers,
       leaderHint: () => raft.status().leader,
@@ -307,11 +322,13 @@ export class KraftNode {
       raft: () => raft.status(),
       image: () => stateMachine.image(),
       replicas: () => replicas,
+      refusedPeerConnections: () => peers.refused(),
     });
     nodeMetrics = metrics;
     const peerMetrics = new PeerMetrics({
       image: () => stateMachine.image(),
       interBrokerListener: config.interBrokerListenerName,
+      dialer: interBrokerDialer,
     });
     const data = new DataService({
       metrics,
@@ -321,6 +338,7 @@ export class KraftNode {
       replicas: () => replicas,
       ...(producerIds !== null ? { producerIds } : {}),
       interBrokerListener: config.interBrokerListenerName,
+      dialer: interBrokerDialer,
       logger,
     });
     const groups = new GroupService({
@@ -333,6 +351,7 @@ export class KraftNode {
       offsetsTopicSegmentBytes: config.offsetsTopicSegmentBytes,
       requestTimeoutMs: GROUP_REQUEST_TIMEOUT_MS,
       interBrokerListener: config.interBrokerListenerName,
+      dialer: interBrokerDialer,
       logger,
     });
     const clusterNode: ClusterNode = {
@@ -354,7 +373,12 @@ export class KraftNode {
     const credentials: CredentialLookup = (user) => stateMachine.image().security.scramCredentials.get(user);
     const principalMappingRules = parsePrincipalMappingRules(config.sslPrincipalMappingRules);
     const clientProtocol = config.listenerSecurityProtocols.get('CLIENT') ?? 'PLAINTEXT';
+    // Who may do what, asked by every client request (REST and the Kafka listener): ALLOW_ALL until an
+    // authorizer is configured (authorizer.class.name, wired with the ACLs of the metadata log).
+    const authorizer: Authorizer = ALLOW_ALL;
+    const clientTls = material.listeners.get('CLIENT');
     const app = buildClientApp({
+      authorizer,
       node: clusterNode,
       authentication: {
         securityProtocol: clientProtocol,
@@ -365,19 +389,25 @@ export class KraftNode {
       staticTopicConfig,
       readBarrierTimeoutMs: config.controllerQuorumRequestTimeoutMs,
       // REST v2 consumer instances of other nodes: their requests are forwarded to the holder.
-      consumerTransport: new HttpInstanceTransport(),
+      consumerTransport: new HttpInstanceTransport(
+        clientTls === undefined ? {} : { tls: clientTlsOptions(clientTls) },
+      ),
     });
     const clientListener = config.listeners.client;
     const clientApi = await listenClientApi(app, {
       host: clientListener.host === '' ? '0.0.0.0' : clientListener.host,
       port: clientListener.port,
+      ...(clientTls !== undefined ? { tls: serverTlsOptions(clientTls) } : {}),
     });
     const clientPort = Number(clientApi.address.slice(clientApi.address.lastIndexOf(':') + 1));
     // Kafka's own clients, over the same image, partitions and admin as REST (src/kafka).
     const kafkaListener = config.listeners.kafka;
-    const kafkaProtocol = config.listenerSecurityProtocols.get(KAFKA_LISTENER_NAME) ?? 'PLAINTEXT';
+    const kafkaName = config.kafkaListenerName;
+    const kafkaTls = kafkaName === null ? undefined : material.listeners.get(kafkaName);
+    const kafkaProtocol =
+      kafkaName === null ? 'PLAINTEXT' : (config.listenerSecurityProtocols.get(kafkaName) ?? 'PLAINTEXT');
     const kafkaServer =
-      kafkaListener === null
+      kafkaListener === null || kafkaName === null
         ? null
         : await KafkaServer.start({
             host: kafkaListener.host,
@@ -385,7 +415,7 @@ export class KraftNode {
             apis: kafkaApis({
               clusterId,
               nodeId: brokerId(config.nodeId),
-              listenerName: KAFKA_LISTENER_NAME,
+              listenerName: kafkaName,
               image: caughtUpImage('LEADER_NOT_AVAILABLE'),
               admin,
               partitions: new ReplicaManagerPartitions({
@@ -402,9 +432,9 @@ export class KraftNode {
                 leadsGroup: (groupId) => groups.leaderInImage(groupId) === brokerId(config.nodeId),
               },
               settings: nodeSettings(config),
+              authorizer,
             }),
             frameBytesMax: config.socketRequestMaxBytes,
-            listenerName: KAFKA_LISTENER_NAME,
             ...(kafkaProtocol === 'SASL_PLAINTEXT' || kafkaProtocol === 'SASL_SSL'
               ? {
                   sasl: {
@@ -422,6 +452,8 @@ export class KraftNode {
             principalMappingRules,
             observer: metrics.kafka,
             handOffHttp: (socket) => clientApi.adopt(socket),
+            listenerName: kafkaName,
+            ...(kafkaTls !== undefined ? { tls: serverTlsOptions(kafkaTls) } : {}),
             logger,
           });
     const advertisedKafka = config.advertisedListeners.kafka;
@@ -436,29 +468,29 @@ export class KraftNode {
             name: 'CLIENT',
             host: advertisedClient.host,
             port: advertisedClient.port || clientPort,
-            securityProtocol: clientProtocol,
+            securityProtocol: protocolOf('CLIENT'),
           },
           {
             name: 'INTERNAL',
             host: advertisedInternal.host,
             port: advertisedInternal.port || internalPort,
-            securityProtocol: 'PLAINTEXT',
+            securityProtocol: protocolOf('INTERNAL'),
           },
-          ...(advertisedKafka === null || kafkaServer === null
+          ...(advertisedKafka === null || kafkaServer === null || kafkaName === null
             ? []
             : [
                 {
-                  name: KAFKA_LISTENER_NAME,
+                  name: kafkaName,
                   host: advertisedKafka.host,
                   port: advertisedKafka.port || kafkaServer.port,
-                  securityProtocol: kafkaProtocol,
+                  securityProtocol: protocolOf(kafkaName),
                 },
               ]),
           ...[...config.advertisedListeners.named].map(([name, endpoint]) => ({
             name,
             host: endpoint.host,
             port: endpoint.port || namedListeners.port(name),
-            securityProtocol: 'PLAINTEXT',
+            securityProtocol: protocolOf(name),
           })),
         ],
         rack: config.rack,
@@ -522,6 +554,7 @@ export class KraftNode {
         },
         transport: new HttpFetchTransport({
           addressOf: (broker) => brokerAddress(stateMachine.image(), broker, config.interBrokerListenerName),
+          dialer: interBrokerDialer,
         }),
         logger,
         // Kafka halts a broker whose only log dir failed: the same fail-stop as the metadata log.

@@ -5,17 +5,19 @@ import { METRICS_PATH } from '../http/internal-metrics-routes.ts';
 import type { BrokerId } from '../metadata/ids.ts';
 import type { MetadataImage } from '../metadata/image.ts';
 import { H2cClients } from '../replication/h2c-clients.ts';
+import type { PeerDialer } from '../../raft/transport/peer-dialer.ts';
 import { brokerAddress } from './broker-address.ts';
 
 /** A scrape that takes longer is reported as failed: the console polls every few seconds. */
 const SCRAPE_TIMEOUT_MS = 2_000;
 
 export class PeerMetrics {
-  private readonly clients = new H2cClients();
+  private readonly clients: H2cClients;
   private readonly image: () => MetadataImage;
   private readonly listener: string;
 
-  constructor(options: { image: () => MetadataImage; interBrokerListener: string }) {
+  constructor(options: { image: () => MetadataImage; interBrokerListener: string; dialer?: PeerDialer }) {
+    this.clients = new H2cClients(options.dialer);
     this.image = options.image;
     this.listener = options.interBrokerListener;
   }

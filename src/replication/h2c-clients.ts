@@ -1,10 +1,17 @@
-// POSTs of protobuf bodies (and a few GETs) to other nodes' internal listeners over HTTP/2 without TLS (h2c), one undici
-// client per address, so requests to one node share a connection.
-import { Client } from 'undici';
+// POSTs of protobuf bodies (and a few GETs) to other nodes' internal listeners over HTTP/2 (h2c, or TLS
+// and the peer preface when security is configured: the injected PeerDialer), one undici client per
+// address, so requests to one node share a connection.
+import type { Client } from 'undici';
+import { PLAIN_PEER_DIALER, type PeerDialer } from '../../raft/transport/peer-dialer.ts';
 
 export class H2cClients {
   private readonly clients = new Map<string, Client>();
   private closed = false;
+  private readonly dialer: PeerDialer;
+
+  constructor(dialer: PeerDialer = PLAIN_PEER_DIALER) {
+    this.dialer = dialer;
+  }
 
   async post(
     address: string,
@@ -48,11 +55,7 @@ export class H2cClients {
     if (this.closed) throw new Error('the internal clients are closed');
     let client = this.clients.get(address);
     if (client === undefined || client.destroyed || client.closed) {
-      client = new Client(`http://${address}`, {
-        allowH2: true,
-        h2Options: { useH2c: true },
-        connectTimeout: 5_000,
-      });
+      client = this.dialer.client(address, { connectTimeoutMs: 5_000 });
       this.clients.set(address, client);
     }
     return client;

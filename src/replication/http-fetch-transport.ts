@@ -9,14 +9,20 @@ import {
   encodeFetchRequest,
 } from './fetch-messages.ts';
 import { H2cClients } from './h2c-clients.ts';
+import type { PeerDialer } from '../../raft/transport/peer-dialer.ts';
 import type { FetchTransport } from './replica-fetcher.ts';
 
 export class HttpFetchTransport implements FetchTransport {
   private readonly addressOf: (broker: BrokerId) => string | null;
-  private readonly clients = new H2cClients();
+  private readonly clients: H2cClients;
 
-  constructor(options: { addressOf: (broker: BrokerId) => string | null }) {
+  constructor(options: {
+    addressOf: (broker: BrokerId) => string | null;
+    /** TLS and the peer preface when security is configured; default h2c. */
+    dialer?: PeerDialer;
+  }) {
     this.addressOf = options.addressOf;
+    this.clients = new H2cClients(options.dialer);
   }
 
   async fetch(

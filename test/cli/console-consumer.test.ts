@@ -36,7 +36,6 @@ describe('parseConsumerCommand', () => {
     expect(missing.showUsage).toBe(true);
     expect(parseConsumerCommand(['--topic', 't'])).toEqual({
       bootstrapServer: '127.0.0.1:8081',
-      commandConfig: null,
       bootstrap: ['http://127.0.0.1:8081'],
       topic: 't',
       group: null,
@@ -279,7 +278,7 @@ describe('parseConsumerCommand', () => {
       '--include is not supported: give one topic with --topic',
     );
     expect(usageError(['--topic', 't', '--consumer.config', 'c.properties']).message).toBe(
-      '--consumer.config is not supported: give security configs with --command-config, the others with --consumer-property',
+      '--consumer.config is not supported: give the consumer configs with --consumer-property',
     );
   });
 });

@@ -43,7 +43,6 @@ describe('parseProducerCommand', () => {
     expect(usageError(['--bootstrap-server', 'h:1']).message).toBe('Missing required argument "[topic]"');
     expect(parseProducerCommand(['--topic', 't'])).toEqual({
       bootstrap: ['http://127.0.0.1:8081'],
-      commandConfig: null,
       topic: 't',
       sync: false,
       producer: {

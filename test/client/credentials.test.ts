@@ -47,12 +47,12 @@ describe('SDK credentials', () => {
 
   it('with credentials, JSON and protobuf requests are authenticated; without, refused 401 / 40101', async () => {
     const authenticated = new BrokerConnections({
-      mechanism: 'SCRAM-SHA-512',
-      username: 'alice',
-      password: 'pw',
+      credentials: { mechanism: 'SCRAM-SHA-512', username: 'alice', password: 'pw' },
     });
     const anonymous = new BrokerConnections();
-    const wrong = new BrokerConnections({ mechanism: 'SCRAM-SHA-512', username: 'alice', password: 'nope' });
+    const wrong = new BrokerConnections({
+      credentials: { mechanism: 'SCRAM-SHA-512', username: 'alice', password: 'nope' },
+    });
     try {
       expect(await authenticated.json(origin, 'GET', '/v3/clusters', 5000)).toMatchObject({
         kind: 'KafkaClusterList',

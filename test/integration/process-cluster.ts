@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 import { freePort } from '../../chaos/free-port.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/node/main.ts', import.meta.url));
@@ -36,6 +36,10 @@ export interface ProcessClusterOptions {
   readonly brokers?: number;
   /** Extra config for every node. */
   readonly overrides?: Readonly<Record<string, string>>;
+  /** Extra config for one node (after `overrides`): its own certificate, say. */
+  readonly nodeOverrides?: (id: number) => Readonly<Record<string, string>>;
+  /** The CLIENT listeners are HTTPS: the helpers dial them with this trust (and client certificate). */
+  readonly https?: { readonly ca: string; readonly cert?: string; readonly key?: string };
 }
 
 export { freePort };
@@ -74,16 +78,19 @@ export class ProcessCluster {
   readonly root: string;
   readonly clusterId: string;
   readonly nodes = new Map<number, ProcessNode>();
+  /** Set when the CLIENT listeners are HTTPS. */
+  private readonly httpsAgent: Agent | null;
 
-  private constructor(root: string, clusterId: string) {
+  private constructor(root: string, clusterId: string, https: ProcessClusterOptions['https']) {
     this.root = root;
     this.clusterId = clusterId;
+    this.httpsAgent = https === undefined ? null : new Agent({ connect: { ...https } });
   }
 
   static async create(options: ProcessClusterOptions): Promise<ProcessCluster> {
     const root = await mkdtemp(join(tmpdir(), 'kraftling-it-'));
     // Kafka's cluster id form: 16 random bytes, base64url, 22 characters.
-    const cluster = new ProcessCluster(root, randomBytes(16).toString('base64url'));
+    const cluster = new ProcessCluster(root, randomBytes(16).toString('base64url'), options.https);
     const count = options.controllers + (options.brokers ?? 0);
     const ports: { client: number; kafka: number; internal: number }[] = [];
     for (let i = 0; i < count; i++)
@@ -115,6 +122,7 @@ export class ProcessCluster {
         ),
         'min.insync.replicas': '2',
         ...options.overrides,
+        ...options.nodeOverrides?.(id),
       };
       const configFile = join(root, `node-${id}.properties`);
       await writeFile(
@@ -219,8 +227,10 @@ export class ProcessCluster {
     body?: unknown,
   ): Promise<HttpAnswer> {
     const node = this.node(id);
-    const response = await request(`http://127.0.0.1:${node.clientPort}${path}`, {
+    const scheme = this.httpsAgent === null ? 'http' : 'https';
+    const response = await request(`${scheme}://127.0.0.1:${node.clientPort}${path}`, {
       method,
+      ...(this.httpsAgent !== null ? { dispatcher: this.httpsAgent } : {}),
       ...(body !== undefined
         ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }
         : {}),
@@ -288,6 +298,7 @@ export class ProcessCluster {
   async destroy(): Promise<void> {
     await Promise.all([...this.nodes.keys()].map((id) => this.stop(id, 'SIGKILL')));
     for (const node of this.nodes.values()) node.log?.end();
+    await this.httpsAgent?.destroy();
     await rm(this.root, { recursive: true, force: true });
   }
 }

@@ -1,7 +1,7 @@
 // Requests through the listener's dispatcher as a client sends them: framed bytes in (header at the
 // version's header version, body by the generated codec), the response frame decoded back. So a test
 // covers the header, the dispatch and the encoding of every field at the version asked.
-import { anonymousSession } from '../../src/common/security.ts';
+import { anonymousSession, type Session } from '../../src/common/security.ts';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { decodeResponseFrame, requestFrame } from '../../chaos/cluster/kafka-frames.ts';
@@ -20,11 +20,12 @@ export async function exchange<Request, Response>(
   codec: ApiCodec<Request, Response>,
   version: number,
   request: Request,
+  session: Session = anonymousSession('127.0.0.1'),
 ): Promise<Response | Exclude<DispatchOutcome, { kind: 'response' }>> {
   const correlationId = nextCorrelationId++;
   const outcome = await dispatcher.dispatch(requestFrame(codec, version, request, correlationId), {
     address: 'test:1',
-    session: anonymousSession('127.0.0.1'),
+    session,
     logger: silent,
   });
   if (outcome.kind !== 'response') return outcome;
@@ -39,8 +40,9 @@ export async function answer<Request, Response>(
   codec: ApiCodec<Request, Response>,
   version: number,
   request: Request,
+  session?: Session,
 ): Promise<Response> {
-  const result = await exchange(dispatcher, codec, version, request);
+  const result = await exchange(dispatcher, codec, version, request, session);
   if (
     typeof result === 'object' &&
     result !== null &&

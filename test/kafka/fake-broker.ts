@@ -2,6 +2,7 @@
 // brokers; partition i of a new topic is led by broker (i mod 3) + 1; this is broker 1), and partitions
 // in memory that this broker leads as the image says, each a list of record batches given offsets.
 import { KafkaError } from '../../src/common/kafka-errors.ts';
+import { ALLOW_ALL, type Authorizer } from '../../src/common/security.ts';
 import { GroupCoordinator } from '../../src/groups/coordinator.ts';
 import { kafkaApis } from '../../src/kafka/handlers/index.ts';
 import { RequestDispatcher } from '../../src/kafka/server/request-dispatch.ts';
@@ -194,7 +195,9 @@ export interface FakeBroker extends KafkaBroker {
 }
 
 /** Broker 1 of the fake cluster; clients reach brokers at their CLIENT endpoints. */
-export function fakeBroker(options: { autoCreateTopics?: boolean } = {}): FakeBroker {
+export function fakeBroker(
+  options: { autoCreateTopics?: boolean; authorizer?: Authorizer } = {},
+): FakeBroker {
   const node = new FakeNode();
   let nextProducerId = 1000;
   let nowMs = 1_000_000;
@@ -234,6 +237,7 @@ export function fakeBroker(options: { autoCreateTopics?: boolean } = {}): FakeBr
       coordinator.tick();
     },
     settings: FAKE_SETTINGS,
+    authorizer: options.authorizer ?? ALLOW_ALL,
   };
 }
 
@@ -266,9 +270,10 @@ export async function servedFakeBroker(
     readonly partitions?: number;
     readonly replicationFactor?: number;
     readonly configs?: ReadonlyMap<string, string>;
+    readonly authorizer?: Authorizer;
   } = {},
 ): Promise<{ broker: FakeBroker; dispatcher: RequestDispatcher }> {
-  const broker = fakeBroker();
+  const broker = fakeBroker(options.authorizer === undefined ? {} : { authorizer: options.authorizer });
   await broker.node.createTopic({
     name: 'orders',
     partitionsCount: options.partitions ?? 3,

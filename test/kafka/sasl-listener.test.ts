@@ -1,11 +1,19 @@
 // SASL on a real TCP listener: the refusal reaches the client before the close, a frame larger than
 // sasl.server.max.receive.size before authentication closes the connection (and is fine after), and a
-// connection that does not authenticate in time is closed.
+// connection that does not authenticate in time is closed. Over TLS: the principal of a verified client
+// certificate on SSL, of SASL on SASL_SSL.
 import { connect, type Socket } from 'node:net';
+import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PasswordCheck } from '../../src/common/password-check.ts';
+import { parsePrincipalMappingRules } from '../../src/common/principal-mapping.ts';
 import { credentialFromPassword } from '../../src/common/scram.ts';
-import type { ScramCredential, ScramMechanism } from '../../src/common/security.ts';
+import {
+  type Authorizer,
+  principalText,
+  type ScramCredential,
+  type ScramMechanism,
+} from '../../src/common/security.ts';
 import { kafkaApis } from '../../src/kafka/handlers/index.ts';
 import {
   metadataApi,
@@ -15,6 +23,7 @@ import {
 import { defaultMetadataRequest } from '../../src/kafka/protocol/generated/metadata-request.ts';
 import { FrameReader } from '../../src/kafka/server/frame-reader.ts';
 import { KafkaServer } from '../../src/kafka/server/kafka-server.ts';
+import { createCa, issueCertificate } from '../../src/node/local-ca.ts';
 import { decodeResponseFrame, requestFrame, silent } from './exchange.ts';
 import { fakeBroker } from './fake-broker.ts';
 
@@ -143,5 +152,118 @@ describe('SASL listener (TCP)', () => {
       framed(requestFrame(metadataApi, 12, { ...defaultMetadataRequest(), topics: [] }, 3)),
     );
     expect(decodeResponseFrame(metadataApi, 12, await authenticated.next(3)).correlationId).toBe(3);
+  });
+});
+
+describe('Kafka listener over TLS: the principal of a client certificate, or of SASL on SASL_SSL', () => {
+  const ca = createCa('kafka listener test CA');
+  const serverCert = issueCertificate(ca, {
+    commonName: 'node',
+    ipAddresses: ['127.0.0.1'],
+    serverAuth: true,
+    clientAuth: true,
+  });
+  const alice = issueCertificate(ca, { commonName: 'alice', serverAuth: false, clientAuth: true });
+
+  /** A listener whose authorizer records who asked (Metadata asks DESCRIBE on the cluster's topics). */
+  async function startTls(sasl: boolean): Promise<{ listener: KafkaServer; principals: string[] }> {
+    const principals: string[] = [];
+    const authorizer: Authorizer = {
+      enabled: true,
+      authorize: (session) => {
+        principals.push(`${principalText(session.principal)} ${session.method}`);
+        return true;
+      },
+    };
+    const broker = fakeBroker({ authorizer });
+    await broker.node.createTopic({
+      name: 'orders',
+      partitionsCount: 1,
+      replicationFactor: 1,
+      configs: new Map(),
+      validateOnly: false,
+    });
+    server = await KafkaServer.start({
+      host: '127.0.0.1',
+      port: 0,
+      apis: kafkaApis(broker),
+      frameBytesMax: 1 << 20,
+      tls: {
+        key: serverCert.keyPem,
+        cert: serverCert.certPem,
+        ca: ca.certPem,
+        requestCert: true,
+        rejectUnauthorized: false,
+      },
+      principalMappingRules: parsePrincipalMappingRules('RULE:^CN=([^,]*)$/$1/,DEFAULT'),
+      ...(sasl
+        ? {
+            sasl: {
+              settings: {
+                mechanisms: ['PLAIN'],
+                credentials,
+                passwords: new PasswordCheck({ credentials, now: () => performance.now() }),
+                reauthMs: 0,
+                now: () => performance.now(),
+              },
+              receiveBytesMax: 1024,
+            },
+          }
+        : {}),
+      logger: silent,
+    });
+    return { listener: server, principals };
+  }
+
+  async function tlsClient(port: number, withCert: boolean) {
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      port,
+      ca: ca.certPem,
+      ...(withCert ? { cert: alice.certPem, key: alice.keyPem } : {}),
+    });
+    sockets.push(socket);
+    await new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()));
+    const frames: Buffer[] = [];
+    const reader = new FrameReader(1 << 24);
+    socket.on('data', (chunk: Buffer) => {
+      for (const body of reader.push(chunk)) frames.push(framed(body));
+    });
+    const next = async (count: number) => {
+      const deadline = Date.now() + 5000;
+      while (frames.length < count) {
+        if (Date.now() > deadline) throw new Error(`no answer ${count}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      return frames[count - 1]!;
+    };
+    return { socket, next };
+  }
+
+  const metadata = (correlationId: number) =>
+    framed(requestFrame(metadataApi, 12, { ...defaultMetadataRequest(), topics: null }, correlationId));
+
+  it('SSL: a verified certificate is User:<mapped DN>; without one, ANONYMOUS', async () => {
+    const { listener, principals } = await startTls(false);
+    const withCert = await tlsClient(listener.port, true);
+    withCert.socket.write(metadata(1));
+    await withCert.next(1);
+    const without = await tlsClient(listener.port, false);
+    without.socket.write(metadata(2));
+    await without.next(1);
+    expect(principals[0]).toBe('User:alice ssl');
+    expect(principals.at(-1)).toBe('User:ANONYMOUS none');
+  });
+
+  it('SASL_SSL: the SASL user is the principal, certificate or not', async () => {
+    const { listener, principals } = await startTls(true);
+    const { socket, next } = await tlsClient(listener.port, true);
+    socket.write(framed(requestFrame(saslHandshakeApi, 1, { mechanism: 'PLAIN' }, 1)));
+    await next(1);
+    socket.write(framed(requestFrame(saslAuthenticateApi, 2, { authBytes: Buffer.from('\0alice\0pw') }, 2)));
+    expect(decodeResponseFrame(saslAuthenticateApi, 2, await next(2)).response.errorCode).toBe(0);
+    socket.write(metadata(3));
+    await next(3);
+    expect(new Set(principals)).toEqual(new Set(['User:alice sasl-plain']));
   });
 });

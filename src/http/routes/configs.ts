@@ -1,11 +1,13 @@
 // Topic configs: GET .../topics/{t}/configs, GET|PUT|DELETE .../configs/{name}, POST .../configs:alter.
 // As Confluent (AbstractConfigManager), PUT and DELETE of a single config first check that the config
 // exists (404 otherwise); the batch alter leaves every check to the controller (INVALID_CONFIG, 40002).
+// Reads ask DESCRIBE_CONFIGS on the topic, changes ALTER_CONFIGS (as Kafka's config APIs), first.
 
 import type { FastifyInstance } from 'fastify';
 import type { MetadataImage } from '../../metadata/image.ts';
 import type { TopicConfigDescription } from '../../metadata/topic-config-describe.ts';
 import { describeTopicConfigs } from '../../metadata/topic-config-describe.ts';
+import { authorizeTopic } from '../authorization.ts';
 import { HttpError } from '../errors.ts';
 import type { ConfigAlteration } from '../ports.ts';
 import { resourceList } from '../render/resource.ts';
@@ -100,6 +102,7 @@ export function registerConfigRoutes(scope: FastifyInstance, deps: RouteDeps): v
     async (request) => {
       const url = urlBuilder(request);
       const topicName = request.params.topic_name;
+      authorizeTopic(request, deps, 'DESCRIBE_CONFIGS', topicName);
       return resourceList(
         'KafkaTopicConfigList',
         url('v3', 'clusters', node.clusterId, 'topics', topicName, 'configs'),
@@ -117,6 +120,7 @@ export function registerConfigRoutes(scope: FastifyInstance, deps: RouteDeps): v
     { schema: { params: configParams } },
     async (request) => {
       const { topic_name: topicName, name } = request.params;
+      authorizeTopic(request, deps, 'DESCRIBE_CONFIGS', topicName);
       return renderTopicConfig(
         urlBuilder(request),
         node.clusterId,
@@ -131,6 +135,7 @@ export function registerConfigRoutes(scope: FastifyInstance, deps: RouteDeps): v
     { schema: { params: configParams, body: updateConfigSchema } },
     async (request, reply) => {
       const { topic_name: topicName, name } = request.params;
+      authorizeTopic(request, deps, 'ALTER_CONFIGS', topicName);
       await describeOne(topicName, name);
       await node.admin.alterTopicConfigs(topicName, [{ name, value: request.body.value }], false);
       return reply.code(204).send();
@@ -142,6 +147,7 @@ export function registerConfigRoutes(scope: FastifyInstance, deps: RouteDeps): v
     { schema: { params: configParams } },
     async (request, reply) => {
       const { topic_name: topicName, name } = request.params;
+      authorizeTopic(request, deps, 'ALTER_CONFIGS', topicName);
       await describeOne(topicName, name);
       await node.admin.alterTopicConfigs(topicName, [{ name, value: null }], false);
       return reply.code(204).send();
@@ -153,6 +159,7 @@ export function registerConfigRoutes(scope: FastifyInstance, deps: RouteDeps): v
     '/topics/:topic_name/configs::alter',
     { schema: { params: paramsSchema('cluster_id', 'topic_name'), body: alterConfigsSchema } },
     async (request, reply) => {
+      authorizeTopic(request, deps, 'ALTER_CONFIGS', request.params.topic_name);
       const alterations = alterationsOf(request.body);
       await node.admin.alterTopicConfigs(
         request.params.topic_name,

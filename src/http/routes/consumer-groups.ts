@@ -1,10 +1,14 @@
 // REST v3 consumer groups (Confluent's api/v3/openapi.yaml: ConsumerGroupData, ConsumerData,
 // ConsumerAssignmentData, ConsumerLagData, ConsumerGroupLagSummaryData) over GroupApi, with log end offsets
 // from DataApi. Ours: DELETE of a group, and POST .../offsets, a commit for a group without members
-// (kafka-consumer-groups --reset-offsets).
+// (kafka-consumer-groups --reset-offsets). Authorized as Kafka's AdminClient equivalents: DESCRIBE on the
+// group to read it (lags: topics filtered by DESCRIBE), DELETE to delete it, READ on the group and each
+// topic to commit; the list shows every group with DESCRIBE on the cluster, else the describable ones.
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isKafkaError } from '../../common/kafka-errors.ts';
+import { CLUSTER_RESOURCE_NAME } from '../../common/security.ts';
+import { allowed, allowedTopics, authorizeGroup, authorizeTopic } from '../authorization.ts';
 import { HttpError } from '../errors.ts';
 import type { CommittedOffset, GroupDescription, GroupMemberDescription } from '../ports.ts';
 import type { Relationship, ResourceMetadata } from '../render/resource.ts';
@@ -131,7 +135,9 @@ export function registerConsumerGroupRoutes(scope: FastifyInstance, deps: RouteD
   const clusterId = deps.node.clusterId;
   const groups = deps.node.groups;
 
-  const describe = async (groupId: string): Promise<GroupDescription> => {
+  /** DescribeGroups: DESCRIBE on the group, asked before the group is looked up. */
+  const describe = async (request: FastifyRequest, groupId: string): Promise<GroupDescription> => {
+    authorizeGroup(request, deps, 'DESCRIBE', groupId);
     const group = await groups.describe(groupId);
     if (group.state === 'Dead') throw notFound(groupId);
     return group;
@@ -150,8 +156,15 @@ export function registerConsumerGroupRoutes(scope: FastifyInstance, deps: RouteD
   /** Every committed partition with its log end offset (high watermark) and the member it is assigned to. */
   const lags = async (request: FastifyRequest, groupId: string): Promise<ConsumerLagData[]> => {
     const url = urlBuilder(request);
-    const group = await describe(groupId);
-    const committed = await groups.fetchOffsets({ groupId, partitions: null });
+    const group = await describe(request, groupId);
+    // OffsetFetch of every partition, then ListOffsets: only the topics the principal may describe.
+    const committed = allowedTopics(
+      request,
+      deps,
+      'DESCRIBE',
+      await groups.fetchOffsets({ groupId, partitions: null }),
+      (c) => c.topic,
+    );
     const owners = new Map<string, GroupMemberDescription>();
     for (const member of group.members) {
       for (const tp of member.assignment) owners.set(`${tp.topic}\u0000${tp.partition}`, member);
@@ -217,7 +230,11 @@ export function registerConsumerGroupRoutes(scope: FastifyInstance, deps: RouteD
 
   scope.get('/consumer-groups', async (request) => {
     const url = urlBuilder(request);
-    const listed = await groups.list();
+    // ListGroups: every group with DESCRIBE on the cluster, else those the principal may describe.
+    const everyGroup = allowed(request, deps, 'DESCRIBE', 'CLUSTER', CLUSTER_RESOURCE_NAME);
+    const listed = (await groups.list()).filter(
+      (g) => everyGroup || allowed(request, deps, 'DESCRIBE', 'GROUP', g.groupId),
+    );
     const described = await Promise.all(listed.map((g) => groups.describe(g.groupId)));
     return resourceList(
       'KafkaConsumerGroupList',
@@ -230,13 +247,18 @@ export function registerConsumerGroupRoutes(scope: FastifyInstance, deps: RouteD
     '/consumer-groups/:consumer_group_id',
     { schema: groupParams },
     async (request) =>
-      renderConsumerGroup(urlBuilder(request), clusterId, await describe(request.params.consumer_group_id)),
+      renderConsumerGroup(
+        urlBuilder(request),
+        clusterId,
+        await describe(request, request.params.consumer_group_id),
+      ),
   );
 
   scope.delete<{ Params: GroupParams }>(
     '/consumer-groups/:consumer_group_id',
     { schema: groupParams },
     async (request, reply) => {
+      authorizeGroup(request, deps, 'DELETE', request.params.consumer_group_id);
       await groups.deleteGroup(request.params.consumer_group_id);
       return reply.code(204).send();
     },
@@ -248,7 +270,7 @@ export function registerConsumerGroupRoutes(scope: FastifyInstance, deps: RouteD
     async (request) => {
       const url = urlBuilder(request);
       const groupId = request.params.consumer_group_id;
-      const group = await describe(groupId);
+      const group = await describe(request, groupId);
       return resourceList(
         'KafkaConsumerList',
         url('v3', 'clusters', clusterId, 'consumer-groups', groupId, 'consumers'),
@@ -262,7 +284,7 @@ export function registerConsumerGroupRoutes(scope: FastifyInstance, deps: RouteD
     { schema: consumerParams },
     async (request) => {
       const groupId = request.params.consumer_group_id;
-      const member = memberOf(await describe(groupId), request.params.consumer_id);
+      const member = memberOf(await describe(request, groupId), request.params.consumer_id);
       return renderConsumer(urlBuilder(request), clusterId, groupId, member);
     },
   );
@@ -273,7 +295,7 @@ export function registerConsumerGroupRoutes(scope: FastifyInstance, deps: RouteD
     async (request) => {
       const url = urlBuilder(request);
       const groupId = request.params.consumer_group_id;
-      const member = memberOf(await describe(groupId), request.params.consumer_id);
+      const member = memberOf(await describe(request, groupId), request.params.consumer_id);
       const self = url(
         'v3',
         'clusters',
@@ -403,6 +425,10 @@ export function registerConsumerGroupRoutes(scope: FastifyInstance, deps: RouteD
     '/consumer-groups/:consumer_group_id/offsets',
     { schema: { ...groupParams, body: offsetsSchema } },
     async (request, reply) => {
+      // As Kafka's alterConsumerGroupOffsets (OffsetCommit): READ on the group and on every topic.
+      authorizeGroup(request, deps, 'READ', request.params.consumer_group_id);
+      for (const topic of new Set(request.body.offsets.map((o) => o.topic_name)))
+        authorizeTopic(request, deps, 'READ', topic);
       await groups.commit({
         groupId: request.params.consumer_group_id,
         memberId: null,

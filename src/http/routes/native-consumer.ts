@@ -2,11 +2,14 @@
 // /v1/groups/{join,heartbeat,leave,commit,offsets} over GroupApi (any node: it forwards to the group's
 // coordinator). Registered by registerNativeRoutes, in its scope (protobuf bodies). A failure is Kafka's
 // error code in the answer, as the Kafka protocol has it; only a body that does not decode is a 400.
+// Authorized as the Kafka APIs they mirror: ListOffsets DESCRIBE on each topic, join/heartbeat/leave READ
+// on the group, commit READ on the group and each topic, offsets DESCRIBE on the group and the topics.
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { TopicPartition } from '../../groups/api.ts';
 import { consumerCodec, type NativeTopicPartitions } from '../native/consumer-codec.ts';
 import { failure } from '../native/failure.ts';
 import type { RouteDeps } from './context.ts';
+import { allowedTopics, authorizeAsKafka } from '../authorization.ts';
 
 const PROTOBUF = 'application/x-protobuf';
 /** Kafka's session.timeout.ms default, for a join that names none. */
@@ -51,6 +54,7 @@ export function registerNativeConsumerRoutes(scope: FastifyInstance, deps: Route
         partitions: await Promise.all(
           topic.partitions.map(async (partition) => {
             try {
+              authorizeAsKafka(request, deps, 'DESCRIBE', 'TOPIC', topic.name);
               const offsets = await data.offsets({ topicName: topic.name, partitionId: partition });
               return { partition, ...OK, ...offsets };
             } catch (error) {
@@ -77,8 +81,9 @@ export function registerNativeConsumerRoutes(scope: FastifyInstance, deps: Route
   scope.post('/v1/groups/join', async (request, reply) => {
     const join = consumerCodec.joinGroupRequest.decode(request.body);
     const result = await answer(
-      async () =>
-        membership(
+      async () => {
+        authorizeAsKafka(request, deps, 'READ', 'GROUP', join.groupId);
+        return membership(
           await groups.join({
             groupId: join.groupId,
             memberId: join.memberId === '' ? null : join.memberId,
@@ -87,7 +92,8 @@ export function registerNativeConsumerRoutes(scope: FastifyInstance, deps: Route
             topics: [...new Set(join.topics)].sort(),
             sessionTimeoutMs: join.sessionTimeoutMs > 0 ? join.sessionTimeoutMs : SESSION_TIMEOUT_DEFAULT_MS,
           }),
-        ),
+        );
+      },
       noMembership,
       request.log,
     );
@@ -97,7 +103,10 @@ export function registerNativeConsumerRoutes(scope: FastifyInstance, deps: Route
   scope.post('/v1/groups/heartbeat', async (request, reply) => {
     const member = consumerCodec.heartbeatRequest.decode(request.body);
     const result = await answer(
-      async () => membership(await groups.heartbeat(member)),
+      async () => {
+        authorizeAsKafka(request, deps, 'READ', 'GROUP', member.groupId);
+        return membership(await groups.heartbeat(member));
+      },
       noMembership,
       request.log,
     );
@@ -106,22 +115,34 @@ export function registerNativeConsumerRoutes(scope: FastifyInstance, deps: Route
 
   scope.post('/v1/groups/leave', async (request, reply) => {
     const member = consumerCodec.leaveGroupRequest.decode(request.body);
-    const result = await answer(async () => groups.leave(member).then(() => ({})), {}, request.log);
+    const result = await answer(
+      async () => {
+        authorizeAsKafka(request, deps, 'READ', 'GROUP', member.groupId);
+        return groups.leave(member).then(() => ({}));
+      },
+      {},
+      request.log,
+    );
     return reply.type(PROTOBUF).send(consumerCodec.groupResponse.encode(result));
   });
 
   scope.post('/v1/groups/commit', async (request, reply) => {
     const commit = consumerCodec.commitOffsetsRequest.decode(request.body);
     const result = await answer(
-      async () =>
-        groups
+      async () => {
+        // OffsetCommit: READ on the group and on every topic committed.
+        authorizeAsKafka(request, deps, 'READ', 'GROUP', commit.groupId);
+        for (const topic of new Set(commit.offsets.map((offset) => offset.topic)))
+          authorizeAsKafka(request, deps, 'READ', 'TOPIC', topic);
+        return groups
           .commit({
             groupId: commit.groupId,
             memberId: commit.memberId === '' ? null : commit.memberId,
             generation: commit.generation,
             offsets: commit.offsets,
           })
-          .then(() => ({})),
+          .then(() => ({}));
+      },
       {},
       request.log,
     );
@@ -132,7 +153,14 @@ export function registerNativeConsumerRoutes(scope: FastifyInstance, deps: Route
     const asked = consumerCodec.fetchOffsetsRequest.decode(request.body);
     const partitions = asked.topics.length > 0 ? flatten(asked.topics) : null;
     const result = await answer(
-      async () => ({ offsets: await groups.fetchOffsets({ groupId: asked.groupId, partitions }) }),
+      async () => {
+        // OffsetFetch: DESCRIBE on the group and on every topic named; all topics: the describable ones.
+        authorizeAsKafka(request, deps, 'DESCRIBE', 'GROUP', asked.groupId);
+        for (const topic of new Set((partitions ?? []).map((partition) => partition.topic)))
+          authorizeAsKafka(request, deps, 'DESCRIBE', 'TOPIC', topic);
+        const offsets = await groups.fetchOffsets({ groupId: asked.groupId, partitions });
+        return { offsets: allowedTopics(request, deps, 'DESCRIBE', offsets, (offset) => offset.topic) };
+      },
       { offsets: [] },
       request.log,
     );

@@ -3,9 +3,10 @@
 // came (the leader validates and stores them), a fetch answers the stored batches as they were read. Any
 // node serves any partition (DataApi forwards to the leader); clients that route by /v1/metadata save
 // the hop. A partition's failure is its Kafka error code in the answer; the request fails whole only when
-// its body does not decode (400) or asks what the API refuses (acks outside -1, 0, 1).
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import { KafkaErrors } from '../../common/kafka-errors.ts';
+// its body does not decode (400) or asks what the API refuses (acks outside -1, 0, 1). Authorized as the
+// Kafka APIs they mirror (Produce WRITE, Fetch READ, Metadata DESCRIBE), refusals as Kafka's codes.
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
+import { KafkaError, KafkaErrors } from '../../common/kafka-errors.ts';
 import { NO_LEADER } from '../../metadata/ids.ts';
 import { topicByName } from '../../metadata/queries.ts';
 import { HttpError } from '../errors.ts';
@@ -24,6 +25,7 @@ import type { Acks } from '../ports.ts';
 import { CLIENT_LISTENER } from '../render/broker.ts';
 import type { RouteDeps } from './context.ts';
 import { registerNativeConsumerRoutes } from './native-consumer.ts';
+import { allowed, allowedTopics, authorizeAsKafka } from '../authorization.ts';
 
 const PROTOBUF = 'application/x-protobuf';
 const PRODUCE_TIMEOUT_DEFAULT_MS = 30_000;
@@ -32,6 +34,10 @@ const FETCH_WAIT_MS_MAX = 30_000;
 const FETCH_MAX_BYTES_DEFAULT = 50 * 1024 * 1024;
 const PARTITION_MAX_BYTES_DEFAULT = 1024 * 1024;
 
+function topicRefused(topic: string): KafkaError {
+  return new KafkaError('TOPIC_AUTHORIZATION_FAILED', `Not authorized to access topics: [${topic}]`);
+}
+
 function acksOf(value: number): Acks {
   if (value === -1 || value === 0 || value === 1) return value;
   throw new HttpError('KAFKA_BAD_REQUEST', `acks must be -1 (all), 0 or 1, not ${value}.`);
@@ -39,6 +45,8 @@ function acksOf(value: number): Acks {
 
 interface Asked {
   readonly topic: string;
+  /** READ on the topic (Kafka's Fetch), asked once per topic of the request. */
+  readonly readable: boolean;
   readonly partition: number;
   readonly fetchOffset: number;
   readonly maxBytes: number;
@@ -52,6 +60,7 @@ async function readPartition(
   log: FastifyBaseLogger,
 ): Promise<NativeFetchedPartition> {
   try {
+    if (!asked.readable) throw topicRefused(asked.topic);
     const read = await deps.node.data.read({
       topicName: asked.topic,
       partitionId: asked.partition,
@@ -85,16 +94,19 @@ async function readPartition(
 async function fetchAll(
   deps: RouteDeps,
   request: NativeFetchRequest,
+  http: FastifyRequest,
   log: FastifyBaseLogger,
 ): Promise<NativeFetchedPartition[]> {
-  const asked: Asked[] = request.topics.flatMap((topic) =>
-    topic.partitions.map((p) => ({
+  const asked: Asked[] = request.topics.flatMap((topic) => {
+    const readable = allowed(http, deps, 'READ', 'TOPIC', topic.name);
+    return topic.partitions.map((p) => ({
       topic: topic.name,
+      readable,
       partition: p.partition,
       fetchOffset: p.fetchOffset,
       maxBytes: p.partitionMaxBytes > 0 ? p.partitionMaxBytes : PARTITION_MAX_BYTES_DEFAULT,
-    })),
-  );
+    }));
+  });
   const bytes = (answers: readonly NativeFetchedPartition[]) =>
     answers.reduce((sum, answer) => sum + answer.records.length, 0);
   const first = await Promise.all(asked.map((partition) => readPartition(deps, partition, 0, log)));
@@ -153,6 +165,7 @@ export function registerNativeRoutes(scope: FastifyInstance, deps: RouteDeps): v
         partitions: await Promise.all(
           topic.partitions.map(async ({ partition, records }) => {
             try {
+              authorizeAsKafka(request, deps, 'WRITE', 'TOPIC', topic.name);
               const produced = await deps.node.data.produce({
                 topicName: topic.name,
                 partitionId: partition,
@@ -174,7 +187,7 @@ export function registerNativeRoutes(scope: FastifyInstance, deps: RouteDeps): v
   scope.post('/v1/fetch', options, async (request, reply) => {
     const fetch = decodeFetchRequest(request.body);
     const maxBytes = fetch.maxBytes > 0 ? fetch.maxBytes : FETCH_MAX_BYTES_DEFAULT;
-    const answers = withinMaxBytes(await fetchAll(deps, fetch, request.log), maxBytes);
+    const answers = withinMaxBytes(await fetchAll(deps, fetch, request, request.log), maxBytes);
     let at = 0;
     const topics = fetch.topics.map((topic) => ({
       name: topic.name,
@@ -186,13 +199,21 @@ export function registerNativeRoutes(scope: FastifyInstance, deps: RouteDeps): v
   scope.post('/v1/metadata', options, async (request, reply) => {
     const asked = decodeMetadataRequest(request.body);
     const image = deps.node.image();
+    // As Kafka's Metadata: all topics means the describable ones; a named one not describable is
+    // refused before it is looked up, existing or not.
     const names =
-      asked.topics.length > 0 ? asked.topics : [...image.topics.values()].map((t) => t.name).sort();
+      asked.topics.length > 0
+        ? asked.topics
+        : allowedTopics(request, deps, 'DESCRIBE', [...image.topics.values()], (t) => t.name)
+            .map((t) => t.name)
+            .sort();
     const brokers = [...image.brokers.values()].map((broker) => {
       const endpoint = broker.endpoints.find((e) => e.name === CLIENT_LISTENER) ?? broker.endpoints[0];
       return { id: broker.id, host: endpoint?.host ?? '', port: endpoint?.port ?? 0, fenced: broker.fenced };
     });
     const topics = names.map((name) => {
+      if (!allowed(request, deps, 'DESCRIBE', 'TOPIC', name))
+        return { name, errorCode: KafkaErrors.TOPIC_AUTHORIZATION_FAILED.code, partitions: [] };
       const topic = topicByName(image, name);
       if (topic === undefined)
         return { name, errorCode: KafkaErrors.UNKNOWN_TOPIC_OR_PARTITION.code, partitions: [] };

@@ -4,11 +4,15 @@
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../errors.ts';
 import type { RouteDeps } from './context.ts';
+import { authorizeCluster } from '../authorization.ts';
 
-export function registerOperationRoutes(app: FastifyInstance, { node }: RouteDeps): void {
+export function registerOperationRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const { node } = deps;
   app.get('/health', async () => ({ status: 'ok' }));
 
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', async (request, reply) => {
+    // The metrics name topics and groups: DESCRIBE on the cluster. /health and /ready tell nothing.
+    authorizeCluster(request, deps, 'DESCRIBE');
     const { contentType, body } = await node.metrics();
     return reply.type(contentType).send(body);
   });

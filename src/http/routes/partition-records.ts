@@ -8,6 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import { batchesIn } from '../../storage/record-batch/batch-iterator.ts';
 import { decodeRecords } from '../../storage/record-batch/decoder.ts';
+import { authorizeTopic } from '../authorization.ts';
 import { HttpError } from '../errors.ts';
 import type { PartitionRecordData, PartitionRecordListData } from '../render/partition-record.ts';
 import { renderPartitionRecord } from '../render/partition-record.ts';
@@ -68,6 +69,8 @@ export function registerPartitionRecordRoutes(scope: FastifyInstance, deps: Rout
         queryNumber(request.query, 'max_records') ?? MAX_RECORDS_DEFAULT,
         MAX_RECORDS_CAP,
       );
+      // READ on the topic (Kafka's Fetch), asked before the topic is looked up.
+      authorizeTopic(request, deps, 'READ', request.params.topic_name);
       const { topic, id } = await readImage(deps, (image) => {
         const found = requireTopic(image, request.params.topic_name);
         return { topic: found, ...requirePartition(found, request.params.partition_id) };

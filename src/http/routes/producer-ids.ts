@@ -6,12 +6,18 @@
 import type { FastifyInstance } from 'fastify';
 import type { ClusterParams, RouteDeps } from './context.ts';
 import { paramsSchema } from './context.ts';
+import { authorizeIdempotentWrite } from '../authorization.ts';
 
-export function registerProducerIdRoutes(scope: FastifyInstance, { node }: RouteDeps): void {
+export function registerProducerIdRoutes(scope: FastifyInstance, deps: RouteDeps): void {
+  const { node } = deps;
   scope.post<{ Params: ClusterParams }>(
     '/producer-ids',
     { schema: { params: paramsSchema('cluster_id') } },
-    async () => {
+    async (request) => {
+      // As InitProducerId: IDEMPOTENT_WRITE on the cluster, or WRITE on some topic.
+      authorizeIdempotentWrite(request, deps, () =>
+        [...node.image().topics.values()].map((topic) => topic.name),
+      );
       const { producerId, producerEpoch } = await node.data.initProducerId();
       return {
         kind: 'KafkaProducerId',

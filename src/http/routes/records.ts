@@ -2,9 +2,10 @@
 // records, one report each, in order) and POST .../topics/{t}/records:batch ({entries: [{id, ...}]} ->
 // 207 {successes, failures}). The records of a request are produced together (records/producer.ts).
 
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import type { TopicImage } from '../../metadata/image.ts';
 import type { ErrorBody } from '../errors.ts';
+import { authorizeTopic } from '../authorization.ts';
 import { HttpError, toErrorBody } from '../errors.ts';
 import type { JsonSequenceItem } from '../json-body.ts';
 import { parseJsonSequence } from '../json-body.ts';
@@ -106,7 +107,11 @@ function errorOf(error: unknown, log: FastifyBaseLogger): { status: number; body
 
 export function registerRecordRoutes(scope: FastifyInstance, deps: RouteDeps): void {
   const clusterId = deps.node.clusterId;
-  const topicOf = (name: string) => readImage(deps, (image) => requireTopic(image, name));
+  // WRITE on the topic (Kafka's Produce), asked before the topic is looked up.
+  const topicOf = (request: FastifyRequest, name: string) => {
+    authorizeTopic(request, deps, 'WRITE', name);
+    return readImage(deps, (image) => requireTopic(image, name));
+  };
   const params = paramsSchema('cluster_id', 'topic_name');
 
   // Streaming mode needs the body as a sequence of JSON values: this scope parses JSON its own way.
@@ -124,7 +129,7 @@ export function registerRecordRoutes(scope: FastifyInstance, deps: RouteDeps): v
         if (items.length === 0) {
           throw new HttpError('MALFORMED_REQUEST', 'Payload error. Request body is empty. Data is required.');
         }
-        const topic = await topicOf(request.params.topic_name);
+        const topic = await topicOf(request, request.params.topic_name);
         const acks = requestAcks(deps.node.image(), topic.name, request.query.acks);
         const results = await produceParsed(
           deps,
@@ -164,7 +169,7 @@ export function registerRecordRoutes(scope: FastifyInstance, deps: RouteDeps): v
       if (ids.size !== entries.length) {
         throw new HttpError('INVALID_PAYLOAD', 'Batch entry identifiers are not distinct.');
       }
-      const topic = await topicOf(request.params.topic_name);
+      const topic = await topicOf(request, request.params.topic_name);
       const acks = requestAcks(deps.node.image(), topic.name, request.query.acks);
       const results = await produceParsed(
         deps,

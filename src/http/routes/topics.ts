@@ -1,11 +1,16 @@
 // Topics: GET|POST /v3/clusters/{c}/topics and GET|PATCH|DELETE /v3/clusters/{c}/topics/{topic_name}.
 // Writes go through AdminApi, which resolves once the change is applied to this node's image, so the
-// answer is rendered from the image (read-your-writes).
+// answer is rendered from the image (read-your-writes). Authorized as Kafka's Metadata (DESCRIBE; the
+// list shows only describable topics), CreateTopics (CREATE on the cluster or the topic),
+// CreatePartitions (ALTER) and DeleteTopics (DELETE).
 
 import { manualAssignment } from '../../metadata/replica-assignment.ts';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { authorizedOperations } from '../../common/authorization.ts';
 import { INT32_MAX } from '../../metadata/ids.ts';
 import { topicByName } from '../../metadata/queries.ts';
+import { CLUSTER_RESOURCE_NAME } from '../../common/security.ts';
+import { allowed, allowedTopics, authorizeTopic } from '../authorization.ts';
 import { HttpError } from '../errors.ts';
 import { resourceList } from '../render/resource.ts';
 import type { TopicShape } from '../render/topic.ts';
@@ -23,7 +28,10 @@ interface CreateTopicBody {
   readonly replication_factor?: number | null;
   readonly configs?: readonly { readonly name: string; readonly value?: string | null }[];
   readonly validate_only?: boolean;
-  readonly replicas_assignments?: readonly { readonly partition_id: number; readonly broker_ids: readonly number[] }[];
+  readonly replicas_assignments?: readonly {
+    readonly partition_id: number;
+    readonly broker_ids: readonly number[];
+  }[];
 }
 
 const createTopicSchema = {
@@ -59,6 +67,10 @@ const createTopicSchema = {
   },
 } as const;
 
+interface OperationsQuery {
+  readonly include_authorized_operations?: string;
+}
+
 interface UpdatePartitionCountBody {
   readonly partitions_count: number;
 }
@@ -91,19 +103,32 @@ function staticDefault(deps: RouteDeps, name: string, kafkaDefault: number): num
 export function registerTopicRoutes(scope: FastifyInstance, deps: RouteDeps): void {
   const { node } = deps;
 
-  scope.get<{ Params: ClusterParams }>(
+  /** Confluent's `?include_authorized_operations=true`: the requester's operations on the topic. */
+  const operationsFor = (request: FastifyRequest<{ Querystring: OperationsQuery }>, name: string) =>
+    request.query.include_authorized_operations === 'true'
+      ? authorizedOperations(deps.authorizer, request.session, 'TOPIC', name)
+      : [];
+
+  scope.get<{ Params: ClusterParams; Querystring: OperationsQuery }>(
     '/topics',
     { schema: { params: paramsSchema('cluster_id') } },
     async (request) => {
       const url = urlBuilder(request);
       // A list claims that no other topic exists: it is read after the read barrier.
-      const topics = [...(await caughtUpImage(deps)).topics.values()].sort((a, b) =>
-        a.name < b.name ? -1 : 1,
-      );
+      // Only the topics the principal may describe (Kafka's Metadata for all topics).
+      const topics = allowedTopics(
+        request,
+        deps,
+        'DESCRIBE',
+        [...(await caughtUpImage(deps)).topics.values()],
+        (topic) => topic.name,
+      ).sort((a, b) => (a.name < b.name ? -1 : 1));
       return resourceList(
         'KafkaTopicList',
         url('v3', 'clusters', node.clusterId, 'topics'),
-        topics.map((topic) => renderTopic(url, node.clusterId, topicShape(topic))),
+        topics.map((topic) =>
+          renderTopic(url, node.clusterId, topicShape(topic), operationsFor(request, topic.name)),
+        ),
       );
     },
   );
@@ -113,6 +138,9 @@ export function registerTopicRoutes(scope: FastifyInstance, deps: RouteDeps): vo
     { schema: { params: paramsSchema('cluster_id'), body: createTopicSchema } },
     async (request, reply) => {
       const { body } = request;
+      // CreateTopics: CREATE on the cluster, or else on the topic.
+      if (!allowed(request, deps, 'CREATE', 'CLUSTER', CLUSTER_RESOURCE_NAME))
+        authorizeTopic(request, deps, 'CREATE', body.topic_name);
       const validateOnly = body.validate_only === true;
       const assignments = manualAssignment(
         (body.replicas_assignments ?? []).map(({ partition_id, broker_ids }) => ({
@@ -150,12 +178,18 @@ export function registerTopicRoutes(scope: FastifyInstance, deps: RouteDeps): vo
     },
   );
 
-  scope.get<{ Params: TopicParams }>(
+  scope.get<{ Params: TopicParams; Querystring: OperationsQuery }>(
     '/topics/:topic_name',
     { schema: { params: paramsSchema('cluster_id', 'topic_name') } },
     async (request) => {
+      authorizeTopic(request, deps, 'DESCRIBE', request.params.topic_name);
       const topic = await readImage(deps, (image) => requireTopic(image, request.params.topic_name));
-      return renderTopic(urlBuilder(request), node.clusterId, topicShape(topic));
+      return renderTopic(
+        urlBuilder(request),
+        node.clusterId,
+        topicShape(topic),
+        operationsFor(request, topic.name),
+      );
     },
   );
 
@@ -164,6 +198,7 @@ export function registerTopicRoutes(scope: FastifyInstance, deps: RouteDeps): vo
     { schema: { params: paramsSchema('cluster_id', 'topic_name'), body: updatePartitionCountSchema } },
     async (request) => {
       const name = request.params.topic_name;
+      authorizeTopic(request, deps, 'ALTER', name);
       await node.admin.createPartitions(name, request.body.partitions_count, false);
       return renderTopic(urlBuilder(request), node.clusterId, topicShape(requireTopic(node.image(), name)));
     },
@@ -173,6 +208,7 @@ export function registerTopicRoutes(scope: FastifyInstance, deps: RouteDeps): vo
     '/topics/:topic_name',
     { schema: { params: paramsSchema('cluster_id', 'topic_name') } },
     async (request, reply) => {
+      authorizeTopic(request, deps, 'DELETE', request.params.topic_name);
       await node.admin.deleteTopic(request.params.topic_name);
       return reply.code(204).send();
     },

@@ -13,6 +13,7 @@ import type { CollectionMetadata } from '../render/resource.ts';
 import { urlBuilder } from '../urls.ts';
 import type { ClusterParams, RouteDeps } from './context.ts';
 import { paramsSchema } from './context.ts';
+import { authorizeCluster } from '../authorization.ts';
 
 const COUNTERS = {
   messages_in_total: 'kraftling_messages_in_total',
@@ -56,11 +57,14 @@ export function trafficTotals(text: string): Record<CounterField, number> {
   return totals;
 }
 
-export function registerTrafficRoutes(scope: FastifyInstance, { node }: RouteDeps): void {
+export function registerTrafficRoutes(scope: FastifyInstance, deps: RouteDeps): void {
+  const { node } = deps;
   scope.get<{ Params: ClusterParams }>(
     '/broker-traffic',
     { schema: { params: paramsSchema('cluster_id') } },
     async (request): Promise<BrokerTrafficListData> => {
+      // Every broker's metrics: DESCRIBE on the cluster, as /metrics.
+      authorizeCluster(request, deps, 'DESCRIBE');
       const brokers = [...node.image().brokers.keys()].sort((a, b) => a - b);
       const data = await Promise.all(
         brokers.map(async (broker): Promise<BrokerTrafficData> => {
@@ -69,7 +73,8 @@ export function registerTrafficRoutes(scope: FastifyInstance, { node }: RouteDep
             return { broker_id: broker, scraped_at: Date.now(), error: null, ...totals };
           } catch (error) {
             const { body, unexpected } = toErrorBody(error);
-            if (unexpected) request.log.warn({ err: error, broker }, 'the metrics of a broker could not be read');
+            if (unexpected)
+              request.log.warn({ err: error, broker }, 'the metrics of a broker could not be read');
             return {
               broker_id: broker,
               scraped_at: Date.now(),

@@ -22,6 +22,8 @@ import {
   READ_TIMEOUT_CAP_MS,
   READ_TIMEOUT_DEFAULT_MS,
 } from './v2-records.ts';
+import type { AclOperation } from '../../common/security.ts';
+import { authorizeGroup, authorizeTopic } from '../authorization.ts';
 
 interface GroupParams {
   readonly group_name: string;
@@ -238,7 +240,17 @@ export function registerV2ConsumerRoutes(
   const groupParams = paramsSchema('group_name');
   const instanceParams = { params: paramsSchema('group_name', 'instance') };
   const base = '/consumers/:group_name/instances/:instance';
-  const instanceOf = (params: InstanceParams) => registry.get(params.group_name, params.instance);
+  // Authorization is asked on the node holding the instance (a relayed request carries the client's
+  // own credentials there): READ on the group for every instance route (the instance is a member of
+  // it, as Kafka's JoinGroup/Heartbeat/OffsetCommit ask), READ on each topic subscribed, assigned, read
+  // or committed.
+  const instanceOf = (request: FastifyRequest, params: InstanceParams) => {
+    authorizeGroup(request, deps, 'READ', params.group_name);
+    return registry.get(params.group_name, params.instance);
+  };
+  const authorizeTopics = (request: FastifyRequest, operation: AclOperation, topics: Iterable<string>) => {
+    for (const topic of new Set(topics)) authorizeTopic(request, deps, operation, topic);
+  };
 
   const relay = instanceRelay(forwarding);
   // Every instance route: its params schema, and the relay.
@@ -250,6 +262,7 @@ export function registerV2ConsumerRoutes(
     async (request) => {
       const body = request.body ?? {};
       const group = request.params.group_name;
+      authorizeGroup(request, deps, 'READ', group);
       // A name is unique in its group across the cluster: another node's instance of it is a conflict.
       if (
         body.name !== undefined &&
@@ -273,9 +286,11 @@ export function registerV2ConsumerRoutes(
   );
 
   // Ours: whether the instance exists (through any node), with its base_uri. Nodes looking for the
-  // holder of an instance ask each other this, with the forwarded marker (answered from memory).
+  // holder of an instance ask each other this, with the forwarded marker (answered from memory). Not
+  // authorized: the nodes' probe carries no client credentials, and the answer tells only that an
+  // instance id exists in a group (its records, offsets and subscription need READ on the group).
   scope.get<{ Params: InstanceParams }>(base, instanceRoute, async (request) => {
-    const instance = instanceOf(request.params);
+    const instance = registry.get(request.params.group_name, request.params.instance);
     return {
       instance_id: instance.id,
       base_uri: urlBuilder(request)('consumers', instance.groupId, 'instances', instance.id),
@@ -283,6 +298,7 @@ export function registerV2ConsumerRoutes(
   });
 
   scope.delete<{ Params: InstanceParams }>(base, instanceRoute, async (request, reply) => {
+    authorizeGroup(request, deps, 'READ', request.params.group_name);
     await registry.delete(request.params.group_name, request.params.instance);
     return reply.code(204).send();
   });
@@ -299,18 +315,20 @@ export function registerV2ConsumerRoutes(
         topics !== undefined
           ? { kind: 'topics', topics }
           : { kind: 'pattern', pattern: topicPattern(pattern!) };
-      const instance = instanceOf(request.params);
+      const instance = instanceOf(request, request.params);
+      // A pattern's topics are checked when they are read (they change as topics are created).
+      authorizeTopics(request, 'READ', topics ?? []);
       await instance.exclusive(() => instance.subscribe(subscription));
       return reply.code(204).send();
     },
   );
 
   scope.get<{ Params: InstanceParams }>(`${base}/subscription`, instanceRoute, async (request) => ({
-    topics: instanceOf(request.params).subscription(),
+    topics: instanceOf(request, request.params).subscription(),
   }));
 
   scope.delete<{ Params: InstanceParams }>(`${base}/subscription`, instanceRoute, async (request, reply) => {
-    const instance = instanceOf(request.params);
+    const instance = instanceOf(request, request.params);
     await instance.exclusive(() => instance.unsubscribe());
     return reply.code(204).send();
   });
@@ -319,21 +337,26 @@ export function registerV2ConsumerRoutes(
     `${base}/assignments`,
     { onRequest: relay, schema: { ...instanceParams, body: partitionsSchema } },
     async (request, reply) => {
-      const instance = instanceOf(request.params);
+      const instance = instanceOf(request, request.params);
+      authorizeTopics(
+        request,
+        'READ',
+        request.body.partitions.map((partition) => partition.topic),
+      );
       await instance.exclusive(async () => instance.assign(request.body.partitions));
       return reply.code(204).send();
     },
   );
 
   scope.get<{ Params: InstanceParams }>(`${base}/assignments`, instanceRoute, async (request) => ({
-    partitions: instanceOf(request.params).assignment(),
+    partitions: instanceOf(request, request.params).assignment(),
   }));
 
   scope.post<{ Params: InstanceParams; Body: { offsets: readonly OffsetItem[] } }>(
     `${base}/positions`,
     { onRequest: relay, schema: { ...instanceParams, body: positionsSchema } },
     async (request, reply) => {
-      const instance = instanceOf(request.params);
+      const instance = instanceOf(request, request.params);
       await instance.exclusive(async () => instance.seek(request.body.offsets));
       return reply.code(204).send();
     },
@@ -344,7 +367,7 @@ export function registerV2ConsumerRoutes(
       `${base}/positions/${which}`,
       { onRequest: relay, schema: { ...instanceParams, body: partitionsSchema } },
       async (request, reply) => {
-        const instance = instanceOf(request.params);
+        const instance = instanceOf(request, request.params);
         await instance.exclusive(() => instance.seekTo(which, request.body.partitions));
         return reply.code(204).send();
       },
@@ -355,7 +378,12 @@ export function registerV2ConsumerRoutes(
     `${base}/records`,
     instanceRoute,
     async (request, reply) => {
-      const instance = instanceOf(request.params);
+      const instance = instanceOf(request, request.params);
+      authorizeTopics(
+        request,
+        'READ',
+        instance.assignment().map((partition) => partition.topic),
+      );
       checkAccept(request.headers.accept, instance.config.format);
       const timeoutMs = Math.min(
         natural(request.query.timeout, 'timeout', instance.config.requestTimeoutMs),
@@ -376,8 +404,13 @@ export function registerV2ConsumerRoutes(
     `${base}/offsets`,
     { onRequest: relay, schema: { ...instanceParams, body: commitSchema } },
     async (request, reply) => {
-      const instance = instanceOf(request.params);
+      const instance = instanceOf(request, request.params);
       const given = request.body?.offsets;
+      authorizeTopics(
+        request,
+        'READ',
+        (given ?? instance.assignment()).map((partition) => partition.topic),
+      );
       const offsets: OffsetToCommit[] | null =
         given === undefined
           ? null
@@ -396,9 +429,15 @@ export function registerV2ConsumerRoutes(
     `${base}/offsets`,
     instanceRoute,
     async (request) => {
-      const instance = instanceOf(request.params);
+      const instance = instanceOf(request, request.params);
       const body = await getBody(request);
       const partitions = body === undefined ? partitionsOfQuery(request.query) : partitionsOf(body);
+      // OffsetFetch: DESCRIBE on each topic asked.
+      authorizeTopics(
+        request,
+        'DESCRIBE',
+        partitions.map((partition) => partition.topic),
+      );
       const offsets = await instance.exclusive(() => instance.committed(partitions));
       return {
         offsets: offsets.map((o) => ({

@@ -16,6 +16,7 @@ import { produceFormat } from '../v2/media.ts';
 import type { RouteDeps } from './context.ts';
 import { paramsSchema, readImage, requirePartition, requireTopic } from './context.ts';
 import { producerDeps } from './records.ts';
+import { authorizeTopic } from '../authorization.ts';
 
 interface V2ProduceRecord {
   readonly key?: unknown;
@@ -117,6 +118,7 @@ export function registerV2ProduceRoutes(scope: FastifyInstance, deps: RouteDeps)
       bodyLimit: deps.recordsBodyBytesMax,
     },
     async (request) => {
+      authorizeTopic(request, deps, 'WRITE', request.params.topic_name);
       const topic = await readImage(deps, (image) => requireTopic(image, request.params.topic_name));
       return produce(request, topic, request.body, null);
     },
@@ -129,6 +131,7 @@ export function registerV2ProduceRoutes(scope: FastifyInstance, deps: RouteDeps)
       bodyLimit: deps.recordsBodyBytesMax,
     },
     async (request) => {
+      authorizeTopic(request, deps, 'WRITE', request.params.topic_name);
       const { topic, id } = await readImage(deps, (image) => {
         const found = requireTopic(image, request.params.topic_name);
         return { topic: found, ...requirePartition(found, request.params.partition_id) };

@@ -15,6 +15,7 @@ import type { EmbeddedFormat } from '../v2/media.ts';
 import { readFormat, responseType } from '../v2/media.ts';
 import type { RouteDeps } from './context.ts';
 import { paramsSchema, readImage, requirePartition, requireTopic } from './context.ts';
+import { authorizeTopic } from '../authorization.ts';
 
 /** Confluent caps a records read at 64 MiB. */
 export const READ_MAX_BYTES_CAP = 64 * 1024 * 1024;
@@ -97,6 +98,8 @@ export function registerV2RecordRoutes(scope: FastifyInstance, deps: RouteDeps):
         natural(request.query, 'max_bytes', READ_MAX_BYTES_DEFAULT),
         READ_MAX_BYTES_CAP,
       );
+      // READ on the topic (Kafka's Fetch), asked before the topic is looked up.
+      authorizeTopic(request, deps, 'READ', request.params.topic_name);
       const { topic, id } = await readImage(deps, (image) => {
         const found = requireTopic(image, request.params.topic_name);
         return { topic: found, ...requirePartition(found, request.params.partition_id) };

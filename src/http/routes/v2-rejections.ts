@@ -10,6 +10,8 @@ import type { InstanceForwarding } from '../consumers/forwarding.ts';
 import type { ConsumerRegistry } from '../consumers/registry.ts';
 import { paramsSchema } from './context.ts';
 import { instanceRelay } from './v2-consumers.ts';
+import { authorizeGroup, authorizeTopic } from '../authorization.ts';
+import type { RouteDeps } from './context.ts';
 
 interface InstanceParams {
   readonly group_name: string;
@@ -54,6 +56,7 @@ interface RejectionsBody {
 
 export function registerV2RejectionRoutes(
   scope: FastifyInstance,
+  deps: RouteDeps,
   registry: ConsumerRegistry,
   forwarding: InstanceForwarding | null,
 ): void {
@@ -64,6 +67,10 @@ export function registerV2RejectionRoutes(
       schema: { params: paramsSchema('group_name', 'instance'), body: rejectionsSchema },
     },
     async (request, reply) => {
+      // As every instance route: READ on the group, and on the topics of the records it read.
+      authorizeGroup(request, deps, 'READ', request.params.group_name);
+      for (const topic of new Set(request.body.records.map((record) => record.topic)))
+        authorizeTopic(request, deps, 'READ', topic);
       const instance = registry.get(request.params.group_name, request.params.instance);
       const rejections: Rejection[] = request.body.records.map((record) => ({
         topic: record.topic,

@@ -27,7 +27,7 @@ export function alterConfigsHandler(
             value: config.value,
           })),
         })),
-        { replace: true, validateOnly: request.validateOnly, logger: context.logger },
+        { replace: true, validateOnly: request.validateOnly, context },
       );
       return { ...defaultAlterConfigsResponse(), responses };
     },

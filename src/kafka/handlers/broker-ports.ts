@@ -1,6 +1,7 @@
 // What the Kafka API handlers need from the node they run in. src/node implements these over the
 // replica manager, the published metadata image and the admin service (the same services the REST
 // layer uses); tests may implement them in memory.
+import type { Authorizer } from '../../common/security.ts';
 import type { GroupCoordinator } from '../../groups/coordinator.ts';
 import type { AdminApi } from '../../http/ports.ts';
 import type { NodeSetting } from '../../metadata/broker-config-describe.ts';
@@ -136,4 +137,6 @@ export interface KafkaBroker {
   initProducerId(): Promise<{ readonly producerId: number; readonly producerEpoch: number }>;
   /** This node's settings: what DescribeConfigs shows of its BROKER resource, and what topics inherit. */
   readonly settings: readonly NodeSetting[];
+  /** Who may do what (ALLOW_ALL without authorizer.class.name); handlers ask through authorization.ts. */
+  readonly authorizer: Authorizer;
 }

@@ -3,16 +3,18 @@
 // resource, a null value where one is needed (INVALID_REQUEST); a BROKER resource is refused (no broker
 // config can be altered dynamically here); a TOPIC resource goes to the controller through
 // AdminApi.alterTopicConfigs, as REST's configs:alter, with its validation (INVALID_CONFIG,
-// UNKNOWN_TOPIC_OR_PARTITION) and validate_only.
+// UNKNOWN_TOPIC_OR_PARTITION) and validate_only. ALTER_CONFIGS is asked on the topic, or on the cluster
+// for a BROKER resource, before anything else of the resource is looked at.
 //
 // A change that depends on the current overrides (AlterConfigs deletes those not listed; APPEND and
 // SUBTRACT edit a list) reads them from this node's image after a read barrier; the controller applies
 // the resulting set, so a change to the same key through another node in between is overwritten.
-import type { Logger } from 'pino';
 import { KafkaError } from '../../common/kafka-errors.ts';
 import type { ConfigAlteration } from '../../http/ports.ts';
 import { configResourceKey } from '../../metadata/image.ts';
 import { TOPIC_CONFIGS } from '../../metadata/topic-configs.ts';
+import type { RequestContext } from '../server/api-handler.ts';
+import { requireConfigResource } from './authorization.ts';
 import type { KafkaBroker } from './broker-ports.ts';
 import { BROKER_RESOURCE, checkBrokerResource, TOPIC_RESOURCE } from './config-resources.ts';
 import { errorAnswer } from './error-codes.ts';
@@ -58,7 +60,7 @@ const CATCH_UP_WAIT_MS = 1_000;
 export async function alterResources(
   broker: KafkaBroker,
   resources: readonly ResourceChanges[],
-  options: { readonly replace: boolean; readonly validateOnly: boolean; readonly logger: Logger },
+  options: { readonly replace: boolean; readonly validateOnly: boolean; readonly context: RequestContext },
 ): Promise<ResourceOutcome[]> {
   const named = new Map<string, number>();
   for (const { resourceType, resourceName } of resources) {
@@ -71,6 +73,13 @@ export async function alterResources(
       try {
         if (named.get(`${resource.resourceType}:${resource.resourceName}`)! > 1)
           throw new KafkaError('INVALID_REQUEST', 'Each resource must appear at most once.');
+        requireConfigResource(
+          broker,
+          options.context,
+          'ALTER_CONFIGS',
+          resource.resourceType,
+          resource.resourceName,
+        );
         checkChanges(resource.changes);
         switch (resource.resourceType) {
           case TOPIC_RESOURCE:
@@ -84,7 +93,7 @@ export async function alterResources(
         }
         return { ...identity, errorCode: 0, errorMessage: null };
       } catch (error) {
-        const answer = errorAnswer(error, options.logger, 'altering configs failed');
+        const answer = errorAnswer(error, options.context.logger, 'altering configs failed');
         return { ...identity, errorCode: answer.code, errorMessage: answer.message };
       }
     }),

@@ -1,5 +1,6 @@
 // CreatePartitions through the active controller (AdminApi, as REST's PATCH {partitions_count}), with
-// or without a manual assignment of the new partitions' replicas.
+// or without a manual assignment of the new partitions' replicas. ALTER on each topic is asked.
+import { KafkaErrors } from '../../common/kafka-errors.ts';
 import { createPartitionsApi } from '../protocol/generated/apis.ts';
 import type { CreatePartitionsRequest } from '../protocol/generated/create-partitions-request.ts';
 import {
@@ -7,6 +8,7 @@ import {
   defaultCreatePartitionsResponse,
 } from '../protocol/generated/create-partitions-response.ts';
 import type { ApiHandler } from '../server/api-handler.ts';
+import { topicAllowed, topicAuthorizationFailed } from './authorization.ts';
 import type { KafkaBroker } from './broker-ports.ts';
 import { errorAnswer } from './error-codes.ts';
 
@@ -18,6 +20,12 @@ export function createPartitionsHandler(
     async handle(request, context) {
       const results = await Promise.all(
         request.topics.map(async (topic) => {
+          if (!topicAllowed(broker, context, 'ALTER', topic.name))
+            return {
+              name: topic.name,
+              errorCode: KafkaErrors.TOPIC_AUTHORIZATION_FAILED.code,
+              errorMessage: topicAuthorizationFailed(topic.name).message,
+            };
           const assignments =
             topic.assignments === null ? undefined : topic.assignments.map(({ brokerIds }) => [...brokerIds]);
           try {

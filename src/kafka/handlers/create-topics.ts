@@ -1,6 +1,8 @@
 // CreateTopics through the active controller (AdminApi, as REST's POST /topics): answered once this
 // node's image shows the topic. -1 partitions or replication factor: the cluster's defaults. A manual
 // replica assignment (partition indexes 0..n-1, each once) comes with both at -1, as Kafka requires.
+// CREATE on the cluster or on the topic is asked (TOPIC_AUTHORIZATION_FAILED otherwise).
+import { KafkaErrors } from '../../common/kafka-errors.ts';
 import { topicByName } from '../../metadata/queries.ts';
 import { manualAssignment } from '../../metadata/replica-assignment.ts';
 import { createTopicsApi } from '../protocol/generated/apis.ts';
@@ -12,6 +14,7 @@ import {
   defaultCreateTopicsResponse,
 } from '../protocol/generated/create-topics-response.ts';
 import type { ApiHandler, RequestContext } from '../server/api-handler.ts';
+import { clusterAllowed, mayCreateTopic, topicAuthorizationFailed } from './authorization.ts';
 import type { KafkaBroker } from './broker-ports.ts';
 import { errorAnswer } from './error-codes.ts';
 
@@ -24,8 +27,19 @@ export function createTopicsHandler(
   return {
     codec: createTopicsApi,
     async handle(request, context) {
+      // CREATE on the cluster covers every topic; without it, CREATE on each topic (asked once here).
+      const clusterCreate = clusterAllowed(broker, context, 'CREATE');
       const topics = await Promise.all(
-        request.topics.map((topic) => createTopic(broker, topic, request.validateOnly, context)),
+        request.topics.map((topic) =>
+          mayCreateTopic(broker, context, topic.name, clusterCreate)
+            ? createTopic(broker, topic, request.validateOnly, context)
+            : {
+                ...defaultCreatableTopicResult(),
+                name: topic.name,
+                errorCode: KafkaErrors.TOPIC_AUTHORIZATION_FAILED.code,
+                errorMessage: topicAuthorizationFailed(topic.name).message,
+              },
+        ),
       );
       return { ...defaultCreateTopicsResponse(), topics };
     },
@@ -41,7 +55,10 @@ async function createTopic(
   const result = { ...defaultCreatableTopicResult(), name: topic.name };
   try {
     const manual = manualAssignment(
-      topic.assignments.map(({ partitionIndex, brokerIds }) => ({ partition: partitionIndex, brokers: brokerIds })),
+      topic.assignments.map(({ partitionIndex, brokerIds }) => ({
+        partition: partitionIndex,
+        brokers: brokerIds,
+      })),
       topic.numPartitions !== USE_DEFAULT || topic.replicationFactor !== USE_DEFAULT,
     );
     await broker.admin.createTopic({
@@ -74,4 +91,3 @@ async function createTopic(
     configs: [],
   };
 }
-

@@ -1,5 +1,6 @@
 // DeleteTopics through the active controller (AdminApi, as REST's DELETE /topics/{t}), by name, or
-// from version 6 by name or id.
+// from version 6 by name or id. DELETE on each topic is asked (and DESCRIBE of one named by id), before
+// its existence: TOPIC_AUTHORIZATION_FAILED otherwise.
 import { KafkaErrors } from '../../common/kafka-errors.ts';
 import type { TopicId } from '../../metadata/ids.ts';
 import { deleteTopicsApi } from '../protocol/generated/apis.ts';
@@ -12,6 +13,7 @@ import {
 } from '../protocol/generated/delete-topics-response.ts';
 import { ZERO_UUID } from '../protocol/uuid.ts';
 import type { ApiHandler, RequestContext } from '../server/api-handler.ts';
+import { topicAllowed, topicAuthorizationFailed } from './authorization.ts';
 import type { KafkaBroker } from './broker-ports.ts';
 import { errorAnswer } from './error-codes.ts';
 
@@ -51,6 +53,15 @@ async function deleteTopic(
       errorCode: KafkaErrors.UNKNOWN_TOPIC_ID.code,
       errorMessage: `No topic with id ${topicId}`,
     };
+  const refused = {
+    ...result,
+    errorCode: KafkaErrors.TOPIC_AUTHORIZATION_FAILED.code,
+    errorMessage: topicAuthorizationFailed(name).message,
+  };
+  // Named by id, the name is told only to who may describe the topic (Kafka's rule).
+  if (askedName === null && !topicAllowed(broker, context, 'DESCRIBE', name))
+    return { ...refused, errorMessage: `Not authorized to access topic id ${topicId}` };
+  if (!topicAllowed(broker, context, 'DELETE', name)) return { ...refused, name };
   try {
     await broker.admin.deleteTopic(name);
     return { ...result, name };

@@ -1,6 +1,7 @@
 // DescribeCluster: the cluster id, the reachable brokers and the broker named as controller (as in
 // Metadata). Version 1's endpoint type 2 (controllers) is refused: controllers are reached on the
-// INTERNAL listener, not by clients.
+// INTERNAL listener, not by clients. Open to every client, as Kafka's; the cluster's authorized
+// operations (when asked) only to a principal that may DESCRIBE the cluster.
 import { describeClusterApi } from '../protocol/generated/apis.ts';
 import type { DescribeClusterRequest } from '../protocol/generated/describe-cluster-request.ts';
 import {
@@ -8,6 +9,7 @@ import {
   defaultDescribeClusterResponse,
 } from '../protocol/generated/describe-cluster-response.ts';
 import type { ApiHandler } from '../server/api-handler.ts';
+import { clusterOperations } from './authorization.ts';
 import type { KafkaBroker } from './broker-ports.ts';
 import { controllerIdForClients, reachableBrokers } from './brokers.ts';
 
@@ -20,7 +22,7 @@ export function describeClusterHandler(
 ): ApiHandler<DescribeClusterRequest, DescribeClusterResponse> {
   return {
     codec: describeClusterApi,
-    async handle(request) {
+    async handle(request, context) {
       if (request.endpointType !== BROKERS_ENDPOINT_TYPE)
         return {
           ...defaultDescribeClusterResponse(),
@@ -40,6 +42,9 @@ export function describeClusterHandler(
           port: each.port,
           rack: each.rack,
         })),
+        ...(request.includeClusterAuthorizedOperations && {
+          clusterAuthorizedOperations: clusterOperations(broker, context),
+        }),
       };
     },
   };

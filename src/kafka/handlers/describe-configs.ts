@@ -29,6 +29,7 @@ import {
   defaultDescribeConfigsResult,
 } from '../protocol/generated/describe-configs-response.ts';
 import type { ApiHandler } from '../server/api-handler.ts';
+import { requireConfigResource } from './authorization.ts';
 import type { KafkaBroker } from './broker-ports.ts';
 import {
   BROKER_RESOURCE,
@@ -111,6 +112,13 @@ export function describeConfigsHandler(
         request.resources.map(async (resource): Promise<DescribeConfigsResult> => {
           const identity = { resourceType: resource.resourceType, resourceName: resource.resourceName };
           try {
+            requireConfigResource(
+              broker,
+              context,
+              'DESCRIBE_CONFIGS',
+              resource.resourceType,
+              resource.resourceName,
+            );
             const described = await describe(resource);
             // Kafka's ConfigHelper answers an unknown topic with the code alone.
             if (described === null)

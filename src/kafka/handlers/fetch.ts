@@ -2,7 +2,8 @@
 // broker leads (others: NOT_LEADER_OR_FOLLOWER). Sessionless (KIP-227 sessions answered with session
 // id 0, so clients send the full partition list each time). Long poll: with fewer than min_bytes to
 // send, waits until a partition asked has a new committed record or max_wait passes (capped at 30 s).
-// Topics are named by id from version 13 on.
+// Topics are named by id from version 13 on (an unknown id is UNKNOWN_TOPIC_ID, as Kafka: ids are not
+// secret). READ on each topic is asked: TOPIC_AUTHORIZATION_FAILED for its partitions otherwise.
 import { KafkaErrors } from '../../common/kafka-errors.ts';
 import type { TopicId } from '../../metadata/ids.ts';
 import { fetchApi } from '../protocol/generated/apis.ts';
@@ -14,6 +15,7 @@ import {
   type PartitionData,
 } from '../protocol/generated/fetch-response.ts';
 import type { ApiHandler, RequestContext } from '../server/api-handler.ts';
+import { topicAllowed } from './authorization.ts';
 import type { KafkaBroker } from './broker-ports.ts';
 import { errorAnswer } from './error-codes.ts';
 
@@ -26,6 +28,8 @@ const TOPIC_IDS_VERSION = 13;
 
 interface AskedPartition {
   readonly topicName: string | null;
+  /** READ on the topic: asked once per topic of the request. */
+  readonly readable: boolean;
   readonly topicIndex: number;
   readonly asked: FetchPartition;
 }
@@ -38,7 +42,8 @@ export function fetchHandler(broker: KafkaBroker): ApiHandler<FetchRequest, Fetc
       const image = broker.image();
       const asked: AskedPartition[] = request.topics.flatMap((topic, topicIndex) => {
         const topicName = byId ? (image.topics.get(topic.topicId as TopicId)?.name ?? null) : topic.topic;
-        return topic.partitions.map((partition) => ({ topicName, topicIndex, asked: partition }));
+        const readable = topicName !== null && topicAllowed(broker, context, 'READ', topicName);
+        return topic.partitions.map((partition) => ({ topicName, readable, topicIndex, asked: partition }));
       });
       const replicaId = Math.max(request.replicaId, request.replicaState.replicaId);
       const waitMs = Math.min(Math.max(0, request.maxWaitMs), FETCH_WAIT_MS_MAX);
@@ -52,7 +57,7 @@ export function fetchHandler(broker: KafkaBroker): ApiHandler<FetchRequest, Fetc
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([
           ...asked.flatMap((partition) =>
-            partition.topicName === null
+            partition.topicName === null || !partition.readable
               ? []
               : [
                   broker.partitions.waitForRecords(
@@ -122,6 +127,13 @@ async function readPartition(
       ...defaultPartitionData(),
       partitionIndex: index,
       errorCode: KafkaErrors.UNKNOWN_TOPIC_ID.code,
+      highWatermark: -1n,
+    };
+  if (!partition.readable)
+    return {
+      ...defaultPartitionData(),
+      partitionIndex: index,
+      errorCode: KafkaErrors.TOPIC_AUTHORIZATION_FAILED.code,
       highWatermark: -1n,
     };
   try {

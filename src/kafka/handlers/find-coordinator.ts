@@ -1,6 +1,7 @@
 // FindCoordinator: the broker leading the group's __consumer_offsets partition, at its PLAINTEXT
 // endpoint (the topic is created on the first request, as Kafka does). One key (versions 0-3) or a
 // batch of keys (4+). Transactional ids (key type 1) are not served: transactions are not supported.
+// DESCRIBE on each group is asked (GROUP_AUTHORIZATION_FAILED).
 import { KafkaError, KafkaErrors } from '../../common/kafka-errors.ts';
 import { findCoordinatorApi } from '../protocol/generated/apis.ts';
 import type { FindCoordinatorRequest } from '../protocol/generated/find-coordinator-request.ts';
@@ -11,6 +12,7 @@ import {
   type FindCoordinatorResponse,
 } from '../protocol/generated/find-coordinator-response.ts';
 import type { ApiHandler, RequestContext } from '../server/api-handler.ts';
+import { requireGroup } from './authorization.ts';
 import type { KafkaBroker } from './broker-ports.ts';
 import { reachableBrokers } from './brokers.ts';
 import { errorAnswer } from './error-codes.ts';
@@ -67,6 +69,7 @@ async function find(
     };
   }
   try {
+    requireGroup(broker, context, 'DESCRIBE', key);
     const leader = await broker.groups.coordinatorOf(key, LOOKUP_TIMEOUT_MS);
     const endpoint = reachableBrokers(broker.image(), broker.listenerName).find(({ id }) => id === leader);
     if (endpoint === undefined) {

@@ -27,7 +27,7 @@ export function incrementalAlterConfigsHandler(
             value: config.value,
           })),
         })),
-        { replace: false, validateOnly: request.validateOnly, logger: context.logger },
+        { replace: false, validateOnly: request.validateOnly, context },
       );
       return { ...defaultIncrementalAlterConfigsResponse(), responses };
     },

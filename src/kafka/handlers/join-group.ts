@@ -1,5 +1,6 @@
 // JoinGroup (the classic protocol): answered when the join phase of the rebalance completes. From
-// version 4 a member without an id first gets one with MEMBER_ID_REQUIRED (KIP-394).
+// version 4 a member without an id first gets one with MEMBER_ID_REQUIRED (KIP-394). READ on the group
+// is asked first (GROUP_AUTHORIZATION_FAILED).
 import { joinGroupApi } from '../protocol/generated/apis.ts';
 import type { JoinGroupRequest } from '../protocol/generated/join-group-request.ts';
 import {
@@ -7,6 +8,7 @@ import {
   type JoinGroupResponse,
 } from '../protocol/generated/join-group-response.ts';
 import type { ApiHandler } from '../server/api-handler.ts';
+import { requireGroup } from './authorization.ts';
 import type { KafkaBroker } from './broker-ports.ts';
 import { errorAnswer } from './error-codes.ts';
 import { clientHost, localCoordinator } from './group-coordinator.ts';
@@ -24,6 +26,7 @@ export function joinGroupHandler(broker: KafkaBroker): ApiHandler<JoinGroupReque
         memberId,
       });
       try {
+        requireGroup(broker, context, 'READ', request.groupId);
         const answer = await localCoordinator(broker, request.groupId).joinClassic(request.groupId, {
           memberId: request.memberId,
           groupInstanceId: request.groupInstanceId,

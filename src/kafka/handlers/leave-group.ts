@@ -1,4 +1,5 @@
 // LeaveGroup: one member (versions 0-2) or a batch named by member id or static instance id (3+).
+// READ on the group is asked first (GROUP_AUTHORIZATION_FAILED for the whole request).
 import { KafkaError, KafkaErrors } from '../../common/kafka-errors.ts';
 import { leaveGroupApi } from '../protocol/generated/apis.ts';
 import type { LeaveGroupRequest } from '../protocol/generated/leave-group-request.ts';
@@ -9,6 +10,7 @@ import {
   type MemberResponse,
 } from '../protocol/generated/leave-group-response.ts';
 import type { ApiHandler, RequestContext } from '../server/api-handler.ts';
+import { requireGroup } from './authorization.ts';
 import type { KafkaBroker, LocalGroupCoordinator } from './broker-ports.ts';
 import { errorAnswer, NONE } from './error-codes.ts';
 import { localCoordinator } from './group-coordinator.ts';
@@ -28,6 +30,7 @@ export function leaveGroupHandler(broker: KafkaBroker): ApiHandler<LeaveGroupReq
       const { groupId } = request;
       let coordinator: LocalGroupCoordinator;
       try {
+        requireGroup(broker, context, 'READ', groupId);
         coordinator = localCoordinator(broker, groupId);
       } catch (error) {
         return {

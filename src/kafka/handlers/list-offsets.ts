@@ -4,7 +4,9 @@
 // committed yet), or the first committed offset whose record timestamp is at or after the one asked
 // (-1 and no offset when none is). The leader epoch is given for the latest offset (the epoch leading
 // now) and the max timestamp (its batch's); for the others it would be the epoch of the batch found,
-// which the log does not look up here, and -1 says "unknown".
+// which the log does not look up here, and -1 says "unknown". DESCRIBE on each topic is asked
+// (TOPIC_AUTHORIZATION_FAILED for its partitions otherwise).
+import { KafkaErrors } from '../../common/kafka-errors.ts';
 import { listOffsetsApi } from '../protocol/generated/apis.ts';
 import type { ListOffsetsPartition, ListOffsetsRequest } from '../protocol/generated/list-offsets-request.ts';
 import {
@@ -14,6 +16,7 @@ import {
   type ListOffsetsResponse,
 } from '../protocol/generated/list-offsets-response.ts';
 import type { ApiHandler, RequestContext } from '../server/api-handler.ts';
+import { topicAllowed } from './authorization.ts';
 import type { KafkaBroker } from './broker-ports.ts';
 import { errorAnswer } from './error-codes.ts';
 
@@ -30,12 +33,23 @@ export function listOffsetsHandler(broker: KafkaBroker): ApiHandler<ListOffsetsR
     codec: listOffsetsApi,
     async handle(request, context) {
       const topics = await Promise.all(
-        request.topics.map(async (topic) => ({
-          name: topic.name,
-          partitions: await Promise.all(
-            topic.partitions.map((partition) => listPartition(broker, topic.name, partition, context)),
-          ),
-        })),
+        request.topics.map(async (topic) => {
+          const describable = topicAllowed(broker, context, 'DESCRIBE', topic.name);
+          return {
+            name: topic.name,
+            partitions: await Promise.all(
+              topic.partitions.map((partition) =>
+                describable
+                  ? listPartition(broker, topic.name, partition, context)
+                  : {
+                      ...defaultListOffsetsPartitionResponse(),
+                      partitionIndex: partition.partitionIndex,
+                      errorCode: KafkaErrors.TOPIC_AUTHORIZATION_FAILED.code,
+                    },
+              ),
+            ),
+          };
+        }),
       );
       return { ...defaultListOffsetsResponse(), topics };
     },

@@ -1,7 +1,9 @@
 // Metadata: the reachable brokers, the cluster id, and per topic its id and partitions (leader, leader
 // epoch, replicas, ISR), from this node's published image. With auto.create.topics.enable, a topic a
 // client asks for by name and allows creating is created (default partitions and replication) and
-// answered LEADER_NOT_AVAILABLE until it has leaders, as Kafka does.
+// answered LEADER_NOT_AVAILABLE until it has leaders, as Kafka does. Authorization as Kafka's: DESCRIBE
+// per topic (left out of an all-topics answer, TOPIC_AUTHORIZATION_FAILED when named, existing or not),
+// auto-creation CREATE on the cluster or the topic; authorized operations when asked (v8+).
 import { KafkaErrors } from '../../common/kafka-errors.ts';
 import { NO_LEADER, type TopicId } from '../../metadata/ids.ts';
 import type { MetadataImage, TopicImage } from '../../metadata/image.ts';
@@ -18,6 +20,7 @@ import {
 } from '../protocol/generated/metadata-response.ts';
 import { ZERO_UUID } from '../protocol/uuid.ts';
 import type { ApiHandler, RequestContext } from '../server/api-handler.ts';
+import { clusterOperations, mayCreateTopic, topicAllowed, topicOperations } from './authorization.ts';
 import type { KafkaBroker } from './broker-ports.ts';
 import { controllerIdForClients, reachableBrokers } from './brokers.ts';
 import { errorAnswer } from './error-codes.ts';
@@ -30,8 +33,10 @@ export function metadataHandler(broker: KafkaBroker): ApiHandler<MetadataRequest
       const brokers = reachableBrokers(image, broker.listenerName);
       // v0: an empty list means every topic; v1+: null does, and an empty list means none.
       const everyTopic = request.topics === null || (context.apiVersion === 0 && request.topics.length === 0);
-      const topics = everyTopic
+      const described = everyTopic
         ? [...image.topics.values()]
+            // Topics the principal may not describe are left out, not refused, of an all-topics answer.
+            .filter((topic) => topicAllowed(broker, context, 'DESCRIBE', topic.name))
             .sort((a, b) => a.name.localeCompare(b.name))
             .map((topic) => describeTopic(topic, brokers))
         : await Promise.all(
@@ -39,6 +44,13 @@ export function metadataHandler(broker: KafkaBroker): ApiHandler<MetadataRequest
               askedTopic(broker, image, asked, request.allowAutoTopicCreation, brokers, context),
             ),
           );
+      const topics = request.includeTopicAuthorizedOperations
+        ? described.map((topic) =>
+            topic.name === null
+              ? topic
+              : { ...topic, topicAuthorizedOperations: topicOperations(broker, context, topic.name) },
+          )
+        : described;
       return {
         ...defaultMetadataResponse(),
         brokers: brokers.map((each) => ({
@@ -50,6 +62,9 @@ export function metadataHandler(broker: KafkaBroker): ApiHandler<MetadataRequest
         clusterId: broker.clusterId,
         controllerId: controllerIdForClients(image, brokers, broker.nodeId),
         topics,
+        ...(request.includeClusterAuthorizedOperations && {
+          clusterAuthorizedOperations: clusterOperations(broker, context),
+        }),
       };
     },
   };
@@ -65,6 +80,14 @@ async function askedTopic(
 ): Promise<MetadataResponseTopic> {
   if (asked.name === null) {
     const topic = asked.topicId === ZERO_UUID ? undefined : image.topics.get(asked.topicId as TopicId);
+    // Ids are not secret (Kafka answers an unknown one UNKNOWN_TOPIC_ID); a known one's name may be.
+    if (topic !== undefined && !topicAllowed(broker, context, 'DESCRIBE', topic.name))
+      return {
+        ...defaultMetadataResponseTopic(),
+        name: null,
+        topicId: asked.topicId,
+        errorCode: KafkaErrors.TOPIC_AUTHORIZATION_FAILED.code,
+      };
     if (topic !== undefined) return describeTopic(topic, brokers);
     return {
       ...defaultMetadataResponseTopic(),
@@ -72,12 +95,17 @@ async function askedTopic(
       errorCode: KafkaErrors.UNKNOWN_TOPIC_ID.code,
     };
   }
+  const failed = (code: number) => ({ ...defaultMetadataResponseTopic(), name: asked.name, errorCode: code });
+  // Before the image is looked at: a topic the principal may not describe is refused, existing or not.
+  if (!topicAllowed(broker, context, 'DESCRIBE', asked.name))
+    return failed(KafkaErrors.TOPIC_AUTHORIZATION_FAILED.code);
   const topic = topicByName(image, asked.name);
   if (topic !== undefined) return describeTopic(topic, brokers);
-  const failed = (code: number) => ({ ...defaultMetadataResponseTopic(), name: asked.name, errorCode: code });
   if (!isLegalTopicName(asked.name)) return failed(KafkaErrors.INVALID_TOPIC_EXCEPTION.code);
   if (!allowAutoTopicCreation || !broker.autoCreateTopics || isInternalTopic(asked.name))
     return failed(KafkaErrors.UNKNOWN_TOPIC_OR_PARTITION.code);
+  if (!mayCreateTopic(broker, context, asked.name))
+    return failed(KafkaErrors.TOPIC_AUTHORIZATION_FAILED.code);
   try {
     await broker.admin.createTopic({ name: asked.name, configs: new Map(), validateOnly: false });
     context.logger.info(

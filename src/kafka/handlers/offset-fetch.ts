@@ -2,8 +2,10 @@
 // every partition with a commit; from version 8 for many groups at once. Behind a read barrier, as
 // REST's: this node first catches up with the metadata committed at the controller, so that a node
 // cut off from the quorum does not answer from the cache of a coordinator it no longer is (a committed
-// offset going back: the whole-cluster simulation's seed 370).
-import { KafkaError } from '../../common/kafka-errors.ts';
+// offset going back: the whole-cluster simulation's seed 370). DESCRIBE on the group is asked
+// (GROUP_AUTHORIZATION_FAILED), and on each topic: a named one is refused TOPIC_AUTHORIZATION_FAILED, and
+// an all-topics answer leaves out those the principal may not describe.
+import { KafkaError, KafkaErrors } from '../../common/kafka-errors.ts';
 import type { CommittedOffset, TopicPartition } from '../../groups/api.ts';
 import { notCoordinator } from '../../groups/errors.ts';
 import { offsetFetchApi } from '../protocol/generated/apis.ts';
@@ -16,6 +18,7 @@ import {
   type OffsetFetchResponseTopic,
 } from '../protocol/generated/offset-fetch-response.ts';
 import type { ApiHandler, RequestContext } from '../server/api-handler.ts';
+import { requireGroup, topicAllowed } from './authorization.ts';
 import type { KafkaBroker } from './broker-ports.ts';
 import { errorAnswer, NONE } from './error-codes.ts';
 import { localCoordinator } from './group-coordinator.ts';
@@ -51,6 +54,7 @@ async function fetchGroup(
   context: RequestContext,
 ): Promise<OffsetFetchResponseGroup> {
   try {
+    requireGroup(broker, context, 'DESCRIBE', groupId);
     const coordinator = localCoordinator(broker, groupId);
     await broker.admin.catchUp(READ_BARRIER_TIMEOUT_MS).catch((error: unknown) => {
       throw new KafkaError(
@@ -64,14 +68,37 @@ async function fetchGroup(
     if (!broker.groups.leadsGroup(groupId)) {
       throw notCoordinator(groupId);
     }
+    // Topics the principal may not describe: refused when named, left out of an all-topics answer.
+    const answers = new Map<string, boolean>();
+    const describable = (topic: string): boolean => {
+      let answer = answers.get(topic);
+      if (answer === undefined) {
+        answer = topicAllowed(broker, context, 'DESCRIBE', topic);
+        answers.set(topic, answer);
+      }
+      return answer;
+    };
+    const allowed = topics?.filter(({ name }) => describable(name)) ?? null;
+    const refused = (topics ?? [])
+      .filter(({ name }) => !describable(name))
+      .map(({ name, partitionIndexes }) => ({
+        name,
+        partitions: partitionIndexes.map((partitionIndex) =>
+          offsetOf(partitionIndex, -1, '', KafkaErrors.TOPIC_AUTHORIZATION_FAILED.code),
+        ),
+      }));
     const partitions: TopicPartition[] | null =
-      topics === null
+      allowed === null
         ? null
-        : topics.flatMap(({ name, partitionIndexes }) =>
+        : allowed.flatMap(({ name, partitionIndexes }) =>
             partitionIndexes.map((partition) => ({ topic: name, partition })),
           );
     const committed = await coordinator.fetchOffsets({ groupId, partitions });
-    return { ...defaultOffsetFetchResponseGroup(), groupId, topics: byTopic(committed) };
+    const visible =
+      topics === null && broker.authorizer.enabled
+        ? committed.filter(({ topic }) => describable(topic))
+        : committed;
+    return { ...defaultOffsetFetchResponseGroup(), groupId, topics: [...byTopic(visible), ...refused] };
   } catch (error) {
     const { code } = errorAnswer(error, context.logger, 'OffsetFetch failed');
     // Versions before 2 have no group-level error: it goes on every partition asked.

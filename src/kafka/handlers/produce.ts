@@ -2,7 +2,8 @@
 // and format) on this broker, its leader; a partition led elsewhere is NOT_LEADER_OR_FOLLOWER, and the
 // client refreshes its metadata. acks=0 gets no response at all (a failed one closes the connection).
 // Versions 0-2 (message sets before the v2 batch format) are advertised, because librdkafka before
-// 2.11 turns compression off unless Produce starts at 0, and answered UNSUPPORTED_VERSION.
+// 2.11 turns compression off unless Produce starts at 0, and answered UNSUPPORTED_VERSION. WRITE on
+// each topic is asked (TOPIC_AUTHORIZATION_FAILED for its partitions otherwise).
 import { KafkaErrors } from '../../common/kafka-errors.ts';
 import { produceApi } from '../protocol/generated/apis.ts';
 import type { PartitionProduceData, ProduceRequest } from '../protocol/generated/produce-request.ts';
@@ -13,6 +14,7 @@ import {
   type ProduceResponse,
 } from '../protocol/generated/produce-response.ts';
 import { type ApiHandler, CloseConnection, NO_RESPONSE, type RequestContext } from '../server/api-handler.ts';
+import { topicAllowed, topicAuthorizationFailed } from './authorization.ts';
 import type { Acks, KafkaBroker } from './broker-ports.ts';
 import { errorAnswer, UNSUPPORTED_VERSION } from './error-codes.ts';
 
@@ -25,14 +27,18 @@ export function produceHandler(broker: KafkaBroker): ApiHandler<ProduceRequest, 
     async handle(request, context) {
       const acks = request.acks;
       const responses = await Promise.all(
-        request.topicData.map(async (topic) => ({
-          name: topic.name,
-          partitionResponses: await Promise.all(
-            topic.partitionData.map((partition) =>
-              producePartition(broker, topic.name, partition, request, context),
+        request.topicData.map(async (topic) => {
+          // Asked once per topic, before the image is: a topic not writable is refused whether or not it exists.
+          const writable = topicAllowed(broker, context, 'WRITE', topic.name);
+          return {
+            name: topic.name,
+            partitionResponses: await Promise.all(
+              topic.partitionData.map((partition) =>
+                producePartition(broker, topic.name, writable, partition, request, context),
+              ),
             ),
-          ),
-        })),
+          };
+        }),
       );
       if (acks === 0) {
         // Kafka closes the connection of an acks=0 produce that failed: the client has no other way to
@@ -53,6 +59,7 @@ export function produceHandler(broker: KafkaBroker): ApiHandler<ProduceRequest, 
 async function producePartition(
   broker: KafkaBroker,
   topicName: string,
+  writable: boolean,
   partition: PartitionProduceData,
   request: ProduceRequest,
   context: RequestContext,
@@ -68,6 +75,8 @@ async function producePartition(
     return failed(UNSUPPORTED_VERSION, 'Produce versions 0-2 (message format v0/v1) are not supported');
   if (request.acks !== 0 && request.acks !== 1 && request.acks !== -1)
     return failed(KafkaErrors.INVALID_REQUIRED_ACKS.code, `acks must be 0, 1 or -1, not ${request.acks}`);
+  if (!writable)
+    return failed(KafkaErrors.TOPIC_AUTHORIZATION_FAILED.code, topicAuthorizationFailed(topicName).message);
   if (request.transactionalId !== null)
     return failed(KafkaErrors.INVALID_REQUEST.code, 'Transactions are not supported');
   if (partition.records === null || partition.records.length === 0)

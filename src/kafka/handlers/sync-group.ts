@@ -1,4 +1,5 @@
 // SyncGroup: the leader sends the generation's assignment; every member gets its own once it has.
+// READ on the group is asked first (GROUP_AUTHORIZATION_FAILED).
 import { syncGroupApi } from '../protocol/generated/apis.ts';
 import type { SyncGroupRequest } from '../protocol/generated/sync-group-request.ts';
 import {
@@ -6,6 +7,7 @@ import {
   type SyncGroupResponse,
 } from '../protocol/generated/sync-group-response.ts';
 import type { ApiHandler } from '../server/api-handler.ts';
+import { requireGroup } from './authorization.ts';
 import type { KafkaBroker } from './broker-ports.ts';
 import { errorAnswer } from './error-codes.ts';
 import { localCoordinator } from './group-coordinator.ts';
@@ -15,6 +17,7 @@ export function syncGroupHandler(broker: KafkaBroker): ApiHandler<SyncGroupReque
     codec: syncGroupApi,
     async handle(request, context) {
       try {
+        requireGroup(broker, context, 'READ', request.groupId);
         const answer = await localCoordinator(broker, request.groupId).sync(request.groupId, {
           memberId: request.memberId,
           generation: request.generationId,

@@ -1,8 +1,9 @@
 // The Kafka listener (listeners=PLAINTEXT://host:port): a raw TCP server whose connections speak Kafka's
 // protocol (connection.ts) to the handlers of src/kafka/handlers. A connection that speaks HTTP instead
 // is handed to the node's client API (handOffHttp), as the CLI tools take `--bootstrap-server` to be.
+// With TLS (SSL / SASL_SSL) a tls.Server accepts and every connection speaks Kafka (no HTTP hand-off).
 import { createServer, type Server, type Socket } from 'node:net';
-import { TLSSocket } from 'node:tls';
+import tls from 'node:tls';
 import type { Logger } from 'pino';
 import { type PrincipalMappingRule, tlsClientPrincipal } from '../../common/principal-mapping.ts';
 import { anonymousSession, type Session } from '../../common/security.ts';
@@ -21,7 +22,7 @@ export const SASL_AUTHENTICATION_TIMEOUT_MS = 10_000;
 /** The session of a connection without SASL: its verified client certificate's principal, else anonymous. */
 function connectionSession(socket: Socket, rules: readonly PrincipalMappingRule[] | undefined): Session {
   const host = socket.remoteAddress ?? '';
-  if (rules === undefined || !(socket instanceof TLSSocket)) return anonymousSession(host);
+  if (rules === undefined || !(socket instanceof tls.TLSSocket)) return anonymousSession(host);
   const principal = tlsClientPrincipal(socket, rules);
   return principal === null ? anonymousSession(host) : { principal, clientHost: host, method: 'ssl' };
 }
@@ -49,9 +50,11 @@ export class KafkaServer {
      * socket.request.max.bytes allows, so no Kafka client is ever taken for one.
      */
     readonly handOffHttp?: (socket: Socket) => void;
-    readonly logger: Logger;
-    /** The listener's name (logs); default PLAINTEXT. */
+    /** The listener's name, for the logs (default PLAINTEXT). */
     readonly listenerName?: string;
+    /** SSL / SASL_SSL: key, cert, ca and whether client certificates are requested or required. */
+    readonly tls?: tls.TlsOptions;
+    readonly logger: Logger;
     /** SASL_PLAINTEXT / SASL_SSL: every connection authenticates before it is served. */
     readonly sasl?: Omit<ConnectionSasl, 'authenticationTimeoutMs'> & {
       readonly authenticationTimeoutMs?: number;
@@ -71,7 +74,9 @@ export class KafkaServer {
             ...options.sasl,
             authenticationTimeoutMs: options.sasl.authenticationTimeoutMs ?? SASL_AUTHENTICATION_TIMEOUT_MS,
           };
-    const server = createServer();
+    const secure = options.tls;
+    const server =
+      secure === undefined ? createServer() : tls.createServer({ ...secure, handshakeTimeout: 10_000 });
     const kafka = new KafkaServer(server);
     const serveKafka = (socket: Socket) => {
       const connection = new KafkaConnection(socket, {
@@ -91,8 +96,21 @@ export class KafkaServer {
       });
     };
     const handOffHttp =
-      options.frameBytesMax < HTTP_FIRST_BYTE_MIN * 2 ** 24 ? options.handOffHttp : undefined;
-    server.on('connection', (socket) => {
+      options.frameBytesMax < HTTP_FIRST_BYTE_MIN * 2 ** 24 && secure === undefined
+        ? options.handOffHttp
+        : undefined;
+    if (secure !== undefined) {
+      // Handshaking connections count as undecided: closed with the listener.
+      server.on('connection', (socket: Socket) => {
+        kafka.undecided.add(socket);
+        socket.once('close', () => kafka.undecided.delete(socket));
+      });
+      server.on('tlsClientError', (error, socket) => {
+        logger.debug({ err: error, remote: socket.remoteAddress }, 'TLS handshake failed');
+        socket.destroy();
+      });
+    }
+    server.on(secure === undefined ? 'connection' : 'secureConnection', (socket: Socket) => {
       if (handOffHttp === undefined) {
         serveKafka(socket);
         return;

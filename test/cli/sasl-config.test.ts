@@ -1,21 +1,17 @@
-// Kafka's --command-config client.properties: the SASL keys read as Kafka's clients read them, and the
-// credentials travelling as HTTP Basic from the REST tools and the console tools.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// Kafka's --command-config client.properties, its SASL keys: read as Kafka's clients read them, and the
+// credentials travelling as HTTP Basic from the REST tools.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientConfigFrom, parseClientProperties } from '../../src/cli/client-config.ts';
+import { UsageError } from '../../src/cli/errors.ts';
+import { bufferedIo } from '../../src/cli/io.ts';
+import { parseJaasConfig } from '../../src/cli/sasl-config.ts';
+import { topicsMain } from '../../src/cli/topics.ts';
 import { PasswordCheck } from '../../src/common/password-check.ts';
 import { credentialFromPassword } from '../../src/common/scram.ts';
 import type { ScramCredential, ScramMechanism } from '../../src/common/security.ts';
-import {
-  commandConfigCredentials,
-  credentialsOf,
-  parseJaasConfig,
-  parsePropertiesText,
-} from '../../src/cli/command-config.ts';
-import { UsageError } from '../../src/cli/errors.ts';
-import { bufferedIo } from '../../src/cli/io.ts';
-import { topicsMain } from '../../src/cli/topics.ts';
 import { buildClientApp } from '../../src/http/client-app.ts';
 import { type ClientApiListener, listenClientApi } from '../../src/http/client-server.ts';
 import { FakeNode } from '../http/fake-node.ts';
@@ -23,28 +19,39 @@ import { FakeNode } from '../http/fake-node.ts';
 const SCRAM_JAAS =
   'org.apache.kafka.common.security.scram.ScramLoginModule required username="alice" password="p\\"w;x";';
 
-describe('client.properties', () => {
-  it("parses Kafka's SASL_PLAINTEXT + SCRAM properties", () => {
-    const properties = parsePropertiesText(
+function credentialsOf(entries: Record<string, string>) {
+  return clientConfigFrom(new Map(Object.entries(entries)), () => '').security.credentials;
+}
+
+function refusal(entries: Record<string, string>): string {
+  try {
+    credentialsOf(entries);
+  } catch (error) {
+    if (error instanceof UsageError) return error.message;
+    throw error;
+  }
+  return 'accepted';
+}
+
+describe('client.properties: SASL', () => {
+  it("reads Kafka's SASL_PLAINTEXT + SCRAM properties", () => {
+    const properties = parseClientProperties(
       [
         '# client.properties',
         'security.protocol=SASL_PLAINTEXT',
         'sasl.mechanism = SCRAM-SHA-256',
-        `sasl.jaas.config=${SCRAM_JAAS.slice(0, 40)}\\`,
-        `    ${SCRAM_JAAS.slice(40)}`,
+        `sasl.jaas.config=${SCRAM_JAAS}`,
       ].join('\n'),
     );
-    expect(properties.get('sasl.jaas.config')).toBe(SCRAM_JAAS);
-    expect(credentialsOf(properties)).toEqual({
-      mechanism: 'SCRAM-SHA-256',
-      username: 'alice',
-      password: 'p"w;x',
+    expect(clientConfigFrom(properties)).toEqual({
+      scheme: 'http',
+      security: { credentials: { mechanism: 'SCRAM-SHA-256', username: 'alice', password: 'p"w;x' } },
     });
   });
 
-  it('PlainLoginModule, unquoted values; PLAINTEXT and SSL carry no credentials', () => {
+  it('PlainLoginModule, unquoted values, SASL_SSL (https); PLAINTEXT and SSL carry no credentials', () => {
     expect(
-      credentialsOf(
+      clientConfigFrom(
         new Map([
           ['security.protocol', 'sasl_ssl'],
           ['sasl.mechanism', 'PLAIN'],
@@ -54,53 +61,37 @@ describe('client.properties', () => {
           ],
         ]),
       ),
-    ).toEqual({ mechanism: 'PLAIN', username: 'bob', password: 'x' });
-    expect(credentialsOf(new Map())).toBeUndefined();
-    expect(credentialsOf(new Map([['security.protocol', 'SSL']]))).toBeUndefined();
+    ).toEqual({
+      scheme: 'https',
+      security: { credentials: { mechanism: 'PLAIN', username: 'bob', password: 'x' } },
+    });
+    expect(credentialsOf({})).toBeUndefined();
+    expect(credentialsOf({ 'security.protocol': 'SSL', 'sasl.jaas.config': SCRAM_JAAS })).toBeUndefined();
   });
 
   it('refuses what Kafka would not take or this platform does not serve, saying why', () => {
-    const refusal = (entries: [string, string][]) => {
-      try {
-        credentialsOf(new Map(entries));
-      } catch (error) {
-        if (error instanceof UsageError) return error.message;
-        throw error;
-      }
-      return 'accepted';
-    };
-    expect(refusal([['security.protocol', 'SASL_PLAINTEXT']])).toContain(
+    expect(refusal({ 'security.protocol': 'SASL_PLAINTEXT' })).toContain(
       'sasl.mechanism GSSAPI is not supported',
     );
-    expect(refusal([['security.protocol', 'TLS']])).toContain('security.protocol TLS');
+    expect(refusal({ 'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanism': 'PLAIN' })).toContain(
+      'needs sasl.jaas.config',
+    );
     expect(
-      refusal([
-        ['security.protocol', 'SASL_PLAINTEXT'],
-        ['sasl.mechanism', 'PLAIN'],
-      ]),
-    ).toContain('needs sasl.jaas.config');
-    expect(
-      refusal([
-        ['security.protocol', 'SASL_PLAINTEXT'],
-        ['sasl.mechanism', 'PLAIN'],
-        ['sasl.jaas.config', 'com.sun.security.auth.module.Krb5LoginModule required;'],
-      ]),
+      refusal({
+        'security.protocol': 'SASL_PLAINTEXT',
+        'sasl.mechanism': 'PLAIN',
+        'sasl.jaas.config': 'com.sun.security.auth.module.Krb5LoginModule required;',
+      }),
     ).toContain('Krb5LoginModule is not supported');
     expect(
-      refusal([
-        ['security.protocol', 'SASL_PLAINTEXT'],
-        ['sasl.mechanism', 'PLAIN'],
-        [
-          'sasl.jaas.config',
-          'org.apache.kafka.common.security.plain.PlainLoginModule required username="a";',
-        ],
-      ]),
+      refusal({
+        'security.protocol': 'SASL_PLAINTEXT',
+        'sasl.mechanism': 'PLAIN',
+        'sasl.jaas.config': 'org.apache.kafka.common.security.plain.PlainLoginModule required username="a";',
+      }),
     ).toContain('needs username');
     expect(() => parseJaasConfig('PlainLoginModule required username="a"')).toThrow('must end with ";"');
     expect(() => parseJaasConfig('nonsense')).toThrow(UsageError);
-    expect(() => commandConfigCredentials('/no/such/file.properties')).toThrow(
-      'Cannot read --command-config',
-    );
   });
 });
 
