@@ -3,7 +3,7 @@
 // not configured (observers) are learned from the `from`/`from_address` of the batches they send.
 
 import type { Http2Session } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import Fastify from 'fastify';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
@@ -39,6 +39,17 @@ export interface Http2TransportOptions {
    * its sockets at once), until a batch from it arrives on a new one.
    */
   readonly onPeerDisconnected?: (peer: NodeId) => void;
+  /**
+   * Asked for each connection accepted on this listener (not those other listeners hand to the same
+   * server): false closes it at once (max.connections, max.connections.per.ip). The caller releases
+   * what it counted when the socket closes.
+   */
+  readonly admitConnection?: (socket: Socket) => boolean;
+  /**
+   * An HTTP/2 session idle for this long is closed (connections.max.idle.ms; fastify's 72 s if larger,
+   * as before: peers' clients reconnect).
+   */
+  readonly idleTimeoutMs?: number;
   /** Registers more routes on the same internal listener (before it listens). */
   readonly routes?: (server: InternalServer) => void;
   readonly logger?: Logger;
@@ -84,8 +95,17 @@ function httpStatusOf(error: unknown): number {
   return typeof status === 'number' && status >= 400 && status <= 599 ? status : 500;
 }
 
-function buildServer(bodyLimit: number) {
-  return Fastify({ http2: true, logger: false, bodyLimit, forceCloseConnections: true });
+/** Fastify's default idle time of an HTTP/2 session. */
+const SESSION_IDLE_MS_MAX = 72_000;
+
+function buildServer(bodyLimit: number, idleTimeoutMs: number) {
+  return Fastify({
+    http2: true,
+    logger: false,
+    bodyLimit,
+    forceCloseConnections: true,
+    http2SessionTimeout: Math.min(idleTimeoutMs, SESSION_IDLE_MS_MAX),
+  });
 }
 type RaftServer = ReturnType<typeof buildServer>;
 /** The node's internal HTTP/2 server; other internal services (controller RPCs) add routes to it. */
@@ -120,7 +140,10 @@ export class Http2Transport implements RaftTransport {
     this.#options = options;
     this.#logger = options.logger ?? pino({ level: 'silent' });
     this.#local = { id: options.id, fromAddress: options.advertisedAddress ?? '' };
-    this.#server = buildServer(options.bodyBytesMax ?? BODY_BYTES_MAX);
+    this.#server = buildServer(
+      options.bodyBytesMax ?? BODY_BYTES_MAX,
+      options.idleTimeoutMs ?? SESSION_IDLE_MS_MAX,
+    );
     this.#configureServer();
     for (const [peer, address] of options.peers) {
       if (peer !== options.id) this.#peers.set(peer, this.#newSender(peer, address, false));
@@ -230,6 +253,16 @@ export class Http2Transport implements RaftTransport {
 
   #configureServer(): void {
     const server = this.#server;
+    const admit = this.#options.admitConnection;
+    if (admit !== undefined) {
+      // Before the HTTP/2 server's own listener: a refused socket is destroyed before a session reads it.
+      // Named listeners hand their sockets to this server too; their own listener counted them.
+      server.server.prependListener('connection', (socket: Socket) => {
+        const bound = server.server.address();
+        const ours = bound !== null && typeof bound === 'object' && socket.localPort === bound.port;
+        if (ours && !admit(socket)) socket.destroy();
+      });
+    }
     server.server.on('session', (session) => {
       // Without an 'error' listener a misbehaving client (or ENHANCE_YOUR_CALM) crashes the process.
       session.on('error', (error) => this.#logger.debug({ err: error }, 'raft transport session error'));

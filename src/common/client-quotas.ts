@@ -151,6 +151,17 @@ export class ClientQuotaManager {
   }
 
   /**
+   * The most one request may take of `kind` without going over at once: quota × (samples - 1) windows
+   * (Kafka's getMaxValueInQuotaWindow, which bounds a consumer's fetch size, so that a fetch larger than
+   * the quota allows is not emptied for ever); null without a quota.
+   */
+  maxBytesInQuotaWindow(principal: Principal, kind: QuotaKind): number | null {
+    const quota = quotaOf(this.#quotas(), principal.name, QUOTA_KEY_OF[kind]);
+    if (quota === null) return null;
+    return Math.floor((quota * (this.#config.samples - 1) * this.#config.windowMs) / 1000);
+  }
+
+  /**
    * Takes back bytes recorded by recordAndGetThrottleTimeMs (Kafka's unrecordQuotaSensor): a throttled
    * Fetch is answered without its records, so what it would have returned does not count.
    */
@@ -174,4 +185,33 @@ export class ClientQuotaManager {
     this.#lastSweepMs = nowMs;
     for (const [id, meter] of this.#meters) if (nowMs - meter.lastRecordMs >= idleMs) this.#meters.delete(id);
   }
+}
+
+/** A ClientQuotaManager on a clock, as the serving layers (src/kafka, src/http) use it. */
+export interface ClientQuotaMeter {
+  /** Counts `bytes` for `principal` now: how long to throttle it (0 = not throttled). */
+  recordAndGetThrottleTimeMs(principal: Principal, kind: QuotaKind, bytes: number): number;
+  /** Takes back bytes counted now (a throttled Fetch answered without its records). */
+  unrecord(principal: Principal, kind: QuotaKind, bytes: number): void;
+  /** The most one request may take of `kind` (null: no quota): ClientQuotaManager.maxBytesInQuotaWindow. */
+  maxBytesInQuotaWindow(principal: Principal, kind: QuotaKind): number | null;
+}
+
+/** Told of every throttle (the node's metrics). */
+export type ThrottleObserver = (principal: Principal, kind: QuotaKind, throttleTimeMs: number) => void;
+
+export function meterOnClock(
+  manager: ClientQuotaManager,
+  nowMs: () => number,
+  onThrottle: ThrottleObserver | null = null,
+): ClientQuotaMeter {
+  return {
+    recordAndGetThrottleTimeMs: (principal, kind, bytes) => {
+      const throttleTimeMs = manager.recordAndGetThrottleTimeMs(principal, kind, bytes, nowMs());
+      if (throttleTimeMs > 0) onThrottle?.(principal, kind, throttleTimeMs);
+      return throttleTimeMs;
+    },
+    unrecord: (principal, kind, bytes) => manager.unrecord(principal, kind, bytes, nowMs()),
+    maxBytesInQuotaWindow: (principal, kind) => manager.maxBytesInQuotaWindow(principal, kind),
+  };
 }

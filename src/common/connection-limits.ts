@@ -129,3 +129,26 @@ export class ConnectionLimiter {
     };
   }
 }
+
+/**
+ * Refusals counted by listener and reason, for a node whose metrics registry exists only after its
+ * first listener does (the internal one starts first): the metrics read it when scraped.
+ */
+export class ConnectionRefusalCounts {
+  readonly #counts = new Map<string, Map<ConnectionRefusal, number>>();
+
+  readonly observe: ConnectionRefusalObserver = (listener, reason) => {
+    let byReason = this.#counts.get(listener);
+    if (byReason === undefined) {
+      byReason = new Map();
+      this.#counts.set(listener, byReason);
+    }
+    byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
+  };
+
+  /** [listener, reason, count] of every refusal so far. */
+  *entries(): Iterable<readonly [string, ConnectionRefusal, number]> {
+    for (const [listener, byReason] of this.#counts)
+      for (const [reason, count] of byReason) yield [listener, reason, count];
+  }
+}

@@ -2,6 +2,8 @@
 // the local-cluster profile. Precedence, lowest first: the local-cluster profile (only without --config)
 // < the --config file (properties.ts) < flags (node-args.ts, in argv order). No I/O here.
 
+import type { QuotaWindowConfig } from '../common/client-quotas.ts';
+import { type ConnectionLimits, parsePerIpOverrides } from '../common/connection-limits.ts';
 import { type NodeId, nodeId } from '../../raft/types.ts';
 import {
   type ConfigKeyDefinition,
@@ -129,6 +131,12 @@ export interface NodeConfig {
   readonly socketRequestMaxBytes: number;
   readonly consumerInstanceTimeoutMs: number;
   readonly consumerRequestTimeoutMs: number;
+  // Limits and quotas
+  readonly connectionLimits: ConnectionLimits;
+  readonly connectionsMaxIdleMs: number;
+  readonly httpHeadersTimeoutMs: number;
+  readonly httpRequestTimeoutMs: number;
+  readonly quotaWindow: QuotaWindowConfig;
 }
 
 /** A bad setting: names the key and the value (null when the key is missing). */
@@ -660,10 +668,35 @@ export function buildNodeConfig(values: ReadonlyMap<string, string>): {
     socketRequestMaxBytes: int('socket.request.max.bytes'),
     consumerInstanceTimeoutMs: int('consumer.instance.timeout.ms'),
     consumerRequestTimeoutMs: int('consumer.request.timeout.ms'),
+    connectionLimits: parseConnectionLimits(settings),
+    connectionsMaxIdleMs: int('connections.max.idle.ms'),
+    httpHeadersTimeoutMs: int('http.headers.timeout.ms'),
+    httpRequestTimeoutMs: int('http.request.timeout.ms'),
+    quotaWindow: {
+      samples: int('quota.window.num'),
+      windowMs: int('quota.window.size.seconds') * 1000,
+    },
   };
   checkQuorum(config, warnings);
   checkRelations(config, warnings);
   return { config, warnings };
+}
+
+/** max.connections, max.connections.per.ip and max.connections.per.ip.overrides. */
+function parseConnectionLimits(settings: Settings): ConnectionLimits {
+  const key = 'max.connections.per.ip.overrides';
+  const raw = settings.raw(key) ?? '';
+  let perIpOverrides: Map<string, number>;
+  try {
+    perIpOverrides = parsePerIpOverrides(raw);
+  } catch (error) {
+    throw new ConfigError(key, raw, error instanceof Error ? error.message : String(error));
+  }
+  return {
+    maxConnections: settings.integer('max.connections'),
+    maxConnectionsPerIp: settings.integer('max.connections.per.ip'),
+    perIpOverrides,
+  };
 }
 
 function minutesOrHours(minutes: number | null, hours: number): number {
@@ -746,6 +779,16 @@ export function configToProperties(config: NodeConfig): Map<string, string | nul
     'socket.request.max.bytes': n(config.socketRequestMaxBytes),
     'consumer.instance.timeout.ms': n(config.consumerInstanceTimeoutMs),
     'consumer.request.timeout.ms': n(config.consumerRequestTimeoutMs),
+    'max.connections': n(config.connectionLimits.maxConnections),
+    'max.connections.per.ip': n(config.connectionLimits.maxConnectionsPerIp),
+    'max.connections.per.ip.overrides': [...config.connectionLimits.perIpOverrides]
+      .map(([host, count]) => `${host.includes(':') ? `[${host}]` : host}:${count}`)
+      .join(','),
+    'connections.max.idle.ms': n(config.connectionsMaxIdleMs),
+    'http.headers.timeout.ms': n(config.httpHeadersTimeoutMs),
+    'http.request.timeout.ms': n(config.httpRequestTimeoutMs),
+    'quota.window.num': n(config.quotaWindow.samples),
+    'quota.window.size.seconds': n(config.quotaWindow.windowMs / 1000),
   };
   return new Map(Object.entries(effective).sort(([a], [b]) => (a < b ? -1 : 1)));
 }

@@ -1,8 +1,16 @@
 // The named internal listeners (listeners=...,FROM1://host:port,...): one TCP server each, whose
 // connections the internal HTTP/2 server takes over, so every internal route (Raft, controller RPCs,
-// replication, forwarded requests, group RPCs) answers on each of them as on INTERNAL.
+// replication, forwarded requests, group RPCs) answers on each of them as on INTERNAL. Each counts its
+// own connections against max.connections and max.connections.per.ip.
 import { createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from 'pino';
 import type { InternalServer } from '../../raft/transport/http2-transport.ts';
+import { admitSocket } from '../common/admit-socket.ts';
+import {
+  type ConnectionLimits,
+  ConnectionLimiter,
+  type ConnectionRefusalObserver,
+} from '../common/connection-limits.ts';
 import type { Endpoint } from './config.ts';
 
 export class NamedListeners {
@@ -17,13 +25,20 @@ export class NamedListeners {
   static async start(
     listeners: ReadonlyMap<string, Endpoint>,
     internal: InternalServer,
+    limits: {
+      readonly connectionLimits: ConnectionLimits;
+      readonly onRefused: ConnectionRefusalObserver;
+      readonly logger: Logger;
+    },
   ): Promise<NamedListeners> {
     const sockets = new Set<Socket>();
     const servers = new Map<string, Server>();
     const named = new NamedListeners(servers, sockets);
     try {
       for (const [name, endpoint] of listeners) {
+        const limiter = new ConnectionLimiter(name, limits.connectionLimits, limits.onRefused);
         const server = createServer((socket) => {
+          if (!admitSocket(limiter, socket, limits.logger)) return;
           sockets.add(socket);
           socket.once('close', () => sockets.delete(socket));
           internal.server.emit('connection', socket);

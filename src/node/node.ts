@@ -28,6 +28,9 @@ import { AdminService } from './admin-service.ts';
 import { BrokerLifecycle } from './broker-lifecycle.ts';
 import { brokerAddress } from './broker-address.ts';
 import { NamedListeners } from './named-listeners.ts';
+import { ClientQuotaManager, meterOnClock } from '../common/client-quotas.ts';
+import { ConnectionLimiter, ConnectionRefusalCounts } from '../common/connection-limits.ts';
+import { admitSocket } from '../common/admit-socket.ts';
 import { KAFKA_LISTENER_NAME, type NodeConfig } from './config.ts';
 import { nodeSettings, settingsAwayFromDefaults } from './node-settings.ts';
 import { kafkaApis } from '../kafka/handlers/index.ts';
@@ -118,8 +121,16 @@ export class KraftNode {
     const internal = config.listeners.internal;
     const advertisedInternal = config.advertisedListeners.internal;
     let internalServer: InternalServer | null = null;
+    // Every listener counts its connections (max.connections, max.connections.per.ip); the refusals are
+    // counted here from the first listener on, before the metrics registry exists.
+    const connectionRefusals = new ConnectionRefusalCounts();
+    const connectionLimiter = (listener: string) =>
+      new ConnectionLimiter(listener, config.connectionLimits, connectionRefusals.observe);
+    const internalLimiter = connectionLimiter('INTERNAL');
     const transport = await Http2Transport.start({
       id: config.nodeId,
+      admitConnection: (socket) => admitSocket(internalLimiter, socket, logger),
+      idleTimeoutMs: config.connectionsMaxIdleMs,
       listen: { host: internal.host === '' ? '0.0.0.0' : internal.host, port: internal.port },
       ...(advertisedInternal.port !== 0
         ? { advertisedAddress: `${advertisedInternal.host}:${advertisedInternal.port}` }
@@ -144,7 +155,11 @@ export class KraftNode {
     // Named internal listeners (Kafka's listeners beyond the controller's): each hands its connections to
     // the internal HTTP/2 server, so it serves everything INTERNAL serves.
     assert(internalServer !== null, 'the transport registered the internal routes');
-    const namedListeners = await NamedListeners.start(config.listeners.named, internalServer);
+    const namedListeners = await NamedListeners.start(config.listeners.named, internalServer, {
+      connectionLimits: config.connectionLimits,
+      onRefused: connectionRefusals.observe,
+      logger,
+    });
     const watch = new ImageWatch(() => stateMachine.image());
     // The data plane acts only on images published once this node has caught up with the quorum and,
     // on a broker, once the image holds this process's own registration (Kafka's isCaughtUp rule).
@@ -305,8 +320,15 @@ export class KraftNode {
       raft: () => raft.status(),
       image: () => stateMachine.image(),
       replicas: () => replicas,
+      connectionRefusals,
     });
     nodeMetrics = metrics;
+    // producer_byte_rate and consumer_byte_rate of the image's client quotas, metered on this broker.
+    const quotas = meterOnClock(
+      new ClientQuotaManager(config.quotaWindow, () => stateMachine.image().security.clientQuotas),
+      Date.now,
+      metrics.throttled,
+    );
     const peerMetrics = new PeerMetrics({
       image: () => stateMachine.image(),
       interBrokerListener: config.interBrokerListenerName,
@@ -360,6 +382,10 @@ export class KraftNode {
     const clientApi = await listenClientApi(app, {
       host: clientListener.host === '' ? '0.0.0.0' : clientListener.host,
       port: clientListener.port,
+      connectionLimiter: connectionLimiter('CLIENT'),
+      idleTimeoutMs: config.connectionsMaxIdleMs,
+      headersTimeoutMs: config.httpHeadersTimeoutMs,
+      requestTimeoutMs: config.httpRequestTimeoutMs,
     });
     const clientPort = Number(clientApi.address.slice(clientApi.address.lastIndexOf(':') + 1));
     // Kafka's own clients, over the same image, partitions and admin as REST (src/kafka).
@@ -390,9 +416,12 @@ export class KraftNode {
                 leadsGroup: (groupId) => groups.leaderInImage(groupId) === brokerId(config.nodeId),
               },
               settings: nodeSettings(config),
+              quotas,
             }),
             frameBytesMax: config.socketRequestMaxBytes,
             observer: metrics.kafka,
+            connectionLimiter: connectionLimiter(KAFKA_LISTENER_NAME),
+            idleTimeoutMs: config.connectionsMaxIdleMs,
             handOffHttp: (socket) => clientApi.adopt(socket),
             logger,
           });

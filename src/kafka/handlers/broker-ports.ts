@@ -1,6 +1,7 @@
 // What the Kafka API handlers need from the node they run in. src/node implements these over the
 // replica manager, the published metadata image and the admin service (the same services the REST
 // layer uses); tests may implement them in memory.
+import type { ClientQuotaMeter } from '../../common/client-quotas.ts';
 import type { GroupCoordinator } from '../../groups/coordinator.ts';
 import type { AdminApi } from '../../http/ports.ts';
 import type { NodeSetting } from '../../metadata/broker-config-describe.ts';
@@ -136,4 +137,6 @@ export interface KafkaBroker {
   initProducerId(): Promise<{ readonly producerId: number; readonly producerEpoch: number }>;
   /** This node's settings: what DescribeConfigs shows of its BROKER resource, and what topics inherit. */
   readonly settings: readonly NodeSetting[];
+  /** producer_byte_rate / consumer_byte_rate of Produce and Fetch; absent: nobody is throttled. */
+  readonly quotas?: ClientQuotaMeter;
 }

@@ -3,6 +3,8 @@
 // is handed to the node's client API (handOffHttp), as the CLI tools take `--bootstrap-server` to be.
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { admitSocket } from '../../common/admit-socket.ts';
+import type { ConnectionLimiter } from '../../common/connection-limits.ts';
 import type { ServedApi } from './api-handler.ts';
 import { KafkaConnection } from './connection.ts';
 import { type KafkaListenerObserver, RequestDispatcher } from './request-dispatch.ts';
@@ -30,6 +32,10 @@ export class KafkaServer {
     /** socket.request.max.bytes: a larger frame closes its connection. */
     readonly frameBytesMax: number;
     readonly observer?: KafkaListenerObserver;
+    /** max.connections and max.connections.per.ip of this listener: one more is closed at once. */
+    readonly connectionLimiter?: ConnectionLimiter;
+    /** connections.max.idle.ms: a connection with no traffic for this long is closed. */
+    readonly idleTimeoutMs?: number;
     /**
      * Where a connection that speaks HTTP goes (the node's client API): its first byte is an ASCII
      * capital (a method, or HTTP/2's "PRI"), which as a Kafka frame size would be over 1 GiB, more than
@@ -47,6 +53,7 @@ export class KafkaServer {
         dispatcher,
         frameBytesMax: options.frameBytesMax,
         inFlightMax: IN_FLIGHT_PER_CONNECTION_MAX,
+        ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
         logger,
       });
       kafka.connections.set(socket, connection);
@@ -58,7 +65,9 @@ export class KafkaServer {
     };
     const handOffHttp =
       options.frameBytesMax < HTTP_FIRST_BYTE_MIN * 2 ** 24 ? options.handOffHttp : undefined;
+    const limiter = options.connectionLimiter ?? null;
     server.on('connection', (socket) => {
+      if (!admitSocket(limiter, socket, logger)) return;
       if (handOffHttp === undefined) {
         serveKafka(socket);
         return;
@@ -69,9 +78,14 @@ export class KafkaServer {
         logger.debug({ err: error }, 'connection error before its first bytes');
       socket.on('error', onError);
       socket.once('close', () => kafka.undecided.delete(socket));
+      // A connection that never says a word is idle too: closed as Kafka's would be.
+      const onIdle = () => socket.destroy();
+      if (options.idleTimeoutMs !== undefined) socket.setTimeout(options.idleTimeoutMs, onIdle);
       socket.once('data', (chunk: Buffer) => {
         kafka.undecided.delete(socket);
         socket.off('error', onError);
+        socket.off('timeout', onIdle);
+        socket.setTimeout(0);
         socket.pause();
         socket.unshift(chunk);
         const first = chunk[0]!;
