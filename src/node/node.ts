@@ -377,6 +377,7 @@ export class KraftNode {
       readBarrierTimeoutMs: config.controllerQuorumRequestTimeoutMs,
       // REST v2 consumer instances of other nodes: their requests are forwarded to the holder.
       consumerTransport: new HttpInstanceTransport(),
+      quotas,
     });
     const clientListener = config.listeners.client;
     const clientApi = await listenClientApi(app, {
