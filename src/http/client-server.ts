@@ -139,6 +139,22 @@ class OnePortServer implements ClientApiListener {
         this.#route(request as unknown as http.IncomingMessage, response as unknown as http.ServerResponse),
     );
     this.#http2Server.on('session', (session) => this.#onSession(session));
+    // http.request.timeout.ms for HTTP/2: a stream's request body must be in by then, as an HTTP/1.1
+    // request must (the session's idle timeout does not see a body trickling in a byte at a time).
+    this.#http2Server.on('stream', (stream) => {
+      if (stream.endAfterHeaders) return;
+      const deadline = setTimeout(() => {
+        this.#log.debug(
+          { requestTimeoutMs: requestTimeout },
+          'HTTP/2 request body too slow: stream cancelled',
+        );
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+      }, requestTimeout);
+      deadline.unref();
+      const done = (): void => clearTimeout(deadline);
+      stream.once('end', done);
+      stream.once('close', done);
+    });
   }
 
   get address(): string {

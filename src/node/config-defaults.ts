@@ -609,7 +609,7 @@ const definitions: readonly ConfigKeyDefinition[] = [
     defaultValue: '300000',
     atLeast: 1,
     atMost: int32Max,
-    doc: "Ours: an HTTP/1.1 client must send a whole request (headers and body) within this long (Node's requestTimeout)",
+    doc: "Ours: an HTTP/1.1 client must send a whole request (headers and body) within this long (Node's requestTimeout); an HTTP/2 stream its body",
   },
   {
     name: 'quota.window.num',

@@ -121,6 +121,41 @@ describe('client API listener limits', () => {
     expect(slow.state.received).toMatch(/^HTTP\/1.1 408/);
   });
 
+  it('cancels an HTTP/2 stream whose body trickles in past http.request.timeout.ms; the session goes on', async () => {
+    const port = await start({ requestTimeoutMs: 500 });
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    session.on('error', () => {});
+    try {
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': `${BASE}/topics`,
+        'content-type': 'application/json',
+      });
+      stream.on('error', () => {});
+      stream.write(' ');
+      const drip = setInterval(() => {
+        if (!stream.closed) stream.write(' ');
+      }, 50);
+      const started = Date.now();
+      const code = await new Promise<number>((resolve) =>
+        stream.once('close', () => resolve(stream.rstCode)),
+      );
+      clearInterval(drip);
+      expect(code).toBe(http2.constants.NGHTTP2_CANCEL);
+      expect(Date.now() - started).toBeLessThan(2000);
+      // The same session still serves a request without a body.
+      const status = await new Promise<number>((resolve, reject) => {
+        const get = session.request({ ':path': '/v3/clusters' });
+        get.on('response', (headers) => resolve(Number(headers[':status'])));
+        get.on('error', reject);
+        get.resume();
+      });
+      expect(status).toBe(200);
+    } finally {
+      session.destroy();
+    }
+  });
+
   it('refuses an oversized body from its Content-Length (413) before it is sent', async () => {
     const port = await start();
     const client = rawClient(port);
