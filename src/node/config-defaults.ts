@@ -593,6 +593,8 @@ const definitions: readonly ConfigKeyDefinition[] = [
     type: 'long',
     defaultValue: '600000',
     atLeast: 1,
+    // A socket timeout past Node's timer range would fire at once.
+    atMost: int32Max,
     doc: 'A connection with no request for this long is closed (the client API: at most 72 s idle between requests, as before)',
   },
   {
