@@ -5,7 +5,11 @@ import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectionLimiter, NO_CONNECTION_LIMITS } from '../../src/common/connection-limits.ts';
 import { kafkaApis } from '../../src/kafka/handlers/index.ts';
-import { apiVersionsApi } from '../../src/kafka/protocol/generated/apis.ts';
+import { apiVersionsApi, fetchApi } from '../../src/kafka/protocol/generated/apis.ts';
+import {
+  defaultFetchPartition,
+  defaultFetchRequest,
+} from '../../src/kafka/protocol/generated/fetch-request.ts';
 import { defaultApiVersionsRequest } from '../../src/kafka/protocol/generated/api-versions-request.ts';
 import { KafkaServer } from '../../src/kafka/server/kafka-server.ts';
 import { requestFrame, silent } from './exchange.ts';
@@ -22,10 +26,18 @@ afterEach(async () => {
 });
 
 async function start(options: { connectionLimiter?: ConnectionLimiter; idleTimeoutMs?: number }) {
+  const broker = fakeBroker();
+  await broker.node.createTopic({
+    name: 'orders',
+    partitionsCount: 1,
+    replicationFactor: 1,
+    configs: new Map(),
+    validateOnly: false,
+  });
   server = await KafkaServer.start({
     host: '127.0.0.1',
     port: 0,
-    apis: kafkaApis(fakeBroker()),
+    apis: kafkaApis(broker),
     frameBytesMax: 1 << 20,
     // With a hand-off, a connection waits undecided for its first bytes: the idle deadline holds there too.
     handOffHttp: (socket) => socket.end('HTTP/1.1 204 No Content\r\n\r\n'),
@@ -96,5 +108,29 @@ describe('Kafka listener limits', () => {
     await until(() => talker.state.bytes > 0, 'an answer');
     expect(talker.state.closed).toBe(false);
     await until(() => silentOne.state.closed && talker.state.closed, 'both idle connections closed');
+  });
+
+  it('does not take a long-polling fetch for idleness', async () => {
+    await start({ idleTimeoutMs: 150 });
+    const poller = client();
+    const fetch = {
+      ...defaultFetchRequest(),
+      maxWaitMs: 600,
+      minBytes: 1,
+      topics: [
+        {
+          topic: 'orders',
+          topicId: '00000000-0000-0000-0000-000000000000',
+          partitions: [{ ...defaultFetchPartition(), partitionMaxBytes: 1 << 20 }],
+        },
+      ],
+    };
+    const body = requestFrame(fetchApi, 11, fetch, 1);
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(body.length);
+    poller.socket.write(Buffer.concat([size, body]));
+    await until(() => poller.state.bytes > 0, 'the long poll answered at max_wait');
+    expect(poller.state.closed).toBe(false);
+    await until(() => poller.state.closed, 'the connection closed once idle after its answer');
   });
 });

@@ -52,10 +52,16 @@ export class KafkaConnection {
       this.closed = true;
       if (this.muted !== null) clearTimeout(this.muted);
     });
-    if (options.idleTimeoutMs !== undefined)
-      socket.setTimeout(options.idleTimeoutMs, () =>
-        this.close('idle for longer than connections.max.idle.ms'),
-      );
+    const idleTimeoutMs = options.idleTimeoutMs;
+    if (idleTimeoutMs !== undefined) {
+      // A request in hand (a long-polling fetch) is not idleness: the timer is armed again (Node does
+      // not re-arm a socket timeout that fired, whatever traffic follows).
+      socket.on('timeout', () => {
+        if (this.pending.length === 0) this.close('idle for longer than connections.max.idle.ms');
+        else socket.setTimeout(idleTimeoutMs);
+      });
+      socket.setTimeout(idleTimeoutMs);
+    }
   }
 
   close(reason: string): void {
