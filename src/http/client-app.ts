@@ -6,6 +6,8 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest }
 import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
+import type { ClientQuotaMeter } from '../common/client-quotas.ts';
+import { registerQuotaHooks } from './quota-hooks.ts';
 import type { RandomInt } from '../common/partitioner.ts';
 import { StickyPartitioner } from '../common/partitioner.ts';
 import { ALLOW_ALL, type Authorizer, anonymousSession, type Session } from '../common/security.ts';
@@ -63,6 +65,8 @@ export interface ClientAppOptions {
   readonly consumerTransport?: InstanceTransport;
   /** Who may do what; default ALLOW_ALL (no authorizer configured). */
   readonly authorizer?: Authorizer;
+  /** Client quotas (producer_byte_rate, consumer_byte_rate); absent: nobody is throttled. */
+  readonly quotas?: ClientQuotaMeter;
 }
 
 declare module 'fastify' {
@@ -176,6 +180,8 @@ export function buildClientApp(options: ClientAppOptions): FastifyInstance {
   app.addHook('onRequest', async (request) => {
     request.session = anonymousSession(request.ip);
   });
+
+  if (options.quotas !== undefined) registerQuotaHooks(app, options.quotas);
 
   // JSON only: any other content type of a body is 415 (fastify would also take text/plain).
   app.removeAllContentTypeParsers();

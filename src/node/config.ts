@@ -2,6 +2,8 @@
 // the local-cluster profile. Precedence, lowest first: the local-cluster profile (only without --config)
 // < the --config file (properties.ts) < flags (node-args.ts, in argv order). No I/O here.
 
+import type { QuotaWindowConfig } from '../common/client-quotas.ts';
+import { type ConnectionLimits, parsePerIpOverrides } from '../common/connection-limits.ts';
 import { type NodeId, nodeId } from '../../raft/types.ts';
 import {
   type ConfigKeyDefinition,
@@ -193,6 +195,12 @@ export interface NodeConfig {
   /** The resolved TLS settings of each listener whose protocol is SSL or SASL_SSL. */
   readonly listenerSsl: ReadonlyMap<string, ListenerSsl>;
   readonly internalAuthSecret: InternalAuthSecret | null;
+  // Limits and quotas
+  readonly connectionLimits: ConnectionLimits;
+  readonly connectionsMaxIdleMs: number;
+  readonly httpHeadersTimeoutMs: number;
+  readonly httpRequestTimeoutMs: number;
+  readonly quotaWindow: QuotaWindowConfig;
 }
 
 /** A bad setting: names the key and the value (null when the key is missing). */
@@ -999,10 +1007,35 @@ export function buildNodeConfig(values: ReadonlyMap<string, string>): {
     ssl: nodeSsl,
     listenerSsl: parseListenerSsl(settings, listenerSecurityProtocols, kafkaName),
     internalAuthSecret: parseInternalAuthSecret(settings),
+    connectionLimits: parseConnectionLimits(settings),
+    connectionsMaxIdleMs: int('connections.max.idle.ms'),
+    httpHeadersTimeoutMs: int('http.headers.timeout.ms'),
+    httpRequestTimeoutMs: int('http.request.timeout.ms'),
+    quotaWindow: {
+      samples: int('quota.window.num'),
+      windowMs: int('quota.window.size.seconds') * 1000,
+    },
   };
   checkQuorum(config, warnings);
   checkRelations(config, warnings);
   return { config, warnings };
+}
+
+/** max.connections, max.connections.per.ip and max.connections.per.ip.overrides. */
+function parseConnectionLimits(settings: Settings): ConnectionLimits {
+  const key = 'max.connections.per.ip.overrides';
+  const raw = settings.raw(key) ?? '';
+  let perIpOverrides: Map<string, number>;
+  try {
+    perIpOverrides = parsePerIpOverrides(raw);
+  } catch (error) {
+    throw new ConfigError(key, raw, error instanceof Error ? error.message : String(error));
+  }
+  return {
+    maxConnections: settings.integer('max.connections'),
+    maxConnectionsPerIp: settings.integer('max.connections.per.ip'),
+    perIpOverrides,
+  };
 }
 
 function minutesOrHours(minutes: number | null, hours: number): number {
@@ -1105,6 +1138,16 @@ export function configToProperties(config: NodeConfig): Map<string, string | nul
       config.internalAuthSecret?.kind === 'text' ? config.internalAuthSecret.secret : null,
     'internal.auth.secret.location':
       config.internalAuthSecret?.kind === 'file' ? config.internalAuthSecret.location : null,
+    'max.connections': n(config.connectionLimits.maxConnections),
+    'max.connections.per.ip': n(config.connectionLimits.maxConnectionsPerIp),
+    'max.connections.per.ip.overrides': [...config.connectionLimits.perIpOverrides]
+      .map(([host, count]) => `${host.includes(':') ? `[${host}]` : host}:${count}`)
+      .join(','),
+    'connections.max.idle.ms': n(config.connectionsMaxIdleMs),
+    'http.headers.timeout.ms': n(config.httpHeadersTimeoutMs),
+    'http.request.timeout.ms': n(config.httpRequestTimeoutMs),
+    'quota.window.num': n(config.quotaWindow.samples),
+    'quota.window.size.seconds': n(config.quotaWindow.windowMs / 1000),
   };
   // Secrets are never described (Kafka's DescribeConfigs shows a PASSWORD as null).
   for (const key of SENSITIVE_KEYS) if (effective[key] !== null) effective[key] = null;

@@ -32,6 +32,9 @@ import { NamedListeners } from './named-listeners.ts';
 import type { NodeConfig, SecurityProtocol } from './config.ts';
 import { PeerSecurity } from './peer-security.ts';
 import { clientTlsOptions, loadSecurityMaterial, serverTlsOptions } from './tls-material.ts';
+import { ClientQuotaManager, meterOnClock } from '../common/client-quotas.ts';
+import { ConnectionLimiter, ConnectionRefusalCounts } from '../common/connection-limits.ts';
+import { admitSocket } from '../common/admit-socket.ts';
 import { nodeSettings, settingsAwayFromDefaults } from './node-settings.ts';
 import { kafkaApis } from '../kafka/handlers/index.ts';
 import { KafkaServer } from '../kafka/server/kafka-server.ts';
@@ -128,8 +131,16 @@ export class KraftNode {
     const internal = config.listeners.internal;
     const advertisedInternal = config.advertisedListeners.internal;
     let internalServer: InternalServer | null = null;
+    // Every listener counts its connections (max.connections, max.connections.per.ip); the refusals are
+    // counted here from the first listener on, before the metrics registry exists.
+    const connectionRefusals = new ConnectionRefusalCounts();
+    const connectionLimiter = (listener: string) =>
+      new ConnectionLimiter(listener, config.connectionLimits, connectionRefusals.observe);
+    const internalLimiter = connectionLimiter('INTERNAL');
     const transport = await Http2Transport.start({
       id: config.nodeId,
+      admitConnection: (socket) => admitSocket(internalLimiter, socket, logger),
+      idleTimeoutMs: config.connectionsMaxIdleMs,
       listen: { host: internal.host === '' ? '0.0.0.0' : internal.host, port: internal.port },
       ...(advertisedInternal.port !== 0
         ? { advertisedAddress: `${advertisedInternal.host}:${advertisedInternal.port}` }
@@ -156,8 +167,11 @@ export class KraftNode {
     // Named internal listeners (Kafka's listeners beyond the controller's): each hands its connections to
     // the internal HTTP/2 server, so it serves everything INTERNAL serves.
     assert(internalServer !== null, 'the transport registered the internal routes');
-    const namedListeners = await NamedListeners.start(config.listeners.named, internalServer, (name) =>
-      peers.gate(name),
+    const namedListeners = await NamedListeners.start(
+      config.listeners.named,
+      internalServer,
+      { connectionLimits: config.connectionLimits, onRefused: connectionRefusals.observe, logger },
+      (name) => peers.gate(name),
     );
     const watch = new ImageWatch(() => stateMachine.image());
     // The data plane acts only on images published once this node has caught up with the quorum and,
@@ -321,8 +335,15 @@ export class KraftNode {
       image: () => stateMachine.image(),
       replicas: () => replicas,
       refusedPeerConnections: () => peers.refused(),
+      connectionRefusals,
     });
     nodeMetrics = metrics;
+    // producer_byte_rate and consumer_byte_rate of the image's client quotas, metered on this broker.
+    const quotas = meterOnClock(
+      new ClientQuotaManager(config.quotaWindow, () => stateMachine.image().security.clientQuotas),
+      Date.now,
+      metrics.throttled,
+    );
     const peerMetrics = new PeerMetrics({
       image: () => stateMachine.image(),
       interBrokerListener: config.interBrokerListenerName,
@@ -381,12 +402,17 @@ export class KraftNode {
       consumerTransport: new HttpInstanceTransport(
         clientTls === undefined ? {} : { tls: clientTlsOptions(clientTls) },
       ),
+      quotas,
     });
     const clientListener = config.listeners.client;
     const clientApi = await listenClientApi(app, {
       host: clientListener.host === '' ? '0.0.0.0' : clientListener.host,
       port: clientListener.port,
       ...(clientTls !== undefined ? { tls: serverTlsOptions(clientTls) } : {}),
+      connectionLimiter: connectionLimiter('CLIENT'),
+      idleTimeoutMs: config.connectionsMaxIdleMs,
+      headersTimeoutMs: config.httpHeadersTimeoutMs,
+      requestTimeoutMs: config.httpRequestTimeoutMs,
     });
     const clientPort = Number(clientApi.address.slice(clientApi.address.lastIndexOf(':') + 1));
     // Kafka's own clients, over the same image, partitions and admin as REST (src/kafka).
@@ -420,9 +446,12 @@ export class KraftNode {
               },
               settings: nodeSettings(config),
               authorizer,
+              quotas,
             }),
             frameBytesMax: config.socketRequestMaxBytes,
             observer: metrics.kafka,
+            connectionLimiter: connectionLimiter(kafkaName),
+            idleTimeoutMs: config.connectionsMaxIdleMs,
             handOffHttp: (socket) => clientApi.adopt(socket),
             listenerName: kafkaName,
             ...(kafkaTls !== undefined ? { tls: serverTlsOptions(kafkaTls) } : {}),

@@ -25,9 +25,10 @@ import { CloseConnection, type ServedApi } from './api-handler.ts';
 const UNSUPPORTED_VERSION = 35;
 
 export type DispatchOutcome =
-  | { readonly kind: 'response'; readonly frame: Buffer }
-  /** Produce with acks=0: the client reads no answer. */
-  | { readonly kind: 'none' }
+  /** throttleTimeMs > 0: the connection reads nothing more for that long once this is answered. */
+  | { readonly kind: 'response'; readonly frame: Buffer; readonly throttleTimeMs: number }
+  /** Produce with acks=0: the client reads no answer (but may be throttled all the same). */
+  | { readonly kind: 'none'; readonly throttleTimeMs: number }
   /** What Kafka answers by closing the connection: an unknown API, a version not served, a malformed frame. */
   | { readonly kind: 'close'; readonly reason: string };
 
@@ -93,7 +94,7 @@ export class RequestDispatcher {
       // KIP-511: a client newer than this broker asks ApiVersions at a version the broker does not know;
       // the answer is in v0's format (which every client reads) and lists what the broker has.
       if (apiKey === API_VERSIONS_KEY)
-        return { kind: 'response', frame: unsupportedApiVersions(correlationId) };
+        return { kind: 'response', frame: unsupportedApiVersions(correlationId), throttleTimeMs: 0 };
       return { kind: 'close', reason: `${api.name} version ${apiVersion} is not in ${lowest}-${highest}` };
     }
     try {
@@ -105,6 +106,7 @@ export class RequestDispatcher {
         correlationId,
         clientId: header.clientId,
       });
+      let throttleTimeMs = 0;
       const encodeBody = await served.serve(reader, {
         apiVersion,
         correlationId,
@@ -112,15 +114,18 @@ export class RequestDispatcher {
         clientAddress: client.address,
         session: client.session,
         logger,
+        throttled: (ms) => {
+          throttleTimeMs = Math.max(throttleTimeMs, ms);
+        },
       });
-      if (encodeBody === null) return { kind: 'none' };
+      if (encodeBody === null) return { kind: 'none', throttleTimeMs };
       if (encodeBody instanceof CloseConnection) return { kind: 'close', reason: encodeBody.reason };
       const writer = new Writer();
       const size = writer.reserveInt32();
       encodeResponseHeader(writer, { correlationId }, responseHeaderVersion(api, apiVersion));
       encodeBody(writer);
       writer.setInt32(size, writer.length - 4);
-      return { kind: 'response', frame: writer.toBuffer() };
+      return { kind: 'response', frame: writer.toBuffer(), throttleTimeMs };
     } catch (error) {
       // A KafkaError out of a handler: a request it cannot answer at all (this node has not caught up
       // with the metadata quorum yet, so it has no image to answer from); the client tries another.
