@@ -28,6 +28,20 @@ import {
   decideAllocateProducerIds,
   type ProducerIdBlock,
 } from './producer-id-decisions.ts';
+import type { AclBinding, AclEntry } from '../../common/security.ts';
+import type { AclBindingFilter } from '../acl-filter.ts';
+import {
+  type BootstrapCredential,
+  decideAlterClientQuotas,
+  decideAlterScramCredentials,
+  decideBootstrapCredentials,
+  decideCreateAcls,
+  decideDeleteAcls,
+  type QuotaAlteration,
+  type ScramDeletion,
+  type ScramUpsertion,
+  type UserResult,
+} from './security-decisions.ts';
 import {
   decideAlterTopicConfigs,
   decideCreatePartitions,
@@ -66,6 +80,11 @@ export interface ControllerConfig {
    * broker-sessions.ts); at most the session timeout, which it is when not given.
    */
   readonly connectionLossGraceMs?: number;
+  /**
+   * SCRAM credentials the first active controller of a new metadata log writes (KIP-900's bootstrap, as
+   * `kafka-storage format --add-scram`): see security-decisions.ts decideBootstrapCredentials.
+   */
+  readonly bootstrapScramCredentials?: readonly BootstrapCredential[];
 }
 
 /**
@@ -157,6 +176,16 @@ export class QuorumController {
       if (this.epoch !== epoch) return;
       await this.log.append([{ type: 'leaderChange', leaderId: this.config.nodeId, epoch }]);
       if (this.epoch !== epoch) return;
+      // Before any other operation: on a new log, the bootstrap users exist before anyone can register.
+      const bootstrap = decideBootstrapCredentials(
+        this.log.image(),
+        this.config.bootstrapScramCredentials ?? [],
+      );
+      if (bootstrap.length > 0) {
+        await this.log.append(bootstrap);
+        this.logger?.info({ credentials: bootstrap.length }, 'bootstrap SCRAM credentials written');
+        if (this.epoch !== epoch) return;
+      }
       this.active = true;
       this.lastRebalanceMs = this.environment.nowMs();
       const nowMs = this.environment.nowMs();
@@ -374,6 +403,46 @@ export class QuorumController {
       await this.log.append([record]);
       this.logger?.info({ broker: request.brokerId, ...block }, 'producer ids allocated');
       return block;
+    });
+  }
+
+  /** CreateAcls: one error (or null) per binding, answered once the new ACLs have committed. */
+  createAcls(bindings: readonly AclBinding[]): Promise<(KafkaError | null)[]> {
+    return this.run(async (image) => {
+      const { records, errors } = decideCreateAcls(image, bindings, () => this.environment.newUuid());
+      if (records.length > 0) await this.log.append(records);
+      return errors;
+    });
+  }
+
+  /** DeleteAcls: per filter, the ACLs it matched, answered once their removal has committed. */
+  deleteAcls(filters: readonly AclBindingFilter[]): Promise<AclEntry[][]> {
+    return this.run(async (image) => {
+      const { records, deleted } = decideDeleteAcls(image, filters);
+      if (records.length > 0) await this.log.append(records);
+      return deleted;
+    });
+  }
+
+  alterUserScramCredentials(
+    upsertions: readonly ScramUpsertion[],
+    deletions: readonly ScramDeletion[],
+  ): Promise<UserResult[]> {
+    return this.run(async (image) => {
+      const { records, results } = decideAlterScramCredentials(image, upsertions, deletions);
+      if (records.length > 0) await this.log.append(records);
+      return results;
+    });
+  }
+
+  alterClientQuotas(
+    alterations: readonly QuotaAlteration[],
+    validateOnly: boolean,
+  ): Promise<(KafkaError | null)[]> {
+    return this.run(async (image) => {
+      const { records, errors } = decideAlterClientQuotas(image, alterations);
+      if (!validateOnly && records.length > 0) await this.log.append(records);
+      return errors;
     });
   }
 
