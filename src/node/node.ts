@@ -279,7 +279,12 @@ export class KraftNode {
       requestTimeoutMs: config.controllerQuorumRequestTimeoutMs,
       logger,
     });
-    const admin = new AdminService({ client, watch, timeoutMs: config.controllerQuorumRequestTimeoutMs });
+    const admin = new AdminService({
+      client,
+      watch,
+      timeoutMs: config.controllerQuorumRequestTimeoutMs,
+      image: () => stateMachine.image(),
+    });
     const producerIds = isBroker
       ? new ProducerIdManager({
           allocateBlock: async () => {

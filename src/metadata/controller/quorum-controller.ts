@@ -407,43 +407,44 @@ export class QuorumController {
   }
 
   /** CreateAcls: one error (or null) per binding, answered once the new ACLs have committed. */
-  createAcls(bindings: readonly AclBinding[]): Promise<(KafkaError | null)[]> {
+  createAcls(bindings: readonly AclBinding[]): Promise<WriteResult & { errors: (KafkaError | null)[] }> {
     return this.run(async (image) => {
       const { records, errors } = decideCreateAcls(image, bindings, () => this.environment.newUuid());
-      if (records.length > 0) await this.log.append(records);
-      return errors;
+      return { offset: await this.appendAny(records), errors };
     });
   }
 
   /** DeleteAcls: per filter, the ACLs it matched, answered once their removal has committed. */
-  deleteAcls(filters: readonly AclBindingFilter[]): Promise<AclEntry[][]> {
+  deleteAcls(filters: readonly AclBindingFilter[]): Promise<WriteResult & { deleted: AclEntry[][] }> {
     return this.run(async (image) => {
       const { records, deleted } = decideDeleteAcls(image, filters);
-      if (records.length > 0) await this.log.append(records);
-      return deleted;
+      return { offset: await this.appendAny(records), deleted };
     });
   }
 
   alterUserScramCredentials(
     upsertions: readonly ScramUpsertion[],
     deletions: readonly ScramDeletion[],
-  ): Promise<UserResult[]> {
+  ): Promise<WriteResult & { results: UserResult[] }> {
     return this.run(async (image) => {
       const { records, results } = decideAlterScramCredentials(image, upsertions, deletions);
-      if (records.length > 0) await this.log.append(records);
-      return results;
+      return { offset: await this.appendAny(records), results };
     });
   }
 
   alterClientQuotas(
     alterations: readonly QuotaAlteration[],
     validateOnly: boolean,
-  ): Promise<(KafkaError | null)[]> {
+  ): Promise<WriteResult & { errors: (KafkaError | null)[] }> {
     return this.run(async (image) => {
       const { records, errors } = decideAlterClientQuotas(image, alterations);
-      if (!validateOnly && records.length > 0) await this.log.append(records);
-      return errors;
+      return { offset: validateOnly ? null : await this.appendAny(records), errors };
     });
+  }
+
+  /** Appends `records` unless there are none; the offset they committed at, or null. */
+  private async appendAny(records: readonly MetadataRecord[]): Promise<MetadataOffset | null> {
+    return records.length === 0 ? null : this.log.append(records);
   }
 
   private write(

@@ -80,11 +80,6 @@ export function decideDeleteAcls(
   return { records, deleted };
 }
 
-/** DescribeAcls: the stored ACLs `filter` matches, in the image's order. */
-export function describeAcls(image: MetadataImage, filter: AclBindingFilter): AclEntry[] {
-  return [...image.security.acls.values()].filter((acl) => aclFilterMatches(filter, acl));
-}
-
 // ---------------------------------------------------------------------------------------------------
 // SCRAM credentials
 

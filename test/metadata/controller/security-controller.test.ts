@@ -6,7 +6,7 @@ import { saltedPassword } from '../../../src/common/scram.ts';
 import { credentialFromPassword, passwordMatches } from '../../../src/common/scram.ts';
 import type { AclBinding } from '../../../src/common/security.ts';
 import { ANY_ACL } from '../../../src/metadata/acl-filter.ts';
-import { describeAcls } from '../../../src/metadata/controller/security-decisions.ts';
+import { describeAcls } from '../../../src/metadata/security-queries.ts';
 import { activeFixture, flush, newFixture, registerRequest } from './fixtures.ts';
 
 const READ_ORDERS: AclBinding = {
@@ -32,7 +32,7 @@ describe('createAcls / deleteAcls', () => {
   it('creates valid bindings once, refuses invalid ones with INVALID_REQUEST, in one batch', async () => {
     const { controller, log } = await activeFixture();
     const before = log.batches.length;
-    const errors = await controller.createAcls([
+    const { errors } = await controller.createAcls([
       READ_ORDERS,
       { ...READ_ORDERS, principal: 'alice' },
       { ...READ_ORDERS, host: 'localhost' },
@@ -53,7 +53,7 @@ describe('createAcls / deleteAcls', () => {
     expect(log.batches.length).toBe(before + 1);
     expect(log.image().security.acls.size).toBe(2);
     // An identical binding already stored is not added again, and writes nothing.
-    expect(await controller.createAcls([READ_ORDERS])).toEqual([null]);
+    expect((await controller.createAcls([READ_ORDERS])).errors).toEqual([null]);
     expect(log.batches.length).toBe(before + 1);
   });
 
@@ -79,17 +79,20 @@ describe('createAcls / deleteAcls', () => {
       '*',
     ]);
     const literalOrders = { ...ANY_ACL, resourceName: 'orders', patternType: 'LITERAL' as const };
-    const deleted = await controller.deleteAcls([{ ...literalOrders, operation: 'WRITE' }, literalOrders]);
+    const { deleted } = await controller.deleteAcls([
+      { ...literalOrders, operation: 'WRITE' },
+      literalOrders,
+    ]);
     expect(deleted.map((list) => list.map((acl) => acl.operation))).toEqual([['WRITE'], ['READ', 'WRITE']]);
     expect([...log.image().security.acls.values()].map((acl) => acl.resourceName)).toEqual(['ord', '*', 'g']);
-    expect(await controller.deleteAcls([{ ...ANY_ACL, principal: 'User:bob' }])).toEqual([[]]);
+    expect((await controller.deleteAcls([{ ...ANY_ACL, principal: 'User:bob' }])).deleted).toEqual([[]]);
   });
 });
 
 describe('alterUserScramCredentials', () => {
   it('stores credentials derived from the salted password, never the password', async () => {
     const { controller, log } = await activeFixture();
-    const results = await controller.alterUserScramCredentials(
+    const { results } = await controller.alterUserScramCredentials(
       [upsertion('alice', 'alice-secret'), upsertion('alice', 'alice-512', 8192, 'SCRAM-SHA-512')],
       [],
     );
@@ -103,7 +106,7 @@ describe('alterUserScramCredentials', () => {
   it("answers per user with Kafka's errors, writing nothing of a user that has one", async () => {
     const { controller, log } = await activeFixture();
     await controller.alterUserScramCredentials([upsertion('carol', 'c')], []);
-    const results = await controller.alterUserScramCredentials(
+    const { results } = await controller.alterUserScramCredentials(
       [
         upsertion('alice', 'a', 4095),
         upsertion('bob', 'b', 4096, 'SCRAM-SHA-1'),
@@ -126,7 +129,7 @@ describe('alterUserScramCredentials', () => {
       ['dave', 'DUPLICATE_RESOURCE'],
     ]);
     expect([...log.image().security.scramCredentials.keys()]).toEqual(['carol']);
-    const deletion = await controller.alterUserScramCredentials(
+    const { results: deletion } = await controller.alterUserScramCredentials(
       [],
       [{ user: 'carol', mechanism: 'SCRAM-SHA-256' }],
     );
@@ -138,7 +141,7 @@ describe('alterUserScramCredentials', () => {
 describe('alterClientQuotas', () => {
   it('sets and removes user and default quotas; validate-only writes nothing', async () => {
     const { controller, log } = await activeFixture();
-    const errors = await controller.alterClientQuotas(
+    const { errors } = await controller.alterClientQuotas(
       [
         { user: 'alice', ops: [{ key: 'producer_byte_rate', value: 1024 }] },
         {
