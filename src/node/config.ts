@@ -11,6 +11,8 @@ import {
   LOG_LEVELS,
   NODE_CONFIG_KEYS,
 } from './config-defaults.ts';
+import { STANDARD_AUTHORIZER_CLASS } from '../metadata/authorizer.ts';
+import { parsePrincipal, WILDCARD_PRINCIPAL } from '../common/security.ts';
 
 export type ProcessRole = 'broker' | 'controller';
 export type CleanupPolicy = 'compact' | 'delete';
@@ -129,6 +131,12 @@ export interface NodeConfig {
   readonly socketRequestMaxBytes: number;
   readonly consumerInstanceTimeoutMs: number;
   readonly consumerRequestTimeoutMs: number;
+  // Authorization (security-config.ts)
+  /** authorizer.class.name; null = no authorizer (everything is allowed). */
+  readonly authorizerClassName: string | null;
+  /** super.users, as `User:<name>` principals. */
+  readonly superUsers: readonly string[];
+  readonly allowEveryoneIfNoAclFound: boolean;
 }
 
 /** A bad setting: names the key and the value (null when the key is missing). */
@@ -521,6 +529,32 @@ function checkSettings(settings: Settings): void {
     );
 }
 
+/** authorizer.class.name: empty = no authorizer; Kafka's StandardAuthorizer is the one served. */
+export function parseAuthorizerClassName(raw: string | null): string | null {
+  if (raw === null) return null;
+  if (raw !== STANDARD_AUTHORIZER_CLASS)
+    throw new ConfigError(
+      'authorizer.class.name',
+      raw,
+      `the only authorizer is ${STANDARD_AUTHORIZER_CLASS} (or leave it empty for none)`,
+    );
+  return raw;
+}
+
+/** super.users: Kafka's `User:alice;User:bob`. */
+export function parseSuperUsers(raw: string | null): string[] {
+  if (raw === null) return [];
+  return raw
+    .split(';')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0)
+    .map((item) => {
+      if (parsePrincipal(item) === null || item === WILDCARD_PRINCIPAL)
+        throw new ConfigError('super.users', raw, `'${item}' is not a principal User:<name>`);
+      return item;
+    });
+}
+
 /** inter.broker.listener.name: one of this node's internal listeners (Kafka: one it advertises). */
 function parseInterBrokerListenerName(settings: Settings, listeners: Listeners): string {
   const raw = settings.nullableString('inter.broker.listener.name');
@@ -660,6 +694,9 @@ export function buildNodeConfig(values: ReadonlyMap<string, string>): {
     socketRequestMaxBytes: int('socket.request.max.bytes'),
     consumerInstanceTimeoutMs: int('consumer.instance.timeout.ms'),
     consumerRequestTimeoutMs: int('consumer.request.timeout.ms'),
+    authorizerClassName: parseAuthorizerClassName(settings.nullableString('authorizer.class.name')),
+    superUsers: parseSuperUsers(settings.nullableString('super.users')),
+    allowEveryoneIfNoAclFound: settings.boolean('allow.everyone.if.no.acl.found'),
   };
   checkQuorum(config, warnings);
   checkRelations(config, warnings);
@@ -746,6 +783,9 @@ export function configToProperties(config: NodeConfig): Map<string, string | nul
     'socket.request.max.bytes': n(config.socketRequestMaxBytes),
     'consumer.instance.timeout.ms': n(config.consumerInstanceTimeoutMs),
     'consumer.request.timeout.ms': n(config.consumerRequestTimeoutMs),
+    'authorizer.class.name': config.authorizerClassName ?? '',
+    'super.users': config.superUsers.length === 0 ? null : config.superUsers.join(';'),
+    'allow.everyone.if.no.acl.found': String(config.allowEveryoneIfNoAclFound),
   };
   return new Map(Object.entries(effective).sort(([a], [b]) => (a < b ? -1 : 1)));
 }

@@ -7,6 +7,7 @@ import { EventLoopWatchdog } from './event-loop-watchdog.ts';
 import { serializeError } from './log-errors.ts';
 import { KraftNode } from './node.ts';
 import { loadNodeConfig } from './node-args.ts';
+import { bootstrapCredentials } from './security-config.ts';
 
 /** A main thread that has not turned for this long is wedged (a session timeout and then some). */
 function watchdogStallMs(sessionTimeoutMs: number): number {
@@ -60,7 +61,12 @@ async function main(): Promise<number> {
 
   let node: KraftNode;
   try {
-    node = await KraftNode.start({ config, clusterId, logger });
+    node = await KraftNode.start({
+      config,
+      clusterId,
+      logger,
+      bootstrapScramCredentials: bootstrapCredentials(loaded.bootstrapScram),
+    });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES') {

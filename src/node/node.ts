@@ -30,6 +30,8 @@ import { brokerAddress } from './broker-address.ts';
 import { NamedListeners } from './named-listeners.ts';
 import { KAFKA_LISTENER_NAME, type NodeConfig } from './config.ts';
 import { nodeSettings, settingsAwayFromDefaults } from './node-settings.ts';
+import { buildAuthorizer } from './security-config.ts';
+import type { BootstrapCredential } from '../metadata/controller/security-decisions.ts';
 import { kafkaApis } from '../kafka/handlers/index.ts';
 import { KafkaServer } from '../kafka/server/kafka-server.ts';
 import { ReplicaManagerPartitions } from './local-partitions.ts';
@@ -90,7 +92,16 @@ export class KraftNode {
     this.parts = parts;
   }
 
-  static async start(options: { config: NodeConfig; clusterId: string; logger: Logger }): Promise<KraftNode> {
+  /**
+   * `bootstrapScramCredentials`: written by this node's controller if it is the first active one of a new
+   * metadata log (`--add-scram`).
+   */
+  static async start(options: {
+    config: NodeConfig;
+    clusterId: string;
+    logger: Logger;
+    bootstrapScramCredentials?: readonly BootstrapCredential[];
+  }): Promise<KraftNode> {
     const { config, clusterId } = options;
     const logger = options.logger;
     const isController = config.processRoles.has('controller');
@@ -227,6 +238,7 @@ export class KraftNode {
           uncleanLeaderElectionEnable: config.uncleanLeaderElectionEnable,
           autoLeaderRebalanceEnable: config.autoLeaderRebalanceEnable,
           leaderImbalanceCheckIntervalMs: config.leaderImbalanceCheckIntervalSeconds * 1000,
+          bootstrapScramCredentials: options.bootstrapScramCredentials ?? [],
         },
         environment: { nowMs: () => Date.now(), newUuid: () => randomUUID() },
         log: {
@@ -353,7 +365,10 @@ export class KraftNode {
     // Settings this node was given (not Kafka's defaults) are what topics inherit as STATIC_BROKER_CONFIG
     // (num.partitions, log.retention.ms, min.insync.replicas, ...), as Kafka's describe shows them.
     const staticTopicConfig = settingsAwayFromDefaults(config);
+    // Who may do what (authorizer.class.name): read by the client API and the Kafka listener's handlers.
+    const authorizer = buildAuthorizer(config, () => stateMachine.image());
     const app = buildClientApp({
+      authorizer,
       node: clusterNode,
       logger,
       staticTopicConfig,
