@@ -139,10 +139,7 @@ describe('ACL APIs', () => {
   });
 
   it('answers every item with the admin failure (e.g. NOT_CONTROLLER)', async () => {
-    broker.node.failWith = new (await import('../../src/common/kafka-errors.ts')).KafkaError(
-      'NOT_CONTROLLER',
-      'no',
-    );
+    broker.node.failWith = new KafkaError('NOT_CONTROLLER', 'no');
     const created = await answer(dispatcher, createAclsApi, 3, {
       creations: [creation(), creation({ operation: WRITE })],
     });
