@@ -36,6 +36,8 @@ export interface ProcessClusterOptions {
   readonly brokers?: number;
   /** Extra config for every node. */
   readonly overrides?: Readonly<Record<string, string>>;
+  /** Extra command-line arguments of every node (e.g. --add-scram). */
+  readonly args?: readonly string[];
 }
 
 export { freePort };
@@ -74,16 +76,18 @@ export class ProcessCluster {
   readonly root: string;
   readonly clusterId: string;
   readonly nodes = new Map<number, ProcessNode>();
+  private readonly args: readonly string[];
 
-  private constructor(root: string, clusterId: string) {
+  private constructor(root: string, clusterId: string, args: readonly string[]) {
     this.root = root;
     this.clusterId = clusterId;
+    this.args = args;
   }
 
   static async create(options: ProcessClusterOptions): Promise<ProcessCluster> {
     const root = await mkdtemp(join(tmpdir(), 'kraftling-it-'));
     // Kafka's cluster id form: 16 random bytes, base64url, 22 characters.
-    const cluster = new ProcessCluster(root, randomBytes(16).toString('base64url'));
+    const cluster = new ProcessCluster(root, randomBytes(16).toString('base64url'), options.args ?? []);
     const count = options.controllers + (options.brokers ?? 0);
     const ports: { client: number; kafka: number; internal: number }[] = [];
     for (let i = 0; i < count; i++)
@@ -150,7 +154,7 @@ export class ProcessCluster {
     const node = this.node(id);
     if (node.process !== null) throw new Error(`node ${id} is running`);
     node.log = createWriteStream(node.logFile, { flags: 'a' });
-    const child = spawn(process.execPath, [MAIN, '--config', node.configFile], {
+    const child = spawn(process.execPath, [MAIN, '--config', node.configFile, ...this.args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.pipe(node.log, { end: false });
