@@ -35,6 +35,10 @@ export interface BootstrapScramSpec {
   readonly iterations: number;
 }
 
+function isMechanism(name: string): name is ScramMechanism {
+  return Object.hasOwn(SCRAM_MECHANISMS, name);
+}
+
 const SPEC = /^(SCRAM-SHA-256|SCRAM-SHA-512)=\[(.*)\]$/;
 
 /**
@@ -81,8 +85,8 @@ export function parseScramSpec(raw: string): BootstrapScramSpec {
     iterations > SCRAM_ITERATIONS_MAX
   )
     fail(`iterations must be a whole number in [${SCRAM_ITERATIONS_MIN}, ${SCRAM_ITERATIONS_MAX}]`);
-  const mechanism = match[1] as ScramMechanism;
-  if (!Object.hasOwn(SCRAM_MECHANISMS, mechanism)) fail(`unknown mechanism ${mechanism}`);
+  const mechanism = match[1]!;
+  if (!isMechanism(mechanism)) return fail(`unknown mechanism ${mechanism}`);
   return { mechanism, user, password, iterations };
 }
 

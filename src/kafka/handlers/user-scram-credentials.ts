@@ -1,7 +1,6 @@
 // DescribeUserScramCredentials (50) and AlterUserScramCredentials (51), KIP-554: describes read this
 // node's image (mechanisms and iterations, never salts or keys); alterations carry salted passwords to the
 // active controller, which answers per user with Kafka's errors (security-decisions.ts).
-import type { ScramMechanism } from '../../common/security.ts';
 import { SCRAM_MECHANISMS } from '../../common/security.ts';
 import { alterUserScramCredentialsApi, describeUserScramCredentialsApi } from '../protocol/generated/apis.ts';
 import type { AlterUserScramCredentialsRequest } from '../protocol/generated/alter-user-scram-credentials-request.ts';
@@ -41,7 +40,7 @@ export function describeUserScramCredentialsHandler(
             errorCode: error?.code ?? NONE,
             errorMessage: error?.message ?? null,
             credentialInfos: credentials.map(({ mechanism, iterations }) => ({
-              mechanism: SCRAM_MECHANISMS[mechanism as ScramMechanism],
+              mechanism: SCRAM_MECHANISMS[mechanism],
               iterations,
             })),
           })),
