@@ -524,21 +524,6 @@ const definitions: readonly ConfigKeyDefinition[] = [
     doc: 'Largest session timeout a consumer may ask for',
   },
 
-  // --- Leadership balance ---------------------------------------------------------------------------
-  {
-    name: 'auto.leader.rebalance.enable',
-    type: 'boolean',
-    defaultValue: 'true',
-    doc: 'Move leadership back to preferred replicas',
-  },
-  {
-    name: 'leader.imbalance.check.interval.seconds',
-    type: 'long',
-    defaultValue: '300',
-    atLeast: 1,
-    doc: 'How often the controller checks leader balance',
-  },
-
   // --- Authorization (issue 10: src/metadata/authorizer.ts) -----------------------------------------
   {
     name: 'authorizer.class.name',
@@ -557,6 +542,21 @@ const definitions: readonly ConfigKeyDefinition[] = [
     type: 'boolean',
     defaultValue: 'false',
     doc: 'With an authorizer: a resource that no ACL names is open to everyone',
+  },
+
+  // --- Leadership balance ---------------------------------------------------------------------------
+  {
+    name: 'auto.leader.rebalance.enable',
+    type: 'boolean',
+    defaultValue: 'true',
+    doc: 'Move leadership back to preferred replicas',
+  },
+  {
+    name: 'leader.imbalance.check.interval.seconds',
+    type: 'long',
+    defaultValue: '300',
+    atLeast: 1,
+    doc: 'How often the controller checks leader balance',
   },
 
   // --- Client API (HTTP) ----------------------------------------------------------------------------

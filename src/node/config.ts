@@ -2,6 +2,8 @@
 // the local-cluster profile. Precedence, lowest first: the local-cluster profile (only without --config)
 // < the --config file (properties.ts) < flags (node-args.ts, in argv order). No I/O here.
 
+import { parsePrincipal, WILDCARD_PRINCIPAL } from '../common/security.ts';
+import { STANDARD_AUTHORIZER_CLASS } from '../metadata/authorizer.ts';
 import { type NodeId, nodeId } from '../../raft/types.ts';
 import {
   type ConfigKeyDefinition,
@@ -11,8 +13,6 @@ import {
   LOG_LEVELS,
   NODE_CONFIG_KEYS,
 } from './config-defaults.ts';
-import { STANDARD_AUTHORIZER_CLASS } from '../metadata/authorizer.ts';
-import { parsePrincipal, WILDCARD_PRINCIPAL } from '../common/security.ts';
 
 export type ProcessRole = 'broker' | 'controller';
 export type CleanupPolicy = 'compact' | 'delete';
@@ -127,16 +127,16 @@ export interface NodeConfig {
   // Leadership balance
   readonly autoLeaderRebalanceEnable: boolean;
   readonly leaderImbalanceCheckIntervalSeconds: number;
-  // Client API
-  readonly socketRequestMaxBytes: number;
-  readonly consumerInstanceTimeoutMs: number;
-  readonly consumerRequestTimeoutMs: number;
-  // Authorization (security-config.ts)
+  // Authorization (node-authorizer.ts builds the Authorizer from them)
   /** authorizer.class.name; null = no authorizer (everything is allowed). */
   readonly authorizerClassName: string | null;
   /** super.users, as `User:<name>` principals. */
   readonly superUsers: readonly string[];
   readonly allowEveryoneIfNoAclFound: boolean;
+  // Client API
+  readonly socketRequestMaxBytes: number;
+  readonly consumerInstanceTimeoutMs: number;
+  readonly consumerRequestTimeoutMs: number;
 }
 
 /** A bad setting: names the key and the value (null when the key is missing). */
@@ -350,6 +350,32 @@ function parseCleanupPolicy(settings: Settings): Set<CleanupPolicy> {
   return policies;
 }
 
+/** authorizer.class.name: empty = no authorizer; Kafka's StandardAuthorizer is the one served. */
+export function parseAuthorizerClassName(raw: string | null): string | null {
+  if (raw === null) return null;
+  if (raw !== STANDARD_AUTHORIZER_CLASS)
+    throw new ConfigError(
+      'authorizer.class.name',
+      raw,
+      `the only authorizer is ${STANDARD_AUTHORIZER_CLASS} (or leave it empty for none)`,
+    );
+  return raw;
+}
+
+/** super.users: Kafka's `User:alice;User:bob`. */
+export function parseSuperUsers(raw: string | null): string[] {
+  if (raw === null) return [];
+  return raw
+    .split(';')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0)
+    .map((item) => {
+      if (parsePrincipal(item) === null || item === WILDCARD_PRINCIPAL)
+        throw new ConfigError('super.users', raw, `'${item}' is not a principal User:<name>`);
+      return item;
+    });
+}
+
 function parseRoles(settings: Settings): Set<ProcessRole> {
   const key = 'process.roles';
   const raw = settings.required(key, 'set process.roles=broker,controller (or broker, or controller)');
@@ -529,32 +555,6 @@ function checkSettings(settings: Settings): void {
     );
 }
 
-/** authorizer.class.name: empty = no authorizer; Kafka's StandardAuthorizer is the one served. */
-export function parseAuthorizerClassName(raw: string | null): string | null {
-  if (raw === null) return null;
-  if (raw !== STANDARD_AUTHORIZER_CLASS)
-    throw new ConfigError(
-      'authorizer.class.name',
-      raw,
-      `the only authorizer is ${STANDARD_AUTHORIZER_CLASS} (or leave it empty for none)`,
-    );
-  return raw;
-}
-
-/** super.users: Kafka's `User:alice;User:bob`. */
-export function parseSuperUsers(raw: string | null): string[] {
-  if (raw === null) return [];
-  return raw
-    .split(';')
-    .map((item) => item.trim())
-    .filter((item) => item.length > 0)
-    .map((item) => {
-      if (parsePrincipal(item) === null || item === WILDCARD_PRINCIPAL)
-        throw new ConfigError('super.users', raw, `'${item}' is not a principal User:<name>`);
-      return item;
-    });
-}
-
 /** inter.broker.listener.name: one of this node's internal listeners (Kafka: one it advertises). */
 function parseInterBrokerListenerName(settings: Settings, listeners: Listeners): string {
   const raw = settings.nullableString('inter.broker.listener.name');
@@ -691,12 +691,12 @@ export function buildNodeConfig(values: ReadonlyMap<string, string>): {
     groupMaxSessionTimeoutMs: int('group.max.session.timeout.ms'),
     autoLeaderRebalanceEnable: settings.boolean('auto.leader.rebalance.enable'),
     leaderImbalanceCheckIntervalSeconds: int('leader.imbalance.check.interval.seconds'),
-    socketRequestMaxBytes: int('socket.request.max.bytes'),
-    consumerInstanceTimeoutMs: int('consumer.instance.timeout.ms'),
-    consumerRequestTimeoutMs: int('consumer.request.timeout.ms'),
     authorizerClassName: parseAuthorizerClassName(settings.nullableString('authorizer.class.name')),
     superUsers: parseSuperUsers(settings.nullableString('super.users')),
     allowEveryoneIfNoAclFound: settings.boolean('allow.everyone.if.no.acl.found'),
+    socketRequestMaxBytes: int('socket.request.max.bytes'),
+    consumerInstanceTimeoutMs: int('consumer.instance.timeout.ms'),
+    consumerRequestTimeoutMs: int('consumer.request.timeout.ms'),
   };
   checkQuorum(config, warnings);
   checkRelations(config, warnings);
@@ -780,12 +780,12 @@ export function configToProperties(config: NodeConfig): Map<string, string | nul
     'group.max.session.timeout.ms': n(config.groupMaxSessionTimeoutMs),
     'auto.leader.rebalance.enable': String(config.autoLeaderRebalanceEnable),
     'leader.imbalance.check.interval.seconds': n(config.leaderImbalanceCheckIntervalSeconds),
-    'socket.request.max.bytes': n(config.socketRequestMaxBytes),
-    'consumer.instance.timeout.ms': n(config.consumerInstanceTimeoutMs),
-    'consumer.request.timeout.ms': n(config.consumerRequestTimeoutMs),
     'authorizer.class.name': config.authorizerClassName ?? '',
     'super.users': config.superUsers.length === 0 ? null : config.superUsers.join(';'),
     'allow.everyone.if.no.acl.found': String(config.allowEveryoneIfNoAclFound),
+    'socket.request.max.bytes': n(config.socketRequestMaxBytes),
+    'consumer.instance.timeout.ms': n(config.consumerInstanceTimeoutMs),
+    'consumer.request.timeout.ms': n(config.consumerRequestTimeoutMs),
   };
   return new Map(Object.entries(effective).sort(([a], [b]) => (a < b ? -1 : 1)));
 }

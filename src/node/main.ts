@@ -7,7 +7,7 @@ import { EventLoopWatchdog } from './event-loop-watchdog.ts';
 import { serializeError } from './log-errors.ts';
 import { KraftNode } from './node.ts';
 import { loadNodeConfig } from './node-args.ts';
-import { bootstrapCredentials } from './security-config.ts';
+import { bootstrapCredentials } from './bootstrap-credentials.ts';
 
 /** A main thread that has not turned for this long is wedged (a session timeout and then some). */
 function watchdogStallMs(sessionTimeoutMs: number): number {

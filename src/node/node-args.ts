@@ -13,7 +13,7 @@ import {
 } from './config.ts';
 import { LOCAL_CLUSTER, NODE_CONFIG_KEYS } from './config-defaults.ts';
 import { PropertiesSyntaxError, parseProperties } from './properties.ts';
-import { type BootstrapScramSpec, parseScramSpec } from './security-config.ts';
+import { type BootstrapScramSpec, parseScramSpec } from './bootstrap-credentials.ts';
 
 export interface NodeArgs {
   readonly help: boolean;

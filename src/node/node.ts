@@ -30,7 +30,7 @@ import { brokerAddress } from './broker-address.ts';
 import { NamedListeners } from './named-listeners.ts';
 import { KAFKA_LISTENER_NAME, type NodeConfig } from './config.ts';
 import { nodeSettings, settingsAwayFromDefaults } from './node-settings.ts';
-import { buildAuthorizer } from './security-config.ts';
+import { buildAuthorizer } from './node-authorizer.ts';
 import type { BootstrapCredential } from '../metadata/controller/security-decisions.ts';
 import { kafkaApis } from '../kafka/handlers/index.ts';
 import { KafkaServer } from '../kafka/server/kafka-server.ts';

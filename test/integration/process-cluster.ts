@@ -23,6 +23,8 @@ export interface ProcessNode {
   readonly dataDir: string;
   readonly configFile: string;
   readonly logFile: string;
+  /** Command-line arguments after `--config FILE` (ProcessClusterOptions.args). */
+  readonly args: readonly string[];
   process: ChildProcess | null;
   exited: Promise<number | null> | null;
   log: WriteStream | null;
@@ -32,12 +34,12 @@ export interface ProcessClusterOptions {
   /** Voters: combined broker+controller unless `controllerOnly`. */
   readonly controllers: number;
   readonly controllerOnly?: boolean;
+  /** Extra command-line arguments of every node (e.g. --add-scram). */
+  readonly args?: readonly string[];
   /** Broker-only nodes (observers of the metadata log). */
   readonly brokers?: number;
   /** Extra config for every node. */
   readonly overrides?: Readonly<Record<string, string>>;
-  /** Extra command-line arguments of every node (e.g. --add-scram). */
-  readonly args?: readonly string[];
 }
 
 export { freePort };
@@ -76,18 +78,16 @@ export class ProcessCluster {
   readonly root: string;
   readonly clusterId: string;
   readonly nodes = new Map<number, ProcessNode>();
-  private readonly args: readonly string[];
 
-  private constructor(root: string, clusterId: string, args: readonly string[]) {
+  private constructor(root: string, clusterId: string) {
     this.root = root;
     this.clusterId = clusterId;
-    this.args = args;
   }
 
   static async create(options: ProcessClusterOptions): Promise<ProcessCluster> {
     const root = await mkdtemp(join(tmpdir(), 'kraftling-it-'));
     // Kafka's cluster id form: 16 random bytes, base64url, 22 characters.
-    const cluster = new ProcessCluster(root, randomBytes(16).toString('base64url'), options.args ?? []);
+    const cluster = new ProcessCluster(root, randomBytes(16).toString('base64url'));
     const count = options.controllers + (options.brokers ?? 0);
     const ports: { client: number; kafka: number; internal: number }[] = [];
     for (let i = 0; i < count; i++)
@@ -139,6 +139,7 @@ export class ProcessCluster {
         process: null,
         exited: null,
         log: null,
+        args: options.args ?? [],
       });
     }
     return cluster;
@@ -154,7 +155,7 @@ export class ProcessCluster {
     const node = this.node(id);
     if (node.process !== null) throw new Error(`node ${id} is running`);
     node.log = createWriteStream(node.logFile, { flags: 'a' });
-    const child = spawn(process.execPath, [MAIN, '--config', node.configFile, ...this.args], {
+    const child = spawn(process.execPath, [MAIN, '--config', node.configFile, ...node.args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.pipe(node.log, { end: false });

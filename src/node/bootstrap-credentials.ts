@@ -1,31 +1,12 @@
-// The node's Authorizer from its authorization settings (Kafka's names: authorizer.class.name,
-// super.users, allow.everyone.if.no.acl.found; parsed in config.ts), and its bootstrap SCRAM credentials
-// (`--add-scram`, the flag of Kafka's `kafka-storage format`, KIP-900): parsed and checked here, and
-// turned into the credentials that the first controller of a new metadata log writes.
+// The node's bootstrap SCRAM credentials (`--add-scram`, the flag of Kafka's `kafka-storage format`,
+// KIP-900): parsed and checked here, and turned into the credentials that the first controller of a new
+// metadata log writes (src/metadata/controller/security-decisions.ts, decideBootstrapCredentials).
 
 import { credentialFromPassword, SCRAM_ITERATIONS_MAX, SCRAM_ITERATIONS_MIN } from '../common/scram.ts';
-import type { Authorizer, ScramMechanism } from '../common/security.ts';
-import { ALLOW_ALL, SCRAM_MECHANISMS } from '../common/security.ts';
-import { StandardAuthorizer } from '../metadata/authorizer.ts';
+import type { ScramMechanism } from '../common/security.ts';
+import { SCRAM_MECHANISMS } from '../common/security.ts';
 import type { BootstrapCredential } from '../metadata/controller/security-decisions.ts';
-import type { MetadataImage } from '../metadata/image.ts';
 import { ConfigError } from './config.ts';
-
-/** The node's authorizer: ALLOW_ALL without authorizer.class.name, else the StandardAuthorizer. */
-export function buildAuthorizer(
-  config: {
-    readonly authorizerClassName: string | null;
-    readonly superUsers: readonly string[];
-    readonly allowEveryoneIfNoAclFound: boolean;
-  },
-  image: () => MetadataImage,
-): Authorizer {
-  if (config.authorizerClassName === null) return ALLOW_ALL;
-  return new StandardAuthorizer(image, {
-    superUsers: config.superUsers,
-    allowEveryoneIfNoAclFound: config.allowEveryoneIfNoAclFound,
-  });
-}
 
 /** One `--add-scram` value. */
 export interface BootstrapScramSpec {

@@ -6,7 +6,8 @@ import { ALLOW_ALL } from '../../src/common/security.ts';
 import { emptyImage } from '../../src/metadata/image.ts';
 import { buildNodeConfig, ConfigError, configToProperties } from '../../src/node/config.ts';
 import { loadNodeConfig } from '../../src/node/node-args.ts';
-import { bootstrapCredentials, buildAuthorizer, parseScramSpec } from '../../src/node/security-config.ts';
+import { bootstrapCredentials, parseScramSpec } from '../../src/node/bootstrap-credentials.ts';
+import { buildAuthorizer } from '../../src/node/node-authorizer.ts';
 
 const BASE: ReadonlyMap<string, string> = new Map([
   ['node.id', '1'],
