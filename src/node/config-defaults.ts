@@ -524,6 +524,26 @@ const definitions: readonly ConfigKeyDefinition[] = [
     doc: 'Largest session timeout a consumer may ask for',
   },
 
+  // --- Authorization (issue 10: src/metadata/authorizer.ts) -----------------------------------------
+  {
+    name: 'authorizer.class.name',
+    type: 'string',
+    defaultValue: '',
+    doc: 'org.apache.kafka.metadata.authorizer.StandardAuthorizer enforces the ACLs of the metadata log; empty = everyone may do everything',
+  },
+  {
+    name: 'super.users',
+    type: 'string',
+    defaultValue: null,
+    doc: 'Principals allowed everything, separated by semicolons: User:admin;User:ops',
+  },
+  {
+    name: 'allow.everyone.if.no.acl.found',
+    type: 'boolean',
+    defaultValue: 'false',
+    doc: 'With an authorizer: a resource that no ACL names is open to everyone',
+  },
+
   // --- Leadership balance ---------------------------------------------------------------------------
   {
     name: 'auto.leader.rebalance.enable',

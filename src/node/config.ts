@@ -4,6 +4,8 @@
 
 import type { QuotaWindowConfig } from '../common/client-quotas.ts';
 import { type ConnectionLimits, parsePerIpOverrides } from '../common/connection-limits.ts';
+import { parsePrincipal, WILDCARD_PRINCIPAL } from '../common/security.ts';
+import { STANDARD_AUTHORIZER_CLASS } from '../metadata/authorizer.ts';
 import { type NodeId, nodeId } from '../../raft/types.ts';
 import {
   type ConfigKeyDefinition,
@@ -181,6 +183,12 @@ export interface NodeConfig {
   // Leadership balance
   readonly autoLeaderRebalanceEnable: boolean;
   readonly leaderImbalanceCheckIntervalSeconds: number;
+  // Authorization (node-authorizer.ts builds the Authorizer from them)
+  /** authorizer.class.name; null = no authorizer (everything is allowed). */
+  readonly authorizerClassName: string | null;
+  /** super.users, as `User:<name>` principals. */
+  readonly superUsers: readonly string[];
+  readonly allowEveryoneIfNoAclFound: boolean;
   // Client API
   readonly socketRequestMaxBytes: number;
   readonly consumerInstanceTimeoutMs: number;
@@ -420,6 +428,32 @@ function parseCleanupPolicy(settings: Settings): Set<CleanupPolicy> {
     policies.add(item);
   }
   return policies;
+}
+
+/** authorizer.class.name: empty = no authorizer; Kafka's StandardAuthorizer is the one served. */
+export function parseAuthorizerClassName(raw: string | null): string | null {
+  if (raw === null) return null;
+  if (raw !== STANDARD_AUTHORIZER_CLASS)
+    throw new ConfigError(
+      'authorizer.class.name',
+      raw,
+      `the only authorizer is ${STANDARD_AUTHORIZER_CLASS} (or leave it empty for none)`,
+    );
+  return raw;
+}
+
+/** super.users: Kafka's `User:alice;User:bob`. */
+export function parseSuperUsers(raw: string | null): string[] {
+  if (raw === null) return [];
+  return raw
+    .split(';')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0)
+    .map((item) => {
+      if (parsePrincipal(item) === null || item === WILDCARD_PRINCIPAL)
+        throw new ConfigError('super.users', raw, `'${item}' is not a principal User:<name>`);
+      return item;
+    });
 }
 
 function parseRoles(settings: Settings): Set<ProcessRole> {
@@ -999,6 +1033,9 @@ export function buildNodeConfig(values: ReadonlyMap<string, string>): {
     groupMaxSessionTimeoutMs: int('group.max.session.timeout.ms'),
     autoLeaderRebalanceEnable: settings.boolean('auto.leader.rebalance.enable'),
     leaderImbalanceCheckIntervalSeconds: int('leader.imbalance.check.interval.seconds'),
+    authorizerClassName: parseAuthorizerClassName(settings.nullableString('authorizer.class.name')),
+    superUsers: parseSuperUsers(settings.nullableString('super.users')),
+    allowEveryoneIfNoAclFound: settings.boolean('allow.everyone.if.no.acl.found'),
     socketRequestMaxBytes: int('socket.request.max.bytes'),
     consumerInstanceTimeoutMs: int('consumer.instance.timeout.ms'),
     consumerRequestTimeoutMs: int('consumer.request.timeout.ms'),
@@ -1118,6 +1155,9 @@ export function configToProperties(config: NodeConfig): Map<string, string | nul
     'group.max.session.timeout.ms': n(config.groupMaxSessionTimeoutMs),
     'auto.leader.rebalance.enable': String(config.autoLeaderRebalanceEnable),
     'leader.imbalance.check.interval.seconds': n(config.leaderImbalanceCheckIntervalSeconds),
+    'authorizer.class.name': config.authorizerClassName ?? '',
+    'super.users': config.superUsers.length === 0 ? null : config.superUsers.join(';'),
+    'allow.everyone.if.no.acl.found': String(config.allowEveryoneIfNoAclFound),
     'socket.request.max.bytes': n(config.socketRequestMaxBytes),
     'consumer.instance.timeout.ms': n(config.consumerInstanceTimeoutMs),
     'consumer.request.timeout.ms': n(config.consumerRequestTimeoutMs),

@@ -11,7 +11,6 @@ import { Http2Transport, type InternalServer } from '../../raft/transport/http2-
 import { assert } from '../../raft/assert.ts';
 import { type NodeId, nodeId } from '../../raft/types.ts';
 import { KafkaError, type KafkaErrorName } from '../common/kafka-errors.ts';
-import { ALLOW_ALL, type Authorizer } from '../common/security.ts';
 import { buildClientApp } from '../http/client-app.ts';
 import { HttpInstanceTransport } from '../http/consumers/http-transport.ts';
 import { listenClientApi } from '../http/client-server.ts';
@@ -36,6 +35,8 @@ import { ClientQuotaManager, meterOnClock } from '../common/client-quotas.ts';
 import { ConnectionLimiter, ConnectionRefusalCounts } from '../common/connection-limits.ts';
 import { admitSocket } from '../common/admit-socket.ts';
 import { nodeSettings, settingsAwayFromDefaults } from './node-settings.ts';
+import { buildAuthorizer } from './node-authorizer.ts';
+import type { BootstrapCredential } from '../metadata/controller/security-decisions.ts';
 import { kafkaApis } from '../kafka/handlers/index.ts';
 import { KafkaServer } from '../kafka/server/kafka-server.ts';
 import { ReplicaManagerPartitions } from './local-partitions.ts';
@@ -96,7 +97,16 @@ export class KraftNode {
     this.parts = parts;
   }
 
-  static async start(options: { config: NodeConfig; clusterId: string; logger: Logger }): Promise<KraftNode> {
+  /**
+   * `bootstrapScramCredentials`: written by this node's controller if it is the first active one of a new
+   * metadata log (`--add-scram`).
+   */
+  static async start(options: {
+    config: NodeConfig;
+    clusterId: string;
+    logger: Logger;
+    bootstrapScramCredentials?: readonly BootstrapCredential[];
+  }): Promise<KraftNode> {
     const { config, clusterId } = options;
     const logger = options.logger;
     // TLS material and the internal secret are read first: a bad file stops the start (ConfigError).
@@ -255,6 +265,7 @@ export class KraftNode {
           uncleanLeaderElectionEnable: config.uncleanLeaderElectionEnable,
           autoLeaderRebalanceEnable: config.autoLeaderRebalanceEnable,
           leaderImbalanceCheckIntervalMs: config.leaderImbalanceCheckIntervalSeconds * 1000,
+          bootstrapScramCredentials: options.bootstrapScramCredentials ?? [],
         },
         environment: { nowMs: () => Date.now(), newUuid: () => randomUUID() },
         log: {
@@ -308,7 +319,12 @@ export class KraftNode {
       requestTimeoutMs: config.controllerQuorumRequestTimeoutMs,
       logger,
     });
-    const admin = new AdminService({ client, watch, timeoutMs: config.controllerQuorumRequestTimeoutMs });
+    const admin = new AdminService({
+      client,
+      watch,
+      timeoutMs: config.controllerQuorumRequestTimeoutMs,
+      image: () => stateMachine.image(),
+    });
     const producerIds = isBroker
       ? new ProducerIdManager({
           allocateBlock: async () => {
@@ -388,9 +404,8 @@ export class KraftNode {
     // Settings this node was given (not Kafka's defaults) are what topics inherit as STATIC_BROKER_CONFIG
     // (num.partitions, log.retention.ms, min.insync.replicas, ...), as Kafka's describe shows them.
     const staticTopicConfig = settingsAwayFromDefaults(config);
-    // Who may do what, asked by every client request (REST and the Kafka listener): ALLOW_ALL until an
-    // authorizer is configured (authorizer.class.name, wired with the ACLs of the metadata log).
-    const authorizer: Authorizer = ALLOW_ALL;
+    // Who may do what (authorizer.class.name): read by the client API and the Kafka listener's handlers.
+    const authorizer = buildAuthorizer(config, () => stateMachine.image());
     const clientTls = material.listeners.get('CLIENT');
     const app = buildClientApp({
       authorizer,

@@ -101,6 +101,13 @@ describe('RequestDispatcher', () => {
         [33, [0, 2]],
         [44, [0, 1]],
         [21, [0, 2]],
+        [29, [0, 3]],
+        [30, [0, 3]],
+        [31, [0, 3]],
+        [50, [0, 0]],
+        [51, [0, 0]],
+        [48, [0, 1]],
+        [49, [0, 1]],
       ]),
     );
     expect(response.apiKeys).toHaveLength(ADVERTISED_VERSIONS.size);

@@ -61,6 +61,13 @@ export const ADVERTISED_VERSIONS: ReadonlyMap<string, VersionRange> = new Map([
   ['AlterConfigs', { lowest: 0, highest: 2 }],
   ['IncrementalAlterConfigs', { lowest: 0, highest: 1 }],
   ['DeleteRecords', { lowest: 0, highest: 2 }],
+  ['DescribeAcls', { lowest: 0, highest: 3 }],
+  ['CreateAcls', { lowest: 0, highest: 3 }],
+  ['DeleteAcls', { lowest: 0, highest: 3 }],
+  ['DescribeUserScramCredentials', { lowest: 0, highest: 0 }],
+  ['AlterUserScramCredentials', { lowest: 0, highest: 0 }],
+  ['DescribeClientQuotas', { lowest: 0, highest: 1 }],
+  ['AlterClientQuotas', { lowest: 0, highest: 1 }],
 ]);
 
 export const KAFKA_APIS: readonly KafkaApi[] = generatedApis.map((codec) => ({
