@@ -5,7 +5,7 @@ import { KafkaError } from '../../src/common/kafka-errors.ts';
 import { GroupCoordinator, type GroupStorage } from '../../src/groups/coordinator.ts';
 import { consumerProtocol } from '../../src/kafka/protocol/consumer-protocol.ts';
 import { brokerId } from '../../src/metadata/ids.ts';
-import type { MetadataImage } from '../../src/metadata/image.ts';
+import { emptyImage, type MetadataImage } from '../../src/metadata/image.ts';
 import { topicByName } from '../../src/metadata/queries.ts';
 import type { KafkaBroker } from '../../src/kafka/handlers/broker-ports.ts';
 import { kafkaApis } from '../../src/kafka/handlers/index.ts';
@@ -120,6 +120,7 @@ export class SimGroups {
       client: options.client,
       watch: options.watch,
       timeoutMs: config.controllerRequestTimeoutMs,
+      image: () => published() ?? emptyImage(),
       timers,
     });
     const service = new GroupService({

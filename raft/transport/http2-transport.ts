@@ -48,6 +48,17 @@ export interface Http2TransportOptions {
   readonly gate?: PeerGate;
   /** How peers are dialed; default h2c without a preface. */
   readonly dialer?: PeerDialer;
+  /**
+   * Asked for each connection accepted on this listener (not those other listeners hand to the same
+   * server): false closes it at once (max.connections, max.connections.per.ip). The caller releases
+   * what it counted when the socket closes.
+   */
+  readonly admitConnection?: (socket: Socket) => boolean;
+  /**
+   * An HTTP/2 session idle for this long is closed (connections.max.idle.ms; fastify's 72 s if larger,
+   * as before: peers' clients reconnect).
+   */
+  readonly idleTimeoutMs?: number;
   /** Registers more routes on the same internal listener (before it listens). */
   readonly routes?: (server: InternalServer) => void;
   readonly logger?: Logger;
@@ -93,8 +104,17 @@ function httpStatusOf(error: unknown): number {
   return typeof status === 'number' && status >= 400 && status <= 599 ? status : 500;
 }
 
-function buildServer(bodyLimit: number) {
-  return Fastify({ http2: true, logger: false, bodyLimit, forceCloseConnections: true });
+/** Fastify's default idle time of an HTTP/2 session. */
+const SESSION_IDLE_MS_MAX = 72_000;
+
+function buildServer(bodyLimit: number, idleTimeoutMs: number) {
+  return Fastify({
+    http2: true,
+    logger: false,
+    bodyLimit,
+    forceCloseConnections: true,
+    http2SessionTimeout: Math.min(idleTimeoutMs, SESSION_IDLE_MS_MAX),
+  });
 }
 type RaftServer = ReturnType<typeof buildServer>;
 /** The node's internal HTTP/2 server; other internal services (controller RPCs) add routes to it. */
@@ -132,7 +152,10 @@ export class Http2Transport implements RaftTransport {
     this.#options = options;
     this.#logger = options.logger ?? pino({ level: 'silent' });
     this.#local = { id: options.id, fromAddress: options.advertisedAddress ?? '' };
-    this.#server = buildServer(options.bodyBytesMax ?? BODY_BYTES_MAX);
+    this.#server = buildServer(
+      options.bodyBytesMax ?? BODY_BYTES_MAX,
+      options.idleTimeoutMs ?? SESSION_IDLE_MS_MAX,
+    );
     this.#configureServer();
     for (const [peer, address] of options.peers) {
       if (peer !== options.id) this.#peers.set(peer, this.#newSender(peer, address, false));
@@ -212,6 +235,12 @@ export class Http2Transport implements RaftTransport {
       const front = gate.createServer(
         (socket) => http2Server.emit('connection', socket),
         (socket) => {
+          // max.connections / max.connections.per.ip: counted here, before any TLS handshake or preface.
+          const admit = this.#options.admitConnection;
+          if (admit !== undefined && !admit(socket)) {
+            socket.destroy();
+            return;
+          }
           this.#frontSockets.add(socket);
           socket.once('close', () => this.#frontSockets.delete(socket));
         },
@@ -274,6 +303,17 @@ export class Http2Transport implements RaftTransport {
 
   #configureServer(): void {
     const server = this.#server;
+    const admit = this.#options.admitConnection;
+    // With a gate the front server admits (#listen); the HTTP/2 server itself never listens then.
+    if (admit !== undefined && this.#options.gate === undefined) {
+      // Before the HTTP/2 server's own listener: a refused socket is destroyed before a session reads it.
+      // Named listeners hand their sockets to this server too; their own listener counted them.
+      server.server.prependListener('connection', (socket: Socket) => {
+        const bound = server.server.address();
+        const ours = bound !== null && typeof bound === 'object' && socket.localPort === bound.port;
+        if (ours && !admit(socket)) socket.destroy();
+      });
+    }
     server.server.on('session', (session) => {
       // Without an 'error' listener a misbehaving client (or ENHANCE_YOUR_CALM) crashes the process.
       session.on('error', (error) => this.#logger.debug({ err: error }, 'raft transport session error'));

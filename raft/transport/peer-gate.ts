@@ -49,7 +49,7 @@ export class PeerGate {
     if (options === null) {
       return net.createServer({ noDelay: true }, (socket) => {
         track(socket);
-        this.admit(socket, deliver);
+        if (!socket.destroyed) this.admit(socket, deliver); // track may refuse it (connection limits)
       });
     }
     const server = tls.createServer({

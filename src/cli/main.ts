@@ -2,11 +2,14 @@
 // The command-line tools' entry point: `node src/cli/main.ts <tool> [options]`, with tool one of
 // `topics` (kafka-topics.sh), `metadata-quorum` (kafka-metadata-quorum.sh), `cluster`
 // (kafka-cluster.sh + status), `console-producer` and `console-consumer` (kafka-console-producer.sh,
-// kafka-console-consumer.sh), `consumer-groups` (kafka-consumer-groups.sh). Exit codes: 0 ok, 1 the command failed, 2 usage error.
+// kafka-console-consumer.sh), `consumer-groups` (kafka-consumer-groups.sh), `acls` (kafka-acls.sh), `configs`
+// (kafka-configs.sh). Exit codes: 0 ok, 1 the command failed, 2 usage error.
 
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { aclsMain } from './acls.ts';
 import { clusterMain } from './cluster.ts';
+import { configsMain } from './configs.ts';
 import { consoleConsumerMain } from './console-consumer.ts';
 import { consoleProducerMain } from './console-producer.ts';
 import { consumerGroupsMain } from './consumer-groups.ts';
@@ -39,6 +42,12 @@ const TOOLS = new Map<string, ToolMain>([
   ['consumer-groups', consumerGroupsMain],
   ['kafka-consumer-groups', consumerGroupsMain],
   ['kafka-consumer-groups.sh', consumerGroupsMain],
+  ['acls', aclsMain],
+  ['kafka-acls', aclsMain],
+  ['kafka-acls.sh', aclsMain],
+  ['configs', configsMain],
+  ['kafka-configs', configsMain],
+  ['kafka-configs.sh', configsMain],
   ['console-consumer', consoleConsumer],
   ['kafka-console-consumer', consoleConsumer],
   ['kafka-console-consumer.sh', consoleConsumer],
@@ -55,6 +64,8 @@ export function mainUsage(): string[] {
     '  console-producer  stdin lines to records of a topic (kafka-console-producer.sh)',
     "  console-consumer  a topic's records to stdout, alone or in a group (kafka-console-consumer.sh)",
     '  consumer-groups   list, describe, delete groups and reset their offsets (kafka-consumer-groups.sh)',
+    '  acls              add, remove and list ACLs (kafka-acls.sh)',
+    "  configs           users' SCRAM credentials and quotas, topics' configs (kafka-configs.sh)",
   ];
 }
 

@@ -55,6 +55,8 @@ export const KafkaErrors = {
   TRANSACTIONAL_ID_AUTHORIZATION_FAILED: { code: 53, retriable: false },
   DELEGATION_TOKEN_AUTHORIZATION_FAILED: { code: 65, retriable: false },
   RESOURCE_NOT_FOUND: { code: 91, retriable: false },
+  DUPLICATE_RESOURCE: { code: 92, retriable: false },
+  UNACCEPTABLE_CREDENTIAL: { code: 93, retriable: false },
   UNSUPPORTED_VERSION: { code: 35, retriable: false },
   GROUP_ID_NOT_FOUND: { code: 69, retriable: false },
   NON_EMPTY_GROUP: { code: 68, retriable: false },

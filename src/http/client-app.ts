@@ -6,6 +6,8 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest }
 import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
+import type { ClientQuotaMeter } from '../common/client-quotas.ts';
+import { registerQuotaHooks } from './quota-hooks.ts';
 import type { RandomInt } from '../common/partitioner.ts';
 import { StickyPartitioner } from '../common/partitioner.ts';
 import { ALLOW_ALL, type Authorizer, type Session } from '../common/security.ts';
@@ -17,7 +19,9 @@ import { HttpError, toErrorBody } from './errors.ts';
 import { parseJsonBody } from './json-body.ts';
 import { PartitionSendOrder } from './records/send-order.ts';
 import type { ClusterNode } from './ports.ts';
+import { registerAclRoutes } from './routes/acls.ts';
 import { registerBrokerRoutes } from './routes/brokers.ts';
+import { registerClientQuotaRoutes } from './routes/client-quotas.ts';
 import { registerClusterListRoute, registerClusterRoutes } from './routes/clusters.ts';
 import { registerConfigRoutes } from './routes/configs.ts';
 import { registerConsumerGroupRoutes } from './routes/consumer-groups.ts';
@@ -31,6 +35,7 @@ import { registerQuorumRoutes } from './routes/quorum.ts';
 import { registerRecordRoutes } from './routes/records.ts';
 import { registerTopicRoutes } from './routes/topics.ts';
 import { registerTrafficRoutes } from './routes/traffic.ts';
+import { registerUserScramCredentialRoutes } from './routes/user-scram-credentials.ts';
 import { registerV2ConsumerRoutes } from './routes/v2-consumers.ts';
 import { registerV2MetadataRoutes } from './routes/v2-metadata.ts';
 import { registerV2ProduceRoutes } from './routes/v2-produce.ts';
@@ -69,6 +74,8 @@ export interface ClientAppOptions {
    * PLAINTEXT, every request anonymous.
    */
   readonly authentication?: ClientAuthentication;
+  /** Client quotas (producer_byte_rate, consumer_byte_rate); absent: nobody is throttled. */
+  readonly quotas?: ClientQuotaMeter;
 }
 
 declare module 'fastify' {
@@ -184,6 +191,8 @@ export function buildClientApp(options: ClientAppOptions): FastifyInstance {
     request.session = authenticateRequest(authentication, request, reply);
   });
 
+  if (options.quotas !== undefined) registerQuotaHooks(app, options.quotas);
+
   // JSON only: any other content type of a body is 415 (fastify would also take text/plain).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
@@ -234,6 +243,9 @@ export function buildClientApp(options: ClientAppOptions): FastifyInstance {
       registerBrokerRoutes(scope, deps);
       registerTopicRoutes(scope, deps);
       registerConfigRoutes(scope, deps);
+      registerAclRoutes(scope, deps);
+      registerUserScramCredentialRoutes(scope, deps);
+      registerClientQuotaRoutes(scope, deps);
       registerPartitionRoutes(scope, deps);
       registerPartitionRecordRoutes(scope, deps);
       registerQuorumRoutes(scope, deps);

@@ -6,19 +6,42 @@
 // HTTP/1 itself (`allowHTTP1` exists only with TLS), hence the sniffing. With TLS (CLIENT:SSL or SASL_SSL)
 // a tls.Server accepts instead and ALPN picks h2 or http/1.1 (a client that offers no ALPN is sniffed as
 // above); the same two servers serve the decrypted sockets.
+// Bounds on abuse: max.connections / max.connections.per.ip (a connection over them is closed at once),
+// a deadline on an HTTP/1.1 request's headers and on the whole request (slowloris), idle connections
+// closed, and on HTTP/2 bounded concurrent streams, header lists, invalid frames and refused streams.
 
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { admitSocket } from '../common/admit-socket.ts';
+import type { ConnectionLimiter } from '../common/connection-limits.ts';
 import type { SniffedProtocol } from './protocol-sniff.ts';
 import { sniffProtocol } from './protocol-sniff.ts';
 
 /** HTTP/2 connection window (design §9: the 64 KiB default caps a connection at ~0.5 GB/s). */
 export const SESSION_WINDOW_BYTES = 32 * 1024 * 1024;
-/** Idle keep-alive connections and HTTP/2 sessions are closed after this long (fastify's default). */
+/**
+ * Idle keep-alive connections and HTTP/2 sessions are closed after this long (fastify's default), or
+ * after connections.max.idle.ms if that is shorter.
+ */
 const IDLE_TIMEOUT_MS = 72_000;
+/** Node's defaults for an HTTP/1.1 request's headers and the whole request. */
+const HEADERS_TIMEOUT_MS = 60_000;
+const REQUEST_TIMEOUT_MS = 300_000;
+/**
+ * HTTP/2 settings a client must keep to: streams open at once on one session (RFC 9113 §6.5.2 advises
+ * at least 100; the SDK pipelines its produces), and the size of one request's header list.
+ */
+const HTTP2_SETTINGS = { maxConcurrentStreams: 1000, maxHeaderListSize: 64 * 1024 } as const;
+/**
+ * Per session: frames Node's http2 finds invalid, and streams it refuses (over maxConcurrentStreams),
+ * before it closes the session; a flood of either (or of pings or RST_STREAMs, which nghttp2 bounds
+ * itself, answering ENHANCE_YOUR_CALM) ends that session, never the node.
+ */
+const HTTP2_INVALID_FRAMES_MAX = 1000;
+const HTTP2_REJECTED_STREAMS_MAX = 100;
 
 export interface ClientApiListenOptions {
   readonly host: string;
@@ -30,6 +53,14 @@ export interface ClientApiListenOptions {
   readonly closeGraceMs?: number;
   /** HTTPS: key, cert, ca and whether a client certificate is requested or required; absent = plain. */
   readonly tls?: tls.TlsOptions;
+  /** max.connections and max.connections.per.ip of the CLIENT listener. */
+  readonly connectionLimiter?: ConnectionLimiter;
+  /** connections.max.idle.ms: idle connections close after the shorter of it and 72 s. */
+  readonly idleTimeoutMs?: number;
+  /** http.headers.timeout.ms: an HTTP/1.1 request's headers must be in within this long (408, closed). */
+  readonly headersTimeoutMs?: number;
+  /** http.request.timeout.ms: a whole HTTP/1.1 request must be in within this long (408, closed). */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface ClientApiListener {
@@ -72,6 +103,7 @@ class OnePortServer implements ClientApiListener {
   readonly #sessions = new Set<http2.ServerHttp2Session>();
   /** TLS connections whose handshake is not done (HTTPS only). */
   readonly #handshaking = new Set<net.Socket>();
+  readonly #idleTimeoutMs: number;
   #address = '';
   #closing = false;
   #closed: Promise<void> | null = null;
@@ -80,8 +112,11 @@ class OnePortServer implements ClientApiListener {
     this.#options = options;
     this.#log = app.log;
     this.#route = (request, response) => app.routing(request, response);
+    const limiter = options.connectionLimiter ?? null;
     if (options.tls === undefined) {
-      this.#tcpServer = net.createServer({ noDelay: true }, (socket) => this.#accept(socket));
+      this.#tcpServer = net.createServer({ noDelay: true }, (socket) => {
+        if (admitSocket(limiter, socket, this.#log)) this.#accept(socket);
+      });
     } else {
       const server = tls.createServer({
         ...options.tls,
@@ -90,7 +125,8 @@ class OnePortServer implements ClientApiListener {
         noDelay: true,
       });
       server.on('connection', (socket: net.Socket) => {
-        if (this.#closing) {
+        // Counted before the handshake, so that a flood of handshakes is bounded too.
+        if (this.#closing || !admitSocket(limiter, socket, this.#log)) {
           socket.destroy();
           return;
         }
@@ -104,15 +140,52 @@ class OnePortServer implements ClientApiListener {
       });
       this.#tcpServer = server;
     }
-    this.#http1Server = http.createServer({ keepAliveTimeout: IDLE_TIMEOUT_MS }, (request, response) =>
-      this.#onHttp1Request(request, response),
+    const idleTimeoutMs = Math.min(IDLE_TIMEOUT_MS, options.idleTimeoutMs ?? IDLE_TIMEOUT_MS);
+    this.#idleTimeoutMs = idleTimeoutMs;
+    const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+    // Node refuses a headers deadline past the request's.
+    const headersTimeout = Math.min(options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS, requestTimeout);
+    this.#http1Server = http.createServer(
+      {
+        keepAliveTimeout: idleTimeoutMs,
+        headersTimeout,
+        requestTimeout,
+        // How often Node checks those deadlines (its default, 30 s, would let a 1 s deadline run 30 s).
+        connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(headersTimeout / 4))),
+      },
+      (request, response) => this.#onHttp1Request(request, response),
     );
+    // Node enforces headersTimeout/requestTimeout only on connections it tracks, and starts tracking
+    // when its server listens; this one never listens (its connections come from the sniffing server).
+    this.#http1Server.emit('listening');
     // Fastify checks `httpVersionMajor` per request and never writes HTTP/1-only headers on HTTP/2, so its
     // router takes the HTTP/2 compat objects as they are; only the static types differ.
-    this.#http2Server = http2.createServer({}, (request, response) =>
-      this.#route(request as unknown as http.IncomingMessage, response as unknown as http.ServerResponse),
+    this.#http2Server = http2.createServer(
+      {
+        settings: HTTP2_SETTINGS,
+        maxSessionInvalidFrames: HTTP2_INVALID_FRAMES_MAX,
+        maxSessionRejectedStreams: HTTP2_REJECTED_STREAMS_MAX,
+      },
+      (request, response) =>
+        this.#route(request as unknown as http.IncomingMessage, response as unknown as http.ServerResponse),
     );
     this.#http2Server.on('session', (session) => this.#onSession(session));
+    // http.request.timeout.ms for HTTP/2: a stream's request body must be in by then, as an HTTP/1.1
+    // request must (the session's idle timeout does not see a body trickling in a byte at a time).
+    this.#http2Server.on('stream', (stream) => {
+      if (stream.endAfterHeaders) return;
+      const deadline = setTimeout(() => {
+        this.#log.debug(
+          { requestTimeoutMs: requestTimeout },
+          'HTTP/2 request body too slow: stream cancelled',
+        );
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+      }, requestTimeout);
+      deadline.unref();
+      const done = (): void => clearTimeout(deadline);
+      stream.once('end', done);
+      stream.once('close', done);
+    });
   }
 
   get address(): string {
@@ -147,6 +220,8 @@ class OnePortServer implements ClientApiListener {
 
   close(): Promise<void> {
     this.#closing = true;
+    // Stops the deadline checks started by the 'listening' emitted in the constructor.
+    if (this.#closed === null) this.#http1Server.close();
     this.#closed ??= new Promise<void>((resolve) => {
       const grace = setTimeout(() => {
         for (const session of this.#sessions) session.destroy();
@@ -244,7 +319,7 @@ class OnePortServer implements ClientApiListener {
     session.once('close', () => this.#sessions.delete(session));
     // Without an 'error' listener a misbehaving client (e.g. ENHANCE_YOUR_CALM) crashes the process.
     session.on('error', (error) => this.#log.debug({ err: error }, 'client HTTP/2 session error'));
-    session.setTimeout(IDLE_TIMEOUT_MS, () => session.close());
+    session.setTimeout(this.#idleTimeoutMs, () => session.close());
     try {
       session.setLocalWindowSize(SESSION_WINDOW_BYTES);
     } catch (error) {

@@ -1,6 +1,16 @@
 // What the HTTP layer needs from the node it runs in. src/node implements these over the real metadata
 // image, Raft and controller; tests may implement them in memory.
+import type { KafkaError } from '../common/kafka-errors.ts';
+import type { AclBinding, AclEntry } from '../common/security.ts';
 import type { GroupApi } from '../groups/api.ts';
+import type { AclBindingFilter } from '../metadata/acl-filter.ts';
+import type {
+  QuotaAlteration,
+  ScramDeletion,
+  ScramUpsertion,
+  UserResult,
+} from '../metadata/controller/security-decisions.ts';
+import type { ClientQuotaEntry, UserScramCredentialsDescription } from '../metadata/security-queries.ts';
 import type { BrokerId } from '../metadata/ids.ts';
 import type { MetadataImage } from '../metadata/image.ts';
 
@@ -74,6 +84,27 @@ export interface AdminApi {
   catchUp(timeoutMs: number): Promise<void>;
   /** Described by the current quorum leader (forwarded to it). */
   describeQuorum(): Promise<QuorumDescription>;
+  // --- Security (ACLs, SCRAM credentials, client quotas): writes by the controller, reads from the image
+  /** CreateAcls: per binding, null or why it was refused (INVALID_REQUEST); an identical ACL is not added twice. */
+  createAcls(bindings: readonly AclBinding[]): Promise<(KafkaError | null)[]>;
+  /** DeleteAcls: per filter, the ACLs it matched (and that are now gone). */
+  deleteAcls(filters: readonly AclBindingFilter[]): Promise<AclEntry[][]>;
+  /** DescribeAcls, from this node's image. */
+  describeAcls(filter: AclBindingFilter): Promise<AclEntry[]>;
+  /** AlterUserScramCredentials (salted passwords, never passwords): one result per user. */
+  alterUserScramCredentials(
+    upsertions: readonly ScramUpsertion[],
+    deletions: readonly ScramDeletion[],
+  ): Promise<UserResult[]>;
+  /** DescribeUserScramCredentials, from this node's image: users null = every user with a credential. */
+  describeUserScramCredentials(users: readonly string[] | null): Promise<UserScramCredentialsDescription[]>;
+  /** AlterClientQuotas of user entities: per entity, null or why it was refused. */
+  alterClientQuotas(
+    alterations: readonly QuotaAlteration[],
+    validateOnly: boolean,
+  ): Promise<(KafkaError | null)[]>;
+  /** Every user entity's quotas, from this node's image. */
+  describeClientQuotas(): Promise<ClientQuotaEntry[]>;
 }
 
 /** acks of a produce: 0 (none), 1 (the leader wrote it), -1 (all: every ISR member has it). */

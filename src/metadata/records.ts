@@ -6,6 +6,17 @@ import type { NodeId, Term } from '../../raft/types.ts';
 import { nodeId, term } from '../../raft/types.ts';
 import type { BrokerEpoch, BrokerId, LeaderEpoch, PartitionEpoch, PartitionId, TopicId } from './ids.ts';
 import { brokerEpoch, brokerId, leaderEpoch, partitionEpoch, partitionId, topicId } from './ids.ts';
+import { SCRAM_MECHANISMS } from '../common/security.ts';
+import type { AclEntry, QuotaKey, QuotaUser, ScramCredential, ScramMechanism } from '../common/security.ts';
+import {
+  aclEntryFromWire,
+  aclEntryToWire,
+  clientQuotaFromWire,
+  clientQuotaToWire,
+  mechanismFromWire,
+  scramCredentialFromWire,
+  scramCredentialToWire,
+} from './security-wire.ts';
 import type { Fields } from './wire.ts';
 import { Reader, lookupType, parseWire } from './wire.ts';
 
@@ -104,6 +115,37 @@ export interface LeaderChangeRecord {
   readonly epoch: Term;
 }
 
+/** One ACL (Kafka's AccessControlEntryRecord). */
+export interface AccessControlEntryRecord extends AclEntry {
+  readonly type: 'accessControlEntry';
+}
+
+export interface RemoveAccessControlEntryRecord {
+  readonly type: 'removeAccessControlEntry';
+  readonly id: string;
+}
+
+/** A user's credential for one mechanism: added, or replacing the previous one. */
+export interface UserScramCredentialRecord extends ScramCredential {
+  readonly type: 'userScramCredential';
+  readonly name: string;
+}
+
+export interface RemoveUserScramCredentialRecord {
+  readonly type: 'removeUserScramCredential';
+  readonly name: string;
+  readonly mechanism: ScramMechanism;
+}
+
+/** One quota of a user (null = the default entity). */
+export interface ClientQuotaRecord {
+  readonly type: 'clientQuota';
+  readonly user: QuotaUser;
+  readonly key: QuotaKey;
+  /** Bytes per second; null = remove the key. */
+  readonly value: number | null;
+}
+
 export type MetadataRecord =
   | RegisterBrokerRecord
   | BrokerRegistrationChangeRecord
@@ -115,7 +157,12 @@ export type MetadataRecord =
   | ConfigRecord
   | ProducerIdsRecord
   | NoOpRecord
-  | LeaderChangeRecord;
+  | LeaderChangeRecord
+  | AccessControlEntryRecord
+  | RemoveAccessControlEntryRecord
+  | UserScramCredentialRecord
+  | RemoveUserScramCredentialRecord
+  | ClientQuotaRecord;
 
 export type MetadataRecordType = MetadataRecord['type'];
 
@@ -132,6 +179,20 @@ export function resourceTypeToWire(resourceType: ConfigResourceType): number {
 }
 
 function bodyToWire(record: MetadataRecord): Record<string, unknown> {
+  switch (record.type) {
+    case 'accessControlEntry':
+      return aclEntryToWire(record);
+    case 'userScramCredential': {
+      const { type: _type, name, ...credential } = record;
+      return scramCredentialToWire(name, credential);
+    }
+    case 'removeUserScramCredential':
+      return { name: record.name, mechanism: SCRAM_MECHANISMS[record.mechanism] };
+    case 'clientQuota':
+      return clientQuotaToWire(record.user, record.key, record.value);
+    default:
+      break;
+  }
   const { type: _type, ...body } = record;
   const wire: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body)) {
@@ -191,6 +252,11 @@ const recordTypes: ReadonlySet<string> = new Set<MetadataRecordType>([
   'producerIds',
   'noOp',
   'leaderChange',
+  'accessControlEntry',
+  'removeAccessControlEntry',
+  'userScramCredential',
+  'removeUserScramCredential',
+  'clientQuota',
 ]);
 
 function isRecordType(value: unknown): value is MetadataRecordType {
@@ -277,6 +343,18 @@ function recordFromWire(value: unknown, where: string): MetadataRecord {
         leaderId: nodeId(read.positive(body, 'leaderId', at)),
         epoch: term(read.safeInteger(body, 'epoch', at)),
       };
+    case 'accessControlEntry':
+      return { type, ...aclEntryFromWire(body, at, read) };
+    case 'removeAccessControlEntry':
+      return { type, id: read.uuid(body, 'id', at) };
+    case 'userScramCredential': {
+      const { name, credential } = scramCredentialFromWire(body, at, read);
+      return { type, name, ...credential };
+    }
+    case 'removeUserScramCredential':
+      return { type, name: read.string(body, 'name', at), mechanism: mechanismFromWire(body, at, read) };
+    case 'clientQuota':
+      return { type, ...clientQuotaFromWire(body, at, read) };
     default: {
       const unknown: never = type;
       return read.fail(`${where} has unknown record ${String(unknown)}`);

@@ -6,7 +6,8 @@
 // rather than letting nodes diverge. Invariants checked per entity (they hold after every record, not
 // only after a batch): a partition's replicas are distinct and non-empty, its ISR is a subset of them,
 // its leader is in the ISR or -1; topic names and ids are unique; partitions of a topic are 0..n-1;
-// broker epochs, producer ids and controller epochs only grow. Cross-entity rules (a leader is an
+// broker epochs, producer ids and controller epochs only grow; the security records' invariants are in
+// security-reducer.ts. Cross-entity rules (a leader is an
 // unfenced broker, ...) are the controller's: it establishes them over a whole batch.
 
 import { assert, unreachable } from '../../raft/assert.ts';
@@ -29,6 +30,7 @@ import type {
   RegisterBrokerRecord,
   TopicRecord,
 } from './records.ts';
+import { applySecurityRecord } from './security-reducer.ts';
 
 type Changes = Partial<Omit<MetadataImage, 'offset'>>;
 
@@ -92,14 +94,25 @@ function changesOf(image: MetadataImage, record: MetadataRecord, offset: Metadat
       // A repeated LeaderChange of the same leadership is harmless: controllers before the fix of
       // QuorumController.becomeLeader wrote one when a shutdown resigned while Raft still led, and
       // logs holding one must still replay. Another leader for the same epoch is a broken quorum.
-      const repeated = previous !== null && record.epoch === previous.epoch && record.leaderId === previous.id;
-      assert(previous === null || record.epoch > previous.epoch || repeated, 'controller epoch does not grow', {
-        record,
-        previous,
-      });
+      const repeated =
+        previous !== null && record.epoch === previous.epoch && record.leaderId === previous.id;
+      assert(
+        previous === null || record.epoch > previous.epoch || repeated,
+        'controller epoch does not grow',
+        {
+          record,
+          previous,
+        },
+      );
       if (repeated) return {};
       return { controllerLeader: { id: record.leaderId, epoch: record.epoch } };
     }
+    case 'accessControlEntry':
+    case 'removeAccessControlEntry':
+    case 'userScramCredential':
+    case 'removeUserScramCredential':
+    case 'clientQuota':
+      return { security: applySecurityRecord(image.security, record) };
     default:
       return unreachable(record);
   }

@@ -3,7 +3,13 @@
 // invariants too (the bytes may come from a peer or a damaged disk): any failure is a
 // MetadataCodecError.
 
-import { EMPTY_SECURITY_IMAGE } from '../common/security.ts';
+import type {
+  AclEntry,
+  QuotaKey,
+  ScramCredential,
+  ScramMechanism,
+  SecurityImage,
+} from '../common/security.ts';
 import { nodeId, term } from '../../raft/types.ts';
 import type { BrokerId, PartitionId, TopicId } from './ids.ts';
 import {
@@ -25,6 +31,16 @@ import type {
 } from './image.ts';
 import { configResourceKey, parseConfigResourceKey, partitionProblem } from './image.ts';
 import { endpointFromWire, resourceTypeFromWire, resourceTypeToWire } from './records.ts';
+import { aclBindingProblem } from './acl-rules.ts';
+import { quotaEntityKey } from './security-reducer.ts';
+import {
+  aclEntryFromWire,
+  aclEntryToWire,
+  clientQuotaFromWire,
+  clientQuotaToWire,
+  scramCredentialFromWire,
+  scramCredentialToWire,
+} from './security-wire.ts';
 import type { Fields } from './wire.ts';
 import { Reader, lookupType, parseWire } from './wire.ts';
 
@@ -55,6 +71,18 @@ function configsToWire(
   };
 }
 
+function securityToWire(security: SecurityImage): Record<string, unknown> {
+  return {
+    acls: [...security.acls.values()].map(aclEntryToWire),
+    scramCredentials: [...security.scramCredentials].flatMap(([name, mechanisms]) =>
+      [...mechanisms.values()].map((credential) => scramCredentialToWire(name, credential)),
+    ),
+    clientQuotas: [...security.clientQuotas].flatMap(([entity, quotas]) =>
+      [...quotas].map(([key, value]) => clientQuotaToWire(entity === '' ? null : entity, key, value)),
+    ),
+  };
+}
+
 export function encodeSnapshot(image: MetadataImage): Uint8Array {
   const leader = image.controllerLeader;
   const wire = {
@@ -64,6 +92,7 @@ export function encodeSnapshot(image: MetadataImage): Uint8Array {
     configs: [...image.configs].map(([key, entries]) => configsToWire(key, entries)),
     nextProducerId: image.nextProducerId,
     controllerLeader: leader === null ? undefined : { leaderId: leader.id, epoch: leader.epoch },
+    ...securityToWire(image.security),
   };
   return snapshotType.encode(wire).finish();
 }
@@ -151,6 +180,40 @@ function uniqueMap<K, V>(entries: readonly (readonly [K, V])[], what: string): M
   return map;
 }
 
+function securityFromWire(fields: Fields): SecurityImage {
+  const acls = uniqueMap<string, AclEntry>(
+    read.array(fields, 'acls', 'snapshot').map((value, i) => {
+      const where = `snapshot.acls[${i}]`;
+      const entry = aclEntryFromWire(read.fields(value, where), where, read);
+      const problem = aclBindingProblem(entry);
+      if (problem !== null) read.fail(`${where}: ${problem}`);
+      return [entry.id, entry];
+    }),
+    'ACL id',
+  );
+  const scramCredentials = new Map<string, Map<ScramMechanism, ScramCredential>>();
+  read.array(fields, 'scramCredentials', 'snapshot').forEach((value, i) => {
+    const where = `snapshot.scramCredentials[${i}]`;
+    const { name, credential } = scramCredentialFromWire(read.fields(value, where), where, read);
+    if (name.length === 0 || credential.iterations === 0) read.fail(`${where} has no user or no iterations`);
+    const mechanisms = scramCredentials.get(name) ?? new Map<ScramMechanism, ScramCredential>();
+    if (mechanisms.has(credential.mechanism)) read.fail(`${where} repeats ${name}'s ${credential.mechanism}`);
+    scramCredentials.set(name, mechanisms.set(credential.mechanism, credential));
+  });
+  const clientQuotas = new Map<string, Map<QuotaKey, number>>();
+  read.array(fields, 'clientQuotas', 'snapshot').forEach((value, i) => {
+    const where = `snapshot.clientQuotas[${i}]`;
+    const quota = clientQuotaFromWire(read.fields(value, where), where, read);
+    if (quota.value === null || quota.value <= 0 || quota.user === '')
+      read.fail(`${where} is a removal, not positive, or of an empty user name`);
+    const entity = quotaEntityKey(quota.user);
+    const quotas = clientQuotas.get(entity) ?? new Map<QuotaKey, number>();
+    if (quotas.has(quota.key)) read.fail(`${where} repeats ${quota.key} of ${JSON.stringify(entity)}`);
+    clientQuotas.set(entity, quotas.set(quota.key, quota.value));
+  });
+  return { acls, scramCredentials, clientQuotas };
+}
+
 export function decodeSnapshot(bytes: Uint8Array): MetadataImage {
   const fields = parseWire(snapshotType, bytes, 'snapshot');
   const brokers = uniqueMap<BrokerId, BrokerRegistration>(
@@ -188,7 +251,6 @@ export function decodeSnapshot(bytes: Uint8Array): MetadataImage {
     configs,
     nextProducerId: read.safeInteger(fields, 'nextProducerId', 'snapshot'),
     controllerLeader: controllerLeaderFromWire(fields.controllerLeader),
-    // Not in snapshots yet: ACL, SCRAM and quota records are the next step (issue 10).
-    security: EMPTY_SECURITY_IMAGE,
+    security: securityFromWire(fields),
   };
 }

@@ -33,6 +33,7 @@ import { prettyLogLine } from './pretty-log.ts';
 import {
   ensureSecureLocalCluster,
   type SecureLocalCluster,
+  secureBootstrapArgs,
   secureNodeSettings,
 } from './secure-local-cluster.ts';
 
@@ -284,6 +285,8 @@ export async function runCluster(options: LauncherOptions, io: LauncherIo = proc
   const extraArgs = (id: number): string[] => [
     ...localFlags(options),
     ...nodeOverrides(id).flatMap((override) => ['--override', override]),
+    // The admin user, written by the first controller of a new metadata log (kafka-storage --add-scram).
+    ...(secure === null ? [] : secureBootstrapArgs(secure)),
   ];
   return new Promise<number>((resolveExitCode) => {
     const nodes: RunningNode[] = [];

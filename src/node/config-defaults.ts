@@ -524,6 +524,26 @@ const definitions: readonly ConfigKeyDefinition[] = [
     doc: 'Largest session timeout a consumer may ask for',
   },
 
+  // --- Authorization (issue 10: src/metadata/authorizer.ts) -----------------------------------------
+  {
+    name: 'authorizer.class.name',
+    type: 'string',
+    defaultValue: '',
+    doc: 'org.apache.kafka.metadata.authorizer.StandardAuthorizer enforces the ACLs of the metadata log; empty = everyone may do everything',
+  },
+  {
+    name: 'super.users',
+    type: 'string',
+    defaultValue: null,
+    doc: 'Principals allowed everything, separated by semicolons: User:admin;User:ops',
+  },
+  {
+    name: 'allow.everyone.if.no.acl.found',
+    type: 'boolean',
+    defaultValue: 'false',
+    doc: 'With an authorizer: a resource that no ACL names is open to everyone',
+  },
+
   // --- Leadership balance ---------------------------------------------------------------------------
   {
     name: 'auto.leader.rebalance.enable',
@@ -671,6 +691,71 @@ const definitions: readonly ConfigKeyDefinition[] = [
     atLeast: 0,
     atMost: int32Max,
     doc: 'REST Proxy: default wait of GET records',
+  },
+
+  // --- Limits and quotas (every listener) -----------------------------------------------------------
+  {
+    name: 'max.connections',
+    type: 'int',
+    defaultValue: String(int32Max),
+    atLeast: 0,
+    atMost: int32Max,
+    doc: 'Open connections per listener; one more is closed at once',
+  },
+  {
+    name: 'max.connections.per.ip',
+    type: 'int',
+    defaultValue: String(int32Max),
+    atLeast: 0,
+    atMost: int32Max,
+    doc: 'Open connections from one IP per listener (Kafka: across listeners); one more is closed at once',
+  },
+  {
+    name: 'max.connections.per.ip.overrides',
+    type: 'string',
+    defaultValue: '',
+    doc: 'host:count,... in place of max.connections.per.ip for those IPs',
+  },
+  {
+    name: 'connections.max.idle.ms',
+    type: 'long',
+    defaultValue: '600000',
+    atLeast: 1,
+    // A socket timeout past Node's timer range would fire at once.
+    atMost: int32Max,
+    doc: 'A connection with no request for this long is closed (the client API: at most 72 s idle between requests, as before)',
+  },
+  {
+    name: 'http.headers.timeout.ms',
+    type: 'int',
+    defaultValue: '60000',
+    atLeast: 1,
+    atMost: int32Max,
+    doc: "Ours: an HTTP/1.1 client must send a request's headers within this long (Node's headersTimeout)",
+  },
+  {
+    name: 'http.request.timeout.ms',
+    type: 'int',
+    defaultValue: '300000',
+    atLeast: 1,
+    atMost: int32Max,
+    doc: "Ours: an HTTP/1.1 client must send a whole request (headers and body) within this long (Node's requestTimeout); an HTTP/2 stream its body",
+  },
+  {
+    name: 'quota.window.num',
+    type: 'int',
+    defaultValue: '11',
+    atLeast: 1,
+    atMost: int32Max,
+    doc: 'Samples a client quota rate is measured over',
+  },
+  {
+    name: 'quota.window.size.seconds',
+    type: 'int',
+    defaultValue: '1',
+    atLeast: 1,
+    atMost: int32Max,
+    doc: 'Length of each sample of a client quota rate',
   },
 ];
 

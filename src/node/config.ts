@@ -2,6 +2,10 @@
 // the local-cluster profile. Precedence, lowest first: the local-cluster profile (only without --config)
 // < the --config file (properties.ts) < flags (node-args.ts, in argv order). No I/O here.
 
+import type { QuotaWindowConfig } from '../common/client-quotas.ts';
+import { type ConnectionLimits, parsePerIpOverrides } from '../common/connection-limits.ts';
+import { parsePrincipal, WILDCARD_PRINCIPAL } from '../common/security.ts';
+import { STANDARD_AUTHORIZER_CLASS } from '../metadata/authorizer.ts';
 import { type NodeId, nodeId } from '../../raft/types.ts';
 import { PrincipalMappingError, parsePrincipalMappingRules } from '../common/principal-mapping.ts';
 import {
@@ -185,6 +189,12 @@ export interface NodeConfig {
   // Leadership balance
   readonly autoLeaderRebalanceEnable: boolean;
   readonly leaderImbalanceCheckIntervalSeconds: number;
+  // Authorization (node-authorizer.ts builds the Authorizer from them)
+  /** authorizer.class.name; null = no authorizer (everything is allowed). */
+  readonly authorizerClassName: string | null;
+  /** super.users, as `User:<name>` principals. */
+  readonly superUsers: readonly string[];
+  readonly allowEveryoneIfNoAclFound: boolean;
   // Client API
   readonly socketRequestMaxBytes: number;
   readonly consumerInstanceTimeoutMs: number;
@@ -199,6 +209,12 @@ export interface NodeConfig {
   /** The resolved TLS settings of each listener whose protocol is SSL or SASL_SSL. */
   readonly listenerSsl: ReadonlyMap<string, ListenerSsl>;
   readonly internalAuthSecret: InternalAuthSecret | null;
+  // Limits and quotas
+  readonly connectionLimits: ConnectionLimits;
+  readonly connectionsMaxIdleMs: number;
+  readonly httpHeadersTimeoutMs: number;
+  readonly httpRequestTimeoutMs: number;
+  readonly quotaWindow: QuotaWindowConfig;
   // Authentication
   readonly saslEnabledMechanisms: readonly SaslMechanism[];
   readonly saslServerMaxReceiveSize: number;
@@ -453,6 +469,32 @@ function parseCleanupPolicy(settings: Settings): Set<CleanupPolicy> {
     policies.add(item);
   }
   return policies;
+}
+
+/** authorizer.class.name: empty = no authorizer; Kafka's StandardAuthorizer is the one served. */
+export function parseAuthorizerClassName(raw: string | null): string | null {
+  if (raw === null) return null;
+  if (raw !== STANDARD_AUTHORIZER_CLASS)
+    throw new ConfigError(
+      'authorizer.class.name',
+      raw,
+      `the only authorizer is ${STANDARD_AUTHORIZER_CLASS} (or leave it empty for none)`,
+    );
+  return raw;
+}
+
+/** super.users: Kafka's `User:alice;User:bob`. */
+export function parseSuperUsers(raw: string | null): string[] {
+  if (raw === null) return [];
+  return raw
+    .split(';')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0)
+    .map((item) => {
+      if (parsePrincipal(item) === null || item === WILDCARD_PRINCIPAL)
+        throw new ConfigError('super.users', raw, `'${item}' is not a principal User:<name>`);
+      return item;
+    });
 }
 
 function parseRoles(settings: Settings): Set<ProcessRole> {
@@ -1040,6 +1082,9 @@ export function buildNodeConfig(values: ReadonlyMap<string, string>): {
     groupMaxSessionTimeoutMs: int('group.max.session.timeout.ms'),
     autoLeaderRebalanceEnable: settings.boolean('auto.leader.rebalance.enable'),
     leaderImbalanceCheckIntervalSeconds: int('leader.imbalance.check.interval.seconds'),
+    authorizerClassName: parseAuthorizerClassName(settings.nullableString('authorizer.class.name')),
+    superUsers: parseSuperUsers(settings.nullableString('super.users')),
+    allowEveryoneIfNoAclFound: settings.boolean('allow.everyone.if.no.acl.found'),
     socketRequestMaxBytes: int('socket.request.max.bytes'),
     consumerInstanceTimeoutMs: int('consumer.instance.timeout.ms'),
     consumerRequestTimeoutMs: int('consumer.request.timeout.ms'),
@@ -1048,6 +1093,14 @@ export function buildNodeConfig(values: ReadonlyMap<string, string>): {
     ssl: nodeSsl,
     listenerSsl: parseListenerSsl(settings, listenerSecurityProtocols, kafkaName),
     internalAuthSecret: parseInternalAuthSecret(settings),
+    connectionLimits: parseConnectionLimits(settings),
+    connectionsMaxIdleMs: int('connections.max.idle.ms'),
+    httpHeadersTimeoutMs: int('http.headers.timeout.ms'),
+    httpRequestTimeoutMs: int('http.request.timeout.ms'),
+    quotaWindow: {
+      samples: int('quota.window.num'),
+      windowMs: int('quota.window.size.seconds') * 1000,
+    },
     saslEnabledMechanisms: saslMechanisms,
     saslServerMaxReceiveSize: int('sasl.server.max.receive.size'),
     connectionsMaxReauthMs: int('connections.max.reauth.ms'),
@@ -1056,6 +1109,23 @@ export function buildNodeConfig(values: ReadonlyMap<string, string>): {
   checkQuorum(config, warnings);
   checkRelations(config, warnings);
   return { config, warnings };
+}
+
+/** max.connections, max.connections.per.ip and max.connections.per.ip.overrides. */
+function parseConnectionLimits(settings: Settings): ConnectionLimits {
+  const key = 'max.connections.per.ip.overrides';
+  const raw = settings.raw(key) ?? '';
+  let perIpOverrides: Map<string, number>;
+  try {
+    perIpOverrides = parsePerIpOverrides(raw);
+  } catch (error) {
+    throw new ConfigError(key, raw, error instanceof Error ? error.message : String(error));
+  }
+  return {
+    maxConnections: settings.integer('max.connections'),
+    maxConnectionsPerIp: settings.integer('max.connections.per.ip'),
+    perIpOverrides,
+  };
 }
 
 function minutesOrHours(minutes: number | null, hours: number): number {
@@ -1138,6 +1208,9 @@ export function configToProperties(config: NodeConfig): Map<string, string | nul
     'group.max.session.timeout.ms': n(config.groupMaxSessionTimeoutMs),
     'auto.leader.rebalance.enable': String(config.autoLeaderRebalanceEnable),
     'leader.imbalance.check.interval.seconds': n(config.leaderImbalanceCheckIntervalSeconds),
+    'authorizer.class.name': config.authorizerClassName ?? '',
+    'super.users': config.superUsers.length === 0 ? null : config.superUsers.join(';'),
+    'allow.everyone.if.no.acl.found': String(config.allowEveryoneIfNoAclFound),
     'socket.request.max.bytes': n(config.socketRequestMaxBytes),
     'consumer.instance.timeout.ms': n(config.consumerInstanceTimeoutMs),
     'consumer.request.timeout.ms': n(config.consumerRequestTimeoutMs),
@@ -1158,6 +1231,16 @@ export function configToProperties(config: NodeConfig): Map<string, string | nul
       config.internalAuthSecret?.kind === 'text' ? config.internalAuthSecret.secret : null,
     'internal.auth.secret.location':
       config.internalAuthSecret?.kind === 'file' ? config.internalAuthSecret.location : null,
+    'max.connections': n(config.connectionLimits.maxConnections),
+    'max.connections.per.ip': n(config.connectionLimits.maxConnectionsPerIp),
+    'max.connections.per.ip.overrides': [...config.connectionLimits.perIpOverrides]
+      .map(([host, count]) => `${host.includes(':') ? `[${host}]` : host}:${count}`)
+      .join(','),
+    'connections.max.idle.ms': n(config.connectionsMaxIdleMs),
+    'http.headers.timeout.ms': n(config.httpHeadersTimeoutMs),
+    'http.request.timeout.ms': n(config.httpRequestTimeoutMs),
+    'quota.window.num': n(config.quotaWindow.samples),
+    'quota.window.size.seconds': n(config.quotaWindow.windowMs / 1000),
     'sasl.enabled.mechanisms': config.saslEnabledMechanisms.join(','),
     'sasl.server.max.receive.size': n(config.saslServerMaxReceiveSize),
     'connections.max.reauth.ms': n(config.connectionsMaxReauthMs),

@@ -15,6 +15,12 @@ import {
   partitionId,
   topicId,
 } from '../metadata/ids.ts';
+import {
+  bindingFromMessage,
+  bindingToMessage,
+  filterFromMessage,
+  itemResult,
+} from '../metadata/controller/security-rpc.ts';
 import type { ControllerRpcHandler, PeerConnection } from '../http/internal-controller-routes.ts';
 import type { QuorumTracker } from './quorum-tracker.ts';
 
@@ -148,6 +154,38 @@ export class ControllerRpc implements ControllerRpcHandler {
           throw new KafkaError('NOT_CONTROLLER', `No read index here: ${error.message}.`, { cause: error });
         }
       },
+      'create-acls': async (request) => {
+        const { offset, errors } = await controller.createAcls(request.creations.map(bindingFromMessage));
+        return { ...offsetField(offset), results: errors.map((error) => itemResult(error)) };
+      },
+      'delete-acls': async (request) => {
+        const { offset, deleted } = await controller.deleteAcls(request.filters.map(filterFromMessage));
+        return {
+          ...offsetField(offset),
+          results: deleted.map((acls) => ({ acls: acls.map(bindingToMessage) })),
+        };
+      },
+      'alter-scram-credentials': async (request) => {
+        const { offset, results } = await controller.alterUserScramCredentials(
+          request.upsertions.map((upsertion) => ({
+            ...upsertion,
+            salt: Buffer.from(upsertion.salt),
+            saltedPassword: Buffer.from(upsertion.saltedPassword),
+          })),
+          request.deletions,
+        );
+        return { ...offsetField(offset), results: results.map(({ user, error }) => itemResult(error, user)) };
+      },
+      'alter-client-quotas': async (request) => {
+        const { offset, errors } = await controller.alterClientQuotas(
+          request.entries.map((entry) => ({
+            user: entry.user ?? null,
+            ops: entry.ops.map((op) => ({ key: op.key, value: op.value ?? null })),
+          })),
+          request.validateOnly,
+        );
+        return { ...offsetField(offset), results: errors.map((error) => itemResult(error)) };
+      },
       'describe-quorum': async () => {
         const status = driver.status();
         if (status.role !== 'leader') {
@@ -189,6 +227,10 @@ export class ControllerRpc implements ControllerRpcHandler {
   leaderHint(): number {
     return this.driver.status().leader;
   }
+}
+
+function offsetField(offset: number | null): { offset?: number } {
+  return offset === null ? {} : { offset };
 }
 
 function writeResponse(result: { offset: unknown }): { offset?: number; topicId: string } {

@@ -7,6 +7,7 @@ import { EventLoopWatchdog } from './event-loop-watchdog.ts';
 import { serializeError } from './log-errors.ts';
 import { KraftNode } from './node.ts';
 import { loadNodeConfig } from './node-args.ts';
+import { bootstrapCredentials } from './bootstrap-credentials.ts';
 
 /** A main thread that has not turned for this long is wedged (a session timeout and then some). */
 function watchdogStallMs(sessionTimeoutMs: number): number {
@@ -60,7 +61,12 @@ async function main(): Promise<number> {
 
   let node: KraftNode;
   try {
-    node = await KraftNode.start({ config, clusterId, logger });
+    node = await KraftNode.start({
+      config,
+      clusterId,
+      logger,
+      bootstrapScramCredentials: bootstrapCredentials(loaded.bootstrapScram),
+    });
   } catch (error) {
     if (error instanceof ConfigError) {
       // A security file that is missing or does not parse (tls-material.ts).

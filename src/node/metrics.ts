@@ -3,6 +3,9 @@
 // nothing is computed between scrapes; request counters and latencies are updated as requests run.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { RaftStatus } from '../../raft/node.ts';
+import type { ThrottleObserver } from '../common/client-quotas.ts';
+import type { ConnectionRefusalCounts } from '../common/connection-limits.ts';
+import { principalText } from '../common/security.ts';
 import type { MetadataImage } from '../metadata/image.ts';
 import { NO_LEADER } from '../metadata/ids.ts';
 import type { KafkaListenerObserver } from '../kafka/server/request-dispatch.ts';
@@ -14,7 +17,12 @@ export interface MetricsSources {
   readonly replicas: () => ReplicaManager | null;
   /** Connections the internal listeners refused (no certificate, no or a bad peer preface), since start. */
   readonly refusedPeerConnections?: () => number;
+  /** Connections refused by every listener of this node (counted from before this registry exists). */
+  readonly connectionRefusals?: ConnectionRefusalCounts;
 }
+
+/** Throttle times in ms: a few ms of excess up to the longest throttle (quota.window.num × size, 11 s). */
+const THROTTLE_BUCKETS_MS = [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 11_000, 30_000];
 
 /** Latency buckets in seconds: a produce with acks=all is a few ms; a long poll up to seconds. */
 const LATENCY_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -30,6 +38,8 @@ export class NodeMetrics {
   readonly kafka: KafkaListenerObserver;
   /** Clients' records in and out of the partitions this broker leads, by topic (every client path). */
   readonly traffic: ClientTrafficObserver;
+  /** Requests throttled by a client quota, by principal and kind (produce, fetch). */
+  readonly throttled: ThrottleObserver;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -65,6 +75,8 @@ export class NodeMetrics {
     });
     this.kafka = this.kafkaListenerMetrics();
     this.traffic = this.trafficMetrics();
+    this.throttled = this.throttleMetrics();
+    this.connectionRefusalMetrics(sources.connectionRefusals ?? null);
     this.raftGauges(sources);
     this.partitionGauges(sources);
   }
@@ -133,6 +145,32 @@ export class NodeMetrics {
         bytesOut.inc({ topic }, bytes);
       },
     };
+  }
+
+  private throttleMetrics(): ThrottleObserver {
+    const throttles = new Histogram({
+      name: 'kraftling_throttle_time_ms',
+      help: 'Throttle times given to clients over a producer_byte_rate or consumer_byte_rate quota, in ms, by principal and kind (produce, fetch).',
+      labelNames: ['principal', 'kind'],
+      buckets: THROTTLE_BUCKETS_MS,
+      registers: [this.registry],
+    });
+    return (principal, kind, throttleTimeMs) =>
+      throttles.observe({ principal: principalText(principal), kind }, throttleTimeMs);
+  }
+
+  private connectionRefusalMetrics(refusals: ConnectionRefusalCounts | null): void {
+    new Counter({
+      name: 'kraftling_connections_refused_total',
+      help: 'Connections closed on accept, by listener and reason: max_connections or max_connections_per_ip.',
+      labelNames: ['listener', 'reason'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        if (refusals === null) return;
+        for (const [listener, reason, count] of refusals.entries()) this.inc({ listener, reason }, count);
+      },
+    });
   }
 
   async text(): Promise<{ contentType: string; body: string }> {

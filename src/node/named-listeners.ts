@@ -1,9 +1,17 @@
 // The named internal listeners (listeners=...,FROM1://host:port,...): one TCP server each, whose
 // connections the internal HTTP/2 server takes over, so every internal route (Raft, controller RPCs,
-// replication, forwarded requests, group RPCs) answers on each of them as on INTERNAL.
+// replication, forwarded requests, group RPCs) answers on each of them as on INTERNAL. Each counts its
+// own connections against max.connections and max.connections.per.ip.
 import { createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from 'pino';
 import type { InternalServer } from '../../raft/transport/http2-transport.ts';
 import type { PeerGate } from '../../raft/transport/peer-gate.ts';
+import { admitSocket } from '../common/admit-socket.ts';
+import {
+  type ConnectionLimits,
+  ConnectionLimiter,
+  type ConnectionRefusalObserver,
+} from '../common/connection-limits.ts';
 import type { Endpoint } from './config.ts';
 
 export class NamedListeners {
@@ -18,6 +26,11 @@ export class NamedListeners {
   static async start(
     listeners: ReadonlyMap<string, Endpoint>,
     internal: InternalServer,
+    limits: {
+      readonly connectionLimits: ConnectionLimits;
+      readonly onRefused: ConnectionRefusalObserver;
+      readonly logger: Logger;
+    },
     /** Each listener's demands on its peers (TLS, the peer preface); null = open h2c. */
     gateOf: (name: string) => PeerGate | null = () => null,
   ): Promise<NamedListeners> {
@@ -26,7 +39,9 @@ export class NamedListeners {
     const named = new NamedListeners(servers, sockets);
     try {
       for (const [name, endpoint] of listeners) {
+        const limiter = new ConnectionLimiter(name, limits.connectionLimits, limits.onRefused);
         const track = (socket: Socket): void => {
+          if (!admitSocket(limiter, socket, limits.logger)) return;
           sockets.add(socket);
           socket.once('close', () => sockets.delete(socket));
         };
@@ -38,7 +53,7 @@ export class NamedListeners {
           gate === null
             ? createServer((socket) => {
                 track(socket);
-                deliver(socket);
+                if (!socket.destroyed) deliver(socket); // track refuses over the connection limits
               })
             : gate.createServer(deliver, track);
         servers.set(name, server);

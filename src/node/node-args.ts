@@ -13,6 +13,7 @@ import {
 } from './config.ts';
 import { LOCAL_CLUSTER, NODE_CONFIG_KEYS } from './config-defaults.ts';
 import { PropertiesSyntaxError, parseProperties } from './properties.ts';
+import { type BootstrapScramSpec, parseScramSpec } from './bootstrap-credentials.ts';
 
 export interface NodeArgs {
   readonly help: boolean;
@@ -22,6 +23,8 @@ export interface NodeArgs {
   /** Local profile only: where the node directories and cluster.id live. */
   readonly dataRoot: string | null;
   readonly localNodes: number | null;
+  /** `--add-scram` values, in order (bootstrap credentials of a new cluster). */
+  readonly addScram: readonly BootstrapScramSpec[];
 }
 
 /** `--node-id` for `node.id`: every known key has a flag. */
@@ -43,6 +46,9 @@ client API on 127.0.0.1:808N, internal traffic on 127.0.0.1:909N, data in ./data
                           every config key has a flag: dots become dashes
   --data-root DIR         local cluster only: where node-N/ and cluster.id live (default ./data)
   --local-nodes N         local cluster only: its size (default 3)
+  --add-scram 'SCRAM-SHA-256=[name=admin,password=admin-secret]'
+                          a SCRAM credential the first controller of a new metadata log writes, as
+                          Kafka's kafka-storage format --add-scram (repeatable; iterations=N optional)
   --help                  this text
 `;
 
@@ -59,6 +65,7 @@ export function parseNodeArgs(argv: readonly string[]): NodeArgs {
     help: { type: 'boolean', short: 'h' },
     'data-root': { type: 'string' },
     'local-nodes': { type: 'string' },
+    'add-scram': { type: 'string', multiple: true },
   };
   for (const flag of KEY_FOR_FLAG.keys()) options[flag] = { type: 'string', multiple: true };
   let tokens: ReturnType<typeof parseArgs>['tokens'];
@@ -78,6 +85,7 @@ export function parseNodeArgs(argv: readonly string[]): NodeArgs {
   let dataRoot: string | null = null;
   let localNodes: number | null = null;
   let help = false;
+  const addScram: BootstrapScramSpec[] = [];
   const settings: (readonly [string, string])[] = [];
   for (const token of tokens ?? []) {
     if (token.kind !== 'option') continue;
@@ -88,6 +96,7 @@ export function parseNodeArgs(argv: readonly string[]): NodeArgs {
       configFile = value;
     } else if (token.name === 'data-root') dataRoot = value;
     else if (token.name === 'local-nodes') localNodes = parseNumberFlag('--local-nodes', value);
+    else if (token.name === 'add-scram') addScram.push(parseScramSpec(value));
     else if (token.name === 'override') {
       const separator = value.indexOf('=');
       if (separator <= 0) throw new ConfigError('--override', value, 'expected key=value');
@@ -97,7 +106,7 @@ export function parseNodeArgs(argv: readonly string[]): NodeArgs {
       if (key !== undefined) settings.push([key, value]);
     }
   }
-  return { help, configFile, settings, dataRoot, localNodes };
+  return { help, configFile, settings, dataRoot, localNodes, addScram };
 }
 
 export interface LoadedConfig {
@@ -108,6 +117,8 @@ export interface LoadedConfig {
   readonly configFile: string | null;
   /** Set for the local-cluster profile: the node then shares <dataRoot>/cluster.id with the others. */
   readonly localCluster: LocalClusterInfo | null;
+  /** `--add-scram`: credentials for the first controller of a new metadata log to write. */
+  readonly bootstrapScram: readonly BootstrapScramSpec[];
 }
 
 export type LoadResult =
@@ -171,5 +182,12 @@ export function loadNodeConfig(argv: readonly string[], options: LoadOptions = {
   }
   for (const [key, value] of flags) base.set(key, value);
   const { config, warnings } = buildNodeConfig(base);
-  return { kind: 'config', config, warnings, configFile: args.configFile, localCluster };
+  return {
+    kind: 'config',
+    config,
+    warnings,
+    configFile: args.configFile,
+    localCluster,
+    bootstrapScram: args.addScram,
+  };
 }

@@ -13,7 +13,6 @@ import { type NodeId, nodeId } from '../../raft/types.ts';
 import { KafkaError, type KafkaErrorName } from '../common/kafka-errors.ts';
 import { type CredentialLookup, PasswordCheck } from '../common/password-check.ts';
 import { parsePrincipalMappingRules } from '../common/principal-mapping.ts';
-import { ALLOW_ALL, type Authorizer } from '../common/security.ts';
 import { buildClientApp } from '../http/client-app.ts';
 import { HttpInstanceTransport } from '../http/consumers/http-transport.ts';
 import { listenClientApi } from '../http/client-server.ts';
@@ -34,7 +33,12 @@ import { NamedListeners } from './named-listeners.ts';
 import type { NodeConfig, SecurityProtocol } from './config.ts';
 import { PeerSecurity } from './peer-security.ts';
 import { clientTlsOptions, loadSecurityMaterial, serverTlsOptions } from './tls-material.ts';
+import { ClientQuotaManager, meterOnClock } from '../common/client-quotas.ts';
+import { ConnectionLimiter, ConnectionRefusalCounts } from '../common/connection-limits.ts';
+import { admitSocket } from '../common/admit-socket.ts';
 import { nodeSettings, settingsAwayFromDefaults } from './node-settings.ts';
+import { buildAuthorizer } from './node-authorizer.ts';
+import type { BootstrapCredential } from '../metadata/controller/security-decisions.ts';
 import { kafkaApis } from '../kafka/handlers/index.ts';
 import { KafkaServer } from '../kafka/server/kafka-server.ts';
 import { ReplicaManagerPartitions } from './local-partitions.ts';
@@ -95,7 +99,16 @@ export class KraftNode {
     this.parts = parts;
   }
 
-  static async start(options: { config: NodeConfig; clusterId: string; logger: Logger }): Promise<KraftNode> {
+  /**
+   * `bootstrapScramCredentials`: written by this node's controller if it is the first active one of a new
+   * metadata log (`--add-scram`).
+   */
+  static async start(options: {
+    config: NodeConfig;
+    clusterId: string;
+    logger: Logger;
+    bootstrapScramCredentials?: readonly BootstrapCredential[];
+  }): Promise<KraftNode> {
     const { config, clusterId } = options;
     const logger = options.logger;
     // TLS material and the internal secret are read first: a bad file stops the start (ConfigError).
@@ -130,8 +143,16 @@ export class KraftNode {
     const internal = config.listeners.internal;
     const advertisedInternal = config.advertisedListeners.internal;
     let internalServer: InternalServer | null = null;
+    // Every listener counts its connections (max.connections, max.connections.per.ip); the refusals are
+    // counted here from the first listener on, before the metrics registry exists.
+    const connectionRefusals = new ConnectionRefusalCounts();
+    const connectionLimiter = (listener: string) =>
+      new ConnectionLimiter(listener, config.connectionLimits, connectionRefusals.observe);
+    const internalLimiter = connectionLimiter('INTERNAL');
     const transport = await Http2Transport.start({
       id: config.nodeId,
+      admitConnection: (socket) => admitSocket(internalLimiter, socket, logger),
+      idleTimeoutMs: config.connectionsMaxIdleMs,
       listen: { host: internal.host === '' ? '0.0.0.0' : internal.host, port: internal.port },
       ...(advertisedInternal.port !== 0
         ? { advertisedAddress: `${advertisedInternal.host}:${advertisedInternal.port}` }
@@ -158,8 +179,11 @@ export class KraftNode {
     // Named internal listeners (Kafka's listeners beyond the controller's): each hands its connections to
     // the internal HTTP/2 server, so it serves everything INTERNAL serves.
     assert(internalServer !== null, 'the transport registered the internal routes');
-    const namedListeners = await NamedListeners.start(config.listeners.named, internalServer, (name) =>
-      peers.gate(name),
+    const namedListeners = await NamedListeners.start(
+      config.listeners.named,
+      internalServer,
+      { connectionLimits: config.connectionLimits, onRefused: connectionRefusals.observe, logger },
+      (name) => peers.gate(name),
     );
     const watch = new ImageWatch(() => stateMachine.image());
     // The data plane acts only on images published once this node has caught up with the quorum and,
@@ -243,6 +267,7 @@ export class KraftNode {
           uncleanLeaderElectionEnable: config.uncleanLeaderElectionEnable,
           autoLeaderRebalanceEnable: config.autoLeaderRebalanceEnable,
           leaderImbalanceCheckIntervalMs: config.leaderImbalanceCheckIntervalSeconds * 1000,
+          bootstrapScramCredentials: options.bootstrapScramCredentials ?? [],
         },
         environment: { nowMs: () => Date.now(), newUuid: () => randomUUID() },
         log: {
@@ -296,7 +321,12 @@ export class KraftNode {
       requestTimeoutMs: config.controllerQuorumRequestTimeoutMs,
       logger,
     });
-    const admin = new AdminService({ client, watch, timeoutMs: config.controllerQuorumRequestTimeoutMs });
+    const admin = new AdminService({
+      client,
+      watch,
+      timeoutMs: config.controllerQuorumRequestTimeoutMs,
+      image: () => stateMachine.image(),
+    });
     const producerIds = isBroker
       ? new ProducerIdManager({
           allocateBlock: async () => {
@@ -323,8 +353,15 @@ export class KraftNode {
       image: () => stateMachine.image(),
       replicas: () => replicas,
       refusedPeerConnections: () => peers.refused(),
+      connectionRefusals,
     });
     nodeMetrics = metrics;
+    // producer_byte_rate and consumer_byte_rate of the image's client quotas, metered on this broker.
+    const quotas = meterOnClock(
+      new ClientQuotaManager(config.quotaWindow, () => stateMachine.image().security.clientQuotas),
+      Date.now,
+      metrics.throttled,
+    );
     const peerMetrics = new PeerMetrics({
       image: () => stateMachine.image(),
       interBrokerListener: config.interBrokerListenerName,
@@ -373,9 +410,8 @@ export class KraftNode {
     const credentials: CredentialLookup = (user) => stateMachine.image().security.scramCredentials.get(user);
     const principalMappingRules = parsePrincipalMappingRules(config.sslPrincipalMappingRules);
     const clientProtocol = config.listenerSecurityProtocols.get('CLIENT') ?? 'PLAINTEXT';
-    // Who may do what, asked by every client request (REST and the Kafka listener): ALLOW_ALL until an
-    // authorizer is configured (authorizer.class.name, wired with the ACLs of the metadata log).
-    const authorizer: Authorizer = ALLOW_ALL;
+    // Who may do what (authorizer.class.name): read by the client API and the Kafka listener's handlers.
+    const authorizer = buildAuthorizer(config, () => stateMachine.image());
     const clientTls = material.listeners.get('CLIENT');
     const app = buildClientApp({
       authorizer,
@@ -392,12 +428,17 @@ export class KraftNode {
       consumerTransport: new HttpInstanceTransport(
         clientTls === undefined ? {} : { tls: clientTlsOptions(clientTls) },
       ),
+      quotas,
     });
     const clientListener = config.listeners.client;
     const clientApi = await listenClientApi(app, {
       host: clientListener.host === '' ? '0.0.0.0' : clientListener.host,
       port: clientListener.port,
       ...(clientTls !== undefined ? { tls: serverTlsOptions(clientTls) } : {}),
+      connectionLimiter: connectionLimiter('CLIENT'),
+      idleTimeoutMs: config.connectionsMaxIdleMs,
+      headersTimeoutMs: config.httpHeadersTimeoutMs,
+      requestTimeoutMs: config.httpRequestTimeoutMs,
     });
     const clientPort = Number(clientApi.address.slice(clientApi.address.lastIndexOf(':') + 1));
     // Kafka's own clients, over the same image, partitions and admin as REST (src/kafka).
@@ -433,6 +474,7 @@ export class KraftNode {
               },
               settings: nodeSettings(config),
               authorizer,
+              quotas,
             }),
             frameBytesMax: config.socketRequestMaxBytes,
             ...(kafkaProtocol === 'SASL_PLAINTEXT' || kafkaProtocol === 'SASL_SSL'
@@ -451,6 +493,8 @@ export class KraftNode {
               : {}),
             principalMappingRules,
             observer: metrics.kafka,
+            connectionLimiter: connectionLimiter(kafkaName),
+            idleTimeoutMs: config.connectionsMaxIdleMs,
             handOffHttp: (socket) => clientApi.adopt(socket),
             listenerName: kafkaName,
             ...(kafkaTls !== undefined ? { tls: serverTlsOptions(kafkaTls) } : {}),

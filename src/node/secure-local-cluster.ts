@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { STANDARD_AUTHORIZER_CLASS } from '../metadata/authorizer.ts';
 import { LOCAL_CLUSTER } from './config-defaults.ts';
 import { createCa, issueCertificate, type PemPair } from './local-ca.ts';
 
@@ -148,5 +149,18 @@ export function secureNodeSettings(secure: SecureLocalCluster, id: number): Map<
     ['ssl.truststore.location', secure.caFile],
     // A client certificate of the local CA is accepted instead of HTTP Basic on the client API.
     ['listener.name.client.ssl.client.auth', 'requested'],
+    // ACLs in the metadata log; the admin (by password, or by its client certificate's subject) may do
+    // everything, anyone else only what an ACL allows.
+    ['authorizer.class.name', STANDARD_AUTHORIZER_CLASS],
+    ['super.users', `User:${ADMIN_USER};User:CN=${ADMIN_USER}`],
+  ]);
+}
+
+/** The node flags that give a new cluster its admin user (both SCRAM mechanisms, as kafka-storage --add-scram). */
+export function secureBootstrapArgs(secure: SecureLocalCluster): string[] {
+  const { username, password } = secure.admin;
+  return (['SCRAM-SHA-256', 'SCRAM-SHA-512'] as const).flatMap((mechanism) => [
+    '--add-scram',
+    `${mechanism}=[name=${username},password=${password}]`,
   ]);
 }

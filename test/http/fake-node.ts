@@ -31,6 +31,25 @@ import { applyBatch } from '../../src/metadata/reducer.ts';
 import { TOPIC_CONFIGS, topicConfigConflict, validateTopicConfig } from '../../src/metadata/topic-configs.ts';
 import { collidingTopic, collisionMessage, validateTopicName } from '../../src/metadata/topic-rules.ts';
 import { nodeId, term } from '../../raft/types.ts';
+import type { AclBinding, AclEntry } from '../../src/common/security.ts';
+import type { AclBindingFilter } from '../../src/metadata/acl-filter.ts';
+import {
+  decideAlterClientQuotas,
+  decideAlterScramCredentials,
+  decideCreateAcls,
+  decideDeleteAcls,
+  type QuotaAlteration,
+  type ScramDeletion,
+  type ScramUpsertion,
+  type UserResult,
+} from '../../src/metadata/controller/security-decisions.ts';
+import {
+  type ClientQuotaEntry,
+  describeAcls,
+  describeClientQuotas,
+  describeScramCredentials,
+  type UserScramCredentialsDescription,
+} from '../../src/metadata/security-queries.ts';
 import { FakeData } from './fake-data.ts';
 import { FakeGroups } from './fake-groups.ts';
 
@@ -303,6 +322,56 @@ export class FakeNode implements ClusterNode, AdminApi {
     if (this.quorumFailure !== null) throw this.quorumFailure;
     this.#check();
     return QUORUM;
+  }
+
+  // --- Security: the controller's real decisions, applied at once -------------------------------------
+
+  async createAcls(bindings: readonly AclBinding[]): Promise<(KafkaError | null)[]> {
+    this.#check();
+    const { records, errors } = decideCreateAcls(this.#image, bindings, randomUUID);
+    if (records.length > 0) this.#apply(records);
+    return errors;
+  }
+
+  async deleteAcls(filters: readonly AclBindingFilter[]): Promise<AclEntry[][]> {
+    this.#check();
+    const { records, deleted } = decideDeleteAcls(this.#image, filters);
+    if (records.length > 0) this.#apply(records);
+    return deleted;
+  }
+
+  async describeAcls(filter: AclBindingFilter): Promise<AclEntry[]> {
+    return describeAcls(this.#image, filter);
+  }
+
+  async alterUserScramCredentials(
+    upsertions: readonly ScramUpsertion[],
+    deletions: readonly ScramDeletion[],
+  ): Promise<UserResult[]> {
+    this.#check();
+    const { records, results } = decideAlterScramCredentials(this.#image, upsertions, deletions);
+    if (records.length > 0) this.#apply(records);
+    return results;
+  }
+
+  async describeUserScramCredentials(
+    users: readonly string[] | null,
+  ): Promise<UserScramCredentialsDescription[]> {
+    return describeScramCredentials(this.#image, users);
+  }
+
+  async alterClientQuotas(
+    alterations: readonly QuotaAlteration[],
+    validateOnly: boolean,
+  ): Promise<(KafkaError | null)[]> {
+    this.#check();
+    const { records, errors } = decideAlterClientQuotas(this.#image, alterations);
+    if (!validateOnly && records.length > 0) this.#apply(records);
+    return errors;
+  }
+
+  async describeClientQuotas(): Promise<ClientQuotaEntry[]> {
+    return describeClientQuotas(this.#image);
   }
 
   #existing(name: string) {

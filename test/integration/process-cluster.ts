@@ -23,6 +23,8 @@ export interface ProcessNode {
   readonly dataDir: string;
   readonly configFile: string;
   readonly logFile: string;
+  /** Command-line arguments after `--config FILE` (ProcessClusterOptions.args). */
+  readonly args: readonly string[];
   process: ChildProcess | null;
   exited: Promise<number | null> | null;
   log: WriteStream | null;
@@ -32,6 +34,8 @@ export interface ProcessClusterOptions {
   /** Voters: combined broker+controller unless `controllerOnly`. */
   readonly controllers: number;
   readonly controllerOnly?: boolean;
+  /** Extra command-line arguments of every node (e.g. --add-scram). */
+  readonly args?: readonly string[];
   /** Broker-only nodes (observers of the metadata log). */
   readonly brokers?: number;
   /** Extra config for every node. */
@@ -143,6 +147,7 @@ export class ProcessCluster {
         process: null,
         exited: null,
         log: null,
+        args: options.args ?? [],
       });
     }
     return cluster;
@@ -158,7 +163,7 @@ export class ProcessCluster {
     const node = this.node(id);
     if (node.process !== null) throw new Error(`node ${id} is running`);
     node.log = createWriteStream(node.logFile, { flags: 'a' });
-    const child = spawn(process.execPath, [MAIN, '--config', node.configFile], {
+    const child = spawn(process.execPath, [MAIN, '--config', node.configFile, ...node.args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.pipe(node.log, { end: false });

@@ -280,6 +280,7 @@ describe('Produce', () => {
   it('acks=0 gets no response (a failed one closes the connection); acks other than 0, 1, -1: INVALID_REQUIRED_ACKS; versions 0-2: UNSUPPORTED_VERSION', async () => {
     expect(await exchange(dispatcher, produceApi, 7, produceRequest(batchOf('a'), 0, 0))).toEqual({
       kind: 'none',
+      throttleTimeMs: 0,
     });
     // A failed acks=0 produce closes the connection: the client's only hint to refresh its metadata.
     expect(await exchange(dispatcher, produceApi, 7, produceRequest(batchOf('a'), 1, 0))).toMatchObject({

@@ -99,6 +99,66 @@ const recordArbs: fc.Arbitrary<MetadataRecord>[] = [
   }),
 ];
 
+// Security records (issue 10): the codec keeps every concrete code, any bytes and any finite quota.
+const aclFields = {
+  id: fc.uuid(),
+  resourceType: fc.constantFrom(
+    'TOPIC' as const,
+    'GROUP' as const,
+    'CLUSTER' as const,
+    'TRANSACTIONAL_ID' as const,
+    'DELEGATION_TOKEN' as const,
+    'USER' as const,
+  ),
+  resourceName: text,
+  patternType: fc.constantFrom('LITERAL' as const, 'PREFIXED' as const),
+  principal: fc.oneof(
+    fc.constant('User:*'),
+    text.map((name) => `User:${name}`),
+  ),
+  host: fc.constantFrom('*', '10.0.0.1', '::1'),
+  operation: fc.constantFrom(
+    'ALL' as const,
+    'READ' as const,
+    'WRITE' as const,
+    'CREATE' as const,
+    'DELETE' as const,
+    'ALTER' as const,
+    'DESCRIBE' as const,
+    'CLUSTER_ACTION' as const,
+    'DESCRIBE_CONFIGS' as const,
+    'ALTER_CONFIGS' as const,
+    'IDEMPOTENT_WRITE' as const,
+    'CREATE_TOKENS' as const,
+    'DESCRIBE_TOKENS' as const,
+  ),
+  permissionType: fc.constantFrom('ALLOW' as const, 'DENY' as const),
+};
+const mechanismArb = fc.constantFrom('SCRAM-SHA-256' as const, 'SCRAM-SHA-512' as const);
+const bytesArb = fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes));
+const quotaValueArb = fc.oneof(fc.nat(), fc.double({ min: 1, max: 1e15, noNaN: true }));
+
+recordArbs.push(
+  fc.record({ type: fc.constant('accessControlEntry' as const), ...aclFields }),
+  fc.record({ type: fc.constant('removeAccessControlEntry' as const), id: fc.uuid() }),
+  fc.record({
+    type: fc.constant('userScramCredential' as const),
+    name: text,
+    mechanism: mechanismArb,
+    salt: bytesArb,
+    storedKey: bytesArb,
+    serverKey: bytesArb,
+    iterations: int32,
+  }),
+  fc.record({ type: fc.constant('removeUserScramCredential' as const), name: text, mechanism: mechanismArb }),
+  fc.record({
+    type: fc.constant('clientQuota' as const),
+    user: nullable(text),
+    key: fc.constantFrom('producer_byte_rate' as const, 'consumer_byte_rate' as const),
+    value: nullable(quotaValueArb),
+  }),
+);
+
 export const recordArb: fc.Arbitrary<MetadataRecord> = fc.oneof(...recordArbs);
 
 /** One arbitrary per record type, so that a test can require each type to round-trip. */

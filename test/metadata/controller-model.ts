@@ -33,6 +33,12 @@ export const OP_KINDS = [
   'producerIds',
   'noOp',
   'leaderChange',
+  'createAcl',
+  'removeAcl',
+  'upsertScram',
+  'removeScram',
+  'setQuota',
+  'removeQuota',
 ] as const;
 
 export interface Op {
@@ -131,6 +137,76 @@ function createTopic(image: MetadataImage, op: Op): MetadataRecord[] {
 }
 
 const CONFIG_KEYS = ['retention.ms', 'cleanup.policy', 'min.insync.replicas'];
+const USERS = ['alice', 'bob', 'carol'];
+const ACL_OPERATIONS_USED = ['READ', 'WRITE', 'DESCRIBE', 'ALL'] as const;
+const MECHANISMS = ['SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
+const QUOTA_KEYS_USED = ['producer_byte_rate', 'consumer_byte_rate'] as const;
+
+function bytesOf(seed: number, length: number): Buffer {
+  return Buffer.from(Array.from({ length }, (_, i) => (seed * 31 + i * 7) % 256));
+}
+
+/** Records of the security ops: ACLs, SCRAM credentials and quotas, valid against `image`. */
+function securityRecords(image: MetadataImage, op: Op): MetadataRecord[] {
+  const security = image.security;
+  switch (op.kind) {
+    case 'createAcl':
+      return [
+        {
+          type: 'accessControlEntry',
+          id: op.uuid,
+          resourceType: op.flag ? 'TOPIC' : 'GROUP',
+          resourceName: op.c % 3 === 0 ? '*' : `name-${op.c % 5}`,
+          patternType: op.c % 3 !== 0 && op.b % 2 === 0 ? 'PREFIXED' : 'LITERAL',
+          principal: op.a % 4 === 3 ? 'User:*' : `User:${pick(USERS, op.a)}`,
+          host: op.b % 3 === 0 ? '10.0.0.1' : '*',
+          operation: ACL_OPERATIONS_USED[op.b % ACL_OPERATIONS_USED.length]!,
+          permissionType: op.c % 4 === 0 ? 'DENY' : 'ALLOW',
+        },
+      ].filter((record) => !security.acls.has(record.id)) as MetadataRecord[];
+    case 'removeAcl': {
+      const acl = pick([...security.acls.keys()], op.a);
+      return acl === undefined ? [] : [{ type: 'removeAccessControlEntry', id: acl }];
+    }
+    case 'upsertScram':
+      return [
+        {
+          type: 'userScramCredential',
+          name: pick(USERS, op.a)!,
+          mechanism: MECHANISMS[op.b % 2]!,
+          salt: bytesOf(op.c, 16),
+          storedKey: bytesOf(op.c + 1, 32),
+          serverKey: bytesOf(op.c + 2, 32),
+          iterations: 4096 + op.b,
+        },
+      ];
+    case 'removeScram': {
+      const credentials = [...security.scramCredentials].flatMap(([name, mechanisms]) =>
+        [...mechanisms.keys()].map((mechanism) => ({ name, mechanism })),
+      );
+      const credential = pick(credentials, op.a);
+      return credential === undefined ? [] : [{ type: 'removeUserScramCredential', ...credential }];
+    }
+    case 'setQuota':
+      return [
+        {
+          type: 'clientQuota',
+          user: op.flag ? null : pick(USERS, op.a)!,
+          key: QUOTA_KEYS_USED[op.b % 2]!,
+          value: 1024 * (1 + op.c) + (op.c % 2 === 0 ? 0.5 : 0),
+        },
+      ];
+    case 'removeQuota': {
+      const quotas = [...security.clientQuotas].flatMap(([entity, keys]) =>
+        [...keys.keys()].map((key) => ({ user: entity === '' ? null : entity, key })),
+      );
+      const quota = pick(quotas, op.a);
+      return quota === undefined ? [] : [{ type: 'clientQuota', ...quota, value: null }];
+    }
+    default:
+      return [];
+  }
+}
 
 export function operationRecords(image: MetadataImage, op: Op): MetadataRecord[] {
   const brokers = [...image.brokers.values()];
@@ -308,5 +384,12 @@ export function operationRecords(image: MetadataImage, op: Op): MetadataRecord[]
           epoch: term((image.controllerLeader?.epoch ?? 0) + 1 + (op.a % 3)),
         },
       ];
+    case 'createAcl':
+    case 'removeAcl':
+    case 'upsertScram':
+    case 'removeScram':
+    case 'setQuota':
+    case 'removeQuota':
+      return securityRecords(image, op);
   }
 }

@@ -15,6 +15,9 @@ function keyOrder(image: MetadataImage): unknown[] {
     [...image.topics.values()].map((topic) => [topic.id, [...topic.partitions.keys()]]),
     [...image.topicIdsByName.keys()],
     [...image.configs].map(([key, entries]) => [key, [...entries.keys()]]),
+    [...image.security.acls.keys()],
+    [...image.security.scramCredentials].map(([name, mechanisms]) => [name, [...mechanisms.keys()]]),
+    [...image.security.clientQuotas].map(([entity, quotas]) => [entity, [...quotas.keys()]]),
   ];
 }
 
@@ -64,8 +67,13 @@ describe('metadata snapshot', () => {
     const types = new Set(
       runs.flatMap(({ log }) => log.flatMap((batch) => batch.records.map((r) => r.type))),
     );
+    expect(runs.filter(({ image }) => image.security.acls.size > 0).length).toBeGreaterThan(20);
+    expect(runs.filter(({ image }) => image.security.scramCredentials.size > 0).length).toBeGreaterThan(20);
+    expect(runs.filter(({ image }) => image.security.clientQuotas.size > 0).length).toBeGreaterThan(20);
     expect([...types].sort()).toEqual([
+      'accessControlEntry',
       'brokerRegistrationChange',
+      'clientQuota',
       'config',
       'leaderChange',
       'noOp',
@@ -73,9 +81,12 @@ describe('metadata snapshot', () => {
       'partitionChange',
       'producerIds',
       'registerBroker',
+      'removeAccessControlEntry',
       'removeTopic',
+      'removeUserScramCredential',
       'topic',
       'unregisterBroker',
+      'userScramCredential',
     ]);
   });
 
@@ -114,5 +125,41 @@ describe('metadata snapshot', () => {
       }),
     ).toThrow(/unknown topic/);
     expect(decode({ configs: [{ resourceType: 4, resourceName: '', entries: [] }] })).toThrow(/no entries/);
+  });
+
+  it('rejects security entries that break the image invariants', () => {
+    const type = lookupType('MetadataSnapshot');
+    const decode = (wire: Record<string, unknown>) => () => decodeSnapshot(type.encode(wire).finish());
+    const acl = {
+      id: '6f1c1f4e-8a55-4d7e-9f0e-0d2b8c3a1b2c',
+      resourceType: 2,
+      resourceName: 't',
+      patternType: 3,
+      principal: 'User:alice',
+      host: '*',
+      operation: 3,
+      permissionType: 3,
+    };
+    expect(decode({ acls: [acl] })).not.toThrow();
+    expect(decode({ acls: [acl, acl] })).toThrow(/repeated ACL id/);
+    expect(decode({ acls: [{ ...acl, operation: 1 }] })).toThrow(/operation is not a stored value/);
+    expect(decode({ acls: [{ ...acl, patternType: 2 }] })).toThrow(/patternType is not a stored value/);
+    expect(decode({ acls: [{ ...acl, principal: 'alice' }] })).toThrow(/principal/);
+    const credential = {
+      name: 'alice',
+      mechanism: 1,
+      salt: [1],
+      storedKey: [2],
+      serverKey: [3],
+      iterations: 4096,
+    };
+    expect(decode({ scramCredentials: [credential] })).not.toThrow();
+    expect(decode({ scramCredentials: [credential, credential] })).toThrow(/repeats alice's SCRAM-SHA-256/);
+    expect(decode({ scramCredentials: [{ ...credential, mechanism: 3 }] })).toThrow(/mechanism/);
+    const quota = { user: 'alice', key: 'producer_byte_rate', value: 1024 };
+    expect(decode({ clientQuotas: [quota, { ...quota, user: undefined }] })).not.toThrow();
+    expect(decode({ clientQuotas: [quota, quota] })).toThrow(/repeats producer_byte_rate/);
+    expect(decode({ clientQuotas: [{ ...quota, key: 'request_percentage' }] })).toThrow(/not a quota key/);
+    expect(decode({ clientQuotas: [{ ...quota, value: 0 }] })).toThrow(/not positive/);
   });
 });

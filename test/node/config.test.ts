@@ -321,6 +321,44 @@ describe('buildNodeConfig: validation', () => {
     expect(config.logLevel).toBe('debug');
   });
 
+  it('takes the connection limits, idle and HTTP deadlines and the quota window, as Kafka names them', () => {
+    const defaults = build().config;
+    expect(defaults).toMatchObject({
+      connectionLimits: { maxConnections: 2_147_483_647, maxConnectionsPerIp: 2_147_483_647 },
+      connectionsMaxIdleMs: 600_000,
+      httpHeadersTimeoutMs: 60_000,
+      httpRequestTimeoutMs: 300_000,
+      quotaWindow: { samples: 11, windowMs: 1000 },
+    });
+    expect(defaults.connectionLimits.perIpOverrides.size).toBe(0);
+    const { config } = build({
+      'max.connections': '100',
+      'max.connections.per.ip': '5',
+      'max.connections.per.ip.overrides': '10.0.0.1:50, [::1]:7',
+      'connections.max.idle.ms': '1000',
+      'quota.window.num': '3',
+      'quota.window.size.seconds': '2',
+    });
+    expect(config.connectionLimits).toEqual({
+      maxConnections: 100,
+      maxConnectionsPerIp: 5,
+      perIpOverrides: new Map([
+        ['10.0.0.1', 50],
+        ['::1', 7],
+      ]),
+    });
+    expect(config.quotaWindow).toEqual({ samples: 3, windowMs: 2000 });
+    // Back to Kafka's names, and through them to the same config.
+    const properties = configToProperties(config);
+    expect(properties.get('max.connections.per.ip.overrides')).toBe('10.0.0.1:50,[::1]:7');
+    expect(properties.get('quota.window.size.seconds')).toBe('2');
+    expect(() => build({ 'max.connections.per.ip.overrides': '10.0.0.1' })).toThrow(
+      /max.connections.per.ip.overrides.*"10.0.0.1" is not host:count/,
+    );
+    expect(() => build({ 'connections.max.idle.ms': '3000000000' })).toThrow(/no more than 2147483647/);
+    expect(() => build({ 'quota.window.num': '0' })).toThrow(/at least 1/);
+  });
+
   it('takes the log cleaner settings and the topics compaction defaults, as Kafka names them', () => {
     const defaults = build().config;
     expect(defaults).toMatchObject({

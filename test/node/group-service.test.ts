@@ -35,6 +35,14 @@ function adminOf(node: FakeNode, replaced: Partial<AdminApi>): AdminApi {
       node.alterTopicConfigs(name, alterations, validateOnly),
     catchUp: (timeoutMs) => node.catchUp(timeoutMs),
     describeQuorum: () => node.describeQuorum(),
+    createAcls: (bindings) => node.createAcls(bindings),
+    deleteAcls: (filters) => node.deleteAcls(filters),
+    describeAcls: (filter) => node.describeAcls(filter),
+    alterUserScramCredentials: (upsertions, deletions) =>
+      node.alterUserScramCredentials(upsertions, deletions),
+    describeUserScramCredentials: (users) => node.describeUserScramCredentials(users),
+    alterClientQuotas: (alterations, validateOnly) => node.alterClientQuotas(alterations, validateOnly),
+    describeClientQuotas: () => node.describeClientQuotas(),
     ...replaced,
   };
 }

@@ -1,5 +1,5 @@
-// ClusterData (Confluent v3: kind KafkaCluster). Links to resources this API does not serve yet (acls,
-// broker_configs, partition_reassignments) are kept so that clients reading Confluent's shape find every
+// ClusterData (Confluent v3: kind KafkaCluster). `acls` is served (routes/acls.ts); links to resources
+// this API does not serve yet (broker_configs, partition_reassignments) are kept so that clients reading Confluent's shape find every
 // field; `metadata_quorum` is our extension.
 
 import type { MetadataImage } from '../../metadata/image.ts';

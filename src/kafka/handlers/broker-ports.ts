@@ -2,6 +2,7 @@
 // replica manager, the published metadata image and the admin service (the same services the REST
 // layer uses); tests may implement them in memory.
 import type { Authorizer } from '../../common/security.ts';
+import type { ClientQuotaMeter } from '../../common/client-quotas.ts';
 import type { GroupCoordinator } from '../../groups/coordinator.ts';
 import type { AdminApi } from '../../http/ports.ts';
 import type { NodeSetting } from '../../metadata/broker-config-describe.ts';
@@ -139,4 +140,6 @@ export interface KafkaBroker {
   readonly settings: readonly NodeSetting[];
   /** Who may do what (ALLOW_ALL without authorizer.class.name); handlers ask through authorization.ts. */
   readonly authorizer: Authorizer;
+  /** producer_byte_rate / consumer_byte_rate of Produce and Fetch; absent: nobody is throttled. */
+  readonly quotas?: ClientQuotaMeter;
 }

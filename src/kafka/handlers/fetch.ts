@@ -3,7 +3,9 @@
 // id 0, so clients send the full partition list each time). Long poll: with fewer than min_bytes to
 // send, waits until a partition asked has a new committed record or max_wait passes (capped at 30 s).
 // Topics are named by id from version 13 on (an unknown id is UNKNOWN_TOPIC_ID, as Kafka: ids are not
-// secret). READ on each topic is asked: TOPIC_AUTHORIZATION_FAILED for its partitions otherwise.
+// secret). READ on each topic is asked: TOPIC_AUTHORIZATION_FAILED for its partitions otherwise. A
+// consumer with a consumer_byte_rate gets at most what its quota allows over the window; over its quota,
+// no records and throttle_time_ms (quota-throttle.ts).
 import { KafkaErrors } from '../../common/kafka-errors.ts';
 import type { TopicId } from '../../metadata/ids.ts';
 import { fetchApi } from '../protocol/generated/apis.ts';
@@ -18,6 +20,7 @@ import type { ApiHandler, RequestContext } from '../server/api-handler.ts';
 import { topicAllowed } from './authorization.ts';
 import type { KafkaBroker } from './broker-ports.ts';
 import { errorAnswer } from './error-codes.ts';
+import { recordQuota } from './quota-throttle.ts';
 
 /** The longest a fetch waits for records, whatever max_wait_ms says. */
 export const FETCH_WAIT_MS_MAX = 30_000;
@@ -48,7 +51,12 @@ export function fetchHandler(broker: KafkaBroker): ApiHandler<FetchRequest, Fetc
       const replicaId = Math.max(request.replicaId, request.replicaState.replicaId);
       const waitMs = Math.min(Math.max(0, request.maxWaitMs), FETCH_WAIT_MS_MAX);
       const deadline = Date.now() + waitMs;
-      let answers = await readAll(broker, asked, request, context);
+      // A consumer with a consumer_byte_rate gets at most what its quota allows over the window.
+      const quotaBytesMax =
+        replicaId === CONSUMER_REPLICA_ID
+          ? (broker.quotas?.maxBytesInQuotaWindow(context.session.principal, 'fetch') ?? null)
+          : null;
+      let answers = await readAll(broker, asked, request, quotaBytesMax, context);
       const sent = () => answers.reduce((bytes, answer) => bytes + (answer.records?.length ?? 0), 0);
       const anyError = () => answers.some((answer) => answer.errorCode !== 0);
       if (replicaId === CONSUMER_REPLICA_ID && !anyError() && sent() < request.minBytes && waitMs > 0) {
@@ -73,7 +81,18 @@ export function fetchHandler(broker: KafkaBroker): ApiHandler<FetchRequest, Fetc
           }),
         ]);
         clearTimeout(timer);
-        answers = await readAll(broker, asked, request, context);
+        answers = await readAll(broker, asked, request, quotaBytesMax, context);
+      }
+      // A consumer's records count against its consumer_byte_rate (followers replicate over INTERNAL).
+      // Over it, Kafka answers no records at all (and takes back what it counted): the consumer asks
+      // again from the same offsets once the throttle time has passed.
+      const bytes = sent();
+      if (replicaId === CONSUMER_REPLICA_ID) {
+        const throttleTimeMs = recordQuota(broker, context, 'fetch', bytes);
+        if (throttleTimeMs > 0) {
+          broker.quotas?.unrecord(context.session.principal, 'fetch', bytes);
+          return { ...defaultFetchResponse(), throttleTimeMs, sessionId: 0, responses: [] };
+        }
       }
       return {
         ...defaultFetchResponse(),
@@ -93,10 +112,15 @@ async function readAll(
   broker: KafkaBroker,
   asked: readonly AskedPartition[],
   request: FetchRequest,
+  /** What a consumer's quota allows at most (null: no quota). */
+  quotaBytesMax: number | null,
   context: RequestContext,
 ): Promise<PartitionData[]> {
   const answers: PartitionData[] = [];
-  let bytesLeft = request.maxBytes > 0 ? request.maxBytes : Number.MAX_SAFE_INTEGER;
+  let bytesLeft = Math.min(
+    request.maxBytes > 0 ? request.maxBytes : Number.MAX_SAFE_INTEGER,
+    quotaBytesMax ?? Number.MAX_SAFE_INTEGER,
+  );
   let sentAny = false;
   for (const partition of asked) {
     // KIP-74: the first batch goes out whatever its size; after it, max_bytes holds.

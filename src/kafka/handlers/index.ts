@@ -1,9 +1,11 @@
 // Every API the Kafka listener serves, one handler each (api-keys.ts's ADVERTISED_VERSIONS lists the
 // same APIs: the dispatcher refuses to start when the two differ).
 import { type ServedApi, servedApi } from '../server/api-handler.ts';
+import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from './acls.ts';
 import { alterConfigsHandler } from './alter-configs.ts';
 import { apiVersionsHandler } from './api-versions.ts';
 import type { KafkaBroker } from './broker-ports.ts';
+import { alterClientQuotasHandler, describeClientQuotasHandler } from './client-quotas.ts';
 import { createPartitionsHandler } from './create-partitions.ts';
 import { createTopicsHandler } from './create-topics.ts';
 import { deleteGroupsHandler } from './delete-groups.ts';
@@ -27,6 +29,10 @@ import { offsetFetchHandler } from './offset-fetch.ts';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.ts';
 import { produceHandler } from './produce.ts';
 import { syncGroupHandler } from './sync-group.ts';
+import {
+  alterUserScramCredentialsHandler,
+  describeUserScramCredentialsHandler,
+} from './user-scram-credentials.ts';
 
 export function kafkaApis(broker: KafkaBroker): ServedApi[] {
   return [
@@ -55,5 +61,12 @@ export function kafkaApis(broker: KafkaBroker): ServedApi[] {
     servedApi(alterConfigsHandler(broker)),
     servedApi(incrementalAlterConfigsHandler(broker)),
     servedApi(deleteRecordsHandler(broker)),
+    servedApi(describeAclsHandler(broker)),
+    servedApi(createAclsHandler(broker)),
+    servedApi(deleteAclsHandler(broker)),
+    servedApi(describeUserScramCredentialsHandler(broker)),
+    servedApi(alterUserScramCredentialsHandler(broker)),
+    servedApi(describeClientQuotasHandler(broker)),
+    servedApi(alterClientQuotasHandler(broker)),
   ];
 }

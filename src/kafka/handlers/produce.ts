@@ -3,7 +3,8 @@
 // client refreshes its metadata. acks=0 gets no response at all (a failed one closes the connection).
 // Versions 0-2 (message sets before the v2 batch format) are advertised, because librdkafka before
 // 2.11 turns compression off unless Produce starts at 0, and answered UNSUPPORTED_VERSION. WRITE on
-// each topic is asked (TOPIC_AUTHORIZATION_FAILED for its partitions otherwise).
+// each topic is asked (TOPIC_AUTHORIZATION_FAILED for its partitions otherwise). The record batches'
+// bytes count against the principal's producer_byte_rate (quota-throttle.ts).
 import { KafkaErrors } from '../../common/kafka-errors.ts';
 import { produceApi } from '../protocol/generated/apis.ts';
 import type { PartitionProduceData, ProduceRequest } from '../protocol/generated/produce-request.ts';
@@ -17,6 +18,7 @@ import { type ApiHandler, CloseConnection, NO_RESPONSE, type RequestContext } fr
 import { topicAllowed, topicAuthorizationFailed } from './authorization.ts';
 import type { Acks, KafkaBroker } from './broker-ports.ts';
 import { errorAnswer, UNSUPPORTED_VERSION } from './error-codes.ts';
+import { recordQuota } from './quota-throttle.ts';
 
 /** The first version whose records are v2 record batches (magic 2), the only format the log stores. */
 const RECORD_BATCH_VERSION_MIN = 3;
@@ -40,6 +42,14 @@ export function produceHandler(broker: KafkaBroker): ApiHandler<ProduceRequest, 
           };
         }),
       );
+      // Kafka counts the request whatever became of it (appended or refused).
+      const bytes = request.topicData.reduce(
+        (sum, topic) =>
+          sum +
+          topic.partitionData.reduce((inTopic, partition) => inTopic + (partition.records?.length ?? 0), 0),
+        0,
+      );
+      const throttleTimeMs = recordQuota(broker, context, 'produce', bytes);
       if (acks === 0) {
         // Kafka closes the connection of an acks=0 produce that failed: the client has no other way to
         // learn that it must refresh its metadata (a moved leader) before sending more.
@@ -51,7 +61,7 @@ export function produceHandler(broker: KafkaBroker): ApiHandler<ProduceRequest, 
           `an acks=0 produce to ${failed.topic}-${failed.partition.index} failed with error ${failed.partition.errorCode}`,
         );
       }
-      return { ...defaultProduceResponse(), responses };
+      return { ...defaultProduceResponse(), responses, throttleTimeMs };
     },
   };
 }

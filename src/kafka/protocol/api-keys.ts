@@ -61,6 +61,13 @@ export const ADVERTISED_VERSIONS: ReadonlyMap<string, VersionRange> = new Map([
   ['AlterConfigs', { lowest: 0, highest: 2 }],
   ['IncrementalAlterConfigs', { lowest: 0, highest: 1 }],
   ['DeleteRecords', { lowest: 0, highest: 2 }],
+  ['DescribeAcls', { lowest: 0, highest: 3 }],
+  ['CreateAcls', { lowest: 0, highest: 3 }],
+  ['DeleteAcls', { lowest: 0, highest: 3 }],
+  ['DescribeUserScramCredentials', { lowest: 0, highest: 0 }],
+  ['AlterUserScramCredentials', { lowest: 0, highest: 0 }],
+  ['DescribeClientQuotas', { lowest: 0, highest: 1 }],
+  ['AlterClientQuotas', { lowest: 0, highest: 1 }],
   // SASL (request-dispatch.ts answers both from the connection): advertised on every listener, as
   // Kafka does. librdkafka requires SaslHandshake v0 listed (then sends v1 and SaslAuthenticate);
   // v0's raw-token form is served too.

@@ -17,6 +17,12 @@ export interface RequestContext {
   /** Who the connection authenticated as (ANONYMOUS without SASL or a client certificate). */
   readonly session: Session;
   readonly logger: Logger;
+  /**
+   * The client went over its quota (KIP-219): after this request's answer (which carries
+   * throttle_time_ms), the connection reads nothing more from it for that long. Absent where there is
+   * no connection to hold (handlers called in tests).
+   */
+  readonly throttled?: (throttleTimeMs: number) => void;
 }
 
 /** A handler's answer when the client expects none (Produce with acks=0). */

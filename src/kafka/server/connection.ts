@@ -2,9 +2,11 @@
 // clients rely on to match responses to requests), though requests are handled concurrently: a slow
 // acks=all produce does not hold back the fetch behind it from being handled, only from being answered.
 // An unknown API, a version not served, a malformed or oversized frame, or a handler's bug closes the
-// connection (what Kafka does); none of them stops the node. On a SASL listener the connection owns its
-// SaslAuthenticator: frames are bounded by sasl.server.max.receive.size and the exchange by a deadline
-// until it authenticates.
+// connection (what Kafka does); none of them stops the node. A client over its quota is answered at once
+// with throttle_time_ms, then not read for that long (KIP-219: Kafka mutes the channel); a connection
+// with no traffic for connections.max.idle.ms is closed. On a SASL listener the
+// connection owns its SaslAuthenticator: frames are bounded by sasl.server.max.receive.size and the
+// exchange by a deadline until it authenticates.
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { anonymousSession, type Session } from '../../common/security.ts';
@@ -27,6 +29,8 @@ export interface ConnectionOptions {
   readonly frameBytesMax: number;
   /** Requests handled at once on one connection; reading pauses beyond (back-pressure on the client). */
   readonly inFlightMax: number;
+  /** connections.max.idle.ms; absent: never closed for idleness. */
+  readonly idleTimeoutMs?: number;
   readonly logger: Logger;
   /** SASL required before any API but ApiVersions and the SASL ones; absent: no SASL on this listener. */
   readonly sasl?: ConnectionSasl;
@@ -49,6 +53,9 @@ export class KafkaConnection {
   private readonly pending: Promise<DispatchOutcome>[] = [];
   private draining = false;
   private closed = false;
+  /** Set while the client is throttled: reading resumes when it fires. */
+  private muted: NodeJS.Timeout | null = null;
+  private mutedUntil = 0;
 
   constructor(socket: Socket, options: ConnectionOptions) {
     this.socket = socket;
@@ -76,7 +83,18 @@ export class KafkaConnection {
     socket.on('close', () => {
       this.closed = true;
       this.clearAuthenticationTimer();
+      if (this.muted !== null) clearTimeout(this.muted);
     });
+    const idleTimeoutMs = options.idleTimeoutMs;
+    if (idleTimeoutMs !== undefined) {
+      // A request in hand (a long-polling fetch) is not idleness: the timer is armed again (Node does
+      // not re-arm a socket timeout that fired, whatever traffic follows).
+      socket.on('timeout', () => {
+        if (this.pending.length === 0) this.close('idle for longer than connections.max.idle.ms');
+        else socket.setTimeout(idleTimeoutMs);
+      });
+      socket.setTimeout(idleTimeoutMs);
+    }
   }
 
   close(reason: string): void {
@@ -147,6 +165,19 @@ export class KafkaConnection {
     void this.drain();
   }
 
+  /** Reads nothing more for `throttleTimeMs` (a longer throttle extends it; requests already read go on). */
+  private mute(throttleTimeMs: number): void {
+    if (this.closed) return;
+    const until = Math.max(this.mutedUntil, Date.now() + throttleTimeMs);
+    if (this.muted !== null) clearTimeout(this.muted);
+    this.mutedUntil = until;
+    this.socket.pause();
+    this.muted = setTimeout(() => {
+      this.muted = null;
+      if (!this.closed && this.pending.length < this.options.inFlightMax) this.socket.resume();
+    }, until - Date.now());
+  }
+
   private drained(): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
@@ -179,7 +210,9 @@ export class KafkaConnection {
         // A client that asks faster than it reads: wait until its socket drains before answering more,
         // so that at most inFlightMax answers wait here and one socket buffer in the kernel's way.
         if (outcome.kind === 'response' && !this.socket.write(outcome.frame)) await this.drained();
-        if (this.pending.length < this.options.inFlightMax && this.socket.isPaused()) this.socket.resume();
+        if (outcome.throttleTimeMs > 0) this.mute(outcome.throttleTimeMs);
+        if (this.pending.length < this.options.inFlightMax && this.socket.isPaused() && this.muted === null)
+          this.socket.resume();
       }
     } finally {
       this.draining = false;

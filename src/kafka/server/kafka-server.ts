@@ -5,6 +5,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from 'pino';
+import { admitSocket } from '../../common/admit-socket.ts';
+import type { ConnectionLimiter } from '../../common/connection-limits.ts';
 import { type PrincipalMappingRule, tlsClientPrincipal } from '../../common/principal-mapping.ts';
 import { anonymousSession, type Session } from '../../common/security.ts';
 import type { ServedApi } from './api-handler.ts';
@@ -44,6 +46,10 @@ export class KafkaServer {
     /** socket.request.max.bytes: a larger frame closes its connection. */
     readonly frameBytesMax: number;
     readonly observer?: KafkaListenerObserver;
+    /** max.connections and max.connections.per.ip of this listener: one more is closed at once. */
+    readonly connectionLimiter?: ConnectionLimiter;
+    /** connections.max.idle.ms: a connection with no traffic for this long is closed. */
+    readonly idleTimeoutMs?: number;
     /**
      * Where a connection that speaks HTTP goes (the node's client API): its first byte is an ASCII
      * capital (a method, or HTTP/2's "PRI"), which as a Kafka frame size would be over 1 GiB, more than
@@ -83,6 +89,7 @@ export class KafkaServer {
         dispatcher,
         frameBytesMax: options.frameBytesMax,
         inFlightMax: IN_FLIGHT_PER_CONNECTION_MAX,
+        ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
         logger,
         ...(sasl === undefined
           ? { session: connectionSession(socket, options.principalMappingRules) }
@@ -99,9 +106,12 @@ export class KafkaServer {
       options.frameBytesMax < HTTP_FIRST_BYTE_MIN * 2 ** 24 && secure === undefined
         ? options.handOffHttp
         : undefined;
+    const limiter = options.connectionLimiter ?? null;
     if (secure !== undefined) {
-      // Handshaking connections count as undecided: closed with the listener.
+      // Counted before the handshake (a flood of handshakes is bounded too); handshaking connections
+      // count as undecided: closed with the listener.
       server.on('connection', (socket: Socket) => {
+        if (!admitSocket(limiter, socket, logger)) return;
         kafka.undecided.add(socket);
         socket.once('close', () => kafka.undecided.delete(socket));
       });
@@ -111,6 +121,7 @@ export class KafkaServer {
       });
     }
     server.on(secure === undefined ? 'connection' : 'secureConnection', (socket: Socket) => {
+      if (secure === undefined && !admitSocket(limiter, socket, logger)) return;
       if (handOffHttp === undefined) {
         serveKafka(socket);
         return;
@@ -121,9 +132,14 @@ export class KafkaServer {
         logger.debug({ err: error }, 'connection error before its first bytes');
       socket.on('error', onError);
       socket.once('close', () => kafka.undecided.delete(socket));
+      // A connection that never says a word is idle too: closed as Kafka's would be.
+      const onIdle = () => socket.destroy();
+      if (options.idleTimeoutMs !== undefined) socket.setTimeout(options.idleTimeoutMs, onIdle);
       socket.once('data', (chunk: Buffer) => {
         kafka.undecided.delete(socket);
         socket.off('error', onError);
+        socket.off('timeout', onIdle);
+        socket.setTimeout(0);
         socket.pause();
         socket.unshift(chunk);
         const first = chunk[0]!;

@@ -58,11 +58,12 @@ export interface DispatchClient {
 }
 
 export type DispatchOutcome =
-  | { readonly kind: 'response'; readonly frame: Buffer }
+  /** throttleTimeMs > 0: the connection reads nothing more for that long once this is answered. */
+  | { readonly kind: 'response'; readonly frame: Buffer; readonly throttleTimeMs: number }
   /** An answer after which the connection closes (a failed SASL authentication), once it is sent. */
   | { readonly kind: 'response-then-close'; readonly frame: Buffer; readonly reason: string }
-  /** Produce with acks=0: the client reads no answer. */
-  | { readonly kind: 'none' }
+  /** Produce with acks=0: the client reads no answer (but may be throttled all the same). */
+  | { readonly kind: 'none'; readonly throttleTimeMs: number }
   /** What Kafka answers by closing the connection: an unknown API, a version not served, a malformed frame. */
   | { readonly kind: 'close'; readonly reason: string };
 
@@ -129,7 +130,7 @@ export class RequestDispatcher {
       // KIP-511: a client newer than this broker asks ApiVersions at a version the broker does not know;
       // the answer is in v0's format (which every client reads) and lists what the broker has.
       if (apiKey === API_VERSIONS_KEY)
-        return { kind: 'response', frame: unsupportedApiVersions(correlationId) };
+        return { kind: 'response', frame: unsupportedApiVersions(correlationId), throttleTimeMs: 0 };
       return { kind: 'close', reason: `${api.name} version ${apiVersion} is not in ${lowest}-${highest}` };
     }
     try {
@@ -142,6 +143,7 @@ export class RequestDispatcher {
         clientId: header.clientId,
       });
       if (served === undefined) return saslExchange(api.apiKey, apiVersion, correlationId, reader, client);
+      let throttleTimeMs = 0;
       const encodeBody = await served.serve(reader, {
         apiVersion,
         correlationId,
@@ -149,15 +151,18 @@ export class RequestDispatcher {
         clientAddress: client.address,
         session: client.session,
         logger,
+        throttled: (ms) => {
+          throttleTimeMs = Math.max(throttleTimeMs, ms);
+        },
       });
-      if (encodeBody === null) return { kind: 'none' };
+      if (encodeBody === null) return { kind: 'none', throttleTimeMs };
       if (encodeBody instanceof CloseConnection) return { kind: 'close', reason: encodeBody.reason };
       const writer = new Writer();
       const size = writer.reserveInt32();
       encodeResponseHeader(writer, { correlationId }, responseHeaderVersion(api, apiVersion));
       encodeBody(writer);
       writer.setInt32(size, writer.length - 4);
-      return { kind: 'response', frame: writer.toBuffer() };
+      return { kind: 'response', frame: writer.toBuffer(), throttleTimeMs };
     } catch (error) {
       // A KafkaError out of a handler: a request it cannot answer at all (this node has not caught up
       // with the metadata quorum yet, so it has no image to answer from); the client tries another.
@@ -230,7 +235,7 @@ function saslExchange(
     client.logger.info({ reason: close }, 'SASL authentication refused');
     return { kind: 'response-then-close', frame: writer.toBuffer(), reason: close };
   }
-  return { kind: 'response', frame: writer.toBuffer() };
+  return { kind: 'response', frame: writer.toBuffer(), throttleTimeMs: 0 };
 }
 
 /**
@@ -248,7 +253,7 @@ function rawSaslToken(frame: Buffer, client: DispatchClient): DispatchOutcome {
   const response = Buffer.alloc(4 + answer.authBytes.length);
   response.writeInt32BE(answer.authBytes.length);
   answer.authBytes.copy(response, 4);
-  return { kind: 'response', frame: response };
+  return { kind: 'response', frame: response, throttleTimeMs: 0 };
 }
 
 function unsupportedApiVersions(correlationId: number): Buffer {

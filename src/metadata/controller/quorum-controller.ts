@@ -28,6 +28,20 @@ import {
   decideAllocateProducerIds,
   type ProducerIdBlock,
 } from './producer-id-decisions.ts';
+import type { AclBinding, AclEntry } from '../../common/security.ts';
+import type { AclBindingFilter } from '../acl-filter.ts';
+import {
+  type BootstrapCredential,
+  decideAlterClientQuotas,
+  decideAlterScramCredentials,
+  decideBootstrapCredentials,
+  decideCreateAcls,
+  decideDeleteAcls,
+  type QuotaAlteration,
+  type ScramDeletion,
+  type ScramUpsertion,
+  type UserResult,
+} from './security-decisions.ts';
 import {
   decideAlterTopicConfigs,
   decideCreatePartitions,
@@ -66,6 +80,11 @@ export interface ControllerConfig {
    * broker-sessions.ts); at most the session timeout, which it is when not given.
    */
   readonly connectionLossGraceMs?: number;
+  /**
+   * SCRAM credentials the first active controller of a new metadata log writes (KIP-900's bootstrap, as
+   * `kafka-storage format --add-scram`): see security-decisions.ts decideBootstrapCredentials.
+   */
+  readonly bootstrapScramCredentials?: readonly BootstrapCredential[];
 }
 
 /**
@@ -157,6 +176,16 @@ export class QuorumController {
       if (this.epoch !== epoch) return;
       await this.log.append([{ type: 'leaderChange', leaderId: this.config.nodeId, epoch }]);
       if (this.epoch !== epoch) return;
+      // Before any other operation: on a new log, the bootstrap users exist before anyone can register.
+      const bootstrap = decideBootstrapCredentials(
+        this.log.image(),
+        this.config.bootstrapScramCredentials ?? [],
+      );
+      if (bootstrap.length > 0) {
+        await this.log.append(bootstrap);
+        this.logger?.info({ credentials: bootstrap.length }, 'bootstrap SCRAM credentials written');
+        if (this.epoch !== epoch) return;
+      }
       this.active = true;
       this.lastRebalanceMs = this.environment.nowMs();
       const nowMs = this.environment.nowMs();
@@ -375,6 +404,47 @@ export class QuorumController {
       this.logger?.info({ broker: request.brokerId, ...block }, 'producer ids allocated');
       return block;
     });
+  }
+
+  /** CreateAcls: one error (or null) per binding, answered once the new ACLs have committed. */
+  createAcls(bindings: readonly AclBinding[]): Promise<WriteResult & { errors: (KafkaError | null)[] }> {
+    return this.run(async (image) => {
+      const { records, errors } = decideCreateAcls(image, bindings, () => this.environment.newUuid());
+      return { offset: await this.appendAny(records), errors };
+    });
+  }
+
+  /** DeleteAcls: per filter, the ACLs it matched, answered once their removal has committed. */
+  deleteAcls(filters: readonly AclBindingFilter[]): Promise<WriteResult & { deleted: AclEntry[][] }> {
+    return this.run(async (image) => {
+      const { records, deleted } = decideDeleteAcls(image, filters);
+      return { offset: await this.appendAny(records), deleted };
+    });
+  }
+
+  alterUserScramCredentials(
+    upsertions: readonly ScramUpsertion[],
+    deletions: readonly ScramDeletion[],
+  ): Promise<WriteResult & { results: UserResult[] }> {
+    return this.run(async (image) => {
+      const { records, results } = decideAlterScramCredentials(image, upsertions, deletions);
+      return { offset: await this.appendAny(records), results };
+    });
+  }
+
+  alterClientQuotas(
+    alterations: readonly QuotaAlteration[],
+    validateOnly: boolean,
+  ): Promise<WriteResult & { errors: (KafkaError | null)[] }> {
+    return this.run(async (image) => {
+      const { records, errors } = decideAlterClientQuotas(image, alterations);
+      return { offset: validateOnly ? null : await this.appendAny(records), errors };
+    });
+  }
+
+  /** Appends `records` unless there are none; the offset they committed at, or null. */
+  private async appendAny(records: readonly MetadataRecord[]): Promise<MetadataOffset | null> {
+    return records.length === 0 ? null : this.log.append(records);
   }
 
   private write(

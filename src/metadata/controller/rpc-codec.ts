@@ -19,6 +19,10 @@ export const CONTROLLER_OPERATIONS = {
   'alter-partition': ['AlterPartitionRequest', 'AlterPartitionResponse'],
   'allocate-producer-ids': ['AllocateProducerIdsRequest', 'AllocateProducerIdsResponse'],
   'describe-quorum': ['DescribeQuorumRequest', 'DescribeQuorumResponse'],
+  'create-acls': ['CreateAclsRequest', 'CreateAclsResponse'],
+  'delete-acls': ['DeleteAclsRequest', 'DeleteAclsResponse'],
+  'alter-scram-credentials': ['AlterScramCredentialsRequest', 'AlterScramCredentialsResponse'],
+  'alter-client-quotas': ['AlterClientQuotasRequest', 'AlterClientQuotasResponse'],
   'read-index': ['ReadIndexRequest', 'ReadIndexResponse'],
 } as const;
 
@@ -40,6 +44,34 @@ export interface ReplicaState {
   logEndOffset?: number;
   lastFetchTimestamp?: number;
   lastCaughtUpTimestamp?: number;
+}
+
+/** An ACL binding (or stored ACL, with its id) with Kafka's numeric codes. */
+export interface AclBindingMessage {
+  resourceType: number;
+  resourceName: string;
+  patternType: number;
+  principal: string;
+  host: string;
+  operation: number;
+  permissionType: number;
+  /** '' in requests. */
+  id: string;
+}
+export interface AclBindingFilterMessage {
+  resourceType: number;
+  resourceName?: string;
+  patternType: number;
+  principal?: string;
+  host?: string;
+  operation: number;
+  permissionType: number;
+}
+/** errorName '' = success. */
+export interface ItemResultMessage {
+  errorName: string;
+  message: string;
+  user: string;
 }
 
 /** The request and response shapes of each operation. */
@@ -114,6 +146,31 @@ export interface ControllerMessages {
     response: { producerIdStart: number; producerIdLen: number };
   };
   'read-index': { request: Record<string, never>; response: { offset: number } };
+  'create-acls': {
+    request: { creations: AclBindingMessage[] };
+    response: { offset?: number; results: ItemResultMessage[] };
+  };
+  'delete-acls': {
+    request: { filters: AclBindingFilterMessage[] };
+    response: { offset?: number; results: { acls: AclBindingMessage[] }[] };
+  };
+  'alter-scram-credentials': {
+    request: {
+      upsertions: {
+        user: string;
+        mechanism: string;
+        iterations: number;
+        salt: Uint8Array;
+        saltedPassword: Uint8Array;
+      }[];
+      deletions: { user: string; mechanism: string }[];
+    };
+    response: { offset?: number; results: ItemResultMessage[] };
+  };
+  'alter-client-quotas': {
+    request: { entries: { user?: string; ops: { key: string; value?: number }[] }[]; validateOnly: boolean };
+    response: { offset?: number; results: ItemResultMessage[] };
+  };
   'describe-quorum': {
     request: Record<string, never>;
     response: {

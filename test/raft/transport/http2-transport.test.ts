@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { Client } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../../chaos/free-port.ts';
@@ -325,6 +325,32 @@ describe('Http2Transport', () => {
     const health = await h2Client(a.transport.address).request({ method: 'GET', path: '/raft/v1/health' });
     expect(health.statusCode).toBe(200);
     await health.body.dump();
+  });
+
+  it('closes at once a connection its admitConnection refuses (max.connections), and serves the others', async () => {
+    let admitted = 0;
+    const node = await startNode(1, new Map(), {
+      admitConnection: (socket) => {
+        if (admitted >= 1) return false;
+        admitted += 1;
+        socket.once('close', () => {
+          admitted -= 1;
+        });
+        return true;
+      },
+    });
+    const first = h2Client(node.transport.address);
+    const health = await first.request({ path: '/raft/v1/health', method: 'GET' });
+    expect(health.statusCode).toBe(200);
+    await health.body.dump();
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = connect(Number(node.transport.address.split(':')[1]), HOST);
+      socket.on('error', () => {});
+      socket.once('data', () => resolve(false));
+      socket.once('close', () => resolve(true));
+    });
+    expect(refused).toBe(true);
+    expect(admitted).toBe(1);
   });
 
   it('closes idempotently while peers still hold connections to it', async () => {

@@ -41,6 +41,12 @@ import { decodeInitProducerIdRequest, encodeInitProducerIdRequest, type InitProd
 import { decodeInitProducerIdResponse, encodeInitProducerIdResponse, type InitProducerIdResponse } from './init-producer-id-response.ts';
 import { decodeOffsetForLeaderEpochRequest, encodeOffsetForLeaderEpochRequest, type OffsetForLeaderEpochRequest } from './offset-for-leader-epoch-request.ts';
 import { decodeOffsetForLeaderEpochResponse, encodeOffsetForLeaderEpochResponse, type OffsetForLeaderEpochResponse } from './offset-for-leader-epoch-response.ts';
+import { decodeDescribeAclsRequest, encodeDescribeAclsRequest, type DescribeAclsRequest } from './describe-acls-request.ts';
+import { decodeDescribeAclsResponse, encodeDescribeAclsResponse, type DescribeAclsResponse } from './describe-acls-response.ts';
+import { decodeCreateAclsRequest, encodeCreateAclsRequest, type CreateAclsRequest } from './create-acls-request.ts';
+import { decodeCreateAclsResponse, encodeCreateAclsResponse, type CreateAclsResponse } from './create-acls-response.ts';
+import { decodeDeleteAclsRequest, encodeDeleteAclsRequest, type DeleteAclsRequest } from './delete-acls-request.ts';
+import { decodeDeleteAclsResponse, encodeDeleteAclsResponse, type DeleteAclsResponse } from './delete-acls-response.ts';
 import { decodeDescribeConfigsRequest, encodeDescribeConfigsRequest, type DescribeConfigsRequest } from './describe-configs-request.ts';
 import { decodeDescribeConfigsResponse, encodeDescribeConfigsResponse, type DescribeConfigsResponse } from './describe-configs-response.ts';
 import { decodeAlterConfigsRequest, encodeAlterConfigsRequest, type AlterConfigsRequest } from './alter-configs-request.ts';
@@ -53,6 +59,14 @@ import { decodeDeleteGroupsRequest, encodeDeleteGroupsRequest, type DeleteGroups
 import { decodeDeleteGroupsResponse, encodeDeleteGroupsResponse, type DeleteGroupsResponse } from './delete-groups-response.ts';
 import { decodeIncrementalAlterConfigsRequest, encodeIncrementalAlterConfigsRequest, type IncrementalAlterConfigsRequest } from './incremental-alter-configs-request.ts';
 import { decodeIncrementalAlterConfigsResponse, encodeIncrementalAlterConfigsResponse, type IncrementalAlterConfigsResponse } from './incremental-alter-configs-response.ts';
+import { decodeDescribeClientQuotasRequest, encodeDescribeClientQuotasRequest, type DescribeClientQuotasRequest } from './describe-client-quotas-request.ts';
+import { decodeDescribeClientQuotasResponse, encodeDescribeClientQuotasResponse, type DescribeClientQuotasResponse } from './describe-client-quotas-response.ts';
+import { decodeAlterClientQuotasRequest, encodeAlterClientQuotasRequest, type AlterClientQuotasRequest } from './alter-client-quotas-request.ts';
+import { decodeAlterClientQuotasResponse, encodeAlterClientQuotasResponse, type AlterClientQuotasResponse } from './alter-client-quotas-response.ts';
+import { decodeDescribeUserScramCredentialsRequest, encodeDescribeUserScramCredentialsRequest, type DescribeUserScramCredentialsRequest } from './describe-user-scram-credentials-request.ts';
+import { decodeDescribeUserScramCredentialsResponse, encodeDescribeUserScramCredentialsResponse, type DescribeUserScramCredentialsResponse } from './describe-user-scram-credentials-response.ts';
+import { decodeAlterUserScramCredentialsRequest, encodeAlterUserScramCredentialsRequest, type AlterUserScramCredentialsRequest } from './alter-user-scram-credentials-request.ts';
+import { decodeAlterUserScramCredentialsResponse, encodeAlterUserScramCredentialsResponse, type AlterUserScramCredentialsResponse } from './alter-user-scram-credentials-response.ts';
 import { decodeDescribeClusterRequest, encodeDescribeClusterRequest, type DescribeClusterRequest } from './describe-cluster-request.ts';
 import { decodeDescribeClusterResponse, encodeDescribeClusterResponse, type DescribeClusterResponse } from './describe-cluster-response.ts';
 
@@ -296,6 +310,42 @@ export const offsetForLeaderEpochApi: ApiCodec<OffsetForLeaderEpochRequest, Offs
   decodeResponse: decodeOffsetForLeaderEpochResponse,
 };
 
+export const describeAclsApi: ApiCodec<DescribeAclsRequest, DescribeAclsResponse> = {
+  name: 'DescribeAcls',
+  apiKey: 29,
+  lowestVersion: 0,
+  highestVersion: 3,
+  flexibleLowestVersion: 2,
+  encodeRequest: encodeDescribeAclsRequest,
+  decodeRequest: decodeDescribeAclsRequest,
+  encodeResponse: encodeDescribeAclsResponse,
+  decodeResponse: decodeDescribeAclsResponse,
+};
+
+export const createAclsApi: ApiCodec<CreateAclsRequest, CreateAclsResponse> = {
+  name: 'CreateAcls',
+  apiKey: 30,
+  lowestVersion: 0,
+  highestVersion: 3,
+  flexibleLowestVersion: 2,
+  encodeRequest: encodeCreateAclsRequest,
+  decodeRequest: decodeCreateAclsRequest,
+  encodeResponse: encodeCreateAclsResponse,
+  decodeResponse: decodeCreateAclsResponse,
+};
+
+export const deleteAclsApi: ApiCodec<DeleteAclsRequest, DeleteAclsResponse> = {
+  name: 'DeleteAcls',
+  apiKey: 31,
+  lowestVersion: 0,
+  highestVersion: 3,
+  flexibleLowestVersion: 2,
+  encodeRequest: encodeDeleteAclsRequest,
+  decodeRequest: decodeDeleteAclsRequest,
+  encodeResponse: encodeDeleteAclsResponse,
+  decodeResponse: decodeDeleteAclsResponse,
+};
+
 export const describeConfigsApi: ApiCodec<DescribeConfigsRequest, DescribeConfigsResponse> = {
   name: 'DescribeConfigs',
   apiKey: 32,
@@ -368,6 +418,54 @@ export const incrementalAlterConfigsApi: ApiCodec<IncrementalAlterConfigsRequest
   decodeResponse: decodeIncrementalAlterConfigsResponse,
 };
 
+export const describeClientQuotasApi: ApiCodec<DescribeClientQuotasRequest, DescribeClientQuotasResponse> = {
+  name: 'DescribeClientQuotas',
+  apiKey: 48,
+  lowestVersion: 0,
+  highestVersion: 1,
+  flexibleLowestVersion: 1,
+  encodeRequest: encodeDescribeClientQuotasRequest,
+  decodeRequest: decodeDescribeClientQuotasRequest,
+  encodeResponse: encodeDescribeClientQuotasResponse,
+  decodeResponse: decodeDescribeClientQuotasResponse,
+};
+
+export const alterClientQuotasApi: ApiCodec<AlterClientQuotasRequest, AlterClientQuotasResponse> = {
+  name: 'AlterClientQuotas',
+  apiKey: 49,
+  lowestVersion: 0,
+  highestVersion: 1,
+  flexibleLowestVersion: 1,
+  encodeRequest: encodeAlterClientQuotasRequest,
+  decodeRequest: decodeAlterClientQuotasRequest,
+  encodeResponse: encodeAlterClientQuotasResponse,
+  decodeResponse: decodeAlterClientQuotasResponse,
+};
+
+export const describeUserScramCredentialsApi: ApiCodec<DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse> = {
+  name: 'DescribeUserScramCredentials',
+  apiKey: 50,
+  lowestVersion: 0,
+  highestVersion: 0,
+  flexibleLowestVersion: 0,
+  encodeRequest: encodeDescribeUserScramCredentialsRequest,
+  decodeRequest: decodeDescribeUserScramCredentialsRequest,
+  encodeResponse: encodeDescribeUserScramCredentialsResponse,
+  decodeResponse: decodeDescribeUserScramCredentialsResponse,
+};
+
+export const alterUserScramCredentialsApi: ApiCodec<AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse> = {
+  name: 'AlterUserScramCredentials',
+  apiKey: 51,
+  lowestVersion: 0,
+  highestVersion: 0,
+  flexibleLowestVersion: 0,
+  encodeRequest: encodeAlterUserScramCredentialsRequest,
+  decodeRequest: decodeAlterUserScramCredentialsRequest,
+  encodeResponse: encodeAlterUserScramCredentialsResponse,
+  decodeResponse: decodeAlterUserScramCredentialsResponse,
+};
+
 export const describeClusterApi: ApiCodec<DescribeClusterRequest, DescribeClusterResponse> = {
   name: 'DescribeCluster',
   apiKey: 60,
@@ -380,4 +478,4 @@ export const describeClusterApi: ApiCodec<DescribeClusterRequest, DescribeCluste
   decodeResponse: decodeDescribeClusterResponse,
 };
 
-export const generatedApis = [produceApi, fetchApi, listOffsetsApi, metadataApi, offsetCommitApi, offsetFetchApi, findCoordinatorApi, joinGroupApi, heartbeatApi, leaveGroupApi, syncGroupApi, describeGroupsApi, listGroupsApi, saslHandshakeApi, apiVersionsApi, createTopicsApi, deleteTopicsApi, deleteRecordsApi, initProducerIdApi, offsetForLeaderEpochApi, describeConfigsApi, alterConfigsApi, saslAuthenticateApi, createPartitionsApi, deleteGroupsApi, incrementalAlterConfigsApi, describeClusterApi] as const;
+export const generatedApis = [produceApi, fetchApi, listOffsetsApi, metadataApi, offsetCommitApi, offsetFetchApi, findCoordinatorApi, joinGroupApi, heartbeatApi, leaveGroupApi, syncGroupApi, describeGroupsApi, listGroupsApi, saslHandshakeApi, apiVersionsApi, createTopicsApi, deleteTopicsApi, deleteRecordsApi, initProducerIdApi, offsetForLeaderEpochApi, describeAclsApi, createAclsApi, deleteAclsApi, describeConfigsApi, alterConfigsApi, saslAuthenticateApi, createPartitionsApi, deleteGroupsApi, incrementalAlterConfigsApi, describeClientQuotasApi, alterClientQuotasApi, describeUserScramCredentialsApi, alterUserScramCredentialsApi, describeClusterApi] as const;
