@@ -6,6 +6,7 @@
 
 import { CliError, EXIT_ERROR, EXIT_OK, HelpRequested, UsageError } from './errors.ts';
 import { DEFAULT_BOOTSTRAP_SERVER, type RestClient } from './http-client.ts';
+import { COMMAND_CONFIG_OPTION } from './client-config.ts';
 import type { Io, OptionSpec } from './io.ts';
 import { formatOptionTable, parseOptions } from './io.ts';
 import { listData, stringField } from './json.ts';
@@ -32,6 +33,8 @@ export interface AclEntrySpec {
 export interface AclCommand {
   readonly action: AclAction;
   readonly bootstrapServer: string;
+  /** --command-config: a client properties file (TLS settings, SASL credentials). */
+  readonly commandConfig: string | null;
   readonly patternType: PatternType;
   /** With the ACL entries to add or remove on each (add: never empty; remove: empty = every ACL). */
   readonly resources: readonly {
@@ -66,6 +69,7 @@ export const ACL_OPTIONS: readonly OptionSpec[] = [
     argName: 'host:port[,host:port...]',
     description: `A comma-separated list of host:port pairs of the cluster's REST API. Default: ${DEFAULT_BOOTSTRAP_SERVER}.`,
   },
+  COMMAND_CONFIG_OPTION,
   { name: 'cluster', type: 'boolean', description: 'Add/Remove cluster ACLs.' },
   {
     name: 'consumer',
@@ -155,7 +159,6 @@ export const ACL_OPTIONS: readonly OptionSpec[] = [
 
 const UNSUPPORTED_OPTIONS = new Map([
   ['authorizer-properties', 'ACLs live in the metadata log: use --bootstrap-server'],
-  ['command-config', 'there are no client properties to set'],
   ['idempotent', 'IdempotentWrite needs no ACL of its own here: use --operation IdempotentWrite --cluster'],
 ]);
 
@@ -321,6 +324,7 @@ export function parseAclCommand(argv: readonly string[]): AclCommand {
   return {
     action,
     bootstrapServer: args.string('bootstrap-server') ?? DEFAULT_BOOTSTRAP_SERVER,
+    commandConfig: args.string('command-config') ?? null,
     patternType,
     resources: withEntries,
     listPrincipals: args.strings('principal').map(principalOf),

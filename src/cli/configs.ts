@@ -7,6 +7,7 @@
 
 import { CliError, EXIT_ERROR, EXIT_OK, HelpRequested, UsageError } from './errors.ts';
 import { DEFAULT_BOOTSTRAP_SERVER, type RestClient } from './http-client.ts';
+import { COMMAND_CONFIG_OPTION } from './client-config.ts';
 import type { Io, OptionSpec } from './io.ts';
 import { formatOptionTable, parseOptions } from './io.ts';
 import type { JsonObject } from './json.ts';
@@ -35,6 +36,8 @@ export interface ScramAddition {
 export interface ConfigCommand {
   readonly action: 'describe' | 'alter';
   readonly bootstrapServer: string;
+  /** --command-config: a client properties file (TLS settings, SASL credentials). */
+  readonly commandConfig: string | null;
   readonly entityType: EntityType;
   /** null with entityDefault false: every entity (describe only). */
   readonly entityName: string | null;
@@ -62,6 +65,7 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
     argName: 'host:port[,host:port...]',
     description: `A comma-separated list of host:port pairs of the cluster's REST API. Default: ${DEFAULT_BOOTSTRAP_SERVER}.`,
   },
+  COMMAND_CONFIG_OPTION,
   { name: 'delete-config', type: 'string', argName: 'k1,k2', description: 'config keys to remove: k1,k2' },
   { name: 'describe', type: 'boolean', description: 'List configs for the given entity.' },
   { name: 'entity-default', type: 'boolean', description: 'Default entity name for users (quotas only).' },
@@ -99,7 +103,6 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
 
 const UNSUPPORTED_OPTIONS = new Map([
   ['zookeeper', 'there is no ZooKeeper: use --bootstrap-server'],
-  ['command-config', 'there are no client properties to set'],
   ['add-config-file', 'give the configs with --add-config'],
   ['client', 'quotas are kept for users only'],
   ['client-defaults', 'quotas are kept for users only'],
@@ -235,6 +238,7 @@ export function parseConfigCommand(argv: readonly string[]): ConfigCommand {
   return {
     action: alter ? 'alter' : 'describe',
     bootstrapServer: args.string('bootstrap-server') ?? DEFAULT_BOOTSTRAP_SERVER,
+    commandConfig: args.string('command-config') ?? null,
     entityType,
     entityName,
     entityDefault,
