@@ -22,6 +22,9 @@ import type { KafkaBroker } from './broker-ports.ts';
 import { errorAnswer } from './error-codes.ts';
 import { recordQuota } from './quota-throttle.ts';
 
+/** What a partition answered without records carries: Kafka's MemoryRecords.EMPTY (librdkafka refuses a null). */
+const NO_RECORDS = Buffer.alloc(0);
+
 /** The longest a fetch waits for records, whatever max_wait_ms says. */
 export const FETCH_WAIT_MS_MAX = 30_000;
 /** A consumer's replica id (replicaId / ReplicaState.replicaId): followers use this node's INTERNAL listener. */
@@ -149,6 +152,7 @@ async function readPartition(
   if (partition.topicName === null)
     return {
       ...defaultPartitionData(),
+      records: NO_RECORDS,
       partitionIndex: index,
       errorCode: KafkaErrors.UNKNOWN_TOPIC_ID.code,
       highWatermark: -1n,
@@ -156,6 +160,7 @@ async function readPartition(
   if (!partition.readable)
     return {
       ...defaultPartitionData(),
+      records: NO_RECORDS,
       partitionIndex: index,
       errorCode: KafkaErrors.TOPIC_AUTHORIZATION_FAILED.code,
       highWatermark: -1n,
@@ -165,7 +170,7 @@ async function readPartition(
       maxBytes === null
         ? {
             ...broker.partitions.offsets(partition.topicName, index, partition.asked.currentLeaderEpoch),
-            records: null,
+            records: NO_RECORDS,
           }
         : await broker.partitions.read(partition.topicName, index, {
             offset: Number(partition.asked.fetchOffset),
@@ -183,6 +188,12 @@ async function readPartition(
     };
   } catch (error) {
     const answer = errorAnswer(error, context.logger, 'fetch from a partition failed');
-    return { ...defaultPartitionData(), partitionIndex: index, errorCode: answer.code, highWatermark: -1n };
+    return {
+      ...defaultPartitionData(),
+      records: NO_RECORDS,
+      partitionIndex: index,
+      errorCode: answer.code,
+      highWatermark: -1n,
+    };
   }
 }
