@@ -3,9 +3,10 @@
 // a client that sends its headers one byte per second is dropped at http.headers.timeout.ms.
 // The test's own connections come from 127.0.0.2 (the whole of 127/8 is loopback), so that the
 // harness's HTTP pool on 127.0.0.1, which an override leaves unbounded, never shares their count.
-// Client quotas are tested in process (test/kafka/quotas.test.ts, test/http/quotas.test.ts): nothing
-// writes ClientQuotaRecords to a real node's metadata log until the admin APIs for them are there.
+// A default-user producer_byte_rate set through REST (client-quotas:alter) throttles a kafkajs producer
+// (ANONYMOUS on a plaintext listener): its Produce answers carry throttle_time_ms.
 import { connect, type Socket } from 'node:net';
+import { Kafka, logLevel } from 'kafkajs';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { apiVersionsApi } from '../../src/kafka/protocol/generated/apis.ts';
@@ -126,5 +127,39 @@ describe('limits on a node process', () => {
     // 2 s of deadline, checked every 500 ms: well before the headers were all sent.
     expect(Date.now() - started).toBeLessThan(5000);
     expect(at).toBeLessThan(text.length);
+  });
+
+  it('throttles a kafkajs producer over a default producer_byte_rate set through REST', async () => {
+    const c = cluster!;
+    const quotasPath = `/v3/clusters/${c.clusterId}/client-quotas:alter`;
+    const set = await c.http(1, 'POST', quotasPath, {
+      data: [{ user: null, quotas: { producer_byte_rate: 1000 } }],
+    });
+    expect(set.status, JSON.stringify(set.body)).toBe(204);
+    const created = await c.http(1, 'POST', c.topicsPath(), {
+      topic_name: 'quota-test',
+      partitions_count: 1,
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const throttles: string[] = [];
+    const kafka = new Kafka({
+      clientId: 'quota-e2e',
+      brokers: [`127.0.0.1:${c.node(1).kafkaPort}`],
+      logLevel: logLevel.DEBUG,
+      logCreator: () => (entry) => {
+        if (entry.log.message.startsWith('Client side throttling')) throttles.push(entry.log.message);
+      },
+    });
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    try {
+      // 20 KB against 1 KB/s: over the quota whatever the window measured so far.
+      for (let i = 0; i < 4 && throttles.length === 0; i++)
+        await producer.send({ topic: 'quota-test', acks: -1, messages: [{ value: 'x'.repeat(5000) }] });
+      expect(throttles.length).toBeGreaterThan(0);
+    } finally {
+      await producer.disconnect();
+      await c.http(1, 'POST', quotasPath, { data: [{ user: null, quotas: { producer_byte_rate: null } }] });
+    }
   });
 });
