@@ -155,7 +155,7 @@ describe('topics: data', () => {
     expect(byName.responses[0]!.partitions[0]!.errorCode).toBe(0);
     expect(byName.responses[0]!.partitions[0]!.records?.length).toBeGreaterThan(0);
     const byId = await answer(dispatcher, fetchApi, 13, fetchOf('', id), mallory);
-    expect(byId.responses[0]!.partitions[0]!).toMatchObject({ errorCode: TOPIC_DENIED, records: null });
+    expect(byId.responses[0]!.partitions[0]!).toMatchObject({ errorCode: TOPIC_DENIED, records: new Uint8Array(0) });
     const refused = await answer(
       dispatcher,
       fetchApi,
