@@ -36,7 +36,7 @@ describe('ConsumerRegistry', () => {
       instanceTimeoutMs: 10_000,
       logger: pino({ level: 'silent' }),
     });
-    const idle = registry.create('g', 'idle', CONFIG, '/127.0.0.1');
+    const idle = registry.create('g', 'idle', CONFIG, '/127.0.0.1', 'User:ANONYMOUS');
     await idle.exclusive(() => idle.subscribe({ kind: 'topics', topics: ['t'] }));
     expect(vi.getTimerCount()).toBe(1);
     const heartbeats = () => node.groups.calls.filter((call) => call.method === 'heartbeat').length;
@@ -46,10 +46,27 @@ describe('ConsumerRegistry', () => {
     await vi.waitFor(() => expect(node.groups.memberIds('g')).toEqual([]), WAIT);
     expect(registry.size).toBe(0);
     expect(() => registry.get('g', 'idle')).toThrow('Consumer instance not found.');
-    const kept = registry.create('g', 'kept', CONFIG, '/127.0.0.1');
+    const kept = registry.create('g', 'kept', CONFIG, '/127.0.0.1', 'User:ANONYMOUS');
     await kept.exclusive(() => kept.subscribe({ kind: 'topics', topics: ['t'] }));
     registry.close();
     expect(vi.getTimerCount()).toBe(0);
     await vi.waitFor(() => expect(node.groups.memberIds('g')).toEqual([]), WAIT);
+  });
+
+  it("gives an instance only to the principal that created it (another's request is 40403, as for none)", async () => {
+    const registry = new ConsumerRegistry({
+      node: new FakeNode(),
+      now: Date.now,
+      instanceTimeoutMs: 10_000,
+      logger: pino({ level: 'silent' }),
+    });
+    const created = registry.create('g', 'mine', CONFIG, '/127.0.0.1', 'User:alice');
+    expect(registry.get('g', 'mine', 'User:alice')).toBe(created);
+    expect(() => registry.get('g', 'mine', 'User:bob')).toThrow('Consumer instance not found.');
+    await expect(registry.delete('g', 'mine', 'User:bob')).rejects.toThrow('Consumer instance not found.');
+    expect(registry.holds('g', 'mine')).toBe(true);
+    await registry.delete('g', 'mine', 'User:alice');
+    expect(registry.holds('g', 'mine')).toBe(false);
+    registry.close();
   });
 });

@@ -30,6 +30,12 @@ export class ConsumerRegistry {
   readonly #options: RegistryOptions;
   /** `${group}\u0000${id}` -> instance. */
   readonly #instances = new Map<string, ConsumerInstance>();
+  /**
+   * Who created each instance (`User:alice`; ANONYMOUS without authentication), by the instances' key:
+   * only its creator may use it, so that knowing (or guessing) an instance's id gives nobody else its
+   * records or its offsets. Kept beside the instance, which knows nothing of principals.
+   */
+  readonly #owners = new Map<string, string>();
   #timer: ReturnType<typeof setInterval> | null = null;
   #closed = false;
 
@@ -41,7 +47,13 @@ export class ConsumerRegistry {
     return this.#instances.size;
   }
 
-  create(groupId: string, name: string | null, config: ConsumerConfig, host: string): ConsumerInstance {
+  create(
+    groupId: string,
+    name: string | null,
+    config: ConsumerConfig,
+    host: string,
+    owner: string,
+  ): ConsumerInstance {
     // A generated id names this node: any node forwards the instance's requests here (forwarding.ts).
     const id = name ?? generatedInstanceId(this.#options.node.nodeId, randomUUID());
     const key = `${groupId}\u0000${id}`;
@@ -56,6 +68,7 @@ export class ConsumerRegistry {
       host,
     );
     this.#instances.set(key, instance);
+    this.#owners.set(key, owner);
     this.#startTimer();
     return instance;
   }
@@ -65,11 +78,16 @@ export class ConsumerRegistry {
     return this.#instances.has(`${groupId}\u0000${id}`);
   }
 
-  /** The instance, touched (its idle time starts again); 404 / 40403 when there is none. */
-  get(groupId: string, id: string): ConsumerInstance {
+  /**
+   * The instance, touched (its idle time starts again); 404 / 40403 when there is none, or when `owner`
+   * is given and did not create it (the same answer: no one learns of another's instance).
+   */
+  get(groupId: string, id: string, owner?: string): ConsumerInstance {
     const key = `${groupId}\u0000${id}`;
     const instance = this.#instances.get(key);
     if (instance === undefined) throw new HttpError('CONSUMER_INSTANCE_NOT_FOUND');
+    if (owner !== undefined && this.#owners.get(key) !== owner)
+      throw new HttpError('CONSUMER_INSTANCE_NOT_FOUND');
     if (this.#expired(instance)) {
       this.#expire(key, instance);
       throw new HttpError('CONSUMER_INSTANCE_NOT_FOUND');
@@ -79,9 +97,10 @@ export class ConsumerRegistry {
   }
 
   /** DELETE: removed at once (a second DELETE is a 404), then closed (auto commit, leave). */
-  async delete(groupId: string, id: string): Promise<void> {
-    const instance = this.get(groupId, id);
+  async delete(groupId: string, id: string, owner: string): Promise<void> {
+    const instance = this.get(groupId, id, owner);
     this.#instances.delete(`${groupId}\u0000${id}`);
+    this.#owners.delete(`${groupId}\u0000${id}`);
     await instance.exclusive(() => instance.close());
   }
 
@@ -91,6 +110,7 @@ export class ConsumerRegistry {
 
   #expire(key: string, instance: ConsumerInstance): void {
     this.#instances.delete(key);
+    this.#owners.delete(key);
     this.#closeQuietly(instance, 'consumer instance expired');
   }
 

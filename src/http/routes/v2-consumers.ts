@@ -22,7 +22,7 @@ import {
   READ_TIMEOUT_CAP_MS,
   READ_TIMEOUT_DEFAULT_MS,
 } from './v2-records.ts';
-import type { AclOperation } from '../../common/security.ts';
+import { type AclOperation, principalText } from '../../common/security.ts';
 import { authorizeGroup, authorizeTopic } from '../authorization.ts';
 
 interface GroupParams {
@@ -246,7 +246,7 @@ export function registerV2ConsumerRoutes(
   // or committed.
   const instanceOf = (request: FastifyRequest, params: InstanceParams) => {
     authorizeGroup(request, deps, 'READ', params.group_name);
-    return registry.get(params.group_name, params.instance);
+    return registry.get(params.group_name, params.instance, principalText(request.session.principal));
   };
   const authorizeTopics = (request: FastifyRequest, operation: AclOperation, topics: Iterable<string>) => {
     for (const topic of new Set(topics)) authorizeTopic(request, deps, operation, topic);
@@ -277,6 +277,7 @@ export function registerV2ConsumerRoutes(
         body.name ?? null,
         configOf(body),
         `/${request.ip}`,
+        principalText(request.session.principal),
       );
       return {
         instance_id: instance.id,
@@ -299,7 +300,11 @@ export function registerV2ConsumerRoutes(
 
   scope.delete<{ Params: InstanceParams }>(base, instanceRoute, async (request, reply) => {
     authorizeGroup(request, deps, 'READ', request.params.group_name);
-    await registry.delete(request.params.group_name, request.params.instance);
+    await registry.delete(
+      request.params.group_name,
+      request.params.instance,
+      principalText(request.session.principal),
+    );
     return reply.code(204).send();
   });
 

@@ -3,6 +3,7 @@
 // once every copy is acknowledged by all in-sync replicas. Through another node than the instance's, the
 // request is relayed to it as the other instance routes are (consumers/forwarding.ts).
 
+import { principalText } from '../../common/security.ts';
 import type { FastifyInstance } from 'fastify';
 import { REJECTION_REASON_LENGTH_MAX } from '../../common/dead-letter.ts';
 import type { Rejection } from '../consumers/dead-letter.ts';
@@ -71,7 +72,11 @@ export function registerV2RejectionRoutes(
       authorizeGroup(request, deps, 'READ', request.params.group_name);
       for (const topic of new Set(request.body.records.map((record) => record.topic)))
         authorizeTopic(request, deps, 'READ', topic);
-      const instance = registry.get(request.params.group_name, request.params.instance);
+      const instance = registry.get(
+        request.params.group_name,
+        request.params.instance,
+        principalText(request.session.principal),
+      );
       const rejections: Rejection[] = request.body.records.map((record) => ({
         topic: record.topic,
         partition: record.partition,
