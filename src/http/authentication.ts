@@ -69,7 +69,7 @@ export function authenticateRequest(
     return anonymousSession(request.ip);
   const header = request.headers.authorization;
   const basic = parseBasicAuthorization(header);
-  if (basic !== null && authentication.passwords.matches(basic.user, basic.password))
+  if (basic !== null && authentication.passwords.matches(basic.user, basic.password, request.ip))
     return { principal: { type: 'User', name: basic.user }, clientHost: request.ip, method: 'http-basic' };
   reply.header('www-authenticate', BASIC_CHALLENGE);
   throw new HttpError(

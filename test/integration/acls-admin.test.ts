@@ -174,10 +174,18 @@ describe('ACLs and SCRAM credentials in the metadata log', () => {
       'SCRAM-SHA-256=[password=bob-secret],producer_byte_rate=1048576',
     );
     await everyRunningNodeShows(ACLS, USERS);
-    expect(await tool(configsMain, 1, '--describe', '--user', 'bob')).toEqual([
+    // The quota is a record of its own, committed after the credential: node 1 may apply it a moment
+    // later (as a Kafka broker's metadata cache may), so the describe is waited for, not raced.
+    const expected = [
       "Quota configs for user-principal 'bob' are producer_byte_rate=1048576.0",
       "SCRAM credential configs for user-principal 'bob' are SCRAM-SHA-256=iterations=4096",
-    ]);
+    ];
+    let described: string[] = [];
+    await waitFor('node 1 describing bob', async () => {
+      described = await tool(configsMain, 1, '--describe', '--user', 'bob');
+      return JSON.stringify(described) === JSON.stringify(expected);
+    }).catch(() => undefined);
+    expect(described).toEqual(expected);
   }, 60_000);
 
   it('survive a restart of every node', async () => {

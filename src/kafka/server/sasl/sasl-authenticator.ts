@@ -224,7 +224,7 @@ export class SaslAuthenticator {
         const parsed = parsePlainMessage(authBytes);
         if (typeof parsed === 'string')
           return this.failed(`Authentication failed: ${parsed}`, Buffer.alloc(0));
-        if (!this.settings.passwords.matches(parsed.user, parsed.password))
+        if (!this.settings.passwords.matches(parsed.user, parsed.password, this.clientHost))
           return this.failed(invalidCredentialsMessage(mechanism), Buffer.alloc(0));
         user = parsed.user;
         serverBytes = Buffer.alloc(0);
