@@ -169,9 +169,14 @@ export class RestClient {
           );
         }
         if (code === null || !CONNECT_ERROR_CODES.has(code)) {
+          // A TLS listener closes a plain-text request unanswered: say what is likely wrong.
+          const hint =
+            baseUrl.startsWith('http://') && code === 'UND_ERR_SOCKET'
+              ? ' (if the listener is TLS, give --command-config with security.protocol=SSL or SASL_SSL)'
+              : '';
           throw new CliError(
             'connection',
-            `Connection to ${displayAddress(baseUrl)} failed during ${method} ${path}: ${describeError(error)}`,
+            `Connection to ${displayAddress(baseUrl)} failed during ${method} ${path}: ${describeError(error)}${hint}`,
             { cause: error },
           );
         }

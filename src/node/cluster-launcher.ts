@@ -410,7 +410,8 @@ export function secureQuickStart(
       : [
           `  kcat -b ${kafka.replace(/^127\.0\.0\.1:/, 'localhost:')} -X security.protocol=SASL_SSL -X sasl.mechanisms=SCRAM-SHA-256 ` +
             `-X sasl.username=${username} -X sasl.password=${password} -X ssl.ca.location=${secure.caFile} -L`,
-          `  Kafka clients' settings: ${secure.clientProperties}`,
+          `  kcat -F ${secure.librdkafkaConfig} -b ${kafka} -L   (librdkafka settings, also for confluent-kafka)`,
+          `  npm run topics -- --bootstrap-server ${clientUrl.replace(/^https:\/\//, '')} --command-config ${secure.clientProperties} --list`,
         ]),
   ];
 }

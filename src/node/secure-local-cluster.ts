@@ -25,8 +25,10 @@ export interface SecureLocalCluster {
   readonly client: PemPair;
   /** The admin user's credentials (admin.properties): SCRAM for Kafka clients, HTTP Basic for REST. */
   readonly admin: { readonly username: string; readonly password: string };
-  /** A Kafka-style client config (--command-config / kcat -F) for the admin over SASL_SSL. */
+  /** A Kafka-style client config (--command-config, Java clients) for the admin over SASL_SSL. */
   readonly clientProperties: string;
+  /** The same for librdkafka (kcat -F, confluent-kafka). */
+  readonly librdkafkaConfig: string;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -111,14 +113,25 @@ export async function ensureSecureLocalCluster(dataRoot: string, nodes: number):
   await writeSecret(
     clientProperties,
     [
-      '# Kafka client settings for the admin user of the local secure cluster (kcat -F, --command-config)',
+      "# Kafka client settings of the local secure cluster's admin (--command-config, Kafka's Java clients)",
       'security.protocol=SASL_SSL',
       'sasl.mechanism=SCRAM-SHA-256',
       `sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${ADMIN_USER}" password="${password}";`,
-      `sasl.username=${ADMIN_USER}`,
-      `sasl.password=${password}`,
       'ssl.truststore.type=PEM',
       `ssl.truststore.location=${caFile}`,
+      '',
+    ].join('\n'),
+  );
+  // librdkafka (kcat -F, confluent-kafka) names the same settings its own way and refuses the JAAS line.
+  const librdkafkaConfig = join(dir, 'librdkafka.conf');
+  await writeSecret(
+    librdkafkaConfig,
+    [
+      "# librdkafka settings of the local secure cluster's admin (kcat -F, confluent-kafka)",
+      'security.protocol=SASL_SSL',
+      'sasl.mechanisms=SCRAM-SHA-256',
+      `sasl.username=${ADMIN_USER}`,
+      `sasl.password=${password}`,
       `ssl.ca.location=${caFile}`,
       '',
     ].join('\n'),
@@ -131,6 +144,7 @@ export async function ensureSecureLocalCluster(dataRoot: string, nodes: number):
     client,
     admin: { username: ADMIN_USER, password },
     clientProperties,
+    librdkafkaConfig,
   };
 }
 

@@ -33,13 +33,14 @@ async function rest(
   id: number,
   method: 'GET' | 'POST' | 'DELETE',
   path: string,
-  options: { user?: [string, string]; body?: unknown; contentType?: string } = {},
+  options: { user?: [string, string]; body?: unknown; contentType?: string; kafkaPort?: boolean } = {},
 ): Promise<{ status: number; body: any }> {
   const headers: Record<string, string> = {};
   if (options.user !== undefined)
     headers.authorization = `Basic ${Buffer.from(options.user.join(':')).toString('base64')}`;
   if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
-  const response = await request(`https://127.0.0.1:${cluster.node(id).clientPort}${path}`, {
+  const port = options.kafkaPort === true ? cluster.node(id).kafkaPort : cluster.node(id).clientPort;
+  const response = await request(`https://127.0.0.1:${port}${path}`, {
     method,
     dispatcher: alice,
     headers,
@@ -210,6 +211,10 @@ async function checkAlice(id: number, context: Parameters<typeof requireClient>[
   const topics = await rest(id, 'GET', `${c}/topics`, { user: ALICE });
   expect(topics.status).toBe(200);
   expect(topics.body.data.map((t: { topic_name: string }) => t.topic_name)).toEqual(['t']);
+  // The Kafka port hands HTTPS to the client API too (the tools' --bootstrap-server host:9092).
+  const viaKafkaPort = await rest(id, 'GET', `${c}/topics`, { user: ALICE, kafkaPort: true });
+  expect(viaKafkaPort.status).toBe(200);
+  expect(viaKafkaPort.body.data.map((t: { topic_name: string }) => t.topic_name)).toEqual(['t']);
   const produced = await rest(id, 'POST', `${c}/topics/t/records`, {
     user: ALICE,
     body: { value: { type: 'STRING', data: 'from curl-like REST' } },

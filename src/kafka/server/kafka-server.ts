@@ -102,10 +102,10 @@ export class KafkaServer {
         options.observer?.connectionClosed();
       });
     };
+    // Over TLS too: the first decrypted bytes tell HTTP from Kafka as they do in plain text, so
+    // `--bootstrap-server host:9092` reaches the client API (HTTPS, authenticated as CLIENT is) there too.
     const handOffHttp =
-      options.frameBytesMax < HTTP_FIRST_BYTE_MIN * 2 ** 24 && secure === undefined
-        ? options.handOffHttp
-        : undefined;
+      options.frameBytesMax < HTTP_FIRST_BYTE_MIN * 2 ** 24 ? options.handOffHttp : undefined;
     const limiter = options.connectionLimiter ?? null;
     if (secure !== undefined) {
       // Counted before the handshake (a flood of handshakes is bounded too); handshaking connections
