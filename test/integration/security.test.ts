@@ -15,7 +15,7 @@ import { Agent, request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createCa, issueCertificate, type PemPair } from '../../src/node/local-ca.ts';
 import { requireClient } from './kafka-client-tools.ts';
-import { ProcessCluster, waitFor } from './process-cluster.ts';
+import { type HttpAnswer, ProcessCluster, waitFor } from './process-cluster.ts';
 
 const run = promisify(execFile);
 
@@ -34,7 +34,7 @@ async function rest(
   method: 'GET' | 'POST' | 'DELETE',
   path: string,
   options: { user?: [string, string]; body?: unknown; contentType?: string; kafkaPort?: boolean } = {},
-): Promise<{ status: number; body: any }> {
+): Promise<HttpAnswer> {
   const headers: Record<string, string> = {};
   if (options.user !== undefined)
     headers.authorization = `Basic ${Buffer.from(options.user.join(':')).toString('base64')}`;
@@ -211,6 +211,16 @@ async function checkAlice(id: number, context: Parameters<typeof requireClient>[
   const topics = await rest(id, 'GET', `${c}/topics`, { user: ALICE });
   expect(topics.status).toBe(200);
   expect(topics.body.data.map((t: { topic_name: string }) => t.topic_name)).toEqual(['t']);
+  // curl with HTTP Basic over HTTPS, as a user would.
+  const { stdout: curled } = await run('curl', [
+    '-sS',
+    '--cacert',
+    caFile,
+    '-u',
+    `alice:${ALICE_PASSWORD}`,
+    `https://127.0.0.1:${cluster.node(id).clientPort}${c}/topics`,
+  ]);
+  expect(JSON.parse(curled).data.map((t: { topic_name: string }) => t.topic_name)).toEqual(['t']);
   // The Kafka port hands HTTPS to the client API too (the tools' --bootstrap-server host:9092).
   const viaKafkaPort = await rest(id, 'GET', `${c}/topics`, { user: ALICE, kafkaPort: true });
   expect(viaKafkaPort.status).toBe(200);
