@@ -42,6 +42,9 @@ export class Failover {
   async run<T>(what: string, attempt: (origin: string, leftMs: number) => Promise<T>): Promise<T> {
     const deadline = Date.now() + this.#timeoutMs;
     let lastError: unknown = null;
+    // The last answer says more than a transport failure after it (often the deadline cutting the
+    // last attempt short): it is what a timeout reports.
+    let lastAnswer: unknown = null;
     for (;;) {
       let unreachable = false;
       for (const origin of this.#candidates()) {
@@ -59,13 +62,14 @@ export class Failover {
             if (this.#preferred === origin) this.#preferred = null;
             continue;
           }
+          lastAnswer = error;
           this.#preferred = origin;
           if (!this.#kinds.isRetriable(error)) throw error;
           break;
         }
       }
       const waitMs = Math.min(this.#backoffMs, deadline - Date.now());
-      if (waitMs <= 0) throw this.#timedOut(what, lastError);
+      if (waitMs <= 0) throw this.#timedOut(what, lastAnswer ?? lastError);
       // Brokers may have come or gone (a killed one is fenced): learn them again while waiting.
       if (unreachable) void this.#metadata.refresh([]).catch(() => undefined);
       await new Promise((resolve) => setTimeout(resolve, waitMs));

@@ -46,13 +46,18 @@ export class RestRequests {
     this.#failover.close();
   }
 
-  /** `/v3/clusters/{cluster_id}` then `suffix` (already encoded), the id from the first GET /v3/clusters. */
-  async clusterPath(suffix = ''): Promise<string> {
+  /** The cluster's id, from the first GET /v3/clusters that succeeds. */
+  clusterId(): Promise<string> {
     this.#clusterId ??= this.#fetchClusterId().catch((error: unknown) => {
       this.#clusterId = null;
       throw error;
     });
-    return `/v3/clusters/${segment(await this.#clusterId)}${suffix}`;
+    return this.#clusterId;
+  }
+
+  /** `/v3/clusters/{cluster_id}` then `suffix` (already encoded). */
+  async clusterPath(suffix = ''): Promise<string> {
+    return `/v3/clusters/${segment(await this.clusterId())}${suffix}`;
   }
 
   /** The answer's JSON (null for none); a KafkaError or RestError for an error answer. */

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { clientConfigFrom, parseClientProperties, readClientConfig } from '../../src/cli/client-config.ts';
+import {
+  clientConfigFrom,
+  parseBootstrapServers,
+  parseClientProperties,
+  readClientConfig,
+} from '../../src/cli/client-config.ts';
 import { UsageError } from '../../src/cli/errors.ts';
-import { parseBootstrapServers } from '../../src/cli/http-client.ts';
 
 const files: Record<string, string> = { '/ca.pem': 'CA PEM', '/client.pem': 'KEY AND CHAIN PEM' };
 const read = (_key: string, path: string): string => {
