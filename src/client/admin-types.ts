@@ -22,8 +22,8 @@ export interface AdminOptions {
   /** TLS options for `https://` brokers (the CA, a client certificate). */
   readonly security?: ClientSecurity;
   /**
-   * How long one admin call may take, retries and failover included (default 30000); then it rejects
-   * with REQUEST_TIMED_OUT.
+   * How long one admin call may take, retries and failover included (default 30000), as Kafka's
+   * default.api.timeout.ms; then it rejects with REQUEST_TIMED_OUT.
    */
   readonly requestTimeoutMs?: number;
   /** retry.backoff.ms: the wait before a retriable error is asked again (default 100). */

@@ -23,11 +23,20 @@ export class Failover {
   readonly #timeoutMs: number;
   readonly #backoffMs: number;
   readonly #kinds: FailureKinds;
+  /** The client setting the deadline is, as a timeout names it (Kafka's name). */
+  readonly #timeoutName: string;
   /** The broker that answered last: calls start there. */
   #preferred: string | null = null;
   #closed = false;
 
-  constructor(metadata: ClusterMetadata, timeoutMs: number, backoffMs: number, kinds: FailureKinds) {
+  constructor(
+    metadata: ClusterMetadata,
+    timeoutMs: number,
+    backoffMs: number,
+    kinds: FailureKinds,
+    timeoutName = 'request.timeout.ms',
+  ) {
+    this.#timeoutName = timeoutName;
     this.#metadata = metadata;
     this.#timeoutMs = timeoutMs;
     this.#backoffMs = backoffMs;
@@ -91,7 +100,7 @@ export class Failover {
       : `no broker could be reached (${this.#metadata.origins().join(', ')}): ${lastError instanceof Error ? lastError.message : String(lastError)}`;
     return new KafkaError(
       'REQUEST_TIMED_OUT',
-      `${what} did not succeed within request.timeout.ms (${this.#timeoutMs} ms): ${why}`,
+      `${what} did not succeed within ${this.#timeoutName} (${this.#timeoutMs} ms): ${why}`,
       { cause: lastError },
     );
   }

@@ -118,7 +118,7 @@ describe('admin tools: failover and retries', () => {
     );
     expect(result.code).toBe(1);
     expect(result.stderr).toEqual([
-      `Error while executing topic command : POST /v3/clusters/${CLUSTER_ID}/topics did not succeed within request.timeout.ms (300 ms): NOT_CONTROLLER: No active controller.`,
+      `Error while executing topic command : POST /v3/clusters/${CLUSTER_ID}/topics did not succeed within default.api.timeout.ms (300 ms): NOT_CONTROLLER: No active controller.`,
     ]);
     expect(cluster.topics.has('events')).toBe(false);
   });
