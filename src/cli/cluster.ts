@@ -113,7 +113,7 @@ export async function fetchClusterStatus(admin: Admin): Promise<ClusterStatus> {
     host: broker.host,
     port: broker.port,
     rack: broker.rack,
-    fenced: broker.fenced,
+    fenced: broker.fenced ?? null,
   }));
   return { clusterId: cluster.clusterId, controller: await findController(admin, cluster), brokers };
 }

@@ -35,8 +35,11 @@ export interface BrokerNode {
   readonly host: string;
   readonly port: number;
   readonly rack: string | null;
-  /** Kafka's Node.isFenced (KIP-1073); null when the server does not say (Confluent's REST Proxy). */
-  readonly fenced: boolean | null;
+  /**
+   * Kafka's Node.isFenced (KIP-1073), given with includeFencedBrokers (without, every broker listed is
+   * unfenced); null when the server does not say (Confluent's REST Proxy).
+   */
+  readonly fenced?: boolean | null;
 }
 
 export interface DescribeClusterOptions {

@@ -182,7 +182,9 @@ export class Admin {
           host: broker.host!,
           port: broker.port!,
           rack: broker.rack ?? null,
-          fenced: typeof broker.fenced === 'boolean' ? broker.fenced : null,
+          ...(options.includeFencedBrokers === true && {
+            fenced: typeof broker.fenced === 'boolean' ? broker.fenced : null,
+          }),
         }))
         .sort((a, b) => a.id - b.id),
     };

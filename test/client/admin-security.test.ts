@@ -126,8 +126,8 @@ describe('Admin cluster', () => {
       const live = await fakeAdmin.describeCluster();
       expect(live.clusterId).toBe(CLUSTER_ID);
       expect(live.brokers.map((broker) => [broker.id, broker.fenced])).toEqual([
-        [1, false],
-        [2, false],
+        [1, undefined],
+        [2, undefined],
       ]);
       const all = await fakeAdmin.describeCluster({ includeFencedBrokers: true });
       expect(all.brokers.map((broker) => [broker.id, broker.fenced, broker.rack])).toEqual([
