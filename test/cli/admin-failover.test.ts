@@ -4,9 +4,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import tls from 'node:tls';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bufferedIo } from '../../src/cli/io.ts';
 import { topicsMain } from '../../src/cli/topics.ts';
+import { createCa, issueCertificate } from '../../src/node/local-ca.ts';
 import { CLUSTER_ID, FakeCluster, refusedAddress } from './fake-cluster.ts';
 
 const clusters: FakeCluster[] = [];
@@ -121,5 +123,37 @@ describe('admin tools: failover and retries', () => {
       `Error while executing topic command : POST /v3/clusters/${CLUSTER_ID}/topics did not succeed within default.api.timeout.ms (300 ms): NOT_CONTROLLER: No active controller.`,
     ]);
     expect(cluster.topics.has('events')).toBe(false);
+  });
+
+  it('hints at --command-config when a TLS listener closes the plain-text requests', async () => {
+    const ca = createCa('admin-failover test CA');
+    const certificate = issueCertificate(ca, {
+      commonName: 'node',
+      ipAddresses: ['127.0.0.1'],
+      serverAuth: true,
+      clientAuth: false,
+    });
+    const server = tls.createServer({ key: certificate.keyPem, cert: certificate.certPem }, (socket) =>
+      socket.on('error', () => undefined),
+    );
+    server.on('tlsClientError', () => undefined);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const result = await topics(
+        '--list',
+        '--bootstrap-server',
+        `127.0.0.1:${port}`,
+        '--command-config',
+        shortTimeouts(300),
+      );
+      expect(result.code).toBe(1);
+      expect(result.stderr).toHaveLength(1);
+      expect(result.stderr[0]).toMatch(
+        /no broker could be reached .* \(if the listener is TLS, give --command-config with security\.protocol=SSL or SASL_SSL\)$/,
+      );
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
