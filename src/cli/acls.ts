@@ -1,15 +1,16 @@
 // `acls`: the equivalent of Kafka's kafka-acls.sh (kafka.admin.AclCommand) over REST v3's ACL routes
-// (GET/POST/DELETE /v3/clusters/{c}/acls). Options, defaults and output are Kafka's: --operation defaults
+// (GET/POST/DELETE /v3/clusters/{c}/acls), through the SDK's Admin (failover and retries). Options, defaults and output are Kafka's: --operation defaults
 // to All, hosts to *, the pattern type to literal; --producer / --consumer expand to Kafka's operation
 // sets. One difference: --remove never prompts (these tools run without a terminal), so it needs --force.
-// Split into parsing (parseAclCommand, pure), executing (against a RestClient) and formatting (pure).
+// Split into parsing (parseAclCommand, pure), executing (on an Admin) and formatting (pure).
 
-import { CliError, EXIT_ERROR, EXIT_OK, HelpRequested, UsageError } from './errors.ts';
-import { DEFAULT_BOOTSTRAP_SERVER, type RestClient } from './http-client.ts';
-import { COMMAND_CONFIG_OPTION } from './client-config.ts';
+import type { Admin } from '../client/admin.ts';
+import type { AclBindingFilter, AclDescription } from '../client/admin-types.ts';
+import type { AclOperation } from '../common/security.ts';
+import { adminCall, CliError, EXIT_ERROR, EXIT_OK, HelpRequested, UsageError } from './errors.ts';
+import { COMMAND_CONFIG_OPTION, DEFAULT_BOOTSTRAP_SERVER } from './client-config.ts';
 import type { Io, OptionSpec } from './io.ts';
 import { formatOptionTable, parseOptions } from './io.ts';
-import { listData, stringField } from './json.ts';
 import { reportUsageError, startTool } from './tool-start.ts';
 
 const TOOL = 'kafka-acls';
@@ -344,16 +345,16 @@ export interface ListedAcl {
   readonly permission: string;
 }
 
-function readAcls(body: unknown, context: string): ListedAcl[] {
-  return listData(body, context).map((acl) => ({
-    resourceType: stringField(acl, 'resource_type', context),
-    resourceName: stringField(acl, 'resource_name', context),
-    patternType: stringField(acl, 'pattern_type', context),
-    principal: stringField(acl, 'principal', context),
-    host: stringField(acl, 'host', context),
-    operation: stringField(acl, 'operation', context),
-    permission: stringField(acl, 'permission', context),
-  }));
+function listedAcl(acl: AclDescription): ListedAcl {
+  return {
+    resourceType: acl.resourceType,
+    resourceName: acl.resourceName,
+    patternType: acl.patternType,
+    principal: acl.principal,
+    host: acl.host,
+    operation: acl.operation,
+    permission: acl.permissionType,
+  };
 }
 
 function patternText(type: string, name: string, patternType: string): string {
@@ -383,25 +384,23 @@ export function formatAclList(acls: readonly ListedAcl[]): string[] {
   ]);
 }
 
-function filterQuery(fields: Readonly<Record<string, string | null>>): string {
-  const present = Object.entries(fields).filter((entry): entry is [string, string] => entry[1] !== null);
-  return present.length === 0 ? '' : `?${new URLSearchParams(present).toString()}`;
-}
-
-export async function executeAclCommand(client: RestClient, command: AclCommand, io: Io): Promise<void> {
-  const acls = await client.clusterPath('/acls');
-  const list = async (query: string) => readAcls(await client.get(`${acls}${query}`), 'GET acls');
+export async function executeAclCommand(admin: Admin, command: AclCommand, io: Io): Promise<void> {
+  // operationOf yields only Kafka's operation names, checked against the resource type.
+  const operationOfEntry = (entry: AclEntrySpec) => entry.operation as AclOperation;
   if (command.action === 'add') {
-    const data = command.resources.flatMap(({ resource, entries }) =>
-      entries.map((entry) => ({
-        resource_type: resource.type,
-        resource_name: resource.name,
-        pattern_type: command.patternType,
-        principal: entry.principal,
-        host: entry.host,
-        operation: entry.operation,
-        permission: entry.permission,
-      })),
+    const patternType = command.patternType === 'PREFIXED' ? 'PREFIXED' : 'LITERAL';
+    const acls = command.resources.flatMap(({ resource, entries }) =>
+      entries.map(
+        (entry): AclDescription => ({
+          resourceType: resource.type,
+          resourceName: resource.name,
+          patternType,
+          principal: entry.principal,
+          host: entry.host,
+          operation: operationOfEntry(entry),
+          permissionType: entry.permission,
+        }),
+      ),
     );
     for (const { resource, entries } of command.resources) {
       io.out(
@@ -410,48 +409,50 @@ export async function executeAclCommand(client: RestClient, command: AclCommand,
       for (const entry of entries) io.out(entryText(entry));
       io.out('');
     }
-    await client.send('POST', `${acls}:batch`, { data });
+    await adminCall(admin.createAcls(acls));
   } else if (command.action === 'remove') {
     for (const { resource, entries } of command.resources) {
-      const base = {
-        resource_type: resource.type,
-        resource_name: resource.name,
-        pattern_type: command.patternType,
+      const base: AclBindingFilter = {
+        resourceType: resource.type,
+        resourceName: resource.name,
+        patternType: command.patternType,
       };
       const filters =
         entries.length === 0
-          ? [filterQuery(base)]
-          : entries.map((entry) =>
-              filterQuery({
-                ...base,
-                principal: entry.principal,
-                host: entry.host,
-                operation: entry.operation,
-                permission: entry.permission,
-              }),
-            );
-      for (const query of filters) await client.send('DELETE', `${acls}${query}`);
+          ? [base]
+          : entries.map((entry) => ({
+              ...base,
+              principal: entry.principal,
+              host: entry.host,
+              operation: operationOfEntry(entry),
+              permissionType: entry.permission,
+            }));
+      await adminCall(admin.deleteAcls(filters));
     }
   }
   // As Kafka's AclCommand: after a change, and for --list, the ACLs now on the resources asked about.
-  const filters =
+  const filters: AclBindingFilter[] =
     command.resources.length === 0
-      ? [{ resource_type: null, resource_name: null, pattern_type: 'ANY' }]
+      ? [{ patternType: 'ANY' }]
       : command.resources.map(({ resource }) => ({
-          resource_type: resource.type,
-          resource_name: resource.name,
-          pattern_type: command.action === 'list' ? command.patternType : 'ANY',
+          resourceType: resource.type,
+          resourceName: resource.name,
+          patternType: command.action === 'list' ? command.patternType : 'ANY',
         }));
   const principals = command.listPrincipals.length === 0 ? [null] : command.listPrincipals;
   const seen = new Set<string>();
   const found: ListedAcl[] = [];
   for (const filter of filters)
     for (const principal of principals)
-      for (const acl of await list(filterQuery({ ...filter, principal })))
-        if (!seen.has(JSON.stringify(acl))) {
-          seen.add(JSON.stringify(acl));
-          found.push(acl);
+      for (const acl of await adminCall(
+        admin.describeAcls(principal === null ? filter : { ...filter, principal }),
+      )) {
+        const listed = listedAcl(acl);
+        if (!seen.has(JSON.stringify(listed))) {
+          seen.add(JSON.stringify(listed));
+          found.push(listed);
         }
+      }
   for (const line of formatAclList(found)) io.out(line);
 }
 
@@ -459,9 +460,9 @@ export async function executeAclCommand(client: RestClient, command: AclCommand,
 export async function aclsMain(argv: readonly string[], io: Io): Promise<number> {
   const started = startTool(argv, io, parseAclCommand, aclUsage);
   if ('exitCode' in started) return started.exitCode;
-  const { command, client } = started;
+  const { command, admin } = started;
   try {
-    await executeAclCommand(client, command, io);
+    await executeAclCommand(admin, command, io);
     return EXIT_OK;
   } catch (error) {
     if (error instanceof UsageError) return reportUsageError(error, io, aclUsage);
@@ -471,6 +472,6 @@ export async function aclsMain(argv: readonly string[], io: Io): Promise<number>
     }
     throw error;
   } finally {
-    await client.close();
+    await admin.close();
   }
 }

@@ -4,6 +4,8 @@
 // ssl.truststore.certificates) verifies the nodes, and a PEM keystore (ssl.keystore.location, or
 // ssl.keystore.certificate.chain + ssl.keystore.key, with ssl.key.password) is the client certificate.
 // SASL_PLAINTEXT / SASL_SSL add the credentials of sasl.mechanism and sasl.jaas.config (sasl-config.ts).
+// default.api.timeout.ms and retry.backoff.ms bound the admin tools' retries, as Kafka's AdminClient's.
+// Here too: the --bootstrap-server list every tool takes, and its default.
 
 import { readFileSync } from 'node:fs';
 import type { ClientSecurity, ClientTls } from '../client/security.ts';
@@ -16,13 +18,56 @@ export const COMMAND_CONFIG_OPTION: OptionSpec = {
   type: 'string',
   argName: 'FILE',
   description:
-    'A client properties file: security.protocol (SSL, SASL_SSL: https), ssl.truststore.location and ssl.keystore.location (PEM), sasl.mechanism and sasl.jaas.config (SASL_PLAINTEXT, SASL_SSL).',
+    'A client properties file: security.protocol (SSL, SASL_SSL: https), ssl.truststore.location and ssl.keystore.location (PEM), sasl.mechanism and sasl.jaas.config (SASL_PLAINTEXT, SASL_SSL), default.api.timeout.ms and retry.backoff.ms (admin tools).',
 };
 
 export interface ClientConfig {
   /** https for bootstrap servers given without a scheme. */
   readonly scheme: 'http' | 'https';
   readonly security: ClientSecurity;
+  /** default.api.timeout.ms: how long an admin call may take, retries and failover included. */
+  readonly apiTimeoutMs?: number;
+  /** retry.backoff.ms: the wait before a retriable error is asked again. */
+  readonly retryBackoffMs?: number;
+}
+
+/** node 1 of `npm run cluster` (design §1). */
+export const DEFAULT_BOOTSTRAP_SERVER = '127.0.0.1:8081';
+
+/**
+ * Parses a bootstrap server list into base URLs ("http://host:port"). Like Kafka's client, every
+ * entry needs a host and a port.
+ */
+export function parseBootstrapServers(spec: string, defaultScheme: 'http' | 'https' = 'http'): string[] {
+  const entries = spec
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0);
+  if (entries.length === 0) throw new UsageError('No resolvable bootstrap urls given in bootstrap.servers');
+  return entries.map((entry) => {
+    const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(entry) ? entry : `${defaultScheme}://${entry}`;
+    let url: URL;
+    try {
+      url = new URL(withScheme);
+    } catch {
+      throw new UsageError(`Invalid url in bootstrap.servers: ${entry}`);
+    }
+    const explicitPort = url.port !== '' || /:\d+\/?$/.test(withScheme);
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '' || !explicitPort) {
+      throw new UsageError(`Invalid url in bootstrap.servers: ${entry}`);
+    }
+    return `${url.protocol}//${url.host}`;
+  });
+}
+
+/** A non-negative whole number of milliseconds, or undefined when the key is absent. */
+function millisecondsOf(properties: ReadonlyMap<string, string>, key: string): number | undefined {
+  const text = properties.get(key);
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value))
+    throw new UsageError(`--command-config: ${key}=${text} is not a number of milliseconds`);
+  return value;
 }
 
 export const PLAIN_CLIENT_CONFIG: ClientConfig = { scheme: 'http', security: {} };
@@ -75,12 +120,16 @@ export function clientConfigFrom(properties: ReadonlyMap<string, string>, read =
   };
   const secure = protocol === 'SSL' || protocol === 'SASL_SSL';
   const credentials = saslCredentialsOf(protocol, properties);
+  const apiTimeoutMs = millisecondsOf(properties, 'default.api.timeout.ms');
+  const retryBackoffMs = millisecondsOf(properties, 'retry.backoff.ms');
   return {
     scheme: secure ? 'https' : 'http',
     security: {
       ...(Object.keys(tls).length > 0 ? { tls } : {}),
       ...(credentials !== undefined ? { credentials } : {}),
     },
+    ...(apiTimeoutMs !== undefined && { apiTimeoutMs }),
+    ...(retryBackoffMs !== undefined && { retryBackoffMs }),
   };
 }
 

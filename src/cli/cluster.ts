@@ -3,21 +3,13 @@
 // combined mode) and each broker's endpoint, rack and fenced state, as a table in the style of
 // kafka-cluster.sh list-endpoints.
 
-import { CliError, EXIT_ERROR, EXIT_OK, EXIT_USAGE, HelpRequested, UsageError } from './errors.ts';
-import { DEFAULT_BOOTSTRAP_SERVER, type RestClient } from './http-client.ts';
+import type { Admin } from '../client/admin.ts';
+import type { ClusterDescription } from '../client/admin-types.ts';
+import { adminCall, CliError, EXIT_ERROR, EXIT_OK, EXIT_USAGE, HelpRequested, UsageError } from './errors.ts';
 import type { Io, OptionSpec } from './io.ts';
 import { formatOptionTable, parseOptions, prettyPrintTable } from './io.ts';
-import type { JsonObject } from './json.ts';
-import {
-  asObject,
-  listData,
-  numberField,
-  optionalBooleanField,
-  optionalNumberField,
-  optionalStringField,
-} from './json.ts';
-import { COMMAND_CONFIG_OPTION } from './client-config.ts';
-import { restClientFor } from './tool-start.ts';
+import { COMMAND_CONFIG_OPTION, DEFAULT_BOOTSTRAP_SERVER } from './client-config.ts';
+import { adminFor } from './tool-start.ts';
 
 const TOOL = 'kafka-cluster';
 const SUBCOMMANDS = ['status', 'cluster-id'] as const;
@@ -100,54 +92,30 @@ export interface ClusterStatus {
   readonly brokers: readonly BrokerInfo[];
 }
 
-function readBroker(data: JsonObject, context: string): BrokerInfo {
-  return {
-    brokerId: numberField(data, 'broker_id', context),
-    host: optionalStringField(data, 'host', context),
-    port: optionalNumberField(data, 'port', context),
-    rack: optionalStringField(data, 'rack', context),
-    fenced: optionalBooleanField(data, 'fenced', context),
-  };
-}
-
-/** The controller id from a ClusterData's `controller: {related: ".../brokers/1"}`. */
-function controllerFromCluster(cluster: JsonObject): ControllerInfo | null {
-  const controller = cluster.controller;
-  if (typeof controller !== 'object' || controller === null) return null;
-  const related = (controller as { related?: unknown }).related;
-  if (typeof related !== 'string') return null;
-  const match = /\/brokers\/(\d+)\/?$/.exec(related);
-  return match === null ? null : { id: Number(match[1]), epoch: null };
-}
-
 /**
  * The active controller: the metadata quorum's leader, or, when the quorum cannot be described, the
- * cluster resource's controller link.
+ * cluster's controller.
  */
-async function findController(client: RestClient, cluster: JsonObject): Promise<ControllerInfo | null> {
+async function findController(admin: Admin, cluster: ClusterDescription): Promise<ControllerInfo | null> {
   try {
-    const quorum = asObject(
-      await client.get(await client.clusterPath('/metadata-quorum')),
-      'GET metadata-quorum',
-    );
-    const leaderId = optionalNumberField(quorum, 'leader_id', 'GET metadata-quorum');
-    if (leaderId !== null) {
-      return { id: leaderId, epoch: optionalNumberField(quorum, 'leader_epoch', 'GET metadata-quorum') };
-    }
+    const quorum = await adminCall(admin.describeMetadataQuorum());
+    return { id: quorum.leaderId, epoch: quorum.leaderEpoch };
   } catch (error) {
     if (!(error instanceof CliError) || error.kind !== 'server') throw error;
   }
-  return controllerFromCluster(cluster);
+  return cluster.controller === null ? null : { id: cluster.controller, epoch: null };
 }
 
-export async function fetchClusterStatus(client: RestClient): Promise<ClusterStatus> {
-  const clusterId = await client.clusterId();
-  const cluster = asObject(await client.get(await client.clusterPath()), 'GET cluster');
-  const context = 'GET brokers';
-  const brokers = listData(await client.get(await client.clusterPath('/brokers')), context)
-    .map((data) => readBroker(data, context))
-    .sort((a, b) => a.brokerId - b.brokerId);
-  return { clusterId, controller: await findController(client, cluster), brokers };
+export async function fetchClusterStatus(admin: Admin): Promise<ClusterStatus> {
+  const cluster = await adminCall(admin.describeCluster({ includeFencedBrokers: true }));
+  const brokers = cluster.brokers.map((broker) => ({
+    brokerId: broker.id,
+    host: broker.host,
+    port: broker.port,
+    rack: broker.rack,
+    fenced: broker.fenced ?? null,
+  }));
+  return { clusterId: cluster.clusterId, controller: await findController(admin, cluster), brokers };
 }
 
 function stateOf(broker: BrokerInfo): string {
@@ -182,25 +150,21 @@ export function formatClusterStatus(status: ClusterStatus): string[] {
   ];
 }
 
-export async function executeClusterCommand(
-  client: RestClient,
-  command: ClusterCommand,
-  io: Io,
-): Promise<void> {
+export async function executeClusterCommand(admin: Admin, command: ClusterCommand, io: Io): Promise<void> {
   if (command.subcommand === 'cluster-id') {
-    io.out(`Cluster ID: ${await client.clusterId()}`);
+    io.out(`Cluster ID: ${await adminCall(admin.clusterId())}`);
     return;
   }
-  for (const line of formatClusterStatus(await fetchClusterStatus(client))) io.out(line);
+  for (const line of formatClusterStatus(await fetchClusterStatus(admin))) io.out(line);
 }
 
 /** `cluster` entry point; resolves to the exit code. */
 export async function clusterMain(argv: readonly string[], io: Io): Promise<number> {
   let command: ClusterCommand;
-  let client: RestClient;
+  let admin: Admin;
   try {
     command = parseClusterCommand(argv);
-    client = restClientFor(command);
+    admin = adminFor(command);
   } catch (error) {
     if (error instanceof HelpRequested) {
       for (const line of clusterUsage()) io.out(line);
@@ -218,7 +182,7 @@ export async function clusterMain(argv: readonly string[], io: Io): Promise<numb
     throw error;
   }
   try {
-    await executeClusterCommand(client, command, io);
+    await executeClusterCommand(admin, command, io);
     return EXIT_OK;
   } catch (error) {
     if (error instanceof CliError) {
@@ -227,6 +191,6 @@ export async function clusterMain(argv: readonly string[], io: Io): Promise<numb
     }
     throw error;
   } finally {
-    await client.close();
+    await admin.close();
   }
 }

@@ -1,24 +1,17 @@
-// `configs`: the equivalent of Kafka's kafka-configs.sh (kafka.admin.ConfigCommand) over REST, for the
+// `configs`: the equivalent of Kafka's kafka-configs.sh (kafka.admin.ConfigCommand) on the SDK's Admin
+// (REST; failover and retries), for the
 // entity types `users` (SCRAM credentials: /v3/clusters/{c}/user-scram-credentials; quotas:
 // /v3/clusters/{c}/client-quotas) and `topics` (/v3/clusters/{c}/topics/{t}/configs). Options, the
 // --add-config syntax (`SCRAM-SHA-256=[iterations=8192,password=alice-secret],producer_byte_rate=1048576`)
 // and the output lines are Kafka's. The password goes to the node over the REST API (use HTTPS where the
 // network is not trusted); the node salts it and keeps only the derived credential.
 
-import { CliError, EXIT_ERROR, EXIT_OK, HelpRequested, UsageError } from './errors.ts';
-import { DEFAULT_BOOTSTRAP_SERVER, type RestClient } from './http-client.ts';
-import { COMMAND_CONFIG_OPTION } from './client-config.ts';
+import type { Admin } from '../client/admin.ts';
+import type { UserScramCredentials } from '../client/admin-types.ts';
+import { adminCall, CliError, EXIT_ERROR, EXIT_OK, HelpRequested, UsageError } from './errors.ts';
+import { COMMAND_CONFIG_OPTION, DEFAULT_BOOTSTRAP_SERVER } from './client-config.ts';
 import type { Io, OptionSpec } from './io.ts';
 import { formatOptionTable, parseOptions } from './io.ts';
-import type { JsonObject } from './json.ts';
-import {
-  asObject,
-  listData,
-  numberField,
-  objectArrayField,
-  optionalStringField,
-  stringField,
-} from './json.ts';
 import { reportUsageError, startTool } from './tool-start.ts';
 
 const TOOL = 'kafka-configs';
@@ -259,37 +252,23 @@ function userLabel(user: string | null): string {
   return user === null ? 'the default user-principal' : `user-principal '${user}'`;
 }
 
-async function describeUsers(client: RestClient, command: ConfigCommand, io: Io): Promise<void> {
-  const quotas = listData(
-    await client.get(await client.clusterPath('/client-quotas')),
-    'GET client-quotas',
-  ).map((entry) => ({
-    user: optionalStringField(entry, 'user', 'GET client-quotas'),
-    quotas: asObject(entry.quotas, 'GET client-quotas.quotas'),
-  }));
-  const credentialPath = await client.clusterPath('/user-scram-credentials');
-  const credentials = command.entityDefault
+async function describeUsers(admin: Admin, command: ConfigCommand, io: Io): Promise<void> {
+  const quotas = await adminCall(admin.describeClientQuotas());
+  const described: UserScramCredentials[] = command.entityDefault
     ? []
-    : listData(
-        await client
-          .get(
-            command.entityName === null
-              ? credentialPath
-              : `${credentialPath}?user=${encodeURIComponent(command.entityName)}`,
-          )
-          .catch((error: unknown) => {
-            // A named user without credentials is not an error for describe: it has none to show.
-            if (error instanceof CliError && error.status === 404) return { data: [] };
-            throw error;
-          }),
-        'GET user-scram-credentials',
-      ).map((entry: JsonObject) => ({
-        user: stringField(entry, 'user', 'GET user-scram-credentials'),
-        credentials: objectArrayField(entry, 'credentials', 'GET user-scram-credentials').map(
-          (credential) =>
-            `${stringField(credential, 'mechanism', 'credentials')}=iterations=${numberField(credential, 'iterations', 'credentials')}`,
-        ),
-      }));
+    : await adminCall(
+        admin.describeUserScramCredentials(command.entityName === null ? undefined : [command.entityName]),
+      ).catch((error: unknown) => {
+        // A named user without credentials is not an error for describe: it has none to show.
+        if (error instanceof CliError && error.status === 404) return [];
+        throw error;
+      });
+  const credentials = described.map((entry) => ({
+    user: entry.user,
+    credentials: entry.credentials.map(
+      (credential) => `${credential.mechanism}=iterations=${credential.iterations}`,
+    ),
+  }));
   const wanted = (user: string | null) =>
     command.entityDefault ? user === null : command.entityName === null || user === command.entityName;
   const users: (string | null)[] = [];
@@ -311,25 +290,27 @@ async function describeUsers(client: RestClient, command: ConfigCommand, io: Io)
   }
 }
 
-async function alterUser(client: RestClient, command: ConfigCommand, io: Io): Promise<void> {
+async function alterUser(admin: Admin, command: ConfigCommand, io: Io): Promise<void> {
   const user = command.entityDefault ? null : command.entityName;
   const scramDeletions = command.deleteConfigs.filter((key) => SCRAM_MECHANISMS.includes(key.toUpperCase()));
   const quotaDeletions = command.deleteConfigs.filter((key) => QUOTA_KEYS.includes(key));
   if (user !== null && (command.scram.length > 0 || scramDeletions.length > 0))
-    await client.send('POST', await client.clusterPath('/user-scram-credentials:alter'), {
-      upsertions: command.scram.map((addition) => ({
-        user,
-        mechanism: addition.mechanism,
-        password: addition.password,
-        ...(addition.iterations !== null ? { iterations: addition.iterations } : {}),
-      })),
-      deletions: scramDeletions.map((mechanism) => ({ user, mechanism: mechanism.toUpperCase() })),
-    });
+    await adminCall(
+      admin.alterUserScramCredentials(
+        command.scram.map((addition) => ({
+          user,
+          mechanism: addition.mechanism,
+          password: addition.password,
+          ...(addition.iterations !== null ? { iterations: addition.iterations } : {}),
+        })),
+        scramDeletions.map((mechanism) => ({ user, mechanism: mechanism.toUpperCase() })),
+      ),
+    );
   if (command.addConfigs.size > 0 || quotaDeletions.length > 0) {
     const quotas: Record<string, number | null> = {};
     for (const key of quotaDeletions) quotas[key] = null;
     for (const [key, value] of command.addConfigs) quotas[key] = Number(value);
-    await client.send('POST', await client.clusterPath('/client-quotas:alter'), { data: [{ user, quotas }] });
+    await adminCall(admin.alterClientQuotas([{ user, quotas }]));
   }
   io.out(
     user === null
@@ -338,58 +319,50 @@ async function alterUser(client: RestClient, command: ConfigCommand, io: Io): Pr
   );
 }
 
-async function describeTopics(client: RestClient, command: ConfigCommand, io: Io): Promise<void> {
+async function describeTopics(admin: Admin, command: ConfigCommand, io: Io): Promise<void> {
   const names =
     command.entityName !== null
       ? [command.entityName]
-      : listData(await client.get(await client.clusterPath('/topics')), 'GET topics').map((topic) =>
-          stringField(topic, 'topic_name', 'GET topics'),
-        );
+      : await adminCall(admin.listTopics({ includeInternal: true }));
   for (const name of names) {
-    const configs = listData(
-      await client.get(await client.clusterPath(`/topics/${encodeURIComponent(name)}/configs`)),
-      'GET configs',
-    ).filter((config) => config.source === 'DYNAMIC_TOPIC_CONFIG');
+    const configs = Object.entries(await adminCall(admin.describeConfigs({ topic: name }))).filter(
+      ([, config]) => config.source === 'DYNAMIC_TOPIC_CONFIG',
+    );
     io.out(`Dynamic configs for topic ${name} are:`);
-    for (const config of configs) {
-      const key = stringField(config, 'name', 'GET configs');
-      const value = optionalStringField(config, 'value', 'GET configs');
+    for (const [key, config] of configs) {
+      const value = config.value ?? 'null';
       io.out(
-        `  ${key}=${value ?? 'null'} sensitive=${config.is_sensitive === true} synonyms={DYNAMIC_TOPIC_CONFIG:${key}=${value ?? 'null'}}`,
+        `  ${key}=${value} sensitive=${config.isSensitive === true} synonyms={DYNAMIC_TOPIC_CONFIG:${key}=${value}}`,
       );
     }
   }
 }
 
-async function alterTopic(client: RestClient, command: ConfigCommand, io: Io): Promise<void> {
+async function alterTopic(admin: Admin, command: ConfigCommand, io: Io): Promise<void> {
   const name = command.entityName!;
-  const data = [
-    ...[...command.addConfigs].map(([key, value]) => ({ name: key, value, operation: 'SET' })),
-    ...command.deleteConfigs.map((key) => ({ name: key, operation: 'DELETE' })),
-  ];
-  await client.send('POST', await client.clusterPath(`/topics/${encodeURIComponent(name)}/configs:alter`), {
-    data,
-  });
+  await adminCall(
+    admin.incrementalAlterConfigs({
+      topic: name,
+      set: Object.fromEntries(command.addConfigs),
+      delete: command.deleteConfigs,
+    }),
+  );
   io.out(`Completed updating config for topic ${name}.`);
 }
 
-export async function executeConfigCommand(
-  client: RestClient,
-  command: ConfigCommand,
-  io: Io,
-): Promise<void> {
+export async function executeConfigCommand(admin: Admin, command: ConfigCommand, io: Io): Promise<void> {
   if (command.entityType === 'users')
-    await (command.action === 'describe' ? describeUsers : alterUser)(client, command, io);
-  else await (command.action === 'describe' ? describeTopics : alterTopic)(client, command, io);
+    await (command.action === 'describe' ? describeUsers : alterUser)(admin, command, io);
+  else await (command.action === 'describe' ? describeTopics : alterTopic)(admin, command, io);
 }
 
 /** `configs` entry point; resolves to the exit code. */
 export async function configsMain(argv: readonly string[], io: Io): Promise<number> {
   const started = startTool(argv, io, parseConfigCommand, configUsage);
   if ('exitCode' in started) return started.exitCode;
-  const { command, client } = started;
+  const { command, admin } = started;
   try {
-    await executeConfigCommand(client, command, io);
+    await executeConfigCommand(admin, command, io);
     return EXIT_OK;
   } catch (error) {
     if (error instanceof UsageError) return reportUsageError(error, io, configUsage);
@@ -402,6 +375,6 @@ export async function configsMain(argv: readonly string[], io: Io): Promise<numb
     }
     throw error;
   } finally {
-    await client.close();
+    await admin.close();
   }
 }

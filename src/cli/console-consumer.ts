@@ -21,12 +21,16 @@ import {
   parseConsumerProperties,
 } from './consumer-properties.ts';
 import { CliError, EXIT_ERROR, EXIT_OK, HelpRequested, UsageError } from './errors.ts';
-import { DEFAULT_BOOTSTRAP_SERVER, parseBootstrapServers } from './http-client.ts';
+import {
+  COMMAND_CONFIG_OPTION,
+  DEFAULT_BOOTSTRAP_SERVER,
+  parseBootstrapServers,
+  readClientConfig,
+} from './client-config.ts';
 import type { Io, OptionSpec } from './io.ts';
 import { formatOptionTable, parseIntegerOption, parseOptions, parseProperties } from './io.ts';
 import { type FormatterConfig, formatRecord, parseFormatterConfig } from './message-formatter.ts';
 import { reportUsageError } from './tool-start.ts';
-import { COMMAND_CONFIG_OPTION, readClientConfig } from './client-config.ts';
 import type { ClientSecurity } from '../client/security.ts';
 
 export { type FormatterConfig, formatRecord, parseFormatterConfig } from './message-formatter.ts';

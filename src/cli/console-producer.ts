@@ -10,14 +10,18 @@
 import { createInterface } from 'node:readline';
 import { Producer } from '../client/index.ts';
 import { EXIT_ERROR, EXIT_OK, HelpRequested, UsageError } from './errors.ts';
-import { DEFAULT_BOOTSTRAP_SERVER, parseBootstrapServers } from './http-client.ts';
+import {
+  COMMAND_CONFIG_OPTION,
+  DEFAULT_BOOTSTRAP_SERVER,
+  parseBootstrapServers,
+  readClientConfig,
+} from './client-config.ts';
 import type { Io, OptionSpec } from './io.ts';
 import { formatOptionTable, parseOptions, parseProperties } from './io.ts';
 import { type LineReaderConfig, LineParseError, parseLine, parseLineReaderConfig } from './line-reader.ts';
 import { LineSender, type RecordSink } from './line-sender.ts';
 import { type ProducerSettings, producerSettings, TOOL_DEFAULTS } from './producer-config.ts';
 import { reportUsageError } from './tool-start.ts';
-import { COMMAND_CONFIG_OPTION, readClientConfig } from './client-config.ts';
 import type { ClientSecurity } from '../client/security.ts';
 
 export interface ProducerCommand {

@@ -1,17 +1,15 @@
 // `consumer-groups`: the equivalent of Kafka's kafka-consumer-groups.sh (org.apache.kafka.tools.consumer.
-// group.ConsumerGroupCommand) over REST v3: --list, --describe [--members [--verbose]], --delete, and
+// group.ConsumerGroupCommand) on the SDK's Admin (REST v3; failover and retries): --list, --describe [--members [--verbose]], --delete, and
 // --reset-offsets (--to-earliest | --to-latest | --to-offset N | --shift-by N; --dry-run | --execute)
 // with Kafka's messages and table layouts. A reset commits through POST .../consumer-groups/{g}/offsets
 // (ours: a commit for a group without members). Differences: src/cli/README.md.
 
-import { CliError, EXIT_ERROR, EXIT_OK, HelpRequested, UsageError } from './errors.ts';
-import { DEFAULT_BOOTSTRAP_SERVER, type RestClient } from './http-client.ts';
+import type { Admin } from '../client/admin.ts';
+import { adminCall, CliError, EXIT_ERROR, EXIT_OK, HelpRequested, UsageError } from './errors.ts';
 import { startTool } from './tool-start.ts';
 import type { Io, OptionSpec } from './io.ts';
 import { formatOptionTable, parseOptions } from './io.ts';
-import type { JsonObject } from './json.ts';
-import { asObject, listData, numberField, optionalStringField, stringField } from './json.ts';
-import { COMMAND_CONFIG_OPTION } from './client-config.ts';
+import { COMMAND_CONFIG_OPTION, DEFAULT_BOOTSTRAP_SERVER } from './client-config.ts';
 
 export type GroupAction = 'list' | 'describe' | 'delete' | 'reset-offsets';
 export type ResetSpec =
@@ -239,13 +237,6 @@ export function parseGroupCommand(argv: readonly string[]): GroupCommand {
 // ---------------------------------------------------------------------------------------------------
 // Reading the cluster.
 
-interface GroupInfo {
-  readonly groupId: string;
-  /** Kafka's casing: Stable, Empty, Dead. */
-  readonly state: string;
-  readonly exists: boolean;
-}
-
 interface MemberInfo {
   readonly consumerId: string;
   readonly clientId: string;
@@ -253,12 +244,19 @@ interface MemberInfo {
   readonly assignment: readonly { readonly topic: string; readonly partition: number }[];
 }
 
+interface GroupInfo {
+  readonly groupId: string;
+  /** Kafka's casing: Stable, Empty, Dead. */
+  readonly state: string;
+  readonly exists: boolean;
+  readonly members: readonly MemberInfo[];
+}
+
 interface LagInfo {
   readonly topic: string;
   readonly partition: number;
   readonly current: number;
   readonly logEnd: number;
-  readonly consumerId: string;
 }
 
 function kafkaState(state: string): string {
@@ -273,55 +271,34 @@ function isNotFound(error: unknown): boolean {
   return error instanceof CliError && error.kind === 'server' && error.status === 404;
 }
 
-function groupPath(client: RestClient, groupId: string, suffix = ''): Promise<string> {
-  return client.clusterPath(`/consumer-groups/${encodeURIComponent(groupId)}${suffix}`);
-}
-
-async function groupInfo(client: RestClient, groupId: string): Promise<GroupInfo> {
+/** The group's state and members; a group that does not exist is Dead, without members. */
+async function groupInfo(admin: Admin, groupId: string): Promise<GroupInfo> {
   try {
-    const body = asObject(
-      await client.get(await groupPath(client, groupId)),
-      `GET consumer-groups/${groupId}`,
-    );
-    return { groupId, state: kafkaState(stringField(body, 'state', 'consumer group')), exists: true };
+    const [group] = await adminCall(admin.describeGroups([groupId]));
+    return {
+      groupId,
+      state: kafkaState(group!.state),
+      exists: true,
+      members: group!.members.map((member) => ({
+        consumerId: member.memberId,
+        clientId: member.clientId,
+        host: member.host,
+        assignment: member.assignment,
+      })),
+    };
   } catch (error) {
-    if (isNotFound(error)) return { groupId, state: 'Dead', exists: false };
+    if (isNotFound(error)) return { groupId, state: 'Dead', exists: false, members: [] };
     throw error;
   }
 }
 
-async function members(client: RestClient, groupId: string): Promise<MemberInfo[]> {
-  const consumers = listData(await client.get(await groupPath(client, groupId, '/consumers')), 'consumers');
-  return Promise.all(
-    consumers.map(async (consumer: JsonObject) => {
-      const consumerId = stringField(consumer, 'consumer_id', 'consumer');
-      const assignments = listData(
-        await client.get(
-          await groupPath(client, groupId, `/consumers/${encodeURIComponent(consumerId)}/assignments`),
-        ),
-        'assignments',
-      );
-      return {
-        consumerId,
-        clientId: optionalStringField(consumer, 'client_id', 'consumer') ?? '',
-        host: optionalStringField(consumer, 'host', 'consumer') ?? '',
-        assignment: assignments.map((a) => ({
-          topic: stringField(a, 'topic_name', 'assignment'),
-          partition: numberField(a, 'partition_id', 'assignment'),
-        })),
-      };
-    }),
-  );
-}
-
-async function lags(client: RestClient, groupId: string): Promise<LagInfo[]> {
+async function lags(admin: Admin, groupId: string): Promise<LagInfo[]> {
   try {
-    return listData(await client.get(await groupPath(client, groupId, '/lags')), 'lags').map((lag) => ({
-      topic: stringField(lag, 'topic_name', 'lag'),
-      partition: numberField(lag, 'partition_id', 'lag'),
-      current: numberField(lag, 'current_offset', 'lag'),
-      logEnd: numberField(lag, 'log_end_offset', 'lag'),
-      consumerId: optionalStringField(lag, 'consumer_id', 'lag') ?? '',
+    return (await adminCall(admin.listConsumerGroupOffsets(groupId))).map((lag) => ({
+      topic: lag.topic,
+      partition: lag.partition,
+      current: lag.offset,
+      logEnd: lag.logEndOffset,
     }));
   } catch (error) {
     if (isNotFound(error)) return [];
@@ -329,23 +306,25 @@ async function lags(client: RestClient, groupId: string): Promise<LagInfo[]> {
   }
 }
 
-/** Log start and end (high watermark) of a partition (REST v2 offsets). */
+/** Log start and end (high watermark) of a partition. */
 async function partitionOffsets(
-  client: RestClient,
+  admin: Admin,
   topic: string,
   partition: number,
 ): Promise<{ start: number; end: number }> {
-  const path = `/topics/${encodeURIComponent(topic)}/partitions/${partition}/offsets`;
-  const body = asObject(await client.get(path), `GET ${path}`);
-  return { start: numberField(body, 'beginning_offset', path), end: numberField(body, 'end_offset', path) };
+  const [start, end] = await adminCall(
+    admin.listOffsets([
+      { topic, partition, spec: 'earliest' },
+      { topic, partition, spec: 'latest' },
+    ]),
+  );
+  return { start: start!.offset, end: end!.offset };
 }
 
-async function topicPartitions(client: RestClient, topic: string): Promise<number[]> {
-  const path = await client.clusterPath(`/topics/${encodeURIComponent(topic)}/partitions`);
+async function topicPartitions(admin: Admin, topic: string): Promise<number[]> {
   try {
-    return listData(await client.get(path), path)
-      .map((p) => numberField(p, 'partition_id', path))
-      .sort((a, b) => a - b);
+    const [description] = await adminCall(admin.describeTopics([topic]));
+    return description!.partitions.map((p) => p.partition).sort((a, b) => a - b);
   } catch (error) {
     if (isNotFound(error)) throw new CliError('command', `Topic '${topic}' does not exist.`);
     throw error;
@@ -377,18 +356,13 @@ function byTopicPartition<T extends { topic: string; partition: number }>(a: T, 
   return a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1;
 }
 
-async function describeGroup(
-  client: RestClient,
-  command: GroupCommand,
-  groupId: string,
-  io: Io,
-): Promise<boolean> {
-  const info = await groupInfo(client, groupId);
+async function describeGroup(admin: Admin, command: GroupCommand, groupId: string, io: Io): Promise<boolean> {
+  const info = await groupInfo(admin, groupId);
   if (!info.exists) {
     io.err(`Error: Consumer group '${groupId}' does not exist.`);
     return false;
   }
-  const memberList = await members(client, groupId);
+  const memberList = info.members;
   if (command.members) {
     if (memberList.length === 0) {
       io.out('');
@@ -421,7 +395,7 @@ async function describeGroup(
     for (const line of table(headers, rows, [15, 15, 15, 15, 15])) io.out(line);
     return true;
   }
-  const committed = await lags(client, groupId);
+  const committed = await lags(admin, groupId);
   const owner = new Map<string, MemberInfo>();
   for (const m of memberList) for (const tp of m.assignment) owner.set(`${tp.topic}:${tp.partition}`, m);
   const rows: { topic: string; partition: number; cells: string[] }[] = [];
@@ -449,7 +423,7 @@ async function describeGroup(
   for (const m of memberList) {
     for (const tp of m.assignment) {
       if (seen.has(`${tp.topic}:${tp.partition}`)) continue;
-      const { end } = await partitionOffsets(client, tp.topic, tp.partition);
+      const { end } = await partitionOffsets(admin, tp.topic, tp.partition);
       rows.push({
         ...tp,
         cells: [
@@ -491,12 +465,12 @@ async function describeGroup(
   return true;
 }
 
-async function deleteGroups(client: RestClient, groupIds: readonly string[], io: Io): Promise<boolean> {
+async function deleteGroups(admin: Admin, groupIds: readonly string[], io: Io): Promise<boolean> {
   const failed: [string, string][] = [];
   const deleted: string[] = [];
   for (const groupId of groupIds) {
     try {
-      await client.send('DELETE', await groupPath(client, groupId));
+      await adminCall(admin.deleteGroups([groupId]));
       deleted.push(groupId);
     } catch (error) {
       if (!(error instanceof CliError) || error.kind !== 'server') throw error;
@@ -526,20 +500,15 @@ async function deleteGroups(client: RestClient, groupIds: readonly string[], io:
 const DRY_RUN_WARNING =
   'WARN: No action will be performed as the --execute option is missing. In a future major release, the default behavior of this command will be to prompt the user before executing the reset rather than doing a dry run. You should add the --dry-run option explicitly if you are scripting this command and want to keep the current default behavior without prompting.';
 
-async function resetOffsets(
-  client: RestClient,
-  command: GroupCommand,
-  groupId: string,
-  io: Io,
-): Promise<boolean> {
-  const info = await groupInfo(client, groupId);
+async function resetOffsets(admin: Admin, command: GroupCommand, groupId: string, io: Io): Promise<boolean> {
+  const info = await groupInfo(admin, groupId);
   if (info.exists && info.state !== 'Empty') {
     io.err(
       `Error: Assignments can only be reset if the group '${groupId}' is inactive, but the current state is ${info.state}.`,
     );
     return false;
   }
-  const committed = await lags(client, groupId);
+  const committed = await lags(admin, groupId);
   const current = new Map(committed.map((l) => [`${l.topic}:${l.partition}`, l.current]));
   let partitions: { topic: string; partition: number }[];
   if (command.allTopics) {
@@ -547,7 +516,7 @@ async function resetOffsets(
   } else {
     partitions = [];
     for (const { topic, partitions: given } of command.topics) {
-      const all = await topicPartitions(client, topic);
+      const all = await topicPartitions(admin, topic);
       for (const partition of given ?? all) {
         if (!all.includes(partition))
           throw new CliError('command', `Partition ${topic}-${partition} does not exist.`);
@@ -559,7 +528,7 @@ async function resetOffsets(
   const reset = command.reset!;
   const planned: { topic: string; partition: number; offset: number }[] = [];
   for (const tp of partitions) {
-    const { start, end } = await partitionOffsets(client, tp.topic, tp.partition);
+    const { start, end } = await partitionOffsets(admin, tp.topic, tp.partition);
     const name = `${tp.topic}-${tp.partition}`;
     let target: number;
     if (reset.kind === 'to-earliest') target = start;
@@ -591,40 +560,31 @@ async function resetOffsets(
   }
   if (command.implicitDryRun) io.err(DRY_RUN_WARNING);
   if (command.execute && planned.length > 0) {
-    await client.send('POST', await groupPath(client, groupId, '/offsets'), {
-      offsets: planned.map((p) => ({ topic_name: p.topic, partition_id: p.partition, offset: p.offset })),
-    });
+    await adminCall(admin.alterConsumerGroupOffsets(groupId, planned));
   }
   const rows = planned.map((p) => [groupId, p.topic, String(p.partition), String(p.offset)]);
   for (const line of table(['GROUP', 'TOPIC', 'PARTITION', 'NEW-OFFSET'], rows, [0, 0, 10])) io.out(line);
   return true;
 }
 
-async function allGroupIds(client: RestClient): Promise<string[]> {
-  const path = await client.clusterPath('/consumer-groups');
-  return listData(await client.get(path), path)
-    .map((g) => stringField(g, 'consumer_group_id', path))
-    .sort();
+async function allGroupIds(admin: Admin): Promise<string[]> {
+  return (await adminCall(admin.listGroups())).map((group) => group.groupId);
 }
 
 /** Runs a parsed command; resolves to whether everything succeeded. */
-export async function executeGroupCommand(
-  client: RestClient,
-  command: GroupCommand,
-  io: Io,
-): Promise<boolean> {
+export async function executeGroupCommand(admin: Admin, command: GroupCommand, io: Io): Promise<boolean> {
   if (command.action === 'list') {
-    for (const groupId of await allGroupIds(client)) io.out(groupId);
+    for (const groupId of await allGroupIds(admin)) io.out(groupId);
     return true;
   }
-  const groupIds = command.allGroups ? await allGroupIds(client) : command.groups;
-  if (command.action === 'delete') return deleteGroups(client, groupIds, io);
+  const groupIds = command.allGroups ? await allGroupIds(admin) : command.groups;
+  if (command.action === 'delete') return deleteGroups(admin, groupIds, io);
   let ok = true;
   for (const groupId of groupIds) {
     const done =
       command.action === 'describe'
-        ? await describeGroup(client, command, groupId, io)
-        : await resetOffsets(client, command, groupId, io);
+        ? await describeGroup(admin, command, groupId, io)
+        : await resetOffsets(admin, command, groupId, io);
     ok = ok && done;
   }
   return ok;
@@ -634,14 +594,14 @@ export async function executeGroupCommand(
 export async function consumerGroupsMain(argv: readonly string[], io: Io): Promise<number> {
   const started = startTool(argv, io, parseGroupCommand, groupUsage);
   if ('exitCode' in started) return started.exitCode;
-  const { command, client } = started;
+  const { command, admin } = started;
   try {
-    return (await executeGroupCommand(client, command, io)) ? EXIT_OK : EXIT_ERROR;
+    return (await executeGroupCommand(admin, command, io)) ? EXIT_OK : EXIT_ERROR;
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
     io.err(`Error: Executing consumer group command failed due to ${error.message}`);
     return EXIT_ERROR;
   } finally {
-    await client.close();
+    await admin.close();
   }
 }

@@ -1,16 +1,15 @@
 // `metadata-quorum`: the equivalent of Kafka's kafka-metadata-quorum.sh (MetadataQuorumCommand) over
-// `GET /v3/clusters/{c}/metadata-quorum`. `describe --status` prints the quorum summary and
+// the SDK's Admin.describeMetadataQuorum. `describe --status` prints the quorum summary and
 // `describe --replication` the per-replica table, in Kafka 3.x's formats (without the DirectoryId
 // column Kafka 3.8 added: this quorum has no directory ids). `describe` alone means --status.
 
-import { CliError, EXIT_ERROR, EXIT_OK, EXIT_USAGE, HelpRequested, UsageError } from './errors.ts';
-import { DEFAULT_BOOTSTRAP_SERVER, type RestClient } from './http-client.ts';
+import type { Admin } from '../client/admin.ts';
+import type { QuorumInfo, QuorumReplica } from '../client/admin-types.ts';
+import { adminCall, CliError, EXIT_ERROR, EXIT_OK, EXIT_USAGE, HelpRequested, UsageError } from './errors.ts';
 import type { Io, OptionSpec } from './io.ts';
 import { formatOptionTable, parseOptions, prettyPrintTable } from './io.ts';
-import type { JsonObject } from './json.ts';
-import { asObject, numberField, objectArrayField, optionalNumberField, optionalStringField } from './json.ts';
-import { COMMAND_CONFIG_OPTION } from './client-config.ts';
-import { restClientFor } from './tool-start.ts';
+import { COMMAND_CONFIG_OPTION, DEFAULT_BOOTSTRAP_SERVER } from './client-config.ts';
+import { adminFor } from './tool-start.ts';
 
 const TOOL = 'kafka-metadata-quorum';
 
@@ -100,51 +99,6 @@ export function parseMetadataQuorumCommand(argv: readonly string[]): MetadataQuo
 
 // ---------------------------------------------------------------------------------------------------
 
-export interface QuorumReplica {
-  readonly replicaId: number;
-  readonly logEndOffset: number;
-  /** The server's own lag figure, used only when there is no leader to measure from. */
-  readonly lag: number | null;
-  readonly lastFetchTimestamp: number | null;
-  readonly lastCaughtUpTimestamp: number | null;
-}
-
-export interface QuorumInfo {
-  readonly clusterId: string | null;
-  readonly leaderId: number;
-  readonly leaderEpoch: number;
-  readonly highWatermark: number;
-  readonly maxFollowerLag: number | null;
-  readonly voters: readonly QuorumReplica[];
-  readonly observers: readonly QuorumReplica[];
-}
-
-function readReplica(data: JsonObject, context: string): QuorumReplica {
-  return {
-    replicaId: numberField(data, 'replica_id', context),
-    logEndOffset: numberField(data, 'log_end_offset', context),
-    lag: optionalNumberField(data, 'lag', context),
-    lastFetchTimestamp: optionalNumberField(data, 'last_fetch_timestamp', context),
-    lastCaughtUpTimestamp: optionalNumberField(data, 'last_caught_up_timestamp', context),
-  };
-}
-
-export function readQuorumInfo(body: unknown): QuorumInfo {
-  const context = 'GET metadata-quorum';
-  const data = asObject(body, context);
-  return {
-    clusterId: optionalStringField(data, 'cluster_id', context),
-    leaderId: optionalNumberField(data, 'leader_id', context) ?? -1,
-    leaderEpoch: numberField(data, 'leader_epoch', context),
-    highWatermark: optionalNumberField(data, 'high_watermark', context) ?? -1,
-    maxFollowerLag: optionalNumberField(data, 'max_follower_lag', context),
-    voters: objectArrayField(data, 'voters', context).map((voter) => readReplica(voter, `${context}.voters`)),
-    observers: objectArrayField(data, 'observers', context).map((observer) =>
-      readReplica(observer, `${context}.observers`),
-    ),
-  };
-}
-
 function leaderOf(quorum: QuorumInfo): QuorumReplica | undefined {
   return quorum.voters.find((voter) => voter.replicaId === quorum.leaderId);
 }
@@ -197,7 +151,7 @@ export function formatQuorumReplication(quorum: QuorumInfo, nowMs: number | null
     // A log end offset of -1 is unknown (the leader has not heard from the replica): so is its lag.
     String(
       leader === undefined || replica.logEndOffset < 0
-        ? (replica.lag ?? -1)
+        ? replica.lag
         : leader.logEndOffset - replica.logEndOffset,
     ),
     timestamp(replica.lastFetchTimestamp),
@@ -216,15 +170,15 @@ export function formatQuorumReplication(quorum: QuorumInfo, nowMs: number | null
 }
 
 export async function executeMetadataQuorumCommand(
-  client: RestClient,
+  admin: Admin,
   command: MetadataQuorumCommand,
   io: Io,
   nowMs: () => number = Date.now,
 ): Promise<void> {
-  const quorum = readQuorumInfo(await client.get(await client.clusterPath('/metadata-quorum')));
+  const quorum = await adminCall(admin.describeMetadataQuorum());
   const lines =
     command.view === 'status'
-      ? formatQuorumStatus(quorum, quorum.clusterId ?? (await client.clusterId()))
+      ? formatQuorumStatus(quorum, await adminCall(admin.clusterId()))
       : formatQuorumReplication(quorum, command.humanReadable ? nowMs() : null);
   for (const line of lines) io.out(line);
 }
@@ -246,10 +200,10 @@ export async function metadataQuorumMain(
   nowMs: () => number = Date.now,
 ): Promise<number> {
   let command: MetadataQuorumCommand;
-  let client: RestClient;
+  let admin: Admin;
   try {
     command = parseMetadataQuorumCommand(argv);
-    client = restClientFor(command);
+    admin = adminFor(command);
   } catch (error) {
     if (error instanceof HelpRequested) {
       for (const line of metadataQuorumUsage()) io.out(line);
@@ -259,7 +213,7 @@ export async function metadataQuorumMain(
     throw error;
   }
   try {
-    await executeMetadataQuorumCommand(client, command, io, nowMs);
+    await executeMetadataQuorumCommand(admin, command, io, nowMs);
     return EXIT_OK;
   } catch (error) {
     if (error instanceof CliError) {
@@ -268,6 +222,6 @@ export async function metadataQuorumMain(
     }
     throw error;
   } finally {
-    await client.close();
+    await admin.close();
   }
 }

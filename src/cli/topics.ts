@@ -1,9 +1,13 @@
 // `topics`: the equivalent of Kafka's kafka-topics.sh (org.apache.kafka.tools.TopicCommand) over the
 // REST v3 API. Options, checks, messages and output formats are Kafka's; the differences are listed in
 // src/cli/README.md. The tool is split into parsing (parseTopicCommand, pure), executing
-// (executeTopicCommand, against a RestClient) and formatting (format*, pure) so each is testable.
+// (executeTopicCommand, on the SDK's Admin: failover and retries) and formatting (format*, pure) so each
+// is testable.
 
+import type { Admin } from '../client/admin.ts';
+import type { TopicDescription as AdminTopicDescription } from '../client/admin-types.ts';
 import {
+  adminCall,
   CliError,
   EXIT_ERROR,
   EXIT_OK,
@@ -12,22 +16,10 @@ import {
   isTopicNotFound,
   UsageError,
 } from './errors.ts';
-import { DEFAULT_BOOTSTRAP_SERVER, type RestClient } from './http-client.ts';
 import { reportUsageError, startTool } from './tool-start.ts';
 import type { Io, OptionSpec, ParsedArgs } from './io.ts';
 import { formatOptionTable, mapConcurrent, parseIntegerOption, parseOptions } from './io.ts';
-import type { JsonObject } from './json.ts';
-import {
-  asObject,
-  listData,
-  numberArrayField,
-  numberField,
-  optionalBooleanField,
-  optionalNumberField,
-  optionalStringField,
-  stringField,
-} from './json.ts';
-import { COMMAND_CONFIG_OPTION } from './client-config.ts';
+import { COMMAND_CONFIG_OPTION, DEFAULT_BOOTSTRAP_SERVER } from './client-config.ts';
 
 export type TopicAction = 'create' | 'list' | 'describe' | 'delete' | 'alter';
 
@@ -378,84 +370,35 @@ export interface ConfigInfo {
   readonly isDefault: boolean;
 }
 
-function readTopic(data: JsonObject, context: string): TopicInfo {
+function topicInfo(description: AdminTopicDescription): TopicInfo {
   return {
-    name: stringField(data, 'topic_name', context),
-    topicId: optionalStringField(data, 'topic_id', context),
-    partitionsCount: optionalNumberField(data, 'partitions_count', context),
-    replicationFactor: optionalNumberField(data, 'replication_factor', context),
-    isInternal: optionalBooleanField(data, 'is_internal', context) ?? false,
+    name: description.name,
+    topicId: description.topicId,
+    partitionsCount: description.partitions.length,
+    replicationFactor: description.partitions[0]?.replicas.length ?? null,
+    isInternal: description.internal,
   };
 }
 
-function readPartition(data: JsonObject, context: string): PartitionInfo {
-  const leader = optionalNumberField(data, 'leader_id', context);
-  // Confluent's `replicas` is a link to the replica resources; the ids are in `replica_ids`. Accept a
-  // plain `replicas` id array too.
-  const replicasKey =
-    Array.isArray(data.replica_ids) || !Array.isArray(data.replicas) ? 'replica_ids' : 'replicas';
-  return {
-    partition: numberField(data, 'partition_id', context),
-    leader: leader === null || leader < 0 ? null : leader,
-    replicas: numberArrayField(data, replicasKey, context),
-    isr: numberArrayField(data, 'isr', context),
-  };
+function partitionInfos(description: AdminTopicDescription): PartitionInfo[] {
+  return description.partitions
+    .map(({ partition, leader, replicas, isr }) => ({ partition, leader, replicas, isr }))
+    .sort((a, b) => a.partition - b.partition);
 }
 
-function readConfig(data: JsonObject, context: string): ConfigInfo {
-  return {
-    name: stringField(data, 'name', context),
-    value: optionalStringField(data, 'value', context),
-    isDefault: optionalBooleanField(data, 'is_default', context) ?? false,
-  };
-}
-
-function topicPath(client: RestClient, topic: string, suffix = ''): Promise<string> {
-  return client.clusterPath(`/topics/${encodeURIComponent(topic)}${suffix}`);
-}
-
-async function listTopics(client: RestClient): Promise<TopicInfo[]> {
-  const context = 'GET topics';
-  const topics = listData(await client.get(await client.clusterPath('/topics')), context).map((data) =>
-    readTopic(data, context),
-  );
-  return topics.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-}
-
-/** The topic, or null when the server answers 40401. */
-async function getTopic(client: RestClient, name: string): Promise<TopicInfo | null> {
-  try {
-    return readTopic(asObject(await client.get(await topicPath(client, name)), 'GET topic'), 'GET topic');
-  } catch (error) {
-    if (isTopicNotFound(error)) return null;
-    throw error;
-  }
-}
-
-async function getPartitions(client: RestClient, name: string): Promise<PartitionInfo[]> {
-  const context = `GET topics/${name}/partitions`;
-  const partitions = listData(await client.get(await topicPath(client, name, '/partitions')), context).map(
-    (data) => readPartition(data, context),
-  );
-  return partitions.sort((a, b) => a.partition - b.partition);
-}
-
-async function getConfigs(client: RestClient, name: string): Promise<ConfigInfo[]> {
-  const context = `GET topics/${name}/configs`;
-  return listData(await client.get(await topicPath(client, name, '/configs')), context).map((data) =>
-    readConfig(data, context),
-  );
+async function getConfigs(admin: Admin, name: string): Promise<ConfigInfo[]> {
+  const configs = await adminCall(admin.describeConfigs({ topic: name }));
+  return Object.entries(configs).map(([configName, entry]) => ({
+    name: configName,
+    value: entry.value,
+    isDefault: entry.isDefault,
+  }));
 }
 
 /** Ids of the live (unfenced) brokers. */
-async function liveBrokers(client: RestClient): Promise<Set<number>> {
-  const context = 'GET brokers';
-  const brokers = listData(await client.get(await client.clusterPath('/brokers')), context);
-  return new Set(
-    brokers
-      .filter((broker) => optionalBooleanField(broker, 'fenced', context) !== true)
-      .map((broker) => numberField(broker, 'broker_id', context)),
-  );
+async function liveBrokers(admin: Admin): Promise<Set<number>> {
+  const cluster = await adminCall(admin.describeCluster());
+  return new Set(cluster.brokers.map((broker) => broker.id));
 }
 
 function doesNotExist(topic: string): CliError {
@@ -463,24 +406,19 @@ function doesNotExist(topic: string): CliError {
 }
 
 /**
- * The topics an action applies to (Kafka's getTopics + ensureTopicExists): every topic when --topic is
- * absent, the named one, or those matching the expression; internal topics dropped with
- * --exclude-internal. Nothing found for a given --topic is an error unless --if-exists.
+ * The names an action applies to (Kafka's getTopics): every topic when --topic is absent, else those
+ * matching the expression; internal topics dropped with --exclude-internal. Nothing found for a given
+ * --topic is an error unless --if-exists.
  */
-async function selectTopics(client: RestClient, command: TopicCommand): Promise<TopicInfo[]> {
+async function matchingTopics(admin: Admin, command: TopicCommand): Promise<string[]> {
   const pattern = command.topic;
-  let topics: TopicInfo[];
-  if (pattern !== null && isLiteralTopicName(pattern)) {
-    const topic = await getTopic(client, pattern);
-    topics = topic === null ? [] : [topic];
-  } else {
-    const regex = pattern === null ? null : topicRegex(pattern);
-    topics = (await listTopics(client)).filter((topic) => regex === null || regex.test(topic.name));
-  }
-  if (command.excludeInternal) topics = topics.filter((topic) => !topic.isInternal);
-  if (pattern !== null && pattern !== '' && topics.length === 0 && !command.ifExists)
+  const regex = pattern === null ? null : topicRegex(pattern);
+  const names = (await adminCall(admin.listTopics({ includeInternal: !command.excludeInternal }))).filter(
+    (name) => regex === null || regex.test(name),
+  );
+  if (pattern !== null && pattern !== '' && names.length === 0 && !command.ifExists)
     throw doesNotExist(pattern);
-  return topics;
+  return names;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -566,7 +504,7 @@ export function describeLines(
 
 const DESCRIBE_CONCURRENCY = 8;
 
-async function createTopic(client: RestClient, command: TopicCommand, io: Io): Promise<void> {
+async function createTopic(admin: Admin, command: TopicCommand, io: Io): Promise<void> {
   const name = command.topic!;
   if (hasCollisionChars(name)) {
     io.out(
@@ -574,20 +512,19 @@ async function createTopic(client: RestClient, command: TopicCommand, io: Io): P
         'collide. To avoid issues it is best to use either, but not both.',
     );
   }
-  const body: Record<string, unknown> = { topic_name: name };
-  if (command.partitions !== null) body.partitions_count = command.partitions;
-  if (command.replicationFactor !== null) body.replication_factor = command.replicationFactor;
-  if (command.replicaAssignment !== null) {
-    body.replicas_assignments = command.replicaAssignment.map((brokers, partition) => ({
-      partition_id: partition,
-      broker_ids: brokers,
-    }));
-  }
-  if (command.configs.size > 0) {
-    body.configs = [...command.configs].map(([configName, value]) => ({ name: configName, value }));
-  }
+  const topic = {
+    topic: name,
+    ...(command.partitions !== null && { numPartitions: command.partitions }),
+    ...(command.replicationFactor !== null && { replicationFactor: command.replicationFactor }),
+    ...(command.replicaAssignment !== null && {
+      replicaAssignment: Object.fromEntries(command.replicaAssignment.map((brokers, id) => [id, brokers])),
+    }),
+    ...(command.configs.size > 0 && { configs: Object.fromEntries(command.configs) }),
+  };
   try {
-    await client.send('POST', await client.clusterPath('/topics'), body);
+    // A create whose answer was lost is sent again elsewhere: it then answers TOPIC_ALREADY_EXISTS, as
+    // with Kafka's AdminClient (--if-not-exists makes that silent).
+    await adminCall(admin.createTopics([topic]));
   } catch (error) {
     if (command.ifNotExists && isTopicAlreadyExists(error)) return;
     throw error;
@@ -595,27 +532,47 @@ async function createTopic(client: RestClient, command: TopicCommand, io: Io): P
   io.out(`Created topic ${name}.`);
 }
 
-async function listAction(client: RestClient, command: TopicCommand, io: Io): Promise<void> {
+async function listAction(admin: Admin, command: TopicCommand, io: Io): Promise<void> {
   const regex =
     command.topic === null || isLiteralTopicName(command.topic) ? null : topicRegex(command.topic);
-  for (const topic of await listTopics(client)) {
-    if (command.excludeInternal && topic.isInternal) continue;
-    if (command.topic !== null && (regex === null ? topic.name !== command.topic : !regex.test(topic.name)))
-      continue;
-    io.out(topic.name);
+  for (const name of await adminCall(admin.listTopics({ includeInternal: !command.excludeInternal }))) {
+    if (command.topic !== null && (regex === null ? name !== command.topic : !regex.test(name))) continue;
+    io.out(name);
   }
 }
 
-async function describeAction(client: RestClient, command: TopicCommand, io: Io): Promise<void> {
-  const topics = await selectTopics(client, command);
-  const live = command.reportUnavailablePartitions ? await liveBrokers(client) : null;
-  const descriptions = await mapConcurrent(topics, DESCRIBE_CONCURRENCY, async (topic) => {
-    const [partitions, configs] = await Promise.all([
-      getPartitions(client, topic.name),
-      getConfigs(client, topic.name),
-    ]);
-    return { topic, partitions, configs };
-  });
+/** The topic, or null when it does not exist. */
+async function describeTopic(admin: Admin, name: string): Promise<AdminTopicDescription | null> {
+  try {
+    return (await adminCall(admin.describeTopics([name])))[0]!;
+  } catch (error) {
+    if (isTopicNotFound(error)) return null;
+    throw error;
+  }
+}
+
+async function describeAction(admin: Admin, command: TopicCommand, io: Io): Promise<void> {
+  const pattern = command.topic;
+  const literal = pattern !== null && isLiteralTopicName(pattern);
+  const names = literal ? [pattern] : await matchingTopics(admin, command);
+  const found = await mapConcurrent(
+    names,
+    DESCRIBE_CONCURRENCY,
+    async (name): Promise<TopicDescription | null> => {
+      const description = literal
+        ? await describeTopic(admin, name)
+        : (await adminCall(admin.describeTopics([name])))[0]!;
+      if (description === null || (command.excludeInternal && description.internal)) return null;
+      return {
+        topic: topicInfo(description),
+        partitions: partitionInfos(description),
+        configs: await getConfigs(admin, name),
+      };
+    },
+  );
+  const descriptions = found.filter((description): description is TopicDescription => description !== null);
+  if (literal && descriptions.length === 0 && !command.ifExists) throw doesNotExist(pattern);
+  const live = command.reportUnavailablePartitions ? await liveBrokers(admin) : null;
   for (const description of descriptions) {
     for (const line of describeLines(command, description, live)) io.out(line);
   }
@@ -623,13 +580,13 @@ async function describeAction(client: RestClient, command: TopicCommand, io: Io)
 
 /** Runs `task` on the named topic or on every topic matching the expression. */
 async function forEachTarget(
-  client: RestClient,
+  admin: Admin,
   command: TopicCommand,
   task: (topic: string) => Promise<void>,
 ): Promise<void> {
   const pattern = command.topic!;
   if (!isLiteralTopicName(pattern)) {
-    for (const topic of await selectTopics(client, command)) await task(topic.name);
+    for (const topic of await matchingTopics(admin, command)) await task(topic);
     return;
   }
   // One request instead of list-then-act; the server's "not found" becomes Kafka's message.
@@ -641,40 +598,43 @@ async function forEachTarget(
   }
 }
 
-async function deleteAction(client: RestClient, command: TopicCommand): Promise<void> {
-  await forEachTarget(client, command, async (topic) => {
-    await client.send('DELETE', await topicPath(client, topic));
+async function deleteAction(admin: Admin, command: TopicCommand): Promise<void> {
+  await forEachTarget(admin, command, async (topic) => {
+    await adminCall(admin.deleteTopics([topic]));
   });
 }
 
-async function alterAction(client: RestClient, command: TopicCommand, io: Io): Promise<void> {
-  const alterations = [
-    ...[...command.configs].map(([name, value]) => ({ name, value, operation: 'SET' })),
-    ...command.deleteConfigs.map((name) => ({ name, operation: 'DELETE' })),
-  ];
-  await forEachTarget(client, command, async (topic) => {
-    if (alterations.length > 0) {
-      await client.send('POST', await topicPath(client, topic, '/configs:alter'), { data: alterations });
+async function alterAction(admin: Admin, command: TopicCommand, io: Io): Promise<void> {
+  const changesConfigs = command.configs.size > 0 || command.deleteConfigs.length > 0;
+  await forEachTarget(admin, command, async (topic) => {
+    if (changesConfigs) {
+      await adminCall(
+        admin.incrementalAlterConfigs({
+          topic,
+          set: Object.fromEntries(command.configs),
+          delete: command.deleteConfigs,
+        }),
+      );
       io.out(`Updated config for topic ${topic}.`);
     }
     if (command.partitions !== null) {
-      await client.send('PATCH', await topicPath(client, topic), { partitions_count: command.partitions });
+      await adminCall(admin.createPartitions({ [topic]: command.partitions }));
     }
   });
 }
 
-export async function executeTopicCommand(client: RestClient, command: TopicCommand, io: Io): Promise<void> {
+export async function executeTopicCommand(admin: Admin, command: TopicCommand, io: Io): Promise<void> {
   switch (command.action) {
     case 'create':
-      return createTopic(client, command, io);
+      return createTopic(admin, command, io);
     case 'list':
-      return listAction(client, command, io);
+      return listAction(admin, command, io);
     case 'describe':
-      return describeAction(client, command, io);
+      return describeAction(admin, command, io);
     case 'delete':
-      return deleteAction(client, command);
+      return deleteAction(admin, command);
     case 'alter':
-      return alterAction(client, command, io);
+      return alterAction(admin, command, io);
     default: {
       const unknown: never = command.action;
       throw new Error(`unknown action ${String(unknown)}`);
@@ -687,9 +647,9 @@ export async function executeTopicCommand(client: RestClient, command: TopicComm
 export async function topicsMain(argv: readonly string[], io: Io): Promise<number> {
   const started = startTool(argv, io, parseTopicCommand, topicUsage);
   if ('exitCode' in started) return started.exitCode;
-  const { command, client } = started;
+  const { command, admin } = started;
   try {
-    await executeTopicCommand(client, command, io);
+    await executeTopicCommand(admin, command, io);
     return EXIT_OK;
   } catch (error) {
     if (error instanceof UsageError) return reportUsageError(error, io, topicUsage);
@@ -699,6 +659,6 @@ export async function topicsMain(argv: readonly string[], io: Io): Promise<numbe
     }
     throw error;
   } finally {
-    await client.close();
+    await admin.close();
   }
 }

@@ -1,6 +1,15 @@
 // What the Admin takes and answers: Kafka's admin types (NewTopic, TopicDescription, ConfigEntry,
 // ConsumerGroupDescription, ...) as plain objects with Kafka's field names in camelCase.
 
+import type {
+  AclOperation,
+  AclPatternType,
+  AclPermissionType,
+  AclResourceType,
+  QuotaKey,
+  QuotaUser,
+  ScramMechanism,
+} from '../common/security.ts';
 import type { ConfigSource, ConfigSynonym } from '../metadata/topic-config-describe.ts';
 
 import type { ClientSecurity } from './security.ts';
@@ -13,8 +22,8 @@ export interface AdminOptions {
   /** TLS options for `https://` brokers (the CA, a client certificate). */
   readonly security?: ClientSecurity;
   /**
-   * How long one admin call may take, retries and failover included (default 30000); then it rejects
-   * with REQUEST_TIMED_OUT.
+   * How long one admin call may take, retries and failover included (default 30000), as Kafka's
+   * default.api.timeout.ms; then it rejects with REQUEST_TIMED_OUT.
    */
   readonly requestTimeoutMs?: number;
   /** retry.backoff.ms: the wait before a retriable error is asked again (default 100). */
@@ -26,13 +35,23 @@ export interface BrokerNode {
   readonly host: string;
   readonly port: number;
   readonly rack: string | null;
+  /**
+   * Kafka's Node.isFenced (KIP-1073), given with includeFencedBrokers (without, every broker listed is
+   * unfenced); null when the server does not say (Confluent's REST Proxy).
+   */
+  readonly fenced?: boolean | null;
+}
+
+export interface DescribeClusterOptions {
+  /** Fenced brokers too (KIP-1073's includeFencedBrokers); by default only the unfenced ones. */
+  readonly includeFencedBrokers?: boolean;
 }
 
 export interface ClusterDescription {
   readonly clusterId: string;
   /** The active controller's node id; null while the quorum has no leader. */
   readonly controller: number | null;
-  /** The unfenced brokers, by id. */
+  /** The unfenced brokers (every broker with includeFencedBrokers), by id. */
   readonly brokers: readonly BrokerNode[];
 }
 
@@ -162,9 +181,80 @@ export interface QuorumReplica {
 
 /** Kafka's QuorumInfo: the metadata quorum's leader and how far each replica is behind it. */
 export interface QuorumInfo {
+  /** -1 while there is no leader (an election). */
   readonly leaderId: number;
   readonly leaderEpoch: number;
   readonly highWatermark: number;
+  /** The server's own figure of the largest follower lag (null when it does not say): all there is without a leader. */
+  readonly maxFollowerLag: number | null;
   readonly voters: readonly QuorumReplica[];
   readonly observers: readonly QuorumReplica[];
+}
+
+/** Kafka's AclBinding, flat: a resource pattern and an access control entry, with Kafka's names. */
+export interface AclDescription {
+  readonly resourceType: AclResourceType;
+  readonly resourceName: string;
+  readonly patternType: AclPatternType;
+  /** `User:alice` or `User:*`. */
+  readonly principal: string;
+  /** An IP address or `*`. */
+  readonly host: string;
+  readonly operation: AclOperation;
+  readonly permissionType: AclPermissionType;
+}
+
+/**
+ * Kafka's AclBindingFilter: an absent field (or ANY) matches every value; patternType MATCH matches the
+ * LITERAL and PREFIXED patterns (and wildcards) that apply to `resourceName`.
+ */
+export interface AclBindingFilter {
+  readonly resourceType?: AclResourceType | 'ANY';
+  readonly resourceName?: string;
+  readonly patternType?: AclPatternType | 'ANY' | 'MATCH';
+  readonly principal?: string;
+  readonly host?: string;
+  readonly operation?: AclOperation | 'ANY';
+  readonly permissionType?: AclPermissionType | 'ANY';
+}
+
+/** Kafka's ScramCredentialInfo: what is known of one of a user's credentials (never a salt or key). */
+export interface ScramCredentialInfo {
+  readonly mechanism: ScramMechanism;
+  readonly iterations: number;
+}
+
+/** Kafka's UserScramCredentialsDescription. */
+export interface UserScramCredentials {
+  readonly user: string;
+  readonly credentials: readonly ScramCredentialInfo[];
+}
+
+/** Kafka's UserScramCredentialUpsertion (the password is salted by the node). */
+export interface ScramUpsertion {
+  readonly user: string;
+  /** SCRAM-SHA-256 or SCRAM-SHA-512; another name is refused by the cluster (UNSUPPORTED_SASL_MECHANISM). */
+  readonly mechanism: string;
+  readonly password: string;
+  /** Default: the cluster's (4096). */
+  readonly iterations?: number;
+}
+
+/** Kafka's UserScramCredentialDeletion. */
+export interface ScramDeletion {
+  readonly user: string;
+  readonly mechanism: string;
+}
+
+/** A user's client quotas (Kafka's ClientQuotaEntity of `user`; null: the default of every user). */
+export interface ClientQuotaEntry {
+  readonly user: QuotaUser;
+  /** producer_byte_rate, consumer_byte_rate: bytes per second per broker. */
+  readonly quotas: Readonly<Partial<Record<QuotaKey, number>>>;
+}
+
+/** Kafka's ClientQuotaAlteration: a value sets a quota, null removes it. */
+export interface ClientQuotaAlteration {
+  readonly user: QuotaUser;
+  readonly quotas: Readonly<Record<string, number | null>>;
 }

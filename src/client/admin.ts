@@ -12,8 +12,13 @@ import type { PartitionData } from '../http/render/partition.ts';
 import type { MetadataQuorumData, QuorumReplicaData } from '../http/render/quorum.ts';
 import type { ResourceList } from '../http/render/resource.ts';
 import type { TopicData } from '../http/render/topic.ts';
+import type { AclData } from '../http/render/acl.ts';
 import type {
+  AclBindingFilter,
+  AclDescription,
   AdminOptions,
+  ClientQuotaAlteration,
+  ClientQuotaEntry,
   AlterConfigsOptions,
   AlterConfigsRequest,
   ClusterDescription,
@@ -21,6 +26,7 @@ import type {
   ConfigResource,
   CreatedTopic,
   CreateTopicsOptions,
+  DescribeClusterOptions,
   GroupDescription,
   GroupListing,
   GroupOffset,
@@ -32,8 +38,12 @@ import type {
   OffsetToCommit,
   QuorumInfo,
   QuorumReplica,
+  ScramDeletion,
+  ScramUpsertion,
   TopicDescription,
+  UserScramCredentials,
 } from './admin-types.ts';
+import { KafkaError } from '../common/kafka-errors.ts';
 import { BrokerConnections } from './connections.ts';
 import { ClusterMetadata } from './metadata.ts';
 import { RestError } from './rest-errors.ts';
@@ -75,12 +85,60 @@ const quorumReplica = (replica: QuorumReplicaData): QuorumReplica => ({
   lastCaughtUpTimestamp: replica.last_caught_up_timestamp,
 });
 
+/** The quorum a GET .../metadata-quorum answered, as Kafka's QuorumInfo. */
+export function quorumInfoFrom(quorum: MetadataQuorumData): QuorumInfo {
+  return {
+    leaderId: quorum.leader_id,
+    leaderEpoch: quorum.leader_epoch,
+    highWatermark: quorum.high_watermark,
+    maxFollowerLag: typeof quorum.max_follower_lag === 'number' ? quorum.max_follower_lag : null,
+    voters: quorum.voters.map(quorumReplica),
+    observers: quorum.observers.map(quorumReplica),
+  };
+}
+
 const createdTopic = (data: TopicData): CreatedTopic => ({
   topic: data.topic_name,
   topicId: data.topic_id,
   numPartitions: data.partitions_count,
   replicationFactor: data.replication_factor,
 });
+
+const aclDescription = (acl: AclData): AclDescription => ({
+  resourceType: acl.resource_type as AclDescription['resourceType'],
+  resourceName: acl.resource_name,
+  patternType: acl.pattern_type as AclDescription['patternType'],
+  principal: acl.principal,
+  host: acl.host,
+  operation: acl.operation as AclDescription['operation'],
+  permissionType: acl.permission as AclDescription['permissionType'],
+});
+
+/** The REST query of an ACL filter (Confluent's parameter names); absent fields match any value. */
+function aclFilterQuery(filter: AclBindingFilter): string {
+  const fields: [string, string | undefined][] = [
+    ['resource_type', filter.resourceType],
+    ['resource_name', filter.resourceName],
+    ['pattern_type', filter.patternType],
+    ['principal', filter.principal],
+    ['host', filter.host],
+    ['operation', filter.operation],
+    ['permission', filter.permissionType],
+  ];
+  const present = fields.filter((field): field is [string, string] => field[1] !== undefined);
+  return present.length === 0 ? '' : `?${new URLSearchParams(present).toString()}`;
+}
+
+/** A partition's replica ids: `replica_ids` (Confluent's `replicas` is a link), or a plain id array. */
+function replicaIds(partition: PartitionData): readonly number[] {
+  const { replicas } = partition as { readonly replicas?: unknown };
+  if (Array.isArray(partition.replica_ids)) return partition.replica_ids;
+  if (Array.isArray(replicas) && replicas.every((id) => typeof id === 'number')) return replicas as number[];
+  throw new KafkaError(
+    'UNKNOWN_SERVER_ERROR',
+    `partition ${partition.partition_id} answered no replica ids.`,
+  );
+}
 
 export class Admin {
   readonly #connections: BrokerConnections;
@@ -99,7 +157,12 @@ export class Admin {
     );
   }
 
-  async describeCluster(): Promise<ClusterDescription> {
+  /** The cluster's id (asked once, then kept). */
+  clusterId(): Promise<string> {
+    return this.#rest.clusterId();
+  }
+
+  async describeCluster(options: DescribeClusterOptions = {}): Promise<ClusterDescription> {
     const [cluster, brokers] = await Promise.all([
       this.#get<ClusterData>(''),
       this.#get<ResourceList<BrokerData>>('/brokers'),
@@ -108,12 +171,20 @@ export class Admin {
       clusterId: cluster.cluster_id,
       controller: idOfLink(cluster.controller),
       brokers: brokers.data
-        .filter((broker) => !broker.fenced && broker.host !== null && broker.port !== null)
+        .filter(
+          (broker) =>
+            (options.includeFencedBrokers === true || broker.fenced !== true) &&
+            broker.host !== null &&
+            broker.port !== null,
+        )
         .map((broker) => ({
           id: broker.broker_id,
           host: broker.host!,
           port: broker.port!,
-          rack: broker.rack,
+          rack: broker.rack ?? null,
+          ...(options.includeFencedBrokers === true && {
+            fenced: typeof broker.fenced === 'boolean' ? broker.fenced : null,
+          }),
         }))
         .sort((a, b) => a.id - b.id),
     };
@@ -121,14 +192,7 @@ export class Admin {
 
   /** kafka-metadata-quorum describe --status --replication. */
   async describeMetadataQuorum(): Promise<QuorumInfo> {
-    const quorum = await this.#get<MetadataQuorumData>('/metadata-quorum');
-    return {
-      leaderId: quorum.leader_id,
-      leaderEpoch: quorum.leader_epoch,
-      highWatermark: quorum.high_watermark,
-      voters: quorum.voters.map(quorumReplica),
-      observers: quorum.observers.map(quorumReplica),
-    };
+    return quorumInfoFrom(await this.#get<MetadataQuorumData>('/metadata-quorum'));
   }
 
   /** Topic names, sorted; internal topics (__consumer_offsets) only with `includeInternal`. */
@@ -156,7 +220,10 @@ export class Admin {
         ...(topic.replicationFactor !== undefined &&
           topic.replicationFactor !== -1 && { replication_factor: topic.replicationFactor }),
         ...(assignment.length > 0 && { replicas_assignments: assignment }),
-        configs: Object.entries(topic.configs ?? {}).map(([name, value]) => ({ name, value })),
+        ...(topic.configs !== undefined &&
+          Object.keys(topic.configs).length > 0 && {
+            configs: Object.entries(topic.configs).map(([name, value]) => ({ name, value })),
+          }),
         ...(options.validateOnly === true && { validate_only: true }),
       };
       return createdTopic(
@@ -185,7 +252,7 @@ export class Admin {
         partitions: partitions.data.map((p) => ({
           partition: p.partition_id,
           leader: p.leader_id < 0 ? null : p.leader_id,
-          replicas: p.replica_ids,
+          replicas: replicaIds(p),
           isr: p.isr,
         })),
       };
@@ -307,6 +374,92 @@ export class Admin {
         `/topics/${segment(topic)}/partitions/${segment(partition)}/offsets`,
       )) as { beginning_offset: number; end_offset: number };
       return { topic, partition, offset: spec === 'earliest' ? answer.beginning_offset : answer.end_offset };
+    });
+  }
+
+  /** The ACLs each filter matches, in the order asked (an ACL matched by several filters: once per filter). */
+  async describeAcls(filter: AclBindingFilter = {}): Promise<AclDescription[]> {
+    const acls = await this.#get<ResourceList<AclData>>(`/acls${aclFilterQuery(filter)}`);
+    return acls.data.map(aclDescription);
+  }
+
+  /** Creates the ACLs, all or (on a refusal) none; an ACL that exists already is left as it is. */
+  async createAcls(acls: readonly AclDescription[]): Promise<void> {
+    await this.#rest.send('POST', await this.#rest.clusterPath('/acls:batch'), {
+      data: acls.map((acl) => ({
+        resource_type: acl.resourceType,
+        resource_name: acl.resourceName,
+        pattern_type: acl.patternType,
+        principal: acl.principal,
+        host: acl.host,
+        operation: acl.operation,
+        permission: acl.permissionType,
+      })),
+    });
+  }
+
+  /** Deletes every ACL each filter matches; the ACLs deleted (none twice). Repeating a delete is harmless. */
+  async deleteAcls(filters: readonly AclBindingFilter[]): Promise<AclDescription[]> {
+    const deleted: AclDescription[] = [];
+    for (const filter of filters) {
+      const answer = (await this.#rest.send(
+        'DELETE',
+        await this.#rest.clusterPath(`/acls${aclFilterQuery(filter)}`),
+      )) as ResourceList<AclData> | null;
+      deleted.push(...(answer?.data ?? []).map(aclDescription));
+    }
+    return deleted;
+  }
+
+  /**
+   * The SCRAM credentials of `users` (every user with one when omitted). A user asked by name that has
+   * none is RESOURCE_NOT_FOUND, as Kafka's describeUserScramCredentials.
+   */
+  async describeUserScramCredentials(users?: readonly string[]): Promise<UserScramCredentials[]> {
+    const query =
+      users === undefined || users.length === 0
+        ? ''
+        : `?${new URLSearchParams(users.map((user): [string, string] => ['user', user])).toString()}`;
+    let answer: ResourceList<{ user: string; credentials: UserScramCredentials['credentials'] }>;
+    try {
+      answer = await this.#get(`/user-scram-credentials${query}`);
+    } catch (error) {
+      if (error instanceof RestError && error.status === 404)
+        throw new KafkaError('RESOURCE_NOT_FOUND', error.message, { cause: error });
+      throw error;
+    }
+    return answer.data.map((entry) => ({
+      user: entry.user,
+      credentials: entry.credentials.map(({ mechanism, iterations }) => ({ mechanism, iterations })),
+    }));
+  }
+
+  /** Upserts and deletes SCRAM credentials at once (the node salts and hashes the passwords). */
+  async alterUserScramCredentials(
+    upsertions: readonly ScramUpsertion[],
+    deletions: readonly ScramDeletion[] = [],
+  ): Promise<void> {
+    await this.#rest.send('POST', await this.#rest.clusterPath('/user-scram-credentials:alter'), {
+      upsertions: upsertions.map((upsertion) => ({
+        user: upsertion.user,
+        mechanism: upsertion.mechanism,
+        password: upsertion.password,
+        ...(upsertion.iterations !== undefined && { iterations: upsertion.iterations }),
+      })),
+      deletions: deletions.map(({ user, mechanism }) => ({ user, mechanism })),
+    });
+  }
+
+  /** Every user entity with a quota (user null: the default of every user). */
+  async describeClientQuotas(): Promise<ClientQuotaEntry[]> {
+    const answer = await this.#get<ResourceList<ClientQuotaEntry>>('/client-quotas');
+    return answer.data.map(({ user, quotas }) => ({ user, quotas }));
+  }
+
+  /** Sets (a number) and removes (null) users' quotas. */
+  async alterClientQuotas(alterations: readonly ClientQuotaAlteration[]): Promise<void> {
+    await this.#rest.send('POST', await this.#rest.clusterPath('/client-quotas:alter'), {
+      data: alterations.map(({ user, quotas }) => ({ user, quotas })),
     });
   }
 

@@ -23,11 +23,20 @@ export class Failover {
   readonly #timeoutMs: number;
   readonly #backoffMs: number;
   readonly #kinds: FailureKinds;
+  /** The client setting the deadline is, as a timeout names it (Kafka's name). */
+  readonly #timeoutName: string;
   /** The broker that answered last: calls start there. */
   #preferred: string | null = null;
   #closed = false;
 
-  constructor(metadata: ClusterMetadata, timeoutMs: number, backoffMs: number, kinds: FailureKinds) {
+  constructor(
+    metadata: ClusterMetadata,
+    timeoutMs: number,
+    backoffMs: number,
+    kinds: FailureKinds,
+    timeoutName = 'request.timeout.ms',
+  ) {
+    this.#timeoutName = timeoutName;
     this.#metadata = metadata;
     this.#timeoutMs = timeoutMs;
     this.#backoffMs = backoffMs;
@@ -42,6 +51,9 @@ export class Failover {
   async run<T>(what: string, attempt: (origin: string, leftMs: number) => Promise<T>): Promise<T> {
     const deadline = Date.now() + this.#timeoutMs;
     let lastError: unknown = null;
+    // The last answer says more than a transport failure after it (often the deadline cutting the
+    // last attempt short): it is what a timeout reports.
+    let lastAnswer: unknown = null;
     for (;;) {
       let unreachable = false;
       for (const origin of this.#candidates()) {
@@ -59,13 +71,14 @@ export class Failover {
             if (this.#preferred === origin) this.#preferred = null;
             continue;
           }
+          lastAnswer = error;
           this.#preferred = origin;
           if (!this.#kinds.isRetriable(error)) throw error;
           break;
         }
       }
       const waitMs = Math.min(this.#backoffMs, deadline - Date.now());
-      if (waitMs <= 0) throw this.#timedOut(what, lastError);
+      if (waitMs <= 0) throw this.#timedOut(what, lastAnswer ?? lastError);
       // Brokers may have come or gone (a killed one is fenced): learn them again while waiting.
       if (unreachable) void this.#metadata.refresh([]).catch(() => undefined);
       await new Promise((resolve) => setTimeout(resolve, waitMs));
@@ -87,7 +100,7 @@ export class Failover {
       : `no broker could be reached (${this.#metadata.origins().join(', ')}): ${lastError instanceof Error ? lastError.message : String(lastError)}`;
     return new KafkaError(
       'REQUEST_TIMED_OUT',
-      `${what} did not succeed within request.timeout.ms (${this.#timeoutMs} ms): ${why}`,
+      `${what} did not succeed within ${this.#timeoutName} (${this.#timeoutMs} ms): ${why}`,
       { cause: lastError },
     );
   }

@@ -14,8 +14,11 @@ export class RestError extends Error {
   readonly errorCode: number;
   /** The server said the failure is temporary (50003, or a 502/503/504): asking again may succeed. */
   readonly retriable: boolean;
-  constructor(status: number, errorCode: number, message: string) {
+  /** The answer's own `message` (without the request it answered), e.g. for a tool to print. */
+  readonly serverMessage: string;
+  constructor(status: number, errorCode: number, message: string, serverMessage = message) {
     super(message);
+    this.serverMessage = serverMessage;
     this.name = 'RestError';
     this.status = status;
     this.errorCode = errorCode;
@@ -134,7 +137,12 @@ function errorBodyOf(status: number, text: string): { errorCode: number; message
  */
 export function errorFromRest(status: number, text: string, request: string): KafkaError | RestError {
   const { errorCode, message } = errorBodyOf(status, text);
-  const rest = new RestError(status, errorCode, `${request} answered ${status} (${errorCode}): ${message}`);
+  const rest = new RestError(
+    status,
+    errorCode,
+    `${request} answered ${status} (${errorCode}): ${message}`,
+    message,
+  );
   const name = kafkaErrorNameOf(errorCode, message);
   return name === null ? rest : new KafkaError(name, message, { cause: rest });
 }

@@ -2,8 +2,9 @@
 // controller or the coordinator), through Failover (failover.ts): the node that answered last first, then
 // the brokers learned from /v1/metadata, then the bootstrap list; a retriable error answer (NOT_CONTROLLER,
 // REQUEST_TIMED_OUT, ...: the cluster is moving) is asked again after a backoff, and every request gives
-// up at request.timeout.ms. A request cut off after it went out may have been carried out: a create sent
-// again then answers TOPIC_ALREADY_EXISTS, as with Kafka's admin client.
+// up at the Admin's requestTimeoutMs (Kafka's default.api.timeout.ms). A request cut off after it went
+// out may have been carried out: a create sent again then answers TOPIC_ALREADY_EXISTS, as with Kafka's
+// admin client.
 
 import { isFinalAnswer, KafkaError } from '../common/kafka-errors.ts';
 import type { BrokerConnections, HttpMethod } from './connections.ts';
@@ -39,20 +40,32 @@ export class RestRequests {
   ) {
     this.#connections = connections;
     this.#metadata = metadata;
-    this.#failover = new Failover(metadata, timeoutMs, retryBackoffMs, { isAnswer, isRetriable });
+    // The deadline of a whole admin call, retries included: Kafka's AdminClient calls it default.api.timeout.ms.
+    this.#failover = new Failover(
+      metadata,
+      timeoutMs,
+      retryBackoffMs,
+      { isAnswer, isRetriable },
+      'default.api.timeout.ms',
+    );
   }
 
   close(): void {
     this.#failover.close();
   }
 
-  /** `/v3/clusters/{cluster_id}` then `suffix` (already encoded), the id from the first GET /v3/clusters. */
-  async clusterPath(suffix = ''): Promise<string> {
+  /** The cluster's id, from the first GET /v3/clusters that succeeds. */
+  clusterId(): Promise<string> {
     this.#clusterId ??= this.#fetchClusterId().catch((error: unknown) => {
       this.#clusterId = null;
       throw error;
     });
-    return `/v3/clusters/${segment(await this.#clusterId)}${suffix}`;
+    return this.#clusterId;
+  }
+
+  /** `/v3/clusters/{cluster_id}` then `suffix` (already encoded). */
+  async clusterPath(suffix = ''): Promise<string> {
+    return `/v3/clusters/${segment(await this.clusterId())}${suffix}`;
   }
 
   /** The answer's JSON (null for none); a KafkaError or RestError for an error answer. */

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { clientConfigFrom, parseClientProperties, readClientConfig } from '../../src/cli/client-config.ts';
+import {
+  clientConfigFrom,
+  parseBootstrapServers,
+  parseClientProperties,
+  readClientConfig,
+} from '../../src/cli/client-config.ts';
 import { UsageError } from '../../src/cli/errors.ts';
-import { parseBootstrapServers } from '../../src/cli/http-client.ts';
 
 const files: Record<string, string> = { '/ca.pem': 'CA PEM', '/client.pem': 'KEY AND CHAIN PEM' };
 const read = (_key: string, path: string): string => {
@@ -53,5 +57,42 @@ describe('--command-config', () => {
     );
     expect(() => parseClientProperties('just words')).toThrow('is not key=value');
     expect(() => readClientConfig('/nonexistent/client.properties')).toThrow('Cannot read --command-config');
+  });
+});
+
+describe('admin timeouts', () => {
+  it("takes Kafka's AdminClient default.api.timeout.ms and retry.backoff.ms", () => {
+    const properties = new Map([
+      ['default.api.timeout.ms', '5000'],
+      ['retry.backoff.ms', '250'],
+    ]);
+    expect(clientConfigFrom(properties, read)).toEqual({
+      scheme: 'http',
+      security: {},
+      apiTimeoutMs: 5000,
+      retryBackoffMs: 250,
+    });
+    expect(() => clientConfigFrom(new Map([['retry.backoff.ms', '1s']]), read)).toThrow(
+      '--command-config: retry.backoff.ms=1s is not a number of milliseconds',
+    );
+  });
+});
+
+describe('parseBootstrapServers', () => {
+  it('turns host:port lists into base URLs', () => {
+    expect(parseBootstrapServers('127.0.0.1:8081, localhost:8082,,https://kafka.example:443')).toEqual([
+      'http://127.0.0.1:8081',
+      'http://localhost:8082',
+      'https://kafka.example',
+    ]);
+    expect(parseBootstrapServers('[::1]:8081')).toEqual(['http://[::1]:8081']);
+  });
+
+  it("refuses entries without a port, as Kafka's client does", () => {
+    expect(() => parseBootstrapServers('localhost')).toThrow(UsageError);
+    expect(() => parseBootstrapServers('localhost')).toThrow('Invalid url in bootstrap.servers: localhost');
+    expect(() => parseBootstrapServers(' , ')).toThrow(
+      'No resolvable bootstrap urls given in bootstrap.servers',
+    );
   });
 });

@@ -1,10 +1,12 @@
 // A fake of the REST v3 API the command-line tools call: a node:http server over an in-memory cluster
 // with canned but realistic data (three brokers, one fenced; a replicated topic with an under-replicated
 // partition; an internal topic; a leaderless partition). It records every request so tests can assert
-// what was sent.
+// what was sent. It speaks HTTP/2 without TLS (h2c), as the nodes' client API does and the SDK's Admin,
+// which the tools use, asks for.
 
 import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Http2Server, Http2ServerRequest, Http2ServerResponse, ServerHttp2Session } from 'node:http2';
+import { createServer as createH2cServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 
 export const CLUSTER_ID = 'MkU3OEVBNTcwNTJENDM2Qk';
@@ -166,11 +168,16 @@ export class FakeCluster {
   readonly requests: RecordedRequest[] = [];
   /** Tried before the fake's own routes. */
   override: Override | null = null;
-  readonly #server: Server;
+  readonly #server: Http2Server;
+  readonly #sessions = new Set<ServerHttp2Session>();
 
   constructor() {
-    this.#server = createServer((request, response) => {
+    this.#server = createH2cServer((request, response) => {
       void this.#handle(request, response);
+    });
+    this.#server.on('session', (session: ServerHttp2Session) => {
+      this.#sessions.add(session);
+      session.once('close', () => this.#sessions.delete(session));
     });
   }
 
@@ -181,23 +188,31 @@ export class FakeCluster {
   }
 
   async close(): Promise<void> {
-    this.#server.closeAllConnections();
+    for (const session of this.#sessions) session.destroy();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
-  /** The requests other than the cluster id discovery (`GET /v3/clusters`). */
+  /**
+   * The requests other than discovery: the cluster id (`GET /v3/clusters`) and the brokers to fail over
+   * to (`POST /v1/metadata`, which the fake does not serve).
+   */
   actions(): RecordedRequest[] {
-    return this.requests.filter((request) => !(request.method === 'GET' && request.path === '/v3/clusters'));
+    return this.requests.filter(
+      (request) =>
+        !(request.method === 'GET' && request.path === '/v3/clusters') &&
+        !(request.method === 'POST' && request.path === '/v1/metadata'),
+    );
   }
 
-  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async #handle(request: Http2ServerRequest, response: Http2ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
+    const json = request.headers['content-type'] === 'application/json';
     const recorded: RecordedRequest = {
-      method: request.method ?? 'GET',
-      path: request.url ?? '/',
-      body: text === '' ? undefined : (JSON.parse(text) as unknown),
+      method: request.method,
+      path: request.url,
+      body: text === '' || !json ? undefined : (JSON.parse(text) as unknown),
     };
     this.requests.push(recorded);
     const reply = this.override?.(recorded) ?? this.#route(recorded);

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bufferedIo } from '../../src/cli/io.ts';
 import { metadataQuorumMain } from '../../src/cli/metadata-quorum.ts';
@@ -111,12 +114,40 @@ describe('metadata-quorum argument checks', () => {
   it('prints the server error and exits 1', async () => {
     cluster.override = (request) =>
       request.path.endsWith('/metadata-quorum')
-        ? { status: 503, body: { error_code: 50301, message: 'The metadata quorum has no leader.' } }
+        ? { status: 500, body: { error_code: 50002, message: 'The metadata quorum has no leader.' } }
         : undefined;
     expect(await quorum('describe')).toEqual({
       code: 1,
       stdout: [],
       stderr: ['The metadata quorum has no leader.'],
     });
+  });
+
+  // Was: a 503 printed at once. Now, as Kafka's AdminClient, a retriable answer is asked again until
+  // default.api.timeout.ms, then reported with the last answer.
+  it('asks again after a retriable error until default.api.timeout.ms, then prints the last answer', async () => {
+    let asked = 0;
+    cluster.override = (request) => {
+      if (!request.path.endsWith('/metadata-quorum')) return undefined;
+      asked++;
+      return { status: 503, body: { error_code: 50301, message: 'The metadata quorum has no leader.' } };
+    };
+    const config = join(mkdtempSync(join(tmpdir(), 'quorum-')), 'client.properties');
+    writeFileSync(config, 'default.api.timeout.ms=400\nretry.backoff.ms=50\n');
+    const result = await quorum('describe', '--command-config', config);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toEqual([]);
+    expect(result.stderr).toHaveLength(1);
+    expect(result.stderr[0]).toMatch(/within .*400 ms.*The metadata quorum has no leader\.$/);
+    expect(asked).toBeGreaterThan(1);
+  });
+
+  it('succeeds when the retriable error passes before the timeout', async () => {
+    let refusals = 2;
+    cluster.override = (request) => {
+      if (!request.path.endsWith('/metadata-quorum') || refusals-- <= 0) return undefined;
+      return { status: 503, body: { error_code: 50301, message: 'The metadata quorum has no leader.' } };
+    };
+    expect(await quorum('describe')).toEqual({ code: 0, stdout: STATUS_LINES, stderr: [] });
   });
 });

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { PeerStatus, RaftStatus } from '../../raft/node.ts';
 import { logIndex, nodeId, term } from '../../raft/types.ts';
-import { formatQuorumReplication, readQuorumInfo } from '../../src/cli/metadata-quorum.ts';
+import { quorumInfoFrom } from '../../src/client/admin.ts';
+import { formatQuorumReplication } from '../../src/cli/metadata-quorum.ts';
 import { renderQuorum } from '../../src/http/render/quorum.ts';
 import { QuorumTracker } from '../../src/node/quorum-tracker.ts';
 
@@ -62,7 +63,7 @@ describe('QuorumTracker', () => {
     ]);
     expect(quorum.max_follower_lag).toBe(2);
 
-    const table = formatQuorumReplication(readQuorumInfo(quorum), null);
+    const table = formatQuorumReplication(quorumInfoFrom(quorum), null);
     expect(
       table
         .find((line) => line.startsWith('3 '))
