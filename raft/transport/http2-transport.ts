@@ -106,6 +106,8 @@ function httpStatusOf(error: unknown): number {
 
 /** Fastify's default idle time of an HTTP/2 session. */
 const SESSION_IDLE_MS_MAX = 72_000;
+/** A stream's receive window (SETTINGS_INITIAL_WINDOW_SIZE). */
+const STREAM_WINDOW_BYTES = 4 * 1024 * 1024;
 
 function buildServer(bodyLimit: number, idleTimeoutMs: number) {
   return Fastify({
@@ -319,6 +321,10 @@ export class Http2Transport implements RaftTransport {
       session.on('error', (error) => this.#logger.debug({ err: error }, 'raft transport session error'));
       try {
         session.setLocalWindowSize(SESSION_WINDOW_BYTES);
+        // A stream's window of 4 MiB (64 KiB by default) lets a forwarded produce or a Raft batch of up
+        // to that size arrive without waiting for WINDOW_UPDATEs; the session window above still bounds
+        // what one session may have buffered.
+        session.settings({ initialWindowSize: STREAM_WINDOW_BYTES });
       } catch (error) {
         this.#logger.debug({ err: error }, 'raft transport could not raise session window');
       }

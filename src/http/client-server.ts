@@ -32,9 +32,17 @@ const HEADERS_TIMEOUT_MS = 60_000;
 const REQUEST_TIMEOUT_MS = 300_000;
 /**
  * HTTP/2 settings a client must keep to: streams open at once on one session (RFC 9113 §6.5.2 advises
- * at least 100; the SDK pipelines its produces), and the size of one request's header list.
+ * at least 100; the SDK pipelines its produces), the size of one request's header list, and a stream's
+ * receive window: 4 MiB instead of 64 KiB, so that a native produce of a 256 KiB batch arrives in one
+ * flight instead of waiting for WINDOW_UPDATEs from a busy event loop (measured: the SDK's produce went
+ * from 78-99k to 111-137k records/s, `npm run bench -- --quick --paths native-sdk`). The session
+ * window (SESSION_WINDOW_BYTES) still bounds what one session may have buffered.
  */
-const HTTP2_SETTINGS = { maxConcurrentStreams: 1000, maxHeaderListSize: 64 * 1024 } as const;
+const HTTP2_SETTINGS = {
+  maxConcurrentStreams: 1000,
+  maxHeaderListSize: 64 * 1024,
+  initialWindowSize: 4 * 1024 * 1024,
+} as const;
 /**
  * Per session: frames Node's http2 finds invalid, and streams it refuses (over maxConcurrentStreams),
  * before it closes the session; a flood of either (or of pings or RST_STREAMs, which nghttp2 bounds
