@@ -32,12 +32,22 @@ function timeouts(options: PeerClientOptions): { headersTimeout?: number; bodyTi
   };
 }
 
+/**
+ * What a node receives on one stream, and on one connection, before it must send a WINDOW_UPDATE:
+ * replication fetch answers (up to replica.fetch.max.bytes) and forwarded answers come in one flight
+ * rather than in undici's 256 KiB / 512 KiB steps.
+ */
+const H2_WINDOWS = {
+  settings: { initialWindowSize: 4 * 1024 * 1024 },
+  connectionWindowSize: 32 * 1024 * 1024,
+} as const;
+
 /** Today's dialing: h2c, nothing before the HTTP/2 connection preface. */
 export const PLAIN_PEER_DIALER: PeerDialer = {
   client: (address, options) =>
     new Client(`http://${address}`, {
       allowH2: true,
-      h2Options: { useH2c: true },
+      h2Options: { useH2c: true, ...H2_WINDOWS },
       connectTimeout: options.connectTimeoutMs,
       ...timeouts(options),
     }),
@@ -56,6 +66,7 @@ export function peerDialer(options: PeerDialerOptions): PeerDialer {
       });
       return new Client(`${tls === null ? 'http' : 'https'}://${address}`, {
         allowH2: true,
+        h2Options: { ...(tls === null ? { useH2c: true } : {}), ...H2_WINDOWS },
         ...timeouts(clientOptions),
         // Connected (and, with TLS, the handshake done): the preface goes first, then HTTP/2.
         connect: (connectOptions, callback) =>

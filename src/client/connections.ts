@@ -90,7 +90,12 @@ export class BrokerConnections {
       const tls = this.#security.tls;
       client = new Client(origin, {
         allowH2: true,
-        h2Options: { useH2c: true },
+        // Fetch answers (up to fetch.max.bytes) in one flight, not in undici's 256 KiB / 512 KiB window steps.
+        h2Options: {
+          useH2c: true,
+          settings: { initialWindowSize: 4 * 1024 * 1024 },
+          connectionWindowSize: 32 * 1024 * 1024,
+        },
         connectTimeout: 5_000,
         ...(tls !== undefined && origin.startsWith('https:') ? { connect: { ...tls } } : {}),
       });
