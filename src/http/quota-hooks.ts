@@ -44,7 +44,10 @@ function payloadBytes(payload: unknown): number {
 
 export function registerQuotaHooks(app: FastifyInstance, meter: ClientQuotaMeter): void {
   app.addHook('preParsing', async (request, _reply, payload) => {
+    // Counting costs a stream per body: only for a principal with a producer quota (the session is
+    // known: authentication runs in onRequest, before this).
     if (meteredKind(request) !== 'produce') return payload;
+    if (meter.maxBytesInQuotaWindow(request.session.principal, 'produce') === null) return payload;
     const counted = { bytes: 0 };
     requestBytes.set(request, counted);
     const counter = new Transform({
@@ -62,7 +65,11 @@ export function registerQuotaHooks(app: FastifyInstance, meter: ClientQuotaMeter
     if (kind === null) return payload;
     const principal = request.session.principal;
     if (meter.maxBytesInQuotaWindow(principal, kind) === null) return payload;
-    const bytes = kind === 'produce' ? (requestBytes.get(request)?.bytes ?? 0) : payloadBytes(payload);
+    // A produce whose quota appeared while its body was read was not counted: its Content-Length is.
+    const bytes =
+      kind === 'produce'
+        ? (requestBytes.get(request)?.bytes ?? (Number(request.headers['content-length']) || 0))
+        : payloadBytes(payload);
     const throttleTimeMs = meter.recordAndGetThrottleTimeMs(principal, kind, bytes);
     reply.header(THROTTLE_TIME_HEADER, String(throttleTimeMs));
     if (throttleTimeMs > 0) {

@@ -4,6 +4,7 @@
 // Decoding rejects filter-only values (ANY, MATCH) and unknown codes: a stored ACL is always concrete.
 
 import type {
+  AclBinding,
   AclEntry,
   AclOperation,
   AclPatternType,
@@ -45,17 +46,21 @@ function concrete<T extends string>(
   return value;
 }
 
-export function aclEntryToWire(entry: AclEntry): Record<string, unknown> {
+/** A binding's enums as Kafka's numeric codes (the record's and the controller RPC's form). */
+export function aclBindingCodes(binding: AclBinding) {
   return {
-    id: entry.id,
-    resourceType: ACL_RESOURCE_TYPES[entry.resourceType],
-    resourceName: entry.resourceName,
-    patternType: ACL_PATTERN_TYPES[entry.patternType],
-    principal: entry.principal,
-    host: entry.host,
-    operation: ACL_OPERATIONS[entry.operation],
-    permissionType: ACL_PERMISSION_TYPES[entry.permissionType],
+    resourceType: ACL_RESOURCE_TYPES[binding.resourceType],
+    resourceName: binding.resourceName,
+    patternType: ACL_PATTERN_TYPES[binding.patternType],
+    principal: binding.principal,
+    host: binding.host,
+    operation: ACL_OPERATIONS[binding.operation],
+    permissionType: ACL_PERMISSION_TYPES[binding.permissionType],
   };
+}
+
+export function aclEntryToWire(entry: AclEntry): Record<string, unknown> {
+  return { id: entry.id, ...aclBindingCodes(entry) };
 }
 
 export function aclEntryFromWire(fields: Fields, where: string, reader: Reader): AclEntry {

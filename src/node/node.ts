@@ -408,6 +408,9 @@ export class KraftNode {
     const staticTopicConfig = settingsAwayFromDefaults(config);
     // Users' SCRAM credentials as the metadata log has them (KIP-554): what SASL and HTTP Basic check.
     const credentials: CredentialLookup = (user) => stateMachine.image().security.scramCredentials.get(user);
+    // One for both listeners: a success cached on one serves the other, and a host's failures are
+    // bounded across them.
+    const passwords = new PasswordCheck({ credentials, now: () => performance.now() });
     const principalMappingRules = parsePrincipalMappingRules(config.sslPrincipalMappingRules);
     const clientProtocol = config.listenerSecurityProtocols.get('CLIENT') ?? 'PLAINTEXT';
     // Who may do what (authorizer.class.name): read by the client API and the Kafka listener's handlers.
@@ -418,7 +421,7 @@ export class KraftNode {
       node: clusterNode,
       authentication: {
         securityProtocol: clientProtocol,
-        passwords: new PasswordCheck({ credentials, now: () => performance.now() }),
+        passwords,
         principalMappingRules,
       },
       logger,
@@ -483,7 +486,7 @@ export class KraftNode {
                     settings: {
                       mechanisms: config.saslEnabledMechanisms,
                       credentials,
-                      passwords: new PasswordCheck({ credentials, now: () => performance.now() }),
+                      passwords,
                       reauthMs: config.connectionsMaxReauthMs,
                       now: () => performance.now(),
                     },

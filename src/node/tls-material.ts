@@ -155,11 +155,8 @@ export async function loadSecurityMaterial(config: NodeConfig): Promise<Security
   };
 }
 
-/** Server options: the certificate, the trust, and the client certificate per ssl.client.auth. */
-export function serverTlsOptions(material: ListenerTls): SecureContextOptions & {
-  requestCert: boolean;
-  rejectUnauthorized: boolean;
-} {
+/** What a server and a client of this listener share: its certificate, its trust, its TLS versions. */
+function contextOptions(material: ListenerTls): SecureContextOptions {
   return {
     key: material.key,
     cert: material.cert,
@@ -167,6 +164,16 @@ export function serverTlsOptions(material: ListenerTls): SecureContextOptions & 
     ...(material.ca !== undefined ? { ca: material.ca } : {}),
     minVersion: material.minVersion,
     maxVersion: material.maxVersion,
+  };
+}
+
+/** Server options: the certificate, the trust, and the client certificate per ssl.client.auth. */
+export function serverTlsOptions(material: ListenerTls): SecureContextOptions & {
+  requestCert: boolean;
+  rejectUnauthorized: boolean;
+} {
+  return {
+    ...contextOptions(material),
     requestCert: material.clientAuth !== 'none',
     rejectUnauthorized: material.clientAuth === 'required',
   };
@@ -174,13 +181,5 @@ export function serverTlsOptions(material: ListenerTls): SecureContextOptions & 
 
 /** Client options for dialing a peer: this node's certificate as client certificate, the same trust. */
 export function clientTlsOptions(material: ListenerTls): SecureContextOptions & { rejectUnauthorized: true } {
-  return {
-    key: material.key,
-    cert: material.cert,
-    ...(material.passphrase !== undefined ? { passphrase: material.passphrase } : {}),
-    ...(material.ca !== undefined ? { ca: material.ca } : {}),
-    minVersion: material.minVersion,
-    maxVersion: material.maxVersion,
-    rejectUnauthorized: true,
-  };
+  return { ...contextOptions(material), rejectUnauthorized: true };
 }

@@ -23,26 +23,9 @@ export function aclQuery(fields: Readonly<Record<string, string>>): string {
   return new URLSearchParams(Object.entries(fields)).toString();
 }
 
-export function bindingQuery(binding: AclBinding): string {
-  return aclQuery({
-    resource_type: binding.resourceType,
-    resource_name: binding.resourceName,
-    pattern_type: binding.patternType,
-    principal: binding.principal,
-    host: binding.host,
-    operation: binding.operation,
-    permission: binding.permissionType,
-  });
-}
-
-export function renderAcl(url: UrlBuilder, clusterId: string, binding: AclBinding): AclData {
+/** A binding's fields by Confluent's names: an ACL's body, and the filter that names it alone. */
+function aclFields(binding: AclBinding) {
   return {
-    kind: 'KafkaAcl',
-    metadata: {
-      self: `${url('v3', 'clusters', clusterId, 'acls')}?${bindingQuery(binding)}`,
-      resource_name: null,
-    },
-    cluster_id: clusterId,
     resource_type: binding.resourceType,
     resource_name: binding.resourceName,
     pattern_type: binding.patternType,
@@ -53,19 +36,26 @@ export function renderAcl(url: UrlBuilder, clusterId: string, binding: AclBindin
   };
 }
 
+export function bindingQuery(binding: AclBinding): string {
+  return aclQuery(aclFields(binding));
+}
+
+export function renderAcl(url: UrlBuilder, clusterId: string, binding: AclBinding): AclData {
+  return {
+    kind: 'KafkaAcl',
+    metadata: {
+      self: `${url('v3', 'clusters', clusterId, 'acls')}?${bindingQuery(binding)}`,
+      resource_name: null,
+    },
+    cluster_id: clusterId,
+    ...aclFields(binding),
+  };
+}
+
 /** Confluent's order of an ACL list: by resource type, name, pattern type, principal, host, operation, permission. */
 export function compareAcls(a: AclBinding, b: AclBinding): number {
-  const keys = (binding: AclBinding) => [
-    binding.resourceType,
-    binding.resourceName,
-    binding.patternType,
-    binding.principal,
-    binding.host,
-    binding.operation,
-    binding.permissionType,
-  ];
-  const left = keys(a);
-  const right = keys(b);
+  const left = Object.values(aclFields(a));
+  const right = Object.values(aclFields(b));
   for (let i = 0; i < left.length; i++) {
     if (left[i]! < right[i]!) return -1;
     if (left[i]! > right[i]!) return 1;

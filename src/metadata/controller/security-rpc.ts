@@ -18,6 +18,7 @@ import {
   ACL_RESOURCE_TYPES,
 } from '../../common/security.ts';
 import type { AclBindingFilter } from '../acl-filter.ts';
+import { aclBindingCodes } from '../security-wire.ts';
 import type { AclBindingFilterMessage, AclBindingMessage, ItemResultMessage } from './rpc-codec.ts';
 
 /** The name of `code` in `table`, or a KafkaError INVALID_REQUEST naming `what`. */
@@ -36,16 +37,7 @@ const CONCRETE_RESOURCE_TYPES = Object.keys(ACL_RESOURCE_TYPES).filter((name) =>
 const CONCRETE_OPERATIONS = Object.keys(ACL_OPERATIONS).filter((name) => name !== 'ANY');
 
 export function bindingToMessage(binding: AclBinding | AclEntry): AclBindingMessage {
-  return {
-    resourceType: ACL_RESOURCE_TYPES[binding.resourceType],
-    resourceName: binding.resourceName,
-    patternType: ACL_PATTERN_TYPES[binding.patternType],
-    principal: binding.principal,
-    host: binding.host,
-    operation: ACL_OPERATIONS[binding.operation],
-    permissionType: ACL_PERMISSION_TYPES[binding.permissionType],
-    id: 'id' in binding ? binding.id : '',
-  };
+  return { ...aclBindingCodes(binding), id: 'id' in binding ? binding.id : '' };
 }
 
 export function bindingFromMessage(message: AclBindingMessage): AclBinding {
