@@ -30,6 +30,15 @@ function intactBatchAt(bytes: Buffer, at: number, baseOffset: number): boolean {
 /** How far past a damaged batch header `locate` looks for the next intact batch. */
 const RESYNC_WINDOW_BYTES = 16 << 20;
 
+/**
+ * The hot tail: the latest appends of a segment kept in memory, so that the reads at the head of the
+ * log (followers' fetches right after an append, consumers at the end) need no read through the thread
+ * pool and no new buffer. Bounded per segment: the newest append always, older ones while the tail
+ * stays within these.
+ */
+const TAIL_BYTES_MAX = 256 * 1024;
+const TAIL_CHUNKS_MAX = 16;
+
 export class LogSegment {
   readonly baseOffset: Offset;
   /** Where its files are: a cleaned segment's change when it is swapped in (`renamed`). */
@@ -50,6 +59,9 @@ export class LogSegment {
   private bytesSinceIndexEntry = 0;
   /** Entries of each index already in its file; the file is cut first when the index shrank below. */
   private readonly entriesInFile = { offset: 0, time: 0 };
+  /** The hot tail's appends, in order, contiguous and ending at `sizeBytes`; it starts at `tailStart`. */
+  private tail: Buffer[] = [];
+  private tailStart = 0;
 
   private constructor(options: {
     fs: FileSystem;
@@ -138,6 +150,7 @@ export class LogSegment {
     this.bytesSinceIndexEntry = 0;
     this.entriesInFile.offset = Number.POSITIVE_INFINITY;
     this.entriesInFile.time = Number.POSITIVE_INFINITY;
+    this.dropTail();
   }
 
   private maybeAppendTimeEntry(): void {
@@ -162,6 +175,49 @@ export class LogSegment {
     }
     assert(at === positionBytes + bytes.length, 'appended batches do not fill the bytes written');
     this.sizeBytes = at;
+    this.keepInTail(positionBytes, bytes);
+  }
+
+  private keepInTail(positionBytes: number, bytes: Buffer): void {
+    if (this.tail.length === 0) this.tailStart = positionBytes;
+    assert(
+      this.tailStart + this.tailBytes() === positionBytes,
+      () => `append at ${positionBytes} is not where the tail (${this.tailStart}) ends`,
+    );
+    this.tail.push(bytes);
+    while (this.tail.length > 1 && (this.tail.length > TAIL_CHUNKS_MAX || this.tailBytes() > TAIL_BYTES_MAX))
+      this.tailStart += this.tail.shift()!.length;
+  }
+
+  private tailBytes(): number {
+    let total = 0;
+    for (const chunk of this.tail) total += chunk.length;
+    return total;
+  }
+
+  private dropTail(): void {
+    this.tail = [];
+    this.tailStart = this.sizeBytes;
+  }
+
+  /** The bytes at [positionBytes, positionBytes + lengthBytes) from the hot tail; null if not all there. */
+  private fromTail(positionBytes: number, lengthBytes: number): Buffer | null {
+    if (this.tail.length === 0 || positionBytes < this.tailStart) return null;
+    let chunkStart = this.tailStart;
+    const pieces: Buffer[] = [];
+    let left = lengthBytes;
+    for (const chunk of this.tail) {
+      const chunkEnd = chunkStart + chunk.length;
+      if (positionBytes < chunkEnd && left > 0) {
+        const from = Math.max(0, positionBytes - chunkStart);
+        const piece = chunk.subarray(from, Math.min(chunk.length, from + left));
+        pieces.push(piece);
+        left -= piece.length;
+      }
+      chunkStart = chunkEnd;
+    }
+    if (left > 0) return null;
+    return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, lengthBytes);
   }
 
   async readAt(positionBytes: number, lengthBytes: number): Promise<Buffer> {
@@ -169,7 +225,8 @@ export class LogSegment {
       positionBytes >= 0 && positionBytes + lengthBytes <= this.sizeBytes,
       () => `read ${lengthBytes} at ${positionBytes}`,
     );
-    const bytes = await this.file.read(positionBytes, lengthBytes);
+    const bytes =
+      this.fromTail(positionBytes, lengthBytes) ?? (await this.file.read(positionBytes, lengthBytes));
     assert(
       bytes.length === lengthBytes,
       () => `segment ${this.paths.log} ends before byte ${positionBytes + lengthBytes}`,
@@ -279,10 +336,12 @@ export class LogSegment {
   /** Cuts the file at `positionBytes` and makes the cut durable before anything is written past it. */
   async truncateFile(positionBytes: number): Promise<void> {
     assert(positionBytes <= this.sizeBytes, () => `cut at ${positionBytes} beyond ${this.sizeBytes}`);
+    this.dropTail();
     await this.file.truncate(positionBytes);
     await this.file.sync();
     this.sizeBytes = positionBytes;
     this.flushedBytes = positionBytes;
+    this.dropTail();
   }
 
   /** Writes the bytes from `positionBytes` to the end again, so that the next fsync writes them. */
@@ -305,6 +364,8 @@ export class LogSegment {
 
   /** The segment stops being active: a last time entry (its max timestamp), indexes written and synced. */
   async seal(): Promise<void> {
+    // Sealed segments are read from the file (the page cache): the memory goes to the new active one.
+    this.dropTail();
     this.maybeAppendTimeEntry();
     await this.writeIndexes();
     for (const path of [this.paths.offsetIndex, this.paths.timeIndex]) {
