@@ -1,22 +1,24 @@
 // The SDK's producer, as Kafka's: records are partitioned (an explicit partition, murmur2 of the key,
 // else sticky), gathered per partition into record batches (batch.size, linger.ms, compression) and sent
 // to the partition's leader over the native API, up to max.in.flight batches per partition (one until
-// the leader has acknowledged one since the last error). Failed sends are retried until delivery.timeout.ms, after a metadata refresh when the
+// the leader has acknowledged one since the last error). As Kafka's Sender, the batches ready for a
+// broker go in one request, with the open batches of its other partitions (produce-dispatch.ts); a
+// keyless record stays on its sticky partition for batch.size bytes (KIP-794). Failed sends are retried until delivery.timeout.ms, after a metadata refresh when the
 // leadership moved or a broker is unreachable (the producer fails over to the brokers it learned). With
 // idempotence (the default, as Kafka 3+), every batch carries the producer id and its sequence: a retry of
 // a batch the leader already has is answered with its first offsets, never written twice, and a batch
 // that overtook an earlier one is refused by the leader and sent again after it: the order holds. A batch
 // that fails for good leaves a gap in its partition's sequence: the producer then takes a new producer id
 // and sends the batches behind it again under that one (Kafka bumps the epoch for this, KIP-360).
-import { isKafkaError, KafkaError, kafkaErrorByCode } from '../common/kafka-errors.ts';
+import { isKafkaError, KafkaError } from '../common/kafka-errors.ts';
 import { partitionForKey, StickyPartitioner } from '../common/partitioner.ts';
-import { clientCodec } from '../http/native/codec.ts';
 import { buildRecordBatch } from '../storage/record-batch/builder.ts';
 import type { CompressionName } from '../storage/record-batch/format.ts';
 import type { ProducerRecord as BatchRecord } from '../storage/record-batch/record.ts';
 import { BrokerConnections } from './connections.ts';
 import type { ClientSecurity } from './security.ts';
 import { ClusterMetadata } from './metadata.ts';
+import { ProduceDispatcher } from './produce-dispatch.ts';
 
 export interface ProducerOptions {
   /** Brokers' client API origins, e.g. 'http://127.0.0.1:8081' (one is enough: the others are learned). */
@@ -137,8 +139,12 @@ const bytesOf = (data: string | Buffer | null | undefined): Buffer | null =>
 export class Producer {
   readonly #connections: BrokerConnections;
   readonly #metadata: ClusterMetadata;
-  readonly #sticky = new StickyPartitioner();
-  readonly #queues = new Map<string, PartitionQueue>();
+  readonly #sticky: StickyPartitioner;
+  readonly #dispatcher: ProduceDispatcher;
+  /** Each topic's partition queues, by partition. */
+  readonly #queues = new Map<string, PartitionQueue[]>();
+  /** The queues with an open batch (lingering). */
+  readonly #open = new Set<PartitionQueue>();
   readonly #inFlight = new Set<Promise<void>>();
   readonly #acks: -1 | 0 | 1;
   readonly #lingerMs: number;
@@ -185,13 +191,24 @@ export class Producer {
       (this.#idempotence && this.#maxInFlight > 5)
     )
       throw new Error('maxInFlight must be 1 to 5 with idempotence (as Kafka), at least 1 without.');
+    // KIP-794: a keyless producer stays on a partition for a batch's worth of records.
+    this.#sticky = new StickyPartitioner({ switchBytes: this.#batchSize });
+    this.#dispatcher = new ProduceDispatcher(this.#connections, {
+      acks: this.#acks,
+      requestTimeoutMs: this.#requestTimeoutMs,
+      repeatable: this.#idempotence,
+      maxRequestBytes: this.#maxRequestSize,
+      beforeSend: (origin) => this.#drainFor(origin),
+    });
   }
 
   /** Resolves once the record is acknowledged as `acks` says; rejects after delivery.timeout.ms. */
   async send(record: ProducerRecord): Promise<RecordMetadata> {
     if (this.#closed) throw new Error('The producer is closed.');
     const deadlineMs = Date.now() + this.#deliveryTimeoutMs;
-    const partitions = await this.#partitionsOf(record.topic, deadlineMs);
+    // Known metadata is used at once: no turn of the event loop per record.
+    const partitions =
+      this.#metadata.partitions(record.topic)?.length || (await this.#partitionsOf(record.topic, deadlineMs));
     const key = bytesOf(record.key);
     const value = bytesOf(record.value);
     const given = record.headers ?? {};
@@ -225,7 +242,10 @@ export class Producer {
       // As Kafka's accumulator: a record that does not fit the open batch starts the next one, so that a
       // batch exceeds batch.size only when one record alone does.
       if (queue.open !== null && queue.open.bytes + size > this.#batchSize) this.#seal(queue);
-      queue.open ??= { records: [], bytes: 0, deadlineMs, encoded: null, drained: null };
+      if (queue.open === null) {
+        queue.open = { records: [], bytes: 0, deadlineMs, encoded: null, drained: null };
+        this.#open.add(queue);
+      }
       const batch = queue.open;
       batch.records.push({
         record: { key, value, headers, timestamp: record.timestamp ?? Date.now() },
@@ -240,7 +260,7 @@ export class Producer {
 
   /** Sends every record given so far and resolves once each is acknowledged or has failed. */
   async flush(): Promise<void> {
-    for (const queue of this.#queues.values()) this.#seal(queue);
+    for (const queue of [...this.#open]) this.#seal(queue);
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
   }
 
@@ -267,8 +287,12 @@ export class Producer {
   }
 
   #queue(topic: string, partition: number): PartitionQueue {
-    const key = `${topic}\u0000${partition}`;
-    let queue = this.#queues.get(key);
+    let queues = this.#queues.get(topic);
+    if (queues === undefined) {
+      queues = [];
+      this.#queues.set(topic, queues);
+    }
+    let queue = queues[partition];
     if (queue === undefined) {
       queue = {
         topic,
@@ -282,9 +306,20 @@ export class Producer {
         drainedCount: 0,
         confirmed: false,
       };
-      this.#queues.set(key, queue);
+      queues[partition] = queue;
     }
     return queue;
+  }
+
+  /**
+   * Seals the open batches of the partitions `origin` leads, as a request to it is about to go: they go
+   * in it (within max.in.flight), as Kafka's drain takes a batch of every partition of the node it sends to.
+   */
+  #drainFor(origin: string): void {
+    for (const queue of [...this.#open]) {
+      if (queue.sending.length >= (queue.confirmed ? this.#maxInFlight : 1)) continue;
+      if (this.#metadata.partitions(queue.topic)?.[queue.partition]?.origin === origin) this.#seal(queue);
+    }
   }
 
   #seal(queue: PartitionQueue): void {
@@ -293,6 +328,7 @@ export class Producer {
     if (queue.open === null) return;
     queue.sealed.push(queue.open);
     queue.open = null;
+    this.#open.delete(queue);
     this.#drain(queue);
   }
 
@@ -356,7 +392,7 @@ export class Producer {
    */
   async #deliver(queue: PartitionQueue, sending: Sending): Promise<void> {
     const { batch } = sending;
-    let lastError: Error = new KafkaError('REQUEST_TIMED_OUT', 'The batch was not sent in time.');
+    let lastError: Error | null = null;
     while (Date.now() < batch.deadlineMs) {
       try {
         if (batch.encoded === null) {
@@ -392,7 +428,8 @@ export class Producer {
       this.#generation += 1;
       this.#identity = null;
     }
-    for (const pending of batch.records) pending.reject(lastError);
+    const failure = lastError ?? new KafkaError('REQUEST_TIMED_OUT', 'The batch was not sent in time.');
+    for (const pending of batch.records) pending.reject(failure);
   }
 
   /** Puts an unwritten batch back in its place in the queue, without its sequence. */
@@ -420,31 +457,13 @@ export class Producer {
   }
 
   /** The partition's first offset of `records`, from its leader; a KafkaError or a network error. */
-  async #produce(queue: PartitionQueue, records: Buffer): Promise<number> {
+  #produce(queue: PartitionQueue, records: Buffer): Promise<number> {
     const route = this.#metadata.partitions(queue.topic)?.[queue.partition];
     if (route === undefined || route.origin === null)
-      throw new KafkaError(
-        'LEADER_NOT_AVAILABLE',
-        `${queue.topic}-${queue.partition} has no leader known here.`,
+      return Promise.reject(
+        new KafkaError('LEADER_NOT_AVAILABLE', `${queue.topic}-${queue.partition} has no leader known here.`),
       );
-    const answer = clientCodec.produceResponse(
-      await this.#connections.post(
-        route.origin,
-        '/v1/produce',
-        clientCodec.produceRequest({
-          acks: this.#acks,
-          timeoutMs: this.#requestTimeoutMs,
-          topics: [{ name: queue.topic, partitions: [{ partition: queue.partition, records }] }],
-        }),
-        this.#requestTimeoutMs + 5_000,
-        this.#idempotence,
-      ),
-    );
-    const result = answer.topics[0]?.partitions[0];
-    if (result === undefined)
-      throw new KafkaError('UNKNOWN_SERVER_ERROR', 'The broker answered no partition.');
-    if (result.errorCode === 0) return result.baseOffset;
-    throw new KafkaError(kafkaErrorByCode(result.errorCode) ?? 'UNKNOWN_SERVER_ERROR', result.errorMessage);
+    return this.#dispatcher.produce(route.origin, queue.topic, queue.partition, records);
   }
 
   /** InitProducerId (REST v3 /producer-ids of any broker), once; a failure is retried by the next send. */
