@@ -1,5 +1,6 @@
 // The node process: `npm run node -- --node-id N` (node N of the local cluster) or
 // `npm run node -- --config FILE`. SIGINT/SIGTERM stop it with a controlled shutdown.
+import './heap-tuning.ts';
 import { pino } from 'pino';
 import { ConfigError, configToProperties, describeConfig } from './config.ts';
 import { DataDirError, prepareStorage } from './data-dir.ts';
