@@ -1,9 +1,10 @@
 // Memory per partition: each started node's resident set (VmRSS of /proc/<pid>/status), V8 heap in use
 // (prom-client's nodejs_heap_size_used_bytes on GET /metrics), open file descriptors (/proc/<pid>/fd)
 // and CPU time (/proc/<pid>/stat), on the idle cluster, then with `partitions` idle partitions more
-// (topics of 10, RF 3), then once they are deleted. The nodes offer no way to force a garbage collection,
-// so each figure is the median of several samples taken after the cluster has had time to settle; the
-// differences divided by the replicas each node holds are the cost of one partition replica.
+// (topics of 10, RF 3; one record each, written to know that every replica is open), then once they are
+// deleted. The nodes offer no way to force a garbage collection, so each figure is the median of several
+// samples taken after the cluster has had time to settle; the differences divided by the replicas each
+// node holds are the cost of one partition replica.
 import { readdir, readFile } from 'node:fs/promises';
 import { request } from 'undici';
 import type { Admin } from '../../src/client/index.ts';
@@ -148,7 +149,7 @@ export async function measureMemory(options: {
     for (const partition of topic.partitions)
       for (const replica of partition.replicas) replicas.set(replica, (replicas.get(replica) ?? 0) + 1);
   progress.done(
-    `created and fully in sync in ${((performance.now() - started) / 1000).toFixed(1)} s; sampling`,
+    `created, open and written (one record each) in ${((performance.now() - started) / 1000).toFixed(1)} s; sampling`,
   );
   const after = await sample(cluster);
 

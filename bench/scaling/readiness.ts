@@ -2,17 +2,23 @@
 // topics asked) shows every partition with a leader, then with every replica in its ISR. Nodes are polled
 // one after the other (each every 25 ms until it agrees), so that 1,000 topics cost one request per poll,
 // not one per topic; a time is when the last node was seen agreeing (25 ms resolution plus one request).
+// The metadata is not the whole story: the controller writes the ISR (all replicas) with the topic, and
+// each node opens its partitions afterwards, one after another; so the last time is when one record sent
+// to every partition (acks=all) has been acknowledged: every leader and follower has its partition open.
 import { request } from 'undici';
+import { Producer } from '../../src/client/index.ts';
 import { clientCodec, type NativeMetadataResponse } from '../../src/http/native/codec.ts';
 import type { BenchCluster } from '../cluster/local-cluster.ts';
 import { waitFor } from '../cluster/wait.ts';
 
 type MetadataTopic = NativeMetadataResponse['topics'][number];
 
-/** From the start given to waitUsable: all leaders known on every node, then all ISRs full. */
+/** From the start given to waitUsable: all leaders known on every node, all ISRs full, all written. */
 export interface Readiness {
   readonly leadersMs: number;
   readonly fullIsrMs: number;
+  /** One record to every partition acknowledged (acks=all); each partition holds one record more. */
+  readonly writableMs: number;
 }
 
 /** What node `via` knows of `topics` (an unknown topic comes back with an error code and no partitions). */
@@ -70,7 +76,24 @@ export async function waitUsable(options: {
     'fully in sync',
     (partition) => partition.leader >= 0 && partition.isr.length >= options.replicationFactor,
   );
-  return { leadersMs, fullIsrMs };
+  const producer = new Producer({
+    bootstrap: cluster.nodes.map((node) => node.clientUrl),
+    idempotence: false,
+    lingerMs: 0,
+    deliveryTimeoutMs: options.timeoutMs,
+  });
+  try {
+    await Promise.all(
+      topics.flatMap((topic) =>
+        Array.from({ length: partitionsPerTopic }, (_, partition) =>
+          producer.send({ topic, partition, value: 'ready' }),
+        ),
+      ),
+    );
+  } finally {
+    await producer.close();
+  }
+  return { leadersMs, fullIsrMs, writableMs: performance.now() - options.startedMs };
 }
 
 /** Waits until no node knows any of `topics` any more (a deletion has reached every node's metadata). */
