@@ -161,6 +161,11 @@ export class BenchCluster {
     }
   }
 
+  /** The process id of a node this process started and that is running; null otherwise. */
+  pid(id: number): number | null {
+    return this.#owned?.get(id)?.process?.pid ?? null;
+  }
+
   node(id: number): BenchNode {
     const node = this.nodes.find((candidate) => candidate.id === id);
     if (node === undefined) throw new Error(`no node ${id}`);
