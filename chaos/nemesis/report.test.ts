@@ -41,4 +41,20 @@ describe('oneFaultWindows', () => {
     );
     expect(windows).toMatchObject({ counted: 2, acknowledged: 1 });
   });
+
+  it('takes a fault the cluster was not seen to recover from to last until the next step', () => {
+    // kill-all at 1000, down 500, never seen healthy: it lasts until the kill at 3000 (then to 4500).
+    const windows = oneFaultWindows(
+      [fault('kill-all', 1000, 500, null), fault('kill', 3000, 1000, 500)],
+      0,
+      6000,
+      acks(100, 5100),
+    );
+    expect(windows).toMatchObject({ counted: 4, acknowledged: 2 });
+    expect(windows.missed.map((window) => window.startMs)).toEqual([3000, 4000]);
+    // The last one lasts until the end of the workload.
+    expect(oneFaultWindows([fault('kill-all', 1000, 500, null)], 0, 6000, acks(100))).toMatchObject({
+      counted: 1,
+    });
+  });
 });

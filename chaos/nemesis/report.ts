@@ -71,11 +71,17 @@ export function oneFaultWindows(
   toMs: number,
   acknowledged: readonly { readonly time: number }[],
 ): { counted: number; acknowledged: number; missed: { startMs: number; fault: string }[] } {
-  const spans = faults.map((f) => ({
+  // A fault the cluster was not seen to recover from before the next step lasts until that step starts
+  // (the next fault, or the end of the workload): not just its down time.
+  const byStart = faults.toSorted((a, b) => a.at - b.at);
+  const spans = byStart.map((f, index) => ({
     label: `#${f.fault.n} ${f.fault.kind} ${f.who}`,
     one: ONE_NODE_FAULTS.has(f.fault.kind),
     from: f.at,
-    to: f.at + f.fault.downMs + (f.recoveredMs ?? 0),
+    to:
+      f.recoveredMs === null
+        ? Math.max(f.at + f.fault.downMs, byStart[index + 1]?.at ?? toMs)
+        : f.at + f.fault.downMs + f.recoveredMs,
   }));
   const times = acknowledged.map((send) => send.time).sort((a, b) => a - b);
   let counted = 0;
