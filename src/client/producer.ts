@@ -129,6 +129,9 @@ interface PartitionQueue {
   confirmed: boolean;
 }
 
+/** Shared by every record sent without headers (never changed). */
+const NO_HEADERS: readonly { readonly key: string; readonly value: Buffer | null }[] = [];
+
 const isHeaderList = (
   headers: NonNullable<ProducerRecord['headers']>,
 ): headers is readonly ProducerHeader[] => Array.isArray(headers);
@@ -211,19 +214,16 @@ export class Producer {
       this.#metadata.partitions(record.topic)?.length || (await this.#partitionsOf(record.topic, deadlineMs));
     const key = bytesOf(record.key);
     const value = bytesOf(record.value);
-    const given = record.headers ?? {};
-    const headers = isHeaderList(given)
-      ? given.map((header) => ({ key: header.key, value: bytesOf(header.value) }))
-      : Object.entries(given).map(([name, data]) => ({ key: name, value: bytesOf(data) }));
+    const given = record.headers;
+    const headers =
+      given === undefined
+        ? NO_HEADERS
+        : isHeaderList(given)
+          ? given.map((header) => ({ key: header.key, value: bytesOf(header.value) }))
+          : Object.entries(given).map(([name, data]) => ({ key: name, value: bytesOf(data) }));
     // At most what the record takes in a v2 batch: its varints at their longest, and its headers.
-    const size =
-      RECORD_OVERHEAD_MAX +
-      (key?.length ?? 0) +
-      (value?.length ?? 0) +
-      headers.reduce(
-        (sum, h) => sum + HEADER_OVERHEAD_MAX + Buffer.byteLength(h.key) + (h.value?.length ?? 0),
-        0,
-      );
+    let size = RECORD_OVERHEAD_MAX + (key?.length ?? 0) + (value?.length ?? 0);
+    for (const h of headers) size += HEADER_OVERHEAD_MAX + Buffer.byteLength(h.key) + (h.value?.length ?? 0);
     if (size + BATCH_OVERHEAD > this.#maxRequestSize)
       throw new KafkaError(
         'MESSAGE_TOO_LARGE',
