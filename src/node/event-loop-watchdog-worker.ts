@@ -1,6 +1,8 @@
 // The watchdog thread of event-loop-watchdog.ts: observes the main thread's beats and, on a stall,
-// writes one line to stderr (synchronously: the main thread's logger cannot run) and kills the process.
+// writes one line to stderr (synchronously: the main thread's logger cannot run), then the main thread's
+// JavaScript stack when it can be had, and kills the process.
 import { writeSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { parentPort, workerData } from 'node:worker_threads';
 import { LAST_BEAT, STALLED_AT } from './event-loop-watchdog.ts';
 import { StallDetector } from './stall-detector.ts';
@@ -12,10 +14,47 @@ interface WatchdogData {
   readonly kill: boolean;
 }
 
+/** How long the main thread's stack may take to come before the kill. */
+const STACK_WAIT_MS = 2_000;
+
+interface CallFrame {
+  readonly functionName: string;
+  readonly url: string;
+  readonly location: { readonly lineNumber: number; readonly columnNumber?: number };
+}
+
 const data = workerData as WatchdogData;
 // A pause is a gap of several missed looks (at least a second), and always shorter than a stall.
 const suspendedMs = Math.min(data.stallMs / 2, Math.max(4 * data.intervalMs, 1000));
 const detector = new StallDetector({ stallMs: data.stallMs, suspendedMs });
+
+const logLine = (fields: Record<string, unknown>): void => {
+  writeSync(2, `${JSON.stringify({ level: 60, time: Date.now(), pid: process.pid, ...fields })}\n`);
+};
+
+/**
+ * Pauses the main thread through the inspector (the pause is taken at its next JavaScript stack check, so
+ * only a thread running JavaScript, such as a loop of promises that settle at once, gives its stack; one
+ * stuck in native code does not) and logs where it is: the cause of the stall, as a JVM's thread dump.
+ */
+function logMainThreadStack(): void {
+  try {
+    const session = new Session();
+    session.connectToMainThread();
+    session.once('Debugger.paused', (message) => {
+      const frames = (message.params as { callFrames: CallFrame[] }).callFrames;
+      logLine({
+        msg: 'event loop stalled: the main thread is here (watchdog)',
+        stack: frames.map((f) => `${f.functionName || '(anonymous)'} ${f.url}:${f.location.lineNumber + 1}`),
+      });
+      process.kill(process.pid, 'SIGKILL');
+    });
+    session.post('Debugger.enable', () => session.post('Debugger.pause'));
+  } catch (error) {
+    logLine({ msg: `event loop stalled: no stack (${String(error)})` });
+  }
+}
+
 setInterval(() => {
   const stalledMs = detector.observe(Date.now(), data.shared[LAST_BEAT]!);
   if (stalledMs === null || data.shared[STALLED_AT] !== 0) return;
@@ -24,9 +63,7 @@ setInterval(() => {
     parentPort?.postMessage(stalledMs);
     return;
   }
-  writeSync(
-    2,
-    `${JSON.stringify({ level: 60, time: Date.now(), pid: process.pid, stalledMs, msg: 'event loop stalled: killing the process (watchdog)' })}\n`,
-  );
-  process.kill(process.pid, 'SIGKILL');
+  logLine({ stalledMs, msg: 'event loop stalled: killing the process (watchdog)' });
+  logMainThreadStack();
+  setTimeout(() => process.kill(process.pid, 'SIGKILL'), STACK_WAIT_MS);
 }, data.intervalMs);

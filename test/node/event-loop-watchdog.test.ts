@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { EventLoopWatchdog } from '../../src/node/event-loop-watchdog.ts';
 import { StallDetector } from '../../src/node/stall-detector.ts';
@@ -47,5 +49,27 @@ describe('EventLoopWatchdog', () => {
     } finally {
       await watchdog.stop();
     }
+  });
+
+  it('logs the main thread stack of a process wedged in JavaScript, then kills it', async () => {
+    const script = fileURLToPath(new URL('./fixtures/wedged-process.ts', import.meta.url));
+    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    const signal = await new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_code, exitSignal) => resolve(exitSignal)),
+    );
+    expect(signal).toBe('SIGKILL');
+    const lines = stderr
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { msg: string; stack?: string[] });
+    expect(lines.map((line) => line.msg)).toEqual([
+      'event loop stalled: killing the process (watchdog)',
+      'event loop stalled: the main thread is here (watchdog)',
+    ]);
+    expect(lines[1]!.stack!.join('\n')).toContain('spinningRetryLoop');
   });
 });
