@@ -700,7 +700,8 @@ export class ReplicaManager {
         new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', `${hosted.name} is no longer on this broker.`),
       ),
     );
-    await hosted.log.close().catch(() => undefined);
+    // The directory goes next: nothing in it needs to be durable first.
+    await hosted.log.closeForRemoval().catch(() => undefined);
     await removePartitionDir(hosted.log.dir, this.options.fs);
     this.options.logger.info({ partition: hosted.name }, 'partition removed from this broker');
   }
