@@ -120,7 +120,8 @@ const EMPTY = new Uint8Array(0);
  * 1,000-partition topic took a node about 14 s, each open waiting on its own fsyncs (Kafka opens logs
  * with num.recovery.threads.per.data.dir threads at startup); 4 at a time, about 9 s. As many as libuv's
  * thread pool has threads (4), which the co-located controller's metadata log shares: 8 was no faster,
- * and with 16 the controller's answers (create-topic, broker heartbeats) timed out.
+ * and with 16 the controller's answers (create-topic, broker heartbeats) timed out in both runs (on the
+ * loaded bench machine they sometimes did at 4 and one by one too).
  */
 const PARTITION_IO_CONCURRENCY = 4;
 
