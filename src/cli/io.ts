@@ -174,23 +174,7 @@ export function prettyPrintTable(headers: readonly string[], rows: readonly (rea
   return [line(headers), ...rows.map(line)];
 }
 
-/** Runs `task` on every item with at most `limit` at a time; results keep the items' order. */
-export async function mapConcurrent<T, R>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await task(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
+export { mapConcurrent } from '../common/map-concurrent.ts';
 
 /**
  * Kafka's CommandLineUtils.parseKeyValueArgs for `--property key=value` (repeatable): split at the

@@ -960,6 +960,21 @@ export class PartitionLog {
     });
   }
 
+  /**
+   * Closes the handles without making anything durable, for a replica whose directory is removed next
+   * (a deleted topic, a partition moved off this broker): close()'s fsyncs, indexes, checkpoint and
+   * producer snapshot would be written only to be deleted, and cost a broker dropping 1,000 partitions
+   * seconds of fsyncs. Waits for the operation and the fsync in progress, as close() does; a crash
+   * before the directory is gone leaves a log that recovers as after any crash.
+   */
+  closeForRemoval(): Promise<void> {
+    return this.queue.run(async () => {
+      await this.syncing;
+      for (const segment of this.segments) await segment.close();
+      this.queue.close(new KafkaError('NOT_LEADER_OR_FOLLOWER', `partition log ${this.dir} is removed`));
+    });
+  }
+
   private async writeCheckpointNow(): Promise<void> {
     const recoveryPoint = this.durableOffset;
     this.checkpointWrittenMs = this.now();
