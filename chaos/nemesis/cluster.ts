@@ -10,7 +10,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
-import { LOCAL_CLUSTER_SETTINGS } from '../../src/node/config-defaults.ts';
 import { freePort } from '../free-port.ts';
 import { FaultProxy } from './fault-proxy.ts';
 
@@ -194,8 +193,6 @@ export class NemesisCluster {
         'controller.quorum.election.timeout.ms': '500',
         'broker.heartbeat.interval.ms': '200',
         'broker.session.timeout.ms': '2000',
-        // As the local profile (`npm run cluster`) the nemesis stands for.
-        'replica.lag.time.max.ms': LOCAL_CLUSTER_SETTINGS.get('replica.lag.time.max.ms')!,
         'num.partitions': '1',
         'default.replication.factor': String(replicationFactor),
         'offsets.topic.replication.factor': String(replicationFactor),

@@ -818,10 +818,6 @@ export const LOCAL_CLUSTER_SETTINGS: ReadonlyMap<string, string> = new Map([
   ['controller.quorum.fetch.timeout.ms', '1000'],
   ['broker.heartbeat.interval.ms', '250'],
   ['broker.session.timeout.ms', '3000'],
-  // A follower that stops fetching (paused, cut off) leaves the ISR within 1-1.5 s (checked every half
-  // of it), so that acks=all produces to the partitions it follows go on: Kafka's 30 s would stall them
-  // until its broker is fenced. A healthy follower here is never more than a fetch behind.
-  ['replica.lag.time.max.ms', '1000'],
   ['group.initial.rebalance.delay.ms', '0'],
   // A laptop cluster restarted node by node should not wait Kafka's 5 minutes to spread leaders again.
   ['leader.imbalance.check.interval.seconds', '10'],
