@@ -12,7 +12,7 @@ export interface PartitionRoute {
 }
 
 export class ClusterMetadata {
-  readonly #connections: BrokerConnections;
+  readonly #connections: Pick<BrokerConnections, 'post'>;
   readonly #bootstrap: readonly string[];
   readonly #scheme: 'http' | 'https';
   readonly #timeoutMs: number;
@@ -20,8 +20,13 @@ export class ClusterMetadata {
   #topics = new Map<string, PartitionRoute[]>();
   #clusterId: string | null = null;
   #refreshing: Promise<void> | null = null;
+  /** The topics the refresh in flight asks for. */
+  #asking: ReadonlySet<string> = new Set();
+  /** Topics asked for while a refresh that does not ask for them was in flight: the next one asks. */
+  readonly #queued = new Set<string>();
+  #next: Promise<void> | null = null;
 
-  constructor(connections: BrokerConnections, bootstrap: readonly string[], timeoutMs: number) {
+  constructor(connections: Pick<BrokerConnections, 'post'>, bootstrap: readonly string[], timeoutMs: number) {
     if (bootstrap.length === 0) throw new Error('at least one bootstrap broker (http://host:port) is needed');
     this.#connections = connections;
     this.#bootstrap = bootstrap.map((origin) => origin.replace(/\/+$/, ''));
@@ -43,16 +48,39 @@ export class ClusterMetadata {
     return this.#topics.get(topic);
   }
 
-  /** Fetches the metadata of `topics` (with those already known) again; concurrent calls share one. */
+  /**
+   * Fetches the metadata of `topics` (with those already known) again. Concurrent calls share a refresh
+   * that asks for their topics: one in flight that does not is followed by one more, asking for every
+   * topic asked meanwhile (1,000 first sends to 1,000 topics make two refreshes, not 1,000).
+   */
   refresh(topics: readonly string[]): Promise<void> {
-    this.#refreshing ??= this.#refresh(topics).finally(() => {
-      this.#refreshing = null;
-    });
-    return this.#refreshing;
+    if (this.#refreshing === null) return this.#start(topics);
+    const missing = topics.filter((topic) => !this.#asking.has(topic));
+    if (missing.length === 0) return this.#refreshing;
+    for (const topic of missing) this.#queued.add(topic);
+    this.#next ??= this.#refreshing
+      .catch(() => undefined)
+      .then(() => {
+        const queued = [...this.#queued];
+        this.#queued.clear();
+        this.#next = null;
+        return this.refresh(queued);
+      });
+    return this.#next;
   }
 
-  async #refresh(topics: readonly string[]): Promise<void> {
+  #start(topics: readonly string[]): Promise<void> {
     const asked = [...new Set([...this.#topics.keys(), ...topics])];
+    this.#asking = new Set(asked);
+    const refreshing = this.#refresh(asked).finally(() => {
+      this.#refreshing = null;
+      this.#asking = new Set();
+    });
+    this.#refreshing = refreshing;
+    return refreshing;
+  }
+
+  async #refresh(asked: readonly string[]): Promise<void> {
     let lastError: unknown = null;
     for (const origin of this.origins()) {
       try {
