@@ -30,7 +30,8 @@ export interface ProduceDispatchOptions {
   readonly maxRequestBytes: number;
   /**
    * Called once per broker before its gathered batches go: the producer adds what else is ready for it
-   * (Kafka's drain takes every partition of the chosen node), with `produce()` calls made synchronously.
+   * (Kafka's drain takes every partition of the chosen node). Only `produce()` calls made synchronously
+   * join this round; later ones go in the next.
    */
   readonly beforeSend?: (origin: string) => void;
 }

@@ -160,6 +160,8 @@ export class Producer {
   readonly #maxInFlight: number;
   readonly #maxRequestSize: number;
   #identity: Promise<{ producerId: number; producerEpoch: number }> | null = null;
+  /** `#identity` once it has come: batches are then built at once, so that a drain's go in one request. */
+  #knownIdentity: { producerId: number; producerEpoch: number } | null = null;
   /**
    * Bumped when a batch that took sequence numbers fails for good: the partition's sequence then has a
    * gap its leader will not let later batches pass, so the producer takes a new producer id (Kafka bumps
@@ -396,7 +398,9 @@ export class Producer {
     while (Date.now() < batch.deadlineMs) {
       try {
         if (batch.encoded === null) {
-          const encoded = await this.#encode(batch, sending);
+          // Built synchronously when it can be (no turn of the event loop before the produce).
+          const building = this.#encode(batch, sending);
+          const encoded = building instanceof Promise ? await building : building;
           // Its identity was given up before it was sent: it goes under the new one.
           if (encoded === null) return this.#putBack(queue, batch);
           batch.encoded = encoded;
@@ -427,6 +431,7 @@ export class Producer {
     if (this.#idempotence && sending.generation === this.#generation) {
       this.#generation += 1;
       this.#identity = null;
+      this.#knownIdentity = null;
     }
     const failure = lastError ?? new KafkaError('REQUEST_TIMED_OUT', 'The batch was not sent in time.');
     for (const pending of batch.records) pending.reject(failure);
@@ -442,18 +447,21 @@ export class Producer {
   }
 
   /** The batch's bytes with its sequence; null if its identity generation ended before it was built. */
-  async #encode(batch: Batch, sending: Sending): Promise<Buffer | null> {
+  #encode(batch: Batch, sending: Sending): Buffer | null | Promise<Buffer | null> {
     const records = batch.records.map((pending) => pending.record);
     if (!this.#idempotence) return buildRecordBatch({ records, compression: this.#compression });
-    const { producerId, producerEpoch } = await this.#producerIdentity();
-    if (sending.generation !== this.#generation) return null;
-    return buildRecordBatch({
-      records,
-      compression: this.#compression,
-      producerId,
-      producerEpoch,
-      baseSequence: sending.baseSequence,
-    });
+    const build = ({ producerId, producerEpoch }: { producerId: number; producerEpoch: number }) =>
+      sending.generation !== this.#generation
+        ? null
+        : buildRecordBatch({
+            records,
+            compression: this.#compression,
+            producerId,
+            producerEpoch,
+            baseSequence: sending.baseSequence,
+          });
+    if (this.#knownIdentity !== null) return build(this.#knownIdentity);
+    return this.#producerIdentity().then(build);
   }
 
   /** The partition's first offset of `records`, from its leader; a KafkaError or a network error. */
@@ -469,7 +477,11 @@ export class Producer {
   /** InitProducerId (REST v3 /producer-ids of any broker), once; a failure is retried by the next send. */
   #producerIdentity(): Promise<{ producerId: number; producerEpoch: number }> {
     if (this.#identity === null) {
-      const asked: Promise<{ producerId: number; producerEpoch: number }> = this.#initProducerId().catch(
+      const asked: Promise<{ producerId: number; producerEpoch: number }> = this.#initProducerId().then(
+        (identity) => {
+          if (this.#identity === asked) this.#knownIdentity = identity;
+          return identity;
+        },
         (error: unknown) => {
           if (this.#identity === asked) this.#identity = null;
           throw error;
