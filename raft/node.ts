@@ -879,10 +879,12 @@ export class RaftNode {
       while (!progress.isPaused(this.maxInflightAppends) && progress.next <= this.log.lastIndex()) {
         if (!this.sendAppend(id, false)) break;
       }
-      // The commit index must reach followers that are fully caught up too.
-      // (While appends are in flight, their acknowledgements and the next heartbeat carry it.)
+      // The commit index must reach followers that are fully caught up too, at once rather than with
+      // the next heartbeat (a tick later): a broker applies the metadata it serves only once committed.
+      // (While appends are in flight, their acknowledgements bring the follower back here.)
       const caughtUp = progress.next > this.log.lastIndex() && progress.inflights.length === 0;
-      if (progress.state === 'replicate' && caughtUp && progress.match < this.log.committed) {
+      const applicable = Math.min(progress.match, this.log.committed);
+      if (progress.state === 'replicate' && caughtUp && progress.commitSent < applicable) {
         this.sendAppend(id, true);
       }
     }
@@ -899,6 +901,9 @@ export class RaftNode {
     const entries = progress.next <= this.log.lastIndex() ? this.log.slice(progress.next, this.maxAppendBytes) : [];
     if (entries.length === 0 && !sendIfEmpty) return false;
     this.send({ type: 'append', to, prevIndex, prevTerm, entries, commit: this.log.committed });
+    // The follower commits up to the last index this append verifies (handleAppend).
+    const verified = entries.at(-1)?.index ?? prevIndex;
+    progress.commitSent = Math.max(progress.commitSent, Math.min(verified, this.log.committed)) as LogIndex;
     const last = entries.at(-1);
     if (last !== undefined) progress.sentEntries(last.index);
     else if (progress.state === 'probe') progress.probeSent = true;
@@ -920,6 +925,7 @@ export class RaftNode {
     for (const [id, progress] of this.progress) {
       const commit = Math.min(progress.match, this.log.committed) as LogIndex;
       this.send({ type: 'heartbeat', to: id, commit, readRound: this.readRound });
+      progress.commitSent = Math.max(progress.commitSent, commit) as LogIndex;
     }
   }
 

@@ -29,6 +29,11 @@ export class Progress {
   lastHeardTick = 0;
   /** The latest read-index round this voter answered a heartbeat of (thesis §6.4). */
   readRoundAcknowledged = 0;
+  /**
+   * The highest commit index this peer has been sent as one it may apply (an append's commit up to its
+   * last entry, a heartbeat's): a caught-up follower behind the leader's commit is sent it at once.
+   */
+  commitSent = 0 as LogIndex;
 
   constructor(next: LogIndex, isObserver: boolean) {
     this.next = next;
