@@ -189,17 +189,8 @@ async function main(): Promise<void> {
     return;
   }
   console.log('starting a local 3-node cluster (or attaching to --bootstrap) ...');
-  const cluster =
-    options.bootstrap !== null
-      ? await BenchCluster.attach(options.bootstrap, [])
-      : await BenchCluster.start(new Map([['log.level', 'warn']]));
   // No node outlives the benchmark, however it ends.
-  process.on('exit', () => cluster.killAllNow());
-  for (const signal of ['SIGINT', 'SIGTERM'] as const)
-    process.on(signal, () => {
-      cluster.killAllNow();
-      process.exit(130);
-    });
+  const cluster = await BenchCluster.startOrAttach(options.bootstrap);
   const stamp = Date.now();
   const topics = { small: `log-size-small-${stamp}`, large: `log-size-large-${stamp}` };
   try {

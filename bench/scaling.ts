@@ -112,17 +112,8 @@ async function main(): Promise<void> {
       ? 'starting a local 3-node cluster ...'
       : `attaching to ${options.bootstrap} ...`,
   );
-  const cluster =
-    options.bootstrap !== null
-      ? await BenchCluster.attach(options.bootstrap, [])
-      : await BenchCluster.start(new Map([['log.level', 'warn']]));
   // No node outlives the benchmark, however it ends.
-  process.on('exit', () => cluster.killAllNow());
-  for (const signal of ['SIGINT', 'SIGTERM'] as const)
-    process.on(signal, () => {
-      cluster.killAllNow();
-      process.exit(130);
-    });
+  const cluster = await BenchCluster.startOrAttach(options.bootstrap);
   const admin = new Admin({
     bootstrap: cluster.nodes.map((node) => node.clientUrl),
     // 1,000 creates or deletes in one call queue behind each other: the default 30 s is not enough.

@@ -306,6 +306,24 @@ export class BenchCluster {
     for (const node of this.#owned?.values() ?? []) node.process?.kill('SIGKILL');
   }
 
+  /**
+   * The running cluster at `bootstrap`, or a local one started with `log.level=warn`, whose nodes are
+   * killed however the benchmark ends (exit, SIGINT, SIGTERM).
+   */
+  static async startOrAttach(bootstrap: string | null): Promise<BenchCluster> {
+    const cluster =
+      bootstrap !== null
+        ? await BenchCluster.attach(bootstrap, [])
+        : await BenchCluster.start(new Map([['log.level', 'warn']]));
+    process.on('exit', () => cluster.killAllNow());
+    for (const signal of ['SIGINT', 'SIGTERM'] as const)
+      process.on(signal, () => {
+        cluster.killAllNow();
+        process.exit(130);
+      });
+    return cluster;
+  }
+
   #ownedNode(id: number): OwnedNode {
     const node = this.#owned?.get(id);
     if (node === undefined) throw new Error(`node ${id} was not started by the benchmark`);
