@@ -2,6 +2,7 @@
 // ConsumerGroupDescription, ...) as plain objects with Kafka's field names in camelCase.
 
 import type {
+  AclBinding,
   AclOperation,
   AclPatternType,
   AclPermissionType,
@@ -192,17 +193,7 @@ export interface QuorumInfo {
 }
 
 /** Kafka's AclBinding, flat: a resource pattern and an access control entry, with Kafka's names. */
-export interface AclDescription {
-  readonly resourceType: AclResourceType;
-  readonly resourceName: string;
-  readonly patternType: AclPatternType;
-  /** `User:alice` or `User:*`. */
-  readonly principal: string;
-  /** An IP address or `*`. */
-  readonly host: string;
-  readonly operation: AclOperation;
-  readonly permissionType: AclPermissionType;
-}
+export type AclDescription = AclBinding;
 
 /**
  * Kafka's AclBindingFilter: an absent field (or ANY) matches every value; patternType MATCH matches the
