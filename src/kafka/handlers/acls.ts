@@ -5,14 +5,9 @@
 // image. Who may call them is the authorizer's business (helper authz), not this file's.
 import { KafkaError } from '../../common/kafka-errors.ts';
 import type { AclBinding, AclEntry } from '../../common/security.ts';
-import {
-  ACL_OPERATIONS,
-  ACL_PATTERN_TYPES,
-  ACL_PERMISSION_TYPES,
-  ACL_RESOURCE_TYPES,
-} from '../../common/security.ts';
 import type { AclBindingFilter } from '../../metadata/acl-filter.ts';
 import { bindingFromMessage, filterFromMessage } from '../../metadata/controller/security-rpc.ts';
+import { aclBindingCodes } from '../../metadata/security-wire.ts';
 import { createAclsApi, deleteAclsApi, describeAclsApi } from '../protocol/generated/apis.ts';
 import type { CreateAclsRequest } from '../protocol/generated/create-acls-request.ts';
 import {
@@ -54,23 +49,11 @@ function filterOf(wire: Omit<DeleteAclsFilter, 'unknownTaggedFields'>): AclBindi
   }
 }
 
-function wireBinding(acl: AclBinding) {
-  return {
-    resourceType: ACL_RESOURCE_TYPES[acl.resourceType],
-    resourceName: acl.resourceName,
-    patternType: ACL_PATTERN_TYPES[acl.patternType],
-    principal: acl.principal,
-    host: acl.host,
-    operation: ACL_OPERATIONS[acl.operation],
-    permissionType: ACL_PERMISSION_TYPES[acl.permissionType],
-  };
-}
-
 /** DescribeAcls' answer: the matching ACLs grouped by resource pattern, in the image's order. */
 function byResource(acls: readonly AclEntry[]): DescribeAclsResource[] {
   const resources = new Map<string, DescribeAclsResource>();
   for (const acl of acls) {
-    const wire = wireBinding(acl);
+    const wire = aclBindingCodes(acl);
     const key = JSON.stringify([wire.resourceType, wire.resourceName, wire.patternType]);
     let resource = resources.get(key);
     if (resource === undefined) {
@@ -205,7 +188,11 @@ export function deleteAclsHandler(broker: KafkaBroker): ApiHandler<DeleteAclsReq
         return {
           errorCode: NONE,
           errorMessage: null,
-          matchingAcls: matched.map((acl) => ({ errorCode: NONE, errorMessage: null, ...wireBinding(acl) })),
+          matchingAcls: matched.map((acl) => ({
+            errorCode: NONE,
+            errorMessage: null,
+            ...aclBindingCodes(acl),
+          })),
         };
       });
       return { ...defaultDeleteAclsResponse(), filterResults };
