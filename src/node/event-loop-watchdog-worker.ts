@@ -1,11 +1,12 @@
 // The watchdog thread of event-loop-watchdog.ts: observes the main thread's beats and, on a stall,
 // writes one line to stderr (synchronously: the main thread's logger cannot run), then the main thread's
-// JavaScript stack when it can be had, and kills the process.
+// JavaScript stack when it can be had, else what the kernel says of the thread, and kills the process.
 import { writeSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { parentPort, workerData } from 'node:worker_threads';
 import { LAST_BEAT, STALLED_AT } from './event-loop-watchdog.ts';
 import { StallDetector } from './stall-detector.ts';
+import { sampleThread } from './thread-state.ts';
 
 interface WatchdogData {
   readonly shared: Float64Array;
@@ -63,7 +64,19 @@ setInterval(() => {
     parentPort?.postMessage(stalledMs);
     return;
   }
-  logLine({ stalledMs, msg: 'event loop stalled: killing the process (watchdog)' });
+  // The main thread's id is the process id. What the kernel says it does, now and a second later,
+  // is all there is of a thread stuck in native code (a system call, or a loop in C++).
+  logLine({
+    stalledMs,
+    mainThread: sampleThread(process.pid),
+    msg: 'event loop stalled: killing the process (watchdog)',
+  });
   logMainThreadStack();
+  setTimeout(() => {
+    logLine({
+      mainThread: sampleThread(process.pid),
+      msg: 'event loop stalled: the main thread a second later (watchdog)',
+    });
+  }, STACK_WAIT_MS / 2);
   setTimeout(() => process.kill(process.pid, 'SIGKILL'), STACK_WAIT_MS);
 }, data.intervalMs);

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { EventLoopWatchdog } from '../../src/node/event-loop-watchdog.ts';
 import { StallDetector } from '../../src/node/stall-detector.ts';
+import type { ThreadSample } from '../../src/node/thread-state.ts';
 
 describe('StallDetector', () => {
   it('reports a main thread that has not beaten for stallMs while the process ran', () => {
@@ -72,4 +73,37 @@ describe('EventLoopWatchdog', () => {
     ]);
     expect(lines[1]!.stack!.join('\n')).toContain('spinningRetryLoop');
   });
+
+  it.runIf(process.platform === 'linux')(
+    'logs what the kernel says of a main thread blocked in a system call, then kills it',
+    async () => {
+      const script = fileURLToPath(new URL('./fixtures/blocked-process.ts', import.meta.url));
+      // stdin is a pipe that is never written to: the child's read blocks until it is killed.
+      const child = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString('utf8');
+      });
+      const signal = await new Promise<NodeJS.Signals | null>((resolve) =>
+        child.on('exit', (_code, exitSignal) => resolve(exitSignal)),
+      );
+      child.stdin.destroy();
+      expect(signal).toBe('SIGKILL');
+      const lines = stderr
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { msg: string; mainThread?: ThreadSample | null });
+      expect(lines.map((line) => line.msg)).toEqual([
+        'event loop stalled: killing the process (watchdog)',
+        'event loop stalled: the main thread a second later (watchdog)',
+      ]);
+      for (const line of lines) {
+        expect(line.mainThread?.state).toBe('S');
+        expect(line.mainThread?.fdTarget).toMatch(/^(pipe|socket):/);
+      }
+      // Blocked, not spinning: no CPU time spent between the two samples (a tick of slack).
+      const [first, second] = lines.map((line) => line.mainThread!);
+      expect(second!.userTicks - first!.userTicks).toBeLessThanOrEqual(1);
+    },
+  );
 });
