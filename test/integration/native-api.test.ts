@@ -125,6 +125,33 @@ describe('native API on a 3-node cluster', () => {
     await producer.close();
   }, 60_000);
 
+  it('the SDK producer sendMany: one promise for a group, metadata in call order, a bad record fails the group after the rest settled', async () => {
+    await createReplicatedTopic(cluster, 'many', 3);
+    const producer = new Producer({ bootstrap: `http://127.0.0.1:${cluster.node(2).clientPort}` });
+    // The topic is new to the producer: the whole group waits for its metadata, in order.
+    const records = Array.from({ length: 300 }, (_, i) => ({
+      topic: 'many',
+      partition: i % 3,
+      value: `v${i}`,
+    }));
+    const acknowledged = await producer.sendMany(records);
+    expect(acknowledged.map((m) => m.partition)).toEqual(records.map((r) => r.partition));
+    for (const partition of [0, 1, 2])
+      expect(acknowledged.filter((m) => m.partition === partition).map((m) => m.offset)).toEqual(
+        Array.from({ length: 100 }, (_, i) => i),
+      );
+    expect(await producer.sendMany([])).toEqual([]);
+    // A record that cannot be sent rejects the group, once the records around it are acknowledged.
+    const mixed = producer.sendMany([
+      { topic: 'many', partition: 0, value: 'ok-before' },
+      { topic: 'many', partition: 7, value: 'no such partition' },
+      { topic: 'many', partition: 0, value: 'ok-after' },
+    ]);
+    await expect(mixed).rejects.toMatchObject({ errorName: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    expect((await producer.send({ topic: 'many', partition: 0, value: 'next' })).offset).toBe(102);
+    await producer.close();
+  }, 60_000);
+
   it('the SDK producer goes on past a batch its leader refused for good: a new producer id, the batches behind it sent again in order', async () => {
     await createReplicatedTopic(cluster, 'gap', 1);
     // max.request.size above the broker's max.message.bytes: the leader refuses the big record (Kafka's
