@@ -218,6 +218,11 @@ export interface FaultRecord {
   /** Who was hit and how ("node 2", a partition's shape, a restart order). */
   readonly who: string;
   readonly at: number;
+  /**
+   * When the fault ended (history time): the last node restarted or reconnected. Later than
+   * `at + downMs` when nodes restart one after another (crash-restart-order, failover-then-rest).
+   */
+  readonly endedAt: number;
   readonly outcome: string;
   readonly recoveredMs: number | null;
 }
@@ -402,6 +407,7 @@ export class Nemesis {
         target,
         `fault #${fault.n} ended: node ${target} ${fault.kind === 'pause' ? 'continued' : fault.shape !== null ? 'reconnected' : 'restarted'}`,
       );
+      const endedAt = this.history.now();
       let recoveredMs: number | null = null;
       if (!stop.aborted) {
         const started = performance.now();
@@ -411,7 +417,7 @@ export class Nemesis {
           stop,
         );
         if (stop.aborted && !healthy) {
-          this.done.push({ fault, target, who, at, outcome, recoveredMs });
+          this.done.push({ fault, target, who, at, endedAt, outcome, recoveredMs });
           return;
         }
         recoveredMs = healthy ? Math.round(performance.now() - started) : null;
@@ -423,7 +429,7 @@ export class Nemesis {
             : `not every node ready with every ISR full ${this.options.recoveryTimeoutMs} ms after fault #${fault.n} ended`,
         );
       }
-      this.done.push({ fault, target, who, at, outcome, recoveredMs });
+      this.done.push({ fault, target, who, at, endedAt, outcome, recoveredMs });
     }
   }
 }

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { FaultKind, FaultRecord } from './nemesis.ts';
 import { oneFaultWindows } from './report.ts';
 
-function fault(kind: FaultKind, at: number, downMs: number, recoveredMs: number | null): FaultRecord {
+function fault(
+  kind: FaultKind,
+  at: number,
+  downMs: number,
+  recoveredMs: number | null,
+  endedAt = at + downMs,
+): FaultRecord {
   return {
     fault: {
       n: 1,
@@ -17,6 +23,7 @@ function fault(kind: FaultKind, at: number, downMs: number, recoveredMs: number 
     target: 1,
     who: 'node 1',
     at,
+    endedAt,
     outcome: 'ok',
     recoveredMs,
   };
@@ -56,5 +63,17 @@ describe('oneFaultWindows', () => {
     expect(oneFaultWindows([fault('kill-all', 1000, 500, null)], 0, 6000, acks(100))).toMatchObject({
       counted: 1,
     });
+  });
+
+  it('takes a fault to last from its start until its last node is back, and then until healthy', () => {
+    // crash-restart-order at 1000, every node down 500 ms but restarted one after another: the last one
+    // back at 3200, healthy 300 ms later. Windows up to [3000,4000) are left out, acks or not.
+    const windows = oneFaultWindows(
+      [fault('crash-restart-order', 1000, 500, 300, 3200)],
+      0,
+      6000,
+      acks(100, 4100, 5100),
+    );
+    expect(windows).toMatchObject({ counted: 3, acknowledged: 3 });
   });
 });

@@ -80,8 +80,8 @@ export function oneFaultWindows(
     from: f.at,
     to:
       f.recoveredMs === null
-        ? Math.max(f.at + f.fault.downMs, byStart[index + 1]?.at ?? toMs)
-        : f.at + f.fault.downMs + f.recoveredMs,
+        ? Math.max(f.endedAt, byStart[index + 1]?.at ?? toMs)
+        : f.endedAt + f.recoveredMs,
   }));
   const times = acknowledged.map((send) => send.time).sort((a, b) => a - b);
   let counted = 0;
