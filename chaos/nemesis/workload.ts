@@ -76,17 +76,26 @@ export class Producer {
   async run(stop: AbortSignal): Promise<void> {
     const who = `p${this.index}`;
     const ids = this.cluster.clientNodes();
+    // Each producer is the client of one node (its REST proxy), the producers in turn over the nodes:
+    // a frozen node holds up its own clients' requests, not every producer's. After a failed request
+    // to its node the producer goes to the others, picked at random, for a second, as a client fails
+    // over to its next bootstrap server.
+    const home = ids[this.index % ids.length]!;
+    const others = ids.filter((id) => id !== home);
+    let awayUntil = 0;
     while (!stop.aborted) {
       const seq = this.seq++;
       // Spread over the partitions: each producer starts on its own and walks through all of them.
       const partition = (this.index + seq) % this.options.partitions;
-      const node = this.random.pick(ids);
+      const away = performance.now() < awayUntil && others.length > 0;
+      const node = away ? this.random.pick(others) : home;
       const outcome = await sendOnce(this.cluster, this.history, this.options, {
         who,
         node,
         partition,
         value: `${who}-${seq}`,
       });
+      if (outcome.definiteFailure && node === home) awayUntil = performance.now() + 1000;
       // Back off a little after an error, as a client would (and not to spin on a dead node).
       if (outcome.definiteFailure) await sleep(50, stop);
     }
