@@ -193,6 +193,7 @@ export class NemesisCluster {
         'controller.quorum.election.timeout.ms': '500',
         'broker.heartbeat.interval.ms': '200',
         'broker.session.timeout.ms': '2000',
+        'replica.silence.time.max.ms': '1000',
         'num.partitions': '1',
         'default.replication.factor': String(replicationFactor),
         'offsets.topic.replication.factor': String(replicationFactor),

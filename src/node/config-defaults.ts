@@ -313,6 +313,13 @@ const definitions: readonly ConfigKeyDefinition[] = [
     doc: 'A follower not caught up for this long leaves the ISR',
   },
   {
+    name: 'replica.silence.time.max.ms',
+    type: 'long',
+    defaultValue: '0',
+    atLeast: 0,
+    doc: 'A follower that is behind and sent no fetch for this long leaves the ISR (0: off, as Kafka)',
+  },
+  {
     name: 'replica.fetch.max.bytes',
     type: 'int',
     defaultValue: '1048576',
@@ -818,6 +825,8 @@ export const LOCAL_CLUSTER_SETTINGS: ReadonlyMap<string, string> = new Map([
   ['controller.quorum.fetch.timeout.ms', '1000'],
   ['broker.heartbeat.interval.ms', '250'],
   ['broker.session.timeout.ms', '3000'],
+  // A paused or cut-off follower stops holding up acks=all after 1 s, not at its session's expiry.
+  ['replica.silence.time.max.ms', '1000'],
   ['group.initial.rebalance.delay.ms', '0'],
   // A laptop cluster restarted node by node should not wait Kafka's 5 minutes to spread leaders again.
   ['leader.imbalance.check.interval.seconds', '10'],

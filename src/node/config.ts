@@ -156,6 +156,7 @@ export interface NodeConfig {
   readonly logCleanerMinCleanableRatio: number;
   // Replication
   readonly replicaLagTimeMaxMs: number;
+  readonly replicaSilenceTimeMaxMs: number;
   readonly replicaFetchMaxBytes: number;
   readonly replicaFetchMinBytes: number;
   readonly replicaFetchWaitMaxMs: number;
@@ -1054,6 +1055,7 @@ export function buildNodeConfig(values: ReadonlyMap<string, string>): {
     logCleanerMaxCompactionLagMs: int('log.cleaner.max.compaction.lag.ms'),
     logCleanerMinCleanableRatio: settings.double('log.cleaner.min.cleanable.ratio'),
     replicaLagTimeMaxMs: int('replica.lag.time.max.ms'),
+    replicaSilenceTimeMaxMs: int('replica.silence.time.max.ms'),
     replicaFetchMaxBytes: int('replica.fetch.max.bytes'),
     replicaFetchMinBytes: int('replica.fetch.min.bytes'),
     replicaFetchWaitMaxMs: int('replica.fetch.wait.max.ms'),
@@ -1180,6 +1182,7 @@ export function configToProperties(config: NodeConfig): Map<string, string | nul
     'log.cleaner.max.compaction.lag.ms': n(config.logCleanerMaxCompactionLagMs),
     'log.cleaner.min.cleanable.ratio': n(config.logCleanerMinCleanableRatio),
     'replica.lag.time.max.ms': n(config.replicaLagTimeMaxMs),
+    'replica.silence.time.max.ms': n(config.replicaSilenceTimeMaxMs),
     'replica.fetch.max.bytes': n(config.replicaFetchMaxBytes),
     'replica.fetch.min.bytes': n(config.replicaFetchMinBytes),
     'replica.fetch.wait.max.ms': n(config.replicaFetchWaitMaxMs),

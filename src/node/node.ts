@@ -579,6 +579,7 @@ export class KraftNode {
           : {}),
         timers: realTimers,
         lagTimeMaxMs: config.replicaLagTimeMaxMs,
+        silenceTimeMaxMs: config.replicaSilenceTimeMaxMs,
         fetchWaitMaxMs: config.replicaFetchWaitMaxMs,
         fetchMaxBytes: config.replicaFetchMaxBytes,
         fetchResponseMaxBytes: REPLICA_FETCH_RESPONSE_MAX_BYTES,

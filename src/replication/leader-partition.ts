@@ -153,6 +153,11 @@ export class LeaderPartition {
     leaderLogEndOffset: number;
     nowMs: number;
     lagTimeMaxMs: number;
+    /**
+     * replica.silence.time.max.ms, or null when silence does not count now (off, or the caller's own
+     * event loop may have held fetches back): a member behind that sent no fetch for this long leaves.
+     */
+    silenceTimeMaxMs?: number | null;
     eligible: (broker: BrokerId) => boolean;
   }): readonly BrokerId[] | null {
     if (this.pending !== null) {
@@ -170,7 +175,15 @@ export class LeaderPartition {
       if (member === this.self) return false;
       const state = this.followers.get(member)!;
       const behind = state.logEndOffset === null || state.logEndOffset < options.leaderLogEndOffset;
-      return behind && options.nowMs - state.lastCaughtUpMs > options.lagTimeMaxMs;
+      if (!behind) return false;
+      // Kafka's rule: not caught up for replica.lag.time.max.ms. And ours: silent (paused, cut off by a
+      // stalled network) for replica.silence.time.max.ms, long before its broker session expires; a live
+      // follower that is behind sends its next fetch as soon as it has written the last answer.
+      const silence = options.silenceTimeMaxMs ?? null;
+      return (
+        options.nowMs - state.lastCaughtUpMs > options.lagTimeMaxMs ||
+        (silence !== null && options.nowMs - state.lastFetchMs > silence)
+      );
     });
     if (joining.length === 0 && leaving.length === 0) return null;
     const proposed = [...isr.filter((member) => !leaving.includes(member)), ...joining];

@@ -59,6 +59,7 @@ export class PartitionCore {
   private readonly log: PartitionLogView;
   private readonly clock: Clock;
   private readonly lagTimeMaxMs: number;
+  private readonly silenceTimeMaxMs: number;
   private readonly alterPartitionRetryBackoffMs: number;
   private currentRole: Role = NONE;
   /** A follower's high watermark, from its leader's last fetch answer (a new leader starts from it). */
@@ -75,6 +76,8 @@ export class PartitionCore {
     clock: Clock;
     /** replica.lag.time.max.ms */
     lagTimeMaxMs: number;
+    /** replica.silence.time.max.ms (0: off) */
+    silenceTimeMaxMs?: number;
     /** How long an AlterPartition whose outcome is unknown waits before it is sent again. */
     alterPartitionRetryBackoffMs: number;
   }) {
@@ -83,6 +86,7 @@ export class PartitionCore {
     this.log = options.log;
     this.clock = options.clock;
     this.lagTimeMaxMs = options.lagTimeMaxMs;
+    this.silenceTimeMaxMs = options.silenceTimeMaxMs ?? 0;
     this.alterPartitionRetryBackoffMs = options.alterPartitionRetryBackoffMs;
   }
 
@@ -443,14 +447,17 @@ export class PartitionCore {
   /**
    * The ISR change to send now, if any (one in flight at a time; an unknown outcome is sent again once
    * its backoff passed). `eligible`: may this broker join an ISR (registered, unfenced, not shutting down).
+   * `silenceCounts`: whether a silent follower may leave now (the periodic check, on time: a check that
+   * ran late may come before the fetches its own delay held back).
    */
-  checkIsr(eligible: (broker: BrokerId) => boolean): PartitionEffect[] {
+  checkIsr(eligible: (broker: BrokerId) => boolean, silenceCounts = false): PartitionEffect[] {
     if (this.currentRole.kind !== 'leader') return [];
     const leader = this.currentRole.state;
     const newIsr = leader.proposeIsr({
       leaderLogEndOffset: this.log.logEndOffset,
       nowMs: this.clock.nowMs(),
       lagTimeMaxMs: this.lagTimeMaxMs,
+      silenceTimeMaxMs: silenceCounts && this.silenceTimeMaxMs > 0 ? this.silenceTimeMaxMs : null,
       eligible,
     });
     if (newIsr === null) return [];

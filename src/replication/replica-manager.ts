@@ -64,6 +64,8 @@ export interface ReplicaManagerOptions {
   readonly timers: Timers;
   /** replica.lag.time.max.ms */
   readonly lagTimeMaxMs: number;
+  /** replica.silence.time.max.ms (0 or absent: off) */
+  readonly silenceTimeMaxMs?: number;
   /** replica.fetch.wait.max.ms */
   readonly fetchWaitMaxMs: number;
   /** replica.fetch.max.bytes (per partition) */
@@ -138,6 +140,9 @@ export class ReplicaManager {
   private reconciled: MetadataImage | null = null;
   private reconciling: Promise<void> | null = null;
   private readonly stopIsrChecks: Cancel;
+  private readonly isrCheckIntervalMs: number;
+  /** When the periodic ISR check last ran: a late one says this broker's own event loop was held up. */
+  private lastIsrCheckMs: number;
   private readonly stopRetention: Cancel | null;
   private readonly cleaner: LogCleaner | null;
   private closed = false;
@@ -148,10 +153,14 @@ export class ReplicaManager {
 
   constructor(options: ReplicaManagerOptions) {
     this.options = options;
-    // Kafka's isr-expiration task runs every half lag time.
-    this.stopIsrChecks = every(options.timers, Math.max(50, options.lagTimeMaxMs / 2), () =>
-      this.checkIsrs(),
+    // Kafka's isr-expiration task runs every half lag time; a quarter of the silence time when it is on.
+    const silenceMs = options.silenceTimeMaxMs ?? 0;
+    this.isrCheckIntervalMs = Math.max(
+      50,
+      silenceMs > 0 ? Math.min(options.lagTimeMaxMs / 2, silenceMs / 4) : options.lagTimeMaxMs / 2,
     );
+    this.lastIsrCheckMs = options.timers.nowMs();
+    this.stopIsrChecks = every(options.timers, this.isrCheckIntervalMs, () => this.checkIsrs());
     const retentionMs = options.retentionCheckIntervalMs;
     this.stopRetention =
       retentionMs !== undefined && retentionMs > 0
@@ -704,6 +713,7 @@ export class ReplicaManager {
       log,
       timers: this.options.timers,
       lagTimeMaxMs: this.options.lagTimeMaxMs,
+      silenceTimeMaxMs: this.options.silenceTimeMaxMs ?? 0,
       alterPartitionRetryBackoffMs: ALTER_PARTITION_RETRY_BACKOFF_MS,
     });
     this.partitions.set(key(topic.id, partitionId), hosted);
@@ -954,11 +964,16 @@ export class ReplicaManager {
   }
 
   private checkIsrs(): void {
+    const nowMs = this.options.timers.nowMs();
+    // A check a whole interval late ran before the I/O its delay held back (timers run first in a turn):
+    // followers' fetches may be waiting unread, so their silence says nothing this time.
+    const onTime = nowMs - this.lastIsrCheckMs <= 2 * this.isrCheckIntervalMs;
+    this.lastIsrCheckMs = nowMs;
     if (this.latest === null) return;
-    for (const hosted of this.partitions.values()) this.maybeProposeIsr(hosted, this.latest);
+    for (const hosted of this.partitions.values()) this.maybeProposeIsr(hosted, this.latest, onTime);
   }
 
-  private maybeProposeIsr(hosted: HostedPartition, image: MetadataImage): void {
+  private maybeProposeIsr(hosted: HostedPartition, image: MetadataImage, silenceCounts = false): void {
     if (this.closed || hosted.leader() === null) return;
     // Without a broker epoch nothing can be sent: propose nothing rather than a change never sent.
     if (this.options.brokerEpoch() === null) return;
@@ -967,7 +982,7 @@ export class ReplicaManager {
       hosted.core.checkIsr((broker) => {
         const registration = image.brokers.get(broker);
         return registration !== undefined && !registration.fenced && !registration.inControlledShutdown;
-      }),
+      }, silenceCounts),
     );
   }
 

@@ -143,6 +143,8 @@ export class TestCluster {
   cleaner: ReplicaManagerOptions['cleaner'] | undefined;
   /** The broker log defaults of the managers started from now on. */
   logConfig: Partial<LogConfig> | undefined;
+  /** replica.lag.time.max.ms and replica.silence.time.max.ms of the managers started from now on. */
+  isrTimings: { lagTimeMaxMs: number; silenceTimeMaxMs: number } | undefined;
 
   private constructor(root: string) {
     this.root = root;
@@ -252,6 +254,7 @@ export class TestCluster {
       fetchBackoffMs: this.fetchBackoffMs,
       ...(this.cleaner === undefined ? {} : { cleaner: this.cleaner }),
       ...(this.logConfig === undefined ? {} : { logConfig: this.logConfig }),
+      ...this.isrTimings,
       fetchMaxBytes: 1 << 20,
       fetchResponseMaxBytes: 10 << 20,
       minInsyncReplicas: () => this.minInsyncReplicas,

@@ -193,6 +193,56 @@ describe('LeaderPartition caught-up rules and ISR shrink', () => {
   });
 });
 
+describe('LeaderPartition silent followers (replica.silence.time.max.ms)', () => {
+  const SILENCE_MS = 300;
+  const proposeCountingSilence = (state: LeaderPartition, leaderLogEndOffset: number, nowMs: number) =>
+    state.proposeIsr({
+      leaderLogEndOffset,
+      nowMs,
+      lagTimeMaxMs: LAG_MS,
+      silenceTimeMaxMs: SILENCE_MS,
+      eligible: ALL,
+    });
+
+  it('removes a member that is behind and sent no fetch for the silence time, long before the lag time', () => {
+    const state = leader({ logEndOffset: 10, nowMs: 0 });
+    // B2 keeps fetching (behind, but never silent); B3 fetched once at 100 and went quiet.
+    state.recordFetch(B3, 10, 10, 100);
+    for (let now = 100; now <= 100 + SILENCE_MS; now += 50) state.recordFetch(B2, 10, 20, now);
+    expect(proposeCountingSilence(state, 20, 100 + SILENCE_MS)).toBeNull();
+    state.recordFetch(B2, 10, 20, 101 + SILENCE_MS);
+    expect(proposeCountingSilence(state, 20, 101 + SILENCE_MS)).toEqual([B1, B2]);
+  });
+
+  it('never removes a silent member that has everything, and counts silence only when asked', () => {
+    const state = leader({ logEndOffset: 10, nowMs: 0 });
+    state.recordFetch(B2, 10, 10, 1);
+    state.recordFetch(B3, 10, 10, 1);
+    // Nothing appended: silent followers hold nothing up.
+    expect(proposeCountingSilence(state, 10, 10 * SILENCE_MS)).toBeNull();
+    // Behind and silent, but silence does not count this time (off, or the check ran late).
+    const late = leader({ logEndOffset: 10, nowMs: 0 });
+    late.recordFetch(B2, 10, 10, 1);
+    late.recordFetch(B3, 10, 10, 1);
+    expect(propose(late, 20, 2 * SILENCE_MS)).toBeNull();
+    expect(
+      late.proposeIsr({
+        leaderLogEndOffset: 20,
+        nowMs: 2 * SILENCE_MS,
+        lagTimeMaxMs: LAG_MS,
+        silenceTimeMaxMs: null,
+        eligible: ALL,
+      }),
+    ).toBeNull();
+  });
+
+  it('gives a new leader silence time from its start before a follower counts as silent', () => {
+    const state = leader({ logEndOffset: 10, nowMs: 1_000 });
+    expect(proposeCountingSilence(state, 20, 1_000 + SILENCE_MS)).toBeNull();
+    expect(proposeCountingSilence(state, 20, 1_001 + SILENCE_MS)).toEqual([B1]);
+  });
+});
+
 describe('LeaderPartition ISR expansion', () => {
   it('adds a follower once it reached both the high watermark and the epoch start offset', () => {
     // Took over at 10 with a high watermark of 5.
@@ -348,7 +398,7 @@ type Op =
   | { kind: 'flush'; count: number }
   | { kind: 'fetch'; follower: 0 | 1; count: number }
   | { kind: 'tick'; ms: number }
-  | { kind: 'propose'; eligible: [boolean, boolean] }
+  | { kind: 'propose'; eligible: [boolean, boolean]; silence: boolean }
   | { kind: 'commit' }
   | { kind: 'fail'; outcome: AlterPartitionOutcome }
   | { kind: 'fence'; follower: 0 | 1 }
@@ -364,7 +414,11 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     count: fc.integer({ min: 0, max: 6 }),
   }),
   fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 2 * LAG_MS }) }),
-  fc.record({ kind: fc.constant('propose' as const), eligible: fc.tuple(fc.boolean(), fc.boolean()) }),
+  fc.record({
+    kind: fc.constant('propose' as const),
+    eligible: fc.tuple(fc.boolean(), fc.boolean()),
+    silence: fc.boolean(),
+  }),
   fc.record({ kind: fc.constant('commit' as const) }),
   fc.record({
     kind: fc.constant('fail' as const),
@@ -452,6 +506,8 @@ describe('LeaderPartition property', () => {
                 leaderLogEndOffset: logEnd,
                 nowMs: now,
                 lagTimeMaxMs: LAG_MS,
+                // Silence counting or not: a faster shrink never lets the high watermark misbehave.
+                silenceTimeMaxMs: op.silence ? LAG_MS / 4 : null,
                 eligible: (broker) => broker === B1 || op.eligible[followers.indexOf(broker)]!,
               });
               if (proposed !== null) sent = proposed;

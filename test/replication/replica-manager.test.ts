@@ -183,6 +183,23 @@ describe('ReplicaManager: ISR changes', () => {
     expect(cluster.errors()).toEqual([]);
   });
 
+  it('a follower that sends no fetch is removed from the ISR after replica.silence.time.max.ms, long before the lag time', async () => {
+    cluster.isrTimings = { lagTimeMaxMs: 60_000, silenceTimeMaxMs: 200 };
+    const topic = cluster.createTopic('orders', [{}]);
+    await cluster.startAll();
+    await cluster.produce(B1, topic, batch('all'), -1);
+    // Broker 3 is cut off (as paused, or behind a stalled network): acks=-1 goes on once it has left
+    // the ISR, within the produce's 5 s timeout, not after the minute of lag time.
+    cluster.cutLink(B3, B1);
+    await cluster.produce(B1, topic, batch('without-3'), -1);
+    expect(sorted(cluster.registration(topic).isr)).toEqual([B1, B2]);
+    // Broker 2, fetching all along, stayed.
+    expect(cluster.alterPartitionRequests.filter((request) => !request.newIsr.includes(B2))).toEqual([]);
+    cluster.healLink(B3, B1);
+    await waitIsr(topic, [B1, B2, B3]);
+    expect(cluster.errors()).toEqual([]);
+  });
+
   it('does not shrink the ISR of a follower that is idle but has everything', async () => {
     const topic = cluster.createTopic('orders', [{}]);
     await cluster.startAll();
