@@ -77,9 +77,9 @@ export class Producer {
     const who = `p${this.index}`;
     const ids = this.cluster.clientNodes();
     // Each producer is the client of one node (its REST proxy), the producers in turn over the nodes:
-    // a frozen node holds up its own clients' requests, not every producer's. After a failed request
-    // to its node the producer goes to the others, picked at random, for a second, as a client fails
-    // over to its next bootstrap server.
+    // a frozen node holds up its own clients' requests, not every producer's. When its node refuses the
+    // connection (down) the producer goes to the others, picked at random, for a second, as a client fails
+    // over to its next bootstrap server. An answer, even an error, says its node is up: it stays.
     const home = ids[this.index % ids.length]!;
     const others = ids.filter((id) => id !== home);
     let awayUntil = 0;
@@ -95,7 +95,7 @@ export class Producer {
         partition,
         value: `${who}-${seq}`,
       });
-      if (outcome.definiteFailure && node === home) awayUntil = performance.now() + 1000;
+      if (outcome.refused && node === home) awayUntil = performance.now() + 1000;
       // Back off a little after an error, as a client would (and not to spin on a dead node).
       if (outcome.definiteFailure) await sleep(50, stop);
     }
@@ -111,7 +111,7 @@ export async function sendOnce(
   history: History,
   options: WorkloadOptions,
   send: { who: string; node: number; partition: number; value: string },
-): Promise<{ type: SendComplete['type']; definiteFailure: boolean }> {
+): Promise<{ type: SendComplete['type']; definiteFailure: boolean; refused: boolean }> {
   const { who, node, partition, value } = send;
   const topic = options.topic;
   history.append<SendInvoke>({ type: 'invoke', f: 'send', process: who, node, topic, partition, value });
@@ -146,16 +146,17 @@ export async function sendOnce(
       typeof body.offset === 'number'
     ) {
       complete('ok', { ackPartition: Number(body.partition_id), offset: body.offset });
-      return { type: 'ok', definiteFailure: false };
+      return { type: 'ok', definiteFailure: false, refused: false };
     }
     const error = errorOf(body);
     if (error !== null) complete('fail', { error: `${answer.status} ${error}` });
     else complete('info', { error: `${answer.status} ${JSON.stringify(body).slice(0, 200)}` });
-    return { type: error !== null ? 'fail' : 'info', definiteFailure: true };
+    return { type: error !== null ? 'fail' : 'info', definiteFailure: true, refused: false };
   } catch (error) {
     const { definite, text } = describeError(error);
     complete(definite ? 'fail' : 'info', { error: text });
-    return { type: definite ? 'fail' : 'info', definiteFailure: definite };
+    // A definite failure here is a refused connection: the node is down.
+    return { type: definite ? 'fail' : 'info', definiteFailure: definite, refused: definite };
   }
 }
 
