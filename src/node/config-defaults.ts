@@ -317,7 +317,7 @@ const definitions: readonly ConfigKeyDefinition[] = [
     type: 'long',
     defaultValue: '0',
     atLeast: 0,
-    doc: 'A follower that is behind and sent no fetch for this long leaves the ISR (0: off, as Kafka)',
+    doc: 'A follower that is behind and whose broker sent no fetch for this long leaves the ISR (0: off, as Kafka)',
   },
   {
     name: 'replica.fetch.max.bytes',

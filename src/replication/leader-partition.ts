@@ -154,10 +154,12 @@ export class LeaderPartition {
     nowMs: number;
     lagTimeMaxMs: number;
     /**
-     * replica.silence.time.max.ms, or null when silence does not count now (off, or the caller's own
-     * event loop may have held fetches back): a member behind that sent no fetch for this long leaves.
+     * Silent followers (replica.silence.time.max.ms), or null when silence does not count now (off, or
+     * the caller's own event loop may have held fetches back): a member that is behind, whose broker
+     * `isSilent` (no fetch from it at all for a while), and that sent no fetch for this partition for
+     * `minMs` (a leadership that has just begun waits that long), leaves.
      */
-    silenceTimeMaxMs?: number | null;
+    silence?: { readonly minMs: number; readonly isSilent: (broker: BrokerId) => boolean } | null;
     eligible: (broker: BrokerId) => boolean;
   }): readonly BrokerId[] | null {
     if (this.pending !== null) {
@@ -179,10 +181,10 @@ export class LeaderPartition {
       // Kafka's rule: not caught up for replica.lag.time.max.ms. And ours: silent (paused, cut off by a
       // stalled network) for replica.silence.time.max.ms, long before its broker session expires; a live
       // follower that is behind sends its next fetch as soon as it has written the last answer.
-      const silence = options.silenceTimeMaxMs ?? null;
+      const silence = options.silence ?? null;
       return (
         options.nowMs - state.lastCaughtUpMs > options.lagTimeMaxMs ||
-        (silence !== null && options.nowMs - state.lastFetchMs > silence)
+        (silence !== null && options.nowMs - state.lastFetchMs > silence.minMs && silence.isSilent(member))
       );
     });
     if (joining.length === 0 && leaving.length === 0) return null;

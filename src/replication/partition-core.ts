@@ -447,17 +447,22 @@ export class PartitionCore {
   /**
    * The ISR change to send now, if any (one in flight at a time; an unknown outcome is sent again once
    * its backoff passed). `eligible`: may this broker join an ISR (registered, unfenced, not shutting down).
-   * `silenceCounts`: whether a silent follower may leave now (the periodic check, on time: a check that
-   * ran late may come before the fetches its own delay held back).
+   * `isSilent`: which follower brokers have gone silent (fetch-silence.ts), or null when silence does not
+   * count now (only the periodic check, on time: one that ran late may come before the fetches its own
+   * delay held back).
    */
-  checkIsr(eligible: (broker: BrokerId) => boolean, silenceCounts = false): PartitionEffect[] {
+  checkIsr(
+    eligible: (broker: BrokerId) => boolean,
+    isSilent: ((broker: BrokerId) => boolean) | null = null,
+  ): PartitionEffect[] {
     if (this.currentRole.kind !== 'leader') return [];
     const leader = this.currentRole.state;
     const newIsr = leader.proposeIsr({
       leaderLogEndOffset: this.log.logEndOffset,
       nowMs: this.clock.nowMs(),
       lagTimeMaxMs: this.lagTimeMaxMs,
-      silenceTimeMaxMs: silenceCounts && this.silenceTimeMaxMs > 0 ? this.silenceTimeMaxMs : null,
+      silence:
+        isSilent !== null && this.silenceTimeMaxMs > 0 ? { minMs: this.silenceTimeMaxMs, isSilent } : null,
       eligible,
     });
     if (newIsr === null) return [];

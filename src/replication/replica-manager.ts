@@ -26,6 +26,7 @@ import {
   type ReadOptions,
 } from '../storage/partition-log.ts';
 import { offset } from '../storage/types.ts';
+import { FetchSilence } from './fetch-silence.ts';
 import type { FetchedPartition, FetchPartition, FetchRequest, FetchResponse } from './fetch-messages.ts';
 import { HostedPartition, type ManagerEffect } from './hosted-partition.ts';
 import type { IsrProposal, LeaderView, PartitionEffect } from './partition-core-types.ts';
@@ -141,6 +142,8 @@ export class ReplicaManager {
   private reconciling: Promise<void> | null = null;
   private readonly stopIsrChecks: Cancel;
   private readonly isrCheckIntervalMs: number;
+  /** Follower brokers' fetch pace, when replica.silence.time.max.ms is on. */
+  private readonly fetchSilence: FetchSilence | null;
   /** When the periodic ISR check last ran: a late one says this broker's own event loop was held up. */
   private lastIsrCheckMs: number;
   private readonly stopRetention: Cancel | null;
@@ -160,6 +163,7 @@ export class ReplicaManager {
       silenceMs > 0 ? Math.min(options.lagTimeMaxMs / 2, silenceMs / 4) : options.lagTimeMaxMs / 2,
     );
     this.lastIsrCheckMs = options.timers.nowMs();
+    this.fetchSilence = silenceMs > 0 ? new FetchSilence(silenceMs) : null;
     this.stopIsrChecks = every(options.timers, this.isrCheckIntervalMs, () => this.checkIsrs());
     const retentionMs = options.retentionCheckIntervalMs;
     this.stopRetention =
@@ -514,6 +518,7 @@ export class ReplicaManager {
 
   /** Serves a follower's fetch; long-polls up to maxWaitMs when there is nothing to send. */
   async handleFetch(request: FetchRequest): Promise<FetchResponse> {
+    this.fetchSilence?.fetched(request.replicaId as BrokerId, this.options.timers.nowMs());
     let partitions = await this.fetchOnce(request);
     const nothing = partitions.every(
       (p) => p.error === null && p.divergingEpoch === null && p.records.length === 0,
@@ -970,10 +975,16 @@ export class ReplicaManager {
     const onTime = nowMs - this.lastIsrCheckMs <= 2 * this.isrCheckIntervalMs;
     this.lastIsrCheckMs = nowMs;
     if (this.latest === null) return;
-    for (const hosted of this.partitions.values()) this.maybeProposeIsr(hosted, this.latest, onTime);
+    const silence = this.fetchSilence;
+    const isSilent = onTime && silence !== null ? (broker: BrokerId) => silence.silent(broker, nowMs) : null;
+    for (const hosted of this.partitions.values()) this.maybeProposeIsr(hosted, this.latest, isSilent);
   }
 
-  private maybeProposeIsr(hosted: HostedPartition, image: MetadataImage, silenceCounts = false): void {
+  private maybeProposeIsr(
+    hosted: HostedPartition,
+    image: MetadataImage,
+    isSilent: ((broker: BrokerId) => boolean) | null = null,
+  ): void {
     if (this.closed || hosted.leader() === null) return;
     // Without a broker epoch nothing can be sent: propose nothing rather than a change never sent.
     if (this.options.brokerEpoch() === null) return;
@@ -982,7 +993,7 @@ export class ReplicaManager {
       hosted.core.checkIsr((broker) => {
         const registration = image.brokers.get(broker);
         return registration !== undefined && !registration.fenced && !registration.inControlledShutdown;
-      }, silenceCounts),
+      }, isSilent),
     );
   }
 

@@ -195,51 +195,61 @@ describe('LeaderPartition caught-up rules and ISR shrink', () => {
 
 describe('LeaderPartition silent followers (replica.silence.time.max.ms)', () => {
   const SILENCE_MS = 300;
-  const proposeCountingSilence = (state: LeaderPartition, leaderLogEndOffset: number, nowMs: number) =>
+  const proposeWithSilent = (
+    state: LeaderPartition,
+    leaderLogEndOffset: number,
+    nowMs: number,
+    silentBrokers: readonly BrokerId[],
+  ) =>
     state.proposeIsr({
       leaderLogEndOffset,
       nowMs,
       lagTimeMaxMs: LAG_MS,
-      silenceTimeMaxMs: SILENCE_MS,
+      silence: { minMs: SILENCE_MS, isSilent: (broker) => silentBrokers.includes(broker) },
       eligible: ALL,
     });
 
-  it('removes a member that is behind and sent no fetch for the silence time, long before the lag time', () => {
+  it('removes a member that is behind, whose broker is silent and that sent no fetch for the silence time, long before the lag time', () => {
     const state = leader({ logEndOffset: 10, nowMs: 0 });
-    // B2 keeps fetching (behind, but never silent); B3 fetched once at 100 and went quiet.
+    state.recordFetch(B2, 10, 10, 100);
     state.recordFetch(B3, 10, 10, 100);
-    for (let now = 100; now <= 100 + SILENCE_MS; now += 50) state.recordFetch(B2, 10, 20, now);
-    expect(proposeCountingSilence(state, 20, 100 + SILENCE_MS)).toBeNull();
-    state.recordFetch(B2, 10, 20, 101 + SILENCE_MS);
-    expect(proposeCountingSilence(state, 20, 101 + SILENCE_MS)).toEqual([B1, B2]);
+    // Both behind for more than the silence time; only broker 3 is silent.
+    expect(proposeWithSilent(state, 20, 100 + SILENCE_MS, [B3])).toBeNull();
+    expect(proposeWithSilent(state, 20, 101 + SILENCE_MS, [B3])).toEqual([B1, B2]);
   });
 
-  it('never removes a silent member that has everything, and counts silence only when asked', () => {
+  it('keeps a member whose broker still fetches (other partitions), however long this one waits', () => {
+    const state = leader({ logEndOffset: 10, nowMs: 0 });
+    state.recordFetch(B2, 10, 10, 1);
+    state.recordFetch(B3, 10, 10, 1);
+    expect(proposeWithSilent(state, 20, LAG_MS, [])).toBeNull();
+    // The lag rule still applies.
+    expect(proposeWithSilent(state, 20, LAG_MS + 2, [])).toEqual([B1]);
+  });
+
+  it('never removes a silent member that has everything, nor counts silence when not asked', () => {
     const state = leader({ logEndOffset: 10, nowMs: 0 });
     state.recordFetch(B2, 10, 10, 1);
     state.recordFetch(B3, 10, 10, 1);
     // Nothing appended: silent followers hold nothing up.
-    expect(proposeCountingSilence(state, 10, 10 * SILENCE_MS)).toBeNull();
+    expect(proposeWithSilent(state, 10, 3 * SILENCE_MS, [B2, B3])).toBeNull();
     // Behind and silent, but silence does not count this time (off, or the check ran late).
-    const late = leader({ logEndOffset: 10, nowMs: 0 });
-    late.recordFetch(B2, 10, 10, 1);
-    late.recordFetch(B3, 10, 10, 1);
-    expect(propose(late, 20, 2 * SILENCE_MS)).toBeNull();
+    expect(propose(state, 20, 3 * SILENCE_MS)).toBeNull();
     expect(
-      late.proposeIsr({
+      state.proposeIsr({
         leaderLogEndOffset: 20,
-        nowMs: 2 * SILENCE_MS,
+        nowMs: 3 * SILENCE_MS,
         lagTimeMaxMs: LAG_MS,
-        silenceTimeMaxMs: null,
+        silence: null,
         eligible: ALL,
       }),
     ).toBeNull();
   });
 
-  it('gives a new leader silence time from its start before a follower counts as silent', () => {
+  it('gives a new leader the silence time from its start before a silent follower leaves', () => {
     const state = leader({ logEndOffset: 10, nowMs: 1_000 });
-    expect(proposeCountingSilence(state, 20, 1_000 + SILENCE_MS)).toBeNull();
-    expect(proposeCountingSilence(state, 20, 1_001 + SILENCE_MS)).toEqual([B1]);
+    expect(proposeWithSilent(state, 20, 1_000 + SILENCE_MS, [B2, B3])).toBeNull();
+    expect(proposeWithSilent(state, 20, 1_001 + SILENCE_MS, [B2, B3])).toEqual([B1]);
   });
 });
 
@@ -507,7 +517,7 @@ describe('LeaderPartition property', () => {
                 nowMs: now,
                 lagTimeMaxMs: LAG_MS,
                 // Silence counting or not: a faster shrink never lets the high watermark misbehave.
-                silenceTimeMaxMs: op.silence ? LAG_MS / 4 : null,
+                silence: op.silence ? { minMs: LAG_MS / 4, isSilent: () => true } : null,
                 eligible: (broker) => broker === B1 || op.eligible[followers.indexOf(broker)]!,
               });
               if (proposed !== null) sent = proposed;
