@@ -1,6 +1,7 @@
 // The watchdog thread of event-loop-watchdog.ts: observes the main thread's beats and, on a stall,
 // writes one line to stderr (synchronously: the main thread's logger cannot run), then the main thread's
 // JavaScript stack when it can be had, else what the kernel says of the thread, and kills the process.
+import { spawn } from 'node:child_process';
 import { writeSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -16,7 +17,7 @@ interface WatchdogData {
 }
 
 /** How long the main thread's stack may take to come before the kill. */
-const STACK_WAIT_MS = 2_000;
+const STACK_WAIT_MS = process.env.KRAFTLING_WATCHDOG_GDB === '1' ? 12_000 : 2_000;
 
 interface CallFrame {
   readonly functionName: string;
@@ -56,6 +57,29 @@ function logMainThreadStack(): void {
   }
 }
 
+/**
+ * With KRAFTLING_WATCHDOG_GDB=1 (diagnosis), the main thread's native stack from gdb, for a thread stuck
+ * in C++ that the inspector cannot pause: gdb writes it to stderr (this process's), and the kill waits
+ * for it. Not waited for here: gdb stops every thread of the process while it reads, this one too.
+ */
+function logNativeStack(): void {
+  logLine({ msg: 'event loop stalled: the main thread native stack follows (watchdog, gdb)' });
+  const gdb = spawn(
+    'gdb',
+    // No .gdbinit, no debuginfod (it would wait on the network for symbols).
+    ['-nx', '-p', String(process.pid), '-batch'].concat([
+      '-ex',
+      'set debuginfod enabled off',
+      '-ex',
+      'thread 1',
+      '-ex',
+      'bt 40',
+    ]),
+    { stdio: ['ignore', 2, 2], env: { ...process.env, DEBUGINFOD_URLS: '' } },
+  );
+  gdb.on('error', (error) => logLine({ msg: `event loop stalled: no native stack (${String(error)})` }));
+}
+
 setInterval(() => {
   const stalledMs = detector.observe(Date.now(), data.shared[LAST_BEAT]!);
   if (stalledMs === null || data.shared[STALLED_AT] !== 0) return;
@@ -77,6 +101,7 @@ setInterval(() => {
       mainThread: sampleThread(process.pid),
       msg: 'event loop stalled: the main thread a second later (watchdog)',
     });
-  }, STACK_WAIT_MS / 2);
+    if (process.env.KRAFTLING_WATCHDOG_GDB === '1') logNativeStack();
+  }, 1_000);
   setTimeout(() => process.kill(process.pid, 'SIGKILL'), STACK_WAIT_MS);
 }, data.intervalMs);
