@@ -7,14 +7,18 @@ import { Session } from 'node:inspector';
 import { parentPort, workerData } from 'node:worker_threads';
 import { LAST_BEAT, STALLED_AT } from './event-loop-watchdog.ts';
 import { StallDetector } from './stall-detector.ts';
-import { sampleThread } from './thread-state.ts';
+import { sampleThread, spinning } from './thread-state.ts';
 
 interface WatchdogData {
   readonly shared: Float64Array;
   readonly stallMs: number;
   readonly intervalMs: number;
+  readonly nativeStallMs: number;
   readonly kill: boolean;
 }
+
+/** How long the probe of a stalled main thread waits for the inspector's pause, and between its looks. */
+const PROBE_MS = 1_000;
 
 /** How long the main thread's stack may take to come before the kill. */
 const STACK_WAIT_MS = process.env.KRAFTLING_WATCHDOG_GDB === '1' ? 12_000 : 2_000;
@@ -29,6 +33,15 @@ const data = workerData as WatchdogData;
 // A pause is a gap of several missed looks (at least a second), and always shorter than a stall.
 const suspendedMs = Math.min(data.stallMs / 2, Math.max(4 * data.intervalMs, 1000));
 const detector = new StallDetector({ stallMs: data.stallMs, suspendedMs });
+const probing = data.kill && data.nativeStallMs < data.stallMs;
+const earlyDetector = probing
+  ? new StallDetector({
+      stallMs: data.nativeStallMs,
+      suspendedMs: Math.min(data.nativeStallMs / 2, suspendedMs),
+    })
+  : null;
+/** The last beat of the stall already probed (one probe per stall). */
+let probedBeat: number | null = null;
 
 const logLine = (fields: Record<string, unknown>): void => {
   writeSync(2, `${JSON.stringify({ level: 60, time: Date.now(), pid: process.pid, ...fields })}\n`);
@@ -80,7 +93,51 @@ function logNativeStack(): void {
   gdb.on('error', (error) => logLine({ msg: `event loop stalled: no native stack (${String(error)})` }));
 }
 
+/**
+ * A main thread stalled for nativeStallMs: asks the inspector to pause it. A thread running JavaScript
+ * pauses at its next stack check, and is resumed at once (left to the full stall time: it may be long
+ * work). One that does not pause within a second while it spins on the CPU runs no JavaScript at all:
+ * wedged in native code, it would spin until the full stall time for nothing.
+ */
+function probe(stalledMs: number, beat: number): void {
+  const first = sampleThread(process.pid);
+  let paused = false;
+  try {
+    const session = new Session();
+    session.connectToMainThread();
+    session.once('Debugger.paused', () => {
+      paused = true;
+      session.post('Debugger.resume', () => session.post('Debugger.disable', () => session.disconnect()));
+    });
+    session.post('Debugger.enable', () => session.post('Debugger.pause'));
+  } catch (error) {
+    logLine({ msg: `event loop stalled: no probe (${String(error)})` });
+    return;
+  }
+  setTimeout(() => {
+    const second = sampleThread(process.pid);
+    if (paused || data.shared[LAST_BEAT] !== beat || data.shared[STALLED_AT] !== 0) return;
+    if (!spinning(first, second, PROBE_MS)) return;
+    data.shared[STALLED_AT] = Date.now();
+    logLine({
+      stalledMs: stalledMs + PROBE_MS,
+      mainThread: [first, second],
+      msg: 'event loop wedged in native code (no JavaScript runs, the CPU spins): killing the process (watchdog)',
+    });
+    if (process.env.KRAFTLING_WATCHDOG_GDB === '1') {
+      logNativeStack();
+      setTimeout(() => process.kill(process.pid, 'SIGKILL'), STACK_WAIT_MS);
+    } else process.kill(process.pid, 'SIGKILL');
+  }, PROBE_MS);
+}
+
 setInterval(() => {
+  const beat = data.shared[LAST_BEAT]!;
+  const early = earlyDetector?.observe(Date.now(), beat) ?? null;
+  if (early !== null && probedBeat !== beat && data.shared[STALLED_AT] === 0) {
+    probedBeat = beat;
+    probe(early, beat);
+  }
   const stalledMs = detector.observe(Date.now(), data.shared[LAST_BEAT]!);
   if (stalledMs === null || data.shared[STALLED_AT] !== 0) return;
   data.shared[STALLED_AT] = Date.now();

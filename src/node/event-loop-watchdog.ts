@@ -4,7 +4,9 @@
 // instead of failing, the controller counts it alive until its session times out, and nothing restarts
 // it. Better dead than wedged: a worker thread watches the main thread's beats and kills the process
 // (SIGKILL: the main thread cannot run a handler) once it has not beaten for `stallMs`, so that the
-// supervisor restarts it and its peers see refused connections. Kafka relies on the JVM for this.
+// supervisor restarts it and its peers see refused connections. Kafka relies on the JVM for this. A
+// thread wedged in native code (no JavaScript runs: the inspector cannot pause it) that spins on the CPU
+// is killed after `nativeStallMs` and a probe, not after the whole `stallMs` meant for long JavaScript.
 import { Worker } from 'node:worker_threads';
 
 /** Indexes of the shared Float64Array: the main thread's last beat, and when the worker saw a stall. */
@@ -16,6 +18,12 @@ export interface WatchdogOptions {
   readonly stallMs: number;
   /** How often the main thread beats and the watchdog looks (a fraction of stallMs). */
   readonly intervalMs: number;
+  /**
+   * A main thread stalled this long is probed: if the inspector cannot pause it (it runs no JavaScript)
+   * while it spins on the CPU, it is wedged in native code (seen: Node's HTTP/2 send loop) and the
+   * process is killed then, not at `stallMs`. Default 2500; at or above `stallMs`: no probe.
+   */
+  readonly nativeStallMs?: number;
   /** Tests: report the stall here (on the main thread, once it runs again) instead of killing. */
   readonly onStall?: (stalledMs: number) => void;
 }
@@ -37,6 +45,7 @@ export class EventLoopWatchdog {
         shared,
         stallMs: options.stallMs,
         intervalMs: options.intervalMs,
+        nativeStallMs: options.nativeStallMs ?? 2_500,
         kill: options.onStall === undefined,
       },
     });

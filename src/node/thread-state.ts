@@ -68,3 +68,20 @@ function readOrNull(path: string): string | null {
     return null;
   }
 }
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * Whether two samples `elapsedMs` apart show a thread spinning: running, and busy (user and system time)
+ * for at least half of the time between them. A thread blocked in a system call, or stopped, is not.
+ */
+export function spinning(
+  first: ThreadSample | null,
+  second: ThreadSample | null,
+  elapsedMs: number,
+): boolean {
+  if (first === null || second === null || second.state !== 'R') return false;
+  const busyTicks = second.userTicks + second.systemTicks - first.userTicks - first.systemTicks;
+  return busyTicks >= (elapsedMs / 1000) * TICKS_PER_SECOND * 0.5;
+}

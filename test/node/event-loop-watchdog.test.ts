@@ -75,6 +75,31 @@ describe('EventLoopWatchdog', () => {
   });
 
   it.runIf(process.platform === 'linux')(
+    'kills a main thread spinning in native code once the probe finds it runs no JavaScript, not at the full stall time',
+    async () => {
+      const script = fileURLToPath(new URL('./fixtures/native-spin-process.ts', import.meta.url));
+      const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString('utf8');
+      });
+      const signal = await new Promise<NodeJS.Signals | null>((resolve) =>
+        child.on('exit', (_code, exitSignal) => resolve(exitSignal)),
+      );
+      expect(signal).toBe('SIGKILL');
+      const lines = stderr
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { msg: string; mainThread?: ThreadSample[] });
+      // The full stall time is a minute: only the probe's kill comes in the test's time.
+      expect(lines.map((line) => line.msg)).toEqual([
+        'event loop wedged in native code (no JavaScript runs, the CPU spins): killing the process (watchdog)',
+      ]);
+      expect(lines[0]!.mainThread!.map((sample) => sample.state)).toContain('R');
+    },
+  );
+
+  it.runIf(process.platform === 'linux')(
     'logs what the kernel says of a main thread blocked in a system call, then kills it',
     async () => {
       const script = fileURLToPath(new URL('./fixtures/blocked-process.ts', import.meta.url));
