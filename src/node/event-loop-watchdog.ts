@@ -1,6 +1,7 @@
 // Fail-stop for a wedged event loop. A node whose main thread stops turning (seen: Node's HTTP/2 core
-// spinning in Http2Session::SendPendingData, emitting empty DATA frames on one stream until the
-// process runs out of memory) still holds its sockets open: its peers' requests and Raft messages stall
+// spinning in Http2Session::SendPendingData until the process runs out of memory, after undici 8.12
+// aborted a request stream mid-transfer; undici 8.14.1 fixed it, test/replication/h2c-clients.test.ts
+// keeps it so) still holds its sockets open: its peers' requests and Raft messages stall
 // instead of failing, the controller counts it alive until its session times out, and nothing restarts
 // it. Better dead than wedged: a worker thread watches the main thread's beats and kills the process
 // (SIGKILL: the main thread cannot run a handler) once it has not beaten for `stallMs`, so that the
