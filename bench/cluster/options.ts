@@ -12,6 +12,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --vs nats                 the same produce workload against a three-node NATS JetStream R3 file stream, and the ratio
   --seconds S               seconds per produce measurement (default 10; --quick 5)
   --warmup S                seconds of the same load before each produce measurement, not counted (default 2; --quick 1)
+  --cluster-warmup S        seconds of SDK and REST v2 load on a scratch topic before the first cell, not counted:
+                            freshly started nodes run their code cold (default 5; 0: none)
   --sizes LIST              record sizes in bytes (default 100,1024)
   --acks LIST               1,all (default both)
   --partitions LIST         partition counts (default 1,6,60)
@@ -39,6 +41,8 @@ export interface BenchOptions {
   readonly kafkaBootstrap: readonly string[];
   readonly versusNats: boolean;
   readonly shape: LoadShape;
+  /** Seconds of each of the SDK and REST v2 loads on a scratch topic before the produce matrix. */
+  readonly clusterWarmupSeconds: number;
   readonly sizes: readonly number[];
   readonly acks: readonly Acks[];
   readonly partitions: readonly number[];
@@ -85,6 +89,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions | null 
       vs: { type: 'string' },
       seconds: { type: 'string' },
       warmup: { type: 'string' },
+      'cluster-warmup': { type: 'string', default: '5' },
       sizes: { type: 'string' },
       acks: { type: 'string' },
       partitions: { type: 'string' },
@@ -117,6 +122,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions | null 
       recordsPerRequest: positive('--records-per-request', values['records-per-request']),
       inFlight: positive('--in-flight', values['in-flight']),
     },
+    clusterWarmupSeconds:
+      Number(values['cluster-warmup']) === 0 ? 0 : positive('--cluster-warmup', values['cluster-warmup']),
     sizes: list(values.sizes, quick ? '100' : '100,1024').map((size) => positive('--sizes', size)),
     acks: list(values.acks, quick ? 'all' : '1,all').map((acks) => oneOf<Acks>('--acks', ['1', 'all'], acks)),
     partitions: list(values.partitions, quick ? '6' : '1,6,60').map((count) =>
