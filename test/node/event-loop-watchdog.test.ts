@@ -53,20 +53,8 @@ describe('EventLoopWatchdog', () => {
   });
 
   it('logs the main thread stack of a process wedged in JavaScript, then kills it', async () => {
-    const script = fileURLToPath(new URL('./fixtures/wedged-process.ts', import.meta.url));
-    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    const signal = await new Promise<NodeJS.Signals | null>((resolve) =>
-      child.on('exit', (_code, exitSignal) => resolve(exitSignal)),
-    );
+    const { signal, lines } = await runFixture<{ stack?: string[] }>('wedged-process.ts');
     expect(signal).toBe('SIGKILL');
-    const lines = stderr
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as { msg: string; stack?: string[] });
     expect(lines.map((line) => line.msg)).toEqual([
       'event loop stalled: killing the process (watchdog)',
       'event loop stalled: the main thread is here (watchdog)',
@@ -77,20 +65,8 @@ describe('EventLoopWatchdog', () => {
   it.runIf(process.platform === 'linux')(
     'kills a main thread spinning in native code once the probe finds it runs no JavaScript, not at the full stall time',
     async () => {
-      const script = fileURLToPath(new URL('./fixtures/native-spin-process.ts', import.meta.url));
-      const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString('utf8');
-      });
-      const signal = await new Promise<NodeJS.Signals | null>((resolve) =>
-        child.on('exit', (_code, exitSignal) => resolve(exitSignal)),
-      );
+      const { signal, lines } = await runFixture<{ mainThread?: ThreadSample[] }>('native-spin-process.ts');
       expect(signal).toBe('SIGKILL');
-      const lines = stderr
-        .split('\n')
-        .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line) as { msg: string; mainThread?: ThreadSample[] });
       // The full stall time is a minute: only the probe's kill comes in the test's time.
       expect(lines.map((line) => line.msg)).toEqual([
         'event loop wedged in native code (no JavaScript runs, the CPU spins): killing the process (watchdog)',
@@ -102,22 +78,9 @@ describe('EventLoopWatchdog', () => {
   it.runIf(process.platform === 'linux')(
     'logs what the kernel says of a main thread blocked in a system call, then kills it',
     async () => {
-      const script = fileURLToPath(new URL('./fixtures/blocked-process.ts', import.meta.url));
       // stdin is a pipe that is never written to: the child's read blocks until it is killed.
-      const child = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString('utf8');
-      });
-      const signal = await new Promise<NodeJS.Signals | null>((resolve) =>
-        child.on('exit', (_code, exitSignal) => resolve(exitSignal)),
-      );
-      child.stdin.destroy();
+      const { signal, lines } = await runFixture<{ mainThread?: ThreadSample | null }>('blocked-process.ts');
       expect(signal).toBe('SIGKILL');
-      const lines = stderr
-        .split('\n')
-        .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line) as { msg: string; mainThread?: ThreadSample | null });
       expect(lines.map((line) => line.msg)).toEqual([
         'event loop stalled: killing the process (watchdog)',
         'event loop stalled: the main thread a second later (watchdog)',
@@ -132,3 +95,27 @@ describe('EventLoopWatchdog', () => {
     },
   );
 });
+
+/**
+ * Runs a fixture process under the real watchdog until it exits; its stderr's JSON lines (the watchdog's).
+ * Its stdin is a pipe nobody writes to (a fixture may block reading it).
+ */
+async function runFixture<T>(
+  name: string,
+): Promise<{ signal: NodeJS.Signals | null; lines: ({ msg: string } & T)[] }> {
+  const script = fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+  const child = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  const signal = await new Promise<NodeJS.Signals | null>((resolve) =>
+    child.on('exit', (_code, exitSignal) => resolve(exitSignal)),
+  );
+  child.stdin.destroy();
+  const lines = stderr
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { msg: string } & T);
+  return { signal, lines };
+}
