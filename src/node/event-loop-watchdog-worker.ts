@@ -20,8 +20,11 @@ interface WatchdogData {
 /** How long the probe of a stalled main thread waits for the inspector's pause, and between its looks. */
 const PROBE_MS = 1_000;
 
+/** KRAFTLING_WATCHDOG_GDB=1 (diagnosis): gdb's native stack of a wedged main thread before the kill. */
+const NATIVE_STACK = process.env.KRAFTLING_WATCHDOG_GDB === '1';
+
 /** How long the main thread's stack may take to come before the kill. */
-const STACK_WAIT_MS = process.env.KRAFTLING_WATCHDOG_GDB === '1' ? 12_000 : 2_000;
+const STACK_WAIT_MS = NATIVE_STACK ? 12_000 : 2_000;
 
 interface CallFrame {
   readonly functionName: string;
@@ -80,9 +83,7 @@ function logNativeStack(): void {
   const gdb = spawn(
     'gdb',
     // No .gdbinit, no debuginfod (it would wait on the network for symbols).
-    ['-nx', '-p', String(process.pid), '-batch'].concat([
-      '-ex',
-      'set debuginfod enabled off',
+    ['-nx', '-p', String(process.pid), '-batch', '-ex', 'set debuginfod enabled off'].concat([
       '-ex',
       'thread 1',
       '-ex',
@@ -124,10 +125,8 @@ function probe(stalledMs: number, beat: number): void {
       mainThread: [first, second],
       msg: 'event loop wedged in native code (no JavaScript runs, the CPU spins): killing the process (watchdog)',
     });
-    if (process.env.KRAFTLING_WATCHDOG_GDB === '1') {
-      logNativeStack();
-      setTimeout(() => process.kill(process.pid, 'SIGKILL'), STACK_WAIT_MS);
-    } else process.kill(process.pid, 'SIGKILL');
+    if (NATIVE_STACK) logNativeStack();
+    setTimeout(() => process.kill(process.pid, 'SIGKILL'), NATIVE_STACK ? STACK_WAIT_MS : 0);
   }, PROBE_MS);
 }
 
@@ -158,7 +157,7 @@ setInterval(() => {
       mainThread: sampleThread(process.pid),
       msg: 'event loop stalled: the main thread a second later (watchdog)',
     });
-    if (process.env.KRAFTLING_WATCHDOG_GDB === '1') logNativeStack();
+    if (NATIVE_STACK) logNativeStack();
   }, 1_000);
   setTimeout(() => process.kill(process.pid, 'SIGKILL'), STACK_WAIT_MS);
 }, data.intervalMs);

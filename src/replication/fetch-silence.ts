@@ -16,7 +16,8 @@ interface FollowerPace {
 }
 
 export class FetchSilence {
-  private readonly minSilenceMs: number;
+  /** replica.silence.time.max.ms */
+  readonly minSilenceMs: number;
   private readonly followers = new Map<BrokerId, FollowerPace>();
 
   constructor(minSilenceMs: number) {

@@ -39,7 +39,6 @@ export class HostedPartition {
     log: PartitionLog;
     timers: Timers;
     lagTimeMaxMs: number;
-    silenceTimeMaxMs?: number;
     alterPartitionRetryBackoffMs: number;
   }) {
     this.timers = options.timers;
@@ -53,7 +52,6 @@ export class HostedPartition {
       log: options.log,
       clock: options.timers,
       lagTimeMaxMs: options.lagTimeMaxMs,
-      silenceTimeMaxMs: options.silenceTimeMaxMs ?? 0,
       alterPartitionRetryBackoffMs: options.alterPartitionRetryBackoffMs,
     });
   }

@@ -45,6 +45,12 @@ interface FollowerState {
   lastFetchLeaderLogEndOffset: number;
 }
 
+/** replica.silence.time.max.ms (`minMs`), and which follower brokers have gone silent. */
+export interface SilentFollowers {
+  readonly minMs: number;
+  readonly isSilent: (broker: BrokerId) => boolean;
+}
+
 export class LeaderPartition {
   readonly self: BrokerId;
   /** The log end offset when this leader took over: its epoch's first offset. */
@@ -159,7 +165,7 @@ export class LeaderPartition {
      * `isSilent` (no fetch from it at all for a while), and that sent no fetch for this partition for
      * `minMs` (a leadership that has just begun waits that long), leaves.
      */
-    silence?: { readonly minMs: number; readonly isSilent: (broker: BrokerId) => boolean } | null;
+    silence?: SilentFollowers | null;
     eligible: (broker: BrokerId) => boolean;
   }): readonly BrokerId[] | null {
     if (this.pending !== null) {

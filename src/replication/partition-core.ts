@@ -23,7 +23,7 @@ import type { PartitionRegistration } from '../metadata/image.ts';
 import { type AlterPartitionOutcome, alterPartitionOutcome } from './alter-partition-outcome.ts';
 import type { EpochEndOffset, FetchPartition } from './fetch-messages.ts';
 import { deleteRecordsTarget } from './delete-records.ts';
-import { LeaderPartition } from './leader-partition.ts';
+import { LeaderPartition, type SilentFollowers } from './leader-partition.ts';
 import type {
   Clock,
   FetchAnswer,
@@ -59,7 +59,6 @@ export class PartitionCore {
   private readonly log: PartitionLogView;
   private readonly clock: Clock;
   private readonly lagTimeMaxMs: number;
-  private readonly silenceTimeMaxMs: number;
   private readonly alterPartitionRetryBackoffMs: number;
   private currentRole: Role = NONE;
   /** A follower's high watermark, from its leader's last fetch answer (a new leader starts from it). */
@@ -76,8 +75,6 @@ export class PartitionCore {
     clock: Clock;
     /** replica.lag.time.max.ms */
     lagTimeMaxMs: number;
-    /** replica.silence.time.max.ms (0: off) */
-    silenceTimeMaxMs?: number;
     /** How long an AlterPartition whose outcome is unknown waits before it is sent again. */
     alterPartitionRetryBackoffMs: number;
   }) {
@@ -86,7 +83,6 @@ export class PartitionCore {
     this.log = options.log;
     this.clock = options.clock;
     this.lagTimeMaxMs = options.lagTimeMaxMs;
-    this.silenceTimeMaxMs = options.silenceTimeMaxMs ?? 0;
     this.alterPartitionRetryBackoffMs = options.alterPartitionRetryBackoffMs;
   }
 
@@ -447,13 +443,13 @@ export class PartitionCore {
   /**
    * The ISR change to send now, if any (one in flight at a time; an unknown outcome is sent again once
    * its backoff passed). `eligible`: may this broker join an ISR (registered, unfenced, not shutting down).
-   * `isSilent`: which follower brokers have gone silent (fetch-silence.ts), or null when silence does not
-   * count now (only the periodic check, on time: one that ran late may come before the fetches its own
-   * delay held back).
+   * `silence`: replica.silence.time.max.ms and which follower brokers have gone silent (fetch-silence.ts),
+   * or null when silence does not count now (off; only the periodic check, on time, counts it: one that
+   * ran late may come before the fetches its own delay held back).
    */
   checkIsr(
     eligible: (broker: BrokerId) => boolean,
-    isSilent: ((broker: BrokerId) => boolean) | null = null,
+    silence: SilentFollowers | null = null,
   ): PartitionEffect[] {
     if (this.currentRole.kind !== 'leader') return [];
     const leader = this.currentRole.state;
@@ -461,8 +457,7 @@ export class PartitionCore {
       leaderLogEndOffset: this.log.logEndOffset,
       nowMs: this.clock.nowMs(),
       lagTimeMaxMs: this.lagTimeMaxMs,
-      silence:
-        isSilent !== null && this.silenceTimeMaxMs > 0 ? { minMs: this.silenceTimeMaxMs, isSilent } : null,
+      silence,
       eligible,
     });
     if (newIsr === null) return [];

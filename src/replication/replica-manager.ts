@@ -29,6 +29,7 @@ import { offset } from '../storage/types.ts';
 import { FetchSilence } from './fetch-silence.ts';
 import type { FetchedPartition, FetchPartition, FetchRequest, FetchResponse } from './fetch-messages.ts';
 import { HostedPartition, type ManagerEffect } from './hosted-partition.ts';
+import type { SilentFollowers } from './leader-partition.ts';
 import type { IsrProposal, LeaderView, PartitionEffect } from './partition-core-types.ts';
 import { claimPartitionDir, partitionDir, removePartitionDir } from './partition-dir.ts';
 import { type CleanerCandidate, LogCleaner } from './log-cleaner.ts';
@@ -718,7 +719,6 @@ export class ReplicaManager {
       log,
       timers: this.options.timers,
       lagTimeMaxMs: this.options.lagTimeMaxMs,
-      silenceTimeMaxMs: this.options.silenceTimeMaxMs ?? 0,
       alterPartitionRetryBackoffMs: ALTER_PARTITION_RETRY_BACKOFF_MS,
     });
     this.partitions.set(key(topic.id, partitionId), hosted);
@@ -975,15 +975,21 @@ export class ReplicaManager {
     const onTime = nowMs - this.lastIsrCheckMs <= 2 * this.isrCheckIntervalMs;
     this.lastIsrCheckMs = nowMs;
     if (this.latest === null) return;
-    const silence = this.fetchSilence;
-    const isSilent = onTime && silence !== null ? (broker: BrokerId) => silence.silent(broker, nowMs) : null;
-    for (const hosted of this.partitions.values()) this.maybeProposeIsr(hosted, this.latest, isSilent);
+    const fetchSilence = this.fetchSilence;
+    const silence =
+      onTime && fetchSilence !== null
+        ? {
+            minMs: fetchSilence.minSilenceMs,
+            isSilent: (broker: BrokerId) => fetchSilence.silent(broker, nowMs),
+          }
+        : null;
+    for (const hosted of this.partitions.values()) this.maybeProposeIsr(hosted, this.latest, silence);
   }
 
   private maybeProposeIsr(
     hosted: HostedPartition,
     image: MetadataImage,
-    isSilent: ((broker: BrokerId) => boolean) | null = null,
+    silence: SilentFollowers | null = null,
   ): void {
     if (this.closed || hosted.leader() === null) return;
     // Without a broker epoch nothing can be sent: propose nothing rather than a change never sent.
@@ -993,7 +999,7 @@ export class ReplicaManager {
       hosted.core.checkIsr((broker) => {
         const registration = image.brokers.get(broker);
         return registration !== undefined && !registration.fenced && !registration.inControlledShutdown;
-      }, isSilent),
+      }, silence),
     );
   }
 
