@@ -77,10 +77,12 @@ export function registerReplicationRoutes(
         throw error;
       }
       try {
+        const answer = await serve(target, decoded);
+        // A view, not a copy: an answer carries whole record batches.
         return reply
           .code(200)
           .type(PROTOBUF)
-          .send(Buffer.from(await serve(target, decoded)));
+          .send(Buffer.from(answer.buffer, answer.byteOffset, answer.byteLength));
       } catch (error) {
         logger.error({ err: error, path }, 'internal partition request failed');
         return reply.code(500).send('The request failed on the leader.');
