@@ -165,7 +165,7 @@ describe('batch iterator', () => {
 });
 
 const headerArbitrary = fc.record({
-  key: fc.string({ maxLength: 8 }),
+  key: fc.string({ maxLength: 8, unit: 'grapheme' }),
   value: fc.option(fc.uint8Array({ maxLength: 16 }).map((bytes) => Buffer.from(bytes))),
 });
 const recordArbitrary: fc.Arbitrary<ProducerRecord> = fc.record({

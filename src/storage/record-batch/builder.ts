@@ -28,7 +28,7 @@ import {
 } from './format.ts';
 import { crcScope, stampBaseOffset, stampPartitionLeaderEpoch, writeInt64 } from './header.ts';
 import type { ProducerRecord } from './record.ts';
-import { ByteWriter } from './varint.ts';
+import { ByteWriter, varintBytes } from './varint.ts';
 
 export interface BatchOptions {
   readonly records: readonly ProducerRecord[];
@@ -93,10 +93,25 @@ export interface PlacedRecord extends ProducerRecord {
  */
 export function encodeBatch(fields: BatchFields, records: readonly PlacedRecord[]): Buffer {
   const codec = codecName(fields.attributes & COMPRESSION_MASK);
-  const encoded =
-    records.length === 0 ? Buffer.alloc(0) : compress(codec, encodeRecords(records, fields.baseTimestamp));
-  const batch = Buffer.alloc(BATCH_HEADER_BYTES + encoded.length);
-  encoded.copy(batch, BATCH_HEADER_BYTES);
+  let batch: Buffer;
+  if (codec === 'none') {
+    // Records written in place behind the header: one buffer of the exact size, no copy.
+    const sizes = recordSizes(records, fields.baseTimestamp);
+    const writer = new ByteWriter(BATCH_HEADER_BYTES + sizes.totalBytes);
+    writer.skip(BATCH_HEADER_BYTES);
+    writeRecords(writer, records, fields.baseTimestamp, sizes);
+    batch = writer.finish();
+    assert(batch.length === writer.capacityBytes, 'a batch is exactly the size computed for it', {
+      computed: writer.capacityBytes,
+      written: batch.length,
+    });
+  } else {
+    const encoded =
+      records.length === 0 ? Buffer.alloc(0) : compress(codec, encodeRecords(records, fields.baseTimestamp));
+    batch = Buffer.allocUnsafe(BATCH_HEADER_BYTES + encoded.length);
+    encoded.copy(batch, BATCH_HEADER_BYTES);
+  }
+  // Every header byte is written below (the buffer is not zeroed).
   stampBaseOffset(batch, offset(fields.baseOffset));
   batch.writeInt32BE(batch.length - LOG_OVERHEAD_BYTES, BATCH_LENGTH_AT);
   stampPartitionLeaderEpoch(batch, fields.partitionLeaderEpoch);
@@ -133,32 +148,71 @@ function attributes(options: BatchOptions): number {
 
 /** The records section, uncompressed: each record is its varint length and its body. */
 export function encodeRecords(records: readonly PlacedRecord[], baseTimestamp: number): Buffer {
-  const section = new ByteWriter(records.length * 64);
-  const body = new ByteWriter();
-  records.forEach((record, index) => {
-    body.lengthBytes = 0;
-    encodeRecordBody(body, record, record.timestamp - baseTimestamp, record.offsetDelta ?? index);
-    const bytes = body.finish();
-    section.writeVarint(bytes.length);
-    section.writeBytes(bytes);
-  });
-  return section.finish();
+  const sizes = recordSizes(records, baseTimestamp);
+  const writer = new ByteWriter(sizes.totalBytes);
+  writeRecords(writer, records, baseTimestamp, sizes);
+  return writer.finish();
 }
 
-function encodeRecordBody(
+/** Each record's body size, and the section's (bodies with their length prefixes). */
+interface RecordSizes {
+  readonly bodyBytes: readonly number[];
+  readonly totalBytes: number;
+}
+
+/** Sizes first, so that the bodies are written once, in place, into a buffer that never grows. */
+function recordSizes(records: readonly PlacedRecord[], baseTimestamp: number): RecordSizes {
+  const bodyBytes: number[] = new Array(records.length);
+  let totalBytes = 0;
+  for (let index = 0; index < records.length; index++) {
+    const record = records[index]!;
+    let size =
+      1 +
+      varintBytes(record.timestamp - baseTimestamp) +
+      varintBytes(record.offsetDelta ?? index) +
+      nullableBytes(record.key) +
+      nullableBytes(record.value) +
+      varintBytes(record.headers.length);
+    for (const header of record.headers) {
+      const keyBytes = Buffer.byteLength(header.key, 'utf8');
+      size += varintBytes(keyBytes) + keyBytes + nullableBytes(header.value);
+    }
+    bodyBytes[index] = size;
+    totalBytes += varintBytes(size) + size;
+  }
+  return { bodyBytes, totalBytes };
+}
+
+function nullableBytes(bytes: Uint8Array | null): number {
+  return bytes === null ? varintBytes(-1) : varintBytes(bytes.length) + bytes.length;
+}
+
+function writeRecords(
   writer: ByteWriter,
-  record: ProducerRecord,
-  timestampDelta: number,
-  offsetDelta: number,
+  records: readonly PlacedRecord[],
+  baseTimestamp: number,
+  sizes: RecordSizes,
 ): void {
-  writer.writeInt8(0);
-  writer.writeVarint(timestampDelta);
-  writer.writeVarint(offsetDelta);
-  writer.writeNullableBytes(record.key);
-  writer.writeNullableBytes(record.value);
-  writer.writeVarint(record.headers.length);
-  for (const header of record.headers) {
-    writer.writeNullableBytes(Buffer.from(header.key, 'utf8'));
-    writer.writeNullableBytes(header.value);
+  for (let index = 0; index < records.length; index++) {
+    const record = records[index]!;
+    const bodyBytes = sizes.bodyBytes[index]!;
+    writer.writeVarint(bodyBytes);
+    const bodyStart = writer.lengthBytes;
+    writer.writeInt8(0);
+    writer.writeVarint(record.timestamp - baseTimestamp);
+    writer.writeVarint(record.offsetDelta ?? index);
+    writer.writeNullableBytes(record.key);
+    writer.writeNullableBytes(record.value);
+    writer.writeVarint(record.headers.length);
+    for (const header of record.headers) {
+      writer.writeVarint(Buffer.byteLength(header.key, 'utf8'));
+      writer.writeUtf8(header.key);
+      writer.writeNullableBytes(header.value);
+    }
+    assert(writer.lengthBytes - bodyStart === bodyBytes, 'a record body is the size computed for it', {
+      index,
+      computed: bodyBytes,
+      written: writer.lengthBytes - bodyStart,
+    });
   }
 }

@@ -4,6 +4,18 @@
 
 import { assert } from '../../../raft/assert.ts';
 
+/** The bytes `value` takes as a zigzag varint (what ByteWriter.writeVarint writes). */
+export function varintBytes(value: number): number {
+  assert(Number.isSafeInteger(value), () => `varint of ${value}`);
+  let zigzag = value >= 0 ? value * 2 : -value * 2 - 1;
+  let bytes = 1;
+  while (zigzag >= 0x80) {
+    bytes++;
+    zigzag = Math.floor(zigzag / 0x80);
+  }
+  return bytes;
+}
+
 /** A growable buffer the record encoder writes into. */
 export class ByteWriter {
   private bytes: Buffer;
@@ -11,6 +23,17 @@ export class ByteWriter {
 
   constructor(capacityBytes = 256) {
     this.bytes = Buffer.allocUnsafe(capacityBytes);
+  }
+
+  /** The size of the buffer (not grown yet). */
+  get capacityBytes(): number {
+    return this.bytes.length;
+  }
+
+  /** Leaves `count` bytes to be written later by someone else (a header in front of the records). */
+  skip(count: number): void {
+    this.reserve(count);
+    this.lengthBytes += count;
   }
 
   private reserve(extraBytes: number): void {
@@ -28,7 +51,8 @@ export class ByteWriter {
   writeVarint(value: number): void {
     assert(Number.isSafeInteger(value), () => `varint of ${value}`);
     let zigzag = value >= 0 ? value * 2 : -value * 2 - 1;
-    this.reserve(10);
+    // Exactly what it takes near the end, so that a writer sized exactly never grows.
+    if (this.lengthBytes + 10 > this.bytes.length) this.reserve(varintBytes(value));
     while (zigzag >= 0x80) {
       this.bytes[this.lengthBytes++] = (zigzag % 0x80) | 0x80;
       zigzag = Math.floor(zigzag / 0x80);
@@ -40,6 +64,13 @@ export class ByteWriter {
     this.reserve(bytes.length);
     this.bytes.set(bytes, this.lengthBytes);
     this.lengthBytes += bytes.length;
+  }
+
+  /** A string's UTF-8 bytes (their length written before by the caller). */
+  writeUtf8(text: string): void {
+    const length = Buffer.byteLength(text, 'utf8');
+    this.reserve(length);
+    this.lengthBytes += this.bytes.write(text, this.lengthBytes, 'utf8');
   }
 
   /** Length-prefixed bytes; null is length -1. */
