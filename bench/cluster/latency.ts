@@ -32,6 +32,14 @@ const newHistogram = (): Histogram =>
     numberOfSignificantValueDigits: 3,
   });
 
+/**
+ * A percentile as HdrHistogram gives it (the top of its bucket, within 0.1%), but never above the largest
+ * value recorded: a p99 printed above the max (983 ms against 982) reads as a bug.
+ */
+function valueAt(histogram: Histogram, percentile: number): number {
+  return Math.min(histogram.getValueAtPercentile(percentile), histogram.maxValue);
+}
+
 const CDF_PERCENTILES = [
   0, 1, 5, 10, 20, 30, 40, 50, 60, 70, 75, 80, 85, 90, 92.5, 95, 97, 98, 99, 99.5, 99.9, 99.99, 100,
 ];
@@ -68,7 +76,7 @@ export class LatencyRecorder {
   }
 
   summary(): LatencySummary {
-    const at = (percentile: number) => this.#total.getValueAtPercentile(percentile) / 1000;
+    const at = (percentile: number) => valueAt(this.#total, percentile) / 1000;
     return {
       count: this.#total.totalCount,
       p50Ms: at(50),
@@ -85,8 +93,8 @@ export class LatencyRecorder {
       .map(([second, histogram]) => ({
         second,
         count: histogram.totalCount,
-        p50Ms: histogram.getValueAtPercentile(50) / 1000,
-        p99Ms: histogram.getValueAtPercentile(99) / 1000,
+        p50Ms: valueAt(histogram, 50) / 1000,
+        p99Ms: valueAt(histogram, 99) / 1000,
         maxMs: histogram.maxValue / 1000,
       }));
   }
@@ -95,8 +103,7 @@ export class LatencyRecorder {
     if (this.#total.totalCount === 0) return [];
     return CDF_PERCENTILES.map(
       (percentile): CdfPoint => [
-        (percentile === 0 ? this.#total.minNonZeroValue : this.#total.getValueAtPercentile(percentile)) /
-          1000,
+        (percentile === 0 ? this.#total.minNonZeroValue : valueAt(this.#total, percentile)) / 1000,
         percentile / 100,
       ],
     );
