@@ -98,7 +98,7 @@ export function encodeBatch(fields: BatchFields, records: readonly PlacedRecord[
     // Records written in place behind the header: one buffer of the exact size, no copy.
     const sizes = recordSizes(records, fields.baseTimestamp);
     const writer = new ByteWriter(BATCH_HEADER_BYTES + sizes.totalBytes);
-    writer.skip(BATCH_HEADER_BYTES);
+    writer.advance(BATCH_HEADER_BYTES);
     writeRecords(writer, records, fields.baseTimestamp, sizes);
     batch = writer.finish();
     assert(batch.length === writer.capacityBytes, 'a batch is exactly the size computed for it', {
@@ -205,8 +205,7 @@ function writeRecords(
     writer.writeNullableBytes(record.value);
     writer.writeVarint(record.headers.length);
     for (const header of record.headers) {
-      writer.writeVarint(Buffer.byteLength(header.key, 'utf8'));
-      writer.writeUtf8(header.key);
+      writer.writeString(header.key);
       writer.writeNullableBytes(header.value);
     }
     const written = writer.lengthBytes - bodyStart;

@@ -30,8 +30,8 @@ export class ByteWriter {
     return this.bytes.length;
   }
 
-  /** Leaves `count` bytes to be written later by someone else (a header in front of the records). */
-  skip(count: number): void {
+  /** Moves past `count` bytes that the caller fills in afterwards (a header in front of the records). */
+  advance(count: number): void {
     this.reserve(count);
     this.lengthBytes += count;
   }
@@ -66,9 +66,10 @@ export class ByteWriter {
     this.lengthBytes += bytes.length;
   }
 
-  /** A string's UTF-8 bytes (their length written before by the caller). */
-  writeUtf8(text: string): void {
+  /** A string as its UTF-8 byte length (a varint) and those bytes. */
+  writeString(text: string): void {
     const length = Buffer.byteLength(text, 'utf8');
+    this.writeVarint(length);
     this.reserve(length);
     this.lengthBytes += this.bytes.write(text, this.lengthBytes, 'utf8');
   }
